@@ -1,0 +1,28 @@
+#!/bin/bash
+# Installs every Debian package the build, the tools and the tests need. Idempotent and quiet
+# when everything is already there; run as root (the tests create TUN devices and namespaces).
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  bazel-bootstrap g++ clang libclang-rt-14-dev clang-format
+  libboost-dev libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+  # real peers and capture tools the tests and the demo drive
+  iproute2 iputils-ping tcpdump tshark netcat-openbsd curl dnsutils dnsmasq iperf3
+  python3 python3-scapy procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null || true
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
