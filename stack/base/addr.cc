@@ -27,8 +27,8 @@ std::optional<MacAddr> MacAddr::parse(std::string_view s) {
 
 std::string MacAddr::to_string() const {
   char buf[18];
-  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", b_[0], b_[1], b_[2], b_[3],
-                b_[4], b_[5]);
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", b_[0], b_[1], b_[2], b_[3], b_[4],
+                b_[5]);
   return buf;
 }
 
@@ -61,7 +61,9 @@ std::optional<Ipv6Addr> Ipv6Addr::parse(std::string_view s) {
   return Ipv6Addr(a);
 }
 
-Ipv6Addr Ipv6Addr::all_nodes() { return Ipv6Addr({0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}); }
+Ipv6Addr Ipv6Addr::all_nodes() {
+  return Ipv6Addr({0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+}
 Ipv6Addr Ipv6Addr::all_routers() {
   return Ipv6Addr({0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2});
 }
@@ -72,8 +74,8 @@ Ipv6Addr Ipv6Addr::solicited_node(const Ipv6Addr& a) {
 
 Ipv6Addr Ipv6Addr::link_local_from_mac(const MacAddr& mac) {
   Bytes m = mac.bytes();
-  return Ipv6Addr({0xfe, 0x80, 0, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(m[0] ^ 0x02), m[1],
-                   m[2], 0xff, 0xfe, m[3], m[4], m[5]});
+  return Ipv6Addr({0xfe, 0x80, 0, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(m[0] ^ 0x02), m[1], m[2],
+                   0xff, 0xfe, m[3], m[4], m[5]});
 }
 
 bool Ipv6Addr::is_loopback() const {
@@ -101,7 +103,9 @@ std::optional<IpAddr> IpAddr::parse(std::string_view s) {
   return std::nullopt;
 }
 
-bool IpAddr::is_unspecified() const { return is_v4() ? v4().is_unspecified() : v6().is_unspecified(); }
+bool IpAddr::is_unspecified() const {
+  return is_v4() ? v4().is_unspecified() : v6().is_unspecified();
+}
 bool IpAddr::is_multicast() const { return is_v4() ? v4().is_multicast() : v6().is_multicast(); }
 std::string IpAddr::to_string() const { return is_v4() ? v4().to_string() : v6().to_string(); }
 
@@ -157,7 +161,9 @@ std::optional<Ipv4Addr> IpCidr::broadcast_v4() const {
   return Ipv4Addr::from_u32(addr.v4().to_u32() | host);
 }
 
-std::string IpCidr::to_string() const { return addr.to_string() + "/" + std::to_string(prefix_len); }
+std::string IpCidr::to_string() const {
+  return addr.to_string() + "/" + std::to_string(prefix_len);
+}
 
 std::size_t IpAddrHash::operator()(const IpAddr& a) const {
   // FNV-1a over the address bytes; cheap and good enough for hash-map buckets.

@@ -42,7 +42,7 @@ class Ipv4Addr {
     return Ipv4Addr({static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
                      static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)});
   }
-  static Ipv4Addr from_bytes(Bytes b);  // b.size() >= 4
+  static Ipv4Addr from_bytes(Bytes b);                       // b.size() >= 4
   static std::optional<Ipv4Addr> parse(std::string_view s);  // dotted quad
   static constexpr Ipv4Addr any() { return Ipv4Addr(); }
   static constexpr Ipv4Addr broadcast() { return from_u32(0xffffffff); }
@@ -67,7 +67,7 @@ class Ipv6Addr {
  public:
   constexpr Ipv6Addr() = default;
   constexpr explicit Ipv6Addr(std::array<std::uint8_t, 16> b) : b_(b) {}
-  static Ipv6Addr from_bytes(Bytes b);  // b.size() >= 16
+  static Ipv6Addr from_bytes(Bytes b);                       // b.size() >= 16
   static std::optional<Ipv6Addr> parse(std::string_view s);  // RFC 4291 text forms
   static constexpr Ipv6Addr any() { return Ipv6Addr(); }
   static Ipv6Addr all_nodes();    // ff02::1
@@ -128,7 +128,7 @@ struct IpCidr {
   // Rejects a missing or out-of-range prefix (>32 for v4, >128 for v6).
   static std::optional<IpCidr> parse(std::string_view s);
   bool contains(const IpAddr& a) const;
-  IpAddr network() const;             // host bits cleared
+  IpAddr network() const;                        // host bits cleared
   std::optional<Ipv4Addr> broadcast_v4() const;  // directed broadcast (v4, prefix < 31)
   std::string to_string() const;
   auto operator<=>(const IpCidr&) const = default;

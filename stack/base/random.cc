@@ -61,7 +61,8 @@ void Rng::fill(MutBytes out) {
   std::size_t i = 0;
   while (i < out.size()) {
     std::uint64_t v = next_u64();
-    for (int k = 0; k < 8 && i < out.size(); ++k, ++i) out[i] = static_cast<std::uint8_t>(v >> (8 * k));
+    for (int k = 0; k < 8 && i < out.size(); ++k, ++i)
+      out[i] = static_cast<std::uint8_t>(v >> (8 * k));
   }
 }
 
@@ -71,10 +72,20 @@ std::uint64_t siphash24(const SipKey& key, Bytes data) {
   std::uint64_t v2 = 0x6c7967656e657261ull ^ key.k0;
   std::uint64_t v3 = 0x7465646279746573ull ^ key.k1;
   auto round = [&] {
-    v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
-    v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
-    v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
-    v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
+    v0 += v1;
+    v1 = rotl(v1, 13);
+    v1 ^= v0;
+    v0 = rotl(v0, 32);
+    v2 += v3;
+    v3 = rotl(v3, 16);
+    v3 ^= v2;
+    v0 += v3;
+    v3 = rotl(v3, 21);
+    v3 ^= v0;
+    v2 += v1;
+    v1 = rotl(v1, 17);
+    v1 ^= v2;
+    v2 = rotl(v2, 32);
   };
   std::size_t n = data.size() / 8 * 8;
   for (std::size_t i = 0; i < n; i += 8) {

@@ -18,7 +18,10 @@ class SeqNum {
 
   constexpr SeqNum operator+(std::uint32_t n) const { return SeqNum(v_ + n); }
   constexpr SeqNum operator-(std::uint32_t n) const { return SeqNum(v_ - n); }
-  constexpr SeqNum& operator+=(std::uint32_t n) { v_ += n; return *this; }
+  constexpr SeqNum& operator+=(std::uint32_t n) {
+    v_ += n;
+    return *this;
+  }
   // Signed distance from `o` to this (positive when this is ahead of `o`).
   constexpr std::int32_t operator-(SeqNum o) const { return static_cast<std::int32_t>(v_ - o.v_); }
 

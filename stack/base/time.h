@@ -19,7 +19,9 @@ class Duration {
   static constexpr Duration millis(std::int64_t n) { return Duration(n * 1000'000); }
   static constexpr Duration seconds(std::int64_t n) { return Duration(n * 1000'000'000); }
   static constexpr Duration zero() { return Duration(0); }
-  static constexpr Duration infinite() { return Duration(std::numeric_limits<std::int64_t>::max()); }
+  static constexpr Duration infinite() {
+    return Duration(std::numeric_limits<std::int64_t>::max());
+  }
 
   constexpr std::int64_t total_nanos() const { return ns_; }
   constexpr std::int64_t total_micros() const { return ns_ / 1000; }
@@ -30,8 +32,14 @@ class Duration {
   constexpr Duration operator-(Duration o) const { return Duration(ns_ - o.ns_); }
   constexpr Duration operator*(std::int64_t k) const { return Duration(ns_ * k); }
   constexpr Duration operator/(std::int64_t k) const { return Duration(ns_ / k); }
-  constexpr Duration& operator+=(Duration o) { ns_ += o.ns_; return *this; }
-  constexpr Duration& operator-=(Duration o) { ns_ -= o.ns_; return *this; }
+  constexpr Duration& operator+=(Duration o) {
+    ns_ += o.ns_;
+    return *this;
+  }
+  constexpr Duration& operator-=(Duration o) {
+    ns_ -= o.ns_;
+    return *this;
+  }
   constexpr auto operator<=>(const Duration&) const = default;
 
   std::string to_string() const;  // "1.500s", "40ms", "250us"
@@ -46,7 +54,11 @@ class Duration {
 class Instant {
  public:
   constexpr Instant() = default;
-  static constexpr Instant from_nanos(std::int64_t n) { Instant i; i.ns_ = n; return i; }
+  static constexpr Instant from_nanos(std::int64_t n) {
+    Instant i;
+    i.ns_ = n;
+    return i;
+  }
   static constexpr Instant from_micros(std::int64_t n) { return from_nanos(n * 1000); }
   static constexpr Instant from_millis(std::int64_t n) { return from_nanos(n * 1000'000); }
   static constexpr Instant zero() { return Instant(); }
@@ -64,7 +76,10 @@ class Instant {
   }
   constexpr Instant operator-(Duration d) const { return from_nanos(ns_ - d.total_nanos()); }
   constexpr Duration operator-(Instant o) const { return Duration::nanos(ns_ - o.ns_); }
-  constexpr Instant& operator+=(Duration d) { *this = *this + d; return *this; }
+  constexpr Instant& operator+=(Duration d) {
+    *this = *this + d;
+    return *this;
+  }
   constexpr auto operator<=>(const Instant&) const = default;
 
   std::string to_string() const;  // seconds since origin, "12.345678s"
@@ -74,10 +89,18 @@ class Instant {
 };
 
 namespace literals {
-constexpr Duration operator""_ns(unsigned long long n) { return Duration::nanos(static_cast<std::int64_t>(n)); }
-constexpr Duration operator""_us(unsigned long long n) { return Duration::micros(static_cast<std::int64_t>(n)); }
-constexpr Duration operator""_ms(unsigned long long n) { return Duration::millis(static_cast<std::int64_t>(n)); }
-constexpr Duration operator""_s(unsigned long long n) { return Duration::seconds(static_cast<std::int64_t>(n)); }
+constexpr Duration operator""_ns(unsigned long long n) {
+  return Duration::nanos(static_cast<std::int64_t>(n));
+}
+constexpr Duration operator""_us(unsigned long long n) {
+  return Duration::micros(static_cast<std::int64_t>(n));
+}
+constexpr Duration operator""_ms(unsigned long long n) {
+  return Duration::millis(static_cast<std::int64_t>(n));
+}
+constexpr Duration operator""_s(unsigned long long n) {
+  return Duration::seconds(static_cast<std::int64_t>(n));
+}
 }  // namespace literals
 
 }  // namespace ustack

@@ -1,0 +1,99 @@
+// The seam between the IP layer and the transports (TCP, UDP).
+//
+// Stack owns IP and calls a Transport for every packet of its protocol that is addressed to
+// us; a Transport sends through IpSender. Both are interfaces so stack/tcp and stack/udp need
+// not depend on stack/ip (they are siblings, see ARCHITECTURE.md), and so the transports can
+// be tested against a fake IpSender with no IP layer at all.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "stack/base/addr.h"
+#include "stack/base/bytes.h"
+#include "stack/base/function_ref.h"
+#include "stack/base/time.h"
+#include "stack/wire/common.h"
+
+namespace ustack {
+
+// What the IP layer knows about a received transport payload.
+struct IpRxMeta {
+  IpAddr src;
+  IpAddr dst;
+  IpProto proto = IpProto::kTcp;
+  std::uint8_t hop_limit = 0;  // TTL for IPv4
+  std::uint8_t tos = 0;        // IPv4 TOS / IPv6 traffic class (DSCP+ECN)
+  bool dst_is_broadcast_or_multicast = false;
+  // The device already verified the transport checksum (rx offload): skip it.
+  bool checksum_verified = false;
+};
+
+// An ICMP/ICMPv6 error whose quoted datagram was one we sent (RFC 1122 §3.2.2, RFC 4443 §2.4).
+struct IcmpError {
+  enum class Kind : std::uint8_t {
+    kNetUnreachable,
+    kHostUnreachable,
+    kProtocolUnreachable,
+    kPortUnreachable,
+    kAdminProhibited,
+    kFragmentationNeeded,  // v4 "fragmentation needed and DF set" / v6 "packet too big"
+    kTimeExceeded,
+    kParameterProblem,
+    kSourceRouteFailed,
+    kOther,
+  };
+  Kind kind = Kind::kOther;
+  std::uint8_t type = 0;  // raw ICMP type and code, for tracing
+  std::uint8_t code = 0;
+  // RFC 1122 §4.2.3.9 / RFC 5927 §4: "hard" errors (protocol/port unreachable, admin
+  // prohibited) may abort a connection that is still connecting; the rest are "soft".
+  bool hard = false;
+  IpAddr reporter;    // who sent the ICMP message
+  IpAddr quoted_src;  // the quoted datagram's addresses: our local address ...
+  IpAddr quoted_dst;  // ... and the remote one
+  IpProto quoted_proto = IpProto::kTcp;
+  Bytes quoted_transport;          // the quoted transport header bytes (at least 8 when present)
+  std::uint32_t next_hop_mtu = 0;  // for kFragmentationNeeded (0 if the router did not say)
+};
+
+// Outcome of delivering a packet, so the IP layer can answer for the transport.
+enum class RxVerdict : std::uint8_t {
+  kDelivered,        // consumed (including "dropped and counted by the transport")
+  kPortUnreachable,  // no socket: the IP layer sends ICMP port unreachable (UDP)
+};
+
+// Implemented by Stack for the transports.
+class IpSender {
+ public:
+  virtual ~IpSender() = default;
+  // Sends one transport payload of `payload_len` bytes from `src` to `dst`, fragmenting if
+  // allowed. `fill` writes the payload (transport header included) and must compute the
+  // transport checksum itself according to checksum_mode(). Returns false if there is no
+  // route or the packet was dropped (counted by the IP layer).
+  virtual bool send(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
+                    std::size_t payload_len, FunctionRef<void(MutBytes)> fill) = 0;
+  // The source address the route to `dst` would use, or nullopt if `dst` is unreachable.
+  virtual std::optional<IpAddr> select_source(const IpAddr& dst) const = 0;
+  // Largest IP packet toward `dst`: the interface MTU, lowered by path-MTU discovery.
+  virtual std::size_t path_mtu(const IpAddr& dst) const = 0;
+  // True if `addr` is one of our unicast addresses.
+  virtual bool is_local_address(const IpAddr& addr) const = 0;
+  virtual ChecksumMode checksum_mode() const = 0;
+};
+
+// Implemented by each transport layer (stack/tcp, stack/udp).
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual IpProto protocol() const = 0;
+  virtual RxVerdict on_packet(Instant now, const IpRxMeta& meta, Bytes payload, IpSender& out) = 0;
+  virtual void on_icmp_error(Instant now, const IcmpError& err, IpSender& out) = 0;
+  // Timers and queued output: called from every Stack::poll().
+  virtual void poll(Instant now, IpSender& out) = 0;
+  // Earliest instant poll() has work to do; Instant::never() when idle.
+  virtual Instant poll_at() const = 0;
+};
+
+}  // namespace ustack
