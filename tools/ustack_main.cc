@@ -26,6 +26,13 @@ int print_usage(const CLI::App& app) {
   return 0;
 }
 
+bool is_subcommand(const CLI::App& app, const std::string& name) {
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->get_name() == name) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -42,6 +49,10 @@ int main(int argc, char** argv) {
     runners[sub] = sc.setup(*sub);
   }
   CLI::App* help = app.add_subcommand("help", "list the subcommands");
+  if (argc > 1 && argv[1][0] != '-' && !is_subcommand(app, argv[1])) {
+    std::fprintf(stderr, "ustack: unknown subcommand '%s' (ustack help lists them)\n", argv[1]);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
