@@ -1,0 +1,1 @@
+#include "stack/wire/arp.h"

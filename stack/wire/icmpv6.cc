@@ -1,0 +1,1 @@
+#include "stack/wire/icmpv6.h"
