@@ -1,0 +1,30 @@
+// Kernel-side configuration of a network interface in the calling thread's namespace: index,
+// MTU, up, MAC (ioctl on an AF_INET socket) and addresses (rtnetlink RTM_NEWADDR, which can
+// mark an IPv6 address "nodad" so it is usable at once, as `ip addr add ... nodad` does).
+//
+// Everything throws SysError with the interface named in the message.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "stack/base/addr.h"
+
+namespace ustack::tun {
+
+// The interface's index, or 0 if there is no interface of that name.
+unsigned link_index(const std::string& name);
+
+void set_link_up(const std::string& name);
+void set_link_mtu(const std::string& name, std::size_t mtu);
+std::size_t link_mtu(const std::string& name);
+MacAddr link_mac(const std::string& name);
+
+// `ip addr add CIDR dev NAME [nodad]`. An address that is already there is not an error
+// (attaching to a device someone else configured).
+void add_link_address(const std::string& name, const IpCidr& cidr, bool nodad = true);
+
+// `ip link delete NAME`; false if it was not there.
+bool delete_link(const std::string& name);
+
+}  // namespace ustack::tun

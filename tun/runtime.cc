@@ -1,0 +1,149 @@
+#include "tun/runtime.h"
+
+#include <boost/asio/post.hpp>
+#include <csignal>
+
+namespace ustack::tun {
+
+namespace asio = boost::asio;
+
+AsioRuntime::AsioRuntime(Pollable& core, int device_fd)
+    : core_(core), device_(io_, device_fd), timer_(io_), signals_(io_) {
+  signals_.add(SIGINT);
+  signals_.add(SIGTERM);
+  arm_signals();
+  arm_device_wait();
+  wake();  // first batch: the core may have work before any packet arrives (DAD, RS, ...)
+}
+
+AsioRuntime::~AsioRuntime() {
+  // The device owns the fd.
+  device_.release();
+}
+
+Instant AsioRuntime::to_instant(std::chrono::steady_clock::time_point t) {
+  return Instant::from_nanos(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+}
+
+std::chrono::steady_clock::time_point AsioRuntime::to_time_point(Instant i) {
+  if (i.is_never()) return std::chrono::steady_clock::time_point::max();
+  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(i.total_nanos()));
+}
+
+Instant AsioRuntime::now() const { return to_instant(std::chrono::steady_clock::now()); }
+
+int AsioRuntime::run() {
+  while (!stopped_) {
+    if (io_.stopped()) io_.restart();
+    io_.run();
+  }
+  return stop_signal_;
+}
+
+bool AsioRuntime::run_until(FunctionRef<bool()> done, Instant deadline) {
+  for (;;) {
+    if (done()) return true;
+    if (stopped_) return false;
+    if (now() >= deadline) return false;
+    if (io_.stopped()) io_.restart();
+    if (deadline.is_never()) {
+      io_.run_one();
+    } else {
+      io_.run_one_until(to_time_point(deadline));
+    }
+  }
+}
+
+void AsioRuntime::stop() {
+  stopped_ = true;
+  io_.stop();
+}
+
+void AsioRuntime::wake() {
+  if (wake_pending_) return;
+  wake_pending_ = true;
+  asio::post(io_, [this] {
+    wake_pending_ = false;
+    service();
+  });
+}
+
+void AsioRuntime::on_iteration(std::function<void(Instant)> f) {
+  iteration_hooks_.push_back(std::move(f));
+}
+
+void AsioRuntime::on_signal(int signo, std::function<void()> f) {
+  if (signo != SIGINT && signo != SIGTERM) signals_.add(signo);
+  signal_hooks_[signo] = std::move(f);
+}
+
+// Polls until the core has nothing left to do now (the device is drained), then runs the
+// iteration hooks and re-arms the timer. A core that keeps making progress is cut off after
+// kMaxPollsPerBatch polls and continued from a posted handler, so timers and signals still run.
+void AsioRuntime::service() {
+  ++stats_.batches;
+  Instant t = now();
+  std::size_t polls = 0;
+  bool more = false;
+  for (;;) {
+    ++polls;
+    ++stats_.polls;
+    if (!core_.poll(t)) break;
+    if (polls == kMaxPollsPerBatch) {
+      more = true;
+      break;
+    }
+    t = now();
+  }
+  for (auto& hook : iteration_hooks_) hook(t);
+  if (more) {
+    wake();
+  } else {
+    arm_timer();
+  }
+}
+
+void AsioRuntime::arm_device_wait() {
+  device_.async_wait(asio::posix::stream_descriptor::wait_read,
+                     [this](const boost::system::error_code& ec) {
+                       if (ec) return;  // cancelled: the runtime is going away
+                       ++stats_.device_wakeups;
+                       service();
+                       arm_device_wait();
+                     });
+}
+
+void AsioRuntime::arm_timer() {
+  Instant at = core_.poll_at();
+  if (at == timer_at_) return;  // already waiting for exactly that instant
+  timer_at_ = at;
+  if (at.is_never()) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_at(to_time_point(at));
+  timer_.async_wait([this, at](const boost::system::error_code& ec) {
+    if (ec || timer_at_ != at) return;  // replaced by a newer deadline
+    timer_at_ = Instant::never();
+    ++stats_.timer_wakeups;
+    service();
+  });
+}
+
+void AsioRuntime::arm_signals() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    if (auto it = signal_hooks_.find(signo); it != signal_hooks_.end() && it->second) {
+      it->second();
+    }
+    if (signo == SIGINT || signo == SIGTERM) {
+      stop_signal_ = signo;
+      stop();
+      return;
+    }
+    arm_signals();
+  });
+}
+
+}  // namespace ustack::tun

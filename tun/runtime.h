@@ -1,0 +1,120 @@
+// AsioRuntime: the imperative shell's event loop. It owns the clock and the waiting; the
+// Stack (or any Pollable) does the work.
+//
+//   - a posix::stream_descriptor on the device fd: async_wait(wait_read), then poll the core
+//     until it reports no progress (the device said EAGAIN and nothing else is due), so one
+//     wakeup drains a burst instead of taking one packet;
+//   - one steady_timer, re-armed after every batch at the core's poll_at();
+//   - a signal_set: SIGINT/SIGTERM stop the loop, SIGUSR1 (and others) call a handler.
+//
+// Time is CLOCK_MONOTONIC in nanoseconds as an ustack::Instant: tun/ is the only place that
+// reads a clock. Single-threaded: every method is called from the thread that runs the loop.
+//
+// Blocking socket calls (sockapi) use run_until(predicate, deadline); tools hook per-batch work
+// (e.g. `serve` answering clients) with on_iteration(), and call wake() after queueing work on
+// the stack from outside a poll so it gets sent.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "stack/base/function_ref.h"
+#include "stack/base/time.h"
+
+namespace ustack::tun {
+
+// What the runtime drives. Stack has exactly this shape; PollableRef adapts it.
+class Pollable {
+ public:
+  virtual ~Pollable() = default;
+  // Does everything due at `now` (receive from the device, timers, send); true if anything
+  // happened, so the caller polls again.
+  virtual bool poll(Instant now) = 0;
+  // The earliest instant poll() has work to do without new input; Instant::never() when idle.
+  virtual Instant poll_at() const = 0;
+};
+
+// Adapts any object with poll(Instant) -> bool and poll_at() -> Instant (e.g. ustack::Stack).
+template <typename T>
+class PollableRef : public Pollable {
+ public:
+  explicit PollableRef(T& target) : target_(target) {}
+  bool poll(Instant now) override { return target_.poll(now); }
+  Instant poll_at() const override { return target_.poll_at(); }
+
+ private:
+  T& target_;
+};
+
+struct RuntimeStats {
+  std::uint64_t batches = 0;         // times the core was serviced (device, timer or wake)
+  std::uint64_t polls = 0;           // calls to Pollable::poll
+  std::uint64_t device_wakeups = 0;  // the device fd became readable
+  std::uint64_t timer_wakeups = 0;   // the poll_at() timer fired
+};
+
+class AsioRuntime {
+ public:
+  // `device_fd` stays owned by the caller (the device); the runtime only waits on it.
+  AsioRuntime(Pollable& core, int device_fd);
+  ~AsioRuntime();
+  AsioRuntime(const AsioRuntime&) = delete;
+  AsioRuntime& operator=(const AsioRuntime&) = delete;
+
+  // CLOCK_MONOTONIC as an Instant.
+  Instant now() const;
+  static Instant to_instant(std::chrono::steady_clock::time_point t);
+  static std::chrono::steady_clock::time_point to_time_point(Instant i);
+
+  // Runs until stop() or SIGINT/SIGTERM; returns the signal number that stopped it (0 if
+  // stop() was called).
+  int run();
+  // Runs the loop until `done()` holds (true) or `deadline` passes or the loop is stopped
+  // (false). `done` is checked before waiting and after every handler.
+  bool run_until(FunctionRef<bool()> done, Instant deadline);
+  void stop();
+  bool stopped() const { return stopped_; }
+  int stop_signal() const { return stop_signal_; }
+
+  // Services the core soon (coalesced: several wakes before the loop runs make one batch).
+  void wake();
+  // `f(now)` runs after every batch, in registration order.
+  void on_iteration(std::function<void(Instant)> f);
+  // `f()` runs on each delivery of `signo` (e.g. SIGUSR1 to print counters). SIGINT and
+  // SIGTERM stop the loop after their handler (if any) ran.
+  void on_signal(int signo, std::function<void()> f);
+
+  const RuntimeStats& stats() const { return stats_; }
+  boost::asio::io_context& io_context() { return io_; }
+
+  // Upper bound on polls per batch before yielding to other handlers (timers, signals).
+  static constexpr std::size_t kMaxPollsPerBatch = 1024;
+
+ private:
+  void service();
+  void arm_device_wait();
+  void arm_timer();
+  void arm_signals();
+
+  Pollable& core_;
+  boost::asio::io_context io_{1};
+  boost::asio::posix::stream_descriptor device_;
+  boost::asio::steady_timer timer_;
+  boost::asio::signal_set signals_;
+  Instant timer_at_ = Instant::never();
+  bool wake_pending_ = false;
+  bool stopped_ = false;
+  int stop_signal_ = 0;
+  std::vector<std::function<void(Instant)>> iteration_hooks_;
+  std::map<int, std::function<void()>> signal_hooks_;
+  RuntimeStats stats_;
+};
+
+}  // namespace ustack::tun

@@ -1,0 +1,189 @@
+// AsioRuntime against a fake core on a pipe: the pipe's read end stands in for the TUN fd, the
+// fake reads one "packet" (byte) per poll until EAGAIN, like Stack::poll with a TunDevice.
+#include "tun/runtime.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <vector>
+
+namespace ustack::tun {
+namespace {
+
+using namespace ustack::literals;
+
+class FakeCore : public Pollable {
+ public:
+  explicit FakeCore(int fd) : fd_(fd) {}
+
+  bool poll(Instant now) override {
+    ++polls;
+    bool progressed = false;
+    if (now >= deadline) {
+      fired_at.push_back(now);
+      deadline = Instant::never();
+      progressed = true;
+    }
+    if (queued_output > 0) {
+      --queued_output;
+      ++sent;
+      return true;
+    }
+    char c;
+    if (::read(fd_, &c, 1) == 1) {
+      ++received;
+      return true;
+    }
+    return progressed;
+  }
+  Instant poll_at() const override { return deadline; }
+
+  int polls = 0;
+  int received = 0;
+  int sent = 0;
+  int queued_output = 0;
+  Instant deadline = Instant::never();
+  std::vector<Instant> fired_at;
+
+ private:
+  int fd_;
+};
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(::pipe2(pipe_, O_NONBLOCK | O_CLOEXEC), 0);
+    core_ = std::make_unique<FakeCore>(pipe_[0]);
+    rt_ = std::make_unique<AsioRuntime>(*core_, pipe_[0]);
+  }
+  void TearDown() override {
+    rt_.reset();
+    ::close(pipe_[0]);
+    ::close(pipe_[1]);
+  }
+  void send_packets(int n) {
+    std::string s(static_cast<std::size_t>(n), 'p');
+    ASSERT_EQ(::write(pipe_[1], s.data(), s.size()), n);
+  }
+  Instant in(Duration d) { return rt_->now() + d; }
+
+  int pipe_[2] = {-1, -1};
+  std::unique_ptr<FakeCore> core_;
+  std::unique_ptr<AsioRuntime> rt_;
+};
+
+TEST_F(RuntimeTest, ClockIsMonotonicNanoseconds) {
+  Instant a = rt_->now();
+  Instant b = rt_->now();
+  EXPECT_LE(a, b);
+  auto tp = std::chrono::steady_clock::now();
+  EXPECT_EQ(AsioRuntime::to_instant(AsioRuntime::to_time_point(AsioRuntime::to_instant(tp))),
+            AsioRuntime::to_instant(tp));
+}
+
+// One wakeup drains everything waiting on the device (read until EAGAIN), not one per wakeup.
+TEST_F(RuntimeTest, OneWakeupDrainsEveryWaitingPacket) {
+  ASSERT_TRUE(rt_->run_until([&] { return core_->polls > 0; }, in(2_s)));  // the first batch
+  const auto batches_before = rt_->stats().batches;
+  send_packets(100);
+  ASSERT_TRUE(rt_->run_until([&] { return core_->received == 100; }, in(2_s)));
+  EXPECT_EQ(rt_->stats().batches - batches_before, 1u);
+  EXPECT_EQ(rt_->stats().device_wakeups, 1u);
+}
+
+TEST_F(RuntimeTest, PacketsArrivingLaterWakeTheLoopAgain) {
+  send_packets(3);
+  ASSERT_TRUE(rt_->run_until([&] { return core_->received == 3; }, in(2_s)));
+  send_packets(2);
+  ASSERT_TRUE(rt_->run_until([&] { return core_->received == 5; }, in(2_s)));
+}
+
+// The timer is armed at poll_at() and the core is polled no earlier than that.
+TEST_F(RuntimeTest, TimerFiresAtPollAt) {
+  Instant due = in(30_ms);
+  core_->deadline = due;
+  rt_->wake();  // the runtime re-reads poll_at() after each batch
+  ASSERT_TRUE(rt_->run_until([&] { return !core_->fired_at.empty(); }, in(2_s)));
+  EXPECT_GE(core_->fired_at[0], due);
+  EXPECT_GE(rt_->stats().timer_wakeups, 1u);
+}
+
+TEST_F(RuntimeTest, EarlierDeadlineReplacesALaterOne) {
+  core_->deadline = in(10_s);
+  rt_->wake();
+  ASSERT_TRUE(rt_->run_until([&] { return core_->polls > 0; }, in(1_s)));
+  Instant due = in(20_ms);
+  core_->deadline = due;
+  rt_->wake();
+  ASSERT_TRUE(rt_->run_until([&] { return !core_->fired_at.empty(); }, in(2_s)));
+  EXPECT_GE(core_->fired_at[0], due);
+}
+
+TEST_F(RuntimeTest, RunUntilReturnsFalseAtTheDeadline) {
+  Instant deadline = in(30_ms);
+  EXPECT_FALSE(rt_->run_until([] { return false; }, deadline));
+  EXPECT_GE(rt_->now(), deadline);
+}
+
+TEST_F(RuntimeTest, RunUntilReturnsAtOnceWhenAlreadyTrue) {
+  int polls = core_->polls;
+  EXPECT_TRUE(rt_->run_until([] { return true; }, in(1_s)));
+  EXPECT_EQ(core_->polls, polls);
+}
+
+// Work queued from outside a poll (a socket send) goes out after wake().
+TEST_F(RuntimeTest, WakeServicesQueuedOutput) {
+  ASSERT_TRUE(rt_->run_until([&] { return core_->polls > 0; }, in(1_s)));
+  core_->queued_output = 5;
+  rt_->wake();
+  ASSERT_TRUE(rt_->run_until([&] { return core_->sent == 5; }, in(1_s)));
+}
+
+TEST_F(RuntimeTest, IterationHooksRunAfterEveryBatch) {
+  std::vector<Instant> seen;
+  rt_->on_iteration([&](Instant t) { seen.push_back(t); });
+  send_packets(1);
+  ASSERT_TRUE(rt_->run_until([&] { return core_->received == 1 && !seen.empty(); }, in(1_s)));
+  EXPECT_LE(seen.back(), rt_->now());
+}
+
+TEST_F(RuntimeTest, SigusrCallsItsHandlerAndKeepsRunning) {
+  int calls = 0;
+  rt_->on_signal(SIGUSR1, [&] { ++calls; });
+  ::raise(SIGUSR1);
+  ASSERT_TRUE(rt_->run_until([&] { return calls == 1; }, in(2_s)));
+  ::raise(SIGUSR1);
+  ASSERT_TRUE(rt_->run_until([&] { return calls == 2; }, in(2_s)));
+  EXPECT_FALSE(rt_->stopped());
+}
+
+TEST_F(RuntimeTest, SigtermStopsRunAndIsReported) {
+  bool handler_ran = false;
+  rt_->on_signal(SIGTERM, [&] { handler_ran = true; });
+  rt_->on_iteration([](Instant) { ::raise(SIGTERM); });
+  EXPECT_EQ(rt_->run(), SIGTERM);
+  EXPECT_TRUE(handler_ran);
+  EXPECT_TRUE(rt_->stopped());
+  EXPECT_FALSE(rt_->run_until([] { return false; }, in(1_s)));
+}
+
+TEST_F(RuntimeTest, StopEndsRunWithSignalZero) {
+  rt_->on_iteration([&](Instant) { rt_->stop(); });
+  EXPECT_EQ(rt_->run(), 0);
+}
+
+// A core that always has more work is cut into batches so timers and signals still run.
+TEST_F(RuntimeTest, BusyCoreIsServicedInBoundedBatches) {
+  core_->queued_output = static_cast<int>(3 * AsioRuntime::kMaxPollsPerBatch);
+  int calls = 0;
+  rt_->on_signal(SIGUSR1, [&] { ++calls; });
+  ::raise(SIGUSR1);
+  ASSERT_TRUE(rt_->run_until([&] { return core_->queued_output == 0; }, in(5_s)));
+  EXPECT_GE(rt_->stats().batches, 3u);
+  EXPECT_EQ(calls, 1);
+}
+
+}  // namespace
+}  // namespace ustack::tun

@@ -1,0 +1,82 @@
+// TunDevice: a Linux TUN (IP packets, IFF_TUN|IFF_NO_PI) or TAP (Ethernet frames, IFF_TAP)
+// device as a ustack::Device.
+//
+// Opens /dev/net/tun, attaches to the named device or creates it (TUNSETIFF), optionally
+// inside a named network namespace (the fd stays bound to that namespace's device after we
+// switch back), sets the MTU and brings the link up. The fd is non-blocking: receive() returns
+// nullopt on EAGAIN, so the runtime reads until the device is empty on each wakeup.
+//
+// A device we created without `persist` disappears when the fd is closed; one that existed
+// before (e.g. made by `ip tuntap add`) is left as it was.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "stack/base/addr.h"
+#include "stack/base/bytes.h"
+#include "stack/device.h"
+#include "tun/unique_fd.h"
+
+namespace ustack::tun {
+
+enum class TunMode { kTun, kTap };
+
+inline constexpr std::size_t kMinMtu = 68;  // RFC 791: every IPv4 host must take 68
+inline constexpr std::size_t kMaxMtu = 65535;
+
+struct TunConfig {
+  std::string name;  // "" lets the kernel pick (tun0, tap0, ...)
+  TunMode mode = TunMode::kTun;
+  std::string netns;               // open the device inside this namespace ("" = current)
+  std::optional<std::size_t> mtu;  // set this MTU; nullopt keeps the device's
+  bool must_exist = false;         // attach only: fail if there is no such device
+  bool persist = false;            // a device we create survives our exit (TUNSETPERSIST)
+  bool bring_up = true;            // set IFF_UP on the kernel side
+};
+
+struct TunStats {
+  std::uint64_t rx_packets = 0, rx_bytes = 0, rx_errors = 0;
+  std::uint64_t tx_packets = 0, tx_bytes = 0, tx_errors = 0, tx_too_big = 0;
+};
+
+class TunDevice : public Device {
+ public:
+  // Throws SysError with a one-line message: "cannot open /dev/net/tun: Operation not permitted
+  // (run as root ...)", "device ust0 is busy (another program has it open)", ...
+  explicit TunDevice(const TunConfig& config);
+  ~TunDevice() override;
+  TunDevice(const TunDevice&) = delete;
+  TunDevice& operator=(const TunDevice&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& netns() const { return netns_; }
+  TunMode mode() const { return mode_; }
+  int fd() const { return fd_.get(); }
+  // True if this object created the device (it did not exist before).
+  bool created() const { return created_; }
+  // The kernel side's MAC address (TAP only; zero for TUN).
+  MacAddr kernel_mac() const { return kernel_mac_; }
+  const TunStats& stats() const { return stats_; }
+
+  DeviceCaps caps() const override;
+  std::optional<Bytes> receive(Instant now) override;
+  bool transmit(Instant now, std::size_t len, FunctionRef<void(MutBytes)> fill) override;
+
+ private:
+  UniqueFd fd_;
+  std::string name_;
+  std::string netns_;
+  TunMode mode_;
+  bool created_ = false;
+  bool persist_ = false;
+  std::size_t mtu_ = 1500;
+  MacAddr kernel_mac_;
+  ByteVec rx_buf_;
+  ByteVec tx_buf_;
+  TunStats stats_;
+};
+
+}  // namespace ustack::tun

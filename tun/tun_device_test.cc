@@ -1,0 +1,294 @@
+// TunDevice, netns and link against the real kernel: a fresh namespace per test, a TUN or TAP
+// device in it, the kernel side configured with 198.18.0.1/24, and packets moved both ways.
+// Needs root and /dev/net/tun; without them the tests fail (they do not skip).
+#include "tun/tun_device.h"
+
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+#include "stack/base/checksum.h"
+#include "tun/link.h"
+#include "tun/netns.h"
+#include "tun/sys_error.h"
+
+namespace ustack::tun {
+namespace {
+
+using ::testing::HasSubstr;
+
+const IpCidr kKernelCidr = *IpCidr::parse("198.18.0.1/24");
+const Ipv4Addr kKernel = *Ipv4Addr::parse("198.18.0.1");
+const Ipv4Addr kUs = *Ipv4Addr::parse("198.18.0.2");
+
+std::string unique(const char* prefix) {
+  static int n = 0;
+  return prefix + std::to_string(::getpid() % 100000) + "x" + std::to_string(n++);
+}
+
+// Waits up to 2 s for a received packet that `want` accepts (others, like IPv6 router
+// solicitations, are skipped).
+template <typename Pred>
+std::optional<ByteVec> receive_matching(TunDevice& dev, Pred want) {
+  for (int i = 0; i < 200; ++i) {
+    while (auto p = dev.receive(Instant())) {
+      if (want(*p)) return ByteVec(p->begin(), p->end());
+    }
+    pollfd pfd{dev.fd(), POLLIN, 0};
+    ::poll(&pfd, 1, 10);
+  }
+  return std::nullopt;
+}
+
+bool is_ipv4_to(Bytes p, Ipv4Addr dst, std::uint8_t proto) {
+  return p.size() >= 20 && (p[0] >> 4) == 4 && p[9] == proto &&
+         Ipv4Addr::from_bytes(p.subspan(16, 4)) == dst;
+}
+
+// Sends one UDP datagram from the kernel side of `netns` to kUs:9.
+void kernel_sends_udp(const std::string& netns, const std::string& payload) {
+  NetnsScope in(netns);
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(s, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(9);
+  std::memcpy(&to.sin_addr, kUs.bytes().data(), 4);
+  EXPECT_EQ(
+      ::sendto(s, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+      static_cast<ssize_t>(payload.size()));
+  ::close(s);
+}
+
+class TunDeviceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(::geteuid(), 0u) << "this test needs root (it creates namespaces and TUN devices)";
+    ASSERT_EQ(::access("/dev/net/tun", R_OK | W_OK), 0) << "/dev/net/tun is missing";
+    netns_ = unique("ustt");
+    netns_create(netns_);
+  }
+  void TearDown() override { netns_delete(netns_); }
+
+  TunConfig config(TunMode mode) {
+    TunConfig c;
+    c.name = unique(mode == TunMode::kTun ? "ustun" : "ustap");
+    c.mode = mode;
+    c.netns = netns_;
+    return c;
+  }
+  void add_kernel_address(const std::string& dev) {
+    NetnsScope in(netns_);
+    add_link_address(dev, kKernelCidr);
+  }
+  bool link_exists(const std::string& dev) {
+    NetnsScope in(netns_);
+    return link_index(dev) != 0;
+  }
+
+  std::string netns_;
+};
+
+TEST(Netns, CreateThenDeleteLikeIpNetns) {
+  std::string name = unique("ustn");
+  ASSERT_FALSE(netns_exists(name));
+  netns_create(name);
+  EXPECT_TRUE(netns_exists(name));
+  try {
+    netns_create(name);
+    ADD_FAILURE() << "second create succeeded";
+  } catch (const SysError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("already exists"));
+  }
+  EXPECT_TRUE(netns_delete(name));
+  EXPECT_FALSE(netns_exists(name));
+}
+
+TEST(Netns, EnteringAMissingNamespaceNamesIt) {
+  try {
+    NetnsScope in("ust-no-such-ns");
+    ADD_FAILURE() << "entered a missing namespace";
+  } catch (const SysError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("network namespace ust-no-such-ns does not exist"));
+  }
+}
+
+TEST(Netns, OwnerDeletesOnlyWhatItCreated) {
+  std::string name = unique("ustn");
+  {
+    NetnsOwner owner(name, /*create_if_missing=*/true);
+    EXPECT_TRUE(owner.created());
+    {
+      NetnsOwner second(name, true);
+      EXPECT_FALSE(second.created());
+    }
+    EXPECT_TRUE(netns_exists(name));
+  }
+  EXPECT_FALSE(netns_exists(name));
+  EXPECT_THROW(NetnsOwner(name, false), SysError);
+}
+
+TEST_F(TunDeviceTest, TunDeliversKernelUdpAsAnIpPacket) {
+  TunDevice dev(config(TunMode::kTun));
+  EXPECT_TRUE(dev.created());
+  EXPECT_EQ(dev.caps().medium, Medium::kIp);
+  add_kernel_address(dev.name());
+  kernel_sends_udp(netns_, "hello");
+  auto p = receive_matching(dev, [](Bytes p) { return is_ipv4_to(p, kUs, 17); });
+  ASSERT_TRUE(p) << "no UDP packet from the kernel";
+  std::string tail(p->end() - 5, p->end());
+  EXPECT_EQ(tail, "hello");
+  EXPECT_GE(dev.stats().rx_packets, 1u);
+}
+
+// RFC 792: the kernel answers an echo request we write into the device.
+TEST_F(TunDeviceTest, TunCarriesOurEchoRequestAndTheKernelsReply) {
+  TunDevice dev(config(TunMode::kTun));
+  add_kernel_address(dev.name());
+  const std::size_t len = 20 + 8 + 4;
+  bool sent = dev.transmit(Instant(), len, [](MutBytes b) {
+    std::fill(b.begin(), b.end(), 0);
+    b[0] = 0x45;
+    store_be16(b, 2, static_cast<std::uint16_t>(b.size()));
+    b[8] = 64;
+    b[9] = 1;  // ICMP
+    std::copy_n(kUs.bytes().begin(), 4, b.begin() + 12);
+    std::copy_n(kKernel.bytes().begin(), 4, b.begin() + 16);
+    store_be16(b, 10, internet_checksum(b.first(20)));
+    MutBytes icmp = b.subspan(20);
+    icmp[0] = 8;                  // echo request
+    store_be16(icmp, 4, 0x1234);  // identifier
+    store_be16(icmp, 6, 1);       // sequence
+    store_be32(icmp, 8, 0xdeadbeef);
+    store_be16(icmp, 2, internet_checksum(icmp));
+  });
+  ASSERT_TRUE(sent);
+  auto reply = receive_matching(dev, [](Bytes p) {
+    return is_ipv4_to(p, kUs, 1) && p.size() >= 28 && p[20] == 0 && load_be16(p, 24) == 0x1234;
+  });
+  ASSERT_TRUE(reply) << "the kernel did not answer our echo request";
+  EXPECT_EQ(load_be32(*reply, 28), 0xdeadbeefu);
+  EXPECT_EQ(dev.stats().tx_packets, 1u);
+}
+
+// RFC 826: over TAP the kernel resolves our address with ARP before it sends the datagram.
+TEST_F(TunDeviceTest, TapDeliversEthernetFramesStartingWithArp) {
+  TunDevice dev(config(TunMode::kTap));
+  EXPECT_EQ(dev.caps().medium, Medium::kEthernet);
+  EXPECT_FALSE(dev.kernel_mac().is_zero());
+  add_kernel_address(dev.name());
+  kernel_sends_udp(netns_, "hello");
+  auto frame = receive_matching(dev, [](Bytes f) {
+    return f.size() >= 42 && load_be16(f, 12) == 0x0806 && load_be16(f, 20) == 1 &&
+           Ipv4Addr::from_bytes(f.subspan(38, 4)) == kUs;
+  });
+  ASSERT_TRUE(frame) << "no ARP request for " << kUs.to_string();
+  EXPECT_EQ(MacAddr::from_bytes(Bytes(*frame).subspan(6, 6)), dev.kernel_mac());
+}
+
+TEST_F(TunDeviceTest, MtuIsSetOnTheKernelSide) {
+  TunConfig c = config(TunMode::kTun);
+  c.mtu = 65535;
+  TunDevice dev(c);
+  EXPECT_EQ(dev.caps().mtu, 65535u);
+  NetnsScope in(netns_);
+  EXPECT_EQ(link_mtu(dev.name()), 65535u);
+}
+
+TEST_F(TunDeviceTest, MtuOutOfRangeIsRejectedBeforeOpening) {
+  TunConfig c = config(TunMode::kTun);
+  c.mtu = 70000;
+  try {
+    TunDevice dev(c);
+    ADD_FAILURE() << "accepted MTU 70000";
+  } catch (const SysError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("MTU 70000 out of range (68..65535)"));
+  }
+  EXPECT_FALSE(link_exists(c.name));
+}
+
+TEST_F(TunDeviceTest, SecondOpenOfTheSameDeviceIsBusy) {
+  TunConfig c = config(TunMode::kTun);
+  TunDevice first(c);
+  try {
+    TunDevice second(c);
+    ADD_FAILURE() << "two programs attached to one single-queue device";
+  } catch (const SysError& e) {
+    EXPECT_EQ(e.error_number(), EBUSY);
+    EXPECT_THAT(e.what(), HasSubstr("device " + c.name + " is busy"));
+  }
+}
+
+TEST_F(TunDeviceTest, CreatedDeviceDisappearsWhenClosed) {
+  TunConfig c = config(TunMode::kTun);
+  {
+    TunDevice dev(c);
+    EXPECT_TRUE(link_exists(c.name));
+  }
+  EXPECT_FALSE(link_exists(c.name));
+}
+
+// The benchmark rig creates and configures the device itself; we attach and leave it as found.
+TEST_F(TunDeviceTest, AttachesToAnExistingPersistentDeviceAndLeavesIt) {
+  TunConfig c = config(TunMode::kTun);
+  c.persist = true;
+  { TunDevice maker(c); }
+  ASSERT_TRUE(link_exists(c.name));
+  add_kernel_address(c.name);
+  TunConfig attach = config(TunMode::kTun);
+  attach.name = c.name;
+  attach.must_exist = true;
+  {
+    TunDevice dev(attach);
+    EXPECT_FALSE(dev.created());
+    kernel_sends_udp(netns_, "again");
+    EXPECT_TRUE(receive_matching(dev, [](Bytes p) { return is_ipv4_to(p, kUs, 17); }));
+  }
+  EXPECT_TRUE(link_exists(c.name));
+  NetnsScope in(netns_);
+  EXPECT_TRUE(delete_link(c.name));
+}
+
+TEST_F(TunDeviceTest, AttachingToAMissingDeviceWithMustExistFails) {
+  TunConfig c = config(TunMode::kTun);
+  c.must_exist = true;
+  try {
+    TunDevice dev(c);
+    ADD_FAILURE() << "attached to a missing device";
+  } catch (const SysError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("device " + c.name + " does not exist in namespace"));
+  }
+}
+
+TEST_F(TunDeviceTest, AttachingAsTheWrongKindSaysWhichFlagToUse) {
+  TunConfig c = config(TunMode::kTun);
+  TunDevice tun_dev(c);
+  TunConfig as_tap = c;
+  as_tap.mode = TunMode::kTap;
+  try {
+    TunDevice tap_dev(as_tap);
+    ADD_FAILURE() << "opened a TUN device as TAP";
+  } catch (const SysError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("is not a TAP device"));
+  }
+}
+
+TEST_F(TunDeviceTest, UnknownNamespaceIsReported) {
+  TunConfig c = config(TunMode::kTun);
+  c.netns = "ust-no-such-ns";
+  try {
+    TunDevice dev(c);
+    ADD_FAILURE() << "opened a device in a missing namespace";
+  } catch (const SysError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("network namespace ust-no-such-ns does not exist"));
+  }
+}
+
+}  // namespace
+}  // namespace ustack::tun
