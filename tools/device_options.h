@@ -1,0 +1,124 @@
+// The device options every `ustack` subcommand that runs a stack shares (up, serve, connect,
+// resolve, ...): which TUN/TAP device, in which namespace, our addresses, the kernel side's
+// addresses, gateway, MTU, pcap and seed; and the bring-up/teardown that goes with them.
+//
+//   DeviceOptions opts;
+//   add_device_options(app, opts);                          // in the Subcommand setup
+//   ...
+//   return run_with_device("serve", opts, [&](DeviceSession& s) {   // in the runner
+//     ... s.stack(), s.runtime().run_until(...) ...
+//     return 0;
+//   });
+//
+// Namespace rule: --netns NAME enters NAME, creating it when missing (and deleting it at exit
+// only if we created it). --no-create turns that off for both namespace and device: the
+// namespace and the device must already exist (the benchmark rig's way; "network namespace
+// foo does not exist" / "device bgv0 does not exist" otherwise). Without --no-create a missing
+// device is created (and removed at exit), an existing one is attached and left as found.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "stack/base/addr.h"
+#include "tun/tun_device.h"
+
+namespace ustack {
+class Stack;
+class PacketTap;
+class PcapTapDevice;
+}  // namespace ustack
+
+namespace ustack::tun {
+class AsioRuntime;
+class NetnsOwner;
+template <typename T>
+class PollableRef;
+}  // namespace ustack::tun
+
+namespace ustack::tools {
+
+// As typed on the command line.
+struct DeviceOptions {
+  std::string tun;
+  std::string tap;
+  std::string netns;
+  bool no_create = false;
+  std::vector<std::string> addrs;
+  std::vector<std::string> peers;
+  std::vector<std::string> gateways;
+  std::optional<std::int64_t> mtu;
+  std::string pcap;
+  std::optional<std::uint64_t> seed;
+};
+
+// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --pcap --seed to `app`.
+void add_device_options(CLI::App& app, DeviceOptions& opts);
+
+// Checked and parsed.
+struct DeviceSetup {
+  tun::TunConfig device;
+  bool create_netns = true;
+  std::vector<IpCidr> addrs;
+  std::vector<IpCidr> peers;
+  std::vector<IpAddr> gateways;  // at most one per family
+  std::string pcap;
+  std::uint64_t seed = 0;
+  bool seed_given = false;
+};
+
+// The parsed setup, or the error message (without the "ustack CMD: " prefix), e.g.
+// "--mtu 70000 out of range (68..65535)".
+struct ValidationResult {
+  std::optional<DeviceSetup> setup;
+  std::string error;
+};
+ValidationResult validate_device_options(const DeviceOptions& opts);
+
+// A running stack on a device: namespace (created if needed), TUN/TAP device, kernel-side
+// addresses, pcap recording, Stack with our addresses and routes, and the runtime driving it.
+// The destructor undoes what the constructor did, in reverse order: the device goes away if we
+// created it, the namespace if we created it.
+class DeviceSession {
+ public:
+  // Throws tun::SysError (or std::runtime_error) with a one-line message.
+  explicit DeviceSession(const DeviceSetup& setup);
+  ~DeviceSession();
+  DeviceSession(const DeviceSession&) = delete;
+  DeviceSession& operator=(const DeviceSession&) = delete;
+
+  Stack& stack() { return *stack_; }
+  tun::AsioRuntime& runtime() { return *runtime_; }
+  tun::TunDevice& device() { return *device_; }
+  const DeviceSetup& setup() const { return setup_; }
+  bool netns_created() const;
+  MacAddr mac() const { return mac_; }
+
+  // "tun ust0 in netns foo (created), mtu 1500, addresses 198.18.0.2/24 fd00:1::2/64, seed 7"
+  std::string describe() const;
+  // Stack counters (netstat -s style) plus device and runtime counters.
+  std::string counters_text() const;
+
+ private:
+  DeviceSetup setup_;
+  MacAddr mac_;
+  std::unique_ptr<tun::NetnsOwner> netns_;
+  std::unique_ptr<tun::TunDevice> device_;
+  std::unique_ptr<PacketTap> pcap_;
+  std::unique_ptr<PcapTapDevice> tapped_;
+  std::unique_ptr<Stack> stack_;
+  std::unique_ptr<tun::PollableRef<Stack>> pollable_;
+  std::unique_ptr<tun::AsioRuntime> runtime_;
+};
+
+// Validates `opts`, brings the session up, runs `body`, tears down. Errors become one line on
+// stderr, "ustack <command>: <message>", and exit code 1 (2 for bad options).
+int run_with_device(const std::string& command, const DeviceOptions& opts,
+                    const std::function<int(DeviceSession&)>& body);
+
+}  // namespace ustack::tools

@@ -1,0 +1,153 @@
+// Parsing and checking of the shared device options (no system calls: unit-tested).
+#include <charconv>
+#include <random>
+
+#include "tools/device_options.h"
+
+namespace ustack::tools {
+namespace {
+
+constexpr std::size_t kIpv6MinMtu = 1280;  // RFC 8200 §5
+
+bool valid_ifname(const std::string& n) {
+  if (n.empty() || n.size() > 15 || n == "." || n == "..") return false;
+  for (char c : n) {
+    if (c == '/' || c == ':' || c <= ' ' || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// "198.18.0.2/24" with a message that says which part is wrong.
+std::optional<IpCidr> parse_cidr(const std::string& flag, const std::string& text,
+                                 std::string& error) {
+  const auto example = " (want ADDRESS/PREFIX, e.g. 198.18.0.2/24 or fd00:1::2/64)";
+  auto slash = text.find('/');
+  if (slash == std::string::npos) {
+    error = flag + " " + text + " has no prefix length" + example;
+    return std::nullopt;
+  }
+  auto addr = IpAddr::parse(std::string_view(text).substr(0, slash));
+  if (!addr) {
+    error = "bad address '" + text.substr(0, slash) + "' in " + flag + " " + text + example;
+    return std::nullopt;
+  }
+  const std::string_view p = std::string_view(text).substr(slash + 1);
+  unsigned prefix = 0;
+  const unsigned max_prefix = addr->is_v4() ? 32 : 128;
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), prefix);
+  if (p.empty() || ec != std::errc() || end != p.data() + p.size() || prefix > max_prefix) {
+    error = flag + " " + text + ": prefix length '" + std::string(p) + "' out of range (0.." +
+            std::to_string(max_prefix) + " for " + (addr->is_v4() ? "IPv4" : "IPv6") + ")";
+    return std::nullopt;
+  }
+  if (addr->is_unspecified() || addr->is_multicast() ||
+      (addr->is_v4() && addr->v4().is_broadcast())) {
+    error = flag + " " + text + ": not a unicast address";
+    return std::nullopt;
+  }
+  return IpCidr{*addr, static_cast<std::uint8_t>(prefix)};
+}
+
+ValidationResult fail(std::string message) { return {std::nullopt, std::move(message)}; }
+
+}  // namespace
+
+void add_device_options(CLI::App& app, DeviceOptions& o) {
+  app.add_option("--tun", o.tun, "TUN device (IP packets): attach to it, or create it if missing")
+      ->type_name("DEV");
+  app.add_option("--tap", o.tap, "TAP device (Ethernet frames): attach, or create if missing")
+      ->type_name("DEV");
+  app.add_option("--netns", o.netns,
+                 "run the device inside this network namespace (created if missing, and then "
+                 "deleted at exit)")
+      ->type_name("NAME");
+  app.add_flag("--no-create", o.no_create,
+               "the namespace and the device must already exist (create neither)");
+  app.add_option("--addr", o.addrs, "our address with prefix, repeatable (198.18.0.2/24)")
+      ->type_name("CIDR");
+  app.add_option("--peer", o.peers,
+                 "the kernel side's address to put on the device, repeatable (198.18.0.1/24)")
+      ->type_name("CIDR");
+  app.add_option("--gw", o.gateways, "default gateway, one per address family")->type_name("ADDR");
+  app.add_option("--mtu", o.mtu, "device MTU (68..65535; default: the device's)")->type_name("N");
+  app.add_option("--pcap", o.pcap, "record every packet the stack sends and receives")
+      ->type_name("FILE");
+  app.add_option("--seed", o.seed, "seed for all randomness (default: random, printed)")
+      ->type_name("N");
+}
+
+ValidationResult validate_device_options(const DeviceOptions& o) {
+  DeviceSetup s;
+  if (o.tun.empty() == o.tap.empty()) {
+    return fail(o.tun.empty() ? "give a device: --tun DEV or --tap DEV"
+                              : "--tun and --tap cannot be used together");
+  }
+  s.device.mode = o.tun.empty() ? tun::TunMode::kTap : tun::TunMode::kTun;
+  s.device.name = o.tun.empty() ? o.tap : o.tun;
+  if (!valid_ifname(s.device.name)) {
+    return fail("bad device name '" + s.device.name +
+                "' (1..15 characters, no '/', ':' or spaces)");
+  }
+  s.device.netns = o.netns;
+  if (!o.netns.empty() && (o.netns.find('/') != std::string::npos || o.netns == "." ||
+                           o.netns == ".." || o.netns.size() > 200)) {
+    return fail("bad network namespace name '" + o.netns + "'");
+  }
+  s.device.must_exist = o.no_create;
+  s.create_netns = !o.no_create;
+
+  std::string error;
+  for (const auto& text : o.addrs) {
+    auto c = parse_cidr("--addr", text, error);
+    if (!c) return fail(error);
+    s.addrs.push_back(*c);
+  }
+  if (s.addrs.empty()) return fail("give at least one --addr (e.g. --addr 198.18.0.2/24)");
+  for (const auto& text : o.peers) {
+    auto c = parse_cidr("--peer", text, error);
+    if (!c) return fail(error);
+    for (const auto& a : s.addrs) {
+      if (a.addr == c->addr) return fail("--peer " + text + " is our own --addr; pick another");
+    }
+    s.peers.push_back(*c);
+  }
+  for (const auto& text : o.gateways) {
+    auto gw = IpAddr::parse(text);
+    if (!gw || gw->is_unspecified() || gw->is_multicast()) {
+      return fail("bad gateway address '" + text + "' for --gw");
+    }
+    for (const auto& g : s.gateways) {
+      if (g.version() == gw->version()) return fail("more than one --gw for the same family");
+    }
+    bool on_link = gw->is_v6() && gw->v6().is_link_local();
+    for (const auto& a : s.addrs) on_link = on_link || a.contains(*gw);
+    if (!on_link) return fail("--gw " + text + " is not inside any --addr subnet");
+    s.gateways.push_back(*gw);
+  }
+
+  if (o.mtu) {
+    if (*o.mtu < static_cast<std::int64_t>(tun::kMinMtu) ||
+        *o.mtu > static_cast<std::int64_t>(tun::kMaxMtu)) {
+      return fail("--mtu " + std::to_string(*o.mtu) + " out of range (" +
+                  std::to_string(tun::kMinMtu) + ".." + std::to_string(tun::kMaxMtu) + ")");
+    }
+    bool has_v6 = false;
+    for (const auto& a : s.addrs) has_v6 = has_v6 || a.addr.is_v6();
+    if (has_v6 && static_cast<std::size_t>(*o.mtu) < kIpv6MinMtu) {
+      return fail("--mtu " + std::to_string(*o.mtu) + " is below IPv6's minimum of 1280 " +
+                  "(RFC 8200 §5): raise it or drop the IPv6 --addr");
+    }
+    s.device.mtu = static_cast<std::size_t>(*o.mtu);
+  }
+  s.pcap = o.pcap;
+  if (o.seed) {
+    s.seed = *o.seed;
+    s.seed_given = true;
+  } else {
+    std::random_device rd;
+    s.seed = (std::uint64_t{rd()} << 32) | rd();
+  }
+  return {s, ""};
+}
+
+}  // namespace ustack::tools
