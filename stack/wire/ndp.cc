@@ -126,6 +126,7 @@ void NdpOptions::emit(MutBytes out) const {
     std::memcpy(begin(NdpOptionType::kTargetLinkAddr, 8).data() + 2,
                 target_link_addr->bytes().data(), 6);
   }
+  if (mtu) store_be32(begin(NdpOptionType::kMtu, 8), 4, *mtu);
   for (std::size_t i = 0; i < prefix_count; ++i) {
     const NdpPrefixInfo& p = prefixes[i];
     MutBytes opt = begin(NdpOptionType::kPrefixInfo, 32);
@@ -135,7 +136,6 @@ void NdpOptions::emit(MutBytes out) const {
     store_be32(opt, 8, p.preferred_lifetime_s);
     std::memcpy(opt.data() + 16, p.prefix.bytes().data(), 16);
   }
-  if (mtu) store_be32(begin(NdpOptionType::kMtu, 8), 4, *mtu);
   if (rdnss) {
     const std::size_t n = rdnss->count() * 16;
     MutBytes opt = begin(NdpOptionType::kRdnss, 8 + n);

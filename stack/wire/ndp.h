@@ -62,12 +62,13 @@ struct NdpOptions {
 
   std::optional<MacAddr> source_link_addr;
   std::optional<MacAddr> target_link_addr;
+  std::optional<std::uint32_t> mtu;
   std::array<NdpPrefixInfo, kMaxPrefixes> prefixes{};
   std::uint8_t prefix_count = 0;
   bool prefixes_truncated = false;  // the message had more than kMaxPrefixes
-  std::optional<std::uint32_t> mtu;
   std::optional<NdpRdnss> rdnss;
-  // Redirected header option (§4.6.3): the start of the redirected packet.
+  // Redirected header option (§4.6.3): the start of the redirected packet, as received
+  // (with its padding); at most 2032 bytes when emitting (RFC 4861 §4.6.3 cuts it at 1280).
   std::optional<Bytes> redirected_header;
   std::uint8_t unknown_count = 0;  // options skipped because their type is unknown (saturates)
   Bytes raw;                       // the whole option area as received
