@@ -248,7 +248,8 @@ TEST(Ipv4Kernel, ReEmitsRecordRouteHeaderByteForByte) {
 
 // The reply's RR option fills 39 bytes and ends with EOL at the header's last byte.
 TEST(Ipv4Kernel, ParsesRecordRouteReplyEndingInEol) {
-  auto r = Ipv4Repr::parse(hex(kKernelRecordRouteReply));
+  const ByteVec bytes = hex(kKernelRecordRouteReply);
+  auto r = Ipv4Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   ASSERT_EQ(r->option_list().size(), 2u);
   EXPECT_EQ(r->option_list()[0], (Ipv4Option{7, 20, 39}));
@@ -257,7 +258,8 @@ TEST(Ipv4Kernel, ParsesRecordRouteReplyEndingInEol) {
 
 // RFC 2113: IGMP reports carry Router Alert (type 148, length 4, copied flag set).
 TEST(Ipv4Kernel, ParsesIgmpRouterAlert) {
-  auto r = Ipv4Repr::parse(hex(kKernelIgmpRouterAlert));
+  const ByteVec bytes = hex(kKernelIgmpRouterAlert);
+  auto r = Ipv4Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   EXPECT_EQ(r->header_len(), 24u);
   EXPECT_EQ(r->tos, 0xc0);
@@ -471,7 +473,8 @@ TEST(Ipv4Malformed, RouterAlertOfWrongLengthIsBadOption) {
 
 // RFC 791 §3.1: after End of Option List the rest is padding, whatever it holds.
 TEST(Ipv4Options, BytesAfterEolAreNotParsed) {
-  auto r = Ipv4Repr::parse(with_options({1, 0, 130, 0}));
+  const ByteVec bytes = with_options({1, 0, 130, 0});
+  auto r = Ipv4Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   ASSERT_EQ(r->option_list().size(), 2u);
   EXPECT_EQ(r->option_list()[1].type, 0);
@@ -479,7 +482,8 @@ TEST(Ipv4Options, BytesAfterEolAreNotParsed) {
 }
 
 TEST(Ipv4Options, UnknownOptionWithValidLengthIsKept) {
-  auto r = Ipv4Repr::parse(with_options({0x9e, 4, 0xab, 0xcd}));
+  const ByteVec bytes = with_options({0x9e, 4, 0xab, 0xcd});
+  auto r = Ipv4Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   ASSERT_EQ(r->option_list().size(), 1u);
   EXPECT_EQ(r->option_list()[0], (Ipv4Option{0x9e, 20, 4}));
@@ -488,14 +492,16 @@ TEST(Ipv4Options, UnknownOptionWithValidLengthIsKept) {
 // --- Printing ---
 
 TEST(Ipv4Print, SummaryNamesAddressesProtocolAndFlags) {
-  auto r = Ipv4Repr::parse(hex(kKernelEchoRequest));
+  const ByteVec bytes = hex(kKernelEchoRequest);
+  auto r = Ipv4Repr::parse(bytes);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->to_string(),
             "198.18.7.1 > 198.18.7.2: ICMP, ttl 64, id 23438, flags [DF], length 84");
 }
 
 TEST(Ipv4Print, VerboseListsEveryField) {
-  auto r = Ipv4Repr::parse(hex(kKernelRecordRoute));
+  const ByteVec bytes = hex(kKernelRecordRoute);
+  auto r = Ipv4Repr::parse(bytes);
   ASSERT_TRUE(r.ok());
   const std::string v = r->to_verbose_string();
   for (const char* field :

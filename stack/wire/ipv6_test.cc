@@ -222,7 +222,8 @@ TEST(Ipv6Kernel, ParsesFirstFragment) {
 }
 
 TEST(Ipv6Kernel, ParsesLastFragmentOffsetInBytes) {
-  auto r = Ipv6Repr::parse(hex(kKernelLastFragment));
+  const ByteVec bytes = hex(kKernelLastFragment);
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   ASSERT_TRUE(r->frag);
   EXPECT_EQ(r->frag->frag_offset_bytes(), 2896u);
@@ -243,7 +244,8 @@ TEST(Ipv6Kernel, ReEmitsFragmentHeaderByteForByte) {
 
 // RFC 2710 §3 / RFC 3810 §5: MLD reports carry a Hop-by-Hop header with Router Alert.
 TEST(Ipv6Kernel, WalksMldHopByHopWithRouterAlert) {
-  auto r = Ipv6Repr::parse(hex(kKernelMldReport));
+  const ByteVec bytes = hex(kKernelMldReport);
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   EXPECT_EQ(r->hop_limit, 1);
   EXPECT_EQ(r->dst, addr("ff02::16"));
@@ -263,7 +265,8 @@ TEST(Ipv6Kernel, WalksMldHopByHopWithRouterAlert) {
 }
 
 TEST(Ipv6Kernel, WalksDestinationOptionsToUdp) {
-  auto r = Ipv6Repr::parse(hex(kScapyDestOptsUdp));
+  const ByteVec bytes = hex(kScapyDestOptsUdp);
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   ASSERT_EQ(r->ext_headers().size(), 1u);
   EXPECT_EQ(r->ext_headers()[0], (Ipv6ExtHeader{IpProto::kIpv6Opts, 40, 8}));
@@ -277,7 +280,8 @@ TEST(Ipv6Kernel, WalksDestinationOptionsToUdp) {
 
 // The quoted packet is part of the ICMPv6 payload, which the walk does not enter.
 TEST(Ipv6Kernel, ParsesPortUnreachableQuotingAPacket) {
-  auto r = Ipv6Repr::parse(hex(kKernelPortUnreachable));
+  const ByteVec bytes = hex(kKernelPortUnreachable);
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   EXPECT_EQ(r->upper_proto, IpProto::kIcmpv6);
   EXPECT_TRUE(r->ext_headers().empty());
@@ -305,7 +309,8 @@ TEST(Ipv6Walk, RecordsEveryHeaderInChainOrder) {
   const ByteVec dst = opts_header(kRoute, {0x1e, 2, 0xaa, 0xbb, 1, 0});
   const ByteVec rt = {kFrag, 0, 4, 0, 0, 0, 0, 0};  // type 4 (SRH), segments left 0
   const ByteVec fh = {kUdp, 0, 0, 0, 0, 0, 0, 7};
-  auto r = Ipv6Repr::parse(packet(kHbh, {hbh, dst, rt, fh, kUdpBytes}));
+  const ByteVec bytes = packet(kHbh, {hbh, dst, rt, fh, kUdpBytes});
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   ASSERT_EQ(r->ext_headers().size(), 4u);
   EXPECT_EQ(r->ext_headers()[0], (Ipv6ExtHeader{IpProto::kHopByHop, 40, 8}));
@@ -331,7 +336,8 @@ TEST(Ipv6Walk, LongerHeaderUsesHdrExtLen) {
   ByteVec opts(22, 0);  // 24-byte header: Hdr Ext Len 2
   opts[0] = 0x3e;       // an option with 18 data bytes, then 2 Pad1
   opts[1] = 18;
-  auto r = Ipv6Repr::parse(packet(kDest, {opts_header(kUdp, opts), kUdpBytes}));
+  const ByteVec bytes = packet(kDest, {opts_header(kUdp, opts), kUdpBytes});
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   EXPECT_EQ(r->ext_headers()[0].len, 24);
   EXPECT_EQ(r->upper_offset, 64);
@@ -340,7 +346,8 @@ TEST(Ipv6Walk, LongerHeaderUsesHdrExtLen) {
 // RFC 8200 §4.2: the two high-order bits of the option type choose the action.
 TEST(Ipv6Walk, OptionActionComesFromTopTwoBits) {
   const ByteVec opts = {0x1e, 0, 0x5e, 0, 0x9e, 0, 0xfe, 0, 1, 4, 0, 0, 0, 0};
-  auto r = Ipv6Repr::parse(packet(kHbh, {opts_header(kUdp, opts), kUdpBytes}));
+  const ByteVec bytes = packet(kHbh, {opts_header(kUdp, opts), kUdpBytes});
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   ASSERT_EQ(r->options().size(), 4u);
   EXPECT_EQ(r->options()[0].action(), Ipv6OptionAction::kSkip);
@@ -355,7 +362,8 @@ TEST(Ipv6Walk, OptionActionComesFromTopTwoBits) {
 // RFC 8200 §4: an unrecognised Next Header is reported with the pointer to the field naming
 // it (Parameter Problem code 1), not silently accepted.
 TEST(Ipv6Walk, ReportsUnknownNextHeaderWithOffsetAndPointer) {
-  auto r = Ipv6Repr::parse(packet(kDest, {opts_header(200, {1, 4, 0, 0, 0, 0}), {1, 2, 3, 4}}));
+  const ByteVec bytes = packet(kDest, {opts_header(200, {1, 4, 0, 0, 0, 0}), {1, 2, 3, 4}});
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   ASSERT_TRUE(r->unknown_header);
   EXPECT_EQ(*r->unknown_header, (Ipv6UnknownHeader{200, 48, 40}));
@@ -365,7 +373,8 @@ TEST(Ipv6Walk, ReportsUnknownNextHeaderWithOffsetAndPointer) {
 }
 
 TEST(Ipv6Walk, ReportsUnknownHeaderInFixedHeader) {
-  auto r = Ipv6Repr::parse(packet(132, {{0, 0, 0, 0}}));  // SCTP
+  const ByteVec bytes = packet(132, {{0, 0, 0, 0}});  // SCTP
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(r->unknown_header);
   EXPECT_EQ(*r->unknown_header, (Ipv6UnknownHeader{132, 40, 6}));
@@ -373,7 +382,8 @@ TEST(Ipv6Walk, ReportsUnknownHeaderInFixedHeader) {
 
 // We do not walk ESP/AH (no IPsec): reported so the IP layer answers for it.
 TEST(Ipv6Walk, ReportsEspAsUnknown) {
-  auto r = Ipv6Repr::parse(packet(50, {{0, 0, 0, 1, 0, 0, 0, 1}}));
+  const ByteVec bytes = packet(50, {{0, 0, 0, 1, 0, 0, 0, 1}});
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(r->unknown_header);
   EXPECT_EQ(r->unknown_header->type, 50);
@@ -383,7 +393,8 @@ TEST(Ipv6Walk, ReportsEspAsUnknown) {
 TEST(Ipv6Walk, HopByHopAfterAnotherHeaderIsUnknown) {
   const ByteVec dst = opts_header(kHbh, {1, 4, 0, 0, 0, 0});
   const ByteVec hbh = opts_header(kUdp, {1, 4, 0, 0, 0, 0});
-  auto r = Ipv6Repr::parse(packet(kDest, {dst, hbh, kUdpBytes}));
+  const ByteVec bytes = packet(kDest, {dst, hbh, kUdpBytes});
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   ASSERT_TRUE(r->unknown_header);
   EXPECT_EQ(*r->unknown_header, (Ipv6UnknownHeader{0, 48, 40}));
@@ -391,7 +402,8 @@ TEST(Ipv6Walk, HopByHopAfterAnotherHeaderIsUnknown) {
 }
 
 TEST(Ipv6Walk, NoNextHeaderEndsTheChain) {
-  auto r = Ipv6Repr::parse(packet(kDest, {opts_header(59, {1, 4, 0, 0, 0, 0})}));
+  const ByteVec bytes = packet(kDest, {opts_header(59, {1, 4, 0, 0, 0, 0})});
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   EXPECT_EQ(r->upper_proto, IpProto::kIpv6NoNext);
   EXPECT_FALSE(r->unknown_header);
@@ -400,7 +412,8 @@ TEST(Ipv6Walk, NoNextHeaderEndsTheChain) {
 
 // The fragment's Next Header is what follows after reassembly: not judged here.
 TEST(Ipv6Walk, FragmentOfUnknownProtocolIsNotJudgedBeforeReassembly) {
-  auto r = Ipv6Repr::parse(packet(kFrag, {{200, 0, 0, 9, 0, 0, 0, 1}, {1, 2, 3, 4, 5, 6, 7, 8}}));
+  const ByteVec bytes = packet(kFrag, {{200, 0, 0, 9, 0, 0, 0, 1}, {1, 2, 3, 4, 5, 6, 7, 8}});
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(r->frag);
   EXPECT_EQ(r->frag->frag_offset, 1);
@@ -414,7 +427,8 @@ TEST(Ipv6Walk, EightHeadersAreWalked) {
   for (int i = 0; i < 8; ++i)
     chunks.push_back(opts_header(i < 7 ? kDest : kUdp, {1, 4, 0, 0, 0, 0}));
   chunks.push_back(kUdpBytes);
-  auto r = Ipv6Repr::parse(packet(kDest, chunks));
+  const ByteVec bytes = packet(kDest, chunks);
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   EXPECT_EQ(r->ext_headers().size(), 8u);
   EXPECT_EQ(r->upper_offset, 40 + 64);
@@ -583,14 +597,16 @@ TEST(Ipv6Malformed, JumbogramIsUnsupported) {
 // --- Printing ---
 
 TEST(Ipv6Print, SummaryNamesAddressesHeadersAndLength) {
-  auto r = Ipv6Repr::parse(hex(kKernelMldReport));
+  const ByteVec bytes = hex(kKernelMldReport);
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->to_string(),
             "fe80::f8ae:87ff:fe6b:b83a > ff02::16: HBH ICMPv6, hlim 1, payload length 56");
 }
 
 TEST(Ipv6Print, VerboseListsFieldsHeadersAndOptions) {
-  auto r = Ipv6Repr::parse(hex(kKernelMldReport));
+  const ByteVec bytes = hex(kKernelMldReport);
+  auto r = Ipv6Repr::parse(bytes);
   ASSERT_TRUE(r.ok());
   const std::string v = r->to_verbose_string();
   for (const char* field :
