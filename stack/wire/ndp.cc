@@ -13,6 +13,7 @@ constexpr std::size_t kRedirectBodyLen = 32;  // target, destination
 
 constexpr std::uint8_t kRaManaged = 0x80;
 constexpr std::uint8_t kRaOther = 0x40;
+constexpr int kRaPrfShift = 3;  // RFC 4191 §2.2: Prf is bits 3-4 of the flags byte
 constexpr std::uint32_t kNaRouter = 0x80000000;
 constexpr std::uint32_t kNaSolicited = 0x40000000;
 constexpr std::uint32_t kNaOverride = 0x20000000;
@@ -186,6 +187,7 @@ Result<NdpRepr> NdpRepr::parse(const Icmpv6Repr& icmp, const Ipv6Addr& src, cons
       r.cur_hop_limit = static_cast<std::uint8_t>(word >> 24);
       r.managed = (word >> 16) & kRaManaged;
       r.other_config = (word >> 16) & kRaOther;
+      r.router_preference = (word >> (16 + kRaPrfShift)) & 0x3;
       r.router_lifetime_s = static_cast<std::uint16_t>(word);
       r.reachable_time_ms = load_be32(body, 0);
       r.retrans_timer_ms = load_be32(body, 4);
@@ -295,7 +297,9 @@ void NdpRepr::emit(MutBytes out, const Ipv6Addr& src, const Ipv6Addr& dst,
   switch (type) {
     case Icmpv6Type::kRouterAdvert:
       word = std::uint32_t{cur_hop_limit} << 24 |
-             std::uint32_t((managed ? kRaManaged : 0) | (other_config ? kRaOther : 0)) << 16 |
+             std::uint32_t((managed ? kRaManaged : 0) | (other_config ? kRaOther : 0) |
+                           (router_preference & 0x3) << kRaPrfShift)
+                 << 16 |
              router_lifetime_s;
       store_be32(body, 0, reachable_time_ms);
       store_be32(body, 4, retrans_timer_ms);
@@ -369,6 +373,7 @@ std::string NdpRepr::to_verbose_string() const {
       s += "  cur hop limit: " + std::to_string(cur_hop_limit) +
            "\n  managed (M): " + (managed ? "1" : "0") +
            "\n  other config (O): " + (other_config ? "1" : "0") +
+           "\n  router preference: " + std::to_string(router_preference) +
            "\n  router lifetime: " + std::to_string(router_lifetime_s) +
            "s\n  reachable time: " + std::to_string(reachable_time_ms) +
            "ms\n  retrans timer: " + std::to_string(retrans_timer_ms) + "ms\n";
@@ -416,10 +421,11 @@ std::string NdpRepr::to_verbose_string() const {
 
 bool NdpRepr::operator==(const NdpRepr& o) const {
   return type == o.type && cur_hop_limit == o.cur_hop_limit && managed == o.managed &&
-         other_config == o.other_config && router_lifetime_s == o.router_lifetime_s &&
-         reachable_time_ms == o.reachable_time_ms && retrans_timer_ms == o.retrans_timer_ms &&
-         router == o.router && solicited == o.solicited && override_ == o.override_ &&
-         target == o.target && redirect_dst == o.redirect_dst && options == o.options;
+         other_config == o.other_config && router_preference == o.router_preference &&
+         router_lifetime_s == o.router_lifetime_s && reachable_time_ms == o.reachable_time_ms &&
+         retrans_timer_ms == o.retrans_timer_ms && router == o.router && solicited == o.solicited &&
+         override_ == o.override_ && target == o.target && redirect_dst == o.redirect_dst &&
+         options == o.options;
 }
 
 }  // namespace ustack

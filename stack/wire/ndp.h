@@ -89,9 +89,12 @@ struct NdpRepr {
   Icmpv6Type type = Icmpv6Type::kNeighborSolicit;
 
   // Router advertisement (§4.2).
-  std::uint8_t cur_hop_limit = 0;       // 0 = unspecified
-  bool managed = false;                 // M flag
-  bool other_config = false;            // O flag
+  std::uint8_t cur_hop_limit = 0;  // 0 = unspecified
+  bool managed = false;            // M flag
+  bool other_config = false;       // O flag
+  // RFC 4191 §2.2 default router preference (Prf): 0 medium, 1 high, 3 low (2 is reserved and
+  // treated as medium by receivers).
+  std::uint8_t router_preference = 0;
   std::uint16_t router_lifetime_s = 0;  // 0 = not a default router
   std::uint32_t reachable_time_ms = 0;  // 0 = unspecified
   std::uint32_t retrans_timer_ms = 0;   // 0 = unspecified
