@@ -1,0 +1,25 @@
+// A Device wrapper that reports every packet crossing it to a PacketTap.
+//
+// Wraps any device (TUN, TAP, an in-memory Link endpoint) and forwards to it unchanged; the
+// tap sees received packets as they come out of receive() and sent packets as the stack wrote
+// them. The tap does the I/O (tun/pcap_file.h writes a pcap), so this class stays pure.
+#pragma once
+
+#include "stack/device.h"
+
+namespace ustack {
+
+class PcapTapDevice final : public Device {
+ public:
+  PcapTapDevice(Device& inner, PacketTap& tap) : inner_(inner), tap_(tap) {}
+
+  DeviceCaps caps() const override { return inner_.caps(); }
+  std::optional<Bytes> receive(Instant now) override;
+  bool transmit(Instant now, std::size_t len, FunctionRef<void(MutBytes)> fill) override;
+
+ private:
+  Device& inner_;
+  PacketTap& tap_;
+};
+
+}  // namespace ustack

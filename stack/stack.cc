@@ -1,0 +1,705 @@
+// Stack: configuration, the poll loop, timers and the output path (routing, fragmentation,
+// link-layer framing). Input per family is in stack_ipv4.cc and stack_ipv6.cc.
+#include "stack/stack.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "stack/ip/fragmenter.h"
+#include "stack/wire/arp.h"
+#include "stack/wire/ethernet.h"
+#include "stack/wire/icmpv4.h"
+#include "stack/wire/icmpv6.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
+
+namespace ustack {
+namespace {
+
+MacAddr mac_from_seed(std::uint64_t seed) {
+  Rng r(seed ^ 0x6d61632d61646472ull);
+  std::uint64_t v = r.next_u64();
+  // 02:...: locally administered, unicast (IEEE 802 U/L and I/G bits).
+  return MacAddr({0x02, static_cast<std::uint8_t>(v >> 32), static_cast<std::uint8_t>(v >> 24),
+                  static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 8),
+                  static_cast<std::uint8_t>(v)});
+}
+
+ReassemblyConfig reassembly_config(const StackConfig& cfg, OverlapPolicy overlap) {
+  ReassemblyConfig r;
+  r.memory_cap = cfg.reassembly_memory_cap;
+  r.max_datagrams = cfg.reassembly_max_datagrams;
+  r.timeout = cfg.reassembly_timeout;
+  r.max_datagram_len = 65535;
+  r.overlap = overlap;
+  return r;
+}
+
+// RFC 1112 §6.4: 01:00:5e + the low 23 bits of the group address.
+MacAddr ipv4_multicast_mac(const Ipv4Addr& a) {
+  std::uint32_t v = a.to_u32();
+  return MacAddr({0x01, 0x00, 0x5e, static_cast<std::uint8_t>((v >> 16) & 0x7f),
+                  static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)});
+}
+
+}  // namespace
+
+const char* to_string(AddressState s) {
+  switch (s) {
+    case AddressState::kTentative:
+      return "tentative";
+    case AddressState::kPreferred:
+      return "preferred";
+    case AddressState::kDuplicate:
+      return "duplicate";
+  }
+  return "?";
+}
+
+Stack::Stack(const StackConfig& cfg, Device& device)
+    : cfg_(cfg),
+      dev_(device),
+      caps_(device.caps()),
+      mtu_(cfg.mtu ? std::min(cfg.mtu, caps_.mtu) : caps_.mtu),
+      mac_(cfg.mac.is_zero() ? mac_from_seed(cfg.seed) : cfg.mac),
+      rng_(cfg.seed),
+      arp_(cfg.arp, cfg.seed ^ 0xa4),
+      ndp_(cfg.ndp, cfg.seed ^ 0x6d),
+      reasm_v4_(reassembly_config(cfg, OverlapPolicy::kKeepFirst)),
+      reasm_v6_(reassembly_config(cfg, OverlapPolicy::kDropDatagram)),
+      pmtu_(cfg.pmtu_expiry),
+      icmp_limiter_(cfg.icmp_rate_limit),
+      next_ip_id_(static_cast<std::uint16_t>(rng_.next_u32())),
+      hop_limit_v6_(cfg.default_ttl) {
+  auto observer = [this](const char* family) {
+    return [this, family](const IpAddr& addr, std::optional<NeighborState> from,
+                          std::optional<NeighborState> to) {
+      if (!tracer_) return;
+      // `what` must have static storage: one string per transition, built on first use.
+      static const auto* names = [] {
+        auto* n = new std::array<std::array<std::string, 6>, 6>();
+        for (int f = 0; f < 6; ++f) {
+          for (int t = 0; t < 6; ++t) {
+            auto name = [](int i) {
+              return i == 5 ? std::string("NONE") : std::string(to_string(NeighborState(i)));
+            };
+            (*n)[f][t] = name(f) + "->" + name(t);
+          }
+        }
+        return n;
+      }();
+      int f = from ? static_cast<int>(*from) : 5;
+      int t = to ? static_cast<int>(*to) : 5;
+      TraceEvent e;
+      e.kind = TraceKind::kNeighbor;
+      e.at = trace_now_;
+      e.remote = addr;
+      e.what = (*names)[f][t].c_str();
+      (void)family;
+      tracer_->on_event(e);
+    };
+  };
+  arp_.set_observer(observer("arp"));
+  ndp_.set_observer(observer("ndp"));
+  if (caps_.medium == Medium::kEthernet && cfg_.ipv6_link_local) {
+    add_address(IpCidr{Ipv6Addr::link_local_from_mac(mac_), 64});
+  }
+}
+
+// --- Configuration ---
+
+void Stack::add_address(const IpCidr& cidr) {
+  if (find_address(cidr.addr)) return;
+  Address a;
+  a.cidr = cidr;
+  bool ethernet = caps_.medium == Medium::kEthernet;
+  if (cidr.addr.is_v6() && ethernet && cfg_.dad_transmits > 0) {
+    a.state = AddressState::kTentative;  // RFC 4862 §5.4
+    a.probes_left = cfg_.dad_transmits;
+  } else if (cidr.addr.is_v4() && ethernet) {
+    a.probes_left = cfg_.gratuitous_arp_count;
+  }
+  a.deadline = Instant::zero();  // the first step runs at the next poll()
+  addrs_.push_back(a);
+  std::uint8_t max_len = cidr.addr.is_v4() ? 32 : 128;
+  if (cidr.prefix_len < max_len) {
+    routes_.add(Route{cidr, std::nullopt, RouteOrigin::kConnected});
+  }
+}
+
+bool Stack::remove_address(const IpAddr& addr) {
+  auto it = std::find_if(addrs_.begin(), addrs_.end(),
+                         [&](const Address& a) { return a.cidr.addr == addr; });
+  if (it == addrs_.end()) return false;
+  IpCidr cidr = it->cidr;
+  addrs_.erase(it);
+  bool prefix_still_used = std::any_of(addrs_.begin(), addrs_.end(), [&](const Address& a) {
+    return a.cidr.prefix_len == cidr.prefix_len && a.cidr.network() == cidr.network();
+  });
+  if (!prefix_still_used) routes_.remove(cidr, std::nullopt);
+  return true;
+}
+
+std::vector<IpCidr> Stack::addresses() const {
+  std::vector<IpCidr> out;
+  for (const Address& a : addrs_) out.push_back(a.cidr);
+  return out;
+}
+
+std::optional<AddressState> Stack::address_state(const IpAddr& addr) const {
+  const Address* a = find_address(addr);
+  if (!a) return std::nullopt;
+  return a->state;
+}
+
+void Stack::add_route(const IpCidr& dest, const IpAddr& gateway) {
+  Route r{dest, std::nullopt, RouteOrigin::kStatic};
+  if (!gateway.is_unspecified()) r.gateway = gateway;
+  routes_.add(r);
+}
+
+bool Stack::remove_route(const IpCidr& dest) { return routes_.remove(dest) > 0; }
+
+void Stack::set_default_gateway(const IpAddr& gateway) {
+  IpCidr any{gateway.is_v4() ? IpAddr(Ipv4Addr::any()) : IpAddr(Ipv6Addr::any()), 0};
+  routes_.remove(any);
+  add_route(any, gateway);
+}
+
+void Stack::register_transport(Transport& t) {
+  transports_[static_cast<std::uint8_t>(t.protocol())] = &t;
+}
+
+void Stack::set_mtu(std::size_t mtu) { mtu_ = std::min(mtu, caps_.mtu); }
+
+std::optional<NeighborState> Stack::neighbor_state(const IpAddr& addr) const {
+  return addr.is_v4() ? arp_.state(addr) : ndp_.state(addr);
+}
+
+std::optional<MacAddr> Stack::neighbor_mac(const IpAddr& addr) const {
+  return addr.is_v4() ? arp_.link_addr(addr) : ndp_.link_addr(addr);
+}
+
+Stack::Address* Stack::find_address(const IpAddr& addr) {
+  for (Address& a : addrs_) {
+    if (a.cidr.addr == addr) return &a;
+  }
+  return nullptr;
+}
+
+const Stack::Address* Stack::find_address(const IpAddr& addr) const {
+  return const_cast<Stack*>(this)->find_address(addr);
+}
+
+bool Stack::is_our_v4_broadcast(const Ipv4Addr& a) const {
+  if (a.is_broadcast()) return true;
+  for (const Address& x : addrs_) {
+    if (!x.cidr.addr.is_v4()) continue;
+    auto b = x.cidr.broadcast_v4();
+    if (b && *b == a) return true;
+  }
+  return false;
+}
+
+// --- Tracing and drops ---
+
+void Stack::trace(Instant now, TraceKind kind, const char* what, std::size_t len,
+                  std::int64_t value, const IpAddr& local, const IpAddr& remote) {
+  if (!tracer_) return;
+  TraceEvent e;
+  e.kind = kind;
+  e.at = now;
+  e.what = what;
+  e.len = static_cast<std::uint32_t>(len);
+  e.value = value;
+  e.local = local;
+  e.remote = remote;
+  tracer_->on_event(e);
+}
+
+void Stack::drop(Instant now, Ctr c) {
+  counters_.inc(c);
+  trace(now, TraceKind::kDrop, counter_name(c));
+}
+
+void Stack::drop_parse(Instant now, ParseLayer layer, ParseError e) {
+  counters_.inc_parse_drop(layer, e);
+  trace(now, TraceKind::kDrop, parse_drop_name(layer, e));
+}
+
+// --- Poll ---
+
+bool Stack::poll(Instant now) {
+  trace_now_ = now;
+  bool did = false;
+  for (std::size_t i = 0; i < std::max<std::size_t>(caps_.max_burst, 1); ++i) {
+    std::optional<Bytes> frame = dev_.receive(now);
+    if (!frame) break;
+    did = true;
+    receive_frame(now, *frame);
+  }
+  for (Transport* t : transports_) {
+    if (t && t->poll_at() <= now) {
+      t->poll(now, *this);
+      did = true;
+    }
+  }
+  did |= run_timers(now);
+  return did;
+}
+
+Instant Stack::poll_at() const {
+  Instant t = std::min({arp_.next_deadline(), ndp_.next_deadline(), reasm_v4_.next_deadline(),
+                        reasm_v6_.next_deadline(), routes_.next_expiry(), pmtu_.next_expiry(),
+                        rs_deadline_});
+  for (const Address& a : addrs_) {
+    if (a.state != AddressState::kDuplicate) t = std::min(t, a.deadline);
+    t = std::min(t, a.valid_until);
+  }
+  for (const Transport* tr : transports_) {
+    if (tr) t = std::min(t, tr->poll_at());
+  }
+  return t;
+}
+
+void Stack::receive_frame(Instant now, Bytes frame) {
+  counters_.inc(Ctr::kLinkInFrames);
+  trace(now, TraceKind::kPacketIn, "rx", frame.size());
+  if (caps_.medium == Medium::kIp) {
+    if (frame.empty()) {
+      drop_parse(now, ParseLayer::kIpv4, ParseError::kTruncated);
+      return;
+    }
+    if ((frame[0] >> 4) == 6) {
+      ipv6_input(now, frame, false, false);
+    } else {
+      ipv4_input(now, frame, false, false);  // reports a bad version itself
+    }
+    return;
+  }
+  auto eth = EthernetRepr::parse(frame);
+  if (!eth) {
+    drop_parse(now, ParseLayer::kEthernet, eth.error());
+    return;
+  }
+  bool for_us = eth->dst == mac_ || eth->dst.is_broadcast() || eth->dst.is_multicast();
+  if (!for_us || eth->vlan_tci) {
+    drop(now, Ctr::kDropEthNotForUs);
+    return;
+  }
+  bool link_group = eth->dst.is_broadcast() || eth->dst.is_multicast();
+  switch (eth->ethertype) {
+    case EtherType::kArp:
+      arp_input(now, eth->dst, eth->payload);
+      break;
+    case EtherType::kIpv4:
+      ipv4_input(now, eth->payload, link_group, false);
+      break;
+    case EtherType::kIpv6:
+      ipv6_input(now, eth->payload, link_group, false);
+      break;
+    default:
+      drop(now, Ctr::kDropEthUnknownType);
+  }
+}
+
+bool Stack::run_timers(Instant now) {
+  bool did = false;
+  did |= run_address_timers(now);
+
+  auto on_neighbor = [&](NeighborCache& cache, bool v4) {
+    return [&, v4](const NeighborAction& a) {
+      did = true;
+      if (a.kind == NeighborAction::Kind::kFailed) {
+        // RFC 4861 §7.3.3 / RFC 1122 §2.3.2.2: packets waiting for a neighbour that never
+        // answered are discarded.
+        Ctr c = v4 ? Ctr::kDropArpResolutionFailed : Ctr::kDropNdpResolutionFailed;
+        counters_.inc(c, a.dropped);
+        trace(now, TraceKind::kDrop, counter_name(c), a.dropped);
+        return;
+      }
+      if (v4) {
+        std::optional<IpAddr> src = select_source(a.target);
+        if (!src || !src->is_v4()) return;
+        MacAddr dst = a.unicast_to.value_or(MacAddr::broadcast());
+        send_arp(now, dst, ArpRepr::request(mac_, src->v4(), a.target.v4()));
+        counters_.inc(Ctr::kArpOutRequests);
+      } else {
+        send_neighbor_solicit(now, a.target.v6(), a.unicast_to, false);
+      }
+      (void)cache;
+    };
+  };
+  if (arp_.next_deadline() <= now) arp_.poll(now, on_neighbor(arp_, true));
+  if (ndp_.next_deadline() <= now) ndp_.poll(now, on_neighbor(ndp_, false));
+
+  // RFC 792 / RFC 1122 §3.3.2 and RFC 8200 §4.5: a datagram that does not complete in time
+  // is discarded; if its first fragment arrived, the sender gets Time Exceeded code 1.
+  if (reasm_v4_.next_deadline() <= now) {
+    reasm_v4_.expire(now, [&](const ReassemblyKey&, Bytes header, Bytes data) {
+      did = true;
+      drop(now, Ctr::kDropIpv4ReasmTimeout);
+      counters_.inc(Ctr::kIpReasmFails);
+      if (header.empty()) return;
+      rebuilt_.assign(header.begin(), header.end());
+      rebuilt_.insert(rebuilt_.end(), data.begin(),
+                      data.begin() + std::min<std::size_t>(data.size(), 8));
+      send_icmpv4_error(now, rebuilt_, 11, 1, 0);
+    });
+  }
+  if (reasm_v6_.next_deadline() <= now) {
+    reasm_v6_.expire(now, [&](const ReassemblyKey&, Bytes header, Bytes data) {
+      did = true;
+      drop(now, Ctr::kDropIpv6ReasmTimeout);
+      counters_.inc(Ctr::kIp6ReasmFails);
+      if (header.empty()) return;
+      rebuilt_.assign(header.begin(), header.end());
+      rebuilt_.insert(rebuilt_.end(), data.begin(), data.end());
+      send_icmpv6_error(now, rebuilt_, 3, 1, 0, false);
+    });
+  }
+  if (routes_.next_expiry() <= now) did |= routes_.expire(now) > 0;
+  if (pmtu_.next_expiry() <= now) pmtu_.expire(now);
+  return did;
+}
+
+// --- IpSender ---
+
+bool Stack::send(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
+                 std::size_t payload_len, FunctionRef<void(MutBytes)> fill) {
+  IpSendOptions opts;
+  // RFC 1191: TCP probes the path MTU with DF set (it sizes segments from path_mtu()). A
+  // packet that is larger anyway (a retransmission after the MTU dropped) is fragmented.
+  opts.dont_fragment = proto == IpProto::kTcp;
+  return send_ip(now, src, dst, proto, payload_len, fill, opts);
+}
+
+std::optional<IpAddr> Stack::select_source(const IpAddr& dst) const {
+  std::optional<LinkDest> route = route_for(dst);
+  const IpAddr& near = route ? route->next_hop : dst;
+  const Address* best = nullptr;
+  int best_score = -1;
+  for (const Address& a : addrs_) {
+    if (a.state != AddressState::kPreferred || a.cidr.addr.version() != dst.version()) continue;
+    int score = 0;
+    if (a.cidr.contains(dst)) score += 4;
+    if (a.cidr.contains(near)) score += 2;
+    if (dst.is_v6()) {
+      // RFC 6724 rule 2 (scope): link-local for link-local destinations, global otherwise.
+      bool dst_ll = dst.v6().is_link_local() ||
+                    (dst.v6().is_multicast() && (dst.v6().bytes()[1] & 0x0f) == 2);
+      if (a.cidr.addr.v6().is_link_local() == dst_ll) score += 8;
+    }
+    if (score > best_score) {
+      best = &a;
+      best_score = score;
+    }
+  }
+  if (!best) return std::nullopt;
+  return best->cidr.addr;
+}
+
+std::size_t Stack::path_mtu(const IpAddr& dst) const {
+  return pmtu_.get(dst, link_mtu(dst.is_v6()));
+}
+
+bool Stack::is_local_address(const IpAddr& addr) const {
+  const Address* a = find_address(addr);
+  return a && a->state == AddressState::kPreferred;
+}
+
+ChecksumMode Stack::checksum_mode() const {
+  return caps_.tx_checksum_offload ? ChecksumMode::kOffload : ChecksumMode::kCompute;
+}
+
+// --- Output ---
+
+std::optional<Stack::LinkDest> Stack::route_for(const IpAddr& dst) const {
+  if (dst.is_v4()) {
+    Ipv4Addr d = dst.v4();
+    if (d.is_broadcast()) return LinkDest{dst, MacAddr::broadcast()};
+    if (d.is_multicast()) return LinkDest{dst, ipv4_multicast_mac(d)};
+    if (is_our_v4_broadcast(d)) return LinkDest{dst, MacAddr::broadcast()};
+  } else if (dst.v6().is_multicast()) {
+    return LinkDest{dst, dst.v6().multicast_mac()};
+  } else if (dst.v6().is_link_local()) {
+    return LinkDest{dst, std::nullopt};  // RFC 4861 §5.2: link-local is always on-link
+  }
+  std::optional<NextHop> hop = routes_.lookup(dst);
+  if (!hop) return std::nullopt;
+  return LinkDest{hop->next_hop, std::nullopt};
+}
+
+bool Stack::send_ip(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
+                    std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
+                    const IpSendOptions& opts) {
+  std::optional<LinkDest> dest = route_for(dst);
+  if (!dest || src.version() != dst.version()) {
+    drop(now, dst.is_v4() ? Ctr::kDropIpv4NoRoute : Ctr::kDropIpv6NoRoute);
+    return false;
+  }
+  if (dst.is_v4()) return send_v4(now, src.v4(), dst.v4(), proto, payload_len, fill, opts, *dest);
+  return send_v6(now, src.v6(), dst.v6(), proto, payload_len, fill, opts, *dest);
+}
+
+bool Stack::send_v4(Instant now, const Ipv4Addr& src, const Ipv4Addr& dst, IpProto proto,
+                    std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
+                    const IpSendOptions& opts, const LinkDest& dest) {
+  counters_.inc(Ctr::kIpOutRequests);
+  Ipv4Repr ip;
+  ip.tos = opts.tos;
+  ip.ident = next_ip_id_++;
+  // RFC 1122 §3.2.1.7: a host never sends TTL 0.
+  ip.ttl = opts.ttl ? opts.ttl : (cfg_.default_ttl ? cfg_.default_ttl : 64);
+  ip.protocol = proto;
+  ip.src = src;
+  ip.dst = dst;
+  std::size_t mtu = pmtu_.get(now, dst, link_mtu(false));
+  std::size_t hlen = Ipv4Repr::kMinHeaderLen;
+  if (hlen + payload_len > Ipv4Repr::kMaxTotalLen) {
+    drop(now, Ctr::kDropIpv4DfTooBig);
+    return false;
+  }
+  if (hlen + payload_len <= mtu) {
+    ip.dont_frag = opts.dont_fragment;
+    ip.payload_len = payload_len;
+    return link_output(now, dest, ip.total_len(), [&](MutBytes out) {
+      ip.emit(out);
+      fill(out.subspan(hlen, payload_len));
+    });
+  }
+  // RFC 791 §3.2 / RFC 1191: DF set on a packet we created ourselves cannot be honoured.
+  if (opts.dont_fragment && proto != IpProto::kTcp) {
+    drop(now, Ctr::kDropIpv4DfTooBig);
+    return false;
+  }
+  std::size_t piece = fragment_payload_size(mtu - hlen);
+  if (piece == 0) {
+    drop(now, Ctr::kDropIpv4DfTooBig);
+    return false;
+  }
+  tx_payload_.resize(payload_len);
+  fill(tx_payload_);
+  bool ok = true;
+  plan_fragments(payload_len, piece, [&](const FragmentPiece& p) {
+    ip.more_frags = p.more;
+    ip.set_frag_offset_bytes(p.offset);
+    ip.payload_len = p.len;
+    counters_.inc(Ctr::kIpFragCreates);
+    ok &= link_output(now, dest, ip.total_len(), [&](MutBytes out) {
+      ip.emit(out);
+      std::memcpy(out.data() + hlen, tx_payload_.data() + p.offset, p.len);
+    });
+  });
+  if (ok) counters_.inc(Ctr::kIpFragOks);
+  return ok;
+}
+
+bool Stack::send_v6(Instant now, const Ipv6Addr& src, const Ipv6Addr& dst, IpProto proto,
+                    std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
+                    const IpSendOptions& opts, const LinkDest& dest) {
+  counters_.inc(Ctr::kIp6OutRequests);
+  Ipv6Repr ip;
+  ip.traffic_class = opts.tos;
+  ip.hop_limit = opts.ttl ? opts.ttl : hop_limit_v6_;
+  ip.src = src;
+  ip.dst = dst;
+  std::size_t mtu = pmtu_.get(now, dst, link_mtu(true));
+  constexpr std::size_t hlen = Ipv6Repr::kHeaderLen;
+  if (hlen + payload_len <= mtu) {
+    if (payload_len > 65535) {
+      drop(now, Ctr::kDropIpv6TooBig);
+      return false;
+    }
+    ip.next_header = proto;
+    ip.payload_len = static_cast<std::uint16_t>(payload_len);
+    return link_output(now, dest, ip.total_len(), [&](MutBytes out) {
+      ip.emit(out);
+      fill(out.subspan(hlen, payload_len));
+    });
+  }
+  // RFC 8200 §4.5, §5: only the source fragments; each fragment carries a Fragment header.
+  std::size_t piece = mtu > hlen + Ipv6FragHeader::kLen
+                          ? fragment_payload_size(mtu - hlen - Ipv6FragHeader::kLen)
+                          : 0;
+  if (opts.dont_fragment || piece == 0 || payload_len > 65535 - Ipv6FragHeader::kLen) {
+    drop(now, Ctr::kDropIpv6TooBig);
+    return false;
+  }
+  tx_payload_.resize(payload_len);
+  fill(tx_payload_);
+  Ipv6FragHeader fh;
+  fh.next_header = proto;
+  // RFC 7739: fragment identifications should be unpredictable.
+  fh.ident = rng_.next_u32();
+  ip.next_header = IpProto::kIpv6Frag;
+  bool ok = true;
+  plan_fragments(payload_len, piece, [&](const FragmentPiece& p) {
+    fh.more_frags = p.more;
+    fh.set_frag_offset_bytes(p.offset);
+    ip.payload_len = static_cast<std::uint16_t>(Ipv6FragHeader::kLen + p.len);
+    counters_.inc(Ctr::kIp6FragCreates);
+    ok &= link_output(now, dest, ip.total_len(), [&](MutBytes out) {
+      ip.emit(out);
+      fh.emit(out.subspan(hlen, Ipv6FragHeader::kLen));
+      std::memcpy(out.data() + hlen + Ipv6FragHeader::kLen, tx_payload_.data() + p.offset, p.len);
+    });
+  });
+  if (ok) counters_.inc(Ctr::kIp6FragOks);
+  return ok;
+}
+
+bool Stack::link_output(Instant now, const LinkDest& dest, std::size_t ip_len,
+                        FunctionRef<void(MutBytes)> fill_ip) {
+  if (caps_.medium == Medium::kIp) {
+    bool ok = dev_.transmit(now, ip_len, fill_ip);
+    if (!ok) {
+      drop(now, Ctr::kDropLinkTxFailed);
+      return false;
+    }
+    counters_.inc(Ctr::kLinkOutFrames);
+    trace(now, TraceKind::kPacketOut, "tx", ip_len);
+    return true;
+  }
+  bool v4 = dest.next_hop.is_v4();
+  EtherType type = v4 ? EtherType::kIpv4 : EtherType::kIpv6;
+  std::optional<MacAddr> mac = dest.mac;
+  if (!mac) {
+    NeighborCache& cache = v4 ? arp_ : ndp_;
+    mac = cache.lookup(now, dest.next_hop);
+    if (!mac) {
+      // RFC 1122 §2.3.2.2: keep (a bounded number of) packets while ARP/NDP resolves.
+      ByteVec packet(ip_len);
+      fill_ip(packet);
+      std::size_t dropped = cache.enqueue(dest.next_hop, std::move(packet));
+      if (dropped) {
+        Ctr c = v4 ? Ctr::kDropArpQueueFull : Ctr::kDropNdpQueueFull;
+        counters_.inc(c, dropped);
+        trace(now, TraceKind::kDrop, counter_name(c), dropped);
+      }
+      return true;  // queued: as far as the sender knows, it went out
+    }
+  }
+  return transmit_ethernet(now, *mac, type, ip_len, fill_ip);
+}
+
+bool Stack::transmit_ethernet(Instant now, const MacAddr& dst, EtherType type, std::size_t len,
+                              FunctionRef<void(MutBytes)> fill) {
+  EthernetRepr eth;
+  eth.dst = dst;
+  eth.src = mac_;
+  eth.ethertype = type;
+  std::size_t hlen = eth.header_len();
+  // Frames shorter than the Ethernet minimum are padded with zeros (RFC 894).
+  std::size_t frame_len = std::max(hlen + len, EthernetRepr::kMinFrameLen);
+  bool ok = dev_.transmit(now, frame_len, [&](MutBytes out) {
+    eth.emit_header(out);
+    fill(out.subspan(hlen, len));
+    std::fill(out.begin() + static_cast<std::ptrdiff_t>(hlen + len), out.end(), 0);
+  });
+  if (!ok) {
+    drop(now, Ctr::kDropLinkTxFailed);
+    return false;
+  }
+  counters_.inc(Ctr::kLinkOutFrames);
+  trace(now, TraceKind::kPacketOut, "tx", frame_len);
+  return true;
+}
+
+void Stack::flush_neighbor_queue(Instant now, NeighborCache& cache, const IpAddr& addr) {
+  std::optional<MacAddr> mac = cache.link_addr(addr);
+  if (!mac) return;
+  EtherType type = addr.is_v4() ? EtherType::kIpv4 : EtherType::kIpv6;
+  for (const ByteVec& p : cache.take_queue(addr)) {
+    transmit_ethernet(now, *mac, type, p.size(),
+                      [&](MutBytes out) { std::memcpy(out.data(), p.data(), p.size()); });
+  }
+}
+
+// --- Delivery to transports and ICMP ---
+
+void Stack::deliver(Instant now, const IpRxMeta& meta, Bytes payload, Bytes packet) {
+  bool v4 = meta.src.is_v4();
+  if (meta.proto == (v4 ? IpProto::kIcmp : IpProto::kIcmpv6)) {
+    counters_.inc(v4 ? Ctr::kIpInDelivers : Ctr::kIp6InDelivers);
+    if (v4) {
+      icmpv4_input(now, meta, payload, packet);
+    } else {
+      icmpv6_input(now, meta, payload, packet);
+    }
+    return;
+  }
+  Transport* t = transports_[static_cast<std::uint8_t>(meta.proto)];
+  if (t) {
+    counters_.inc(v4 ? Ctr::kIpInDelivers : Ctr::kIp6InDelivers);
+    if (t->on_packet(now, meta, payload, *this) != RxVerdict::kPortUnreachable) return;
+  }
+  bool group = meta.dst_is_broadcast_or_multicast;
+  if (meta.proto == IpProto::kUdp) {
+    // RFC 1122 §4.1.3.1: no listener → ICMP port unreachable (never for broadcast).
+    drop(now, Ctr::kDropUdpNoPort);
+    if (group) return;
+    if (v4) {
+      send_icmpv4_error(now, packet, 3, 3, 0);
+    } else {
+      send_icmpv6_error(now, packet, 1, 4, 0, false);
+    }
+    return;
+  }
+  if (t) return;  // a transport asked for port unreachable on a protocol without ports
+  if (v4) {
+    // RFC 1122 §3.2.2.1: protocol unreachable for a protocol we do not speak.
+    drop(now, Ctr::kDropIpv4UnknownProtocol);
+    if (!group) send_icmpv4_error(now, packet, 3, 2, 0);
+  }
+  // IPv6's equivalent (Parameter Problem code 1) is sent by ipv6_input, which knows where the
+  // Next Header field that named the protocol sits.
+}
+
+void Stack::deliver_icmp_error(Instant now, IcmpError err) {
+  if (err.kind == IcmpError::Kind::kFragmentationNeeded) {
+    // RFC 1191 §6.1 / RFC 8201 §4: lower the path MTU toward the quoted destination.
+    if (pmtu_.update(now, err.quoted_dst, err.next_hop_mtu, link_mtu(err.quoted_dst.is_v6()))) {
+      counters_.inc(Ctr::kIpPmtuUpdates);
+    }
+  }
+  Transport* t = transports_[static_cast<std::uint8_t>(err.quoted_proto)];
+  if (!t) return;
+  counters_.inc(Ctr::kIcmpErrorsToTransport);
+  t->on_icmp_error(now, err, *this);
+}
+
+// --- Ping ---
+
+bool Stack::send_echo_request(Instant now, const IpAddr& dst, std::uint16_t ident,
+                              std::uint16_t seq, Bytes payload, const IpSendOptions& opts) {
+  std::optional<IpAddr> src = select_source(dst);
+  if (!src) {
+    drop(now, dst.is_v4() ? Ctr::kDropIpv4NoRoute : Ctr::kDropIpv6NoRoute);
+    return false;
+  }
+  std::size_t len = 8 + payload.size();
+  trace(now, TraceKind::kIcmp, "echo-request-out", len, seq, *src, dst);
+  if (dst.is_v4()) {
+    counters_.inc(Ctr::kIcmpOutMsgs);
+    counters_.inc(Ctr::kIcmpOutEchos);
+    Icmpv4Repr icmp = Icmpv4Repr::echo_request(ident, seq, payload);
+    return send_ip(
+        now, *src, dst, IpProto::kIcmp, len, [&](MutBytes out) { icmp.emit(out); }, opts);
+  }
+  counters_.inc(Ctr::kIcmp6OutMsgs);
+  counters_.inc(Ctr::kIcmp6OutEchos);
+  Ipv6Addr s = src->v6(), d = dst.v6();
+  Icmpv6Repr icmp = Icmpv6Repr::echo_request(ident, seq, payload);
+  return send_ip(
+      now, *src, dst, IpProto::kIcmpv6, len, [&](MutBytes out) { icmp.emit(out, s, d); }, opts);
+}
+
+std::optional<EchoReply> Stack::pop_echo_reply() {
+  if (echo_replies_.empty()) return std::nullopt;
+  EchoReply r = std::move(echo_replies_.front());
+  echo_replies_.pop_front();
+  return r;
+}
+
+}  // namespace ustack

@@ -1,0 +1,276 @@
+// Stack: one network interface's IP layer and the transports registered on it.
+//
+// Pure, single-threaded core (ARCHITECTURE.md): packets come in through the Device from
+// poll(now), the transports are called from there, and poll_at() says when the next timer
+// (ARP/NDP retransmission, DAD, reassembly timeout, a transport's) is due. Nothing here reads
+// a clock or does I/O; the shell (tun/) or a test drives it with real or virtual time.
+//
+// What it does (RFC 1122 host requirements): IPv4 and IPv6 input and output with
+// fragmentation and reassembly, ICMP/ICMPv6 echo and errors (rate limited), path MTU per
+// destination, and on an Ethernet device ARP, NDP (neighbour cache, DAD, router
+// advertisements, SLAAC). Every dropped packet is counted with its reason in counters().
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "stack/base/addr.h"
+#include "stack/base/bytes.h"
+#include "stack/base/function_ref.h"
+#include "stack/base/random.h"
+#include "stack/base/time.h"
+#include "stack/counters.h"
+#include "stack/device.h"
+#include "stack/ip/neighbor_cache.h"
+#include "stack/ip/pmtu_cache.h"
+#include "stack/ip/rate_limiter.h"
+#include "stack/ip/reassembler.h"
+#include "stack/ip/route_table.h"
+#include "stack/tracer.h"
+#include "stack/transport.h"
+#include "stack/wire/common.h"
+
+namespace ustack {
+
+struct ArpRepr;
+
+struct StackConfig {
+  // Seeds every random choice (IP IDs, IPv6 fragment IDs, NDP reachable-time jitter) so a run
+  // replays bit for bit.
+  std::uint64_t seed = 1;
+  // Our hardware address on an Ethernet (TAP) device. Zero: a locally administered address
+  // derived from the seed (02:xx:xx:xx:xx:xx).
+  MacAddr mac;
+  // Largest IP packet; 0 means the device's MTU.
+  std::size_t mtu = 0;
+  // TTL / hop limit of our packets (an RA's Cur Hop Limit overrides it for IPv6).
+  std::uint8_t default_ttl = 64;
+
+  // Reassembly limits, per family (Linux: ipfrag_high_thresh 4 MiB, ipfrag_time 30 s).
+  std::size_t reassembly_memory_cap = 4u << 20;
+  std::size_t reassembly_max_datagrams = 256;
+  Duration reassembly_timeout = Duration::seconds(30);
+
+  IcmpRateLimitConfig icmp_rate_limit;
+  // Linux icmp_echo_ignore_broadcasts=1: no echo replies to broadcast/multicast IPv4 pings.
+  bool ignore_broadcast_echo = true;
+
+  NeighborConfig arp;
+  NeighborConfig ndp;
+  // Ethernet only: give the interface fe80::/64 from the MAC (RFC 4862 §5.3).
+  bool ipv6_link_local = true;
+  // RFC 4862 §5.1 DupAddrDetectTransmits; 0 disables DAD (addresses are usable at once).
+  std::uint32_t dad_transmits = 1;
+  // RFC 4861 §6.3.7 / §10: router solicitations once the link-local address is usable.
+  std::uint32_t max_rtr_solicitations = 3;
+  Duration rtr_solicitation_interval = Duration::seconds(4);
+  // RFC 4862 §5.5.3: form addresses from RA prefixes with the A flag.
+  bool slaac = true;
+  // Gratuitous ARP requests sent when an IPv4 address is added on Ethernet.
+  std::uint32_t gratuitous_arp_count = 1;
+
+  Duration pmtu_expiry = Duration::seconds(600);
+  // Echo replies kept for pop_echo_reply(); further ones are dropped and counted.
+  std::size_t echo_reply_queue_limit = 1024;
+};
+
+// An ICMP/ICMPv6 echo reply received for a send_echo_request().
+struct EchoReply {
+  Instant at;
+  IpAddr from;
+  std::uint16_t ident = 0;
+  std::uint16_t seq = 0;
+  std::uint8_t ttl = 0;  // TTL / hop limit of the reply
+  ByteVec payload;
+};
+
+enum class AddressState : std::uint8_t {
+  kTentative,  // DAD in progress (RFC 4862 §5.4): not used as a source, not answered
+  kPreferred,  // usable
+  kDuplicate,  // DAD found another owner: never used
+};
+const char* to_string(AddressState s);
+
+// Options for our own packets (echo requests, tests, tools).
+struct IpSendOptions {
+  std::uint8_t ttl = 0;  // 0: the default
+  bool dont_fragment = false;
+  std::uint8_t tos = 0;
+};
+
+class Stack final : public IpSender {
+ public:
+  Stack(const StackConfig& cfg, Device& device);
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  // --- Configuration ---
+  // Adds an address with its prefix; the prefix becomes an on-link route. On Ethernet an IPv4
+  // address is announced with gratuitous ARP and an IPv6 address goes through DAD first
+  // (state kTentative until then). Both happen from the next poll().
+  void add_address(const IpCidr& cidr);
+  bool remove_address(const IpAddr& addr);
+  // Every address we have, with its prefix (tentative and duplicate ones included).
+  std::vector<IpCidr> addresses() const;
+  std::optional<AddressState> address_state(const IpAddr& addr) const;
+  // A route to `dest` via `gateway`; an unspecified gateway (0.0.0.0 / ::) means on-link.
+  void add_route(const IpCidr& dest, const IpAddr& gateway);
+  bool remove_route(const IpCidr& dest);
+  // 0.0.0.0/0 or ::/0 via `gateway`, by the gateway's family.
+  void set_default_gateway(const IpAddr& gateway);
+  const RouteTable& routes() const { return routes_; }
+  // Transports receive their protocol's packets and ICMP errors quoting them; one per
+  // protocol (a second registration replaces the first).
+  void register_transport(Transport& t);
+  void set_tracer(Tracer* tracer) { tracer_ = tracer; }
+  void set_mtu(std::size_t mtu);
+  std::size_t mtu() const { return mtu_; }
+  MacAddr mac() const { return mac_; }
+  Medium medium() const { return caps_.medium; }
+
+  // --- Running ---
+  // Receives up to the device's max_burst packets, runs due timers and the transports.
+  // Returns true if anything happened (a packet was received or sent, a timer fired).
+  bool poll(Instant now);
+  // When poll() next has timer work; Instant::never() when idle (received packets are the
+  // shell's business: it polls when the device is readable).
+  Instant poll_at() const;
+
+  // --- Observability ---
+  const Counters& counters() const { return counters_; }
+  std::optional<NeighborState> neighbor_state(const IpAddr& addr) const;
+  std::optional<MacAddr> neighbor_mac(const IpAddr& addr) const;
+  std::size_t reassembly_datagrams() const { return reasm_v4_.datagrams() + reasm_v6_.datagrams(); }
+  std::size_t reassembly_memory() const {
+    return reasm_v4_.memory_used() + reasm_v6_.memory_used();
+  }
+
+  // --- Ping ---
+  // Sends an ICMP or ICMPv6 echo request (by dst's family) with `payload`, fragmented if it
+  // does not fit the path MTU (unless opts.dont_fragment). False if there is no route.
+  bool send_echo_request(Instant now, const IpAddr& dst, std::uint16_t ident, std::uint16_t seq,
+                         Bytes payload, const IpSendOptions& opts = {});
+  // Replies received so far, oldest first.
+  std::optional<EchoReply> pop_echo_reply();
+  std::size_t echo_replies_waiting() const { return echo_replies_.size(); }
+
+  // Sends an IP packet with `payload_len` bytes of protocol `proto` (IpSender::send with
+  // options). The payload is written by `fill`.
+  bool send_ip(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
+               std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
+               const IpSendOptions& opts = {});
+
+  // --- IpSender ---
+  bool send(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
+            std::size_t payload_len, FunctionRef<void(MutBytes)> fill) override;
+  std::optional<IpAddr> select_source(const IpAddr& dst) const override;
+  std::size_t path_mtu(const IpAddr& dst) const override;
+  bool is_local_address(const IpAddr& addr) const override;
+  ChecksumMode checksum_mode() const override;
+
+ private:
+  struct Address {
+    IpCidr cidr;
+    AddressState state = AddressState::kPreferred;
+    bool started = false;                    // DAD / announcement begun (needs a `now`)
+    std::uint32_t probes_left = 0;           // DAD NS or gratuitous ARPs still to send
+    Instant deadline = Instant::never();     // next DAD/announcement step
+    Instant valid_until = Instant::never();  // SLAAC addresses expire with their prefix
+  };
+  // Where a packet in link_output() goes.
+  struct LinkDest {
+    IpAddr next_hop;
+    std::optional<MacAddr> mac;  // known link address (multicast, broadcast, a NDP reply)
+  };
+
+  // stack.cc: device I/O, timers, output.
+  void receive_frame(Instant now, Bytes frame);
+  bool run_timers(Instant now);
+  bool link_output(Instant now, const LinkDest& dest, std::size_t ip_len,
+                   FunctionRef<void(MutBytes)> fill_ip);
+  bool transmit_ethernet(Instant now, const MacAddr& dst, EtherType type, std::size_t len,
+                         FunctionRef<void(MutBytes)> fill);
+  std::optional<LinkDest> route_for(const IpAddr& dst) const;
+  bool send_v4(Instant now, const Ipv4Addr& src, const Ipv4Addr& dst, IpProto proto,
+               std::size_t payload_len, FunctionRef<void(MutBytes)> fill, const IpSendOptions& opts,
+               const LinkDest& dest);
+  bool send_v6(Instant now, const Ipv6Addr& src, const Ipv6Addr& dst, IpProto proto,
+               std::size_t payload_len, FunctionRef<void(MutBytes)> fill, const IpSendOptions& opts,
+               const LinkDest& dest);
+  void drop(Instant now, Ctr c);
+  void drop_parse(Instant now, ParseLayer layer, ParseError e);
+  void trace(Instant now, TraceKind kind, const char* what, std::size_t len = 0,
+             std::int64_t value = 0, const IpAddr& local = {}, const IpAddr& remote = {});
+  Address* find_address(const IpAddr& addr);
+  const Address* find_address(const IpAddr& addr) const;
+  bool is_our_v4_broadcast(const Ipv4Addr& a) const;
+  void deliver(Instant now, const IpRxMeta& meta, Bytes payload, Bytes packet);
+  void deliver_icmp_error(Instant now, IcmpError err);
+
+  // stack_ipv4.cc
+  void ipv4_input(Instant now, Bytes packet, bool link_broadcast, bool reassembled);
+  void icmpv4_input(Instant now, const IpRxMeta& meta, Bytes message, Bytes packet);
+  void send_icmpv4_error(Instant now, Bytes offending, std::uint8_t type, std::uint8_t code,
+                         std::uint32_t rest_of_header);
+  void arp_input(Instant now, const MacAddr& eth_dst, Bytes payload);
+  void send_arp(Instant now, const MacAddr& eth_dst, const ArpRepr& arp);
+  void flush_neighbor_queue(Instant now, NeighborCache& cache, const IpAddr& addr);
+
+  // stack_ipv6.cc
+  void ipv6_input(Instant now, Bytes packet, bool link_multicast, bool reassembled);
+  void icmpv6_input(Instant now, const IpRxMeta& meta, Bytes message, Bytes packet);
+  void send_icmpv6_error(Instant now, Bytes offending, std::uint8_t type, std::uint8_t code,
+                         std::uint32_t param, bool allow_multicast_dst);
+  void ndp_input(Instant now, const IpRxMeta& meta, Bytes message);
+  void send_ndp(Instant now, const Ipv6Addr& src, const Ipv6Addr& dst,
+                std::optional<MacAddr> dst_mac,
+                FunctionRef<void(MutBytes, const Ipv6Addr&, const Ipv6Addr&)> emit,
+                std::size_t len);
+  void send_neighbor_solicit(Instant now, const Ipv6Addr& target, std::optional<MacAddr> unicast,
+                             bool dad);
+  void dad_conflict(Instant now, Address& a);
+  bool run_address_timers(Instant now);
+  void add_slaac_address(Instant now, const Ipv6Addr& prefix, std::uint32_t valid_s);
+  bool is_our_v6_destination(const Ipv6Addr& dst, bool* tentative) const;
+  std::size_t link_mtu(bool v6) const { return v6 && ra_mtu_ ? std::min(mtu_, ra_mtu_) : mtu_; }
+  std::optional<Ipv6Addr> link_local_address() const;
+
+  StackConfig cfg_;
+  Device& dev_;
+  DeviceCaps caps_;
+  std::size_t mtu_;
+  MacAddr mac_;
+  Counters counters_;
+  Tracer* tracer_ = nullptr;
+  Instant trace_now_;  // the poll() in progress, for events raised from inside components
+  Rng rng_;
+
+  std::vector<Address> addrs_;
+  RouteTable routes_;
+  NeighborCache arp_;
+  NeighborCache ndp_;
+  Reassembler reasm_v4_;
+  Reassembler reasm_v6_;
+  PmtuCache pmtu_;
+  IcmpRateLimiter icmp_limiter_;
+  std::array<Transport*, 256> transports_{};
+
+  std::uint16_t next_ip_id_;
+  std::uint8_t hop_limit_v6_;
+  std::uint32_t rs_left_ = 0;
+  Instant rs_deadline_ = Instant::never();
+  bool rs_started_ = false;
+  bool ra_received_ = false;
+  std::size_t ra_mtu_ = 0;  // RFC 4861 §4.6.4 MTU option from the last RA (0: none)
+
+  std::deque<EchoReply> echo_replies_;
+  ByteVec tx_payload_;  // scratch: a fragmented datagram's payload before it is cut
+  ByteVec rebuilt_;     // scratch: a reassembled datagram rebuilt as one packet
+  ByteVec unfrag_;      // scratch: an IPv6 fragment's unfragmentable part, Next Header fixed
+};
+
+}  // namespace ustack
