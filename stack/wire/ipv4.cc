@@ -29,12 +29,17 @@ constexpr std::uint16_t kFragOffsetMask = 0x1fff;
 // Walks the option bytes (which start at header offset 20) and records every option up to
 // EOL. Checks the TLV structure (RFC 791 §3.1: "option-type, option-length, option-data", the
 // length counting the type and length octets) and, for the options that carry a pointer
-// (RR/LSRR/SSRR/TS), that the pointer is at least 4 as RFC 791 requires (Linux
-// ip_options_compile rejects the same). Returns the number of options or an error.
-Result<std::size_t> walk_options(Bytes opts,
-                                 std::array<Ipv4Option, Ipv4Repr::kMaxOptionsLen>& out) {
+// (RR/LSRR/SSRR/TS), that the pointer is at least 4 (TS: 5) as RFC 791 requires (Linux
+// ip_options_compile rejects the same). Returns the number of options or an error; on error
+// `*bad_at` is the header offset of the octet at fault (for a Parameter Problem pointer).
+Result<std::size_t> walk_options(Bytes opts, std::array<Ipv4Option, Ipv4Repr::kMaxOptionsLen>& out,
+                                 std::size_t* bad_at = nullptr) {
   std::size_t count = 0;
   std::size_t i = 0;
+  auto bad = [&](std::size_t at) {
+    if (bad_at) *bad_at = Ipv4Repr::kMinHeaderLen + at;
+    return Err(ParseError::kBadOption);
+  };
   while (i < opts.size()) {
     const std::uint8_t type = opts[i];
     const auto offset = static_cast<std::uint8_t>(Ipv4Repr::kMinHeaderLen + i);
@@ -47,23 +52,25 @@ Result<std::size_t> walk_options(Bytes opts,
       ++i;
       continue;
     }
-    if (i + 1 >= opts.size()) return Err(ParseError::kBadOption);  // no room for the length
+    if (i + 1 >= opts.size()) return bad(i);  // no room for the length
     const std::uint8_t len = opts[i + 1];
-    if (len < 2 || i + len > opts.size()) return Err(ParseError::kBadOption);
+    if (len < 2 || i + len > opts.size()) return bad(i + 1);
     switch (static_cast<Ipv4OptionType>(type)) {
       case Ipv4OptionType::kRecordRoute:
       case Ipv4OptionType::kLooseSourceRoute:
       case Ipv4OptionType::kStrictSourceRoute:
         // RFC 791 §3.1: type, length, pointer; the pointer counts from the option's first
         // octet and "the smallest legal value is 4".
-        if (len < 3 || opts[i + 2] < 4) return Err(ParseError::kBadOption);
+        if (len < 3) return bad(i + 1);
+        if (opts[i + 2] < 4) return bad(i + 2);
         break;
       case Ipv4OptionType::kTimestamp:
         // RFC 791 §3.1: type, length, pointer, overflow/flags; "the smallest legal value is 5".
-        if (len < 4 || opts[i + 2] < 5) return Err(ParseError::kBadOption);
+        if (len < 4) return bad(i + 1);
+        if (opts[i + 2] < 5) return bad(i + 2);
         break;
       case Ipv4OptionType::kRouterAlert:
-        if (len != 4) return Err(ParseError::kBadOption);  // RFC 2113 §2.1
+        if (len != 4) return bad(i + 1);  // RFC 2113 §2.1
         break;
       default:
         break;
@@ -148,6 +155,11 @@ Result<Ipv4Repr> Ipv4Repr::parse(Bytes packet, ChecksumCheck check) {
   // datagram does.
   if (packet.size() < total_len) return Err(ParseError::kTruncated);
 
+  // Checksum before options, as Linux does (ip_rcv_core, then ip_rcv_options): a corrupted
+  // header is reported as corrupted, not as whatever the corruption looks like.
+  if (check == ChecksumCheck::kVerify && internet_checksum(packet.first(header_len)) != 0) {
+    return Err(ParseError::kBadChecksum);
+  }
   Ipv4Repr r;
   const Bytes opts = packet.subspan(kMinHeaderLen, header_len - kMinHeaderLen);
   auto count = walk_options(opts, r.option_list_);
@@ -155,10 +167,6 @@ Result<Ipv4Repr> Ipv4Repr::parse(Bytes packet, ChecksumCheck check) {
   r.option_count_ = static_cast<std::uint8_t>(*count);
   std::copy(opts.begin(), opts.end(), r.options_buf_.begin());
   r.options_len_ = static_cast<std::uint8_t>(opts.size());
-
-  if (check == ChecksumCheck::kVerify && internet_checksum(packet.first(header_len)) != 0) {
-    return Err(ParseError::kBadChecksum);
-  }
 
   r.tos = packet[kTos];
   r.ident = load_be16(packet, kIdent);
@@ -175,6 +183,18 @@ Result<Ipv4Repr> Ipv4Repr::parse(Bytes packet, ChecksumCheck check) {
   r.payload = packet.subspan(header_len, total_len - header_len);
   r.payload_len = r.payload.size();
   return r;
+}
+
+std::optional<std::uint8_t> Ipv4Repr::bad_option_pointer(Bytes packet) {
+  if (packet.size() < kMinHeaderLen) return std::nullopt;
+  const std::size_t header_len = std::size_t{packet[kVerIhl] & 0x0fu} * 4;
+  if (header_len <= kMinHeaderLen || packet.size() < header_len) return std::nullopt;
+  std::array<Ipv4Option, kMaxOptionsLen> list;
+  std::size_t bad_at = 0;
+  if (walk_options(packet.subspan(kMinHeaderLen, header_len - kMinHeaderLen), list, &bad_at)) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint8_t>(bad_at);
 }
 
 Result<bool> Ipv4Repr::set_options(Bytes raw) {

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -73,6 +74,12 @@ struct Ipv4Repr {
   // length < header length); kBadOption (option length < 2 or running past the header, or a
   // malformed RR/LSRR/SSRR/TS pointer); kBadChecksum (with ChecksumCheck::kVerify).
   static Result<Ipv4Repr> parse(Bytes packet, ChecksumCheck check = ChecksumCheck::kVerify);
+  // For a packet parse() rejected with kBadOption: the offset (from the start of the header)
+  // of the octet at fault, the pointer of an ICMP Parameter Problem (RFC 792; RFC 1122
+  // §3.2.2.5). Points at the option type when its length octet is missing, at the length
+  // octet when the length is wrong, at the pointer octet of RR/LSRR/SSRR/TS when that is.
+  // nullopt if the options are well formed or the header is not there.
+  static std::optional<std::uint8_t> bad_option_pointer(Bytes packet);
 
   // The raw option bytes (including EOL and padding), a multiple of 4 long.
   Bytes options() const { return Bytes(options_buf_).first(options_len_); }

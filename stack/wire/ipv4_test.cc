@@ -471,6 +471,28 @@ TEST(Ipv4Malformed, RouterAlertOfWrongLengthIsBadOption) {
   EXPECT_EQ(parse_error(with_options({148, 2, 1, 1})), ParseError::kBadOption);
 }
 
+// RFC 1122 §3.2.2.5: the Parameter Problem pointer names the octet at fault.
+TEST(Ipv4Malformed, BadOptionPointerNamesTheOctetAtFault) {
+  EXPECT_EQ(Ipv4Repr::bad_option_pointer(with_options({1, 130, 0, 0})), 22);  // length 0
+  EXPECT_EQ(Ipv4Repr::bad_option_pointer(with_options({1, 1, 1, 130})), 23);  // no length
+  EXPECT_EQ(Ipv4Repr::bad_option_pointer(with_options({7, 7, 3, 0, 0, 0, 0, 0})), 22);
+  EXPECT_EQ(Ipv4Repr::bad_option_pointer(with_options({1, 148, 2, 0})), 22);
+}
+
+TEST(Ipv4Malformed, BadOptionPointerIsEmptyForGoodOptions) {
+  EXPECT_EQ(Ipv4Repr::bad_option_pointer(hex(kKernelRecordRoute)), std::nullopt);
+  EXPECT_EQ(Ipv4Repr::bad_option_pointer(hex(kKernelEchoRequest)), std::nullopt);
+  EXPECT_EQ(Ipv4Repr::bad_option_pointer(ByteVec(10, 0x46)), std::nullopt);
+}
+
+// A corrupted header is reported as corrupted, whatever its options now look like.
+TEST(Ipv4Malformed, ChecksumIsCheckedBeforeOptions) {
+  ByteVec p = with_options({130, 0, 0, 0});
+  p[10] ^= 1;
+  EXPECT_EQ(parse_error(p), ParseError::kBadChecksum);
+  EXPECT_EQ(parse_error(p, ChecksumCheck::kSkip), ParseError::kBadOption);
+}
+
 // RFC 791 §3.1: after End of Option List the rest is padding, whatever it holds.
 TEST(Ipv4Options, BytesAfterEolAreNotParsed) {
   const ByteVec bytes = with_options({1, 0, 130, 0});

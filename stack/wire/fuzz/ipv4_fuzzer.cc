@@ -1,7 +1,7 @@
 // Fuzzes Ipv4Repr::parse and checks the round trip: whatever parses (header checksum not
 // checked, so the fuzzer reaches the options) must emit, re-parse with a verified checksum to
 // an equal value, and emit again to the same bytes; set_options() must accept the options
-// parse() accepted. Any mismatch aborts.
+// parse() accepted, and bad_option_pointer() must agree with parse(). Any mismatch aborts.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -14,7 +14,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (data == nullptr) return 0;
   Bytes in(data, size);
   auto first = Ipv4Repr::parse(in, ChecksumCheck::kSkip);
-  if (!first) return 0;
+  // bad_option_pointer() names an octet inside the header exactly when the options are bad.
+  const auto pointer = Ipv4Repr::bad_option_pointer(in);
+  if (!first) {
+    if (first.error() == ParseError::kBadOption &&
+        (!pointer || *pointer < Ipv4Repr::kMinHeaderLen || *pointer >= (in[0] & 0x0f) * 4)) {
+      std::abort();
+    }
+    return 0;
+  }
+  if (pointer) std::abort();
   // The payload is a view into the input, inside it, exactly total length - header length.
   if (first->total_len() > size || first->payload.size() != first->payload_len ||
       first->payload.data() != data + first->header_len()) {
