@@ -1,0 +1,182 @@
+// Reassembly engine (RFC 791 §3.2, RFC 815, RFC 8200 §4.5, RFC 5722).
+#include "stack/ip/reassembler.h"
+
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+namespace ustack {
+namespace {
+
+using namespace literals;
+using O = Reassembler::Outcome;
+
+const ReassemblyKey kKey{*IpAddr::parse("198.18.0.1"), *IpAddr::parse("198.18.0.2"), 77, 17};
+
+ByteVec pattern(std::size_t n) {
+  ByteVec v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  return v;
+}
+
+Bytes slice(const ByteVec& v, std::size_t off, std::size_t len) {
+  return Bytes(v).subspan(off, len);
+}
+
+const ByteVec kHeader = {0x45, 0, 0, 0};
+
+TEST(Reassembler, InOrder) {
+  Reassembler r(ReassemblyConfig{});
+  ByteVec d = pattern(3000);
+  Instant t;
+  EXPECT_EQ(r.add(t, kKey, 0, slice(d, 0, 1480), true, kHeader, 17).outcome, O::kIncomplete);
+  EXPECT_EQ(r.add(t, kKey, 1480, slice(d, 1480, 1480), true).outcome, O::kIncomplete);
+  auto res = r.add(t, kKey, 2960, slice(d, 2960, 40), false);
+  ASSERT_EQ(res.outcome, O::kComplete);
+  EXPECT_TRUE(std::equal(res.payload.begin(), res.payload.end(), d.begin(), d.end()));
+  EXPECT_EQ(ByteVec(res.first_header.begin(), res.first_header.end()), kHeader);
+  EXPECT_EQ(res.first_proto, 17);
+  EXPECT_EQ(r.datagrams(), 0u);
+  EXPECT_EQ(r.memory_used(), 0u);
+}
+
+TEST(Reassembler, OutOfOrderLastFirst) {
+  Reassembler r(ReassemblyConfig{});
+  ByteVec d = pattern(2000);
+  Instant t;
+  EXPECT_EQ(r.add(t, kKey, 1600, slice(d, 1600, 400), false).outcome, O::kIncomplete);
+  EXPECT_EQ(r.add(t, kKey, 800, slice(d, 800, 800), true).outcome, O::kIncomplete);
+  auto res = r.add(t, kKey, 0, slice(d, 0, 800), true, kHeader);
+  ASSERT_EQ(res.outcome, O::kComplete);
+  EXPECT_TRUE(std::equal(res.payload.begin(), res.payload.end(), d.begin(), d.end()));
+}
+
+// RFC 8200 §4.5: exact duplicates may be dropped without discarding the datagram.
+TEST(Reassembler, ExactDuplicateIsIgnored) {
+  ReassemblyConfig cfg;
+  cfg.overlap = OverlapPolicy::kDropDatagram;
+  Reassembler r(cfg);
+  ByteVec d = pattern(16);
+  Instant t;
+  r.add(t, kKey, 0, slice(d, 0, 8), true, kHeader);
+  EXPECT_EQ(r.add(t, kKey, 0, slice(d, 0, 8), true, kHeader).outcome, O::kDuplicate);
+  EXPECT_EQ(r.add(t, kKey, 8, slice(d, 8, 8), false).outcome, O::kComplete);
+}
+
+// IPv4: overlapping fragments never rewrite bytes already received (first wins) and never
+// read or write outside the buffers.
+TEST(Reassembler, Ipv4OverlapKeepsFirstBytes) {
+  Reassembler r(ReassemblyConfig{});
+  ByteVec d = pattern(64);
+  ByteVec evil(32, 0xee);
+  Instant t;
+  r.add(t, kKey, 0, slice(d, 0, 32), true, kHeader);
+  EXPECT_EQ(r.add(t, kKey, 16, evil, true).outcome, O::kIncomplete);  // [16,48): 16 new bytes
+  auto res = r.add(t, kKey, 40, slice(d, 40, 24), false);
+  ASSERT_EQ(res.outcome, O::kComplete);
+  ASSERT_EQ(res.payload.size(), 64u);
+  for (std::size_t i = 0; i < 32; ++i) EXPECT_EQ(res.payload[i], d[i]) << i;
+  // [32, 48) came first from the overlapping fragment; the last one only fills [48, 64).
+  for (std::size_t i = 32; i < 48; ++i) EXPECT_EQ(res.payload[i], 0xee) << i;
+  for (std::size_t i = 48; i < 64; ++i) EXPECT_EQ(res.payload[i], d[i]) << i;
+}
+
+// RFC 5722 §4: IPv6 overlapping fragments discard the whole datagram, later ones included.
+TEST(Reassembler, Ipv6OverlapDropsDatagram) {
+  ReassemblyConfig cfg;
+  cfg.overlap = OverlapPolicy::kDropDatagram;
+  Reassembler r(cfg);
+  ByteVec d = pattern(48);
+  Instant t;
+  r.add(t, kKey, 0, slice(d, 0, 24), true, kHeader);
+  EXPECT_EQ(r.add(t, kKey, 16, slice(d, 16, 16), true).outcome, O::kOverlap);
+  EXPECT_EQ(r.datagrams(), 0u);
+  // The rest of the datagram starts a new, never-completing queue.
+  EXPECT_EQ(r.add(t, kKey, 32, slice(d, 32, 16), false).outcome, O::kIncomplete);
+}
+
+TEST(Reassembler, TimeoutReportsFirstFragment) {
+  Reassembler r(ReassemblyConfig{});
+  ByteVec d = pattern(100);
+  Instant t = Instant::from_millis(10);
+  r.add(t, kKey, 0, slice(d, 0, 40), true, kHeader);
+  EXPECT_EQ(r.next_deadline(), t + 30_s);
+  int calls = 0;
+  EXPECT_EQ(r.expire(t + 29_s, [&](const ReassemblyKey&, Bytes, Bytes) { ++calls; }), 0u);
+  EXPECT_EQ(r.expire(t + 30_s,
+                     [&](const ReassemblyKey& k, Bytes header, Bytes data) {
+                       ++calls;
+                       EXPECT_EQ(k, kKey);
+                       EXPECT_EQ(header.size(), kHeader.size());
+                       EXPECT_EQ(data.size(), 40u);
+                     }),
+            1u);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(r.memory_used(), 0u);
+}
+
+TEST(Reassembler, TimeoutWithoutFirstFragmentHasNoHeader) {
+  Reassembler r(ReassemblyConfig{});
+  ByteVec d = pattern(100);
+  r.add(Instant(), kKey, 40, slice(d, 40, 40), true);
+  r.expire(Instant() + 30_s, [&](const ReassemblyKey&, Bytes header, Bytes data) {
+    EXPECT_TRUE(header.empty());
+    EXPECT_TRUE(data.empty());
+  });
+}
+
+TEST(Reassembler, MemoryCapEnforced) {
+  ReassemblyConfig cfg;
+  cfg.memory_cap = 10000;
+  Reassembler r(cfg);
+  ByteVec d = pattern(8000);
+  Instant t;
+  ReassemblyKey k2 = kKey;
+  k2.ident = 78;
+  EXPECT_EQ(r.add(t, kKey, 0, slice(d, 0, 6000), true, kHeader).outcome, O::kIncomplete);
+  EXPECT_EQ(r.add(t, k2, 0, slice(d, 0, 6000), true, kHeader).outcome, O::kMemoryFull);
+  EXPECT_LE(r.memory_used(), cfg.memory_cap);
+  EXPECT_EQ(r.datagrams(), 1u);
+}
+
+TEST(Reassembler, ConcurrentDatagramCapEnforced) {
+  ReassemblyConfig cfg;
+  cfg.max_datagrams = 4;
+  Reassembler r(cfg);
+  ByteVec d = pattern(8);
+  for (std::uint32_t i = 0; i < 10; ++i) {
+    ReassemblyKey k = kKey;
+    k.ident = i;
+    auto o = r.add(Instant(), k, 0, d, true, kHeader).outcome;
+    EXPECT_EQ(o, i < 4 ? O::kIncomplete : O::kTooManyDatagrams) << i;
+  }
+  EXPECT_EQ(r.datagrams(), 4u);
+}
+
+TEST(Reassembler, TooBigDatagramRejected) {
+  Reassembler r(ReassemblyConfig{});
+  ByteVec d = pattern(1000);
+  EXPECT_EQ(r.add(Instant(), kKey, 65000, d, false).outcome, O::kTooBig);
+  EXPECT_EQ(r.datagrams(), 0u);
+}
+
+TEST(Reassembler, DataPastTheLastFragmentIsInconsistent) {
+  Reassembler r(ReassemblyConfig{});
+  ByteVec d = pattern(100);
+  r.add(Instant(), kKey, 16, slice(d, 16, 32), false);  // the datagram ends at 48
+  EXPECT_EQ(r.add(Instant(), kKey, 48, slice(d, 48, 16), true).outcome, O::kInconsistent);
+  EXPECT_EQ(r.datagrams(), 0u);
+}
+
+TEST(Reassembler, DifferentKeysDoNotMix) {
+  Reassembler r(ReassemblyConfig{});
+  ByteVec d = pattern(16);
+  ReassemblyKey other = kKey;
+  other.proto = 6;
+  r.add(Instant(), kKey, 0, slice(d, 0, 8), true, kHeader);
+  EXPECT_EQ(r.add(Instant(), other, 8, slice(d, 8, 8), false).outcome, O::kIncomplete);
+  EXPECT_EQ(r.datagrams(), 2u);
+}
+
+}  // namespace
+}  // namespace ustack
