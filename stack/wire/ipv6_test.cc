@@ -526,6 +526,24 @@ TEST(Ipv6Malformed, ExtensionHeaderCutByPayloadLengthIsTruncated) {
   }
 }
 
+// Payload Length cut at every point of a four-header chain, header boundaries included: the
+// next header named is missing or incomplete.
+TEST(Ipv6Malformed, ChainCutAnywhereIsTruncated) {
+  const ByteVec hbh = opts_header(kDest, {1, 4, 0, 0, 0, 0});
+  const ByteVec dst = opts_header(kRoute, {1, 4, 0, 0, 0, 0});
+  const ByteVec rt = {kFrag, 0, 4, 0, 0, 0, 0, 0};
+  const ByteVec fh = {kUdp, 0, 0, 0, 0, 0, 0, 7};
+  const ByteVec full = packet(kHbh, {hbh, dst, rt, fh, kUdpBytes});
+  for (std::uint16_t len = 1; len < 32; ++len) {
+    ByteVec p = full;
+    store_be16(p, 4, len);
+    EXPECT_EQ(parse_error(p), ParseError::kTruncated) << "payload length " << len;
+  }
+  ByteVec p = full;
+  store_be16(p, 4, 32);  // ends right after the Fragment header: a fragment with no data
+  EXPECT_TRUE(Ipv6Repr::parse(p).ok());
+}
+
 TEST(Ipv6Malformed, HdrExtLenPastPayloadIsTruncated) {
   ByteVec dst = opts_header(kUdp, {1, 4, 0, 0, 0, 0});
   dst[1] = 2;  // claims 24 bytes, only 16 there
