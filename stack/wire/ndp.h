@@ -132,7 +132,8 @@ struct NdpRepr {
 
   std::size_t header_len() const;  // ICMPv6 header + fixed body, without options
   std::size_t buffer_len() const { return header_len() + options.buffer_len(); }
-  // Writes the whole ICMPv6 message and its checksum (pseudo header from src/dst).
+  // Writes the whole ICMPv6 message and its checksum (pseudo header from src/dst). The spans
+  // in `options` (RDNSS addresses, redirected header) must not overlap `out`.
   void emit(MutBytes out, const Ipv6Addr& src, const Ipv6Addr& dst,
             ChecksumMode mode = ChecksumMode::kCompute) const;
 
