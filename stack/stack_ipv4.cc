@@ -232,30 +232,50 @@ void Stack::icmpv4_input(Instant now, const IpRxMeta& meta, Bytes message, Bytes
 
 void Stack::send_icmpv4_error(Instant now, Bytes offending, std::uint8_t type, std::uint8_t code,
                               std::uint32_t rest_of_header) {
-  auto ip = Ipv4Repr::parse(offending, ChecksumCheck::kSkip);
-  if (!ip) return;
-  // RFC 1122 §3.2.2: never about an ICMP error, a fragment other than the first, a datagram
-  // to a broadcast or multicast address, or from an address that is not one host.
-  if (ip->frag_offset != 0) return;
-  if (ip->src.is_unspecified() || ip->src.is_broadcast() || ip->src.is_multicast() ||
-      is_our_v4_broadcast(ip->src) || ip->src.is_loopback()) {
+  // The offending datagram may be cut short (the first fragment of a datagram that timed
+  // out), so it is read the lenient way an ICMP quote is.
+  Ipv4Addr src, dst;
+  IpProto proto;
+  std::size_t total_len = 0;
+  Bytes header, transport;
+  if (auto ip = Ipv4Repr::parse(offending, ChecksumCheck::kSkip)) {
+    src = ip->src;
+    dst = ip->dst;
+    proto = ip->protocol;
+    total_len = ip->total_len();
+    header = offending.first(ip->header_len());
+    transport = ip->payload;
+  } else if (auto q = Icmpv4Quote::parse(offending)) {
+    src = q->src;
+    dst = q->dst;
+    proto = q->proto;
+    total_len = offending.size();
+    header = q->header;
+    transport = q->transport;
+  } else {
     return;
   }
-  if (ip->dst.is_multicast() || is_our_v4_broadcast(ip->dst)) return;
-  if (ip->protocol == IpProto::kIcmp && !ip->payload.empty() &&
-      is_icmpv4_error_type(ip->payload[0])) {
+  // RFC 1122 §3.2.2: never about an ICMP error, a fragment other than the first, a datagram
+  // to a broadcast or multicast address, or from an address that is not one host.
+  if ((load_be16(header, 6) & 0x1fff) != 0) return;
+  if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() ||
+      is_our_v4_broadcast(src) || src.is_loopback()) {
+    return;
+  }
+  if (dst.is_multicast() || is_our_v4_broadcast(dst)) return;
+  if (proto == IpProto::kIcmp && !transport.empty() && is_icmpv4_error_type(transport[0])) {
     return;
   }
   // RFC 1812 §4.3.2.8: rate limited (token buckets, as Linux).
-  if (!icmp_limiter_.allow(now, ip->src)) {
+  if (!icmp_limiter_.allow(now, src)) {
     counters_.inc(Ctr::kIcmpOutRateLimited);
     trace(now, TraceKind::kDrop, counter_name(Ctr::kIcmpOutRateLimited));
     return;
   }
-  const Address* ours = find_address(ip->dst);
-  std::optional<IpAddr> src = ours ? std::optional<IpAddr>(ip->dst) : select_source(ip->src);
-  if (!src || !src->is_v4()) return;
-  Bytes quoted = offending.first(std::min({offending.size(), ip->total_len(), kMaxIcmpv4Quote}));
+  const Address* ours = find_address(dst);
+  std::optional<IpAddr> from = ours ? std::optional<IpAddr>(dst) : select_source(src);
+  if (!from || !from->is_v4()) return;
+  Bytes quoted = offending.first(std::min({offending.size(), total_len, kMaxIcmpv4Quote}));
   Icmpv4Repr msg;
   switch (type) {
     case 3:
@@ -273,9 +293,8 @@ void Stack::send_icmpv4_error(Instant now, Bytes offending, std::uint8_t type, s
       break;
   }
   counters_.inc(Ctr::kIcmpOutMsgs);
-  trace(now, TraceKind::kIcmp, to_string(msg.type), msg.buffer_len(), type, *src, ip->src);
-  send_ip(now, *src, ip->src, IpProto::kIcmp, msg.buffer_len(),
-          [&](MutBytes out) { msg.emit(out); });
+  trace(now, TraceKind::kIcmp, to_string(msg.type), msg.buffer_len(), type, *from, src);
+  send_ip(now, *from, src, IpProto::kIcmp, msg.buffer_len(), [&](MutBytes out) { msg.emit(out); });
 }
 
 void Stack::arp_input(Instant now, const MacAddr& eth_dst, Bytes payload) {
