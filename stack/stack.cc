@@ -42,6 +42,24 @@ MacAddr ipv4_multicast_mac(const Ipv4Addr& a) {
                   static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)});
 }
 
+int common_prefix_len(const IpAddr& a, const IpAddr& b) {
+  Bytes x = a.bytes(), y = b.bytes();
+  int n = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    std::uint8_t d = x[i] ^ y[i];
+    if (d == 0) {
+      n += 8;
+      continue;
+    }
+    while (!(d & 0x80)) {
+      d = static_cast<std::uint8_t>(d << 1);
+      ++n;
+    }
+    break;
+  }
+  return n;
+}
+
 }  // namespace
 
 const char* to_string(AddressState s) {
@@ -390,6 +408,8 @@ std::optional<IpAddr> Stack::select_source(const IpAddr& dst) const {
                     (dst.v6().is_multicast() && (dst.v6().bytes()[1] & 0x0f) == 2);
       if (a.cidr.addr.v6().is_link_local() == dst_ll) score += 8;
     }
+    // RFC 6724 rule 8: the longest matching prefix breaks ties.
+    score = score * 256 + common_prefix_len(a.cidr.addr, dst);
     if (score > best_score) {
       best = &a;
       best_score = score;
