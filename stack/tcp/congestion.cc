@@ -1,0 +1,67 @@
+#include "stack/tcp/congestion.h"
+
+#include <algorithm>
+
+namespace ustack {
+
+namespace {
+constexpr std::uint32_t kInitialWindowSegments = 10;  // RFC 6928, Linux TCP_INIT_CWND
+}
+
+void NewReno::init(std::uint32_t mss) {
+  cwnd_ = kInitialWindowSegments * mss;
+  ssthresh_ = 0x7fffffff;
+  bytes_acked_ca_ = 0;
+}
+
+void NewReno::on_ack(Instant, std::uint32_t bytes_acked, std::uint32_t mss, Duration) {
+  if (cwnd_ < ssthresh_) {
+    // RFC 5681 §3.1 / RFC 3465: slow start grows by the bytes acked, at most 2*SMSS per ACK.
+    cwnd_ += std::min(bytes_acked, 2 * mss);
+    return;
+  }
+  // Congestion avoidance: one SMSS per cwnd's worth of acknowledged bytes.
+  bytes_acked_ca_ += bytes_acked;
+  if (bytes_acked_ca_ >= cwnd_) {
+    bytes_acked_ca_ -= cwnd_;
+    cwnd_ += mss;
+  }
+}
+
+void NewReno::on_enter_recovery(Instant, std::uint32_t flight_size, std::uint32_t mss) {
+  // RFC 5681 eq. 4 and RFC 6582 §3.2 step 2.
+  ssthresh_ = std::max(flight_size / 2, 2 * mss);
+  cwnd_ = ssthresh_ + 3 * mss;
+  bytes_acked_ca_ = 0;
+}
+
+void NewReno::on_dupack_in_recovery(std::uint32_t mss) { cwnd_ += mss; }
+
+void NewReno::on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) {
+  cwnd_ = cwnd_ > bytes_acked ? cwnd_ - bytes_acked : 0;
+  cwnd_ = std::max(cwnd_ + mss, mss);
+}
+
+void NewReno::on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) {
+  cwnd_ = std::min(ssthresh_, std::max(flight_size, mss) + mss);
+}
+
+void NewReno::on_rto(Instant, std::uint32_t flight_size, std::uint32_t mss) {
+  ssthresh_ = std::max(flight_size / 2, 2 * mss);
+  cwnd_ = mss;  // loss window (RFC 5681 §3.1)
+  bytes_acked_ca_ = 0;
+}
+
+void NewReno::on_idle_restart(std::uint32_t mss) {
+  cwnd_ = std::min(cwnd_, kInitialWindowSegments * mss);
+}
+
+std::unique_ptr<CongestionControl> make_congestion_control(CongestionAlgorithm a) {
+  switch (a) {
+    case CongestionAlgorithm::kNewReno:
+      return std::make_unique<NewReno>();
+  }
+  return std::make_unique<NewReno>();
+}
+
+}  // namespace ustack

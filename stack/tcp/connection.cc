@@ -1,0 +1,1212 @@
+#include "stack/tcp/connection.h"
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+namespace ustack {
+
+namespace {
+
+using namespace tcp_flags;
+
+constexpr std::uint8_t kMaxWindowShift = 14;  // RFC 7323 §2.3
+constexpr std::uint32_t kTimestampOptionLen = 12;
+constexpr unsigned kMaxQuickAcks = 16;  // Linux TCP_MAX_QUICKACKS
+
+std::uint32_t ip_header_len(const IpAddr& a) { return a.is_v4() ? 20 : 40; }
+
+// Static "OLD->NEW" strings for trace events (TraceEvent::what must have static storage).
+const char* transition_name(TcpState from, TcpState to) {
+  static const auto* names = [] {
+    auto* n = new std::array<std::string, 121>();
+    for (int f = 0; f < 11; ++f) {
+      for (int t = 0; t < 11; ++t) {
+        (*n)[f * 11 + t] = std::string(to_string(static_cast<TcpState>(f))) + "->" +
+                           to_string(static_cast<TcpState>(t));
+      }
+    }
+    return n;
+  }();
+  return (*names)[static_cast<int>(from) * 11 + static_cast<int>(to)].c_str();
+}
+
+TcpError icmp_to_error(IcmpError::Kind k) {
+  switch (k) {
+    case IcmpError::Kind::kNetUnreachable:
+      return TcpError::kNetUnreachable;
+    case IcmpError::Kind::kProtocolUnreachable:
+      return TcpError::kProtocolUnreachable;
+    case IcmpError::Kind::kPortUnreachable:
+      return TcpError::kPortUnreachable;
+    case IcmpError::Kind::kAdminProhibited:
+      return TcpError::kAdminProhibited;
+    default:
+      return TcpError::kHostUnreachable;
+  }
+}
+
+}  // namespace
+
+TcpConnection::TcpConnection(const TcpConfig& config, const TcpTuple& tuple, SeqNum iss,
+                             std::size_t mtu, Tracer* tracer)
+    : cfg_(config),
+      tuple_(tuple),
+      tracer_(tracer),
+      iss_(iss),
+      snd_una_(iss),
+      snd_nxt_(iss),
+      snd_max_(iss),
+      snd_buf_seq_(iss + 1),
+      snd_buf_(config.send_buffer),
+      rcv_buf_(config.recv_buffer),
+      mtu_(mtu),
+      rtt_(config.rto_min, config.rto_max, config.rto_initial),
+      cc_(make_congestion_control(config.congestion)),
+      recover_(iss) {
+  // RFC 9293 §3.7.1: the MSS we advertise is the route MTU minus the fixed IP and TCP headers.
+  std::size_t hdr = ip_header_len(tuple.remote) + TcpRepr::kMinHeaderLen;
+  adv_mss_ =
+      static_cast<std::uint16_t>(std::clamp<std::size_t>(mtu > hdr ? mtu - hdr : 0, 88, 65535));
+  // RFC 7323 §2.3: the smallest shift that lets the whole receive buffer be advertised.
+  while (our_wscale_ < kMaxWindowShift && (cfg_.recv_buffer >> our_wscale_) > 65535) {
+    ++our_wscale_;
+  }
+  // A per-connection timestamp offset (Linux randomizes TSval per connection, RFC 7323 §5.4):
+  // derived from the keyed-hash ISN so it is unpredictable and replayable.
+  ts_offset_ = iss.raw() * 0x9e3779b1u;
+  snd_mss_ = peer_mss_ = tuple.remote.is_v4() ? 536 : 1220;
+  rcv_mss_ = std::min<std::uint32_t>(536, adv_mss_);
+  stats_.adv_mss = adv_mss_;
+}
+
+// --- Opening --------------------------------------------------------------------------------
+
+void TcpConnection::open_active(Instant now) {
+  // RFC 9293 §3.10.1, CLOSED: select an ISS, send a SYN, enter SYN-SENT.
+  clock_ = now;
+  active_open_ = true;
+  syn_pending_ = true;
+  last_rx_ = now;
+  set_state(now, TcpState::kSynSent);
+}
+
+void TcpConnection::open_passive(Instant now, const TcpRepr& syn) {
+  // RFC 9293 §3.10.7.2, LISTEN, "third check for a SYN": RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ,
+  // send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, enter SYN-RECEIVED.
+  clock_ = now;
+  active_open_ = false;
+  irs_ = syn.seq;
+  rcv_nxt_ = syn.seq + 1;
+  rcv_adv_ = rcv_nxt_;
+  last_ack_sent_ = rcv_nxt_;
+  negotiate(syn);
+  // RFC 7323 §2.2: the window in a SYN is never scaled.
+  snd_wnd_ = syn.window;
+  max_snd_wnd_ = snd_wnd_;
+  snd_wl1_ = syn.seq;
+  snd_wl2_ = iss_;
+  syn_pending_ = true;
+  last_rx_ = now;
+  stats_.segs_in++;
+  trace_segment(now, TraceKind::kTcpSegmentIn, syn, syn.payload.size());
+  set_state(now, TcpState::kSynReceived);
+}
+
+void TcpConnection::negotiate(const TcpRepr& syn) {
+  const TcpOptions& o = syn.options;
+  // RFC 9293 §3.7.1 / RFC 6691: without an MSS option assume 536 (IPv4) or 1220 (IPv6).
+  peer_mss_ = o.mss.value_or(tuple_.remote.is_v4() ? 536 : 1220);
+  // RFC 7323 §2.2-2.3: scaling is on only if both SYNs carry the option; shifts above 14 are
+  // used as 14.
+  if (cfg_.window_scaling && o.window_scale) {
+    snd_wscale_ = std::min(*o.window_scale, kMaxWindowShift);
+    rcv_wscale_ = our_wscale_;
+  } else {
+    snd_wscale_ = rcv_wscale_ = 0;
+  }
+  sack_ok_ = cfg_.sack && o.sack_permitted;              // RFC 2018 §2
+  ts_ok_ = cfg_.timestamps && o.timestamps.has_value();  // RFC 7323 §3.2
+  if (ts_ok_) ts_recent_ = o.timestamps->val;
+  // RFC 9293 §3.7.1: Eff.snd.MSS = min(SendMSS, MMS_S) minus the options we put in every
+  // segment (Linux's mss_cache excludes the 12 timestamp bytes).
+  std::uint32_t mss = std::min<std::uint32_t>(peer_mss_, adv_mss_);
+  snd_mss_ = std::max<std::uint32_t>(mss - (ts_ok_ ? kTimestampOptionLen : 0), 64);
+  rcv_mss_ = std::min<std::uint32_t>(rcv_mss_, snd_mss_);
+}
+
+// --- Segment arrival (RFC 9293 §3.10.7) ------------------------------------------------------
+
+void TcpConnection::on_segment(Instant now, const TcpRepr& seg) {
+  clock_ = now;
+  stats_.segs_in++;
+  if (!seg.payload.empty()) stats_.data_segs_in++;
+  trace_segment(now, TraceKind::kTcpSegmentIn, seg, seg.payload.size());
+  switch (state_) {
+    case TcpState::kClosed:
+    case TcpState::kListen:
+      // §3.10.7.1/§3.10.7.2 are handled by the TCP layer (no connection, or a listener).
+      return;
+    case TcpState::kSynSent:
+      on_segment_syn_sent(now, seg);
+      return;
+    default:
+      break;
+  }
+
+  // Segments that Linux accepts before the window checks:
+  if (state_ == TcpState::kSynReceived && seg.has(kSyn) && !seg.has(kRst)) {
+    if (active_open_ && seg.has(kAck) && seg.seq + 1 == rcv_nxt_ && seg.ack == snd_nxt_) {
+      // Simultaneous open (RFC 9293 §3.5 figure 7): the peer's SYN-ACK acknowledges our SYN.
+      on_ack(now, seg);
+      return;
+    }
+    if (!active_open_ && seg.seq == irs_ && !seg.has(kAck)) {
+      // A retransmitted SYN: the SYN-ACK was lost; send it again (Linux tcp_check_req).
+      syn_pending_ = true;
+      return;
+    }
+  }
+
+  // First: check the sequence number.
+  if (!check_sequence(now, seg)) return;
+  last_rx_ = now;
+  keepalive_probes_ = 0;
+  if (cfg_.keepalive && synchronized()) keepalive_at_ = now + cfg_.keepalive_idle;
+
+  // Second: the RST bit.
+  if (seg.has(kRst)) {
+    on_rst(now, seg);
+    return;
+  }
+  // Third: security/compartment - not used (RFC 9293 §3.10.7.4 allows ignoring it).
+
+  // Fourth: the SYN bit. RFC 5961 §4.2: a SYN in a synchronized state, whatever its sequence
+  // number, gets a challenge ACK (RFC 9293 §3.10.7.4 "fourth" adopts this).
+  if (seg.has(kSyn)) {
+    challenge_ack(now);
+    return;
+  }
+
+  // Fifth: the ACK field. Without ACK the segment is dropped.
+  if (!seg.has(kAck)) return;
+  if (!on_ack(now, seg)) return;
+  if (state_ == TcpState::kClosed) return;
+
+  // Sixth: the URG bit. RFC 6093: urgent data is delivered in line; the pointer is ignored.
+
+  // Seventh: segment text.
+  on_text(now, seg);
+  if (state_ == TcpState::kClosed) return;
+
+  // Eighth: the FIN bit, once every byte before it has arrived.
+  if (seg.has(kFin)) {
+    SeqNum fin_at = seg.seq + static_cast<std::uint32_t>(seg.payload.size());
+    if (fin_at == rcv_nxt_) {
+      on_fin(now);
+    } else if (fin_at > rcv_nxt_ && fin_at - rcv_nxt_ <= static_cast<std::int32_t>(rcv_wnd())) {
+      ooo_fin_ = fin_at;  // processed when the data in front of it arrives
+    }
+  }
+}
+
+void TcpConnection::on_segment_syn_sent(Instant now, const TcpRepr& seg) {
+  // RFC 9293 §3.10.7.3, SYN-SENT.
+  bool ack_acceptable = false;
+  if (seg.has(kAck)) {
+    // First: an ACK that does not acknowledge our SYN gets <SEQ=SEG.ACK><CTL=RST>.
+    if (seg.ack <= iss_ || seg.ack > snd_max_) {
+      if (!seg.has(kRst)) {
+        rst_pending_ = seg.ack;
+        rst_with_ack_ = false;
+      }
+      return;
+    }
+    ack_acceptable = true;
+  }
+  // Second: RST. RFC 5961 §3.2: in SYN-SENT a RST is acceptable only if it acknowledges the
+  // SYN; then the connection was refused.
+  if (seg.has(kRst)) {
+    if (ack_acceptable) enter_closed(now, TcpError::kRefused);
+    return;
+  }
+  // Fourth: SYN.
+  if (!seg.has(kSyn)) return;
+  irs_ = seg.seq;
+  rcv_nxt_ = seg.seq + 1;
+  rcv_adv_ = rcv_nxt_;
+  last_ack_sent_ = rcv_nxt_;
+  negotiate(seg);
+  last_rx_ = now;
+  if (ack_acceptable) {
+    // Our SYN is acknowledged: ESTABLISHED, and ACK the peer's SYN.
+    snd_wl1_ = seg.seq;  // the SYN's window is not scaled (RFC 7323 §2.2)
+    snd_wl2_ = seg.ack;
+    snd_wnd_ = seg.window;
+    max_snd_wnd_ = snd_wnd_;
+    process_ack_of_data(now, seg);
+    set_state(now, TcpState::kEstablished);
+    cc_->init(snd_mss_);
+    quick_acks_ = std::clamp<unsigned>(static_cast<unsigned>(rcv_buf_.capacity() / (2 * rcv_mss_)),
+                                       2, kMaxQuickAcks);
+    if (cfg_.keepalive) keepalive_at_ = now + cfg_.keepalive_idle;
+    if (fin_queued_) set_state(now, TcpState::kFinWait1);
+    ack_now_ = true;
+    return;
+  }
+  // Simultaneous open: SYN without ACK -> SYN-RECEIVED, send <SEQ=ISS><ACK=RCV.NXT><SYN,ACK>.
+  snd_wnd_ = seg.window;
+  max_snd_wnd_ = snd_wnd_;
+  snd_wl1_ = seg.seq;
+  snd_wl2_ = iss_;
+  syn_pending_ = true;
+  set_state(now, TcpState::kSynReceived);
+}
+
+bool TcpConnection::segment_acceptable(const TcpRepr& seg) const {
+  // RFC 9293 §3.10.7.4 "first", the four cases of the acceptability test.
+  std::uint32_t len = seg.seg_len();
+  std::uint32_t wnd = rcv_wnd();
+  if (len == 0) {
+    if (wnd == 0) return seg.seq == rcv_nxt_;
+    return seg.seq.in_range(rcv_nxt_, rcv_nxt_ + wnd);
+  }
+  // "If the RCV.WND is zero, no segments will be acceptable, but special allowance should be
+  // made to accept valid ACKs, URGs, and RSTs": a segment at exactly RCV.NXT is processed for
+  // its control information and its text is dropped (seventh step trims it to the window).
+  if (wnd == 0) return seg.seq == rcv_nxt_;
+  return seg.seq.in_range(rcv_nxt_, rcv_nxt_ + wnd) ||
+         (seg.seq + (len - 1)).in_range(rcv_nxt_, rcv_nxt_ + wnd);
+}
+
+bool TcpConnection::check_sequence(Instant now, const TcpRepr& seg) {
+  // RFC 7323 §5.3 (PAWS): a timestamp older than TS.Recent marks an old duplicate; drop it
+  // and ACK (R1, R2). RSTs are exempt (§5.3 R1 note).
+  if (ts_ok_ && seg.options.timestamps && !seg.has(kRst) &&
+      static_cast<std::int32_t>(seg.options.timestamps->val - ts_recent_) < 0) {
+    stats_.drops_paws++;
+    ack_now_ = true;
+    return false;
+  }
+  if (!segment_acceptable(seg)) {
+    stats_.drops_unacceptable++;
+    if (seg.has(kRst)) return false;  // an unacceptable RST is dropped silently
+    if (seg.has(kSyn)) {
+      challenge_ack(now);  // RFC 5961 §4.2
+      return false;
+    }
+    // An old duplicate: RFC 2883 §4 reports it as a D-SACK block in the ACK.
+    std::uint32_t len = static_cast<std::uint32_t>(seg.payload.size());
+    if (sack_ok_ && len > 0 && seg.seq + len <= rcv_nxt_) {
+      dsack_ = TcpSackBlock{seg.seq, seg.seq + len};
+      stats_.dsacks_out++;
+    }
+    // RFC 9293 §3.10.7.4: a FIN retransmitted into TIME-WAIT restarts the 2 MSL timeout.
+    if (state_ == TcpState::kTimeWait && seg.has(kFin)) close_at_ = now + cfg_.time_wait;
+    ack_now_ = true;
+    return false;
+  }
+  // RFC 7323 §4.3: remember the timestamp of a segment that covers Last.ACK.sent.
+  if (ts_ok_ && seg.options.timestamps && seg.seq <= last_ack_sent_) {
+    ts_recent_ = seg.options.timestamps->val;
+  }
+  return true;
+}
+
+void TcpConnection::on_rst(Instant now, const TcpRepr& seg) {
+  // RFC 5961 §3.2: only a RST at exactly RCV.NXT resets; any other in-window RST gets a
+  // challenge ACK (blind reset attack).
+  if (seg.seq != rcv_nxt_) {
+    challenge_ack(now);
+    return;
+  }
+  // RFC 9293 §3.10.7.4 "second".
+  switch (state_) {
+    case TcpState::kSynReceived:
+      // Passive open: back to LISTEN (the layer forgets this embryonic connection). Active
+      // open (simultaneous): the connection was refused.
+      enter_closed(now, active_open_ ? std::optional(TcpError::kRefused) : std::nullopt);
+      return;
+    case TcpState::kEstablished:
+    case TcpState::kFinWait1:
+    case TcpState::kFinWait2:
+    case TcpState::kCloseWait:
+      enter_closed(now, TcpError::kReset);
+      return;
+    default:  // CLOSING, LAST-ACK, TIME-WAIT
+      enter_closed(now, std::nullopt);
+      return;
+  }
+}
+
+bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
+  // RFC 9293 §3.10.7.4 "fifth", with RFC 5961 §5.2 ACK validation: acceptable ACKs lie in
+  // [SND.UNA - MAX.SND.WND, SND.NXT]; anything else is answered with an ACK and dropped.
+  SeqNum lowest = snd_una_ - std::max<std::uint32_t>(max_snd_wnd_, 1);
+  if (state_ == TcpState::kSynReceived) {
+    if (seg.ack > snd_una_ && seg.ack <= snd_max_) {
+      snd_wnd_ = seg.has(kSyn) ? seg.window : static_cast<std::uint32_t>(seg.window) << snd_wscale_;
+      max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+      snd_wl1_ = seg.seq;
+      snd_wl2_ = seg.ack;
+      process_ack_of_data(now, seg);
+      set_state(now, TcpState::kEstablished);
+      cc_->init(snd_mss_);
+      quick_acks_ = std::clamp<unsigned>(
+          static_cast<unsigned>(rcv_buf_.capacity() / (2 * rcv_mss_)), 2, kMaxQuickAcks);
+      if (cfg_.keepalive) keepalive_at_ = now + cfg_.keepalive_idle;
+      if (fin_queued_) set_state(now, TcpState::kFinWait1);
+      return true;
+    } else {
+      // "If the segment acknowledgment is not acceptable, form a reset segment
+      // <SEQ=SEG.ACK><CTL=RST> and send it."
+      rst_pending_ = seg.ack;
+      rst_with_ack_ = false;
+      return false;
+    }
+  }
+  if (seg.ack > snd_max_ || seg.ack < lowest) {
+    // Acknowledges something not yet sent, or too old (RFC 5961 §5.2).
+    challenge_ack(now);
+    return false;
+  }
+  process_ack_of_data(now, seg);
+  switch (state_) {
+    case TcpState::kFinWait1:
+      if (fin_acked()) {
+        set_state(now, TcpState::kFinWait2);
+        // Linux tcp_fin_timeout: an orphaned FIN-WAIT-2 does not wait forever.
+        if (user_closed_) close_at_ = now + cfg_.fin_timeout;
+      }
+      break;
+    case TcpState::kClosing:
+      if (fin_acked()) enter_time_wait(now);
+      break;
+    case TcpState::kLastAck:
+      if (fin_acked()) {
+        enter_closed(now, std::nullopt);
+        return false;
+      }
+      break;
+    case TcpState::kTimeWait:
+      // Only a retransmitted FIN can arrive here: ACK it and restart the 2 MSL timeout.
+      if (seg.has(kFin)) {
+        ack_now_ = true;
+        close_at_ = now + cfg_.time_wait;
+      }
+      break;
+    default:
+      break;
+  }
+  return true;
+}
+
+void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
+  std::uint32_t scaled_wnd = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
+  if (seg.has(kSyn)) scaled_wnd = seg.window;
+  // RFC 5681 §2 "duplicate ACK": nothing new acknowledged, no data, no SYN/FIN, same window,
+  // data outstanding.
+  bool dup = seg.ack == snd_una_ && seg.payload.empty() && !seg.has(kSyn) && !seg.has(kFin) &&
+             scaled_wnd == snd_wnd_ && snd_max_ > snd_una_;
+  if (seg.ack > snd_una_) {
+    std::uint32_t acked = static_cast<std::uint32_t>(seg.ack - snd_una_);
+    SeqNum acked_data_end = seq_min(seg.ack, data_end());
+    if (acked_data_end > snd_buf_seq_) {
+      std::uint32_t n = static_cast<std::uint32_t>(acked_data_end - snd_buf_seq_);
+      snd_buf_.consume(n);
+      snd_buf_seq_ += n;
+      stats_.bytes_acked += n;
+    }
+    snd_una_ = seg.ack;
+    if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+    // RTT (RFC 6298 §3 with Karn's rule; RFC 7323 §4 with timestamps).
+    if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->ecr != 0) {
+      std::uint32_t ms = ts_now(now) - seg.options.timestamps->ecr;
+      if (ms < 0x7fffffff) rtt_sample(now, Duration::millis(ms));
+    } else if (rtt_seq_ && seg.ack >= *rtt_seq_) {
+      rtt_sample(now, now - rtt_sent_at_);
+    }
+    if (rtt_seq_ && seg.ack >= *rtt_seq_) rtt_seq_.reset();
+    backoff_ = 0;
+    retransmits_ = 0;
+    dup_acks_ = 0;
+    std::uint32_t cwnd_before = cc_->cwnd();
+    if (synchronized() && state_ != TcpState::kSynReceived) {
+      if (in_recovery_) {
+        if (seg.ack >= recover_) {
+          // RFC 6582 §3.2 step 6: full acknowledgment ends fast recovery.
+          in_recovery_ = false;
+          cc_->on_exit_recovery(flight_size(), snd_mss_);
+        } else {
+          // Step 5: partial acknowledgment, retransmit the next hole.
+          cc_->on_partial_ack(acked, snd_mss_);
+          retransmit_head_ = true;
+        }
+      } else {
+        cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
+      }
+    }
+    if (cc_->cwnd() != cwnd_before) {
+      trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+    }
+    // RFC 6298 §5.2/5.3: stop the timer when everything is acknowledged, else restart it.
+    if (snd_una_ == snd_max_) {
+      rto_at_ = Instant::never();
+    } else {
+      arm_rto(now);
+    }
+  } else if (dup) {
+    stats_.dup_acks_in++;
+    ++dup_acks_;
+    if (in_recovery_) {
+      cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
+    } else if (dup_acks_ == 3 && seg.ack - 1 >= recover_) {
+      // RFC 5681 §3.2 / RFC 6582 §3.2 steps 1-2: fast retransmit, enter fast recovery.
+      in_recovery_ = true;
+      recover_ = snd_max_;
+      cc_->on_enter_recovery(now, flight_size(), snd_mss_);
+      retransmit_head_ = true;
+      stats_.retrans_fast++;
+      trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+    }
+  }
+  update_send_window(now, seg);
+}
+
+void TcpConnection::update_send_window(Instant now, const TcpRepr& seg) {
+  // RFC 9293 §3.10.7.4 "fifth": update the window only from a segment newer than the one that
+  // last updated it (SND.WL1/SND.WL2), so old reordered segments cannot shrink it.
+  if (snd_wl1_ < seg.seq || (snd_wl1_ == seg.seq && snd_wl2_ <= seg.ack)) {
+    std::uint32_t wnd =
+        seg.has(kSyn) ? seg.window : static_cast<std::uint32_t>(seg.window) << snd_wscale_;
+    if (wnd != snd_wnd_) {
+      trace(now, TraceKind::kTcpWindow, "snd_wnd", 0, 0, wnd);
+      if (snd_wnd_ == 0 && wnd > 0) {
+        // The window opened: the persist timer is no longer needed.
+        persist_at_ = Instant::never();
+        persist_backoff_ = 0;
+      }
+    }
+    snd_wnd_ = wnd;
+    max_snd_wnd_ = std::max(max_snd_wnd_, wnd);
+    snd_wl1_ = seg.seq;
+    snd_wl2_ = seg.ack;
+  }
+}
+
+void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
+  // RFC 9293 §3.10.7.4 "seventh": only ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2 take data.
+  if (seg.payload.empty()) return;
+  if (state_ != TcpState::kEstablished && state_ != TcpState::kFinWait1 &&
+      state_ != TcpState::kFinWait2) {
+    return;
+  }
+  if (user_closed_) {
+    // Linux (tcp_rcv_state_process): data for a socket the user closed cannot be delivered;
+    // reset the connection so the peer learns it.
+    rst_pending_ = snd_nxt_;
+    rst_with_ack_ = true;
+    enter_closed(now, TcpError::kAborted);
+    return;
+  }
+  SeqNum seq = seg.seq;
+  Bytes data = seg.payload;
+  if (seq < rcv_nxt_) {
+    // Part of the segment was received before: trim it and report the duplicate part.
+    std::uint32_t dup = static_cast<std::uint32_t>(rcv_nxt_ - seq);
+    if (sack_ok_) {
+      dsack_ = TcpSackBlock{seq, rcv_nxt_};
+      stats_.dsacks_out++;
+    }
+    data = data.subspan(std::min<std::size_t>(dup, data.size()));
+    seq = rcv_nxt_;
+    ack_now_ = true;
+  }
+  // Trim to the window we offered and to the room in the ring.
+  std::uint32_t limit = std::min<std::uint32_t>(rcv_wnd(), rcv_buf_.free());
+  std::uint32_t off = static_cast<std::uint32_t>(seq - rcv_nxt_);
+  if (data.empty() || off >= limit) {
+    ack_now_ = true;  // beyond the window (or nothing new): tell the peer where we are
+    return;
+  }
+  std::uint32_t len = std::min<std::uint32_t>(static_cast<std::uint32_t>(data.size()), limit - off);
+  rcv_buf_.write_at(rcv_buf_.size() + off, data.first(len));
+  stats_.bytes_received += len;
+  rcv_mss_ = std::max(rcv_mss_, std::min<std::uint32_t>(len, adv_mss_));
+  if (off == 0) {
+    bool had_holes = !ooo_.empty();
+    rcv_buf_.commit(len);
+    rcv_nxt_ += len;
+    unacked_rcv_bytes_ += len;
+    while (auto right = ooo_.pop_contiguous(rcv_nxt_)) {
+      if (*right > rcv_nxt_) {
+        rcv_buf_.commit(static_cast<std::uint32_t>(*right - rcv_nxt_));
+        rcv_nxt_ = *right;
+      }
+    }
+    // RFC 5681 §4.2: ACK at once when a segment fills (part of) a gap.
+    schedule_ack(now, had_holes);
+    if (ooo_fin_ && *ooo_fin_ == rcv_nxt_ && !seg.has(kFin)) {
+      ooo_fin_.reset();
+      on_fin(now);
+    }
+    return;
+  }
+  // Out of order: keep it and send an immediate duplicate ACK (RFC 5681 §4.2) whose SACK
+  // blocks tell the sender what arrived (RFC 2018 §4).
+  stats_.ooo_segs_in++;
+  switch (ooo_.add(seq, seq + len)) {
+    case Assembler::AddResult::kAdded:
+      break;
+    case Assembler::AddResult::kDuplicate:
+      if (sack_ok_) {
+        dsack_ = TcpSackBlock{seq, seq + len};
+        stats_.dsacks_out++;
+      }
+      break;
+    case Assembler::AddResult::kFull:
+      stats_.drops_ooo_full++;
+      break;
+  }
+  ack_now_ = true;
+}
+
+void TcpConnection::on_fin(Instant now) {
+  // RFC 9293 §3.10.7.4 "eighth".
+  rcv_nxt_ += 1;
+  fin_received_ = true;
+  ack_now_ = true;
+  switch (state_) {
+    case TcpState::kSynReceived:
+    case TcpState::kEstablished:
+      set_state(now, TcpState::kCloseWait);
+      break;
+    case TcpState::kFinWait1:
+      // Our FIN acknowledged too: TIME-WAIT; otherwise simultaneous close: CLOSING.
+      if (fin_acked()) {
+        enter_time_wait(now);
+      } else {
+        set_state(now, TcpState::kClosing);
+      }
+      break;
+    case TcpState::kFinWait2:
+      enter_time_wait(now);
+      break;
+    case TcpState::kTimeWait:
+      close_at_ = now + cfg_.time_wait;
+      break;
+    default:  // CLOSE-WAIT, CLOSING, LAST-ACK: remain
+      break;
+  }
+}
+
+void TcpConnection::on_icmp_error(Instant now, const IcmpError& err) {
+  if (err.kind == IcmpError::Kind::kFragmentationNeeded) {
+    // RFC 1191 §6.4 / RFC 8201: lower the MSS to fit the path and resend what is outstanding
+    // (Linux tcp_simple_retransmit: no congestion response, it was not congestion).
+    if (err.next_hop_mtu < 68) return;
+    mtu_ = std::min<std::size_t>(mtu_, err.next_hop_mtu);
+    std::uint32_t hdr =
+        ip_header_len(tuple_.remote) + TcpRepr::kMinHeaderLen + (ts_ok_ ? kTimestampOptionLen : 0);
+    if (err.next_hop_mtu <= hdr + 48) return;
+    std::uint32_t mss = err.next_hop_mtu - hdr;
+    if (mss < snd_mss_) {
+      snd_mss_ = mss;
+      if (snd_max_ > snd_una_ && synchronized()) snd_nxt_ = snd_una_;
+    }
+    return;
+  }
+  TcpError e = icmp_to_error(err.kind);
+  // RFC 5927 §4.1 / RFC 1122 §4.2.3.9: a hard error aborts a connection that is still
+  // connecting; every other error is "soft": remembered and reported if the connection later
+  // times out.
+  if (err.hard && (state_ == TcpState::kSynSent || state_ == TcpState::kSynReceived)) {
+    enter_closed(now, e);
+    return;
+  }
+  soft_error_ = e;
+}
+
+// --- State changes --------------------------------------------------------------------------
+
+void TcpConnection::set_state(Instant now, TcpState s) {
+  if (s == state_) return;
+  trace(now, TraceKind::kTcpState, transition_name(state_, s));
+  state_ = s;
+}
+
+void TcpConnection::enter_closed(Instant now, std::optional<TcpError> err) {
+  if (err && !error_) error_ = err;
+  set_state(now, TcpState::kClosed);
+  rto_at_ = delack_at_ = persist_at_ = keepalive_at_ = close_at_ = Instant::never();
+  ack_now_ = syn_pending_ = probe_pending_ = retransmit_head_ = force_send_ = false;
+  ooo_.clear();
+}
+
+void TcpConnection::enter_time_wait(Instant now) {
+  set_state(now, TcpState::kTimeWait);
+  // RFC 9293 §3.10.7.4: 2 MSL; Linux uses a fixed 60 s (TCP_TIMEWAIT_LEN).
+  close_at_ = now + cfg_.time_wait;
+  rto_at_ = persist_at_ = keepalive_at_ = Instant::never();
+}
+
+bool TcpConnection::synchronized() const {
+  return state_ != TcpState::kClosed && state_ != TcpState::kListen && state_ != TcpState::kSynSent;
+}
+
+// --- User calls -----------------------------------------------------------------------------
+
+std::size_t TcpConnection::send(Bytes data) {
+  if ((state_ != TcpState::kEstablished && state_ != TcpState::kCloseWait) || fin_queued_) {
+    return 0;
+  }
+  return snd_buf_.write(data);
+}
+
+std::size_t TcpConnection::recv(MutBytes out) {
+  std::uint32_t before = rcv_wnd();
+  std::size_t n = rcv_buf_.read(out);
+  if (n == 0 || !synchronized() || fin_received_) return n;
+  // Linux __tcp_cleanup_rbuf: announce the opened window if it at least doubles what the
+  // peer may send now (includes the window update after a zero window).
+  std::uint32_t max_wnd = std::min<std::uint32_t>(static_cast<std::uint32_t>(rcv_buf_.capacity()),
+                                                  65535u << rcv_wscale_);
+  if (2 * before <= max_wnd) {
+    std::uint32_t w = prospective_window();
+    if (w > 0 && w >= 2 * before) ack_now_ = true;
+  }
+  return n;
+}
+
+void TcpConnection::shutdown() {
+  // RFC 9293 §3.10.4 CLOSE as a half-close: "queue this until all preceding SENDs have been
+  // segmentized, then form a FIN segment".
+  switch (state_) {
+    case TcpState::kSynSent:
+    case TcpState::kListen:
+      state_ = TcpState::kClosed;
+      rto_at_ = Instant::never();
+      syn_pending_ = false;
+      return;
+    case TcpState::kSynReceived:
+      fin_queued_ = true;  // FIN-WAIT-1 once established
+      return;
+    case TcpState::kEstablished:
+      fin_queued_ = true;
+      state_ = TcpState::kFinWait1;
+      return;
+    case TcpState::kCloseWait:
+      fin_queued_ = true;
+      state_ = TcpState::kLastAck;
+      return;
+    default:  // already closing
+      return;
+  }
+}
+
+void TcpConnection::close() {
+  user_closed_ = true;
+  // Linux tcp_close: unread data means the application lost it; tell the peer with a RST
+  // instead of a FIN (RFC 2525 §2.17).
+  if (!rcv_buf_.empty() && synchronized() && state_ != TcpState::kTimeWait) {
+    abort();
+    return;
+  }
+  shutdown();
+  if (state_ == TcpState::kFinWait2) close_at_ = clock_ + cfg_.fin_timeout;
+}
+
+void TcpConnection::abort() {
+  user_closed_ = true;
+  // RFC 9293 §3.10.5: in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-*, CLOSE-WAIT send a reset.
+  switch (state_) {
+    case TcpState::kSynReceived:
+    case TcpState::kEstablished:
+    case TcpState::kFinWait1:
+    case TcpState::kFinWait2:
+    case TcpState::kCloseWait:
+      rst_pending_ = snd_nxt_;
+      rst_with_ack_ = true;
+      break;
+    default:
+      break;
+  }
+  enter_closed(clock_, TcpError::kAborted);
+}
+
+void TcpConnection::set_keepalive(bool on, Duration idle, Duration interval, unsigned count) {
+  cfg_.keepalive = on;
+  cfg_.keepalive_idle = idle;
+  cfg_.keepalive_interval = interval;
+  cfg_.keepalive_count = count;
+  keepalive_at_ = on && synchronized() ? last_rx_ + idle : Instant::never();
+}
+
+bool TcpConnection::readable() const {
+  return !rcv_buf_.empty() || fin_received_ || error_.has_value() || state_ == TcpState::kClosed;
+}
+
+bool TcpConnection::writable() const {
+  return (state_ == TcpState::kEstablished || state_ == TcpState::kCloseWait) && !fin_queued_ &&
+         snd_buf_.free() > 0;
+}
+
+bool TcpConnection::time_wait_allows_reuse(const TcpRepr& syn) const {
+  if (state_ != TcpState::kTimeWait) return false;
+  // RFC 6191 §2: with timestamps, a SYN whose TSval is newer than the last one seen.
+  if (ts_ok_ && syn.options.timestamps) {
+    return static_cast<std::int32_t>(syn.options.timestamps->val - ts_recent_) > 0;
+  }
+  // RFC 1122 §4.2.2.13: otherwise its ISN must be above the old connection's final sequence.
+  return syn.seq > rcv_nxt_;
+}
+
+TcpStats TcpConnection::stats() const {
+  TcpStats s = stats_;
+  s.state = state_;
+  s.rto = rtt_.backed_off_rto(backoff_);
+  s.srtt = rtt_.srtt().value_or(Duration::zero());
+  s.rttvar = rtt_.rttvar();
+  s.snd_mss = snd_mss_;
+  s.rcv_mss = rcv_mss_;
+  s.adv_mss = adv_mss_;
+  s.cwnd = cc_->cwnd();
+  s.ssthresh = cc_->ssthresh();
+  s.snd_wnd = snd_wnd_;
+  s.rcv_wnd = rcv_wnd();
+  s.snd_wscale = snd_wscale_;
+  s.rcv_wscale = rcv_wscale_;
+  s.sack = sack_ok_;
+  s.timestamps = ts_ok_;
+  s.unacked = flight_size();
+  s.unsent = data_end() > snd_max_ ? static_cast<std::uint32_t>(data_end() - snd_max_) : 0;
+  s.unread = static_cast<std::uint32_t>(rcv_buf_.size());
+  s.backoff = backoff_;
+  return s;
+}
+
+// --- Timers ---------------------------------------------------------------------------------
+
+Instant TcpConnection::poll_at() const {
+  if (rst_pending_ || syn_pending_ || ack_now_ || probe_pending_ || retransmit_head_ ||
+      force_send_ || (can_send_data_state() && plan_data_segment())) {
+    return Instant::zero();
+  }
+  return std::min({rto_at_, delack_at_, persist_at_, keepalive_at_, close_at_});
+}
+
+void TcpConnection::poll(Instant now, TcpSink sink) {
+  clock_ = now;
+  fire_timers(now);
+  transmit(now, sink);
+}
+
+void TcpConnection::fire_timers(Instant now) {
+  if (close_at_ <= now) {
+    // TIME-WAIT expired (RFC 9293 §3.10.8), or the orphaned FIN-WAIT-2 timed out (Linux).
+    close_at_ = Instant::never();
+    trace(now, TraceKind::kTcpTimer, state_ == TcpState::kTimeWait ? "time_wait" : "fin_wait2");
+    enter_closed(now, std::nullopt);
+    return;
+  }
+  if (rto_at_ <= now) on_rto(now);
+  if (state_ == TcpState::kClosed) return;
+  if (delack_at_ <= now) {
+    delack_at_ = Instant::never();
+    ack_now_ = true;
+  }
+  if (persist_at_ <= now) {
+    // RFC 9293 §3.8.6.1 zero-window probing, persist backoff like Linux (tcp_probe_timer):
+    // if some window is open send what fits, else probe with <SEQ=SND.UNA-1>.
+    persist_at_ = Instant::never();
+    trace(now, TraceKind::kTcpTimer, "persist");
+    SeqNum edge = snd_una_ + snd_wnd_;
+    if (snd_wnd_ > 0 && edge > snd_nxt_) {
+      force_send_ = true;
+    } else {
+      probe_pending_ = true;
+      stats_.zero_window_probes++;
+    }
+    ++persist_backoff_;
+  }
+  if (keepalive_at_ <= now) {
+    // RFC 1122 §4.2.3.6 / Linux tcp_keepalive_timer.
+    keepalive_at_ = Instant::never();
+    if (keepalive_probes_ >= cfg_.keepalive_count) {
+      rst_pending_ = snd_nxt_;
+      rst_with_ack_ = true;
+      enter_closed(now, soft_error_.value_or(TcpError::kTimedOut));
+      return;
+    }
+    if (snd_max_ == snd_una_ && snd_buf_.size() == 0) {
+      probe_pending_ = true;
+      ++keepalive_probes_;
+      stats_.keepalives++;
+      trace(now, TraceKind::kTcpTimer, "keepalive");
+    }
+    keepalive_at_ = now + cfg_.keepalive_interval;
+  }
+}
+
+void TcpConnection::on_rto(Instant now) {
+  rto_at_ = Instant::never();
+  trace(now, TraceKind::kTcpTimer, "rto");
+  switch (state_) {
+    case TcpState::kSynSent:
+    case TcpState::kSynReceived: {
+      unsigned limit = state_ == TcpState::kSynSent ? cfg_.syn_retries : cfg_.synack_retries;
+      if (retransmits_ >= limit) {
+        enter_closed(now, soft_error_.value_or(TcpError::kTimedOut));
+        return;
+      }
+      ++retransmits_;
+      ++backoff_;
+      stats_.retrans_rto++;
+      rtt_seq_.reset();  // Karn: no RTT sample from a retransmitted SYN
+      snd_nxt_ = iss_;
+      syn_pending_ = true;
+      trace(now, TraceKind::kTcpRetransmit, "rto", iss_.raw(), 0);
+      return;
+    }
+    case TcpState::kClosed:
+    case TcpState::kListen:
+    case TcpState::kTimeWait:
+      return;
+    default:
+      break;
+  }
+  if (snd_max_ == snd_una_) return;
+  if (retransmits_ >= cfg_.retries2) {
+    enter_closed(now, soft_error_.value_or(TcpError::kTimedOut));
+    return;
+  }
+  // RFC 6298 §5.4-5.6 and RFC 5681 §3.1: back off, collapse cwnd, resend from SND.UNA
+  // (go-back-N: what the peer already holds is acknowledged by its next ACK).
+  cc_->on_rto(now, flight_size(), snd_mss_);
+  trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+  in_recovery_ = false;
+  dup_acks_ = 0;
+  recover_ = snd_max_;  // RFC 6582 §3.2 step 1 after a timeout
+  snd_nxt_ = snd_una_;
+  ++retransmits_;
+  ++backoff_;
+  stats_.retrans_rto++;
+  rtt_seq_.reset();
+  retransmit_head_ = false;
+  force_send_ = true;  // the head goes out even if SWS/Nagle would hold it
+  rto_at_ = now + rtt_.backed_off_rto(backoff_);
+}
+
+void TcpConnection::arm_rto(Instant now) { rto_at_ = now + rtt_.backed_off_rto(backoff_); }
+
+void TcpConnection::rtt_sample(Instant now, Duration r) {
+  rtt_.sample(r);
+  trace(now, TraceKind::kTcpRttSample, "rtt", 0, 0, r.total_nanos(), rtt_.rto().total_nanos());
+}
+
+void TcpConnection::challenge_ack(Instant now) {
+  // RFC 5961 §7: rate-limit challenge ACKs.
+  if (now - challenge_window_start_ >= Duration::seconds(1)) {
+    challenge_window_start_ = now;
+    challenge_count_ = 0;
+  }
+  if (challenge_count_ >= cfg_.challenge_ack_limit) return;
+  ++challenge_count_;
+  stats_.challenge_acks++;
+  ack_now_ = true;
+}
+
+void TcpConnection::schedule_ack(Instant now, bool immediate) {
+  // Linux delayed ACK: quick ACKs at the start of a connection, an ACK for at least every
+  // second full-sized segment (RFC 5681 §4.2, RFC 1122 §4.2.3.2), otherwise within 40 ms.
+  if (immediate || quick_acks_ > 0 || unacked_rcv_bytes_ > rcv_mss_) {
+    ack_now_ = true;
+  } else if (delack_at_.is_never()) {
+    delack_at_ = now + cfg_.delayed_ack;
+  }
+}
+
+// --- Output ---------------------------------------------------------------------------------
+
+std::uint32_t TcpConnection::rcv_wnd() const {
+  return rcv_adv_ > rcv_nxt_ ? static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
+}
+
+std::uint32_t TcpConnection::ts_now(Instant now) const {
+  // RFC 7323 §5.4: a millisecond clock (Linux's TCP timestamp clock) plus a random offset.
+  return ts_offset_ + static_cast<std::uint32_t>(now.total_millis());
+}
+
+std::uint32_t TcpConnection::prospective_window() const {
+  std::uint32_t free = static_cast<std::uint32_t>(rcv_buf_.free());
+  std::uint32_t wnd = std::min<std::uint32_t>(free, 65535u << rcv_wscale_);
+  wnd = (wnd >> rcv_wscale_) << rcv_wscale_;
+  std::uint32_t cur = rcv_wnd();
+  // RFC 9293 §3.8.6.2.2 (receiver SWS avoidance): move the right edge only by at least
+  // min(RCV.BUFF/2, Eff.snd.MSS); never shrink it (§3.8.6.2.2, RFC 1122 §4.2.2.16).
+  std::uint32_t threshold =
+      std::min<std::uint32_t>(static_cast<std::uint32_t>(rcv_buf_.capacity() / 2), rcv_mss_);
+  if (wnd <= cur || wnd - cur < threshold) return cur;
+  return wnd;
+}
+
+std::uint16_t TcpConnection::window_to_advertise(bool syn) {
+  if (syn) {
+    // RFC 7323 §2.2: the window field of a SYN is not scaled.
+    std::uint32_t w = std::min<std::uint32_t>(static_cast<std::uint32_t>(rcv_buf_.free()), 65535);
+    rcv_adv_ = seq_max(rcv_adv_, rcv_nxt_ + w);
+    return static_cast<std::uint16_t>(w);
+  }
+  std::uint32_t before = rcv_wnd();
+  std::uint32_t wnd = prospective_window();
+  std::uint32_t field = std::min<std::uint32_t>(wnd >> rcv_wscale_, 65535);
+  rcv_adv_ = seq_max(rcv_adv_, rcv_nxt_ + (field << rcv_wscale_));
+  if (rcv_wnd() != before) stats_.rcv_wnd = rcv_wnd();
+  return static_cast<std::uint16_t>(field);
+}
+
+bool TcpConnection::can_send_data_state() const {
+  switch (state_) {
+    case TcpState::kEstablished:
+    case TcpState::kCloseWait:
+    case TcpState::kFinWait1:
+    case TcpState::kClosing:
+    case TcpState::kLastAck:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const {
+  SeqNum end = data_end();
+  std::uint32_t unsent = snd_nxt_ < end ? static_cast<std::uint32_t>(end - snd_nxt_) : 0;
+  bool fin_left = fin_queued_ && snd_nxt_ <= fin_seq();
+  if (unsent == 0 && !fin_left) return std::nullopt;
+  // RFC 5681 §3.1: send no more than min(cwnd, rwnd) beyond SND.UNA.
+  SeqNum edge = snd_una_ + std::min(snd_wnd_, cc_->cwnd());
+  std::uint32_t avail = edge > snd_nxt_ ? static_cast<std::uint32_t>(edge - snd_nxt_) : 0;
+  DataPlan p;
+  p.len = std::min({unsent, snd_mss_, avail});
+  // A FIN rides on the last data segment; a bare FIN needs no window (it carries no data).
+  p.fin = fin_left && p.len == unsent;
+  if (p.len == 0 && !p.fin) return std::nullopt;
+  if (force_send_) return p;
+  bool new_data = snd_nxt_ + p.len > snd_max_;
+  if (p.len < unsent && p.len < snd_mss_) {
+    // RFC 9293 §3.8.6.2.1 (sender SWS avoidance): a segment smaller than both the MSS and
+    // the data waiting goes only if it is at least half the largest window the peer offered.
+    if (max_snd_wnd_ == 0 || p.len < max_snd_wnd_ / 2) return std::nullopt;
+  }
+  if (p.len == unsent && p.len < snd_mss_ && p.len > 0 && !p.fin && new_data) {
+    // Nagle (RFC 9293 §3.7.4, RFC 1122 §4.2.3.4): hold a small segment while data is
+    // unacknowledged, unless TCP_NODELAY.
+    if (!cfg_.nodelay && snd_max_ != snd_una_) return std::nullopt;
+  }
+  return p;
+}
+
+void TcpConnection::transmit(Instant now, TcpSink sink) {
+  if (rst_pending_) {
+    std::uint8_t flags = kRst | (rst_with_ack_ ? kAck : 0);
+    send_segment(now, sink, flags, *rst_pending_, {}, {}, false);
+    rst_pending_.reset();
+  }
+  if (state_ == TcpState::kClosed || state_ == TcpState::kListen) {
+    ack_now_ = false;
+    return;
+  }
+  if (syn_pending_) {
+    send_syn(now, sink);
+    return;
+  }
+  if (state_ == TcpState::kSynSent) return;
+  bool sent = false;
+  if (can_send_data_state()) {
+    // RFC 5681 §4.1: after an idle period longer than the RTO, restart from the initial
+    // window.
+    if (snd_max_ == snd_una_ && now - last_send_ > rtt_.rto()) {
+      cc_->on_idle_restart(snd_mss_);
+    }
+    if (retransmit_head_) {
+      retransmit_head(now, sink);
+      sent = true;
+    }
+    while (auto plan = plan_data_segment()) {
+      send_data_segment(now, sink, snd_nxt_, *plan, "rto");
+      force_send_ = false;
+      sent = true;
+    }
+    force_send_ = false;
+    // Data waits and nothing is in flight to bring an ACK: the persist timer makes sure the
+    // window is probed (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17).
+    bool waiting = snd_nxt_ < data_end() || (fin_queued_ && snd_nxt_ <= fin_seq());
+    if (waiting && snd_max_ == snd_una_ && rto_at_.is_never() && persist_at_.is_never()) {
+      persist_at_ = now + rtt_.backed_off_rto(persist_backoff_);
+    }
+  }
+  if (probe_pending_) {
+    probe_pending_ = false;
+    send_segment(now, sink, kAck, snd_una_ - 1, {}, {});
+    sent = true;
+  }
+  if (ack_now_ && !sent) send_segment(now, sink, kAck, snd_nxt_, {}, {});
+}
+
+void TcpConnection::retransmit_head(Instant now, TcpSink sink) {
+  retransmit_head_ = false;
+  if (snd_max_ == snd_una_) return;
+  std::uint32_t outstanding = static_cast<std::uint32_t>(snd_max_ - snd_una_);
+  SeqNum end = data_end();
+  std::uint32_t data_left = end > snd_una_ ? static_cast<std::uint32_t>(end - snd_una_) : 0;
+  DataPlan p;
+  p.len = std::min({outstanding, snd_mss_, data_left});
+  p.fin = fin_queued_ && p.len == data_left && snd_max_ > fin_seq();
+  if (p.len == 0 && !p.fin) return;
+  send_data_segment(now, sink, snd_una_, p, "fast");
+}
+
+void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, DataPlan plan,
+                                      const char* retransmit_reason) {
+  std::uint32_t off = static_cast<std::uint32_t>(seq - snd_buf_seq_);
+  auto [a, b] = snd_buf_.peek(off, plan.len);
+  std::uint8_t flags = kAck;
+  if (plan.len > 0 && seq + plan.len == data_end()) flags |= kPsh;
+  if (plan.fin) flags |= kFin;
+  send_segment(now, sink, flags, seq, a, b);
+  stats_.data_segs_out += plan.len > 0 ? 1 : 0;
+  if (seq < snd_max_) {
+    stats_.bytes_retrans += plan.len;
+    rtt_seq_.reset();  // Karn's rule (RFC 6298 §3)
+    trace(now, TraceKind::kTcpRetransmit, retransmit_reason, seq.raw(), plan.len);
+  } else {
+    stats_.bytes_sent += plan.len;
+    if (!rtt_seq_ && !ts_ok_ && plan.len > 0) {
+      rtt_seq_ = seq + plan.len;
+      rtt_sent_at_ = now;
+    }
+  }
+  SeqNum end = seq + plan.len + (plan.fin ? 1 : 0);
+  if (seq == snd_nxt_) snd_nxt_ = end;
+  snd_max_ = seq_max(snd_max_, end);
+  if (rto_at_.is_never()) arm_rto(now);
+  persist_at_ = Instant::never();
+  last_send_ = now;
+}
+
+void TcpConnection::send_syn(Instant now, TcpSink sink) {
+  syn_pending_ = false;
+  bool synack = state_ == TcpState::kSynReceived;
+  TcpSegmentOut out;
+  TcpRepr& r = out.repr;
+  r.src_port = tuple_.local_port;
+  r.dst_port = tuple_.remote_port;
+  r.seq = iss_;
+  r.flags = kSyn;
+  if (synack) {
+    r.flags |= kAck;
+    r.ack = rcv_nxt_;
+  }
+  r.window = window_to_advertise(true);
+  // RFC 9293 §3.7.1 MSS; RFC 7323 §2.2/§3.2 wscale and timestamps; RFC 2018 §2 SACK-permitted.
+  // A SYN offers what the config enables; a SYN-ACK answers only what the peer offered.
+  r.options.mss = adv_mss_;
+  if (synack ? rcv_wscale_ > 0 || (cfg_.window_scaling && snd_wscale_ > 0) : cfg_.window_scaling) {
+    if (!synack || rcv_wscale_ == our_wscale_) r.options.window_scale = our_wscale_;
+  }
+  if (synack ? sack_ok_ : cfg_.sack) r.options.sack_permitted = true;
+  if (synack ? ts_ok_ : cfg_.timestamps) {
+    r.options.timestamps = TcpTimestamps{ts_now(now), synack ? ts_recent_ : 0};
+  }
+  sink(out);
+  stats_.segs_out++;
+  trace_segment(now, TraceKind::kTcpSegmentOut, r, 0);
+  if (synack) {
+    ack_now_ = false;
+    last_ack_sent_ = rcv_nxt_;
+  }
+  bool first = snd_max_ == iss_;
+  snd_nxt_ = iss_ + 1;
+  snd_max_ = seq_max(snd_max_, snd_nxt_);
+  if (first) {
+    rtt_seq_ = iss_ + 1;  // RFC 6298 §3: time the SYN unless it is retransmitted (Karn)
+    rtt_sent_at_ = now;
+  }
+  if (rto_at_.is_never()) arm_rto(now);
+  last_send_ = now;
+}
+
+void TcpConnection::send_segment(Instant now, TcpSink sink, std::uint8_t flags, SeqNum seq, Bytes a,
+                                 Bytes b, bool with_options) {
+  TcpSegmentOut out;
+  TcpRepr& r = out.repr;
+  r.src_port = tuple_.local_port;
+  r.dst_port = tuple_.remote_port;
+  r.seq = seq;
+  r.flags = flags;
+  if (flags & kAck) r.ack = rcv_nxt_;
+  r.window = (flags & kRst) ? 0 : window_to_advertise(false);
+  if (with_options && ts_ok_) r.options.timestamps = TcpTimestamps{ts_now(now), ts_recent_};
+  if (with_options && sack_ok_ && (flags & kAck)) {
+    // RFC 2883 §4: a D-SACK block goes first; then the SACK blocks, most recent first
+    // (RFC 2018 §4). With timestamps three blocks fit, without four.
+    std::size_t max_blocks = ts_ok_ ? 3 : 4;
+    if (dsack_) r.options.add_sack(*dsack_);
+    std::array<TcpSackBlock, 4> blocks{};
+    std::size_t n = ooo_.sack_blocks(blocks.data(), max_blocks - r.options.sack_count);
+    for (std::size_t i = 0; i < n; ++i) r.options.add_sack(blocks[i]);
+  }
+  out.payload_a = a;
+  out.payload_b = b;
+  sink(out);
+  stats_.segs_out++;
+  trace_segment(now, TraceKind::kTcpSegmentOut, r, a.size() + b.size());
+  if (flags & kAck) {
+    ack_now_ = false;
+    delack_at_ = Instant::never();
+    unacked_rcv_bytes_ = 0;
+    last_ack_sent_ = rcv_nxt_;
+    dsack_.reset();
+    if (quick_acks_ > 0) --quick_acks_;
+  }
+}
+
+// --- Tracing --------------------------------------------------------------------------------
+
+void TcpConnection::trace(Instant now, TraceKind kind, const char* what, std::uint32_t seq,
+                          std::uint32_t len, std::int64_t value, std::int64_t value2) {
+  if (tracer_ == nullptr) return;
+  TraceEvent e;
+  e.kind = kind;
+  e.at = now;
+  e.local = tuple_.local;
+  e.remote = tuple_.remote;
+  e.local_port = tuple_.local_port;
+  e.remote_port = tuple_.remote_port;
+  e.what = what;
+  e.seq = seq;
+  e.len = len;
+  e.value = value;
+  e.value2 = value2;
+  if (kind == TraceKind::kTcpWindow) e.wnd = static_cast<std::uint32_t>(value);
+  tracer_->on_event(e);
+}
+
+void TcpConnection::trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len) {
+  if (tracer_ == nullptr) return;
+  TraceEvent e;
+  e.kind = kind;
+  e.at = now;
+  e.local = tuple_.local;
+  e.remote = tuple_.remote;
+  e.local_port = tuple_.local_port;
+  e.remote_port = tuple_.remote_port;
+  e.seq = r.seq.raw();
+  e.ack = r.ack.raw();
+  e.len = static_cast<std::uint32_t>(len);
+  e.wnd = r.window;
+  e.flags = r.flags;
+  tracer_->on_event(e);
+}
+
+}  // namespace ustack

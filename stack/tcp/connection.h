@@ -1,0 +1,237 @@
+// TCP connection state machine (RFC 9293 §3.3.2, §3.10).
+//
+// Pure: segments and time come in through on_segment()/poll(), segments go out through the
+// sink passed to poll(), and poll_at() tells the caller when to come back. No clock, no I/O,
+// no allocation per segment (the send and receive rings are allocated in the constructor).
+//
+// on_segment() only changes state and notes what must be sent; poll(now, sink) fires due
+// timers and emits every segment that is due (ACKs, data, FIN, RST, probes). A caller that
+// delivers a segment or makes a user call should poll() afterwards; poll_at() returns an
+// instant <= now while something is waiting to be sent.
+//
+// LISTEN lives in the TCP layer (a listener has no connection yet); it creates connections
+// with open_passive() for each acceptable SYN (RFC 9293 §3.10.7.2).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "stack/base/function_ref.h"
+#include "stack/base/seqnum.h"
+#include "stack/tcp/assembler.h"
+#include "stack/tcp/congestion.h"
+#include "stack/tcp/ring_buffer.h"
+#include "stack/tcp/rtt.h"
+#include "stack/tcp/tcp_types.h"
+#include "stack/tracer.h"
+#include "stack/transport.h"
+#include "stack/wire/tcp.h"
+
+namespace ustack {
+
+using TcpSink = FunctionRef<void(const TcpSegmentOut&)>;
+
+class TcpConnection {
+ public:
+  // `mtu` is the path MTU toward the remote (IpSender::path_mtu), for the MSS we advertise.
+  TcpConnection(const TcpConfig& config, const TcpTuple& tuple, SeqNum iss, std::size_t mtu,
+                Tracer* tracer = nullptr);
+  TcpConnection(const TcpConnection&) = delete;
+  TcpConnection& operator=(const TcpConnection&) = delete;
+
+  // --- Opening ---------------------------------------------------------------------------
+  // Active OPEN (RFC 9293 §3.10.1): CLOSED -> SYN_SENT; the SYN goes out on the next poll().
+  void open_active(Instant now);
+  // Passive OPEN for a SYN that reached a listener (RFC 9293 §3.10.7.2): -> SYN_RECEIVED.
+  void open_passive(Instant now, const TcpRepr& syn);
+
+  // --- Network side ----------------------------------------------------------------------
+  // A segment for this connection's 4-tuple (checksum already verified).
+  void on_segment(Instant now, const TcpRepr& seg);
+  // An ICMP error about a segment we sent (RFC 5927, RFC 1122 §4.2.3.9). `quoted_seq` is the
+  // sequence number in the quoted TCP header (already checked against the window by the
+  // caller) and `mtu` the IP MTU for kFragmentationNeeded.
+  void on_icmp_error(Instant now, const IcmpError& err);
+  // Fires due timers and emits every segment that is due.
+  void poll(Instant now, TcpSink sink);
+  // When poll() next has something to do; <= now while output is waiting; never() if idle.
+  Instant poll_at() const;
+
+  // --- User side (RFC 9293 §3.10) --------------------------------------------------------
+  // Queues data (SEND); returns the number of bytes taken (0 when the buffer is full).
+  std::size_t send(Bytes data);
+  // Reads received data (RECEIVE); returns the number of bytes copied.
+  std::size_t recv(MutBytes out);
+  // Half-close (shutdown(SHUT_WR)): a FIN follows the queued data.
+  void shutdown();
+  // CLOSE: like shutdown(), but the user is gone: unread data or data arriving later resets
+  // the connection (Linux), and FIN_WAIT_2 is bounded by fin_timeout.
+  void close();
+  // ABORT (RFC 9293 §3.10.5): RST if synchronized, then CLOSED.
+  void abort();
+
+  // --- Queries ---------------------------------------------------------------------------
+  TcpState state() const { return state_; }
+  const TcpTuple& tuple() const { return tuple_; }
+  std::optional<TcpError> error() const { return error_; }
+  // The last soft error (ICMP) seen, if any (reported by SO_ERROR-like queries).
+  std::optional<TcpError> soft_error() const { return soft_error_; }
+  // Data to read, or end of stream / error to report.
+  bool readable() const;
+  // Room in the send buffer in a state that can send.
+  bool writable() const;
+  // No more data will arrive and everything was read.
+  bool at_eof() const { return fin_received_ && rcv_buf_.empty(); }
+  bool synchronized() const;
+  // Closed by the user (close()/abort()): nobody will read it any more.
+  bool orphaned() const { return user_closed_; }
+  // RFC 6191 / RFC 1122 §4.2.2.13: may a new SYN reuse this TIME_WAIT 4-tuple?
+  bool time_wait_allows_reuse(const TcpRepr& syn) const;
+  TcpStats stats() const;
+  SeqNum iss() const { return iss_; }
+  SeqNum snd_una() const { return snd_una_; }
+  SeqNum snd_max() const { return snd_max_; }
+  SeqNum rcv_nxt() const { return rcv_nxt_; }
+
+  // --- Options (setsockopt) --------------------------------------------------------------
+  void set_nodelay(bool on) { cfg_.nodelay = on; }
+  void set_keepalive(bool on, Duration idle, Duration interval, unsigned count);
+
+ private:
+  // State machine pieces, one per RFC 9293 §3.10.7 step.
+  void on_segment_syn_sent(Instant now, const TcpRepr& seg);
+  bool check_sequence(Instant now, const TcpRepr& seg);  // first
+  void on_rst(Instant now, const TcpRepr& seg);          // second
+  bool on_ack(Instant now, const TcpRepr& seg);          // fifth
+  void on_text(Instant now, const TcpRepr& seg);         // seventh
+  void on_fin(Instant now);                              // eighth
+
+  void set_state(Instant now, TcpState s);
+  void enter_closed(Instant now, std::optional<TcpError> err);
+  void enter_time_wait(Instant now);
+  void negotiate(const TcpRepr& syn);
+  bool segment_acceptable(const TcpRepr& seg) const;
+  void process_ack_of_data(Instant now, const TcpRepr& seg);
+  void update_send_window(Instant now, const TcpRepr& seg);
+  void challenge_ack(Instant now);
+  void schedule_ack(Instant now, bool immediate);
+  void rtt_sample(Instant now, Duration r);
+
+  // Output.
+  void fire_timers(Instant now);
+  void on_rto(Instant now);
+  void transmit(Instant now, TcpSink sink);
+  struct DataPlan {
+    std::uint32_t len = 0;
+    bool fin = false;
+  };
+  // What the next data/FIN segment at snd_nxt would carry, or nullopt if nothing may go now
+  // (window, Nagle, SWS avoidance).
+  std::optional<DataPlan> plan_data_segment() const;
+  void send_data_segment(Instant now, TcpSink sink, SeqNum seq, DataPlan plan,
+                         const char* retransmit_reason);
+  void retransmit_head(Instant now, TcpSink sink);
+  bool can_send_data_state() const;
+  std::uint32_t prospective_window() const;
+  bool fin_acked() const { return fin_queued_ && snd_una_ > fin_seq(); }
+  void send_segment(Instant now, TcpSink sink, std::uint8_t flags, SeqNum seq, Bytes a, Bytes b,
+                    bool with_options = true);
+  void send_syn(Instant now, TcpSink sink);
+  std::uint16_t window_to_advertise(bool syn);
+  std::uint32_t ts_now(Instant now) const;
+  void arm_rto(Instant now);
+  void trace(Instant now, TraceKind kind, const char* what = "", std::uint32_t seq = 0,
+             std::uint32_t len = 0, std::int64_t value = 0, std::int64_t value2 = 0);
+  void trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len);
+
+  // Sequence-space helpers.
+  SeqNum data_end() const { return snd_buf_seq_ + static_cast<std::uint32_t>(snd_buf_.size()); }
+  SeqNum fin_seq() const { return data_end(); }
+  std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_max_ - snd_una_); }
+  std::uint32_t rcv_wnd() const;  // what the peer may still send: rcv_adv_ - rcv_nxt_
+
+  TcpConfig cfg_;
+  TcpTuple tuple_;
+  Tracer* tracer_;
+  TcpState state_ = TcpState::kClosed;
+  std::optional<TcpError> error_;
+  std::optional<TcpError> soft_error_;
+  bool active_open_ = false;
+  bool user_closed_ = false;
+
+  // Send sequence space (RFC 9293 §3.3.1). snd_max_ is the highest sequence ever sent (snd_nxt_
+  // goes back to snd_una_ on a timeout).
+  SeqNum iss_, snd_una_, snd_nxt_, snd_max_, snd_wl1_, snd_wl2_;
+  std::uint32_t snd_wnd_ = 0;
+  std::uint32_t max_snd_wnd_ = 0;
+  SeqNum snd_buf_seq_;  // sequence number of snd_buf_'s first byte
+  RingBuffer snd_buf_;
+  bool fin_queued_ = false;  // shutdown/close: FIN follows the data
+  bool syn_pending_ = false;
+
+  // Receive sequence space.
+  SeqNum irs_, rcv_nxt_;
+  SeqNum rcv_adv_;        // right edge of the window we advertised
+  SeqNum last_ack_sent_;  // RCV.NXT of the last ACK sent (RFC 7323 §4.3 Last.ACK.sent)
+  RingBuffer rcv_buf_;
+  Assembler ooo_;
+  std::optional<SeqNum> ooo_fin_;  // a FIN that arrived before the data in front of it
+  bool fin_received_ = false;
+  std::optional<TcpSackBlock> dsack_;  // RFC 2883: duplicate to report in the next ACK
+
+  // Negotiated options.
+  std::uint16_t adv_mss_ = 536;   // the MSS we advertise (route MTU - headers)
+  std::uint16_t peer_mss_ = 536;  // the peer's MSS option (or the default)
+  std::uint32_t snd_mss_ = 536;   // payload per segment (options subtracted)
+  std::uint32_t rcv_mss_ = 536;   // estimate of the peer's segment size (delayed ACK)
+  std::uint8_t snd_wscale_ = 0;   // peer's shift: applied to windows we receive
+  std::uint8_t rcv_wscale_ = 0;   // our shift: applied to windows we send
+  std::uint8_t our_wscale_ = 0;   // what we offer
+  bool sack_ok_ = false;
+  bool ts_ok_ = false;
+  std::uint32_t ts_recent_ = 0;
+  std::uint32_t ts_offset_ = 0;
+  std::size_t mtu_;
+
+  // Reliability.
+  RttEstimator rtt_;
+  std::unique_ptr<CongestionControl> cc_;
+  unsigned backoff_ = 0;           // consecutive RTOs (exponential backoff, RFC 6298 §5.5)
+  unsigned retransmits_ = 0;       // retransmissions of the current head (give-up count)
+  std::optional<SeqNum> rtt_seq_;  // Karn: timing this sequence number (no timestamps)
+  Instant rtt_sent_at_;
+  unsigned dup_acks_ = 0;
+  bool in_recovery_ = false;
+  SeqNum recover_;  // RFC 6582 "recover"
+  Instant last_send_;
+
+  // ACK policy.
+  bool ack_now_ = false;
+  unsigned quick_acks_ = 0;
+  std::uint32_t unacked_rcv_bytes_ = 0;
+  std::optional<SeqNum> rst_pending_;  // RST with this sequence number to send (no ACK)
+  bool rst_with_ack_ = false;
+  bool probe_pending_ = false;    // zero-window probe or keepalive: seq snd_una - 1, no data
+  bool retransmit_head_ = false;  // fast retransmit / NewReno partial ACK: resend at snd_una
+  bool force_send_ = false;       // persist timer with some window: send despite SWS/Nagle
+
+  // Timers (stored deadlines; never() = not armed).
+  Instant rto_at_ = Instant::never();
+  Instant delack_at_ = Instant::never();
+  Instant persist_at_ = Instant::never();
+  Instant keepalive_at_ = Instant::never();
+  Instant close_at_ = Instant::never();  // TIME_WAIT or FIN_WAIT_2 timeout
+  unsigned persist_backoff_ = 0;
+  unsigned keepalive_probes_ = 0;
+  Instant last_rx_;
+  Instant clock_;  // the latest time passed in (user calls carry no time)
+
+  // RFC 5961 §7 rate limit.
+  Instant challenge_window_start_;
+  unsigned challenge_count_ = 0;
+
+  TcpStats stats_;
+};
+
+}  // namespace ustack

@@ -1,0 +1,609 @@
+#include "stack/tcp/tcp_layer.h"
+
+#include <algorithm>
+#include <array>
+
+namespace ustack {
+
+namespace {
+
+using namespace tcp_flags;
+
+// Serializes a 4-tuple (and optionally less) for the keyed hashes.
+std::size_t put_tuple(std::array<std::uint8_t, 40>& buf, const IpAddr& a, const IpAddr& b,
+                      std::uint16_t pa, std::uint16_t pb) {
+  std::size_t n = 0;
+  for (std::uint8_t v : a.bytes()) buf[n++] = v;
+  for (std::uint8_t v : b.bytes()) buf[n++] = v;
+  buf[n++] = static_cast<std::uint8_t>(pa >> 8);
+  buf[n++] = static_cast<std::uint8_t>(pa);
+  buf[n++] = static_cast<std::uint8_t>(pb >> 8);
+  buf[n++] = static_cast<std::uint8_t>(pb);
+  return n;
+}
+
+bool addr_overlaps(const IpAddr& a, const IpAddr& b) {
+  if (a.version() != b.version()) return false;
+  return a.is_unspecified() || b.is_unspecified() || a == b;
+}
+
+}  // namespace
+
+TcpLayer::TcpLayer(const TcpLayerConfig& config, Tracer* tracer) : cfg_(config), tracer_(tracer) {
+  Rng rng(config.seed ^ 0x7463702d6b657973ull);  // "tcp-keys"
+  isn_key_ = {rng.next_u64(), rng.next_u64()};
+  port_key_ = {rng.next_u64(), rng.next_u64()};
+  next_ephemeral_ = rng.next_u32();
+}
+
+TcpLayer::~TcpLayer() = default;
+
+// --- Keys: ISNs (RFC 6528) and ephemeral ports (RFC 6056) -----------------------------------
+
+SeqNum TcpLayer::make_isn(Instant now, const TcpTuple& t) const {
+  // RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a timer
+  // ticking every 4 microseconds.
+  std::array<std::uint8_t, 40> buf{};
+  std::size_t n = put_tuple(buf, t.local, t.remote, t.local_port, t.remote_port);
+  auto f = static_cast<std::uint32_t>(siphash24(isn_key_, Bytes(buf.data(), n)));
+  auto m = static_cast<std::uint32_t>(now.total_micros() / 4);
+  return SeqNum(m + f);
+}
+
+std::optional<std::uint16_t> TcpLayer::pick_ephemeral_port(const IpAddr& local,
+                                                           const IpAddr& remote,
+                                                           std::uint16_t remote_port) {
+  // RFC 6056 §3.3.3 (algorithm 3, "simple hash-based"): offset = F(local, remote, remote
+  // port, key), then walk the range from next_ephemeral + offset.
+  std::array<std::uint8_t, 40> buf{};
+  std::size_t n = put_tuple(buf, local, remote, 0, remote_port);
+  auto offset = static_cast<std::uint32_t>(siphash24(port_key_, Bytes(buf.data(), n)));
+  std::uint32_t num = std::uint32_t{cfg_.ephemeral_high} - cfg_.ephemeral_low + 1;
+  for (std::uint32_t count = num; count > 0; --count) {
+    auto port = static_cast<std::uint16_t>(cfg_.ephemeral_low + (next_ephemeral_ + offset) % num);
+    ++next_ephemeral_;
+    TcpTuple t{local, remote, port, remote_port};
+    if (conns_.count(t) == 0 && listeners_.count(port) == 0) return port;
+  }
+  return std::nullopt;
+}
+
+// --- Socket lookup and bookkeeping --------------------------------------------------------
+
+TcpLayer::Socket* TcpLayer::conn_socket(SocketHandle h) const {
+  Socket* s = table_.get(h);
+  return s && !s->listener ? s : nullptr;
+}
+
+SocketHandle TcpLayer::find_listener(const IpAddr& local, std::uint16_t port) const {
+  auto it = listeners_.find(port);
+  if (it == listeners_.end()) return {};
+  // A listener on the exact address wins over a wildcard one (Linux compute_score).
+  SocketHandle wildcard;
+  for (SocketHandle h : it->second) {
+    Socket* s = table_.get(h);
+    if (s == nullptr || s->local.version() != local.version()) continue;
+    if (s->local == local) return h;
+    if (s->local.is_unspecified()) wildcard = h;
+  }
+  return wildcard;
+}
+
+bool TcpLayer::bind_conflict(const IpAddr& local, std::uint16_t port, bool reuse_addr) const {
+  // Linux inet_csk_bind_conflict without SO_REUSEPORT: another socket on the same port and an
+  // overlapping address conflicts, unless both set SO_REUSEADDR and the other one is not
+  // listening (TIME_WAIT and accepted connections of an old server are the usual case).
+  auto it = port_users_.find(port);
+  if (it == port_users_.end()) return false;
+  for (SocketHandle h : it->second) {
+    Socket* s = table_.get(h);
+    if (s == nullptr) continue;
+    IpAddr other = s->listener ? s->local : s->conn->tuple().local;
+    if (!addr_overlaps(local, other)) continue;
+    if (s->listener) return true;
+    bool other_reuse = s->reuse_addr || s->conn->state() == TcpState::kTimeWait;
+    if (!(reuse_addr && other_reuse)) return true;
+  }
+  return false;
+}
+
+TcpConfig TcpLayer::config_for(const TcpSocketOptions& o) const {
+  TcpConfig c = cfg_.tcp;
+  if (o.send_buffer) c.send_buffer = std::max<std::size_t>(*o.send_buffer, 2048);
+  if (o.recv_buffer) c.recv_buffer = std::max<std::size_t>(*o.recv_buffer, 2048);
+  if (o.nodelay) c.nodelay = *o.nodelay;
+  if (o.keepalive) c.keepalive = *o.keepalive;
+  if (o.keepalive_idle) c.keepalive_idle = *o.keepalive_idle;
+  if (o.keepalive_interval) c.keepalive_interval = *o.keepalive_interval;
+  if (o.keepalive_count) c.keepalive_count = *o.keepalive_count;
+  return c;
+}
+
+void TcpLayer::mark_ready(SocketHandle h) {
+  Socket* s = table_.get(h);
+  if (s == nullptr || s->listener) return;
+  reschedule(h, *s);  // output waiting: poll_at() <= now, so the heap top is due
+}
+
+void TcpLayer::reschedule(SocketHandle h, Socket& s) {
+  Instant at = s.conn->poll_at();
+  if (at.is_never()) {
+    s.scheduled = Instant::never();
+    return;
+  }
+  if (at == s.scheduled) return;
+  s.scheduled = at;
+  timers_.push({at, h});
+}
+
+void TcpLayer::free_socket(SocketHandle h) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return;
+  std::uint16_t port = s->listener ? s->port : s->conn->tuple().local_port;
+  auto& users = port_users_[port];
+  users.erase(std::remove(users.begin(), users.end(), h), users.end());
+  if (users.empty()) port_users_.erase(port);
+  if (s->listener) {
+    auto& ls = listeners_[port];
+    ls.erase(std::remove(ls.begin(), ls.end(), h), ls.end());
+    if (ls.empty()) listeners_.erase(port);
+  } else {
+    auto it = conns_.find(s->conn->tuple());
+    if (it != conns_.end() && it->second == h) conns_.erase(it);
+  }
+  table_.erase(h);
+}
+
+void TcpLayer::child_closed(Socket& child) {
+  // An embryonic or unaccepted connection died: take it off its listener's queues.
+  Socket* l = table_.get(child.parent);
+  if (l == nullptr) return;
+  if (child.in_accept_queue) {
+    auto& q = l->accept_queue;
+    for (auto it = q.begin(); it != q.end(); ++it) {
+      if (table_.get(*it) == &child) {
+        q.erase(it);
+        break;
+      }
+    }
+  } else if (l->syn_queue > 0) {
+    --l->syn_queue;
+  }
+  child.parent = {};
+}
+
+void TcpLayer::maybe_free(SocketHandle h, Socket& s) {
+  TcpConnection& c = *s.conn;
+  // A child of a listener moves from the SYN queue to the accept queue once established.
+  if (s.parent.valid() && !s.in_accept_queue && c.synchronized() &&
+      c.state() != TcpState::kSynReceived && c.state() != TcpState::kClosed) {
+    if (Socket* l = table_.get(s.parent)) {
+      if (l->syn_queue > 0) --l->syn_queue;
+      l->accept_queue.push_back(h);
+      s.in_accept_queue = true;
+    }
+  }
+  if (c.state() != TcpState::kClosed || c.poll_at() <= clock_) return;
+  if (s.parent.valid()) {
+    child_closed(s);
+    free_socket(h);  // nobody holds a handle to an unaccepted connection
+    return;
+  }
+  if (!s.user_owned) free_socket(h);
+}
+
+void TcpLayer::service(Instant now, SocketHandle h, IpSender& out) {
+  Socket* s = table_.get(h);
+  if (s == nullptr || s->listener) return;
+  TcpTuple t = s->conn->tuple();
+  s->conn->poll(now, [&](const TcpSegmentOut& seg) { emit(now, t, seg, out); });
+  maybe_free(h, *s);
+  if ((s = table_.get(h)) != nullptr) reschedule(h, *s);
+}
+
+// --- Output -------------------------------------------------------------------------------
+
+void TcpLayer::emit(Instant now, const TcpTuple& t, const TcpSegmentOut& s, IpSender& out) {
+  std::size_t hlen = s.repr.header_len();
+  std::size_t len = hlen + s.payload_len();
+  ChecksumMode mode = out.checksum_mode();
+  bool ok = out.send(now, t.local, t.remote, IpProto::kTcp, len, [&](MutBytes buf) {
+    s.repr.emit_header(buf);
+    auto it = std::copy(s.payload_a.begin(), s.payload_a.end(),
+                        buf.begin() + static_cast<std::ptrdiff_t>(hlen));
+    std::copy(s.payload_b.begin(), s.payload_b.end(), it);
+    TcpRepr::fill_checksum(buf.first(len), t.local, t.remote, mode);
+  });
+  ++counters_.segs_out;
+  if (!ok) ++counters_.send_failed;
+}
+
+void TcpLayer::send_rst_for(Instant now, const TcpTuple& t, const TcpRepr& seg, IpSender& out) {
+  // RFC 9293 §3.10.7.1 (and the LISTEN/SYN-SENT rules that reuse it): never answer a RST;
+  // to an ACK send <SEQ=SEG.ACK><CTL=RST>, otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><RST,ACK>.
+  if (seg.has(kRst)) return;
+  TcpSegmentOut rst;
+  rst.repr.src_port = t.local_port;
+  rst.repr.dst_port = t.remote_port;
+  if (seg.has(kAck)) {
+    rst.repr.seq = seg.ack;
+    rst.repr.flags = kRst;
+  } else {
+    rst.repr.seq = SeqNum(0);
+    rst.repr.ack = seg.seq + seg.seg_len();
+    rst.repr.flags = kRst | kAck;
+  }
+  emit(now, t, rst, out);
+}
+
+// --- Transport ----------------------------------------------------------------------------
+
+RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, IpSender& out) {
+  clock_ = now;
+  ++counters_.segs_in;
+  auto parsed =
+      TcpRepr::parse(payload, meta.src, meta.dst,
+                     meta.checksum_verified ? ChecksumCheck::kSkip : ChecksumCheck::kVerify);
+  if (!parsed) {
+    if (parsed.error() == ParseError::kBadChecksum) {
+      ++counters_.drops_bad_checksum;
+    } else {
+      ++counters_.drops_malformed;
+    }
+    return RxVerdict::kDelivered;
+  }
+  const TcpRepr& seg = *parsed;
+  // RFC 9293 §3.9.2.1 / RFC 1122 §4.2.3.10: segments to broadcast or multicast addresses are
+  // silently discarded; so are those with a zero port.
+  if (meta.dst_is_broadcast_or_multicast || meta.src.is_multicast() || seg.src_port == 0 ||
+      seg.dst_port == 0) {
+    ++counters_.drops_broadcast;
+    return RxVerdict::kDelivered;
+  }
+  TcpTuple t{meta.dst, meta.src, seg.dst_port, seg.src_port};
+  auto it = conns_.find(t);
+  if (it != conns_.end()) {
+    SocketHandle h = it->second;
+    Socket* s = table_.get(h);
+    TcpConnection& c = *s->conn;
+    if (c.state() == TcpState::kTimeWait && seg.has(kSyn) && !seg.has(kAck) && !seg.has(kRst) &&
+        c.time_wait_allows_reuse(seg)) {
+      // RFC 6191: a new incarnation may take over the TIME_WAIT 4-tuple.
+      ++counters_.time_wait_reused;
+      free_socket(h);
+    } else {
+      // Linux: the final ACK of a handshake is dropped while the accept queue is full, so
+      // the SYN-ACK is retransmitted later (listen overflow).
+      if (c.state() == TcpState::kSynReceived && s->parent.valid() && seg.has(kAck) &&
+          !seg.has(kRst) && !seg.has(kSyn)) {
+        Socket* l = table_.get(s->parent);
+        if (l && l->accept_queue.size() >= l->backlog) {
+          ++counters_.drops_listen_overflow;
+          return RxVerdict::kDelivered;
+        }
+      }
+      c.on_segment(now, seg);
+      service(now, h, out);
+      return RxVerdict::kDelivered;
+    }
+  }
+  SocketHandle lh = find_listener(meta.dst, seg.dst_port);
+  if (Socket* l = table_.get(lh)) {
+    on_listen_segment(now, lh, *l, t, seg, out);
+    return RxVerdict::kDelivered;
+  }
+  // RFC 9293 §3.10.7.1: CLOSED (no socket).
+  ++counters_.rsts_no_socket;
+  send_rst_for(now, t, seg, out);
+  return RxVerdict::kDelivered;
+}
+
+void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const TcpTuple& t,
+                                 const TcpRepr& seg, IpSender& out) {
+  // RFC 9293 §3.10.7.2, LISTEN.
+  if (seg.has(kRst)) return;  // first: ignore a RST
+  if (seg.has(kAck)) {        // second: an ACK is bad here
+    ++counters_.rsts_listen_ack;
+    send_rst_for(now, t, seg, out);
+    return;
+  }
+  if (!seg.has(kSyn)) return;  // fourth: anything else is dropped
+  // third: a SYN. Bounded queues (Linux: SYN dropped when the accept queue is full or the SYN
+  // queue holds `backlog` embryonic connections; no SYN cookies).
+  if (l.accept_queue.size() >= l.backlog || l.syn_queue >= l.backlog) {
+    ++counters_.drops_listen_overflow;
+    return;
+  }
+  auto conn = std::make_unique<TcpConnection>(l.config, t, make_isn(now, t), out.path_mtu(t.remote),
+                                              tracer_);
+  conn->open_passive(now, seg);
+  auto sock = std::make_unique<Socket>();
+  sock->config = l.config;
+  sock->reuse_addr = l.reuse_addr;
+  sock->user_owned = false;
+  sock->parent = lh;
+  sock->conn = std::move(conn);
+  SocketHandle h = table_.insert(std::move(sock));
+  conns_[t] = h;
+  port_users_[t.local_port].push_back(h);
+  ++l.syn_queue;
+  ++counters_.passive_opens;
+  service(now, h, out);
+}
+
+void TcpLayer::on_icmp_error(Instant now, const IcmpError& err, IpSender& out) {
+  clock_ = now;
+  if (err.quoted_proto != IpProto::kTcp || err.quoted_transport.size() < 8) {
+    ++counters_.icmp_ignored;
+    return;
+  }
+  TcpTuple t{err.quoted_src, err.quoted_dst, load_be16(err.quoted_transport, 0),
+             load_be16(err.quoted_transport, 2)};
+  auto it = conns_.find(t);
+  if (it == conns_.end()) {
+    ++counters_.icmp_ignored;
+    return;
+  }
+  Socket* s = table_.get(it->second);
+  TcpConnection& c = *s->conn;
+  // RFC 5927 §4.1: act only if the quoted sequence number is in flight (SND.UNA <= seq <
+  // SND.NXT); anything else is forged or stale.
+  SeqNum seq(load_be32(err.quoted_transport, 4));
+  if (!(c.snd_una() <= seq && seq < c.snd_max())) {
+    ++counters_.icmp_ignored;
+    return;
+  }
+  ++counters_.icmp_delivered;
+  c.on_icmp_error(now, err);
+  service(now, it->second, out);
+}
+
+void TcpLayer::poll(Instant now, IpSender& out) {
+  clock_ = now;
+  while (!timers_.empty() && timers_.top().at <= now) {
+    TimerEntry e = timers_.top();
+    timers_.pop();
+    Socket* s = table_.get(e.h);
+    if (s == nullptr || s->listener || s->scheduled != e.at) continue;  // stale entry
+    s->scheduled = Instant::never();
+    service(now, e.h, out);
+  }
+}
+
+Instant TcpLayer::poll_at() const {
+  // Stale heap entries can only make this earlier than needed (a spurious wake-up).
+  return timers_.empty() ? Instant::never() : timers_.top().at;
+}
+
+// --- User API -------------------------------------------------------------------------------
+
+Result<SocketHandle, TcpError> TcpLayer::listen(const IpAddr& local, std::uint16_t port,
+                                                unsigned backlog, const TcpSocketOptions& opts) {
+  if (port == 0 || backlog == 0) return Err(TcpError::kInvalid);
+  if (bind_conflict(local, port, opts.reuse_addr)) return Err(TcpError::kAddressInUse);
+  auto sock = std::make_unique<Socket>();
+  sock->listener = true;
+  sock->reuse_addr = opts.reuse_addr;
+  sock->config = config_for(opts);
+  sock->local = local;
+  sock->port = port;
+  sock->backlog = backlog;
+  SocketHandle h = table_.insert(std::move(sock));
+  listeners_[port].push_back(h);
+  port_users_[port].push_back(h);
+  return h;
+}
+
+Result<SocketHandle, TcpError> TcpLayer::accept(SocketHandle lh) {
+  Socket* l = table_.get(lh);
+  if (l == nullptr) return Err(TcpError::kBadHandle);
+  if (!l->listener) return Err(TcpError::kInvalid);
+  if (l->accept_queue.empty()) return Err(TcpError::kWouldBlock);
+  SocketHandle h = l->accept_queue.front();
+  l->accept_queue.pop_front();
+  Socket* s = table_.get(h);
+  s->parent = {};
+  s->in_accept_queue = false;
+  s->user_owned = true;
+  return h;
+}
+
+Result<SocketHandle, TcpError> TcpLayer::connect(Instant now, const IpSender& ip,
+                                                 const IpAddr& remote, std::uint16_t port,
+                                                 std::optional<IpAddr> local,
+                                                 std::uint16_t local_port,
+                                                 const TcpSocketOptions& opts) {
+  clock_ = std::max(clock_, now);
+  if (port == 0 || remote.is_unspecified() || remote.is_multicast()) {
+    return Err(TcpError::kInvalid);
+  }
+  if (!local || local->is_unspecified()) {
+    local = ip.select_source(remote);
+    if (!local) return Err(TcpError::kNoRoute);
+  }
+  if (local->version() != remote.version()) return Err(TcpError::kInvalid);
+  if (local_port == 0) {
+    auto p = pick_ephemeral_port(*local, remote, port);
+    if (!p) return Err(TcpError::kNoPorts);
+    local_port = *p;
+  } else if (bind_conflict(*local, local_port, opts.reuse_addr)) {
+    return Err(TcpError::kAddressInUse);
+  }
+  TcpTuple t{*local, remote, local_port, port};
+  if (auto it = conns_.find(t); it != conns_.end()) {
+    // The 4-tuple is taken; a TIME_WAIT holder gives way to an explicit bind with
+    // SO_REUSEADDR only through the RFC 6191 path (its SYN); refuse here like Linux.
+    return Err(TcpError::kAddressInUse);
+  }
+  TcpConfig c = config_for(opts);
+  auto sock = std::make_unique<Socket>();
+  sock->config = c;
+  sock->reuse_addr = opts.reuse_addr;
+  sock->conn =
+      std::make_unique<TcpConnection>(c, t, make_isn(now, t), ip.path_mtu(remote), tracer_);
+  sock->conn->open_active(now);
+  SocketHandle h = table_.insert(std::move(sock));
+  conns_[t] = h;
+  port_users_[local_port].push_back(h);
+  ++counters_.active_opens;
+  mark_ready(h);
+  return h;
+}
+
+Result<std::size_t, TcpError> TcpLayer::send(SocketHandle h, Bytes data) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return Err(TcpError::kBadHandle);
+  if (s->listener) return Err(TcpError::kNotConnected);
+  TcpConnection& c = *s->conn;
+  if (c.error()) return Err(*c.error());
+  switch (c.state()) {
+    case TcpState::kSynSent:
+    case TcpState::kSynReceived:
+      return Err(TcpError::kWouldBlock);
+    case TcpState::kEstablished:
+    case TcpState::kCloseWait:
+      break;
+    case TcpState::kClosed:
+      return Err(TcpError::kNotConnected);
+    default:
+      return Err(TcpError::kPipe);  // FIN already queued
+  }
+  if (data.empty()) return std::size_t{0};
+  std::size_t n = c.send(data);
+  if (n == 0) return Err(TcpError::kWouldBlock);
+  mark_ready(h);
+  return n;
+}
+
+Result<std::size_t, TcpError> TcpLayer::recv(SocketHandle h, MutBytes out) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return Err(TcpError::kBadHandle);
+  if (s->listener) return Err(TcpError::kNotConnected);
+  TcpConnection& c = *s->conn;
+  std::size_t n = c.recv(out);
+  if (n > 0) {
+    mark_ready(h);  // a window update may be due
+    return n;
+  }
+  if (c.at_eof() || out.empty()) return std::size_t{0};
+  if (c.error()) return Err(*c.error());
+  switch (c.state()) {
+    case TcpState::kClosed:
+      return std::size_t{0};
+    case TcpState::kSynSent:
+    case TcpState::kSynReceived:
+    default:
+      return Err(TcpError::kWouldBlock);
+  }
+}
+
+std::optional<TcpError> TcpLayer::shutdown(SocketHandle h) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return TcpError::kBadHandle;
+  if (s->listener) return TcpError::kNotConnected;
+  if (s->conn->state() == TcpState::kClosed) return TcpError::kNotConnected;
+  s->conn->shutdown();
+  mark_ready(h);
+  return std::nullopt;
+}
+
+std::optional<TcpError> TcpLayer::close(SocketHandle h) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return TcpError::kBadHandle;
+  if (s->listener) {
+    // Linux inet_csk_listen_stop: connections not yet accepted are reset.
+    std::vector<SocketHandle> children;
+    table_.for_each([&](SocketHandle ch, const Socket& cs) {
+      if (!cs.listener && cs.parent == h) children.push_back(ch);
+    });
+    for (SocketHandle ch : children) {
+      Socket* cs = table_.get(ch);
+      cs->parent = {};
+      cs->in_accept_queue = false;
+      cs->user_owned = false;
+      cs->conn->abort();
+      mark_ready(ch);
+    }
+    free_socket(h);
+    return std::nullopt;
+  }
+  s->user_owned = false;
+  s->conn->close();
+  mark_ready(h);
+  return std::nullopt;
+}
+
+std::optional<TcpError> TcpLayer::abort(SocketHandle h) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return TcpError::kBadHandle;
+  if (s->listener) return close(h);
+  s->user_owned = false;
+  s->conn->abort();
+  mark_ready(h);
+  return std::nullopt;
+}
+
+Result<TcpState, TcpError> TcpLayer::state(SocketHandle h) const {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return Err(TcpError::kBadHandle);
+  return s->listener ? TcpState::kListen : s->conn->state();
+}
+
+std::optional<TcpError> TcpLayer::error(SocketHandle h) const {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return TcpError::kBadHandle;
+  if (s->listener) return std::nullopt;
+  return s->conn->error();
+}
+
+TcpReadiness TcpLayer::readiness(SocketHandle h) const {
+  TcpReadiness r;
+  Socket* s = table_.get(h);
+  if (s == nullptr) {
+    r.closed = r.error = true;
+    return r;
+  }
+  if (s->listener) {
+    r.accept_ready = r.readable = !s->accept_queue.empty();
+    return r;
+  }
+  const TcpConnection& c = *s->conn;
+  r.error = c.error().has_value();
+  r.closed = c.state() == TcpState::kClosed;
+  r.readable = c.readable();
+  r.writable = c.writable() || r.error || r.closed;
+  r.connected = c.synchronized() && c.state() != TcpState::kSynReceived;
+  return r;
+}
+
+Result<TcpTuple, TcpError> TcpLayer::tuple(SocketHandle h) const {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return Err(TcpError::kBadHandle);
+  if (s->listener) return TcpTuple{s->local, IpAddr{}, s->port, 0};
+  return s->conn->tuple();
+}
+
+Result<TcpStats, TcpError> TcpLayer::stats(SocketHandle h) const {
+  Socket* s = conn_socket(h);
+  if (s == nullptr) return Err(table_.get(h) ? TcpError::kInvalid : TcpError::kBadHandle);
+  return s->conn->stats();
+}
+
+std::optional<TcpError> TcpLayer::set_nodelay(SocketHandle h, bool on) {
+  Socket* s = conn_socket(h);
+  if (s == nullptr) return TcpError::kBadHandle;
+  s->conn->set_nodelay(on);
+  mark_ready(h);
+  return std::nullopt;
+}
+
+std::optional<TcpError> TcpLayer::set_keepalive(SocketHandle h, bool on, Duration idle,
+                                                Duration interval, unsigned count) {
+  Socket* s = conn_socket(h);
+  if (s == nullptr) return TcpError::kBadHandle;
+  s->conn->set_keepalive(on, idle, interval, count);
+  mark_ready(h);
+  return std::nullopt;
+}
+
+}  // namespace ustack

@@ -1,0 +1,206 @@
+// The TCP layer: every TCP socket of a Stack, the demultiplexer, listeners, and the user API.
+//
+// Implements Transport, so the Stack hands it every TCP segment addressed to us and polls it
+// for timers. Sockets live in a generation-checked slot table (SocketHandle); established
+// connections are found by 4-tuple and listeners by local port in hash maps, and timers sit in
+// a min-heap, so per-packet and per-timer work is O(1)/O(log n) in the number of sockets.
+//
+// The user API is meant to be called from the one thread that drives the stack. User calls
+// carry no time and send nothing themselves: they change the socket and mark it for output,
+// poll_at() then returns an instant <= now, and the next poll() sends. Errors are values
+// (TcpError), mapped to errno by sockapi.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <unordered_map>
+#include <vector>
+
+#include "stack/base/addr.h"
+#include "stack/base/random.h"
+#include "stack/base/result.h"
+#include "stack/tcp/connection.h"
+#include "stack/tcp/socket_table.h"
+#include "stack/tcp/tcp_types.h"
+#include "stack/tracer.h"
+#include "stack/transport.h"
+
+namespace ustack {
+
+struct TcpLayerConfig {
+  std::uint64_t seed = 1;  // keys for ISNs (RFC 6528) and ephemeral ports (RFC 6056)
+  TcpConfig tcp;           // defaults for new sockets
+  // net.ipv4.ip_local_port_range.
+  std::uint16_t ephemeral_low = 32768;
+  std::uint16_t ephemeral_high = 60999;
+};
+
+// Per-socket settings given to listen()/connect() (setsockopt before the call); unset fields
+// take the layer's TcpConfig. Accepted sockets inherit their listener's.
+struct TcpSocketOptions {
+  std::optional<std::size_t> send_buffer;  // SO_SNDBUF
+  std::optional<std::size_t> recv_buffer;  // SO_RCVBUF
+  std::optional<bool> nodelay;             // TCP_NODELAY
+  std::optional<bool> keepalive;           // SO_KEEPALIVE
+  std::optional<Duration> keepalive_idle;  // TCP_KEEPIDLE
+  std::optional<Duration> keepalive_interval;
+  std::optional<unsigned> keepalive_count;
+  bool reuse_addr = false;  // SO_REUSEADDR
+};
+
+struct TcpReadiness {
+  bool readable = false;      // recv() would not block (data, EOF or error)
+  bool writable = false;      // send() would not block (room, or an error to report)
+  bool accept_ready = false;  // a listener has an established connection to accept()
+  bool connected = false;     // handshake done (ESTABLISHED or later)
+  bool closed = false;        // CLOSED: nothing more will happen
+  bool error = false;         // error() has a value
+};
+
+// Like `netstat -s` for TCP: every dropped segment counted with its reason.
+struct TcpLayerCounters {
+  std::uint64_t segs_in = 0, segs_out = 0;
+  std::uint64_t active_opens = 0, passive_opens = 0;
+  std::uint64_t drops_bad_checksum = 0, drops_malformed = 0, drops_broadcast = 0;
+  std::uint64_t drops_listen_overflow = 0;  // SYN or final ACK dropped: queues full
+  std::uint64_t rsts_no_socket = 0;         // RFC 9293 §3.10.7.1 replies
+  std::uint64_t rsts_listen_ack = 0;        // ACK to a listener (§3.10.7.2)
+  std::uint64_t time_wait_reused = 0;       // RFC 6191
+  std::uint64_t icmp_ignored = 0, icmp_delivered = 0;
+  std::uint64_t send_failed = 0;  // IpSender::send refused (no route)
+};
+
+class TcpLayer final : public Transport {
+ public:
+  explicit TcpLayer(const TcpLayerConfig& config, Tracer* tracer = nullptr);
+  ~TcpLayer() override;
+  TcpLayer(TcpLayer&&) = default;
+  TcpLayer& operator=(TcpLayer&&) = default;
+
+  // --- Transport ---------------------------------------------------------------------------
+  IpProto protocol() const override { return IpProto::kTcp; }
+  RxVerdict on_packet(Instant now, const IpRxMeta& meta, Bytes payload, IpSender& out) override;
+  void on_icmp_error(Instant now, const IcmpError& err, IpSender& out) override;
+  void poll(Instant now, IpSender& out) override;
+  Instant poll_at() const override;
+
+  // --- User API ------------------------------------------------------------------------------
+  // Passive open on `local` (unspecified = any address of that family) and `port`, with at
+  // most `backlog` connections in the SYN queue and `backlog` in the accept queue (Linux).
+  // kAddressInUse per Linux's bind rules (SO_REUSEADDR).
+  Result<SocketHandle, TcpError> listen(const IpAddr& local, std::uint16_t port, unsigned backlog,
+                                        const TcpSocketOptions& opts = {});
+  // The next established connection of a listener; kWouldBlock if none.
+  Result<SocketHandle, TcpError> accept(SocketHandle listener);
+  // Active open toward remote:port. `local` picks the source address (else the route's);
+  // `local_port` 0 picks an ephemeral port (RFC 6056 alg. 3). Completes asynchronously:
+  // readiness().connected or error(). `ip` answers route questions (source, path MTU).
+  Result<SocketHandle, TcpError> connect(Instant now, const IpSender& ip, const IpAddr& remote,
+                                         std::uint16_t port,
+                                         std::optional<IpAddr> local = std::nullopt,
+                                         std::uint16_t local_port = 0,
+                                         const TcpSocketOptions& opts = {});
+  // Bytes accepted into the send buffer (> 0), or kWouldBlock (buffer full / still
+  // connecting), kPipe (after shutdown), kNotConnected, or the connection's error.
+  Result<std::size_t, TcpError> send(SocketHandle h, Bytes data);
+  // Bytes read (> 0), 0 at end of stream, or kWouldBlock / the connection's error.
+  Result<std::size_t, TcpError> recv(SocketHandle h, MutBytes out);
+  // shutdown(SHUT_WR): FIN after the queued data. nullopt on success.
+  std::optional<TcpError> shutdown(SocketHandle h);
+  // Gives the handle back. A connection closes gracefully (FIN, or RST if unread data) and
+  // lives on without a handle through FIN_WAIT/TIME_WAIT; a listener stops and resets the
+  // connections not yet accepted.
+  std::optional<TcpError> close(SocketHandle h);
+  // Gives the handle back and resets the connection (RST).
+  std::optional<TcpError> abort(SocketHandle h);
+
+  Result<TcpState, TcpError> state(SocketHandle h) const;
+  // The connection's error (SO_ERROR), if it failed.
+  std::optional<TcpError> error(SocketHandle h) const;
+  TcpReadiness readiness(SocketHandle h) const;
+  Result<TcpTuple, TcpError> tuple(SocketHandle h) const;  // local and remote endpoints
+  Result<TcpStats, TcpError> stats(SocketHandle h) const;  // `ss -ti`
+  std::optional<TcpError> set_nodelay(SocketHandle h, bool on);
+  std::optional<TcpError> set_keepalive(SocketHandle h, bool on, Duration idle, Duration interval,
+                                        unsigned count);
+
+  const TcpLayerCounters& counters() const { return counters_; }
+  std::size_t socket_count() const { return table_.size(); }
+  // Every socket (for `ss`-like listings): f(handle, is_listener, tuple, state).
+  template <typename F>
+  void for_each_socket(F&& f) const;
+
+ private:
+  struct Socket {
+    bool listener = false;
+    bool user_owned = true;  // the user holds the handle (false once closed, or not accepted)
+    bool reuse_addr = false;
+    TcpConfig config;
+    // Listener.
+    IpAddr local;
+    std::uint16_t port = 0;
+    unsigned backlog = 0;
+    unsigned syn_queue = 0;
+    std::deque<SocketHandle> accept_queue;
+    // Connection.
+    std::unique_ptr<TcpConnection> conn;
+    SocketHandle parent;  // the listener while not yet accepted
+    bool in_accept_queue = false;
+    // Timer heap bookkeeping: the deadline of this socket's live heap entry.
+    Instant scheduled = Instant::never();
+  };
+  struct TimerEntry {
+    Instant at;
+    SocketHandle h;
+    bool operator>(const TimerEntry& o) const { return at > o.at; }
+  };
+
+  Socket* conn_socket(SocketHandle h) const;
+  void on_listen_segment(Instant now, SocketHandle lh, Socket& l, const TcpTuple& t,
+                         const TcpRepr& seg, IpSender& out);
+  void send_rst_for(Instant now, const TcpTuple& t, const TcpRepr& seg, IpSender& out);
+  void emit(Instant now, const TcpTuple& t, const TcpSegmentOut& s, IpSender& out);
+  // Polls a connection now (output), then frees or reschedules it.
+  void service(Instant now, SocketHandle h, IpSender& out);
+  void reschedule(SocketHandle h, Socket& s);
+  void maybe_free(SocketHandle h, Socket& s);
+  void free_socket(SocketHandle h);
+  void child_closed(Socket& child);
+  SocketHandle find_listener(const IpAddr& local, std::uint16_t port) const;
+  bool bind_conflict(const IpAddr& local, std::uint16_t port, bool reuse_addr) const;
+  std::optional<std::uint16_t> pick_ephemeral_port(const IpAddr& local, const IpAddr& remote,
+                                                   std::uint16_t remote_port);
+  SeqNum make_isn(Instant now, const TcpTuple& t) const;
+  TcpConfig config_for(const TcpSocketOptions& o) const;
+  void mark_ready(SocketHandle h);
+
+  TcpLayerConfig cfg_;
+  Tracer* tracer_;
+  SipKey isn_key_;
+  SipKey port_key_;
+  std::uint32_t next_ephemeral_ = 0;
+  SlotTable<Socket> table_;
+  std::unordered_map<TcpTuple, SocketHandle, TcpTupleHash> conns_;
+  std::unordered_map<std::uint16_t, std::vector<SocketHandle>> listeners_;
+  // Every socket holding a local port (listeners and connections), for bind rules.
+  std::unordered_map<std::uint16_t, std::vector<SocketHandle>> port_users_;
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+  TcpLayerCounters counters_;
+  Instant clock_;
+};
+
+template <typename F>
+void TcpLayer::for_each_socket(F&& f) const {
+  table_.for_each([&](SocketHandle h, const Socket& s) {
+    if (s.listener) {
+      f(h, true, TcpTuple{s.local, IpAddr{}, s.port, 0}, TcpState::kListen);
+    } else {
+      f(h, false, s.conn->tuple(), s.conn->state());
+    }
+  });
+}
+
+}  // namespace ustack

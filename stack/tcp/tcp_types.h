@@ -1,0 +1,135 @@
+// Values shared by the TCP connection, the TCP layer and its users: states, errors, config,
+// per-connection statistics, and the segment a connection asks its caller to send.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "stack/base/addr.h"
+#include "stack/base/bytes.h"
+#include "stack/base/time.h"
+#include "stack/tcp/congestion.h"
+#include "stack/wire/tcp.h"
+
+namespace ustack {
+
+// RFC 9293 §3.3.2.
+enum class TcpState : std::uint8_t {
+  kClosed,
+  kListen,
+  kSynSent,
+  kSynReceived,
+  kEstablished,
+  kFinWait1,
+  kFinWait2,
+  kCloseWait,
+  kClosing,
+  kLastAck,
+  kTimeWait,
+};
+const char* to_string(TcpState s);  // "ESTABLISHED", "SYN_SENT", ...
+
+// Connection errors (reported as values; sockapi maps them to errno) and API errors.
+enum class TcpError : std::uint8_t {
+  // The connection failed.
+  kReset,                // ECONNRESET: the peer reset an established connection
+  kRefused,              // ECONNREFUSED: RST in answer to our SYN
+  kTimedOut,             // ETIMEDOUT: retransmissions, SYN retries or keepalive gave up
+  kAborted,              // ECONNABORTED: aborted locally (abort(), close with unread data)
+  kNetUnreachable,       // ENETUNREACH (ICMP)
+  kHostUnreachable,      // EHOSTUNREACH (ICMP)
+  kProtocolUnreachable,  // ENOPROTOOPT (ICMP)
+  kPortUnreachable,      // ECONNREFUSED (ICMP port unreachable)
+  kAdminProhibited,      // EACCES/EHOSTUNREACH (ICMP administratively prohibited)
+  kNoRoute,              // ENETUNREACH: no route / no source address for the destination
+  // The call cannot be done now or at all.
+  kWouldBlock,    // EAGAIN
+  kNotConnected,  // ENOTCONN
+  kPipe,          // EPIPE: send after shutdown
+  kBadHandle,     // EBADF: stale or unknown handle
+  kAddressInUse,  // EADDRINUSE
+  kNoPorts,       // EADDRNOTAVAIL: no free ephemeral port
+  kInvalid,       // EINVAL: wrong socket kind or state for the call
+  kInProgress,    // EINPROGRESS / EALREADY: connect still running
+};
+const char* to_string(TcpError e);  // "reset", "refused", ...
+
+struct TcpConfig {
+  // SO_SNDBUF / SO_RCVBUF: the rings allocated for each connection.
+  std::size_t send_buffer = 256 * 1024;
+  std::size_t recv_buffer = 256 * 1024;
+  bool nodelay = false;  // TCP_NODELAY: no Nagle
+  // SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT (Linux defaults).
+  bool keepalive = false;
+  Duration keepalive_idle = Duration::seconds(7200);
+  Duration keepalive_interval = Duration::seconds(75);
+  unsigned keepalive_count = 9;
+  // net.ipv4.tcp_syn_retries, tcp_synack_retries, tcp_retries2 (give up after this many
+  // retransmissions of one segment).
+  unsigned syn_retries = 6;
+  unsigned synack_retries = 5;
+  unsigned retries2 = 15;
+  Duration rto_min = Duration::millis(200);
+  Duration rto_max = Duration::seconds(120);
+  Duration rto_initial = Duration::seconds(1);
+  Duration time_wait = Duration::seconds(60);    // TCP_TIMEWAIT_LEN
+  Duration fin_timeout = Duration::seconds(60);  // tcp_fin_timeout
+  Duration delayed_ack = Duration::millis(40);   // TCP_DELACK_MIN
+  // Offered in the SYN (tcp_window_scaling, tcp_sack, tcp_timestamps).
+  bool window_scaling = true;
+  bool sack = true;
+  bool timestamps = true;
+  // RFC 5961 §7: challenge ACKs per second, per connection (a per-connection limit avoids the
+  // global-counter side channel of CVE-2016-5696).
+  unsigned challenge_ack_limit = 100;
+  CongestionAlgorithm congestion = CongestionAlgorithm::kNewReno;
+};
+
+// The 4-tuple, from our side.
+struct TcpTuple {
+  IpAddr local;
+  IpAddr remote;
+  std::uint16_t local_port = 0;
+  std::uint16_t remote_port = 0;
+  bool operator==(const TcpTuple&) const = default;
+  std::string to_string() const;  // "198.18.0.2:80>198.18.0.1:40000"
+};
+
+struct TcpTupleHash {
+  std::size_t operator()(const TcpTuple& t) const;
+};
+
+// A segment a connection wants sent. `repr` has ports, seq, ack, flags, window and options;
+// its payload is empty and the data is in `payload_a` then `payload_b` (the ring may wrap).
+struct TcpSegmentOut {
+  TcpRepr repr;
+  Bytes payload_a;
+  Bytes payload_b;
+  std::size_t payload_len() const { return payload_a.size() + payload_b.size(); }
+};
+
+// What `ss -ti` shows, and the counters behind it.
+struct TcpStats {
+  TcpState state = TcpState::kClosed;
+  Duration rto, srtt, rttvar;
+  std::uint32_t snd_mss = 0, rcv_mss = 0, adv_mss = 0;
+  std::uint32_t cwnd = 0, ssthresh = 0;  // bytes
+  std::uint32_t snd_wnd = 0, rcv_wnd = 0;
+  std::uint8_t snd_wscale = 0, rcv_wscale = 0;
+  bool sack = false, timestamps = false;
+  std::uint32_t unacked = 0;  // bytes in flight
+  std::uint32_t unsent = 0;   // bytes queued, not yet sent
+  std::uint32_t unread = 0;   // bytes received, not yet read
+  std::uint64_t bytes_sent = 0, bytes_retrans = 0, bytes_acked = 0, bytes_received = 0;
+  std::uint64_t segs_out = 0, segs_in = 0, data_segs_out = 0, data_segs_in = 0;
+  std::uint64_t retrans_rto = 0, retrans_fast = 0, dup_acks_in = 0, ooo_segs_in = 0;
+  std::uint64_t dsacks_out = 0, challenge_acks = 0, zero_window_probes = 0, keepalives = 0;
+  std::uint64_t drops_paws = 0, drops_unacceptable = 0, drops_ooo_full = 0;
+  unsigned backoff = 0;
+
+  // One line like `ss -ti`: "ESTAB rto:204 rtt:1.2/0.6 mss:1448 cwnd:10 ssthresh:... ".
+  std::string to_string() const;
+};
+
+}  // namespace ustack
