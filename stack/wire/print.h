@@ -1,0 +1,59 @@
+// Whole-packet descriptions: one tcpdump-like line, or every field of every layer.
+//
+// describe_packet() walks an Ethernet frame or a raw IPv4/IPv6 packet through our own parsers
+// (ethernet → arp | ipv4 | ipv6 → tcp | udp (→ dns) | icmpv4 | icmpv6 (→ ndp)) and renders
+//
+//   IP 198.18.0.1.41234 > 198.18.0.2.80: Flags [S], seq 123, win 64240, options [...], length 0
+//   IP6 fd00:1::1 > fd00:1::2: ICMP6, neighbor solicitation, who has fd00:1::2, length 32
+//   IP 198.18.0.1 > 198.18.0.2: [udp: bad_checksum]
+//
+// A layer that does not parse ends the walk: the line names the layer and the ParseError and
+// the description carries them (so `ustack dump` can count undecodable packets by reason).
+// Sequence numbers are absolute (tcpdump -S): a description depends on one packet only.
+// Used by `ustack dump`, the tracer and test failure messages. Pure: no I/O, never throws on
+// packet contents.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "stack/base/bytes.h"
+#include "stack/base/result.h"
+#include "stack/wire/common.h"
+
+namespace ustack {
+
+// What the first byte of the packet is.
+enum class LinkLayer : std::uint8_t {
+  kEthernet,  // an Ethernet II frame (TAP, pcap LINKTYPE_ETHERNET)
+  kRawIp,     // an IPv4 or IPv6 packet, told apart by the version nibble (TUN, LINKTYPE_RAW)
+};
+
+struct DescribeOptions {
+  // Add every field of every layer after the line (one "  [layer]" block per layer).
+  bool verbose = false;
+  // kSkip describes packets captured on the sending host, whose TCP/UDP checksums the NIC
+  // had not filled in yet (checksum offload), instead of reporting them as bad.
+  ChecksumCheck checksums = ChecksumCheck::kVerify;
+};
+
+// The layer that did not parse, and why.
+struct LayerError {
+  std::string layer;  // "ethernet", "arp", "ipv4", "ipv6", "tcp", "udp", "icmp", "icmp6",
+                      // "ndp", "dns"
+  ParseError reason = ParseError::kTruncated;
+  // "udp: bad_checksum"
+  std::string to_string() const;
+  bool operator==(const LayerError&) const = default;
+};
+
+struct PacketDescription {
+  std::string line;                 // one line, no trailing newline
+  std::string details;              // verbose only: the per-layer blocks, '\n'-terminated lines
+  std::optional<LayerError> error;  // set when a layer did not parse
+};
+
+PacketDescription describe_packet(Bytes packet, LinkLayer link, const DescribeOptions& opts = {});
+
+}  // namespace ustack

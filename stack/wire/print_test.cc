@@ -1,0 +1,320 @@
+// describe_packet(): the tcpdump-like line, the verbose blocks, and how a layer that does not
+// parse is named instead of crashing.
+#include "stack/wire/print.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+#include "stack/base/addr.h"
+#include "stack/wire/arp.h"
+#include "stack/wire/dns.h"
+#include "stack/wire/ethernet.h"
+#include "stack/wire/icmpv4.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
+#include "stack/wire/ndp.h"
+#include "stack/wire/tcp.h"
+#include "stack/wire/udp.h"
+
+namespace ustack {
+namespace {
+
+const Ipv4Addr kV4A = *Ipv4Addr::parse("198.18.0.1");
+const Ipv4Addr kV4B = *Ipv4Addr::parse("198.18.0.2");
+const Ipv6Addr kV6A = *Ipv6Addr::parse("fd00:1::1");
+const Ipv6Addr kV6B = *Ipv6Addr::parse("fd00:1::2");
+const MacAddr kMacA = *MacAddr::parse("02:00:c6:12:00:01");
+const MacAddr kMacB = *MacAddr::parse("02:00:c6:12:00:02");
+
+// --- Packet builders ------------------------------------------------------------------------
+
+ByteVec ipv4_packet(IpProto proto, Bytes payload, std::uint16_t ident = 0x1234,
+                    std::size_t frag_offset_bytes = 0, bool more_frags = false) {
+  Ipv4Repr ip;
+  ip.src = kV4A;
+  ip.dst = kV4B;
+  ip.protocol = proto;
+  ip.ident = ident;
+  ip.more_frags = more_frags;
+  ip.set_frag_offset_bytes(frag_offset_bytes);
+  ip.payload_len = payload.size();
+  ByteVec out(ip.total_len());
+  ip.emit(out);
+  std::copy(payload.begin(), payload.end(), out.begin() + ip.header_len());
+  return out;
+}
+
+// `payload` starts with the upper-layer header (or extension headers: `next` names the first).
+ByteVec ipv6_packet(IpProto next, Bytes payload) {
+  Ipv6Repr ip;
+  ip.src = kV6A;
+  ip.dst = kV6B;
+  ip.next_header = next;
+  ip.payload_len = static_cast<std::uint16_t>(payload.size());
+  ByteVec out(ip.total_len());
+  ip.emit(out);
+  std::copy(payload.begin(), payload.end(), out.begin() + Ipv6Repr::kHeaderLen);
+  return out;
+}
+
+ByteVec ethernet_frame(EtherType type, Bytes payload) {
+  EthernetRepr eth;
+  eth.dst = kMacB;
+  eth.src = kMacA;
+  eth.ethertype = type;
+  eth.payload = payload;
+  ByteVec out(eth.buffer_len());
+  eth.emit(out);
+  return out;
+}
+
+TcpRepr syn() {
+  TcpRepr seg;
+  seg.src_port = 41234;
+  seg.dst_port = 80;
+  seg.seq = SeqNum(123);
+  seg.flags = tcp_flags::kSyn;
+  seg.window = 64240;
+  seg.options.mss = 1460;
+  seg.options.sack_permitted = true;
+  seg.options.timestamps = TcpTimestamps{1, 0};
+  seg.options.window_scale = 7;
+  return seg;
+}
+
+ByteVec tcp_segment(const TcpRepr& seg, const IpAddr& src, const IpAddr& dst) {
+  ByteVec out(seg.buffer_len());
+  seg.emit(out, src, dst, ChecksumMode::kCompute);
+  return out;
+}
+
+ByteVec udp_datagram(std::uint16_t sport, std::uint16_t dport, Bytes payload, const IpAddr& src,
+                     const IpAddr& dst) {
+  UdpRepr udp;
+  udp.src_port = sport;
+  udp.dst_port = dport;
+  ByteVec out(udp.buffer_len(payload.size()));
+  udp.emit(out, payload, src, dst);
+  return out;
+}
+
+ByteVec dns_query(std::uint16_t id, const char* name) {
+  DnsMessage q;
+  q.id = id;
+  q.rd = true;
+  q.questions.push_back({*DnsName::parse(name), DnsType::kA, DnsClass::kIn});
+  return q.to_bytes();
+}
+
+std::string line_of(Bytes packet, LinkLayer link = LinkLayer::kRawIp) {
+  return describe_packet(packet, link).line;
+}
+
+// --- Lines ----------------------------------------------------------------------------------
+
+// The example of the `ustack dump` spec: a SYN with Linux's options, ports after addresses.
+TEST(DescribePacket, TcpSynOverIpv4ReadsLikeTcpdump) {
+  ByteVec pkt = ipv4_packet(IpProto::kTcp, tcp_segment(syn(), kV4A, kV4B));
+  EXPECT_EQ(line_of(pkt),
+            "IP 198.18.0.1.41234 > 198.18.0.2.80: Flags [S], seq 123, win 64240, options [mss "
+            "1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0");
+}
+
+TEST(DescribePacket, TcpOverIpv6UsesIp6AndPortsAfterAddresses) {
+  ByteVec pkt = ipv6_packet(IpProto::kTcp, tcp_segment(syn(), kV6A, kV6B));
+  EXPECT_EQ(line_of(pkt).rfind("IP6 fd00:1::1.41234 > fd00:1::2.80: Flags [S], seq 123", 0), 0u)
+      << line_of(pkt);
+}
+
+// RFC 4861 §4.3: a neighbour solicitation names its target.
+TEST(DescribePacket, NeighborSolicitationNamesTarget) {
+  NdpRepr ns = NdpRepr::neighbor_solicit(kV6B, kMacA);
+  const Ipv6Addr snm = Ipv6Addr::solicited_node(kV6B);
+  ByteVec msg(ns.buffer_len());
+  ns.emit(msg, kV6A, snm);
+  Ipv6Repr ip;
+  ip.src = kV6A;
+  ip.dst = snm;
+  ip.next_header = IpProto::kIcmpv6;
+  ip.hop_limit = 255;
+  ip.payload_len = static_cast<std::uint16_t>(msg.size());
+  ByteVec pkt(ip.total_len());
+  ip.emit(pkt);
+  std::copy(msg.begin(), msg.end(), pkt.begin() + 40);
+  EXPECT_EQ(
+      line_of(pkt).rfind(
+          "IP6 fd00:1::1 > ff02::1:ff00:2: ICMP6, neighbor solicitation, who has fd00:1::2", 0),
+      0u)
+      << line_of(pkt);
+}
+
+TEST(DescribePacket, ArpRequestInEthernetFrame) {
+  ArpRepr req = ArpRepr::request(kMacA, kV4A, kV4B);
+  ByteVec arp(req.buffer_len());
+  req.emit(arp);
+  ByteVec frame = ethernet_frame(EtherType::kArp, arp);
+  EXPECT_EQ(line_of(frame, LinkLayer::kEthernet)
+                .rfind("ARP, Request who-has 198.18.0.2 tell 198.18.0.1", 0),
+            0u)
+      << line_of(frame, LinkLayer::kEthernet);
+}
+
+TEST(DescribePacket, UdpToPort53IsSummarisedAsDns) {
+  ByteVec query = dns_query(0x1234, "www.ustack.test");
+  ByteVec pkt = ipv4_packet(IpProto::kUdp, udp_datagram(40000, 53, query, kV4A, kV4B));
+  const std::string line = line_of(pkt);
+  EXPECT_EQ(line.rfind("IP 198.18.0.1.40000 > 198.18.0.2.53: DNS id 0x1234", 0), 0u) << line;
+  EXPECT_NE(line.find("A? www.ustack.test."), std::string::npos) << line;
+  EXPECT_NE(line.find("(" + std::to_string(query.size()) + ")"), std::string::npos) << line;
+}
+
+TEST(DescribePacket, UdpElsewhereShowsPayloadLength) {
+  ByteVec pkt = ipv4_packet(IpProto::kUdp, udp_datagram(1000, 5555, as_bytes("hello"), kV4A, kV4B));
+  EXPECT_EQ(line_of(pkt), "IP 198.18.0.1.1000 > 198.18.0.2.5555: UDP, length 5");
+}
+
+TEST(DescribePacket, IcmpEchoRequest) {
+  Icmpv4Repr echo = Icmpv4Repr::echo_request(7, 1, as_bytes("ping"));
+  ByteVec msg(echo.buffer_len());
+  echo.emit(msg);
+  EXPECT_EQ(line_of(ipv4_packet(IpProto::kIcmp, msg))
+                .rfind("IP 198.18.0.1 > 198.18.0.2: ICMP echo request, id 7, seq 1", 0),
+            0u);
+}
+
+// RFC 791: only the first fragment carries the transport header; later ones show the
+// fragment's identification, length and offset ('+' = more fragments).
+TEST(DescribePacket, LaterIpv4FragmentShowsIdLengthAndOffset) {
+  ByteVec data(1480, 0xab);
+  EXPECT_EQ(line_of(ipv4_packet(IpProto::kIcmp, data, 4660, 1480, true)),
+            "IP 198.18.0.1 > 198.18.0.2: ICMP (frag 4660:1480@1480+)");
+  EXPECT_EQ(line_of(ipv4_packet(IpProto::kIcmp, Bytes(data).first(48), 4660, 2960, false)),
+            "IP 198.18.0.1 > 198.18.0.2: ICMP (frag 4660:48@2960)");
+}
+
+// The first fragment's transport checksum covers data in later fragments: it is shown, not
+// verified.
+TEST(DescribePacket, FirstIpv4FragmentShowsTransportWithoutCheckingItsChecksum) {
+  Icmpv4Repr echo = Icmpv4Repr::echo_request(9, 1, ByteVec(3000, 0x55));
+  ByteVec msg(echo.buffer_len());
+  echo.emit(msg);
+  PacketDescription d = describe_packet(
+      ipv4_packet(IpProto::kIcmp, Bytes(msg).first(1480), 4660, 0, true), LinkLayer::kRawIp);
+  EXPECT_FALSE(d.error);
+  EXPECT_EQ(d.line,
+            "IP 198.18.0.1 > 198.18.0.2: ICMP echo request, id 9, seq 1, length 1480 (frag "
+            "4660:1480@0+)");
+}
+
+// RFC 8200 §4.5: a non-first IPv6 fragment shows the Fragment header's fields.
+TEST(DescribePacket, Ipv6FragmentHeaderIsShown) {
+  Ipv6FragHeader frag;
+  frag.next_header = IpProto::kIcmpv6;
+  frag.ident = 0x01020304;
+  frag.set_frag_offset_bytes(1448);
+  frag.more_frags = true;
+  ByteVec payload(8 + 1448, 0);
+  frag.emit(payload);
+  EXPECT_EQ(line_of(ipv6_packet(IpProto::kIpv6Frag, payload)),
+            "IP6 fd00:1::1 > fd00:1::2: frag (0x01020304:1448@1448+) ICMPv6");
+}
+
+TEST(DescribePacket, Ipv6HopByHopHeaderIsNamed) {
+  // Hop-by-Hop with one PadN (4 data bytes), then UDP.
+  ByteVec udp = udp_datagram(1000, 2000, as_bytes("x"), kV6A, kV6B);
+  ByteVec payload = {static_cast<std::uint8_t>(IpProto::kUdp), 0, 1, 4, 0, 0, 0, 0};
+  payload.insert(payload.end(), udp.begin(), udp.end());
+  EXPECT_EQ(line_of(ipv6_packet(IpProto::kHopByHop, payload)),
+            "IP6 fd00:1::1.1000 > fd00:1::2.2000: HBH UDP, length 1");
+}
+
+TEST(DescribePacket, UnknownEthertypeShowsTheFrame) {
+  ByteVec frame = ethernet_frame(static_cast<EtherType>(0x88cc), as_bytes("lldp"));
+  PacketDescription d = describe_packet(frame, LinkLayer::kEthernet);
+  EXPECT_FALSE(d.error);
+  EXPECT_NE(d.line.find("0x88cc"), std::string::npos) << d.line;
+}
+
+// --- Layers that do not parse ---------------------------------------------------------------
+
+TEST(DescribePacket, BadUdpChecksumNamesLayerAndReason) {
+  ByteVec udp = udp_datagram(1000, 5555, as_bytes("hello"), kV4A, kV4B);
+  udp[6] ^= 0x01;
+  PacketDescription d = describe_packet(ipv4_packet(IpProto::kUdp, udp), LinkLayer::kRawIp);
+  EXPECT_EQ(d.line, "IP 198.18.0.1 > 198.18.0.2: [udp: bad_checksum]");
+  ASSERT_TRUE(d.error);
+  EXPECT_EQ(*d.error, (LayerError{"udp", ParseError::kBadChecksum}));
+}
+
+// Checksum offload: a capture taken on the sending host has unfinished checksums.
+TEST(DescribePacket, SkippingChecksumsDescribesOffloadedPackets) {
+  ByteVec udp = udp_datagram(1000, 5555, as_bytes("hello"), kV4A, kV4B);
+  udp[6] ^= 0x01;
+  PacketDescription d = describe_packet(ipv4_packet(IpProto::kUdp, udp), LinkLayer::kRawIp,
+                                        {.checksums = ChecksumCheck::kSkip});
+  EXPECT_FALSE(d.error);
+  EXPECT_EQ(d.line, "IP 198.18.0.1.1000 > 198.18.0.2.5555: UDP, length 5");
+}
+
+TEST(DescribePacket, MalformedDnsOnPort53IsNamed) {
+  const std::uint8_t junk[] = {0x12, 0x34, 0x01, 0x00, 0x00, 0x01};  // header cut short
+  ByteVec pkt = ipv4_packet(IpProto::kUdp, udp_datagram(40000, 53, junk, kV4A, kV4B));
+  PacketDescription d = describe_packet(pkt, LinkLayer::kRawIp);
+  EXPECT_EQ(d.line, "IP 198.18.0.1.40000 > 198.18.0.2.53: [dns: truncated]");
+}
+
+TEST(DescribePacket, TruncatedEthernetFrame) {
+  const std::uint8_t frame[] = {0x02, 0x00, 0x00};
+  PacketDescription d = describe_packet(frame, LinkLayer::kEthernet);
+  EXPECT_EQ(d.line, "[ethernet: truncated]");
+  EXPECT_EQ(d.error, (LayerError{"ethernet", ParseError::kTruncated}));
+}
+
+TEST(DescribePacket, RawPacketWithUnknownVersion) {
+  const std::uint8_t pkt[] = {0x50, 0, 0, 0};
+  PacketDescription d = describe_packet(pkt, LinkLayer::kRawIp);
+  EXPECT_EQ(d.line, "IP [ip: bad_version]");
+  EXPECT_EQ(d.error, (LayerError{"ip", ParseError::kBadVersion}));
+}
+
+TEST(DescribePacket, EmptyPacketIsTruncatedIpv4) {
+  PacketDescription d = describe_packet(Bytes{}, LinkLayer::kRawIp);
+  EXPECT_EQ(d.error, (LayerError{"ipv4", ParseError::kTruncated}));
+}
+
+// Never a crash and never an empty line, whatever prefix of a valid packet arrives.
+TEST(DescribePacket, EveryTruncationIsDescribedWithAReason) {
+  ByteVec pkt = ipv4_packet(IpProto::kTcp, tcp_segment(syn(), kV4A, kV4B));
+  ByteVec frame = ethernet_frame(EtherType::kIpv4, pkt);
+  for (std::size_t n = 0; n < frame.size(); ++n) {
+    PacketDescription d = describe_packet(Bytes(frame).first(n), LinkLayer::kEthernet);
+    EXPECT_TRUE(d.error) << "prefix " << n << ": " << d.line;
+    EXPECT_FALSE(d.line.empty());
+  }
+  EXPECT_FALSE(describe_packet(frame, LinkLayer::kEthernet).error);
+}
+
+// --- Verbose --------------------------------------------------------------------------------
+
+TEST(DescribePacket, VerboseListsEveryLayerWithItsFields) {
+  ByteVec pkt = ipv4_packet(IpProto::kTcp, tcp_segment(syn(), kV4A, kV4B));
+  ByteVec frame = ethernet_frame(EtherType::kIpv4, pkt);
+  PacketDescription d = describe_packet(frame, LinkLayer::kEthernet, {.verbose = true});
+  EXPECT_NE(d.details.find("  [ethernet]\n"), std::string::npos) << d.details;
+  EXPECT_NE(d.details.find("  [ipv4]\n"), std::string::npos) << d.details;
+  EXPECT_NE(d.details.find("  [tcp]\n"), std::string::npos) << d.details;
+  EXPECT_NE(d.details.find("    ttl: 64\n"), std::string::npos) << d.details;
+  EXPECT_NE(d.details.find("identification: 0x1234"), std::string::npos) << d.details;
+  // The line is the same as without -v.
+  EXPECT_EQ(d.line, line_of(frame, LinkLayer::kEthernet));
+}
+
+TEST(DescribePacket, NotVerboseHasNoDetails) {
+  ByteVec pkt = ipv4_packet(IpProto::kTcp, tcp_segment(syn(), kV4A, kV4B));
+  EXPECT_TRUE(describe_packet(pkt, LinkLayer::kRawIp).details.empty());
+}
+
+}  // namespace
+}  // namespace ustack
