@@ -527,7 +527,8 @@ void Stack::ndp_input(Instant now, const IpRxMeta& meta, Bytes message) {
 void Stack::add_slaac_address(Instant now, const Ipv6Addr& prefix, std::uint32_t valid_s) {
   // RFC 4862 §5.5.3 d): prefix + our modified EUI-64 interface identifier.
   std::array<std::uint8_t, 16> b = prefix.array();
-  const auto& iid = Ipv6Addr::link_local_from_mac(mac_).array();
+  Ipv6Addr link_local = Ipv6Addr::link_local_from_mac(mac_);
+  const auto& iid = link_local.array();
   std::copy(iid.begin() + 8, iid.end(), b.begin() + 8);
   Ipv6Addr addr(b);
   Instant until = valid_s == 0xffffffffu ? Instant::never() : now + Duration::seconds(valid_s);
