@@ -59,6 +59,11 @@ class Describer {
     return std::move(out_);
   }
 
+  PacketDescription run_payload(Bytes payload, EtherType protocol) {
+    link_payload(payload, protocol, "");
+    return std::move(out_);
+  }
+
  private:
   void ethernet(Bytes frame) {
     auto eth = EthernetRepr::parse(frame);
@@ -68,12 +73,25 @@ class Describer {
     if (eth->vlan_tci) vlan = "vlan " + std::to_string(eth->vlan_id()) + ", ";
     switch (eth->ethertype) {
       case EtherType::kArp:
-        return arp(eth->payload, vlan);
       case EtherType::kIpv4:
       case EtherType::kIpv6:
-        return raw_ip(eth->payload, vlan);
+        return link_payload(eth->payload, eth->ethertype, vlan);
       default:
         out_.line = vlan + eth->to_string();
+    }
+  }
+
+  void link_payload(Bytes payload, EtherType protocol, const std::string& prefix) {
+    switch (protocol) {
+      case EtherType::kArp:
+        return arp(payload, prefix);
+      case EtherType::kIpv4:
+        return ipv4(payload, prefix);
+      case EtherType::kIpv6:
+        return ipv6(payload, prefix);
+      default:
+        out_.line = prefix + "ethertype " + ethertype_name(protocol) + ", length " +
+                    std::to_string(payload.size());
     }
   }
 
@@ -282,6 +300,11 @@ std::string LayerError::to_string() const { return layer + ": " + ustack::to_str
 
 PacketDescription describe_packet(Bytes packet, LinkLayer link, const DescribeOptions& opts) {
   return Describer(opts).run(packet, link);
+}
+
+PacketDescription describe_link_payload(Bytes payload, EtherType protocol,
+                                        const DescribeOptions& opts) {
+  return Describer(opts).run_payload(payload, protocol);
 }
 
 }  // namespace ustack

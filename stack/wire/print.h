@@ -56,4 +56,10 @@ struct PacketDescription {
 
 PacketDescription describe_packet(Bytes packet, LinkLayer link, const DescribeOptions& opts = {});
 
+// The same for a link-layer payload whose protocol is known from elsewhere (the protocol field
+// of a Linux cooked capture header, SLL/SLL2): ARP, IPv4, IPv6; anything else is shown by its
+// EtherType and length.
+PacketDescription describe_link_payload(Bytes payload, EtherType protocol,
+                                        const DescribeOptions& opts = {});
+
 }  // namespace ustack

@@ -237,6 +237,19 @@ TEST(DescribePacket, UnknownEthertypeShowsTheFrame) {
   EXPECT_NE(d.line.find("0x88cc"), std::string::npos) << d.line;
 }
 
+// Linux cooked captures (SLL/SLL2) give the protocol outside the packet.
+TEST(DescribeLinkPayload, ArpAndIpByProtocolField) {
+  ArpRepr req = ArpRepr::request(kMacA, kV4A, kV4B);
+  ByteVec arp(req.buffer_len());
+  req.emit(arp);
+  EXPECT_EQ(describe_link_payload(arp, EtherType::kArp).line.rfind("ARP, Request who-has", 0), 0u);
+  ByteVec pkt = ipv4_packet(IpProto::kUdp, udp_datagram(1000, 5555, as_bytes("hi"), kV4A, kV4B));
+  EXPECT_EQ(describe_link_payload(pkt, EtherType::kIpv4).line,
+            "IP 198.18.0.1.1000 > 198.18.0.2.5555: UDP, length 2");
+  EXPECT_EQ(describe_link_payload(as_bytes("x"), static_cast<EtherType>(0x88cc)).line,
+            "ethertype 0x88cc, length 1");
+}
+
 // --- Layers that do not parse ---------------------------------------------------------------
 
 TEST(DescribePacket, BadUdpChecksumNamesLayerAndReason) {
