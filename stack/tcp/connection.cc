@@ -63,7 +63,8 @@ TcpConnection::TcpConnection(const TcpConfig& config, const TcpTuple& tuple, Seq
       mtu_(mtu),
       rtt_(config.rto_min, config.rto_max, config.rto_initial),
       cc_(make_congestion_control(config.congestion)),
-      recover_(iss) {
+      recover_(iss),
+      snd_sml_(iss) {
   // RFC 9293 §3.7.1: the MSS we advertise is the route MTU minus the fixed IP and TCP headers.
   std::size_t hdr = ip_header_len(tuple.remote) + TcpRepr::kMinHeaderLen;
   adv_mss_ =
@@ -504,8 +505,8 @@ void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
   if (user_closed_) {
     // Linux (tcp_rcv_state_process): data for a socket the user closed cannot be delivered;
     // reset the connection so the peer learns it.
-    rst_pending_ = snd_nxt_;
-    rst_with_ack_ = true;
+    rst_pending_ = seg.ack;
+    rst_with_ack_ = false;
     enter_closed(now, TcpError::kAborted);
     return;
   }
@@ -999,9 +1000,9 @@ std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const 
     if (max_snd_wnd_ == 0 || p.len < max_snd_wnd_ / 2) return std::nullopt;
   }
   if (p.len == unsent && p.len < snd_mss_ && p.len > 0 && !p.fin && new_data) {
-    // Nagle (RFC 9293 §3.7.4, RFC 1122 §4.2.3.4): hold a small segment while data is
-    // unacknowledged, unless TCP_NODELAY.
-    if (!cfg_.nodelay && snd_max_ != snd_una_) return std::nullopt;
+    // Nagle (RFC 9293 §3.7.4, RFC 1122 §4.2.3.4) in Minshall's form like Linux: hold a small
+    // segment while an earlier small segment is unacknowledged, unless TCP_NODELAY.
+    if (!cfg_.nodelay && snd_sml_ > snd_una_) return std::nullopt;
   }
   return p;
 }
@@ -1087,6 +1088,7 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
     }
   }
   SeqNum end = seq + plan.len + (plan.fin ? 1 : 0);
+  if (plan.len < snd_mss_) snd_sml_ = seq_max(snd_sml_, seq + plan.len);
   if (seq == snd_nxt_) snd_nxt_ = end;
   snd_max_ = seq_max(snd_max_, end);
   if (rto_at_.is_never()) arm_rto(now);

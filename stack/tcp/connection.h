@@ -204,6 +204,7 @@ class TcpConnection {
   unsigned dup_acks_ = 0;
   bool in_recovery_ = false;
   SeqNum recover_;  // RFC 6582 "recover"
+  SeqNum snd_sml_;  // end of the last small segment sent (Minshall's Nagle variant)
   Instant last_send_;
 
   // ACK policy.

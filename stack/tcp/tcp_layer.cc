@@ -123,6 +123,8 @@ void TcpLayer::mark_ready(SocketHandle h) {
   Socket* s = table_.get(h);
   if (s == nullptr || s->listener) return;
   reschedule(h, *s);  // output waiting: poll_at() <= now, so the heap top is due
+  // Nothing more will happen to a closed connection whose handle was given back.
+  if (s->conn->poll_at().is_never()) maybe_free(h, *s);
 }
 
 void TcpLayer::reschedule(SocketHandle h, Socket& s) {
@@ -371,8 +373,14 @@ void TcpLayer::poll(Instant now, IpSender& out) {
 }
 
 Instant TcpLayer::poll_at() const {
-  // Stale heap entries can only make this earlier than needed (a spurious wake-up).
-  return timers_.empty() ? Instant::never() : timers_.top().at;
+  // Drop stale heap entries (sockets freed or rescheduled) so an idle layer says never().
+  while (!timers_.empty()) {
+    const TimerEntry& e = timers_.top();
+    Socket* s = table_.get(e.h);
+    if (s != nullptr && !s->listener && s->scheduled == e.at) return e.at;
+    timers_.pop();
+  }
+  return Instant::never();
 }
 
 // --- User API -------------------------------------------------------------------------------

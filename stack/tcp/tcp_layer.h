@@ -187,7 +187,7 @@ class TcpLayer final : public Transport {
   std::unordered_map<std::uint16_t, std::vector<SocketHandle>> listeners_;
   // Every socket holding a local port (listeners and connections), for bind rules.
   std::unordered_map<std::uint16_t, std::vector<SocketHandle>> port_users_;
-  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+  mutable std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
   TcpLayerCounters counters_;
   Instant clock_;
 };

@@ -232,6 +232,7 @@ bool TcpTestbed::matches(const SegSpec& s, const TcpRepr& r, std::string& why) c
 }
 
 TcpTestbed& TcpTestbed::expect(const SegSpec& s) {
+  run_until(now_);  // output left waiting by direct layer() calls
   auto got = pop();
   if (!got) {
     ADD_FAILURE() << "expected " << s.str() << " at " << now_.to_string() << ", nothing sent";
@@ -272,6 +273,7 @@ TcpTestbed& TcpTestbed::expect_nothing_until(Duration t) {
 }
 
 TcpTestbed& TcpTestbed::expect_nothing() {
+  run_until(now_);
   if (!ip_.sent.empty()) {
     auto got = pop();
     ADD_FAILURE() << "expected nothing, got " << describe(got->repr) << " at "
