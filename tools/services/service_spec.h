@@ -1,0 +1,46 @@
+// `ustack serve` service arguments: SERVICE:PORT[:DIR], checked, and the sessions they make.
+//
+//   echo:5002   discard:9   bulk:5001   http:8080 (generated bodies)   http:8080:/srv/www
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tools/services/http.h"
+#include "tools/services/session.h"
+
+namespace ustack::services {
+
+enum class ServiceKind { kEcho, kDiscard, kHttp, kBulk };
+const char* to_string(ServiceKind k);
+
+struct ServiceSpec {
+  ServiceKind kind = ServiceKind::kEcho;
+  std::uint16_t port = 0;
+  std::string dir;   // http only: the served directory (empty: generated bodies)
+  std::string text;  // as given, for messages
+};
+
+struct ServiceSpecs {
+  std::vector<ServiceSpec> specs;
+  std::string error;  // one line naming the problem; empty when specs are good
+};
+
+// Parses and checks every argument: syntax, known service, port 1..65535, no port twice, and
+// an http directory that exists.
+ServiceSpecs parse_service_specs(const std::vector<std::string>& args);
+
+// Makes sessions for one service. Holds what its sessions share (the http content).
+class ServiceFactory {
+ public:
+  explicit ServiceFactory(const ServiceSpec& spec);
+  std::unique_ptr<Session> make() const;
+
+ private:
+  ServiceKind kind_;
+  std::shared_ptr<HttpContent> content_;
+};
+
+}  // namespace ustack::services

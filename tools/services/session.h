@@ -1,0 +1,50 @@
+// A service's view of one TCP connection: a byte stream it reads and writes, and the session
+// object that runs the protocol on it.
+//
+// Sessions are pure protocol logic: no sockets, no clock. The host (tcp_host.h) calls step()
+// with the current time whenever the connection may have made progress, hands it a Stream that
+// wraps the TCP socket, and acts on the returned status. Unit tests drive the same sessions
+// with a FakeStream and virtual time.
+#pragma once
+
+#include <cstddef>
+
+#include "stack/base/bytes.h"
+#include "stack/base/time.h"
+
+namespace ustack::services {
+
+struct StreamRead {
+  std::size_t n = 0;  // bytes read into the caller's buffer
+  bool eof = false;   // the peer shut down its sending side and everything was read
+};
+
+// Non-blocking byte stream. A reset or other connection error is the host's business: the
+// host stops stepping a session whose connection failed, so sessions never see errors.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  // Up to out.size() bytes; {0, false} means "nothing now, come back later".
+  virtual StreamRead read(MutBytes out) = 0;
+  // Bytes accepted into the send buffer (0 when it is full).
+  virtual std::size_t write(Bytes data) = 0;
+  // FIN after the queued data (shutdown(SHUT_WR)).
+  virtual void shutdown_write() = 0;
+};
+
+enum class SessionStatus {
+  kContinue,  // call step() again when the stream may have progressed or at wake_at()
+  kClose,     // done: close the connection gracefully (FIN after queued data)
+  kAbort,     // protocol violation: reset the connection
+};
+
+class Session {
+ public:
+  virtual ~Session() = default;
+  // Does everything that can be done now without blocking.
+  virtual SessionStatus step(Instant now, Stream& s) = 0;
+  // When step() must run again even if no I/O happens; Instant::never() if only I/O matters.
+  virtual Instant wake_at() const { return Instant::never(); }
+};
+
+}  // namespace ustack::services
