@@ -69,10 +69,10 @@ TunDevice::TunDevice(const TunConfig& config)
         throw SysError(err, dev + " is busy (another program has it open)");
       case EINVAL:
         if (existed) {
-          throw SysError(err, dev + " exists but is not a " +
-                                  std::string(mode_ == TunMode::kTun ? "TUN" : "TAP") +
-                                  " device (use " + other_flag(mode_) +
-                                  " for a TAP/TUN device, or pick another name)");
+          const bool tun = mode_ == TunMode::kTun;
+          throw SysError(err, dev + " exists but is not a " + (tun ? "TUN" : "TAP") +
+                                  " device (if it is a " + (tun ? "TAP" : "TUN") + " device use " +
+                                  other_flag(mode_) + ", else pick another name)");
         }
         throw_errno("cannot create " + dev, err);
       default:

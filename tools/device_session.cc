@@ -1,0 +1,136 @@
+// DeviceSession: bring-up and teardown of namespace, device, pcap, Stack and runtime.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "stack/pcap_tap_device.h"
+#include "stack/stack.h"
+#include "tools/device_options.h"
+#include "tun/link.h"
+#include "tun/netns.h"
+#include "tun/runtime.h"
+#include "tun/sys_error.h"
+
+namespace ustack::tools {
+
+DeviceSession::DeviceSession(const DeviceSetup& setup) : setup_(setup) {
+  if (!setup_.device.netns.empty()) {
+    netns_ = std::make_unique<tun::NetnsOwner>(setup_.device.netns, setup_.create_netns);
+  }
+  device_ = std::make_unique<tun::TunDevice>(setup_.device);
+  if (!setup_.peers.empty()) {
+    tun::NetnsScope in(setup_.device.netns);
+    for (const auto& peer : setup_.peers) tun::add_link_address(device_->name(), peer);
+  }
+  Device* dev = device_.get();
+  if (!setup_.pcap.empty()) {
+    throw std::runtime_error("--pcap is not available yet (waiting for tun/pcap_file.h)");
+  }
+  StackConfig cfg;
+  cfg.seed = setup_.seed;
+  stack_ = std::make_unique<Stack>(cfg, *dev);
+  for (const auto& a : setup_.addrs) stack_->add_address(a);
+  for (const auto& gw : setup_.gateways) stack_->set_default_gateway(gw);
+  pollable_ = std::make_unique<tun::PollableRef<Stack>>(*stack_);
+  runtime_ = std::make_unique<tun::AsioRuntime>(*pollable_, device_->fd());
+}
+
+DeviceSession::~DeviceSession() {
+  // Reverse order of construction: stop driving, drop the stack, close the pcap, close the
+  // device (a device we created disappears with its fd), then the namespace (if ours).
+  runtime_.reset();
+  pollable_.reset();
+  stack_.reset();
+  tapped_.reset();
+  pcap_.reset();
+  device_.reset();
+  netns_.reset();
+}
+
+bool DeviceSession::netns_created() const { return netns_ && netns_->created(); }
+
+std::string DeviceSession::describe() const {
+  std::string s = device_->mode() == tun::TunMode::kTun ? "tun " : "tap ";
+  s += device_->name();
+  s += device_->created() ? " (created)" : " (attached)";
+  if (!setup_.device.netns.empty()) {
+    s += " in netns " + setup_.device.netns + (netns_created() ? " (created)" : "");
+  }
+  s += ", mtu " + std::to_string(stack_->mtu());
+  if (device_->mode() == tun::TunMode::kTap) s += ", mac " + stack_->mac().to_string();
+  s += ", addresses";
+  for (const auto& a : setup_.addrs) s += " " + a.to_string();
+  for (const auto& gw : setup_.gateways) s += ", gateway " + gw.to_string();
+  if (!setup_.peers.empty()) {
+    s += ", kernel side";
+    for (const auto& p : setup_.peers) s += " " + p.to_string();
+  }
+  if (!setup_.pcap.empty()) s += ", pcap " + setup_.pcap;
+  s += ", seed " + std::to_string(setup_.seed);
+  return s;
+}
+
+std::string DeviceSession::counters_text() const {
+  std::string s = stack_->counters().to_string();
+  const tun::TunStats& d = device_->stats();
+  s += "Device:\n";
+  auto line = [&s](std::uint64_t v, const char* name) {
+    s += "    " + std::to_string(v) + " " + name + "\n";
+  };
+  line(d.rx_packets, "rx_packets");
+  line(d.rx_bytes, "rx_bytes");
+  line(d.rx_errors, "rx_errors");
+  line(d.tx_packets, "tx_packets");
+  line(d.tx_bytes, "tx_bytes");
+  line(d.tx_errors, "tx_errors");
+  line(d.tx_too_big, "tx_too_big");
+  s += "Reassembly:\n";
+  line(stack_->reassembly_datagrams(), "datagrams_pending");
+  line(stack_->reassembly_memory(), "memory_bytes");
+  const tun::RuntimeStats& r = runtime_->stats();
+  s += "Runtime:\n";
+  line(r.batches, "batches");
+  line(r.polls, "polls");
+  line(r.device_wakeups, "device_wakeups");
+  line(r.timer_wakeups, "timer_wakeups");
+  return s;
+}
+
+int run_with_device(const std::string& command, const DeviceOptions& opts,
+                    const std::function<int(DeviceSession&)>& body) {
+  ValidationResult v = validate_device_options(opts);
+  if (!v.setup) {
+    std::fprintf(stderr, "ustack %s: %s\n", command.c_str(), v.error.c_str());
+    return 2;
+  }
+  // SIGINT/SIGTERM during bring-up would skip teardown (a namespace we created would stay):
+  // block them until the runtime's signal_set takes over, which unblocks below.
+  sigset_t stop_signals, previous;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &stop_signals, &previous);
+  std::unique_ptr<DeviceSession> session;
+  try {
+    session = std::make_unique<DeviceSession>(*v.setup);
+  } catch (const std::exception& e) {
+    sigprocmask(SIG_SETMASK, &previous, nullptr);
+    std::fprintf(stderr, "ustack %s: %s\n", command.c_str(), e.what());
+    return 1;
+  }
+  sigprocmask(SIG_SETMASK, &previous, nullptr);
+  int rc = 0;
+  try {
+    rc = body(*session);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ustack %s: %s\n", command.c_str(), e.what());
+    rc = 1;
+  }
+  session.reset();
+  return rc;
+}
+
+}  // namespace ustack::tools

@@ -1,0 +1,111 @@
+# Shared helpers for the integration tests that run `ustack up` against the real kernel.
+#
+# Every test gets unique names (they include the pid), uses only 198.18.0.0/15 and fd00::/8,
+# stops only the processes it started (by PID) and removes its namespace on exit, also when it
+# fails. A machine without root or /dev/net/tun fails the test loudly; nothing is skipped.
+set -uo pipefail
+
+USTACK="${USTACK:-$PWD/tools/ustack}"
+ID="$$"
+NS="ustns${ID}"
+WORK="$(mktemp -d "${TEST_TMPDIR:-/tmp}/ustack-it.XXXXXX")"
+PIDS=()
+USTACK_PID=""
+USTACK_LOG="$WORK/ustack.log"
+FAILURES=0
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null
+  done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  done
+  ip netns delete "$NS" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+die() {
+  echo "FAIL: $*" >&2
+  if [ -f "$USTACK_LOG" ]; then
+    echo "--- ustack log (last 60 lines):" >&2
+    tail -60 "$USTACK_LOG" >&2
+  fi
+  exit 1
+}
+
+check() {  # check DESCRIPTION COMMAND...: runs COMMAND, records a failure if it fails
+  local what="$1"
+  shift
+  if "$@"; then
+    echo "ok: $what"
+  else
+    echo "FAIL: $what" >&2
+    FAILURES=$((FAILURES + 1))
+  fi
+}
+
+finish() {
+  if [ "$FAILURES" -ne 0 ]; then
+    echo "--- ustack log (last 80 lines):" >&2
+    tail -80 "$USTACK_LOG" >&2
+    echo "FAIL: $FAILURES check(s) failed" >&2
+    exit 1
+  fi
+  echo "all checks passed"
+}
+
+require_root() {
+  [ "$(id -u)" = 0 ] || die "needs root (creates network namespaces and TUN/TAP devices)"
+  [ -c /dev/net/tun ] || die "/dev/net/tun is missing (modprobe tun)"
+  [ -x "$USTACK" ] || die "ustack binary not found at $USTACK"
+  command -v ip >/dev/null || die "ip (iproute2) not on PATH ($PATH)"
+}
+
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# start_ustack ARGS...: runs `ustack up ARGS` in the background and waits for its ready line.
+start_ustack() {
+  "$USTACK" up "$@" >"$USTACK_LOG" 2>&1 &
+  USTACK_PID=$!
+  PIDS+=("$USTACK_PID")
+  for _ in $(seq 100); do
+    grep -q "ready" "$USTACK_LOG" 2>/dev/null && return 0
+    kill -0 "$USTACK_PID" 2>/dev/null || die "ustack up exited early: $(cat "$USTACK_LOG")"
+    sleep 0.1
+  done
+  die "ustack up did not print 'ready' within 10 s"
+}
+
+# stop_ustack [SIGNAL]: stops our ustack by PID and waits for it; its exit code in USTACK_RC.
+stop_ustack() {
+  kill -"${1:-INT}" "$USTACK_PID" 2>/dev/null
+  wait "$USTACK_PID"
+  USTACK_RC=$?
+}
+
+# dump_counters: SIGUSR1, then waits until a new counters block is complete in the log and
+# prints it (the text between the last "counters:" and "end of counters" lines).
+dump_counters() {
+  local before
+  before=$(grep -c "end of counters" "$USTACK_LOG")
+  kill -USR1 "$USTACK_PID" || die "ustack is not running"
+  for _ in $(seq 50); do
+    [ "$(grep -c "end of counters" "$USTACK_LOG")" -gt "$before" ] && break
+    sleep 0.1
+  done
+  awk '/counters:$/{buf=""} {buf=buf $0 "\n"} /end of counters/{last=buf} END{printf "%s", last}' \
+    "$USTACK_LOG"
+}
+
+# counter SECTION NAME < counters-text: the value of NAME in section SECTION ("Ip", "Drops"),
+# 0 when absent (zero counters are not printed).
+counter() {
+  awk -v sec="$1:" -v name="$2" '
+    /^[A-Za-z0-9 ]+:$/ {cur=$0; next}
+    cur==sec && $2==name {v=$1}
+    END {print v+0}'
+}

@@ -1,0 +1,96 @@
+#!/bin/bash
+# `ustack up` as a person and the benchmark rig use it: attaching to a device someone else
+# created and configured (in their namespace, via `ip netns exec`, and with --netns
+# --no-create), cleanup of what it created, and one-line errors with a non-zero exit for: no
+# permission, device busy, bad address or prefix, MTU out of range, unknown namespace, missing
+# device, wrong device kind.
+source "$(dirname "$0")/lib.sh"
+require_root
+
+# expect_error WANT ARGS...: `ustack up ARGS` must exit non-zero with WANT in its one-line error.
+expect_error() {
+  local want="$1" out rc
+  shift
+  out=$(timeout 10 "$USTACK" up "$@" 2>&1)
+  rc=$?
+  if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ]; then
+    echo "exit $rc for: ustack up $*" >&2
+    return 1
+  fi
+  [ "$(echo "$out" | wc -l)" -eq 1 ] || { echo "not one line: $out" >&2; return 1; }
+  echo "$out" | grep -qF -- "$want" || { echo "got: $out; want: $want" >&2; return 1; }
+  echo "  $out"
+}
+
+A=(--addr 198.18.0.2/24)
+check "MTU out of range" expect_error "ustack up: --mtu 70000 out of range (68..65535)" \
+  --tun "ust${ID}e" "${A[@]}" --mtu 70000
+check "MTU too small" expect_error "--mtu 40 out of range" --tun "ust${ID}e" "${A[@]}" --mtu 40
+check "bad address" expect_error "bad address '198.18.0.300'" --tun "ust${ID}e" \
+  --addr 198.18.0.300/24
+check "bad prefix" expect_error "prefix length '33' out of range (0..32 for IPv4)" \
+  --tun "ust${ID}e" --addr 198.18.0.2/33
+check "missing prefix" expect_error "has no prefix length" --tun "ust${ID}e" --addr 198.18.0.2
+check "no device" expect_error "give a device" "${A[@]}"
+check "unknown namespace (--no-create)" \
+  expect_error "network namespace ustnone${ID} does not exist" \
+  --tun "ust${ID}e" --netns "ustnone${ID}" --no-create "${A[@]}"
+check "nothing left behind by the refused runs" bash -c "! ip netns list | grep -q ustnone${ID}"
+
+# No permission: an unprivileged user cannot open /dev/net/tun.
+mkdir -p "$WORK/bin" && cp "$USTACK" "$WORK/bin/ustack" && chmod 755 "$WORK" "$WORK/bin"
+no_permission() {
+  local out
+  out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+    "$WORK/bin/ustack" up --tun "ust${ID}p" "${A[@]}" 2>&1)
+  [ $? -ne 0 ] && echo "$out" | grep -q "cannot open /dev/net/tun: Permission denied (run as root" ||
+    { echo "got: $out" >&2; return 1; }
+  echo "  $out"
+}
+check "no permission" no_permission
+
+# The rig's way: it makes the namespace and a configured TUN, then runs us inside.
+ip netns add "$NS" || die "cannot create namespace $NS"
+RIG="ust${ID}r"
+ip -n "$NS" tuntap add dev "$RIG" mode tun || die "ip tuntap add failed"
+ip -n "$NS" addr add 198.18.4.1/24 dev "$RIG"
+ip -n "$NS" link set "$RIG" up
+check "missing device (--no-create)" expect_error "device ust${ID}x does not exist in namespace $NS" \
+  --tun "ust${ID}x" --netns "$NS" --no-create "${A[@]}"
+check "wrong kind" expect_error "exists but is not a TAP device" --tap "$RIG" --netns "$NS" "${A[@]}"
+
+rig_form() {  # ip netns exec NS ustack up --tun DEV --addr ... --mtu 1500
+  USTACK_LOG="$WORK/rig.log"
+  "$@" >"$USTACK_LOG" 2>&1 &
+  USTACK_PID=$!
+  PIDS+=("$USTACK_PID")
+  for _ in $(seq 100); do grep -q ready "$USTACK_LOG" && break; sleep 0.1; done
+  grep -q "ready" "$USTACK_LOG" || { cat "$USTACK_LOG" >&2; return 1; }
+  grep -q "(attached)" "$USTACK_LOG" || { echo "did not attach" >&2; return 1; }
+  in_ns ping -c 3 -i 0.2 -W 2 198.18.4.2 | tail -2 || return 1
+  # Busy: a second program cannot take the same single-queue device.
+  expect_error "device $RIG is busy (another program has it open)" --tun "$RIG" --netns "$NS" \
+    --addr 198.18.4.3/24 || return 1
+  stop_ustack TERM
+  [ "$USTACK_RC" -eq 0 ] || { echo "exit $USTACK_RC" >&2; return 1; }
+  ip -n "$NS" link show "$RIG" >/dev/null || { echo "the rig's device is gone" >&2; return 1; }
+}
+check "attach inside the rig's namespace (ip netns exec)" rig_form \
+  ip netns exec "$NS" "$USTACK" up --tun "$RIG" --addr 198.18.4.2/24 --mtu 1500 --seed 5
+check "attach with --netns --no-create" rig_form \
+  "$USTACK" up --tun "$RIG" --netns "$NS" --no-create --addr 198.18.4.2/24 --mtu 1500
+check "namespace we did not create is kept" bash -c "ip netns list | grep -qw '$NS'"
+ip netns delete "$NS"
+
+# What `ustack up` creates, it removes: namespace and device, on SIGTERM.
+USTACK_LOG="$WORK/own.log"
+OWN_NS="ustown${ID}"
+start_ustack --tun "ust${ID}o" --netns "$OWN_NS" --addr 198.18.0.2/24 --peer 198.18.0.1/24
+check "created namespace exists while running" bash -c "ip netns list | grep -qw '$OWN_NS'"
+check "created device exists while running" ip -n "$OWN_NS" link show "ust${ID}o"
+stop_ustack TERM
+check "exit 0 on SIGTERM" test "$USTACK_RC" -eq 0
+check "counters printed at exit" grep -q "end of counters" "$USTACK_LOG"
+check "created namespace removed at exit" bash -c "! ip netns list | grep -qw '$OWN_NS'"
+ip netns delete "$OWN_NS" 2>/dev/null
+finish
