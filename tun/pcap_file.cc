@@ -1,0 +1,279 @@
+// pcap / pcapng I/O on top of libpcap (see pcap_file.h).
+#include "tun/pcap_file.h"
+
+#include <pcap/pcap.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+namespace ustack::tun {
+namespace {
+
+constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
+
+// libpcap speaks DLT_* values; the file formats (and LinkType) use LINKTYPE_* values. They
+// are the same numbers except for raw IP, whose DLT_RAW differs between platforms while the
+// file always says LINKTYPE_RAW (101).
+std::optional<LinkType> link_type_from_dlt(int dlt) {
+  switch (dlt) {
+    case DLT_EN10MB:
+      return LinkType::kEthernet;
+    case DLT_RAW:
+    case 101:  // LINKTYPE_RAW, in case a libpcap hands it through unmapped
+      return LinkType::kRaw;
+    case DLT_LINUX_SLL:
+      return LinkType::kLinuxSll;
+    case DLT_IPV4:
+      return LinkType::kIpv4;
+    case DLT_IPV6:
+      return LinkType::kIpv6;
+    case DLT_LINUX_SLL2:
+      return LinkType::kLinuxSll2;
+    default:
+      return std::nullopt;
+  }
+}
+
+int dlt_from_link_type(LinkType t) {
+  // Every other LINKTYPE_ value this code can be given equals its DLT_ value.
+  return t == LinkType::kRaw ? DLT_RAW : static_cast<int>(t);
+}
+
+std::string dlt_description(int dlt) {
+  std::string out = std::to_string(dlt);
+  if (const char* name = pcap_datalink_val_to_name(dlt)) out += std::string(" (") + name + ")";
+  return out;
+}
+
+constexpr const char* kReadableLinkTypes = "ETHERNET, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2";
+
+}  // namespace
+
+std::string to_string(LinkType t) {
+  switch (t) {
+    case LinkType::kEthernet:
+      return "ETHERNET";
+    case LinkType::kRaw:
+      return "RAW";
+    case LinkType::kLinuxSll:
+      return "LINUX_SLL";
+    case LinkType::kIpv4:
+      return "IPV4";
+    case LinkType::kIpv6:
+      return "IPV6";
+    case LinkType::kLinuxSll2:
+      return "LINUX_SLL2";
+  }
+  return "LINKTYPE " + std::to_string(static_cast<unsigned>(t));
+}
+
+LinkType link_type_for(Medium medium) {
+  return medium == Medium::kEthernet ? LinkType::kEthernet : LinkType::kRaw;
+}
+
+std::optional<NetworkPacket> network_packet(const PcapRecord& record) {
+  const Bytes data(record.data);
+  auto ethertype_payload = [&](std::uint16_t type,
+                               std::size_t offset) -> std::optional<NetworkPacket> {
+    // Values below 0x0600 are 802.3 lengths or (in SLL) Linux's non-Ethernet protocol
+    // numbers (LLC, CAN, ...): no network-layer packet we can name.
+    if (type < 0x0600) return std::nullopt;
+    return NetworkPacket{static_cast<EtherType>(type), data.subspan(offset)};
+  };
+  switch (record.link_type) {
+    case LinkType::kRaw:
+      if (data.empty()) return std::nullopt;
+      if (data[0] >> 4 == 4) return NetworkPacket{EtherType::kIpv4, data};
+      if (data[0] >> 4 == 6) return NetworkPacket{EtherType::kIpv6, data};
+      return std::nullopt;
+    case LinkType::kIpv4:
+      return NetworkPacket{EtherType::kIpv4, data};
+    case LinkType::kIpv6:
+      return NetworkPacket{EtherType::kIpv6, data};
+    case LinkType::kEthernet: {
+      // dst(6) src(6) type(2), then any number of 802.1Q / 802.1ad tags (TPID, TCI, type).
+      if (data.size() < 14) return std::nullopt;
+      std::size_t offset = 14;
+      std::uint16_t type = load_be16(data, 12);
+      while (type == 0x8100 || type == 0x88a8 || type == 0x9100) {
+        if (data.size() < offset + 4) return std::nullopt;
+        type = load_be16(data, offset + 2);
+        offset += 4;
+      }
+      return ethertype_payload(type, offset);
+    }
+    case LinkType::kLinuxSll:
+      // packet type(2) ARPHRD(2) address length(2) address(8) protocol(2).
+      if (data.size() < 16) return std::nullopt;
+      return ethertype_payload(load_be16(data, 14), 16);
+    case LinkType::kLinuxSll2:
+      // protocol(2) reserved(2) ifindex(4) ARPHRD(2) packet type(1) address length(1)
+      // address(8).
+      if (data.size() < 20) return std::nullopt;
+      return ethertype_payload(load_be16(data, 0), 20);
+  }
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reader
+
+struct PcapReader::Handle {
+  pcap_t* pcap = nullptr;
+  ~Handle() {
+    if (pcap != nullptr) pcap_close(pcap);
+  }
+};
+
+PcapReader::PcapReader(const std::string& path) : handle_(std::make_unique<Handle>()), path_(path) {
+  FILE* file = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    throw PcapError("cannot read " + path + ": " + std::strerror(errno));
+  }
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  // Nanosecond precision: libpcap scales microsecond files up, so every record comes out in
+  // nanoseconds whatever the file holds.
+  handle_->pcap =
+      pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (handle_->pcap == nullptr) {
+    if (file != stdin) std::fclose(file);  // libpcap closes it only on success
+    throw PcapError(path + " is not a pcap or pcapng capture (" + errbuf + ")");
+  }
+  const int dlt = pcap_datalink(handle_->pcap);
+  auto link_type = link_type_from_dlt(dlt);
+  if (!link_type) {
+    throw PcapError(path + ": unsupported link type " + dlt_description(dlt) +
+                    "; readable: " + kReadableLinkTypes);
+  }
+  link_type_ = *link_type;
+}
+
+PcapReader::~PcapReader() = default;
+PcapReader::PcapReader(PcapReader&&) noexcept = default;
+PcapReader& PcapReader::operator=(PcapReader&&) noexcept = default;
+
+std::uint32_t PcapReader::snaplen() const {
+  return static_cast<std::uint32_t>(pcap_snapshot(handle_->pcap));
+}
+
+bool PcapReader::next(PcapRecord& record) {
+  pcap_pkthdr* header = nullptr;
+  const u_char* data = nullptr;
+  const int rc = pcap_next_ex(handle_->pcap, &header, &data);
+  if (rc == PCAP_ERROR_BREAK) return false;  // end of file
+  if (rc != 1) throw PcapError(path_ + ": " + pcap_geterr(handle_->pcap));
+  // With nanosecond precision tv_usec holds nanoseconds.
+  record.timestamp =
+      Instant::from_nanos(std::int64_t{header->ts.tv_sec} * kNanosPerSecond + header->ts.tv_usec);
+  record.link_type = link_type_;
+  record.original_len = header->len;
+  record.data.assign(data, data + header->caplen);
+  return true;
+}
+
+std::vector<PcapRecord> PcapReader::read_all() {
+  std::vector<PcapRecord> records;
+  PcapRecord record;
+  while (next(record)) records.push_back(record);
+  return records;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer
+
+struct PcapWriter::Handle {
+  pcap_t* pcap = nullptr;
+  pcap_dumper_t* dumper = nullptr;
+  std::string path;
+  ~Handle() {
+    if (dumper != nullptr) pcap_dump_close(dumper);
+    if (pcap != nullptr) pcap_close(pcap);
+  }
+};
+
+PcapWriter::PcapWriter(const std::string& path, LinkType link_type, PcapWriterOptions options)
+    : handle_(std::make_unique<Handle>()), link_type_(link_type), options_(options) {
+  handle_->path = path;
+  handle_->pcap = pcap_open_dead_with_tstamp_precision(
+      dlt_from_link_type(link_type), static_cast<int>(options.snaplen),
+      options.precision == TimestampPrecision::kNano ? PCAP_TSTAMP_PRECISION_NANO
+                                                     : PCAP_TSTAMP_PRECISION_MICRO);
+  if (handle_->pcap == nullptr) throw PcapError("cannot create " + path + ": out of memory");
+  handle_->dumper = pcap_dump_open(handle_->pcap, path.c_str());
+  if (handle_->dumper == nullptr) {
+    // libpcap's message already names the file: "FILE: Permission denied".
+    throw PcapError(std::string("cannot create capture file ") + pcap_geterr(handle_->pcap));
+  }
+  // The file header alone is already a valid (empty) capture.
+  flush();
+}
+
+PcapWriter::~PcapWriter() = default;
+PcapWriter::PcapWriter(PcapWriter&&) noexcept = default;
+PcapWriter& PcapWriter::operator=(PcapWriter&&) noexcept = default;
+
+void PcapWriter::write(Instant timestamp, Bytes packet, std::optional<std::uint32_t> original_len) {
+  if (!handle_ || handle_->dumper == nullptr) {
+    throw PcapError("write to a closed capture file");
+  }
+  // Split into whole seconds and the fraction, rounding towards minus infinity so that
+  // times before the epoch still get a fraction in [0, 1 s).
+  std::int64_t ns = timestamp.total_nanos();
+  std::int64_t seconds = ns / kNanosPerSecond;
+  std::int64_t fraction = ns % kNanosPerSecond;
+  if (fraction < 0) {
+    fraction += kNanosPerSecond;
+    seconds -= 1;
+  }
+  pcap_pkthdr header{};
+  header.ts.tv_sec = static_cast<time_t>(seconds);
+  header.ts.tv_usec = static_cast<suseconds_t>(
+      options_.precision == TimestampPrecision::kNano ? fraction : fraction / 1000);
+  header.caplen = static_cast<bpf_u_int32>(std::min<std::size_t>(packet.size(), options_.snaplen));
+  header.len = original_len.value_or(static_cast<std::uint32_t>(packet.size()));
+  pcap_dump(reinterpret_cast<u_char*>(handle_->dumper), &header, packet.data());
+  ++packets_written_;
+  if (options_.flush_each_packet) flush();
+}
+
+void PcapWriter::flush() {
+  if (!handle_ || handle_->dumper == nullptr) return;
+  if (pcap_dump_flush(handle_->dumper) != 0) {
+    throw PcapError("writing " + handle_->path + " failed: " + std::strerror(errno));
+  }
+}
+
+void PcapWriter::close() {
+  if (!handle_ || handle_->dumper == nullptr) return;
+  flush();
+  pcap_dump_close(handle_->dumper);
+  handle_->dumper = nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tap
+
+PcapTapWriter::PcapTapWriter(const std::string& path, Medium medium, PcapWriterOptions options,
+                             Duration epoch_offset)
+    : writer_(path, link_type_for(medium), options), epoch_offset_(epoch_offset) {}
+
+void PcapTapWriter::record(Instant now, PacketDirection dir, Bytes packet) {
+  // Called from the packet path: a failing disk is counted, never thrown into the stack.
+  try {
+    writer_.write(now + epoch_offset_, packet);
+  } catch (const PcapError&) {
+    ++write_errors_;
+  }
+}
+
+Duration steady_clock_epoch_offset() {
+  using namespace std::chrono;
+  const auto wall = duration_cast<nanoseconds>(system_clock::now().time_since_epoch());
+  const auto steady = duration_cast<nanoseconds>(steady_clock::now().time_since_epoch());
+  return Duration::nanos((wall - steady).count());
+}
+
+}  // namespace ustack::tun

@@ -1,0 +1,168 @@
+// Reading and writing capture files with libpcap: pcap and pcapng in, pcap out.
+//
+// This is shell code (it touches files), so it lives in tun/ and not in the core: the core
+// sees packets only as Bytes, and the pcap-writing device (stack/pcap_tap_device.h) reports
+// them to a PacketTap, which PcapTapWriter below implements.
+//
+// Reader: every record with its timestamp in nanoseconds since the Unix epoch (libpcap scales
+// microsecond files up), the link type, the original length and the captured octets;
+// network_packet() strips the link header (Ethernet with VLAN tags, Linux cooked SLL / SLL2)
+// so tools decode every capture the same way, from the IP header on.
+// Writer: classic pcap with raw-IP (TUN) or Ethernet (TAP) link type and micro- or nanosecond
+// timestamps; every packet is flushed to the file, so a crash leaves a readable capture.
+//
+// Errors (missing file, not a capture, unsupported link type, damaged record, cannot create)
+// are thrown as PcapError with a one-line message naming the file and the problem.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "stack/base/bytes.h"
+#include "stack/base/time.h"
+#include "stack/device.h"
+#include "stack/wire/common.h"
+
+namespace ustack::tun {
+
+// Link-layer header types, as LINKTYPE_* numbers of the file formats
+// (https://www.tcpdump.org/linktypes.html). The reader accepts exactly these.
+enum class LinkType : std::uint16_t {
+  kEthernet = 1,     // LINKTYPE_ETHERNET: 14-octet Ethernet II header (TAP, veth)
+  kRaw = 101,        // LINKTYPE_RAW: IPv4 or IPv6, no header (TUN)
+  kLinuxSll = 113,   // LINKTYPE_LINUX_SLL: 16-octet cooked header (tcpdump -i any -y LINUX_SLL)
+  kIpv4 = 228,       // LINKTYPE_IPV4: raw IPv4 only
+  kIpv6 = 229,       // LINKTYPE_IPV6: raw IPv6 only
+  kLinuxSll2 = 276,  // LINKTYPE_LINUX_SLL2: 20-octet cooked header (tcpdump -i any)
+};
+
+// "ETHERNET", "RAW", "LINUX_SLL", "IPV4", "IPV6", "LINUX_SLL2", or "LINKTYPE 105".
+std::string to_string(LinkType t);
+
+// The link type a device's packets are written with: raw IP for TUN, Ethernet for TAP.
+LinkType link_type_for(Medium medium);
+
+enum class TimestampPrecision { kMicro, kNano };
+
+class PcapError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct PcapRecord {
+  Instant timestamp;  // since the Unix epoch, nanosecond resolution
+  LinkType link_type = LinkType::kRaw;
+  std::uint32_t original_len = 0;  // length on the wire; data may be shorter (snaplen)
+  ByteVec data;                    // the captured octets, link header included
+};
+
+// The network-layer packet inside a record.
+struct NetworkPacket {
+  EtherType ethertype;  // kIpv4, kIpv6, kArp, ... (any value the link header named)
+  Bytes packet;         // view into the record's data, from the network header on
+};
+
+// Strips the link header. Raw IP gets its EtherType from the IP version nibble; Ethernet
+// skips 802.1Q/802.1ad VLAN tags. Returns nullopt when the record is shorter than its link
+// header, when an Ethernet/SLL frame carries an 802.3 length or a non-EtherType protocol,
+// or when a raw-IP packet is neither version 4 nor 6.
+std::optional<NetworkPacket> network_packet(const PcapRecord& record);
+
+// Reads a pcap or pcapng file record by record.
+class PcapReader {
+ public:
+  // Opens `path` ("-" reads standard input). Throws PcapError: "cannot read FILE: No such file
+  // or directory", "FILE is not a pcap or pcapng capture (...)", "FILE: unsupported link type
+  // 105 (IEEE802_11); readable: ETHERNET, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2".
+  explicit PcapReader(const std::string& path);
+  ~PcapReader();
+  PcapReader(PcapReader&&) noexcept;
+  PcapReader& operator=(PcapReader&&) noexcept;
+
+  const std::string& path() const { return path_; }
+  LinkType link_type() const { return link_type_; }
+  std::uint32_t snaplen() const;
+
+  // Reads the next record into `record` (reusing its buffer). Returns false at the end of the
+  // file; throws PcapError if the file is damaged (a record cut short, ...).
+  bool next(PcapRecord& record);
+  // Every remaining record.
+  std::vector<PcapRecord> read_all();
+
+ private:
+  struct Handle;
+  std::unique_ptr<Handle> handle_;
+  std::string path_;
+  LinkType link_type_ = LinkType::kRaw;
+};
+
+struct PcapWriterOptions {
+  TimestampPrecision precision = TimestampPrecision::kMicro;
+  // Longer packets are cut to this many octets (the record keeps the original length).
+  std::uint32_t snaplen = 262144;
+  // pcap_dump_flush() after every packet, so a crash loses nothing written so far.
+  bool flush_each_packet = true;
+};
+
+// Writes a classic pcap file.
+class PcapWriter {
+ public:
+  // Creates or truncates `path` ("-" writes standard output). Throws PcapError ("cannot create
+  // FILE: Permission denied").
+  PcapWriter(const std::string& path, LinkType link_type, PcapWriterOptions options = {});
+  ~PcapWriter();
+  PcapWriter(PcapWriter&&) noexcept;
+  PcapWriter& operator=(PcapWriter&&) noexcept;
+
+  LinkType link_type() const { return link_type_; }
+  std::uint64_t packets_written() const { return packets_written_; }
+
+  // Appends one record; `timestamp` is time since the Unix epoch. `original_len` defaults to
+  // packet.size() (pass the wire length when `packet` is already cut).
+  void write(Instant timestamp, Bytes packet, std::optional<std::uint32_t> original_len = {});
+  void flush();
+  // Flushes and closes; later writes throw. The destructor closes too.
+  void close();
+
+ private:
+  struct Handle;
+  std::unique_ptr<Handle> handle_;
+  LinkType link_type_ = LinkType::kRaw;
+  PcapWriterOptions options_;
+  std::uint64_t packets_written_ = 0;
+};
+
+// Records every packet crossing a device into a pcap: the PacketTap behind
+// `ustack up --pcap FILE` (wrap the device in a PcapTapDevice with this as its tap).
+//
+// The core's Instants start wherever the shell's clock starts; `epoch_offset` is added to
+// each so the file holds wall-clock times (steady_clock_epoch_offset() gives it for Instants
+// taken from std::chrono::steady_clock). Classic pcap has no direction field, so both
+// directions go into the one file; the IP addresses tell them apart.
+class PcapTapWriter : public PacketTap {
+ public:
+  PcapTapWriter(const std::string& path, Medium medium, PcapWriterOptions options = {},
+                Duration epoch_offset = Duration::zero());
+
+  void record(Instant now, PacketDirection dir, Bytes packet) override;
+
+  const PcapWriter& writer() const { return writer_; }
+  // Packets that could not be written (disk full, ...): counted, never thrown into the stack.
+  std::uint64_t write_errors() const { return write_errors_; }
+  void flush() { writer_.flush(); }
+
+ private:
+  PcapWriter writer_;
+  Duration epoch_offset_;
+  std::uint64_t write_errors_ = 0;
+};
+
+// system_clock::now() - steady_clock::now(): add it to a steady-clock Instant to get time since
+// the Unix epoch.
+Duration steady_clock_epoch_offset();
+
+}  // namespace ustack::tun
