@@ -726,7 +726,7 @@ void TcpConnection::abort() {
     case TcpState::kFinWait1:
     case TcpState::kFinWait2:
     case TcpState::kCloseWait:
-      rst_pending_ = snd_nxt_;
+      rst_pending_ = snd_max_;
       rst_with_ack_ = true;
       break;
     default:
@@ -834,7 +834,7 @@ void TcpConnection::fire_timers(Instant now) {
     // RFC 1122 §4.2.3.6 / Linux tcp_keepalive_timer.
     keepalive_at_ = Instant::never();
     if (keepalive_probes_ >= cfg_.keepalive_count) {
-      rst_pending_ = snd_nxt_;
+      rst_pending_ = snd_max_;
       rst_with_ack_ = true;
       enter_closed(now, soft_error_.value_or(TcpError::kTimedOut));
       return;
@@ -1051,7 +1051,10 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
     send_segment(now, sink, kAck, snd_una_ - 1, {}, {});
     sent = true;
   }
-  if (ack_now_ && !sent) send_segment(now, sink, kAck, snd_nxt_, {}, {});
+  // A pure ACK carries SND.MAX, not SND.NXT: after a timeout rewinds SND.NXT the peer may
+  // already hold more, and a sequence number below its RCV.NXT would make the ACK
+  // unacceptable to it (RFC 9293 §3.10.7.4 first) - the ACK would be lost every time.
+  if (ack_now_ && !sent) send_segment(now, sink, kAck, snd_max_, {}, {});
 }
 
 void TcpConnection::retransmit_head(Instant now, TcpSink sink) {

@@ -317,14 +317,16 @@ bool TcpOptions::same_values(const TcpOptions& o) const {
 Result<TcpRepr> TcpRepr::parse(Bytes segment, const IpAddr& src, const IpAddr& dst,
                                ChecksumCheck check) {
   if (segment.size() < kMinHeaderLen) return Err(ParseError::kTruncated);
-  std::size_t data_offset = static_cast<std::size_t>(segment[12] >> 4) * 4;
-  if (data_offset < kMinHeaderLen) return Err(ParseError::kBadHeaderLength);
-  if (data_offset > segment.size()) return Err(ParseError::kTruncated);
+  // The checksum covers every byte, so it is checked first: a segment damaged in transit is
+  // reported as kBadChecksum even if the damage also broke the data offset or an option.
   if (check == ChecksumCheck::kVerify) {
     std::uint32_t sum = pseudo_header_sum(src, dst, static_cast<std::uint8_t>(IpProto::kTcp),
                                           static_cast<std::uint32_t>(segment.size()));
     if (checksum_finish(checksum_add(sum, segment)) != 0) return Err(ParseError::kBadChecksum);
   }
+  std::size_t data_offset = static_cast<std::size_t>(segment[12] >> 4) * 4;
+  if (data_offset < kMinHeaderLen) return Err(ParseError::kBadHeaderLength);
+  if (data_offset > segment.size()) return Err(ParseError::kTruncated);
   auto options = parse_options(segment.subspan(kMinHeaderLen, data_offset - kMinHeaderLen));
   if (!options) return Err(options.error());
   TcpRepr r;

@@ -339,6 +339,14 @@ TEST(TcpWireMalformed, BadChecksumIsRejected) {
   EXPECT_TRUE(TcpRepr::parse(b, kKernel, kPeer, ChecksumCheck::kSkip).ok());
 }
 
+// A corrupted data offset is still reported as what it is: a checksum failure.
+TEST(TcpWireMalformed, CorruptDataOffsetIsBadChecksum) {
+  Captured c = captured(kTunData);
+  ByteVec b(c.tcp.begin(), c.tcp.end());
+  b[12] ^= 0x40;
+  EXPECT_EQ(parse_error(b), ParseError::kBadChecksum);
+}
+
 TEST(TcpWireMalformed, ChecksumCoversThePseudoHeader) {
   Captured c = captured(kTunData);
   auto r = TcpRepr::parse(c.tcp, kKernel, Ipv4Addr({198, 18, 7, 3}));
