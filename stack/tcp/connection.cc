@@ -661,6 +661,7 @@ std::size_t TcpConnection::send(Bytes data) {
   if ((state_ != TcpState::kEstablished && state_ != TcpState::kCloseWait) || fin_queued_) {
     return 0;
   }
+  poked_ = true;  // transmit() decides: send, wait for the window (persist), or Nagle
   return snd_buf_.write(data);
 }
 
@@ -790,7 +791,7 @@ TcpStats TcpConnection::stats() const {
 
 Instant TcpConnection::poll_at() const {
   if (rst_pending_ || syn_pending_ || ack_now_ || probe_pending_ || retransmit_head_ ||
-      force_send_ || (can_send_data_state() && plan_data_segment())) {
+      force_send_ || poked_ || (can_send_data_state() && plan_data_segment())) {
     return Instant::zero();
   }
   return std::min({rto_at_, delack_at_, persist_at_, keepalive_at_, close_at_});
@@ -1008,6 +1009,7 @@ std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const 
 }
 
 void TcpConnection::transmit(Instant now, TcpSink sink) {
+  poked_ = false;
   if (rst_pending_) {
     std::uint8_t flags = kRst | (rst_with_ack_ ? kAck : 0);
     send_segment(now, sink, flags, *rst_pending_, {}, {}, false);

@@ -216,6 +216,7 @@ class TcpConnection {
   bool probe_pending_ = false;    // zero-window probe or keepalive: seq snd_una - 1, no data
   bool retransmit_head_ = false;  // fast retransmit / NewReno partial ACK: resend at snd_una
   bool force_send_ = false;       // persist timer with some window: send despite SWS/Nagle
+  bool poked_ = false;            // a user call changed what may be sent: run transmit() once
 
   // Timers (stored deadlines; never() = not armed).
   Instant rto_at_ = Instant::never();

@@ -1,0 +1,200 @@
+// Reliability and flow control: RFC 6298 (RTO, backoff, Karn), RFC 5681 §3.2 / RFC 6582
+// (fast retransmit, NewReno), retries2 give-up, zero-window probing (RFC 9293 §3.8.6.1),
+// receive window and SWS avoidance (RFC 9293 §3.8.6.2), window updates.
+#include <gtest/gtest.h>
+
+#include "stack/tcp/testbed.h"
+
+namespace ustack::testing {
+namespace {
+
+using namespace ustack::literals;
+
+TcpSocketOptions nodelay() {
+  TcpSocketOptions o;
+  o.nodelay = true;
+  return o;
+}
+
+TcpSocketOptions small_rcvbuf() {
+  TcpSocketOptions o;
+  o.recv_buffer = 4096;
+  return o;
+}
+
+TcpTestbed plain(TcpSocketOptions o = {}) {
+  return TcpTestbed::established(TcpTestbed::default_config(), o, false);
+}
+
+// RFC 6298 §5.4-5.6: retransmit the earliest unacknowledged segment when the timer expires,
+// doubling the RTO each time; RTO_min is 200 ms like Linux.
+TEST(TcpRetransmit, RtoRetransmitsWithExponentialBackoff) {
+  TcpTestbed t = plain();
+  t.send("hello");
+  t.expect(seg().ack(1001).seq(1).data("hello"));
+  EXPECT_EQ(t.expect_next(seg().ack(1001).seq(1).data("hello")), 200_ms);
+  EXPECT_EQ(t.expect_next(seg().ack(1001).seq(1).data("hello")), 600_ms);
+  EXPECT_EQ(t.expect_next(seg().ack(1001).seq(1).data("hello")), 1400_ms);
+  t.inject(seg().ack(6).seq(1001));
+  t.expect_nothing_until(10_s);
+  TcpStats st = *t.layer().stats(t.conn());
+  EXPECT_EQ(st.retrans_rto, 3u);
+  EXPECT_EQ(st.bytes_retrans, 15u);
+}
+
+// RFC 6298 §5.3: an ACK for new data restarts the retransmission timer.
+TEST(TcpRetransmit, AckOfNewDataRestartsTimer) {
+  TcpTestbed t = plain(nodelay());
+  t.send("aaaa");
+  t.expect(seg().seq(1).data("aaaa").ack(1001));
+  t.at(100_ms);
+  t.send("bbbb");
+  t.expect(seg().seq(5).data("bbbb").ack(1001));
+  t.at(150_ms).inject(seg().ack(5).seq(1001));
+  // The timer now runs from 150 ms: "bbbb" is resent at 150 + RTO, not at 200 ms.
+  t.expect_nothing_until(340_ms);
+  Duration at = t.expect_next(seg().seq(5).data("bbbb").ack(1001));
+  EXPECT_GT(at, 340_ms);
+}
+
+// RFC 6298 §3 (Karn): no RTT sample from an ACK of retransmitted data (no timestamps).
+TEST(TcpRetransmit, KarnNoRttSampleFromRetransmittedSegment) {
+  TcpTestbed t = plain();
+  Duration srtt0 = t.layer().stats(t.conn())->srtt;
+  t.send("hello");
+  t.expect(seg().data("hello").ack(1001));
+  t.expect_next(seg().data("hello").ack(1001));  // 200 ms
+  t.at(250_ms).inject(seg().ack(6).seq(1001));
+  EXPECT_EQ(t.layer().stats(t.conn())->srtt, srtt0);
+  // A fresh segment is timed: 100 ms round trip.
+  t.at(1_s);
+  t.send("again");
+  t.expect(seg().data("again").ack(1001));
+  t.at(1100_ms).inject(seg().ack(11).seq(1001));
+  EXPECT_EQ(t.layer().stats(t.conn())->srtt, srtt0 * 7 / 8 + 100_ms / 8);
+}
+
+// RFC 7323 §4: with timestamps every ACK of new data gives a sample from TSecr.
+TEST(TcpRetransmit, TimestampsGiveRttSamples) {
+  TcpTestbed t = TcpTestbed::established();
+  t.send("hello");
+  t.expect(seg().data("hello").ack(1001));
+  std::uint32_t tsval = t.last_tsval();
+  t.at(80_ms).inject(seg().ack(6).seq(1001).ts(200, tsval));
+  TcpStats st = *t.layer().stats(t.conn());
+  EXPECT_GT(st.srtt, 0_ms);
+  EXPECT_EQ(st.rto, 200_ms + st.srtt);  // SRTT + max(RTO_min, 4*RTTVAR), RTTVAR small
+}
+
+// RFC 9293 §3.8.3 (R2), Linux tcp_retries2: give up after the configured number of
+// retransmissions and report ETIMEDOUT.
+TEST(TcpRetransmit, GivesUpAfterRetries2WithTimedOut) {
+  TcpLayerConfig cfg = TcpTestbed::default_config();
+  cfg.tcp.retries2 = 3;
+  TcpTestbed t = TcpTestbed::established(cfg, {}, false);
+  t.send("hello");
+  t.expect(seg().data("hello").ack(1001));
+  t.expect_next(seg().data("hello").ack(1001));
+  t.expect_next(seg().data("hello").ack(1001));
+  t.expect_next(seg().data("hello").ack(1001));
+  t.expect_nothing_until(10_s);
+  EXPECT_EQ(*t.layer().state(t.conn()), TcpState::kClosed);
+  EXPECT_EQ(t.layer().error(t.conn()), TcpError::kTimedOut);
+}
+
+// RFC 5681 §3.2 / RFC 6582 §3.2: the third duplicate ACK triggers a fast retransmit of the
+// first unacknowledged segment, long before the RTO; cwnd = ssthresh + 3*MSS.
+TEST(TcpRetransmit, ThreeDupAcksTriggerFastRetransmit) {
+  TcpTestbed t = plain();
+  t.send(std::string(6 * 1460, 'x'));
+  for (int i = 0; i < 6; ++i) t.expect(seg().seq(1 + i * 1460).len(1460).ack(1001));
+  t.at(10_ms).inject(seg().ack(1461).seq(1001));
+  t.inject(seg().ack(1461).seq(1001));
+  t.inject(seg().ack(1461).seq(1001));
+  t.expect_nothing();
+  t.inject(seg().ack(1461).seq(1001));
+  t.expect(seg().seq(1461).len(1460).ack(1001));
+  TcpStats st = *t.layer().stats(t.conn());
+  EXPECT_EQ(st.retrans_fast, 1u);
+  EXPECT_EQ(st.ssthresh, 2u * 1460 + 1460 / 2 * 0 + (5 * 1460) / 2 - 2 * 1460);
+  EXPECT_EQ(st.cwnd, st.ssthresh + 3 * 1460);
+}
+
+// RFC 6582 §3.2 step 5: a partial ACK during recovery retransmits the next hole at once.
+TEST(TcpRetransmit, NewRenoPartialAckRetransmitsNextHole) {
+  TcpTestbed t = plain();
+  t.send(std::string(6 * 1460, 'x'));
+  for (int i = 0; i < 6; ++i) t.expect(seg().seq(1 + i * 1460).len(1460).ack(1001));
+  for (int i = 0; i < 4; ++i) t.inject(seg().ack(1).seq(1001));
+  t.expect(seg().seq(1).len(1460).ack(1001));  // fast retransmit of segment 1
+  t.inject(seg().ack(2921).seq(1001));         // partial: segments 1-2 acked, 3 missing
+  t.expect(seg().seq(2921).len(1460).ack(1001));
+  t.inject(seg().ack(8761).seq(1001));  // full ACK ends recovery
+  TcpStats st = *t.layer().stats(t.conn());
+  EXPECT_EQ(st.unacked, 0u);
+  EXPECT_LE(st.cwnd, st.ssthresh);
+}
+
+// RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17: with a zero window the sender probes, backing off
+// (Linux probes with <SEQ=SND.UNA-1>, no data); when the window opens the data flows.
+TEST(TcpFlow, ZeroWindowIsProbedWithBackoff) {
+  TcpTestbed t = plain();
+  t.inject(seg().ack(1).seq(1001).win(0));
+  t.send("waiting");
+  t.expect_nothing();
+  EXPECT_EQ(t.expect_next(seg().seq(0).ack(1001).len(0)), 200_ms);
+  EXPECT_EQ(t.expect_next(seg().seq(0).ack(1001).len(0)), 600_ms);
+  EXPECT_EQ(t.expect_next(seg().seq(0).ack(1001).len(0)), 1400_ms);
+  t.at(1500_ms).inject(seg().ack(1).seq(1001).win(100));
+  t.expect(seg().seq(1).data("waiting").ack(1001));
+  EXPECT_EQ(t.layer().stats(t.conn())->zero_window_probes, 3u);
+}
+
+// RFC 9293 §3.8.6.2.1: the sender does not send a tiny segment into a small window (SWS),
+// but the persist timer eventually pushes what fits.
+TEST(TcpFlow, SenderSwsAvoidanceWaitsForWindow) {
+  TcpTestbed t = plain();
+  t.inject(seg().ack(1).seq(1001).win(10));  // peer wscale 7: 1280 bytes
+  t.send(std::string(4000, 'x'));
+  // 1280 < MSS and < half of the largest window seen (64240 << 7): held back ...
+  t.expect_nothing();
+  // ... until the persist timer sends what fits.
+  EXPECT_EQ(t.expect_next(seg().seq(1).len(1280).ack(1001)), 200_ms);
+}
+
+// RFC 9293 §3.8.6.2.2, §3.10.7.4: the advertised window shrinks as the receive buffer fills
+// (SO_RCVBUF), data beyond it is dropped, and reading re-opens it with a window update.
+TEST(TcpFlow, ReceiveWindowClosesAndReopensWithUpdate) {
+  TcpTestbed t = plain(small_rcvbuf());
+  std::string chunk(1024, 'r');
+  std::uint32_t seq = 1001;
+  for (int i = 0; i < 4; ++i, seq += 1024) t.inject(seg().ack(1).seq(seq).data(chunk));
+  // Quick ACKs; the last shows a zero window.
+  t.pop();
+  t.pop();
+  t.pop();
+  // The fourth segment is ACKed by the delayed-ACK timer, with a zero window.
+  EXPECT_EQ(t.expect_next(seg().ack(seq).win(0)), 40_ms);
+  // More data is outside the window: dropped, and the ACK repeats the zero window.
+  t.inject(seg().ack(1).seq(seq).data("overflow"));
+  t.expect(seg().ack(seq).win(0));
+  // Reading a little (less than min(RCVBUF/2, MSS)) does not open the window (receiver SWS).
+  std::uint8_t small[100];
+  ASSERT_EQ(*t.layer().recv(t.conn(), small), 100u);
+  t.expect_nothing();
+  // Reading the rest sends a window update.
+  EXPECT_EQ(t.recv().size(), 4096u - 100);
+  t.expect(seg().ack(seq).win(4096));
+}
+
+// RFC 7323 §2.3: windows are scaled by the negotiated shift both ways.
+TEST(TcpFlow, WindowScalingAppliesBothWays) {
+  TcpTestbed t = TcpTestbed::established();  // peer wscale 7, ours 3 (256 KiB buffer)
+  t.inject(seg().ack(1).seq(1001).win(100).ts(102, _));
+  EXPECT_EQ(t.layer().stats(t.conn())->snd_wnd, 100u << 7);
+  t.inject(seg().ack(1).seq(1001).data("x").ts(103, _));
+  t.expect(seg().ack(1002).win((256 * 1024 - 1) >> 3));
+}
+
+}  // namespace
+}  // namespace ustack::testing
