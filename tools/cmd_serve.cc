@@ -1,0 +1,153 @@
+// `ustack serve`: TCP services on the stack, several in one process, each SERVICE:PORT.
+//
+//   ustack serve --tun bgv0 --addr 198.18.4.2/24 --mtu 1500 bulk:5001 echo:5002
+//   ustack serve --tun ust0 --netns demo --addr 198.18.0.2/24 --peer 198.18.0.1/24 \
+//                http:8080 http:8081:/srv/www discard:9
+//
+// Services (tools/services/): echo, discard, bulk (the bench rig's protocol), http (generated
+// bodies at /bytes/N, or a directory with http:PORT:DIR). Each listens on every address
+// family the stack has an address of. Prints a "ready" line once listening, counters on
+// SIGUSR1 and at exit; stops on SIGINT/SIGTERM.
+#include <unistd.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include "stack/stack.h"
+#include "stack/tcp/tcp_layer.h"
+#include "tools/device_options.h"
+#include "tools/services/service_spec.h"
+#include "tools/services/tcp_cli.h"
+#include "tools/services/tcp_host.h"
+#include "tools/subcommand.h"
+#include "tun/runtime.h"
+
+namespace ustack::tools {
+namespace {
+
+using services::ServiceHost;
+
+struct ServeOptions {
+  DeviceOptions device;
+  services::TcpCliOptions tcp;
+  std::vector<std::string> services;
+};
+
+std::string host_text(const ServiceHost& host) {
+  const services::ServiceHostStats& st = host.stats();
+  return "Services:\n    " + std::to_string(st.accepted) + " accepted\n    " +
+         std::to_string(host.sessions()) + " active\n    " + std::to_string(st.closed) +
+         " closed\n    " + std::to_string(st.aborted) + " reset_protocol_error\n    " +
+         std::to_string(st.failed) + " connection_failed\n";
+}
+
+void print_counters(DeviceSession& s, const TcpLayer& tcp, const ServiceHost& host,
+                    const char* when) {
+  std::printf("ustack serve: counters %s:\n%s%s%send of counters\n", when,
+              s.counters_text().c_str(),
+              services::tcp_counters_text(tcp.counters(), tcp.socket_count()).c_str(),
+              host_text(host).c_str());
+  std::fflush(stdout);
+}
+
+int serve(DeviceSession& s, const ServeOptions& opts, const services::ServiceSpecs& specs,
+          const services::TcpSetup& tcp_setup) {
+  TcpLayerConfig cfg;
+  cfg.seed = s.setup().seed;
+  if (tcp_setup.syn_retries) cfg.tcp.syn_retries = *tcp_setup.syn_retries;
+  TcpLayer tcp(cfg);
+  s.stack().register_transport(tcp);
+
+  bool v4 = false, v6 = false;
+  for (const auto& a : s.setup().addrs) (a.addr.is_v4() ? v4 : v6) = true;
+  if (!v4 && !v6) throw std::runtime_error("no address to serve on: give --addr");
+
+  ServiceHost host(tcp, [](const std::string& line) {
+    std::printf("ustack serve: %s\n", line.c_str());
+    std::fflush(stdout);
+  });
+  std::vector<std::unique_ptr<services::ServiceFactory>> factories;
+  std::string listening;
+  for (const auto& spec : specs.specs) {
+    factories.push_back(std::make_unique<services::ServiceFactory>(spec));
+    const services::ServiceFactory* f = factories.back().get();
+    std::string name = std::string(to_string(spec.kind)) + ":" + std::to_string(spec.port);
+    for (IpAddr any : {IpAddr(Ipv4Addr()), IpAddr(Ipv6Addr())}) {
+      if ((any.is_v4() && !v4) || (any.is_v6() && !v6)) continue;
+      if (auto e = host.listen(
+              any, spec.port, name, [f] { return f->make(); }, tcp_setup.socket)) {
+        throw std::runtime_error(spec.text + ": " + services::tcp_error_text(*e));
+      }
+    }
+    listening += " " + spec.text;
+  }
+
+  tun::AsioRuntime& rt = s.runtime();
+  // Sessions with a deadline (bulk 'R' streaming) are stepped at it even if no packet comes.
+  boost::asio::steady_timer session_timer(rt.io_context());
+  Instant timer_at = Instant::never();
+  rt.on_iteration([&](Instant now) {
+    host.poll(now);
+    Instant at = host.wake_at();
+    if (at == timer_at) return;
+    timer_at = at;
+    if (at.is_never()) {
+      session_timer.cancel();
+      return;
+    }
+    session_timer.expires_at(tun::AsioRuntime::to_time_point(at));
+    session_timer.async_wait([&rt, &timer_at, at](const boost::system::error_code& ec) {
+      if (ec || timer_at != at) return;
+      timer_at = Instant::never();
+      rt.wake();
+    });
+  });
+  rt.on_signal(SIGUSR1, [&] { print_counters(s, tcp, host, "(SIGUSR1)"); });
+  rt.wake();
+
+  std::printf("ustack serve: ready: %s; serving%s\n", s.describe().c_str(), listening.c_str());
+  std::printf("ustack serve: SIGUSR1 prints counters, SIGINT/SIGTERM stops (pid %d)\n",
+              static_cast<int>(::getpid()));
+  std::fflush(stdout);
+  int signo = rt.run();
+  print_counters(s, tcp, host, signo == SIGTERM ? "at exit (SIGTERM)" : "at exit (SIGINT)");
+  return 0;
+}
+
+int run_serve(const ServeOptions& opts) {
+  services::ServiceSpecs specs = services::parse_service_specs(opts.services);
+  if (!specs.error.empty()) {
+    std::fprintf(stderr, "ustack serve: %s\n", specs.error.c_str());
+    return 2;
+  }
+  services::TcpSetupResult tcp = services::parse_tcp_options(opts.tcp);
+  if (!tcp.setup) {
+    std::fprintf(stderr, "ustack serve: %s\n", tcp.error.c_str());
+    return 2;
+  }
+  return run_with_device("serve", opts.device,
+                         [&](DeviceSession& s) { return serve(s, opts, specs, *tcp.setup); });
+}
+
+Subcommand serve_cmd(
+    "serve", "run TCP services (echo, discard, http, bulk) on the stack", [](CLI::App& app) {
+      auto opts = std::make_shared<ServeOptions>();
+      add_device_options(app, opts->device);
+      services::one_value_per_device_flag(app);
+      services::add_tcp_options(app, opts->tcp);
+      app.add_option("services", opts->services,
+                     "SERVICE:PORT, repeatable: echo:7 discard:9 bulk:5001 http:8080 "
+                     "(GET /bytes/N) http:8080:DIR (a directory)")
+          ->required()
+          ->type_name("SERVICE:PORT");
+      app.footer(
+          "Example:\n  ustack serve --tun ust0 --netns demo --addr 198.18.0.2/24 "
+          "--peer 198.18.0.1/24 echo:7 http:8080\n  ip netns exec demo curl -o /dev/null "
+          "http://198.18.0.2:8080/bytes/104857600");
+      return [opts] { return run_serve(*opts); };
+    });
+
+}  // namespace
+}  // namespace ustack::tools

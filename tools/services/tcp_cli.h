@@ -1,0 +1,52 @@
+// TCP socket options shared by `ustack serve` and `ustack connect` (setsockopt on the command
+// line), error wording like the C library's strerror, and a `netstat -s`-like TCP section.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "stack/base/addr.h"
+#include "stack/tcp/tcp_layer.h"
+
+namespace ustack::services {
+
+struct TcpCliOptions {
+  std::string keepalive;  // "IDLE[,INTERVAL[,COUNT]]" in seconds
+  bool nodelay = false;
+  std::optional<std::int64_t> sndbuf;
+  std::optional<std::int64_t> rcvbuf;
+  std::optional<std::int64_t> syn_retries;
+};
+
+// Adds --keepalive --nodelay --sndbuf --rcvbuf --syn-retries.
+void add_tcp_options(CLI::App& app, TcpCliOptions& o);
+
+// CLI11 lets a repeatable option swallow every following word, so `--addr 198.18.0.2/24
+// echo:7` would take echo:7 as a second address. For subcommands with positionals: make
+// --addr/--peer/--gw take one value per occurrence (repeat the flag for more).
+void one_value_per_device_flag(CLI::App& app);
+
+struct TcpSetup {
+  TcpSocketOptions socket;
+  std::optional<unsigned> syn_retries;
+};
+// The checked options, or an error message naming the bad option.
+struct TcpSetupResult {
+  std::optional<TcpSetup> setup;
+  std::string error;
+};
+TcpSetupResult parse_tcp_options(const TcpCliOptions& o);
+
+// "connection refused", "connection reset by peer", ... (what strerror says for the errno
+// sockapi maps the error to).
+const char* tcp_error_text(TcpError e);
+
+// "198.18.0.1:80", "[fd00:1::1]:80".
+std::string endpoint_text(const IpAddr& a, std::uint16_t port);
+
+// "Tcp:" and indented "N name" lines, zero counters left out (the format of Counters).
+std::string tcp_counters_text(const TcpLayerCounters& c, std::size_t sockets);
+
+}  // namespace ustack::services
