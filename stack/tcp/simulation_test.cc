@@ -178,6 +178,12 @@ struct Outcome {
   Instant end;
 };
 
+Outcome fail(std::string why) {
+  Outcome o;
+  o.why = std::move(why);
+  return o;
+}
+
 Outcome run_seed(std::uint64_t seed, ChannelConfig ch_cfg, std::size_t max_bytes) {
   Rng rng(seed * 7919 + 1);
   Channel ch(seed, ch_cfg);
@@ -209,10 +215,10 @@ Outcome run_seed(std::uint64_t seed, ChannelConfig ch_cfg, std::size_t max_bytes
   client.out = random_data(rng, rng.uniform(max_bytes + 1));
   server.out = random_data(rng, rng.uniform(max_bytes + 1));
   auto lh = b.listen(b_addr, 80, 8);
-  if (!lh.ok()) return {false, "listen failed"};
+  if (!lh.ok()) return fail("listen failed");
   Instant now;
   auto ch_or = a.connect(now, a_ip, b_addr, 80);
-  if (!ch_or.ok()) return {false, "connect failed"};
+  if (!ch_or.ok()) return fail("connect failed");
   client.h = *ch_or;
   bool listener_open = true;
 
@@ -234,13 +240,13 @@ Outcome run_seed(std::uint64_t seed, ChannelConfig ch_cfg, std::size_t max_bytes
     }
     client.step(a);
     server.step(b);
-    if (client.failed) return {false, std::string("client error ") + to_string(*client.failed)};
-    if (server.failed) return {false, std::string("server error ") + to_string(*server.failed)};
+    if (client.failed) return fail(std::string("client error ") + to_string(*client.failed));
+    if (server.failed) return fail(std::string("server error ") + to_string(*server.failed));
     a.poll(now, a_ip);
     b.poll(now, b_ip);
     Instant next = std::min({a.poll_at(), b.poll_at(), ch.next_at()});
     if (next.is_never()) break;
-    if (next > limit) return {false, "still running at " + next.to_string()};
+    if (next > limit) return fail("still running at " + next.to_string());
     now = std::max(now, next);
   }
   Outcome o;
