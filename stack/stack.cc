@@ -60,6 +60,10 @@ int common_prefix_len(const IpAddr& a, const IpAddr& b) {
   return n;
 }
 
+// Expired path-MTU entries are ignored on lookup at once and swept from memory this often
+// (a sweep timer instead of a per-entry one keeps poll_at() O(1) in the number of paths).
+constexpr Duration kPmtuSweepInterval = Duration::seconds(60);
+
 }  // namespace
 
 const char* to_string(AddressState s) {
@@ -110,7 +114,7 @@ Stack::Stack(const StackConfig& cfg, Device& device)
       int t = to ? static_cast<int>(*to) : 5;
       TraceEvent e;
       e.kind = TraceKind::kNeighbor;
-      e.at = trace_now_;
+      e.at = last_poll_;
       e.remote = addr;
       e.what = (*names)[f][t].c_str();
       (void)family;
@@ -248,7 +252,7 @@ void Stack::drop_parse(Instant now, ParseLayer layer, ParseError e) {
 // --- Poll ---
 
 bool Stack::poll(Instant now) {
-  trace_now_ = now;
+  last_poll_ = now;
   bool did = false;
   for (std::size_t i = 0; i < std::max<std::size_t>(caps_.max_burst, 1); ++i) {
     std::optional<Bytes> frame = dev_.receive(now);
@@ -267,9 +271,9 @@ bool Stack::poll(Instant now) {
 }
 
 Instant Stack::poll_at() const {
-  Instant t = std::min({arp_.next_deadline(), ndp_.next_deadline(), reasm_v4_.next_deadline(),
-                        reasm_v6_.next_deadline(), routes_.next_expiry(), pmtu_.next_expiry(),
-                        rs_deadline_});
+  Instant t =
+      std::min({arp_.next_deadline(), ndp_.next_deadline(), reasm_v4_.next_deadline(),
+                reasm_v6_.next_deadline(), routes_.next_expiry(), pmtu_sweep_at_, rs_deadline_});
   for (const Address& a : addrs_) {
     if (a.state != AddressState::kDuplicate) t = std::min(t, a.deadline);
     t = std::min(t, a.valid_until);
@@ -377,7 +381,10 @@ bool Stack::run_timers(Instant now) {
     });
   }
   if (routes_.next_expiry() <= now) did |= routes_.expire(now) > 0;
-  if (pmtu_.next_expiry() <= now) pmtu_.expire(now);
+  if (pmtu_sweep_at_ <= now) {
+    pmtu_.expire(now);
+    pmtu_sweep_at_ = pmtu_.size() ? now + kPmtuSweepInterval : Instant::never();
+  }
   return did;
 }
 
@@ -420,7 +427,7 @@ std::optional<IpAddr> Stack::select_source(const IpAddr& dst) const {
 }
 
 std::size_t Stack::path_mtu(const IpAddr& dst) const {
-  return pmtu_.get(dst, link_mtu(dst.is_v6()));
+  return pmtu_.get(last_poll_, dst, link_mtu(dst.is_v6()));
 }
 
 bool Stack::is_local_address(const IpAddr& addr) const {
@@ -453,6 +460,7 @@ std::optional<Stack::LinkDest> Stack::route_for(const IpAddr& dst) const {
 bool Stack::send_ip(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
                     std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
                     const IpSendOptions& opts) {
+  last_poll_ = std::max(last_poll_, now);
   std::optional<LinkDest> dest = route_for(dst);
   if (!dest || src.version() != dst.version()) {
     drop(now, dst.is_v4() ? Ctr::kDropIpv4NoRoute : Ctr::kDropIpv6NoRoute);
@@ -681,6 +689,7 @@ void Stack::deliver_icmp_error(Instant now, IcmpError err) {
     // RFC 1191 §6.1 / RFC 8201 §4: lower the path MTU toward the quoted destination.
     if (pmtu_.update(now, err.quoted_dst, err.next_hop_mtu, link_mtu(err.quoted_dst.is_v6()))) {
       counters_.inc(Ctr::kIpPmtuUpdates);
+      if (pmtu_sweep_at_.is_never()) pmtu_sweep_at_ = now + kPmtuSweepInterval;
     }
   }
   Transport* t = transports_[static_cast<std::uint8_t>(err.quoted_proto)];

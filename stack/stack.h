@@ -246,7 +246,7 @@ class Stack final : public IpSender {
   MacAddr mac_;
   Counters counters_;
   Tracer* tracer_ = nullptr;
-  Instant trace_now_;  // the poll() in progress, for events raised from inside components
+  Instant last_poll_;  // the latest poll(): for events raised inside components, PMTU expiry
   Rng rng_;
 
   std::vector<Address> addrs_;
@@ -256,6 +256,7 @@ class Stack final : public IpSender {
   Reassembler reasm_v4_;
   Reassembler reasm_v6_;
   PmtuCache pmtu_;
+  Instant pmtu_sweep_at_ = Instant::never();
   IcmpRateLimiter icmp_limiter_;
   std::array<Transport*, 256> transports_{};
 

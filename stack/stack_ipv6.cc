@@ -141,16 +141,19 @@ void Stack::ipv6_input(Instant now, Bytes packet, bool link_multicast, bool reas
       send_icmpv6_error(now, packet, 4, 0, static_cast<std::uint32_t>(frag_off + 2), false);
       return;
     }
-    unfrag_.assign(packet.begin(), packet.begin() + static_cast<std::ptrdiff_t>(frag_off));
-    unfrag_[name_pos] = static_cast<std::uint8_t>(fh.next_header);
     Bytes payload = data;
+    auto upper = static_cast<std::uint8_t>(fh.next_header);
     if (fh.is_atomic()) {
       // RFC 6946 §4: an atomic fragment is processed on its own, never mixed into a queue.
       counters_.inc(Ctr::kIp6AtomicFragments);
+      unfrag_.assign(packet.begin(), packet.begin() + static_cast<std::ptrdiff_t>(frag_off));
     } else {
       counters_.inc(Ctr::kIp6ReasmReqds);
       ReassemblyKey key{ip->src, ip->dst, fh.ident, 0};
-      auto r = reasm_v6_.add(now, key, fh.frag_offset_bytes(), data, fh.more_frags, unfrag_,
+      // The engine keeps the first fragment's headers up to and including its Fragment
+      // header: quoted as received in a Time Exceeded, cut back when rebuilding.
+      auto r = reasm_v6_.add(now, key, fh.frag_offset_bytes(), data, fh.more_frags,
+                             packet.first(frag_off + Ipv6FragHeader::kLen),
                              static_cast<std::uint8_t>(fh.next_header));
       Ctr fail = Ctr::kIp6ReasmFails;
       switch (r.outcome) {
@@ -181,10 +184,20 @@ void Stack::ipv6_input(Instant now, Bytes packet, bool link_multicast, bool reas
         counters_.inc(fail);
         return;
       }
+      // RFC 8200 §4.5: the unfragmentable part comes from the first fragment. Its layout
+      // (where the Fragment header sits) must match this fragment's.
+      if (r.first_header.size() != frag_off + Ipv6FragHeader::kLen) {
+        counters_.inc(Ctr::kIp6ReasmFails);
+        drop(now, Ctr::kDropIpv6BadFragment);
+        return;
+      }
       counters_.inc(Ctr::kIp6ReasmOks);
-      unfrag_.assign(r.first_header.begin(), r.first_header.end());
+      unfrag_.assign(r.first_header.begin(),
+                     r.first_header.begin() + static_cast<std::ptrdiff_t>(frag_off));
       payload = r.payload;
+      upper = r.first_proto;  // RFC 8200 §4.5: the first fragment's Next Header counts
     }
+    unfrag_[name_pos] = upper;
     std::size_t payload_len = unfrag_.size() - Ipv6Repr::kHeaderLen + payload.size();
     if (payload_len > 65535) {
       drop(now, Ctr::kDropIpv6ReasmTooBig);

@@ -256,6 +256,10 @@ TEST(StackIpv6, ReassemblyTimeoutSendsTimeExceeded) {
   auto p = parse_icmp6(out[0]);
   EXPECT_EQ(p->icmp.type, Icmpv6Type::kTimeExceeded);
   EXPECT_EQ(p->icmp.code, 1);
+  // The quote is the first fragment as received, Fragment header included.
+  ByteVec first = v6_fragment(kPeer6, kUs6, IpProto::kIcmpv6, 7, body, 0, 1448, true);
+  ASSERT_GE(p->icmp.data.size(), 48u);
+  EXPECT_TRUE(std::equal(p->icmp.data.begin(), p->icmp.data.end(), first.begin()));
   EXPECT_EQ(rig.counter("drops.ipv6_reassembly_timeout"), 1u);
 }
 
