@@ -65,6 +65,15 @@ void Stack::ipv4_input(Instant now, Bytes packet, bool link_broadcast, bool reas
   auto ip = Ipv4Repr::parse(packet, check);
   if (!ip) {
     drop_parse(now, ParseLayer::kIpv4, ip.error());
+    // RFC 1122 §3.2.2.5: a malformed option in a datagram for us earns a Parameter Problem
+    // pointing at the octet at fault.
+    if (ip.error() == ParseError::kBadOption) {
+      auto pointer = Ipv4Repr::bad_option_pointer(packet);
+      const Address* a = find_address(Ipv4Addr::from_bytes(packet.subspan(16, 4)));
+      if (pointer && a && a->state == AddressState::kPreferred) {
+        send_icmpv4_error(now, packet, 12, 0, *pointer);
+      }
+    }
     return;
   }
   packet = packet.first(ip->total_len());  // without link-layer padding

@@ -414,5 +414,26 @@ TEST(StackIpv4, OptionsAreTolerated) {
   EXPECT_EQ(rig.sent().size(), 1u);
 }
 
+// RFC 1122 §3.2.2.5: a malformed option gets a Parameter Problem pointing at it.
+TEST(StackIpv4, MalformedOptionGetsParameterProblem) {
+  Rig rig;
+  V4 p(kPeer4, kUs4, IpProto::kIcmp, icmp4_echo_request(1, 1, pattern(8)));
+  ASSERT_TRUE(p.r.set_options(ByteVec{1, 1, 1, 1}).ok());  // four NOPs, then break one
+  ByteVec bytes = p.bytes();
+  bytes[20] = 7;  // record route ...
+  bytes[21] = 9;  // ... whose length runs past the header
+  store_be16(bytes, 10, 0);
+  store_be16(bytes, 10, internet_checksum(Bytes(bytes).first(24)));
+  rig.inject(bytes);
+  auto out = rig.sent();
+  ASSERT_EQ(out.size(), 1u);
+  auto icmp = Icmpv4Repr::parse(parse4(out[0])->payload);
+  ASSERT_TRUE(icmp);
+  EXPECT_EQ(icmp->type, Icmpv4Type::kParamProblem);
+  EXPECT_EQ(icmp->pointer, 21);
+  EXPECT_EQ(rig.counter("drops.ipv4_bad_option"), 1u);
+  EXPECT_EQ(rig.counter("icmp.out_parm_probs"), 1u);
+}
+
 }  // namespace
 }  // namespace ustack::testing

@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "stack/base/checksum.h"
 #include "stack/link_device.h"
 #include "stack/stack.h"
 #include "stack/wire/arp.h"
