@@ -617,11 +617,18 @@ void TcpConnection::on_icmp_error(Instant now, const IcmpError& err) {
     }
     return;
   }
+  // RFC 9293 §3.9.2.2 (MUST-55): source quench and other messages we do not know are
+  // discarded.
+  if (err.kind == IcmpError::Kind::kOther) return;
   TcpError e = icmp_to_error(err.kind);
-  // RFC 5927 §4.1 / RFC 1122 §4.2.3.9: a hard error aborts a connection that is still
-  // connecting; every other error is "soft": remembered and reported if the connection later
-  // times out.
-  if (err.hard && (state_ == TcpState::kSynSent || state_ == TcpState::kSynReceived)) {
+  // RFC 5927 §4.1 / RFC 1122 §4.2.3.9: a hard error (protocol or port unreachable,
+  // administratively prohibited) aborts a connection that is still connecting. Net/host
+  // unreachable, source route failed, time exceeded and parameter problem never abort
+  // (MUST-56); they are "soft": remembered and reported if the connection later times out.
+  bool hard_kind = err.kind == IcmpError::Kind::kProtocolUnreachable ||
+                   err.kind == IcmpError::Kind::kPortUnreachable ||
+                   err.kind == IcmpError::Kind::kAdminProhibited;
+  if (err.hard && hard_kind && (state_ == TcpState::kSynSent || state_ == TcpState::kSynReceived)) {
     enter_closed(now, e);
     return;
   }

@@ -359,5 +359,76 @@ TEST(TcpListen, CorruptSegmentIsDroppedByChecksum) {
   EXPECT_EQ(t.layer().counters().drops_bad_checksum, 1u);
 }
 
+// RFC 9293 §3.9.1.1 (MUST-42): several listeners on one port with different local addresses.
+TEST(TcpListen, ListenersOnSamePortWithDifferentAddresses) {
+  TcpLayer layer(TcpTestbed::default_config());
+  EXPECT_TRUE(layer.listen(Ipv4Addr({198, 18, 0, 2}), 80, 4).ok());
+  EXPECT_TRUE(layer.listen(Ipv4Addr({198, 18, 0, 3}), 80, 4).ok());
+  EXPECT_TRUE(layer.listen(*Ipv6Addr::parse("fd00::2"), 80, 4).ok());
+}
+
+// RFC 9293 §3.9.1.1 (MUST-46): no active open toward a broadcast or multicast address.
+TEST(TcpConnect, ConnectToBroadcastOrMulticastIsInvalid) {
+  TcpLayer layer(TcpTestbed::default_config());
+  FakeIpSender ip;
+  EXPECT_EQ(layer.connect(Instant(), ip, Ipv4Addr::broadcast(), 80).error(), TcpError::kInvalid);
+  EXPECT_EQ(layer.connect(Instant(), ip, Ipv4Addr({224, 0, 0, 1}), 80).error(), TcpError::kInvalid);
+}
+
+// RFC 9293 §3.7.1 (MUST-15): without an MSS option the send MSS is 536 (IPv4).
+TEST(TcpListen, MissingMssOptionMeansDefault536) {
+  TcpTestbed t = TcpTestbed::listening(80);
+  t.inject(seg().syn().seq(1000));
+  t.expect(seg().syn().ack(1001));
+  t.inject(seg().ack(1).seq(1001));
+  t.accept();
+  EXPECT_EQ(t.layer().stats(t.conn())->snd_mss, 536u);
+}
+
+// IPv6: the pseudo header and the default MSS of 1220 (MUST-15) for IPv6.
+TEST(TcpListen, Ipv6HandshakeWorks) {
+  TcpTestbed t(TcpTestbed::default_config());
+  IpAddr local = *Ipv6Addr::parse("fd00:1::2");
+  IpAddr peer = *Ipv6Addr::parse("fd00:1::1");
+  t.ip().local = local;
+  auto l = t.layer().listen(local, 80, 4);
+  ASSERT_TRUE(l.ok());
+  TcpRepr syn;
+  syn.src_port = 40000;
+  syn.dst_port = 80;
+  syn.seq = SeqNum(1000);
+  syn.flags = tcp_flags::kSyn;
+  syn.window = 64800;
+  ByteVec b(syn.buffer_len());
+  syn.emit(b, peer, local, ChecksumMode::kCompute);
+  IpRxMeta meta;
+  meta.src = peer;
+  meta.dst = local;
+  t.layer().on_packet(Instant(), meta, b, t.ip());
+  ASSERT_EQ(t.ip().sent.size(), 1u);
+  auto r = TcpRepr::parse(t.ip().sent[0].bytes, local, peer);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flags, tcp_flags::kSyn | tcp_flags::kAck);
+  EXPECT_EQ(r->options.mss, 1440);  // 1500 - 40 - 20
+}
+
+// RFC 9293 §3.9.2.1 (MUST-63): a SYN from a multicast or broadcast source is dropped.
+TEST(TcpListen, SynFromInvalidSourceIsDropped) {
+  TcpTestbed t = TcpTestbed::listening(80);
+  TcpRepr syn;
+  syn.src_port = 40000;
+  syn.dst_port = 80;
+  syn.flags = tcp_flags::kSyn;
+  IpAddr bad = Ipv4Addr::broadcast();
+  ByteVec b(syn.buffer_len());
+  syn.emit(b, bad, t.ip().local, ChecksumMode::kCompute);
+  IpRxMeta meta;
+  meta.src = bad;
+  meta.dst = t.ip().local;
+  t.layer().on_packet(Instant(), meta, b, t.ip());
+  t.expect_nothing();
+  EXPECT_EQ(t.layer().counters().drops_broadcast, 1u);
+}
+
 }  // namespace
 }  // namespace ustack::testing

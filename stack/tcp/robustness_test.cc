@@ -264,5 +264,49 @@ TEST(TcpStatsTest, StatsLineShowsStateAndCounters) {
   EXPECT_NE(line.find("bytes_sent:5"), std::string::npos) << line;
 }
 
+// RFC 9293 §3.9.2.2 (MUST-55/56): source quench (unknown kinds) is ignored; time exceeded and
+// parameter problem never abort, even while connecting.
+TEST(TcpIcmp, TimeExceededAndUnknownNeverAbort) {
+  TcpTestbed t = TcpTestbed::connecting(8080);
+  t.expect(seg().syn());
+  for (auto kind : {IcmpError::Kind::kTimeExceeded, IcmpError::Kind::kParameterProblem,
+                    IcmpError::Kind::kOther, IcmpError::Kind::kHostUnreachable}) {
+    t.layer().on_icmp_error(t.instant(), icmp_for(t, kind, true, 0), t.ip());
+    EXPECT_EQ(*t.layer().state(t.conn()), TcpState::kSynSent);
+  }
+}
+
+// RFC 9293 §3.10.7.4 (MUST-66): a RST is processed even when our receive window is zero.
+TEST(TcpRfc5961, RstIsProcessedWithZeroWindow) {
+  TcpSocketOptions o;
+  o.recv_buffer = 2048;
+  TcpTestbed t = TcpTestbed::established(TcpTestbed::default_config(), o, false);
+  t.inject(seg().ack(1).seq(1001).data(std::string(2048, 'z')));
+  t.at(100_ms);
+  while (t.pop()) {
+  }
+  t.inject(seg().rst().seq(1001 + 2048));
+  EXPECT_EQ(t.layer().error(t.conn()), TcpError::kReset);
+}
+
+// RFC 9293 §3.7.1 (MUST-65): the MSS option only appears on SYNs.
+TEST(TcpRfc5961, NoMssOptionOnDataSegments) {
+  TcpTestbed t = plain();
+  t.send("x");
+  t.expect(seg().data("x").ack(1001).no_mss());
+}
+
+// R2 per socket (MUST-21).
+TEST(TcpRetransmitOption, Retries2CanBeSetPerSocket) {
+  TcpSocketOptions o;
+  o.retries2 = 1;
+  TcpTestbed t = TcpTestbed::established(TcpTestbed::default_config(), o, false);
+  t.send("x");
+  t.expect(seg().data("x").ack(1001));
+  t.expect_next(seg().data("x").ack(1001));
+  t.at(5_s);
+  EXPECT_EQ(t.layer().error(t.conn()), TcpError::kTimedOut);
+}
+
 }  // namespace
 }  // namespace ustack::testing

@@ -116,6 +116,7 @@ TcpConfig TcpLayer::config_for(const TcpSocketOptions& o) const {
   if (o.keepalive_idle) c.keepalive_idle = *o.keepalive_idle;
   if (o.keepalive_interval) c.keepalive_interval = *o.keepalive_interval;
   if (o.keepalive_count) c.keepalive_count = *o.keepalive_count;
+  if (o.retries2) c.retries2 = *o.retries2;
   return c;
 }
 
@@ -257,7 +258,10 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
   const TcpRepr& seg = *parsed;
   // RFC 9293 §3.9.2.1 / RFC 1122 §4.2.3.10: segments to broadcast or multicast addresses are
   // silently discarded; so are those with a zero port.
-  if (meta.dst_is_broadcast_or_multicast || meta.src.is_multicast() || seg.src_port == 0 ||
+  // RFC 9293 §3.9.2.1 (MUST-63): a segment from an invalid source (broadcast, multicast,
+  // unspecified) is dropped too.
+  if (meta.dst_is_broadcast_or_multicast || meta.src.is_multicast() || meta.src.is_unspecified() ||
+      (meta.src.is_v4() && meta.src.v4().is_broadcast()) || seg.src_port == 0 ||
       seg.dst_port == 0) {
     ++counters_.drops_broadcast;
     return RxVerdict::kDelivered;
@@ -422,7 +426,9 @@ Result<SocketHandle, TcpError> TcpLayer::connect(Instant now, const IpSender& ip
                                                  std::uint16_t local_port,
                                                  const TcpSocketOptions& opts) {
   clock_ = std::max(clock_, now);
-  if (port == 0 || remote.is_unspecified() || remote.is_multicast()) {
+  // RFC 9293 §3.9.1.1 (MUST-46): no OPEN to a broadcast or multicast address.
+  if (port == 0 || remote.is_unspecified() || remote.is_multicast() ||
+      (remote.is_v4() && remote.v4().is_broadcast())) {
     return Err(TcpError::kInvalid);
   }
   if (!local || local->is_unspecified()) {

@@ -48,6 +48,8 @@ struct TcpSocketOptions {
   std::optional<Duration> keepalive_idle;  // TCP_KEEPIDLE
   std::optional<Duration> keepalive_interval;
   std::optional<unsigned> keepalive_count;
+  // R2 (RFC 9293 §3.8.3, MUST-21): retransmissions before giving up, like tcp_retries2.
+  std::optional<unsigned> retries2;
   bool reuse_addr = false;  // SO_REUSEADDR
 };
 
