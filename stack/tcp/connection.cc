@@ -111,6 +111,7 @@ void TcpConnection::open_passive(Instant now, const TcpRepr& syn) {
   last_rx_ = now;
   stats_.segs_in++;
   trace_segment(now, TraceKind::kTcpSegmentIn, syn, syn.payload.size());
+  state_ = TcpState::kListen;  // this connection was born from a listener
   set_state(now, TcpState::kSynReceived);
 }
 
@@ -970,7 +971,7 @@ std::uint16_t TcpConnection::window_to_advertise(bool syn) {
   std::uint32_t wnd = prospective_window();
   std::uint32_t field = std::min<std::uint32_t>(wnd >> rcv_wscale_, 65535);
   rcv_adv_ = seq_max(rcv_adv_, rcv_nxt_ + (field << rcv_wscale_));
-  if (rcv_wnd() != before) stats_.rcv_wnd = rcv_wnd();
+  if (rcv_wnd() != before) trace(clock_, TraceKind::kTcpWindow, "rcv_wnd", 0, 0, rcv_wnd());
   return static_cast<std::uint16_t>(field);
 }
 
