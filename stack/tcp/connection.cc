@@ -691,23 +691,22 @@ std::size_t TcpConnection::recv(MutBytes out) {
 void TcpConnection::shutdown() {
   // RFC 9293 §3.10.4 CLOSE as a half-close: "queue this until all preceding SENDs have been
   // segmentized, then form a FIN segment".
+  poked_ = true;
   switch (state_) {
     case TcpState::kSynSent:
     case TcpState::kListen:
-      state_ = TcpState::kClosed;
-      rto_at_ = Instant::never();
-      syn_pending_ = false;
+      enter_closed(clock_, std::nullopt);
       return;
     case TcpState::kSynReceived:
       fin_queued_ = true;  // FIN-WAIT-1 once established
       return;
     case TcpState::kEstablished:
       fin_queued_ = true;
-      state_ = TcpState::kFinWait1;
+      set_state(clock_, TcpState::kFinWait1);
       return;
     case TcpState::kCloseWait:
       fin_queued_ = true;
-      state_ = TcpState::kLastAck;
+      set_state(clock_, TcpState::kLastAck);
       return;
     default:  // already closing
       return;
