@@ -27,6 +27,7 @@
 #include "stack/wire/ipv4.h"
 #include "stack/wire/ipv6.h"
 #include "stack/wire/ndp.h"
+#include "stack/wire/print.h"
 #include "stack/wire/tcp.h"
 #include "stack/wire/udp.h"
 #include "tun/pcap_file.h"
@@ -585,6 +586,14 @@ TEST_F(EmitVsTshark, EveryFormatIsCovered) {
        {"eth:ethertype:arp", "ip:icmp", "ip:tcp", "ipv6:tcp", "ip:udp:dns", "ipv6.hopopts",
         "ipv6.dstopts", "ipv6.fraghdr", "ipv6:icmpv6", "ipv6:udp"}) {
     EXPECT_NE(protos.find(p), std::string::npos) << p << " not in:\n" << protos;
+  }
+}
+
+// Our own decoder agrees that every emitted frame is well formed (what `ustack dump` shows).
+TEST_F(EmitVsTshark, OurParsersDecodeEveryFrameToo) {
+  for (const Case& c : *cases_) {
+    PacketDescription d = describe_packet(c.frame, LinkLayer::kEthernet);
+    EXPECT_FALSE(d.error) << c.what << ": " << d.line;
   }
 }
 
