@@ -207,7 +207,7 @@ class Describer {
 
   void tcp(Bytes data, const IpContext& ctx, ChecksumCheck check) {
     auto seg = TcpRepr::parse(data, ctx.src, ctx.dst, check);
-    if (!seg) return transport_failed("tcp", seg.error(), "TCP", ctx);
+    if (!seg) return transport_failed("tcp", seg.error(), "TCP", data, ctx);
     add_details("tcp", seg->to_verbose_string());
     out_.line = prefix_ + ctx.with_ports(seg->src_port, seg->dst_port) + ctx.ext +
                 seg->to_string() + ctx.frag;
@@ -215,7 +215,7 @@ class Describer {
 
   void udp(Bytes data, const IpContext& ctx, ChecksumCheck check) {
     auto dgram = UdpRepr::parse(data, ctx.src, ctx.dst, check);
-    if (!dgram) return transport_failed("udp", dgram.error(), "UDP", ctx);
+    if (!dgram) return transport_failed("udp", dgram.error(), "UDP", data, ctx);
     add_details("udp", dgram->to_verbose_string());
     const std::string head = prefix_ + ctx.with_ports(dgram->src_port, dgram->dst_port) + ctx.ext;
     const bool dns_port = dgram->src_port == kDnsPort || dgram->dst_port == kDnsPort;
@@ -259,9 +259,14 @@ class Describer {
 
   // A TCP/UDP header that did not parse. In a first fragment the length fields describe the
   // whole datagram, so a length complaint is expected there and not an error of the packet.
-  void transport_failed(const char* layer, ParseError e, const char* name, const IpContext& ctx) {
+  // The ports still show: both protocols start with them.
+  void transport_failed(const char* layer, ParseError e, const char* name, Bytes data,
+                        const IpContext& ctx) {
     if (ctx.partial) {
-      out_.line = prefix_ + ctx.addresses() + ctx.ext + name + ctx.frag;
+      const std::string head = data.size() >= 4
+                                   ? ctx.with_ports(load_be16(data, 0), load_be16(data, 2))
+                                   : ctx.addresses();
+      out_.line = prefix_ + head + ctx.ext + name + ctx.frag;
       return;
     }
     fail(prefix_ + ctx.addresses() + ctx.ext, layer, e);

@@ -211,6 +211,17 @@ TEST(DescribePacket, FirstIpv4FragmentShowsTransportWithoutCheckingItsChecksum) 
             "4660:1480@0+)");
 }
 
+// The first fragment of a UDP datagram: its UDP length describes the whole datagram, so only
+// the ports are shown, and that is not an error.
+TEST(DescribePacket, FirstFragmentOfUdpShowsPorts) {
+  const ByteVec big(3000, 0x11);
+  ByteVec dgram = udp_datagram(5000, 6000, big, kV4A, kV4B);
+  PacketDescription d = describe_packet(
+      ipv4_packet(IpProto::kUdp, Bytes(dgram).first(1480), 77, 0, true), LinkLayer::kRawIp);
+  EXPECT_FALSE(d.error);
+  EXPECT_EQ(d.line, "IP 198.18.0.1.5000 > 198.18.0.2.6000: UDP (frag 77:1480@0+)");
+}
+
 // RFC 8200 §4.5: a non-first IPv6 fragment shows the Fragment header's fields.
 TEST(DescribePacket, Ipv6FragmentHeaderIsShown) {
   Ipv6FragHeader frag;
