@@ -329,6 +329,7 @@ bool Stack::run_timers(Instant now) {
   bool did = false;
   did |= run_address_timers(now);
 
+  std::vector<ByteVec> failed;
   auto on_neighbor = [&](NeighborCache& cache, bool v4) {
     return [&, v4](const NeighborAction& a) {
       did = true;
@@ -338,6 +339,8 @@ bool Stack::run_timers(Instant now) {
         Ctr c = v4 ? Ctr::kDropArpResolutionFailed : Ctr::kDropNdpResolutionFailed;
         counters_.inc(c, a.dropped);
         trace(now, TraceKind::kDrop, counter_name(c), a.dropped);
+        // Reported after the cache's poll: a transport may send (and look up) from there.
+        if (a.queued) failed.insert(failed.end(), a.queued->begin(), a.queued->end());
         return;
       }
       if (v4) {
@@ -354,6 +357,7 @@ bool Stack::run_timers(Instant now) {
   };
   if (arp_.next_deadline() <= now) arp_.poll(now, on_neighbor(arp_, true));
   if (ndp_.next_deadline() <= now) ndp_.poll(now, on_neighbor(ndp_, false));
+  for (const ByteVec& p : failed) report_unreachable(now, p);
 
   // RFC 792 / RFC 1122 §3.3.2 and RFC 8200 §4.5: a datagram that does not complete in time
   // is discarded; if its first fragment arrived, the sender gets Time Exceeded code 1.
@@ -692,6 +696,40 @@ void Stack::deliver_icmp_error(Instant now, IcmpError err) {
       if (pmtu_sweep_at_.is_never()) pmtu_sweep_at_ = now + kPmtuSweepInterval;
     }
   }
+  Transport* t = transports_[static_cast<std::uint8_t>(err.quoted_proto)];
+  if (!t) return;
+  counters_.inc(Ctr::kIcmpErrorsToTransport);
+  t->on_icmp_error(now, err, *this);
+}
+
+void Stack::report_unreachable(Instant now, Bytes packet) {
+  // Like Linux's neighbour error report: the transport that sent `packet` hears "host
+  // unreachable" as if a router had said so (RFC 4861 §7.2.2 "address unreachable").
+  IcmpError err;
+  err.kind = IcmpError::Kind::kHostUnreachable;
+  Bytes transport;
+  if (auto ip = Ipv4Repr::parse(packet, ChecksumCheck::kSkip)) {
+    if (ip->is_fragment() && ip->frag_offset != 0) return;
+    err.type = 3;
+    err.code = 1;
+    err.reporter = ip->src;
+    err.quoted_src = ip->src;
+    err.quoted_dst = ip->dst;
+    err.quoted_proto = ip->protocol;
+    transport = ip->payload;
+  } else if (auto ip6 = Ipv6Repr::parse(packet)) {
+    if (ip6->frag && ip6->frag->frag_offset != 0) return;
+    err.type = 1;
+    err.code = 3;
+    err.reporter = ip6->src;
+    err.quoted_src = ip6->src;
+    err.quoted_dst = ip6->dst;
+    err.quoted_proto = ip6->frag ? ip6->frag->next_header : ip6->upper_proto;
+    transport = ip6->upper_payload;
+  } else {
+    return;
+  }
+  err.quoted_transport = transport.first(std::min<std::size_t>(transport.size(), 64));
   Transport* t = transports_[static_cast<std::uint8_t>(err.quoted_proto)];
   if (!t) return;
   counters_.inc(Ctr::kIcmpErrorsToTransport);

@@ -210,6 +210,7 @@ class Stack final : public IpSender {
   bool is_our_v4_broadcast(const Ipv4Addr& a) const;
   void deliver(Instant now, const IpRxMeta& meta, Bytes payload, Bytes packet);
   void deliver_icmp_error(Instant now, IcmpError err);
+  void report_unreachable(Instant now, Bytes packet);
 
   // stack_ipv4.cc
   void ipv4_input(Instant now, Bytes packet, bool link_broadcast, bool reassembled);

@@ -108,6 +108,22 @@ TEST(StackArp, RetriesThenFailsAndCountsDroppedPackets) {
   EXPECT_FALSE(rig.stack.neighbor_state(IpAddr(kPeer4)).has_value());
 }
 
+// RFC 4861 §7.2.2 / Linux neigh error report: the transport whose packet waited for a
+// neighbour that never answered hears "host unreachable" for it.
+TEST(StackArp, ResolutionFailureIsReportedToTheTransport) {
+  EthRig rig;
+  FakeTransport udp(IpProto::kUdp);
+  rig.stack.register_transport(udp);
+  ByteVec d = udp_datagram(IpAddr(kUs4), IpAddr(kPeer4), 5000, 53, pattern(4));
+  rig.stack.send(rig.now, IpAddr(kUs4), IpAddr(kPeer4), IpProto::kUdp, d.size(),
+                 [&](MutBytes out) { std::copy(d.begin(), d.end(), out.begin()); });
+  rig.advance(4_s);
+  ASSERT_EQ(udp.errors.size(), 1u);
+  EXPECT_EQ(udp.errors[0].kind, IcmpError::Kind::kHostUnreachable);
+  EXPECT_EQ(udp.errors[0].quoted_dst, IpAddr(kPeer4));
+  EXPECT_EQ(load_be16(udp.error_transport[0], 0), 5000);
+}
+
 // The queue for an unresolved neighbour is bounded; the oldest packets are dropped.
 TEST(StackArp, QueueIsBounded) {
   StackConfig cfg = test_config();

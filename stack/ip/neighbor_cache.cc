@@ -194,7 +194,7 @@ void NeighborCache::poll(Instant now, FunctionRef<void(const NeighborAction&)> a
         // MAX_MULTICAST_SOLICIT solicitations.
         if (e.probes >= cfg_.max_multicast_solicit) {
           dead.push_back(addr);
-          act({NeighborAction::Kind::kFailed, addr, std::nullopt, e.queue.size()});
+          act({NeighborAction::Kind::kFailed, addr, std::nullopt, e.queue.size(), &e.queue});
           break;
         }
         e.probes++;

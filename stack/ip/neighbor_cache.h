@@ -48,6 +48,9 @@ struct NeighborAction {
   IpAddr target;
   std::optional<MacAddr> unicast_to;
   std::size_t dropped = 0;
+  // kFailed: the packets that were waiting, valid during the callback (so the owner can
+  // report "address unreachable" for them, RFC 4861 §7.2.2).
+  const std::deque<ByteVec>* queued = nullptr;
 };
 
 class NeighborCache {
