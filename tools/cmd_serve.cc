@@ -40,7 +40,8 @@ std::string host_text(const ServiceHost& host) {
   return "Services:\n    " + std::to_string(st.accepted) + " accepted\n    " +
          std::to_string(host.sessions()) + " active\n    " + std::to_string(st.closed) +
          " closed\n    " + std::to_string(st.aborted) + " reset_protocol_error\n    " +
-         std::to_string(st.failed) + " connection_failed\n";
+         std::to_string(st.failed) + " connection_failed\n    " + std::to_string(st.bytes_in) +
+         " bytes_in\n    " + std::to_string(st.bytes_out) + " bytes_out\n";
 }
 
 void print_counters(DeviceSession& s, const TcpLayer& tcp, const ServiceHost& host,

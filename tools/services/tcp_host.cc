@@ -9,19 +9,26 @@ namespace {
 // can end the session after the step.
 class TcpStream final : public Stream {
  public:
-  TcpStream(TcpLayer& tcp, SocketHandle h) : tcp_(tcp), h_(h) {}
+  TcpStream(TcpLayer& tcp, SocketHandle h, ServiceHostStats& stats)
+      : tcp_(tcp), h_(h), stats_(stats) {}
 
   StreamRead read(MutBytes out) override {
     if (error_ || out.empty()) return {};
     auto r = tcp_.recv(h_, out);
-    if (r.ok()) return {*r, *r == 0};
+    if (r.ok()) {
+      stats_.bytes_in += *r;
+      return {*r, *r == 0};
+    }
     if (r.error() != TcpError::kWouldBlock) error_ = r.error();
     return {};
   }
   std::size_t write(Bytes data) override {
     if (error_ || data.empty()) return 0;
     auto r = tcp_.send(h_, data);
-    if (r.ok()) return *r;
+    if (r.ok()) {
+      stats_.bytes_out += *r;
+      return *r;
+    }
     if (r.error() != TcpError::kWouldBlock) error_ = r.error();
     return 0;
   }
@@ -33,6 +40,7 @@ class TcpStream final : public Stream {
  private:
   TcpLayer& tcp_;
   SocketHandle h_;
+  ServiceHostStats& stats_;
   std::optional<TcpError> error_;
 };
 
@@ -86,7 +94,7 @@ bool ServiceHost::run(Instant now, Conn& c) {
   std::optional<TcpError> err = tcp_.error(c.handle);
   SessionStatus st = SessionStatus::kContinue;
   if (!err) {
-    TcpStream stream(tcp_, c.handle);
+    TcpStream stream(tcp_, c.handle, stats_);
     st = c.session->step(now, stream);
     err = stream.error();
   }

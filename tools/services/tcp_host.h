@@ -26,9 +26,11 @@ using SessionFactory = std::function<std::unique_ptr<Session>()>;
 
 struct ServiceHostStats {
   std::uint64_t accepted = 0;
-  std::uint64_t closed = 0;   // session finished, connection closed gracefully
-  std::uint64_t aborted = 0;  // session reset the connection (protocol violation)
-  std::uint64_t failed = 0;   // the connection failed (reset by the peer, timed out, ...)
+  std::uint64_t closed = 0;     // session finished, connection closed gracefully
+  std::uint64_t aborted = 0;    // session reset the connection (protocol violation)
+  std::uint64_t failed = 0;     // the connection failed (reset by the peer, timed out, ...)
+  std::uint64_t bytes_in = 0;   // read by sessions
+  std::uint64_t bytes_out = 0;  // accepted from sessions into send buffers
   std::uint64_t active() const { return accepted - closed - aborted - failed; }
 };
 
