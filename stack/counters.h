@@ -20,6 +20,8 @@ namespace ustack {
 #define USTACK_COUNTERS(X)                                        \
   X(kLinkInFrames, "link.in_frames")                              \
   X(kLinkOutFrames, "link.out_frames")                            \
+  X(kLinkLoopback, "link.loopback")                               \
+  X(kDropLoopbackFull, "drops.loopback_full")                     \
   X(kDropLinkTxFailed, "drops.link_tx_failed")                    \
   X(kDropEthNotForUs, "drops.eth_not_for_us")                     \
   X(kDropEthUnknownType, "drops.eth_unknown_ethertype")           \

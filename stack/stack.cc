@@ -63,6 +63,8 @@ int common_prefix_len(const IpAddr& a, const IpAddr& b) {
 // Expired path-MTU entries are ignored on lookup at once and swept from memory this often
 // (a sweep timer instead of a per-entry one keeps poll_at() O(1) in the number of paths).
 constexpr Duration kPmtuSweepInterval = Duration::seconds(60);
+// Packets to our own addresses waiting for the next poll().
+constexpr std::size_t kLoopbackQueueLimit = 1024;
 
 }  // namespace
 
@@ -254,6 +256,18 @@ void Stack::drop_parse(Instant now, ParseLayer layer, ParseError e) {
 bool Stack::poll(Instant now) {
   last_poll_ = now;
   bool did = false;
+  if (!loopback_.empty()) {
+    // Packets looped back while these are processed wait for the next poll().
+    std::deque<ByteVec> batch = std::exchange(loopback_, {});
+    for (const ByteVec& p : batch) {
+      if (p[0] >> 4 == 4) {
+        ipv4_input(now, p, false, false);
+      } else {
+        ipv6_input(now, p, false, false);
+      }
+    }
+    did = true;
+  }
   for (std::size_t i = 0; i < std::max<std::size_t>(caps_.max_burst, 1); ++i) {
     std::optional<Bytes> frame = dev_.receive(now);
     if (!frame) break;
@@ -271,6 +285,7 @@ bool Stack::poll(Instant now) {
 }
 
 Instant Stack::poll_at() const {
+  if (!loopback_.empty()) return Instant::zero();  // looped-back packets are due at once
   Instant t =
       std::min({arp_.next_deadline(), ndp_.next_deadline(), reasm_v4_.next_deadline(),
                 reasm_v6_.next_deadline(), routes_.next_expiry(), pmtu_sweep_at_, rs_deadline_});
@@ -465,13 +480,59 @@ bool Stack::send_ip(Instant now, const IpAddr& src, const IpAddr& dst, IpProto p
                     std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
                     const IpSendOptions& opts) {
   last_poll_ = std::max(last_poll_, now);
+  // An unspecified source (an unbound socket) gets the one the route would use.
+  if (src.is_unspecified() && src.version() == dst.version()) {
+    if (std::optional<IpAddr> chosen = select_source(dst)) {
+      return send_ip(now, *chosen, dst, proto, payload_len, fill, opts);
+    }
+  }
   std::optional<LinkDest> dest = route_for(dst);
   if (!dest || src.version() != dst.version()) {
     drop(now, dst.is_v4() ? Ctr::kDropIpv4NoRoute : Ctr::kDropIpv6NoRoute);
     return false;
   }
+  if (is_local_address(dst)) return send_loopback(now, src, dst, proto, payload_len, fill, opts);
   if (dst.is_v4()) return send_v4(now, src.v4(), dst.v4(), proto, payload_len, fill, opts, *dest);
   return send_v6(now, src.v6(), dst.v6(), proto, payload_len, fill, opts, *dest);
+}
+
+bool Stack::send_loopback(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
+                          std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
+                          const IpSendOptions& opts) {
+  // To one of our own addresses: never on the wire (RFC 1122 §3.3.6), received at the next
+  // poll() like a packet from the device, without fragmentation.
+  std::size_t hlen = src.is_v4() ? Ipv4Repr::kMinHeaderLen : Ipv6Repr::kHeaderLen;
+  if (payload_len > 65535 - (src.is_v4() ? hlen : 0) || loopback_.size() >= kLoopbackQueueLimit) {
+    drop(now, Ctr::kDropLoopbackFull);
+    return false;
+  }
+  ByteVec packet(hlen + payload_len);
+  if (src.is_v4()) {
+    counters_.inc(Ctr::kIpOutRequests);
+    Ipv4Repr ip;
+    ip.tos = opts.tos;
+    ip.ident = next_ip_id_++;
+    ip.ttl = opts.ttl ? opts.ttl : cfg_.default_ttl;
+    ip.protocol = proto;
+    ip.src = src.v4();
+    ip.dst = dst.v4();
+    ip.payload_len = payload_len;
+    ip.emit(packet);
+  } else {
+    counters_.inc(Ctr::kIp6OutRequests);
+    Ipv6Repr ip;
+    ip.traffic_class = opts.tos;
+    ip.hop_limit = opts.ttl ? opts.ttl : hop_limit_v6_;
+    ip.next_header = proto;
+    ip.src = src.v6();
+    ip.dst = dst.v6();
+    ip.payload_len = static_cast<std::uint16_t>(payload_len);
+    ip.emit(packet);
+  }
+  fill(MutBytes(packet).subspan(hlen));
+  loopback_.push_back(std::move(packet));
+  counters_.inc(Ctr::kLinkLoopback);
+  return true;
 }
 
 bool Stack::send_v4(Instant now, const Ipv4Addr& src, const Ipv4Addr& dst, IpProto proto,

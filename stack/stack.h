@@ -195,6 +195,9 @@ class Stack final : public IpSender {
   bool transmit_ethernet(Instant now, const MacAddr& dst, EtherType type, std::size_t len,
                          FunctionRef<void(MutBytes)> fill);
   std::optional<LinkDest> route_for(const IpAddr& dst) const;
+  bool send_loopback(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
+                     std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
+                     const IpSendOptions& opts);
   bool send_v4(Instant now, const Ipv4Addr& src, const Ipv4Addr& dst, IpProto proto,
                std::size_t payload_len, FunctionRef<void(MutBytes)> fill, const IpSendOptions& opts,
                const LinkDest& dest);
@@ -270,9 +273,10 @@ class Stack final : public IpSender {
   std::size_t ra_mtu_ = 0;  // RFC 4861 §4.6.4 MTU option from the last RA (0: none)
 
   std::deque<EchoReply> echo_replies_;
-  ByteVec tx_payload_;  // scratch: a fragmented datagram's payload before it is cut
-  ByteVec rebuilt_;     // scratch: a reassembled datagram rebuilt as one packet
-  ByteVec unfrag_;      // scratch: an IPv6 fragment's unfragmentable part, Next Header fixed
+  std::deque<ByteVec> loopback_;  // packets to our own addresses, received at the next poll
+  ByteVec tx_payload_;            // scratch: a fragmented datagram's payload before it is cut
+  ByteVec rebuilt_;               // scratch: a reassembled datagram rebuilt as one packet
+  ByteVec unfrag_;  // scratch: an IPv6 fragment's unfragmentable part, Next Header fixed
 };
 
 }  // namespace ustack

@@ -414,6 +414,17 @@ TEST(StackIpv4, OptionsAreTolerated) {
   EXPECT_EQ(rig.sent().size(), 1u);
 }
 
+TEST(StackIpv4, UnspecifiedSourceIsFilledFromTheRoute) {
+  Rig rig;
+  ByteVec seg = pattern(8);
+  EXPECT_TRUE(
+      rig.stack.send(rig.now, IpAddr(Ipv4Addr::any()), IpAddr(kPeer4), IpProto::kUdp, seg.size(),
+                     [&](MutBytes out) { std::copy(seg.begin(), seg.end(), out.begin()); }));
+  auto out = rig.sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(parse4(out[0])->src, kUs4);
+}
+
 // RFC 1122 §3.2.2.5: a malformed option gets a Parameter Problem pointing at it.
 TEST(StackIpv4, MalformedOptionGetsParameterProblem) {
   Rig rig;

@@ -101,5 +101,23 @@ TEST(StackPair, ThousandPingsOverImpairedLink) {
   EXPECT_GT(p.link.a().tx_stats().corrupted + p.link.b().tx_stats().corrupted, 0u);
 }
 
+// RFC 1122 §3.3.6: a datagram to one of our own addresses never reaches the wire but is
+// received as if it had come back.
+TEST(StackLoopback, PingOwnAddress) {
+  for (IpAddr self : {IpAddr(kUs4), IpAddr(kUs6)}) {
+    Rig rig;
+    ByteVec data = pattern(5000);
+    ASSERT_TRUE(rig.stack.send_echo_request(rig.now, self, 3, 4, data));
+    EXPECT_LE(rig.stack.poll_at(), rig.now);
+    rig.advance(1_ms);
+    auto r = rig.stack.pop_echo_reply();
+    ASSERT_TRUE(r) << self.to_string();
+    EXPECT_EQ(r->from, self);
+    EXPECT_EQ(r->payload, data);
+    EXPECT_TRUE(rig.sent().empty());
+    EXPECT_EQ(rig.counter("link.loopback"), 2u);
+  }
+}
+
 }  // namespace
 }  // namespace ustack::testing
