@@ -10,6 +10,7 @@
 #include "tools/device_options.h"
 #include "tun/link.h"
 #include "tun/netns.h"
+#include "tun/pcap_file.h"
 #include "tun/runtime.h"
 #include "tun/sys_error.h"
 
@@ -26,7 +27,12 @@ DeviceSession::DeviceSession(const DeviceSetup& setup) : setup_(setup) {
   }
   Device* dev = device_.get();
   if (!setup_.pcap.empty()) {
-    throw std::runtime_error("--pcap is not available yet (waiting for tun/pcap_file.h)");
+    // Wall-clock timestamps, so the file lines up with a tcpdump taken at the same time.
+    pcap_ = std::make_unique<tun::PcapTapWriter>(setup_.pcap, device_->caps().medium,
+                                                 tun::PcapWriterOptions{},
+                                                 tun::steady_clock_epoch_offset());
+    tapped_ = std::make_unique<PcapTapDevice>(*device_, *pcap_);
+    dev = tapped_.get();
   }
   StackConfig cfg;
   cfg.seed = setup_.seed;
