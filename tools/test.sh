@@ -15,6 +15,9 @@ FAILED=0
 LOG=$(mktemp -d /tmp/ustack-test.XXXXXX)
 trap 'rm -rf "$LOG"' EXIT
 
+# Debian's Bazel 4.2.3 linux-sandbox prints its debug trace for every action; hide it.
+quiet() { grep --line-buffered -v "src/main/tools/linux-sandbox"; }
+
 # count LABEL: adds the counts of the bazel run whose output is in $LOG/out.
 count() {
   read -r p f < <(tools/ci_summary.py --label "$1" <"$LOG/out")
@@ -23,12 +26,13 @@ count() {
 }
 
 echo "== bazel test //... (g++)"
-bazel test //... 2>&1 | tee "$LOG/out"
+# --keep_going: a target that fails to build is counted as failed; the rest still run.
+bazel test --keep_going //... 2>&1 | quiet | tee "$LOG/out"
 count ""
 
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
   echo "== bazel test --config=asan //stack/... (ASan+UBSan)"
-  bazel test --config=asan //stack/... 2>&1 | tee "$LOG/out"
+  bazel test --keep_going --config=asan //stack/... 2>&1 | quiet | tee "$LOG/out"
   count "asan:"
 fi
 
@@ -36,7 +40,7 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
   echo "== libFuzzer (clang)"
   mapfile -t FUZZERS < <(bazel query 'attr(tags, "\bfuzzer\b", //...)' 2>/dev/null)
   if ((${#FUZZERS[@]})); then
-    if bazel build --config=fuzz "${FUZZERS[@]}" 2>&1 | tail -3; then
+    if bazel build --config=fuzz "${FUZZERS[@]}" 2>&1 | quiet | tail -3; then
       budget=$(( ${FUZZ_SECONDS:-60} / ${#FUZZERS[@]} ))
       ((budget < 3)) && budget=3
       for t in "${FUZZERS[@]}"; do
