@@ -423,8 +423,13 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
     // RTT (RFC 6298 §3 with Karn's rule; RFC 7323 §4 with timestamps).
     if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->ecr != 0) {
-      std::uint32_t ms = ts_now(now) - seg.options.timestamps->ecr;
-      if (ms < 0x7fffffff) rtt_sample(now, Duration::millis(ms));
+      std::uint32_t ecr = seg.options.timestamps->ecr;
+      std::uint32_t ms = ts_now(now) - ecr;
+      // An echo older than our last timeout retransmission is the peer's stale TS.Recent
+      // (it only updates it from acceptable segments, RFC 7323 §4.3): it would measure the
+      // whole outage as one round trip and inflate the RTO. Karn's rule, for timestamps.
+      bool stale = ts_min_echo_ && static_cast<std::int32_t>(ecr - *ts_min_echo_) < 0;
+      if (ms < 0x7fffffff && !stale) rtt_sample(now, Duration::millis(ms));
     } else if (rtt_seq_ && seg.ack >= *rtt_seq_) {
       rtt_sample(now, now - rtt_sent_at_);
     }
@@ -901,6 +906,7 @@ void TcpConnection::on_rto(Instant now) {
   ++backoff_;
   stats_.retrans_rto++;
   rtt_seq_.reset();
+  ts_min_echo_ = ts_now(now);
   retransmit_head_ = false;
   force_send_ = true;  // the head goes out even if SWS/Nagle would hold it
   rto_at_ = now + rtt_.backed_off_rto(backoff_);

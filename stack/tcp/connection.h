@@ -192,6 +192,8 @@ class TcpConnection {
   bool ts_ok_ = false;
   std::uint32_t ts_recent_ = 0;
   std::uint32_t ts_offset_ = 0;
+  // TSval of the last timeout retransmission: older echoes are not RTT samples (see on_rto).
+  std::optional<std::uint32_t> ts_min_echo_;
   std::size_t mtu_;
 
   // Reliability.

@@ -86,6 +86,19 @@ TEST(TcpRetransmit, TimestampsGiveRttSamples) {
   EXPECT_EQ(st.rto, 200_ms + st.srtt);  // SRTT + max(RTO_min, 4*RTTVAR), RTTVAR small
 }
 
+// Karn's rule for timestamps: after a timeout, an ACK echoing a TSval from before the
+// retransmission (the peer's stale TS.Recent) is not an RTT sample.
+TEST(TcpRetransmit, StaleTimestampEchoAfterTimeoutIsNotSampled) {
+  TcpTestbed t = TcpTestbed::established();
+  Duration srtt0 = t.layer().stats(t.conn())->srtt;
+  t.send("hello");
+  t.expect(seg().data("hello").ack(1001));
+  std::uint32_t original = t.last_tsval();
+  t.expect_next(seg().data("hello").ack(1001));  // RTO retransmission at 200 ms
+  t.at(5_s).inject(seg().ack(6).seq(1001).ts(300, original));
+  EXPECT_EQ(t.layer().stats(t.conn())->srtt, srtt0);
+}
+
 // RFC 9293 §3.8.3 (R2), Linux tcp_retries2: give up after the configured number of
 // retransmissions and report ETIMEDOUT.
 TEST(TcpRetransmit, GivesUpAfterRetries2WithTimedOut) {

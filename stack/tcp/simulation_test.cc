@@ -291,12 +291,14 @@ TEST(TcpSimulation, OneSeedFromEnvironment) {
   std::uint64_t seed = std::strtoull(s, nullptr, 10);
   Rng r(seed);
   ChannelConfig c;
-  c.loss = r.unit() * 0.10;
+  const char* loss_env = std::getenv("SIM_MAX_LOSS");
+  const char* bytes_env = std::getenv("SIM_MAX_BYTES");
+  c.loss = r.unit() * (loss_env ? std::strtod(loss_env, nullptr) : 0.10);
   c.duplicate = r.unit() * 0.05;
   c.corrupt = r.unit() * 0.05;
   c.delay = Duration::millis(1 + static_cast<std::int64_t>(r.uniform(30)));
   c.jitter = Duration::millis(static_cast<std::int64_t>(r.uniform(20)));
-  Outcome o = run_seed(seed, c, 20000);
+  Outcome o = run_seed(seed, c, bytes_env ? std::strtoull(bytes_env, nullptr, 10) : 20000);
   EXPECT_TRUE(o.ok) << o.why;
 }
 
@@ -311,15 +313,22 @@ TEST(TcpSimulation, CleanChannelTransfersBothWays) {
 // corruption, 500 seeds.
 TEST(TcpSimulation, LossyChannelDeliversEveryByteExactlyOnceInOrder) {
   int failures = 0;
-  for (std::uint64_t seed = 1; seed <= 500; ++seed) {
+  // SIM_SEEDS=N runs more seeds by hand (the default keeps the test near 2 s of CPU).
+  const char* env = std::getenv("SIM_SEEDS");
+  std::uint64_t seeds = env ? std::strtoull(env, nullptr, 10) : 500;
+  const char* loss_env = std::getenv("SIM_MAX_LOSS");
+  double max_loss = loss_env ? std::strtod(loss_env, nullptr) : 0.10;
+  const char* bytes_env = std::getenv("SIM_MAX_BYTES");
+  std::size_t max_bytes = bytes_env ? std::strtoull(bytes_env, nullptr, 10) : 20000;
+  for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
     Rng r(seed);
     ChannelConfig c;
-    c.loss = r.unit() * 0.10;
+    c.loss = r.unit() * max_loss;
     c.duplicate = r.unit() * 0.05;
     c.corrupt = r.unit() * 0.05;
     c.delay = Duration::millis(1 + static_cast<std::int64_t>(r.uniform(30)));
     c.jitter = Duration::millis(static_cast<std::int64_t>(r.uniform(20)));
-    Outcome o = run_seed(seed, c, 20000);
+    Outcome o = run_seed(seed, c, max_bytes);
     if (!o.ok) {
       ADD_FAILURE() << "seed " << seed << " (loss " << c.loss << ", dup " << c.duplicate
                     << ", corrupt " << c.corrupt << "): " << o.why;
