@@ -49,9 +49,9 @@ class TcpConnection {
   // --- Network side ----------------------------------------------------------------------
   // A segment for this connection's 4-tuple (checksum already verified).
   void on_segment(Instant now, const TcpRepr& seg);
-  // An ICMP error about a segment we sent (RFC 5927, RFC 1122 §4.2.3.9). `quoted_seq` is the
-  // sequence number in the quoted TCP header (already checked against the window by the
-  // caller) and `mtu` the IP MTU for kFragmentationNeeded.
+  // An ICMP error about a segment we sent (RFC 5927, RFC 1122 §4.2.3.9). The caller has
+  // already checked the quoted sequence number against SND.UNA..SND.MAX (RFC 5927 §4.1);
+  // kFragmentationNeeded uses err.next_hop_mtu.
   void on_icmp_error(Instant now, const IcmpError& err);
   // Fires due timers and emits every segment that is due.
   void poll(Instant now, TcpSink sink);
