@@ -101,6 +101,7 @@ std::string DeviceSession::counters_text() const {
   line(r.polls, "polls");
   line(r.device_wakeups, "device_wakeups");
   line(r.timer_wakeups, "timer_wakeups");
+  line(r.stale_deadlines, "stale_deadlines");
   return s;
 }
 

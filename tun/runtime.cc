@@ -100,7 +100,7 @@ void AsioRuntime::service() {
   if (more) {
     wake();
   } else {
-    arm_timer();
+    arm_timer(t);
   }
 }
 
@@ -114,8 +114,15 @@ void AsioRuntime::arm_device_wait() {
                      });
 }
 
-void AsioRuntime::arm_timer() {
+void AsioRuntime::arm_timer(Instant now) {
   Instant at = core_.poll_at();
+  // The core just said it had nothing left to do at `now`, so a deadline at or before `now`
+  // is one it will not act on: waking for it at once would spin. Retry a little later and
+  // count it, so the core's bug shows instead of burning a CPU.
+  if (at <= now) {
+    ++stats_.stale_deadlines;
+    at = now + kStaleDeadlineRetry;
+  }
   if (at == timer_at_) return;  // already waiting for exactly that instant
   timer_at_ = at;
   if (at.is_never()) {

@@ -58,6 +58,9 @@ struct RuntimeStats {
   std::uint64_t polls = 0;           // calls to Pollable::poll
   std::uint64_t device_wakeups = 0;  // the device fd became readable
   std::uint64_t timer_wakeups = 0;   // the poll_at() timer fired
+  // poll_at() was already due right after poll() reported no progress (a core bug; the
+  // runtime retries after kStaleDeadlineRetry instead of spinning).
+  std::uint64_t stale_deadlines = 0;
 };
 
 class AsioRuntime {
@@ -96,11 +99,12 @@ class AsioRuntime {
 
   // Upper bound on polls per batch before yielding to other handlers (timers, signals).
   static constexpr std::size_t kMaxPollsPerBatch = 1024;
+  static constexpr Duration kStaleDeadlineRetry = Duration::millis(1);
 
  private:
   void service();
   void arm_device_wait();
-  void arm_timer();
+  void arm_timer(Instant now);
   void arm_signals();
 
   Pollable& core_;

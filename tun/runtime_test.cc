@@ -174,6 +174,24 @@ TEST_F(RuntimeTest, StopEndsRunWithSignalZero) {
   EXPECT_EQ(rt_->run(), 0);
 }
 
+// A core whose poll_at() stays in the past without poll() doing anything must not make the
+// loop spin: the runtime backs off and counts it.
+TEST_F(RuntimeTest, StaleDeadlineIsRetriedLaterNotSpunOn) {
+  struct StuckCore : Pollable {
+    int polls = 0;
+    bool poll(Instant) override {
+      ++polls;
+      return false;
+    }
+    Instant poll_at() const override { return Instant::from_nanos(1); }
+  } stuck;
+  AsioRuntime rt(stuck, pipe_[0]);
+  EXPECT_FALSE(rt.run_until([] { return false; }, rt.now() + 50_ms));
+  EXPECT_GE(rt.stats().stale_deadlines, 1u);
+  // About one poll per millisecond, not millions.
+  EXPECT_LT(stuck.polls, 200);
+}
+
 // A core that always has more work is cut into batches so timers and signals still run.
 TEST_F(RuntimeTest, BusyCoreIsServicedInBoundedBatches) {
   core_->queued_output = static_cast<int>(3 * AsioRuntime::kMaxPollsPerBatch);

@@ -10,6 +10,7 @@ ID="$$"
 NS="ustns${ID}"
 WORK="$(mktemp -d "${TEST_TMPDIR:-/tmp}/ustack-it.XXXXXX")"
 PIDS=()
+EXTRA_NS=()  # further namespaces a test (or the ustack it started) creates, removed on exit
 USTACK_PID=""
 USTACK_LOG="$WORK/ustack.log"
 FAILURES=0
@@ -23,7 +24,10 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null
   done
-  ip netns delete "$NS" 2>/dev/null
+  local ns
+  for ns in "$NS" "${EXTRA_NS[@]}"; do
+    ip netns delete "$ns" 2>/dev/null
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT

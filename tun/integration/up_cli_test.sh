@@ -82,9 +82,46 @@ check "attach with --netns --no-create" rig_form \
 check "namespace we did not create is kept" bash -c "ip netns list | grep -qw '$NS'"
 ip netns delete "$NS"
 
+# --gw: replies to an off-link kernel address go through the gateway; --mtu sets the device's.
+USTACK_LOG="$WORK/gw.log"
+GW_NS="ustgw${ID}"
+EXTRA_NS+=("$GW_NS")
+start_ustack --tun "ust${ID}g" --netns "$GW_NS" --mtu 9000 \
+  --addr 198.18.0.2/24 --peer 198.18.0.1/24 --gw 198.18.0.1 \
+  --addr fd00:1::2/64 --peer fd00:1::1/64 --gw fd00:1::1
+ip -n "$GW_NS" addr add 198.19.0.1/32 dev lo
+ip -n "$GW_NS" addr add fd00:2::1/128 dev lo
+check "ready line names the MTU" grep -q "mtu 9000" "$USTACK_LOG"
+check "device MTU is 9000 on the kernel side" bash -c \
+  "ip -n '$GW_NS' link show 'ust${ID}g' | grep -q 'mtu 9000'"
+check "an unfragmented 9000-byte ping fits (ping -M do -s 8972)" \
+  ip netns exec "$GW_NS" ping -c 2 -i 0.2 -W 2 -M do -s 8972 198.18.0.2
+check "reply to an off-link source goes via --gw (IPv4)" \
+  ip netns exec "$GW_NS" ping -c 2 -i 0.2 -W 2 -I 198.19.0.1 198.18.0.2
+check "reply to an off-link source goes via --gw (IPv6)" \
+  ip netns exec "$GW_NS" ping -6 -c 2 -i 0.2 -W 2 -I fd00:2::1 fd00:1::2
+stop_ustack TERM
+ip netns delete "$GW_NS" 2>/dev/null
+
+# Without --gw the same off-link source is unreachable for ustack, and it says so in a counter.
+USTACK_LOG="$WORK/nogw.log"
+NS_SAVED="$NS"
+NS="ustng${ID}"
+EXTRA_NS+=("$NS")
+start_ustack --tun "ust${ID}n" --netns "$NS" --addr 198.18.0.2/24 --peer 198.18.0.1/24
+ip -n "$NS" addr add 198.19.0.1/32 dev lo
+check "no reply to an off-link source without --gw" \
+  bash -c "! ip netns exec '$NS' ping -c 1 -W 1 -I 198.19.0.1 198.18.0.2"
+NOROUTE=$(dump_counters | counter Drops ipv4_no_route)
+check "drops.ipv4_no_route counted ($NOROUTE)" test "$NOROUTE" -ge 1
+stop_ustack TERM
+ip netns delete "$NS" 2>/dev/null
+NS="$NS_SAVED"
+
 # What `ustack up` creates, it removes: namespace and device, on SIGTERM.
 USTACK_LOG="$WORK/own.log"
 OWN_NS="ustown${ID}"
+EXTRA_NS+=("$OWN_NS")
 start_ustack --tun "ust${ID}o" --netns "$OWN_NS" --addr 198.18.0.2/24 --peer 198.18.0.1/24
 check "created namespace exists while running" bash -c "ip netns list | grep -qw '$OWN_NS'"
 check "created device exists while running" ip -n "$OWN_NS" link show "ust${ID}o"
