@@ -40,7 +40,6 @@ namespace ustack {
   X(kNdpOutNa, "ndp.out_neighbor_adverts")                        \
   X(kNdpOutRs, "ndp.out_router_solicits")                         \
   X(kNdpDadConflicts, "ndp.dad_conflicts")                        \
-  X(kDropNdpInvalid, "drops.ndp_invalid")                         \
   X(kDropNdpNotForUs, "drops.ndp_not_for_us")                     \
   X(kDropNdpQueueFull, "drops.ndp_queue_full")                    \
   X(kDropNdpResolutionFailed, "drops.ndp_resolution_failed")      \
