@@ -84,6 +84,10 @@ void AsioRuntime::on_signal(int signo, std::function<void()> f) {
 void AsioRuntime::service() {
   ++stats_.batches;
   Instant t = now();
+  // A deadline that was due before this batch and still is after a poll that did nothing is
+  // one the core will not act on (a core bug): waking for it at once would spin, so it is
+  // retried a little later and counted.
+  const bool was_due = core_.poll_at() <= t;
   std::size_t polls = 0;
   bool more = false;
   for (;;) {
@@ -99,9 +103,19 @@ void AsioRuntime::service() {
   for (auto& hook : iteration_hooks_) hook(t);
   if (more) {
     wake();
-  } else {
-    arm_timer(t);
+    return;
   }
+  Instant at = core_.poll_at();
+  if (at <= t) {
+    if (!(was_due && polls == 1)) {
+      // Due now: work the hooks queued (a socket send) or time that passed during the batch.
+      wake();
+      return;
+    }
+    ++stats_.stale_deadlines;
+    at = t + kStaleDeadlineRetry;
+  }
+  arm_timer(at);
 }
 
 void AsioRuntime::arm_device_wait() {
@@ -114,15 +128,7 @@ void AsioRuntime::arm_device_wait() {
                      });
 }
 
-void AsioRuntime::arm_timer(Instant now) {
-  Instant at = core_.poll_at();
-  // The core just said it had nothing left to do at `now`, so a deadline at or before `now`
-  // is one it will not act on: waking for it at once would spin. Retry a little later and
-  // count it, so the core's bug shows instead of burning a CPU.
-  if (at <= now) {
-    ++stats_.stale_deadlines;
-    at = now + kStaleDeadlineRetry;
-  }
+void AsioRuntime::arm_timer(Instant at) {
   if (at == timer_at_) return;  // already waiting for exactly that instant
   timer_at_ = at;
   if (at.is_never()) {

@@ -104,7 +104,7 @@ class AsioRuntime {
  private:
   void service();
   void arm_device_wait();
-  void arm_timer(Instant now);
+  void arm_timer(Instant at);
   void arm_signals();
 
   Pollable& core_;

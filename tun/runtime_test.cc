@@ -38,7 +38,8 @@ class FakeCore : public Pollable {
     }
     return progressed;
   }
-  Instant poll_at() const override { return deadline; }
+  // Queued output is due at once, like a stack with segments to send.
+  Instant poll_at() const override { return queued_output > 0 ? Instant::zero() : deadline; }
 
   int polls = 0;
   int received = 0;
@@ -139,6 +140,20 @@ TEST_F(RuntimeTest, WakeServicesQueuedOutput) {
   core_->queued_output = 5;
   rt_->wake();
   ASSERT_TRUE(rt_->run_until([&] { return core_->sent == 5; }, in(1_s)));
+}
+
+// A hook that queues work on the core (serve answering a client) gets it polled at once, and
+// that is not mistaken for a stale deadline.
+TEST_F(RuntimeTest, WorkQueuedByAHookIsPolledAtOnce) {
+  bool queued = false;
+  rt_->on_iteration([&](Instant) {
+    if (!queued) core_->queued_output = 3;
+    queued = true;
+  });
+  rt_->wake();
+  ASSERT_TRUE(rt_->run_until([&] { return core_->sent == 3; }, in(1_s)));
+  EXPECT_EQ(rt_->stats().stale_deadlines, 0u);
+  EXPECT_EQ(rt_->stats().timer_wakeups, 0u);
 }
 
 TEST_F(RuntimeTest, IterationHooksRunAfterEveryBatch) {
