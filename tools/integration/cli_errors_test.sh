@@ -1,0 +1,40 @@
+#!/bin/bash
+# `ustack serve` / `ustack connect` reject bad arguments with one line naming the problem and
+# a non-zero exit, before touching any device (so this test needs no root).
+set -uo pipefail
+USTACK="${USTACK:-$PWD/tools/ustack}"
+TMP="$(mktemp -d "${TEST_TMPDIR:-/tmp}/ustack-cli.XXXXXX")"
+trap 'rm -rf "$TMP"' EXIT
+FAILURES=0
+DEV=(--tun ustcli0 --addr 198.18.0.2/24)
+
+expect() {  # expect EXIT_CODE MESSAGE ARGS...
+  local want_rc="$1" want="$2" out rc
+  shift 2
+  out=$("$USTACK" "$@" 2>&1 >/dev/null)
+  rc=$?
+  if [ "$rc" = "$want_rc" ] && [ "$out" = "$want" ]; then
+    echo "ok: $*"
+  else
+    echo "FAIL: $*: exit $rc, '$out' (want exit $want_rc, '$want')" >&2
+    FAILURES=$((FAILURES + 1))
+  fi
+}
+
+expect 2 "ustack serve: 'echo': want SERVICE:PORT (services: echo, discard, http, bulk)" \
+  serve "${DEV[@]}" echo
+expect 2 "ustack serve: unknown service 'gopher' in 'gopher:70' (services: echo, discard, http, bulk)" \
+  serve "${DEV[@]}" gopher:70
+expect 2 "ustack serve: port 70000 out of range (1..65535) in 'echo:70000'" \
+  serve "${DEV[@]}" echo:70000
+expect 2 "ustack serve: port 5001 given twice (bulk:5001, echo:5001)" \
+  serve "${DEV[@]}" bulk:5001 echo:5001
+expect 2 "ustack serve: 'http:8080:$TMP/nope': no such directory $TMP/nope" \
+  serve "${DEV[@]}" "http:8080:$TMP/nope"
+expect 2 "ustack serve: --keepalive 0: want IDLE[,INTERVAL[,COUNT]], whole seconds 1..32767 (count 1..127)" \
+  serve "${DEV[@]}" --keepalive 0 echo:7
+expect 2 "ustack connect: port 0 out of range (1..65535)" connect "${DEV[@]}" 198.18.0.1 0
+expect 2 "ustack connect: example.com: not a numeric IPv4 or IPv6 address" \
+  connect "${DEV[@]}" example.com 80
+[ "$FAILURES" = 0 ] || { echo "FAIL: $FAILURES check(s) failed" >&2; exit 1; }
+echo "all checks passed"
