@@ -42,6 +42,29 @@ std::optional<SeqNum> Assembler::pop_contiguous(SeqNum rcv_nxt) {
   return right;
 }
 
+void Assembler::trim_below(SeqNum s) {
+  std::size_t drop = 0;
+  while (drop < count_ && ranges_[drop].right <= s) ++drop;
+  std::move(ranges_.begin() + static_cast<std::ptrdiff_t>(drop),
+            ranges_.begin() + static_cast<std::ptrdiff_t>(count_), ranges_.begin());
+  count_ -= drop;
+  if (count_ > 0 && ranges_[0].left < s) ranges_[0].left = s;
+}
+
+std::optional<SeqNum> Assembler::end_of_range_containing(SeqNum s) const {
+  for (std::size_t i = 0; i < count_; ++i) {
+    if (s.in_range(ranges_[i].left, ranges_[i].right)) return ranges_[i].right;
+  }
+  return std::nullopt;
+}
+
+std::optional<SeqNum> Assembler::next_left_after(SeqNum s) const {
+  for (std::size_t i = 0; i < count_; ++i) {
+    if (ranges_[i].left > s) return ranges_[i].left;
+  }
+  return std::nullopt;
+}
+
 std::size_t Assembler::sack_blocks(TcpSackBlock* out, std::size_t max) const {
   std::array<const Range*, kMaxRanges> by_recency{};
   for (std::size_t i = 0; i < count_; ++i) by_recency[i] = &ranges_[i];

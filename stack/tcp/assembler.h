@@ -1,4 +1,6 @@
-// Out-of-order receive ranges (RFC 9293 §3.10.7.4 "seventh", RFC 2018 SACK, RFC 2883 D-SACK).
+// Sets of received sequence ranges: the receiver's out-of-order data, and (reused by the
+// sender) the SACK scoreboard. Out-of-order receive ranges (RFC 9293 §3.10.7.4 "seventh", RFC 2018
+// SACK, RFC 2883 D-SACK).
 //
 // Keeps a bounded, sorted set of disjoint sequence ranges received beyond rcv_nxt; the bytes
 // themselves sit in the receive ring at their offset. Adding a range merges it with its
@@ -32,6 +34,12 @@ class Assembler {
   std::optional<SeqNum> pop_contiguous(SeqNum rcv_nxt);
   // Forgets everything (connection reset).
   void clear() { count_ = 0; }
+  // Drops everything before `s` (trimming a range that straddles it).
+  void trim_below(SeqNum s);
+  // The right edge of the range holding `s`, if any.
+  std::optional<SeqNum> end_of_range_containing(SeqNum s) const;
+  // The left edge of the first range starting after `s`, if any.
+  std::optional<SeqNum> next_left_after(SeqNum s) const;
 
   std::size_t range_count() const { return count_; }
   bool empty() const { return count_ == 0; }

@@ -404,6 +404,7 @@ bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
 }
 
 void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
+  if (sack_ok_ && seg.options.sack_count > 0) record_sack_blocks(seg);
   std::uint32_t scaled_wnd = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
   if (seg.has(kSyn)) scaled_wnd = seg.window;
   // RFC 5681 §2 "duplicate ACK": nothing new acknowledged, no data, no SYN/FIN, same window,
@@ -421,6 +422,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
     }
     snd_una_ = seg.ack;
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+    sacked_.trim_below(snd_una_);
     // RTT (RFC 6298 §3 with Karn's rule; RFC 7323 §4 with timestamps).
     if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->ecr != 0) {
       std::uint32_t ecr = seg.options.timestamps->ecr;
@@ -467,10 +469,14 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
     ++dup_acks_;
     if (in_recovery_) {
       cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
+      // With SACK the inflated window goes to the next hole first (RFC 6675 §5 NextSeg
+      // rule 1), not to new data.
+      if (sack_ok_) sack_rexmit_pending_ = true;
     } else if (dup_acks_ == 3 && seg.ack - 1 >= recover_) {
       // RFC 5681 §3.2 / RFC 6582 §3.2 steps 1-2: fast retransmit, enter fast recovery.
       in_recovery_ = true;
       recover_ = snd_max_;
+      high_rxt_ = snd_una_;
       cc_->on_enter_recovery(now, flight_size(), snd_mss_);
       retransmit_head_ = true;
       stats_.retrans_fast++;
@@ -654,7 +660,9 @@ void TcpConnection::enter_closed(Instant now, std::optional<TcpError> err) {
   set_state(now, TcpState::kClosed);
   rto_at_ = delack_at_ = persist_at_ = keepalive_at_ = close_at_ = Instant::never();
   ack_now_ = syn_pending_ = probe_pending_ = retransmit_head_ = force_send_ = false;
+  sack_rexmit_pending_ = false;
   ooo_.clear();
+  sacked_.clear();
 }
 
 void TcpConnection::enter_time_wait(Instant now) {
@@ -902,6 +910,10 @@ void TcpConnection::on_rto(Instant now) {
   dup_acks_ = 0;
   recover_ = snd_max_;  // RFC 6582 §3.2 step 1 after a timeout
   snd_nxt_ = snd_una_;
+  high_rxt_ = snd_una_;
+  // RFC 2018 §8: a receiver may renege on SACKed data. Go-back-N skips SACKed ranges after
+  // one timeout, but a second timeout in a row forgets them so reneged data is resent.
+  if (backoff_ > 0) sacked_.clear();
   ++retransmits_;
   ++backoff_;
   stats_.retrans_rto++;
@@ -1048,7 +1060,26 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
       retransmit_head(now, sink);
       sent = true;
     }
-    while (auto plan = plan_data_segment()) {
+    if (sack_rexmit_pending_) {
+      sack_rexmit_pending_ = false;
+      sent |= retransmit_next_hole(now, sink);
+    }
+    for (;;) {
+      // Going back after a timeout: skip what the peer SACKed (RFC 6675 §5.1).
+      while (snd_nxt_ < snd_max_) {
+        auto end = sacked_.end_of_range_containing(snd_nxt_);
+        if (!end) break;
+        snd_nxt_ = seq_min(*end, snd_max_);
+      }
+      auto plan = plan_data_segment();
+      if (!plan) break;
+      if (snd_nxt_ < snd_max_) {
+        auto next = sacked_.next_left_after(snd_nxt_);
+        if (next && plan->len > static_cast<std::uint32_t>(*next - snd_nxt_)) {
+          plan->len = static_cast<std::uint32_t>(*next - snd_nxt_);
+          plan->fin = false;
+        }
+      }
       send_data_segment(now, sink, snd_nxt_, *plan, "rto");
       force_send_ = false;
       sent = true;
@@ -1083,6 +1114,40 @@ void TcpConnection::retransmit_head(Instant now, TcpSink sink) {
   p.fin = fin_queued_ && p.len == data_left && snd_max_ > fin_seq();
   if (p.len == 0 && !p.fin) return;
   send_data_segment(now, sink, snd_una_, p, "fast");
+  high_rxt_ = seq_max(high_rxt_, snd_una_ + p.len);
+}
+
+void TcpConnection::record_sack_blocks(const TcpRepr& seg) {
+  const TcpOptions& o = seg.options;
+  for (std::uint8_t i = 0; i < o.sack_count; ++i) {
+    TcpSackBlock b = o.sack[i];
+    // RFC 2883 §4: a first block below the cumulative ACK, or inside the second block, is a
+    // D-SACK (a duplicate report), not new information.
+    if (i == 0 && (b.left < seg.ack ||
+                   (o.sack_count > 1 && o.sack[1].left <= b.left && b.right <= o.sack[1].right))) {
+      continue;
+    }
+    // Only blocks inside what is in flight are believable (RFC 2018 §8, RFC 5961 spirit).
+    if (!(b.left < b.right) || b.left < seg.ack || b.right > snd_max_) continue;
+    sacked_.add(b.left, b.right);
+  }
+}
+
+bool TcpConnection::retransmit_next_hole(Instant now, TcpSink sink) {
+  // RFC 6675 §4 NextSeg rule 1 (simplified): the first byte above HighRxt that is not SACKed
+  // and lies below the highest SACKed byte is lost; resend one segment from there.
+  if (!in_recovery_ || sacked_.empty()) return false;
+  SeqNum s = seq_max(snd_una_, high_rxt_);
+  while (auto end = sacked_.end_of_range_containing(s)) s = *end;
+  if (s >= sacked_.highest() || s >= data_end()) return false;
+  SeqNum limit = sacked_.next_left_after(s).value_or(sacked_.highest());
+  DataPlan p;
+  p.len = std::min({static_cast<std::uint32_t>(limit - s), snd_mss_,
+                    static_cast<std::uint32_t>(data_end() - s)});
+  if (p.len == 0) return false;
+  send_data_segment(now, sink, s, p, "sack");
+  high_rxt_ = s + p.len;
+  return true;
 }
 
 void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, DataPlan plan,

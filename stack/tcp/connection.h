@@ -132,6 +132,8 @@ class TcpConnection {
   void send_data_segment(Instant now, TcpSink sink, SeqNum seq, DataPlan plan,
                          const char* retransmit_reason);
   void retransmit_head(Instant now, TcpSink sink);
+  void record_sack_blocks(const TcpRepr& seg);
+  bool retransmit_next_hole(Instant now, TcpSink sink);
   bool can_send_data_state() const;
   std::uint32_t prospective_window() const;
   bool fin_acked() const { return fin_queued_ && snd_una_ > fin_seq(); }
@@ -207,6 +209,10 @@ class TcpConnection {
   bool in_recovery_ = false;
   SeqNum recover_;  // RFC 6582 "recover"
   SeqNum snd_sml_;  // end of the last small segment sent (Minshall's Nagle variant)
+  // SACK scoreboard (RFC 2018, RFC 6675): what the peer reported holding above SND.UNA.
+  Assembler sacked_;
+  SeqNum high_rxt_;                   // RFC 6675 HighRxt: end of the last hole retransmitted
+  bool sack_rexmit_pending_ = false;  // a dup ACK in recovery: resend the next hole
   Instant last_send_;
 
   // ACK policy.

@@ -148,6 +148,35 @@ TEST(TcpRetransmit, NewRenoPartialAckRetransmitsNextHole) {
   EXPECT_LE(st.cwnd, st.ssthresh);
 }
 
+// RFC 6675 §5 (NextSeg): during recovery further duplicate ACKs resend the next hole below
+// the highest SACKed byte, not new data.
+TEST(TcpRetransmit, SackRecoveryResendsNextHole) {
+  TcpTestbed t = TcpTestbed::established(TcpTestbed::default_config(), {}, false, true);
+  t.send(std::string(6 * 1460, 'x'));
+  for (int i = 0; i < 6; ++i) t.expect(seg().seq(1 + i * 1460).len(1460).ack(1001));
+  // Segments 1 and 3 are lost; the peer SACKs 2, 4, 5, 6.
+  t.inject(seg().ack(1).seq(1001).win(502).sack(1461, 2921));
+  t.inject(seg().ack(1).seq(1001).win(502).sack(4381, 5841).sack(1461, 2921));
+  t.inject(seg().ack(1).seq(1001).win(502).sack(4381, 7301).sack(1461, 2921));
+  t.expect(seg().seq(1).len(1460).ack(1001));  // fast retransmit of the first hole
+  t.inject(seg().ack(1).seq(1001).win(502).sack(4381, 8761).sack(1461, 2921));
+  t.expect(seg().seq(2921).len(1460).ack(1001));  // the second hole, at once
+}
+
+// RFC 6675 §5.1: after a timeout the go-back-N resend skips what the peer SACKed.
+TEST(TcpRetransmit, TimeoutResendSkipsSackedData) {
+  TcpTestbed t = TcpTestbed::established(TcpTestbed::default_config(), {}, false, true);
+  t.send(std::string(4 * 1460, 'x'));
+  for (int i = 0; i < 4; ++i) t.expect(seg().seq(1 + i * 1460).len(1460).ack(1001));
+  t.inject(seg().ack(1).seq(1001).win(502).sack(2921, 5841));  // segments 3 and 4 arrived
+  EXPECT_EQ(t.expect_next(seg().seq(1).len(1460).ack(1001)), 200_ms);
+  t.inject(seg().ack(1461).seq(1001).sack(2921, 5841));
+  t.expect(seg().seq(1461).len(1460).ack(1001));
+  t.expect_nothing();  // 2921..5841 is not sent again
+  t.inject(seg().ack(5841).seq(1001));
+  t.expect_nothing_until(5_s);
+}
+
 // RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17: with a zero window the sender probes, backing off
 // (Linux probes with <SEQ=SND.UNA-1>, no data); when the window opens the data flows.
 TEST(TcpFlow, ZeroWindowIsProbedWithBackoff) {
