@@ -89,7 +89,7 @@ Stack::Stack(const StackConfig& cfg, Device& device)
       rng_(cfg.seed),
       arp_(cfg.arp, cfg.seed ^ 0xa4),
       ndp_(cfg.ndp, cfg.seed ^ 0x6d),
-      reasm_v4_(reassembly_config(cfg, OverlapPolicy::kKeepFirst)),
+      reasm_v4_(reassembly_config(cfg, OverlapPolicy::kDropDatagramUnlessContained)),
       reasm_v6_(reassembly_config(cfg, OverlapPolicy::kDropDatagram)),
       pmtu_(cfg.pmtu_expiry),
       icmp_limiter_(cfg.icmp_rate_limit),

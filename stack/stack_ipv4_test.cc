@@ -257,8 +257,9 @@ TEST(StackIpv4, ReassemblyLimitsAreEnforced) {
   EXPECT_LE(rig.stack.reassembly_memory(), 5000u);
 }
 
-// Overlapping IPv4 fragments are handled without corrupting what was already received.
-TEST(StackIpv4, OverlappingFragmentsCannotRewriteReceivedBytes) {
+// A fragment wholly inside bytes already received is a duplicate (Linux IPFRAG_DUP): it is
+// ignored and cannot rewrite them.
+TEST(StackIpv4, DuplicateFragmentCannotRewriteReceivedBytes) {
   Rig rig;
   FakeTransport udp(IpProto::kUdp);
   rig.stack.register_transport(udp);
@@ -272,6 +273,22 @@ TEST(StackIpv4, OverlappingFragmentsCannotRewriteReceivedBytes) {
   rig.inject(d.fragment(40, 32, false));
   ASSERT_EQ(udp.packets.size(), 1u);
   EXPECT_EQ(udp.packets[0].payload, d.payload);
+}
+
+// Linux since the FragmentSmack fixes (CVE-2018-5391): fragments that overlap in part
+// discard the whole datagram, and the drop is counted with its reason.
+TEST(StackIpv4, OverlappingFragmentsDropDatagram) {
+  Rig rig;
+  FakeTransport udp(IpProto::kUdp);
+  rig.stack.register_transport(udp);
+  V4 d(kPeer4, kUs4, IpProto::kUdp, udp_datagram(kPeer4, kUs4, 1, 2, pattern(64)));
+  rig.inject(d.fragment(0, 40, true));
+  rig.inject(d.fragment(32, 16, true));  // [32,48) overlaps [0,40)
+  rig.inject(d.fragment(40, 32, false));
+  EXPECT_TRUE(udp.packets.empty());
+  EXPECT_EQ(rig.counter("drops.ipv4_reassembly_overlap"), 1u);
+  EXPECT_EQ(rig.counter("ip.reasm_fails"), 1u);
+  EXPECT_EQ(rig.stack.reassembly_datagrams(), 1u);  // the last fragment waits alone
 }
 
 // RFC 791: DF set and larger than the MTU → not fragmented, not sent.

@@ -70,14 +70,18 @@ Reassembler::AddResult Reassembler::add(Instant now, const ReassemblyKey& key, s
     return {O::kInconsistent};
   }
 
-  // Find what of [offset, end) we already have.
-  bool exact_duplicate = false, overlaps = false;
+  // Overlap with what we already have? Ranges in `have` are merged, so "contained" means
+  // inside bytes already received, not necessarily inside one earlier fragment.
+  bool duplicate = false, overlaps = false;
   for (const auto& [b, e] : d.have) {
-    if (b == offset && e == end) exact_duplicate = true;
+    if (cfg_.overlap == OverlapPolicy::kDropDatagram ? (b == offset && e == end)
+                                                     : (b <= offset && end <= e)) {
+      duplicate = true;
+    }
     if (b < end && offset < e) overlaps = true;
   }
-  if (exact_duplicate) return {O::kDuplicate};
-  if (overlaps && cfg_.overlap == OverlapPolicy::kDropDatagram) {
+  if (duplicate) return {O::kDuplicate};
+  if (overlaps) {
     erase(it);
     return {O::kOverlap};
   }
@@ -95,14 +99,7 @@ Reassembler::AddResult Reassembler::add(Instant now, const ReassemblyKey& key, s
     d.first_proto = first_proto;
     d.have_first = true;
   }
-  // Copy only the holes of [offset, end): with kKeepFirst, bytes received earlier win.
-  std::size_t pos = offset;
-  for (const auto& [b, e] : d.have) {
-    if (e <= pos || b >= end) continue;
-    if (b > pos) std::memcpy(d.data.data() + pos, data.data() + (pos - offset), b - pos);
-    pos = std::max(pos, e);
-  }
-  if (pos < end) std::memcpy(d.data.data() + pos, data.data() + (pos - offset), end - pos);
+  std::memcpy(d.data.data() + offset, data.data(), data.size());
 
   // Merge [offset, end) into the sorted range list.
   std::pair<std::size_t, std::size_t> r{offset, end};

@@ -1,5 +1,6 @@
 // Fragment reassembly for IPv4 (RFC 791 §3.2, RFC 815) and IPv6 (RFC 8200 §4.5), one engine
-// with the two families' keys and overlap policies.
+// with the two families' keys and overlap policies (both discard a datagram whose fragments
+// overlap, as Linux does).
 //
 // Fragments come in as (key, offset, bytes, more) tuples. Limits keep memory bounded under
 // attack (fragments that never complete, floods of first fragments): a byte cap over all
@@ -35,10 +36,14 @@ struct ReassemblyKeyHash {
 };
 
 enum class OverlapPolicy : std::uint8_t {
-  // IPv4: bytes already received win; the overlapping part of a new fragment is ignored, so
-  // a later fragment can never rewrite a header an earlier check looked at.
-  kKeepFirst,
-  // IPv6 (RFC 5722 §4): a datagram with overlapping fragments is discarded whole.
+  // IPv4, as Linux does since the FragmentSmack fixes (CVE-2018-5391; inet_frag_queue_insert()
+  // in net/ipv4/inet_fragment.c): a fragment that lies wholly inside bytes already received is
+  // a duplicate and ignored; any other overlap discards the whole datagram. Keeping either
+  // copy of overlapping bytes lets a later fragment disagree with what an earlier check (or
+  // a middlebox) saw, so neither is safe.
+  kDropDatagramUnlessContained,
+  // IPv6 (RFC 5722 §4; RFC 8200 §4.5 lets exact duplicates be ignored): only an exact copy of
+  // a fragment is ignored; any other overlap discards the whole datagram.
   kDropDatagram,
 };
 
@@ -47,7 +52,7 @@ struct ReassemblyConfig {
   std::size_t max_datagrams = 256;           // datagrams in progress at once
   Duration timeout = Duration::seconds(30);  // RFC 8200 §4.5; Linux ipfrag_time
   std::size_t max_datagram_len = 65535;      // largest reassembled payload
-  OverlapPolicy overlap = OverlapPolicy::kKeepFirst;
+  OverlapPolicy overlap = OverlapPolicy::kDropDatagramUnlessContained;
 };
 
 class Reassembler {
@@ -55,8 +60,8 @@ class Reassembler {
   enum class Outcome : std::uint8_t {
     kIncomplete,    // stored, waiting for more
     kComplete,      // `payload` holds the whole datagram payload
-    kDuplicate,     // an exact copy of a fragment we have: ignored (RFC 8200 §4.5)
-    kOverlap,       // overlap under kDropDatagram: the datagram was discarded
+    kDuplicate,     // bytes we already have (see OverlapPolicy): ignored
+    kOverlap,       // any other overlap: the datagram was discarded
     kTooBig,        // offset + length beyond max_datagram_len or past a known end
     kInconsistent,  // a second "last fragment" with a different end, or data past the end
     kMemoryFull,    // memory_cap reached: the fragment was dropped

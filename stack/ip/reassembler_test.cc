@@ -63,22 +63,58 @@ TEST(Reassembler, ExactDuplicateIsIgnored) {
   EXPECT_EQ(r.add(t, kKey, 8, slice(d, 8, 8), false).outcome, O::kComplete);
 }
 
-// IPv4: overlapping fragments never rewrite bytes already received (first wins) and never
-// read or write outside the buffers.
-TEST(Reassembler, Ipv4OverlapKeepsFirstBytes) {
+// IPv4 as Linux since the FragmentSmack fixes (CVE-2018-5391): a fragment that overlaps
+// received bytes without lying wholly inside them discards the whole datagram, so no byte is
+// ever taken from one of two disagreeing copies.
+TEST(Reassembler, Ipv4PartialOverlapDropsDatagram) {
   Reassembler r(ReassemblyConfig{});
   ByteVec d = pattern(64);
   ByteVec evil(32, 0xee);
   Instant t;
   r.add(t, kKey, 0, slice(d, 0, 32), true, kHeader);
-  EXPECT_EQ(r.add(t, kKey, 16, evil, true).outcome, O::kIncomplete);  // [16,48): 16 new bytes
-  auto res = r.add(t, kKey, 40, slice(d, 40, 24), false);
+  EXPECT_EQ(r.add(t, kKey, 16, evil, true).outcome, O::kOverlap);  // [16,48) overlaps [0,32)
+  EXPECT_EQ(r.datagrams(), 0u);
+  EXPECT_EQ(r.memory_used(), 0u);
+  // The last fragment starts a new queue that never completes without its first bytes.
+  EXPECT_EQ(r.add(t, kKey, 40, slice(d, 40, 24), false).outcome, O::kIncomplete);
+}
+
+// Linux (inet_frag_queue_insert → IPFRAG_DUP): a fragment wholly inside received bytes is a
+// duplicate; it is ignored whatever it holds and the datagram completes with the first copy.
+TEST(Reassembler, Ipv4FragmentInsideReceivedBytesIsIgnored) {
+  Reassembler r(ReassemblyConfig{});
+  ByteVec d = pattern(64);
+  ByteVec evil(16, 0xee);
+  Instant t;
+  r.add(t, kKey, 0, slice(d, 0, 32), true, kHeader);
+  EXPECT_EQ(r.add(t, kKey, 8, evil, true).outcome, O::kDuplicate);  // [8,24) inside [0,32)
+  EXPECT_EQ(r.add(t, kKey, 0, slice(d, 0, 32), true, kHeader).outcome, O::kDuplicate);
+  auto res = r.add(t, kKey, 32, slice(d, 32, 32), false);
   ASSERT_EQ(res.outcome, O::kComplete);
-  ASSERT_EQ(res.payload.size(), 64u);
-  for (std::size_t i = 0; i < 32; ++i) EXPECT_EQ(res.payload[i], d[i]) << i;
-  // [32, 48) came first from the overlapping fragment; the last one only fills [48, 64).
-  for (std::size_t i = 32; i < 48; ++i) EXPECT_EQ(res.payload[i], 0xee) << i;
-  for (std::size_t i = 48; i < 64; ++i) EXPECT_EQ(res.payload[i], d[i]) << i;
+  EXPECT_TRUE(std::equal(res.payload.begin(), res.payload.end(), d.begin(), d.end()));
+}
+
+// A fragment that covers received bytes and more is an overlap, not a duplicate.
+TEST(Reassembler, Ipv4FragmentCoveringReceivedBytesDropsDatagram) {
+  Reassembler r(ReassemblyConfig{});
+  ByteVec d = pattern(64);
+  Instant t;
+  r.add(t, kKey, 8, slice(d, 8, 8), true);
+  EXPECT_EQ(r.add(t, kKey, 0, slice(d, 0, 32), true, kHeader).outcome, O::kOverlap);
+  EXPECT_EQ(r.datagrams(), 0u);
+}
+
+// RFC 5722 §4: under the IPv6 policy even a fragment inside received bytes is an overlap
+// unless it is an exact copy.
+TEST(Reassembler, Ipv6FragmentInsideReceivedBytesDropsDatagram) {
+  ReassemblyConfig cfg;
+  cfg.overlap = OverlapPolicy::kDropDatagram;
+  Reassembler r(cfg);
+  ByteVec d = pattern(64);
+  Instant t;
+  r.add(t, kKey, 0, slice(d, 0, 32), true, kHeader);
+  EXPECT_EQ(r.add(t, kKey, 8, slice(d, 8, 16), true).outcome, O::kOverlap);
+  EXPECT_EQ(r.datagrams(), 0u);
 }
 
 // RFC 5722 §4: IPv6 overlapping fragments discard the whole datagram, later ones included.
