@@ -220,5 +220,15 @@ TEST(TcpClose, LostFinIsRetransmitted) {
   EXPECT_LE(first, 1_s);
 }
 
+// RFC 9293 §3.10.7.1: once a connection is CLOSED (here by a RST) a segment for its 4-tuple
+// is answered like one for no connection, even while the user still holds the handle.
+TEST(TcpClose, SegmentForClosedConnectionGetsRst) {
+  TcpTestbed t = plain();
+  t.inject(seg().rst().seq(1001));
+  EXPECT_EQ(t.layer().error(t.conn()), TcpError::kReset);
+  t.inject(seg().ack(1).seq(1001).data("late"));
+  t.expect(seg().rst().seq(1));
+}
+
 }  // namespace
 }  // namespace ustack::testing

@@ -2,6 +2,10 @@
 // and corrupts segments (seeded Rng), for hundreds of seeds: every byte must arrive exactly
 // once and in order in both directions, both sides must close cleanly (through TIME_WAIT),
 // corrupted segments must be rejected by the checksum, and no timer may be left running.
+//
+// By hand: SIM_SEEDS=N (more seeds), SIM_MAX_LOSS=0.3, SIM_MAX_BYTES=1000000 make the lossy
+// test harder; SIM_SEED=n [SIM_TRACE=1] replays one seed (OneSeedFromEnvironment) and prints
+// every trace event of both stacks.
 #include <gtest/gtest.h>
 
 #include <cstdio>

@@ -143,9 +143,10 @@ void TcpLayer::free_socket(SocketHandle h) {
   Socket* s = table_.get(h);
   if (s == nullptr) return;
   std::uint16_t port = s->listener ? s->port : s->conn->tuple().local_port;
-  auto& users = port_users_[port];
-  users.erase(std::remove(users.begin(), users.end(), h), users.end());
-  if (users.empty()) port_users_.erase(port);
+  if (auto pu = port_users_.find(port); pu != port_users_.end()) {
+    pu->second.erase(std::remove(pu->second.begin(), pu->second.end(), h), pu->second.end());
+    if (pu->second.empty()) port_users_.erase(pu);
+  }
   if (s->listener) {
     auto& ls = listeners_[port];
     ls.erase(std::remove(ls.begin(), ls.end(), h), ls.end());
@@ -186,7 +187,18 @@ void TcpLayer::maybe_free(SocketHandle h, Socket& s) {
       s.in_accept_queue = true;
     }
   }
-  if (c.state() != TcpState::kClosed || c.poll_at() <= clock_) return;
+  if (c.state() != TcpState::kClosed) return;
+  // A closed connection no longer owns its 4-tuple or port (Linux unhashes it in tcp_done):
+  // later segments for the tuple get a RST (§3.10.7.1) and a new connection may take it,
+  // even while the user still holds the handle to read the error.
+  auto it = conns_.find(c.tuple());
+  if (it != conns_.end() && it->second == h) conns_.erase(it);
+  auto pu = port_users_.find(c.tuple().local_port);
+  if (pu != port_users_.end()) {
+    pu->second.erase(std::remove(pu->second.begin(), pu->second.end(), h), pu->second.end());
+    if (pu->second.empty()) port_users_.erase(pu);
+  }
+  if (c.poll_at() <= clock_) return;
   if (s.parent.valid()) {
     child_closed(s);
     free_socket(h);  // nobody holds a handle to an unaccepted connection

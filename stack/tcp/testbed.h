@@ -13,6 +13,7 @@
 // `_` matches any value; in inject(), ts(_, _) echoes the stack's latest TSval.
 // Options not mentioned in an expectation are not checked (use no_ts() etc. to require
 // absence); PSH is ignored unless psh() is given.
+// Injected segments default to win(64240) (the raw, unscaled field) and no options.
 #pragma once
 
 #include <deque>
