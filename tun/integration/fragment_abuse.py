@@ -4,8 +4,9 @@
 Run inside the namespace with Debian's python3 (it has scapy):
     ip netns exec NS /usr/bin/python3 fragment_abuse.py PHASE
 PHASE is one of:
-  overlap     echo requests whose fragments overlap: IPv6 drops the datagram (RFC 5722), IPv4
-              keeps the bytes that came first (the answer carries the original payload).
+  overlap     echo requests whose fragments overlap: the datagram is dropped (IPv6: RFC 5722;
+              IPv4: as Linux does), except that an IPv4 fragment lying wholly inside bytes
+              already received is ignored as a duplicate.
   duplicate   an echo request whose every fragment is sent twice: answered exactly once.
   reorder     an echo request fragmented and sent last fragment first: a reply must come back.
   incomplete  many datagrams that never complete (no last fragment), enough to exceed the
@@ -118,18 +119,24 @@ def phase_overlap():
     s4.settimeout(0.2)
     s6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
     s6.settimeout(0.2)
-    # IPv4: the second fragment starts inside the first (offset 512 < 520) and its first 8
-    # bytes contradict what the first fragment said. ustack keeps the bytes it received first
-    # (RFC 791 leaves the choice open; keeping them means a later fragment cannot rewrite bytes
-    # already checked), so the datagram completes with the original payload, which a
-    # last-wins reassembly would have corrupted (bad ICMP checksum, no reply).
-    frags = v4_fragments(ICMP(type=8, id=IDENT, seq=100) / Raw(payload), 0x4000,
-                         [(0, 520), (512, 520)])
-    frags[1][Raw].load = b"\xff" * 8 + frags[1][Raw].load[8:]
+    # IPv4, as Linux since the FragmentSmack fixes: the second fragment starts inside the
+    # first (offset 512 < 520) and its first 8 bytes contradict it: the whole datagram goes.
+    for i in range(5):
+        frags = v4_fragments(ICMP(type=8, id=IDENT, seq=100 + i) / Raw(payload), 0x4000 + i,
+                             [(0, 520), (512, 520)])
+        frags[1][Raw].load = b"\xff" * 8 + frags[1][Raw].load[8:]
+        send(frags)
+    good &= check(count_replies(s4, socket.AF_INET, IDENT, 100, 1.0) == 0,
+                  "no IPv4 reply to partly overlapping fragments")
+    # ... but a fragment wholly inside bytes already received is a duplicate: ignored, even
+    # with different bytes, and the datagram completes with the original payload.
+    frags = v4_fragments(ICMP(type=8, id=IDENT, seq=110) / Raw(payload), 0x4100,
+                         [(0, 1024), (256, 256), (1024, 8)])
+    frags[1][Raw].load = b"\xee" * 256
     send(frags)
-    got = echo_replies(s4, socket.AF_INET, IDENT, 100, 1.5)
-    good &= check(got == [payload], "IPv4 overlapping fragments: the first data wins (%d replies)"
-                  % len(got))
+    got = echo_replies(s4, socket.AF_INET, IDENT, 110, 1.5)
+    good &= check(got == [payload], "IPv4 fragment contained in received bytes is ignored "
+                  "(%d replies, payload intact: %s)" % (len(got), got == [payload]))
     # IPv6 (RFC 5722 §4): any overlap discards the whole datagram, even with identical bytes.
     for i in range(5):
         send(v6_fragments(ICMPv6EchoRequest(id=IDENT, seq=100 + i, data=payload), 0x4000 + i,

@@ -1,6 +1,6 @@
 #!/bin/bash
 # UstackSurvivesFragmentAbuseFromScapy: crafted IPv4 and IPv6 fragments from the kernel side
-# (scapy in the namespace): overlapping (IPv6: RFC 5722 drop; IPv4: first data wins),
+# (scapy in the namespace): overlapping (dropped: RFC 5722, and Linux's rule for IPv4),
 # duplicated, out of order, and thousands that never complete. ustack must not crash, must
 # answer the valid reordered datagrams, keep its reassembly memory under the cap (4 MiB per
 # family), count the drops by reason, expire the incomplete datagrams after the reassembly
@@ -25,6 +25,7 @@ INCOMPLETE_SENT=$(date +%s)
 C1=$(dump_counters)
 echo "$C1"
 value() { echo "$1" | counter "$2" "$3"; }
+check "IPv4 overlap drops counted" test "$(value "$C1" Drops ipv4_reassembly_overlap)" -ge 1
 check "IPv6 overlap drops counted" test "$(value "$C1" Drops ipv6_reassembly_overlap)" -ge 1
 limit4=$(( $(value "$C1" Drops ipv4_reassembly_memory) + $(value "$C1" Drops ipv4_reassembly_too_many) ))
 limit6=$(( $(value "$C1" Drops ipv6_reassembly_memory) + $(value "$C1" Drops ipv6_reassembly_too_many) ))
