@@ -29,6 +29,7 @@
 #include "stack/wire/ndp.h"
 #include "stack/wire/print.h"
 #include "stack/wire/tcp.h"
+#include "stack/wire/test_packets.h"
 #include "stack/wire/udp.h"
 #include "tun/pcap_file.h"
 
@@ -53,14 +54,7 @@ struct Case {
 // --- Layer builders: each returns the bytes OUR emitter wrote ------------------------------
 
 ByteVec ethernet(EtherType type, Bytes payload, const MacAddr& dst = kMacB) {
-  EthernetRepr eth;
-  eth.dst = dst;
-  eth.src = kMacA;
-  eth.ethertype = type;
-  eth.payload = payload;
-  ByteVec out(eth.buffer_len());
-  eth.emit(out);
-  return out;
+  return emit_ethernet(dst, kMacA, type, payload);
 }
 
 Ipv4Repr ipv4_header(IpProto proto, std::size_t payload_len) {
@@ -75,10 +69,7 @@ Ipv4Repr ipv4_header(IpProto proto, std::size_t payload_len) {
 }
 
 ByteVec ipv4(const Ipv4Repr& ip, Bytes payload) {
-  ByteVec out(ip.total_len());
-  ip.emit(out, ChecksumMode::kCompute);
-  std::copy(payload.begin(), payload.end(), out.begin() + ip.header_len());
-  return ethernet(EtherType::kIpv4, out);
+  return ethernet(EtherType::kIpv4, emit_ipv4(ip, payload));
 }
 
 // `payload` starts with whatever `next` names (an extension header or the upper layer).
@@ -90,46 +81,8 @@ ByteVec ipv6(IpProto next, Bytes payload, const Ipv6Addr& src = kV6A, const Ipv6
   ip.next_header = next;
   ip.hop_limit = hop_limit;
   ip.flow_label = 0x12345;
-  ip.payload_len = static_cast<std::uint16_t>(payload.size());
-  ByteVec out(ip.total_len());
-  ip.emit(out);
-  std::copy(payload.begin(), payload.end(), out.begin() + Ipv6Repr::kHeaderLen);
   MacAddr dst_mac = dst.is_multicast() ? dst.multicast_mac() : kMacB;
-  return ethernet(EtherType::kIpv6, out, dst_mac);
-}
-
-ByteVec udp(std::uint16_t sport, std::uint16_t dport, Bytes payload, const IpAddr& src,
-            const IpAddr& dst) {
-  UdpRepr u;
-  u.src_port = sport;
-  u.dst_port = dport;
-  ByteVec out(u.buffer_len(payload.size()));
-  u.emit(out, payload, src, dst, ChecksumMode::kCompute);
-  return out;
-}
-
-ByteVec tcp(const TcpRepr& seg, const IpAddr& src, const IpAddr& dst) {
-  ByteVec out(seg.buffer_len());
-  seg.emit(out, src, dst, ChecksumMode::kCompute);
-  return out;
-}
-
-ByteVec icmpv4(const Icmpv4Repr& m) {
-  ByteVec out(m.buffer_len());
-  m.emit(out, ChecksumMode::kCompute);
-  return out;
-}
-
-ByteVec icmpv6(const Icmpv6Repr& m, const Ipv6Addr& src, const Ipv6Addr& dst) {
-  ByteVec out(m.buffer_len());
-  m.emit(out, src, dst, ChecksumMode::kCompute);
-  return out;
-}
-
-ByteVec ndp(const NdpRepr& m, const Ipv6Addr& src, const Ipv6Addr& dst) {
-  ByteVec out(m.buffer_len());
-  m.emit(out, src, dst, ChecksumMode::kCompute);
-  return out;
+  return ethernet(EtherType::kIpv6, emit_ipv6(ip, payload), dst_mac);
 }
 
 ByteVec concat(Bytes a, Bytes b) {
@@ -168,7 +121,7 @@ std::vector<Case> ipv4_cases() {
   std::vector<Case> cases;
   // RFC 2113 router alert and RFC 791 record route (3 empty slots), then EOL padding.
   const std::uint8_t options[] = {148, 4, 0, 0, 7, 15, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-  ByteVec echo = icmpv4(Icmpv4Repr::echo_request(0x1234, 7, as_bytes("ustack ping")));
+  ByteVec echo = emit_icmpv4(Icmpv4Repr::echo_request(0x1234, 7, as_bytes("ustack ping")));
   Ipv4Repr ip = ipv4_header(IpProto::kIcmp, echo.size());
   ip.tos = 0xb8;  // DSCP EF
   ip.dont_frag = true;
@@ -186,21 +139,21 @@ std::vector<Case> ipv4_cases() {
                     {"icmp.seq", "7"},
                     {"icmp.checksum.status", "1"}}});
 
-  ByteVec reply = icmpv4(
+  ByteVec reply = emit_icmpv4(
       Icmpv4Repr::echo_reply_to(*Icmpv4Repr::parse(echo)));  // the reply to the request above
   cases.push_back({"ICMP echo reply",
                    ipv4(ipv4_header(IpProto::kIcmp, reply.size()), reply),
                    {{"icmp.type", "0"}, {"icmp.seq", "7"}, {"icmp.checksum.status", "1"}}});
 
   // An ICMP error quoting a UDP datagram we "received" (RFC 792, RFC 1122 §3.2.2).
-  ByteVec quoted_udp = udp(40000, 5556, as_bytes("nobody listens"), kV4B, kV4A);
+  ByteVec quoted_udp = emit_udp(40000, 5556, as_bytes("nobody listens"), kV4B, kV4A);
   Ipv4Repr quoted_ip = ipv4_header(IpProto::kUdp, quoted_udp.size());
   quoted_ip.src = kV4B;
   quoted_ip.dst = kV4A;
   ByteVec quoted(quoted_ip.total_len());
   quoted_ip.emit(quoted);
   std::copy(quoted_udp.begin(), quoted_udp.end(), quoted.begin() + quoted_ip.header_len());
-  ByteVec unreach = icmpv4(Icmpv4Repr::dest_unreachable(Icmpv4Unreach::kPort, quoted));
+  ByteVec unreach = emit_icmpv4(Icmpv4Repr::dest_unreachable(Icmpv4Unreach::kPort, quoted));
   cases.push_back({"ICMP port unreachable quoting UDP",
                    ipv4(ipv4_header(IpProto::kIcmp, unreach.size()), unreach),
                    {{"icmp.type", "3"},
@@ -208,7 +161,7 @@ std::vector<Case> ipv4_cases() {
                     {"icmp.checksum.status", "1"},
                     {"udp.dstport", "5556"}}});
 
-  ByteVec frag_needed = icmpv4(
+  ByteVec frag_needed = emit_icmpv4(
       Icmpv4Repr::dest_unreachable(Icmpv4Unreach::kFragNeeded, Bytes(quoted).first(28), 1400));
   cases.push_back({"ICMP fragmentation needed with next-hop MTU (RFC 1191)",
                    ipv4(ipv4_header(IpProto::kIcmp, frag_needed.size()), frag_needed),
@@ -218,7 +171,7 @@ std::vector<Case> ipv4_cases() {
   // checksum over the whole datagram.
   ByteVec big(1800);
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::uint8_t>(i);
-  ByteVec dgram = udp(5000, 6000, big, kV4A, kV4B);
+  ByteVec dgram = emit_udp(5000, 6000, big, kV4A, kV4B);
   Ipv4Repr f1 = ipv4_header(IpProto::kUdp, 1480);
   f1.ident = 0x7777;
   f1.more_frags = true;
@@ -250,7 +203,7 @@ std::vector<Case> tcp_cases() {
   syn.options.sack_permitted = true;
   syn.options.timestamps = TcpTimestamps{111, 0};
   syn.options.window_scale = 7;
-  ByteVec s = tcp(syn, kV4A, kV4B);
+  ByteVec s = emit_tcp(syn, kV4A, kV4B);
   cases.push_back({"TCP SYN with mss, sackOK, TS, wscale",
                    ipv4(ipv4_header(IpProto::kTcp, s.size()), s),
                    {{"tcp.srcport", "41234"},
@@ -277,7 +230,7 @@ std::vector<Case> tcp_cases() {
   data.options.add_sack({SeqNum(6000), SeqNum(7000)});
   const std::string body = "HTTP/1.1 200 OK\r\n\r\n";
   data.payload = as_bytes(body);
-  ByteVec d6 = tcp(data, kV6B, kV6A);
+  ByteVec d6 = emit_tcp(data, kV6B, kV6A);
   cases.push_back({"TCP over IPv6 with data, TS and SACK blocks",
                    ipv6(IpProto::kTcp, d6, kV6B, kV6A),
                    {{"tcp.seq_raw", "5001"},
@@ -295,7 +248,7 @@ std::vector<Case> tcp_cases() {
   rst.dst_port = 41235;
   rst.ack = SeqNum(2001);
   rst.flags = tcp_flags::kRst | tcp_flags::kAck;
-  ByteVec r = tcp(rst, kV4B, kV4A);
+  ByteVec r = emit_tcp(rst, kV4B, kV4A);
   Ipv4Repr rip = ipv4_header(IpProto::kTcp, r.size());
   rip.src = kV4B;
   rip.dst = kV4A;
@@ -312,7 +265,7 @@ std::vector<Case> ipv6_cases() {
   // ICMPv6 echo request. Our IPv6 emitter writes the fixed header; extension headers other
   // than Fragment are hand-laid here, as the stack never sends them.
   ByteVec echo =
-      icmpv6(Icmpv6Repr::echo_request(0x7573, 3, as_bytes("extension headers")), kV6A, kV6B);
+      emit_icmpv6(Icmpv6Repr::echo_request(0x7573, 3, as_bytes("extension headers")), kV6A, kV6B);
   const std::uint8_t hbh[] = {static_cast<std::uint8_t>(IpProto::kIpv6Opts), 0, 5, 2, 0, 0, 1, 0};
   const std::uint8_t dst[] = {static_cast<std::uint8_t>(IpProto::kIcmpv6), 0, 1, 4, 0, 0, 0, 0};
   ByteVec payload = concat(concat(hbh, dst), echo);
@@ -330,7 +283,7 @@ std::vector<Case> ipv6_cases() {
 
   // One UDP datagram in two IPv6 fragments (RFC 8200 §4.5).
   ByteVec big(2000, 0x5a);
-  ByteVec dgram = udp(5000, 6000, big, kV6A, kV6B);
+  ByteVec dgram = emit_udp(5000, 6000, big, kV6A, kV6B);
   Ipv6FragHeader f1;
   f1.next_header = IpProto::kUdp;
   f1.ident = 0xabcdef01;
@@ -355,7 +308,7 @@ std::vector<Case> ipv6_cases() {
                     {"udp.length", "2008"},
                     {"udp.checksum.status", "1"}}});
 
-  ByteVec u = udp(40000, 7, as_bytes("echo me"), kV6A, kV6B);
+  ByteVec u = emit_udp(40000, 7, as_bytes("echo me"), kV6A, kV6B);
   cases.push_back({"UDP over IPv6",
                    ipv6(IpProto::kUdp, u),
                    {{"udp.srcport", "40000"},
@@ -372,7 +325,7 @@ std::vector<Case> ipv6_cases() {
   qip.payload_len = static_cast<std::uint16_t>(u.size());
   qip.emit(quoted);
   std::copy(u.begin(), u.end(), quoted.begin() + 40);
-  ByteVec ptb = icmpv6(Icmpv6Repr::packet_too_big(1280, quoted), kV6B, kV6A);
+  ByteVec ptb = emit_icmpv6(Icmpv6Repr::packet_too_big(1280, quoted), kV6B, kV6A);
   cases.push_back(
       {"ICMPv6 packet too big",
        ipv6(IpProto::kIcmpv6, ptb, kV6B, kV6A),
@@ -383,14 +336,14 @@ std::vector<Case> ipv6_cases() {
 std::vector<Case> ndp_cases() {
   std::vector<Case> cases;
   const Ipv6Addr snm = Ipv6Addr::solicited_node(kV6B);
-  ByteVec ns = ndp(NdpRepr::neighbor_solicit(kV6B, kMacA), kV6A, snm);
+  ByteVec ns = emit_ndp(NdpRepr::neighbor_solicit(kV6B, kMacA), kV6A, snm);
   cases.push_back({"NDP neighbor solicitation",
                    ipv6(IpProto::kIcmpv6, ns, kV6A, snm, 255),
                    {{"icmpv6.type", "135"},
                     {"icmpv6.nd.ns.target_address", "fd00:1::2"},
                     {"icmpv6.opt.linkaddr", "02:00:c6:12:00:01"},
                     {"icmpv6.checksum.status", "1"}}});
-  ByteVec na = ndp(NdpRepr::neighbor_advert(kV6B, kMacB, false, true, true), kV6B, kV6A);
+  ByteVec na = emit_ndp(NdpRepr::neighbor_advert(kV6B, kMacB, false, true, true), kV6B, kV6A);
   cases.push_back({"NDP neighbor advertisement",
                    ipv6(IpProto::kIcmpv6, na, kV6B, kV6A, 255),
                    {{"icmpv6.type", "136"},
@@ -400,7 +353,7 @@ std::vector<Case> ndp_cases() {
                     {"icmpv6.nd.na.flag.r", "0"},
                     {"icmpv6.opt.linkaddr", "02:00:c6:12:00:02"},
                     {"icmpv6.checksum.status", "1"}}});
-  ByteVec rs = ndp(NdpRepr::router_solicit(kMacA), kV6A, Ipv6Addr::all_routers());
+  ByteVec rs = emit_ndp(NdpRepr::router_solicit(kMacA), kV6A, Ipv6Addr::all_routers());
   cases.push_back({"NDP router solicitation",
                    ipv6(IpProto::kIcmpv6, rs, kV6A, Ipv6Addr::all_routers(), 255),
                    {{"icmpv6.type", "133"}, {"icmpv6.checksum.status", "1"}}});
@@ -424,7 +377,7 @@ std::vector<Case> ndp_cases() {
   ra.options.add_prefix(prefix);
   const Ipv6Addr dns_server = *Ipv6Addr::parse("fd00:1::53");
   ra.options.rdnss = NdpRdnss{600, dns_server.bytes()};
-  ByteVec rab = ndp(ra, kLinkLocalB, Ipv6Addr::all_nodes());
+  ByteVec rab = emit_ndp(ra, kLinkLocalB, Ipv6Addr::all_nodes());
   cases.push_back({"NDP router advertisement with prefix, MTU, RDNSS",
                    ipv6(IpProto::kIcmpv6, rab, kLinkLocalB, Ipv6Addr::all_nodes(), 255),
                    {{"icmpv6.type", "134"},
@@ -469,9 +422,9 @@ std::vector<Case> dns_cases() {
   ByteVec rb = r.to_bytes();
   EXPECT_FALSE(rb.empty());
 
-  ByteVec qu = udp(40001, 53, qb, kV4A, kV4B);
+  ByteVec qu = emit_udp(40001, 53, qb, kV4A, kV4B);
   Ipv4Repr rip = ipv4_header(IpProto::kUdp, 0);
-  ByteVec ru = udp(53, 40001, rb, kV4B, kV4A);
+  ByteVec ru = emit_udp(53, 40001, rb, kV4B, kV4A);
   rip.src = kV4B;
   rip.dst = kV4A;
   rip.payload_len = ru.size();

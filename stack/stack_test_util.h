@@ -21,6 +21,7 @@
 #include "stack/wire/ipv4.h"
 #include "stack/wire/ipv6.h"
 #include "stack/wire/ndp.h"
+#include "stack/wire/test_packets.h"
 #include "stack/wire/udp.h"
 
 namespace ustack::testing {
@@ -76,12 +77,7 @@ struct V4 {
     Ipv4Repr f = r;
     f.more_frags = more;
     f.set_frag_offset_bytes(off);
-    f.payload_len = len;
-    ByteVec out(f.total_len());
-    f.emit(out);
-    std::copy_n(payload.begin() + static_cast<std::ptrdiff_t>(off), len,
-                out.begin() + static_cast<std::ptrdiff_t>(f.header_len()));
-    return out;
+    return emit_ipv4(f, Bytes(payload).subspan(off, len));
   }
   ByteVec bytes() const {
     ByteVec out = fragment(0, payload.size(), false);
@@ -91,20 +87,12 @@ struct V4 {
 };
 
 inline ByteVec icmp4_echo_request(std::uint16_t id, std::uint16_t seq, const ByteVec& data) {
-  Icmpv4Repr m = Icmpv4Repr::echo_request(id, seq, data);
-  ByteVec out(m.buffer_len());
-  m.emit(out);
-  return out;
+  return emit_icmpv4(Icmpv4Repr::echo_request(id, seq, data));
 }
 
 inline ByteVec udp_datagram(const IpAddr& src, const IpAddr& dst, std::uint16_t sport,
                             std::uint16_t dport, const ByteVec& data) {
-  UdpRepr u;
-  u.src_port = sport;
-  u.dst_port = dport;
-  ByteVec out(u.buffer_len(data.size()));
-  u.emit(out, data, src, dst);
-  return out;
+  return emit_udp(sport, dport, data, src, dst);
 }
 
 inline ByteVec v6_packet(const Ipv6Addr& src, const Ipv6Addr& dst, IpProto next,
@@ -114,19 +102,12 @@ inline ByteVec v6_packet(const Ipv6Addr& src, const Ipv6Addr& dst, IpProto next,
   r.dst = dst;
   r.next_header = next;
   r.hop_limit = hop_limit;
-  r.payload_len = static_cast<std::uint16_t>(payload.size());
-  ByteVec out(r.total_len());
-  r.emit(out);
-  std::copy(payload.begin(), payload.end(), out.begin() + 40);
-  return out;
+  return emit_ipv6(r, payload);
 }
 
 inline ByteVec icmp6_echo_request(const Ipv6Addr& src, const Ipv6Addr& dst, std::uint16_t id,
                                   std::uint16_t seq, const ByteVec& data) {
-  Icmpv6Repr m = Icmpv6Repr::echo_request(id, seq, data);
-  ByteVec out(m.buffer_len());
-  m.emit(out, src, dst);
-  return out;
+  return emit_icmpv6(Icmpv6Repr::echo_request(id, seq, data), src, dst);
 }
 
 // An IPv6 fragment: Fragment header (next header `next`) + bytes [off, off+len) of `body`.
@@ -146,26 +127,13 @@ inline ByteVec v6_fragment(const Ipv6Addr& src, const Ipv6Addr& dst, IpProto nex
 
 inline ByteVec eth_frame(const MacAddr& dst, const MacAddr& src, EtherType type,
                          const ByteVec& payload) {
-  EthernetRepr e;
-  e.dst = dst;
-  e.src = src;
-  e.ethertype = type;
-  e.payload = payload;
-  ByteVec out(e.buffer_len());
-  e.emit(out);
-  return out;
+  return emit_ethernet(dst, src, type, payload);
 }
 
-inline ByteVec arp_bytes(const ArpRepr& a) {
-  ByteVec out(a.buffer_len());
-  a.emit(out);
-  return out;
-}
+inline ByteVec arp_bytes(const ArpRepr& a) { return emit_arp(a); }
 
 inline ByteVec ndp_bytes(const NdpRepr& n, const Ipv6Addr& src, const Ipv6Addr& dst) {
-  ByteVec out(n.buffer_len());
-  n.emit(out, src, dst);
-  return out;
+  return emit_ndp(n, src, dst);
 }
 
 // --- A transport that records what it is given ---

@@ -17,6 +17,7 @@
 #include "stack/wire/ipv6.h"
 #include "stack/wire/ndp.h"
 #include "stack/wire/tcp.h"
+#include "stack/wire/test_packets.h"
 #include "stack/wire/udp.h"
 
 namespace ustack {
@@ -41,11 +42,7 @@ ByteVec ipv4_packet(IpProto proto, Bytes payload, std::uint16_t ident = 0x1234,
   ip.ident = ident;
   ip.more_frags = more_frags;
   ip.set_frag_offset_bytes(frag_offset_bytes);
-  ip.payload_len = payload.size();
-  ByteVec out(ip.total_len());
-  ip.emit(out);
-  std::copy(payload.begin(), payload.end(), out.begin() + ip.header_len());
-  return out;
+  return emit_ipv4(ip, payload);
 }
 
 // `payload` starts with the upper-layer header (or extension headers: `next` names the first).
@@ -54,22 +51,11 @@ ByteVec ipv6_packet(IpProto next, Bytes payload) {
   ip.src = kV6A;
   ip.dst = kV6B;
   ip.next_header = next;
-  ip.payload_len = static_cast<std::uint16_t>(payload.size());
-  ByteVec out(ip.total_len());
-  ip.emit(out);
-  std::copy(payload.begin(), payload.end(), out.begin() + Ipv6Repr::kHeaderLen);
-  return out;
+  return emit_ipv6(ip, payload);
 }
 
 ByteVec ethernet_frame(EtherType type, Bytes payload) {
-  EthernetRepr eth;
-  eth.dst = kMacB;
-  eth.src = kMacA;
-  eth.ethertype = type;
-  eth.payload = payload;
-  ByteVec out(eth.buffer_len());
-  eth.emit(out);
-  return out;
+  return emit_ethernet(kMacB, kMacA, type, payload);
 }
 
 TcpRepr syn() {
@@ -84,22 +70,6 @@ TcpRepr syn() {
   seg.options.timestamps = TcpTimestamps{1, 0};
   seg.options.window_scale = 7;
   return seg;
-}
-
-ByteVec tcp_segment(const TcpRepr& seg, const IpAddr& src, const IpAddr& dst) {
-  ByteVec out(seg.buffer_len());
-  seg.emit(out, src, dst, ChecksumMode::kCompute);
-  return out;
-}
-
-ByteVec udp_datagram(std::uint16_t sport, std::uint16_t dport, Bytes payload, const IpAddr& src,
-                     const IpAddr& dst) {
-  UdpRepr udp;
-  udp.src_port = sport;
-  udp.dst_port = dport;
-  ByteVec out(udp.buffer_len(payload.size()));
-  udp.emit(out, payload, src, dst);
-  return out;
 }
 
 ByteVec dns_query(std::uint16_t id, const char* name) {
@@ -118,14 +88,14 @@ std::string line_of(Bytes packet, LinkLayer link = LinkLayer::kRawIp) {
 
 // The example of the `ustack dump` spec: a SYN with Linux's options, ports after addresses.
 TEST(DescribePacket, TcpSynOverIpv4ReadsLikeTcpdump) {
-  ByteVec pkt = ipv4_packet(IpProto::kTcp, tcp_segment(syn(), kV4A, kV4B));
+  ByteVec pkt = ipv4_packet(IpProto::kTcp, emit_tcp(syn(), kV4A, kV4B));
   EXPECT_EQ(line_of(pkt),
             "IP 198.18.0.1.41234 > 198.18.0.2.80: Flags [S], seq 123, win 64240, options [mss "
             "1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0");
 }
 
 TEST(DescribePacket, TcpOverIpv6UsesIp6AndPortsAfterAddresses) {
-  ByteVec pkt = ipv6_packet(IpProto::kTcp, tcp_segment(syn(), kV6A, kV6B));
+  ByteVec pkt = ipv6_packet(IpProto::kTcp, emit_tcp(syn(), kV6A, kV6B));
   EXPECT_EQ(line_of(pkt).rfind("IP6 fd00:1::1.41234 > fd00:1::2.80: Flags [S], seq 123", 0), 0u)
       << line_of(pkt);
 }
@@ -134,17 +104,12 @@ TEST(DescribePacket, TcpOverIpv6UsesIp6AndPortsAfterAddresses) {
 TEST(DescribePacket, NeighborSolicitationNamesTarget) {
   NdpRepr ns = NdpRepr::neighbor_solicit(kV6B, kMacA);
   const Ipv6Addr snm = Ipv6Addr::solicited_node(kV6B);
-  ByteVec msg(ns.buffer_len());
-  ns.emit(msg, kV6A, snm);
   Ipv6Repr ip;
   ip.src = kV6A;
   ip.dst = snm;
   ip.next_header = IpProto::kIcmpv6;
   ip.hop_limit = 255;
-  ip.payload_len = static_cast<std::uint16_t>(msg.size());
-  ByteVec pkt(ip.total_len());
-  ip.emit(pkt);
-  std::copy(msg.begin(), msg.end(), pkt.begin() + 40);
+  ByteVec pkt = emit_ipv6(ip, emit_ndp(ns, kV6A, snm));
   EXPECT_EQ(
       line_of(pkt).rfind(
           "IP6 fd00:1::1 > ff02::1:ff00:2: ICMP6, neighbor solicitation, who has fd00:1::2", 0),
@@ -154,8 +119,7 @@ TEST(DescribePacket, NeighborSolicitationNamesTarget) {
 
 TEST(DescribePacket, ArpRequestInEthernetFrame) {
   ArpRepr req = ArpRepr::request(kMacA, kV4A, kV4B);
-  ByteVec arp(req.buffer_len());
-  req.emit(arp);
+  ByteVec arp = emit_arp(req);
   ByteVec frame = ethernet_frame(EtherType::kArp, arp);
   EXPECT_EQ(line_of(frame, LinkLayer::kEthernet)
                 .rfind("ARP, Request who-has 198.18.0.2 tell 198.18.0.1", 0),
@@ -165,7 +129,7 @@ TEST(DescribePacket, ArpRequestInEthernetFrame) {
 
 TEST(DescribePacket, UdpToPort53IsSummarisedAsDns) {
   ByteVec query = dns_query(0x1234, "www.ustack.test");
-  ByteVec pkt = ipv4_packet(IpProto::kUdp, udp_datagram(40000, 53, query, kV4A, kV4B));
+  ByteVec pkt = ipv4_packet(IpProto::kUdp, emit_udp(40000, 53, query, kV4A, kV4B));
   const std::string line = line_of(pkt);
   EXPECT_EQ(line.rfind("IP 198.18.0.1.40000 > 198.18.0.2.53: DNS id 0x1234", 0), 0u) << line;
   EXPECT_NE(line.find("A? www.ustack.test."), std::string::npos) << line;
@@ -173,14 +137,13 @@ TEST(DescribePacket, UdpToPort53IsSummarisedAsDns) {
 }
 
 TEST(DescribePacket, UdpElsewhereShowsPayloadLength) {
-  ByteVec pkt = ipv4_packet(IpProto::kUdp, udp_datagram(1000, 5555, as_bytes("hello"), kV4A, kV4B));
+  ByteVec pkt = ipv4_packet(IpProto::kUdp, emit_udp(1000, 5555, as_bytes("hello"), kV4A, kV4B));
   EXPECT_EQ(line_of(pkt), "IP 198.18.0.1.1000 > 198.18.0.2.5555: UDP, length 5");
 }
 
 TEST(DescribePacket, IcmpEchoRequest) {
   Icmpv4Repr echo = Icmpv4Repr::echo_request(7, 1, as_bytes(kPing));
-  ByteVec msg(echo.buffer_len());
-  echo.emit(msg);
+  ByteVec msg = emit_icmpv4(echo);
   EXPECT_EQ(line_of(ipv4_packet(IpProto::kIcmp, msg))
                 .rfind("IP 198.18.0.1 > 198.18.0.2: ICMP echo request, id 7, seq 1", 0),
             0u);
@@ -201,8 +164,7 @@ TEST(DescribePacket, LaterIpv4FragmentShowsIdLengthAndOffset) {
 TEST(DescribePacket, FirstIpv4FragmentShowsTransportWithoutCheckingItsChecksum) {
   const ByteVec data(3000, 0x55);
   Icmpv4Repr echo = Icmpv4Repr::echo_request(9, 1, data);
-  ByteVec msg(echo.buffer_len());
-  echo.emit(msg);
+  ByteVec msg = emit_icmpv4(echo);
   PacketDescription d = describe_packet(
       ipv4_packet(IpProto::kIcmp, Bytes(msg).first(1480), 4660, 0, true), LinkLayer::kRawIp);
   EXPECT_FALSE(d.error);
@@ -215,7 +177,7 @@ TEST(DescribePacket, FirstIpv4FragmentShowsTransportWithoutCheckingItsChecksum) 
 // the ports are shown, and that is not an error.
 TEST(DescribePacket, FirstFragmentOfUdpShowsPorts) {
   const ByteVec big(3000, 0x11);
-  ByteVec dgram = udp_datagram(5000, 6000, big, kV4A, kV4B);
+  ByteVec dgram = emit_udp(5000, 6000, big, kV4A, kV4B);
   PacketDescription d = describe_packet(
       ipv4_packet(IpProto::kUdp, Bytes(dgram).first(1480), 77, 0, true), LinkLayer::kRawIp);
   EXPECT_FALSE(d.error);
@@ -237,7 +199,7 @@ TEST(DescribePacket, Ipv6FragmentHeaderIsShown) {
 
 TEST(DescribePacket, Ipv6HopByHopHeaderIsNamed) {
   // Hop-by-Hop with one PadN (4 data bytes), then UDP.
-  ByteVec udp = udp_datagram(1000, 2000, as_bytes("x"), kV6A, kV6B);
+  ByteVec udp = emit_udp(1000, 2000, as_bytes("x"), kV6A, kV6B);
   ByteVec payload = {static_cast<std::uint8_t>(IpProto::kUdp), 0, 1, 4, 0, 0, 0, 0};
   payload.insert(payload.end(), udp.begin(), udp.end());
   EXPECT_EQ(line_of(ipv6_packet(IpProto::kHopByHop, payload)),
@@ -254,10 +216,9 @@ TEST(DescribePacket, UnknownEthertypeShowsTheFrame) {
 // Linux cooked captures (SLL/SLL2) give the protocol outside the packet.
 TEST(DescribeLinkPayload, ArpAndIpByProtocolField) {
   ArpRepr req = ArpRepr::request(kMacA, kV4A, kV4B);
-  ByteVec arp(req.buffer_len());
-  req.emit(arp);
+  ByteVec arp = emit_arp(req);
   EXPECT_EQ(describe_link_payload(arp, EtherType::kArp).line.rfind("ARP, Request who-has", 0), 0u);
-  ByteVec pkt = ipv4_packet(IpProto::kUdp, udp_datagram(1000, 5555, as_bytes("hi"), kV4A, kV4B));
+  ByteVec pkt = ipv4_packet(IpProto::kUdp, emit_udp(1000, 5555, as_bytes("hi"), kV4A, kV4B));
   EXPECT_EQ(describe_link_payload(pkt, EtherType::kIpv4).line,
             "IP 198.18.0.1.1000 > 198.18.0.2.5555: UDP, length 2");
   EXPECT_EQ(describe_link_payload(as_bytes("x"), static_cast<EtherType>(0x88cc)).line,
@@ -267,7 +228,7 @@ TEST(DescribeLinkPayload, ArpAndIpByProtocolField) {
 // --- Layers that do not parse ---------------------------------------------------------------
 
 TEST(DescribePacket, BadUdpChecksumNamesLayerAndReason) {
-  ByteVec udp = udp_datagram(1000, 5555, as_bytes("hello"), kV4A, kV4B);
+  ByteVec udp = emit_udp(1000, 5555, as_bytes("hello"), kV4A, kV4B);
   udp[6] ^= 0x01;
   PacketDescription d = describe_packet(ipv4_packet(IpProto::kUdp, udp), LinkLayer::kRawIp);
   EXPECT_EQ(d.line, "IP 198.18.0.1 > 198.18.0.2: [udp: bad_checksum]");
@@ -277,7 +238,7 @@ TEST(DescribePacket, BadUdpChecksumNamesLayerAndReason) {
 
 // Checksum offload: a capture taken on the sending host has unfinished checksums.
 TEST(DescribePacket, SkippingChecksumsDescribesOffloadedPackets) {
-  ByteVec udp = udp_datagram(1000, 5555, as_bytes("hello"), kV4A, kV4B);
+  ByteVec udp = emit_udp(1000, 5555, as_bytes("hello"), kV4A, kV4B);
   udp[6] ^= 0x01;
   PacketDescription d = describe_packet(ipv4_packet(IpProto::kUdp, udp), LinkLayer::kRawIp,
                                         {.checksums = ChecksumCheck::kSkip});
@@ -287,7 +248,7 @@ TEST(DescribePacket, SkippingChecksumsDescribesOffloadedPackets) {
 
 TEST(DescribePacket, MalformedDnsOnPort53IsNamed) {
   const std::uint8_t junk[] = {0x12, 0x34, 0x01, 0x00, 0x00, 0x01};  // header cut short
-  ByteVec pkt = ipv4_packet(IpProto::kUdp, udp_datagram(40000, 53, junk, kV4A, kV4B));
+  ByteVec pkt = ipv4_packet(IpProto::kUdp, emit_udp(40000, 53, junk, kV4A, kV4B));
   PacketDescription d = describe_packet(pkt, LinkLayer::kRawIp);
   EXPECT_EQ(d.line, "IP 198.18.0.1.40000 > 198.18.0.2.53: [dns: truncated]");
 }
@@ -313,7 +274,7 @@ TEST(DescribePacket, EmptyPacketIsTruncatedIpv4) {
 
 // Never a crash and never an empty line, whatever prefix of a valid packet arrives.
 TEST(DescribePacket, EveryTruncationIsDescribedWithAReason) {
-  ByteVec pkt = ipv4_packet(IpProto::kTcp, tcp_segment(syn(), kV4A, kV4B));
+  ByteVec pkt = ipv4_packet(IpProto::kTcp, emit_tcp(syn(), kV4A, kV4B));
   ByteVec frame = ethernet_frame(EtherType::kIpv4, pkt);
   for (std::size_t n = 0; n < frame.size(); ++n) {
     PacketDescription d = describe_packet(Bytes(frame).first(n), LinkLayer::kEthernet);
@@ -327,21 +288,18 @@ TEST(DescribePacket, EveryTruncationIsDescribedWithAReason) {
 // under --config=asan to catch out-of-bounds reads).
 TEST(DescribePacket, RandomlyDamagedPacketsAreDescribedWithoutCrashing) {
   ArpRepr req = ArpRepr::request(kMacA, kV4A, kV4B);
-  ByteVec arp(req.buffer_len());
-  req.emit(arp);
+  ByteVec arp = emit_arp(req);
   NdpRepr ns = NdpRepr::neighbor_solicit(kV6B, kMacA);
-  ByteVec ndp(ns.buffer_len());
-  ns.emit(ndp, kV6A, kV6B);
+  ByteVec ndp = emit_ndp(ns, kV6A, kV6B);
   Icmpv4Repr echo = Icmpv4Repr::echo_request(7, 1, as_bytes(kPing));
-  ByteVec icmp(echo.buffer_len());
-  echo.emit(icmp);
+  ByteVec icmp = emit_icmpv4(echo);
   const std::vector<ByteVec> frames = {
       ethernet_frame(EtherType::kArp, arp),
-      ethernet_frame(EtherType::kIpv4, ipv4_packet(IpProto::kTcp, tcp_segment(syn(), kV4A, kV4B))),
-      ethernet_frame(EtherType::kIpv6, ipv6_packet(IpProto::kTcp, tcp_segment(syn(), kV6A, kV6B))),
+      ethernet_frame(EtherType::kIpv4, ipv4_packet(IpProto::kTcp, emit_tcp(syn(), kV4A, kV4B))),
+      ethernet_frame(EtherType::kIpv6, ipv6_packet(IpProto::kTcp, emit_tcp(syn(), kV6A, kV6B))),
       ethernet_frame(
           EtherType::kIpv4,
-          ipv4_packet(IpProto::kUdp, udp_datagram(40000, 53, dns_query(1, "a.test"), kV4A, kV4B))),
+          ipv4_packet(IpProto::kUdp, emit_udp(40000, 53, dns_query(1, "a.test"), kV4A, kV4B))),
       ethernet_frame(EtherType::kIpv6, ipv6_packet(IpProto::kIcmpv6, ndp)),
       ethernet_frame(EtherType::kIpv4, ipv4_packet(IpProto::kIcmp, icmp)),
   };
@@ -360,7 +318,7 @@ TEST(DescribePacket, RandomlyDamagedPacketsAreDescribedWithoutCrashing) {
 // --- Verbose --------------------------------------------------------------------------------
 
 TEST(DescribePacket, VerboseListsEveryLayerWithItsFields) {
-  ByteVec pkt = ipv4_packet(IpProto::kTcp, tcp_segment(syn(), kV4A, kV4B));
+  ByteVec pkt = ipv4_packet(IpProto::kTcp, emit_tcp(syn(), kV4A, kV4B));
   ByteVec frame = ethernet_frame(EtherType::kIpv4, pkt);
   PacketDescription d = describe_packet(frame, LinkLayer::kEthernet, {.verbose = true});
   EXPECT_NE(d.details.find("  [ethernet]\n"), std::string::npos) << d.details;
@@ -373,7 +331,7 @@ TEST(DescribePacket, VerboseListsEveryLayerWithItsFields) {
 }
 
 TEST(DescribePacket, NotVerboseHasNoDetails) {
-  ByteVec pkt = ipv4_packet(IpProto::kTcp, tcp_segment(syn(), kV4A, kV4B));
+  ByteVec pkt = ipv4_packet(IpProto::kTcp, emit_tcp(syn(), kV4A, kV4B));
   EXPECT_TRUE(describe_packet(pkt, LinkLayer::kRawIp).details.empty());
 }
 
