@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "pcap_tests/run_command.h"
 #include "stack/base/addr.h"
 #include "stack/base/bytes.h"
 #include "stack/wire/arp.h"
@@ -310,37 +311,12 @@ class OurDecoder {
 
 // --- tshark's decode ----------------------------------------------------------------------
 
-// Runs a shell command; returns its standard output, or fails the test with its error output.
-std::string run(const std::string& cmd) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string err = std::string(tmp ? tmp : "/tmp") + "/tshark.stderr";
-  FILE* p = popen((cmd + " 2>" + err).c_str(), "r");
-  if (!p) {
-    ADD_FAILURE() << "cannot run: " << cmd;
-    return "";
-  }
-  std::string out;
-  char buf[65536];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  if (status != 0) {
-    std::string e;
-    if (FILE* f = std::fopen(err.c_str(), "r")) {
-      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) e.append(buf, n);
-      std::fclose(f);
-    }
-    ADD_FAILURE() << "`" << cmd << "` failed (status " << status << "): " << e;
-  }
-  return out;
-}
-
 std::vector<Fields> tshark_decode(const std::string& file) {
   std::string cmd = "tshark -r " + file +
                     " -o ip.defragment:FALSE -o ipv6.defragment:FALSE -T fields -E occurrence=a "
                     "-E aggregator=, -E separator=/t";
   for (const std::string& f : kFields) cmd += " -e " + f;
-  const std::string out = run(cmd);
+  const std::string out = run_command(cmd);
   std::vector<Fields> packets;
   std::istringstream lines(out);
   std::string line;

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "pcap_tests/run_command.h"
 #include "stack/base/addr.h"
 #include "stack/base/bytes.h"
 #include "stack/wire/arp.h"
@@ -474,29 +475,6 @@ const char* kTsharkPrefs =
     " -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE"
     " -o tcp.analyze_sequence_numbers:FALSE -o tcp.relative_sequence_numbers:FALSE";
 
-std::string run(const std::string& cmd) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string err = std::string(tmp ? tmp : "/tmp") + "/tshark.stderr";
-  FILE* p = popen((cmd + " 2>" + err).c_str(), "r");
-  if (!p) {
-    ADD_FAILURE() << "cannot run: " << cmd;
-    return "";
-  }
-  std::string out;
-  char buf[65536];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  if (pclose(p) != 0) {
-    std::string e;
-    if (FILE* f = std::fopen(err.c_str(), "r")) {
-      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) e.append(buf, n);
-      std::fclose(f);
-    }
-    ADD_FAILURE() << "`" << cmd << "` failed: " << e;
-  }
-  return out;
-}
-
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -532,7 +510,8 @@ std::string* EmitVsTshark::path_ = nullptr;
 TEST_F(EmitVsTshark, EveryFormatIsCovered) {
   std::string protos;
   for (const std::string& line :
-       split(run("tshark -r " + *path_ + kTsharkPrefs + " -T fields -e frame.protocols"), '\n')) {
+       split(run_command("tshark -r " + *path_ + kTsharkPrefs + " -T fields -e frame.protocols"),
+             '\n')) {
     protos += line + "\n";
   }
   for (const char* p :
@@ -557,7 +536,7 @@ const char* const kExpectedExpertInfo[] = {
 
 // Wireshark finds nothing wrong: no malformed packet, no expert info above "note".
 TEST_F(EmitVsTshark, NoMalformedPacketsAndNoExpertWarnings) {
-  const std::string text = run("tshark -r " + *path_ + kTsharkPrefs + " -V");
+  const std::string text = run_command("tshark -r " + *path_ + kTsharkPrefs + " -V");
   ASSERT_FALSE(text.empty());
   std::vector<std::string> problems;
   std::string frame;
@@ -592,7 +571,7 @@ TEST_F(EmitVsTshark, TsharkDecodesTheFieldsWeSet) {
   std::string cmd = "tshark -r " + *path_ + kTsharkPrefs +
                     " -T fields -E occurrence=a -E aggregator=, -E separator=/t";
   for (const std::string& f : fields) cmd += " -e " + f;
-  std::vector<std::string> lines = split(run(cmd), '\n');
+  std::vector<std::string> lines = split(run_command(cmd), '\n');
   if (!lines.empty() && lines.back().empty()) lines.pop_back();
   ASSERT_EQ(lines.size(), cases_->size());
   std::vector<std::string> diffs;
