@@ -174,6 +174,7 @@ void TcpConnection::on_segment(Instant now, const TcpRepr& seg) {
   if (!check_sequence(now, seg)) return;
   last_rx_ = now;
   keepalive_probes_ = 0;
+  unanswered_probes_ = 0;
   if (cfg_.keepalive && synchronized()) keepalive_at_ = now + cfg_.keepalive_idle;
 
   // Second: the RST bit.
@@ -842,11 +843,18 @@ void TcpConnection::fire_timers(Instant now) {
     // if some window is open send what fits, else probe with <SEQ=SND.UNA-1>.
     persist_at_ = Instant::never();
     trace(now, TraceKind::kTcpTimer, "persist");
+    // MUST-37: the window may stay closed for ever while the peer answers the probes; a
+    // peer that answers none of retries2 probes is gone (Linux tcp_probe_timer).
+    if (unanswered_probes_ >= cfg_.retries2) {
+      enter_closed(now, soft_error_.value_or(TcpError::kTimedOut));
+      return;
+    }
     SeqNum edge = snd_una_ + snd_wnd_;
     if (snd_wnd_ > 0 && edge > snd_nxt_) {
       force_send_ = true;
     } else {
       probe_pending_ = true;
+      ++unanswered_probes_;
       stats_.zero_window_probes++;
     }
     ++persist_backoff_;

@@ -233,6 +233,7 @@ class TcpConnection {
   Instant keepalive_at_ = Instant::never();
   Instant close_at_ = Instant::never();  // TIME_WAIT or FIN_WAIT_2 timeout
   unsigned persist_backoff_ = 0;
+  unsigned unanswered_probes_ = 0;  // zero-window probes since the last segment received
   unsigned keepalive_probes_ = 0;
   Instant last_rx_;
   Instant clock_;  // the latest time passed in (user calls carry no time)

@@ -192,6 +192,23 @@ TEST(TcpFlow, ZeroWindowIsProbedWithBackoff) {
   EXPECT_EQ(t.layer().stats(t.conn())->zero_window_probes, 3u);
 }
 
+// MUST-37 with a dead peer: zero-window probes that are never answered end the connection
+// after retries2 probes (Linux tcp_probe_timer); answered ones never do.
+TEST(TcpFlow, UnansweredZeroWindowProbesTimeOut) {
+  TcpLayerConfig cfg = TcpTestbed::default_config();
+  cfg.tcp.retries2 = 3;
+  TcpTestbed t = TcpTestbed::established(cfg, {}, false);
+  t.inject(seg().ack(1).seq(1001).win(0));
+  t.send("waiting");
+  for (int i = 0; i < 3; ++i) t.expect_next(seg().seq(0).ack(1001).len(0));
+  // The peer answers the third probe: probing goes on.
+  t.inject(seg().ack(1).seq(1001).win(0));
+  for (int i = 0; i < 3; ++i) t.expect_next(seg().seq(0).ack(1001).len(0));
+  EXPECT_EQ(*t.layer().state(t.conn()), TcpState::kEstablished);
+  t.at(t.now() + 200_s);
+  EXPECT_EQ(t.layer().error(t.conn()), TcpError::kTimedOut);
+}
+
 // RFC 9293 §3.8.6.2.1: the sender does not send a tiny segment into a small window (SWS),
 // but the persist timer eventually pushes what fits.
 TEST(TcpFlow, SenderSwsAvoidanceWaitsForWindow) {
