@@ -608,6 +608,12 @@ TEST(DnsMalformed, MxWithoutExchange) {
             ParseError::kBadLength);
 }
 
+// RFC 2782: priority, weight and port (6 octets) come before the target name.
+TEST(DnsMalformed, SrvWithoutTarget) {
+  EXPECT_EQ(parse_error(message(0, 1, 0, 0, "0161 00 0021 0001 00000000 0006 000a 0005 0050")),
+            ParseError::kBadLength);
+}
+
 TEST(DnsMalformed, CountsLargerThanTheDataCouldHold) {
   // 1000 answers cannot fit in 20 octets (each takes at least 11).
   EXPECT_EQ(parse_error(message(0, 1000, 0, 0, "0161 00 0001 0001 00000000 0000")),
@@ -641,6 +647,12 @@ TEST(DnsMalformed, OptNotOwnedByRoot) {
 
 TEST(DnsMalformed, EdnsOptionRunsPastRdata) {
   EXPECT_EQ(parse_error(message(0, 0, 0, 1, "00 0029 04d0 00000000 0006 000a 0008 0102")),
+            ParseError::kBadOption);
+}
+
+// RFC 6891 §6.1.2: each option starts with a 4-octet code and length; 2 octets cannot hold one.
+TEST(DnsMalformed, EdnsOptionHeaderCutShort) {
+  EXPECT_EQ(parse_error(message(0, 0, 0, 1, "00 0029 04d0 00000000 0002 000a")),
             ParseError::kBadOption);
 }
 

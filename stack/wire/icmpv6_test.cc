@@ -283,6 +283,23 @@ TEST(Icmpv6Quote, RejectsExtensionHeaderCutOff) {
   EXPECT_EQ(r.error(), ParseError::kTruncated);
 }
 
+TEST(Icmpv6Quote, RejectsQuoteShorterThanIpv6Header) {
+  ByteVec q = quote_with("11", "");
+  q.resize(39);
+  auto r = Icmpv6Quote::parse(q);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), ParseError::kTruncated);
+}
+
+// The quote ends inside an extension header's first 8 octets (where its length would be).
+TEST(Icmpv6Quote, RejectsExtensionHeaderCutInsideItsFirstEightOctets) {
+  ByteVec q = quote_with("3c", "1100000000000000");
+  q.resize(40 + 5);
+  auto r = Icmpv6Quote::parse(q);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), ParseError::kTruncated);
+}
+
 TEST(Icmpv6Quote, RejectsFewerThanEightUpperLayerBytes) {
   ByteVec q = quote_with("11", "");
   q.resize(47);

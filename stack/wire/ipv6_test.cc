@@ -605,6 +605,16 @@ TEST(Ipv6Malformed, NineHeadersAreTooMany) {
   EXPECT_EQ(parse_error(packet(kDest, chunks)), ParseError::kTooManyHeaders);
 }
 
+// The header limit also holds when the ninth header is a Fragment header.
+TEST(Ipv6Malformed, FragmentHeaderAfterEightHeadersIsTooMany) {
+  std::vector<ByteVec> chunks;
+  for (int i = 0; i < 8; ++i)
+    chunks.push_back(opts_header(i < 7 ? kDest : kFrag, {1, 4, 0, 0, 0, 0}));
+  chunks.push_back({kUdp, 0, 0, 0, 0, 0, 0, 1});  // Fragment header, offset 0
+  chunks.push_back(kUdpBytes);
+  EXPECT_EQ(parse_error(packet(kDest, chunks)), ParseError::kTooManyHeaders);
+}
+
 // RFC 2675: Payload Length 0 with Hop-by-Hop announces a jumbogram.
 TEST(Ipv6Malformed, JumbogramIsUnsupported) {
   ByteVec p = packet(kHbh, {opts_header(kUdp, {0xc2, 4, 0, 1, 0, 0}), kUdpBytes});
