@@ -44,7 +44,7 @@ tshark_clean() {
   local frames bad
   frames=$(tshark -r "$OURS" 2>"$WORK/tshark.err" | wc -l)
   # (tshark warns about running as root; anything else on stderr is a problem)
-  if grep -v "Running as user" "$WORK/tshark.err" | grep -q .; then
+  if [ -n "$(grep -v "Running as user" "$WORK/tshark.err")" ]; then
     cat "$WORK/tshark.err" >&2
     return 1
   fi

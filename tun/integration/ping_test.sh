@@ -27,9 +27,9 @@ wait_reachable fd00:1::2 || die "fd00:1::2 never answered a ping -6 over $MODE"
 ping_ok() {  # ping_ok ADDR SIZE: two echoes of SIZE bytes, both answered, payload checked
   local out
   out=$(in_ns ping -c 2 -i 0.2 -W 3 -s "$2" "$1" 2>&1)
-  echo "$out" | grep -q " 0% packet loss" || { echo "$out" >&2; return 1; }
+  grep -q " 0% packet loss" <<<"$out" || { echo "$out" >&2; return 1; }
   # ping reports "wrong data byte" when the echoed payload differs from what it sent.
-  ! echo "$out" | grep -qi "wrong data"
+  ! grep -qi "wrong data" <<<"$out"
 }
 
 # 1472 = the largest unfragmented ICMP payload at MTU 1500 for IPv4 (1452 for IPv6);
@@ -45,7 +45,7 @@ flood_ok() {  # flood_ok [-6] ADDR: 1000 echo requests, none lost
   local out
   out=$(in_ns ping -q -f -c 1000 -w 60 "$@" 2>&1)
   echo "$out" | tail -2
-  echo "$out" | grep -q "1000 packets transmitted, 1000 received" || { echo "$out" >&2; return 1; }
+  grep -q "1000 packets transmitted, 1000 received" <<<"$out" || { echo "$out" >&2; return 1; }
 }
 check "ping -f -c 1000 over $MODE: no loss" flood_ok 198.18.0.2
 check "ping -6 -f -c 1000 over $MODE: no loss" flood_ok fd00:1::2

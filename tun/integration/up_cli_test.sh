@@ -18,7 +18,7 @@ expect_error() {
     return 1
   fi
   [ "$(echo "$out" | wc -l)" -eq 1 ] || { echo "not one line: $out" >&2; return 1; }
-  echo "$out" | grep -qF -- "$want" || { echo "got: $out; want: $want" >&2; return 1; }
+  grep -qF -- "$want" <<<"$out" || { echo "got: $out; want: $want" >&2; return 1; }
   echo "  $out"
 }
 
@@ -43,7 +43,7 @@ no_permission() {
   local out
   out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
     "$WORK/bin/ustack" up --tun "ust${ID}p" "${A[@]}" 2>&1)
-  [ $? -ne 0 ] && echo "$out" | grep -q "cannot open /dev/net/tun: Permission denied (run as root" ||
+  [ $? -ne 0 ] && grep -q "cannot open /dev/net/tun: Permission denied (run as root" <<<"$out" ||
     { echo "got: $out" >&2; return 1; }
   echo "  $out"
 }
