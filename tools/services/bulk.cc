@@ -4,7 +4,7 @@
 
 namespace ustack::services {
 
-BulkSession::BulkSession(std::size_t buffer_size) : buf_(buffer_size, std::uint8_t{'x'}) {}
+BulkSession::BulkSession(std::size_t buffer_size) : buf_(buffer_size) {}
 
 Instant BulkSession::wake_at() const {
   return phase_ == Phase::kStreaming ? stream_until_ : Instant::never();
@@ -39,6 +39,8 @@ SessionStatus BulkSession::step(Instant now, Stream& s) {
                          std::uint32_t{small_[2]} << 16 | std::uint32_t{small_[3]} << 24;
     stream_until_ = now + Duration::seconds(secs);
     phase_ = Phase::kStreaming;
+    MutBytes b = buf_.bytes();
+    std::fill(b.begin(), b.end(), std::uint8_t{'x'});
   }
   if (phase_ == Phase::kStreaming) return stream(now, s);
   return SessionStatus::kClose;
@@ -46,7 +48,7 @@ SessionStatus BulkSession::step(Instant now, Stream& s) {
 
 SessionStatus BulkSession::count(Stream& s) {
   for (;;) {
-    StreamRead r = s.read(buf_);
+    StreamRead r = s.read(buf_.bytes());
     received_ += r.n;
     if (r.eof) {
       for (int i = 0; i < 8; ++i) small_[i] = static_cast<std::uint8_t>(received_ >> (8 * i));
@@ -69,11 +71,11 @@ SessionStatus BulkSession::stream(Instant now, Stream& s) {
   // Whatever the client sends now is not part of the protocol: read and ignore it so it
   // does not turn our close into a reset.
   for (;;) {
-    StreamRead r = s.read(buf_);
+    StreamRead r = s.read(buf_.bytes());
     if (r.n == 0) break;
   }
   while (now < stream_until_) {
-    std::size_t n = s.write(buf_);
+    std::size_t n = s.write(buf_.bytes());
     sent_ += n;
     if (n == 0) return SessionStatus::kContinue;
   }

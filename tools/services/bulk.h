@@ -33,7 +33,7 @@ class BulkSession final : public Session {
   SessionStatus reply(Stream& s);
   SessionStatus stream(Instant now, Stream& s);
 
-  ByteVec buf_;
+  ScratchBuffer buf_;  // 'x' bytes once streaming (the rig's server sends 'x')
   Phase phase_ = Phase::kMode;
   std::array<std::uint8_t, 8> small_{};  // the seconds being read, or the count being sent
   std::size_t small_done_ = 0;

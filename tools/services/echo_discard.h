@@ -17,7 +17,7 @@ class EchoSession final : public Session {
   std::uint64_t bytes_echoed() const { return echoed_; }
 
  private:
-  ByteVec buf_;
+  ScratchBuffer buf_;
   std::size_t pending_begin_ = 0;  // [pending_begin_, pending_end_) read but not yet written
   std::size_t pending_end_ = 0;
   bool eof_ = false;
@@ -32,7 +32,7 @@ class DiscardSession final : public Session {
   std::uint64_t bytes_discarded() const { return discarded_; }
 
  private:
-  ByteVec buf_;
+  ScratchBuffer buf_;
   std::uint64_t discarded_ = 0;
 };
 

@@ -318,11 +318,11 @@ SessionStatus HttpSession::send(Stream& s) {
       std::uint64_t offset = body_sent_;
       std::size_t n =
           static_cast<std::size_t>(std::min<std::uint64_t>(chunk_.size(), total - offset));
-      if (!body_->read(offset, MutBytes(chunk_).first(n))) return SessionStatus::kAbort;
+      if (!body_->read(offset, chunk_.bytes().first(n))) return SessionStatus::kAbort;
       chunk_begin_ = 0;
       chunk_end_ = n;
     }
-    std::size_t w = s.write(Bytes(chunk_).subspan(chunk_begin_, chunk_end_ - chunk_begin_));
+    std::size_t w = s.write(chunk_.bytes().subspan(chunk_begin_, chunk_end_ - chunk_begin_));
     chunk_begin_ += w;
     body_sent_ += w;
     stats_.body_bytes_sent += w;

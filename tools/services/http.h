@@ -88,7 +88,7 @@ class HttpSession final : public Session {
   std::size_t head_sent_ = 0;
   std::unique_ptr<HttpBody> body_;
   std::uint64_t body_sent_ = 0;
-  ByteVec chunk_;  // body bytes read from the source, [chunk_begin_, chunk_end_) not yet sent
+  ScratchBuffer chunk_;  // body bytes read from the source, [chunk_begin_, chunk_end_) not yet sent
   std::size_t chunk_begin_ = 0;
   std::size_t chunk_end_ = 0;
   HttpSessionStats stats_;
