@@ -823,6 +823,16 @@ bool Stack::send_echo_request(Instant now, const IpAddr& dst, std::uint16_t iden
       now, *src, dst, IpProto::kIcmpv6, len, [&](MutBytes out) { icmp.emit(out, s, d); }, opts);
 }
 
+void Stack::queue_echo_reply(Instant now, const IpRxMeta& meta, std::uint16_t ident,
+                             std::uint16_t seq_no, Bytes data) {
+  if (echo_replies_.size() >= cfg_.echo_reply_queue_limit) {
+    drop(now, Ctr::kDropEchoReplyQueueFull);
+    return;
+  }
+  echo_replies_.push_back(
+      EchoReply{now, meta.src, ident, seq_no, meta.hop_limit, ByteVec(data.begin(), data.end())});
+}
+
 std::optional<EchoReply> Stack::pop_echo_reply() {
   if (echo_replies_.empty()) return std::nullopt;
   EchoReply r = std::move(echo_replies_.front());

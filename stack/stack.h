@@ -213,6 +213,24 @@ class Stack final : public IpSender {
   bool is_our_v4_broadcast(const Ipv4Addr& a) const;
   void deliver(Instant now, const IpRxMeta& meta, Bytes payload, Bytes packet);
   void deliver_icmp_error(Instant now, IcmpError err);
+  // An echo reply for pop_echo_reply(); beyond echo_reply_queue_limit it is dropped.
+  void queue_echo_reply(Instant now, const IpRxMeta& meta, std::uint16_t ident,
+                        std::uint16_t seq_no, Bytes data);
+  // RFC 5927 §4.1: an ICMP error is acted on only if the datagram it quotes is one of ours.
+  // Then `err` gets the quote's addresses, protocol and transport bytes and this returns
+  // true; otherwise the error is dropped as `unmatched`.
+  template <class Quote>  // Icmpv4Quote or Icmpv6Quote
+  bool take_quote(Instant now, const Quote& quote, Ctr unmatched, IcmpError& err) {
+    if (!find_address(quote.src)) {
+      drop(now, unmatched);
+      return false;
+    }
+    err.quoted_src = quote.src;
+    err.quoted_dst = quote.dst;
+    err.quoted_proto = quote.proto;
+    err.quoted_transport = quote.transport;
+    return true;
+  }
   void report_unreachable(Instant now, Bytes packet);
 
   // stack_ipv4.cc

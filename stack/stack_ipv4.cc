@@ -184,12 +184,7 @@ void Stack::icmpv4_input(Instant now, const IpRxMeta& meta, Bytes message, Bytes
     }
     case Icmpv4Type::kEchoReply: {
       counters_.inc(Ctr::kIcmpInEchoReps);
-      if (echo_replies_.size() >= cfg_.echo_reply_queue_limit) {
-        drop(now, Ctr::kDropEchoReplyQueueFull);
-        return;
-      }
-      echo_replies_.push_back(EchoReply{now, meta.src, icmp->ident, icmp->seq_no, meta.hop_limit,
-                                        ByteVec(icmp->data.begin(), icmp->data.end())});
+      queue_echo_reply(now, meta, icmp->ident, icmp->seq_no, icmp->data);
       return;
     }
     case Icmpv4Type::kDestUnreachable:
@@ -222,15 +217,7 @@ void Stack::icmpv4_input(Instant now, const IpRxMeta& meta, Bytes message, Bytes
     drop_parse(now, ParseLayer::kIcmpv4, quote.error());
     return;
   }
-  // RFC 5927 §4.1: the quoted datagram must be one of ours.
-  if (!find_address(quote->src)) {
-    drop(now, Ctr::kDropIcmpUnmatchedError);
-    return;
-  }
-  err.quoted_src = quote->src;
-  err.quoted_dst = quote->dst;
-  err.quoted_proto = quote->proto;
-  err.quoted_transport = quote->transport;
+  if (!take_quote(now, *quote, Ctr::kDropIcmpUnmatchedError, err)) return;
   if (err.kind == IcmpError::Kind::kFragmentationNeeded) {
     // RFC 1191 §5: an old router sends 0; guess the next plateau below what we sent.
     err.next_hop_mtu =

@@ -270,12 +270,7 @@ void Stack::icmpv6_input(Instant now, const IpRxMeta& meta, Bytes message, Bytes
     }
     case Icmpv6Type::kEchoReply:
       counters_.inc(Ctr::kIcmp6InEchoReps);
-      if (echo_replies_.size() >= cfg_.echo_reply_queue_limit) {
-        drop(now, Ctr::kDropEchoReplyQueueFull);
-        return;
-      }
-      echo_replies_.push_back(EchoReply{now, meta.src, icmp->ident, icmp->seq_no, meta.hop_limit,
-                                        ByteVec(icmp->data.begin(), icmp->data.end())});
+      queue_echo_reply(now, meta, icmp->ident, icmp->seq_no, icmp->data);
       return;
     case Icmpv6Type::kDestUnreachable:
       counters_.inc(Ctr::kIcmp6InDestUnreachs);
@@ -305,17 +300,10 @@ void Stack::icmpv6_input(Instant now, const IpRxMeta& meta, Bytes message, Bytes
     drop_parse(now, ParseLayer::kIcmpv6, quote.error());
     return;
   }
-  if (!find_address(quote->src)) {
-    drop(now, Ctr::kDropIcmp6UnmatchedError);
-    return;
-  }
+  if (!take_quote(now, *quote, Ctr::kDropIcmp6UnmatchedError, err)) return;
   err.type = static_cast<std::uint8_t>(icmp->type);
   err.code = icmp->code;
   err.reporter = meta.src;
-  err.quoted_src = quote->src;
-  err.quoted_dst = quote->dst;
-  err.quoted_proto = quote->proto;
-  err.quoted_transport = quote->transport;
   deliver_icmp_error(now, err);
   (void)packet;
 }
