@@ -35,6 +35,27 @@ TEST(StackIpv4, AnswersEchoRequest) {
   EXPECT_EQ(rig.counter("ip.in_delivers"), 1u);
 }
 
+// Echo replies wait for pop_echo_reply() in a bounded queue; the rest are counted drops.
+TEST(StackIpv4, EchoRepliesBeyondTheQueueLimitAreDropped) {
+  StackConfig cfg = test_config();
+  cfg.echo_reply_queue_limit = 2;
+  Rig rig(Medium::kIp, cfg);
+  const ByteVec data = pattern(4);
+  for (std::uint16_t seq = 1; seq <= 3; ++seq) {
+    Icmpv4Repr reply = Icmpv4Repr::echo_reply_to(Icmpv4Repr::echo_request(7, seq, data));
+    rig.inject(V4(kPeer4, kUs4, IpProto::kIcmp, emit_icmpv4(reply)).bytes());
+  }
+  EXPECT_EQ(rig.counter("icmp.in_echo_reps"), 3u);
+  EXPECT_EQ(rig.counter("drops.echo_reply_queue_full"), 1u);
+  auto first = rig.stack.pop_echo_reply();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->from, IpAddr(kPeer4));
+  EXPECT_EQ(first->seq, 1);
+  EXPECT_EQ(first->payload, data);
+  EXPECT_TRUE(rig.stack.pop_echo_reply());
+  EXPECT_FALSE(rig.stack.pop_echo_reply());
+}
+
 // RFC 1122 §3.2.1.7: a host must not discard a datagram because its TTL is below 2, and
 // never sends TTL 0.
 TEST(StackIpv4, TtlZeroIsDeliveredToAHost) {

@@ -293,6 +293,20 @@ TEST(StackIpv6, PacketTooBigLowersPathMtu) {
   for (const auto& p : rig.sent()) EXPECT_LE(p.size(), 1280u);
 }
 
+// RFC 5927 §4.1: an error quoting a packet we did not send changes nothing.
+TEST(StackIpv6, IcmpErrorQuotingSomeoneElsesPacketIsDropped) {
+  Rig rig;
+  FakeTransport udp(IpProto::kUdp);
+  rig.stack.register_transport(udp);
+  Ipv6Addr far = ip6("fd00:1::99");
+  ByteVec theirs = v6_packet(ip6("fd00:1::50"), far, IpProto::kUdp,
+                             udp_datagram(ip("fd00:1::50"), IpAddr(far), 5000, 53, pattern(1400)));
+  rig.inject(packet_too_big(1400, theirs));
+  EXPECT_TRUE(udp.errors.empty());
+  EXPECT_EQ(rig.counter("drops.icmpv6_unmatched_error"), 1u);
+  EXPECT_EQ(rig.stack.path_mtu(IpAddr(far)), 1500u);
+}
+
 // RFC 4443 §2.4(e): no error to a multicast source; RFC 4443 §2.4(f): errors rate limited.
 TEST(StackIpv6, ErrorsAreRateLimited) {
   Rig rig;
