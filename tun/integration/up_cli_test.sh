@@ -103,6 +103,18 @@ check "reply to an off-link source goes via --gw (IPv6)" \
 stop_ustack TERM
 ip netns delete "$GW_NS" 2>/dev/null
 
+# The largest MTU: a 65535-byte IP packet crosses the TUN whole, both families.
+USTACK_LOG="$WORK/bigmtu.log"
+BIG_NS="ustbig${ID}"
+EXTRA_NS+=("$BIG_NS")
+start_ustack --tun "ust${ID}b" --netns "$BIG_NS" --mtu 65535 \
+  --addr 198.18.0.2/24 --peer 198.18.0.1/24 --addr fd00:1::2/64 --peer fd00:1::1/64
+check "--mtu 65535: an unfragmented 65535-byte IPv4 echo (ping -M do -s 65507)" \
+  ip netns exec "$BIG_NS" ping -c 2 -i 0.2 -W 2 -M do -s 65507 198.18.0.2
+check "--mtu 65535: an unfragmented 65535-byte IPv6 echo (ping -6 -M do -s 65487)" \
+  ip netns exec "$BIG_NS" ping -6 -c 2 -i 0.2 -W 2 -M do -s 65487 fd00:1::2
+stop_ustack TERM
+
 # Without --gw the same off-link source is unreachable for ustack, and it says so in a counter.
 USTACK_LOG="$WORK/nogw.log"
 NS_SAVED="$NS"
