@@ -200,6 +200,18 @@ TEST(StackIpv4, NoErrorAboutAnError) {
   EXPECT_EQ(rig.counter("drops.ipv4_reassembly_timeout"), 1u);
 }
 
+// Timestamp requests, redirects, router discovery: not acted on, counted by reason.
+TEST(StackIpv4, UnhandledIcmpTypeIsCounted) {
+  Rig rig;
+  Icmpv4Repr timestamp;
+  timestamp.type = static_cast<Icmpv4Type>(13);
+  const ByteVec stamps(12, 0);
+  timestamp.data = stamps;
+  rig.inject(V4(kPeer4, kUs4, IpProto::kIcmp, emit_icmpv4(timestamp)).bytes());
+  EXPECT_TRUE(rig.sent().empty());
+  EXPECT_EQ(rig.counter("drops.icmp_unhandled_type"), 1u);
+}
+
 // RFC 791 §3.2: fragments arriving in any order are reassembled; the reply to a
 // fragmented echo request is fragmented the same way (RFC 1122 §3.2.2.6).
 TEST(StackIpv4, ReassemblesOutOfOrderFragmentsAndFragmentsTheReply) {
@@ -276,6 +288,42 @@ TEST(StackIpv4, ReassemblyLimitsAreEnforced) {
   rig.inject(big.ident(1).fragment(1480, 1480, true));  // datagram 1 would pass 5000 bytes
   EXPECT_EQ(rig.counter("drops.ipv4_reassembly_memory"), 1u);
   EXPECT_LE(rig.stack.reassembly_memory(), 5000u);
+}
+
+// RFC 791 §3.1: a datagram is at most 65535 bytes; a fragment reaching past that is dropped.
+TEST(StackIpv4, FragmentPastTheLargestDatagramIsDropped) {
+  Rig rig;
+  V4 big(kPeer4, kUs4, IpProto::kIcmp, pattern(65544));
+  rig.inject(big.fragment(65528, 16, false));
+  EXPECT_EQ(rig.counter("drops.ipv4_reassembly_too_big"), 1u);
+  EXPECT_EQ(rig.counter("ip.reasm_fails"), 1u);
+  EXPECT_EQ(rig.stack.reassembly_datagrams(), 0u);
+}
+
+// "Ping of death": fragments whose payload fits in 65535 bytes but whose header + payload
+// does not are dropped after reassembly, never rebuilt into an oversized datagram.
+TEST(StackIpv4, ReassembledDatagramOverTotalLengthLimitIsDropped) {
+  Rig rig;
+  V4 big(kPeer4, kUs4, IpProto::kIcmp, icmp4_echo_request(1, 1, pattern(65520 - 8)));
+  for (std::size_t off = 0; off < 65520; off += 1480) {
+    const std::size_t len = std::min<std::size_t>(1480, 65520 - off);
+    rig.inject(big.fragment(off, len, off + len < 65520));
+  }
+  EXPECT_TRUE(rig.sent().empty());
+  EXPECT_EQ(rig.counter("drops.ipv4_reassembly_too_big"), 1u);
+  EXPECT_EQ(rig.counter("ip.reasm_fails"), 1u);
+  EXPECT_EQ(rig.stack.reassembly_datagrams(), 0u);
+}
+
+// Two "last" fragments that disagree on where the datagram ends: the datagram is dropped.
+TEST(StackIpv4, ConflictingLastFragmentsDropDatagram) {
+  Rig rig;
+  V4 d(kPeer4, kUs4, IpProto::kUdp, pattern(80));
+  rig.inject(d.fragment(40, 32, false));  // ends at 72 ...
+  rig.inject(d.fragment(72, 8, false));   // ... and at 80
+  EXPECT_EQ(rig.counter("drops.ipv4_bad_fragment"), 1u);
+  EXPECT_EQ(rig.counter("ip.reasm_fails"), 1u);
+  EXPECT_EQ(rig.stack.reassembly_datagrams(), 0u);
 }
 
 // A fragment wholly inside bytes already received is a duplicate (Linux IPFRAG_DUP): it is

@@ -143,6 +143,51 @@ TEST(StackIpv6, UnknownNextHeaderGetsParameterProblem) {
   EXPECT_EQ(rig.counter("drops.ipv6_unknown_next_header"), 2u);
 }
 
+// RFC 4291 §2.7: a multicast address is never a source.
+TEST(StackIpv6, MulticastSourceIsDropped) {
+  Rig rig;
+  rig.inject(v6_packet(ip6("ff02::1"), kUs6, IpProto::kUdp,
+                       udp_datagram(ip("ff02::1"), IpAddr(kUs6), 4000, 9, pattern(10))));
+  EXPECT_TRUE(rig.sent().empty());
+  EXPECT_EQ(rig.counter("drops.ipv6_bad_source"), 1u);
+}
+
+// RFC 8200 §4.4: a Routing header of a type we do not implement with Segments Left > 0 →
+// Parameter Problem code 0 pointing at its Routing Type.
+TEST(StackIpv6, RoutingHeaderWithSegmentsLeftGetsParameterProblem) {
+  Rig rig;
+  ByteVec payload = {static_cast<std::uint8_t>(IpProto::kUdp), 0, 4, 1, 0, 0, 0, 0};
+  ByteVec udp = udp_datagram(IpAddr(kPeer6), IpAddr(kUs6), 4000, 9, pattern(10));
+  payload.insert(payload.end(), udp.begin(), udp.end());
+  rig.inject(v6_packet(kPeer6, kUs6, IpProto::kIpv6Route, payload));
+  auto out = rig.sent();
+  ASSERT_EQ(out.size(), 1u);
+  auto p = parse_icmp6(out[0]);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->icmp.type, Icmpv6Type::kParamProblem);
+  EXPECT_EQ(p->icmp.code, 0);
+  EXPECT_EQ(p->icmp.pointer, 42u);
+  EXPECT_EQ(rig.counter("drops.ipv6_routing_header"), 1u);
+}
+
+// RFC 8200 §4.7: No Next Header: nothing follows, nothing is answered.
+TEST(StackIpv6, NoNextHeaderIsDroppedSilently) {
+  Rig rig;
+  rig.inject(v6_packet(kPeer6, kUs6, IpProto::kIpv6NoNext, {}));
+  EXPECT_TRUE(rig.sent().empty());
+  EXPECT_EQ(rig.counter("drops.ipv6_no_next_header"), 1u);
+}
+
+// RFC 4443 §2.4(b): an unknown informational message is discarded (and counted).
+TEST(StackIpv6, UnhandledIcmpv6TypeIsCounted) {
+  Rig rig;
+  Icmpv6Repr m;
+  m.type = static_cast<Icmpv6Type>(200);
+  rig.inject(v6_packet(kPeer6, kUs6, IpProto::kIcmpv6, emit_icmpv6(m, kPeer6, kUs6)));
+  EXPECT_TRUE(rig.sent().empty());
+  EXPECT_EQ(rig.counter("drops.icmpv6_unhandled_type"), 1u);
+}
+
 // RFC 4443 §3.1: UDP without a listener → destination unreachable, port (code 4).
 TEST(StackIpv6, UdpWithoutListenerGetsPortUnreachable) {
   Rig rig;
@@ -190,8 +235,12 @@ TEST(StackIpv6, ReassemblesAndFragmentsReply) {
     EXPECT_EQ(ip->frag->frag_offset_bytes(), whole.size());
     EXPECT_EQ(ip->frag->more_frags, i + 1 < out.size());
     EXPECT_EQ(ip->frag->next_header, IpProto::kIcmpv6);
-    if (ip->frag->more_frags) EXPECT_EQ(ip->upper_payload.size() % 8, 0u);
-    if (ident) EXPECT_EQ(ip->frag->ident, *ident);
+    if (ip->frag->more_frags) {
+      EXPECT_EQ(ip->upper_payload.size() % 8, 0u);
+    }
+    if (ident) {
+      EXPECT_EQ(ip->frag->ident, *ident);
+    }
     ident = ip->frag->ident;
     whole.insert(whole.end(), ip->upper_payload.begin(), ip->upper_payload.end());
   }
@@ -243,6 +292,23 @@ TEST(StackIpv6, FragmentNotMultipleOfEightIsRejected) {
   EXPECT_EQ(p->icmp.type, Icmpv6Type::kParamProblem);
   EXPECT_EQ(p->icmp.code, 0);
   EXPECT_EQ(p->icmp.pointer, 4u);
+}
+
+// RFC 8200 §4.5: a fragment reaching past 65535 bytes → Parameter Problem code 0 pointing at
+// its Fragment Offset field.
+TEST(StackIpv6, FragmentPastTheLargestPacketGetsParameterProblem) {
+  Rig rig;
+  ByteVec body = pattern(65544);
+  rig.inject(v6_fragment(kPeer6, kUs6, IpProto::kIcmpv6, 7, body, 65528, 16, false));
+  auto out = rig.sent();
+  ASSERT_EQ(out.size(), 1u);
+  auto p = parse_icmp6(out[0]);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->icmp.type, Icmpv6Type::kParamProblem);
+  EXPECT_EQ(p->icmp.code, 0);
+  EXPECT_EQ(p->icmp.pointer, 42u);
+  EXPECT_EQ(rig.counter("drops.ipv6_bad_fragment"), 1u);
+  EXPECT_EQ(rig.stack.reassembly_datagrams(), 0u);
 }
 
 // RFC 8200 §4.5: reassembly time exceeded (code 1) once the first fragment arrived.
