@@ -44,7 +44,7 @@ TEST(StackPair, EchoOfEverySizeIpv6) {
 
 // The same over Ethernet: ARP, NDP and DAD run first, then every size goes through.
 TEST(StackPair, EchoOfEverySizeOverEthernet) {
-  Pair p(LinkConfig{.medium = Medium::kEthernet});
+  Pair p(link_config(Medium::kEthernet, 1500));
   p.run_for(2_s);  // DAD
   EXPECT_EQ(p.b.address_state(IpAddr(kUs6)), AddressState::kPreferred);
   std::uint16_t seq = 0;

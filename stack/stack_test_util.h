@@ -177,13 +177,20 @@ inline StackConfig test_config(std::uint64_t seed = 42, MacAddr m = kUsMac) {
 }
 
 // One Stack; the test is the peer.
+inline LinkConfig link_config(Medium medium, std::size_t mtu) {
+  LinkConfig c;  // not a designated initializer: g++ -Wextra warns about the fields left out
+  c.medium = medium;
+  c.mtu = mtu;
+  return c;
+}
+
 struct Rig {
   Link link;
   Stack stack;
   Instant now = Instant::from_millis(1000);
 
   explicit Rig(Medium medium = Medium::kIp, StackConfig cfg = test_config(), std::size_t mtu = 1500)
-      : link(LinkConfig{.seed = 1, .medium = medium, .mtu = mtu}), stack(cfg, link.a()) {
+      : link(link_config(medium, mtu)), stack(cfg, link.a()) {
     stack.add_address(IpCidr{kUs4, 24});
     stack.add_address(IpCidr{kUs6, 64});
   }
