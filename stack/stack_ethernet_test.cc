@@ -167,6 +167,19 @@ TEST(StackArp, IgnoresRequestForOtherAddress) {
   EXPECT_EQ(rig.counter("drops.arp_not_for_us"), 1u);
 }
 
+// RFC 5227 §2.4: another host claiming one of our addresses is counted as a conflict; its
+// binding is not learnt and the request is not answered.
+TEST(StackArp, RequestFromOurOwnAddressIsAConflict) {
+  EthRig rig;
+  MacAddr other = mac("02:00:00:00:00:77");
+  rig.inject(eth_frame(MacAddr::broadcast(), other, EtherType::kArp,
+                       arp_bytes(ArpRepr::request(other, kUs4, kPeer4))));
+  EXPECT_TRUE(frames(rig).empty());
+  EXPECT_EQ(rig.counter("arp.in_requests"), 1u);
+  EXPECT_EQ(rig.counter("arp.address_conflicts"), 1u);
+  EXPECT_FALSE(rig.stack.neighbor_state(IpAddr(kUs4)).has_value());
+}
+
 // RFC 5227 §3: a new address is announced with a gratuitous ARP.
 TEST(StackArp, GratuitousArpOnAddressAdd) {
   EthRig rig;
@@ -294,6 +307,16 @@ TEST(StackNdp, AnswersNeighborSolicitation) {
   EXPECT_EQ(rig.stack.neighbor_state(IpAddr(kPeer6)), NeighborState::kStale);
 }
 
+// RFC 4861 §7.2.3: a solicitation for an address that is not ours is not answered.
+TEST(StackNdp, SolicitationForAnotherAddressIsNotAnswered) {
+  EthRig rig;
+  // Sent to our unicast address (§7.2.2 allows it), so only the target is wrong.
+  rig.inject_ndp(NdpRepr::neighbor_solicit(ip6("fd00:1::9"), kPeerMac), kPeer6, kUs6);
+  EXPECT_TRUE(frames(rig).empty());
+  EXPECT_EQ(rig.counter("ndp.in_neighbor_solicits"), 1u);
+  EXPECT_EQ(rig.counter("drops.ndp_not_for_us"), 1u);
+}
+
 // RFC 4861 §7.1.1: hop limit other than 255 → the message may have come from off-link.
 TEST(StackNdp, HopLimitBelow255IsDropped) {
   EthRig rig;
@@ -338,6 +361,31 @@ TEST(StackNdp, ResolutionAndUnreachabilityDetection) {
   EXPECT_EQ(probe->ip.dst, kPeer6);  // unicast
   EXPECT_EQ(out[0].eth.dst, kPeerMac);
   rig.advance(3_s);
+  EXPECT_FALSE(rig.stack.neighbor_state(IpAddr(kPeer6)).has_value());
+}
+
+// RFC 4861 §7.2.2: after MAX_MULTICAST_SOLICIT solicitations without an answer the packets
+// that waited are dropped; the wait queue is bounded, the oldest packets go first.
+TEST(StackNdp, QueueIsBoundedAndResolutionFailureIsCounted) {
+  StackConfig cfg = test_config();
+  cfg.ndp.max_queue_per_entry = 4;
+  EthRig rig(cfg);
+  for (std::uint16_t i = 0; i < 10; ++i) {
+    rig.stack.send_echo_request(rig.now, IpAddr(kPeer6), 1, i, pattern(8));
+  }
+  EXPECT_EQ(rig.counter("drops.ndp_queue_full"), 6u);
+  const std::uint64_t dad_solicits = rig.counter("ndp.out_neighbor_solicits");
+  int solicits = 0;
+  for (int i = 0; i < 50; ++i) {
+    rig.advance(100_ms);
+    for (const Frame& f : frames(rig)) {
+      auto n = as_ndp(f);
+      solicits += n && n->ndp.type == Icmpv6Type::kNeighborSolicit;
+    }
+  }
+  EXPECT_EQ(solicits, 3);
+  EXPECT_EQ(rig.counter("ndp.out_neighbor_solicits") - dad_solicits, 3u);
+  EXPECT_EQ(rig.counter("drops.ndp_resolution_failed"), 4u);
   EXPECT_FALSE(rig.stack.neighbor_state(IpAddr(kPeer6)).has_value());
 }
 

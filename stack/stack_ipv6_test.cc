@@ -391,5 +391,21 @@ TEST(StackIpv6, PacketForAnotherHostIsDropped) {
   EXPECT_EQ(rig.counter("drops.ipv6_not_for_us"), 1u);
 }
 
+TEST(StackIpv6, NoRouteIsCounted) {
+  Rig rig;
+  EXPECT_FALSE(rig.stack.send_echo_request(rig.now, ip("fd01::1"), 1, 1, {}));
+  EXPECT_TRUE(rig.sent().empty());
+  EXPECT_EQ(rig.counter("drops.ipv6_no_route"), 1u);
+}
+
+// RFC 3542 §11.2 (IPV6_DONTFRAG): a packet larger than the path MTU is not fragmented.
+TEST(StackIpv6, DontFragmentTooBigIsNotSent) {
+  Rig rig;
+  EXPECT_FALSE(rig.stack.send_echo_request(rig.now, IpAddr(kPeer6), 1, 1, pattern(2000),
+                                           IpSendOptions{.dont_fragment = true}));
+  EXPECT_TRUE(rig.sent().empty());
+  EXPECT_EQ(rig.counter("drops.ipv6_too_big"), 1u);
+}
+
 }  // namespace
 }  // namespace ustack::testing
