@@ -1,15 +1,47 @@
 #include "stack/base/checksum.h"
 
+#include <bit>
+#include <cstring>
+
 namespace ustack {
 
+static_assert(std::endian::native == std::endian::little, "checksum_add assumes little-endian");
+
 std::uint32_t checksum_add(std::uint32_t sum, Bytes data) {
-  // Accumulate in 64 bits so that even a 64 KiB payload cannot overflow before folding.
-  std::uint64_t acc = sum;
-  std::size_t i = 0;
-  for (; i + 1 < data.size(); i += 2) acc += load_be16(data, i);
-  if (i < data.size()) acc += std::uint32_t{data[i]} << 8;
-  while (acc >> 32) acc = (acc & 0xffffffff) + (acc >> 32);
-  return static_cast<std::uint32_t>(acc);
+  // RFC 1071 §2(B): the one's-complement sum is byte-order independent, so add the data as
+  // native little-endian 32-bit words into a 64-bit accumulator (2^32 additions cannot
+  // overflow it), fold to 16 bits and swap the two bytes once at the end. This is the hot
+  // loop of bulk transfer: several times faster than adding big-endian 16-bit words.
+  const std::uint8_t* p = data.data();
+  std::size_t n = data.size();
+  std::uint64_t acc = 0;
+  while (n >= 16) {
+    std::uint32_t w[4];
+    std::memcpy(w, p, sizeof w);
+    acc += std::uint64_t{w[0]} + w[1] + w[2] + w[3];
+    p += 16;
+    n -= 16;
+  }
+  while (n >= 4) {
+    std::uint32_t w;
+    std::memcpy(&w, p, sizeof w);
+    acc += w;
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    std::uint16_t w;
+    std::memcpy(&w, p, sizeof w);
+    acc += w;
+    p += 2;
+    n -= 2;
+  }
+  if (n == 1) acc += *p;  // the high byte of a big-endian word padded with zero
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  std::uint64_t be = ((acc & 0xff) << 8) | (acc >> 8);  // little-endian sum -> big-endian
+  std::uint64_t total = std::uint64_t{sum} + be;
+  while (total >> 32) total = (total & 0xffffffff) + (total >> 32);
+  return static_cast<std::uint32_t>(total);
 }
 
 std::uint16_t checksum_finish(std::uint32_t sum) {
