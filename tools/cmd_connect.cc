@@ -274,7 +274,6 @@ Subcommand connect_cmd(
     [](CLI::App& app) {
       auto opts = std::make_shared<ConnectOptions>();
       add_device_options(app, opts->device);
-      services::one_value_per_device_flag(app);
       services::add_tcp_options(app, opts->tcp);
       app.add_option("-w,--wait", opts->wait_s, "give up connecting after SECONDS")
           ->type_name("SECONDS");

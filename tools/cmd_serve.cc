@@ -136,7 +136,6 @@ Subcommand serve_cmd(
     "serve", "run TCP services (echo, discard, http, bulk) on the stack", [](CLI::App& app) {
       auto opts = std::make_shared<ServeOptions>();
       add_device_options(app, opts->device);
-      services::one_value_per_device_flag(app);
       services::add_tcp_options(app, opts->tcp);
       app.add_option("services", opts->services,
                      "SERVICE:PORT, repeatable: echo:7 discard:9 bulk:5001 http:8080 "

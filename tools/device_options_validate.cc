@@ -63,12 +63,18 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
       ->type_name("NAME");
   app.add_flag("--no-create", o.no_create,
                "the namespace and the device must already exist (create neither)");
+  // Repeatable flags take one value each (--addr A --addr B), so that a subcommand's
+  // positional arguments after them (serve's SERVICE:PORT, connect's HOST PORT) stay positional.
   app.add_option("--addr", o.addrs, "our address with prefix, repeatable (198.18.0.2/24)")
-      ->type_name("CIDR");
+      ->type_name("CIDR")
+      ->allow_extra_args(false);
   app.add_option("--peer", o.peers,
                  "the kernel side's address to put on the device, repeatable (198.18.0.1/24)")
-      ->type_name("CIDR");
-  app.add_option("--gw", o.gateways, "default gateway, one per address family")->type_name("ADDR");
+      ->type_name("CIDR")
+      ->allow_extra_args(false);
+  app.add_option("--gw", o.gateways, "default gateway, one per address family")
+      ->type_name("ADDR")
+      ->allow_extra_args(false);
   app.add_option("--mtu", o.mtu, "device MTU (68..65535; default: the device's)")->type_name("N");
   app.add_option("--pcap", o.pcap, "record every packet the stack sends and receives")
       ->type_name("FILE");

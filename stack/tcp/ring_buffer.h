@@ -19,7 +19,9 @@ namespace ustack {
 class RingBuffer {
  public:
   explicit RingBuffer(std::size_t capacity)
-      : data_(capacity > 0 ? std::make_unique<std::uint8_t[]>(capacity) : nullptr),
+      // Not zeroed: only written bytes are ever read, and clearing 2 x 256 KiB per connection
+      // was a quarter of the CPU time of a connect/request/close benchmark.
+      : data_(capacity > 0 ? std::make_unique_for_overwrite<std::uint8_t[]>(capacity) : nullptr),
         capacity_(capacity) {}
 
   std::size_t capacity() const { return capacity_; }

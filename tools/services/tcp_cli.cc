@@ -18,12 +18,6 @@ void add_tcp_options(CLI::App& app, TcpCliOptions& o) {
       ->type_name("N");
 }
 
-void one_value_per_device_flag(CLI::App& app) {
-  for (const char* name : {"--addr", "--peer", "--gw"}) {
-    if (CLI::Option* o = app.get_option_no_throw(name)) o->allow_extra_args(false);
-  }
-}
-
 TcpSetupResult parse_tcp_options(const TcpCliOptions& o) {
   TcpSetupResult r;
   TcpSetup s;

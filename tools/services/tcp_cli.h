@@ -23,11 +23,6 @@ struct TcpCliOptions {
 // Adds --keepalive --nodelay --sndbuf --rcvbuf --syn-retries.
 void add_tcp_options(CLI::App& app, TcpCliOptions& o);
 
-// CLI11 lets a repeatable option swallow every following word, so `--addr 198.18.0.2/24
-// echo:7` would take echo:7 as a second address. For subcommands with positionals: make
-// --addr/--peer/--gw take one value per occurrence (repeat the flag for more).
-void one_value_per_device_flag(CLI::App& app);
-
 struct TcpSetup {
   TcpSocketOptions socket;
   std::optional<unsigned> syn_retries;
