@@ -615,7 +615,10 @@ bool Stack::send_v6(Instant now, const Ipv6Addr& src, const Ipv6Addr& dst, IpPro
   std::size_t piece = mtu > hlen + Ipv6FragHeader::kLen
                           ? fragment_payload_size(mtu - hlen - Ipv6FragHeader::kLen)
                           : 0;
-  if (opts.dont_fragment || piece == 0 || payload_len > 65535 - Ipv6FragHeader::kLen) {
+  // RFC 8200 §4.5: the limit is on the reassembled packet's Payload Length (we send no
+  // unfragmentable extension headers), which does not include the Fragment header: 65535, as
+  // Linux allows (ping -6 -s 65527).
+  if (opts.dont_fragment || piece == 0 || payload_len > 65535) {
     drop(now, Ctr::kDropIpv6TooBig);
     return false;
   }

@@ -42,6 +42,23 @@ TEST(StackPair, EchoOfEverySizeIpv6) {
   EXPECT_EQ(p.b.counters().total_drops(), 0u);
 }
 
+// The largest echoes there are: an IPv4 datagram of 65535 bytes (20 + 8 + 65507) and an
+// IPv6 packet whose payload is 65535 bytes (8 + 65527), both fragmented on the way out and
+// reassembled on the way in, in each direction. One byte more cannot be sent at all.
+TEST(StackPair, LargestEchoIpv4) {
+  Pair p(LinkConfig{});
+  expect_echo_of_size(p, IpAddr(kUs4), 65507, 1);
+  EXPECT_FALSE(p.a.send_echo_request(p.now, IpAddr(kUs4), 77, 2, pattern(65508)));
+  EXPECT_EQ(p.b.counters().total_drops(), 0u);
+}
+
+TEST(StackPair, LargestEchoIpv6) {
+  Pair p(LinkConfig{});
+  expect_echo_of_size(p, IpAddr(kUs6), 65527, 1);
+  EXPECT_FALSE(p.a.send_echo_request(p.now, IpAddr(kUs6), 77, 2, pattern(65528)));
+  EXPECT_EQ(p.b.counters().total_drops(), 0u);
+}
+
 // The same over Ethernet: ARP, NDP and DAD run first, then every size goes through.
 TEST(StackPair, EchoOfEverySizeOverEthernet) {
   Pair p(link_config(Medium::kEthernet, 1500));
