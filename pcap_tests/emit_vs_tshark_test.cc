@@ -37,13 +37,7 @@
 namespace ustack {
 namespace {
 
-const Ipv4Addr kV4A = *Ipv4Addr::parse("198.18.0.1");
-const Ipv4Addr kV4B = *Ipv4Addr::parse("198.18.0.2");
-const Ipv6Addr kV6A = *Ipv6Addr::parse("fd00:1::1");
-const Ipv6Addr kV6B = *Ipv6Addr::parse("fd00:1::2");
 const Ipv6Addr kLinkLocalB = *Ipv6Addr::parse("fe80::2");
-const MacAddr kMacA = *MacAddr::parse("02:00:c6:12:00:01");
-const MacAddr kMacB = *MacAddr::parse("02:00:c6:12:00:02");
 
 // One emitted frame and what tshark must read in it (field -> first occurrence).
 struct Case {

@@ -23,12 +23,6 @@
 namespace ustack {
 namespace {
 
-const Ipv4Addr kV4A = *Ipv4Addr::parse("198.18.0.1");
-const Ipv4Addr kV4B = *Ipv4Addr::parse("198.18.0.2");
-const Ipv6Addr kV6A = *Ipv6Addr::parse("fd00:1::1");
-const Ipv6Addr kV6B = *Ipv6Addr::parse("fd00:1::2");
-const MacAddr kMacA = *MacAddr::parse("02:00:c6:12:00:01");
-const MacAddr kMacB = *MacAddr::parse("02:00:c6:12:00:02");
 const std::string kPing = "ping";  // an echo Repr keeps a view of its data: keep it alive
 
 // --- Packet builders ------------------------------------------------------------------------

@@ -20,6 +20,14 @@
 
 namespace ustack {
 
+// Two hosts A and B for packet-building tests (198.18.0.0/15 and fd00::/8 only).
+inline const Ipv4Addr kV4A = *Ipv4Addr::parse("198.18.0.1");
+inline const Ipv4Addr kV4B = *Ipv4Addr::parse("198.18.0.2");
+inline const Ipv6Addr kV6A = *Ipv6Addr::parse("fd00:1::1");
+inline const Ipv6Addr kV6B = *Ipv6Addr::parse("fd00:1::2");
+inline const MacAddr kMacA = *MacAddr::parse("02:00:c6:12:00:01");
+inline const MacAddr kMacB = *MacAddr::parse("02:00:c6:12:00:02");
+
 inline ByteVec emit_ethernet(const MacAddr& dst, const MacAddr& src, EtherType type,
                              Bytes payload) {
   EthernetRepr eth;
