@@ -19,6 +19,15 @@ std::optional<Parsed6> parse_icmp6(const ByteVec& p) {
   return Parsed6{*ip, *icmp};
 }
 
+// `packet` is an ICMPv6 Parameter Problem with this code and pointer (RFC 4443 §3.4).
+void expect_param_problem(const ByteVec& packet, std::uint8_t code, std::uint32_t pointer) {
+  auto p = parse_icmp6(packet);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->icmp.type, Icmpv6Type::kParamProblem);
+  EXPECT_EQ(p->icmp.code, code);
+  EXPECT_EQ(p->icmp.pointer, pointer);
+}
+
 ByteVec echo6(std::uint16_t seq, const ByteVec& data, const Ipv6Addr& dst = kUs6) {
   return v6_packet(kPeer6, dst, IpProto::kIcmpv6, icmp6_echo_request(kPeer6, dst, 5, seq, data));
 }
@@ -134,12 +143,7 @@ TEST(StackIpv6, UnknownNextHeaderGetsParameterProblem) {
   rig.inject(v6_packet(kPeer6, kUs6, IpProto::kTcp, pattern(20)));  // no TCP registered
   auto out = rig.sent();
   ASSERT_EQ(out.size(), 2u);
-  for (const auto& o : out) {
-    auto p = parse_icmp6(o);
-    EXPECT_EQ(p->icmp.type, Icmpv6Type::kParamProblem);
-    EXPECT_EQ(p->icmp.code, 1);
-    EXPECT_EQ(p->icmp.pointer, 6u);
-  }
+  for (const auto& o : out) expect_param_problem(o, 1, 6);
   EXPECT_EQ(rig.counter("drops.ipv6_unknown_next_header"), 2u);
 }
 
@@ -162,11 +166,7 @@ TEST(StackIpv6, RoutingHeaderWithSegmentsLeftGetsParameterProblem) {
   rig.inject(v6_packet(kPeer6, kUs6, IpProto::kIpv6Route, payload));
   auto out = rig.sent();
   ASSERT_EQ(out.size(), 1u);
-  auto p = parse_icmp6(out[0]);
-  ASSERT_TRUE(p);
-  EXPECT_EQ(p->icmp.type, Icmpv6Type::kParamProblem);
-  EXPECT_EQ(p->icmp.code, 0);
-  EXPECT_EQ(p->icmp.pointer, 42u);
+  expect_param_problem(out[0], 0, 42);
   EXPECT_EQ(rig.counter("drops.ipv6_routing_header"), 1u);
 }
 
@@ -288,10 +288,7 @@ TEST(StackIpv6, FragmentNotMultipleOfEightIsRejected) {
   rig.inject(v6_fragment(kPeer6, kUs6, IpProto::kIcmpv6, 7, body, 0, 100, true));
   auto out = rig.sent();
   ASSERT_EQ(out.size(), 1u);
-  auto p = parse_icmp6(out[0]);
-  EXPECT_EQ(p->icmp.type, Icmpv6Type::kParamProblem);
-  EXPECT_EQ(p->icmp.code, 0);
-  EXPECT_EQ(p->icmp.pointer, 4u);
+  expect_param_problem(out[0], 0, 4);
 }
 
 // RFC 8200 §4.5: a fragment reaching past 65535 bytes → Parameter Problem code 0 pointing at
@@ -302,11 +299,7 @@ TEST(StackIpv6, FragmentPastTheLargestPacketGetsParameterProblem) {
   rig.inject(v6_fragment(kPeer6, kUs6, IpProto::kIcmpv6, 7, body, 65528, 16, false));
   auto out = rig.sent();
   ASSERT_EQ(out.size(), 1u);
-  auto p = parse_icmp6(out[0]);
-  ASSERT_TRUE(p);
-  EXPECT_EQ(p->icmp.type, Icmpv6Type::kParamProblem);
-  EXPECT_EQ(p->icmp.code, 0);
-  EXPECT_EQ(p->icmp.pointer, 42u);
+  expect_param_problem(out[0], 0, 42);
   EXPECT_EQ(rig.counter("drops.ipv6_bad_fragment"), 1u);
   EXPECT_EQ(rig.stack.reassembly_datagrams(), 0u);
 }

@@ -257,6 +257,13 @@ ByteVec quote_with(const std::string& next_header_hex, const std::string& ext_he
       "0020abcd");
 }
 
+// Why Icmpv6Quote::parse rejects `q` (and a test failure if it accepts it).
+ParseError quote_error(const ByteVec& q) {
+  auto r = Icmpv6Quote::parse(q);
+  EXPECT_FALSE(r.ok());
+  return r.ok() ? ParseError::kUnsupported : r.error();
+}
+
 TEST(Icmpv6Quote, WalksHopByHopAndFirstFragment) {
   // hop-by-hop (8 bytes, next = fragment) then fragment offset 0 (next = UDP).
   ByteVec q = quote_with("00",
@@ -270,59 +277,45 @@ TEST(Icmpv6Quote, WalksHopByHopAndFirstFragment) {
 
 TEST(Icmpv6Quote, RejectsNonFirstFragment) {
   ByteVec q = quote_with("2c", "1100008112345678");  // offset 16
-  auto r = Icmpv6Quote::parse(q);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error(), ParseError::kUnsupported);
+  EXPECT_EQ(quote_error(q), ParseError::kUnsupported);
 }
 
 TEST(Icmpv6Quote, RejectsExtensionHeaderCutOff) {
   ByteVec q = quote_with("3c", "1101000000000000");  // dest opts claims 16 bytes, UDP follows
   q.resize(40 + 12);
-  auto r = Icmpv6Quote::parse(q);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error(), ParseError::kTruncated);
+  EXPECT_EQ(quote_error(q), ParseError::kTruncated);
 }
 
 TEST(Icmpv6Quote, RejectsQuoteShorterThanIpv6Header) {
   ByteVec q = quote_with("11", "");
   q.resize(39);
-  auto r = Icmpv6Quote::parse(q);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error(), ParseError::kTruncated);
+  EXPECT_EQ(quote_error(q), ParseError::kTruncated);
 }
 
 // The quote ends inside an extension header's first 8 octets (where its length would be).
 TEST(Icmpv6Quote, RejectsExtensionHeaderCutInsideItsFirstEightOctets) {
   ByteVec q = quote_with("3c", "1100000000000000");
   q.resize(40 + 5);
-  auto r = Icmpv6Quote::parse(q);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error(), ParseError::kTruncated);
+  EXPECT_EQ(quote_error(q), ParseError::kTruncated);
 }
 
 TEST(Icmpv6Quote, RejectsFewerThanEightUpperLayerBytes) {
   ByteVec q = quote_with("11", "");
   q.resize(47);
-  auto r = Icmpv6Quote::parse(q);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error(), ParseError::kTruncated);
+  EXPECT_EQ(quote_error(q), ParseError::kTruncated);
 }
 
 TEST(Icmpv6Quote, RejectsNonIpv6Quote) {
   ByteVec q = quote_with("11", "");
   q[0] = 0x45;
-  auto r = Icmpv6Quote::parse(q);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error(), ParseError::kBadVersion);
+  EXPECT_EQ(quote_error(q), ParseError::kBadVersion);
 }
 
 TEST(Icmpv6Quote, RejectsEndlessExtensionHeaderChain) {
   std::string chain;
   for (int i = 0; i < 9; ++i) chain += "3c00000000000000";  // dest opts -> dest opts -> ...
   ByteVec q = quote_with("3c", chain);
-  auto r = Icmpv6Quote::parse(q);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error(), ParseError::kTooManyHeaders);
+  EXPECT_EQ(quote_error(q), ParseError::kTooManyHeaders);
 }
 
 TEST(Icmpv6Print, VerboseListsFields) {
