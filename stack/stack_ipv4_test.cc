@@ -474,6 +474,26 @@ TEST(StackIpv4, TransportGetsPacketWithMeta) {
   EXPECT_EQ(tcp.packets[0].payload, seg);
 }
 
+// A device that offloads checksums (TUN with IFF_VNET_HDR, TAP with TUNSETOFFLOAD): the
+// transports are told to leave their checksums to it, and that received ones were verified.
+TEST(StackIpv4, ChecksumOffloadOfTheDeviceReachesTransports) {
+  Rig plain;
+  EXPECT_EQ(plain.stack.checksum_mode(), ChecksumMode::kCompute);
+
+  LinkConfig lc = link_config(Medium::kIp, 1500);
+  lc.checksum_offload = true;
+  Link link(lc);
+  Stack stack(test_config(), link.a());
+  stack.add_address(IpCidr{kUs4, 24});
+  FakeTransport tcp(IpProto::kTcp);
+  stack.register_transport(tcp);
+  EXPECT_EQ(stack.checksum_mode(), ChecksumMode::kOffload);
+  link.a().inject(Instant::from_millis(1), V4(kPeer4, kUs4, IpProto::kTcp, pattern(20)).bytes());
+  stack.poll(Instant::from_millis(1));
+  ASSERT_EQ(tcp.packets.size(), 1u);
+  EXPECT_TRUE(tcp.packets[0].meta.checksum_verified);
+}
+
 // IpSender::send: transports' packets go out with the stack's header.
 TEST(StackIpv4, IpSenderSendsTransportPayload) {
   Rig rig;
