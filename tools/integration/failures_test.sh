@@ -44,9 +44,9 @@ bg_ns curl -sS --limit-rate 2M -o /dev/null http://198.18.0.2:8080/bytes/1073741
 curl_pid=$BG_PID
 sleep 1.5
 kill -KILL "$curl_pid"
-for _ in $(seq 30); do grep -q "http:8080 .*: reset" "$SERVE_LOG" && break; sleep 0.1; done
-check "ustack serve logs the reset from the killed curl" grep -q "http:8080 198.18.0.1:.*: reset" "$SERVE_LOG"
-c=$(serve_counters)
+for _ in $(seq 30); do grep -q "http:8080 .*: reset" "$USTACK_LOG" && break; sleep 0.1; done
+check "ustack serve logs the reset from the killed curl" grep -q "http:8080 198.18.0.1:.*: reset" "$USTACK_LOG"
+c=$(dump_counters)
 check "ustack serve counts one failed connection" \
   test "$(echo "$c" | counter Services connection_failed)" = 1
 

@@ -51,6 +51,6 @@ check "path escaping the directory is 400" \
   test "$(in_ns curl -sS -m 5 --path-as-is -o /dev/null -w '%{http_code}' \
   'http://198.18.0.2:8081/sub/../../etc/passwd')" = 400
 
-c=$(serve_counters)
+c=$(dump_counters)
 check "no connection failed on the ustack side" test "$(echo "$c" | counter Services connection_failed)" = 0
 finish

@@ -15,10 +15,10 @@ check "bulk S: ustack counted 100 MiB from nc over IPv4 (got $got)" test "$got" 
 got=$(bulk_count fd00:1::2 10485760)
 check "bulk S: ustack counted 10 MiB from nc over IPv6 (got $got)" test "$got" = 10485760
 
-before=$(serve_counters | counter Services bytes_in)
+before=$(dump_counters | counter Services bytes_in)
 head -c $N /dev/zero | in_ns nc -N -w 30 198.18.0.2 9
 check "nc to discard exits cleanly" test $? = 0
-after=$(serve_counters | counter Services bytes_in)
+after=$(dump_counters | counter Services bytes_in)
 check "discard received exactly 100 MiB ($((after - before)))" test $((after - before)) = $N
 
 # bulk R: 'R' + 2 s little-endian; ustack streams for 2 s (its own clock) and closes.
@@ -44,6 +44,6 @@ echo "  bulk R: $bytes bytes in $secs s"
 check "bulk R streamed data for about 2 s" \
   awk -v b="${bytes:-0}" -v s="${secs:-0}" 'BEGIN { exit !(b > 1000000 && s >= 1.9 && s < 4) }'
 
-c=$(serve_counters)
+c=$(dump_counters)
 check "no connection failed" test "$(echo "$c" | counter Services connection_failed)" = 0
 finish

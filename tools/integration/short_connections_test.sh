@@ -33,7 +33,7 @@ states=$(in_ns ss -Htan "( sport = :5002 or dport = :5002 )" | awk '{print $1}' 
   tr -s ' ' | tr '\n' ';')
 echo "  kernel sockets: $states"
 check "kernel: only 200 TIME-WAIT left (the closing side)" test "$states" = " 200 TIME-WAIT;"
-c=$(serve_counters)
+c=$(dump_counters)
 check "ustack: no connection left besides the listeners" \
   test "$(echo "$c" | counter Tcp sockets)" = $LISTENERS
 
@@ -60,7 +60,7 @@ check "200 HTTP/1.0 requests answered correctly (bad: $out)" test "$out" = 0
 sleep 0.3
 left=$(in_ns ss -Htan "( sport = :8080 or dport = :8080 )" | wc -l)
 check "kernel: no socket left after server-side closes ($left)" test "$left" = 0
-c=$(serve_counters)
+c=$(dump_counters)
 tw=$(echo "$c" | counter Tcp sockets)
 check "ustack: listeners + 200 in TIME_WAIT ($tw sockets)" test "$tw" = $((LISTENERS + 200))
 check "no connection failed" test "$(echo "$c" | counter Services connection_failed)" = 0

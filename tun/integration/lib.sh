@@ -1,4 +1,5 @@
-# Shared helpers for the integration tests that run `ustack up` against the real kernel.
+# Shared helpers for the integration tests that run `ustack` against the real kernel: the tests
+# here (`ustack up`) and, through tools/integration/lib.sh, the `ustack serve`/`connect` tests.
 #
 # Every test gets unique names (they include the pid), uses only 198.18.0.0/15 and fd00::/8,
 # stops only the processes it started (by PID) and removes its namespace on exit, also when it
@@ -11,8 +12,8 @@ NS="ustns${ID}"
 WORK="$(mktemp -d "${TEST_TMPDIR:-/tmp}/ustack-it.XXXXXX")"
 PIDS=()
 EXTRA_NS=()  # further namespaces a test (or the ustack it started) creates, removed on exit
-USTACK_PID=""
-USTACK_LOG="$WORK/ustack.log"
+USTACK_PID=""  # the ustack under test: dump_counters signals it
+USTACK_LOG="$WORK/ustack.log"  # its output: die, finish and dump_counters read it
 FAILURES=0
 
 cleanup() {
@@ -71,18 +72,30 @@ require_root() {
 
 in_ns() { ip netns exec "$NS" "$@"; }
 
-# start_ustack ARGS...: runs `ustack up ARGS` in the background and waits for its ready line.
-start_ustack() {
-  "$USTACK" up "$@" >"$USTACK_LOG" 2>&1 &
+# bg_ns CMD...: starts CMD in the namespace in the background; its PID (ip netns exec execs
+# CMD, so signals reach CMD itself) goes to BG_PID and to the cleanup list.
+bg_ns() {
+  ip netns exec "$NS" "$@" &
+  BG_PID=$!
+  PIDS+=("$BG_PID")
+}
+
+# launch_ustack SUBCOMMAND ARGS...: runs `ustack SUBCOMMAND ARGS` in the background (its PID in
+# USTACK_PID, its output in USTACK_LOG) and waits for its ready line.
+launch_ustack() {
+  "$USTACK" "$@" >"$USTACK_LOG" 2>&1 &
   USTACK_PID=$!
   PIDS+=("$USTACK_PID")
   for _ in $(seq 100); do
     grep -q "ready" "$USTACK_LOG" 2>/dev/null && return 0
-    kill -0 "$USTACK_PID" 2>/dev/null || die "ustack up exited early: $(cat "$USTACK_LOG")"
+    kill -0 "$USTACK_PID" 2>/dev/null || die "ustack $1 exited early: $(cat "$USTACK_LOG")"
     sleep 0.1
   done
-  die "ustack up did not print 'ready' within 10 s"
+  die "ustack $1 did not print 'ready' within 10 s"
 }
+
+# start_ustack ARGS...: `ustack up ARGS`, started as launch_ustack does.
+start_ustack() { launch_ustack up "$@"; }
 
 # stop_ustack [SIGNAL]: stops our ustack by PID and waits for it; its exit code in USTACK_RC.
 stop_ustack() {
@@ -92,7 +105,7 @@ stop_ustack() {
 }
 
 # dump_counters: SIGUSR1, then waits until a new counters block is complete in the log and
-# prints it (the text between the last "counters:" and "end of counters" lines).
+# prints it (the text between the last "... counters (when):" and "end of counters" lines).
 dump_counters() {
   local before
   before=$(grep -c "end of counters" "$USTACK_LOG")
@@ -101,7 +114,7 @@ dump_counters() {
     [ "$(grep -c "end of counters" "$USTACK_LOG")" -gt "$before" ] && break
     sleep 0.1
   done
-  awk '/counters:$/{buf=""} {buf=buf $0 "\n"} /end of counters/{last=buf} END{printf "%s", last}' \
+  awk '/counters.*:$/{buf=""} {buf=buf $0 "\n"} /end of counters/{last=buf} END{printf "%s", last}' \
     "$USTACK_LOG"
 }
 
