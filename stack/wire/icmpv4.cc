@@ -1,10 +1,10 @@
 #include "stack/wire/icmpv4.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 
 #include "stack/base/checksum.h"
+#include "stack/wire/icmp_common.h"
 
 namespace ustack {
 namespace {
@@ -12,11 +12,6 @@ namespace {
 constexpr std::size_t kIpv4MinHeaderLen = 20;
 // RFC 792: an error quotes "the internet header plus the first 64 bits of the original data".
 constexpr std::size_t kQuotedTransportLen = 8;
-
-void copy_data(MutBytes dst, Bytes src) {
-  if (src.empty() || dst.data() == src.data()) return;
-  std::memmove(dst.data(), src.data(), src.size());
-}
 
 const char* unreach_name(std::uint8_t code) {
   switch (code) {
@@ -54,21 +49,6 @@ const char* unreach_name(std::uint8_t code) {
       return "precedence cutoff";
   }
   return "code";
-}
-
-const char* proto_name(IpProto p) {
-  switch (p) {
-    case IpProto::kTcp:
-      return "tcp";
-    case IpProto::kUdp:
-      return "udp";
-    case IpProto::kIcmp:
-      return "icmp";
-    case IpProto::kIcmpv6:
-      return "icmp6";
-    default:
-      return "proto";
-  }
 }
 
 }  // namespace
@@ -246,7 +226,7 @@ void Icmpv4Repr::emit(MutBytes out, ChecksumMode mode) const {
       store_be32(out, 4, rest_of_header);
       break;
   }
-  copy_data(out.subspan(kHeaderLen), data);
+  icmp_copy_body(out.subspan(kHeaderLen), data);
   if (mode == ChecksumMode::kCompute) {
     store_be16(out, 2, internet_checksum(Bytes(out.first(buffer_len()))));
   }
@@ -265,7 +245,7 @@ std::string Icmpv4Repr::to_string() const {
       std::string code_name = unreach_name(code);
       if (code == static_cast<std::uint8_t>(Icmpv4Unreach::kPort) && q.ok() &&
           (q->proto == IpProto::kUdp || q->proto == IpProto::kTcp)) {
-        what = q->dst.to_string() + " " + proto_name(q->proto) + " port " +
+        what = q->dst.to_string() + " " + icmp_quoted_proto_name(q->proto) + " port " +
                std::to_string(load_be16(q->transport, 2));
       } else if (q.ok()) {
         what = q->dst.to_string() + " " + code_name;
@@ -302,8 +282,7 @@ std::string Icmpv4Repr::to_verbose_string() const {
   switch (type) {
     case Icmpv4Type::kEchoRequest:
     case Icmpv4Type::kEchoReply:
-      s += "  identifier: " + std::to_string(ident) + "\n  sequence: " + std::to_string(seq_no) +
-           "\n";
+      s += icmp_verbose_echo(ident, seq_no);
       break;
     case Icmpv4Type::kDestUnreachable:
       if (code == static_cast<std::uint8_t>(Icmpv4Unreach::kFragNeeded)) {
@@ -319,23 +298,20 @@ std::string Icmpv4Repr::to_verbose_string() const {
     case Icmpv4Type::kTimeExceeded:
     case Icmpv4Type::kSourceQuench:
       break;
-    default: {
-      char word[16];
-      std::snprintf(word, sizeof word, "0x%08x", static_cast<unsigned>(rest_of_header));
-      s += std::string("  rest of header: ") + word + "\n";
+    default:
+      s += icmp_verbose_rest_of_header(rest_of_header);
       break;
-    }
   }
   s += std::string("  ") + (is_error() ? "quoted datagram: " : "data: ") +
        std::to_string(data.size()) + " bytes\n";
   if (is_error()) {
     if (auto q = quote(); q.ok()) {
       s += "  quoted: " + q->src.to_string() + " > " + q->dst.to_string() + " " +
-           proto_name(q->proto) + " (" + std::to_string(static_cast<unsigned>(q->proto)) +
-           "), total length " + std::to_string(q->total_len) + ", id " + std::to_string(q->ident) +
-           "\n";
+           icmp_quoted_proto_name(q->proto) + " (" +
+           std::to_string(static_cast<unsigned>(q->proto)) + "), total length " +
+           std::to_string(q->total_len) + ", id " + std::to_string(q->ident) + "\n";
     } else {
-      s += std::string("  quoted: unparsable (") + ustack::to_string(q.error()) + ")\n";
+      s += icmp_verbose_unparsable_quote(q.error());
     }
   }
   return s;

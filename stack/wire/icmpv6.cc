@@ -1,10 +1,9 @@
 #include "stack/wire/icmpv6.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstring>
 
 #include "stack/base/checksum.h"
+#include "stack/wire/icmp_common.h"
 
 namespace ustack {
 namespace {
@@ -12,11 +11,6 @@ namespace {
 constexpr std::size_t kIpv6HeaderLen = 40;
 constexpr std::size_t kQuotedTransportMin = 8;
 constexpr int kMaxQuotedExtHeaders = 8;
-
-void copy_data(MutBytes dst, Bytes src) {
-  if (src.empty() || dst.data() == src.data()) return;
-  std::memmove(dst.data(), src.data(), src.size());
-}
 
 // RFC 4443 §2.4(c): the error must fit in the minimum MTU, so the quote is cut.
 Bytes cut_quote(Bytes offending) {
@@ -47,19 +41,6 @@ const char* unreach_name(std::uint8_t code) {
       return "reject route";
   }
   return "code";
-}
-
-const char* proto_name(IpProto p) {
-  switch (p) {
-    case IpProto::kTcp:
-      return "tcp";
-    case IpProto::kUdp:
-      return "udp";
-    case IpProto::kIcmpv6:
-      return "icmp6";
-    default:
-      return "proto";
-  }
 }
 
 }  // namespace
@@ -266,7 +247,7 @@ void Icmpv6Repr::emit(MutBytes out, const Ipv6Addr& src, const Ipv6Addr& dst,
       store_be32(out, 4, rest_of_header);
       break;
   }
-  copy_data(out.subspan(kHeaderLen), data);
+  icmp_copy_body(out.subspan(kHeaderLen), data);
   const Bytes message = out.first(buffer_len());
   if (mode == ChecksumMode::kCompute) {
     store_be16(out, 2, icmpv6_checksum(message, src, dst));
@@ -291,7 +272,7 @@ std::string Icmpv6Repr::to_string() const {
         s += " " + q->dst.to_string();
         if (code == static_cast<std::uint8_t>(Icmpv6Unreach::kPort) &&
             (q->proto == IpProto::kUdp || q->proto == IpProto::kTcp)) {
-          s += std::string(" ") + proto_name(q->proto) + " port " +
+          s += std::string(" ") + icmp_quoted_proto_name(q->proto) + " port " +
                std::to_string(load_be16(q->transport, 2));
         }
       }
@@ -319,8 +300,7 @@ std::string Icmpv6Repr::to_verbose_string() const {
   switch (type) {
     case Icmpv6Type::kEchoRequest:
     case Icmpv6Type::kEchoReply:
-      s += "  identifier: " + std::to_string(ident) + "\n  sequence: " + std::to_string(seq_no) +
-           "\n";
+      s += icmp_verbose_echo(ident, seq_no);
       break;
     case Icmpv6Type::kPacketTooBig:
       s += "  mtu: " + std::to_string(mtu) + "\n";
@@ -331,22 +311,20 @@ std::string Icmpv6Repr::to_verbose_string() const {
     case Icmpv6Type::kDestUnreachable:
     case Icmpv6Type::kTimeExceeded:
       break;
-    default: {
-      char word[16];
-      std::snprintf(word, sizeof word, "0x%08x", static_cast<unsigned>(rest_of_header));
-      s += std::string("  rest of header: ") + word + "\n";
+    default:
+      s += icmp_verbose_rest_of_header(rest_of_header);
       break;
-    }
   }
   s += std::string("  ") + (is_error() ? "quoted packet: " : "data: ") +
        std::to_string(data.size()) + " bytes\n";
   if (is_error()) {
     if (auto q = quote(); q.ok()) {
       s += "  quoted: " + q->src.to_string() + " > " + q->dst.to_string() + " " +
-           proto_name(q->proto) + " (" + std::to_string(static_cast<unsigned>(q->proto)) +
-           "), payload length " + std::to_string(q->payload_len) + "\n";
+           icmp_quoted_proto_name(q->proto) + " (" +
+           std::to_string(static_cast<unsigned>(q->proto)) + "), payload length " +
+           std::to_string(q->payload_len) + "\n";
     } else {
-      s += std::string("  quoted: unparsable (") + ustack::to_string(q.error()) + ")\n";
+      s += icmp_verbose_unparsable_quote(q.error());
     }
   }
   return s;
