@@ -1266,9 +1266,7 @@ void TcpConnection::send_segment(Instant now, TcpSink sink, std::uint8_t flags, 
 
 // --- Tracing --------------------------------------------------------------------------------
 
-void TcpConnection::trace(Instant now, TraceKind kind, const char* what, std::uint32_t seq,
-                          std::uint32_t len, std::int64_t value, std::int64_t value2) {
-  if (tracer_ == nullptr) return;
+TraceEvent TcpConnection::trace_event(Instant now, TraceKind kind) const {
   TraceEvent e;
   e.kind = kind;
   e.at = now;
@@ -1276,6 +1274,13 @@ void TcpConnection::trace(Instant now, TraceKind kind, const char* what, std::ui
   e.remote = tuple_.remote;
   e.local_port = tuple_.local_port;
   e.remote_port = tuple_.remote_port;
+  return e;
+}
+
+void TcpConnection::trace(Instant now, TraceKind kind, const char* what, std::uint32_t seq,
+                          std::uint32_t len, std::int64_t value, std::int64_t value2) {
+  if (tracer_ == nullptr) return;
+  TraceEvent e = trace_event(now, kind);
   e.what = what;
   e.seq = seq;
   e.len = len;
@@ -1287,13 +1292,7 @@ void TcpConnection::trace(Instant now, TraceKind kind, const char* what, std::ui
 
 void TcpConnection::trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len) {
   if (tracer_ == nullptr) return;
-  TraceEvent e;
-  e.kind = kind;
-  e.at = now;
-  e.local = tuple_.local;
-  e.remote = tuple_.remote;
-  e.local_port = tuple_.local_port;
-  e.remote_port = tuple_.remote_port;
+  TraceEvent e = trace_event(now, kind);
   e.seq = r.seq.raw();
   e.ack = r.ack.raw();
   e.len = static_cast<std::uint32_t>(len);

@@ -146,6 +146,8 @@ class TcpConnection {
   void trace(Instant now, TraceKind kind, const char* what = "", std::uint32_t seq = 0,
              std::uint32_t len = 0, std::int64_t value = 0, std::int64_t value2 = 0);
   void trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len);
+  // The part of an event every trace carries: what, when, and this connection's 4-tuple.
+  TraceEvent trace_event(Instant now, TraceKind kind) const;
 
   // Sequence-space helpers.
   SeqNum data_end() const { return snd_buf_seq_ + static_cast<std::uint32_t>(snd_buf_.size()); }
