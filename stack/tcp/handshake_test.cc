@@ -325,16 +325,23 @@ TEST(TcpListen, BadAckInSynReceivedGetsReset) {
   t.expect(seg().rst().seq(50));
 }
 
-// RFC 9293 §3.9.2.1 (MUST-57 area), RFC 1122 §4.2.3.10: segments to a broadcast or multicast
-// destination are dropped silently.
-TEST(TcpListen, SynToBroadcastIsDropped) {
-  TcpTestbed t = TcpTestbed::listening(80);
+// A bare SYN from 198.18.0.1:40000 to 198.18.0.2:80 as raw bytes, for the tests that deliver
+// it outside inject() (own IpRxMeta, corrupted bytes).
+ByteVec raw_syn_to_port_80() {
   TcpRepr r;
   r.src_port = 40000;
   r.dst_port = 80;
   r.flags = tcp_flags::kSyn;
   ByteVec b(r.buffer_len());
   r.emit(b, Ipv4Addr({198, 18, 0, 1}), Ipv4Addr({198, 18, 0, 2}), ChecksumMode::kCompute);
+  return b;
+}
+
+// RFC 9293 §3.9.2.1 (MUST-57 area), RFC 1122 §4.2.3.10: segments to a broadcast or multicast
+// destination are dropped silently.
+TEST(TcpListen, SynToBroadcastIsDropped) {
+  TcpTestbed t = TcpTestbed::listening(80);
+  ByteVec b = raw_syn_to_port_80();
   IpRxMeta meta;
   meta.src = Ipv4Addr({198, 18, 0, 1});
   meta.dst = Ipv4Addr({198, 18, 0, 2});
@@ -347,12 +354,7 @@ TEST(TcpListen, SynToBroadcastIsDropped) {
 // Corrupted segments fail the checksum and are counted, not answered.
 TEST(TcpListen, CorruptSegmentIsDroppedByChecksum) {
   TcpTestbed t = TcpTestbed::listening(80);
-  TcpRepr r;
-  r.src_port = 40000;
-  r.dst_port = 80;
-  r.flags = tcp_flags::kSyn;
-  ByteVec b(r.buffer_len());
-  r.emit(b, Ipv4Addr({198, 18, 0, 1}), Ipv4Addr({198, 18, 0, 2}), ChecksumMode::kCompute);
+  ByteVec b = raw_syn_to_port_80();
   b[5] ^= 0x40;
   t.inject_bytes(b);
   t.expect_nothing();

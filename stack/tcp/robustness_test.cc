@@ -76,15 +76,20 @@ TEST(TcpRfc5961, AckFarBelowWindowIsAnsweredAndDropped) {
   EXPECT_EQ(t.layer().stats(t.conn())->unread, 0u);
 }
 
-// RFC 1122 §4.2.3.6, Linux TCP_KEEPIDLE/KEEPINTVL/KEEPCNT: probes after the idle time, then
-// at the interval; after KEEPCNT unanswered probes the connection is reset with ETIMEDOUT.
-TEST(TcpKeepalive, UnansweredProbesTimeOut) {
+// Keepalive on: first probe after 10 s idle, then every 1 s, reset after 3 unanswered.
+TcpSocketOptions keepalive_10s_1s_3() {
   TcpSocketOptions o;
   o.keepalive = true;
   o.keepalive_idle = 10_s;
   o.keepalive_interval = 1_s;
   o.keepalive_count = 3;
-  TcpTestbed t = TcpTestbed::established(TcpTestbed::default_config(), o, false);
+  return o;
+}
+
+// RFC 1122 §4.2.3.6, Linux TCP_KEEPIDLE/KEEPINTVL/KEEPCNT: probes after the idle time, then
+// at the interval; after KEEPCNT unanswered probes the connection is reset with ETIMEDOUT.
+TEST(TcpKeepalive, UnansweredProbesTimeOut) {
+  TcpTestbed t = TcpTestbed::established(TcpTestbed::default_config(), keepalive_10s_1s_3(), false);
   EXPECT_EQ(t.expect_next(seg().ack(1001).seq(0).len(0)), 10_s);
   EXPECT_EQ(t.expect_next(seg().ack(1001).seq(0).len(0)), 11_s);
   EXPECT_EQ(t.expect_next(seg().ack(1001).seq(0).len(0)), 12_s);
@@ -94,12 +99,7 @@ TEST(TcpKeepalive, UnansweredProbesTimeOut) {
 
 // RFC 1122 §4.2.3.6: an answered probe keeps the connection; the idle time restarts.
 TEST(TcpKeepalive, AnsweredProbeKeepsConnection) {
-  TcpSocketOptions o;
-  o.keepalive = true;
-  o.keepalive_idle = 10_s;
-  o.keepalive_interval = 1_s;
-  o.keepalive_count = 3;
-  TcpTestbed t = TcpTestbed::established(TcpTestbed::default_config(), o, false);
+  TcpTestbed t = TcpTestbed::established(TcpTestbed::default_config(), keepalive_10s_1s_3(), false);
   EXPECT_EQ(t.expect_next(seg().ack(1001).seq(0).len(0)), 10_s);
   t.inject(seg().ack(1).seq(1001));
   EXPECT_EQ(t.expect_next(seg().ack(1001).seq(0).len(0)), 20_s);
