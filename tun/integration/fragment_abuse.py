@@ -67,23 +67,6 @@ def send(pkts):
     s6.close()
 
 
-def send(pkts):
-    """Sends scapy-built IPv4/IPv6 packets as they are, through header-including raw sockets
-    (the kernel routes them to the TUN/TAP device; it neither fragments nor reassembles)."""
-    if not isinstance(pkts, list):
-        pkts = [pkts]
-    s4 = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-    s6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
-    for p in pkts:
-        data = bytes(p)
-        if p.haslayer(IPv6):
-            s6.sendto(data, (p[IPv6].dst, 0))
-        else:
-            s4.sendto(data, (p[IP].dst, 0))
-    s4.close()
-    s6.close()
-
-
 def v6_fragments(payload_pkt, frag_id, chunks):
     """IPv6 fragments of `payload_pkt` (an ICMPv6 layer) cut at the byte offsets in `chunks`
     (each (offset, length), offsets multiples of 8); returns scapy packets."""
