@@ -1013,6 +1013,18 @@ bool TcpConnection::can_send_data_state() const {
   }
 }
 
+std::uint32_t TcpConnection::current_mss() const {
+  // Like Linux's tcp_current_mss(): snd_mss_ already excludes the timestamp option; SACK
+  // blocks (send_segment adds a D-SACK and up to 3 or 4 blocks to every ACK) take room from
+  // the payload too, or a full-sized segment would exceed the path MTU.
+  if (!sack_ok_) return snd_mss_;
+  std::size_t max_blocks = ts_ok_ ? 3 : 4;
+  std::size_t blocks = std::min(max_blocks, (dsack_ ? 1 : 0) + ooo_.range_count());
+  if (blocks == 0) return snd_mss_;
+  std::uint32_t option_bytes = static_cast<std::uint32_t>(4 + 8 * blocks);  // NOP NOP kind len
+  return std::max<std::uint32_t>(snd_mss_ - option_bytes, 64);
+}
+
 std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const {
   SeqNum end = data_end();
   std::uint32_t unsent = snd_nxt_ < end ? static_cast<std::uint32_t>(end - snd_nxt_) : 0;
@@ -1021,19 +1033,20 @@ std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const 
   // RFC 5681 §3.1: send no more than min(cwnd, rwnd) beyond SND.UNA.
   SeqNum edge = snd_una_ + std::min(snd_wnd_, cc_->cwnd());
   std::uint32_t avail = edge > snd_nxt_ ? static_cast<std::uint32_t>(edge - snd_nxt_) : 0;
+  std::uint32_t mss = current_mss();
   DataPlan p;
-  p.len = std::min({unsent, snd_mss_, avail});
+  p.len = std::min({unsent, mss, avail});
   // A FIN rides on the last data segment; a bare FIN needs no window (it carries no data).
   p.fin = fin_left && p.len == unsent;
   if (p.len == 0 && !p.fin) return std::nullopt;
   if (force_send_) return p;
   bool new_data = snd_nxt_ + p.len > snd_max_;
-  if (p.len < unsent && p.len < snd_mss_) {
+  if (p.len < unsent && p.len < mss) {
     // RFC 9293 §3.8.6.2.1 (sender SWS avoidance): a segment smaller than both the MSS and
     // the data waiting goes only if it is at least half the largest window the peer offered.
     if (max_snd_wnd_ == 0 || p.len < max_snd_wnd_ / 2) return std::nullopt;
   }
-  if (p.len == unsent && p.len < snd_mss_ && p.len > 0 && !p.fin && new_data) {
+  if (p.len == unsent && p.len < mss && p.len > 0 && !p.fin && new_data) {
     // Nagle (RFC 9293 §3.7.4, RFC 1122 §4.2.3.4) in Minshall's form like Linux: hold a small
     // segment while an earlier small segment is unacknowledged, unless TCP_NODELAY.
     if (!cfg_.nodelay && snd_sml_ > snd_una_) return std::nullopt;
@@ -1118,7 +1131,7 @@ void TcpConnection::retransmit_head(Instant now, TcpSink sink) {
   SeqNum end = data_end();
   std::uint32_t data_left = end > snd_una_ ? static_cast<std::uint32_t>(end - snd_una_) : 0;
   DataPlan p;
-  p.len = std::min({outstanding, snd_mss_, data_left});
+  p.len = std::min({outstanding, current_mss(), data_left});
   p.fin = fin_queued_ && p.len == data_left && snd_max_ > fin_seq();
   if (p.len == 0 && !p.fin) return;
   send_data_segment(now, sink, snd_una_, p, "fast");
@@ -1150,7 +1163,7 @@ bool TcpConnection::retransmit_next_hole(Instant now, TcpSink sink) {
   if (s >= sacked_.highest() || s >= data_end()) return false;
   SeqNum limit = sacked_.next_left_after(s).value_or(sacked_.highest());
   DataPlan p;
-  p.len = std::min({static_cast<std::uint32_t>(limit - s), snd_mss_,
+  p.len = std::min({static_cast<std::uint32_t>(limit - s), current_mss(),
                     static_cast<std::uint32_t>(data_end() - s)});
   if (p.len == 0) return false;
   send_data_segment(now, sink, s, p, "sack");

@@ -129,6 +129,8 @@ class TcpConnection {
   // What the next data/FIN segment at snd_nxt would carry, or nullopt if nothing may go now
   // (window, Nagle, SWS avoidance).
   std::optional<DataPlan> plan_data_segment() const;
+  // Payload per segment now: snd_mss_ less the SACK blocks the next segment will carry.
+  std::uint32_t current_mss() const;
   void send_data_segment(Instant now, TcpSink sink, SeqNum seq, DataPlan plan,
                          const char* retransmit_reason);
   void retransmit_head(Instant now, TcpSink sink);

@@ -239,5 +239,21 @@ TEST(TcpSend, PayloadAcrossRingWrapIsIntact) {
   EXPECT_EQ(got, b);
 }
 
+// RFC 9293 §3.7.1 (the MSS counts only the options sent in every segment) and Linux's
+// tcp_current_mss(): while we report SACK blocks (RFC 2018 §4), a full-sized data segment
+// shrinks by the SACK option's bytes, or it would exceed the path MTU and be dropped.
+TEST(TcpSend, FullSizedSegmentsLeaveRoomForSackBlocks) {
+  TcpTestbed t = established_ts();
+  t.inject(seg().ack(1).seq(1011).data("0123456789").ts(102, _));  // a hole at 1001
+  t.expect(seg().ack(1001).sack(1011, 1021));
+  t.send(std::string(4000, 'x'));
+  // 1460 - 12 (timestamps) - 12 (NOP NOP, kind 5, length 10: one block) = 1436
+  t.expect(seg().seq(1).ack(1001).len(1436).sack(1011, 1021));
+  t.expect(seg().seq(1437).ack(1001).len(1436).sack(1011, 1021));
+  // Once the hole is filled no SACK block is sent and segments are full-sized again.
+  t.inject(seg().ack(2873).seq(1001).data("ABCDEFGHIJ").ts(103, _));
+  t.expect(seg().seq(2873).ack(1021).len(1128).no_sack());
+}
+
 }  // namespace
 }  // namespace ustack::testing
