@@ -16,6 +16,7 @@
 #include <string>
 
 #include "stack/base/random.h"
+#include "stack/tcp/sim_app.h"
 #include "stack/tcp/tcp_layer.h"
 
 namespace ustack {
@@ -125,57 +126,6 @@ bool SimIp::send(Instant now, const IpAddr& src, const IpAddr& dst, IpProto,
   return true;
 }
 
-// One side's application: sends its data, half-closes, reads to end of stream, closes.
-struct App {
-  SocketHandle h;
-  std::string out;
-  std::size_t sent = 0;
-  std::string in;
-  bool shut = false;
-  bool eof = false;
-  bool closed = false;
-  std::optional<TcpError> failed;
-
-  void step(TcpLayer& l) {
-    if (!h.valid() || closed) return;
-    if (auto e = l.error(h)) {
-      failed = e;
-      return;
-    }
-    TcpReadiness r = l.readiness(h);
-    if (!r.connected && !r.closed) return;
-    while (sent < out.size()) {
-      auto n = l.send(
-          h, Bytes(reinterpret_cast<const std::uint8_t*>(out.data()) + sent, out.size() - sent));
-      if (!n.ok()) break;
-      sent += *n;
-    }
-    if (sent == out.size() && !shut) {
-      shut = !l.shutdown(h).has_value();
-    }
-    std::uint8_t buf[4096];
-    for (;;) {
-      auto n = l.recv(h, buf);
-      if (!n.ok()) break;
-      if (*n == 0) {
-        eof = true;
-        break;
-      }
-      in.append(reinterpret_cast<char*>(buf), *n);
-    }
-    if (eof && shut) {
-      l.close(h);
-      closed = true;
-    }
-  }
-};
-
-std::string random_data(Rng& rng, std::size_t n) {
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng.next_u32());
-  return s;
-}
-
 struct Outcome {
   bool ok = false;
   std::string why;
@@ -215,7 +165,7 @@ Outcome run_seed(std::uint64_t seed, ChannelConfig ch_cfg, std::size_t max_bytes
   bool verbose = std::getenv("SIM_TRACE") != nullptr;
   TcpLayer a(ca, verbose ? &ta : nullptr), b(cb, verbose ? &tb : nullptr);
 
-  App client, server;
+  SimApp client, server;
   client.out = random_data(rng, rng.uniform(max_bytes + 1));
   server.out = random_data(rng, rng.uniform(max_bytes + 1));
   auto lh = b.listen(b_addr, 80, 8);
