@@ -3,8 +3,8 @@
 // side (FIN, like `nc -N`) and keeps reading; it exits 0 when the peer has closed and all
 // data is written, 1 with one line on stderr if the connection fails:
 //
-//   ustack connect --tun ust1 --netns demo --addr 198.18.1.2/24 --peer 198.18.1.1/24 \
-//                  198.18.1.1 8000 <request >response
+//   ustack connect --tun ust1 --netns demo --addr 198.18.1.2/24 --peer 198.18.1.1/24
+//                  198.18.1.1 8000 <request >response       (one command line)
 //   ustack connect: 198.18.1.1:80: connection refused
 //
 // stdin is read by a helper thread that only reads and hands chunks to the loop thread (it

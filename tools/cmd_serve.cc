@@ -1,8 +1,8 @@
 // `ustack serve`: TCP services on the stack, several in one process, each SERVICE:PORT.
 //
 //   ustack serve --tun bgv0 --addr 198.18.4.2/24 --mtu 1500 bulk:5001 echo:5002
-//   ustack serve --tun ust0 --netns demo --addr 198.18.0.2/24 --peer 198.18.0.1/24 \
-//                http:8080 http:8081:/srv/www discard:9
+//   ustack serve --tun ust0 --netns demo --addr 198.18.0.2/24 --peer 198.18.0.1/24
+//                http:8080 http:8081:/srv/www discard:9     (one command line)
 //
 // Services (tools/services/): echo, discard, bulk (the bench rig's protocol), http (generated
 // bodies at /bytes/N, or a directory with http:PORT:DIR). Each listens on every address
