@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <vector>
@@ -38,6 +39,13 @@ inline void store_be32(MutBytes b, std::size_t off, std::uint32_t v) {
 inline void store_be64(MutBytes b, std::size_t off, std::uint64_t v) {
   store_be32(b, off, static_cast<std::uint32_t>(v >> 32));
   store_be32(b, off + 4, static_cast<std::uint32_t>(v));
+}
+
+// Copies `src` to the start of `dst` (dst.size() >= src.size()). The two may overlap, and an
+// emitter whose payload was already written in place (src at dst) copies nothing.
+inline void copy_to(MutBytes dst, Bytes src) {
+  if (src.empty() || dst.data() == src.data()) return;
+  std::memmove(dst.data(), src.data(), src.size());
 }
 
 // A view of `s` as bytes (for tests and string payloads).

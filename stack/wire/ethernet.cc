@@ -9,11 +9,6 @@ namespace {
 // EtherType values below 0x0600 are IEEE 802.3 length fields (IEEE 802.3 §3.2.6).
 constexpr std::uint16_t kMinEtherType = 0x0600;
 
-void copy_payload(MutBytes dst, Bytes src) {
-  if (src.empty() || dst.data() == src.data()) return;
-  std::memmove(dst.data(), src.data(), src.size());
-}
-
 }  // namespace
 
 std::string ethertype_name(EtherType t) {
@@ -67,7 +62,7 @@ void EthernetRepr::emit_header(MutBytes out) const {
 
 void EthernetRepr::emit(MutBytes out) const {
   emit_header(out);
-  copy_payload(out.subspan(header_len()), payload);
+  copy_to(out.subspan(header_len()), payload);
 }
 
 std::string EthernetRepr::to_string() const {

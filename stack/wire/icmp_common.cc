@@ -5,11 +5,6 @@
 
 namespace ustack {
 
-void icmp_copy_body(MutBytes dst, Bytes src) {
-  if (src.empty() || dst.data() == src.data()) return;
-  std::memmove(dst.data(), src.data(), src.size());
-}
-
 const char* icmp_quoted_proto_name(IpProto p) {
   switch (p) {
     case IpProto::kTcp:

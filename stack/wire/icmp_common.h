@@ -14,9 +14,6 @@
 
 namespace ustack {
 
-// Copies the message body into place; a no-op when it is already there (emit in place).
-void icmp_copy_body(MutBytes dst, Bytes src);
-
 // Lower-case name of a protocol in a quoted header ("tcp", "udp", "icmp", "icmp6"), "proto"
 // for any other.
 const char* icmp_quoted_proto_name(IpProto p);

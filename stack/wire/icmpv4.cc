@@ -226,7 +226,7 @@ void Icmpv4Repr::emit(MutBytes out, ChecksumMode mode) const {
       store_be32(out, 4, rest_of_header);
       break;
   }
-  icmp_copy_body(out.subspan(kHeaderLen), data);
+  copy_to(out.subspan(kHeaderLen), data);
   if (mode == ChecksumMode::kCompute) {
     store_be16(out, 2, internet_checksum(Bytes(out.first(buffer_len()))));
   }

@@ -247,7 +247,7 @@ void Icmpv6Repr::emit(MutBytes out, const Ipv6Addr& src, const Ipv6Addr& dst,
       store_be32(out, 4, rest_of_header);
       break;
   }
-  icmp_copy_body(out.subspan(kHeaderLen), data);
+  copy_to(out.subspan(kHeaderLen), data);
   const Bytes message = out.first(buffer_len());
   if (mode == ChecksumMode::kCompute) {
     store_be16(out, 2, icmpv6_checksum(message, src, dst));

@@ -50,9 +50,7 @@ void UdpRepr::emit(MutBytes out, Bytes payload, const IpAddr& src, const IpAddr&
   store_be16(out, kDstPort, dst_port);
   store_be16(out, kLength, static_cast<std::uint16_t>(length));
   store_be16(out, kChecksum, 0);
-  if (!payload.empty() && payload.data() != out.data() + kHeaderLen) {
-    std::memmove(out.data() + kHeaderLen, payload.data(), payload.size());
-  }
+  copy_to(out.subspan(kHeaderLen), payload);
   const std::uint32_t pseudo =
       pseudo_header_sum(src, dst, kProtoUdp, static_cast<std::uint32_t>(length));
   if (mode == ChecksumMode::kOffload) {
