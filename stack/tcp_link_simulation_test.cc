@@ -38,8 +38,12 @@ struct PrintTracer : Tracer {
   }
 };
 
-std::uint64_t corrupted_total = 0;
-std::uint64_t checksum_drops_total = 0;
+// Summed over seeds: not every flipped bit is detectable (an IPv6 flow label has no checksum),
+// but over many seeds corruption must lead to checksum drops somewhere.
+struct CorruptionTotals {
+  std::uint64_t corrupted = 0;
+  std::uint64_t checksum_drops = 0;
+};
 
 LinkImpairments random_impairments(Rng& r) {
   LinkImpairments i;
@@ -52,26 +56,9 @@ LinkImpairments random_impairments(Rng& r) {
   return i;
 }
 
-std::string run_seed_on(Link& link, Rng& r, std::uint64_t seed, std::size_t max_bytes);
-
-// Runs one seed; returns "" on success or what went wrong (with the link it ran on).
-std::string run_seed(std::uint64_t seed, std::size_t max_bytes) {
-  Rng r(seed * 104729 + 7);
-  LinkConfig lc;
-  lc.seed = seed;
-  lc.medium = r.chance(0.25) ? Medium::kEthernet : Medium::kIp;
-  static constexpr std::size_t kMtus[] = {1280, 1500, 1500, 9000};
-  lc.mtu = lc.medium == Medium::kEthernet ? 1500 : kMtus[r.uniform(4)];
-  lc.a_to_b = random_impairments(r);
-  lc.b_to_a = random_impairments(r);
-  Link link(lc);
-  std::string why = run_seed_on(link, r, seed, max_bytes);
-  if (why.empty()) return why;
-  return why + " [" + (lc.medium == Medium::kEthernet ? "ethernet" : "ip") + " link, mtu " +
-         std::to_string(lc.mtu) + "]";
-}
-
-std::string run_seed_on(Link& link, Rng& r, std::uint64_t seed, std::size_t max_bytes) {
+// Two Stacks with TcpLayers on `link`, one connection each way; "" or what went wrong.
+std::string run_seed_on(Link& link, Rng& r, std::uint64_t seed, std::size_t max_bytes,
+                        CorruptionTotals& totals) {
   StackConfig sa, sb;
   sa.seed = seed;
   sb.seed = seed + 1;
@@ -149,19 +136,35 @@ std::string run_seed_on(Link& link, Rng& r, std::uint64_t seed, std::size_t max_
   }
   if (ta.socket_count() != 0 || tb.socket_count() != 0) return "sockets left";
   if (!ta.poll_at().is_never() || !tb.poll_at().is_never()) return "a TCP timer left running";
-  // Not every flipped bit is detectable (an IPv6 flow label has no checksum), so the test
-  // totals these over all seeds: corruption must lead to checksum drops somewhere.
-  corrupted_total += link.a().tx_stats().corrupted + link.b().tx_stats().corrupted;
-  checksum_drops_total += a.counters().get("drops.ipv4_bad_checksum") +
-                          b.counters().get("drops.ipv4_bad_checksum") +
-                          ta.counters().drops_bad_checksum + tb.counters().drops_bad_checksum;
+  totals.corrupted += link.a().tx_stats().corrupted + link.b().tx_stats().corrupted;
+  totals.checksum_drops += a.counters().get("drops.ipv4_bad_checksum") +
+                           b.counters().get("drops.ipv4_bad_checksum") +
+                           ta.counters().drops_bad_checksum + tb.counters().drops_bad_checksum;
   return "";
+}
+
+// Runs one seed; returns "" on success or what went wrong (with the link it ran on).
+std::string run_seed(std::uint64_t seed, std::size_t max_bytes, CorruptionTotals& totals) {
+  Rng r(seed * 104729 + 7);
+  LinkConfig lc;
+  lc.seed = seed;
+  lc.medium = r.chance(0.25) ? Medium::kEthernet : Medium::kIp;
+  static constexpr std::size_t kMtus[] = {1280, 1500, 1500, 9000};
+  lc.mtu = lc.medium == Medium::kEthernet ? 1500 : kMtus[r.uniform(4)];
+  lc.a_to_b = random_impairments(r);
+  lc.b_to_a = random_impairments(r);
+  Link link(lc);
+  std::string why = run_seed_on(link, r, seed, max_bytes, totals);
+  if (why.empty()) return why;
+  return why + " [" + (lc.medium == Medium::kEthernet ? "ethernet" : "ip") + " link, mtu " +
+         std::to_string(lc.mtu) + "]";
 }
 
 TEST(TcpOverLink, OneSeedFromEnvironment) {
   const char* s = std::getenv("SIM_SEED");
   if (s == nullptr) GTEST_SKIP() << "set SIM_SEED (and SIM_TRACE) to replay one seed";
-  std::string why = run_seed(std::strtoull(s, nullptr, 10), 20000);
+  CorruptionTotals totals;
+  std::string why = run_seed(std::strtoull(s, nullptr, 10), 20000, totals);
   EXPECT_EQ(why, "");
 }
 
@@ -171,15 +174,16 @@ TEST(TcpOverLink, TwoStacksOverImpairedLinkDeliverEveryByteExactlyOnce) {
   const char* env = std::getenv("SIM_SEEDS");
   std::uint64_t seeds = env ? std::strtoull(env, nullptr, 10) : 500;
   int failures = 0;
+  CorruptionTotals totals;
   for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
-    std::string why = run_seed(seed, 20000);
+    std::string why = run_seed(seed, 20000, totals);
     if (!why.empty()) {
       ADD_FAILURE() << "seed " << seed << ": " << why << " (replay: SIM_SEED=" << seed << ")";
       if (++failures >= 5) break;
     }
   }
-  EXPECT_GT(corrupted_total, 0u);
-  EXPECT_GT(checksum_drops_total, 0u) << "corrupted packets were never caught by a checksum";
+  EXPECT_GT(totals.corrupted, 0u);
+  EXPECT_GT(totals.checksum_drops, 0u) << "corrupted packets were never caught by a checksum";
 }
 
 }  // namespace
