@@ -57,7 +57,7 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
         else
           FAILED=$((FAILED + 1)); echo "FAILED fuzz $t:"; tail -40 "$work/log"
           for a in "$work"/crash-* "$work"/leak-* "$work"/timeout-*; do
-            [ -e "$a" ] && echo "  crashing input (hex): $(xxd -p "$a" | tr -d '\n' | head -c 400)"
+            [ -e "$a" ] && echo "  crashing input (hex): $(od -An -v -tx1 "$a" | tr -d ' \n' | head -c 400)"
           done
         fi
       done
