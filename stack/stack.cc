@@ -194,6 +194,14 @@ void Stack::register_transport(Transport& t) {
   transports_[static_cast<std::uint8_t>(t.protocol())] = &t;
 }
 
+void Stack::add_poller(Pollable& p) {
+  if (std::find(pollers_.begin(), pollers_.end(), &p) == pollers_.end()) pollers_.push_back(&p);
+}
+
+void Stack::remove_poller(Pollable& p) {
+  pollers_.erase(std::remove(pollers_.begin(), pollers_.end(), &p), pollers_.end());
+}
+
 void Stack::set_mtu(std::size_t mtu) { mtu_ = std::min(mtu, caps_.mtu); }
 
 std::optional<NeighborState> Stack::neighbor_state(const IpAddr& addr) const {
@@ -281,6 +289,10 @@ bool Stack::poll(Instant now) {
     }
   }
   did |= run_timers(now);
+  // Index loop: a poller may add or remove pollers.
+  for (std::size_t i = 0; i < pollers_.size(); ++i) {
+    if (pollers_[i]->poll_at() <= now || did) did |= pollers_[i]->poll(now);
+  }
   return did;
 }
 
@@ -296,6 +308,7 @@ Instant Stack::poll_at() const {
   for (const Transport* tr : transports_) {
     if (tr) t = std::min(t, tr->poll_at());
   }
+  for (const Pollable* p : pollers_) t = std::min(t, p->poll_at());
   return t;
 }
 
@@ -410,13 +423,30 @@ bool Stack::run_timers(Instant now) {
 // --- IpSender ---
 
 bool Stack::send(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
-                 std::size_t payload_len, FunctionRef<void(MutBytes)> fill) {
-  IpSendOptions opts;
-  // RFC 1191: TCP probes the path MTU with DF set (it sizes segments from path_mtu()). A
-  // packet that is larger anyway (a retransmission after the MTU dropped) is fragmented.
-  opts.dont_fragment = proto == IpProto::kTcp;
+                 std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
+                 const IpSendOptions& opts) {
   return send_ip(now, src, dst, proto, payload_len, fill, opts);
 }
+
+std::uint8_t Stack::hop_limit_for(const IpAddr& dst, const IpSendOptions& opts) const {
+  bool group = dst.is_v4() ? dst.v4().is_multicast() : dst.v6().is_multicast();
+  if (group) return opts.multicast_ttl;  // ip(7) IP_MULTICAST_TTL, default 1
+  if (opts.ttl) return opts.ttl;
+  // RFC 1122 §3.2.1.7: a host never sends TTL 0.
+  if (dst.is_v4()) return cfg_.default_ttl ? cfg_.default_ttl : 64;
+  return hop_limit_v6_;
+}
+
+bool Stack::is_broadcast_address(const IpAddr& addr) const {
+  return addr.is_v4() && is_our_v4_broadcast(addr.v4());
+}
+
+bool Stack::join_group(Instant now, const IpAddr& group) {
+  // TODO(multicast): membership table, IGMPv2/MLDv2 reports, the receive filter.
+  return group.is_v4() ? group.v4().is_multicast() : group.v6().is_multicast();
+}
+
+void Stack::leave_group(Instant now, const IpAddr& group) {}
 
 std::optional<IpAddr> Stack::select_source(const IpAddr& dst) const {
   std::optional<LinkDest> route = route_for(dst);
@@ -512,7 +542,7 @@ bool Stack::send_loopback(Instant now, const IpAddr& src, const IpAddr& dst, IpP
     Ipv4Repr ip;
     ip.tos = opts.tos;
     ip.ident = next_ip_id_++;
-    ip.ttl = opts.ttl ? opts.ttl : cfg_.default_ttl;
+    ip.ttl = hop_limit_for(dst, opts);
     ip.protocol = proto;
     ip.src = src.v4();
     ip.dst = dst.v4();
@@ -522,7 +552,7 @@ bool Stack::send_loopback(Instant now, const IpAddr& src, const IpAddr& dst, IpP
     counters_.inc(Ctr::kIp6OutRequests);
     Ipv6Repr ip;
     ip.traffic_class = opts.tos;
-    ip.hop_limit = opts.ttl ? opts.ttl : hop_limit_v6_;
+    ip.hop_limit = hop_limit_for(dst, opts);
     ip.next_header = proto;
     ip.src = src.v6();
     ip.dst = dst.v6();
@@ -542,8 +572,7 @@ bool Stack::send_v4(Instant now, const Ipv4Addr& src, const Ipv4Addr& dst, IpPro
   Ipv4Repr ip;
   ip.tos = opts.tos;
   ip.ident = next_ip_id_++;
-  // RFC 1122 §3.2.1.7: a host never sends TTL 0.
-  ip.ttl = opts.ttl ? opts.ttl : (cfg_.default_ttl ? cfg_.default_ttl : 64);
+  ip.ttl = hop_limit_for(IpAddr(dst), opts);
   ip.protocol = proto;
   ip.src = src;
   ip.dst = dst;
@@ -554,15 +583,18 @@ bool Stack::send_v4(Instant now, const Ipv4Addr& src, const Ipv4Addr& dst, IpPro
     return false;
   }
   if (hlen + payload_len <= mtu) {
-    ip.dont_frag = opts.dont_fragment;
+    // RFC 1191: DF on what fits, so the path MTU is probed (Linux IP_PMTUDISC_WANT/DO).
+    ip.dont_frag = opts.pmtu != PmtuDiscovery::kDont;
     ip.payload_len = payload_len;
     return link_output(now, dest, ip.total_len(), [&](MutBytes out) {
       ip.emit(out);
       fill(out.subspan(hlen, payload_len));
     });
   }
-  // RFC 791 §3.2 / RFC 1191: DF set on a packet we created ourselves cannot be honoured.
-  if (opts.dont_fragment && proto != IpProto::kTcp) {
+  // IP_PMTUDISC_DO: the sender asked never to fragment (Linux answers EMSGSIZE). kWant
+  // fragments here at the source: a TCP retransmission after the path MTU dropped, or a
+  // datagram larger than the MTU.
+  if (opts.pmtu == PmtuDiscovery::kDo) {
     drop(now, Ctr::kDropIpv4DfTooBig);
     return false;
   }
@@ -594,7 +626,7 @@ bool Stack::send_v6(Instant now, const Ipv6Addr& src, const Ipv6Addr& dst, IpPro
   counters_.inc(Ctr::kIp6OutRequests);
   Ipv6Repr ip;
   ip.traffic_class = opts.tos;
-  ip.hop_limit = opts.ttl ? opts.ttl : hop_limit_v6_;
+  ip.hop_limit = hop_limit_for(IpAddr(dst), opts);
   ip.src = src;
   ip.dst = dst;
   std::size_t mtu = pmtu_.get(now, dst, link_mtu(true));
@@ -618,7 +650,7 @@ bool Stack::send_v6(Instant now, const Ipv6Addr& src, const Ipv6Addr& dst, IpPro
   // RFC 8200 §4.5: the limit is on the reassembled packet's Payload Length (we send no
   // unfragmentable extension headers), which does not include the Fragment header: 65535, as
   // Linux allows (ping -6 -s 65527).
-  if (opts.dont_fragment || piece == 0 || payload_len > 65535) {
+  if (opts.pmtu == PmtuDiscovery::kDo || piece == 0 || payload_len > 65535) {
     drop(now, Ctr::kDropIpv6TooBig);
     return false;
   }

@@ -30,6 +30,7 @@
 #include "stack/ip/rate_limiter.h"
 #include "stack/ip/reassembler.h"
 #include "stack/ip/route_table.h"
+#include "stack/pollable.h"
 #include "stack/tracer.h"
 #include "stack/transport.h"
 #include "stack/wire/common.h"
@@ -95,12 +96,8 @@ enum class AddressState : std::uint8_t {
 };
 const char* to_string(AddressState s);
 
-// Options for our own packets (echo requests, tests, tools).
-struct IpSendOptions {
-  std::uint8_t ttl = 0;  // 0: the default
-  bool dont_fragment = false;
-  std::uint8_t tos = 0;
-};
+// What the stack's own ICMP messages use: no DF, like Linux's ICMP sockets (IP_PMTUDISC_DONT).
+inline constexpr IpSendOptions kIcmpSendOptions{.pmtu = PmtuDiscovery::kDont};
 
 class Stack final : public IpSender {
  public:
@@ -126,6 +123,11 @@ class Stack final : public IpSender {
   // Transports receive their protocol's packets and ICMP errors quoting them; one per
   // protocol (a second registration replaces the first).
   void register_transport(Transport& t);
+  // Runs `p` after the transports in every poll() and folds its poll_at() into ours: the
+  // clients of the transports (the DNS resolver, services) that must see a received datagram
+  // in the same poll that delivered it. Not owned; remove before destroying it.
+  void add_poller(Pollable& p);
+  void remove_poller(Pollable& p);
   void set_tracer(Tracer* tracer) { tracer_ = tracer; }
   void set_mtu(std::size_t mtu);
   std::size_t mtu() const { return mtu_; }
@@ -151,9 +153,9 @@ class Stack final : public IpSender {
 
   // --- Ping ---
   // Sends an ICMP or ICMPv6 echo request (by dst's family) with `payload`, fragmented if it
-  // does not fit the path MTU (unless opts.dont_fragment). False if there is no route.
+  // does not fit the path MTU (unless opts.pmtu is kDo). False if there is no route.
   bool send_echo_request(Instant now, const IpAddr& dst, std::uint16_t ident, std::uint16_t seq,
-                         Bytes payload, const IpSendOptions& opts = {});
+                         Bytes payload, const IpSendOptions& opts = kIcmpSendOptions);
   // Replies received so far, oldest first.
   std::optional<EchoReply> pop_echo_reply();
   std::size_t echo_replies_waiting() const { return echo_replies_.size(); }
@@ -162,15 +164,19 @@ class Stack final : public IpSender {
   // options). The payload is written by `fill`.
   bool send_ip(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
                std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
-               const IpSendOptions& opts = {});
+               const IpSendOptions& opts = kIcmpSendOptions);
 
   // --- IpSender ---
   bool send(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
-            std::size_t payload_len, FunctionRef<void(MutBytes)> fill) override;
+            std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
+            const IpSendOptions& opts) override;
   std::optional<IpAddr> select_source(const IpAddr& dst) const override;
   std::size_t path_mtu(const IpAddr& dst) const override;
   bool is_local_address(const IpAddr& addr) const override;
   ChecksumMode checksum_mode() const override;
+  bool is_broadcast_address(const IpAddr& addr) const override;
+  bool join_group(Instant now, const IpAddr& group) override;
+  void leave_group(Instant now, const IpAddr& group) override;
 
  private:
   struct Address {
@@ -258,6 +264,9 @@ class Stack final : public IpSender {
   bool run_address_timers(Instant now);
   void add_slaac_address(Instant now, const Ipv6Addr& prefix, std::uint32_t valid_s);
   bool is_our_v6_destination(const Ipv6Addr& dst, bool* tentative) const;
+  // The TTL / hop limit for a packet to `dst`: the multicast one for a group, else the
+  // socket's, else the stack's default.
+  std::uint8_t hop_limit_for(const IpAddr& dst, const IpSendOptions& opts) const;
   std::size_t link_mtu(bool v6) const { return v6 && ra_mtu_ ? std::min(mtu_, ra_mtu_) : mtu_; }
   std::optional<Ipv6Addr> link_local_address() const;
 
@@ -281,6 +290,7 @@ class Stack final : public IpSender {
   Instant pmtu_sweep_at_ = Instant::never();
   IcmpRateLimiter icmp_limiter_;
   std::array<Transport*, 256> transports_{};
+  std::vector<Pollable*> pollers_;
 
   std::uint16_t next_ip_id_;
   std::uint8_t hop_limit_v6_;

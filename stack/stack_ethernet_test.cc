@@ -116,7 +116,7 @@ TEST(StackArp, ResolutionFailureIsReportedToTheTransport) {
   rig.stack.register_transport(udp);
   ByteVec d = udp_datagram(IpAddr(kUs4), IpAddr(kPeer4), 5000, 53, pattern(4));
   rig.stack.send(rig.now, IpAddr(kUs4), IpAddr(kPeer4), IpProto::kUdp, d.size(),
-                 [&](MutBytes out) { std::copy(d.begin(), d.end(), out.begin()); });
+                 [&](MutBytes out) { std::copy(d.begin(), d.end(), out.begin()); }, {});
   rig.advance(4_s);
   ASSERT_EQ(udp.errors.size(), 1u);
   EXPECT_EQ(udp.errors[0].kind, IcmpError::Kind::kHostUnreachable);

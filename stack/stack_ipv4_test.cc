@@ -364,11 +364,11 @@ TEST(StackIpv4, OverlappingFragmentsDropDatagram) {
 TEST(StackIpv4, DontFragmentTooBigIsNotSent) {
   Rig rig;
   EXPECT_FALSE(rig.stack.send_echo_request(rig.now, IpAddr(kPeer4), 1, 1, pattern(2000),
-                                           IpSendOptions{.dont_fragment = true}));
+                                           IpSendOptions{.pmtu = PmtuDiscovery::kDo}));
   EXPECT_TRUE(rig.sent().empty());
   EXPECT_EQ(rig.counter("drops.ipv4_df_too_big"), 1u);
   EXPECT_TRUE(rig.stack.send_echo_request(rig.now, IpAddr(kPeer4), 1, 2, pattern(1000),
-                                          IpSendOptions{.dont_fragment = true}));
+                                          IpSendOptions{.pmtu = PmtuDiscovery::kDo}));
   auto out = rig.sent();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(parse4(out[0])->dont_frag);
@@ -500,9 +500,9 @@ TEST(StackIpv4, IpSenderSendsTransportPayload) {
   ByteVec seg = pattern(100);
   EXPECT_EQ(rig.stack.select_source(IpAddr(kPeer4)), IpAddr(kUs4));
   EXPECT_TRUE(rig.stack.is_local_address(IpAddr(kUs4)));
-  EXPECT_TRUE(
-      rig.stack.send(rig.now, IpAddr(kUs4), IpAddr(kPeer4), IpProto::kTcp, seg.size(),
-                     [&](MutBytes out) { std::copy(seg.begin(), seg.end(), out.begin()); }));
+  EXPECT_TRUE(rig.stack.send(rig.now, IpAddr(kUs4), IpAddr(kPeer4), IpProto::kTcp, seg.size(),
+                             [&](MutBytes out) { std::copy(seg.begin(), seg.end(), out.begin()); },
+                             {}));
   auto out = rig.sent();
   ASSERT_EQ(out.size(), 1u);
   auto p = parse4(out[0]);
@@ -525,7 +525,7 @@ TEST(StackIpv4, UnspecifiedSourceIsFilledFromTheRoute) {
   ByteVec seg = pattern(8);
   EXPECT_TRUE(
       rig.stack.send(rig.now, IpAddr(Ipv4Addr::any()), IpAddr(kPeer4), IpProto::kUdp, seg.size(),
-                     [&](MutBytes out) { std::copy(seg.begin(), seg.end(), out.begin()); }));
+                     [&](MutBytes out) { std::copy(seg.begin(), seg.end(), out.begin()); }, {}));
   auto out = rig.sent();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(parse4(out[0])->src, kUs4);

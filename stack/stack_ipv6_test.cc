@@ -395,7 +395,7 @@ TEST(StackIpv6, NoRouteIsCounted) {
 TEST(StackIpv6, DontFragmentTooBigIsNotSent) {
   Rig rig;
   EXPECT_FALSE(rig.stack.send_echo_request(rig.now, IpAddr(kPeer6), 1, 1, pattern(2000),
-                                           IpSendOptions{.dont_fragment = true}));
+                                           IpSendOptions{.pmtu = PmtuDiscovery::kDo}));
   EXPECT_TRUE(rig.sent().empty());
   EXPECT_EQ(rig.counter("drops.ipv6_too_big"), 1u);
 }

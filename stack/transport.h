@@ -64,6 +64,25 @@ enum class RxVerdict : std::uint8_t {
   kPortUnreachable,  // no socket: the IP layer sends ICMP port unreachable (UDP)
 };
 
+// Linux IP_MTU_DISCOVER / IPV6_MTU_DISCOVER: what a socket's packets do with DF and the path
+// MTU (ip(7)). kWant is Linux's default: DF set on what fits the path MTU (RFC 1191 probing),
+// anything larger fragmented here at the source. kDo never fragments: a packet larger than the
+// path MTU is refused (EMSGSIZE at the socket). kDont never sets DF.
+enum class PmtuDiscovery : std::uint8_t { kWant, kDo, kDont };
+
+// Per-packet IP options a transport (or a tool) passes down with each send: the socket options
+// that belong to the IP layer (ip(7) / ipv6(7)).
+struct IpSendOptions {
+  std::uint8_t ttl = 0;  // IP_TTL / IPV6_UNICAST_HOPS for unicast; 0 = the stack's default
+  std::uint8_t tos = 0;  // IP_TOS / IPV6_TCLASS: DSCP and ECN bits
+  PmtuDiscovery pmtu = PmtuDiscovery::kWant;
+  // IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS: Linux's default is 1 (stay on the link).
+  std::uint8_t multicast_ttl = 1;
+  // IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP: our own member sockets get a copy of what we send
+  // to a group (and of broadcasts), as Linux does by default.
+  bool multicast_loop = true;
+};
+
 // Implemented by Stack for the transports.
 class IpSender {
  public:
@@ -71,9 +90,11 @@ class IpSender {
   // Sends one transport payload of `payload_len` bytes from `src` to `dst`, fragmenting if
   // allowed. `fill` writes the payload (transport header included) and must compute the
   // transport checksum itself according to checksum_mode(). Returns false if there is no
-  // route or the packet was dropped (counted by the IP layer).
+  // route or the packet was dropped (counted by the IP layer). An unspecified `src` takes the
+  // address the route would use.
   virtual bool send(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
-                    std::size_t payload_len, FunctionRef<void(MutBytes)> fill) = 0;
+                    std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
+                    const IpSendOptions& opts) = 0;
   // The source address the route to `dst` would use, or nullopt if `dst` is unreachable.
   virtual std::optional<IpAddr> select_source(const IpAddr& dst) const = 0;
   // Largest IP packet toward `dst`: the interface MTU, lowered by path-MTU discovery.
@@ -81,6 +102,15 @@ class IpSender {
   // True if `addr` is one of our unicast addresses.
   virtual bool is_local_address(const IpAddr& addr) const = 0;
   virtual ChecksumMode checksum_mode() const = 0;
+  // True if `addr` is a broadcast address of ours (255.255.255.255 or a subnet's broadcast).
+  virtual bool is_broadcast_address(const IpAddr& addr) const = 0;
+
+  // Multicast group membership (IP_ADD_MEMBERSHIP / IPV6_JOIN_GROUP), counted per group: the
+  // first join makes the IP layer accept the group's packets and announce the membership
+  // (IGMPv2 RFC 2236 / MLDv2 RFC 3810 on an Ethernet device), the last leave undoes both.
+  // False if `group` is not a multicast address.
+  virtual bool join_group(Instant now, const IpAddr& group) = 0;
+  virtual void leave_group(Instant now, const IpAddr& group) = 0;
 };
 
 // Implemented by each transport layer (stack/tcp, stack/udp).

@@ -27,19 +27,12 @@
 
 #include "stack/base/function_ref.h"
 #include "stack/base/time.h"
+#include "stack/pollable.h"
 
 namespace ustack::tun {
 
-// What the runtime drives. Stack has exactly this shape; PollableRef adapts it.
-class Pollable {
- public:
-  virtual ~Pollable() = default;
-  // Does everything due at `now` (receive from the device, timers, send); true if anything
-  // happened, so the caller polls again.
-  virtual bool poll(Instant now) = 0;
-  // The earliest instant poll() has work to do without new input; Instant::never() when idle.
-  virtual Instant poll_at() const = 0;
-};
+// What the runtime drives (stack/pollable.h); Stack is one.
+using ustack::Pollable;
 
 // Adapts any object with poll(Instant) -> bool and poll_at() -> Instant (e.g. ustack::Stack).
 template <typename T>

@@ -46,11 +46,15 @@ class SimIp : public IpSender {
  public:
   SimIp(Channel* ch, int side, IpAddr local) : ch_(ch), side_(side), local_(local) {}
   bool send(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
-            std::size_t payload_len, FunctionRef<void(MutBytes)> fill) override;
+            std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
+            const IpSendOptions& opts) override;
   std::optional<IpAddr> select_source(const IpAddr&) const override { return local_; }
   std::size_t path_mtu(const IpAddr&) const override { return 1500; }
   bool is_local_address(const IpAddr& a) const override { return a == local_; }
   ChecksumMode checksum_mode() const override { return ChecksumMode::kCompute; }
+  bool is_broadcast_address(const IpAddr&) const override { return false; }
+  bool join_group(Instant, const IpAddr&) override { return true; }
+  void leave_group(Instant, const IpAddr&) override {}
 
  private:
   Channel* ch_;
@@ -119,7 +123,7 @@ class Channel {
 };
 
 bool SimIp::send(Instant now, const IpAddr& src, const IpAddr& dst, IpProto,
-                 std::size_t payload_len, FunctionRef<void(MutBytes)> fill) {
+                 std::size_t payload_len, FunctionRef<void(MutBytes)> fill, const IpSendOptions&) {
   ByteVec b(payload_len);
   fill(b);
   ch_->send(now, side_, src, dst, std::move(b));

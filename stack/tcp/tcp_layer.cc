@@ -7,20 +7,11 @@ namespace ustack {
 
 namespace {
 
-using namespace tcp_flags;
+// RFC 1191: TCP probes the path MTU with DF set and sizes segments from path_mtu(); a segment
+// larger than the path anyway (a retransmission after the MTU dropped) is fragmented by IP.
+constexpr IpSendOptions kTcpSendOptions{.pmtu = PmtuDiscovery::kWant};
 
-// Serializes a 4-tuple (and optionally less) for the keyed hashes.
-std::size_t put_tuple(std::array<std::uint8_t, 40>& buf, const IpAddr& a, const IpAddr& b,
-                      std::uint16_t pa, std::uint16_t pb) {
-  std::size_t n = 0;
-  for (std::uint8_t v : a.bytes()) buf[n++] = v;
-  for (std::uint8_t v : b.bytes()) buf[n++] = v;
-  buf[n++] = static_cast<std::uint8_t>(pa >> 8);
-  buf[n++] = static_cast<std::uint8_t>(pa);
-  buf[n++] = static_cast<std::uint8_t>(pb >> 8);
-  buf[n++] = static_cast<std::uint8_t>(pb);
-  return n;
-}
+using namespace tcp_flags;
 
 bool addr_overlaps(const IpAddr& a, const IpAddr& b) {
   if (a.version() != b.version()) return false;
@@ -32,8 +23,8 @@ bool addr_overlaps(const IpAddr& a, const IpAddr& b) {
 TcpLayer::TcpLayer(const TcpLayerConfig& config, Tracer* tracer) : cfg_(config), tracer_(tracer) {
   Rng rng(config.seed ^ 0x7463702d6b657973ull);  // "tcp-keys"
   isn_key_ = {rng.next_u64(), rng.next_u64()};
-  port_key_ = {rng.next_u64(), rng.next_u64()};
-  next_ephemeral_ = rng.next_u32();
+  SipKey port_key{rng.next_u64(), rng.next_u64()};
+  ports_ = PortAllocator(port_key, rng.next_u32(), config.ephemeral_low, config.ephemeral_high);
 }
 
 TcpLayer::~TcpLayer() = default;
@@ -43,9 +34,9 @@ TcpLayer::~TcpLayer() = default;
 SeqNum TcpLayer::make_isn(Instant now, const TcpTuple& t) const {
   // RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a timer
   // ticking every 4 microseconds.
-  std::array<std::uint8_t, 40> buf{};
+  std::uint8_t buf[40] = {};
   std::size_t n = put_tuple(buf, t.local, t.remote, t.local_port, t.remote_port);
-  auto f = static_cast<std::uint32_t>(siphash24(isn_key_, Bytes(buf.data(), n)));
+  auto f = static_cast<std::uint32_t>(siphash24(isn_key_, Bytes(buf, n)));
   auto m = static_cast<std::uint32_t>(now.total_micros() / 4);
   return SeqNum(m + f);
 }
@@ -53,19 +44,10 @@ SeqNum TcpLayer::make_isn(Instant now, const TcpTuple& t) const {
 std::optional<std::uint16_t> TcpLayer::pick_ephemeral_port(const IpAddr& local,
                                                            const IpAddr& remote,
                                                            std::uint16_t remote_port) {
-  // RFC 6056 §3.3.3 (algorithm 3, "simple hash-based"): offset = F(local, remote, remote
-  // port, key), then walk the range from next_ephemeral + offset.
-  std::array<std::uint8_t, 40> buf{};
-  std::size_t n = put_tuple(buf, local, remote, 0, remote_port);
-  auto offset = static_cast<std::uint32_t>(siphash24(port_key_, Bytes(buf.data(), n)));
-  std::uint32_t num = std::uint32_t{cfg_.ephemeral_high} - cfg_.ephemeral_low + 1;
-  for (std::uint32_t count = num; count > 0; --count) {
-    auto port = static_cast<std::uint16_t>(cfg_.ephemeral_low + (next_ephemeral_ + offset) % num);
-    ++next_ephemeral_;
-    TcpTuple t{local, remote, port, remote_port};
-    if (conns_.count(t) == 0 && listeners_.count(port) == 0) return port;
-  }
-  return std::nullopt;
+  return ports_.pick(local, remote, remote_port, [&](std::uint16_t port) {
+    return conns_.count(TcpTuple{local, remote, port, remote_port}) != 0 ||
+           listeners_.count(port) != 0;
+  });
 }
 
 // --- Socket lookup and bookkeeping --------------------------------------------------------
@@ -222,13 +204,16 @@ void TcpLayer::emit(Instant now, const TcpTuple& t, const TcpSegmentOut& s, IpSe
   std::size_t hlen = s.repr.header_len();
   std::size_t len = hlen + s.payload_len();
   ChecksumMode mode = out.checksum_mode();
-  bool ok = out.send(now, t.local, t.remote, IpProto::kTcp, len, [&](MutBytes buf) {
-    s.repr.emit_header(buf);
-    auto it = std::copy(s.payload_a.begin(), s.payload_a.end(),
-                        buf.begin() + static_cast<std::ptrdiff_t>(hlen));
-    std::copy(s.payload_b.begin(), s.payload_b.end(), it);
-    TcpRepr::fill_checksum(buf.first(len), t.local, t.remote, mode);
-  });
+  bool ok = out.send(
+      now, t.local, t.remote, IpProto::kTcp, len,
+      [&](MutBytes buf) {
+        s.repr.emit_header(buf);
+        auto it = std::copy(s.payload_a.begin(), s.payload_a.end(),
+                            buf.begin() + static_cast<std::ptrdiff_t>(hlen));
+        std::copy(s.payload_b.begin(), s.payload_b.end(), it);
+        TcpRepr::fill_checksum(buf.first(len), t.local, t.remote, mode);
+      },
+      kTcpSendOptions);
   ++counters_.segs_out;
   if (!ok) ++counters_.send_failed;
 }

@@ -22,8 +22,9 @@
 #include "stack/base/addr.h"
 #include "stack/base/random.h"
 #include "stack/base/result.h"
+#include "stack/port_allocator.h"
+#include "stack/socket_table.h"
 #include "stack/tcp/connection.h"
-#include "stack/tcp/socket_table.h"
 #include "stack/tcp/tcp_types.h"
 #include "stack/tracer.h"
 #include "stack/transport.h"
@@ -182,8 +183,7 @@ class TcpLayer final : public Transport {
   TcpLayerConfig cfg_;
   Tracer* tracer_;
   SipKey isn_key_;
-  SipKey port_key_;
-  std::uint32_t next_ephemeral_ = 0;
+  PortAllocator ports_{SipKey{}, 0, 0, 0};  // set in the constructor
   SlotTable<Socket> table_;
   std::unordered_map<TcpTuple, SocketHandle, TcpTupleHash> conns_;
   std::unordered_map<std::uint16_t, std::vector<SocketHandle>> listeners_;

@@ -22,7 +22,8 @@ std::string SegSpec::str() const {
 }
 
 bool FakeIpSender::send(Instant now, const IpAddr& src, const IpAddr& dst, IpProto,
-                        std::size_t payload_len, FunctionRef<void(MutBytes)> fill) {
+                        std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
+                        const IpSendOptions&) {
   if (!reachable) return false;
   Sent s{now, src, dst, ByteVec(payload_len)};
   fill(s.bytes);

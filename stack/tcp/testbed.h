@@ -140,11 +140,15 @@ class FakeIpSender : public IpSender {
     ByteVec bytes;
   };
   bool send(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
-            std::size_t payload_len, FunctionRef<void(MutBytes)> fill) override;
+            std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
+            const IpSendOptions& opts) override;
   std::optional<IpAddr> select_source(const IpAddr& dst) const override;
   std::size_t path_mtu(const IpAddr&) const override { return mtu; }
   bool is_local_address(const IpAddr& a) const override { return a == local; }
   ChecksumMode checksum_mode() const override { return ChecksumMode::kCompute; }
+  bool is_broadcast_address(const IpAddr&) const override { return false; }
+  bool join_group(Instant, const IpAddr&) override { return true; }
+  void leave_group(Instant, const IpAddr&) override {}
 
   IpAddr local = Ipv4Addr({198, 18, 0, 2});
   std::size_t mtu = 1500;
