@@ -19,11 +19,14 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "stack/base/addr.h"
 #include "stack/base/bytes.h"
+#include "stack/base/function_ref.h"
+#include "stack/base/random.h"
 #include "stack/base/result.h"
 #include "stack/base/time.h"
 #include "stack/port_allocator.h"
@@ -33,6 +36,8 @@
 #include "stack/transport.h"
 
 namespace ustack {
+
+struct UdpRepr;
 
 // Errors of the UDP user API, each with the errno Linux gives for it.
 enum class UdpError : std::uint8_t {
@@ -97,6 +102,13 @@ struct UdpLayerCounters {
   std::uint64_t icmp_errors_delivered = 0;  // became a socket error (connected sockets)
   std::uint64_t icmp_errors_ignored = 0;    // no connected socket for the quoted datagram
   std::uint64_t send_errors = 0;            // send_to refused (no route, too big, EACCES)
+  // Broadcast/multicast datagrams no socket wanted (Linux UDP_MIB_IGNOREDMULTI): never
+  // answered with port unreachable (RFC 1122 §4.1.3.1), so not in no_ports.
+  std::uint64_t ignored_multi = 0;
+
+  // netstat -s style, in the format of Counters::to_string: "Udp:" then "    <n> <name>"
+  // lines, the drops (drops.udp_*) last under "Drops:". Zero counters only if asked.
+  std::string to_string(bool include_zero = false) const;
 };
 
 struct UdpLayerConfig {
@@ -172,7 +184,8 @@ class UdpLayer final : public Transport {
   Result<UdpEndpoint, UdpError> local_endpoint(SocketHandle h) const;
   // getpeername(): kNotConnected unless connected.
   Result<UdpEndpoint, UdpError> remote_endpoint(SocketHandle h) const;
-  // Payload bytes and datagrams waiting (SIOCINQ counts the first datagram only).
+  // Payload bytes (of every datagram) and datagrams waiting. Linux's SIOCINQ gives the first
+  // datagram's size only: that is peek()'s full_size.
   std::size_t queued_bytes(SocketHandle h) const;
   std::size_t queued_datagrams(SocketHandle h) const;
 
@@ -184,6 +197,18 @@ class UdpLayer final : public Transport {
   std::size_t socket_count() const { return table_.size(); }
 
  private:
+  // A connected socket's association, the key of connected_ (local is always a specific
+  // address once connected: connect() takes the route's source).
+  struct Tuple {
+    IpAddr local, remote;
+    std::uint16_t local_port = 0, remote_port = 0;
+    bool operator==(const Tuple&) const = default;
+  };
+  // Keyed (SipHash) so a peer cannot choose tuples that collide in connected_.
+  struct TupleHash {
+    SipKey key;
+    std::size_t operator()(const Tuple& t) const;
+  };
   struct Datagram {
     UdpEndpoint from;
     IpAddr local;
@@ -203,6 +228,32 @@ class UdpLayer final : public Transport {
     std::uint64_t bind_order = 0;  // later binds win unicast ties under SO_REUSEADDR
   };
 
+  // udp_bind.cc: Linux's bind rules (udp_lib_lport_inuse), ephemeral ports, the hash tables.
+  bool bind_conflict(SocketHandle self, const Socket& s, const IpAddr& local,
+                     std::uint16_t port) const;
+  std::optional<UdpError> bind_to(SocketHandle h, Socket& s, const IpAddr& local,
+                                  std::uint16_t port);
+  std::optional<UdpError> autobind(SocketHandle h, Socket& s);
+  void set_remote(SocketHandle h, Socket& s, std::optional<UdpEndpoint> remote);
+  void unhash(SocketHandle h, Socket& s);
+
+  // udp_demux.cc: the receive path.
+  // The socket of `list` with the highest score(socket) > 0: among ties, one picked by the
+  // SO_REUSEPORT hash of `t` if they all set it, else the most recently bound (Linux).
+  SocketHandle select(const std::vector<SocketHandle>& list, const Tuple& t,
+                      FunctionRef<int(const Socket&)> score) const;
+  SocketHandle lookup_unicast(const Tuple& t) const;
+  bool deliver_to_group(Instant now, const IpRxMeta& meta, const UdpRepr& dgram);
+  bool enqueue(Instant now, SocketHandle h, Socket& s, const IpRxMeta& meta, const UdpRepr& dgram);
+  void trace_drop(Instant now, const char* what, const Tuple& t, std::size_t len) const;
+  ByteVec take_buffer();
+  void recycle(ByteVec&& buffer);
+
+  // udp_layer.cc: the send path.
+  Result<IpAddr, UdpError> source_for(const Socket& s, const IpAddr& dst, const IpSender& ip) const;
+  std::optional<UdpError> check_destination(const Socket& s, const UdpEndpoint& to, std::size_t len,
+                                            const IpSender& ip) const;
+
   UdpLayerConfig cfg_;
   Tracer* tracer_;
   PortAllocator ports_{SipKey{}, 0, 0, 0};  // set in the constructor
@@ -210,9 +261,14 @@ class UdpLayer final : public Transport {
   SlotTable<Socket> table_;
   // Sockets by local port (every bound socket), for demux and bind rules.
   std::unordered_map<std::uint16_t, std::vector<SocketHandle>> by_port_;
+  // Connected sockets by 4-tuple (several only with SO_REUSEADDR/SO_REUSEPORT).
+  std::unordered_map<Tuple, std::vector<SocketHandle>, TupleHash> connected_;
   ReadyList ready_;
   UdpLayerCounters counters_;
   std::uint64_t next_bind_order_ = 0;
+  // Payload buffers of datagrams already read, reused by the next ones (no allocation per
+  // datagram in steady state).
+  std::vector<ByteVec> spare_buffers_;
 };
 
 }  // namespace ustack
