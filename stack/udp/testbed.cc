@@ -135,8 +135,8 @@ SocketHandle UdpTestbed::bound(const IpAddr& local, std::uint16_t port,
 }
 
 SocketHandle UdpTestbed::connected(std::uint16_t port, const IpAddr& remote,
-                                   std::uint16_t remote_port) {
-  SocketHandle h = bound(remote.is_v4() ? kAny4 : kAny6, port);
+                                   std::uint16_t remote_port, const UdpSocketOptions& opts) {
+  SocketHandle h = bound(remote.is_v4() ? kAny4 : kAny6, port, opts);
   EXPECT_EQ(layer_.connect(h, remote, remote_port, ip_), std::nullopt);
   return h;
 }

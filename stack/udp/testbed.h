@@ -127,7 +127,8 @@ class UdpTestbed {
   // A socket of `local`'s family with `opts`, bound to local:port (asserts success).
   SocketHandle bound(const IpAddr& local, std::uint16_t port, const UdpSocketOptions& opts = {});
   // A socket bound to the any address and `port`, connected to remote:remote_port.
-  SocketHandle connected(std::uint16_t port, const IpAddr& remote, std::uint16_t remote_port);
+  SocketHandle connected(std::uint16_t port, const IpAddr& remote, std::uint16_t remote_port,
+                         const UdpSocketOptions& opts = {});
   // Options with the given changes from the defaults.
   static UdpSocketOptions reuse_addr();
   static UdpSocketOptions reuse_port();
