@@ -126,10 +126,8 @@ TEST(UdpReceive, NoSocketOnThePortAsksForPortUnreachable) {
 // SO_RCVBUF (socket(7)): a datagram that does not fit the queue is dropped and counted
 // (payload bytes are counted, not Linux's skb truesize).
 TEST(UdpReceive, DatagramThatDoesNotFitTheReceiveBufferIsDropped) {
-  UdpSocketOptions opts;
-  opts.recv_buffer = 1000;
   UdpTestbed t;
-  SocketHandle s = t.bound(kAny4, 53, opts);
+  SocketHandle s = t.bound(kAny4, 53, UdpTestbed::recv_buffer(1000));
   ByteVec p400(400, 1);
   t.inject(dgram(kPeer4, 5000, kUs4, 53, p400));
   t.inject(dgram(kPeer4, 5000, kUs4, 53, p400));
@@ -147,10 +145,8 @@ TEST(UdpReceive, DatagramThatDoesNotFitTheReceiveBufferIsDropped) {
 // A flood of empty datagrams is bounded too (Linux: by their truesize; here by count,
 // recv_buffer / 256).
 TEST(UdpReceive, EmptyDatagramsAreBoundedByCount) {
-  UdpSocketOptions opts;
-  opts.recv_buffer = 1024;
   UdpTestbed t;
-  SocketHandle s = t.bound(kAny4, 53, opts);
+  SocketHandle s = t.bound(kAny4, 53, UdpTestbed::recv_buffer(1024));
   for (int i = 0; i < 10; ++i) t.inject(dgram(kPeer4, 5000, kUs4, 53, ""));
   EXPECT_EQ(t.layer().queued_datagrams(s), 4u);
   EXPECT_EQ(t.layer().counters().drops_rcvbuf_full, 6u);
@@ -159,10 +155,8 @@ TEST(UdpReceive, EmptyDatagramsAreBoundedByCount) {
 // Linux __udp_enqueue_schedule_skb admits a datagram while the queue is within SO_RCVBUF, so
 // a datagram larger than the buffer still reaches an empty queue.
 TEST(UdpReceive, DatagramLargerThanTheBufferIsAdmittedIntoAnEmptyQueue) {
-  UdpSocketOptions opts;
-  opts.recv_buffer = 100;
   UdpTestbed t;
-  SocketHandle s = t.bound(kAny4, 53, opts);
+  SocketHandle s = t.bound(kAny4, 53, UdpTestbed::recv_buffer(100));
   t.inject(dgram(kPeer4, 5000, kUs4, 53, ByteVec(500, 1)));
   t.inject(dgram(kPeer4, 5000, kUs4, 53, ByteVec(1, 1)));
   EXPECT_EQ(t.layer().queued_datagrams(s), 1u);

@@ -180,12 +180,14 @@ TEST(UdpSend, SocketBoundToAGroupSendsFromAUnicastAddress) {
 
 // ENOBUFS when the IP layer or the device refuses the packet.
 TEST(UdpSend, RefusedByTheDeviceIsNoBuffers) {
-  UdpTestbed t;
+  RecordingTracer tracer;
+  UdpTestbed t(UdpTestbed::default_config(), &tracer);
   SocketHandle s = t.bound(kAny4, 4000);
   t.ip().device_full = true;
   EXPECT_EQ(t.send(s, "x", UdpEndpoint{kPeer4, 53}).error(), UdpError::kNoBuffers);
   EXPECT_EQ(t.layer().counters().out_datagrams, 0u);
   EXPECT_EQ(t.layer().counters().send_errors, 1u);
+  EXPECT_TRUE(tracer.saw("udp.send_errors"));
 }
 
 // --- ICMP errors ----------------------------------------------------------------------------

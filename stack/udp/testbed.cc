@@ -124,6 +124,12 @@ UdpSocketOptions UdpTestbed::reuse_port() {
   return o;
 }
 
+UdpSocketOptions UdpTestbed::recv_buffer(std::size_t bytes) {
+  UdpSocketOptions o = default_config().defaults;
+  o.recv_buffer = bytes;
+  return o;
+}
+
 SocketHandle UdpTestbed::bound(const IpAddr& local, std::uint16_t port,
                                const UdpSocketOptions& opts) {
   SocketHandle h = layer_.open(local.version());

@@ -132,6 +132,7 @@ class UdpTestbed {
   // Options with the given changes from the defaults.
   static UdpSocketOptions reuse_addr();
   static UdpSocketOptions reuse_port();
+  static UdpSocketOptions recv_buffer(std::size_t bytes);
 
   RxVerdict inject(const Dgram& d);
   // Hands the layer an ICMP error quoting a datagram we sent from local:local_port to

@@ -19,8 +19,10 @@ namespace {
 // Linux's truesize puts a floor under what an empty datagram costs its socket; we count
 // payload bytes, so empty datagrams are bounded by count instead (recv_buffer / this).
 constexpr std::size_t kMinDatagramCharge = 256;
-// Buffers kept for reuse after a datagram is read.
+// Buffers kept for reuse after a datagram is read: a few, and only small ones, so a reused
+// buffer never holds much more memory than the datagram it carries is charged for.
 constexpr std::size_t kMaxSpareBuffers = 16;
+constexpr std::size_t kMaxSpareCapacity = 2048;
 
 // What a connected socket learns from an ICMP error about one of its datagrams.
 std::optional<UdpError> socket_error_for(IcmpError::Kind kind) {
@@ -68,7 +70,9 @@ ByteVec UdpLayer::take_buffer() {
 }
 
 void UdpLayer::recycle(ByteVec&& buffer) {
-  if (spare_buffers_.size() < kMaxSpareBuffers) spare_buffers_.push_back(std::move(buffer));
+  if (spare_buffers_.size() < kMaxSpareBuffers && buffer.capacity() <= kMaxSpareCapacity) {
+    spare_buffers_.push_back(std::move(buffer));
+  }
 }
 
 // --- Demultiplexing -------------------------------------------------------------------------

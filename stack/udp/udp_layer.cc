@@ -152,6 +152,8 @@ Result<std::size_t, UdpError> UdpLayer::send_to(Instant now, SocketHandle h, Byt
   if (std::optional<UdpError> e = take_error(h)) return Err(*e);
   auto refuse = [&](UdpError e) {
     ++counters_.send_errors;
+    UdpEndpoint peer = to ? *to : s->remote.value_or(UdpEndpoint{});
+    trace_drop(now, "udp.send_errors", Tuple{s->local, peer.addr, s->port, peer.port}, data.size());
     return Err(e);
   };
   // Linux inet_autobind: the socket gets its port before anything else is checked.

@@ -159,7 +159,8 @@ class UdpLayer final : public Transport {
   // recvfrom(): the oldest datagram, truncated to `out` (the rest is discarded, as with
   // MSG_TRUNC semantics). A pending error is returned (once) before any datagram.
   Result<UdpRecvInfo, UdpError> recv_from(SocketHandle h, MutBytes out);
-  // MSG_PEEK: the size and sender of the oldest datagram without taking it.
+  // MSG_PEEK: the size and sender of the oldest datagram without taking it. A pending error
+  // is reported but left for the next recv_from/send_to/take_error (the call is const).
   Result<UdpRecvInfo, UdpError> peek(SocketHandle h) const;
   // Leaves every group and frees the socket; the handle becomes stale.
   std::optional<UdpError> close(Instant now, SocketHandle h, IpSender& ip);
@@ -197,8 +198,8 @@ class UdpLayer final : public Transport {
   std::size_t socket_count() const { return table_.size(); }
 
  private:
-  // A connected socket's association, the key of connected_ (local is always a specific
-  // address once connected: connect() takes the route's source).
+  // A connected socket's association, the key of connected_ (local is a specific address
+  // once connected: the one bind() named, else the route's source).
   struct Tuple {
     IpAddr local, remote;
     std::uint16_t local_port = 0, remote_port = 0;
