@@ -12,19 +12,16 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
-#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "stack/stack.h"
 #include "stack/tcp/tcp_layer.h"
 #include "tools/device_options.h"
 #include "tools/services/tcp_cli.h"
+#include "tools/stdin_reader.h"
 #include "tools/subcommand.h"
 #include "tun/runtime.h"
 
@@ -39,91 +36,6 @@ struct ConnectOptions {
   std::optional<double> wait_s;
   bool verbose = false;
 };
-
-// stdin, read by a thread into a bounded queue of chunks for the loop thread.
-class StdinReader {
- public:
-  static constexpr std::size_t kChunk = 64 * 1024;
-  static constexpr std::size_t kMaxQueued = 1024 * 1024;
-
-  // `notify` runs on the reader thread (under the lock) when data or EOF arrived; it must
-  // only post work to the loop.
-  explicit StdinReader(std::function<void()> notify) : state_(std::make_shared<State>()) {
-    state_->notify = std::move(notify);
-    std::thread([st = state_] { run(*st); }).detach();
-  }
-  // The thread may still be blocked in read(0); it notices on its next wakeup and exits
-  // without touching the loop.
-  ~StdinReader() {
-    std::lock_guard<std::mutex> g(state_->mu);
-    state_->closed = true;
-    state_->notify = nullptr;
-    state_->cv.notify_all();
-  }
-
-  // Moves queued chunks into `out` (appending). True once stdin is at EOF and drained.
-  bool take(ByteVec& out) {
-    std::lock_guard<std::mutex> g(state_->mu);
-    for (auto& c : state_->chunks) out.insert(out.end(), c.begin(), c.end());
-    state_->chunks.clear();
-    state_->queued = 0;
-    state_->cv.notify_all();
-    return state_->eof;
-  }
-  int error() {
-    std::lock_guard<std::mutex> g(state_->mu);
-    return state_->err;
-  }
-
- private:
-  struct State {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::deque<ByteVec> chunks;
-    std::size_t queued = 0;
-    bool eof = false;
-    int err = 0;
-    bool closed = false;
-    std::function<void()> notify;
-  };
-
-  static void run(State& st) {
-    ByteVec buf(kChunk);
-    for (;;) {
-      {
-        std::unique_lock<std::mutex> lk(st.mu);
-        st.cv.wait(lk, [&] { return st.closed || st.queued < kMaxQueued; });
-        if (st.closed) return;
-      }
-      ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
-      if (n < 0 && errno == EINTR) continue;
-      std::lock_guard<std::mutex> g(st.mu);
-      if (st.closed) return;
-      if (n > 0) {
-        st.chunks.emplace_back(buf.begin(), buf.begin() + n);
-        st.queued += static_cast<std::size_t>(n);
-      } else {
-        st.eof = true;
-        if (n < 0) st.err = errno;
-      }
-      if (st.notify) st.notify();
-      if (st.eof) return;
-    }
-  }
-
-  std::shared_ptr<State> state_;
-};
-
-bool write_all(int fd, const std::uint8_t* p, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
 
 int fail(const std::string& what, const std::string& why) {
   std::fprintf(stderr, "ustack connect: %s: %s\n", what.c_str(), why.c_str());
@@ -142,12 +54,8 @@ bool all_closed(const TcpLayer& tcp) {
 int connect_and_copy(DeviceSession& s, const ConnectOptions& opts, const IpAddr& remote,
                      const services::TcpSetup& tcp_setup) {
   const std::string target = services::endpoint_text(remote, static_cast<std::uint16_t>(opts.port));
-  TcpLayerConfig cfg;
-  cfg.seed = s.setup().seed;
-  if (tcp_setup.syn_retries) cfg.tcp.syn_retries = *tcp_setup.syn_retries;
-  TcpLayer tcp(cfg);
+  TcpLayer& tcp = s.tcp();
   Stack& stack = s.stack();
-  stack.register_transport(tcp);
   tun::AsioRuntime& rt = s.runtime();
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -264,7 +172,9 @@ int run_connect(const ConnectOptions& opts) {
     std::fprintf(stderr, "ustack connect: %s\n", tcp.error.c_str());
     return 2;
   }
-  return run_with_device("connect", opts.device, [&](DeviceSession& s) {
+  TransportConfig transports;
+  transports.tcp = services::tcp_layer_config(*tcp.setup);
+  return run_with_device("connect", opts.device, transports, [&](DeviceSession& s) {
     return connect_and_copy(s, opts, *remote, *tcp.setup);
   });
 }

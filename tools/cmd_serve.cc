@@ -44,23 +44,9 @@ std::string host_text(const ServiceHost& host) {
          " bytes_in\n    " + std::to_string(st.bytes_out) + " bytes_out\n";
 }
 
-void print_counters(DeviceSession& s, const TcpLayer& tcp, const ServiceHost& host,
-                    const char* when) {
-  std::printf("ustack serve: counters %s:\n%s%s%send of counters\n", when,
-              s.counters_text().c_str(),
-              services::tcp_counters_text(tcp.counters(), tcp.socket_count()).c_str(),
-              host_text(host).c_str());
-  std::fflush(stdout);
-}
-
 int serve(DeviceSession& s, const ServeOptions& opts, const services::ServiceSpecs& specs,
           const services::TcpSetup& tcp_setup) {
-  TcpLayerConfig cfg;
-  cfg.seed = s.setup().seed;
-  if (tcp_setup.syn_retries) cfg.tcp.syn_retries = *tcp_setup.syn_retries;
-  TcpLayer tcp(cfg);
-  s.stack().register_transport(tcp);
-
+  TcpLayer& tcp = s.tcp();
   bool v4 = false, v6 = false;
   for (const auto& a : s.setup().addrs) (a.addr.is_v4() ? v4 : v6) = true;
   if (!v4 && !v6) throw std::runtime_error("no address to serve on: give --addr");
@@ -105,16 +91,10 @@ int serve(DeviceSession& s, const ServeOptions& opts, const services::ServiceSpe
       rt.wake();
     });
   });
-  rt.on_signal(SIGUSR1, [&] { print_counters(s, tcp, host, "(SIGUSR1)"); });
   rt.wake();
 
   std::printf("ustack serve: ready: %s; serving%s\n", s.describe().c_str(), listening.c_str());
-  std::printf("ustack serve: SIGUSR1 prints counters, SIGINT/SIGTERM stops (pid %d)\n",
-              static_cast<int>(::getpid()));
-  std::fflush(stdout);
-  int signo = rt.run();
-  print_counters(s, tcp, host, signo == SIGTERM ? "at exit (SIGTERM)" : "at exit (SIGINT)");
-  return 0;
+  return s.run_until_stopped("serve", [&host] { return host_text(host); });
 }
 
 int run_serve(const ServeOptions& opts) {
@@ -128,7 +108,9 @@ int run_serve(const ServeOptions& opts) {
     std::fprintf(stderr, "ustack serve: %s\n", tcp.error.c_str());
     return 2;
   }
-  return run_with_device("serve", opts.device,
+  TransportConfig transports;
+  transports.tcp = services::tcp_layer_config(*tcp.setup);
+  return run_with_device("serve", opts.device, transports,
                          [&](DeviceSession& s) { return serve(s, opts, specs, *tcp.setup); });
 }
 

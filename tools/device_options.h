@@ -1,12 +1,13 @@
 // The device options every `ustack` subcommand that runs a stack shares (up, serve, connect,
-// resolve, ...): which TUN/TAP device, in which namespace, our addresses, the kernel side's
-// addresses, gateway, MTU, pcap and seed; and the bring-up/teardown that goes with them.
+// resolve, udp, ...): which TUN/TAP device, in which namespace, our addresses, the kernel side's
+// addresses, gateway, MTU, pcap and seed; and the bring-up/teardown that goes with them: the
+// Stack with its transports (TCP, UDP) registered, driven by the runtime.
 //
 //   DeviceOptions opts;
 //   add_device_options(app, opts);                          // in the Subcommand setup
 //   ...
 //   return run_with_device("serve", opts, [&](DeviceSession& s) {   // in the runner
-//     ... s.stack(), s.runtime().run_until(...) ...
+//     ... s.stack(), s.tcp(), s.udp(), s.runtime().run_until(...) ...
 //     return 0;
 //   });
 //
@@ -26,9 +27,12 @@
 #include <vector>
 
 #include "stack/base/addr.h"
+#include "stack/tcp/tcp_layer.h"
+#include "stack/udp/udp_layer.h"
 #include "tun/tun_device.h"
 
 namespace ustack {
+class Pollable;
 class Stack;
 class PacketTap;
 class PcapTapDevice;
@@ -80,19 +84,28 @@ struct ValidationResult {
 };
 ValidationResult validate_device_options(const DeviceOptions& opts);
 
+// What a command chooses for the transports of its session (socket defaults, SYN retries, port
+// ranges). The seeds are the session's (--seed), whatever is set here.
+struct TransportConfig {
+  TcpLayerConfig tcp;
+  UdpLayerConfig udp;
+};
+
 // A running stack on a device: namespace (created if needed), TUN/TAP device, kernel-side
-// addresses, pcap recording, Stack with our addresses and routes, and the runtime driving it.
-// The destructor undoes what the constructor did, in reverse order: the device goes away if we
-// created it, the namespace if we created it.
+// addresses, pcap recording, Stack with our addresses and routes, its transports (TcpLayer and
+// UdpLayer, registered), and the runtime driving it. The destructor undoes what the constructor
+// did, in reverse order: the device goes away if we created it, the namespace if we created it.
 class DeviceSession {
  public:
   // Throws tun::SysError (or std::runtime_error) with a one-line message.
-  explicit DeviceSession(const DeviceSetup& setup);
+  explicit DeviceSession(const DeviceSetup& setup, const TransportConfig& transports = {});
   ~DeviceSession();
   DeviceSession(const DeviceSession&) = delete;
   DeviceSession& operator=(const DeviceSession&) = delete;
 
   Stack& stack() { return *stack_; }
+  TcpLayer& tcp() { return *tcp_; }
+  UdpLayer& udp() { return *udp_; }
   tun::AsioRuntime& runtime() { return *runtime_; }
   tun::TunDevice& device() { return *device_; }
   const DeviceSetup& setup() const { return setup_; }
@@ -101,8 +114,16 @@ class DeviceSession {
 
   // "tun ust0 in netns foo (created), mtu 1500, addresses 198.18.0.2/24 fd00:1::2/64, seed 7"
   std::string describe() const;
-  // Stack counters (netstat -s style) plus device and runtime counters.
+  // Stack, TCP and UDP counters (netstat -s style) plus device and runtime counters.
   std::string counters_text() const;
+  // Prints "ustack COMMAND: counters WHEN:", counters_text() and `extra`, "end of counters" to
+  // stdout (the block tools/integration's dump_counters reads).
+  void print_counters(const std::string& command, const std::string& when,
+                      const std::string& extra = "");
+  // For a command that runs until stopped (after printing its "ready" line): says how to stop
+  // it, runs the loop until SIGINT/SIGTERM or runtime().stop(), printing the counters (and
+  // `extra()`) on SIGUSR1 and at the end. Returns 0.
+  int run_until_stopped(const std::string& command, std::function<std::string()> extra = {});
 
  private:
   DeviceSetup setup_;
@@ -112,6 +133,8 @@ class DeviceSession {
   std::unique_ptr<PacketTap> pcap_;
   std::unique_ptr<PcapTapDevice> tapped_;
   std::unique_ptr<Stack> stack_;
+  std::unique_ptr<TcpLayer> tcp_;
+  std::unique_ptr<UdpLayer> udp_;
   std::unique_ptr<tun::PollableRef<Stack>> pollable_;
   std::unique_ptr<tun::AsioRuntime> runtime_;
 };
@@ -119,6 +142,25 @@ class DeviceSession {
 // Validates `opts`, brings the session up, runs `body`, tears down. Errors become one line on
 // stderr, "ustack <command>: <message>", and exit code 1 (2 for bad options).
 int run_with_device(const std::string& command, const DeviceOptions& opts,
+                    const TransportConfig& transports,
                     const std::function<int(DeviceSession&)>& body);
+inline int run_with_device(const std::string& command, const DeviceOptions& opts,
+                           const std::function<int(DeviceSession&)>& body) {
+  return run_with_device(command, opts, TransportConfig{}, body);
+}
+
+// Runs `p` in every Stack::poll() (Stack::add_poller) for as long as it lives: services that
+// must answer a datagram in the poll that delivered it.
+class ScopedPoller {
+ public:
+  ScopedPoller(Stack& stack, Pollable& p);
+  ~ScopedPoller();
+  ScopedPoller(const ScopedPoller&) = delete;
+  ScopedPoller& operator=(const ScopedPoller&) = delete;
+
+ private:
+  Stack& stack_;
+  Pollable& p_;
+};
 
 }  // namespace ustack::tools

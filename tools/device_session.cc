@@ -1,4 +1,5 @@
-// DeviceSession: bring-up and teardown of namespace, device, pcap, Stack and runtime.
+// DeviceSession: bring-up and teardown of namespace, device, pcap, Stack, transports and
+// runtime.
 #include <unistd.h>
 
 #include <csignal>
@@ -8,6 +9,7 @@
 #include "stack/pcap_tap_device.h"
 #include "stack/stack.h"
 #include "tools/device_options.h"
+#include "tools/services/tcp_cli.h"
 #include "tun/link.h"
 #include "tun/netns.h"
 #include "tun/pcap_file.h"
@@ -16,7 +18,8 @@
 
 namespace ustack::tools {
 
-DeviceSession::DeviceSession(const DeviceSetup& setup) : setup_(setup) {
+DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& transports)
+    : setup_(setup) {
   if (!setup_.device.netns.empty()) {
     netns_ = std::make_unique<tun::NetnsOwner>(setup_.device.netns, setup_.create_netns);
   }
@@ -39,16 +42,27 @@ DeviceSession::DeviceSession(const DeviceSetup& setup) : setup_(setup) {
   stack_ = std::make_unique<Stack>(cfg, *dev);
   for (const auto& a : setup_.addrs) stack_->add_address(a);
   for (const auto& gw : setup_.gateways) stack_->set_default_gateway(gw);
+  TcpLayerConfig tcp_cfg = transports.tcp;
+  tcp_cfg.seed = setup_.seed;
+  tcp_ = std::make_unique<TcpLayer>(tcp_cfg);
+  stack_->register_transport(*tcp_);
+  UdpLayerConfig udp_cfg = transports.udp;
+  udp_cfg.seed = setup_.seed;  // UdpLayer derives its own keys from it
+  udp_ = std::make_unique<UdpLayer>(udp_cfg);
+  stack_->register_transport(*udp_);
   pollable_ = std::make_unique<tun::PollableRef<Stack>>(*stack_);
   runtime_ = std::make_unique<tun::AsioRuntime>(*pollable_, device_->fd());
 }
 
 DeviceSession::~DeviceSession() {
-  // Reverse order of construction: stop driving, drop the stack, close the pcap, close the
-  // device (a device we created disappears with its fd), then the namespace (if ours).
+  // Reverse order of construction: stop driving, drop the stack and then the transports it
+  // refers to, close the pcap, close the device (a device we created disappears with its fd),
+  // then the namespace (if ours).
   runtime_.reset();
   pollable_.reset();
   stack_.reset();
+  udp_.reset();
+  tcp_.reset();
   tapped_.reset();
   pcap_.reset();
   device_.reset();
@@ -80,6 +94,8 @@ std::string DeviceSession::describe() const {
 
 std::string DeviceSession::counters_text() const {
   std::string s = stack_->counters().to_string();
+  s += services::tcp_counters_text(tcp_->counters(), tcp_->socket_count());
+  s += udp_->counters().to_string();
   const tun::TunStats& d = device_->stats();
   s += "Device:\n";
   auto line = [&s](std::uint64_t v, const char* name) {
@@ -105,7 +121,37 @@ std::string DeviceSession::counters_text() const {
   return s;
 }
 
+void DeviceSession::print_counters(const std::string& command, const std::string& when,
+                                   const std::string& extra) {
+  std::printf("ustack %s: counters %s:\n%s%send of counters\n", command.c_str(), when.c_str(),
+              counters_text().c_str(), extra.c_str());
+  std::fflush(stdout);
+}
+
+int DeviceSession::run_until_stopped(const std::string& command,
+                                     std::function<std::string()> extra) {
+  auto extra_text = [&extra] { return extra ? extra() : std::string(); };
+  runtime_->on_signal(
+      SIGUSR1, [this, command, extra_text] { print_counters(command, "(SIGUSR1)", extra_text()); });
+  std::printf("ustack %s: SIGUSR1 prints counters, SIGINT/SIGTERM stops (pid %d)\n",
+              command.c_str(), static_cast<int>(::getpid()));
+  std::fflush(stdout);
+  int signo = runtime_->run();
+  const char* when = signo == SIGTERM  ? "at exit (SIGTERM)"
+                     : signo == SIGINT ? "at exit (SIGINT)"
+                                       : "at exit";
+  print_counters(command, when, extra_text());
+  return 0;
+}
+
+ScopedPoller::ScopedPoller(Stack& stack, Pollable& p) : stack_(stack), p_(p) {
+  stack_.add_poller(p_);
+}
+
+ScopedPoller::~ScopedPoller() { stack_.remove_poller(p_); }
+
 int run_with_device(const std::string& command, const DeviceOptions& opts,
+                    const TransportConfig& transports,
                     const std::function<int(DeviceSession&)>& body) {
   ValidationResult v = validate_device_options(opts);
   if (!v.setup) {
@@ -122,7 +168,7 @@ int run_with_device(const std::string& command, const DeviceOptions& opts,
   sigprocmask(SIG_BLOCK, &stop_signals, &previous);
   std::unique_ptr<DeviceSession> session;
   try {
-    session = std::make_unique<DeviceSession>(*v.setup);
+    session = std::make_unique<DeviceSession>(*v.setup, transports);
   } catch (const std::exception& e) {
     sigprocmask(SIG_SETMASK, &previous, nullptr);
     std::fprintf(stderr, "ustack %s: %s\n", command.c_str(), e.what());

@@ -8,7 +8,7 @@ PACKAGES=(
   bazel-bootstrap g++ clang libclang-rt-14-dev clang-format
   libboost-dev libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   # real peers and capture tools the tests and the demo drive
-  iproute2 iputils-ping tcpdump tshark netcat-openbsd curl dnsutils dnsmasq iperf3
+  iproute2 iputils-ping tcpdump tshark netcat-openbsd socat curl dnsutils dnsmasq iperf3
   python3 python3-scapy procps
 )
 

@@ -34,16 +34,26 @@ setup_ns() {
   in_ns ip link set "$CN_DEV" up
 }
 
-# start_serve SERVICE...: `ustack serve` on its own device in the namespace; waits for "ready".
-start_serve() {
-  launch_ustack serve --tun "$SV_DEV" --netns "$NS" --addr 198.18.0.2/24 --addr fd00:1::2/64 \
-    --peer 198.18.0.1/24 --peer fd00:1::1/64 "$@"
-  # The kernel's IPv6 address on the new device must be usable before clients use it.
+# The device options of a ustack that serves (its own device, created and removed by it).
+SV_OPTS=(--tun "$SV_DEV" --netns "$NS" --addr 198.18.0.2/24 --addr fd00:1::2/64
+  --peer 198.18.0.1/24 --peer fd00:1::1/64)
+
+# launch_sv SUBCOMMAND... -- ARGS...: `ustack SUBCOMMAND... SV_OPTS ARGS...` (e.g. `launch_sv
+# udp echo -- 7`) in the background; waits for "ready" and for the kernel's IPv6 address on the
+# new device (usable before clients use it).
+launch_sv() {
+  local cmd=()
+  while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do cmd+=("$1"); shift; done
+  shift
+  launch_ustack "${cmd[@]}" "${SV_OPTS[@]}" "$@"
   for _ in $(seq 50); do
     in_ns ip -6 addr show dev "$SV_DEV" | grep -q tentative || break
     sleep 0.1
   done
 }
+
+# start_serve SERVICE...: `ustack serve` on its own device in the namespace; waits for "ready".
+start_serve() { launch_sv serve -- "$@"; }
 
 # wait_listen PORT [ADDR]: waits until a kernel listener on PORT exists in the namespace.
 wait_listen() {

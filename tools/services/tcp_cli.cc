@@ -118,6 +118,12 @@ const char* tcp_error_text(TcpError e) {
   return "unknown error";
 }
 
+TcpLayerConfig tcp_layer_config(const TcpSetup& s) {
+  TcpLayerConfig cfg;
+  if (s.syn_retries) cfg.tcp.syn_retries = *s.syn_retries;
+  return cfg;
+}
+
 std::string endpoint_text(const IpAddr& a, std::uint16_t port) {
   return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(port)
                    : a.to_string() + ":" + std::to_string(port);

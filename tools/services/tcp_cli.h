@@ -33,6 +33,8 @@ struct TcpSetupResult {
   std::string error;
 };
 TcpSetupResult parse_tcp_options(const TcpCliOptions& o);
+// The layer-wide part of the options (--syn-retries) as a TcpLayerConfig (seed left default).
+TcpLayerConfig tcp_layer_config(const TcpSetup& s);
 
 // "connection refused", "connection reset by peer", ... (what strerror says for the errno
 // sockapi maps the error to).
