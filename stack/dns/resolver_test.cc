@@ -225,12 +225,19 @@ TEST(Resolver, RotateSpreadsQueriesOverServers) {
 
 // --- Search list -----------------------------------------------------------------------------
 
+// One server with example.test, and the search list "example.test" (ndots 1).
+struct SearchRig : DnsRig {
+  static ResolverConfig search_config() {
+    auto cfg = config_with({server4()});
+    cfg.search = {"example.test"};
+    return cfg;
+  }
+  SearchRig() : DnsRig(search_config()) { serve(); }
+};
+
 // glibc res_search: fewer than ndots dots → the search domains first.
 TEST(Resolver, SearchListCompletesShortName) {
-  auto cfg = config_with({server4()});
-  cfg.search = {"example.test"};
-  DnsRig rig(cfg);
-  rig.serve();
+  SearchRig rig;
   auto r = rig.lookup("www");
   ASSERT_FALSE(r.error) << r.detail;
   EXPECT_TRUE(r.canonical.equals_ignore_case(name("www.example.test")));
@@ -240,11 +247,7 @@ TEST(Resolver, SearchListCompletesShortName) {
 
 // A name with at least ndots dots is asked as-is first; NXDOMAIN moves on to the search list.
 TEST(Resolver, EnoughDotsTriedAsIsFirstThenSearch) {
-  auto cfg = config_with({server4()});
-  cfg.search = {"example.test"};
-  DnsRig rig(cfg);
-  rig.serve();
-  DnsZone extra(name("www.example.test.example.test"));
+  SearchRig rig;
   auto r = rig.lookup("www.example.test");
   ASSERT_FALSE(r.error) << r.detail;
   EXPECT_EQ(rig.counter("dns.queries_sent"), 1u);  // as-is answered
@@ -256,10 +259,7 @@ TEST(Resolver, EnoughDotsTriedAsIsFirstThenSearch) {
 // glibc: when every candidate fails, the error reported is the as-is name's (here REFUSED →
 // EAI_AGAIN, although nope.example.test said NXDOMAIN).
 TEST(Resolver, FinalErrorIsTheAsIsNames) {
-  auto cfg = config_with({server4()});
-  cfg.search = {"example.test"};
-  DnsRig rig(cfg);
-  rig.serve();
+  SearchRig rig;
   auto r = rig.lookup("nope");
   EXPECT_EQ(r.error, EaiError::kAgain);
   EXPECT_EQ(r.detail, "REFUSED from 198.18.0.2:5353");
@@ -267,10 +267,7 @@ TEST(Resolver, FinalErrorIsTheAsIsNames) {
 
 // A trailing dot makes the name absolute: no search domain is appended.
 TEST(Resolver, TrailingDotIsAbsolute) {
-  auto cfg = config_with({server4()});
-  cfg.search = {"example.test"};
-  DnsRig rig(cfg);
-  rig.serve();
+  SearchRig rig;
   auto r = rig.lookup("www.");
   EXPECT_EQ(r.error, EaiError::kAgain);  // REFUSED by both tries for "www."
   EXPECT_EQ(rig.counter("dns.search_candidates"), 0u);
