@@ -256,18 +256,19 @@ TEST(UdpIcmp, ErrorQuotingAnotherTupleIsIgnored) {
   EXPECT_EQ(t.layer().counters().icmp_errors_ignored, 3u);
 }
 
-// Host and net unreachable become EHOSTUNREACH / ENETUNREACH; soft errors (time exceeded)
-// do not become socket errors.
-TEST(UdpIcmp, UnreachableKindsMapToTheirErrors) {
+// Linux icmp_err_convert: administratively prohibited is a hard error (EHOSTUNREACH); host
+// and net unreachable and time exceeded are soft and, without IP_RECVERR, never reach a UDP
+// socket.
+TEST(UdpIcmp, OnlyHardErrorsReachTheSocket) {
   UdpTestbed t;
   SocketHandle s = t.connected(4000, kPeer4, 53);
-  t.icmp(IcmpError::Kind::kHostUnreachable, kUs4, 4000, kPeer4, 53);
+  t.icmp(IcmpError::Kind::kAdminProhibited, kUs4, 4000, kPeer4, 53);
   EXPECT_EQ(t.layer().take_error(s), UdpError::kHostUnreachable);
+  t.icmp(IcmpError::Kind::kHostUnreachable, kUs4, 4000, kPeer4, 53);
   t.icmp(IcmpError::Kind::kNetUnreachable, kUs4, 4000, kPeer4, 53);
-  EXPECT_EQ(t.layer().take_error(s), UdpError::kNetUnreachable);
   t.icmp(IcmpError::Kind::kTimeExceeded, kUs4, 4000, kPeer4, 53);
   EXPECT_EQ(t.layer().take_error(s), std::nullopt);
-  EXPECT_EQ(t.layer().counters().icmp_errors_ignored, 1u);
+  EXPECT_EQ(t.layer().counters().icmp_errors_ignored, 3u);
 }
 
 // A quote too short to hold the ports, or of another protocol, matches nothing.

@@ -29,13 +29,13 @@ std::optional<UdpError> socket_error_for(IcmpError::Kind kind) {
   switch (kind) {
     case IcmpError::Kind::kPortUnreachable:
       return UdpError::kConnectionRefused;
-    case IcmpError::Kind::kHostUnreachable:
-      return UdpError::kHostUnreachable;
-    case IcmpError::Kind::kNetUnreachable:
-      return UdpError::kNetUnreachable;
+    case IcmpError::Kind::kAdminProhibited:
+      return UdpError::kHostUnreachable;  // Linux icmp_err_convert: EHOSTUNREACH, fatal
     default:
-      // Linux without IP_RECVERR: time exceeded, parameter problem, packet too big and the
-      // rest do not become socket errors (the Stack already acted on packet too big).
+      // Linux without IP_RECVERR (__udp4_lib_err, icmp_err_convert): only hard errors reach
+      // the socket. Net and host unreachable (a router's, or our own neighbour resolution
+      // failing), time exceeded, parameter problem and packet too big are soft and dropped
+      // (the Stack already acted on packet too big).
       return std::nullopt;
   }
 }
@@ -223,10 +223,8 @@ RxVerdict UdpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
 
 void UdpLayer::on_icmp_error(Instant now, const IcmpError& err, IpSender& out) {
   // RFC 1122 §4.1.3.3: UDP MUST pass ICMP errors to the application. Linux (without
-  // IP_RECVERR) reports them only on a connected socket, as the error of its next call: an
-  // unconnected socket cannot tell which of its sendto()s the error belongs to. Deviation:
-  // Linux treats net and host unreachable as soft errors and drops them there; we report
-  // them too, as ENETUNREACH / EHOSTUNREACH.
+  // IP_RECVERR) reports the hard ones only on a connected socket, as the error of its next
+  // call: an unconnected socket cannot tell which of its sendto()s the error belongs to.
   std::optional<UdpError> e = socket_error_for(err.kind);
   Tuple t{err.quoted_src, err.quoted_dst, 0, 0};
   bool quotes_udp = err.quoted_proto == IpProto::kUdp && err.quoted_transport.size() >= 4;

@@ -53,7 +53,7 @@ enum class UdpError : std::uint8_t {
   kAccessDenied,         // EACCES: broadcast without SO_BROADCAST
   kNetUnreachable,       // ENETUNREACH: no route / no source address
   kConnectionRefused,    // ECONNREFUSED: ICMP port unreachable for a connected socket
-  kHostUnreachable,      // EHOSTUNREACH: ICMP host unreachable / neighbour resolution failed
+  kHostUnreachable,      // EHOSTUNREACH: ICMP administratively prohibited (connected)
   kNoBuffers,            // ENOBUFS: the device refused the packet
 };
 const char* to_string(UdpError e);  // "would block", "address in use", ...
