@@ -261,7 +261,7 @@ void Resolver::start_candidate(Instant now, Lookup& l) {
 }
 
 // Every query of the candidate has ended: success, next candidate, or the final error.
-bool Resolver::finish_candidate(Lookup& l) {
+void Resolver::finish_candidate(Lookup& l) {
   using OK = Outcome::Kind;
   auto any = [&](OK k) {
     return std::any_of(l.queries.begin(), l.queries.end(),
@@ -274,7 +274,7 @@ bool Resolver::finish_candidate(Lookup& l) {
   };
   if (any(OK::kAddresses)) {
     finish_lookup(l, success_result(l));
-    return true;
+    return;
   }
   // The candidate failed. Which error, and does the search go on (glibc res_search: on after
   // NXDOMAIN, NODATA and SERVFAIL; stop after anything else)?
@@ -297,9 +297,8 @@ bool Resolver::finish_candidate(Lookup& l) {
   if (as_is) l.as_is_error = err;
   for (Query& q : l.queries) close_query(q);
   l.queries.clear();
-  if (go_on && l.next_candidate < l.candidates.size()) return false;
+  if (go_on && l.next_candidate < l.candidates.size()) return;  // the next candidate
   finish_lookup(l, go_on && l.as_is_error ? *l.as_is_error : err);
-  return true;
 }
 
 LookupResult Resolver::success_result(const Lookup& l) const {

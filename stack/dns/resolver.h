@@ -203,7 +203,7 @@ class Resolver final : public Pollable {
   std::optional<LookupResult> answer_locally(std::string_view name, AddressFamily family);
   bool advance(Instant now, Lookup& l);
   void start_candidate(Instant now, Lookup& l);
-  bool finish_candidate(Lookup& l);
+  void finish_candidate(Lookup& l);
   void finish_lookup(Lookup& l, LookupResult r);
   LookupResult success_result(const Lookup& l) const;
   std::vector<ResolvedAddress> ordered(std::vector<ResolvedAddress> addrs) const;

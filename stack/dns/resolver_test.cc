@@ -194,6 +194,20 @@ TEST(Resolver, ServerDownIsEaiAgainAtConfiguredTime) {
   EXPECT_EQ(rig.resolver->open_sockets(), 0u);
 }
 
+// The overall deadline (here shorter than the retry schedule) ends the lookup with EAI_AGAIN.
+TEST(Resolver, OverallDeadlineIsEaiAgain) {
+  auto cfg = config_with({server4()});
+  cfg.deadline = 3_s;
+  DnsRig rig(cfg);
+  Instant t0 = rig.now;
+  auto r = rig.lookup("www.example.test");
+  EXPECT_EQ(rig.now, t0 + 3_s);
+  EXPECT_EQ(r.error, EaiError::kAgain);
+  EXPECT_TRUE(r.detail.starts_with("no answer within")) << r.detail;
+  EXPECT_EQ(rig.counter("dns.lookups_timed_out"), 1u);
+  EXPECT_EQ(rig.resolver->open_sockets(), 0u);
+}
+
 // resolv.conf(5): the next server is tried after `timeout`.
 TEST(Resolver, SecondServerUsedWhenFirstIsDown) {
   DnsRig rig(config_with({{kSpoofer4, 5399}, server4()}));
