@@ -2,7 +2,7 @@
 """A scripted DNS server for the resolver's failure tests, run on the kernel side of the TUN.
 
     dns_fake_server.py --listen ADDR [--listen ADDR ...] [--port 53]
-                       [--spoof-from ADDR ...] [--delay-ms 300]
+                       [--spoof-from ADDR ...] [--delay-ms 300] [--slow-ms 1500]
 
 Serves UDP and TCP (RFC 1035 §4.2) on every ADDR. What it answers depends on the first label
 of the question's name (any zone, e.g. `spoofed.fake.test.`); every answer echoes the question.
@@ -26,6 +26,9 @@ of the question's name (any zone, e.g. `spoofed.fake.test.`); every answer echoe
   silent     no answer at all
   nodata     NOERROR, no answers, SOA in the authority section (RFC 2308 §2.2)
   anything else: NXDOMAIN with the SOA (minimum 60)
+Any name in the zone `slow.test.` gets NXDOMAIN (with the SOA) only after --slow-ms: a resolver
+whose search list starts with slow.test reaches its next candidate that much later, which is
+how a test makes one lookup ask a name after another lookup's answer is cached (or expired).
 
 Every query is logged to stdout, one line each, flushed:
     query udp A ok.fake.test. from 198.18.1.2#40123 id 0x1a2b
@@ -88,8 +91,9 @@ def rr(name, rtype, ttl, rdata, name_bytes=None):
 def addr_rr(name, qtype, last_octet, ttl):
     if qtype == TYPE_A:
         return rr(name, TYPE_A, ttl, socket.inet_pton(socket.AF_INET, "198.18.0.%d" % last_octet))
+    # The same number in the IPv6 text: 10 -> fd00:1::10.
     return rr(name, TYPE_AAAA, ttl,
-              socket.inet_pton(socket.AF_INET6, "fd00:1::%x" % last_octet))
+              socket.inet_pton(socket.AF_INET6, "fd00:1::%d" % last_octet))
 
 
 def soa_rr(zone):
@@ -124,6 +128,8 @@ def answer(query, transport):
     """The real answer to a query (bytes), or None for no answer."""
     qid, _flags, qname, qtype, _qclass, opt = query
     label, zone = qname.split(".", 1)[0], zone_of(qname)
+    if zone == "slow.test.":
+        return message(qid, qname, qtype, rcode=RCODE_NXDOMAIN, authority=[soa_rr(zone)], opt=opt)
     if label == "ok" or label == "spoofed":
         return address_answer(qid, qname, qtype, 10, 60, opt)
     if label == "ttl1":
@@ -163,11 +169,11 @@ def answer(query, transport):
 def spoofs(query):
     """The four forged answers for `spoofed`: (kind, bytes)."""
     qid, _flags, qname, qtype, _qclass, opt = query
-    forged = address_answer(qid, qname, qtype, 0x66, 60, opt)
+    forged = address_answer(qid, qname, qtype, 66, 60, opt)
     other = "other." + zone_of(qname)
     return [
-        ("wrong-id", address_answer(qid ^ 0x5555, qname, qtype, 0x66, 60, opt)),
-        ("wrong-question", address_answer(qid, other, qtype, 0x66, 60, opt)),
+        ("wrong-id", address_answer(qid ^ 0x5555, qname, qtype, 66, 60, opt)),
+        ("wrong-question", address_answer(qid, other, qtype, 66, 60, opt)),
         ("wrong-address", forged),
         ("wrong-port", forged),
     ]
@@ -232,7 +238,9 @@ class Server:
             if reply is not None:
                 self.later(self.args.delay_ms / 1000.0, sock, reply, peer[:2])
             return
-        if reply is not None:
+        if reply is not None and zone_of(query[2]) == "slow.test.":
+            self.later(self.args.slow_ms / 1000.0, sock, reply, peer[:2])
+        elif reply is not None:
             sock.sendto(reply, peer[:2])
 
     def on_tcp_data(self, conn):
@@ -301,6 +309,7 @@ def main():
     p.add_argument("--port", type=int, default=53)
     p.add_argument("--spoof-from", action="append", default=[])
     p.add_argument("--delay-ms", type=int, default=300)
+    p.add_argument("--slow-ms", type=int, default=1500)
     Server(p.parse_args()).run()
 
 
