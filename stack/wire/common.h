@@ -9,6 +9,7 @@ namespace ustack {
 enum class IpProto : std::uint8_t {
   kHopByHop = 0,
   kIcmp = 1,
+  kIgmp = 2,
   kTcp = 6,
   kUdp = 17,
   kIpv6Route = 43,

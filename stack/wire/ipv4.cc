@@ -121,6 +121,8 @@ std::string ip_proto_name(IpProto p) {
       return "HBH";
     case IpProto::kIcmp:
       return "ICMP";
+    case IpProto::kIgmp:
+      return "IGMP";
     case IpProto::kTcp:
       return "TCP";
     case IpProto::kUdp:

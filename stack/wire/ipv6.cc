@@ -65,6 +65,16 @@ void Ipv6FragHeader::emit(MutBytes out) const {
   store_be32(out, 4, ident);
 }
 
+void Ipv6RouterAlertHeader::emit(MutBytes out) const {
+  out[0] = static_cast<std::uint8_t>(next_header);
+  out[1] = 0;  // Hdr Ext Len: 8 bytes in all (RFC 8200 §4.3)
+  out[2] = ipv6_option::kRouterAlert;
+  out[3] = 2;
+  store_be16(out, 4, value);
+  out[6] = ipv6_option::kPadN;  // RFC 8200 §4.2: pads the header to 8 bytes
+  out[7] = 0;
+}
+
 std::string Ipv6FragHeader::to_string() const {
   return "frag " + hex(ident, 8) + " offset " + std::to_string(frag_offset_bytes()) +
          (more_frags ? " M" : "") + ", next " + ip_proto_name(next_header);

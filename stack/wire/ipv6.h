@@ -13,8 +13,9 @@
 // the protocol is one we handle is the IP layer's question (RFC 8200 §4: an unrecognised Next
 // Header gets Parameter Problem code 1 pointing at the Next Header field).
 //
-// Emit covers the fixed header and the Fragment header (the IP layer fragments its own
-// output); other extension headers are only ever parsed.
+// Emit covers the fixed header, the Fragment header (the IP layer fragments its own output)
+// and the one Hop-by-Hop header the stack sends (a Router Alert for MLD, RFC 3810 §5); other
+// extension headers are only ever parsed.
 #pragma once
 
 #include <array>
@@ -95,6 +96,20 @@ struct Ipv6FragHeader {
   // "frag 0x12345678 offset 1448 M"
   std::string to_string() const;
   bool operator==(const Ipv6FragHeader&) const = default;
+};
+
+// A Hop-by-Hop Options header holding a Router Alert option (RFC 2711) and a PadN: the 8 bytes
+// in front of every MLD message (RFC 3810 §5), laid out as Linux does
+// (next header, 0, 05 02 value, 01 00).
+struct Ipv6RouterAlertHeader {
+  static constexpr std::size_t kLen = 8;
+  static constexpr std::uint16_t kMld = 0;  // RFC 2711 §2.1: value 0 = MLD
+
+  IpProto next_header = IpProto::kIcmpv6;
+  std::uint16_t value = kMld;
+
+  // Writes 8 bytes into out[0, 8).
+  void emit(MutBytes out) const;
 };
 
 // The Routing header's fixed part (RFC 8200 §4.4), for the IP layer's segments-left rule.

@@ -460,6 +460,26 @@ TEST(Ipv6Emit, FixedHeaderRoundTrip) {
   EXPECT_EQ(back->upper_proto, IpProto::kUdp);
 }
 
+// RFC 3810 §5 / RFC 2711: the Hop-by-Hop header in front of an MLD message is the kernel's,
+// byte for byte (Router Alert value 0, then PadN), and the walk reads it back.
+TEST(Ipv6Emit, RouterAlertHeaderMatchesTheKernels) {
+  const ByteVec kernel = hex(kKernelMldReport);
+  ByteVec hbh(Ipv6RouterAlertHeader::kLen);
+  Ipv6RouterAlertHeader{}.emit(hbh);
+  EXPECT_EQ(hbh, ByteVec(kernel.begin() + 40, kernel.begin() + 48));
+
+  ByteVec p = kernel;
+  std::fill(p.begin() + 40, p.begin() + 48, 0xee);
+  Ipv6RouterAlertHeader{IpProto::kIcmpv6, Ipv6RouterAlertHeader::kMld}.emit(
+      MutBytes(p).subspan(40));
+  auto r = Ipv6Repr::parse(p);
+  ASSERT_TRUE(r.ok()) << to_string(r.error());
+  ASSERT_EQ(r->options().size(), 1u);
+  EXPECT_EQ(r->options()[0].type, ipv6_option::kRouterAlert);
+  EXPECT_EQ(r->upper_proto, IpProto::kIcmpv6);
+  EXPECT_EQ(r->upper_offset, 48);
+}
+
 // RFC 8200 §4.5: Fragment Offset in 8-octet units, M flag, 32-bit Identification.
 TEST(Ipv6Emit, FragmentHeaderRoundTrip) {
   Ipv6FragHeader f;
