@@ -33,4 +33,15 @@ std::optional<std::uint16_t> PortAllocator::pick(const IpAddr& local, const IpAd
   return std::nullopt;
 }
 
+std::optional<std::uint16_t> PortAllocator::pick_random(Rng& rng,
+                                                        FunctionRef<bool(std::uint16_t)> in_use) {
+  std::uint32_t num = std::uint32_t{high_} - low_ + 1;
+  auto start = static_cast<std::uint32_t>(rng.uniform(num));
+  for (std::uint32_t i = 0; i < num; ++i) {
+    auto port = static_cast<std::uint16_t>(low_ + (start + i) % num);
+    if (!in_use(port)) return port;
+  }
+  return std::nullopt;
+}
+
 }  // namespace ustack

@@ -32,6 +32,11 @@ class PortAllocator {
                                     std::uint16_t remote_port,
                                     FunctionRef<bool(std::uint16_t)> in_use);
 
+  // RFC 6056 §3.3.1 (algorithm 1, "simple port randomization"), as Linux picks UDP ports: a
+  // random start, then the next free port. For sockets whose port must not be guessable from
+  // the previous one: RFC 5452 §9.2 wants every DNS query from a fresh random port.
+  std::optional<std::uint16_t> pick_random(Rng& rng, FunctionRef<bool(std::uint16_t)> in_use);
+
   std::uint16_t low() const { return low_; }
   std::uint16_t high() const { return high_; }
 

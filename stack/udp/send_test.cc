@@ -271,6 +271,36 @@ TEST(UdpIcmp, OnlyHardErrorsReachTheSocket) {
   EXPECT_EQ(t.layer().counters().icmp_errors_ignored, 3u);
 }
 
+// IP_RECVERR: an unconnected socket hears port unreachable, and soft errors too, with the
+// endpoint the error is about (how the resolver skips a dead server at once).
+TEST(UdpIcmp, RecvErrorsReachUnconnectedSocketsWithTheRemote) {
+  UdpTestbed t;
+  SocketHandle s = t.layer().open(IpVersion::kV4);
+  UdpSocketOptions o;
+  o.recv_errors = true;
+  ASSERT_EQ(t.layer().set_options(s, o), std::nullopt);
+  ASSERT_EQ(t.layer().bind(s, kUs4, 4000, t.ip()), std::nullopt);
+  t.icmp(IcmpError::Kind::kPortUnreachable, kUs4, 4000, kPeer4, 53);
+  EXPECT_TRUE(t.layer().readiness(s).error);
+  auto r = t.layer().take_error_report(s);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->error, UdpError::kConnectionRefused);
+  EXPECT_EQ(r->remote, (UdpEndpoint{kPeer4, 53}));
+  t.icmp(IcmpError::Kind::kNetUnreachable, kUs4, 4000, kPeer4, 53);
+  EXPECT_EQ(t.layer().take_error(s), UdpError::kNetUnreachable);
+  EXPECT_EQ(t.layer().take_error_report(s), std::nullopt);
+}
+
+// Without IP_RECVERR an unconnected socket never hears ICMP errors (Linux's default).
+TEST(UdpIcmp, UnconnectedSocketIgnoresErrorsWithoutRecvErrors) {
+  UdpTestbed t;
+  SocketHandle s = t.layer().open(IpVersion::kV4);
+  ASSERT_EQ(t.layer().bind(s, kUs4, 4000, t.ip()), std::nullopt);
+  t.icmp(IcmpError::Kind::kPortUnreachable, kUs4, 4000, kPeer4, 53);
+  EXPECT_EQ(t.layer().take_error(s), std::nullopt);
+  EXPECT_EQ(t.layer().counters().icmp_errors_ignored, 1u);
+}
+
 // A quote too short to hold the ports, or of another protocol, matches nothing.
 TEST(UdpIcmp, ShortOrForeignQuoteIsIgnored) {
   UdpTestbed t;

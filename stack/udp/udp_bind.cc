@@ -49,11 +49,13 @@ bool UdpLayer::bind_conflict(SocketHandle self, const Socket& s, const IpAddr& l
 std::optional<UdpError> UdpLayer::bind_to(SocketHandle h, Socket& s, const IpAddr& local,
                                           std::uint16_t port) {
   if (port == 0) {
-    // RFC 6056 §3.3.3 (algorithm 3) through the shared allocator. Deviation: Linux may give
-    // two SO_REUSEADDR sockets the same ephemeral port (its search applies the bind rules);
-    // we hand out only ports no socket holds, so an ephemeral port is never shared.
-    auto picked = ports_.pick(local, any_address(s.family), 0,
-                              [&](std::uint16_t p) { return by_port_.contains(p); });
+    // A random port from the shared allocator (RFC 6056 §3.3.1), as Linux's udp_lib_get_port
+    // does: a UDP socket binds before it knows its peer, so the hash of algorithm 3 would
+    // hand out consecutive ports, and RFC 5452 §9.2 wants DNS queries from unpredictable ones.
+    // Deviation: Linux may give two SO_REUSEADDR sockets the same ephemeral port (its search
+    // applies the bind rules); we hand out only ports no socket holds.
+    auto picked =
+        ports_.pick_random(port_rng_, [&](std::uint16_t p) { return by_port_.contains(p); });
     if (!picked) return UdpError::kAddressNotAvailable;
     port = *picked;
   } else if (bind_conflict(h, s, local, port)) {

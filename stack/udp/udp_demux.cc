@@ -25,17 +25,22 @@ constexpr std::size_t kMaxSpareBuffers = 16;
 constexpr std::size_t kMaxSpareCapacity = 2048;
 
 // What a connected socket learns from an ICMP error about one of its datagrams.
-std::optional<UdpError> socket_error_for(IcmpError::Kind kind) {
+// The error an ICMP message is for a socket: hard errors always (Linux icmp_err_convert's
+// "fatal" ones), soft ones only with IP_RECVERR.
+std::optional<UdpError> socket_error_for(IcmpError::Kind kind, bool recv_errors) {
   switch (kind) {
     case IcmpError::Kind::kPortUnreachable:
       return UdpError::kConnectionRefused;
     case IcmpError::Kind::kAdminProhibited:
-      return UdpError::kHostUnreachable;  // Linux icmp_err_convert: EHOSTUNREACH, fatal
+      return UdpError::kHostUnreachable;  // Linux: EHOSTUNREACH, fatal
+    case IcmpError::Kind::kHostUnreachable:
+    case IcmpError::Kind::kTimeExceeded:
+      // Soft: a router's or our own neighbour resolution's failure may be transient.
+      return recv_errors ? std::optional(UdpError::kHostUnreachable) : std::nullopt;
+    case IcmpError::Kind::kNetUnreachable:
+      return recv_errors ? std::optional(UdpError::kNetUnreachable) : std::nullopt;
     default:
-      // Linux without IP_RECVERR (__udp4_lib_err, icmp_err_convert): only hard errors reach
-      // the socket. Net and host unreachable (a router's, or our own neighbour resolution
-      // failing), time exceeded, parameter problem and packet too big are soft and dropped
-      // (the Stack already acted on packet too big).
+      // Parameter problem, packet too big (the Stack already lowered the path MTU), ...
       return std::nullopt;
   }
 }
@@ -222,29 +227,29 @@ RxVerdict UdpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
 }
 
 void UdpLayer::on_icmp_error(Instant now, const IcmpError& err, IpSender& out) {
-  // RFC 1122 §4.1.3.3: UDP MUST pass ICMP errors to the application. Linux (without
-  // IP_RECVERR) reports the hard ones only on a connected socket, as the error of its next
-  // call: an unconnected socket cannot tell which of its sendto()s the error belongs to.
-  std::optional<UdpError> e = socket_error_for(err.kind);
+  // RFC 1122 §4.1.3.3: UDP MUST pass ICMP errors to the application. Linux without IP_RECVERR
+  // (__udp4_lib_err) reports only hard errors and only on a connected socket, as the error of
+  // its next call: an unconnected socket could not tell which sendto() it belongs to. With
+  // IP_RECVERR every error reaches the socket that sent the quoted datagram.
   Tuple t{err.quoted_src, err.quoted_dst, 0, 0};
   bool quotes_udp = err.quoted_proto == IpProto::kUdp && err.quoted_transport.size() >= 4;
   if (quotes_udp) {
     t.local_port = load_be16(err.quoted_transport, 0);
     t.remote_port = load_be16(err.quoted_transport, 2);
   }
-  auto it = quotes_udp && e ? connected_.find(t) : connected_.end();
-  if (it == connected_.end()) {
+  SocketHandle h = quotes_udp ? lookup_unicast(t) : SocketHandle{};
+  Socket* s = table_.get(h);
+  std::optional<UdpError> e;
+  if (s && (s->remote || s->opts.recv_errors)) e = socket_error_for(err.kind, s->opts.recv_errors);
+  if (!e) {
     ++counters_.icmp_errors_ignored;
     trace_drop(now, "udp.icmp_errors_ignored", t, 0);
     return;
   }
   ++counters_.icmp_errors_delivered;
-  for (SocketHandle h : it->second) {
-    if (Socket* s = table_.get(h)) {
-      s->pending_error = e;
-      ready_.mark(h);
-    }
-  }
+  s->pending_error = e;
+  s->error_remote = UdpEndpoint{t.remote, t.remote_port};
+  ready_.mark(h);
 }
 
 }  // namespace ustack

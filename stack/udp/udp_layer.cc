@@ -97,6 +97,7 @@ UdpLayer::UdpLayer(const UdpLayerConfig& config, Tracer* tracer) : cfg_(config),
   ports_ = PortAllocator(port_key, rng.next_u32(), config.ephemeral_low, config.ephemeral_high);
   reuseport_key_ = {rng.next_u64(), rng.next_u64()};
   connected_ = decltype(connected_)(16, TupleHash{{rng.next_u64(), rng.next_u64()}});
+  port_rng_ = Rng(rng.next_u64());
 }
 
 UdpLayer::~UdpLayer() = default;
@@ -258,6 +259,14 @@ std::optional<UdpError> UdpLayer::take_error(SocketHandle h) {
   std::optional<UdpError> e = s->pending_error;
   s->pending_error.reset();
   return e;
+}
+
+std::optional<UdpLayer::ErrorReport> UdpLayer::take_error_report(SocketHandle h) {
+  Socket* s = table_.get(h);
+  if (s == nullptr || !s->pending_error) return std::nullopt;
+  ErrorReport r{*s->pending_error, s->error_remote};
+  s->pending_error.reset();
+  return r;
 }
 
 UdpReadiness UdpLayer::readiness(SocketHandle h) const {

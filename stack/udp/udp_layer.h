@@ -65,6 +65,11 @@ struct UdpSocketOptions {
   bool reuse_addr = false;           // SO_REUSEADDR
   bool reuse_port = false;           // SO_REUSEPORT
   IpSendOptions ip;                  // IP_TTL, IP_TOS, IP_MTU_DISCOVER, IP_MULTICAST_TTL/LOOP
+  // IP_RECVERR / IPV6_RECVERR: every ICMP error about a datagram this socket sent becomes its
+  // pending error, soft ones (net/host unreachable) and on an unconnected socket too, with the
+  // endpoint it concerns (take_error_report, like reading MSG_ERRQUEUE). Without it only hard
+  // errors reach only connected sockets (Linux's default).
+  bool recv_errors = false;
   // IP_MULTICAST_IF / IPV6_MULTICAST_IF: the source address for datagrams to a group
   // (unspecified: the route's choice).
   IpAddr multicast_source;
@@ -180,6 +185,13 @@ class UdpLayer final : public Transport {
 
   // SO_ERROR: takes the pending error, if any.
   std::optional<UdpError> take_error(SocketHandle h);
+  // The pending error and the remote endpoint of the datagram it is about (IP_RECVERR's
+  // sock_extended_err + offender); takes it like take_error().
+  struct ErrorReport {
+    UdpError error;
+    UdpEndpoint remote;
+  };
+  std::optional<ErrorReport> take_error_report(SocketHandle h);
   UdpReadiness readiness(SocketHandle h) const;
   // getsockname(): unspecified address / port 0 while unbound.
   Result<UdpEndpoint, UdpError> local_endpoint(SocketHandle h) const;
@@ -226,6 +238,7 @@ class UdpLayer final : public Transport {
     std::deque<Datagram> queue;
     std::size_t queued_bytes = 0;
     std::optional<UdpError> pending_error;
+    UdpEndpoint error_remote;      // whom pending_error is about
     std::uint64_t bind_order = 0;  // later binds win unicast ties under SO_REUSEADDR
   };
 
@@ -258,6 +271,7 @@ class UdpLayer final : public Transport {
   UdpLayerConfig cfg_;
   Tracer* tracer_;
   PortAllocator ports_{SipKey{}, 0, 0, 0};  // set in the constructor
+  Rng port_rng_{0};                         // ephemeral port choice (seeded)
   SipKey reuseport_key_;
   SlotTable<Socket> table_;
   // Sockets by local port (every bound socket), for demux and bind rules.
