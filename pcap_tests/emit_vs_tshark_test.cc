@@ -1,8 +1,8 @@
 // Packets built by OUR emitters, read back by Wireshark's dissectors.
 //
 // Every wire format (Ethernet, ARP, IPv4 with options and fragments, IPv6 with extension
-// headers and fragments, ICMPv4, ICMPv6 with NDP, UDP, TCP with every option, DNS) is emitted
-// into a pcap with tun::PcapWriter; tshark then
+// headers and fragments, ICMPv4, ICMPv6 with NDP, IGMP, MLD, UDP, TCP with every option, DNS) is
+// emitted into a pcap with tun::PcapWriter; tshark then
 //   - must find no malformed packet and no expert info of severity warning or error, with
 //     every checksum check turned on (IP, TCP, UDP; ICMP/ICMPv6 are always checked);
 //   - must report every checksum as good (*.checksum.status == 1);
@@ -25,8 +25,10 @@
 #include "stack/wire/ethernet.h"
 #include "stack/wire/icmpv4.h"
 #include "stack/wire/icmpv6.h"
+#include "stack/wire/igmp.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/ipv6.h"
+#include "stack/wire/mld.h"
 #include "stack/wire/ndp.h"
 #include "stack/wire/print.h"
 #include "stack/wire/tcp.h"
@@ -385,6 +387,84 @@ std::vector<Case> ndp_cases() {
   return cases;
 }
 
+// IGMPv2 (RFC 2236) and MLD (RFC 3810) as the stack sends them: TTL / hop limit 1 and a
+// Router Alert (RFC 2113 option, RFC 2711 Hop-by-Hop header).
+std::vector<Case> multicast_cases() {
+  std::vector<Case> cases;
+  const Ipv4Addr group4 = *Ipv4Addr::parse("239.1.2.3");
+  const std::uint8_t router_alert[] = {148, 4, 0, 0};
+  auto igmp = [&](const IgmpRepr& m, const Ipv4Addr& dst) {
+    ByteVec body(m.buffer_len());
+    m.emit(body);
+    Ipv4Repr ip = ipv4_header(IpProto::kIgmp, body.size());
+    ip.dst = dst;
+    ip.ttl = 1;
+    ip.tos = 0xc0;
+    EXPECT_TRUE(ip.set_options(router_alert).ok());
+    const std::uint32_t d = dst.to_u32();
+    const MacAddr mac({0x01, 0x00, 0x5e, static_cast<std::uint8_t>((d >> 16) & 0x7f),
+                       static_cast<std::uint8_t>(d >> 8), static_cast<std::uint8_t>(d)});
+    return ethernet(EtherType::kIpv4, emit_ipv4(ip, body), mac);
+  };
+  cases.push_back({"IGMPv2 membership report",
+                   igmp(IgmpRepr::v2_report(group4), group4),
+                   {{"ip.ttl", "1"},
+                    {"ip.opt.type.number", "20"},
+                    {"igmp.version", "2"},
+                    {"igmp.type", "0x16"},
+                    {"igmp.maddr", "239.1.2.3"},
+                    {"igmp.checksum.status", "1"}}});
+  cases.push_back(
+      {"IGMPv2 leave group",
+       igmp(IgmpRepr::leave(group4), *Ipv4Addr::parse("224.0.0.2")),
+       {{"igmp.type", "0x17"}, {"igmp.maddr", "239.1.2.3"}, {"igmp.checksum.status", "1"}}});
+  cases.push_back(
+      {"IGMPv2 general query",
+       igmp(IgmpRepr::v2_query(Ipv4Addr::any(), 100), *Ipv4Addr::parse("224.0.0.1")),
+       {{"igmp.type", "0x11"}, {"igmp.max_resp", "100"}, {"igmp.checksum.status", "1"}}});
+
+  const Ipv6Addr ll = *Ipv6Addr::parse("fe80::2");
+  const Ipv6Addr routers = *Ipv6Addr::parse("ff02::16");
+  const Ipv6Addr group6 = *Ipv6Addr::parse("ff05::1:3");
+  auto mld = [&](const MldRepr& m, const Ipv6Addr& dst) {
+    ByteVec body(Ipv6RouterAlertHeader::kLen + m.buffer_len());
+    Ipv6RouterAlertHeader{}.emit(body);
+    m.emit(MutBytes(body).subspan(Ipv6RouterAlertHeader::kLen), ll, dst);
+    return ipv6(IpProto::kHopByHop, body, ll, dst, 1);
+  };
+  ByteVec records(2 * MldAddressRecord::kFixedLen);
+  MldAddressRecord{MldRecordType::kChangeToExclude, group6}.emit(records);
+  MldAddressRecord{MldRecordType::kModeIsExclude, Ipv6Addr::solicited_node(kV6B)}.emit(
+      MutBytes(records).subspan(MldAddressRecord::kFixedLen));
+  cases.push_back({"MLDv2 report with two records",
+                   mld(MldRepr::v2_report(records, 2), routers),
+                   {{"ipv6.hlim", "1"},
+                    {"ipv6.opt.router_alert", "0"},
+                    {"icmpv6.type", "143"},
+                    {"icmpv6.mldr.nb_mcast_records", "2"},
+                    {"icmpv6.mldr.mar.record_type", "4,2"},
+                    {"icmpv6.mldr.mar.multicast_address", "ff05::1:3,ff02::1:ff00:2"},
+                    {"icmpv6.checksum.status", "1"}}});
+  MldRepr q = MldRepr::v2_query(Ipv6Addr::any(), Duration::millis(10000));
+  q.qrv = 2;
+  q.qqic = 125;
+  cases.push_back({"MLDv2 general query",
+                   mld(q, Ipv6Addr::all_nodes()),
+                   {{"icmpv6.type", "130"},
+                    {"icmpv6.mld.maximum_response_code", "10000"},
+                    {"icmpv6.mld.flag.qrv", "2"},
+                    {"icmpv6.checksum.status", "1"}}});
+  cases.push_back({"MLDv1 report",
+                   mld(MldRepr::v1_report(group6), group6),
+                   {{"icmpv6.type", "131"},
+                    {"icmpv6.mld.multicast_address", "ff05::1:3"},
+                    {"icmpv6.checksum.status", "1"}}});
+  cases.push_back({"MLDv1 done",
+                   mld(MldRepr::done(group6), Ipv6Addr::all_routers()),
+                   {{"icmpv6.type", "132"}, {"icmpv6.checksum.status", "1"}}});
+  return cases;
+}
+
 std::vector<Case> dns_cases() {
   DnsMessage q;
   q.id = 0xbeef;
@@ -455,8 +535,8 @@ std::vector<Case> dns_cases() {
 
 std::vector<Case> all_cases() {
   std::vector<Case> all;
-  for (auto group :
-       {arp_cases(), ipv4_cases(), tcp_cases(), ipv6_cases(), ndp_cases(), dns_cases()}) {
+  for (auto group : {arp_cases(), ipv4_cases(), tcp_cases(), ipv6_cases(), ndp_cases(),
+                     multicast_cases(), dns_cases()}) {
     for (Case& c : group) all.push_back(std::move(c));
   }
   return all;
@@ -510,7 +590,7 @@ TEST_F(EmitVsTshark, EveryFormatIsCovered) {
   }
   for (const char* p :
        {"eth:ethertype:arp", "ip:icmp", "ip:tcp", "ipv6:tcp", "ip:udp:dns", "ipv6.hopopts",
-        "ipv6.dstopts", "ipv6.fraghdr", "ipv6:icmpv6", "ipv6:udp"}) {
+        "ipv6.dstopts", "ipv6.fraghdr", "ipv6:icmpv6", "ipv6:udp", "ip:igmp"}) {
     EXPECT_NE(protos.find(p), std::string::npos) << p << " not in:\n" << protos;
   }
 }

@@ -13,8 +13,8 @@ constexpr const char* kNames[] = {
 #undef USTACK_CTR_NAME
 };
 
-constexpr const char* kLayerNames[] = {"eth",  "arp",    "ipv4", "ipv6",
-                                       "icmp", "icmpv6", "ndp",  "udp"};
+constexpr const char* kLayerNames[] = {"eth",    "arp", "ipv4", "ipv6", "icmp",
+                                       "icmpv6", "ndp", "udp",  "igmp", "mld"};
 static_assert(std::size(kLayerNames) == static_cast<std::size_t>(ParseLayer::kCount));
 
 constexpr std::size_t kParseErrors = static_cast<std::size_t>(ParseError::kUnsupported) + 1;
@@ -45,6 +45,8 @@ std::string group_title(std::string_view name) {
   if (g == "icmp6") return "Icmp6";
   if (g == "arp") return "Arp";
   if (g == "ndp") return "Ndp";
+  if (g == "igmp") return "Igmp";
+  if (g == "mld") return "Mld";
   if (g == "link") return "Link";
   if (g == "drops") return "Drops";
   std::string t(g);

@@ -93,6 +93,7 @@ Stack::Stack(const StackConfig& cfg, Device& device)
       reasm_v6_(reassembly_config(cfg, OverlapPolicy::kDropDatagram)),
       pmtu_(cfg.pmtu_expiry),
       icmp_limiter_(cfg.icmp_rate_limit),
+      groups_(cfg.multicast, cfg.seed),
       next_ip_id_(static_cast<std::uint16_t>(rng_.next_u32())),
       hop_limit_v6_(cfg.default_ttl) {
   auto observer = [this](const char* family) {
@@ -155,6 +156,7 @@ bool Stack::remove_address(const IpAddr& addr) {
   auto it = std::find_if(addrs_.begin(), addrs_.end(),
                          [&](const Address& a) { return a.cidr.addr == addr; });
   if (it == addrs_.end()) return false;
+  leave_solicited_node(last_poll_, *it);
   IpCidr cidr = it->cidr;
   addrs_.erase(it);
   bool prefix_still_used = std::any_of(addrs_.begin(), addrs_.end(), [&](const Address& a) {
@@ -298,9 +300,9 @@ bool Stack::poll(Instant now) {
 
 Instant Stack::poll_at() const {
   if (!loopback_.empty()) return Instant::zero();  // looped-back packets are due at once
-  Instant t =
-      std::min({arp_.next_deadline(), ndp_.next_deadline(), reasm_v4_.next_deadline(),
-                reasm_v6_.next_deadline(), routes_.next_expiry(), pmtu_sweep_at_, rs_deadline_});
+  Instant t = std::min({arp_.next_deadline(), ndp_.next_deadline(), reasm_v4_.next_deadline(),
+                        reasm_v6_.next_deadline(), routes_.next_expiry(), pmtu_sweep_at_,
+                        rs_deadline_, groups_.next_deadline()});
   for (const Address& a : addrs_) {
     if (a.state != AddressState::kDuplicate) t = std::min(t, a.deadline);
     t = std::min(t, a.valid_until);
@@ -412,6 +414,7 @@ bool Stack::run_timers(Instant now) {
       send_icmpv6_error(now, rebuilt_, 3, 1, 0, false);
     });
   }
+  did |= run_group_timers(now);
   if (routes_.next_expiry() <= now) did |= routes_.expire(now) > 0;
   if (pmtu_sweep_at_ <= now) {
     pmtu_.expire(now);
@@ -440,13 +443,6 @@ std::uint8_t Stack::hop_limit_for(const IpAddr& dst, const IpSendOptions& opts) 
 bool Stack::is_broadcast_address(const IpAddr& addr) const {
   return addr.is_v4() && is_our_v4_broadcast(addr.v4());
 }
-
-bool Stack::join_group(Instant now, const IpAddr& group) {
-  // TODO(multicast): membership table, IGMPv2/MLDv2 reports, the receive filter.
-  return group.is_v4() ? group.v4().is_multicast() : group.v6().is_multicast();
-}
-
-void Stack::leave_group(Instant now, const IpAddr& group) {}
 
 std::optional<IpAddr> Stack::select_source(const IpAddr& dst) const {
   std::optional<LinkDest> route = route_for(dst);
@@ -522,8 +518,29 @@ bool Stack::send_ip(Instant now, const IpAddr& src, const IpAddr& dst, IpProto p
     return false;
   }
   if (is_local_address(dst)) return send_loopback(now, src, dst, proto, payload_len, fill, opts);
-  if (dst.is_v4()) return send_v4(now, src.v4(), dst.v4(), proto, payload_len, fill, opts, *dest);
-  return send_v6(now, src.v6(), dst.v6(), proto, payload_len, fill, opts, *dest);
+  auto to_wire = [&](FunctionRef<void(MutBytes)> payload) {
+    if (dst.is_v4()) {
+      return send_v4(now, src.v4(), dst.v4(), proto, payload_len, payload, opts, *dest);
+    }
+    return send_v6(now, src.v6(), dst.v6(), proto, payload_len, payload, opts, *dest);
+  };
+  // Linux ip_mc_output / ip6_finish_output2: our own member sockets get a copy of what we send
+  // to a group (IP_MULTICAST_LOOP), and of every IPv4 broadcast whatever that option says.
+  // IP_MULTICAST_TTL 0 sends to ourselves only.
+  bool group = dst.is_multicast();
+  bool loop = (group && opts.multicast_loop && accepts_group(dst)) ||
+              (dst.is_v4() && is_our_v4_broadcast(dst.v4()));
+  bool wire = !(group && opts.multicast_ttl == 0);
+  if (loop && send_loopback(now, src, dst, proto, payload_len, fill, opts)) {
+    if (!wire) return true;
+    // The payload is filled once: the wire copy is taken from the looped-back packet.
+    const ByteVec& looped = loopback_.back();
+    std::size_t hlen = looped.size() - payload_len;
+    return to_wire(
+        [&](MutBytes out) { std::memcpy(out.data(), looped.data() + hlen, payload_len); });
+  }
+  if (!wire) return !loop;  // nowhere to go (or the loopback queue was full: counted)
+  return to_wire(fill);
 }
 
 bool Stack::send_loopback(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
@@ -748,6 +765,11 @@ void Stack::flush_neighbor_queue(Instant now, NeighborCache& cache, const IpAddr
 
 void Stack::deliver(Instant now, const IpRxMeta& meta, Bytes payload, Bytes packet) {
   bool v4 = meta.src.is_v4();
+  if (v4 && meta.proto == IpProto::kIgmp) {
+    counters_.inc(Ctr::kIpInDelivers);
+    igmp_input(now, meta, payload);
+    return;
+  }
   if (meta.proto == (v4 ? IpProto::kIcmp : IpProto::kIcmpv6)) {
     counters_.inc(v4 ? Ctr::kIpInDelivers : Ctr::kIp6InDelivers);
     if (v4) {

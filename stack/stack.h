@@ -9,6 +9,17 @@
 // fragmentation and reassembly, ICMP/ICMPv6 echo and errors (rate limited), path MTU per
 // destination, and on an Ethernet device ARP, NDP (neighbour cache, DAD, router
 // advertisements, SLAAC). Every dropped packet is counted with its reason in counters().
+//
+// Multicast (stack_multicast.cc): group membership is reference counted per group
+// (join_group/leave_group). IPv4 accepts multicast only for 224.0.0.1 and joined groups; IPv6
+// only for ff02::1 (and ff01::1), the solicited-node groups of our addresses (tentative ones
+// too, for DAD) and joined groups; everything else is dropped as
+// drops.ipv4_multicast_not_member / drops.ipv6_multicast_not_member. On both a TAP and a TUN
+// device the host side of IGMPv2 (RFC 2236) and MLDv2 (RFC 3810, MLDv1 when an MLDv1 querier
+// is heard) announces the joined groups and answers queries (see ip/multicast_groups.h); on
+// Ethernet the solicited-node groups are announced too, as Linux does (a TUN has no NDP here).
+// A packet we send to a group we are a member of comes back to us (IP_MULTICAST_LOOP), as
+// does every IPv4 broadcast (Linux ip_mc_output); multicast_ttl 0 keeps it off the wire.
 #pragma once
 
 #include <array>
@@ -25,6 +36,7 @@
 #include "stack/base/time.h"
 #include "stack/counters.h"
 #include "stack/device.h"
+#include "stack/ip/multicast_groups.h"
 #include "stack/ip/neighbor_cache.h"
 #include "stack/ip/pmtu_cache.h"
 #include "stack/ip/rate_limiter.h"
@@ -38,6 +50,9 @@
 namespace ustack {
 
 struct ArpRepr;
+struct IgmpRepr;
+struct MldRepr;
+enum class MldRecordType : std::uint8_t;
 
 struct StackConfig {
   // Seeds every random choice (IP IDs, IPv6 fragment IDs, NDP reachable-time jitter) so a run
@@ -73,6 +88,12 @@ struct StackConfig {
   bool slaac = true;
   // Gratuitous ARP requests sent when an IPv4 address is added on Ethernet.
   std::uint32_t gratuitous_arp_count = 1;
+
+  // IGMPv2 / MLDv2 robustness and timer values (RFC 2236 §8, RFC 3810 §9).
+  MulticastConfig multicast;
+  // Ethernet only: announce the solicited-node groups of our IPv6 addresses with MLD, as Linux
+  // does (they are accepted either way).
+  bool mld_report_solicited_node = true;
 
   Duration pmtu_expiry = Duration::seconds(600);
   // Echo replies kept for pop_echo_reply(); further ones are dropped and counted.
@@ -146,6 +167,9 @@ class Stack final : public IpSender {
   const Counters& counters() const { return counters_; }
   std::optional<NeighborState> neighbor_state(const IpAddr& addr) const;
   std::optional<MacAddr> neighbor_mac(const IpAddr& addr) const;
+  // How many join_group() calls (plus the implicit solicited-node joins on Ethernet) hold
+  // `group`; 0 if we are not a member.
+  std::uint32_t group_refs(const IpAddr& group) const { return groups_.refs(group); }
   std::size_t reassembly_datagrams() const { return reasm_v4_.datagrams() + reasm_v6_.datagrams(); }
   std::size_t reassembly_memory() const {
     return reasm_v4_.memory_used() + reasm_v6_.memory_used();
@@ -186,6 +210,7 @@ class Stack final : public IpSender {
     std::uint32_t probes_left = 0;           // DAD NS or gratuitous ARPs still to send
     Instant deadline = Instant::never();     // next DAD/announcement step
     Instant valid_until = Instant::never();  // SLAAC addresses expire with their prefix
+    bool joined_solicited_node = false;      // IPv6 on Ethernet: counted in groups_
   };
   // Where a packet in link_output() goes.
   struct LinkDest {
@@ -239,6 +264,23 @@ class Stack final : public IpSender {
   }
   void report_unreachable(Instant now, Bytes packet);
 
+  // stack_multicast.cc
+  // True if a packet to `group` (a multicast address) is for us: the implicit groups (all-hosts,
+  // all-nodes, solicited-node) and the joined ones.
+  bool accepts_group(const IpAddr& group) const;
+  // RFC 4861 §7.2.1 / RFC 4862 §5.4.2: on Ethernet an IPv6 address's solicited-node group is
+  // joined (and announced) when its DAD starts, and left with the address.
+  void join_solicited_node(Instant now, Address& a);
+  void leave_solicited_node(Instant now, Address& a);
+  bool run_group_timers(Instant now);
+  void send_group_report(Instant now, const GroupReport& r);
+  // One MLDv2 report (more if they do not fit the MTU) with a `type` record per group.
+  void send_mldv2_report(Instant now, MldRecordType type, const std::vector<IpAddr>& groups);
+  void send_igmp(Instant now, const Ipv4Addr& dst, const IgmpRepr& msg);
+  void send_mld(Instant now, const Ipv6Addr& dst, const MldRepr& msg);
+  void igmp_input(Instant now, const IpRxMeta& meta, Bytes message);
+  void mld_input(Instant now, const IpRxMeta& meta, Bytes message, Bytes packet);
+
   // stack_ipv4.cc
   void ipv4_input(Instant now, Bytes packet, bool link_broadcast, bool reassembled);
   void icmpv4_input(Instant now, const IpRxMeta& meta, Bytes message, Bytes packet);
@@ -289,6 +331,7 @@ class Stack final : public IpSender {
   PmtuCache pmtu_;
   Instant pmtu_sweep_at_ = Instant::never();
   IcmpRateLimiter icmp_limiter_;
+  MulticastGroups groups_;
   std::array<Transport*, 256> transports_{};
   std::vector<Pollable*> pollers_;
 

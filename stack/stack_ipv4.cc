@@ -83,8 +83,13 @@ void Stack::ipv4_input(Instant now, Bytes packet, bool link_broadcast, bool reas
     return;
   }
   bool broadcast = is_our_v4_broadcast(ip->dst);
-  // We join no groups but all-hosts (RFC 1112 §4: 224.0.0.1 is joined implicitly).
-  bool multicast = ip->dst == Ipv4Addr::from_u32(0xe0000001);
+  // RFC 1112 §6.2 / RFC 2236 §6: a group is received only while we are a member (all-hosts
+  // 224.0.0.1 always).
+  bool multicast = ip->dst.is_multicast();
+  if (multicast && !accepts_group(ip->dst)) {
+    drop(now, Ctr::kDropIpv4MulticastNotMember);
+    return;
+  }
   const Address* a = find_address(ip->dst);
   if (!broadcast && !multicast && !(a && a->state == AddressState::kPreferred)) {
     drop(now, Ctr::kDropIpv4NotForUs);

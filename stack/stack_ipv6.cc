@@ -48,7 +48,7 @@ bool Stack::is_our_v6_destination(const Ipv6Addr& dst, bool* tentative) const {
         return true;
       }
     }
-    return false;
+    return groups_.is_member(dst);  // joined with join_group()
   }
   const Address* a = find_address(dst);
   if (!a) return false;
@@ -81,7 +81,9 @@ void Stack::ipv6_input(Instant now, Bytes packet, bool link_multicast, bool reas
   bool tentative = false;
   if (!is_our_v6_destination(ip->dst, &tentative)) {
     // RFC 4862 §5.4: packets to a tentative address are silently discarded.
-    drop(now, tentative ? Ctr::kDropIpv6ToTentative : Ctr::kDropIpv6NotForUs);
+    Ctr why = tentative ? Ctr::kDropIpv6ToTentative : Ctr::kDropIpv6NotForUs;
+    if (ip->dst.is_multicast()) why = Ctr::kDropIpv6MulticastNotMember;
+    drop(now, why);
     return;
   }
   bool multicast = ip->dst.is_multicast();
@@ -252,6 +254,16 @@ void Stack::icmpv6_input(Instant now, const IpRxMeta& meta, Bytes message, Bytes
     ndp_input(now, meta, message);
     return;
   }
+  switch (icmp->type) {
+    case Icmpv6Type::kMldQuery:
+    case Icmpv6Type::kMldReport:
+    case Icmpv6Type::kMldDone:
+    case Icmpv6Type::kMldv2Report:
+      mld_input(now, meta, message, packet);
+      return;
+    default:
+      break;
+  }
   IcmpError err;
   switch (icmp->type) {
     case Icmpv6Type::kEchoRequest: {
@@ -291,7 +303,7 @@ void Stack::icmpv6_input(Instant now, const IpRxMeta& meta, Bytes message, Bytes
       err.hard = true;
       break;
     default:
-      // MLD, unknown informational messages (RFC 4443 §2.4(b): silently discarded).
+      // Unknown informational messages (RFC 4443 §2.4(b): silently discarded).
       drop(now, Ctr::kDropIcmp6UnhandledType);
       return;
   }
@@ -399,6 +411,7 @@ void Stack::dad_conflict(Instant now, Address& a) {
   // RFC 4862 §5.4.5: the address is a duplicate and must not be used.
   a.state = AddressState::kDuplicate;
   a.deadline = Instant::never();
+  leave_solicited_node(now, a);
   counters_.inc(Ctr::kNdpDadConflicts);
   trace(now, TraceKind::kNeighbor, "DAD-duplicate", 0, 0, a.cidr.addr, {});
 }
@@ -566,6 +579,8 @@ bool Stack::run_address_timers(Instant now) {
       a.deadline = a.probes_left > 0 ? now + Duration::seconds(1) : Instant::never();
       continue;
     }
+    // RFC 4862 §5.4.2: the solicited-node group is joined before the first probe.
+    join_solicited_node(now, a);
     if (a.state == AddressState::kTentative) {
       if (a.probes_left > 0) {
         send_neighbor_solicit(now, a.cidr.addr.v6(), std::nullopt, true);
