@@ -1,4 +1,5 @@
-// `ustack connect`: a netcat-like TCP client on the stack. Connects to HOST PORT, copies stdin
+// `ustack connect`: a netcat-like TCP client on the stack. Connects to HOST PORT (a name is
+// looked up with the session's resolver, the first address in RFC 6724 order), copies stdin
 // to the connection and the connection to stdout; at EOF on stdin it shuts down its sending
 // side (FIN, like `nc -N`) and keeps reading; it exits 0 when the peer has closed and all
 // data is written, 1 with one line on stderr if the connection fails:
@@ -152,12 +153,6 @@ int connect_and_copy(DeviceSession& s, const ConnectOptions& opts, const IpAddr&
 }
 
 int run_connect(const ConnectOptions& opts) {
-  std::optional<IpAddr> remote = IpAddr::parse(opts.host);
-  if (!remote) {
-    std::fprintf(stderr, "ustack connect: %s: not a numeric IPv4 or IPv6 address\n",
-                 opts.host.c_str());
-    return 2;
-  }
   if (opts.port < 1 || opts.port > 65535) {
     std::fprintf(stderr, "ustack connect: port %lld out of range (1..65535)\n",
                  static_cast<long long>(opts.port));
@@ -175,7 +170,9 @@ int run_connect(const ConnectOptions& opts) {
   TransportConfig transports;
   transports.tcp = services::tcp_layer_config(*tcp.setup);
   return run_with_device("connect", opts.device, transports, [&](DeviceSession& s) {
-    return connect_and_copy(s, opts, *remote, *tcp.setup);
+    DeviceSession::HostAddress remote = s.lookup_host(opts.host);
+    if (!remote.addr) return fail(opts.host, remote.error);
+    return connect_and_copy(s, opts, *remote.addr, *tcp.setup);
   });
 }
 
@@ -188,7 +185,10 @@ Subcommand connect_cmd(
       app.add_option("-w,--wait", opts->wait_s, "give up connecting after SECONDS")
           ->type_name("SECONDS");
       app.add_flag("-v,--verbose", opts->verbose, "say when connected, from which address");
-      app.add_option("host", opts->host, "numeric IPv4 or IPv6 address")->required();
+      app.add_option("host", opts->host,
+                     "IPv4 or IPv6 address, or a name (looked up with ustack's resolver: "
+                     "--nameserver, --hosts; the first address in RFC 6724 order)")
+          ->required();
       app.add_option("port", opts->port, "TCP port")->required();
       app.footer(
           "Example:\n  printf 'GET / HTTP/1.0\\r\\n\\r\\n' | ustack connect --tun ust1 --netns "

@@ -1,11 +1,13 @@
-// `ustack serve`: TCP services on the stack, several in one process, each SERVICE:PORT.
+// `ustack serve`: services on the stack, several in one process, each SERVICE:PORT.
 //
 //   ustack serve --tun bgv0 --addr 198.18.4.2/24 --mtu 1500 bulk:5001 echo:5002
 //   ustack serve --tun ust0 --netns demo --addr 198.18.0.2/24 --peer 198.18.0.1/24
 //                http:8080 http:8081:/srv/www discard:9     (one command line)
 //
 // Services (tools/services/): echo, discard, bulk (the bench rig's protocol), http (generated
-// bodies at /bytes/N, or a directory with http:PORT:DIR). Each listens on every address
+// bodies at /bytes/N, or a directory with http:PORT:DIR) over TCP; udp-echo over UDP; dns, an
+// authoritative server (stack/dns/dns_server.h) over both, answering from --host-record and
+// --zone. Each listens on every address
 // family the stack has an address of. Prints a "ready" line once listening, counters on
 // SIGUSR1 and at exit; stops on SIGINT/SIGTERM.
 #include <unistd.h>
@@ -15,12 +17,17 @@
 #include <cstdio>
 #include <memory>
 
+#include "stack/dns/dns_server.h"
 #include "stack/stack.h"
 #include "stack/tcp/tcp_layer.h"
 #include "tools/device_options.h"
+#include "tools/services/counters_text.h"
+#include "tools/services/dns_zones.h"
 #include "tools/services/service_spec.h"
 #include "tools/services/tcp_cli.h"
 #include "tools/services/tcp_host.h"
+#include "tools/services/udp_cli.h"
+#include "tools/services/udp_echo.h"
 #include "tools/subcommand.h"
 #include "tun/runtime.h"
 
@@ -32,8 +39,35 @@ using services::ServiceHost;
 struct ServeOptions {
   DeviceOptions device;
   services::TcpCliOptions tcp;
+  std::vector<std::string> host_records;
+  std::vector<std::string> zone_files;
   std::vector<std::string> services;
 };
+
+std::string dns_text(const std::vector<std::unique_ptr<DnsServer>>& servers) {
+  DnsServerCounters c;
+  for (const auto& d : servers) {
+    const DnsServerCounters& x = d->counters();
+    c.udp_queries += x.udp_queries;
+    c.tcp_queries += x.tcp_queries;
+    c.tcp_connections += x.tcp_connections;
+    c.truncated += x.truncated;
+    c.nxdomain += x.nxdomain;
+    c.refused += x.refused;
+    c.formerr += x.formerr;
+    c.drops_malformed += x.drops_malformed;
+    c.send_errors += x.send_errors;
+  }
+  return services::counters_section("DnsServer", {{"udp_queries", c.udp_queries},
+                                                  {"tcp_queries", c.tcp_queries},
+                                                  {"tcp_connections", c.tcp_connections},
+                                                  {"truncated", c.truncated},
+                                                  {"nxdomain", c.nxdomain},
+                                                  {"refused", c.refused},
+                                                  {"formerr", c.formerr},
+                                                  {"drops_malformed", c.drops_malformed},
+                                                  {"send_errors", c.send_errors}});
+}
 
 std::string host_text(const ServiceHost& host) {
   const services::ServiceHostStats& st = host.stats();
@@ -45,11 +79,17 @@ std::string host_text(const ServiceHost& host) {
 }
 
 int serve(DeviceSession& s, const ServeOptions& opts, const services::ServiceSpecs& specs,
-          const services::TcpSetup& tcp_setup) {
+          const services::TcpSetup& tcp_setup, const DnsZoneSet& zones) {
   TcpLayer& tcp = s.tcp();
   bool v4 = false, v6 = false;
   for (const auto& a : s.setup().addrs) (a.addr.is_v4() ? v4 : v6) = true;
   if (!v4 && !v6) throw std::runtime_error("no address to serve on: give --addr");
+
+  // The UDP echo and the DNS servers answer in the poll that delivered the request.
+  services::UdpEchoService udp_echo(s.udp(), s.stack());
+  ScopedPoller echo_poller(s.stack(), udp_echo);
+  std::vector<std::unique_ptr<DnsServer>> dns;
+  std::vector<std::unique_ptr<ScopedPoller>> dns_pollers;
 
   ServiceHost host(tcp, [](const std::string& line) {
     std::printf("ustack serve: %s\n", line.c_str());
@@ -58,6 +98,26 @@ int serve(DeviceSession& s, const ServeOptions& opts, const services::ServiceSpe
   std::vector<std::unique_ptr<services::ServiceFactory>> factories;
   std::string listening;
   for (const auto& spec : specs.specs) {
+    if (spec.kind == services::ServiceKind::kUdpEcho) {
+      for (IpVersion family : s.families()) {
+        if (auto e = udp_echo.listen(family, spec.port)) {
+          throw std::runtime_error(spec.text + ": " + services::udp_error_text(*e));
+        }
+      }
+      listening += " " + spec.text;
+      continue;
+    }
+    if (spec.kind == services::ServiceKind::kDns) {
+      DnsServerConfig cfg;
+      cfg.port = spec.port;
+      dns.push_back(std::make_unique<DnsServer>(cfg, zones, s.udp(), tcp, s.stack()));
+      if (auto e = dns.back()->start(s.runtime().now())) {
+        throw std::runtime_error(spec.text + ": " + *e);
+      }
+      dns_pollers.push_back(std::make_unique<ScopedPoller>(s.stack(), *dns.back()));
+      listening += " " + spec.text;
+      continue;
+    }
     factories.push_back(std::make_unique<services::ServiceFactory>(spec));
     const services::ServiceFactory* f = factories.back().get();
     std::string name = std::string(to_string(spec.kind)) + ":" + std::to_string(spec.port);
@@ -94,7 +154,10 @@ int serve(DeviceSession& s, const ServeOptions& opts, const services::ServiceSpe
   rt.wake();
 
   std::printf("ustack serve: ready: %s; serving%s\n", s.describe().c_str(), listening.c_str());
-  return s.run_until_stopped("serve", [&host] { return host_text(host); });
+  bool has_dns = !dns.empty();
+  return s.run_until_stopped("serve", [&] {
+    return host_text(host) + udp_echo.counters_text() + (has_dns ? dns_text(dns) : "");
+  });
 }
 
 int run_serve(const ServeOptions& opts) {
@@ -110,18 +173,44 @@ int run_serve(const ServeOptions& opts) {
   }
   TransportConfig transports;
   transports.tcp = services::tcp_layer_config(*tcp.setup);
-  return run_with_device("serve", opts.device, transports,
-                         [&](DeviceSession& s) { return serve(s, opts, specs, *tcp.setup); });
+  std::vector<std::string> dns_specs;
+  for (const auto& spec : specs.specs) {
+    if (spec.kind == services::ServiceKind::kDns) dns_specs.push_back(spec.text);
+  }
+  services::DnsZonesResult zones = services::build_dns_zones(opts.host_records, opts.zone_files);
+  if (zones.error.empty() && !dns_specs.empty() && zones.records == 0) {
+    zones.error = dns_specs.front() + " needs --host-record or --zone";
+  }
+  if (!zones.error.empty()) {
+    std::fprintf(stderr, "ustack serve: %s\n", zones.error.c_str());
+    return 2;
+  }
+  for (const auto& w : zones.warnings)
+    std::fprintf(stderr, "ustack serve: warning: %s\n", w.c_str());
+  return run_with_device("serve", opts.device, transports, [&](DeviceSession& s) {
+    return serve(s, opts, specs, *tcp.setup, zones.zones);
+  });
 }
 
 Subcommand serve_cmd(
-    "serve", "run TCP services (echo, discard, http, bulk) on the stack", [](CLI::App& app) {
+    "serve", "run services (echo, discard, http, bulk, udp-echo, dns) on the stack",
+    [](CLI::App& app) {
       auto opts = std::make_shared<ServeOptions>();
       add_device_options(app, opts->device);
       services::add_tcp_options(app, opts->tcp);
+      app.add_option("--host-record", opts->host_records,
+                     "dns: NAME,ADDR[,ADDR...][,TTL] (dnsmasq's form), repeatable; the name's "
+                     "parent becomes a zone we answer for")
+          ->type_name("RECORD")
+          ->allow_extra_args(false);
+      app.add_option("--zone", opts->zone_files,
+                     "dns: a zone file ($ORIGIN, $TTL; A, AAAA, CNAME, TXT records), repeatable")
+          ->type_name("FILE")
+          ->allow_extra_args(false);
       app.add_option("services", opts->services,
                      "SERVICE:PORT, repeatable: echo:7 discard:9 bulk:5001 http:8080 "
-                     "(GET /bytes/N) http:8080:DIR (a directory)")
+                     "(GET /bytes/N) http:8080:DIR (a directory) udp-echo:7 (UDP) dns:53 "
+                     "(UDP and TCP, answers from --host-record/--zone)")
           ->required()
           ->type_name("SERVICE:PORT");
       app.footer(

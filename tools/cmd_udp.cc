@@ -29,15 +29,6 @@ int check_port(const char* what, std::int64_t port) {
   return 2;
 }
 
-std::vector<IpVersion> address_families(const DeviceSession& s) {
-  bool v4 = false, v6 = false;
-  for (const auto& a : s.setup().addrs) (a.addr.is_v4() ? v4 : v6) = true;
-  std::vector<IpVersion> out;
-  if (v4) out.push_back(IpVersion::kV4);
-  if (v6) out.push_back(IpVersion::kV6);
-  return out;
-}
-
 namespace {
 
 struct UdpEchoOptions {
@@ -50,7 +41,7 @@ int run_udp_echo(const UdpEchoOptions& opts) {
   const auto port = static_cast<std::uint16_t>(opts.port);
   return run_with_device("udp", opts.device, [&](DeviceSession& s) {
     services::UdpEchoService echo(s.udp(), s.stack());
-    for (IpVersion family : address_families(s)) {
+    for (IpVersion family : s.families()) {
       if (auto e = echo.listen(family, port)) {
         return udp_fail("port " + std::to_string(port), services::udp_error_text(*e));
       }
@@ -76,7 +67,10 @@ void add_send(CLI::App& app, UdpSendOptions& o) {
       ->type_name("SECONDS");
   app.add_option("-p,--local-port", o.local_port, "send from this port (default: ephemeral)")
       ->type_name("PORT");
-  app.add_option("host", o.host, "IPv4 or IPv6 address, broadcast or group address")->required();
+  app.add_option("host", o.host,
+                 "IPv4 or IPv6 address (unicast, broadcast or group), or a name (looked up "
+                 "with ustack's resolver, the first address in RFC 6724 order)")
+      ->required();
   app.add_option("port", o.port, "UDP port")->required();
   app.footer(
       "Each line of stdin (newline included) is one datagram; replies are written to stdout.\n"

@@ -37,7 +37,5 @@ int run_udp_listen(const UdpListenOptions& opts);
 int udp_fail(const std::string& what, const std::string& why, int rc = 1);
 // "port 0 out of range (1..65535)" (exit 2) or 0 when 1 <= port <= 65535.
 int check_port(const char* what, std::int64_t port);
-// The families we have an address of (a socket per family: IPv6 sockets are V6ONLY).
-std::vector<IpVersion> address_families(const DeviceSession& s);
 
 }  // namespace ustack::tools

@@ -77,7 +77,7 @@ std::optional<std::string> open_socket(DeviceSession& s, Listener& l, IpVersion 
 int listen(DeviceSession& s, const UdpListenOptions& opts, const UdpSocketOptions& sockopts,
            const std::vector<IpAddr>& groups) {
   const auto port = static_cast<std::uint16_t>(opts.port);
-  std::vector<IpVersion> families = address_families(s);
+  std::vector<IpVersion> families = s.families();
   for (const IpAddr& g : groups) {
     if (std::find(families.begin(), families.end(), g.version()) == families.end()) {
       return udp_fail(

@@ -137,7 +137,17 @@ int send_and_wait(DeviceSession& s, const UdpSendOptions& opts, const IpAddr& re
   std::signal(SIGPIPE, SIG_IGN);
 
   SocketHandle h = udp.open(remote.version());
-  if (auto e = udp.set_options(h, sockopts)) return udp_fail(target, services::udp_error_text(*e));
+  UdpSocketOptions so = sockopts;
+  // IP_MULTICAST_IF: a group's datagrams leave from our first --addr of its family (the one
+  // interface), whatever the routes say about multicast destinations.
+  if (remote.is_multicast()) {
+    for (const IpCidr& a : s.setup().addrs) {
+      if (a.addr.version() == remote.version() && so.multicast_source.is_unspecified()) {
+        so.multicast_source = a.addr;
+      }
+    }
+  }
+  if (auto e = udp.set_options(h, so)) return udp_fail(target, services::udp_error_text(*e));
   if (opts.local_port) {
     IpAddr any = remote.is_v4() ? IpAddr(Ipv4Addr::any()) : IpAddr(Ipv6Addr::any());
     if (auto e = udp.bind(h, any, static_cast<std::uint16_t>(*opts.local_port), stack)) {
@@ -197,10 +207,10 @@ int run_udp_send(const UdpSendOptions& opts) {
     std::fprintf(stderr, "ustack udp: %s\n", sock.error.c_str());
     return 2;
   }
-  std::optional<IpAddr> remote = IpAddr::parse(opts.host);
-  if (!remote) return udp_fail(opts.host, "not a numeric IPv4 or IPv6 address", 2);
   return run_with_device("udp", opts.device, [&](DeviceSession& s) {
-    return send_and_wait(s, opts, *remote, *sock.options);
+    DeviceSession::HostAddress remote = s.lookup_host(opts.host);
+    if (!remote.addr) return udp_fail(opts.host, remote.error);
+    return send_and_wait(s, opts, *remote.addr, *sock.options);
   });
 }
 

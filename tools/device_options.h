@@ -27,12 +27,16 @@
 #include <vector>
 
 #include "stack/base/addr.h"
+#include "stack/dns/hosts.h"
+#include "stack/dns/resolver_config.h"
 #include "stack/tcp/tcp_layer.h"
 #include "stack/udp/udp_layer.h"
 #include "tun/tun_device.h"
 
 namespace ustack {
 class Pollable;
+class Resolver;
+struct LookupResult;
 class Stack;
 class PacketTap;
 class PcapTapDevice;
@@ -59,9 +63,14 @@ struct DeviceOptions {
   std::optional<std::int64_t> mtu;
   std::string pcap;
   std::optional<std::uint64_t> seed;
+  // The resolver's (ustack's own: never the host's /etc/resolv.conf or /etc/hosts).
+  std::vector<std::string> nameservers;
+  std::string resolv_conf;
+  std::string hosts;
 };
 
-// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --pcap --seed to `app`.
+// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --pcap --seed and the
+// resolver's --nameserver --resolv-conf --hosts to `app`.
 void add_device_options(CLI::App& app, DeviceOptions& opts);
 
 // Checked and parsed.
@@ -74,10 +83,19 @@ struct DeviceSetup {
   std::string pcap;
   std::uint64_t seed = 0;
   bool seed_given = false;
+  // The resolver: --resolv-conf's settings, its nameservers replaced by --nameserver's; with
+  // neither, the --gw addresses, else the --peer addresses, else the first address of each
+  // --addr subnet (198.18.0.1 for 198.18.0.2/24): the kernel side of the usual setup.
+  ResolverConfig resolver;
+  HostsTable hosts;
+  // What --resolv-conf and --hosts did not understand ("--hosts F: line 3: bad address ..."),
+  // printed once to stderr by run_with_device.
+  std::vector<std::string> warnings;
 };
 
 // The parsed setup, or the error message (without the "ustack CMD: " prefix), e.g.
-// "--mtu 70000 out of range (68..65535)".
+// "--mtu 70000 out of range (68..65535)". Reads the --resolv-conf and --hosts files (an
+// unreadable one is an error); nothing else touches the system.
 struct ValidationResult {
   std::optional<DeviceSetup> setup;
   std::string error;
@@ -89,11 +107,13 @@ ValidationResult validate_device_options(const DeviceOptions& opts);
 struct TransportConfig {
   TcpLayerConfig tcp;
   UdpLayerConfig udp;
+  bool dns_force_tcp = false;  // every resolver query over TCP (`resolve --tcp`)
 };
 
 // A running stack on a device: namespace (created if needed), TUN/TAP device, kernel-side
 // addresses, pcap recording, Stack with our addresses and routes, its transports (TcpLayer and
-// UdpLayer, registered), and the runtime driving it. The destructor undoes what the constructor
+// UdpLayer, registered), the DNS Resolver over them (a poller of the Stack), and the runtime
+// driving it. The destructor undoes what the constructor
 // did, in reverse order: the device goes away if we created it, the namespace if we created it.
 class DeviceSession {
  public:
@@ -106,15 +126,20 @@ class DeviceSession {
   Stack& stack() { return *stack_; }
   TcpLayer& tcp() { return *tcp_; }
   UdpLayer& udp() { return *udp_; }
+  Resolver& resolver() { return *resolver_; }
   tun::AsioRuntime& runtime() { return *runtime_; }
   tun::TunDevice& device() { return *device_; }
   const DeviceSetup& setup() const { return setup_; }
   bool netns_created() const;
+  // The families we have an --addr of, IPv4 first (a listener needs a socket per family:
+  // IPv6 sockets are V6ONLY).
+  std::vector<IpVersion> families() const;
   MacAddr mac() const { return mac_; }
 
   // "tun ust0 in netns foo (created), mtu 1500, addresses 198.18.0.2/24 fd00:1::2/64, seed 7"
   std::string describe() const;
-  // Stack, TCP and UDP counters (netstat -s style) plus device and runtime counters.
+  // Stack, TCP, UDP and resolver counters (netstat -s style) plus device and runtime
+  // counters.
   std::string counters_text() const;
   // Prints "ustack COMMAND: counters WHEN:", counters_text() and `extra`, "end of counters" to
   // stdout (the block tools/integration's dump_counters reads).
@@ -124,6 +149,15 @@ class DeviceSession {
   // it, runs the loop until SIGINT/SIGTERM or runtime().stop(), printing the counters (and
   // `extra()`) on SIGUSR1 and at the end. Returns 0.
   int run_until_stopped(const std::string& command, std::function<std::string()> extra = {});
+
+  // `host` as an address: a numeric address, or a name looked up through resolver() (running
+  // the loop until it is answered), its first address in RFC 6724 order. On failure the error
+  // as lookup_error_text() words it.
+  struct HostAddress {
+    std::optional<IpAddr> addr;
+    std::string error;
+  };
+  HostAddress lookup_host(std::string_view host);
 
  private:
   DeviceSetup setup_;
@@ -135,6 +169,7 @@ class DeviceSession {
   std::unique_ptr<Stack> stack_;
   std::unique_ptr<TcpLayer> tcp_;
   std::unique_ptr<UdpLayer> udp_;
+  std::unique_ptr<Resolver> resolver_;
   std::unique_ptr<tun::PollableRef<Stack>> pollable_;
   std::unique_ptr<tun::AsioRuntime> runtime_;
 };
@@ -148,6 +183,9 @@ inline int run_with_device(const std::string& command, const DeviceOptions& opts
                            const std::function<int(DeviceSession&)>& body) {
   return run_with_device(command, opts, TransportConfig{}, body);
 }
+
+// "EAI_NONAME (-2): Name or service not known (NXDOMAIN from 198.18.0.1)" for a failed lookup.
+std::string lookup_error_text(const LookupResult& r);
 
 // Runs `p` in every Stack::poll() (Stack::add_poller) for as long as it lives: services that
 // must answer a datagram in the poll that delivered it.

@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+
 namespace ustack::tools {
 namespace {
 
@@ -122,6 +125,101 @@ TEST(DeviceOptions, MtuBelow1280WithIpv6IsRefused) {
   EXPECT_THAT(error_of({"--tun", "ust0", "--addr", "fd00:1::2/64", "--mtu", "1000"}),
               HasSubstr("below IPv6's minimum of 1280"));
   EXPECT_EQ(error_of({"--tun", "ust0", "--addr", "198.18.0.2/24", "--mtu", "576"}), "");
+}
+
+}  // namespace
+}  // namespace ustack::tools
+
+namespace ustack::tools {
+namespace {
+
+// A file under TEST_TMPDIR with `text`; its path.
+std::string temp_file(const std::string& name, const std::string& text) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  std::string path = std::string(dir ? dir : "/tmp") + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+ValidationResult with(std::vector<std::string> more) {
+  std::vector<std::string> args = {"--tun",         "ust0",   "--addr",
+                                   "198.18.0.2/24", "--addr", "fd00:1::2/64"};
+  args.insert(args.end(), more.begin(), more.end());
+  return validate_device_options(parse(args));
+}
+
+std::vector<std::string> servers(const ValidationResult& r) {
+  std::vector<std::string> out;
+  for (const auto& ns : r.setup->resolver.nameservers) out.push_back(ns.to_string());
+  return out;
+}
+
+TEST(ResolverOptions, NameserverTakesAddressAndOptionalPort) {
+  auto r = with({"--nameserver", "198.18.0.1", "--nameserver", "198.18.0.1:5353", "--nameserver",
+                 "[fd00:1::1]:5353"});
+  ASSERT_TRUE(r.setup) << r.error;
+  EXPECT_EQ(servers(r),
+            (std::vector<std::string>{"198.18.0.1", "198.18.0.1:5353", "[fd00:1::1]:5353"}));
+}
+
+TEST(ResolverOptions, BadNameserverIsNamed) {
+  EXPECT_THAT(with({"--nameserver", "198.18.0.300"}).error,
+              HasSubstr("bad --nameserver '198.18.0.300' (want ADDR or ADDR:PORT"));
+  EXPECT_THAT(with({"--nameserver", "198.18.0.1:0"}).error, HasSubstr("bad --nameserver"));
+  EXPECT_THAT(with({"--nameserver", "224.0.0.1"}).error, HasSubstr("bad --nameserver"));
+  EXPECT_THAT(with({"--nameserver", "1.1.1.1", "--nameserver", "1.1.1.2", "--nameserver", "1.1.1.3",
+                    "--nameserver", "1.1.1.4"})
+                  .error,
+              HasSubstr("more than 3 --nameserver"));
+}
+
+// Never the host's resolver: with nothing given, the kernel side of the usual setup.
+TEST(ResolverOptions, DefaultNameserverIsTheGatewayThenThePeerThenTheSubnetsFirstAddress) {
+  auto r = with({});
+  ASSERT_TRUE(r.setup) << r.error;
+  EXPECT_EQ(servers(r), (std::vector<std::string>{"198.18.0.1", "fd00:1::1"}));
+  r = with({"--peer", "198.18.0.7/24"});
+  EXPECT_EQ(servers(r), (std::vector<std::string>{"198.18.0.7"}));
+  r = with({"--peer", "198.18.0.7/24", "--gw", "198.18.0.9"});
+  EXPECT_EQ(servers(r), (std::vector<std::string>{"198.18.0.9"}));
+  // Our own address is never the default server.
+  r = validate_device_options(parse({"--tun", "u", "--addr", "198.18.0.1/24"}));
+  EXPECT_TRUE(servers(r).empty());
+}
+
+TEST(ResolverOptions, ResolvConfIsReadAndNameserverReplacesItsServers) {
+  std::string conf = temp_file("resolv.conf",
+                               "nameserver 198.18.0.53\nsearch ustack.test\n"
+                               "options attempts:3 timeout:2 use-vc\nbogus line\n");
+  auto r = with({"--resolv-conf", conf});
+  ASSERT_TRUE(r.setup) << r.error;
+  EXPECT_EQ(servers(r), (std::vector<std::string>{"198.18.0.53"}));
+  EXPECT_EQ(r.setup->resolver.search, (std::vector<std::string>{"ustack.test"}));
+  EXPECT_EQ(r.setup->resolver.attempts, 3u);
+  EXPECT_TRUE(r.setup->resolver.force_tcp);
+  ASSERT_EQ(r.setup->warnings.size(), 1u);
+  EXPECT_THAT(r.setup->warnings[0], HasSubstr("--resolv-conf " + conf + ": line 4"));
+
+  r = with({"--resolv-conf", conf, "--nameserver", "198.18.0.1:5353"});
+  ASSERT_TRUE(r.setup) << r.error;
+  EXPECT_EQ(servers(r), (std::vector<std::string>{"198.18.0.1:5353"}));
+  EXPECT_EQ(r.setup->resolver.attempts, 3u);  // the rest of the file stays
+}
+
+TEST(ResolverOptions, HostsFileIsRead) {
+  std::string hosts = temp_file("hosts", "198.18.0.80 web.ustack.test web\nfd00:1::80 web\n");
+  auto r = with({"--hosts", hosts});
+  ASSERT_TRUE(r.setup) << r.error;
+  auto m = r.setup->hosts.lookup("web");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->addrs.size(), 2u);
+}
+
+TEST(ResolverOptions, UnreadableFilesAreNamed) {
+  EXPECT_EQ(with({"--resolv-conf", "/no/such/resolv.conf"}).error,
+            "--resolv-conf /no/such/resolv.conf: cannot read: No such file or directory");
+  EXPECT_EQ(with({"--hosts", "/no/such/hosts"}).error,
+            "--hosts /no/such/hosts: cannot read: No such file or directory");
 }
 
 }  // namespace

@@ -1,6 +1,12 @@
-// Parsing and checking of the shared device options (no system calls: unit-tested).
+// Parsing and checking of the shared device options (no system calls but reading the
+// resolver's files: unit-tested).
+#include <array>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include "tools/device_options.h"
 
@@ -50,6 +56,90 @@ std::optional<IpCidr> parse_cidr(const std::string& flag, const std::string& tex
 
 ValidationResult fail(std::string message) { return {std::nullopt, std::move(message)}; }
 
+// The whole file, or the error ("--hosts /x: cannot read: No such file or directory").
+std::optional<std::string> read_file(const std::string& flag, const std::string& path,
+                                     std::string& error) {
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || in.bad()) {
+    error = flag + " " + path + ": cannot read: " + (errno ? std::strerror(errno) : "I/O error");
+    return std::nullopt;
+  }
+  return text.str();
+}
+
+// The subnet's first address (198.18.0.1 for 198.18.0.2/24); none for a /31, /32, /127, /128.
+std::optional<IpAddr> first_host(const IpCidr& c) {
+  if (c.prefix_len >= (c.addr.is_v4() ? 31 : 127)) return std::nullopt;
+  IpAddr net = c.network();
+  std::array<std::uint8_t, 16> b{};
+  std::copy(net.bytes().begin(), net.bytes().end(), b.begin());
+  ++b[net.bytes().size() - 1];  // the host bits are zero: no carry
+  return net.is_v4() ? IpAddr(Ipv4Addr::from_bytes(b)) : IpAddr(Ipv6Addr::from_bytes(b));
+}
+
+// With no nameserver given: the gateways, else the kernel side's addresses, else the first
+// address of each of our subnets (not one of ours) — where the usual setup has the kernel.
+std::vector<NameServer> default_nameservers(const DeviceSetup& s) {
+  std::vector<NameServer> out;
+  auto add = [&out](const IpAddr& a) {
+    if (out.size() < ResolverConfig::kMaxNameServers) out.push_back(NameServer{a, 53});
+  };
+  if (!s.gateways.empty()) {
+    for (const IpAddr& gw : s.gateways) add(gw);
+  } else if (!s.peers.empty()) {
+    for (const IpCidr& p : s.peers) add(p.addr);
+  } else {
+    for (const IpCidr& a : s.addrs) {
+      std::optional<IpAddr> first = first_host(a);
+      if (!first) continue;
+      bool ours = false;
+      for (const IpCidr& b : s.addrs) ours = ours || b.addr == *first;
+      if (!ours) add(*first);
+    }
+  }
+  return out;
+}
+
+// --resolv-conf, --hosts and --nameserver into s.resolver and s.hosts; an error message or "".
+std::string resolver_setup(const DeviceOptions& o, DeviceSetup& s) {
+  std::string error;
+  if (!o.resolv_conf.empty()) {
+    auto text = read_file("--resolv-conf", o.resolv_conf, error);
+    if (!text) return error;
+    ResolvConfParse p = parse_resolv_conf(*text);
+    s.resolver = p.config;
+    for (const auto& w : p.warnings)
+      s.warnings.push_back("--resolv-conf " + o.resolv_conf + ": " + w);
+  }
+  if (!o.hosts.empty()) {
+    auto text = read_file("--hosts", o.hosts, error);
+    if (!text) return error;
+    HostsParse p = HostsTable::parse(*text);
+    s.hosts = std::move(p.table);
+    for (const auto& w : p.warnings) s.warnings.push_back("--hosts " + o.hosts + ": " + w);
+  }
+  if (!o.nameservers.empty()) {
+    s.resolver.nameservers.clear();
+    for (const auto& text : o.nameservers) {
+      std::optional<NameServer> ns = NameServer::parse(text);
+      if (!ns || ns->addr.is_unspecified() || ns->addr.is_multicast() || ns->port == 0) {
+        return "bad --nameserver '" + text +
+               "' (want ADDR or ADDR:PORT, e.g. 198.18.0.1, 198.18.0.1:5353, fd00:1::1, "
+               "[fd00:1::1]:5353)";
+      }
+      if (s.resolver.nameservers.size() == ResolverConfig::kMaxNameServers) {
+        return "more than 3 --nameserver (glibc's MAXNS)";
+      }
+      s.resolver.nameservers.push_back(*ns);
+    }
+  }
+  if (s.resolver.nameservers.empty()) s.resolver.nameservers = default_nameservers(s);
+  return "";
+}
+
 }  // namespace
 
 void add_device_options(CLI::App& app, DeviceOptions& o) {
@@ -80,6 +170,22 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
       ->type_name("FILE");
   app.add_option("--seed", o.seed, "seed for all randomness (default: random, printed)")
       ->type_name("N");
+  // The resolver's options. ustack never reads the host's /etc/resolv.conf or /etc/hosts
+  // unless they are passed here.
+  app.add_option("--nameserver", o.nameservers,
+                 "DNS server for names, repeatable, up to 3: ADDR or ADDR:PORT (198.18.0.1, "
+                 "198.18.0.1:5353, [fd00:1::1]:5353); replaces --resolv-conf's. Default: the "
+                 "--gw, else the --peer addresses, else the first address of each --addr subnet")
+      ->type_name("ADDR[:PORT]")
+      ->allow_extra_args(false);
+  app.add_option("--resolv-conf", o.resolv_conf,
+                 "resolver settings in resolv.conf(5) format (nameserver, search, options). "
+                 "The host's /etc/resolv.conf is never read unless given here")
+      ->type_name("FILE");
+  app.add_option("--hosts", o.hosts,
+                 "static names in hosts(5) format, asked before DNS. /etc/hosts is never read "
+                 "unless given here")
+      ->type_name("FILE");
 }
 
 ValidationResult validate_device_options(const DeviceOptions& o) {
@@ -146,6 +252,7 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
     s.device.mtu = static_cast<std::size_t>(*o.mtu);
   }
   s.pcap = o.pcap;
+  if (std::string e = resolver_setup(o, s); !e.empty()) return fail(e);
   if (o.seed) {
     s.seed = *o.seed;
     s.seed_given = true;

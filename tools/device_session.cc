@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "stack/dns/resolver.h"
 #include "stack/pcap_tap_device.h"
 #include "stack/stack.h"
 #include "tools/device_options.h"
@@ -50,16 +51,24 @@ DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& tr
   udp_cfg.seed = setup_.seed;  // UdpLayer derives its own keys from it
   udp_ = std::make_unique<UdpLayer>(udp_cfg);
   stack_->register_transport(*udp_);
+  ResolverConfig dns_cfg = setup_.resolver;
+  dns_cfg.force_tcp = dns_cfg.force_tcp || transports.dns_force_tcp;
+  // Its own stream of randomness (query IDs), not the transports'.
+  resolver_ = std::make_unique<Resolver>(dns_cfg, setup_.hosts, *udp_, *tcp_, *stack_,
+                                         setup_.seed ^ 0x646e732d73656564ull);  // "dns-seed"
+  stack_->add_poller(*resolver_);
   pollable_ = std::make_unique<tun::PollableRef<Stack>>(*stack_);
   runtime_ = std::make_unique<tun::AsioRuntime>(*pollable_, device_->fd());
 }
 
 DeviceSession::~DeviceSession() {
-  // Reverse order of construction: stop driving, drop the stack and then the transports it
-  // refers to, close the pcap, close the device (a device we created disappears with its fd),
-  // then the namespace (if ours).
+  // Reverse order of construction: stop driving, drop the resolver, the stack and then the
+  // transports it refers to, close the pcap, close the device (a device we created disappears with
+  // its fd), then the namespace (if ours).
   runtime_.reset();
   pollable_.reset();
+  stack_->remove_poller(*resolver_);
+  resolver_.reset();  // closes its sockets on the transports
   stack_.reset();
   udp_.reset();
   tcp_.reset();
@@ -70,6 +79,15 @@ DeviceSession::~DeviceSession() {
 }
 
 bool DeviceSession::netns_created() const { return netns_ && netns_->created(); }
+
+std::vector<IpVersion> DeviceSession::families() const {
+  bool v4 = false, v6 = false;
+  for (const auto& a : setup_.addrs) (a.addr.is_v4() ? v4 : v6) = true;
+  std::vector<IpVersion> out;
+  if (v4) out.push_back(IpVersion::kV4);
+  if (v6) out.push_back(IpVersion::kV6);
+  return out;
+}
 
 std::string DeviceSession::describe() const {
   std::string s = device_->mode() == tun::TunMode::kTun ? "tun " : "tap ";
@@ -96,6 +114,7 @@ std::string DeviceSession::counters_text() const {
   std::string s = stack_->counters().to_string();
   s += services::tcp_counters_text(tcp_->counters(), tcp_->socket_count());
   s += udp_->counters().to_string();
+  s += resolver_->counters().to_string();
   const tun::TunStats& d = device_->stats();
   s += "Device:\n";
   auto line = [&s](std::uint64_t v, const char* name) {
@@ -144,6 +163,29 @@ int DeviceSession::run_until_stopped(const std::string& command,
   return 0;
 }
 
+DeviceSession::HostAddress DeviceSession::lookup_host(std::string_view host) {
+  if (std::optional<IpAddr> numeric = IpAddr::parse(host)) return {numeric, ""};
+  LookupId id = resolver_->start(runtime_->now(), host, AddressFamily::kUnspec);
+  runtime_->wake();
+  runtime_->run_until([&] { return resolver_->done(id); }, Instant::never());
+  std::optional<LookupResult> r = resolver_->take_result(id);
+  if (!r) {
+    resolver_->cancel(id);
+    return {std::nullopt, "interrupted"};
+  }
+  if (r->error) return {std::nullopt, lookup_error_text(*r)};
+  if (r->addresses.empty()) return {std::nullopt, "no address"};
+  return {r->addresses.front().addr, ""};
+}
+
+std::string lookup_error_text(const LookupResult& r) {
+  if (!r.error) return "";
+  std::string s = std::string(eai_name(*r.error)) + " (" +
+                  std::to_string(static_cast<int>(*r.error)) + "): " + eai_message(*r.error);
+  if (!r.detail.empty()) s += " (" + r.detail + ")";
+  return s;
+}
+
 ScopedPoller::ScopedPoller(Stack& stack, Pollable& p) : stack_(stack), p_(p) {
   stack_.add_poller(p_);
 }
@@ -165,6 +207,9 @@ int run_with_device(const std::string& command, const DeviceOptions& opts,
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGUSR1);
+  for (const std::string& w : v.setup->warnings) {
+    std::fprintf(stderr, "ustack %s: warning: %s\n", command.c_str(), w.c_str());
+  }
   sigprocmask(SIG_BLOCK, &stop_signals, &previous);
   std::unique_ptr<DeviceSession> session;
   try {

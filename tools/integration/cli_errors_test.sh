@@ -21,9 +21,9 @@ expect() {  # expect EXIT_CODE MESSAGE ARGS...
   fi
 }
 
-expect 2 "ustack serve: 'echo': want SERVICE:PORT (services: echo, discard, http, bulk)" \
+expect 2 "ustack serve: 'echo': want SERVICE:PORT (services: echo, discard, http, bulk, udp-echo, dns)" \
   serve "${DEV[@]}" echo
-expect 2 "ustack serve: unknown service 'gopher' in 'gopher:70' (services: echo, discard, http, bulk)" \
+expect 2 "ustack serve: unknown service 'gopher' in 'gopher:70' (services: echo, discard, http, bulk, udp-echo, dns)" \
   serve "${DEV[@]}" gopher:70
 expect 2 "ustack serve: port 70000 out of range (1..65535) in 'echo:70000'" \
   serve "${DEV[@]}" echo:70000
@@ -34,7 +34,15 @@ expect 2 "ustack serve: 'http:8080:$TMP/nope': no such directory $TMP/nope" \
 expect 2 "ustack serve: --keepalive 0: want IDLE[,INTERVAL[,COUNT]], whole seconds 1..32767 (count 1..127)" \
   serve "${DEV[@]}" --keepalive 0 echo:7
 expect 2 "ustack connect: port 0 out of range (1..65535)" connect "${DEV[@]}" 198.18.0.1 0
-expect 2 "ustack connect: example.com: not a numeric IPv4 or IPv6 address" \
-  connect "${DEV[@]}" example.com 80
+expect 2 "ustack connect: bad --nameserver 'x' (want ADDR or ADDR:PORT, e.g. 198.18.0.1, 198.18.0.1:5353, fd00:1::1, [fd00:1::1]:5353)" \
+  connect "${DEV[@]}" --nameserver x example.com 80
+expect 2 "ustack resolve: --hosts $TMP/nope: cannot read: No such file or directory" \
+  resolve "${DEV[@]}" --hosts "$TMP/nope" example.com
+expect 2 "ustack resolve: --type MX: want A, AAAA or ANY" resolve "${DEV[@]}" --type MX example.com
+expect 2 "ustack udp: --ttl 0 out of range (1..255)" udp send "${DEV[@]}" --ttl 0 198.18.0.1 9
+expect 2 "ustack udp: --join 198.18.0.1: not a multicast group address (224.0.0.0/4, ff00::/8)" \
+  udp listen "${DEV[@]}" --join 198.18.0.1 9
+expect 2 "ustack udp: port 0 out of range (1..65535)" udp echo "${DEV[@]}" 0
+expect 2 "ustack serve: dns:53 needs --host-record or --zone" serve "${DEV[@]}" dns:53
 [ "$FAILURES" = 0 ] || { echo "FAIL: $FAILURES check(s) failed" >&2; exit 1; }
 echo "all checks passed"

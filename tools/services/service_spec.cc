@@ -20,13 +20,20 @@ const char* to_string(ServiceKind k) {
       return "http";
     case ServiceKind::kBulk:
       return "bulk";
+    case ServiceKind::kUdpEcho:
+      return "udp-echo";
+    case ServiceKind::kDns:
+      return "dns";
   }
   return "?";
 }
 
+bool uses_tcp(ServiceKind k) { return k != ServiceKind::kUdpEcho; }
+bool uses_udp(ServiceKind k) { return k == ServiceKind::kUdpEcho || k == ServiceKind::kDns; }
+
 namespace {
 
-constexpr const char* kKnown = "echo, discard, http, bulk";
+constexpr const char* kKnown = "echo, discard, http, bulk, udp-echo, dns";
 
 std::string parse_one(const std::string& arg, ServiceSpec& spec) {
   spec.text = arg;
@@ -45,6 +52,10 @@ std::string parse_one(const std::string& arg, ServiceSpec& spec) {
     spec.kind = ServiceKind::kHttp;
   } else if (name == "bulk") {
     spec.kind = ServiceKind::kBulk;
+  } else if (name == "udp-echo") {
+    spec.kind = ServiceKind::kUdpEcho;
+  } else if (name == "dns") {
+    spec.kind = ServiceKind::kDns;
   } else {
     return "unknown service '" + name + "' in '" + arg + "' (services: " + kKnown + ")";
   }
@@ -79,17 +90,26 @@ ServiceSpecs parse_service_specs(const std::vector<std::string>& args) {
     out.error = std::string("no service given: want SERVICE:PORT ... (services: ") + kKnown + ")";
     return out;
   }
-  std::map<std::uint16_t, std::string> ports;
+  std::map<std::uint16_t, std::string> tcp_ports, udp_ports;
+  // The argument already on `spec`'s port in `ports`, if `used`; else claims the port.
+  auto taken = [](bool used, std::map<std::uint16_t, std::string>& ports,
+                  const ServiceSpec& spec) -> std::string {
+    if (!used) return {};
+    auto [it, fresh] = ports.emplace(spec.port, spec.text);
+    return fresh ? std::string() : it->second;
+  };
   for (const auto& a : args) {
     ServiceSpec spec;
-    if (std::string e = parse_one(a, spec); !e.empty()) {
-      out.error = e;
-      out.specs.clear();
-      return out;
+    std::string e = parse_one(a, spec);
+    if (e.empty()) {
+      std::string other = taken(uses_tcp(spec.kind), tcp_ports, spec);
+      if (other.empty()) other = taken(uses_udp(spec.kind), udp_ports, spec);
+      if (!other.empty()) {
+        e = "port " + std::to_string(spec.port) + " given twice (" + other + ", " + a + ")";
+      }
     }
-    if (auto [it, fresh] = ports.emplace(spec.port, a); !fresh) {
-      out.error =
-          "port " + std::to_string(spec.port) + " given twice (" + it->second + ", " + a + ")";
+    if (!e.empty()) {
+      out.error = e;
       out.specs.clear();
       return out;
     }
@@ -118,6 +138,9 @@ std::unique_ptr<Session> ServiceFactory::make() const {
       return std::make_unique<BulkSession>();
     case ServiceKind::kHttp:
       return std::make_unique<HttpSession>(*content_);
+    case ServiceKind::kUdpEcho:
+    case ServiceKind::kDns:
+      break;  // not sessions: `serve` runs them itself
   }
   return nullptr;
 }

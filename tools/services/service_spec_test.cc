@@ -32,9 +32,10 @@ TEST(ServiceSpec, HttpTakesAnExistingDirectory) {
 
 TEST(ServiceSpec, ErrorsNameTheProblem) {
   EXPECT_EQ(parse_service_specs({"echo"}).error,
-            "'echo': want SERVICE:PORT (services: echo, discard, http, bulk)");
+            "'echo': want SERVICE:PORT (services: echo, discard, http, bulk, udp-echo, dns)");
   EXPECT_EQ(parse_service_specs({"gopher:70"}).error,
-            "unknown service 'gopher' in 'gopher:70' (services: echo, discard, http, bulk)");
+            "unknown service 'gopher' in 'gopher:70' (services: echo, discard, http, bulk, "
+            "udp-echo, dns)");
   EXPECT_EQ(parse_service_specs({"echo:0"}).error, "port 0 out of range (1..65535) in 'echo:0'");
   EXPECT_EQ(parse_service_specs({"echo:65536"}).error,
             "port 65536 out of range (1..65535) in 'echo:65536'");
@@ -46,7 +47,29 @@ TEST(ServiceSpec, ErrorsNameTheProblem) {
   EXPECT_EQ(parse_service_specs({"bulk:5001", "echo:5001"}).error,
             "port 5001 given twice (bulk:5001, echo:5001)");
   EXPECT_EQ(parse_service_specs({}).error,
-            "no service given: want SERVICE:PORT ... (services: echo, discard, http, bulk)");
+            "no service given: want SERVICE:PORT ... (services: echo, discard, http, bulk, "
+            "udp-echo, dns)");
+}
+
+TEST(ServiceSpec, UdpEchoAndDnsAreServices) {
+  ServiceSpecs s = parse_service_specs({"udp-echo:7", "dns:53", "echo:7"});
+  ASSERT_EQ(s.error, "");
+  ASSERT_EQ(s.specs.size(), 3u);
+  EXPECT_EQ(s.specs[0].kind, ServiceKind::kUdpEcho);
+  EXPECT_EQ(s.specs[1].kind, ServiceKind::kDns);
+  EXPECT_TRUE(uses_udp(ServiceKind::kDns) && uses_tcp(ServiceKind::kDns));
+  EXPECT_FALSE(uses_tcp(ServiceKind::kUdpEcho));
+}
+
+// A port is taken per transport: udp-echo:7 and echo:7 go together, dns takes both.
+TEST(ServiceSpec, PortsConflictOnlyOnTheSameTransport) {
+  EXPECT_EQ(parse_service_specs({"udp-echo:53", "dns:53"}).error,
+            "port 53 given twice (udp-echo:53, dns:53)");
+  EXPECT_EQ(parse_service_specs({"http:53", "dns:53"}).error,
+            "port 53 given twice (http:53, dns:53)");
+  EXPECT_EQ(parse_service_specs({"udp-echo:9", "udp-echo:9"}).error,
+            "port 9 given twice (udp-echo:9, udp-echo:9)");
+  EXPECT_EQ(parse_service_specs({"discard:9", "udp-echo:9"}).error, "");
 }
 
 TEST(ServiceSpec, FactoryMakesTheRightSession) {

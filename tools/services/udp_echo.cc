@@ -1,5 +1,7 @@
 #include "tools/services/udp_echo.h"
 
+#include "tools/services/counters_text.h"
+
 namespace ustack::services {
 
 UdpEchoService::~UdpEchoService() {
@@ -39,14 +41,9 @@ bool UdpEchoService::poll(Instant now) {
 }
 
 std::string UdpEchoService::counters_text() const {
-  std::string s = "UdpEcho:\n";
-  auto line = [&s](std::uint64_t v, const char* name) {
-    s += "    " + std::to_string(v) + " " + name + "\n";
-  };
-  line(stats_.datagrams, "datagrams");
-  line(stats_.bytes, "bytes");
-  line(stats_.send_errors, "send_errors");
-  return s;
+  return counters_section("UdpEcho", {{"datagrams", stats_.datagrams},
+                                      {"bytes", stats_.bytes},
+                                      {"send_errors", stats_.send_errors}});
 }
 
 }  // namespace ustack::services
