@@ -50,8 +50,10 @@
 //    or an alias seen twice, is EAI_FAIL "CNAME loop";
 //  - answers are cached (see cache.h): positive for the smallest TTL along the chain,
 //    NXDOMAIN/NODATA per RFC 2308 (not at all without an SOA, unless configured).
-// ICMP port unreachable is not used to skip a dead server (the sockets are not connected, so
-// that wrong-source datagrams reach us and are counted): a dead server costs its timeout.
+// An ICMP error about the server (port or host unreachable) ends the try at once and moves to
+// the next server, as glibc's connected socket does; the sockets stay unconnected (they use
+// UdpLayer's recv_errors, Linux's IP_RECVERR) so that datagrams from elsewhere still reach the
+// resolver and are counted. A server that is silent costs its timeout.
 //
 // Errors, like glibc's getaddrinfo: NXDOMAIN, and NODATA for every family asked, are
 // EAI_NONAME; SERVFAIL/REFUSED or no answer from every server, and the overall deadline
@@ -146,6 +148,7 @@ using LookupId = std::uint64_t;
   X(search_candidates, "dns.search_candidates") /* candidates after the first */                \
   X(send_errors, "dns.send_errors")             /* no route, bind failure, connect refused */   \
   X(tcp_errors, "dns.tcp_errors")               /* reset, refused, closed before the answer */  \
+  X(icmp_errors, "dns.icmp_errors")             /* port/host unreachable from a server */       \
   X(drops_wrong_source, "drops.dns_wrong_source")                                               \
   X(drops_wrong_id, "drops.dns_wrong_id")                                                       \
   X(drops_not_response, "drops.dns_not_response")                                               \

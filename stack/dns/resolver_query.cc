@@ -104,6 +104,12 @@ void Resolver::start_udp_try(Instant now, Query& q, std::size_t server) {
   const NameServer& ns = cfg_.nameservers[server];
   SocketHandle h = udp_.open(ns.addr.version());
   IpAddr any = ns.addr.is_v4() ? IpAddr(Ipv4Addr::any()) : IpAddr(Ipv6Addr::any());
+  // IP_RECVERR, as glibc gets from its connected socket: a server that answers with ICMP port
+  // unreachable costs no timeout. The socket stays unconnected so that datagrams from
+  // elsewhere still reach us and are counted (RFC 5452 §9.1).
+  UdpSocketOptions opts = udp_.options(h).value();
+  opts.recv_errors = true;
+  udp_.set_options(h, opts);
   if (auto err = udp_.bind(h, any, 0, ip_)) {
     udp_.close(now, h, ip_);
     ++counters_.send_errors;
@@ -191,16 +197,26 @@ bool Resolver::poll_udp(Instant now, Query& q) {
     for (;;) {
       if (q.outcome || q.tcp || i >= q.udp.size()) return any;
       const Query::UdpTry t = q.udp[i];  // a copy: handling may add tries
+      const NameServer& ns = cfg_.nameservers[t.server];
+      bool current = i + 1 == q.udp.size();
+      if (auto report = udp_.take_error_report(t.sock)) {
+        any = true;
+        // Only an error about the server itself counts; and only the try still running moves
+        // on (an older try's server was already given up on).
+        if (current && report->remote == UdpEndpoint{ns.addr, ns.port}) {
+          ++counters_.icmp_errors;
+          fail_try(now, q, false, ns.to_string() + ": " + to_string(report->error));
+        }
+        continue;
+      }
       auto got = udp_.recv_from(t.sock, rx_buf_);
       if (!got.ok()) break;
       any = true;
-      const NameServer& ns = cfg_.nameservers[t.server];
       // RFC 5452 §9.1: the answer must come from where the query went.
       if (got->from.addr != ns.addr || got->from.port != ns.port) {
         drop(counters_.drops_wrong_source, "drops.dns_wrong_source");
         continue;
       }
-      bool current = i + 1 == q.udp.size();
       auto m = accept(now, q, Bytes(rx_buf_).first(got->size), t.id, t.server, current);
       if (m) on_response(now, q, *m, t.server, t.edns, false, current);
     }

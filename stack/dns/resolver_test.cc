@@ -174,8 +174,8 @@ TEST(Resolver, ForceTcp) {
 
 // Nobody answers: tries at t0 and t0+5 s (timeout 5 s), the second round waits 10 s, and the
 // lookup ends with EAI_AGAIN at exactly t0+15 s.
-TEST(Resolver, ServerDownIsEaiAgainAtConfiguredTime) {
-  DnsRig rig(config_with({server4()}));  // nothing listens on 5353
+TEST(Resolver, SilentServerIsEaiAgainAtConfiguredTime) {
+  DnsRig rig(config_with({{kSilent4, kPort}}));
   Instant t0 = rig.now;
   auto id = rig.resolver->start(t0, "www.example.test", AddressFamily::kV4);
   EXPECT_EQ(rig.counter("dns.queries_sent"), 1u);
@@ -196,7 +196,7 @@ TEST(Resolver, ServerDownIsEaiAgainAtConfiguredTime) {
 
 // The overall deadline (here shorter than the retry schedule) ends the lookup with EAI_AGAIN.
 TEST(Resolver, OverallDeadlineIsEaiAgain) {
-  auto cfg = config_with({server4()});
+  auto cfg = config_with({{kSilent4, kPort}});
   cfg.deadline = 3_s;
   DnsRig rig(cfg);
   Instant t0 = rig.now;
@@ -208,9 +208,9 @@ TEST(Resolver, OverallDeadlineIsEaiAgain) {
   EXPECT_EQ(rig.resolver->open_sockets(), 0u);
 }
 
-// resolv.conf(5): the next server is tried after `timeout`.
-TEST(Resolver, SecondServerUsedWhenFirstIsDown) {
-  DnsRig rig(config_with({{kSpoofer4, 5399}, server4()}));
+// resolv.conf(5): the next server is tried after `timeout` when the first is silent.
+TEST(Resolver, SecondServerUsedWhenFirstIsSilent) {
+  DnsRig rig(config_with({{kSilent4, kPort}, server4()}));
   rig.serve();
   Instant t0 = rig.now;
   auto r = rig.lookup("www.example.test");
@@ -218,6 +218,33 @@ TEST(Resolver, SecondServerUsedWhenFirstIsDown) {
   EXPECT_EQ(r.server, server4());
   EXPECT_GE(rig.now, t0 + 5_s);
   EXPECT_LT(rig.now, t0 + 5_s + 100_ms);
+}
+
+// A server whose host answers ICMP port unreachable is skipped at once, as glibc's connected
+// socket does (here through IP_RECVERR on an unconnected one): no timeout is spent on it.
+TEST(Resolver, SecondServerUsedAtOnceWhenFirstRefuses) {
+  DnsRig rig(config_with({{kSpoofer4, 5399}, server4()}));
+  rig.serve();
+  Instant t0 = rig.now;
+  auto r = rig.lookup("www.example.test");
+  ASSERT_FALSE(r.error) << r.detail;
+  EXPECT_EQ(r.server, server4());
+  EXPECT_LT(rig.now, t0 + 100_ms);
+  EXPECT_EQ(rig.counter("dns.icmp_errors"), 1u);
+  EXPECT_EQ(rig.counter("dns.timeouts"), 0u);
+}
+
+// Every server refuses (port unreachable): EAI_AGAIN at once, naming the refusal.
+TEST(Resolver, RefusingServerIsEaiAgainWithoutWaiting) {
+  DnsRig rig(config_with({server4()}));  // nothing listens on 5353
+  Instant t0 = rig.now;
+  auto r = rig.lookup("www.example.test", AddressFamily::kV4);
+  EXPECT_EQ(r.error, EaiError::kAgain);
+  EXPECT_EQ(r.detail, "198.18.0.2:5353: connection refused");
+  EXPECT_LT(rig.now, t0 + 100_ms);
+  EXPECT_EQ(rig.counter("dns.queries_sent"), 2u);  // attempts:2, one server
+  EXPECT_EQ(rig.counter("dns.icmp_errors"), 2u);
+  EXPECT_EQ(rig.resolver->open_sockets(), 0u);
 }
 
 // `options rotate`: successive queries start at successive servers.

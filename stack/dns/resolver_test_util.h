@@ -31,6 +31,7 @@ inline const IpAddr kClient6 = ip("fd00:1::1");
 inline const IpAddr kServer4 = ip("198.18.0.2");
 inline const IpAddr kServer6 = ip("fd00:1::2");
 inline const IpAddr kSpoofer4 = ip("198.18.0.3");  // a second address of the server's stack
+inline const IpAddr kSilent4 = ip("198.18.0.9");   // on the link, nobody's: never answers
 inline constexpr std::uint16_t kPort = 5353;
 
 inline NameServer server4(std::uint16_t port = kPort) { return {kServer4, port}; }
