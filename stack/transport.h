@@ -79,7 +79,8 @@ struct IpSendOptions {
   // IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS: Linux's default is 1 (stay on the link).
   std::uint8_t multicast_ttl = 1;
   // IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP: our own member sockets get a copy of what we send
-  // to a group (and of broadcasts), as Linux does by default.
+  // to a group, as Linux does by default. IPv4 broadcasts are looped back whatever this says
+  // (Linux loops them through the route, not through this option).
   bool multicast_loop = true;
 };
 

@@ -6,10 +6,13 @@
 //   www.ustack.test. CNAME web.ustack.test.
 //   web.ustack.test. 300 A 198.18.0.80
 //   web.ustack.test. 300 AAAA fd00:1::80
-//   ;; www.ustack.test: 2 addresses from 198.18.1.1#53 over udp
+//   ;; www.ustack.test: 2 addresses from 198.18.1.1 over udp
 //
 // Per name: one line per CNAME link, one line per address in RFC 6724 order
-// (CANONICAL TTL TYPE ADDR), then a summary: "from SERVER#PORT over udp", "... over tcp",
+// (CANONICAL TTL TYPE ADDR; TTL is how long the answer may be cached: the smallest TTL along
+// the CNAME chain and the address RRset, which is what the cache keeps; dig shows each record's
+// own), then a summary: "from SERVER over udp" (SERVER
+// written as --nameserver takes it: 198.18.1.1, 198.18.1.1:5353, [fd00:1::1]:5353), "... over tcp",
 // "... over tcp after truncation", "from cache", "from hosts file" or "numeric". A failure is
 // one line on stderr, "ustack resolve: NAME: EAI_NONAME (-2): Name or service not known
 // (NXDOMAIN from ...)", and exit code 1. Every name is looked up at once; a name given twice
@@ -36,7 +39,8 @@ struct ResolveOptions {
 };
 
 std::string summary(const LookupResult& r, bool force_tcp) {
-  std::string s = ";; " + r.query_name + ": " + std::to_string(r.addresses.size()) + " addresses ";
+  const std::size_t n = r.addresses.size();
+  std::string s = ";; " + r.query_name + ": " + std::to_string(n) + (n == 1 ? " address " : " addresses ");
   switch (r.source) {
     case AnswerSource::kNumeric:
       return s + "numeric";
@@ -49,7 +53,8 @@ std::string summary(const LookupResult& r, bool force_tcp) {
       break;
   }
   s += "from ";
-  if (r.server) s += r.server->addr.to_string() + "#" + std::to_string(r.server->port);
+  // The --nameserver syntax (port only when not 53), as in the failure details.
+  if (r.server) s += r.server->to_string();
   if (r.source == AnswerSource::kUdp) return s + " over udp";
   return s + (force_tcp ? " over tcp" : " over tcp after truncation");
 }

@@ -376,8 +376,13 @@ bool Resolver::poll(Instant now) {
     any |= advance(now, l);
     if (!l.result && now >= l.deadline) {
       ++counters_.lookups_timed_out;
+      // Without a configured deadline the cap is the retry schedule itself, which the last
+      // try's own timer (started a little later in real time) would end a moment after: say
+      // what that would say, so the words do not depend on which timer fired first.
       finish_lookup(l, error_result(EaiError::kAgain,
-                                    "no answer within " + cfg_.lookup_deadline().to_string()));
+                                    cfg_.deadline > Duration::zero()
+                                        ? "no answer within " + cfg_.lookup_deadline().to_string()
+                                        : std::string("no answer from any server")));
       any = true;
     }
   }

@@ -126,11 +126,11 @@ resolve two --resolv-conf "$WORK/two.conf" --type A ok.fake.test
 check "first server refused, second answers: exit 0, 198.18.0.10" \
   test "$RC/$(awk '$3=="A" {print $4}' "$WORK/two")" = "0/198.18.0.10"
 check "  ... and the summary names the second server" \
-  test "$(grep '^;;' "$WORK/two")" = ";; ok.fake.test: 1 addresses from $KV4#53 over udp"
+  test "$(grep '^;;' "$WORK/two")" = ";; ok.fake.test: 1 address from $KV4 over udp"
 conf two_hole "nameserver $HOLE4" "nameserver $KV4" "options timeout:1 attempts:2"
 resolve two_hole --resolv-conf "$WORK/two_hole.conf" --type A ok.fake.test
 check "first server silent, second answers: exit 0, from $KV4" \
-  test "$RC/$(grep '^;;' "$WORK/two_hole")" = "0/;; ok.fake.test: 1 addresses from $KV4#53 over udp"
+  test "$RC/$(grep '^;;' "$WORK/two_hole")" = "0/;; ok.fake.test: 1 address from $KV4 over udp"
 
 # --- forged answers before the real one ---
 # The fake server answers `spoofed` with four forged datagrams carrying 198.18.0.66 (wrong ID;
@@ -193,7 +193,7 @@ check "  ... after attempts:2 tries, one per round ($(queries servfail.fake.test
 resolve tc --nameserver $KV4 --type A tc.fake.test
 check "TC over UDP, then TCP: 198.18.0.12 over tcp after truncation" \
   test "$RC/$(awk '$3=="A" {print $4}' "$WORK/tc")/$(grep '^;;' "$WORK/tc")" = \
-  "0/198.18.0.12/;; tc.fake.test: 1 addresses from $KV4#53 over tcp after truncation"
+  "0/198.18.0.12/;; tc.fake.test: 1 address from $KV4 over tcp after truncation"
 check "  ... the fake server saw one UDP and one TCP query" \
   test "$(queries tc.fake.test. A udp)/$(queries tc.fake.test. A tcp)" = "1/1"
 
@@ -207,11 +207,11 @@ check "  ... the fake server saw one UDP and one TCP query" \
 conf cache "nameserver $KV4" "search slow.test cache.test" "options ndots:1"
 resolve twice --resolv-conf "$WORK/cache.conf" --type A ok.twice.test ok.twice.test
 check "a name given twice: two results, exit 0" \
-  test "$RC/$(grep -c '^;; ok.twice.test: 1 addresses from' "$WORK/twice")" = "0/2"
+  test "$RC/$(grep -c '^;; ok.twice.test: 1 address from' "$WORK/twice")" = "0/2"
 check "  ... one query for it reached the server" test "$(queries ok.twice.test. A)" = 1
 resolve cache_hit --resolv-conf "$WORK/cache.conf" --type A --stats ok.cache.test ok
 check "ok via the search list after ok.cache.test's answer (TTL 60): from cache" \
-  test "$(grep '^;; ok:' "$WORK/cache_hit")" = ";; ok: 1 addresses from cache"
+  test "$(grep '^;; ok:' "$WORK/cache_hit")" = ";; ok: 1 address from cache"
 check "  ... with ok.cache.test's address" \
   test "$(awk '$3=="A" {print $1, $4}' "$WORK/cache_hit" | sort -u)" = "ok.cache.test. 198.18.0.10"
 check "  ... and ok.cache.test was asked once ($(queries ok.cache.test. A))" \
@@ -229,7 +229,7 @@ resolve expiry --resolv-conf "$WORK/cache.conf" --type A ttl1.cache.test ttl1
 check "TTL 1 expired before the second lookup reached the name: asked again" \
   test "$RC/$(queries ttl1.cache.test. A)" = "0/2"
 check "  ... and the second answer came from the server, not the cache" \
-  test "$(grep '^;; ttl1:' "$WORK/expiry")" = ";; ttl1: 1 addresses from $KV4#53 over udp"
+  test "$(grep '^;; ttl1:' "$WORK/expiry")" = ";; ttl1: 1 address from $KV4 over udp"
 
 check "dns_fake_server.py is still running" kill -0 "$FAKE_PID"
 finish
