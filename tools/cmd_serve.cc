@@ -199,12 +199,13 @@ Subcommand serve_cmd(
       add_device_options(app, opts->device);
       services::add_tcp_options(app, opts->tcp);
       app.add_option("--host-record", opts->host_records,
-                     "dns: NAME,ADDR[,ADDR...][,TTL] (dnsmasq's form), repeatable; the name's "
-                     "parent becomes a zone we answer for")
+                     "dns: NAME,ADDR[,ADDR...][,TTL] (dnsmasq's form), repeatable; the name "
+                     "joins the --zone it is in, else its parent becomes a zone we answer for")
           ->type_name("RECORD")
           ->allow_extra_args(false);
       app.add_option("--zone", opts->zone_files,
-                     "dns: a zone file ($ORIGIN, $TTL; A, AAAA, CNAME, TXT records), repeatable")
+                     "dns: a zone file ($ORIGIN, $TTL; A, AAAA, CNAME, TXT records), repeatable; "
+                     "its first $ORIGIN names the zone")
           ->type_name("FILE")
           ->allow_extra_args(false);
       app.add_option("services", opts->services,

@@ -249,6 +249,7 @@ DnsZoneParse parse_zone_file(std::string_view text, std::string_view origin_text
   out.zone.emplace(*origin);
   DnsName current_origin = *origin;
   std::uint32_t ttl = default_ttl;
+  bool file_names_zone = origin->is_root();  // until the first record
   dns_text::for_each_line(text, ";", [&](std::size_t line_no, const auto& w) {
     auto warn = [&](const std::string& what) {
       out.warnings.push_back("line " + std::to_string(line_no) + ": " + what);
@@ -263,10 +264,12 @@ DnsZoneParse parse_zone_file(std::string_view text, std::string_view origin_text
         auto o = zone_name(w[1], current_origin);
         if (!o) return warn("bad $ORIGIN '" + std::string(w[1]) + "'");
         current_origin = *o;
+        if (file_names_zone) out.zone.emplace(*o);
       }
       return;
     }
     if (w[0].starts_with('$')) return warn("unsupported directive '" + std::string(w[0]) + "'");
+    file_names_zone = false;
     auto name = zone_name(w[0], current_origin);
     if (!name) return warn("bad name '" + std::string(w[0]) + "'");
     std::size_t i = 1;

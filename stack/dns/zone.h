@@ -64,7 +64,9 @@ struct DnsZoneParse {
   std::optional<DnsZone> zone;        // nullopt only if the origin is not a valid name
   std::vector<std::string> warnings;  // "line 3: unknown type 'MX'"
 };
-// Parses the zone-file subset above; `origin` is the default $ORIGIN.
+// Parses the zone-file subset above; `origin` is the zone's origin and the initial $ORIGIN.
+// Given as the root ("."), the file names its zone: a $ORIGIN before the first record sets the
+// zone's origin too (`ustack serve --zone`); without one the zone is the root.
 DnsZoneParse parse_zone_file(std::string_view text, std::string_view origin,
                              std::uint32_t default_ttl = 300);
 

@@ -132,6 +132,30 @@ TEST(Zone, ZoneFileWarnings) {
   EXPECT_EQ(p.zone->size(), 0u);
 }
 
+// Given the root, the file's $ORIGIN (before any record) names the zone: outside it, REFUSED.
+TEST(Zone, ZoneFileNamesItsZoneWhenOriginIsRoot) {
+  auto p = parse_zone_file("$ORIGIN demo.test.\n$TTL 60\nwww CNAME web\nweb A 198.18.9.80\n", ".");
+  EXPECT_TRUE(p.warnings.empty());
+  EXPECT_EQ(p.zone->origin().to_string(), "demo.test.");
+  DnsZoneSet set;
+  set.add(std::move(*p.zone));
+  EXPECT_EQ(set.answer(query("www.demo.test", DnsType::kA), true).answers.size(), 2u);
+  EXPECT_EQ(set.answer(query("nx.demo.test", DnsType::kA), true).rcode, DnsRcode::kNxDomain);
+  EXPECT_EQ(set.answer(query("other.test", DnsType::kA), true).rcode, DnsRcode::kRefused);
+
+  // Relative to the root, like the names after it.
+  EXPECT_EQ(parse_zone_file("$ORIGIN demo.test\nweb A 1.2.3.4\n", ".").zone->origin().to_string(),
+            "demo.test.");
+  // After the first record, $ORIGIN only changes how names are completed.
+  auto late = parse_zone_file("a.test. A 1.2.3.4\n$ORIGIN demo.test.\nweb A 1.2.3.5\n", ".");
+  EXPECT_TRUE(late.zone->origin().is_root());
+  EXPECT_EQ(late.zone->size(), 2u);
+  // A zone given by the caller keeps its origin.
+  auto given = parse_zone_file("$ORIGIN sub.example.test.\nweb A 1.2.3.4\n", "example.test.");
+  EXPECT_EQ(given.zone->origin().to_string(), "example.test.");
+  EXPECT_EQ(given.zone->size(), 1u);
+}
+
 TEST(Zone, NonQueryOpcodeNotImp) {
   auto q = query("www.example.test", DnsType::kA);
   q.opcode = DnsOpcode::kUpdate;

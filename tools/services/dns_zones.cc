@@ -20,24 +20,7 @@ DnsName parent_of(const DnsName& name) {
 DnsZonesResult build_dns_zones(const std::vector<std::string>& host_records,
                                const std::vector<std::string>& zone_files) {
   DnsZonesResult out;
-  std::map<std::string, DnsZone> by_origin;  // host-record zones, by origin text
-  for (const std::string& spec : host_records) {
-    auto name = DnsName::parse(spec.substr(0, spec.find(',')));
-    if (!name) {
-      out.error = "--host-record " + spec + ": bad name (want NAME,ADDR[,ADDR...][,TTL])";
-      return out;
-    }
-    DnsName origin = parent_of(*name);
-    auto [it, fresh] = by_origin.try_emplace(origin.to_string(), origin);
-    if (auto e = it->second.add_host_record(spec)) {
-      out.error = "--host-record " + spec + ": " + *e;
-      return out;
-    }
-  }
-  for (auto& [origin, zone] : by_origin) {
-    out.records += zone.size();
-    out.zones.add(std::move(zone));
-  }
+  std::vector<DnsZone> files;  // the --zone files' zones, in order
   for (const std::string& path : zone_files) {
     std::ifstream in(path);
     std::ostringstream text;
@@ -52,8 +35,37 @@ DnsZonesResult build_dns_zones(const std::vector<std::string>& host_records,
       out.error = "--zone " + path + ": bad $ORIGIN";
       return out;
     }
-    out.records += p.zone->size();
-    out.zones.add(std::move(*p.zone));
+    files.push_back(std::move(*p.zone));
+  }
+  std::map<std::string, DnsZone> by_origin;  // host-record zones, by origin text
+  for (const std::string& spec : host_records) {
+    auto name = DnsName::parse(spec.substr(0, spec.find(',')));
+    if (!name) {
+      out.error = "--host-record " + spec + ": bad name (want NAME,ADDR[,ADDR...][,TTL])";
+      return out;
+    }
+    // A name inside a zone file's zone joins it (the innermost): a zone of its own, at or below
+    // the file's origin, would hide the file's records there (DnsZoneSet::find picks one zone).
+    DnsZone* zone = nullptr;
+    for (DnsZone& z : files) {
+      if (z.contains(*name) &&
+          (!zone || z.origin().labels().size() > zone->origin().labels().size())) {
+        zone = &z;
+      }
+    }
+    if (!zone) {
+      DnsName origin = parent_of(*name);
+      zone = &by_origin.try_emplace(origin.to_string(), origin).first->second;
+    }
+    if (auto e = zone->add_host_record(spec)) {
+      out.error = "--host-record " + spec + ": " + *e;
+      return out;
+    }
+  }
+  for (auto& [origin, zone] : by_origin) files.push_back(std::move(zone));
+  for (DnsZone& zone : files) {
+    out.records += zone.size();
+    out.zones.add(std::move(zone));
   }
   return out;
 }

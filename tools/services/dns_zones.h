@@ -3,8 +3,9 @@
 // $ORIGIN line naming the zone; the root if it has none).
 //
 // A host record's zone is its name's parent (web.ustack.test -> ustack.test.), so records
-// that share a parent share a zone: the server is authoritative there (NXDOMAIN for other
-// names in it) and answers REFUSED outside every zone.
+// that share a parent share a zone, unless the name is inside a zone file's zone: then it joins
+// that zone. The server is authoritative in each zone (NXDOMAIN for other names in it) and
+// answers REFUSED outside every zone.
 #pragma once
 
 #include <string>
