@@ -38,13 +38,14 @@ expect_line "nxdomain" "$TMP/mixed.txt" 'NXDOMAIN A\? nothing\.ustack\.test\.'
 expect_line "ipv4 fragment" "$TMP/mixed.txt" 'IP 198\.18\.0\.1 > 198\.18\.0\.2: ICMP \(frag [0-9]+:1480@1480\+\)$'
 expect_line "ipv6 fragment" "$TMP/mixed.txt" 'IP6 fd00:1::1 > fd00:1::2: frag \(0x[0-9a-f]{8}:1448@0\+\) ICMP6, echo request'
 expect_line "hbh dstopt" "$TMP/mixed.txt" 'IP6 fd00:1::1 > fd00:1::2: HBH DSTOPT ICMP6, echo request'
+expect_line "mld" "$TMP/mixed.txt" 'IP6 fe80::c6ff:fe12:1 > ff02::16: HBH ICMP6, multicast listener report v2, 2 group record\(s\) \[gaddr ff02::1:ff12:1 to_ex \{ \}\] \[gaddr ff02::1:ff00:1 to_ex \{ \}\], length 48$'
 expect_line "icmp error" "$TMP/mixed.txt" 'ICMP 198\.18\.0\.2 udp port 5556 unreachable'
 if [ -s "$TMP/mixed.err" ]; then fail "stderr not empty:"; cat "$TMP/mixed.err" >&2; else ok; fi
 
 # --- -v: every field of every layer ---------------------------------------------------------
 "$USTACK" dump -v "$CAPS/mixed.pcap" >"$TMP/verbose.txt"
 expect_rc "dump -v" 0 $?
-for block in ethernet arp ipv4 ipv6 tcp udp dns icmp icmp6 ndp; do
+for block in ethernet arp ipv4 ipv6 tcp udp dns icmp icmp6 ndp mld; do
   expect_line "-v [$block]" "$TMP/verbose.txt" "^  \[$block\]$"
 done
 expect_line "-v ipv4 field" "$TMP/verbose.txt" '^    ttl: 64$'

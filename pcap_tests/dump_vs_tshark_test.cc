@@ -27,6 +27,7 @@
 #include "stack/wire/icmpv6.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/ipv6.h"
+#include "stack/wire/mld.h"
 #include "stack/wire/ndp.h"
 #include "stack/wire/print.h"
 #include "stack/wire/tcp.h"
@@ -58,6 +59,9 @@ const std::vector<std::string> kFields = {
     "icmp.type", "icmp.code", "icmp.ident", "icmp.seq", "icmpv6.type", "icmpv6.code",
     "icmpv6.echo.identifier", "icmpv6.echo.sequence_number", "icmpv6.nd.ns.target_address",
     "icmpv6.nd.na.target_address",
+    // MLDv2 reports (RFC 3810 §5.2)
+    "icmpv6.mldr.nb_mcast_records", "icmpv6.mldr.mar.record_type",
+    "icmpv6.mldr.mar.multicast_address", "icmpv6.mldr.mar.nb_sources",
     // DNS (RFC 1035)
     "dns.id", "dns.flags.response", "dns.flags.rcode", "dns.qry.name", "dns.qry.type",
     "dns.count.answers", "dns.a", "dns.aaaa", "dns.cname", "dns.mx.mail_exchange",
@@ -264,6 +268,17 @@ class OurDecoder {
         add("icmpv6.nd.na.target_address", ndp->target.to_string());
       }
     }
+    if (icmp->type == Icmpv6Type::kMldv2Report) {
+      auto mld = MldRepr::parse(data, src, dst, check);
+      if (!mld) return;
+      add("icmpv6.mldr.nb_mcast_records", num(mld->num_records));
+      for (std::size_t i = 0; i < mld->num_records; ++i) {
+        const MldAddressRecord r = mld->record(i);
+        add("icmpv6.mldr.mar.record_type", num(static_cast<unsigned>(r.type)));
+        add("icmpv6.mldr.mar.multicast_address", r.group.to_string());
+        add("icmpv6.mldr.mar.nb_sources", num(r.num_sources));
+      }
+    }
     if (icmp->is_error()) {
       auto q = icmp->quote();
       if (!q) return;
@@ -414,7 +429,7 @@ TEST_F(DumpVsTshark, EveryFieldOfEveryPacketAgrees) {
   const std::vector<std::string> diffs = compare(ours_, theirs_, compared);
   EXPECT_TRUE(diffs.empty()) << report(diffs);
   // Guard against a vacuous pass (tshark printing nothing, fields renamed ...).
-  EXPECT_GT(compared, 1000u);  // 1261 for the committed capture
+  EXPECT_GT(compared, 1000u);  // 1293 for the committed capture
 }
 
 // The capture holds every kind of packet the comparison is meant to cover.
@@ -427,7 +442,8 @@ TEST_F(DumpVsTshark, CaptureCoversEveryProtocolCompared) {
        {"arp.opcode", "ip.flags.mf", "ipv6.fraghdr.ident", "ipv6.hopopts.nxt", "ipv6.dstopts.nxt",
         "tcp.options.wscale.shift", "tcp.options.sack_perm", "tcp.options.timestamp.tsval",
         "udp.length", "icmp.seq", "icmpv6.nd.ns.target_address", "icmpv6.nd.na.target_address",
-        "dns.a", "dns.aaaa", "dns.cname", "dns.mx.mail_exchange", "dns.txt"}) {
+        "icmpv6.mldr.mar.multicast_address", "dns.a", "dns.aaaa", "dns.cname",
+        "dns.mx.mail_exchange", "dns.txt"}) {
     EXPECT_GT(seen[f], 0) << f << " never appears in " << kCapture;
   }
 }

@@ -5,7 +5,9 @@
 // checksum over the whole IGMP message (RFC 2236 §2.3) and a group address. What follows (an
 // IGMPv3 query's QRV/QQIC/sources, an IGMPv3 report's records) is kept as raw bytes so a
 // message re-emits byte for byte; a query of 12 bytes or more is an IGMPv3 query (RFC 3376
-// §7.1) and its fixed fields and source list are decoded too.
+// §7.1) and its fixed fields and source list are decoded too. An IGMPv3 report (RFC 3376
+// §4.2: what Linux sends by default) is only read, for `ustack dump`: its Group Records are
+// checked to fit and can be listed.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +30,26 @@ enum class IgmpType : std::uint8_t {
   kV3MembershipReport = 0x22,
 };
 
+// One Group Record of an IGMPv3 report (RFC 3376 §4.2.4). Its record types are those of an
+// MLDv2 Multicast Address Record (RFC 3376 §4.2.12: 1 MODE_IS_INCLUDE ... 6
+// BLOCK_OLD_SOURCES), kept as the raw byte: unknown types are ignored, not rejected.
+struct IgmpGroupRecord {
+  static constexpr std::size_t kFixedLen = 8;
+
+  std::uint8_t type = 0;
+  Ipv4Addr group;
+  std::uint16_t num_sources = 0;
+  Bytes sources;  // 4 bytes per source
+  Bytes aux;      // Auxiliary Data, Aux Data Len 32-bit words (RFC 3376 §4.2.6: ignored)
+
+  // Rejects: kTruncated (fewer than 8 bytes, or than the sources and aux data say).
+  static Result<IgmpGroupRecord> parse(Bytes at);
+  std::size_t len() const { return kFixedLen + sources.size() + aux.size(); }
+};
+
+// "MODE_IS_INCLUDE" ... "BLOCK_OLD_SOURCES", "unknown record type".
+const char* igmp_record_type_name(std::uint8_t type);
+
 struct IgmpRepr {
   static constexpr std::size_t kHeaderLen = 8;
   static constexpr std::size_t kV3QueryMinLen = 12;
@@ -46,8 +68,13 @@ struct IgmpRepr {
   std::uint8_t qqic = 0;                    // Querier's Query Interval Code
   std::uint16_t num_sources = 0;
 
-  // Rejects: kTruncated (< 8 bytes, or an IGMPv3 query shorter than its source list);
-  // kBadChecksum (with kVerify). Unknown types are accepted (RFC 2236 §2.1: ignored).
+  // An IGMPv3 report's Number of Group Records (RFC 3376 §4.2.7), valid when is_v3_report();
+  // the records are `extra`. (`group` then holds the reserved word and this count.)
+  std::uint16_t num_records = 0;
+
+  // Rejects: kTruncated (< 8 bytes, an IGMPv3 query shorter than its source list, an IGMPv3
+  // report shorter than its Group Records); kBadChecksum (with kVerify). Unknown types are
+  // accepted (RFC 2236 §2.1: ignored).
   static Result<IgmpRepr> parse(Bytes message, ChecksumCheck check = ChecksumCheck::kVerify);
 
   static IgmpRepr v2_report(const Ipv4Addr& group);
@@ -60,20 +87,26 @@ struct IgmpRepr {
   // RFC 3376 §7.1: a query of 12 bytes or more is IGMPv3; 8 bytes with Max Resp 0 is IGMPv1.
   bool is_v3_query() const { return is_query() && extra.size() >= 4; }
   bool is_v1_query() const { return is_query() && !is_v3_query() && max_resp_code == 0; }
+  bool is_v3_report() const { return type == IgmpType::kV3MembershipReport; }
   // The query's maximum response time: v2 1/10 s units (RFC 2236 §2.2), v3 Max Resp Code
   // (RFC 3376 §4.1.1: exponential form from 128). Zero for a v1 query (the caller applies
   // RFC 2236 §4's 10 s).
   Duration max_resp_time() const;
   // The sources of an IGMPv3 query, 4 bytes each.
   Bytes sources() const { return is_v3_query() ? extra.subspan(4, 4u * num_sources) : Bytes(); }
+  // The i-th Group Record of a parsed IGMPv3 report; i < num_records.
+  IgmpGroupRecord record(std::size_t i) const;
 
   std::size_t buffer_len() const { return kHeaderLen + extra.size(); }
   // Writes the message (extra copied unless already in place) with its checksum.
   // out.size() >= buffer_len().
   void emit(MutBytes out) const;
 
-  // tcpdump's wording: "igmp v2 report 239.1.2.3", "igmp query v2 [max resp time 10]".
+  // tcpdump's wording: "igmp v2 report 239.1.2.3", "igmp query v2 [max resp time 10]",
+  // "igmp v3 report, 1 group record(s) [gaddr 239.1.2.3 to_ex { }]".
   std::string to_string() const;
+  // Every field, one per line (for `ustack dump -v`).
+  std::string to_verbose_string() const;
 
   bool operator==(const IgmpRepr& o) const;
 };

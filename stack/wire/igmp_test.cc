@@ -98,6 +98,60 @@ TEST(IgmpParse, ReportRoundTrip) {
   EXPECT_EQ(r->to_string(), "igmp v2 report 239.1.2.3");
 }
 
+// The IGMP part of ipv4_test's kKernelIgmpRouterAlert: Linux's IGMPv3 report for a join of
+// 239.1.2.3 (RFC 3376 §4.2: one CHANGE_TO_EXCLUDE_MODE record, no sources).
+const ByteVec kKernelV3Report = from_hex("2200e8f90000000104000000ef010203");
+
+TEST(IgmpKernel, ParsesTheKernelsV3Report) {
+  auto r = IgmpRepr::parse(kKernelV3Report);
+  ASSERT_TRUE(r.ok()) << to_string(r.error());
+  EXPECT_TRUE(r->is_v3_report());
+  ASSERT_EQ(r->num_records, 1);
+  EXPECT_EQ(r->record(0).type, 4);
+  EXPECT_EQ(r->record(0).group, kGroup);
+  EXPECT_EQ(r->record(0).num_sources, 0);
+  EXPECT_EQ(r->record(0).len(), IgmpGroupRecord::kFixedLen);
+  EXPECT_EQ(emit(*r), kKernelV3Report);
+  EXPECT_EQ(r->to_string(), "igmp v3 report, 1 group record(s) [gaddr 239.1.2.3 to_ex { }]");
+  EXPECT_EQ(r->to_verbose_string(),
+            "IGMP\n  type: 0x22 (v3 report)\n  group records: 1\n"
+            "  record 1: CHANGE_TO_EXCLUDE_MODE (4) 239.1.2.3, 0 source(s)\n");
+}
+
+// RFC 3376 §4.2.4: a record lists its sources (4 bytes each) after the group.
+TEST(IgmpParse, V3ReportRecordsWithSources) {
+  ByteVec m = from_hex(
+      "22000000"
+      "00000002"
+      "01000002ef010203c6120001c6120002"  // MODE_IS_INCLUDE, 2 sources
+      "06010000ef010204aabbccdd");        // BLOCK_OLD_SOURCES, no source, 4 bytes aux data
+  store_be16(m, 2, internet_checksum(m));
+  auto r = IgmpRepr::parse(m);
+  ASSERT_TRUE(r.ok()) << to_string(r.error());
+  ASSERT_EQ(r->num_records, 2);
+  EXPECT_EQ(r->record(1).type, 6);
+  EXPECT_EQ(r->record(1).aux.size(), 4u);
+  EXPECT_EQ(r->to_string(),
+            "igmp v3 report, 2 group record(s) [gaddr 239.1.2.3 is_in { 198.18.0.1 198.18.0.2 }] "
+            "[gaddr 239.1.2.4 block { }]");
+  EXPECT_NE(r->to_verbose_string().find(
+                "  record 1: MODE_IS_INCLUDE (1) 239.1.2.3, 2 source(s): 198.18.0.1, 198.18.0.2\n"),
+            std::string::npos)
+      << r->to_verbose_string();
+  EXPECT_EQ(emit(*r), m);
+}
+
+TEST(IgmpParse, VerboseQueryListsItsFields) {
+  const ByteVec q{0x11, 0x8a, 0x34, 0xdf, 0xef, 0x01, 0x02, 0x03,
+                  0x02, 0x7d, 0x00, 0x01, 0xc6, 0x12, 0x00, 0x01};
+  auto r = IgmpRepr::parse(q);
+  ASSERT_TRUE(r.ok()) << to_string(r.error());
+  EXPECT_EQ(r->to_verbose_string(),
+            "IGMP\n  type: 0x11 (query)\n  version: 3\n  max resp code: 138 (20.8 s)\n"
+            "  group: 239.1.2.3\n  suppress router-side processing (S): 0\n  qrv: 2\n"
+            "  qqic: 125\n  sources: 1: 198.18.0.1\n");
+}
+
 // RFC 2236 §2.1: unknown types are accepted here and ignored by the host.
 TEST(IgmpParse, UnknownTypeParses) {
   ByteVec m{0x13, 0, 0, 0, 1, 2, 3, 4, 5, 6};
@@ -122,6 +176,20 @@ TEST(IgmpMalformed, BadChecksumIsRejected) {
   m[7] ^= 1;
   EXPECT_EQ(IgmpRepr::parse(m).error(), ParseError::kBadChecksum);
   EXPECT_TRUE(IgmpRepr::parse(m, ChecksumCheck::kSkip).ok());
+}
+
+TEST(IgmpMalformed, V3ReportShorterThanItsRecordsIsTruncated) {
+  for (std::size_t n = IgmpRepr::kHeaderLen; n < kKernelV3Report.size(); ++n) {
+    EXPECT_EQ(IgmpRepr::parse(Bytes(kKernelV3Report).first(n), ChecksumCheck::kSkip).error(),
+              ParseError::kTruncated)
+        << n;
+  }
+  ByteVec m = kKernelV3Report;
+  m[8 + 3] = 1;  // the record claims a source it does not have
+  EXPECT_EQ(IgmpRepr::parse(m, ChecksumCheck::kSkip).error(), ParseError::kTruncated);
+  m = kKernelV3Report;
+  m[7] = 2;  // two records, one there
+  EXPECT_EQ(IgmpRepr::parse(m, ChecksumCheck::kSkip).error(), ParseError::kTruncated);
 }
 
 TEST(IgmpMalformed, V3QueryShorterThanItsSourcesIsTruncated) {

@@ -272,6 +272,53 @@ std::string MldRepr::to_string() const {
   return s;
 }
 
+std::string MldRepr::to_verbose_string() const {
+  const char* what = "MLDv2 report";
+  if (type == Icmpv6Type::kMldQuery) what = is_v2_query() ? "MLDv2 query" : "MLDv1 query";
+  if (type == Icmpv6Type::kMldReport) what = "MLDv1 report";
+  if (type == Icmpv6Type::kMldDone) what = "MLDv1 done";
+  std::string s = std::string(what) + " (ICMPv6 type " +
+                  std::to_string(static_cast<unsigned>(type)) + ", code " + std::to_string(code) +
+                  ")\n";
+  auto addr_list = [](Bytes addrs, std::size_t n) {
+    std::string list;
+    for (std::size_t k = 0; k < n; ++k) {
+      list += (k == 0 ? ": " : ", ") +
+              Ipv6Addr::from_bytes(addrs.subspan(kAddrLen * k, kAddrLen)).to_string();
+    }
+    return list;
+  };
+  if (type == Icmpv6Type::kMldv2Report) {
+    s += "  multicast address records: " + std::to_string(num_records) + "\n";
+    std::size_t off = 0;
+    for (std::size_t i = 0; i < num_records; ++i) {
+      auto rec = MldAddressRecord::parse(records.subspan(off));
+      if (!rec) break;  // only a Repr built by hand can be short: parse() checks the records
+      off += rec->len();
+      s += "  record " + std::to_string(i + 1) + ": " + ustack::to_string(rec->type) + " (" +
+           std::to_string(static_cast<unsigned>(rec->type)) + ") " + rec->group.to_string() + ", " +
+           std::to_string(rec->num_sources) + " source(s)" +
+           addr_list(rec->sources, rec->num_sources);
+      if (!rec->aux.empty()) s += ", aux data " + std::to_string(rec->aux.size()) + " bytes";
+      s += "\n";
+    }
+  } else {
+    if (is_query()) {
+      s += "  maximum response code: " + std::to_string(max_resp_code) + " (" +
+           std::to_string(max_resp_delay().total_millis()) + " ms)\n";
+    }
+    s += "  multicast address: " + group.to_string() + "\n";
+    if (is_v2_query()) {
+      s += std::string("  suppress router-side processing (S): ") +
+           (suppress_router_processing ? "1" : "0") + "\n  qrv: " + std::to_string(qrv) +
+           "\n  qqic: " + std::to_string(qqic) + "\n  sources: " + std::to_string(num_sources) +
+           addr_list(sources, num_sources) + "\n";
+    }
+  }
+  if (!extra.empty()) s += "  trailing bytes: " + std::to_string(extra.size()) + " (ignored)\n";
+  return s;
+}
+
 bool MldRepr::operator==(const MldRepr& o) const {
   return type == o.type && code == o.code && max_resp_code == o.max_resp_code &&
          reserved == o.reserved && group == o.group && v2_query_format == o.v2_query_format &&

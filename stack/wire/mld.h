@@ -115,6 +115,8 @@ struct MldRepr {
   // tcpdump's wording: "multicast listener report v2, 1 group record(s) [gaddr ff02::1:ff00:2
   // to_ex { }]", "multicast listener query v2 [max resp delay=10000] [gaddr ::]".
   std::string to_string() const;
+  // Every field, one per line (for `ustack dump -v`).
+  std::string to_verbose_string() const;
 
   bool operator==(const MldRepr& o) const;
 };

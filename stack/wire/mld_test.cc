@@ -48,6 +48,15 @@ TEST(MldKernel, ParsesTheKernelsV2Report) {
             "[gaddr ff02::1:ff00:1 to_ex { }]");
 }
 
+TEST(MldKernel, VerboseListsTheRecords) {
+  auto r = MldRepr::parse(kKernelReport, kKernelSrc, kMldv2Routers);
+  ASSERT_TRUE(r.ok()) << to_string(r.error());
+  EXPECT_EQ(r->to_verbose_string(),
+            "MLDv2 report (ICMPv6 type 143, code 0)\n  multicast address records: 2\n"
+            "  record 1: CHANGE_TO_EXCLUDE_MODE (4) ff02::1:ff6b:b83a, 0 source(s)\n"
+            "  record 2: CHANGE_TO_EXCLUDE_MODE (4) ff02::1:ff00:1, 0 source(s)\n");
+}
+
 // What the stack sends on a join (RFC 3810 §6.1): CHANGE_TO_EXCLUDE records with no sources,
 // laid out by MldAddressRecord::emit; the same bytes as the kernel's.
 TEST(MldEmit, V2ReportFromRecordsIsTheKernels) {
@@ -99,6 +108,11 @@ TEST(MldParse, V2QueryExponentialCodeAndSources) {
   EXPECT_EQ(Ipv6Addr::from_bytes(r->sources), addr("fd00:1::1"));
   EXPECT_EQ(emit(*r, kRouter, kGroup), q);
   EXPECT_EQ(MldRepr::v2_query(kGroup, 65536_ms).max_resp_code, 0x9000);
+  EXPECT_EQ(r->to_verbose_string(),
+            "MLDv2 query (ICMPv6 type 130, code 0)\n"
+            "  maximum response code: 36864 (65536 ms)\n  multicast address: ff05::1:3\n"
+            "  suppress router-side processing (S): 0\n  qrv: 2\n  qqic: 125\n"
+            "  sources: 1: fd00:1::1\n");
 }
 
 // RFC 2710 §3: the v1 report goes to the group, the done to all-routers (ff02::2).

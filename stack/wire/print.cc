@@ -12,8 +12,10 @@
 #include "stack/wire/ethernet.h"
 #include "stack/wire/icmpv4.h"
 #include "stack/wire/icmpv6.h"
+#include "stack/wire/igmp.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/ipv6.h"
+#include "stack/wire/mld.h"
 #include "stack/wire/ndp.h"
 #include "stack/wire/tcp.h"
 #include "stack/wire/udp.h"
@@ -22,6 +24,12 @@ namespace ustack {
 namespace {
 
 constexpr std::uint16_t kDnsPort = 53;
+
+// The ICMPv6 types MldRepr reads (RFC 2710 §3, RFC 3810 §5).
+bool is_mld(Icmpv6Type t) {
+  return t == Icmpv6Type::kMldQuery || t == Icmpv6Type::kMldReport || t == Icmpv6Type::kMldDone ||
+         t == Icmpv6Type::kMldv2Report;
+}
 
 std::string endpoint(const IpAddr& addr, std::uint16_t port) {
   return addr.to_string() + "." + std::to_string(port);
@@ -196,6 +204,8 @@ class Describer {
         return icmpv4(data, ctx, check);
       case IpProto::kIcmpv6:
         return icmpv6(data, ctx, check);
+      case IpProto::kIgmp:
+        return igmp(data, ctx, check);
       case IpProto::kIpv6NoNext:
         out_.line = prefix_ + ctx.addresses() + ctx.ext + "no next header" + ctx.frag;
         return;
@@ -237,6 +247,23 @@ class Describer {
     out_.line = prefix_ + ctx.addresses() + ctx.ext + icmp->to_string() + ctx.frag;
   }
 
+  // IGMP (RFC 2236, RFC 3376) as tcpdump shows it: "igmp v2 report 239.1.2.3". Its checksum
+  // covers the message alone (no pseudo header), so it does not care which IP carried it.
+  void igmp(Bytes data, const IpContext& ctx, ChecksumCheck check) {
+    const std::string head = prefix_ + ctx.addresses() + ctx.ext;
+    auto igmp = IgmpRepr::parse(data, check);
+    if (!igmp) {
+      // A first fragment may hold only part of a report's records: not an error of the packet.
+      if (ctx.partial) {
+        out_.line = head + "IGMP" + ctx.frag;
+        return;
+      }
+      return fail(head, "igmp", igmp.error());
+    }
+    add_details("igmp", igmp->to_verbose_string());
+    out_.line = head + igmp->to_string() + ctx.frag;
+  }
+
   void icmpv6(Bytes data, const IpContext& ctx, ChecksumCheck check) {
     const std::string head = prefix_ + ctx.addresses() + ctx.ext;
     if (!ctx.src.is_v6()) {
@@ -251,6 +278,21 @@ class Describer {
       if (!ndp) return fail(head, "ndp", ndp.error());
       add_details("ndp", ndp->to_verbose_string());
       out_.line = head + ndp->to_string() + ctx.frag;
+      return;
+    }
+    if (is_mld(icmp->type)) {
+      // MLD (RFC 2710, RFC 3810), usually behind a Hop-by-Hop Router Alert ("HBH " above).
+      // The checksum was verified with the ICMPv6 header.
+      auto mld = MldRepr::parse(data, ctx.src.v6(), ctx.dst.v6(), ChecksumCheck::kSkip);
+      if (!mld && ctx.partial) {
+        // A first fragment may hold only part of a report's records: not an error of the packet.
+        out_.line = head + icmp->to_string() + ctx.frag;
+        return;
+      }
+      if (!mld) return fail(head, "mld", mld.error());
+      add_details("mld", mld->to_verbose_string());
+      out_.line = head + "ICMP6, " + mld->to_string() + ", length " + std::to_string(data.size()) +
+                  ctx.frag;
       return;
     }
     add_details("icmp6", icmp->to_verbose_string());

@@ -1,10 +1,13 @@
 // Whole-packet descriptions: one tcpdump-like line, or every field of every layer.
 //
 // describe_packet() walks an Ethernet frame or a raw IPv4/IPv6 packet through our own parsers
-// (ethernet → arp | ipv4 | ipv6 → tcp | udp (→ dns) | icmpv4 | icmpv6 (→ ndp)) and renders
+// (ethernet → arp | ipv4 | ipv6 → tcp | udp (→ dns) | icmpv4 | igmp | icmpv6 (→ ndp | mld)) and
+// renders
 //
 //   IP 198.18.0.1.41234 > 198.18.0.2.80: Flags [S], seq 123, win 64240, options [...], length 0
 //   IP6 fd00:1::1 > fd00:1::2: ICMP6, neighbor solicitation, who has fd00:1::2, length 32
+//   IP 198.18.0.1 > 224.0.0.2: igmp leave 239.1.2.3
+//   IP6 fe80::1 > ff02::2: HBH ICMP6, multicast listener done, ff05::1:3, length 24
 //   IP 198.18.0.1 > 198.18.0.2: [udp: bad_checksum]
 //
 // A layer that does not parse ends the walk: the line names the layer and the ParseError and
@@ -41,7 +44,7 @@ struct DescribeOptions {
 // The layer that did not parse, and why.
 struct LayerError {
   std::string layer;  // "ethernet", "arp", "ipv4", "ipv6", "tcp", "udp", "icmp", "icmp6",
-                      // "ndp", "dns"
+                      // "ndp", "igmp", "mld", "dns"
   ParseError reason = ParseError::kTruncated;
   // "udp: bad_checksum"
   std::string to_string() const;

@@ -8,13 +8,17 @@
 #include <string>
 
 #include "stack/base/addr.h"
+#include "stack/base/checksum.h"
 #include "stack/base/random.h"
 #include "stack/wire/arp.h"
 #include "stack/wire/dns.h"
 #include "stack/wire/ethernet.h"
 #include "stack/wire/icmpv4.h"
+#include "stack/wire/icmpv6.h"
+#include "stack/wire/igmp.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/ipv6.h"
+#include "stack/wire/mld.h"
 #include "stack/wire/ndp.h"
 #include "stack/wire/tcp.h"
 #include "stack/wire/test_packets.h"
@@ -73,6 +77,72 @@ ByteVec dns_query(std::uint16_t id, const char* name) {
   q.questions.push_back({*DnsName::parse(name), DnsType::kA, DnsClass::kIn});
   return q.to_bytes();
 }
+
+// IGMP as hosts send it: TTL 1 and a Router Alert option (RFC 2236 §2, RFC 2113).
+ByteVec igmp_packet(Bytes message, const char* dst) {
+  Ipv4Repr ip;
+  ip.src = kV4A;
+  ip.dst = *Ipv4Addr::parse(dst);
+  ip.protocol = IpProto::kIgmp;
+  ip.ttl = 1;
+  const std::uint8_t router_alert[] = {0x94, 0x04, 0x00, 0x00};
+  EXPECT_TRUE(ip.set_options(router_alert).ok());
+  return emit_ipv4(ip, message);
+}
+
+// MLD as hosts send it (RFC 3810 §5): hop limit 1, a Hop-by-Hop Router Alert in front.
+ByteVec mld_packet(Bytes message, const char* src, const char* dst) {
+  Ipv6Repr ip;
+  ip.src = *Ipv6Addr::parse(src);
+  ip.dst = *Ipv6Addr::parse(dst);
+  ip.next_header = IpProto::kHopByHop;
+  ip.hop_limit = 1;
+  ByteVec payload(Ipv6RouterAlertHeader::kLen);
+  Ipv6RouterAlertHeader{}.emit(payload);
+  payload.insert(payload.end(), message.begin(), message.end());
+  return emit_ipv6(ip, payload);
+}
+
+// An ICMPv6 message with its checksum filled in for src > dst (bytes 2-3 of `message`).
+ByteVec with_icmpv6_checksum(ByteVec message, const char* src, const char* dst) {
+  store_be16(message, 2, 0);
+  store_be16(message, 2, icmpv6_checksum(message, *Ipv6Addr::parse(src), *Ipv6Addr::parse(dst)));
+  return message;
+}
+
+ByteVec with_igmp_checksum(ByteVec message) {
+  store_be16(message, 2, 0);
+  store_be16(message, 2, internet_checksum(message));
+  return message;
+}
+
+// Kernel captures (see ipv4_test.cc and ipv6_test.cc for how they were made): Linux's IGMPv3
+// report for a join of 239.1.2.3 behind an IPv4 Router Alert, and its MLDv2 report at link up
+// behind a Hop-by-Hop Router Alert.
+const ByteVec kKernelIgmpV3Report =
+    from_hex("46c0002800004000010236e6c6120701e0000016940400002200e8f90000000104000000ef010203");
+const ByteVec kKernelMldv2Report = from_hex(
+    "6000000000380001fe80000000000000f8ae87fffe6bb83aff0200000000000000000000000000163a000502000001"
+    "008f007ef30000000204000000ff0200000000000000000001ff6bb83a04000000ff0200000000000000000001ff00"
+    "0001");
+
+// The messages of igmp_test.cc and mld_test.cc (checksums worked out there).
+const ByteVec kIgmpV2Report = from_hex("1600f8faef010203");
+const ByteVec kIgmpLeave = from_hex("1700f7faef010203");
+const ByteVec kIgmpV1Report = from_hex("1200fcfaef010203");
+const ByteVec kIgmpV2GeneralQuery = from_hex("1164ee9b00000000");
+const ByteVec kIgmpV3GeneralQuery = from_hex("1164ec1e00000000027d0000");
+const ByteVec kIgmpV3SourceQuery = from_hex("118a34dfef010203027d0001c6120001");
+// fe80::1 > ff02::1
+const ByteVec kMldv2GeneralQuery =
+    from_hex("820056962710000000000000000000000000000000000000027d0000");
+const ByteVec kMldv1GeneralQuery = from_hex("820059172710000000000000000000000000000000000000");
+// fe80::1 > ff05::1:3
+const ByteVec kMldv2SourceQuery = from_hex(
+    "8200f18190000000ff050000000000000000000000010003027d0001fd000001000000000000000000000001");
+// fe80::2 > ff05::1:3 and fe80::2 > ff02::2
+const ByteVec kMldv1Report = from_hex("8300801600000000ff050000000000000000000000010003");
+const ByteVec kMldDone = from_hex("84007f1b00000000ff050000000000000000000000010003");
 
 std::string line_of(Bytes packet, LinkLayer link = LinkLayer::kRawIp) {
   return describe_packet(packet, link).line;
@@ -200,6 +270,150 @@ TEST(DescribePacket, Ipv6HopByHopHeaderIsNamed) {
             "IP6 fd00:1::1.1000 > fd00:1::2.2000: HBH UDP, length 1");
 }
 
+// --- IGMP and MLD: tcpdump's wording, ICMP6's ", length" for MLD ----------------------------
+
+TEST(DescribePacket, IgmpReportsAndLeave) {
+  EXPECT_EQ(line_of(igmp_packet(kIgmpV2Report, "239.1.2.3")),
+            "IP 198.18.0.1 > 239.1.2.3: igmp v2 report 239.1.2.3");
+  EXPECT_EQ(line_of(igmp_packet(kIgmpV1Report, "239.1.2.3")),
+            "IP 198.18.0.1 > 239.1.2.3: igmp v1 report 239.1.2.3");
+  EXPECT_EQ(line_of(igmp_packet(kIgmpLeave, "224.0.0.2")),
+            "IP 198.18.0.1 > 224.0.0.2: igmp leave 239.1.2.3");
+}
+
+// RFC 3376 §7.1: the length tells a v3 query from a v2 one; Max Resp Code 0x8a is 20.8 s.
+TEST(DescribePacket, IgmpQueries) {
+  EXPECT_EQ(line_of(igmp_packet(kIgmpV2GeneralQuery, "224.0.0.1")),
+            "IP 198.18.0.1 > 224.0.0.1: igmp query v2 [max resp time 10]");
+  EXPECT_EQ(line_of(igmp_packet(kIgmpV3GeneralQuery, "224.0.0.1")),
+            "IP 198.18.0.1 > 224.0.0.1: igmp query v3 [max resp time 10]");
+  EXPECT_EQ(line_of(igmp_packet(kIgmpV3SourceQuery, "239.1.2.3")),
+            "IP 198.18.0.1 > 239.1.2.3: igmp query v3 239.1.2.3 [max resp time 20.8] [1 sources]");
+}
+
+TEST(DescribePacket, KernelIgmpV3ReportBehindRouterAlert) {
+  EXPECT_EQ(line_of(kKernelIgmpV3Report),
+            "IP 198.18.7.1 > 224.0.0.22: igmp v3 report, 1 group record(s) [gaddr 239.1.2.3 "
+            "to_ex { }]");
+  // The same in an Ethernet frame, as `ustack dump` reads a TAP capture.
+  ByteVec frame = ethernet_frame(EtherType::kIpv4, kKernelIgmpV3Report);
+  PacketDescription d = describe_packet(frame, LinkLayer::kEthernet, {.verbose = true});
+  EXPECT_FALSE(d.error);
+  EXPECT_NE(d.details.find("  [igmp]\n    IGMP\n      type: 0x22 (v3 report)\n"), std::string::npos)
+      << d.details;
+  EXPECT_NE(d.details.find("      record 1: CHANGE_TO_EXCLUDE_MODE (4) 239.1.2.3, 0 source(s)\n"),
+            std::string::npos)
+      << d.details;
+}
+
+// RFC 3810 §5: the Hop-by-Hop Router Alert in front of every MLD message shows as HBH.
+TEST(DescribePacket, KernelMldv2ReportBehindHopByHopRouterAlert) {
+  EXPECT_EQ(line_of(kKernelMldv2Report),
+            "IP6 fe80::f8ae:87ff:fe6b:b83a > ff02::16: HBH ICMP6, multicast listener report v2, 2 "
+            "group record(s) [gaddr ff02::1:ff6b:b83a to_ex { }] [gaddr ff02::1:ff00:1 to_ex { }], "
+            "length 48");
+  PacketDescription d = describe_packet(kKernelMldv2Report, LinkLayer::kRawIp, {.verbose = true});
+  EXPECT_FALSE(d.error);
+  EXPECT_NE(d.details.find("  [mld]\n    MLDv2 report (ICMPv6 type 143, code 0)\n"
+                           "      multicast address records: 2\n"),
+            std::string::npos)
+      << d.details;
+  EXPECT_EQ(d.details.find("[icmp6]"), std::string::npos) << d.details;
+}
+
+TEST(DescribePacket, MldQueriesReportAndDone) {
+  EXPECT_EQ(line_of(mld_packet(kMldv2GeneralQuery, "fe80::1", "ff02::1")),
+            "IP6 fe80::1 > ff02::1: HBH ICMP6, multicast listener query v2 [max resp delay=10000] "
+            "[gaddr ::], length 28");
+  EXPECT_EQ(line_of(mld_packet(kMldv1GeneralQuery, "fe80::1", "ff02::1")),
+            "IP6 fe80::1 > ff02::1: HBH ICMP6, multicast listener query v1 [max resp delay=10000] "
+            "[gaddr ::], length 24");
+  EXPECT_EQ(line_of(mld_packet(kMldv2SourceQuery, "fe80::1", "ff05::1:3")),
+            "IP6 fe80::1 > ff05::1:3: HBH ICMP6, multicast listener query v2 [max resp "
+            "delay=65536] [gaddr ff05::1:3] [1 sources], length 44");
+  EXPECT_EQ(line_of(mld_packet(kMldv1Report, "fe80::2", "ff05::1:3")),
+            "IP6 fe80::2 > ff05::1:3: HBH ICMP6, multicast listener report, ff05::1:3, length 24");
+  EXPECT_EQ(line_of(mld_packet(kMldDone, "fe80::2", "ff02::2")),
+            "IP6 fe80::2 > ff02::2: HBH ICMP6, multicast listener done, ff05::1:3, length 24");
+}
+
+// Without the Hop-by-Hop header (not what RFC 3810 §5 asks, but readable all the same).
+TEST(DescribePacket, MldWithoutRouterAlertIsStillDecoded) {
+  Ipv6Repr ip;
+  ip.src = *Ipv6Addr::parse("fe80::2");
+  ip.dst = *Ipv6Addr::parse("ff02::2");
+  ip.next_header = IpProto::kIcmpv6;
+  EXPECT_EQ(line_of(emit_ipv6(ip, kMldDone)),
+            "IP6 fe80::2 > ff02::2: ICMP6, multicast listener done, ff05::1:3, length 24");
+}
+
+TEST(DescribePacket, MalformedIgmpIsNamed) {
+  PacketDescription d =
+      describe_packet(igmp_packet(Bytes(kIgmpV2Report).first(6), "239.1.2.3"), LinkLayer::kRawIp);
+  EXPECT_EQ(d.line, "IP 198.18.0.1 > 239.1.2.3: [igmp: truncated]");
+  EXPECT_EQ(d.error, (LayerError{"igmp", ParseError::kTruncated}));
+
+  ByteVec bad = kIgmpV2Report;
+  bad[7] ^= 1;
+  EXPECT_EQ(line_of(igmp_packet(bad, "239.1.2.3")),
+            "IP 198.18.0.1 > 239.1.2.3: [igmp: bad_checksum]");
+  EXPECT_EQ(describe_packet(igmp_packet(bad, "239.1.2.3"), LinkLayer::kRawIp,
+                            {.checksums = ChecksumCheck::kSkip})
+                .line,
+            "IP 198.18.0.1 > 239.1.2.3: igmp v2 report 239.1.2.2");
+
+  // An IGMPv3 report that claims two group records and holds one; a v3 query that claims
+  // two sources and holds one.
+  ByteVec report = kKernelIgmpV3Report;
+  report[24 + 7] = 2;
+  store_be16(report, 24 + 2, 0);
+  store_be16(report, 24 + 2, internet_checksum(Bytes(report).subspan(24)));
+  EXPECT_EQ(line_of(report), "IP 198.18.7.1 > 224.0.0.22: [igmp: truncated]");
+  ByteVec query = kIgmpV3SourceQuery;
+  query[11] = 2;
+  EXPECT_EQ(line_of(igmp_packet(with_igmp_checksum(query), "239.1.2.3")),
+            "IP 198.18.0.1 > 239.1.2.3: [igmp: truncated]");
+}
+
+TEST(DescribePacket, MalformedMldIsNamed) {
+  // RFC 3810 §8.1: a query of 25 to 27 bytes is neither MLDv1 nor MLDv2.
+  ByteVec query = with_icmpv6_checksum(
+      ByteVec(kMldv2GeneralQuery.begin(), kMldv2GeneralQuery.begin() + 26), "fe80::1", "ff02::1");
+  PacketDescription d = describe_packet(mld_packet(query, "fe80::1", "ff02::1"), LinkLayer::kRawIp);
+  EXPECT_EQ(d.line, "IP6 fe80::1 > ff02::1: HBH [mld: bad_length]");
+  EXPECT_EQ(d.error, (LayerError{"mld", ParseError::kBadLength}));
+
+  // A v1 message cut short; a v2 report whose first record claims a source it does not hold.
+  ByteVec done =
+      with_icmpv6_checksum(ByteVec(kMldDone.begin(), kMldDone.begin() + 20), "fe80::2", "ff02::2");
+  EXPECT_EQ(line_of(mld_packet(done, "fe80::2", "ff02::2")),
+            "IP6 fe80::2 > ff02::2: HBH [mld: truncated]");
+  ByteVec report(kKernelMldv2Report.begin() + 48, kKernelMldv2Report.end());
+  report[8 + 3] = 1;
+  report = with_icmpv6_checksum(report, "fe80::f8ae:87ff:fe6b:b83a", "ff02::16");
+  EXPECT_EQ(line_of(mld_packet(report, "fe80::f8ae:87ff:fe6b:b83a", "ff02::16")),
+            "IP6 fe80::f8ae:87ff:fe6b:b83a > ff02::16: HBH [mld: truncated]");
+
+  // The checksum is the ICMPv6 layer's.
+  ByteVec bad = kKernelMldv2Report;
+  bad.back() ^= 1;
+  EXPECT_EQ(line_of(bad), "IP6 fe80::f8ae:87ff:fe6b:b83a > ff02::16: HBH [icmp6: bad_checksum]");
+}
+
+// Every prefix of an IGMP or MLD packet: a named reason, never a crash or an empty line.
+TEST(DescribePacket, EveryTruncationOfIgmpAndMldIsNamed) {
+  for (const ByteVec& pkt :
+       {kKernelIgmpV3Report, kKernelMldv2Report, igmp_packet(kIgmpV3SourceQuery, "239.1.2.3"),
+        mld_packet(kMldv2SourceQuery, "fe80::1", "ff05::1:3")}) {
+    for (std::size_t n = 0; n < pkt.size(); ++n) {
+      PacketDescription d = describe_packet(Bytes(pkt).first(n), LinkLayer::kRawIp);
+      EXPECT_TRUE(d.error) << "prefix " << n << ": " << d.line;
+      EXPECT_FALSE(d.line.empty());
+    }
+    EXPECT_FALSE(describe_packet(pkt, LinkLayer::kRawIp).error) << line_of(pkt);
+  }
+}
+
 TEST(DescribePacket, UnknownEthertypeShowsTheFrame) {
   ByteVec frame = ethernet_frame(static_cast<EtherType>(0x88cc), as_bytes("lldp"));
   PacketDescription d = describe_packet(frame, LinkLayer::kEthernet);
@@ -296,6 +510,10 @@ TEST(DescribePacket, RandomlyDamagedPacketsAreDescribedWithoutCrashing) {
           ipv4_packet(IpProto::kUdp, emit_udp(40000, 53, dns_query(1, "a.test"), kV4A, kV4B))),
       ethernet_frame(EtherType::kIpv6, ipv6_packet(IpProto::kIcmpv6, ndp)),
       ethernet_frame(EtherType::kIpv4, ipv4_packet(IpProto::kIcmp, icmp)),
+      ethernet_frame(EtherType::kIpv4, kKernelIgmpV3Report),
+      ethernet_frame(EtherType::kIpv4, igmp_packet(kIgmpV3SourceQuery, "239.1.2.3")),
+      ethernet_frame(EtherType::kIpv6, kKernelMldv2Report),
+      ethernet_frame(EtherType::kIpv6, mld_packet(kMldv2SourceQuery, "fe80::1", "ff05::1:3")),
   };
   Rng rng(20261125);
   for (int i = 0; i < 20000; ++i) {

@@ -1,6 +1,7 @@
-// Fuzzes IgmpRepr::parse (v1/v2 messages, IGMPv3 queries with their sources, anything else
-// with trailing bytes). Whatever parses must emit, re-parse with a verified checksum to an
-// equal value, and emit again to the same bytes. Any mismatch aborts.
+// Fuzzes IgmpRepr::parse (v1/v2 messages, IGMPv3 queries with their sources, IGMPv3 reports
+// with their group records, anything else with trailing bytes). Whatever parses must emit,
+// re-parse with a verified checksum to an equal value (every record readable), and emit again
+// to the same bytes. Any mismatch aborts.
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -15,6 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!first) return 0;
   if (first->buffer_len() != size) std::abort();
   if (first->is_v3_query() && first->sources().size() != 4u * first->num_sources) std::abort();
+  std::size_t records_len = 0;
+  for (std::size_t i = 0; i < first->num_records; ++i) records_len += first->record(i).len();
+  if (records_len > first->extra.size()) std::abort();
   (void)first->max_resp_time();
   std::vector<std::uint8_t> a(first->buffer_len());
   first->emit(a);
@@ -24,5 +28,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   second->emit(b);
   if (a != b) std::abort();
   (void)first->to_string();
+  (void)first->to_verbose_string();
   return 0;
 }

@@ -31,5 +31,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   second->emit(b, src, dst);
   if (a != b) std::abort();
   (void)first->to_string();
+  (void)first->to_verbose_string();
   return 0;
 }
