@@ -40,7 +40,8 @@ struct ResolveOptions {
 
 std::string summary(const LookupResult& r, bool force_tcp) {
   const std::size_t n = r.addresses.size();
-  std::string s = ";; " + r.query_name + ": " + std::to_string(n) + (n == 1 ? " address " : " addresses ");
+  std::string s =
+      ";; " + r.query_name + ": " + std::to_string(n) + (n == 1 ? " address " : " addresses ");
   switch (r.source) {
     case AnswerSource::kNumeric:
       return s + "numeric";
@@ -144,7 +145,7 @@ Subcommand resolve_cmd(
           ->type_name("NAME");
       app.footer(
           "Output per name: CNAME links, then 'CANONICAL TTL TYPE ADDR' in RFC 6724 order, then\n"
-          "';; NAME: N addresses from SERVER#PORT over udp|tcp|tcp after truncation' (or from\n"
+          "';; NAME: N addresses from SERVER[:PORT] over udp|tcp|tcp after truncation' (or from\n"
           "cache, from hosts file, numeric). A failure is one line on stderr naming the EAI\n"
           "code; exit 1 if any name failed. ustack never reads /etc/resolv.conf or /etc/hosts\n"
           "unless given with --resolv-conf / --hosts.\n\nExample:\n"
