@@ -76,3 +76,30 @@ for base in range(0, n, step):
 print(h.hexdigest())
 PY
 }
+
+# resolve OUT ARGS...: runs `${RESOLVE[@]} ARGS` (the test's `ustack resolve` command line),
+# stdout to $WORK/OUT, stderr to $WORK/OUT.err, the exit code in RC; shows both in the log.
+resolve() {
+  local out="$WORK/$1"
+  shift
+  "${RESOLVE[@]}" "$@" >"$out" 2>"$out.err"
+  RC=$?
+  echo "  \$ ustack resolve $*  (exit $RC)"
+  sed 's/^/    /' "$out" "$out.err" | head -30
+}
+
+# udp_big_echo ADDR: 65000 random bytes to the UDP echo service at ADDR:7 from the kernel side
+# (fragmented both ways); succeeds if the same bytes come back.
+udp_big_echo() {
+  in_ns /usr/bin/python3 - "$1" <<'PY'
+import os, socket, sys
+addr = sys.argv[1]
+s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+data = os.urandom(65000)
+s.sendto(data, (addr, 7))
+got, _ = s.recvfrom(70000)
+print("  65000 bytes to %s: %d back, %s" % (addr, len(got), "equal" if got == data else "DIFFERENT"))
+sys.exit(0 if got == data else 1)
+PY
+}

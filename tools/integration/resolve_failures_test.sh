@@ -53,16 +53,6 @@ conf() {
   printf '%s\n' "$@" >"$f"
 }
 
-# resolve OUT ARGS...: `ustack resolve ARGS`, stdout to $WORK/OUT, stderr to $WORK/OUT.err,
-# the exit code in RC.
-resolve() {
-  local out="$WORK/$1"
-  shift
-  "${RESOLVE[@]}" "$@" >"$out" 2>"$out.err"
-  RC=$?
-  echo "  \$ ustack resolve $*  (exit $RC)"
-  sed 's/^/    /' "$out" "$out.err" | head -30
-}
 
 # capture NAME FILTER / end_capture: tcpdump on the kernel side of the device.
 capture() {

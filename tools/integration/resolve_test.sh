@@ -50,16 +50,6 @@ DUMP_PID=$!
 PIDS+=("$DUMP_PID")
 for _ in $(seq 50); do grep -q "listening on" "$WORK/tcpdump.err" && break; sleep 0.1; done
 
-# resolve OUT ARGS...: runs `ustack resolve ARGS`, stdout to $WORK/OUT, stderr to
-# $WORK/OUT.err, the exit code in RC.
-resolve() {
-  local out="$WORK/$1"
-  shift
-  "${RESOLVE[@]}" "$@" >"$out" 2>"$out.err"
-  RC=$?
-  echo "  \$ ustack resolve $*  (exit $RC)"
-  sed 's/^/    /' "$out" "$out.err" | head -20
-}
 
 # What dig and ustack say, reduced to comparable lines:
 #   addresses: "CANONICAL TYPE ADDR TTL" (sorted);  links: "OWNER CNAME TARGET" (sorted)
