@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "tun/sys_error.h"
 #include "tun/unique_fd.h"
@@ -86,6 +87,31 @@ void set_link_up(const std::string& name) {
   do_ioctl(fd.get(), SIOCGIFFLAGS, ifr, "cannot read the flags of " + name);
   ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
   do_ioctl(fd.get(), SIOCSIFFLAGS, ifr, "cannot bring " + name + " up");
+}
+
+unsigned link_flags(const std::string& name) {
+  UniqueFd fd = ioctl_socket();
+  ifreq ifr = make_ifreq(name);
+  do_ioctl(fd.get(), SIOCGIFFLAGS, ifr, "cannot read the flags of " + name);
+  return static_cast<unsigned short>(ifr.ifr_flags);
+}
+
+bool wait_link_running(const std::string& name, std::chrono::milliseconds timeout) {
+  const auto give_up = std::chrono::steady_clock::now() + timeout;
+  for (bool waited = false;; waited = true) {
+    UniqueFd fd = ioctl_socket();
+    ifreq ifr = make_ifreq(name);
+    do_ioctl(fd.get(), SIOCGIFFLAGS, ifr, "cannot read the flags of " + name);
+    if ((ifr.ifr_flags & IFF_RUNNING) != 0) {
+      // The kernel marks the link running just before it activates the queue, both under the
+      // RTNL lock. Setting the same flags again takes that lock, so it returns only after the
+      // activation finished: a barrier, not a change.
+      if (waited) do_ioctl(fd.get(), SIOCSIFFLAGS, ifr, "cannot set the flags of " + name);
+      return true;
+    }
+    if ((ifr.ifr_flags & IFF_UP) == 0 || std::chrono::steady_clock::now() >= give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void set_link_mtu(const std::string& name, std::size_t mtu) {

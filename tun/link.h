@@ -5,6 +5,7 @@
 // Everything throws SysError with the interface named in the message.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -16,6 +17,15 @@ namespace ustack::tun {
 unsigned link_index(const std::string& name);
 
 void set_link_up(const std::string& name);
+// IFF_* flags as SIOCGIFFLAGS reports them (IFF_UP, IFF_RUNNING, ...).
+unsigned link_flags(const std::string& name);
+// Waits (sleeping 1 ms between looks, at most `timeout`) until a link that is up is also
+// running; returns whether it is. Why: attaching to a TUN device that is already up turns its
+// carrier on, but the kernel only activates the device's queueing discipline later, from its
+// link-watch work queue (milliseconds, more on a busy machine). Until then every packet the
+// kernel sends to the device goes to the "noop" qdisc and is dropped without a trace, not even
+// in tcpdump, so e.g. the first DNS answer to a query sent at once is lost.
+bool wait_link_running(const std::string& name, std::chrono::milliseconds timeout);
 void set_link_mtu(const std::string& name, std::size_t mtu);
 std::size_t link_mtu(const std::string& name);
 MacAddr link_mac(const std::string& name);

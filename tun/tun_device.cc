@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "tun/link.h"
@@ -19,6 +20,9 @@ namespace {
 constexpr std::size_t kEthernetHeader = 14;
 // Largest frame the kernel hands us: a 65535-byte MTU plus an Ethernet header (TAP), rounded.
 constexpr std::size_t kBufferSize = kMaxMtu + kEthernetHeader + 64;
+
+// How long a new attachment waits for the kernel to start queueing to the device (link.h).
+constexpr std::chrono::milliseconds kRunningWait{1000};
 
 const char* other_flag(TunMode m) { return m == TunMode::kTun ? "--tap" : "--tun"; }
 
@@ -89,6 +93,9 @@ TunDevice::TunDevice(const TunConfig& config)
   if (config.mtu) set_link_mtu(name_, *config.mtu);
   mtu_ = link_mtu(name_);
   if (config.bring_up) set_link_up(name_);
+  // Not running yet after a bounded wait (e.g. the link is administratively down): carry on;
+  // the kernel queues nothing for a device that is down anyway.
+  wait_link_running(name_, kRunningWait);
   if (mode_ == TunMode::kTap) kernel_mac_ = link_mac(name_);
 }
 

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -251,6 +252,38 @@ TEST_F(TunDeviceTest, AttachesToAnExistingPersistentDeviceAndLeavesIt) {
     EXPECT_TRUE(receive_matching(dev, [](Bytes p) { return is_ipv4_to(p, kUs, 17); }));
   }
   EXPECT_TRUE(link_exists(c.name));
+  NetnsScope in(netns_);
+  EXPECT_TRUE(delete_link(c.name));
+}
+
+// Attaching to a device that is up but has no carrier (its last user left) turns the carrier
+// on; the kernel activates the device's queue later, from its link-watch work. The constructor
+// returns only once the link is running, so the very first packet the kernel sends arrives
+// (before the fix, a DNS answer sent within a millisecond of attaching was dropped unseen).
+TEST_F(TunDeviceTest, AttachingToAnUpDeviceReturnsOnlyOnceTheKernelQueuesToIt) {
+  TunConfig c = config(TunMode::kTun);
+  c.persist = true;
+  { TunDevice maker(c); }
+  add_kernel_address(c.name);
+  TunConfig attach = c;
+  attach.persist = false;
+  attach.must_exist = true;
+  for (int round = 0; round < 10; ++round) {
+    {
+      // The last user's leaving also reaches the link state late: wait until it has.
+      NetnsScope in(netns_);
+      for (int i = 0; i < 1000 && (link_flags(c.name) & IFF_RUNNING) != 0; ++i) ::usleep(1000);
+      ASSERT_EQ(link_flags(c.name) & (IFF_UP | IFF_RUNNING), unsigned{IFF_UP}) << "round " << round;
+    }
+    TunDevice dev(attach);
+    {
+      NetnsScope in(netns_);
+      EXPECT_NE(link_flags(c.name) & IFF_RUNNING, 0u) << "round " << round;
+    }
+    kernel_sends_udp(netns_, "first");
+    EXPECT_TRUE(receive_matching(dev, [](Bytes p) { return is_ipv4_to(p, kUs, 17); }))
+        << "round " << round;
+  }
   NetnsScope in(netns_);
   EXPECT_TRUE(delete_link(c.name));
 }
