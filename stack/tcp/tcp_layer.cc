@@ -45,16 +45,78 @@ std::optional<std::uint16_t> TcpLayer::pick_ephemeral_port(const IpAddr& local,
                                                            const IpAddr& remote,
                                                            std::uint16_t remote_port) {
   return ports_.pick(local, remote, remote_port, [&](std::uint16_t port) {
-    return conns_.count(TcpTuple{local, remote, port, remote_port}) != 0 ||
-           listeners_.count(port) != 0;
+    if (conns_.count(TcpTuple{local, remote, port, remote_port}) != 0 ||
+        listeners_.count(port) != 0) {
+      return true;
+    }
+    // Linux __inet_hash_connect skips ports that bind() took (their bucket's fastreuse >= 0),
+    // whoever holds them; only ports used by other connect()s are shared.
+    auto it = port_users_.find(port);
+    if (it == port_users_.end()) return false;
+    for (SocketHandle h : it->second) {
+      Socket* s = table_.get(h);
+      if (s != nullptr && (s->bound || !s->conn)) return true;
+    }
+    return false;
   });
+}
+
+std::optional<std::uint16_t> TcpLayer::pick_free_port(const IpAddr& local) {
+  // bind(0) and listen()'s autobind (Linux inet_csk_find_open_port): a port of the ephemeral
+  // range nobody holds, so it cannot conflict whatever the other sockets' SO_REUSEADDR.
+  return ports_.pick(local, any_addr(local.version()), 0,
+                     [&](std::uint16_t port) { return port_users_.count(port) != 0; });
 }
 
 // --- Socket lookup and bookkeeping --------------------------------------------------------
 
 TcpLayer::Socket* TcpLayer::conn_socket(SocketHandle h) const {
   Socket* s = table_.get(h);
-  return s && !s->listener ? s : nullptr;
+  return s && s->conn ? s : nullptr;
+}
+
+bool TcpLayer::bad_destination(const IpAddr& remote, std::uint16_t port) {
+  // RFC 9293 §3.9.1.1 (MUST-46): no OPEN to a broadcast or multicast address.
+  return port == 0 || remote.is_unspecified() || remote.is_multicast() ||
+         (remote.is_v4() && remote.v4().is_broadcast());
+}
+
+void TcpLayer::hold_port(SocketHandle h, Socket& s, std::uint16_t port) {
+  port_users_[port].push_back(h);
+  s.held_port = port;
+}
+
+void TcpLayer::release_port(SocketHandle h, Socket& s) {
+  if (s.held_port == 0) return;
+  if (auto pu = port_users_.find(s.held_port); pu != port_users_.end()) {
+    pu->second.erase(std::remove(pu->second.begin(), pu->second.end(), h), pu->second.end());
+    if (pu->second.empty()) port_users_.erase(pu);
+  }
+  s.held_port = 0;
+}
+
+std::optional<TcpError> TcpLayer::bind_to(SocketHandle h, Socket& s, const IpAddr& local,
+                                          std::uint16_t port) {
+  if (bind_conflict(local, port, s.reuse_addr, h)) return TcpError::kAddressInUse;
+  s.local = local;
+  s.port = port;
+  hold_port(h, s, port);
+  return std::nullopt;
+}
+
+void TcpLayer::reopen(SocketHandle h, Socket& s) {
+  // maybe_free() already unhashed the closed connection; do it again in case it has not run.
+  auto it = conns_.find(s.conn->tuple());
+  if (it != conns_.end() && it->second == h) conns_.erase(it);
+  s.conn.reset();
+  s.scheduled = Instant::never();  // its heap entry is now stale
+  if (!s.bound) {
+    // Linux tcp_set_state(TCP_CLOSE): an automatically chosen port is given back
+    // (inet_put_port) unless bind() locked it; the socket is unbound again.
+    release_port(h, s);
+    s.local = any_addr(s.family);
+    s.port = 0;
+  }
 }
 
 SocketHandle TcpLayer::find_listener(const IpAddr& local, std::uint16_t port) const {
@@ -71,7 +133,8 @@ SocketHandle TcpLayer::find_listener(const IpAddr& local, std::uint16_t port) co
   return wildcard;
 }
 
-bool TcpLayer::bind_conflict(const IpAddr& local, std::uint16_t port, bool reuse_addr) const {
+bool TcpLayer::bind_conflict(const IpAddr& local, std::uint16_t port, bool reuse_addr,
+                             SocketHandle self) const {
   // Linux inet_csk_bind_conflict without SO_REUSEPORT: another socket on the same port and an
   // overlapping address conflicts, unless both set SO_REUSEADDR and the other one is not
   // listening (TIME_WAIT and accepted connections of an old server are the usual case).
@@ -79,11 +142,11 @@ bool TcpLayer::bind_conflict(const IpAddr& local, std::uint16_t port, bool reuse
   if (it == port_users_.end()) return false;
   for (SocketHandle h : it->second) {
     Socket* s = table_.get(h);
-    if (s == nullptr) continue;
-    IpAddr other = s->listener ? s->local : s->conn->tuple().local;
+    if (s == nullptr || h == self) continue;
+    IpAddr other = s->conn ? s->conn->tuple().local : s->local;
     if (!addr_overlaps(local, other)) continue;
     if (s->listener) return true;
-    bool other_reuse = s->reuse_addr || s->conn->state() == TcpState::kTimeWait;
+    bool other_reuse = s->reuse_addr || (s->conn && s->conn->state() == TcpState::kTimeWait);
     if (!(reuse_addr && other_reuse)) return true;
   }
   return false;
@@ -91,6 +154,11 @@ bool TcpLayer::bind_conflict(const IpAddr& local, std::uint16_t port, bool reuse
 
 TcpConfig TcpLayer::config_for(const TcpSocketOptions& o) const {
   TcpConfig c = cfg_.tcp;
+  apply_options(c, o);
+  return c;
+}
+
+void TcpLayer::apply_options(TcpConfig& c, const TcpSocketOptions& o) {
   if (o.send_buffer) c.send_buffer = std::max<std::size_t>(*o.send_buffer, 2048);
   if (o.recv_buffer) c.recv_buffer = std::max<std::size_t>(*o.recv_buffer, 2048);
   if (o.nodelay) c.nodelay = *o.nodelay;
@@ -99,12 +167,22 @@ TcpConfig TcpLayer::config_for(const TcpSocketOptions& o) const {
   if (o.keepalive_interval) c.keepalive_interval = *o.keepalive_interval;
   if (o.keepalive_count) c.keepalive_count = *o.keepalive_count;
   if (o.retries2) c.retries2 = *o.retries2;
-  return c;
 }
 
-void TcpLayer::mark_ready(SocketHandle h) {
+void TcpLayer::notify(SocketHandle h) {
   Socket* s = table_.get(h);
-  if (s == nullptr || s->listener) return;
+  // Sockets nobody holds (not yet accepted, or closed by the user) have no reader to wake.
+  if (s != nullptr && s->user_owned) ready_.mark(h);
+}
+
+void TcpLayer::notify_if_changed(SocketHandle h, const TcpReadiness& before) {
+  // A stale handle (just closed) reads as closed+error: listed too, harmless to the reader.
+  if (readiness(h) != before) ready_.mark(h);
+}
+
+void TcpLayer::schedule_output(SocketHandle h) {
+  Socket* s = table_.get(h);
+  if (s == nullptr || !s->conn) return;
   reschedule(h, *s);  // output waiting: poll_at() <= now, so the heap top is due
   // Nothing more will happen to a closed connection whose handle was given back.
   if (s->conn->poll_at().is_never()) maybe_free(h, *s);
@@ -124,16 +202,12 @@ void TcpLayer::reschedule(SocketHandle h, Socket& s) {
 void TcpLayer::free_socket(SocketHandle h) {
   Socket* s = table_.get(h);
   if (s == nullptr) return;
-  std::uint16_t port = s->listener ? s->port : s->conn->tuple().local_port;
-  if (auto pu = port_users_.find(port); pu != port_users_.end()) {
-    pu->second.erase(std::remove(pu->second.begin(), pu->second.end(), h), pu->second.end());
-    if (pu->second.empty()) port_users_.erase(pu);
-  }
+  release_port(h, *s);
   if (s->listener) {
-    auto& ls = listeners_[port];
+    auto& ls = listeners_[s->port];
     ls.erase(std::remove(ls.begin(), ls.end(), h), ls.end());
-    if (ls.empty()) listeners_.erase(port);
-  } else {
+    if (ls.empty()) listeners_.erase(s->port);
+  } else if (s->conn) {
     auto it = conns_.find(s->conn->tuple());
     if (it != conns_.end() && it->second == h) conns_.erase(it);
   }
@@ -149,6 +223,7 @@ void TcpLayer::child_closed(Socket& child) {
     for (auto it = q.begin(); it != q.end(); ++it) {
       if (table_.get(*it) == &child) {
         q.erase(it);
+        notify(child.parent);  // accept_ready may have gone
         break;
       }
     }
@@ -167,19 +242,18 @@ void TcpLayer::maybe_free(SocketHandle h, Socket& s) {
       if (l->syn_queue > 0) --l->syn_queue;
       l->accept_queue.push_back(h);
       s.in_accept_queue = true;
+      notify(s.parent);  // the accept queue grew
     }
   }
   if (c.state() != TcpState::kClosed) return;
   // A closed connection no longer owns its 4-tuple or port (Linux unhashes it in tcp_done):
   // later segments for the tuple get a RST (§3.10.7.1) and a new connection may take it,
   // even while the user still holds the handle to read the error.
+  // A port bind() named stays held until the handle is given back (Linux
+  // SOCK_BINDPORT_LOCK), so the socket can connect again from it.
   auto it = conns_.find(c.tuple());
   if (it != conns_.end() && it->second == h) conns_.erase(it);
-  auto pu = port_users_.find(c.tuple().local_port);
-  if (pu != port_users_.end()) {
-    pu->second.erase(std::remove(pu->second.begin(), pu->second.end(), h), pu->second.end());
-    if (pu->second.empty()) port_users_.erase(pu);
-  }
+  if (!s.bound) release_port(h, s);
   if (c.poll_at() <= clock_) return;
   if (s.parent.valid()) {
     child_closed(s);
@@ -191,7 +265,10 @@ void TcpLayer::maybe_free(SocketHandle h, Socket& s) {
 
 void TcpLayer::service(Instant now, SocketHandle h, IpSender& out) {
   Socket* s = table_.get(h);
-  if (s == nullptr || s->listener) return;
+  if (s == nullptr || !s->conn) return;
+  // Every event of a connection (segment, ICMP error, timer) may change its readiness:
+  // coarse, but never missed, and only sockets that had an event are listed.
+  notify(h);
   TcpTuple t = s->conn->tuple();
   s->conn->poll(now, [&](const TcpSegmentOut& seg) { emit(now, t, seg, out); });
   maybe_free(h, *s);
@@ -273,6 +350,7 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
         c.time_wait_allows_reuse(seg)) {
       // RFC 6191: a new incarnation may take over the TIME_WAIT 4-tuple.
       ++counters_.time_wait_reused;
+      notify(h);
       free_socket(h);
     } else {
       // Linux: the final ACK of a handshake is dropped while the accept queue is full, so
@@ -323,12 +401,13 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
   auto sock = std::make_unique<Socket>();
   sock->config = l.config;
   sock->reuse_addr = l.reuse_addr;
+  sock->family = t.local.version();
   sock->user_owned = false;
   sock->parent = lh;
   sock->conn = std::move(conn);
   SocketHandle h = table_.insert(std::move(sock));
   conns_[t] = h;
-  port_users_[t.local_port].push_back(h);
+  hold_port(h, *table_.get(h), t.local_port);
   ++l.syn_queue;
   ++counters_.passive_opens;
   service(now, h, out);
@@ -367,7 +446,7 @@ void TcpLayer::poll(Instant now, IpSender& out) {
     TimerEntry e = timers_.top();
     timers_.pop();
     Socket* s = table_.get(e.h);
-    if (s == nullptr || s->listener || s->scheduled != e.at) continue;  // stale entry
+    if (s == nullptr || !s->conn || s->scheduled != e.at) continue;  // stale entry
     s->scheduled = Instant::never();
     service(now, e.h, out);
   }
@@ -378,42 +457,193 @@ Instant TcpLayer::poll_at() const {
   while (!timers_.empty()) {
     const TimerEntry& e = timers_.top();
     Socket* s = table_.get(e.h);
-    if (s != nullptr && !s->listener && s->scheduled == e.at) return e.at;
+    if (s != nullptr && s->conn && s->scheduled == e.at) return e.at;
     timers_.pop();
   }
   return Instant::never();
 }
 
-// --- User API -------------------------------------------------------------------------------
+// --- User API: socket lifecycle -------------------------------------------------------------
+
+SocketHandle TcpLayer::open(IpVersion family, const TcpSocketOptions& opts) {
+  auto sock = std::make_unique<Socket>();
+  sock->family = family;
+  sock->local = any_addr(family);
+  sock->reuse_addr = opts.reuse_addr;
+  sock->config = config_for(opts);
+  return table_.insert(std::move(sock));
+}
+
+std::optional<TcpError> TcpLayer::set_options(SocketHandle h, const TcpSocketOptions& opts) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return TcpError::kBadHandle;
+  // Linux do_tcp_setsockopt: TCP_KEEPCNT, TCP_KEEPIDLE and TCP_KEEPINTVL must be >= 1.
+  if ((opts.keepalive_count && *opts.keepalive_count == 0) ||
+      (opts.keepalive_idle && *opts.keepalive_idle <= Duration::zero()) ||
+      (opts.keepalive_interval && *opts.keepalive_interval <= Duration::zero())) {
+    return TcpError::kInvalid;
+  }
+  apply_options(s->config, opts);
+  // SO_REUSEADDR may change after bind(), as in Linux: later bind checks see the new value.
+  s->reuse_addr = opts.reuse_addr;
+  if (s->conn) {
+    // A live connection takes the options it can change; its buffers stay as allocated.
+    if (opts.nodelay) s->conn->set_nodelay(s->config.nodelay);
+    if (opts.keepalive || opts.keepalive_idle || opts.keepalive_interval || opts.keepalive_count) {
+      s->conn->set_keepalive(s->config.keepalive, s->config.keepalive_idle,
+                             s->config.keepalive_interval, s->config.keepalive_count);
+    }
+    schedule_output(h);
+  }
+  return std::nullopt;
+}
+
+Result<TcpSocketOptions, TcpError> TcpLayer::options(SocketHandle h) const {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return Err(TcpError::kBadHandle);
+  const TcpConfig& c = s->config;
+  TcpSocketOptions o;
+  o.send_buffer = c.send_buffer;
+  o.recv_buffer = c.recv_buffer;
+  o.nodelay = c.nodelay;
+  o.keepalive = c.keepalive;
+  o.keepalive_idle = c.keepalive_idle;
+  o.keepalive_interval = c.keepalive_interval;
+  o.keepalive_count = c.keepalive_count;
+  o.retries2 = c.retries2;
+  o.reuse_addr = s->reuse_addr;
+  return o;
+}
+
+std::optional<TcpError> TcpLayer::bind(SocketHandle h, const IpAddr& local, std::uint16_t port) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return TcpError::kBadHandle;
+  // A failed connect() gave its automatic port back (Linux inet_put_port), so the socket may
+  // bind again; one bind() locked stays bound.
+  if (s->conn && s->conn->state() == TcpState::kClosed && !s->bound) reopen(h, *s);
+  // Linux inet_bind: EINVAL once the socket has a port (bound, listening or connected).
+  if (s->listener || s->conn || s->port != 0) return TcpError::kInvalid;
+  if (local.version() != s->family) return TcpError::kInvalid;
+  if (port == 0) {
+    auto p = pick_free_port(local);
+    if (!p) return TcpError::kNoPorts;
+    port = *p;
+  }
+  if (auto e = bind_to(h, *s, local, port)) return e;
+  s->bound = true;
+  return std::nullopt;
+}
+
+std::optional<TcpError> TcpLayer::listen_impl(SocketHandle h, Socket& s, unsigned backlog) {
+  // Linux clamps the backlog to at least 1 (a listen(fd, 0) socket still accepts one).
+  backlog = std::max(backlog, 1u);
+  if (s.listener) {
+    // Linux inet_listen on a listener only changes sk_max_ack_backlog.
+    s.backlog = backlog;
+    return std::nullopt;
+  }
+  if (s.conn) {
+    // Linux: listen() is allowed from TCP_CLOSE only, which a failed connection is in.
+    if (s.conn->state() != TcpState::kClosed) return TcpError::kInvalid;
+    reopen(h, s);
+  }
+  if (s.port == 0) {
+    // Linux inet_autobind: an unbound socket gets an ephemeral port.
+    auto p = pick_free_port(s.local);
+    if (!p) return TcpError::kNoPorts;
+    if (auto e = bind_to(h, s, s.local, *p)) return e;
+  } else if (bind_conflict(s.local, s.port, s.reuse_addr, h)) {
+    // inet_csk_listen_start checks the port again: two SO_REUSEADDR sockets may share a
+    // port while neither listens, but only one of them may then listen.
+    return TcpError::kAddressInUse;
+  }
+  s.listener = true;
+  s.backlog = backlog;
+  listeners_[s.port].push_back(h);
+  return std::nullopt;
+}
+
+std::optional<TcpError> TcpLayer::listen(SocketHandle h, unsigned backlog) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return TcpError::kBadHandle;
+  TcpReadiness before = readiness(h);
+  auto e = listen_impl(h, *s, backlog);
+  notify_if_changed(h, before);
+  return e;
+}
+
+std::optional<TcpError> TcpLayer::connect_impl(Instant now, const IpSender& ip, SocketHandle h,
+                                               Socket& s, const IpAddr& remote,
+                                               std::uint16_t port) {
+  clock_ = std::max(clock_, now);
+  if (s.listener) return TcpError::kInvalid;
+  if (s.conn) {
+    switch (s.conn->state()) {
+      case TcpState::kSynSent:
+      case TcpState::kSynReceived:
+        return TcpError::kInProgress;  // EALREADY
+      case TcpState::kClosed:
+        // Linux: a socket whose connection failed is in TCP_CLOSE and may connect again.
+        reopen(h, s);
+        break;
+      default:
+        return TcpError::kIsConnected;
+    }
+  }
+  if (bad_destination(remote, port) || remote.version() != s.family) return TcpError::kInvalid;
+  IpAddr local = s.local;
+  if (local.is_unspecified()) {
+    auto src = ip.select_source(remote);
+    if (!src) return TcpError::kNoRoute;
+    local = *src;
+  }
+  if (local.version() != remote.version()) return TcpError::kInvalid;
+  std::uint16_t local_port = s.port;
+  if (local_port == 0) {
+    auto p = pick_ephemeral_port(local, remote, port);
+    if (!p) return TcpError::kNoPorts;
+    local_port = *p;
+  }
+  TcpTuple t{local, remote, local_port, port};
+  if (conns_.count(t) != 0) {
+    // The 4-tuple is taken; a TIME_WAIT holder gives way to an explicit bind with
+    // SO_REUSEADDR only through the RFC 6191 path (its SYN); refuse here like Linux.
+    return TcpError::kAddressInUse;
+  }
+  s.conn =
+      std::make_unique<TcpConnection>(s.config, t, make_isn(now, t), ip.path_mtu(remote), tracer_);
+  s.conn->open_active(now);
+  conns_[t] = h;
+  if (s.held_port == 0) hold_port(h, s, local_port);
+  ++counters_.active_opens;
+  schedule_output(h);
+  return std::nullopt;
+}
+
+std::optional<TcpError> TcpLayer::connect(Instant now, const IpSender& ip, SocketHandle h,
+                                          const IpAddr& remote, std::uint16_t port) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return TcpError::kBadHandle;
+  TcpReadiness before = readiness(h);
+  auto e = connect_impl(now, ip, h, *s, remote, port);
+  notify_if_changed(h, before);
+  return e;
+}
 
 Result<SocketHandle, TcpError> TcpLayer::listen(const IpAddr& local, std::uint16_t port,
                                                 unsigned backlog, const TcpSocketOptions& opts) {
   if (port == 0 || backlog == 0) return Err(TcpError::kInvalid);
-  if (bind_conflict(local, port, opts.reuse_addr)) return Err(TcpError::kAddressInUse);
-  auto sock = std::make_unique<Socket>();
-  sock->listener = true;
-  sock->reuse_addr = opts.reuse_addr;
-  sock->config = config_for(opts);
-  sock->local = local;
-  sock->port = port;
-  sock->backlog = backlog;
-  SocketHandle h = table_.insert(std::move(sock));
-  listeners_[port].push_back(h);
-  port_users_[port].push_back(h);
-  return h;
-}
-
-Result<SocketHandle, TcpError> TcpLayer::accept(SocketHandle lh) {
-  Socket* l = table_.get(lh);
-  if (l == nullptr) return Err(TcpError::kBadHandle);
-  if (!l->listener) return Err(TcpError::kInvalid);
-  if (l->accept_queue.empty()) return Err(TcpError::kWouldBlock);
-  SocketHandle h = l->accept_queue.front();
-  l->accept_queue.pop_front();
+  SocketHandle h = open(local.version(), opts);
   Socket* s = table_.get(h);
-  s->parent = {};
-  s->in_accept_queue = false;
-  s->user_owned = true;
+  auto e = bind_to(h, *s, local, port);
+  if (!e) {
+    s->bound = true;
+    e = listen_impl(h, *s, backlog);
+  }
+  if (e) {
+    free_socket(h);
+    return Err(*e);
+  }
   return h;
 }
 
@@ -423,48 +653,54 @@ Result<SocketHandle, TcpError> TcpLayer::connect(Instant now, const IpSender& ip
                                                  std::uint16_t local_port,
                                                  const TcpSocketOptions& opts) {
   clock_ = std::max(clock_, now);
-  // RFC 9293 §3.9.1.1 (MUST-46): no OPEN to a broadcast or multicast address.
-  if (port == 0 || remote.is_unspecified() || remote.is_multicast() ||
-      (remote.is_v4() && remote.v4().is_broadcast())) {
-    return Err(TcpError::kInvalid);
-  }
+  // The checks in today's order (destination, route, family) before a socket exists.
+  if (bad_destination(remote, port)) return Err(TcpError::kInvalid);
   if (!local || local->is_unspecified()) {
     local = ip.select_source(remote);
     if (!local) return Err(TcpError::kNoRoute);
   }
   if (local->version() != remote.version()) return Err(TcpError::kInvalid);
-  if (local_port == 0) {
-    auto p = pick_ephemeral_port(*local, remote, port);
-    if (!p) return Err(TcpError::kNoPorts);
-    local_port = *p;
-  } else if (bind_conflict(*local, local_port, opts.reuse_addr)) {
-    return Err(TcpError::kAddressInUse);
+  SocketHandle h = open(remote.version(), opts);
+  Socket* s = table_.get(h);
+  // The source address is fixed now and the port, unless given, chosen at connect keyed on
+  // the remote too (like IP_BIND_ADDRESS_NO_PORT). Not `bound`: the port is given back
+  // when the connection closes, as before.
+  s->local = *local;
+  std::optional<TcpError> e;
+  if (local_port != 0) e = bind_to(h, *s, *local, local_port);
+  if (!e) e = connect_impl(now, ip, h, *s, remote, port);
+  if (e) {
+    free_socket(h);
+    return Err(*e);
   }
-  TcpTuple t{*local, remote, local_port, port};
-  if (auto it = conns_.find(t); it != conns_.end()) {
-    // The 4-tuple is taken; a TIME_WAIT holder gives way to an explicit bind with
-    // SO_REUSEADDR only through the RFC 6191 path (its SYN); refuse here like Linux.
-    return Err(TcpError::kAddressInUse);
-  }
-  TcpConfig c = config_for(opts);
-  auto sock = std::make_unique<Socket>();
-  sock->config = c;
-  sock->reuse_addr = opts.reuse_addr;
-  sock->conn =
-      std::make_unique<TcpConnection>(c, t, make_isn(now, t), ip.path_mtu(remote), tracer_);
-  sock->conn->open_active(now);
-  SocketHandle h = table_.insert(std::move(sock));
-  conns_[t] = h;
-  port_users_[local_port].push_back(h);
-  ++counters_.active_opens;
-  mark_ready(h);
+  return h;
+}
+
+// --- User API: connections ------------------------------------------------------------------
+
+Result<SocketHandle, TcpError> TcpLayer::accept(SocketHandle lh) {
+  Socket* l = table_.get(lh);
+  if (l == nullptr) return Err(TcpError::kBadHandle);
+  if (!l->listener) return Err(TcpError::kInvalid);
+  if (l->accept_queue.empty()) return Err(TcpError::kWouldBlock);
+  TcpReadiness before = readiness(lh);
+  SocketHandle h = l->accept_queue.front();
+  l->accept_queue.pop_front();
+  Socket* s = table_.get(h);
+  s->parent = {};
+  s->in_accept_queue = false;
+  s->user_owned = true;
+  notify_if_changed(lh, before);
+  // Listed once, like epoll_ctl(ADD) reporting a socket that is already ready: events before
+  // accept() (data, FIN, RST) were not listed, as nobody held the socket.
+  ready_.mark(h);
   return h;
 }
 
 Result<std::size_t, TcpError> TcpLayer::send(SocketHandle h, Bytes data) {
   Socket* s = table_.get(h);
   if (s == nullptr) return Err(TcpError::kBadHandle);
-  if (s->listener) return Err(TcpError::kNotConnected);
+  if (!s->conn) return Err(TcpError::kNotConnected);
   TcpConnection& c = *s->conn;
   if (c.error()) return Err(*c.error());
   switch (c.state()) {
@@ -480,20 +716,24 @@ Result<std::size_t, TcpError> TcpLayer::send(SocketHandle h, Bytes data) {
       return Err(TcpError::kPipe);  // FIN already queued
   }
   if (data.empty()) return std::size_t{0};
+  TcpReadiness before = readiness(h);
   std::size_t n = c.send(data);
   if (n == 0) return Err(TcpError::kWouldBlock);
-  mark_ready(h);
+  schedule_output(h);
+  notify_if_changed(h, before);  // writable may have gone
   return n;
 }
 
 Result<std::size_t, TcpError> TcpLayer::recv(SocketHandle h, MutBytes out) {
   Socket* s = table_.get(h);
   if (s == nullptr) return Err(TcpError::kBadHandle);
-  if (s->listener) return Err(TcpError::kNotConnected);
+  if (!s->conn) return Err(TcpError::kNotConnected);
   TcpConnection& c = *s->conn;
+  TcpReadiness before = readiness(h);
   std::size_t n = c.recv(out);
   if (n > 0) {
-    mark_ready(h);  // a window update may be due
+    schedule_output(h);            // a window update may be due
+    notify_if_changed(h, before);  // readable may have gone
     return n;
   }
   if (c.at_eof() || out.empty()) return std::size_t{0};
@@ -511,21 +751,24 @@ Result<std::size_t, TcpError> TcpLayer::recv(SocketHandle h, MutBytes out) {
 std::optional<TcpError> TcpLayer::shutdown(SocketHandle h) {
   Socket* s = table_.get(h);
   if (s == nullptr) return TcpError::kBadHandle;
-  if (s->listener) return TcpError::kNotConnected;
+  if (!s->conn) return TcpError::kNotConnected;
   if (s->conn->state() == TcpState::kClosed) return TcpError::kNotConnected;
+  TcpReadiness before = readiness(h);
   s->conn->shutdown();
-  mark_ready(h);
+  schedule_output(h);
+  notify_if_changed(h, before);
   return std::nullopt;
 }
 
 std::optional<TcpError> TcpLayer::close(SocketHandle h) {
   Socket* s = table_.get(h);
   if (s == nullptr) return TcpError::kBadHandle;
+  TcpReadiness before = readiness(h);
   if (s->listener) {
     // Linux inet_csk_listen_stop: connections not yet accepted are reset.
     std::vector<SocketHandle> children;
     table_.for_each([&](SocketHandle ch, const Socket& cs) {
-      if (!cs.listener && cs.parent == h) children.push_back(ch);
+      if (cs.conn && cs.parent == h) children.push_back(ch);
     });
     for (SocketHandle ch : children) {
       Socket* cs = table_.get(ch);
@@ -533,37 +776,43 @@ std::optional<TcpError> TcpLayer::close(SocketHandle h) {
       cs->in_accept_queue = false;
       cs->user_owned = false;
       cs->conn->abort();
-      mark_ready(ch);
+      schedule_output(ch);
     }
     free_socket(h);
-    return std::nullopt;
+  } else if (!s->conn) {
+    free_socket(h);  // open or bound only: nothing to send, the port is free at once
+  } else {
+    s->user_owned = false;
+    s->conn->close();
+    schedule_output(h);
   }
-  s->user_owned = false;
-  s->conn->close();
-  mark_ready(h);
+  notify_if_changed(h, before);
   return std::nullopt;
 }
 
 std::optional<TcpError> TcpLayer::abort(SocketHandle h) {
   Socket* s = table_.get(h);
   if (s == nullptr) return TcpError::kBadHandle;
-  if (s->listener) return close(h);
+  if (s->listener || !s->conn) return close(h);
+  TcpReadiness before = readiness(h);
   s->user_owned = false;
   s->conn->abort();
-  mark_ready(h);
+  schedule_output(h);
+  notify_if_changed(h, before);
   return std::nullopt;
 }
 
 Result<TcpState, TcpError> TcpLayer::state(SocketHandle h) const {
   Socket* s = table_.get(h);
   if (s == nullptr) return Err(TcpError::kBadHandle);
-  return s->listener ? TcpState::kListen : s->conn->state();
+  if (s->listener) return TcpState::kListen;
+  return s->conn ? s->conn->state() : TcpState::kClosed;
 }
 
 std::optional<TcpError> TcpLayer::error(SocketHandle h) const {
   Socket* s = table_.get(h);
   if (s == nullptr) return TcpError::kBadHandle;
-  if (s->listener) return std::nullopt;
+  if (!s->conn) return std::nullopt;
   return s->conn->error();
 }
 
@@ -576,6 +825,12 @@ TcpReadiness TcpLayer::readiness(SocketHandle h) const {
   }
   if (s->listener) {
     r.accept_ready = r.readable = !s->accept_queue.empty();
+    return r;
+  }
+  if (!s->conn) {
+    // Open or bound only: CLOSED, reported as a closed connection is (Linux tcp_poll gives
+    // EPOLLOUT | EPOLLHUP for a socket in TCP_CLOSE).
+    r.closed = r.writable = true;
     return r;
   }
   const TcpConnection& c = *s->conn;
@@ -591,6 +846,7 @@ Result<TcpTuple, TcpError> TcpLayer::tuple(SocketHandle h) const {
   Socket* s = table_.get(h);
   if (s == nullptr) return Err(TcpError::kBadHandle);
   if (s->listener) return TcpTuple{s->local, IpAddr{}, s->port, 0};
+  if (!s->conn) return TcpTuple{s->local, any_addr(s->family), s->port, 0};
   return s->conn->tuple();
 }
 
@@ -601,19 +857,26 @@ Result<TcpStats, TcpError> TcpLayer::stats(SocketHandle h) const {
 }
 
 std::optional<TcpError> TcpLayer::set_nodelay(SocketHandle h, bool on) {
-  Socket* s = conn_socket(h);
-  if (s == nullptr) return TcpError::kBadHandle;
+  Socket* s = table_.get(h);
+  if (s == nullptr || s->listener) return TcpError::kBadHandle;
+  s->config.nodelay = on;  // kept for options() and a later connect()
+  if (!s->conn) return std::nullopt;
   s->conn->set_nodelay(on);
-  mark_ready(h);
+  schedule_output(h);
   return std::nullopt;
 }
 
 std::optional<TcpError> TcpLayer::set_keepalive(SocketHandle h, bool on, Duration idle,
                                                 Duration interval, unsigned count) {
-  Socket* s = conn_socket(h);
-  if (s == nullptr) return TcpError::kBadHandle;
+  Socket* s = table_.get(h);
+  if (s == nullptr || s->listener) return TcpError::kBadHandle;
+  s->config.keepalive = on;
+  s->config.keepalive_idle = idle;
+  s->config.keepalive_interval = interval;
+  s->config.keepalive_count = count;
+  if (!s->conn) return std::nullopt;
   s->conn->set_keepalive(on, idle, interval, count);
-  mark_ready(h);
+  schedule_output(h);
   return std::nullopt;
 }
 

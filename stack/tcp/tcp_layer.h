@@ -9,6 +9,11 @@
 // carry no time and send nothing themselves: they change the socket and mark it for output,
 // poll_at() then returns an instant <= now, and the next poll() sends. Errors are values
 // (TcpError), mapped to errno by sockapi.
+//
+// Sockets exist before they listen or connect, like BSD sockets: open() (socket()), then
+// set_options() (setsockopt), bind(), and listen() or connect(). The one-call listen() and
+// connect() overloads do those steps at once. Readiness changes are pushed into a ReadyList
+// (take_ready), so an event loop re-checks only the sockets something happened to.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +28,7 @@
 #include "stack/base/random.h"
 #include "stack/base/result.h"
 #include "stack/port_allocator.h"
+#include "stack/ready_list.h"
 #include "stack/socket_table.h"
 #include "stack/tcp/connection.h"
 #include "stack/tcp/tcp_types.h"
@@ -39,8 +45,9 @@ struct TcpLayerConfig {
   std::uint16_t ephemeral_high = 60999;
 };
 
-// Per-socket settings given to listen()/connect() (setsockopt before the call); unset fields
-// take the layer's TcpConfig. Accepted sockets inherit their listener's.
+// Per-socket settings given to listen()/connect() or set_options() (setsockopt); unset fields
+// take the layer's TcpConfig (or, in set_options(), keep the socket's current value).
+// Accepted sockets inherit their listener's. options() returns every field filled in.
 struct TcpSocketOptions {
   std::optional<std::size_t> send_buffer;  // SO_SNDBUF
   std::optional<std::size_t> recv_buffer;  // SO_RCVBUF
@@ -61,6 +68,7 @@ struct TcpReadiness {
   bool connected = false;     // handshake done (ESTABLISHED or later)
   bool closed = false;        // CLOSED: nothing more will happen
   bool error = false;         // error() has a value
+  bool operator==(const TcpReadiness&) const = default;
 };
 
 // Like `netstat -s` for TCP: every dropped segment counted with its reason.
@@ -91,16 +99,54 @@ class TcpLayer final : public Transport {
   Instant poll_at() const override;
 
   // --- User API ------------------------------------------------------------------------------
-  // Passive open on `local` (unspecified = any address of that family) and `port`, with at
-  // most `backlog` connections in the SYN queue and `backlog` in the accept queue (Linux).
-  // kAddressInUse per Linux's bind rules (SO_REUSEADDR).
+  // socket(AF_INET or AF_INET6, SOCK_STREAM): neither bound, listening nor connected
+  // (TcpState::kClosed). IPv6 sockets are IPV6_V6ONLY (no v4-mapped addresses).
+  SocketHandle open(IpVersion family, const TcpSocketOptions& opts = {});
+  // setsockopt(): the set fields of `opts` replace the socket's values, unset ones stay;
+  // reuse_addr is always taken (read-modify-write with options() to keep it). Allowed in any
+  // state, as in Linux; buffer sizes of an existing connection do not change (its rings are
+  // allocated), they apply to sockets a listener accepts later. kInvalid for keepalive_count
+  // 0 or a non-positive keepalive time (Linux's EINVAL for TCP_KEEPCNT/TCP_KEEPIDLE/INTVL).
+  std::optional<TcpError> set_options(SocketHandle h, const TcpSocketOptions& opts);
+  // getsockopt(): every field set to the socket's current value.
+  Result<TcpSocketOptions, TcpError> options(SocketHandle h) const;
+  // bind(), Linux rules (inet_bind, inet_csk_get_port): `local` unspecified = any address of
+  // the socket's family; another family -> kInvalid. Port 0 picks a port from the ephemeral
+  // range now, one nobody holds. kAddressInUse if another socket holds the port on an
+  // overlapping address, unless both set SO_REUSEADDR and the holder is not listening.
+  // Bound twice, listening or connected -> kInvalid. The address is not checked against the
+  // interface addresses (no EADDRNOTAVAIL: the layer does not know them without an IpSender).
+  std::optional<TcpError> bind(SocketHandle h, const IpAddr& local, std::uint16_t port);
+  // listen(): an unbound socket first gets an ephemeral port (Linux autobind); the bind rules
+  // are checked again (two SO_REUSEADDR sockets may bind one port, only one may listen).
+  // At most `backlog` connections in the SYN queue and `backlog` in the accept queue; 0
+  // means 1 (Linux clamps it). On a listener it only updates the backlog (Linux). On a
+  // connecting or connected socket -> kInvalid.
+  std::optional<TcpError> listen(SocketHandle h, unsigned backlog);
+  // connect(): from the bound address and port when bound (an unspecified bound address takes
+  // the route's source), else from the route's source and an ephemeral port (RFC 6056 alg. 3).
+  // Completes asynchronously: readiness().connected or error(). kInvalid on a listener or for
+  // a bad destination (RFC 9293 §3.9.1.1 MUST-46) or the other family; kInProgress (EALREADY)
+  // while connecting; kIsConnected (EISCONN) once connected; kNoRoute, kNoPorts, kAddressInUse
+  // (4-tuple taken). A socket whose connection failed (refused, timed out, reset) is back in
+  // CLOSED and may connect (or listen) again, as in Linux: the old error is dropped, an
+  // explicitly bound port is kept, an automatically chosen one was given back when it failed.
+  std::optional<TcpError> connect(Instant now, const IpSender& ip, SocketHandle h,
+                                  const IpAddr& remote, std::uint16_t port);
+
+  // open + set_options + bind + listen in one call: passive open on `local` (unspecified =
+  // any address of that family) and `port`, with at most `backlog` connections in the SYN
+  // queue and `backlog` in the accept queue (Linux). kAddressInUse per Linux's bind rules
+  // (SO_REUSEADDR); port 0 or backlog 0 -> kInvalid here.
   Result<SocketHandle, TcpError> listen(const IpAddr& local, std::uint16_t port, unsigned backlog,
                                         const TcpSocketOptions& opts = {});
   // The next established connection of a listener; kWouldBlock if none.
   Result<SocketHandle, TcpError> accept(SocketHandle listener);
-  // Active open toward remote:port. `local` picks the source address (else the route's);
-  // `local_port` 0 picks an ephemeral port (RFC 6056 alg. 3). Completes asynchronously:
-  // readiness().connected or error(). `ip` answers route questions (source, path MTU).
+  // open + set_options (+ bind) + connect in one call: active open toward remote:port. `local`
+  // picks the source address (else the route's); `local_port` 0 picks an ephemeral port
+  // (RFC 6056 alg. 3, keyed on the remote too, like IP_BIND_ADDRESS_NO_PORT). Completes
+  // asynchronously: readiness().connected or error(). `ip` answers route questions (source, path
+  // MTU).
   Result<SocketHandle, TcpError> connect(Instant now, const IpSender& ip, const IpAddr& remote,
                                          std::uint16_t port,
                                          std::optional<IpAddr> local = std::nullopt,
@@ -115,7 +161,7 @@ class TcpLayer final : public Transport {
   std::optional<TcpError> shutdown(SocketHandle h);
   // Gives the handle back. A connection closes gracefully (FIN, or RST if unread data) and
   // lives on without a handle through FIN_WAIT/TIME_WAIT; a listener stops and resets the
-  // connections not yet accepted.
+  // connections not yet accepted; an open or bound-only socket is freed with its port at once.
   std::optional<TcpError> close(SocketHandle h);
   // Gives the handle back and resets the connection (RST).
   std::optional<TcpError> abort(SocketHandle h);
@@ -124,27 +170,47 @@ class TcpLayer final : public Transport {
   // The connection's error (SO_ERROR), if it failed.
   std::optional<TcpError> error(SocketHandle h) const;
   TcpReadiness readiness(SocketHandle h) const;
-  Result<TcpTuple, TcpError> tuple(SocketHandle h) const;  // local and remote endpoints
+  // Local and remote endpoints; getsockname() of an open or bound socket is its bound
+  // address/port (unspecified, 0 when unbound) with the remote unspecified and 0.
+  Result<TcpTuple, TcpError> tuple(SocketHandle h) const;
   Result<TcpStats, TcpError> stats(SocketHandle h) const;  // `ss -ti`
   std::optional<TcpError> set_nodelay(SocketHandle h, bool on);
   std::optional<TcpError> set_keepalive(SocketHandle h, bool on, Duration idle, Duration interval,
                                         unsigned count);
 
+  // Readiness pushed (stack/ready_list.h, as UdpLayer): the user-held sockets
+  // whose readiness() may have changed since the last drain: a segment or ICMP error was
+  // processed for them, their timer ran (retransmission, keepalive, TIME_WAIT end, failure),
+  // a listener's accept queue changed, or a user call changed readiness(). Sockets nothing
+  // happened to are never listed, so draining costs what changed, not the socket count.
+  void take_ready(std::vector<SocketHandle>& out) { ready_.drain(out); }
+  bool any_ready() const { return !ready_.empty(); }
+
   const TcpLayerCounters& counters() const { return counters_; }
   std::size_t socket_count() const { return table_.size(); }
-  // Every socket (for `ss`-like listings): f(handle, is_listener, tuple, state).
+  // Every socket (for `ss`-like listings): f(handle, is_listener, tuple, state). Open and
+  // bound-only sockets are reported as kClosed with their bound tuple.
   template <typename F>
   void for_each_socket(F&& f) const;
 
  private:
+  // A socket is one of: open (no conn, not a listener; bound when port != 0), a listener, or
+  // a connection (conn set).
   struct Socket {
     bool listener = false;
     bool user_owned = true;  // the user holds the handle (false once closed, or not accepted)
     bool reuse_addr = false;
+    // bind() (or the one-call listen()) named the port (Linux SOCK_BINDPORT_LOCK): it stays
+    // held after the connection fails, and ephemeral port choice for connect() skips it.
+    bool bound = false;
+    IpVersion family = IpVersion::kV4;
     TcpConfig config;
-    // Listener.
+    // Open sockets and listeners: the bound address (unspecified = any) and port (0 unbound).
     IpAddr local;
     std::uint16_t port = 0;
+    // The port this socket is listed under in port_users_ (0: none).
+    std::uint16_t held_port = 0;
+    // Listener.
     unsigned backlog = 0;
     unsigned syn_queue = 0;
     std::deque<SocketHandle> accept_queue;
@@ -162,6 +228,17 @@ class TcpLayer final : public Transport {
   };
 
   Socket* conn_socket(SocketHandle h) const;
+  std::optional<TcpError> bind_to(SocketHandle h, Socket& s, const IpAddr& local,
+                                  std::uint16_t port);
+  void hold_port(SocketHandle h, Socket& s, std::uint16_t port);
+  void release_port(SocketHandle h, Socket& s);
+  // A connection that failed or ended while the user holds the handle: back to an open socket
+  // (bound if bind() named the port), so it can connect or listen again.
+  void reopen(SocketHandle h, Socket& s);
+  static bool bad_destination(const IpAddr& remote, std::uint16_t port);
+  static IpAddr any_addr(IpVersion v) {
+    return v == IpVersion::kV6 ? IpAddr(Ipv6Addr::any()) : IpAddr(Ipv4Addr());
+  }
   void on_listen_segment(Instant now, SocketHandle lh, Socket& l, const TcpTuple& t,
                          const TcpRepr& seg, IpSender& out);
   void send_rst_for(Instant now, const TcpTuple& t, const TcpRepr& seg, IpSender& out);
@@ -173,12 +250,25 @@ class TcpLayer final : public Transport {
   void free_socket(SocketHandle h);
   void child_closed(Socket& child);
   SocketHandle find_listener(const IpAddr& local, std::uint16_t port) const;
-  bool bind_conflict(const IpAddr& local, std::uint16_t port, bool reuse_addr) const;
+  bool bind_conflict(const IpAddr& local, std::uint16_t port, bool reuse_addr,
+                     SocketHandle self = {}) const;
   std::optional<std::uint16_t> pick_ephemeral_port(const IpAddr& local, const IpAddr& remote,
                                                    std::uint16_t remote_port);
+  std::optional<std::uint16_t> pick_free_port(const IpAddr& local);
+  // listen() and connect() without the readiness notification (the one-call overloads
+  // create the socket, so no reader has seen an earlier readiness).
+  std::optional<TcpError> listen_impl(SocketHandle h, Socket& s, unsigned backlog);
+  std::optional<TcpError> connect_impl(Instant now, const IpSender& ip, SocketHandle h, Socket& s,
+                                       const IpAddr& remote, std::uint16_t port);
   SeqNum make_isn(Instant now, const TcpTuple& t) const;
   TcpConfig config_for(const TcpSocketOptions& o) const;
-  void mark_ready(SocketHandle h);
+  static void apply_options(TcpConfig& c, const TcpSocketOptions& o);
+  // Output is waiting: puts the connection on the timer heap at poll_at() (<= now).
+  void schedule_output(SocketHandle h);
+  // Lists a user-held socket in ready_ (its readiness may have changed).
+  void notify(SocketHandle h);
+  // Notifies if readiness(h) differs from `before` (after a user call).
+  void notify_if_changed(SocketHandle h, const TcpReadiness& before);
 
   TcpLayerConfig cfg_;
   Tracer* tracer_;
@@ -187,9 +277,11 @@ class TcpLayer final : public Transport {
   SlotTable<Socket> table_;
   std::unordered_map<TcpTuple, SocketHandle, TcpTupleHash> conns_;
   std::unordered_map<std::uint16_t, std::vector<SocketHandle>> listeners_;
-  // Every socket holding a local port (listeners and connections), for bind rules.
+  // Every socket holding a local port (bound sockets, listeners and connections), for bind
+  // rules; Socket::held_port says under which port.
   std::unordered_map<std::uint16_t, std::vector<SocketHandle>> port_users_;
   mutable std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+  ReadyList ready_;
   TcpLayerCounters counters_;
   Instant clock_;
 };
@@ -199,8 +291,10 @@ void TcpLayer::for_each_socket(F&& f) const {
   table_.for_each([&](SocketHandle h, const Socket& s) {
     if (s.listener) {
       f(h, true, TcpTuple{s.local, IpAddr{}, s.port, 0}, TcpState::kListen);
-    } else {
+    } else if (s.conn) {
       f(h, false, s.conn->tuple(), s.conn->state());
+    } else {
+      f(h, false, TcpTuple{s.local, any_addr(s.family), s.port, 0}, TcpState::kClosed);
     }
   });
 }

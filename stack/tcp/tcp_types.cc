@@ -72,6 +72,8 @@ const char* to_string(TcpError e) {
       return "invalid";
     case TcpError::kInProgress:
       return "in_progress";
+    case TcpError::kIsConnected:
+      return "is_connected";
   }
   return "?";
 }

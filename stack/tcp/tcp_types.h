@@ -52,6 +52,7 @@ enum class TcpError : std::uint8_t {
   kNoPorts,       // EADDRNOTAVAIL: no free ephemeral port
   kInvalid,       // EINVAL: wrong socket kind or state for the call
   kInProgress,    // EINPROGRESS / EALREADY: connect still running
+  kIsConnected,   // EISCONN: connect() on a connected socket
 };
 const char* to_string(TcpError e);  // "reset", "refused", ...
 
