@@ -69,8 +69,9 @@ int connect_and_copy(DeviceSession& s, const ConnectOptions& opts, const IpAddr&
   Instant deadline = opts.wait_s
                          ? rt.now() + Duration::nanos(static_cast<std::int64_t>(*opts.wait_s * 1e9))
                          : Instant::never();
-  bool connected = rt.run_until(
-      [&] { return tcp.readiness(*h).connected || tcp.error(*h).has_value(); }, deadline);
+  const bool connected =
+      rt.run_until([&] { return tcp.readiness(*h).connected || tcp.error(*h).has_value(); },
+                   deadline) == Runtime::RunResult::kReady;
   if (auto e = tcp.error(*h)) {
     (void)tcp.close(*h);
     return fail(target, services::tcp_error_text(*e));

@@ -41,11 +41,11 @@ int AsioRuntime::run() {
   return stop_signal_;
 }
 
-bool AsioRuntime::run_until(FunctionRef<bool()> done, Instant deadline) {
+Runtime::RunResult AsioRuntime::run_until(FunctionRef<bool()> ready, Instant deadline) {
   for (;;) {
-    if (done()) return true;
-    if (stopped_) return false;
-    if (now() >= deadline) return false;
+    if (ready()) return RunResult::kReady;
+    if (stopped_) return RunResult::kStopped;
+    if (now() >= deadline) return RunResult::kTimedOut;
     if (io_.stopped()) io_.restart();
     if (deadline.is_never()) {
       io_.run_one();
@@ -53,6 +53,13 @@ bool AsioRuntime::run_until(FunctionRef<bool()> done, Instant deadline) {
       io_.run_one_until(to_time_point(deadline));
     }
   }
+}
+
+void AsioRuntime::pump() {
+  if (stopped_) return;
+  service();
+  if (io_.stopped()) io_.restart();
+  io_.poll();
 }
 
 void AsioRuntime::stop() {

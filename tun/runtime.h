@@ -10,9 +10,11 @@
 // Time is CLOCK_MONOTONIC in nanoseconds as an ustack::Instant: tun/ is the only place that
 // reads a clock. Single-threaded: every method is called from the thread that runs the loop.
 //
-// Blocking socket calls (sockapi) use run_until(predicate, deadline); tools hook per-batch work
-// (e.g. `serve` answering clients) with on_iteration(), and call wake() after queueing work on
-// the stack from outside a poll so it gets sent.
+// It is the real ustack::Runtime (stack/runtime.h): blocking socket calls (sockapi) use
+// run_until(ready, deadline) and tell a timeout (kTimedOut) from a stop (kStopped); a user call
+// that queued work on the stack from outside a poll calls wake() (serviced by the loop) or
+// pump() (serviced at once) so its output is sent. Tools hook per-batch work (e.g. `serve`
+// answering clients) with on_iteration().
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -28,6 +30,7 @@
 #include "stack/base/function_ref.h"
 #include "stack/base/time.h"
 #include "stack/pollable.h"
+#include "stack/runtime.h"
 
 namespace ustack::tun {
 
@@ -56,31 +59,34 @@ struct RuntimeStats {
   std::uint64_t stale_deadlines = 0;
 };
 
-class AsioRuntime {
+class AsioRuntime final : public Runtime {
  public:
   // `device_fd` stays owned by the caller (the device); the runtime only waits on it.
   AsioRuntime(Pollable& core, int device_fd);
-  ~AsioRuntime();
+  ~AsioRuntime() override;
   AsioRuntime(const AsioRuntime&) = delete;
   AsioRuntime& operator=(const AsioRuntime&) = delete;
 
   // CLOCK_MONOTONIC as an Instant.
-  Instant now() const;
+  Instant now() const override;
   static Instant to_instant(std::chrono::steady_clock::time_point t);
   static std::chrono::steady_clock::time_point to_time_point(Instant i);
 
   // Runs until stop() or SIGINT/SIGTERM; returns the signal number that stopped it (0 if
   // stop() was called).
   int run();
-  // Runs the loop until `done()` holds (true) or `deadline` passes or the loop is stopped
-  // (false). `done` is checked before waiting and after every handler.
-  bool run_until(FunctionRef<bool()> done, Instant deadline);
-  void stop();
-  bool stopped() const { return stopped_; }
+  // Runs the loop until `ready()` holds (kReady), `deadline` passes (kTimedOut) or the loop is
+  // stopped (kStopped). `ready` is checked before waiting and after every handler.
+  RunResult run_until(FunctionRef<bool()> ready, Instant deadline) override;
+  // Services the core now (the device drained, due timers fired, hooks run), then runs every
+  // handler that is ready without waiting. Never sleeps.
+  void pump() override;
+  void stop() override;
+  bool stopped() const override { return stopped_; }
   int stop_signal() const { return stop_signal_; }
 
   // Services the core soon (coalesced: several wakes before the loop runs make one batch).
-  void wake();
+  void wake() override;
   // `f(now)` runs after every batch, in registration order.
   void on_iteration(std::function<void(Instant)> f);
   // `f()` runs on each delivery of `signo` (e.g. SIGUSR1 to print counters). SIGINT and

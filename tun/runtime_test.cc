@@ -13,6 +13,9 @@ namespace ustack::tun {
 namespace {
 
 using namespace ustack::literals;
+constexpr auto kReady = Runtime::RunResult::kReady;
+constexpr auto kTimedOut = Runtime::RunResult::kTimedOut;
+constexpr auto kStopped = Runtime::RunResult::kStopped;
 
 class FakeCore : public Pollable {
  public:
@@ -86,19 +89,19 @@ TEST_F(RuntimeTest, ClockIsMonotonicNanoseconds) {
 
 // One wakeup drains everything waiting on the device (read until EAGAIN), not one per wakeup.
 TEST_F(RuntimeTest, OneWakeupDrainsEveryWaitingPacket) {
-  ASSERT_TRUE(rt_->run_until([&] { return core_->polls > 0; }, in(2_s)));  // the first batch
+  ASSERT_EQ(rt_->run_until([&] { return core_->polls > 0; }, in(2_s)), kReady);  // the first batch
   const auto batches_before = rt_->stats().batches;
   send_packets(100);
-  ASSERT_TRUE(rt_->run_until([&] { return core_->received == 100; }, in(2_s)));
+  ASSERT_EQ(rt_->run_until([&] { return core_->received == 100; }, in(2_s)), kReady);
   EXPECT_EQ(rt_->stats().batches - batches_before, 1u);
   EXPECT_EQ(rt_->stats().device_wakeups, 1u);
 }
 
 TEST_F(RuntimeTest, PacketsArrivingLaterWakeTheLoopAgain) {
   send_packets(3);
-  ASSERT_TRUE(rt_->run_until([&] { return core_->received == 3; }, in(2_s)));
+  ASSERT_EQ(rt_->run_until([&] { return core_->received == 3; }, in(2_s)), kReady);
   send_packets(2);
-  ASSERT_TRUE(rt_->run_until([&] { return core_->received == 5; }, in(2_s)));
+  ASSERT_EQ(rt_->run_until([&] { return core_->received == 5; }, in(2_s)), kReady);
 }
 
 // The timer is armed at poll_at() and the core is polled no earlier than that.
@@ -106,7 +109,7 @@ TEST_F(RuntimeTest, TimerFiresAtPollAt) {
   Instant due = in(30_ms);
   core_->deadline = due;
   rt_->wake();  // the runtime re-reads poll_at() after each batch
-  ASSERT_TRUE(rt_->run_until([&] { return !core_->fired_at.empty(); }, in(2_s)));
+  ASSERT_EQ(rt_->run_until([&] { return !core_->fired_at.empty(); }, in(2_s)), kReady);
   EXPECT_GE(core_->fired_at[0], due);
   EXPECT_GE(rt_->stats().timer_wakeups, 1u);
 }
@@ -114,32 +117,32 @@ TEST_F(RuntimeTest, TimerFiresAtPollAt) {
 TEST_F(RuntimeTest, EarlierDeadlineReplacesALaterOne) {
   core_->deadline = in(10_s);
   rt_->wake();
-  ASSERT_TRUE(rt_->run_until([&] { return core_->polls > 0; }, in(1_s)));
+  ASSERT_EQ(rt_->run_until([&] { return core_->polls > 0; }, in(1_s)), kReady);
   Instant due = in(20_ms);
   core_->deadline = due;
   rt_->wake();
-  ASSERT_TRUE(rt_->run_until([&] { return !core_->fired_at.empty(); }, in(2_s)));
+  ASSERT_EQ(rt_->run_until([&] { return !core_->fired_at.empty(); }, in(2_s)), kReady);
   EXPECT_GE(core_->fired_at[0], due);
 }
 
-TEST_F(RuntimeTest, RunUntilReturnsFalseAtTheDeadline) {
+TEST_F(RuntimeTest, RunUntilTimesOutAtTheDeadline) {
   Instant deadline = in(30_ms);
-  EXPECT_FALSE(rt_->run_until([] { return false; }, deadline));
+  EXPECT_EQ(rt_->run_until([] { return false; }, deadline), kTimedOut);
   EXPECT_GE(rt_->now(), deadline);
 }
 
 TEST_F(RuntimeTest, RunUntilReturnsAtOnceWhenAlreadyTrue) {
   int polls = core_->polls;
-  EXPECT_TRUE(rt_->run_until([] { return true; }, in(1_s)));
+  EXPECT_EQ(rt_->run_until([] { return true; }, in(1_s)), kReady);
   EXPECT_EQ(core_->polls, polls);
 }
 
 // Work queued from outside a poll (a socket send) goes out after wake().
 TEST_F(RuntimeTest, WakeServicesQueuedOutput) {
-  ASSERT_TRUE(rt_->run_until([&] { return core_->polls > 0; }, in(1_s)));
+  ASSERT_EQ(rt_->run_until([&] { return core_->polls > 0; }, in(1_s)), kReady);
   core_->queued_output = 5;
   rt_->wake();
-  ASSERT_TRUE(rt_->run_until([&] { return core_->sent == 5; }, in(1_s)));
+  ASSERT_EQ(rt_->run_until([&] { return core_->sent == 5; }, in(1_s)), kReady);
 }
 
 // A hook that queues work on the core (serve answering a client) gets it polled at once, and
@@ -151,7 +154,7 @@ TEST_F(RuntimeTest, WorkQueuedByAHookIsPolledAtOnce) {
     queued = true;
   });
   rt_->wake();
-  ASSERT_TRUE(rt_->run_until([&] { return core_->sent == 3; }, in(1_s)));
+  ASSERT_EQ(rt_->run_until([&] { return core_->sent == 3; }, in(1_s)), kReady);
   EXPECT_EQ(rt_->stats().stale_deadlines, 0u);
   EXPECT_EQ(rt_->stats().timer_wakeups, 0u);
 }
@@ -160,7 +163,7 @@ TEST_F(RuntimeTest, IterationHooksRunAfterEveryBatch) {
   std::vector<Instant> seen;
   rt_->on_iteration([&](Instant t) { seen.push_back(t); });
   send_packets(1);
-  ASSERT_TRUE(rt_->run_until([&] { return core_->received == 1 && !seen.empty(); }, in(1_s)));
+  ASSERT_EQ(rt_->run_until([&] { return core_->received == 1 && !seen.empty(); }, in(1_s)), kReady);
   EXPECT_LE(seen.back(), rt_->now());
 }
 
@@ -168,9 +171,9 @@ TEST_F(RuntimeTest, SigusrCallsItsHandlerAndKeepsRunning) {
   int calls = 0;
   rt_->on_signal(SIGUSR1, [&] { ++calls; });
   ::raise(SIGUSR1);
-  ASSERT_TRUE(rt_->run_until([&] { return calls == 1; }, in(2_s)));
+  ASSERT_EQ(rt_->run_until([&] { return calls == 1; }, in(2_s)), kReady);
   ::raise(SIGUSR1);
-  ASSERT_TRUE(rt_->run_until([&] { return calls == 2; }, in(2_s)));
+  ASSERT_EQ(rt_->run_until([&] { return calls == 2; }, in(2_s)), kReady);
   EXPECT_FALSE(rt_->stopped());
 }
 
@@ -181,7 +184,28 @@ TEST_F(RuntimeTest, SigtermStopsRunAndIsReported) {
   EXPECT_EQ(rt_->run(), SIGTERM);
   EXPECT_TRUE(handler_ran);
   EXPECT_TRUE(rt_->stopped());
-  EXPECT_FALSE(rt_->run_until([] { return false; }, in(1_s)));
+  // A stop is not a timeout: blocking calls raise differently (sockapi).
+  EXPECT_EQ(rt_->run_until([] { return false; }, in(1_s)), kStopped);
+}
+
+// pump() services the core at once and never waits: a user call's output goes out now.
+TEST_F(RuntimeTest, PumpPollsTheCoreWithoutWaiting) {
+  ASSERT_EQ(rt_->run_until([&] { return core_->polls > 0; }, in(1_s)), kReady);
+  const int polls = core_->polls;
+  core_->queued_output = 2;
+  rt_->pump();
+  EXPECT_GT(core_->polls, polls);
+  EXPECT_EQ(core_->queued_output, 0);
+}
+
+// Code written against ustack::Runtime (sockapi) runs on the real loop unchanged.
+TEST_F(RuntimeTest, IsAUstackRuntime) {
+  Runtime& rt = *rt_;
+  EXPECT_EQ(rt.run_until([] { return true; }, Instant::never()), kReady);
+  EXPECT_EQ(rt.run_until([] { return false; }, rt.now() + 10_ms), kTimedOut);
+  rt.stop();
+  EXPECT_TRUE(rt.stopped());
+  EXPECT_EQ(rt.run_until([] { return false; }, Instant::never()), kStopped);
 }
 
 TEST_F(RuntimeTest, StopEndsRunWithSignalZero) {
@@ -201,7 +225,7 @@ TEST_F(RuntimeTest, StaleDeadlineIsRetriedLaterNotSpunOn) {
     Instant poll_at() const override { return Instant::from_nanos(1); }
   } stuck;
   AsioRuntime rt(stuck, pipe_[0]);
-  EXPECT_FALSE(rt.run_until([] { return false; }, rt.now() + 50_ms));
+  EXPECT_EQ(rt.run_until([] { return false; }, rt.now() + 50_ms), kTimedOut);
   EXPECT_GE(rt.stats().stale_deadlines, 1u);
   // About one poll per millisecond, not millions.
   EXPECT_LT(stuck.polls, 200);
@@ -213,7 +237,7 @@ TEST_F(RuntimeTest, BusyCoreIsServicedInBoundedBatches) {
   int calls = 0;
   rt_->on_signal(SIGUSR1, [&] { ++calls; });
   ::raise(SIGUSR1);
-  ASSERT_TRUE(rt_->run_until([&] { return core_->queued_output == 0; }, in(5_s)));
+  ASSERT_EQ(rt_->run_until([&] { return core_->queued_output == 0; }, in(5_s)), kReady);
   EXPECT_GE(rt_->stats().batches, 3u);
   EXPECT_EQ(calls, 1);
 }

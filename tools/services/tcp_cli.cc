@@ -114,6 +114,8 @@ const char* tcp_error_text(TcpError e) {
       return "invalid argument";
     case TcpError::kInProgress:
       return "operation already in progress";
+    case TcpError::kIsConnected:
+      return "transport endpoint is already connected";
   }
   return "unknown error";
 }
