@@ -1,0 +1,113 @@
+#!/bin/bash
+# The usocket examples (sockapi/examples) against the real kernel over TUN, kernel programs as
+# their peers:
+#   TcpEchoServerEchoesAKernelClient      300 kB from python's socket, the same bytes back
+#   TcpEchoServerStopsCleanlyOnSigterm    blocking accept() ends with EINTR, exit 0
+#   UdpEchoServerAnswersTheKernel         a datagram from the kernel comes back
+#   UdpClientGetsTheKernelsAnswer         IPv4 and IPv6, a kernel UDP echo as the server
+#   ClassicErrorsRaiseLinuxErrnos         ECONNREFUSED from the kernel's RST, EBADF, EPIPE ...
+#   BadDeviceOptionsAreOneClearError      Network::open's OSError(EINVAL), exit 1
+source "$(dirname "$0")/../../tools/integration/lib.sh"
+setup_ns
+EX="$PWD/sockapi/examples"
+CN_OPTS=(--tun "$CN_DEV" --netns "$NS" --no-create --addr 198.18.1.2/24 --addr fd00:2::2/64)
+
+# launch_example NAME ARGS...: like launch_ustack, for an example program.
+launch_example() {
+  "$EX/$1" "${@:2}" >"$USTACK_LOG" 2>&1 &
+  USTACK_PID=$!
+  PIDS+=("$USTACK_PID")
+  for _ in $(seq 100); do
+    grep -q "ready" "$USTACK_LOG" 2>/dev/null && return 0
+    kill -0 "$USTACK_PID" 2>/dev/null || die "$1 exited early: $(cat "$USTACK_LOG")"
+    sleep 0.1
+  done
+  die "$1 did not print 'ready' within 10 s"
+}
+
+# --- TCP echo server ---
+launch_example tcp_echo_server 7 "${SV_OPTS[@]}"
+cat >"$WORK/tcp_client.py" <<'PY'
+import hashlib, os, socket, sys
+data = os.urandom(300_000)
+s = socket.create_connection(("198.18.0.2", 7), timeout=10)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    got += chunk
+print(len(got), hashlib.sha256(got).hexdigest() == hashlib.sha256(data).hexdigest())
+PY
+check "tcp_echo_server echoes 300000 bytes to a kernel client" \
+  test "$(in_ns python3 "$WORK/tcp_client.py")" = "300000 True"
+check "tcp_echo_server reports the client" grep -q "done: 300000 bytes echoed" "$USTACK_LOG"
+stop_ustack TERM
+check "tcp_echo_server exits 0 on SIGTERM (accept raised EINTR)" test "$USTACK_RC" = 0
+
+# --- UDP echo server ---
+launch_example udp_echo_server 7 "${SV_OPTS[@]}"
+cat >"$WORK/udp_ping.py" <<'PY'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(b"ping over ustack", ("198.18.0.2", 7))
+print(s.recvfrom(100)[0].decode())
+PY
+check "udp_echo_server answers the kernel" \
+  test "$(in_ns python3 "$WORK/udp_ping.py")" = "ping over ustack"
+stop_ustack TERM
+check "udp_echo_server exits 0 on SIGTERM" test "$USTACK_RC" = 0
+
+# --- UDP client against a kernel UDP echo ---
+cat >"$WORK/udp_echo.py" <<'PY'
+import socket, sys
+socks = []
+for fam, addr in ((socket.AF_INET, "198.18.1.1"), (socket.AF_INET6, "fd00:2::1")):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.bind((addr, 5555))
+    socks.append(s)
+print("ready", flush=True)
+import select
+while True:
+    for s in select.select(socks, [], [])[0]:
+        data, peer = s.recvfrom(65535)
+        s.sendto(b"echo:" + data, peer)
+PY
+bg_ns python3 -u "$WORK/udp_echo.py" >"$WORK/udp_echo.log" 2>&1
+for _ in $(seq 50); do grep -q ready "$WORK/udp_echo.log" && break; sleep 0.1; done
+"$EX/udp_client" 198.18.1.1 5555 hello4 "${CN_OPTS[@]}" >"$WORK/uc4" 2>&1
+check "udp_client over IPv4 prints the kernel's answer" \
+  grep -qx "reply from 198.18.1.1:5555: echo:hello4" "$WORK/uc4"
+"$EX/udp_client" fd00:2::1 5555 hello6 "${CN_OPTS[@]}" >"$WORK/uc6" 2>&1
+check "udp_client over IPv6 prints the kernel's answer" \
+  grep -qx "reply from \[fd00:2::1\]:5555: echo:hello6" "$WORK/uc6"
+cat "$WORK/uc4" "$WORK/uc6"
+
+# --- classic errors (port 9: nothing listens, the kernel answers SYN with RST) ---
+"$EX/classic_errors" 198.18.1.1 9 "${CN_OPTS[@]}" >"$WORK/errors" 2>&1
+cat "$WORK/errors"
+expect_line() { grep -qF -- "$1" "$WORK/errors"; }
+check "ECONNREFUSED from the kernel's RST" expect_line "connect to a closed port: [Errno 111] ECONNREFUSED"
+check "EBADF after close" expect_line "recv on a closed socket: [Errno 9] EBADF"
+check "EPIPE on send before connect" expect_line "send before connect: [Errno 32] EPIPE"
+check "EAGAIN when non-blocking" expect_line "non-blocking recv with nothing to read: [Errno 11] EAGAIN"
+check "ETIMEDOUT after a timeout" expect_line "recv with a 0.2 s timeout: [Errno 110] ETIMEDOUT"
+check "EADDRINUSE at bind" expect_line "bind to a port in use: [Errno 98] EADDRINUSE"
+check "EINVAL for accept without listen" expect_line "accept without listen: [Errno 22] EINVAL"
+check "EAFNOSUPPORT for the wrong family" \
+  expect_line "an IPv6 address on an IPv4 socket: [Errno 97] EAFNOSUPPORT"
+check "EINVAL for a name where an address is needed" \
+  expect_line "a host name where a numeric address is needed: [Errno 22] EINVAL"
+
+# --- bad device options ---
+"$EX/udp_client" 198.18.1.1 5555 x --tun "$CN_DEV" --mtu 70000 --addr 198.18.1.2/24 \
+  >"$WORK/bad" 2>&1
+RC=$?
+check "bad device options: exit 1" test "$RC" = 1
+check "bad device options: the message names the option" \
+  grep -qF "udp_client: [Errno 22] EINVAL: bad network options: --mtu 70000 out of range" "$WORK/bad"
+cat "$WORK/bad"
+finish
