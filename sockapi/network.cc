@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "sockapi/os_error.h"
+#include "sockapi/readiness_hub.h"
 #include "stack/dns/resolver.h"
 #include "stack/fake_runtime.h"
 #include "stack/link_device.h"
@@ -22,6 +23,8 @@ using ustack::Instant;
 struct Network::Impl {
   std::optional<NetworkParts> parts;
   std::shared_ptr<void> keep_alive;
+  // Declared after keep_alive so it goes first: it refers to the layers keep_alive may own.
+  std::unique_ptr<ReadinessHub> hub;
 };
 
 namespace {
@@ -128,10 +131,13 @@ Network::Network(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {
 
 const NetworkParts& Network::parts() const { return *impl_->parts; }
 
+ReadinessHub& Network::readiness() const { return *impl_->hub; }
+
 Network Network::over(NetworkParts parts, std::shared_ptr<void> keep_alive) {
   auto impl = std::make_shared<Impl>();
   impl->parts.emplace(parts);
   impl->keep_alive = std::move(keep_alive);
+  impl->hub = std::make_unique<ReadinessHub>(parts.tcp, parts.udp);
   return Network(std::move(impl));
 }
 

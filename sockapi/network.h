@@ -53,6 +53,7 @@ struct NetworkParts {
 };
 
 class VirtualLab;
+class ReadinessHub;
 
 class Network {
  public:
@@ -74,6 +75,10 @@ class Network {
                                   ustack::Instant deadline) const {
     return runtime().run_until(ready, deadline);
   }
+
+  // The single reader of the transports' pushed readiness, shared by every uselect poller on
+  // this network (sockapi/readiness_hub.h).
+  ReadinessHub& readiness() const;
 
   bool operator==(const Network& o) const { return impl_ == o.impl_; }
 

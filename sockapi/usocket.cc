@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "sockapi/readiness_hub.h"
 #include "stack/stack.h"
 #include "stack/udp/udp_layer.h"
 
@@ -154,6 +155,7 @@ socket::~socket() {
   } catch (...) {
     // A destructor cannot report; close() on an open handle does not fail in practice.
   }
+  net_.readiness().destroyed(*this);  // no poller keeps a pointer to a dead socket
 }
 
 socket::socket(socket&& o) noexcept
@@ -167,7 +169,9 @@ socket::socket(socket&& o) noexcept
       error_reported_(o.error_reported_),
       read_shut_(o.read_shut_),
       connect_started_(o.connect_started_),
-      pending_(std::move(o.pending_)) {}
+      pending_(std::move(o.pending_)) {
+  net_.readiness().moved(o, *this);  // a registration follows the object
+}
 
 socket& socket::operator=(socket&& o) noexcept {
   if (this != &o) {
@@ -175,6 +179,7 @@ socket& socket::operator=(socket&& o) noexcept {
       close();
     } catch (...) {
     }
+    net_.readiness().destroyed(*this);  // this object's old socket is gone
     net_ = o.net_;
     family_ = o.family_;
     type_ = o.type_;
@@ -186,6 +191,7 @@ socket& socket::operator=(socket&& o) noexcept {
     read_shut_ = o.read_shut_;
     connect_started_ = o.connect_started_;
     pending_ = std::move(o.pending_);
+    net_.readiness().moved(o, *this);
   }
   return *this;
 }
@@ -200,6 +206,7 @@ void socket::close() {
     (void)p.udp.close(net_.now(), handle_, p.stack);
   }
   pump();
+  net_.readiness().touched(*this);  // POLLNVAL now, with no transport event to say so
 }
 
 void socket::check_open() const {

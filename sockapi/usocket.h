@@ -123,6 +123,9 @@ class socket {
   int family() const { return family_; }
   int type() const { return type_; }
   const Network& network() const { return net_; }
+  // The transport socket (TcpLayer's or UdpLayer's, per type()): how uselect matches the
+  // readiness the transports push to this object.
+  ustack::SocketHandle handle() const { return handle_; }
 
   static constexpr int kDefaultBacklog = 128;  // CPython's default: min(SOMAXCONN, 128)
 
