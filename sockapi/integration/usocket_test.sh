@@ -3,6 +3,8 @@
 # their peers:
 #   TcpEchoServerEchoesAKernelClient      300 kB from python's socket, the same bytes back
 #   TcpEchoServerStopsCleanlyOnSigterm    blocking accept() ends with EINTR, exit 0
+#   PollEchoServerServes100ConcurrentClients  uselect.poll, one thread, 100 kernel clients at
+#                                         once, 20 kB each, every byte back
 #   UdpEchoServerAnswersTheKernel         a datagram from the kernel comes back
 #   UdpClientGetsTheKernelsAnswer         IPv4 and IPv6, a kernel UDP echo as the server
 #   ClassicErrorsRaiseLinuxErrnos         ECONNREFUSED from the kernel's RST, EBADF, EPIPE ...
@@ -46,6 +48,39 @@ check "tcp_echo_server echoes 300000 bytes to a kernel client" \
 check "tcp_echo_server reports the client" grep -q "done: 300000 bytes echoed" "$USTACK_LOG"
 stop_ustack TERM
 check "tcp_echo_server exits 0 on SIGTERM (accept raised EINTR)" test "$USTACK_RC" = 0
+
+# --- uselect.poll echo server, 100 kernel clients at once ---
+launch_example poll_echo_server 7 "${SV_OPTS[@]}"
+cat >"$WORK/many_clients.py" <<'PY'
+import os, socket, threading
+N, SIZE = 100, 20_000
+ok = []
+ready = threading.Barrier(N)
+def client():
+    data = os.urandom(SIZE)
+    s = socket.create_connection(("198.18.0.2", 7), timeout=20)
+    ready.wait()  # all 100 connected before any sends: the server holds them all at once
+    s.sendall(data)
+    got = b""
+    while len(got) < SIZE:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    ok.append(got == data)
+threads = [threading.Thread(target=client) for _ in range(N)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(sum(ok))
+PY
+check "poll_echo_server: 100 concurrent kernel clients all get their 20000 bytes back" \
+  test "$(in_ns python3 "$WORK/many_clients.py")" = 100
+for _ in $(seq 50); do grep -q "^served 100 " "$USTACK_LOG" && break; sleep 0.1; done
+check "poll_echo_server held 100 clients at once" grep -q "^served 100 (at most 100 at once)" "$USTACK_LOG"
+grep "^served 100" "$USTACK_LOG"
+stop_ustack TERM
+check "poll_echo_server exits 0 on SIGTERM" test "$USTACK_RC" = 0
 
 # --- UDP echo server ---
 launch_example udp_echo_server 7 "${SV_OPTS[@]}"
