@@ -400,7 +400,7 @@ TEST(TcpSocketLifecycle, OpenSocketRefusesConnectionCalls) {
 }
 
 // The invariant behind take_ready(): a held socket whose readiness() changed since the last
-// drain is in the list. Checked after every step of a connection's whole life.
+// drain is in the list (a freed one is not). Checked after every step of a connection's whole life.
 class ReadyChecker {
  public:
   ReadyChecker(TcpLayer& l, std::vector<SocketHandle> hs) : l_(l), hs_(std::move(hs)) {
@@ -410,6 +410,8 @@ class ReadyChecker {
     std::vector<SocketHandle> ready;
     l_.take_ready(ready);
     for (SocketHandle h : hs_) {
+      // A socket its user closed and the layer freed is not listed: nobody is left to tell.
+      if (!l_.state(h).ok()) continue;
       TcpReadiness now = l_.readiness(h);
       auto it = last_.find(h.index);
       if (it != last_.end() && !(it->second == now)) {
@@ -598,6 +600,39 @@ TEST(TcpReadyList, BoundSocketsAreNotListed) {
   deliver(t, 40000, 10500, kSyn, 1, 0);
   t.expect(seg().rst().ack(2));
   EXPECT_FALSE(l.any_ready());
+}
+
+// A second reader (ServiceHost next to usocket's hub) gets the same marks in its own list;
+// draining one does not steal from the other.
+TEST(TcpReadyList, SubscribedReadersEachGetEveryMark) {
+  TcpTestbed t = TcpTestbed::established();
+  TcpLayer& l = t.layer();
+  ReadyList mine;
+  l.subscribe_ready(mine);
+  take_ready(l);
+  t.inject(seg().ack(1).seq(1001).data("hi"));
+  EXPECT_EQ(take_ready(l), std::vector<SocketHandle>{t.conn()});
+  std::vector<SocketHandle> got;
+  mine.drain(got);
+  EXPECT_EQ(got, std::vector<SocketHandle>{t.conn()});
+  l.unsubscribe_ready(mine);
+  t.inject(seg().ack(1).seq(1003).data("again"));
+  EXPECT_TRUE(mine.empty());
+}
+
+// A list nobody drains holds at most the live sockets: 10000 connections that come and go
+// leave nothing behind in it.
+TEST(TcpReadyList, FreedSocketsLeaveNoTraceInUndrainedLists) {
+  ReadyList list;
+  for (std::uint32_t i = 0; i < 10000; ++i) {
+    SocketHandle h{i % 7, i};
+    list.mark(h);
+    list.forget(h);
+  }
+  EXPECT_TRUE(list.empty());
+  std::vector<SocketHandle> out;
+  list.drain(out);
+  EXPECT_TRUE(out.empty());
 }
 
 }  // namespace

@@ -176,8 +176,9 @@ void TcpLayer::notify(SocketHandle h) {
 }
 
 void TcpLayer::notify_if_changed(SocketHandle h, const TcpReadiness& before) {
-  // A stale handle (just closed) reads as closed+error: listed too, harmless to the reader.
-  if (readiness(h) != before) ready_.mark(h);
+  // A freed handle is not listed: its reader closed it, and a list nobody drains must not
+  // keep handles that no longer exist.
+  if (table_.get(h) != nullptr && readiness(h) != before) ready_.mark(h);
 }
 
 void TcpLayer::schedule_output(SocketHandle h) {
@@ -211,6 +212,7 @@ void TcpLayer::free_socket(SocketHandle h) {
     auto it = conns_.find(s->conn->tuple());
     if (it != conns_.end() && it->second == h) conns_.erase(it);
   }
+  ready_.forget(h);
   table_.erase(h);
 }
 

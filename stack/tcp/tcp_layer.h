@@ -183,8 +183,12 @@ class TcpLayer final : public Transport {
   // processed for them, their timer ran (retransmission, keepalive, TIME_WAIT end, failure),
   // a listener's accept queue changed, or a user call changed readiness(). Sockets nothing
   // happened to are never listed, so draining costs what changed, not the socket count.
-  void take_ready(std::vector<SocketHandle>& out) { ready_.drain(out); }
-  bool any_ready() const { return !ready_.empty(); }
+  void take_ready(std::vector<SocketHandle>& out) { ready_.own().drain(out); }
+  bool any_ready() const { return !ready_.own().empty(); }
+  // Another reader of the same marks (stack/ready_list.h): `l` gets every mark until
+  // unsubscribed. Each reader drains its own list; take_ready() is the layer's own.
+  void subscribe_ready(ReadyList& l) { ready_.subscribe(l); }
+  void unsubscribe_ready(ReadyList& l) { ready_.unsubscribe(l); }
 
   const TcpLayerCounters& counters() const { return counters_; }
   std::size_t socket_count() const { return table_.size(); }
@@ -281,7 +285,7 @@ class TcpLayer final : public Transport {
   // rules; Socket::held_port says under which port.
   std::unordered_map<std::uint16_t, std::vector<SocketHandle>> port_users_;
   mutable std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
-  ReadyList ready_;
+  ReadyFeed ready_;
   TcpLayerCounters counters_;
   Instant clock_;
 };

@@ -143,6 +143,7 @@ std::optional<UdpError> UdpLayer::close(Instant now, SocketHandle h, IpSender& i
   for (const IpAddr& group : s->groups) ip.leave_group(now, group);
   unhash(h, *s);
   for (Datagram& d : s->queue) recycle(std::move(d.payload));
+  ready_.forget(h);
   table_.erase(h);
   return std::nullopt;
 }

@@ -203,8 +203,12 @@ class UdpLayer final : public Transport {
   std::size_t queued_datagrams(SocketHandle h) const;
 
   // Sockets whose readiness changed since the last drain (datagram or error arrived).
-  void take_ready(std::vector<SocketHandle>& out) { ready_.drain(out); }
-  bool any_ready() const { return !ready_.empty(); }
+  void take_ready(std::vector<SocketHandle>& out) { ready_.own().drain(out); }
+  bool any_ready() const { return !ready_.own().empty(); }
+  // Another reader of the same marks (stack/ready_list.h): `l` gets every mark until
+  // unsubscribed. Each reader drains its own list; take_ready() is the layer's own.
+  void subscribe_ready(ReadyList& l) { ready_.subscribe(l); }
+  void unsubscribe_ready(ReadyList& l) { ready_.unsubscribe(l); }
 
   const UdpLayerCounters& counters() const { return counters_; }
   std::size_t socket_count() const { return table_.size(); }
@@ -278,7 +282,7 @@ class UdpLayer final : public Transport {
   std::unordered_map<std::uint16_t, std::vector<SocketHandle>> by_port_;
   // Connected sockets by 4-tuple (several only with SO_REUSEADDR/SO_REUSEPORT).
   std::unordered_map<Tuple, std::vector<SocketHandle>, TupleHash> connected_;
-  ReadyList ready_;
+  ReadyFeed ready_;
   UdpLayerCounters counters_;
   std::uint64_t next_bind_order_ = 0;
   // Payload buffers of datagrams already read, reused by the next ones (no allocation per
