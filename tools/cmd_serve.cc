@@ -12,7 +12,6 @@
 // SIGUSR1 and at exit; stops on SIGINT/SIGTERM.
 #include <unistd.h>
 
-#include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -131,26 +130,10 @@ int serve(DeviceSession& s, const ServeOptions& opts, const services::ServiceSpe
     listening += " " + spec.text;
   }
 
+  // The host is one of the Stack's pollers: stepped in the poll that delivered its segments,
+  // and its poll_at() (a session's deadline, e.g. bulk 'R' streaming) is the Stack's.
+  ScopedPoller host_poller(s.stack(), host);
   tun::AsioRuntime& rt = s.runtime();
-  // Sessions with a deadline (bulk 'R' streaming) are stepped at it even if no packet comes.
-  boost::asio::steady_timer session_timer(rt.io_context());
-  Instant timer_at = Instant::never();
-  rt.on_iteration([&](Instant now) {
-    host.poll(now);
-    Instant at = host.wake_at();
-    if (at == timer_at) return;
-    timer_at = at;
-    if (at.is_never()) {
-      session_timer.cancel();
-      return;
-    }
-    session_timer.expires_at(tun::AsioRuntime::to_time_point(at));
-    session_timer.async_wait([&rt, &timer_at, at](const boost::system::error_code& ec) {
-      if (ec || timer_at != at) return;
-      timer_at = Instant::never();
-      rt.wake();
-    });
-  });
   rt.wake();
 
   std::printf("ustack serve: ready: %s; serving%s\n", s.describe().c_str(), listening.c_str());

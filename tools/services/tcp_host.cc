@@ -51,10 +51,13 @@ std::string endpoint(const IpAddr& a, std::uint16_t port) {
 
 }  // namespace
 
-ServiceHost::ServiceHost(TcpLayer& tcp, Log log) : tcp_(tcp), log_(std::move(log)) {}
+ServiceHost::ServiceHost(TcpLayer& tcp, Log log) : tcp_(tcp), log_(std::move(log)) {
+  tcp_.subscribe_ready(ready_);
+}
 
 ServiceHost::~ServiceHost() {
-  for (Conn& c : conns_) (void)tcp_.abort(c.handle);
+  tcp_.unsubscribe_ready(ready_);
+  for (auto& [k, c] : conns_) (void)tcp_.abort(c.handle);
   for (auto& l : listeners_) (void)tcp_.close(l->handle);
 }
 
@@ -65,38 +68,76 @@ std::optional<TcpError> ServiceHost::listen(const IpAddr& local, std::uint16_t p
   if (!h.ok()) return h.error();
   listeners_.push_back(
       std::make_unique<Listener>(Listener{*h, std::move(name), std::move(factory)}));
+  listener_by_key_[key(*h)] = listeners_.back().get();
   return std::nullopt;
 }
 
-void ServiceHost::poll(Instant now) {
-  for (const auto& l : listeners_) {
-    for (;;) {
-      auto h = tcp_.accept(l->handle);
-      if (!h.ok()) break;
-      Conn c{*h, l.get(), l->factory(), {}};
-      if (auto t = tcp_.tuple(*h); t.ok()) c.peer = endpoint(t->remote, t->remote_port);
-      ++stats_.accepted;
-      conns_.push_back(std::move(c));
+bool ServiceHost::poll(Instant now) {
+  ++round_;
+  progressed_ = false;
+  changed_.clear();
+  ready_.drain(changed_);
+  due_.clear();
+  // Sessions that made progress last time first (they were already running), then the
+  // sockets with events, then deadlines.
+  std::swap(due_, again_);
+  for (SocketHandle h : changed_) {
+    const Key k = key(h);
+    if (auto l = listener_by_key_.find(k); l != listener_by_key_.end()) {
+      accept_all(now, *l->second);
+    } else {
+      due_.push_back(k);
     }
   }
-  // Swap-and-pop removal: order of sessions does not matter.
-  for (std::size_t i = 0; i < conns_.size();) {
-    if (run(now, conns_[i])) {
-      ++i;
-    } else {
-      if (i + 1 != conns_.size()) conns_[i] = std::move(conns_.back());
-      conns_.pop_back();
-    }
+  while (!wakes_.empty() && wakes_.top().at <= now) {
+    due_.push_back(wakes_.top().conn);
+    wakes_.pop();
+  }
+  for (Key k : due_) step(now, k);
+  return progressed_;
+}
+
+void ServiceHost::accept_all(Instant now, const Listener& l) {
+  for (;;) {
+    auto h = tcp_.accept(l.handle);
+    if (!h.ok()) break;
+    Conn c{*h, &l, l.factory(), {}};
+    if (auto t = tcp_.tuple(*h); t.ok()) c.peer = endpoint(t->remote, t->remote_port);
+    ++stats_.accepted;
+    progressed_ = true;
+    const Key k = key(*h);
+    conns_.emplace(k, std::move(c));
+    step(now, k);  // data may have come with the handshake
   }
 }
 
-bool ServiceHost::run(Instant now, Conn& c) {
+void ServiceHost::step(Instant now, Key k) {
+  auto it = conns_.find(k);
+  if (it == conns_.end() || it->second.round == round_) return;  // gone, or stepped already
+  Conn& c = it->second;
+  c.round = round_;
+  ++steps_;
+  bool progressed = false;
+  if (!run(now, c, progressed)) {
+    conns_.erase(it);
+    return;
+  }
+  if (progressed) {
+    progressed_ = true;
+    again_.push_back(k);
+  }
+  if (Instant at = c.session->wake_at(); !at.is_never()) wakes_.push({at, k});
+}
+
+bool ServiceHost::run(Instant now, Conn& c, bool& progressed) {
   std::optional<TcpError> err = tcp_.error(c.handle);
   SessionStatus st = SessionStatus::kContinue;
   if (!err) {
+    const std::uint64_t in = stats_.bytes_in, out = stats_.bytes_out;
     TcpStream stream(tcp_, c.handle, stats_);
     st = c.session->step(now, stream);
     err = stream.error();
+    progressed = stats_.bytes_in != in || stats_.bytes_out != out;
   }
   if (err) {
     ++stats_.failed;
@@ -121,9 +162,15 @@ bool ServiceHost::run(Instant now, Conn& c) {
 }
 
 Instant ServiceHost::wake_at() const {
-  Instant at = Instant::never();
-  for (const Conn& c : conns_) at = std::min(at, c.session->wake_at());
-  return at;
+  // Stale entries (the session is gone, or now wants a later instant) are dropped here so the
+  // caller's timer is not armed for nothing.
+  while (!wakes_.empty()) {
+    const WakeEntry& e = wakes_.top();
+    auto it = conns_.find(e.conn);
+    if (it != conns_.end() && it->second.session->wake_at() <= e.at) return e.at;
+    wakes_.pop();
+  }
+  return Instant::never();
 }
 
 }  // namespace ustack::services
