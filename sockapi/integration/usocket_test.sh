@@ -8,6 +8,8 @@
 #   UdpEchoServerAnswersTheKernel         a datagram from the kernel comes back
 #   UdpClientGetsTheKernelsAnswer         IPv4 and IPv6, a kernel UDP echo as the server
 #   ClassicErrorsRaiseLinuxErrnos         ECONNREFUSED from the kernel's RST, EBADF, EPIPE ...
+#   HttpGetResolvesByNameAndReadsThePage  the spec's example: getaddrinfo through ustack's
+#                                         resolver against dnsmasq, python's http.server
 #   BadDeviceOptionsAreOneClearError      Network::open's OSError(EINVAL), exit 1
 source "$(dirname "$0")/../../tools/integration/lib.sh"
 setup_ns
@@ -136,6 +138,34 @@ check "EAFNOSUPPORT for the wrong family" \
   expect_line "an IPv6 address on an IPv4 socket: [Errno 97] EAFNOSUPPORT"
 check "EINVAL for a name where an address is needed" \
   expect_line "a host name where a numeric address is needed: [Errno 22] EINVAL"
+
+# --- the spec's HTTP GET: name -> dnsmasq (through ustack's resolver) -> python http.server ---
+mkdir -p "$WORK/www"
+head -c 200000 /dev/urandom >"$WORK/www/page.bin"
+printf 'local=/ustack.test/\nhost-record=web.ustack.test,198.18.1.1\n' >"$WORK/dnsmasq.conf"
+bg_ns dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces --port 53 \
+  --listen-address=198.18.1.1 --conf-file="$WORK/dnsmasq.conf" --user=root --log-queries \
+  --log-facility=- >"$WORK/dnsmasq.log" 2>&1
+bg_ns python3 -m http.server --bind 198.18.1.1 --directory "$WORK/www" 8080 \
+  >"$WORK/http.log" 2>&1
+wait_listen 8080
+for _ in $(seq 50); do in_ns ss -Hlun "sport = :53" | grep -q . && break; sleep 0.1; done
+"$EX/http_get" web.ustack.test 8080 /page.bin "${CN_OPTS[@]}" --nameserver 198.18.1.1 \
+  >"$WORK/got" 2>"$WORK/got.err"
+RC=$?
+cat "$WORK/got.err"
+check "http_get: exit 0" test "$RC" = 0
+check "http_get: HTTP 200" grep -qa "^HTTP/1.0 200 OK" "$WORK/got"
+body_sha=$(python3 -c 'import sys,hashlib; d=open(sys.argv[1],"rb").read(); print(hashlib.sha256(d[d.index(b"\r\n\r\n")+4:]).hexdigest())' "$WORK/got")
+check "http_get: the body is the page, byte for byte" \
+  test "$body_sha" = "$(sha256sum "$WORK/www/page.bin" | cut -d' ' -f1)"
+check "http_get: the name was asked of dnsmasq by ustack (198.18.1.2)" \
+  grep -q "query\[A\] web.ustack.test from 198.18.1.2" "$WORK/dnsmasq.log"
+"$EX/http_get" nosuch.ustack.test 8080 / "${CN_OPTS[@]}" --nameserver 198.18.1.1 \
+  >/dev/null 2>"$WORK/nx.err"
+check "http_get of an unknown name: getaddrinfo's negative errno" \
+  grep -q "http_get: \[Errno -2\] Name or service not known" "$WORK/nx.err"
+cat "$WORK/nx.err"
 
 # --- bad device options ---
 "$EX/udp_client" 198.18.1.1 5555 x --tun "$CN_DEV" --mtu 70000 --addr 198.18.1.2/24 \
