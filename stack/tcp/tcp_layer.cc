@@ -268,6 +268,7 @@ void TcpLayer::maybe_free(SocketHandle h, Socket& s) {
 void TcpLayer::service(Instant now, SocketHandle h, IpSender& out) {
   Socket* s = table_.get(h);
   if (s == nullptr || !s->conn) return;
+  ++counters_.sockets_serviced;
   // Every event of a connection (segment, ICMP error, timer) may change its readiness:
   // coarse, but never missed, and only sockets that had an event are listed.
   notify(h);
@@ -447,6 +448,7 @@ void TcpLayer::poll(Instant now, IpSender& out) {
   while (!timers_.empty() && timers_.top().at <= now) {
     TimerEntry e = timers_.top();
     timers_.pop();
+    ++counters_.timer_entries_visited;
     Socket* s = table_.get(e.h);
     if (s == nullptr || !s->conn || s->scheduled != e.at) continue;  // stale entry
     s->scheduled = Instant::never();
@@ -461,6 +463,7 @@ Instant TcpLayer::poll_at() const {
     Socket* s = table_.get(e.h);
     if (s != nullptr && s->conn && s->scheduled == e.at) return e.at;
     timers_.pop();
+    ++counters_.timer_entries_visited;
   }
   return Instant::never();
 }

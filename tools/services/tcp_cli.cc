@@ -151,6 +151,8 @@ std::string tcp_counters_text(const TcpLayerCounters& c, std::size_t sockets) {
   line(c.icmp_ignored, "icmp_ignored");
   line(c.icmp_delivered, "icmp_delivered");
   line(c.send_failed, "send_failed");
+  line(c.sockets_serviced, "sockets_serviced");
+  line(c.timer_entries_visited, "timer_entries_visited");
   return s;
 }
 
