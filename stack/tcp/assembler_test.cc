@@ -65,6 +65,21 @@ TEST(Assembler, RangesAcrossSequenceWrap) {
   EXPECT_EQ(a.pop_contiguous(SeqNum(0xfffffff0u)), SeqNum(0x20));
 }
 
+// Idle connections cost no buffer memory: the storage comes with the first byte.
+TEST(RingBuffer, StorageIsAllocatedAtTheFirstWrite) {
+  RingBuffer r(1 << 20);
+  EXPECT_FALSE(r.allocated());
+  EXPECT_EQ(r.free(), 1u << 20);
+  EXPECT_EQ(r.peek(0, 10).first.size(), 0u);
+  ByteVec none;
+  EXPECT_EQ(r.write(none), 0u);
+  EXPECT_FALSE(r.allocated());
+  ByteVec one{42};
+  EXPECT_EQ(r.write(one), 1u);
+  EXPECT_TRUE(r.allocated());
+  EXPECT_EQ(r.peek(0, 1).first[0], 42);
+}
+
 TEST(RingBuffer, WrapsAroundAndPeeksInTwoPieces) {
   RingBuffer r(8);
   std::uint8_t in[6] = {1, 2, 3, 4, 5, 6};

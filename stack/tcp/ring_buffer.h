@@ -1,9 +1,10 @@
 // A fixed-capacity byte ring for the send and receive buffers.
 //
-// Allocated once when a connection is set up (SO_SNDBUF / SO_RCVBUF), never resized, so the
-// data path allocates nothing per segment. Bytes are addressed by offset from the read head;
-// reads return up to two spans because the data may wrap around the end of the storage.
-// The receive side also writes out-of-order data at offsets past the readable part
+// The storage (SO_SNDBUF / SO_RCVBUF bytes) is allocated at the first write, never resized, so
+// the data path allocates at most once per connection and direction; a connection that never
+// carries data in a direction (most idle ones) costs no buffer memory there. Bytes are addressed by
+// offset from the read head; reads return up to two spans because the data may wrap around the end
+// of the storage. The receive side also writes out-of-order data at offsets past the readable part
 // (write_at) and later makes it readable (commit).
 #pragma once
 
@@ -18,11 +19,10 @@ namespace ustack {
 
 class RingBuffer {
  public:
-  explicit RingBuffer(std::size_t capacity)
-      // Not zeroed: only written bytes are ever read, and clearing 2 x 256 KiB per connection
-      // was a quarter of the CPU time of a connect/request/close benchmark.
-      : data_(capacity > 0 ? std::make_unique_for_overwrite<std::uint8_t[]>(capacity) : nullptr),
-        capacity_(capacity) {}
+  explicit RingBuffer(std::size_t capacity) : capacity_(capacity) {}
+
+  // Whether the storage exists yet (for memory accounting and tests).
+  bool allocated() const { return data_ != nullptr; }
 
   std::size_t capacity() const { return capacity_; }
   std::size_t size() const { return len_; }  // readable bytes
@@ -40,6 +40,10 @@ class RingBuffer {
   // Writes `b` at `offset` from the read head without making it readable (offset + size must
   // be <= capacity). Used for out-of-order data.
   void write_at(std::size_t offset, Bytes b) {
+    if (b.empty()) return;
+    // Not zeroed: only written bytes are ever read, and clearing 2 x 256 KiB per connection
+    // was a quarter of the CPU time of a connect/request/close benchmark.
+    if (!data_) data_ = std::make_unique_for_overwrite<std::uint8_t[]>(capacity_);
     std::size_t pos = (head_ + offset) % capacity_;
     std::size_t first = std::min(b.size(), capacity_ - pos);
     std::copy_n(b.begin(), first, data_.get() + pos);
