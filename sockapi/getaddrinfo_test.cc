@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "sockapi/os_error.h"
+#include "sockapi/test_util.h"
 #include "stack/dns/dns_server.h"
 #include "stack/dns/zone.h"
 #include "stack/fake_runtime.h"
@@ -23,16 +24,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-#define EXPECT_CODE(stmt, want)                                                            \
-  do {                                                                                     \
-    try {                                                                                  \
-      stmt;                                                                                \
-      ADD_FAILURE() << #stmt " did not raise " #want;                                      \
-    } catch (const OSError& e) {                                                           \
-      EXPECT_EQ(e.code().value(), want) << #stmt " raised " << e.what() << ", not " #want; \
-    }                                                                                      \
-  } while (0)
 
 // A hosts file for `a` (hosts are read when the network is made, so it is written first).
 std::string write_hosts() {
@@ -102,8 +93,8 @@ TEST_F(GetaddrinfoTest, NumericV6AndNoDnsTraffic) {
   EXPECT_EQ(a.parts().resolver.counters().queries_sent, 0u);
   // A numeric host of the other family is EAI_NONAME (the resolver's choice over glibc's
   // EAI_ADDRFAMILY).
-  EXPECT_CODE(getaddrinfo("::1", 80, AF_INET), EAI_NONAME);
-  EXPECT_CODE(getaddrinfo(a, "127.0.0.1", 80, AF_INET6), EAI_NONAME);
+  EXPECT_ERRNO(getaddrinfo("::1", 80, AF_INET), EAI_NONAME);
+  EXPECT_ERRNO(getaddrinfo(a, "127.0.0.1", 80, AF_INET6), EAI_NONAME);
 }
 
 TEST_F(GetaddrinfoTest, NameThroughDnsInRfc6724OrderWithFilters) {
@@ -126,7 +117,7 @@ TEST_F(GetaddrinfoTest, NameThroughDnsInRfc6724OrderWithFilters) {
   EXPECT_EQ(getaddrinfo(a, "www.ustack.test", 80, 0, SOCK_DGRAM).size(), 2u);
   EXPECT_EQ(getaddrinfo(a, "v4only.ustack.test", 80).size(), 2u);
   // A name with no address of the asked family (NODATA) is EAI_NONAME.
-  EXPECT_CODE(getaddrinfo(a, "v4only.ustack.test", 80, AF_INET6), EAI_NONAME);
+  EXPECT_ERRNO(getaddrinfo(a, "v4only.ustack.test", 80, AF_INET6), EAI_NONAME);
   // The overloads without a network use the default one, `a`.
   EXPECT_EQ(getaddrinfo("www.ustack.test", "80"), all);
 }
@@ -182,7 +173,7 @@ TEST_F(GetaddrinfoTest, SilentServerTimesOutInVirtualTime) {
 TEST_F(GetaddrinfoTest, NoServerAtAllIsEaiAgain) {
   // Nothing on b's port 53: the ICMP port unreachable ends each try at once.
   const auto t0 = lab.runtime().now();
-  EXPECT_CODE(getaddrinfo(a, "www.ustack.test", 80), EAI_AGAIN);
+  EXPECT_ERRNO(getaddrinfo(a, "www.ustack.test", 80), EAI_AGAIN);
   EXPECT_LT(lab.runtime().now() - t0, ustack::Duration::seconds(5));
 }
 
@@ -206,25 +197,25 @@ TEST_F(GetaddrinfoTest, EmptyHostIsCsNullNode) {
   EXPECT_THAT(types(getaddrinfo(a, "", 80, 0, SOCK_STREAM)),
               ElementsAre("(10, 1, 6, '', ('::1', 80, 0, 0))", "(2, 1, 6, '', ('127.0.0.1', 80))"));
   EXPECT_EQ(getaddrinfo("", 0, AF_INET, SOCK_DGRAM, 0, AI_PASSIVE).size(), 1u);
-  EXPECT_CODE(getaddrinfo("", 80, 0, 0, 0, AI_CANONNAME), EAI_BADFLAGS);
+  EXPECT_ERRNO(getaddrinfo("", 80, 0, 0, 0, AI_CANONNAME), EAI_BADFLAGS);
 }
 
 TEST_F(GetaddrinfoTest, BadArgumentsGiveGlibcsCodes) {
-  EXPECT_CODE(getaddrinfo("127.0.0.1", 80, 99), EAI_FAMILY);
-  EXPECT_CODE(getaddrinfo("127.0.0.1", 80, 0, 99), EAI_SOCKTYPE);
-  EXPECT_CODE(getaddrinfo("127.0.0.1", 80, 0, SOCK_RAW), EAI_SOCKTYPE);
-  EXPECT_CODE(getaddrinfo("127.0.0.1", 80, 0, SOCK_STREAM, IPPROTO_UDP), EAI_SOCKTYPE);
-  EXPECT_CODE(getaddrinfo("127.0.0.1", 80, 0, 0, 99), EAI_SERVICE);
-  EXPECT_CODE(getaddrinfo("127.0.0.1", 80, 0, 0, 0, 0x8000), EAI_BADFLAGS);
-  EXPECT_CODE(getaddrinfo("127.0.0.1", 80, AF_INET6, 0, 0, AI_V4MAPPED), EAI_BADFLAGS);
+  EXPECT_ERRNO(getaddrinfo("127.0.0.1", 80, 99), EAI_FAMILY);
+  EXPECT_ERRNO(getaddrinfo("127.0.0.1", 80, 0, 99), EAI_SOCKTYPE);
+  EXPECT_ERRNO(getaddrinfo("127.0.0.1", 80, 0, SOCK_RAW), EAI_SOCKTYPE);
+  EXPECT_ERRNO(getaddrinfo("127.0.0.1", 80, 0, SOCK_STREAM, IPPROTO_UDP), EAI_SOCKTYPE);
+  EXPECT_ERRNO(getaddrinfo("127.0.0.1", 80, 0, 0, 99), EAI_SERVICE);
+  EXPECT_ERRNO(getaddrinfo("127.0.0.1", 80, 0, 0, 0, 0x8000), EAI_BADFLAGS);
+  EXPECT_ERRNO(getaddrinfo("127.0.0.1", 80, AF_INET6, 0, 0, AI_V4MAPPED), EAI_BADFLAGS);
   // Flags are checked first, as glibc.
-  EXPECT_CODE(getaddrinfo("127.0.0.1", 80, 99, 0, 0, 0x8000), EAI_BADFLAGS);
-  EXPECT_CODE(getaddrinfo("127.0.0.1", 70000), EAI_SERVICE);
-  EXPECT_CODE(getaddrinfo("127.0.0.1", -1), EAI_SERVICE);
-  EXPECT_CODE(getaddrinfo("127.0.0.1", "70000"), EAI_SERVICE);
-  EXPECT_CODE(getaddrinfo("127.0.0.1", "http"), EAI_SERVICE);
-  EXPECT_CODE(getaddrinfo("127.0.0.1", "http", 0, 0, 0, AI_NUMERICSERV), EAI_NONAME);
-  EXPECT_CODE(getaddrinfo(a, "www.ustack.test", 80, 0, 0, 0, AI_NUMERICHOST), EAI_NONAME);
+  EXPECT_ERRNO(getaddrinfo("127.0.0.1", 80, 99, 0, 0, 0x8000), EAI_BADFLAGS);
+  EXPECT_ERRNO(getaddrinfo("127.0.0.1", 70000), EAI_SERVICE);
+  EXPECT_ERRNO(getaddrinfo("127.0.0.1", -1), EAI_SERVICE);
+  EXPECT_ERRNO(getaddrinfo("127.0.0.1", "70000"), EAI_SERVICE);
+  EXPECT_ERRNO(getaddrinfo("127.0.0.1", "http"), EAI_SERVICE);
+  EXPECT_ERRNO(getaddrinfo("127.0.0.1", "http", 0, 0, 0, AI_NUMERICSERV), EAI_NONAME);
+  EXPECT_ERRNO(getaddrinfo(a, "www.ustack.test", 80, 0, 0, 0, AI_NUMERICHOST), EAI_NONAME);
   EXPECT_EQ(getaddrinfo("127.0.0.1", "", AF_INET, SOCK_STREAM)[0].addr.port(), 0);
   EXPECT_EQ(getaddrinfo("127.0.0.1", 65535, 0, 0, IPPROTO_TCP).size(), 1u);
   try {
@@ -240,7 +231,7 @@ TEST_F(GetaddrinfoTest, BadArgumentsGiveGlibcsCodes) {
 TEST_F(GetaddrinfoTest, StoppedLoopIsEintrAndCancelsTheLookup) {
   start_dns_server();
   lab.runtime().stop();
-  EXPECT_CODE(getaddrinfo(a, "www.ustack.test", 80), EINTR);
+  EXPECT_ERRNO(getaddrinfo(a, "www.ustack.test", 80), EINTR);
   EXPECT_EQ(a.parts().resolver.active_lookups(), 0u);
   EXPECT_EQ(a.parts().resolver.open_sockets(), 0u);
   lab.runtime().reset_stop();
@@ -251,7 +242,7 @@ TEST_F(GetaddrinfoTest, StoppedLoopIsEintrAndCancelsTheLookup) {
 TEST(GetaddrinfoWithoutNetwork, NumericHostsNeedNoNetwork) {
   EXPECT_EQ(getaddrinfo("198.18.0.1", 80).size(), 2u);
   EXPECT_EQ(getaddrinfo("", 80, 0, 0, 0, AI_PASSIVE).size(), 4u);
-  EXPECT_CODE(getaddrinfo("www.ustack.test", 80), ENETDOWN);
+  EXPECT_ERRNO(getaddrinfo("www.ustack.test", 80), ENETDOWN);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 
+#include "sockapi/test_util.h"
 #include "sockapi/usocket.h"
 #include "stack/fake_runtime.h"
 #include "stack/link_device.h"
@@ -29,26 +30,9 @@ using usocket::socket;
 using usocket::VirtualLab;
 using ustack::Duration;
 
-#define EXPECT_ERRNO(stmt, err)                                                          \
-  do {                                                                                   \
-    try {                                                                                \
-      stmt;                                                                              \
-      ADD_FAILURE() << #stmt " did not raise " #err;                                     \
-    } catch (const OSError& e) {                                                         \
-      EXPECT_EQ(e.code().value(), err) << #stmt " raised " << e.what() << ", not " #err; \
-    }                                                                                    \
-  } while (0)
-
-ustack::LinkConfig delayed_link() {
-  ustack::LinkConfig c;
-  c.a_to_b.delay = Duration::millis(10);
-  c.b_to_a.delay = Duration::millis(10);
-  return c;
-}
-
 class UselectTest : public ::testing::Test {
  protected:
-  VirtualLab lab{delayed_link()};
+  VirtualLab lab{usocket::testing::delayed_link()};
   Network a = Network::in_memory(lab, {"--addr", "198.18.0.2/24"});
   Network b = Network::in_memory(lab, {"--addr", "198.18.0.1/24"});
   const sockaddr kServer{"198.18.0.1", 7000};

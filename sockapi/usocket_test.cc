@@ -9,6 +9,7 @@
 
 #include <cerrno>
 
+#include "sockapi/test_util.h"
 #include "stack/fake_runtime.h"
 #include "stack/link_device.h"
 
@@ -18,26 +19,9 @@ namespace {
 using ::testing::HasSubstr;
 using ustack::Duration;
 
-#define EXPECT_ERRNO(stmt, err)                                                          \
-  do {                                                                                   \
-    try {                                                                                \
-      stmt;                                                                              \
-      ADD_FAILURE() << #stmt " did not raise " #err;                                     \
-    } catch (const OSError& e) {                                                         \
-      EXPECT_EQ(e.code().value(), err) << #stmt " raised " << e.what() << ", not " #err; \
-    }                                                                                    \
-  } while (0)
-
-ustack::LinkConfig delayed_link() {
-  ustack::LinkConfig c;
-  c.a_to_b.delay = Duration::millis(10);
-  c.b_to_a.delay = Duration::millis(10);
-  return c;
-}
-
 class UsocketTest : public ::testing::Test {
  protected:
-  VirtualLab lab{delayed_link()};
+  VirtualLab lab{usocket::testing::delayed_link()};
   // `a` is the first network made: the default for socket() without a network.
   Network a = Network::in_memory(lab, {"--addr", "198.18.0.2/24", "--addr", "fd00:1::2/64"});
   Network b = Network::in_memory(lab, {"--addr", "198.18.0.1/24", "--addr", "fd00:1::1/64"});

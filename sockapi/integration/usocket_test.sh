@@ -16,18 +16,8 @@ setup_ns
 EX="$PWD/sockapi/examples"
 CN_OPTS=(--tun "$CN_DEV" --netns "$NS" --no-create --addr 198.18.1.2/24 --addr fd00:2::2/64)
 
-# launch_example NAME ARGS...: like launch_ustack, for an example program.
-launch_example() {
-  "$EX/$1" "${@:2}" >"$USTACK_LOG" 2>&1 &
-  USTACK_PID=$!
-  PIDS+=("$USTACK_PID")
-  for _ in $(seq 100); do
-    grep -q "ready" "$USTACK_LOG" 2>/dev/null && return 0
-    kill -0 "$USTACK_PID" 2>/dev/null || die "$1 exited early: $(cat "$USTACK_LOG")"
-    sleep 0.1
-  done
-  die "$1 did not print 'ready' within 10 s"
-}
+# launch_example NAME ARGS...: an example program, as launch_ustack runs ustack.
+launch_example() { launch_bg "$1" "$EX/$1" "${@:2}"; }
 
 # --- TCP echo server ---
 launch_example tcp_echo_server 7 "${SV_OPTS[@]}"

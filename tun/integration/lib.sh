@@ -80,19 +80,24 @@ bg_ns() {
   PIDS+=("$BG_PID")
 }
 
-# launch_ustack SUBCOMMAND ARGS...: runs `ustack SUBCOMMAND ARGS` in the background (its PID in
-# USTACK_PID, its output in USTACK_LOG) and waits for its ready line.
-launch_ustack() {
-  "$USTACK" "$@" >"$USTACK_LOG" 2>&1 &
+# launch_bg NAME CMD...: runs CMD in the background as the program under test (its PID in
+# USTACK_PID, its output in USTACK_LOG) and waits for its "ready" line; NAME is for messages.
+launch_bg() {
+  local name=$1
+  shift
+  "$@" >"$USTACK_LOG" 2>&1 &
   USTACK_PID=$!
   PIDS+=("$USTACK_PID")
   for _ in $(seq 100); do
     grep -q "ready" "$USTACK_LOG" 2>/dev/null && return 0
-    kill -0 "$USTACK_PID" 2>/dev/null || die "ustack $1 exited early: $(cat "$USTACK_LOG")"
+    kill -0 "$USTACK_PID" 2>/dev/null || die "$name exited early: $(cat "$USTACK_LOG")"
     sleep 0.1
   done
-  die "ustack $1 did not print 'ready' within 10 s"
+  die "$name did not print 'ready' within 10 s"
 }
+
+# launch_ustack SUBCOMMAND ARGS...: `ustack SUBCOMMAND ARGS` as launch_bg runs it.
+launch_ustack() { launch_bg "ustack $1" "$USTACK" "$@"; }
 
 # start_ustack ARGS...: `ustack up ARGS`, started as launch_ustack does.
 start_ustack() { launch_ustack up "$@"; }
