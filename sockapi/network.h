@@ -97,7 +97,8 @@ Network default_network();
 void set_default(const Network& n);
 
 // A virtual-time world for Network::in_memory: one FakeRuntime shared by its networks and one
-// point-to-point link between the first two networks made on it (a third is an error).
+// point-to-point link between the first two networks made on it (a third is an error). It
+// must outlive its networks and their sockets (declare it first).
 class VirtualLab {
  public:
   VirtualLab();
