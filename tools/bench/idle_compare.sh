@@ -6,6 +6,8 @@
 # its tools are used from its bin/ if built there, else built here into a temporary folder).
 #
 #   tools/bench/idle_compare.sh                 # REPS=3 RRDUR=5 IDLE_COUNTS="0 1000 10000"
+# Build ustack first with `bazel build -c opt //tools:ustack`; copy it elsewhere (USTACK=) if
+# builds may run meanwhile.
 #   USTACK=/tmp/ustack REPS=5 IDLE_COUNTS="0 10000" tools/bench/idle_compare.sh
 #
 # Topology (a fresh namespace for every run; only 198.18.4.0/24; removed at exit, also on
@@ -29,7 +31,9 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-USTACK=${USTACK:-$ROOT/bazel-bin/tools/ustack}
+# bazel-out/k8-opt, not bazel-bin: bazel-bin points at whatever configuration was built last, and a
+# fastbuild (-O0) ustack measured here runs at a third of its RR rate.
+USTACK=${USTACK:-$ROOT/bazel-out/k8-opt/bin/tools/ustack}
 BENCH_DIR=${BENCH_DIR:-$ROOT/../shared/bench}
 REPS=${REPS:-3}
 RRDUR=${RRDUR:-5}
@@ -183,7 +187,8 @@ declare -A V
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)
 echo "idle_compare: $(date -u '+%F %H:%M UTC'), commit $commit, kernel $(uname -r)," \
   "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))," \
-  "REPS=$REPS RRDUR=$RRDUR IDLE_COUNTS=\"$IDLE_COUNTS\" IDLE_SECS=$IDLE_SECS"
+  "REPS=$REPS RRDUR=$RRDUR IDLE_COUNTS=\"$IDLE_COUNTS\" IDLE_SECS=$IDLE_SECS," \
+  "USTACK=$USTACK"
 hz=$(getconf CLK_TCK)
 for n in $IDLE_COUNTS; do
   for i in $(seq "$REPS"); do
