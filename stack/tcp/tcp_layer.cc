@@ -82,15 +82,23 @@ bool TcpLayer::bad_destination(const IpAddr& remote, std::uint16_t port) {
 }
 
 void TcpLayer::hold_port(SocketHandle h, Socket& s, std::uint16_t port) {
-  port_users_[port].push_back(h);
+  std::vector<SocketHandle>& users = port_users_[port];
   s.held_port = port;
+  s.held_index = static_cast<std::uint32_t>(users.size());
+  users.push_back(h);
 }
 
 void TcpLayer::release_port(SocketHandle h, Socket& s) {
   if (s.held_port == 0) return;
   if (auto pu = port_users_.find(s.held_port); pu != port_users_.end()) {
-    pu->second.erase(std::remove(pu->second.begin(), pu->second.end(), h), pu->second.end());
-    if (pu->second.empty()) port_users_.erase(pu);
+    // Swap-and-pop: every accepted connection of a server is listed under its port, so a
+    // search here made each close cost the number of open connections (issue 17).
+    std::vector<SocketHandle>& users = pu->second;
+    const SocketHandle last = users.back();
+    users[s.held_index] = last;
+    if (last != h) table_.get(last)->held_index = s.held_index;
+    users.pop_back();
+    if (users.empty()) port_users_.erase(pu);
   }
   s.held_port = 0;
 }
