@@ -12,14 +12,17 @@ namespace ustack::services {
 // still queued are sent and the connection is closed.
 class EchoSession final : public Session {
  public:
-  explicit EchoSession(std::size_t buffer_size = 64 * 1024) : buf_(buffer_size) {}
+  // Reads at most `read_size` bytes at a time (into the thread's shared_scratch()).
+  explicit EchoSession(std::size_t read_size = 64 * 1024) : read_size_(read_size) {}
   SessionStatus step(Instant now, Stream& s) override;
   std::uint64_t bytes_echoed() const { return echoed_; }
 
  private:
-  ScratchBuffer buf_;
-  std::size_t pending_begin_ = 0;  // [pending_begin_, pending_end_) read but not yet written
-  std::size_t pending_end_ = 0;
+  std::size_t read_size_;
+  // Read but not yet written (the send buffer was full): the only bytes an echo session
+  // owns, and only while the client is not reading.
+  ByteVec pending_;
+  std::size_t pending_begin_ = 0;
   bool eof_ = false;
   std::uint64_t echoed_ = 0;
 };
@@ -27,12 +30,12 @@ class EchoSession final : public Session {
 // Reads and throws away everything until the client shuts down, then closes.
 class DiscardSession final : public Session {
  public:
-  explicit DiscardSession(std::size_t buffer_size = 64 * 1024) : buf_(buffer_size) {}
+  explicit DiscardSession(std::size_t read_size = 64 * 1024) : read_size_(read_size) {}
   SessionStatus step(Instant now, Stream& s) override;
   std::uint64_t bytes_discarded() const { return discarded_; }
 
  private:
-  ScratchBuffer buf_;
+  std::size_t read_size_;
   std::uint64_t discarded_ = 0;
 };
 

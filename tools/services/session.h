@@ -7,6 +7,7 @@
 // with a FakeStream and virtual time.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -50,6 +51,16 @@ class ScratchBuffer {
   std::unique_ptr<std::uint8_t[]> data_;
   std::size_t size_;
 };
+
+// A thread's one buffer for sessions that only pass bytes through (echo, discard): they read
+// into it and keep only what they could not pass on, so an idle session owns no buffer at all
+// (a per-session 64 KiB buffer cost a resident page per idle connection). At most `n` bytes
+// (and at most 64 KiB); valid until the next call on this thread.
+inline MutBytes shared_scratch(std::size_t n) {
+  static constexpr std::size_t kSize = 64 * 1024;
+  static thread_local std::unique_ptr<std::uint8_t[]> buf(new std::uint8_t[kSize]);
+  return {buf.get(), std::min(n, kSize)};
+}
 
 enum class SessionStatus {
   kContinue,  // call step() again when the stream may have progressed or at wake_at()
