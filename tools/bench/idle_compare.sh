@@ -199,22 +199,42 @@ for n in $IDLE_COUNTS; do
         continue
       fi
       held=0
-      holder=
+      holders=()
       if [ "$n" -gt 0 ]; then
-        ip netns exec "$NS" python3 "$WORK/hold.py" 198.18.4.2 5002 "$n" "$HOLD_BATCH" \
-          >"$WORK/hold.log" 2>&1 &
-        holder=$!
-        PIDS+=("$holder")
+        # One holder per (fd hard limit - 512) connections: a process cannot raise its hard
+        # limit here, and 50 000 sockets need more than one process's 20 000.
+        per=$(( $(ulimit -Hn) - 512 ))
+        [ "$per" -ge 512 ] || per=512
+        left=$n
+        k=0
+        while [ "$left" -gt 0 ]; do
+          c=$(( left < per ? left : per ))
+          ip netns exec "$NS" python3 "$WORK/hold.py" 198.18.4.2 5002 "$c" "$HOLD_BATCH" \
+            >"$WORK/hold.$k.log" 2>&1 &
+          holders+=($!)
+          PIDS+=($!)
+          left=$(( left - c ))
+          k=$(( k + 1 ))
+        done
         for _ in $(seq 6000); do  # up to 10 min
-          grep -q '^held' "$WORK/hold.log" && break
-          kill -0 "$holder" 2>/dev/null || break
+          done_n=0
+          for j in $(seq 0 $(( k - 1 ))); do
+            if grep -q '^held' "$WORK/hold.$j.log" || ! kill -0 "${holders[$j]}" 2>/dev/null; then
+              done_n=$(( done_n + 1 ))
+            fi
+          done
+          [ "$done_n" -eq "$k" ] && break
           kill -0 "$PEER" 2>/dev/null || break
           sleep 0.1
         done
-        line=$(grep '^held' "$WORK/hold.log")
-        held=$(echo "$line" | awk '{print $2}')
-        [ -n "$held" ] || held=0
-        log "$peer N=$n rep $i: ${line:-holder gave no answer: $(tail -3 "$WORK/hold.log")}"
+        line=""
+        for j in $(seq 0 $(( k - 1 ))); do
+          l=$(grep '^held' "$WORK/hold.$j.log")
+          h=$(echo "$l" | awk '{print $2}')
+          held=$(( held + ${h:-0} ))
+          line+="${l:-holder $j gave no answer: $(tail -3 "$WORK/hold.$j.log")}; "
+        done
+        log "$peer N=$n rep $i: $line"
       fi
       kill -0 "$PEER" 2>/dev/null || log "$peer died holding $n: $(tail -5 "$WORK/peer.log")"
       sleep 1  # settle: ACKs, allocations, a GC
@@ -237,7 +257,7 @@ for n in $IDLE_COUNTS; do
         "rr tps=$(echo "$rr" | field tps) p99=$(echo "$rr" | field p99_us)us" \
         "crr tps=$(echo "$crr" | field tps) p99=$(echo "$crr" | field p99_us)us"
       stop_pid "$PEER"
-      [ -n "$holder" ] && stop_pid "$holder"
+      for h in "${holders[@]}"; do stop_pid "$h"; done
       ip netns delete "$NS" 2>/dev/null
       sleep 1
     done
