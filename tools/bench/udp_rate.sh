@@ -24,7 +24,8 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-USTACK=${USTACK:-$ROOT/bazel-bin/tools/ustack}
+# The optimized build: bazel-bin may point at a fastbuild output after any other build.
+USTACK=${USTACK:-$ROOT/bazel-out/k8-opt/bin/tools/ustack}
 BENCH_SRC=${BENCH_SRC:-/work/shared/bench/src}
 DUR=${DUR:-5}
 REPS=${REPS:-3}
