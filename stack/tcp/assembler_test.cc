@@ -80,6 +80,39 @@ TEST(RingBuffer, StorageIsAllocatedAtTheFirstWrite) {
   EXPECT_EQ(r.peek(0, 1).first[0], 42);
 }
 
+// Drained, the storage goes back to the pool; the next write takes the same buffer again.
+TEST(RingBuffer, EmptyRingGivesItsStorageBackToThePool) {
+  BufferPool pool;
+  RingBuffer r(4096, &pool);
+  ByteVec data{1, 2, 3};
+  r.write(data);
+  ASSERT_TRUE(r.allocated());
+  const std::uint8_t* first = r.peek(0, 1).first.data();
+  r.release_if_empty();
+  EXPECT_TRUE(r.allocated()) << "not empty yet";
+  r.consume(3);
+  r.release_if_empty();
+  EXPECT_FALSE(r.allocated());
+  EXPECT_EQ(pool.spares(), 1u);
+  r.write(data);
+  EXPECT_EQ(r.peek(0, 1).first.data(), first);
+  EXPECT_EQ(pool.spares(), 0u);
+  EXPECT_EQ(r.peek(0, 3).first[2], 3);
+}
+
+TEST(RingBuffer, PoolKeepsABoundedNumberOfSpares) {
+  BufferPool pool;
+  std::vector<RingBuffer> rings;
+  for (int i = 0; i < 40; ++i) rings.emplace_back(1024, &pool);
+  ByteVec one{7};
+  for (RingBuffer& r : rings) r.write(one);
+  for (RingBuffer& r : rings) {
+    r.consume(1);
+    r.release_if_empty();
+  }
+  EXPECT_EQ(pool.spares(), BufferPool::kMaxSpares);
+}
+
 TEST(RingBuffer, WrapsAroundAndPeeksInTwoPieces) {
   RingBuffer r(8);
   std::uint8_t in[6] = {1, 2, 3, 4, 5, 6};

@@ -49,7 +49,7 @@ TcpError icmp_to_error(IcmpError::Kind k) {
 }  // namespace
 
 TcpConnection::TcpConnection(const TcpConfig& config, const TcpTuple& tuple, SeqNum iss,
-                             std::size_t mtu, Tracer* tracer)
+                             std::size_t mtu, Tracer* tracer, BufferPool* pool)
     : cfg_(config),
       tuple_(tuple),
       tracer_(tracer),
@@ -58,8 +58,8 @@ TcpConnection::TcpConnection(const TcpConfig& config, const TcpTuple& tuple, Seq
       snd_nxt_(iss),
       snd_max_(iss),
       snd_buf_seq_(iss + 1),
-      snd_buf_(config.send_buffer),
-      rcv_buf_(config.recv_buffer),
+      snd_buf_(config.send_buffer, pool),
+      rcv_buf_(config.recv_buffer, pool),
       mtu_(mtu),
       rtt_(config.rto_min, config.rto_max, config.rto_initial),
       cc_(make_congestion_control(config.congestion)),
@@ -418,6 +418,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
     if (acked_data_end > snd_buf_seq_) {
       std::uint32_t n = static_cast<std::uint32_t>(acked_data_end - snd_buf_seq_);
       snd_buf_.consume(n);
+      snd_buf_.release_if_empty();  // all acknowledged: an idle connection holds no buffer
       snd_buf_seq_ += n;
       stats_.bytes_acked += n;
     }
@@ -690,6 +691,8 @@ std::size_t TcpConnection::send(Bytes data) {
 std::size_t TcpConnection::recv(MutBytes out) {
   std::uint32_t before = rcv_wnd();
   std::size_t n = rcv_buf_.read(out);
+  // All read and nothing held out of order: the storage goes back until more data comes.
+  if (ooo_.empty()) rcv_buf_.release_if_empty();
   if (n == 0 || !synchronized() || fin_received_) return n;
   // Linux __tcp_cleanup_rbuf: announce the opened window if it at least doubles what the
   // peer may send now (includes the window update after a zero window).

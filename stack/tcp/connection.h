@@ -35,8 +35,10 @@ using TcpSink = FunctionRef<void(const TcpSegmentOut&)>;
 class TcpConnection {
  public:
   // `mtu` is the path MTU toward the remote (IpSender::path_mtu), for the MSS we advertise.
+  // `pool` (the layer's, may be null) lends the send and receive rings their storage while
+  // they hold data.
   TcpConnection(const TcpConfig& config, const TcpTuple& tuple, SeqNum iss, std::size_t mtu,
-                Tracer* tracer = nullptr);
+                Tracer* tracer = nullptr, BufferPool* pool = nullptr);
   TcpConnection(const TcpConnection&) = delete;
   TcpConnection& operator=(const TcpConnection&) = delete;
 

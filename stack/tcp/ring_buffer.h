@@ -1,25 +1,74 @@
 // A fixed-capacity byte ring for the send and receive buffers.
 //
-// The storage (SO_SNDBUF / SO_RCVBUF bytes) is allocated at the first write, never resized, so
-// the data path allocates at most once per connection and direction; a connection that never
-// carries data in a direction (most idle ones) costs no buffer memory there. Bytes are addressed by
-// offset from the read head; reads return up to two spans because the data may wrap around the end
-// of the storage. The receive side also writes out-of-order data at offsets past the readable part
-// (write_at) and later makes it readable (commit).
+// The storage (SO_SNDBUF / SO_RCVBUF bytes) is taken at the first write and given back when
+// the ring is empty again (release_if_empty), so an idle connection holds no buffer memory,
+// whether it never carried data or carried some long ago. With a BufferPool (one per
+// TcpLayer) giving back and taking again is a pointer move, not a malloc: a request/response
+// connection reuses a buffer that is still hot, and the pool keeps only a few spares. Bytes are
+// addressed by offset from the read head; reads return up to two spans because the data may wrap
+// around the end of the storage. The receive side also writes out-of-order data at offsets past the
+// readable part (write_at) and later makes it readable (commit).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "stack/base/bytes.h"
 
 namespace ustack {
 
+// Spare ring storage, by size. Bounded: beyond kMaxSpares per size a given-back buffer is
+// freed, so the pool holds at most a few MiB however many connections come and go.
+class BufferPool {
+ public:
+  static constexpr std::size_t kMaxSpares = 16;
+  std::unique_ptr<std::uint8_t[]> take(std::size_t size) {
+    for (Spare& s : spares_) {
+      if (s.size == size && !s.buffers.empty()) {
+        std::unique_ptr<std::uint8_t[]> b = std::move(s.buffers.back());
+        s.buffers.pop_back();
+        return b;
+      }
+    }
+    // Not zeroed: only written bytes are ever read, and clearing 2 x 256 KiB per connection
+    // was a quarter of the CPU time of a connect/request/close benchmark.
+    return std::make_unique_for_overwrite<std::uint8_t[]>(size);
+  }
+  void give(std::size_t size, std::unique_ptr<std::uint8_t[]> b) {
+    for (Spare& s : spares_) {
+      if (s.size == size) {
+        if (s.buffers.size() < kMaxSpares) s.buffers.push_back(std::move(b));
+        return;
+      }
+    }
+    if (spares_.size() < 4) {
+      spares_.push_back(Spare{size, {}});
+      spares_.back().buffers.push_back(std::move(b));
+    }
+  }
+  std::size_t spares() const {
+    std::size_t n = 0;
+    for (const Spare& s : spares_) n += s.buffers.size();
+    return n;
+  }
+
+ private:
+  struct Spare {
+    std::size_t size;
+    std::vector<std::unique_ptr<std::uint8_t[]>> buffers;
+  };
+  std::vector<Spare> spares_;  // a few distinct sizes (the layer's defaults, SO_*BUF values)
+};
+
 class RingBuffer {
  public:
-  explicit RingBuffer(std::size_t capacity) : capacity_(capacity) {}
+  explicit RingBuffer(std::size_t capacity, BufferPool* pool = nullptr)
+      : capacity_(capacity), pool_(pool) {}
+  RingBuffer(RingBuffer&&) = default;
+  RingBuffer& operator=(RingBuffer&&) = default;
 
   // Whether the storage exists yet (for memory accounting and tests).
   bool allocated() const { return data_ != nullptr; }
@@ -41,9 +90,10 @@ class RingBuffer {
   // be <= capacity). Used for out-of-order data.
   void write_at(std::size_t offset, Bytes b) {
     if (b.empty()) return;
-    // Not zeroed: only written bytes are ever read, and clearing 2 x 256 KiB per connection
-    // was a quarter of the CPU time of a connect/request/close benchmark.
-    if (!data_) data_ = std::make_unique_for_overwrite<std::uint8_t[]>(capacity_);
+    if (!data_) {
+      data_ = pool_ ? pool_->take(capacity_)
+                    : std::make_unique_for_overwrite<std::uint8_t[]>(capacity_);
+    }
     std::size_t pos = (head_ + offset) % capacity_;
     std::size_t first = std::min(b.size(), capacity_ - pos);
     std::copy_n(b.begin(), first, data_.get() + pos);
@@ -71,6 +121,18 @@ class RingBuffer {
     return a.size() + b.size();
   }
 
+  // Gives the storage back if nothing is readable. The caller must know that nothing was
+  // written past the readable part either (the receive side: no out-of-order data held).
+  void release_if_empty() {
+    if (len_ != 0 || !data_) return;
+    head_ = 0;
+    if (pool_) {
+      pool_->give(capacity_, std::move(data_));
+    } else {
+      data_.reset();
+    }
+  }
+
   void consume(std::size_t n) {
     n = std::min(n, len_);
     head_ = capacity_ == 0 ? 0 : (head_ + n) % capacity_;
@@ -80,6 +142,7 @@ class RingBuffer {
  private:
   std::unique_ptr<std::uint8_t[]> data_;
   std::size_t capacity_;
+  BufferPool* pool_;
   std::size_t head_ = 0;
   std::size_t len_ = 0;
 };

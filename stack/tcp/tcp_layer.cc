@@ -407,7 +407,7 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
     return;
   }
   auto conn = std::make_unique<TcpConnection>(l.config, t, make_isn(now, t), out.path_mtu(t.remote),
-                                              tracer_);
+                                              tracer_, buffers_.get());
   conn->open_passive(now, seg);
   auto sock = std::make_unique<Socket>();
   sock->config = l.config;
@@ -623,8 +623,8 @@ std::optional<TcpError> TcpLayer::connect_impl(Instant now, const IpSender& ip, 
     // SO_REUSEADDR only through the RFC 6191 path (its SYN); refuse here like Linux.
     return TcpError::kAddressInUse;
   }
-  s.conn =
-      std::make_unique<TcpConnection>(s.config, t, make_isn(now, t), ip.path_mtu(remote), tracer_);
+  s.conn = std::make_unique<TcpConnection>(s.config, t, make_isn(now, t), ip.path_mtu(remote),
+                                           tracer_, buffers_.get());
   s.conn->open_active(now);
   conns_[t] = h;
   if (s.held_port == 0) hold_port(h, s, local_port);

@@ -283,6 +283,9 @@ class TcpLayer final : public Transport {
   Tracer* tracer_;
   SipKey isn_key_;
   PortAllocator ports_{SipKey{}, 0, 0, 0};  // set in the constructor
+  // Ring storage lent to connections while they hold data (ring_buffer.h). A unique_ptr so
+  // the layer stays movable; declared before the table so it outlives every connection.
+  std::unique_ptr<BufferPool> buffers_ = std::make_unique<BufferPool>();
   SlotTable<Socket> table_;
   std::unordered_map<TcpTuple, SocketHandle, TcpTupleHash> conns_;
   std::unordered_map<std::uint16_t, std::vector<SocketHandle>> listeners_;
