@@ -30,28 +30,7 @@ using usocket::socket;
 using usocket::VirtualLab;
 using ustack::Duration;
 
-class UselectTest : public ::testing::Test {
- protected:
-  VirtualLab lab{usocket::testing::delayed_link()};
-  Network a = Network::in_memory(lab, {"--addr", "198.18.0.2/24"});
-  Network b = Network::in_memory(lab, {"--addr", "198.18.0.1/24"});
-  const sockaddr kServer{"198.18.0.1", 7000};
-
-  ustack::Instant now() { return lab.runtime().now(); }
-
-  struct Conn {
-    socket listener, client, server;
-  };
-  Conn connected_pair() {
-    socket l(b, AF_INET, SOCK_STREAM);
-    l.bind(kServer);
-    l.listen();
-    socket c(a);
-    c.connect(kServer);
-    auto [s, peer] = l.accept();
-    return {std::move(l), std::move(c), std::move(s)};
-  }
-};
+using UselectTest = usocket::testing::TwoNetworks;
 
 TEST_F(UselectTest, PollinWhenDataArrives) {
   Conn k = connected_pair();

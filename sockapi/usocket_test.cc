@@ -19,31 +19,7 @@ namespace {
 using ::testing::HasSubstr;
 using ustack::Duration;
 
-class UsocketTest : public ::testing::Test {
- protected:
-  VirtualLab lab{usocket::testing::delayed_link()};
-  // `a` is the first network made: the default for socket() without a network.
-  Network a = Network::in_memory(lab, {"--addr", "198.18.0.2/24", "--addr", "fd00:1::2/64"});
-  Network b = Network::in_memory(lab, {"--addr", "198.18.0.1/24", "--addr", "fd00:1::1/64"});
-  const sockaddr kServer{"198.18.0.1", 7000};
-
-  ustack::Instant now() { return lab.runtime().now(); }
-
-  // A listener on b, a connected client on a, and b's accepted end.
-  struct Conn {
-    socket listener, client, server;
-  };
-  Conn connected_pair() {
-    socket l(b, AF_INET, SOCK_STREAM);
-    l.bind(kServer);
-    l.listen();
-    socket c;
-    c.connect(kServer);
-    auto [s, peer] = l.accept();
-    EXPECT_EQ(peer, c.getsockname());
-    return {std::move(l), std::move(c), std::move(s)};
-  }
-};
+using UsocketTest = usocket::testing::TwoNetworks;
 
 TEST_F(UsocketTest, TcpEchoBothWays) {
   Conn k = connected_pair();
