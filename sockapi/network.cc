@@ -84,43 +84,18 @@ struct DeviceNetwork {
   ustack::tools::DeviceSession session;
 };
 
-// A network on one end of a VirtualLab's link: Stack, layers and resolver, polled by the lab's
-// FakeRuntime. The destructor takes the stack out of the runtime before it goes away.
+// A network on one end of a VirtualLab's link: the CLI's StackSession (Stack, transports,
+// resolver) polled by the lab's FakeRuntime, taken out of the runtime before it goes away.
 struct MemoryNetwork {
   MemoryNetwork(ustack::FakeRuntime& rt, ustack::Device& dev,
                 const ustack::tools::DeviceSetup& setup)
-      : runtime(rt) {
-    ustack::StackConfig cfg;
-    cfg.seed = setup.seed;
-    stack = std::make_unique<ustack::Stack>(cfg, dev);
-    for (const auto& a : setup.addrs) stack->add_address(a);
-    for (const auto& gw : setup.gateways) stack->set_default_gateway(gw);
-    ustack::TcpLayerConfig tcp_cfg;
-    tcp_cfg.seed = setup.seed;
-    tcp = std::make_unique<ustack::TcpLayer>(tcp_cfg);
-    stack->register_transport(*tcp);
-    ustack::UdpLayerConfig udp_cfg;
-    udp_cfg.seed = setup.seed;
-    udp = std::make_unique<ustack::UdpLayer>(udp_cfg);
-    stack->register_transport(*udp);
-    resolver = std::make_unique<ustack::Resolver>(setup.resolver, setup.hosts, *udp, *tcp, *stack,
-                                                  setup.seed ^ 0x646e732d73656564ull);
-    stack->add_poller(*resolver);
-    pollable = std::make_unique<StackPollable>(*stack);
-    runtime.add(*pollable);
+      : runtime(rt), parts(setup, dev), pollable(parts.stack()) {
+    runtime.add(pollable);
   }
-  ~MemoryNetwork() {
-    runtime.remove(*pollable);
-    stack->remove_poller(*resolver);
-    resolver.reset();
-    stack.reset();
-  }
+  ~MemoryNetwork() { runtime.remove(pollable); }
   ustack::FakeRuntime& runtime;
-  std::unique_ptr<ustack::Stack> stack;
-  std::unique_ptr<ustack::TcpLayer> tcp;
-  std::unique_ptr<ustack::UdpLayer> udp;
-  std::unique_ptr<ustack::Resolver> resolver;
-  std::unique_ptr<StackPollable> pollable;
+  ustack::tools::StackSession parts;
+  StackPollable pollable;
 };
 
 }  // namespace
@@ -174,7 +149,8 @@ Network Network::in_memory(VirtualLab& lab, const std::vector<std::string>& args
                                            : static_cast<ustack::Device&>(lab.link().b());
   ++lab.networks_;
   auto mn = std::make_shared<MemoryNetwork>(lab.runtime(), end, setup);
-  return over(NetworkParts{*mn->stack, *mn->tcp, *mn->udp, *mn->resolver, lab.runtime()}, mn);
+  ustack::tools::StackSession& p = mn->parts;
+  return over(NetworkParts{p.stack(), p.tcp(), p.udp(), p.resolver(), lab.runtime()}, mn);
 }
 
 Network default_network() {

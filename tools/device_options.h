@@ -38,6 +38,7 @@ class Pollable;
 class Resolver;
 struct LookupResult;
 class Stack;
+class Device;
 class PacketTap;
 class PcapTapDevice;
 }  // namespace ustack
@@ -110,6 +111,29 @@ struct TransportConfig {
   bool dns_force_tcp = false;  // every resolver query over TCP (`resolve --tcp`)
 };
 
+// The part of a session that does not depend on the device: the Stack on `dev` with the
+// setup's addresses and gateways, its TCP and UDP layers registered (seeded from the setup),
+// and the DNS resolver over them (a poller of the Stack). DeviceSession runs one on a TUN/TAP
+// device, usocket's in-memory networks on one end of a Link.
+class StackSession {
+ public:
+  StackSession(const DeviceSetup& setup, Device& dev, const TransportConfig& transports = {});
+  ~StackSession();
+  StackSession(const StackSession&) = delete;
+  StackSession& operator=(const StackSession&) = delete;
+
+  Stack& stack() { return *stack_; }
+  TcpLayer& tcp() { return *tcp_; }
+  UdpLayer& udp() { return *udp_; }
+  Resolver& resolver() { return *resolver_; }
+
+ private:
+  std::unique_ptr<TcpLayer> tcp_;
+  std::unique_ptr<UdpLayer> udp_;
+  std::unique_ptr<Stack> stack_;
+  std::unique_ptr<Resolver> resolver_;
+};
+
 // A running stack on a device: namespace (created if needed), TUN/TAP device, kernel-side
 // addresses, pcap recording, Stack with our addresses and routes, its transports (TcpLayer and
 // UdpLayer, registered), the DNS Resolver over them (a poller of the Stack), and the runtime
@@ -123,10 +147,10 @@ class DeviceSession {
   DeviceSession(const DeviceSession&) = delete;
   DeviceSession& operator=(const DeviceSession&) = delete;
 
-  Stack& stack() { return *stack_; }
-  TcpLayer& tcp() { return *tcp_; }
-  UdpLayer& udp() { return *udp_; }
-  Resolver& resolver() { return *resolver_; }
+  Stack& stack() { return parts_->stack(); }
+  TcpLayer& tcp() { return parts_->tcp(); }
+  UdpLayer& udp() { return parts_->udp(); }
+  Resolver& resolver() { return parts_->resolver(); }
   tun::AsioRuntime& runtime() { return *runtime_; }
   tun::TunDevice& device() { return *device_; }
   const DeviceSetup& setup() const { return setup_; }
@@ -166,10 +190,7 @@ class DeviceSession {
   std::unique_ptr<tun::TunDevice> device_;
   std::unique_ptr<PacketTap> pcap_;
   std::unique_ptr<PcapTapDevice> tapped_;
-  std::unique_ptr<Stack> stack_;
-  std::unique_ptr<TcpLayer> tcp_;
-  std::unique_ptr<UdpLayer> udp_;
-  std::unique_ptr<Resolver> resolver_;
+  std::unique_ptr<StackSession> parts_;
   std::unique_ptr<tun::PollableRef<Stack>> pollable_;
   std::unique_ptr<tun::AsioRuntime> runtime_;
 };

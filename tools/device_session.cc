@@ -38,44 +38,54 @@ DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& tr
     tapped_ = std::make_unique<PcapTapDevice>(*device_, *pcap_);
     dev = tapped_.get();
   }
-  StackConfig cfg;
-  cfg.seed = setup_.seed;
-  stack_ = std::make_unique<Stack>(cfg, *dev);
-  for (const auto& a : setup_.addrs) stack_->add_address(a);
-  for (const auto& gw : setup_.gateways) stack_->set_default_gateway(gw);
-  TcpLayerConfig tcp_cfg = transports.tcp;
-  tcp_cfg.seed = setup_.seed;
-  tcp_ = std::make_unique<TcpLayer>(tcp_cfg);
-  stack_->register_transport(*tcp_);
-  UdpLayerConfig udp_cfg = transports.udp;
-  udp_cfg.seed = setup_.seed;  // UdpLayer derives its own keys from it
-  udp_ = std::make_unique<UdpLayer>(udp_cfg);
-  stack_->register_transport(*udp_);
-  ResolverConfig dns_cfg = setup_.resolver;
-  dns_cfg.force_tcp = dns_cfg.force_tcp || transports.dns_force_tcp;
-  // Its own stream of randomness (query IDs), not the transports'.
-  resolver_ = std::make_unique<Resolver>(dns_cfg, setup_.hosts, *udp_, *tcp_, *stack_,
-                                         setup_.seed ^ 0x646e732d73656564ull);  // "dns-seed"
-  stack_->add_poller(*resolver_);
-  pollable_ = std::make_unique<tun::PollableRef<Stack>>(*stack_);
+  parts_ = std::make_unique<StackSession>(setup_, *dev, transports);
+  pollable_ = std::make_unique<tun::PollableRef<Stack>>(parts_->stack());
   runtime_ = std::make_unique<tun::AsioRuntime>(*pollable_, device_->fd());
 }
 
 DeviceSession::~DeviceSession() {
-  // Reverse order of construction: stop driving, drop the resolver, the stack and then the
-  // transports it refers to, close the pcap, close the device (a device we created disappears with
-  // its fd), then the namespace (if ours).
+  // Reverse order of construction: stop driving, drop the stack and its transports, close the
+  // pcap, close the device (a device we created disappears with its fd), then the namespace
+  // (if ours).
   runtime_.reset();
   pollable_.reset();
-  stack_->remove_poller(*resolver_);
-  resolver_.reset();  // closes its sockets on the transports
-  stack_.reset();
-  udp_.reset();
-  tcp_.reset();
+  parts_.reset();
   tapped_.reset();
   pcap_.reset();
   device_.reset();
   netns_.reset();
+}
+
+StackSession::StackSession(const DeviceSetup& setup, Device& dev,
+                           const TransportConfig& transports) {
+  StackConfig cfg;
+  cfg.seed = setup.seed;
+  stack_ = std::make_unique<Stack>(cfg, dev);
+  for (const auto& a : setup.addrs) stack_->add_address(a);
+  for (const auto& gw : setup.gateways) stack_->set_default_gateway(gw);
+  TcpLayerConfig tcp_cfg = transports.tcp;
+  tcp_cfg.seed = setup.seed;
+  tcp_ = std::make_unique<TcpLayer>(tcp_cfg);
+  stack_->register_transport(*tcp_);
+  UdpLayerConfig udp_cfg = transports.udp;
+  udp_cfg.seed = setup.seed;  // UdpLayer derives its own keys from it
+  udp_ = std::make_unique<UdpLayer>(udp_cfg);
+  stack_->register_transport(*udp_);
+  ResolverConfig dns_cfg = setup.resolver;
+  dns_cfg.force_tcp = dns_cfg.force_tcp || transports.dns_force_tcp;
+  // Its own stream of randomness (query IDs), not the transports'.
+  resolver_ = std::make_unique<Resolver>(dns_cfg, setup.hosts, *udp_, *tcp_, *stack_,
+                                         setup.seed ^ 0x646e732d73656564ull);  // "dns-seed"
+  stack_->add_poller(*resolver_);
+}
+
+StackSession::~StackSession() {
+  // The resolver closes its sockets on the transports; the stack refers to the transports.
+  stack_->remove_poller(*resolver_);
+  resolver_.reset();
+  stack_.reset();
+  udp_.reset();
+  tcp_.reset();
 }
 
 bool DeviceSession::netns_created() const { return netns_ && netns_->created(); }
@@ -96,8 +106,8 @@ std::string DeviceSession::describe() const {
   if (!setup_.device.netns.empty()) {
     s += " in netns " + setup_.device.netns + (netns_created() ? " (created)" : "");
   }
-  s += ", mtu " + std::to_string(stack_->mtu());
-  if (device_->mode() == tun::TunMode::kTap) s += ", mac " + stack_->mac().to_string();
+  s += ", mtu " + std::to_string(parts_->stack().mtu());
+  if (device_->mode() == tun::TunMode::kTap) s += ", mac " + parts_->stack().mac().to_string();
   s += ", addresses";
   for (const auto& a : setup_.addrs) s += " " + a.to_string();
   for (const auto& gw : setup_.gateways) s += ", gateway " + gw.to_string();
@@ -111,10 +121,10 @@ std::string DeviceSession::describe() const {
 }
 
 std::string DeviceSession::counters_text() const {
-  std::string s = stack_->counters().to_string();
-  s += services::tcp_counters_text(tcp_->counters(), tcp_->socket_count());
-  s += udp_->counters().to_string();
-  s += resolver_->counters().to_string();
+  std::string s = parts_->stack().counters().to_string();
+  s += services::tcp_counters_text(parts_->tcp().counters(), parts_->tcp().socket_count());
+  s += parts_->udp().counters().to_string();
+  s += parts_->resolver().counters().to_string();
   const tun::TunStats& d = device_->stats();
   s += "Device:\n";
   auto line = [&s](std::uint64_t v, const char* name) {
@@ -128,8 +138,8 @@ std::string DeviceSession::counters_text() const {
   line(d.tx_errors, "tx_errors");
   line(d.tx_too_big, "tx_too_big");
   s += "Reassembly:\n";
-  line(stack_->reassembly_datagrams(), "datagrams_pending");
-  line(stack_->reassembly_memory(), "memory_bytes");
+  line(parts_->stack().reassembly_datagrams(), "datagrams_pending");
+  line(parts_->stack().reassembly_memory(), "memory_bytes");
   const tun::RuntimeStats& r = runtime_->stats();
   s += "Runtime:\n";
   line(r.batches, "batches");
@@ -165,12 +175,12 @@ int DeviceSession::run_until_stopped(const std::string& command,
 
 DeviceSession::HostAddress DeviceSession::lookup_host(std::string_view host) {
   if (std::optional<IpAddr> numeric = IpAddr::parse(host)) return {numeric, ""};
-  LookupId id = resolver_->start(runtime_->now(), host, AddressFamily::kUnspec);
+  LookupId id = parts_->resolver().start(runtime_->now(), host, AddressFamily::kUnspec);
   runtime_->wake();
-  runtime_->run_until([&] { return resolver_->done(id); }, Instant::never());
-  std::optional<LookupResult> r = resolver_->take_result(id);
+  runtime_->run_until([&] { return parts_->resolver().done(id); }, Instant::never());
+  std::optional<LookupResult> r = parts_->resolver().take_result(id);
   if (!r) {
-    resolver_->cancel(id);
+    parts_->resolver().cancel(id);
     return {std::nullopt, "interrupted"};
   }
   if (r->error) return {std::nullopt, lookup_error_text(*r)};
