@@ -56,28 +56,6 @@ ustack::tools::DeviceSetup validate(const ustack::tools::DeviceOptions& opts) {
   return *v.setup;
 }
 
-// Stack::poll/poll_at as a Pollable, and a link's scheduled deliveries (the stacks receive them;
-// this only tells virtual time when the next one is due).
-class StackPollable final : public ustack::Pollable {
- public:
-  explicit StackPollable(ustack::Stack& s) : s_(s) {}
-  bool poll(Instant now) override { return s_.poll(now); }
-  Instant poll_at() const override { return s_.poll_at(); }
-
- private:
-  ustack::Stack& s_;
-};
-
-class LinkPollable final : public ustack::Pollable {
- public:
-  explicit LinkPollable(const ustack::Link& l) : l_(l) {}
-  bool poll(Instant) override { return false; }
-  Instant poll_at() const override { return l_.next_delivery(); }
-
- private:
-  const ustack::Link& l_;
-};
-
 // A network on a real device: the CLI's DeviceSession, which owns the AsioRuntime.
 struct DeviceNetwork {
   explicit DeviceNetwork(const ustack::tools::DeviceSetup& setup) : session(setup) {}
@@ -95,7 +73,7 @@ struct MemoryNetwork {
   ~MemoryNetwork() { runtime.remove(pollable); }
   ustack::FakeRuntime& runtime;
   ustack::tools::StackSession parts;
-  StackPollable pollable;
+  ustack::PollableRef<ustack::Stack> pollable;
 };
 
 }  // namespace
@@ -169,7 +147,7 @@ VirtualLab::VirtualLab() : VirtualLab(ustack::LinkConfig{}) {}
 VirtualLab::VirtualLab(const ustack::LinkConfig& link)
     : runtime_(std::make_unique<ustack::FakeRuntime>(kLabStart)),
       link_(std::make_unique<ustack::Link>(link)),
-      link_pollable_(std::make_unique<LinkPollable>(*link_)) {
+      link_pollable_(std::make_unique<ustack::Link::Schedule>(*link_)) {
   runtime_->add(*link_pollable_);
 }
 

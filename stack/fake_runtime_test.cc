@@ -188,35 +188,14 @@ TEST(FakeRuntimeDeathTest, LivelockAbortsWithAMessage) {
       "livelock");
 }
 
-// Adapts a Stack (poll/poll_at, not a Pollable) and the Link's scheduled deliveries.
-class StackPollable : public Pollable {
- public:
-  explicit StackPollable(Stack& s) : s_(s) {}
-  bool poll(Instant now) override { return s_.poll(now); }
-  Instant poll_at() const override { return s_.poll_at(); }
-
- private:
-  Stack& s_;
-};
-
-class LinkPollable : public Pollable {
- public:
-  explicit LinkPollable(const Link& l) : l_(l) {}
-  bool poll(Instant) override { return false; }  // the stacks receive; this only schedules
-  Instant poll_at() const override { return l_.next_delivery(); }
-
- private:
-  const Link& l_;
-};
-
 TEST(FakeRuntime, PingBetweenTwoStacksOverADelayedLink) {
   LinkConfig lc;
   lc.a_to_b.delay = 20_ms;
   lc.b_to_a.delay = 20_ms;
   testing::Pair p(lc);
   FakeRuntime rt(p.now);
-  StackPollable a(p.a), b(p.b);
-  LinkPollable link(p.link);
+  PollableRef<Stack> a(p.a), b(p.b);
+  Link::Schedule link(p.link);
   rt.add(a);
   rt.add(b);
   rt.add(link);

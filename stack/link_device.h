@@ -16,6 +16,7 @@
 #include "stack/base/random.h"
 #include "stack/base/time.h"
 #include "stack/device.h"
+#include "stack/pollable.h"
 
 namespace ustack {
 
@@ -94,6 +95,18 @@ class LinkEndpoint final : public Device {
 
 class Link {
  public:
+  // The link's scheduled deliveries as a Pollable, for a virtual-time runtime: it does nothing
+  // itself (the stacks receive), it only says when the next packet lands.
+  class Schedule final : public Pollable {
+   public:
+    explicit Schedule(const Link& l) : l_(l) {}
+    bool poll(Instant) override { return false; }
+    Instant poll_at() const override { return l_.next_delivery(); }
+
+   private:
+    const Link& l_;
+  };
+
   explicit Link(const LinkConfig& cfg);
   Link(const Link&) = delete;
   Link& operator=(const Link&) = delete;

@@ -19,4 +19,16 @@ class Pollable {
   virtual Instant poll_at() const = 0;
 };
 
+// Adapts any object with poll(Instant) -> bool and poll_at() -> Instant (e.g. ustack::Stack).
+template <typename T>
+class PollableRef final : public Pollable {
+ public:
+  explicit PollableRef(T& target) : target_(target) {}
+  bool poll(Instant now) override { return target_.poll(now); }
+  Instant poll_at() const override { return target_.poll_at(); }
+
+ private:
+  T& target_;
+};
+
 }  // namespace ustack

@@ -35,6 +35,8 @@
 
 namespace ustack {
 class Pollable;
+template <typename T>
+class PollableRef;
 class Resolver;
 struct LookupResult;
 class Stack;
@@ -46,8 +48,6 @@ class PcapTapDevice;
 namespace ustack::tun {
 class AsioRuntime;
 class NetnsOwner;
-template <typename T>
-class PollableRef;
 }  // namespace ustack::tun
 
 namespace ustack::tools {
@@ -191,7 +191,7 @@ class DeviceSession {
   std::unique_ptr<PacketTap> pcap_;
   std::unique_ptr<PcapTapDevice> tapped_;
   std::unique_ptr<StackSession> parts_;
-  std::unique_ptr<tun::PollableRef<Stack>> pollable_;
+  std::unique_ptr<PollableRef<Stack>> pollable_;
   std::unique_ptr<tun::AsioRuntime> runtime_;
 };
 

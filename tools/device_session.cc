@@ -39,7 +39,7 @@ DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& tr
     dev = tapped_.get();
   }
   parts_ = std::make_unique<StackSession>(setup_, *dev, transports);
-  pollable_ = std::make_unique<tun::PollableRef<Stack>>(parts_->stack());
+  pollable_ = std::make_unique<PollableRef<Stack>>(parts_->stack());
   runtime_ = std::make_unique<tun::AsioRuntime>(*pollable_, device_->fd());
 }
 

@@ -34,20 +34,9 @@
 
 namespace ustack::tun {
 
-// What the runtime drives (stack/pollable.h); Stack is one.
+// What the runtime drives (stack/pollable.h); Stack is one, through PollableRef.
 using ustack::Pollable;
-
-// Adapts any object with poll(Instant) -> bool and poll_at() -> Instant (e.g. ustack::Stack).
-template <typename T>
-class PollableRef : public Pollable {
- public:
-  explicit PollableRef(T& target) : target_(target) {}
-  bool poll(Instant now) override { return target_.poll(now); }
-  Instant poll_at() const override { return target_.poll_at(); }
-
- private:
-  T& target_;
-};
+using ustack::PollableRef;
 
 struct RuntimeStats {
   std::uint64_t batches = 0;         // times the core was serviced (device, timer or wake)
