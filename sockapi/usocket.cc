@@ -120,14 +120,6 @@ void check_socket_args(int af, int type, int proto) {
   if (proto != 0 && proto != own) throw OSError(EPROTONOSUPPORT);
 }
 
-sockaddr to_sockaddr(const IpAddr& a, std::uint16_t port, int family) {
-  if (a.is_unspecified() && (family == AF_INET) != a.is_v4()) {
-    return sockaddr(family == AF_INET ? IpAddr(ustack::Ipv4Addr()) : IpAddr(ustack::Ipv6Addr()),
-                    port);
-  }
-  return sockaddr(a, port);
-}
-
 }  // namespace
 
 // --- lifecycle -------------------------------------------------------------------------------
@@ -273,7 +265,7 @@ std::pair<socket, sockaddr> socket::accept() {
   auto h = tcp.accept(handle_);
   if (!h.ok()) raise_tcp(h.error());
   auto t = tcp.tuple(*h);
-  sockaddr peer = t.ok() ? to_sockaddr(t->remote, t->remote_port, family_) : sockaddr();
+  sockaddr peer = t.ok() ? sockaddr(t->remote, t->remote_port) : sockaddr();
   return {socket(net_, family_, type_, *h, timeout_), peer};
 }
 
@@ -305,11 +297,11 @@ sockaddr socket::getsockname() const {
   if (is_tcp()) {
     auto t = net_.parts().tcp.tuple(handle_);
     if (!t.ok()) raise_tcp(t.error());
-    return to_sockaddr(t->local, t->local_port, family_);
+    return sockaddr(t->local, t->local_port);
   }
   auto e = net_.parts().udp.local_endpoint(handle_);
   if (!e.ok()) raise_udp(e.error());
-  return to_sockaddr(e->addr, e->port, family_);
+  return sockaddr(e->addr, e->port);
 }
 
 sockaddr socket::getpeername() const {
@@ -321,11 +313,11 @@ sockaddr socket::getpeername() const {
         *st == TcpState::kSynSent) {
       throw OSError(ENOTCONN);
     }
-    return to_sockaddr(t->remote, t->remote_port, family_);
+    return sockaddr(t->remote, t->remote_port);
   }
   auto e = net_.parts().udp.remote_endpoint(handle_);
   if (!e.ok()) raise_udp(e.error());
-  return to_sockaddr(e->addr, e->port, family_);
+  return sockaddr(e->addr, e->port);
 }
 
 void socket::shutdown(int how) {
@@ -439,10 +431,7 @@ std::size_t socket::try_recv(std::span<std::byte> out, bool& would_block) {
 
 std::size_t socket::recv_into(std::span<std::byte> out) {
   check_open();
-  if (is_tcp()) {
-    auto st = net_.parts().tcp.state(handle_);
-    if (st.ok() && *st == TcpState::kListen) throw OSError(ENOTCONN);
-  }
+  // A listener or a socket that never connected: TcpLayer::recv says kNotConnected (ENOTCONN).
   ustack::TcpLayer& tcp = net_.parts().tcp;
   for (;;) {
     bool would_block = false;
@@ -475,7 +464,7 @@ std::pair<bytes, sockaddr> socket::recvfrom(std::size_t bufsize) {
   auto r = udp.recv_from(handle_, to_core(std::as_writable_bytes(std::span<char>(out))));
   if (!r.ok()) raise_udp(r.error());
   out.resize(r->size);
-  return {std::move(out), to_sockaddr(r->from.addr, r->from.port, family_)};
+  return {std::move(out), sockaddr(r->from.addr, r->from.port)};
 }
 
 // --- stream interface ------------------------------------------------------------------------

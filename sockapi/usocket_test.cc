@@ -37,6 +37,9 @@ TEST_F(UsocketTest, SocketArgumentsAreCheckedLikeLinux) {
   EXPECT_ERRNO(socket(a, AF_INET, SOCK_STREAM, IPPROTO_UDP), EPROTONOSUPPORT);
   socket ok(a, AF_INET6, SOCK_DGRAM, IPPROTO_UDP);
   EXPECT_EQ(ok.getsockopt(SOL_SOCKET, SO_TYPE), SOCK_DGRAM);
+  // Unbound: the wildcard of the socket's own family, port 0 (Linux).
+  EXPECT_EQ(ok.getsockname().to_tuple_string(), "('::', 0, 0, 0)");
+  EXPECT_EQ(socket(a, AF_INET6, SOCK_STREAM).getsockname().family(), AF_INET6);
 }
 
 // --- timeouts: None blocks, 0 -> EAGAIN, > 0 -> ETIMEDOUT at exactly that time -----------------
