@@ -138,18 +138,10 @@ std::optional<std::vector<addrinfo>> answer_locally(std::string_view host, std::
 std::vector<addrinfo> resolve(const Network& net, std::string_view host, std::uint16_t port,
                               const Request& req) {
   if (auto local = answer_locally(host, port, req)) return *std::move(local);
-  ustack::Resolver& resolver = net.parts().resolver;
-  ustack::LookupId id = resolver.start(net.now(), host, req.family);
-  // start() opened sockets and queued queries outside a poll: the loop must poll now.
-  net.runtime().wake();
-  const auto run = net.wait([&] { return resolver.done(id); }, ustack::Instant::never());
-  std::optional<ustack::LookupResult> r = resolver.take_result(id);
-  if (!r) {
-    resolver.cancel(id);  // closes its sockets; a later wait must not finish it for nobody
-    throw OSError(EINTR, run == ustack::Runtime::RunResult::kStopped
-                             ? "the network's loop was stopped"
-                             : "the lookup did not finish");
-  }
+  std::optional<ustack::LookupResult> r =
+      net.parts().resolver.lookup(net.runtime(), host, req.family);
+  // With no deadline the loop only ends early when it is stopped.
+  if (!r) throw OSError(EINTR, "the network's loop was stopped");
   if (r->error) throw OSError(*r->error, r->detail);
   std::vector<IpAddr> addrs;
   addrs.reserve(r->addresses.size());

@@ -175,14 +175,9 @@ int DeviceSession::run_until_stopped(const std::string& command,
 
 DeviceSession::HostAddress DeviceSession::lookup_host(std::string_view host) {
   if (std::optional<IpAddr> numeric = IpAddr::parse(host)) return {numeric, ""};
-  LookupId id = parts_->resolver().start(runtime_->now(), host, AddressFamily::kUnspec);
-  runtime_->wake();
-  runtime_->run_until([&] { return parts_->resolver().done(id); }, Instant::never());
-  std::optional<LookupResult> r = parts_->resolver().take_result(id);
-  if (!r) {
-    parts_->resolver().cancel(id);
-    return {std::nullopt, "interrupted"};
-  }
+  std::optional<LookupResult> r =
+      parts_->resolver().lookup(*runtime_, host, AddressFamily::kUnspec);
+  if (!r) return {std::nullopt, "interrupted"};
   if (r->error) return {std::nullopt, lookup_error_text(*r)};
   if (r->addresses.empty()) return {std::nullopt, "no address"};
   return {r->addresses.front().addr, ""};

@@ -349,6 +349,17 @@ bool Resolver::done(LookupId id) const {
   return it != lookups_.end() && it->second->result.has_value();
 }
 
+std::optional<LookupResult> Resolver::lookup(Runtime& rt, std::string_view name,
+                                             AddressFamily family) {
+  LookupId id = start(rt.now(), name, family);
+  // start() opened sockets and queued queries outside a poll: the loop must poll now.
+  rt.wake();
+  rt.run_until([&] { return done(id); }, Instant::never());
+  std::optional<LookupResult> r = take_result(id);
+  if (!r) cancel(id);
+  return r;
+}
+
 std::optional<LookupResult> Resolver::take_result(LookupId id) {
   auto it = lookups_.find(id);
   if (it == lookups_.end() || !it->second->result) return std::nullopt;

@@ -77,6 +77,7 @@
 #include "stack/dns/hosts.h"
 #include "stack/dns/resolver_config.h"
 #include "stack/pollable.h"
+#include "stack/runtime.h"
 #include "stack/socket_table.h"
 #include "stack/tcp/tcp_layer.h"
 #include "stack/tracer.h"
@@ -187,6 +188,10 @@ class Resolver final : public Pollable {
   std::optional<LookupResult> take_result(LookupId id);
   // Forgets a lookup and closes its sockets.
   void cancel(LookupId id);
+  // The blocking form (getaddrinfo, the tools): start(), then run `rt` until the lookup is
+  // done. nullopt if `rt` stopped first; the lookup is then cancelled, so a later run does not
+  // finish it for nobody. Time comes from `rt`, as everywhere in the core.
+  std::optional<LookupResult> lookup(Runtime& rt, std::string_view name, AddressFamily family);
 
   bool poll(Instant now) override;
   Instant poll_at() const override;
