@@ -1,0 +1,125 @@
+// A packetdrill script (https://github.com/google/packetdrill) as a small AST: the subset of
+// its language that TCP and UDP tests use, parsed by our own code.
+//
+//   0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+//   +0    bind(3, ..., ...) = 0
+//   +0    listen(3, 1) = 0
+//   +0.1  < S 0:0(0) win 65535 <mss 1460,sackOK,nop,nop,nop,wscale 7>
+//   +0    > S. 0:0(0) ack 1 <...>
+//
+// Each event is one line (a syscall may continue over lines while its parentheses are open):
+// a time (`0.1` absolute, `+0.1` after the previous event, `0.1~0.2` or `+0~+0.2` a range),
+// then a packet (`<` injected from the peer, `>` expected from the system under test) or a
+// syscall with its expected result. Times resolve to absolute script times here, as packetdrill
+// does when it parses. Anything outside the subset is refused with "FILE:LINE: unsupported:
+// <construct>", never skipped: a skipped line would make a script pass that tests nothing.
+//
+// Flags: packetdrill takes command-line flags; a script may name them in a comment on its first
+// line, `// flags: --ip_version=ipv6 --tolerance_usecs=10000` (only those two are known).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "stack/base/addr.h"
+#include "stack/base/time.h"
+#include "stack/wire/tcp.h"
+
+namespace ustack::scenario {
+
+// When an event happens, in script time (since the script's start). For a range, the event
+// may happen anywhere in [start, end]; a plain time has end == start.
+struct EventTime {
+  Duration start;
+  Duration end;
+  // Written "+...": packetdrill rebases such a time on when the previous event really happened
+  // (an outbound packet that came 3 ms late moves the following relative events by 3 ms).
+  bool relative = false;
+};
+
+// A TCP segment as the script writes it: "S. 0:0(0) ack 1 win 65535 <mss 1460,...>".
+// Sequence numbers are relative (packetdrill): inbound seq/end to the peer's ISN, inbound ack
+// and SACK blocks to the SUT's ISN; outbound the other way round.
+struct TcpSegmentSpec {
+  std::uint8_t flags = 0;  // tcp_flags::k*
+  std::uint32_t seq = 0;
+  std::uint32_t end_seq = 0;
+  std::uint32_t len = 0;  // payload bytes: end_seq - seq
+  std::optional<std::uint32_t> ack;
+  std::optional<std::uint32_t> win;  // required on inbound segments (packetdrill)
+  enum class Options : std::uint8_t {
+    kNone,    // no option list: the segment has no options
+    kListed,  // `<mss 1460,nop,...>`: exactly these, in this order
+    kAny,     // `<...>`: outbound only, any options
+  };
+  Options options_kind = Options::kNone;
+  // Typed values plus the kinds in written order (TcpOptions::order), so an inbound segment
+  // is emitted in the script's layout and an outbound one compared against it.
+  TcpOptions options;
+};
+
+// "udp (100)": a datagram of that many payload bytes between the peer and the SUT's socket.
+struct UdpDatagramSpec {
+  std::uint32_t len = 0;
+};
+
+struct PacketEvent {
+  bool inbound = false;  // '<': the runner injects it; '>': the SUT must send it
+  std::variant<TcpSegmentSpec, UdpDatagramSpec> packet;
+};
+
+// One argument of a syscall: "..." (the runner fills it in: an address, a buffer), an integer
+// expression (3, SOCK_STREAM, O_RDWR|O_NONBLOCK, 0x2) or a one-element list ([1]) as
+// setsockopt/getsockopt take their value.
+struct SyscallArg {
+  enum class Kind : std::uint8_t { kEllipsis, kInt, kList };
+  Kind kind = Kind::kEllipsis;
+  long value = 0;
+  std::string text;  // as written, for messages
+};
+
+// "connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)".
+struct SyscallEvent {
+  std::string name;  // socket, bind, listen, accept, connect, write, read, send, recv, sendto,
+                     // recvfrom, shutdown, close, setsockopt, getsockopt, fcntl
+  std::vector<SyscallArg> args;
+  long expected = 0;                  // the return value
+  std::optional<int> expected_errno;  // with expected == -1
+  std::string text;                   // "connect(3, ..., ...) = -1 EINPROGRESS", for messages
+};
+
+struct Event {
+  int line = 0;
+  EventTime time;
+  std::variant<PacketEvent, SyscallEvent> what;
+};
+
+struct Script {
+  std::string file;  // for messages: "FILE:LINE: ..."
+  IpVersion ip_version = IpVersion::kV4;
+  std::optional<Duration> tolerance;  // from the flags comment, if given
+  std::vector<Event> events;          // in time order
+};
+
+// What the command line may override (packetdrill's flags of the same names).
+struct ScriptOptions {
+  std::optional<IpVersion> ip_version;
+};
+
+struct ParseOutcome {
+  std::optional<Script> script;
+  // "FILE:LINE: unsupported: <construct>" or "FILE:LINE: <what is wrong>" when script is empty.
+  std::string error;
+};
+
+ParseOutcome parse_script(std::string_view text, const std::string& file,
+                          const ScriptOptions& opts = {});
+
+// "S.", "F.", "." ...: the flags as packetdrill writes them (its order: F S R P . E W).
+std::string script_flags_string(std::uint8_t flags);
+
+}  // namespace ustack::scenario

@@ -1,0 +1,246 @@
+// The packetdrill subset parser: every construct it understands, and every construct it
+// refuses with the line it is on.
+#include "pcap_tests/scenario/script.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace ustack::scenario {
+namespace {
+
+Script parse_ok(std::string_view text, const ScriptOptions& opts = {}) {
+  ParseOutcome p = parse_script(text, "t.pkt", opts);
+  EXPECT_TRUE(p.script.has_value()) << p.error;
+  return p.script ? *p.script : Script{};
+}
+
+std::string parse_error(std::string_view text) {
+  ParseOutcome p = parse_script(text, "t.pkt");
+  EXPECT_FALSE(p.script.has_value());
+  return p.error;
+}
+
+const TcpSegmentSpec& tcp(const Event& e) {
+  return std::get<TcpSegmentSpec>(std::get<PacketEvent>(e.what).packet);
+}
+const SyscallEvent& call(const Event& e) { return std::get<SyscallEvent>(e.what); }
+
+TEST(ScriptTimes, AbsoluteRelativeAndRanges) {
+  Script s = parse_ok(
+      "0.100 close(3) = 0\n"
+      "+0.05 close(3) = 0\n"
+      "0.2~0.3 close(3) = 0\n"
+      "+0~+0.1 close(3) = 0\n"
+      "1 close(3) = 0\n");
+  ASSERT_EQ(s.events.size(), 5u);
+  EXPECT_EQ(s.events[0].time.start, Duration::millis(100));
+  EXPECT_FALSE(s.events[0].time.relative);
+  EXPECT_EQ(s.events[1].time.start, Duration::millis(150));
+  EXPECT_TRUE(s.events[1].time.relative);
+  EXPECT_EQ(s.events[2].time.start, Duration::millis(200));
+  EXPECT_EQ(s.events[2].time.end, Duration::millis(300));
+  EXPECT_EQ(s.events[3].time.start, Duration::millis(200));
+  EXPECT_EQ(s.events[3].time.end, Duration::millis(300));
+  EXPECT_EQ(s.events[4].time.start, Duration::seconds(1));
+  EXPECT_EQ(s.events[4].line, 5);
+}
+
+TEST(ScriptTimes, GoingBackwardsIsAnError) {
+  EXPECT_EQ(parse_error("0.2 close(3) = 0\n0.1 close(3) = 0\n").substr(0, 8), "t.pkt:2:");
+}
+
+TEST(ScriptComments, LineAndBlockCommentsKeepLineNumbers) {
+  Script s = parse_ok(
+      "// a comment\n"
+      "/* a block\n"
+      "   over lines */ 0 close(3) = 0  // trailing\n"
+      "\n"
+      "+0 close(4) = 0 /* inline */\n");
+  ASSERT_EQ(s.events.size(), 2u);
+  EXPECT_EQ(s.events[0].line, 3);
+  EXPECT_EQ(s.events[1].line, 5);
+}
+
+TEST(ScriptPackets, InboundSynWithEveryOption) {
+  Script s = parse_ok(
+      "0 < S 0:0(0) win 32792 <mss 1000,sackOK,TS val 100 ecr 0,nop,wscale 7,sack 1:2 3:4,eol>\n");
+  const auto& p = std::get<PacketEvent>(s.events[0].what);
+  EXPECT_TRUE(p.inbound);
+  const TcpSegmentSpec& seg = tcp(s.events[0]);
+  EXPECT_EQ(seg.flags, tcp_flags::kSyn);
+  EXPECT_EQ(seg.win, 32792u);
+  EXPECT_FALSE(seg.ack);
+  ASSERT_EQ(seg.options_kind, TcpSegmentSpec::Options::kListed);
+  EXPECT_EQ(seg.options.mss, 1000);
+  EXPECT_TRUE(seg.options.sack_permitted);
+  EXPECT_EQ(seg.options.timestamps, (TcpTimestamps{100, 0}));
+  EXPECT_EQ(seg.options.window_scale, 7);
+  ASSERT_EQ(seg.options.sack_count, 2);
+  EXPECT_EQ(seg.options.sack[1], (TcpSackBlock{SeqNum(3), SeqNum(4)}));
+  ASSERT_EQ(seg.options.order_len, 7);
+  EXPECT_EQ(seg.options.order[3], static_cast<std::uint8_t>(TcpOptionKind::kNop));
+  EXPECT_EQ(seg.options.order[6], static_cast<std::uint8_t>(TcpOptionKind::kEol));
+}
+
+TEST(ScriptPackets, FlagCombinationsSeqAckWin) {
+  Script s = parse_ok(
+      "0 > S. 0:0(0) ack 1 <...>\n"
+      "+0 < . 1:1(0) ack 1 win 257\n"
+      "+0 < P. 1:1001(1000) ack 1 win 257\n"
+      "+0 > F. 1:1(0) ack 1001\n"
+      "+0 < R. 1001:1001(0) ack 2 win 0\n"
+      "+0 < R 1001:1001(0) win 0\n"
+      "+0 > SEW 0:0(0) <mss 1460>\n");
+  EXPECT_EQ(tcp(s.events[0]).flags, tcp_flags::kSyn | tcp_flags::kAck);
+  EXPECT_EQ(tcp(s.events[0]).options_kind, TcpSegmentSpec::Options::kAny);
+  EXPECT_EQ(tcp(s.events[0]).ack, 1u);
+  EXPECT_FALSE(tcp(s.events[0]).win);
+  EXPECT_EQ(tcp(s.events[1]).flags, tcp_flags::kAck);
+  EXPECT_EQ(tcp(s.events[1]).options_kind, TcpSegmentSpec::Options::kNone);
+  EXPECT_EQ(tcp(s.events[2]).flags, tcp_flags::kPsh | tcp_flags::kAck);
+  EXPECT_EQ(tcp(s.events[2]).seq, 1u);
+  EXPECT_EQ(tcp(s.events[2]).end_seq, 1001u);
+  EXPECT_EQ(tcp(s.events[2]).len, 1000u);
+  EXPECT_EQ(tcp(s.events[3]).flags, tcp_flags::kFin | tcp_flags::kAck);
+  EXPECT_EQ(tcp(s.events[4]).flags, tcp_flags::kRst | tcp_flags::kAck);
+  EXPECT_EQ(tcp(s.events[5]).flags, tcp_flags::kRst);
+  EXPECT_EQ(tcp(s.events[6]).flags, tcp_flags::kSyn | tcp_flags::kEce | tcp_flags::kCwr);
+  EXPECT_EQ(script_flags_string(tcp(s.events[4]).flags), "R.");
+}
+
+TEST(ScriptPackets, Udp) {
+  Script s = parse_ok("0 < udp (100)\n+0 > udp (7)\n");
+  const auto& in = std::get<PacketEvent>(s.events[0].what);
+  EXPECT_TRUE(in.inbound);
+  EXPECT_EQ(std::get<UdpDatagramSpec>(in.packet).len, 100u);
+  EXPECT_EQ(std::get<UdpDatagramSpec>(std::get<PacketEvent>(s.events[1].what).packet).len, 7u);
+}
+
+TEST(ScriptPackets, Errors) {
+  EXPECT_EQ(parse_error("0 < S 0:0(0)\n"),
+            "t.pkt:1: an inbound packet needs 'win N' (packetdrill)");
+  EXPECT_EQ(parse_error("0 > P. 1:11(9) ack 1\n"),
+            "t.pkt:1: inconsistent sequence numbers and length: 1:11(9)");
+  EXPECT_EQ(parse_error("0 < S 0:0(0) win 1 <...>\n"),
+            "t.pkt:1: '<...>' (any options) is only for expected ('>') packets");
+  EXPECT_EQ(parse_error("0 > Q 0:0(0)\n"), "t.pkt:1: unknown TCP flag 'Q' in 'Q'");
+  EXPECT_EQ(parse_error("0 > S 0:0(0) win 70000\n"), "t.pkt:1: win 70000 does not fit 16 bits");
+}
+
+TEST(ScriptSyscalls, EveryCallWithItsArguments) {
+  Script s = parse_ok(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+      "+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
+      "+0 getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0\n"
+      "+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n"
+      "+0 accept(3, ..., ...) = 4\n"
+      "+0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)\n"
+      "+0 write(4, ..., 1000) = 1000\n"
+      "+0 read(4, ..., 100) = 100\n"
+      "+0 send(4, ..., 10, 0) = 10\n"
+      "+0 recv(4, ..., 10, 0) = -1 EAGAIN (Resource temporarily unavailable)\n"
+      "+0 sendto(3, ..., 10, 0, ..., ...) = 10\n"
+      "+0 recvfrom(3, ..., 10, 0, ..., ...) = 10\n"
+      "+0 shutdown(4, SHUT_WR) = 0\n"
+      "+0 close(4) = 0\n"
+      "+0 fcntl(3, F_GETFL) = 0x2 (flags O_RDWR)\n"
+      "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+      "+0 socket(AF_INET6, SOCK_DGRAM, 0) = 5\n");
+  ASSERT_EQ(s.events.size(), 18u);
+  EXPECT_EQ(call(s.events[0]).name, "socket");
+  EXPECT_EQ(call(s.events[0]).args[0].kind, SyscallArg::Kind::kEllipsis);
+  EXPECT_EQ(call(s.events[0]).args[1].value, SOCK_STREAM);
+  EXPECT_EQ(call(s.events[0]).expected, 3);
+  EXPECT_EQ(call(s.events[1]).args[3].kind, SyscallArg::Kind::kList);
+  EXPECT_EQ(call(s.events[1]).args[3].value, 1);
+  EXPECT_EQ(call(s.events[6]).expected, -1);
+  EXPECT_EQ(call(s.events[6]).expected_errno, EINPROGRESS);
+  EXPECT_EQ(call(s.events[6]).text,
+            "connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)");
+  EXPECT_EQ(call(s.events[10]).expected_errno, EAGAIN);
+  EXPECT_EQ(call(s.events[13]).args[1].value, SHUT_WR);
+  EXPECT_EQ(call(s.events[15]).expected, O_RDWR);
+  EXPECT_EQ(call(s.events[16]).args[2].value, O_RDWR | O_NONBLOCK);
+  EXPECT_EQ(call(s.events[17]).args[0].value, AF_INET6);
+}
+
+TEST(ScriptSyscalls, CallOverSeveralLines) {
+  Script s =
+      parse_ok("0 setsockopt(3, SOL_SOCKET,\n    SO_REUSEADDR, [1], 4) = 0\n+0 close(3) = 0\n");
+  ASSERT_EQ(s.events.size(), 2u);
+  EXPECT_EQ(s.events[1].line, 3);
+}
+
+TEST(ScriptSyscalls, Errors) {
+  EXPECT_EQ(parse_error("0 listen(3) = 0\n"), "t.pkt:1: listen(): expected 2 arguments, got 1");
+  EXPECT_EQ(parse_error("0 close(3)\n"), "t.pkt:1: close() needs its expected result: '= N'");
+  EXPECT_EQ(parse_error("0 close(3) = 0 EBADF\n"), "t.pkt:1: an errno goes with '= -1'");
+  EXPECT_EQ(parse_error("0 getsockopt(3, SOL_SOCKET, SO_ERROR, 0, [4]) = 0\n"),
+            "t.pkt:1: getsockopt(): the expected value is written [N]");
+}
+
+TEST(ScriptFlags, Ipv6FromTheFirstLineOrTheOptions) {
+  EXPECT_EQ(
+      parse_ok("// flags: --ip_version=ipv6 --tolerance_usecs=10000\n0 close(3) = 0\n").ip_version,
+      IpVersion::kV6);
+  EXPECT_EQ(parse_ok("// flags: --tolerance_usecs=10000\n").tolerance, Duration::millis(10));
+  EXPECT_EQ(parse_ok("0 close(3) = 0\n").ip_version, IpVersion::kV4);
+  EXPECT_EQ(parse_ok("0 close(3) = 0\n", {.ip_version = IpVersion::kV6}).ip_version,
+            IpVersion::kV6);
+  EXPECT_EQ(parse_error("// flags: --mss=1000\n"), "t.pkt:1: unsupported: flag --mss=1000");
+}
+
+// Each construct outside the subset is refused on its own line, never skipped.
+TEST(ScriptRefusals, EachNamesItsLineAndConstruct) {
+  struct Case {
+    const char* line;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"`sysctl -q net.ipv4.tcp_timestamps=0`",
+       "unsupported: shell command `sysctl -q "
+       "net.ipv4.tcp_timestamps=0`"},
+      {"+0 `echo hi`", "unsupported: shell command `echo hi`"},
+      {"0 %{ print tcpi_rto }%", "unsupported: python block %{ }%"},
+      {"0 sendmsg(4, {msg_name(...)=...}, 0) = 10", "unsupported: syscall sendmsg"},
+      {"0 poll([{fd=4, events=POLLIN}], 1, 0) = 1", "unsupported: syscall poll"},
+      {"0 epoll_create(1) = 5", "unsupported: syscall epoll_create"},
+      {"0 ioctl(4, SIOCINQ, [0]) = 0", "unsupported: syscall ioctl"},
+      {"0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]",
+       "unsupported: icmp packet lines"},
+      {"0 < [ect0] S 0:0(0) win 100", "unsupported: IP-level packet fields (ECN, flow label, ...)"},
+      {"0...0.2 accept(3, ..., ...) = 4", "unsupported: blocking syscall time range 'A...B'"},
+      {"* > . 1:1(0) ack 1", "unsupported: '*' (any time) event times"},
+      {"0 getsockopt(3, SOL_TCP, TCP_INFO, {tcpi_state=1}, 256) = 0",
+       "unsupported: constant TCP_INFO"},
+      {"0 setsockopt(3, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0",
+       "unsupported: constant SO_LINGER"},
+      {"0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, {onoff=1}, 8) = 0",
+       "unsupported: struct argument {onoff=1}"},
+      {"0 write(4, \"hello\", 5) = 5",
+       "unsupported: literal argument \"hello\" of write() (addresses and buffers are written "
+       "'...')"},
+      {"0 fcntl(3, F_GETFD) = 0", "unsupported: constant F_GETFD"},
+      {"0 send(4, ..., 10, MSG_ZEROCOPY) = 10", "unsupported: constant MSG_ZEROCOPY"},
+      {"0 send(4, ..., 10, 64) = 10", "unsupported: send() flags 64"},
+      {"0 < S 0:0(0) win 100 <FO abcd>", "unsupported: TCP option 'FO abcd'"},
+      {"0 < S 0:0(0) win 100 <md5 000102>", "unsupported: TCP option 'md5 000102'"},
+      {"0 < SU 0:0(0) win 100", "unsupported: TCP flag U (urgent data)"},
+      {"0 < S 0:0(0) win 100 urg 3", "unsupported: 'urg' in a TCP packet line"},
+      {"0 connect(3, {sa_family=AF_INET}, 16) = 0",
+       "unsupported: literal argument {sa_family=AF_INET} of connect() (addresses and buffers "
+       "are written '...')"},
+      {"0 close(3) = -1 ENOBUFS", "unsupported: errno ENOBUFS"},
+  };
+  for (const Case& c : cases) {
+    std::string script = "0 close(9) = 0\n\n" + std::string(c.line) + "\n+0 close(9) = 0\n";
+    EXPECT_EQ(parse_error(script), std::string("t.pkt:3: ") + c.error) << c.line;
+  }
+}
+
+}  // namespace
+}  // namespace ustack::scenario
