@@ -1,6 +1,7 @@
 #include "pcap_tests/scenario/kernel_sut.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -11,9 +12,11 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <thread>
 
 #include "tun/link.h"
 #include "tun/sys_error.h"
@@ -72,6 +75,40 @@ IpCidr on_link(const IpAddr& local, const IpAddr& remote) {
   int max = local.is_v4() ? kMaxPrefix4 : kMaxPrefix6;
   int bits = std::min(max, common_prefix_bits(local.bytes(), remote.bytes()));
   return IpCidr{local, static_cast<std::uint8_t>(bits)};
+}
+
+// True once /proc/thread-self/net/ipv6_route lists `addr`'s local route (RTF_LOCAL, /128).
+bool has_local_route6(const IpAddr& addr) {
+  char want[33];
+  for (std::size_t i = 0; i < 16; ++i) {
+    std::snprintf(want + 2 * i, 3, "%02x", addr.bytes()[i]);
+  }
+  std::ifstream routes("/proc/thread-self/net/ipv6_route");
+  std::string dest, prefix, src, src_prefix, next_hop, metric, refs, use, flags;
+  while (routes >> dest >> prefix >> src >> src_prefix >> next_hop >> metric >> refs >> use >>
+         flags) {
+    std::string device;
+    routes >> device;
+    constexpr unsigned long kRtfLocal = 0x80000000;
+    if (dest == want && prefix == "80" && (std::stoul(flags, nullptr, 16) & kRtfLocal) != 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Waits (1 ms between looks) until the kernel delivers packets to `addr` locally. Why: even a
+// nodad IPv6 address only gets its local route when the DAD work queue completes it, a moment
+// after RTM_NEWADDR returns; until then a packet to it counts as Ip6InAddrErrors (it is
+// "forwarded", and forwarding is off), so a SYN injected right after setup went unanswered.
+void wait_local_route6(const IpAddr& addr, std::chrono::milliseconds timeout) {
+  const auto give_up = std::chrono::steady_clock::now() + timeout;
+  while (!has_local_route6(addr)) {
+    if (std::chrono::steady_clock::now() >= give_up) {
+      throw tun::SysError(0, "IPv6 address " + addr.to_string() + " did not become usable");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 struct RawAddr {
@@ -177,20 +214,21 @@ KernelSut::KernelSut(const KernelSutOptions& options)
   config.name = kDevice;
   config.netns = netns_.name();
   config.mtu = options.mtu;
-  config.bring_up = false;  // addresses first, so the device never runs without them
+  // Up and running (TunDevice waits for that, tun/link.h) before the addresses go on: the
+  // kernel finishes IPv6 addresses on a device without carrier only once the link is ready.
+  config.bring_up = true;
   tun_ = std::make_unique<tun::TunDevice>(config);
   {
     tun::NetnsScope in_ns(netns_.name());
-    tun::add_link_address(kDevice, on_link(addresses_.local4, addresses_.remote4));
-    // nodad: usable at once, and no DAD probe in the capture.
-    tun::add_link_address(kDevice, on_link(addresses_.local6, addresses_.remote6),
-                          /*nodad=*/true);
-    tun::set_link_up(kDevice);
-    // Until the link runs, the kernel drops what it sends to the device (tun/link.h).
-    if (!tun::wait_link_running(kDevice, std::chrono::seconds(2))) {
+    if ((tun::link_flags(kDevice) & IFF_RUNNING) == 0) {
       throw tun::SysError(
           0, std::string("device ") + kDevice + " in " + netns_.name() + " did not start running");
     }
+    tun::add_link_address(kDevice, on_link(addresses_.local4, addresses_.remote4));
+    // nodad: no DAD probe in the capture either.
+    tun::add_link_address(kDevice, on_link(addresses_.local6, addresses_.remote6),
+                          /*nodad=*/true);
+    wait_local_route6(addresses_.local6, std::chrono::seconds(2));
   }
   start_ = std::chrono::steady_clock::now();
   // Whatever came out during setup (MLD reports for the new addresses) is noise, not scenario.
