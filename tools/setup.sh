@@ -7,6 +7,7 @@ PACKAGES=(
   # build
   bazel-bootstrap g++ clang libclang-rt-14-dev clang-format
   libboost-dev libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+  nlohmann-json3-dev
   # real peers and capture tools the tests and the demo drive
   iproute2 iputils-ping tcpdump tshark netcat-openbsd socat curl dnsutils dnsmasq iperf3
   python3 python3-scapy procps

@@ -1,0 +1,200 @@
+#include "pcap_tests/replay/engine.h"
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+
+#include "pcap_tests/replay/packet_view.h"
+#include "pcap_tests/replay/replay_app.h"
+#include "sockapi/network.h"
+#include "stack/base/bytes.h"
+#include "stack/fake_runtime.h"
+#include "stack/link_device.h"
+#include "stack/pcap_tap_device.h"
+#include "stack/pollable.h"
+#include "stack/stack.h"
+#include "tools/device_options.h"
+
+namespace ustack::replay {
+namespace {
+
+// Collects both directions of ustack's device into the run.
+class Collector final : public PacketTap {
+ public:
+  explicit Collector(PacketList& out) : out_(out) {}
+  void record(Instant now, PacketDirection dir, Bytes packet) override {
+    out_.push_back({now, dir == PacketDirection::kSent, ByteVec(packet.begin(), packet.end())});
+  }
+
+ private:
+  PacketList& out_;
+};
+
+// The first SYN the given direction sent in `packets`.
+std::optional<TcpRepr> first_syn(const PacketList& packets, bool outbound,
+                                 std::vector<ByteVec>& keep) {
+  for (const TimedPacket& p : packets) {
+    if (p.outbound != outbound) continue;
+    auto v = view_packet(p.ip);
+    if (v && v->tcp && v->tcp->has(tcp_flags::kSyn)) {
+      keep.push_back(p.ip);  // the Repr's payload points into the packet
+      return v->tcp;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint32_t> first_tsval(const PacketList& packets, bool outbound) {
+  for (const TimedPacket& p : packets) {
+    if (p.outbound != outbound) continue;
+    auto v = view_packet(p.ip);
+    if (v && v->tcp && v->tcp->options.timestamps) return v->tcp->options.timestamps->val;
+  }
+  return std::nullopt;
+}
+
+// Shifts the ACK number, SACK blocks and TSecr of a peer segment in place (RFC 7323 §3.2 puts
+// TSecr after TSval; RFC 2018 §3 SACK blocks are pairs of 32-bit edges).
+void remap_peer_segment(ByteVec& ip, std::uint32_t ack_shift,
+                        std::optional<std::uint32_t> ts_shift) {
+  auto v = view_packet(ip);
+  if (!v || !v->tcp) return;
+  MutBytes tcp = MutBytes(ip).subspan(v->l4_offset);
+  if (v->tcp->has(tcp_flags::kAck)) store_be32(tcp, 8, v->tcp->ack.raw() + ack_shift);
+  // Walk the options again to patch in place (the Repr keeps values, not offsets).
+  std::size_t i = TcpRepr::kMinHeaderLen;
+  const std::size_t data_off = std::size_t{tcp[12] >> 4u} * 4;
+  const std::size_t end = std::min(data_off, tcp.size());
+  while (i < end) {
+    const std::uint8_t kind = tcp[i];
+    if (kind == 0) break;
+    if (kind == 1) {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= end) break;
+    const std::size_t len = tcp[i + 1];
+    if (len < 2 || i + len > end) break;
+    if (kind == static_cast<std::uint8_t>(TcpOptionKind::kSack)) {
+      for (std::size_t b = i + 2; b + 4 <= i + len; b += 4) {
+        store_be32(tcp, b, load_be32(tcp, b) + ack_shift);
+      }
+    } else if (kind == static_cast<std::uint8_t>(TcpOptionKind::kTimestamps) && len == 10 &&
+               ts_shift) {
+      const std::uint32_t ecr = load_be32(tcp, i + 6);
+      if (ecr != 0) store_be32(tcp, i + 6, ecr + *ts_shift);
+    }
+    i += len;
+  }
+  refresh_l4_checksum(ip, *v);
+}
+
+}  // namespace
+
+ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
+  ReplayRun run;
+  const bool tcp = c.flow.proto == IpProto::kTcp;
+  const bool v4 = c.host.ip.is_v4();
+  std::vector<ByteVec> keep;
+  const std::optional<TcpRepr> host_syn = tcp ? first_syn(c.packets, true, keep) : std::nullopt;
+
+  // The recorded host's settings, as far as its SYN shows them.
+  TcpLayerConfig tcp_cfg;
+  tcp_cfg.seed = opts.seed;
+  std::size_t mtu = 1500;
+  if (host_syn) {
+    tcp_cfg.tcp.window_scaling = host_syn->options.window_scale.has_value();
+    tcp_cfg.tcp.sack = host_syn->options.sack_permitted;
+    tcp_cfg.tcp.timestamps = host_syn->options.timestamps.has_value();
+    if (host_syn->options.mss) {
+      mtu = std::clamp<std::size_t>(*host_syn->options.mss + (v4 ? 40 : 60), v4 ? 68 : 1280, 65535);
+    }
+  } else if (tcp) {
+    run.notes.push_back(
+        "the recorded host sent no SYN in this flow: ustack runs with its "
+        "defaults and everything it sends is extra");
+  }
+  if (c.flow.bad_checksums) {
+    run.notes.push_back(std::to_string(c.flow.bad_checksums) +
+                        " packets of the flow have bad TCP/UDP checksums (captured before "
+                        "checksum offload filled them in?); replayed with correct ones");
+  }
+
+  const Instant start = c.packets.empty() ? Instant::zero() : c.packets.front().at;
+  LinkConfig link_cfg;
+  link_cfg.seed = opts.seed;
+  link_cfg.mtu = mtu;
+  Link link(link_cfg);
+  Collector collector(run.ustack);
+  PcapTapDevice device(link.a(), collector);
+
+  tools::DeviceSetup setup;
+  setup.seed = opts.seed;
+  setup.addrs.push_back(IpCidr{c.host.ip, static_cast<std::uint8_t>(v4 ? 32 : 128)});
+  setup.gateways.push_back(c.peer.ip);  // on a point-to-point link: no ARP/NDP to answer
+  tools::TransportConfig transports;
+  transports.tcp = tcp_cfg;
+  tools::StackSession session(setup, device, transports);
+  session.stack().set_mtu(mtu);
+
+  FakeRuntime runtime(start - Duration::millis(1));
+  PollableRef<Stack> stack_pollable(session.stack());
+  runtime.add(stack_pollable);
+  usocket::Network net = usocket::Network::over(
+      {session.stack(), session.tcp(), session.udp(), session.resolver(), runtime});
+
+  ReplayApp app(net, c);
+  app.start();
+  runtime.pump();
+
+  // The peer's packets and the application's actions, in time order (the application first
+  // at one instant: the recorded host acted before its packet was captured).
+  struct Step {
+    Instant at;
+    const ReplayApp::Action* action = nullptr;
+    const TimedPacket* packet = nullptr;
+  };
+  std::vector<Step> steps;
+  for (const auto& a : app.actions()) steps.push_back({a.at, &a, nullptr});
+  for (const TimedPacket& p : c.packets) {
+    if (!p.outbound) steps.push_back({p.at, nullptr, &p});
+  }
+  std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) {
+    if (a.at != b.at) return a.at < b.at;
+    return a.action && !b.action;
+  });
+
+  const std::optional<std::uint32_t> host_isn =
+      host_syn ? std::optional(host_syn->seq.raw()) : std::nullopt;
+  const std::optional<std::uint32_t> host_ts = first_tsval(c.packets, true);
+  std::optional<std::uint32_t> our_isn, our_ts;
+  for (const Step& s : steps) {
+    if (s.at > runtime.now()) runtime.advance(s.at - runtime.now());
+    if (s.action) {
+      app.run(*s.action);
+    } else {
+      ByteVec ip = s.packet->ip;
+      if (tcp) {
+        // ustack's ISN and timestamp clock, from what it has sent so far.
+        if (!our_isn) {
+          if (auto syn = first_syn(run.ustack, true, keep)) our_isn = syn->seq.raw();
+        }
+        if (!our_ts) our_ts = first_tsval(run.ustack, true);
+        std::uint32_t ack_shift = our_isn && host_isn ? *our_isn - *host_isn : 0;
+        std::optional<std::uint32_t> ts_shift;
+        if (our_ts && host_ts) ts_shift = *our_ts - *host_ts;
+        remap_peer_segment(ip, ack_shift, ts_shift);
+      }
+      link.a().inject(runtime.now(), ip);
+    }
+    runtime.pump();
+    app.service();
+    runtime.pump();
+  }
+  const Instant end = (c.packets.empty() ? start : c.packets.back().at) + opts.tail;
+  if (end > runtime.now()) runtime.advance(end - runtime.now());
+  app.service();
+  return run;
+}
+
+}  // namespace ustack::replay

@@ -1,0 +1,166 @@
+#include "pcap_tests/replay/segment.h"
+
+#include <map>
+#include <sstream>
+
+#include "pcap_tests/replay/packet_view.h"
+#include "stack/wire/tcp.h"
+
+namespace ustack::replay {
+namespace {
+
+// A reply within this long of the peer's packet is an answer to it. Linux answers in
+// microseconds; 10 ms leaves room for a loaded machine and stays far below the 40 ms
+// delayed-ACK timer.
+constexpr Duration kImmediate = Duration::millis(10);
+// RFC 6298 (2.4) / Linux TCP_RTO_MIN: an RTO is never shorter; a sooner timer retransmission
+// is a tail-loss probe.
+constexpr Duration kMinRto = Duration::millis(200);
+
+// What one direction has sent so far.
+struct Direction {
+  std::optional<std::uint32_t> isn;
+  bool offered_wscale = false;
+  std::uint8_t shift = 0;
+  std::uint32_t snd_max = 0;  // highest relative seq sent + 1 (SYN and FIN count)
+  bool any_sent = false;
+  std::uint32_t last_win = 1;                                    // last window advertised (scaled)
+  std::map<std::uint32_t, std::pair<unsigned, Duration>> sends;  // seq -> (times sent, last)
+};
+
+}  // namespace
+
+std::string Segment::flags_text() const {
+  if (proto == IpProto::kUdp) return "udp";
+  std::string s;
+  if (has(tcp_flags::kSyn)) s += 'S';
+  if (has(tcp_flags::kFin)) s += 'F';
+  if (has(tcp_flags::kRst)) s += 'R';
+  if (has(tcp_flags::kPsh)) s += 'P';
+  if (has(tcp_flags::kUrg)) s += 'U';
+  if (has(tcp_flags::kEce)) s += 'E';
+  if (has(tcp_flags::kCwr)) s += 'W';
+  if (has(tcp_flags::kAck)) s += '.';
+  return s.empty() ? "none" : s;
+}
+
+std::string Segment::options_text() const {
+  std::vector<std::string> o;
+  if (mss) o.push_back("mss " + std::to_string(*mss));
+  if (sack_ok) o.push_back("sackOK");
+  if (timestamps) o.push_back("TS");
+  if (wscale) o.push_back("wscale " + std::to_string(*wscale));
+  if (!sack.empty()) {
+    std::string s = "sack";
+    for (auto [l, r] : sack) s += " " + std::to_string(l) + ":" + std::to_string(r);
+    o.push_back(s);
+  }
+  if (o.empty()) return "";
+  std::string s = "<";
+  for (std::size_t i = 0; i < o.size(); ++i) s += (i ? "," : "") + o[i];
+  return s + ">";
+}
+
+std::string Segment::text() const {
+  std::ostringstream s;
+  if (proto == IpProto::kUdp) {
+    s << "udp (" << len << ")";
+    return s.str();
+  }
+  s << flags_text() << " " << seq << ":" << seq + len << "(" << len << ")";
+  if (has(tcp_flags::kAck)) s << " ack " << ack;
+  s << " win " << win;
+  std::string opts = options_text();
+  if (!opts.empty()) s << " " << opts;
+  return s.str();
+}
+
+std::vector<Segment> normalise(const PacketList& packets) {
+  std::vector<Segment> out;
+  Direction dir[2];  // [0] the host (outbound), [1] the peer
+  std::optional<Instant> start;
+  std::optional<Duration> last_peer;  // time of the peer's latest packet
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    const TimedPacket& p = packets[i];
+    auto v = view_packet(p.ip);
+    if (!v) continue;
+    if (!start) start = p.at;
+    Segment s;
+    s.index = i;
+    s.t = p.at - *start;
+    s.outbound = p.outbound;
+    s.proto = v->proto;
+    Direction& me = dir[p.outbound ? 0 : 1];
+    Direction& other = dir[p.outbound ? 1 : 0];
+    const Duration since_peer = last_peer ? s.t - *last_peer : Duration::infinite();
+    if (v->udp) {
+      s.len = static_cast<std::uint32_t>(v->udp->payload.size());
+      s.payload.assign(v->udp->payload.begin(), v->udp->payload.end());
+      if (s.outbound) s.timing = since_peer < kImmediate ? "immediate" : "app";
+    } else {
+      const TcpRepr& t = *v->tcp;
+      s.flags = t.flags;
+      if (t.has(tcp_flags::kSyn)) {
+        me.isn = t.seq.raw();
+        me.offered_wscale = t.options.window_scale.has_value();
+        me.shift = t.options.window_scale.value_or(0);
+      }
+      // A flow seen without its SYN (only in tests: replay refuses it) counts from its first.
+      if (!me.isn) me.isn = t.seq.raw();
+      s.seq = t.seq.raw() - *me.isn;
+      if (t.has(tcp_flags::kAck)) s.ack = t.ack.raw() - other.isn.value_or(t.ack.raw());
+      s.len = static_cast<std::uint32_t>(t.payload.size());
+      const bool scaled = me.offered_wscale && other.offered_wscale && !t.has(tcp_flags::kSyn);
+      s.win = std::uint32_t{t.window} << (scaled ? std::min<std::uint8_t>(me.shift, 14) : 0);
+      s.mss = t.options.mss;
+      s.wscale = t.options.window_scale;
+      s.sack_ok = t.options.sack_permitted;
+      s.timestamps = t.options.timestamps.has_value();
+      for (std::size_t b = 0; b < t.options.sack_count; ++b) {
+        const std::uint32_t base = other.isn.value_or(0);
+        s.sack.emplace_back(t.options.sack[b].left.raw() - base,
+                            t.options.sack[b].right.raw() - base);
+      }
+      s.payload.assign(t.payload.begin(), t.payload.end());
+
+      const std::uint32_t space = t.seg_len();
+      const std::uint32_t end = s.seq + space;
+      s.retransmission =
+          me.any_sent && space > 0 && SeqNum(end) <= SeqNum(me.snd_max) && !t.has(tcp_flags::kRst);
+      if (s.outbound) {
+        const bool answer = since_peer < kImmediate;
+        const bool pure_ack = t.flags == tcp_flags::kAck && s.len == 0;
+        auto& [times, last] = me.sends[s.seq];
+        if (s.retransmission) {
+          if (answer) {
+            s.timing = "fast-rtx";
+          } else if (other.last_win == 0 && s.len <= 1) {
+            s.timing = "persist";
+          } else if (times == 1 && s.t - last < kMinRto) {
+            s.timing = "tlp";
+          } else {
+            s.timing = "rto#" + std::to_string(times);
+          }
+        } else if (pure_ack && me.any_sent && s.seq + 1 == me.snd_max && !answer) {
+          s.timing = other.last_win == 0 ? "persist" : "keepalive";
+        } else if (answer) {
+          s.timing = "immediate";
+        } else {
+          s.timing = pure_ack ? "delayed-ack" : "app";
+        }
+        if (space > 0) {
+          ++times;
+          last = s.t;
+        }
+      }
+      if (space > 0 && (!me.any_sent || SeqNum(end) > SeqNum(me.snd_max))) me.snd_max = end;
+      if (space > 0) me.any_sent = true;
+      me.last_win = s.win;
+    }
+    if (!s.outbound) last_peer = s.t;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace ustack::replay
