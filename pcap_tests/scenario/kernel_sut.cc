@@ -197,6 +197,12 @@ std::vector<Sysctl> kernel_sut_default_sysctls() {
       // the host's queue, which depends on how fast the TUN is read; off, small writes go out
       // by Nagle's rule (RFC 9293 §3.7.4) alone, which scripts pin with TCP_NODELAY.
       {"net.ipv4.tcp_autocorking", "0"},
+      // Linux sizes tcp_rmem's maximum from the machine's memory (32 MiB here) and derives the
+      // window scale it offers from it (wscale 10 here); the documented default of 6 MiB gives
+      // wscale 7 on every machine, as long as net.core.rmem_max (global, not ours to set) is
+      // not larger. The send side's default is already fixed.
+      {"net.ipv4.tcp_rmem", "4096 131072 6291456"},
+      {"net.ipv4.tcp_wmem", "4096 16384 4194304"},
   };
 }
 
