@@ -147,21 +147,23 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
   app.start();
   runtime.pump();
 
-  // The peer's packets and the application's actions, in time order (the application first
-  // at one instant: the recorded host acted before its packet was captured).
+  // The peer's packets and the application's actions in the recording's order: by time, and
+  // at one instant in the order the capture holds them (a virtual-time recording has many
+  // packets at one instant; an action sits where the host packet that shows it was).
   struct Step {
     Instant at;
+    std::size_t order = 0;
     const ReplayApp::Action* action = nullptr;
     const TimedPacket* packet = nullptr;
   };
   std::vector<Step> steps;
-  for (const auto& a : app.actions()) steps.push_back({a.at, &a, nullptr});
-  for (const TimedPacket& p : c.packets) {
-    if (!p.outbound) steps.push_back({p.at, nullptr, &p});
+  for (const auto& a : app.actions()) steps.push_back({a.at, a.order, &a, nullptr});
+  for (std::size_t i = 0; i < c.packets.size(); ++i) {
+    if (!c.packets[i].outbound) steps.push_back({c.packets[i].at, i, nullptr, &c.packets[i]});
   }
   std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) {
     if (a.at != b.at) return a.at < b.at;
-    return a.action && !b.action;
+    return a.order < b.order;
   });
 
   const std::optional<std::uint32_t> host_isn =
@@ -169,7 +171,13 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
   const std::optional<std::uint32_t> host_ts = first_tsval(c.packets, true);
   std::optional<std::uint32_t> our_isn, our_ts;
   for (const Step& s : steps) {
-    if (s.at > runtime.now()) runtime.advance(s.at - runtime.now());
+    if (s.at > runtime.now()) {
+      // The application runs when the loop has handled everything at one instant, as a
+      // program blocked in recv() does (and then only a real capture's next packet is later).
+      app.service();
+      runtime.pump();
+      runtime.advance(s.at - runtime.now());
+    }
     if (s.action) {
       app.run(*s.action);
     } else {
@@ -187,8 +195,6 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
       }
       link.a().inject(runtime.now(), ip);
     }
-    runtime.pump();
-    app.service();
     runtime.pump();
   }
   const Instant end = (c.packets.empty() ? start : c.packets.back().at) + opts.tail;

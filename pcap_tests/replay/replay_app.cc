@@ -54,18 +54,19 @@ void ReplayApp::infer_actions(const Conversation& c) {
   bool fin = false;
   std::optional<std::size_t> fin_action;
   bool syn_seen = false;
-  for (const TimedPacket& p : c.packets) {
+  for (std::size_t i = 0; i < c.packets.size(); ++i) {
+    const TimedPacket& p = c.packets[i];
     if (!p.outbound) continue;
     auto v = view_packet(p.ip);
     if (!v) continue;
     if (v->udp) {
       actions_.push_back(
-          {p.at, Kind::kWrite, ByteVec(v->udp->payload.begin(), v->udp->payload.end())});
+          {p.at, i, Kind::kWrite, ByteVec(v->udp->payload.begin(), v->udp->payload.end())});
       continue;
     }
     const TcpRepr& t = *v->tcp;
     if (t.has(tcp_flags::kSyn)) {
-      if (!syn_seen && c.side == Side::kClient) actions_.push_back({p.at, Kind::kConnect, {}});
+      if (!syn_seen && c.side == Side::kClient) actions_.push_back({p.at, i, Kind::kConnect, {}});
       syn_seen = true;
       continue;
     }
@@ -76,7 +77,7 @@ void ReplayApp::infer_actions(const Conversation& c) {
       if (fin_action) {
         actions_[*fin_action].kind = Kind::kClose;
       } else if (!fin) {
-        actions_.push_back({p.at, Kind::kAbort, {}});
+        actions_.push_back({p.at, i, Kind::kAbort, {}});
       }
       break;
     }
@@ -85,13 +86,13 @@ void ReplayApp::infer_actions(const Conversation& c) {
     if (!t.payload.empty() && start <= written && end > written) {
       const std::uint32_t upto = write_end_after(written, end);
       actions_.push_back(
-          {p.at, Kind::kWrite, ByteVec(stream.begin() + written, stream.begin() + upto)});
+          {p.at, i, Kind::kWrite, ByteVec(stream.begin() + written, stream.begin() + upto)});
       written = upto;
     }
     if (t.has(tcp_flags::kFin) && !fin) {
       fin = true;
       fin_action = actions_.size();
-      actions_.push_back({p.at, Kind::kShutdown, {}});
+      actions_.push_back({p.at, i, Kind::kShutdown, {}});
     }
   }
 }
@@ -113,6 +114,9 @@ void ReplayApp::start() {
 
 void ReplayApp::run(const Action& a) {
   using Kind = Action::Kind;
+  // The recorded host sent a FIN, not a reset: its application had read everything first
+  // (close() with unread data resets, RFC 2525 §2.17, as Linux does).
+  if (a.kind == Kind::kShutdown || a.kind == Kind::kClose) read_all();
   switch (a.kind) {
     case Kind::kConnect:
       try {
@@ -181,7 +185,12 @@ void ReplayApp::service() {
     }
   }
   if (!conn_) return;
-  // Read everything that arrived, as a prompt application does.
+  read_all();
+  flush();
+}
+
+void ReplayApp::read_all() {
+  if (!conn_) return;
   for (;;) {
     try {
       usocket::bytes b =
@@ -191,7 +200,6 @@ void ReplayApp::service() {
       break;  // nothing waiting, or the connection's error (the ladder shows it)
     }
   }
-  flush();
 }
 
 }  // namespace ustack::replay

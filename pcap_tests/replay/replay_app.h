@@ -22,6 +22,7 @@ class ReplayApp {
   struct Action {
     enum class Kind { kConnect, kWrite, kShutdown, kClose, kAbort };
     Instant at;
+    std::size_t order = 0;  // index of the host packet that shows it, in the conversation
     Kind kind = Kind::kWrite;
     ByteVec data;  // kWrite
   };
@@ -39,6 +40,7 @@ class ReplayApp {
  private:
   void infer_actions(const Conversation& c);
   void flush();
+  void read_all();  // everything that arrived, as a prompt application does
 
   usocket::Network net_;
   const Conversation& conv_;
