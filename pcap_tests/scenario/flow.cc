@@ -1,0 +1,295 @@
+#include "pcap_tests/scenario/flow.h"
+
+#include <vector>
+
+#include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
+#include "stack/wire/udp.h"
+
+namespace ustack::scenario {
+
+namespace {
+
+constexpr std::uint8_t kind(TcpOptionKind k) { return static_cast<std::uint8_t>(k); }
+
+// `payload` (a TCP or UDP segment with its checksum filled) behind an IP header.
+ByteVec emit_ip(const IpAddr& src, const IpAddr& dst, IpProto proto, Bytes payload) {
+  ByteVec out;
+  if (src.is_v4()) {
+    Ipv4Repr ip;
+    ip.src = src.v4();
+    ip.dst = dst.v4();
+    ip.protocol = proto;
+    ip.ttl = 64;
+    ip.dont_frag = true;  // as Linux sends TCP (path MTU discovery, RFC 1191)
+    ip.payload_len = payload.size();
+    out.resize(ip.total_len());
+    ip.emit(out, ChecksumMode::kCompute);
+    std::copy(payload.begin(), payload.end(), out.begin() + ip.header_len());
+  } else {
+    Ipv6Repr ip;
+    ip.src = src.v6();
+    ip.dst = dst.v6();
+    ip.next_header = proto;
+    ip.hop_limit = 64;
+    ip.payload_len = static_cast<std::uint16_t>(payload.size());
+    out.resize(ip.total_len());
+    ip.emit(out);
+    std::copy(payload.begin(), payload.end(), out.begin() + Ipv6Repr::kHeaderLen);
+  }
+  return out;
+}
+
+struct IpView {
+  IpAddr src;
+  IpAddr dst;
+  IpProto proto = IpProto::kTcp;
+  Bytes payload;
+};
+
+std::optional<IpView> parse_ip(Bytes packet) {
+  if (packet.empty()) return std::nullopt;
+  if ((packet[0] >> 4) == 4) {
+    auto ip = Ipv4Repr::parse(packet);
+    if (!ip.ok()) return std::nullopt;
+    return IpView{IpAddr(ip->src), IpAddr(ip->dst), ip->protocol, ip->payload};
+  }
+  auto ip = Ipv6Repr::parse(packet);
+  if (!ip.ok()) return std::nullopt;
+  return IpView{IpAddr(ip->src), IpAddr(ip->dst), ip->upper_proto, ip->upper_payload};
+}
+
+std::string proto_name(IpProto p) {
+  switch (p) {
+    case IpProto::kTcp:
+      return "TCP";
+    case IpProto::kUdp:
+      return "UDP";
+    default:
+      return "IP protocol " + std::to_string(static_cast<int>(p));
+  }
+}
+
+// The option kinds in wire order, trailing EOL padding left out.
+std::vector<std::uint8_t> kinds(const TcpOptions& o) {
+  std::vector<std::uint8_t> k(o.order.begin(), o.order.begin() + o.order_len);
+  while (!k.empty() && k.back() == kind(TcpOptionKind::kEol)) k.pop_back();
+  return k;
+}
+
+// "<mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>" with SACK edges less `sack_base` and TS
+// val less `ts_base` (relative numbers, as the script writes them).
+std::string options_string(const TcpOptions& o, std::uint32_t sack_base, std::uint32_t ts_base) {
+  std::string s;
+  for (std::uint8_t k : kinds(o)) {
+    if (!s.empty()) s += ",";
+    switch (static_cast<TcpOptionKind>(k)) {
+      case TcpOptionKind::kEol:
+        s += "eol";
+        break;
+      case TcpOptionKind::kNop:
+        s += "nop";
+        break;
+      case TcpOptionKind::kMss:
+        s += "mss " + std::to_string(o.mss.value_or(0));
+        break;
+      case TcpOptionKind::kWindowScale:
+        s += "wscale " + std::to_string(o.window_scale.value_or(0));
+        break;
+      case TcpOptionKind::kSackPermitted:
+        s += "sackOK";
+        break;
+      case TcpOptionKind::kTimestamps: {
+        TcpTimestamps ts = o.timestamps.value_or(TcpTimestamps{});
+        s += "TS val " + std::to_string(ts.val - ts_base) + " ecr " + std::to_string(ts.ecr);
+        break;
+      }
+      case TcpOptionKind::kSack:
+        s += "sack";
+        for (std::uint8_t i = 0; i < o.sack_count; ++i) {
+          s += " " + std::to_string(o.sack[i].left.raw() - sack_base) + ":" +
+               std::to_string(o.sack[i].right.raw() - sack_base);
+        }
+        break;
+      default:
+        s += "option " + std::to_string(k);
+        break;
+    }
+  }
+  return "<" + s + ">";
+}
+
+std::string segment_string(std::uint8_t flags, std::uint32_t seq, std::uint32_t len,
+                           std::optional<std::uint32_t> ack, std::optional<std::uint32_t> win) {
+  std::string s = script_flags_string(flags) + " " + std::to_string(seq) + ":" +
+                  std::to_string(seq + len) + "(" + std::to_string(len) + ")";
+  if (ack) s += " ack " + std::to_string(*ack);
+  if (win) s += " win " + std::to_string(*win);
+  return s;
+}
+
+}  // namespace
+
+Flow::Flow(const ScenarioAddresses& a, IpVersion v, std::uint32_t peer_isn)
+    : local_(v == IpVersion::kV4 ? a.local4 : a.local6),
+      remote_(v == IpVersion::kV4 ? a.remote4 : a.remote6),
+      remote_port_(a.remote_port),
+      peer_isn_(peer_isn) {}
+
+Flow::Built Flow::build_inbound(const PacketEvent& ev) const {
+  Built b;
+  if (!local_port_) {
+    b.error = "cannot send to the SUT before its port is known (bind, or its first packet)";
+    return b;
+  }
+  if (const auto* udp = std::get_if<UdpDatagramSpec>(&ev.packet)) {
+    ByteVec payload(udp->len, 0);
+    UdpRepr r;
+    r.src_port = remote_port_;
+    r.dst_port = *local_port_;
+    ByteVec seg(r.buffer_len(payload.size()));
+    r.emit(seg, payload, remote_, local_, ChecksumMode::kCompute);
+    b.packet = emit_ip(remote_, local_, IpProto::kUdp, seg);
+    return b;
+  }
+  const auto& spec = std::get<TcpSegmentSpec>(ev.packet);
+  bool acks_sut = (spec.flags & tcp_flags::kAck) != 0 || spec.options.sack_count > 0;
+  if (acks_sut && !sut_isn_) {
+    b.error = "cannot acknowledge the SUT's data before its SYN or SYN-ACK showed its ISN";
+    return b;
+  }
+  std::uint32_t sut_isn = sut_isn_.value_or(0);
+  ByteVec payload(spec.len, 0);  // packetdrill sends zeros too
+  TcpRepr r;
+  r.src_port = remote_port_;
+  r.dst_port = *local_port_;
+  r.seq = SeqNum(peer_isn_ + spec.seq);
+  r.ack = SeqNum(spec.ack ? sut_isn + *spec.ack : 0);
+  r.flags = spec.flags;
+  r.window = static_cast<std::uint16_t>(spec.win.value_or(0));
+  r.options = spec.options;
+  for (std::uint8_t i = 0; i < r.options.sack_count; ++i) {
+    r.options.sack[i].left = r.options.sack[i].left + sut_isn;
+    r.options.sack[i].right = r.options.sack[i].right + sut_isn;
+  }
+  if (r.options.timestamps && r.options.timestamps->ecr != 0) {
+    if (ts_offset_) {
+      r.options.timestamps->ecr += *ts_offset_;
+    } else if (last_ts_val_) {
+      r.options.timestamps->ecr = *last_ts_val_;  // the script has not seen a TS val: echo it
+    }
+  }
+  r.payload = payload;
+  ByteVec seg(r.buffer_len());
+  r.emit(seg, remote_, local_, ChecksumMode::kCompute);
+  b.packet = emit_ip(remote_, local_, IpProto::kTcp, seg);
+  return b;
+}
+
+std::string Flow::describe(const PacketEvent& ev) {
+  if (const auto* udp = std::get_if<UdpDatagramSpec>(&ev.packet)) {
+    return "udp (" + std::to_string(udp->len) + ")";
+  }
+  const auto& s = std::get<TcpSegmentSpec>(ev.packet);
+  std::string out = segment_string(s.flags, s.seq, s.len, s.ack, s.win);
+  if (s.options_kind == TcpSegmentSpec::Options::kAny) out += " <...>";
+  if (s.options_kind == TcpSegmentSpec::Options::kListed) {
+    out += " " + options_string(s.options, 0, 0);
+  }
+  return out;
+}
+
+std::string Flow::describe_got(const TcpRepr& got) const {
+  std::uint32_t isn = sut_isn_.value_or(0);
+  std::optional<std::uint32_t> ack;
+  if (got.has(tcp_flags::kAck)) ack = got.ack.raw() - peer_isn_;
+  std::string s = segment_string(got.flags, got.seq.raw() - isn,
+                                 static_cast<std::uint32_t>(got.payload.size()), ack, got.window);
+  if (got.options.order_len > 0) {
+    s += " " + options_string(got.options, peer_isn_, ts_offset_.value_or(0));
+  }
+  return s;
+}
+
+std::string Flow::check_outbound(const PacketEvent& ev, const replay::TimedPacket& packet) {
+  std::string want = describe(ev);
+  std::optional<IpView> ip = parse_ip(packet.ip);
+  if (!ip) return "expected " + want + ", got a packet that does not parse as IP";
+  if (ip->src != local_ || ip->dst != remote_) {
+    return "expected " + want + " from " + local_.to_string() + " to " + remote_.to_string() +
+           ", got a packet from " + ip->src.to_string() + " to " + ip->dst.to_string();
+  }
+  if (const auto* udp = std::get_if<UdpDatagramSpec>(&ev.packet)) {
+    if (ip->proto != IpProto::kUdp) return "expected " + want + ", got " + proto_name(ip->proto);
+    auto got = UdpRepr::parse(ip->payload, ip->src, ip->dst);
+    if (!got.ok()) return "expected " + want + ", got a UDP datagram that does not parse";
+    if (!local_port_) local_port_ = got->src_port;
+    std::string got_text = "udp (" + std::to_string(got->payload.size()) + ")";
+    if (got->dst_port != remote_port_ || got->src_port != *local_port_) {
+      return "expected " + want + " from port " + std::to_string(*local_port_) + " to " +
+             std::to_string(remote_port_) + ", got " + got_text + " from port " +
+             std::to_string(got->src_port) + " to " + std::to_string(got->dst_port);
+    }
+    if (got->payload.size() != udp->len) return "expected " + want + ", got " + got_text;
+    return "";
+  }
+  if (ip->proto != IpProto::kTcp) return "expected " + want + ", got " + proto_name(ip->proto);
+  auto got = TcpRepr::parse(ip->payload, ip->src, ip->dst);
+  if (!got.ok()) return "expected " + want + ", got a TCP segment that does not parse";
+  if (!local_port_) local_port_ = got->src_port;
+  if (got->dst_port != remote_port_ || got->src_port != *local_port_) {
+    return "expected " + want + " from port " + std::to_string(*local_port_) + " to " +
+           std::to_string(remote_port_) + ", got " + describe_got(*got) + " from port " +
+           std::to_string(got->src_port) + " to " + std::to_string(got->dst_port);
+  }
+  return check_tcp(std::get<TcpSegmentSpec>(ev.packet), *got);
+}
+
+std::string Flow::check_tcp(const TcpSegmentSpec& want, const TcpRepr& got) {
+  // packetdrill (run_packet.c): the SUT's SYN or SYN-ACK tells its ISN; script seq there is 0.
+  if (!sut_isn_ && got.has(tcp_flags::kSyn)) sut_isn_ = got.seq.raw() - want.seq;
+  const TcpOptions& o = got.options;
+  if (o.timestamps) last_ts_val_ = o.timestamps->val;
+  if (!ts_offset_ && o.timestamps && want.options_kind == TcpSegmentSpec::Options::kListed &&
+      want.options.timestamps) {
+    ts_offset_ = o.timestamps->val - want.options.timestamps->val;
+  }
+  std::vector<std::string> diffs;
+  if (got.flags != want.flags) diffs.push_back("flags");
+  // Before any SYN from the SUT (a RST answering a SYN to a closed port) its numbers are
+  // compared as they are, as packetdrill does: "> R. 0:0(0) ack 1".
+  if (got.seq.raw() - sut_isn_.value_or(0) != want.seq) diffs.push_back("seq");
+  if (got.payload.size() != want.len) diffs.push_back("len");
+  if (want.ack && (!got.has(tcp_flags::kAck) || got.ack.raw() - peer_isn_ != *want.ack)) {
+    diffs.push_back("ack");
+  }
+  if (want.win && got.window != *want.win) diffs.push_back("win");
+  switch (want.options_kind) {
+    case TcpSegmentSpec::Options::kAny:
+      break;
+    case TcpSegmentSpec::Options::kNone:
+      if (!kinds(o).empty()) diffs.push_back("options");
+      break;
+    case TcpSegmentSpec::Options::kListed: {
+      const TcpOptions& w = want.options;
+      bool same = kinds(o) == kinds(w) && o.mss == w.mss && o.window_scale == w.window_scale &&
+                  o.sack_permitted == w.sack_permitted && o.sack_count == w.sack_count &&
+                  o.timestamps.has_value() == w.timestamps.has_value();
+      if (same && o.timestamps && o.timestamps->ecr != w.timestamps->ecr) same = false;
+      for (std::uint8_t i = 0; same && i < o.sack_count; ++i) {
+        same = o.sack[i].left.raw() - peer_isn_ == w.sack[i].left.raw() &&
+               o.sack[i].right.raw() - peer_isn_ == w.sack[i].right.raw();
+      }
+      if (!same) diffs.push_back("options");
+      break;
+    }
+  }
+  if (diffs.empty()) return "";
+  std::string list;
+  for (const std::string& d : diffs) list += (list.empty() ? "" : ", ") + d;
+  PacketEvent ev;
+  ev.packet = want;
+  return "expected " + describe(ev) + ", got " + describe_got(got) + " (differs: " + list + ")";
+}
+
+}  // namespace ustack::scenario
