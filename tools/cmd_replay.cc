@@ -74,7 +74,7 @@ int run_replay(const ReplayCliOptions& o) {
   ReplayOptions ropts;
   ropts.seed = o.seed;
   ReplayRun run = replay::replay(conv, ropts);
-  Comparison cmp = compare(conv.packets, run.ustack, allow);
+  Comparison cmp = compare(conv.packets, run.ustack, allow, run.stop);
 
   const bool color = o.color == "always" || (o.color == "auto" && isatty(STDOUT_FILENO));
   std::printf("flow %d: %s, ustack plays the %s (%s), the recording's peer is %s\n",

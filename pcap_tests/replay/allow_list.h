@@ -9,7 +9,8 @@
 //
 // FIELD is a compared field (flags seq ack len payload win zero-win mss wscale wscale-shift
 // sackOK ts sack timing),
-// `missing` (the kernel sent a segment ustack did not), `extra` (the reverse) or `*`.
+// `missing` (the kernel sent a segment ustack did not), `extra` (the reverse), `stopped` (the
+// replay could not go on, engine.h) or `*`.
 // SEGMENTS is a glob (`*`, `?`) over the kernel segment's flags as the ladder prints them
 // ("S.", "P.", "F.", ".", "R", "udp"); for `extra`, over ustack's. REASON is required.
 #pragma once

@@ -117,12 +117,24 @@ std::string Comparison::verdict() const {
   return unexplained() ? "diverged" : "allowed-differences";
 }
 
-Comparison compare(const PacketList& kernel_run, const PacketList& ustack_run,
-                   const AllowList& allow) {
+Comparison compare(const PacketList& kernel_full, const PacketList& ustack_full,
+                   const AllowList& allow, const std::optional<ReplayStop>& stop) {
+  // After a stop only the stopping peer packet is kept, as the ladder's last context row.
+  auto cut = [&](const PacketList& run) {
+    if (!stop) return run;
+    PacketList kept;
+    for (const TimedPacket& p : run) {
+      if (p.at < stop->at || (p.at == stop->at && !p.outbound)) kept.push_back(p);
+    }
+    return kept;
+  };
+  const PacketList kernel_run = cut(kernel_full);
+  const PacketList ustack_run = cut(ustack_full);
   const std::vector<Segment> ks = normalise(kernel_run);
   const std::vector<Segment> us = normalise(ustack_run);
   std::vector<const Segment*> k_host, u_host;
   Comparison c;
+  c.stop = stop;
   // Rows with the time they sort by; the peer's rows come from the kernel run.
   std::vector<std::pair<Duration, LadderRow>> timed;
   for (const Segment& s : ks) {
@@ -197,6 +209,14 @@ Comparison compare(const PacketList& kernel_run, const PacketList& ustack_run,
     }
     c.rows.push_back(std::move(row));
   }
+  if (stop) {
+    const Duration t = kernel_run.empty() ? Duration::zero() : stop->at - kernel_run.front().at;
+    Divergence d{
+        c.rows.size() ? c.rows.size() - 1 : 0, t, "stopped", "", stop->reason, "*", nullptr};
+    d.allowed = allow.match(d.field, d.segments);
+    if (!c.rows.empty()) c.rows.back().divergences.push_back(c.divergences.size());
+    c.divergences.push_back(std::move(d));
+  }
   return c;
 }
 
@@ -241,7 +261,7 @@ std::string Comparison::ladder(bool color) const {
     }
     for (std::size_t di : r.divergences) {
       const Divergence& d = divergences[di];
-      const bool value = d.field != "missing" && d.field != "extra";
+      const bool value = d.field != "missing" && d.field != "extra" && d.field != "stopped";
       if (d.allowed) {
         out += std::string("  ") + yellow + "~" + d.field + off;
       } else {
@@ -252,6 +272,7 @@ std::string Comparison::ladder(bool color) const {
     }
     out += "\n";
   }
+  if (stop) out += "replay stopped: " + stop->reason + "\n";
   char tail[200];
   std::snprintf(tail, sizeof tail,
                 "%zu kernel segments, %zu ustack segments, %zu peer segments played; %zu "

@@ -40,6 +40,12 @@ struct LadderRow {
   std::vector<std::size_t> divergences;  // indexes into Comparison::divergences
 };
 
+// Where a replay stopped, and why (engine.h).
+struct ReplayStop {
+  Instant at;  // the peer packet that could not be played (both runs' clock)
+  std::string reason;
+};
+
 struct Comparison {
   std::vector<LadderRow> rows;
   std::vector<Divergence> divergences;
@@ -48,6 +54,7 @@ struct Comparison {
   std::size_t peer_segments = 0;
   std::size_t pairs = 0;
   std::size_t identical_pairs = 0;
+  std::optional<ReplayStop> stop;
 
   std::size_t unexplained() const;
   std::size_t allowed() const { return divergences.size() - unexplained(); }
@@ -58,6 +65,9 @@ struct Comparison {
   nlohmann::json summary() const;
 };
 
-Comparison compare(const PacketList& kernel, const PacketList& ustack, const AllowList& allow);
+// With `stop`, only what happened before stop->at is compared (the peer packet at stop->at is
+// shown), and the stop itself is a divergence (field "stopped").
+Comparison compare(const PacketList& kernel, const PacketList& ustack, const AllowList& allow,
+                   const std::optional<ReplayStop>& stop = std::nullopt);
 
 }  // namespace ustack::replay

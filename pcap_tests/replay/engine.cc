@@ -8,6 +8,7 @@
 #include "pcap_tests/replay/replay_app.h"
 #include "sockapi/network.h"
 #include "stack/base/bytes.h"
+#include "stack/base/seqnum.h"
 #include "stack/fake_runtime.h"
 #include "stack/link_device.h"
 #include "stack/pcap_tap_device.h"
@@ -170,6 +171,8 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
       host_syn ? std::optional(host_syn->seq.raw()) : std::nullopt;
   const std::optional<std::uint32_t> host_ts = first_tsval(c.packets, true);
   std::optional<std::uint32_t> our_isn, our_ts;
+  std::size_t seen = 0;           // ustack packets looked at for its highest sequence
+  std::uint32_t our_snd_max = 0;  // relative to our ISN: one past the last octet sent
   for (const Step& s : steps) {
     if (s.at > runtime.now()) {
       // The application runs when the loop has handled everything at one instant, as a
@@ -189,6 +192,25 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
         }
         if (!our_ts) our_ts = first_tsval(run.ustack, true);
         std::uint32_t ack_shift = our_isn && host_isn ? *our_isn - *host_isn : 0;
+        for (; our_isn && seen < run.ustack.size(); ++seen) {
+          if (!run.ustack[seen].outbound) continue;
+          auto v = view_packet(run.ustack[seen].ip);
+          if (!v || !v->tcp) continue;
+          const std::uint32_t end = v->tcp->seq.raw() - *our_isn + v->tcp->seg_len();
+          if (SeqNum(end) > SeqNum(our_snd_max)) our_snd_max = end;
+        }
+        auto pv = view_packet(ip);
+        if (pv && pv->tcp && pv->tcp->has(tcp_flags::kAck) && host_isn && our_isn) {
+          const std::uint32_t acked = pv->tcp->ack.raw() - *host_isn;
+          if (SeqNum(acked) > SeqNum(our_snd_max)) {
+            run.stop = ReplayStop{
+                s.at, "the peer acknowledges " + std::to_string(acked) +
+                          " but ustack had sent only up to " + std::to_string(our_snd_max) +
+                          ": ustack fell behind the recorded host (see the differences above), "
+                          "so the recorded peer no longer answers what ustack sent"};
+            break;
+          }
+        }
         std::optional<std::uint32_t> ts_shift;
         if (our_ts && host_ts) ts_shift = *our_ts - *host_ts;
         remap_peer_segment(ip, ack_shift, ts_shift);
@@ -197,7 +219,8 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
     }
     runtime.pump();
   }
-  const Instant end = (c.packets.empty() ? start : c.packets.back().at) + opts.tail;
+  const Instant end =
+      run.stop ? run.stop->at : (c.packets.empty() ? start : c.packets.back().at) + opts.tail;
   if (end > runtime.now()) runtime.advance(end - runtime.now());
   app.service();
   return run;

@@ -13,9 +13,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "pcap_tests/replay/compare.h"
 #include "pcap_tests/replay/conversation.h"
 #include "pcap_tests/replay/timed_packet.h"
 
@@ -31,6 +33,10 @@ struct ReplayOptions {
 struct ReplayRun {
   PacketList ustack;               // what crossed ustack's device: injected (peer) and sent
   std::vector<std::string> notes;  // facts a reader needs ("12 packets had bad checksums ...")
+  // Set when the replay stopped early: the peer's next packet acknowledged data ustack had
+  // not sent (ustack fell behind the recorded host, so the recorded peer no longer describes
+  // a peer of ustack). Nothing after it is comparable.
+  std::optional<ReplayStop> stop;
 };
 
 ReplayRun replay(const Conversation& c, const ReplayOptions& opts = {});
