@@ -83,9 +83,10 @@ int run_scenario(const ScenarioOptions& o) {
     std::fprintf(stderr, "ustack scenario: %s\n", parsed.error.c_str());
     return 2;
   }
+  // The command line wins over the script's flags comment, as a flag given twice would.
+  if (o.tolerance_usecs) parsed.script->tolerance = Duration::micros(*o.tolerance_usecs);
   scenario::RunOptions run_opts;
   run_opts.keep_going = o.keep_going;
-  if (o.tolerance_usecs) run_opts.tolerance = Duration::micros(*o.tolerance_usecs);
   std::vector<std::string> targets = o.against == "both"
                                          ? std::vector<std::string>{"ustack", "kernel"}
                                          : std::vector<std::string>{o.against};

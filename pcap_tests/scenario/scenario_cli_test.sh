@@ -1,0 +1,66 @@
+#!/bin/bash
+# `ustack scenario run` as a user runs it, against ustack: PASS and exit 0 on the example
+# scripts, FAIL with the line and exit 1 on a mismatch, one line and exit 2 on a script that
+# cannot be read or uses something unsupported.
+#
+# usage: scenario_cli_test.sh PATH/TO/ustack   (bazel passes $(location //tools:ustack))
+set -uo pipefail
+
+USTACK="$1"
+TMP="${TEST_TMPDIR:-$(mktemp -d)}"
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+expect_line() {
+  if grep -Eq -- "$3" "$2"; then ok; else fail "$1: no line matching '$3' in:"; cat "$2" >&2; fi
+}
+expect_rc() {
+  if [ "$2" = "$3" ]; then ok; else fail "$1: exit code $3, want $2"; fi
+}
+
+# --- The example scripts pass ----------------------------------------------------------------
+for f in tcp_passive_open tcp_passive_open_ipv6 tcp_active_open tcp_closed_port_rst udp_echo; do
+  "$USTACK" scenario run "pcap_tests/scenarios/$f.pkt" >"$TMP/out.txt" 2>&1
+  expect_rc "$f" 0 $?
+  expect_line "$f" "$TMP/out.txt" "^PASS ustack pcap_tests/scenarios/$f.pkt \\([0-9]+ events, [0-9]+ packets\\)$"
+done
+
+# --- --show-packets prints the capture, both directions ---------------------------------------
+"$USTACK" scenario run pcap_tests/scenarios/udp_echo.pkt --show-packets >"$TMP/show.txt" 2>&1
+expect_rc "show-packets" 0 $?
+expect_line "inbound" "$TMP/show.txt" '^ +0\.100 < IP 198\.18\.0\.1\.8080 > 198\.18\.0\.2\.8080: UDP, length 100$'
+expect_line "outbound" "$TMP/show.txt" '^ +0\.100 > IP 198\.18\.0\.2\.8080 > 198\.18\.0\.1\.8080: UDP, length 20$'
+
+# --- A mismatch: FAIL, the line, exit 1 -------------------------------------------------------
+cat >"$TMP/bad.pkt" <<'PKT'
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
+0.1 < S 0:0(0) win 65535 <mss 1460>
++0 > S. 0:0(0) ack 1 win 64240 <...>
+PKT
+"$USTACK" scenario run "$TMP/bad.pkt" >"$TMP/bad.txt" 2>&1
+expect_rc "mismatch" 1 $?
+expect_line "mismatch" "$TMP/bad.txt" "^FAIL ustack $TMP/bad.pkt$"
+expect_line "mismatch" "$TMP/bad.txt" "^  $TMP/bad.pkt:5: expected S\\. 0:0\\(0\\) ack 1 win 64240 <\\.\\.\\.>, got S\\. 0:0\\(0\\) ack 1 win 65535 <mss 1460> \\(differs: win\\) at 0\\.100 s$"
+
+# --- The IP version from the command line -----------------------------------------------------
+"$USTACK" scenario run pcap_tests/scenarios/tcp_passive_open_ipv6.pkt --ip_version ipv4 \
+  >"$TMP/v4.txt" 2>&1
+expect_rc "ipv6 script run as ipv4 (mss 1440 expected, 1460 sent)" 1 $?
+expect_line "ipv4" "$TMP/v4.txt" 'differs: options'
+
+# --- Unsupported and unreadable scripts: one line, exit 2 -------------------------------------
+printf '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 poll([{fd=3, events=POLLIN}], 1, 0) = 0\n' \
+  >"$TMP/poll.pkt"
+"$USTACK" scenario run "$TMP/poll.pkt" >"$TMP/poll.txt" 2>&1
+expect_rc "unsupported" 2 $?
+expect_line "unsupported" "$TMP/poll.txt" "^ustack scenario: $TMP/poll.pkt:2: unsupported: syscall poll$"
+"$USTACK" scenario run "$TMP/missing.pkt" >"$TMP/missing.txt" 2>&1
+expect_rc "unreadable" 2 $?
+expect_line "unreadable" "$TMP/missing.txt" "^ustack scenario: cannot read $TMP/missing.pkt$"
+
+echo "scenario_cli_test: $passed passed, $failed failed"
+[ "$failed" = 0 ]
