@@ -85,13 +85,13 @@ std::vector<SourceLine> logical_lines(const std::string& text) {
   return out;
 }
 
-// "// flags: --ip_version=ipv6 --tolerance_usecs=10000" on the first line.
-void apply_flags_comment(std::string_view first_line, Script& script) {
-  std::string line = trim(first_line);
-  if (!line.starts_with("//")) return;
-  std::string body = trim(std::string_view(line).substr(2));
-  if (!body.starts_with("flags:")) return;
-  LineCursor c(std::string_view(body).substr(6));
+// packetdrill's command-line flags, as a script names them: "--ip_version=ipv6" and
+// "--tolerance_usecs=10000" set the script's; "--local_ip=" and "--remote_ip=" are accepted and
+// do not change anything (they only name the two hosts, and a scenario uses its own addresses,
+// ScenarioAddresses, in 198.18.0.0/15 and fd00::/8 as our network rules require). Any other
+// flag changes what the script means, so it is refused.
+void apply_flags(std::string_view flags, Script& script) {
+  LineCursor c(flags);
   while (!c.at_end()) {
     if (c.eat("--ip_version=")) {
       std::string v = c.word();
@@ -106,11 +106,27 @@ void apply_flags_comment(std::string_view first_line, Script& script) {
       std::optional<std::uint64_t> us = c.number();
       if (!us) syntax("--tolerance_usecs= needs a number of microseconds");
       script.tolerance = Duration::micros(static_cast<std::int64_t>(*us));
+    } else if (c.eat("--local_ip=") || c.eat("--remote_ip=")) {
+      std::string_view r = c.rest();
+      std::size_t n = 0;
+      while (n < r.size() && std::isspace(static_cast<unsigned char>(r[n])) == 0) ++n;
+      if (!IpAddr::parse(r.substr(0, n)))
+        syntax("bad address '" + std::string(r.substr(0, n)) + "'");
+      c.set_pos(c.pos() + n);
     } else {
       std::string flag(c.rest());
       unsupported("flag " + flag.substr(0, flag.find(' ')));
     }
   }
+}
+
+// "// flags: --ip_version=ipv6 --tolerance_usecs=10000" on the first line.
+void apply_flags_comment(std::string_view first_line, Script& script) {
+  std::string line = trim(first_line);
+  if (!line.starts_with("//")) return;
+  std::string body = trim(std::string_view(line).substr(2));
+  if (!body.starts_with("flags:")) return;
+  apply_flags(std::string_view(body).substr(6), script);
 }
 
 // --- Integer expressions: 3, 0x2, -1, SOCK_STREAM, O_RDWR|O_NONBLOCK ---
@@ -168,6 +184,10 @@ std::uint8_t parse_flags(LineCursor& c) {
   while (n < r.size() && std::isspace(static_cast<unsigned char>(r[n])) == 0) ++n;
   if (n == 0) syntax("expected TCP flags");
   std::uint8_t flags = 0;
+  if (r.substr(0, n) == "-") {  // packetdrill's "no flags at all"
+    c.set_pos(c.pos() + n);
+    return flags;
+  }
   for (char ch : r.substr(0, n)) {
     switch (ch) {
       case 'F':
@@ -543,10 +563,15 @@ ParseOutcome parse_script(std::string_view text, const std::string& file,
   int line_number = 1;
   try {
     apply_flags_comment(text.substr(0, text.find('\n')), script);
-    if (opts.ip_version) script.ip_version = *opts.ip_version;
     Duration previous = Duration::zero();
     for (const SourceLine& line : logical_lines(strip_comments(text))) {
       line_number = line.number;
+      // packetdrill takes its flags as lines of their own before the first event, too.
+      if (trim(line.text).starts_with("--")) {
+        if (!script.events.empty()) syntax("flags go before the first event");
+        apply_flags(line.text, script);
+        continue;
+      }
       Event ev = parse_line(line, previous);
       if (ev.time.start < previous) {
         syntax("event time goes backwards (" + std::to_string(ev.time.start.total_seconds()) +
@@ -555,6 +580,7 @@ ParseOutcome parse_script(std::string_view text, const std::string& file,
       previous = ev.time.start;
       script.events.push_back(std::move(ev));
     }
+    if (opts.ip_version) script.ip_version = *opts.ip_version;
   } catch (const Refusal& r) {
     out.error = file + ":" + std::to_string(line_number) + ": " + r.message;
     return out;
@@ -573,7 +599,7 @@ std::string script_flags_string(std::uint8_t flags) {
   if ((flags & tcp_flags::kEce) != 0) s += 'E';
   if ((flags & tcp_flags::kCwr) != 0) s += 'W';
   if ((flags & tcp_flags::kUrg) != 0) s += 'U';
-  return s.empty() ? "none" : s;
+  return s.empty() ? "-" : s;
 }
 
 }  // namespace ustack::scenario

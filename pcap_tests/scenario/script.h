@@ -14,8 +14,11 @@
 // does when it parses. Anything outside the subset is refused with "FILE:LINE: unsupported:
 // <construct>", never skipped: a skipped line would make a script pass that tests nothing.
 //
-// Flags: packetdrill takes command-line flags; a script may name them in a comment on its first
-// line, `// flags: --ip_version=ipv6 --tolerance_usecs=10000` (only those two are known).
+// Flags: packetdrill takes command-line flags, and a script may give them on lines of their own
+// before its first event (`--tolerance_usecs=10000`) or, our addition, in a comment on its
+// first line (`// flags: --ip_version=ipv6`). Known: --ip_version, --tolerance_usecs, and
+// --local_ip/--remote_ip (accepted, no effect: a scenario uses its own addresses); any other
+// flag is refused.
 #pragma once
 
 #include <cstdint>
@@ -101,7 +104,7 @@ struct Event {
 struct Script {
   std::string file;  // for messages: "FILE:LINE: ..."
   IpVersion ip_version = IpVersion::kV4;
-  std::optional<Duration> tolerance;  // from the flags comment, if given
+  std::optional<Duration> tolerance;  // from --tolerance_usecs in the script, if given
   std::vector<Event> events;          // in time order
 };
 
@@ -119,7 +122,8 @@ struct ParseOutcome {
 ParseOutcome parse_script(std::string_view text, const std::string& file,
                           const ScriptOptions& opts = {});
 
-// "S.", "F.", "." ...: the flags as packetdrill writes them (its order: F S R P . E W).
+// "S.", "F.", "." ...: the flags as packetdrill writes them (its order: F S R P . E W; "-" for
+// none).
 std::string script_flags_string(std::uint8_t flags);
 
 }  // namespace ustack::scenario

@@ -93,7 +93,8 @@ TEST(ScriptPackets, FlagCombinationsSeqAckWin) {
       "+0 > F. 1:1(0) ack 1001\n"
       "+0 < R. 1001:1001(0) ack 2 win 0\n"
       "+0 < R 1001:1001(0) win 0\n"
-      "+0 > SEW 0:0(0) <mss 1460>\n");
+      "+0 > SEW 0:0(0) <mss 1460>\n"
+      "+0 < - 1:1001(1000) win 20000\n");
   EXPECT_EQ(tcp(s.events[0]).flags, tcp_flags::kSyn | tcp_flags::kAck);
   EXPECT_EQ(tcp(s.events[0]).options_kind, TcpSegmentSpec::Options::kAny);
   EXPECT_EQ(tcp(s.events[0]).ack, 1u);
@@ -109,6 +110,8 @@ TEST(ScriptPackets, FlagCombinationsSeqAckWin) {
   EXPECT_EQ(tcp(s.events[5]).flags, tcp_flags::kRst);
   EXPECT_EQ(tcp(s.events[6]).flags, tcp_flags::kSyn | tcp_flags::kEce | tcp_flags::kCwr);
   EXPECT_EQ(script_flags_string(tcp(s.events[4]).flags), "R.");
+  EXPECT_EQ(tcp(s.events[7]).flags, 0);
+  EXPECT_EQ(script_flags_string(0), "-");
 }
 
 TEST(ScriptPackets, Udp) {
@@ -192,6 +195,31 @@ TEST(ScriptFlags, Ipv6FromTheFirstLineOrTheOptions) {
   EXPECT_EQ(parse_ok("0 close(3) = 0\n", {.ip_version = IpVersion::kV6}).ip_version,
             IpVersion::kV6);
   EXPECT_EQ(parse_error("// flags: --mss=1000\n"), "t.pkt:1: unsupported: flag --mss=1000");
+}
+
+// packetdrill's own form: flag lines before the first event.
+TEST(ScriptFlags, FlagLinesBeforeTheFirstEvent) {
+  Script s = parse_ok(
+      "// A test.\n"
+      "--tolerance_usecs=10000\n"
+      "--local_ip=192.168.0.2 --remote_ip=192.0.2.1\n"
+      "--ip_version=ipv6\n"
+      "0 close(3) = 0\n");
+  EXPECT_EQ(s.tolerance, Duration::millis(10));
+  EXPECT_EQ(s.ip_version, IpVersion::kV6);
+  EXPECT_EQ(parse_ok("--ip_version=ipv6\n", {.ip_version = IpVersion::kV4}).ip_version,
+            IpVersion::kV4);
+  EXPECT_EQ(parse_error("\n--tcp_ts_tick_usecs=1000\n"),
+            "t.pkt:2: unsupported: flag --tcp_ts_tick_usecs=1000");
+  EXPECT_EQ(parse_error("0 close(3) = 0\n--tolerance_usecs=1\n"),
+            "t.pkt:2: flags go before the first event");
+  EXPECT_EQ(parse_error("--local_ip=nonsense\n"), "t.pkt:1: bad address 'nonsense'");
+}
+
+// packetdrill scripts write "+.1" for "+0.1".
+TEST(ScriptTimes, FractionWithoutLeadingZero) {
+  EXPECT_EQ(parse_ok("0 close(3) = 0\n+.1 close(3) = 0\n").events[1].time.start,
+            Duration::millis(100));
 }
 
 // Each construct outside the subset is refused on its own line, never skipped.
