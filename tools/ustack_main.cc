@@ -61,7 +61,9 @@ int main(int argc, char** argv) {
       print_usage(app);
       return 2;
     }
-    return app.exit(e);
+    // CLI11 prints the message; its own codes (105, 106 ...) become the usual 2 for a usage
+    // error, as every ustack subcommand says in its help.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   if (help->parsed()) return print_usage(app);
   for (auto& [sub, run] : runners) {

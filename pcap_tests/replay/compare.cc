@@ -299,10 +299,15 @@ nlohmann::json Comparison::summary() const {
     }
     ds.push_back(std::move(j));
   }
-  return {{"kernel_segments", kernel_segments}, {"ustack_segments", ustack_segments},
-          {"peer_segments", peer_segments},     {"pairs", pairs},
-          {"identical_pairs", identical_pairs}, {"allowed", allowed()},
-          {"unexplained", unexplained()},       {"verdict", verdict()},
+  return {{"kernel_segments", kernel_segments},
+          {"ustack_segments", ustack_segments},
+          {"peer_segments", peer_segments},
+          {"pairs", pairs},
+          {"identical_pairs", identical_pairs},
+          {"allowed", allowed()},
+          {"unexplained", unexplained()},
+          {"verdict", verdict()},
+          {"stopped", stop ? nlohmann::json(stop->reason) : nlohmann::json(nullptr)},
           {"divergences", std::move(ds)}};
 }
 

@@ -110,10 +110,13 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
     if (host_syn->options.mss) {
       mtu = std::clamp<std::size_t>(*host_syn->options.mss + (v4 ? 40 : 60), v4 ? 68 : 1280, 65535);
     }
-  } else if (tcp) {
+  } else if (tcp && c.side == Side::kServer) {
     run.notes.push_back(
-        "the recorded host sent no SYN in this flow: ustack runs with its "
-        "defaults and everything it sends is extra");
+        "the recorded host never accepted the connection: ustack has no "
+        "listener on " +
+        c.host.to_string() + " either");
+  } else if (tcp) {
+    run.notes.push_back("the recorded host sent no SYN: ustack does not connect either");
   }
   if (c.flow.bad_checksums) {
     run.notes.push_back(std::to_string(c.flow.bad_checksums) +
@@ -126,7 +129,10 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
   link_cfg.seed = opts.seed;
   link_cfg.mtu = mtu;
   Link link(link_cfg);
-  Collector collector(run.ustack);
+  // The application's sockets close when this function returns; what that sends is after
+  // the comparison's end, so the run is copied out first.
+  PacketList collected;
+  Collector collector(collected);
   PcapTapDevice device(link.a(), collector);
 
   tools::DeviceSetup setup;
@@ -188,13 +194,13 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
       if (tcp) {
         // ustack's ISN and timestamp clock, from what it has sent so far.
         if (!our_isn) {
-          if (auto syn = first_syn(run.ustack, true, keep)) our_isn = syn->seq.raw();
+          if (auto syn = first_syn(collected, true, keep)) our_isn = syn->seq.raw();
         }
-        if (!our_ts) our_ts = first_tsval(run.ustack, true);
+        if (!our_ts) our_ts = first_tsval(collected, true);
         std::uint32_t ack_shift = our_isn && host_isn ? *our_isn - *host_isn : 0;
-        for (; our_isn && seen < run.ustack.size(); ++seen) {
-          if (!run.ustack[seen].outbound) continue;
-          auto v = view_packet(run.ustack[seen].ip);
+        for (; our_isn && seen < collected.size(); ++seen) {
+          if (!collected[seen].outbound) continue;
+          auto v = view_packet(collected[seen].ip);
           if (!v || !v->tcp) continue;
           const std::uint32_t end = v->tcp->seq.raw() - *our_isn + v->tcp->seg_len();
           if (SeqNum(end) > SeqNum(our_snd_max)) our_snd_max = end;
@@ -223,6 +229,7 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
       run.stop ? run.stop->at : (c.packets.empty() ? start : c.packets.back().at) + opts.tail;
   if (end > runtime.now()) runtime.advance(end - runtime.now());
   app.service();
+  run.ustack = collected;
   return run;
 }
 

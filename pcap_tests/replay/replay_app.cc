@@ -34,6 +34,7 @@ void ReplayApp::infer_actions(const Conversation& c) {
     if (!v || !v->tcp) continue;
     const TcpRepr& t = *v->tcp;
     if (t.has(tcp_flags::kSyn) && !isn) isn = t.seq.raw() + 1;
+    if (t.has(tcp_flags::kSyn)) host_sent_syn_ = true;
     if (!isn || t.payload.empty() || t.has(tcp_flags::kSyn)) continue;
     const std::uint32_t start = t.seq.raw() - *isn;
     if (start > (1u << 30)) continue;  // before the ISN: not data of this connection
@@ -98,6 +99,9 @@ void ReplayApp::infer_actions(const Conversation& c) {
 }
 
 void ReplayApp::start() {
+  // A TCP host that never sent a SYN had no listener (it answered with a reset) or never
+  // connected: its application did nothing.
+  if (conv_.flow.proto == IpProto::kTcp && !host_sent_syn_) return;
   const int af = conv_.host.ip.is_v4() ? AF_INET : AF_INET6;
   const int type = conv_.flow.proto == IpProto::kTcp ? SOCK_STREAM : SOCK_DGRAM;
   usocket::socket s(net_, af, type);
@@ -119,6 +123,7 @@ void ReplayApp::run(const Action& a) {
   if (a.kind == Kind::kShutdown || a.kind == Kind::kClose) read_all();
   switch (a.kind) {
     case Kind::kConnect:
+      if (!conn_) return;
       try {
         conn_->connect(to_sockaddr(conv_.peer));
       } catch (const usocket::OSError& e) {

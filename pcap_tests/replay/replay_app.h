@@ -49,6 +49,7 @@ class ReplayApp {
   std::optional<usocket::socket> conn_;
   ByteVec unsent_;
   bool shutdown_after_unsent_ = false;
+  bool host_sent_syn_ = false;
 };
 
 }  // namespace ustack::replay
