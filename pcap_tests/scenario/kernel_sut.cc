@@ -1,10 +1,13 @@
 #include "pcap_tests/scenario/kernel_sut.h"
 
 #include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -108,6 +111,27 @@ void wait_local_route6(const IpAddr& addr, std::chrono::milliseconds timeout) {
       throw tun::SysError(0, "IPv6 address " + addr.to_string() + " did not become usable");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+// Turns off scatter-gather and with it GSO on `device` (ethtool -K DEV sg off gso off). Why:
+// with GSO, Linux TCP builds packets of several segments, sized from its pacing rate (so from
+// the RTT), and may defer sending to fill them (tcp_tso_should_defer), which makes what goes
+// out when depend on the script's timing. Without it each segment is built as it goes out, as
+// a stack without offloads (ustack) builds it.
+void disable_segmentation_offload(const std::string& device) {
+  tun::UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) tun::throw_errno("cannot open a control socket", errno);
+  for (std::uint32_t cmd : {ETHTOOL_SGSO, ETHTOOL_SSG}) {
+    ethtool_value value{};
+    value.cmd = cmd;
+    value.data = 0;
+    ifreq ifr{};
+    std::memcpy(ifr.ifr_name, device.data(), std::min(device.size(), sizeof ifr.ifr_name - 1));
+    ifr.ifr_data = reinterpret_cast<char*>(&value);
+    if (::ioctl(sock.get(), SIOCETHTOOL, &ifr) != 0) {
+      tun::throw_errno("cannot turn off segmentation offload on " + device, errno);
+    }
   }
 }
 
@@ -230,6 +254,7 @@ KernelSut::KernelSut(const KernelSutOptions& options)
       throw tun::SysError(
           0, std::string("device ") + kDevice + " in " + netns_.name() + " did not start running");
     }
+    disable_segmentation_offload(kDevice);
     tun::add_link_address(kDevice, on_link(addresses_.local4, addresses_.remote4));
     // nodad: no DAD probe in the capture either.
     tun::add_link_address(kDevice, on_link(addresses_.local6, addresses_.remote6),
