@@ -141,6 +141,8 @@ std::vector<Segment> normalise(const PacketList& packets) {
           } else {
             s.timing = "rto#" + std::to_string(times);
           }
+        } else if (other.last_win == 0 && s.len == 1 && !answer) {
+          s.timing = "persist";  // a first probe carries one new octet (RFC 9293 §3.8.6.1)
         } else if (pure_ack && me.any_sent && s.seq + 1 == me.snd_max && !answer) {
           s.timing = other.last_win == 0 ? "persist" : "keepalive";
         } else if (answer) {
