@@ -39,6 +39,7 @@ struct ScenarioOptions {
   std::string ip_version;  // "" = the script's (its flags comment), else ipv4/ipv6
   std::optional<std::int64_t> tolerance_usecs;
   bool keep_going = false;
+  bool strict_segments = false;
   bool show_packets = false;
 };
 
@@ -85,6 +86,7 @@ int run_scenario(const ScenarioOptions& o) {
   }
   // The command line wins over the script's flags comment, as a flag given twice would.
   if (o.tolerance_usecs) parsed.script->tolerance = Duration::micros(*o.tolerance_usecs);
+  if (o.strict_segments) parsed.script->strict_segments = true;
   scenario::RunOptions run_opts;
   run_opts.keep_going = o.keep_going;
   std::vector<std::string> targets = o.against == "both"
@@ -128,6 +130,9 @@ Subcommand scenario_cmd(
       run->add_option("--tolerance_usecs", opts->tolerance_usecs,
                       "how far a packet may be from its time (packetdrill's flag; default 4000)")
           ->check(CLI::Range(std::int64_t{0}, std::int64_t{10'000'000}));
+      run->add_flag("--strict_segments", opts->strict_segments,
+                    "an expected segment must come as one packet (packetdrill's flag; default: "
+                    "consecutive MSS-sized pieces of it match too)");
       run->add_flag("--keep-going", opts->keep_going,
                     "report every failing line instead of stopping at the first");
       run->add_flag("--show-packets", opts->show_packets,

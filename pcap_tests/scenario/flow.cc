@@ -8,6 +8,14 @@
 
 namespace ustack::scenario {
 
+// An IP packet's addresses, upper protocol and its payload (a view into the packet).
+struct IpView {
+  IpAddr src;
+  IpAddr dst;
+  IpProto proto = IpProto::kTcp;
+  Bytes payload;
+};
+
 namespace {
 
 constexpr std::uint8_t kind(TcpOptionKind k) { return static_cast<std::uint8_t>(k); }
@@ -39,13 +47,6 @@ ByteVec emit_ip(const IpAddr& src, const IpAddr& dst, IpProto proto, Bytes paylo
   }
   return out;
 }
-
-struct IpView {
-  IpAddr src;
-  IpAddr dst;
-  IpProto proto = IpProto::kTcp;
-  Bytes payload;
-};
 
 std::optional<IpView> parse_ip(Bytes packet) {
   if (packet.empty()) return std::nullopt;
@@ -211,41 +212,80 @@ std::string Flow::describe_got(const TcpRepr& got) const {
   return s;
 }
 
-std::string Flow::check_outbound(const PacketEvent& ev, const replay::TimedPacket& packet) {
-  std::string want = describe(ev);
+std::size_t Flow::tcp_payload_len(const replay::TimedPacket& packet) {
   std::optional<IpView> ip = parse_ip(packet.ip);
-  if (!ip) return "expected " + want + ", got a packet that does not parse as IP";
-  if (ip->src != local_ || ip->dst != remote_) {
-    return "expected " + want + " from " + local_.to_string() + " to " + remote_.to_string() +
-           ", got a packet from " + ip->src.to_string() + " to " + ip->dst.to_string();
-  }
-  if (const auto* udp = std::get_if<UdpDatagramSpec>(&ev.packet)) {
-    if (ip->proto != IpProto::kUdp) return "expected " + want + ", got " + proto_name(ip->proto);
-    auto got = UdpRepr::parse(ip->payload, ip->src, ip->dst);
-    if (!got.ok()) return "expected " + want + ", got a UDP datagram that does not parse";
-    if (!local_port_) local_port_ = got->src_port;
-    std::string got_text = "udp (" + std::to_string(got->payload.size()) + ")";
-    if (got->dst_port != remote_port_ || got->src_port != *local_port_) {
-      return "expected " + want + " from port " + std::to_string(*local_port_) + " to " +
-             std::to_string(remote_port_) + ", got " + got_text + " from port " +
-             std::to_string(got->src_port) + " to " + std::to_string(got->dst_port);
-    }
-    if (got->payload.size() != udp->len) return "expected " + want + ", got " + got_text;
-    return "";
-  }
-  if (ip->proto != IpProto::kTcp) return "expected " + want + ", got " + proto_name(ip->proto);
-  auto got = TcpRepr::parse(ip->payload, ip->src, ip->dst);
-  if (!got.ok()) return "expected " + want + ", got a TCP segment that does not parse";
-  if (!local_port_) local_port_ = got->src_port;
-  if (got->dst_port != remote_port_ || got->src_port != *local_port_) {
-    return "expected " + want + " from port " + std::to_string(*local_port_) + " to " +
-           std::to_string(remote_port_) + ", got " + describe_got(*got) + " from port " +
-           std::to_string(got->src_port) + " to " + std::to_string(got->dst_port);
-  }
-  return check_tcp(std::get<TcpSegmentSpec>(ev.packet), *got);
+  if (!ip || ip->proto != IpProto::kTcp) return 0;
+  auto tcp = TcpRepr::parse(ip->payload, ip->src, ip->dst, ChecksumCheck::kSkip);
+  return tcp.ok() ? tcp->payload.size() : 0;
 }
 
-std::string Flow::check_tcp(const TcpSegmentSpec& want, const TcpRepr& got) {
+std::string Flow::check_outbound(const PacketEvent& ev,
+                                 std::span<const replay::TimedPacket> pieces) {
+  std::string want = describe(ev);
+  std::vector<TcpRepr> segments;
+  for (const replay::TimedPacket& packet : pieces) {
+    std::optional<IpView> ip = parse_ip(packet.ip);
+    if (!ip) return "expected " + want + ", got a packet that does not parse as IP";
+    if (ip->src != local_ || ip->dst != remote_) {
+      return "expected " + want + " from " + local_.to_string() + " to " + remote_.to_string() +
+             ", got a packet from " + ip->src.to_string() + " to " + ip->dst.to_string();
+    }
+    if (const auto* udp = std::get_if<UdpDatagramSpec>(&ev.packet)) {
+      return check_udp(*udp, *ip);
+    }
+    if (ip->proto != IpProto::kTcp) return "expected " + want + ", got " + proto_name(ip->proto);
+    auto got = TcpRepr::parse(ip->payload, ip->src, ip->dst);
+    if (!got.ok()) return "expected " + want + ", got a TCP segment that does not parse";
+    if (!local_port_) local_port_ = got->src_port;
+    if (got->dst_port != remote_port_ || got->src_port != *local_port_) {
+      return "expected " + want + " from port " + std::to_string(*local_port_) + " to " +
+             std::to_string(remote_port_) + ", got " + describe_got(*got) + " from port " +
+             std::to_string(got->src_port) + " to " + std::to_string(got->dst_port);
+    }
+    segments.push_back(*got);
+  }
+  const auto& spec = std::get<TcpSegmentSpec>(ev.packet);
+  if (segments.size() == 1) return check_tcp(spec, segments[0], "");
+  // packetdrill's aggregate_packets(): the last piece's header with the first one's seq (and
+  // CWR), carrying every piece's payload; the pieces must follow each other.
+  ByteVec payload;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (i > 0 && segments[i].seq != segments[i - 1].seq + static_cast<std::uint32_t>(
+                                                              segments[i - 1].payload.size())) {
+      std::string got;
+      for (const TcpRepr& t : segments) got += (got.empty() ? "" : "; ") + describe_got(t);
+      return "expected " + want + ", got segments that do not follow each other: " + got;
+    }
+    payload.insert(payload.end(), segments[i].payload.begin(), segments[i].payload.end());
+  }
+  TcpRepr whole = segments.back();
+  whole.seq = segments.front().seq;
+  whole.flags = static_cast<std::uint8_t>((whole.flags & ~tcp_flags::kCwr) |
+                                          (segments.front().flags & tcp_flags::kCwr));
+  whole.payload = payload;
+  return check_tcp(spec, whole, " in " + std::to_string(segments.size()) + " segments");
+}
+
+std::string Flow::check_udp(const UdpDatagramSpec& want, const IpView& ip) {
+  PacketEvent ev;
+  ev.packet = want;
+  std::string want_text = describe(ev);
+  if (ip.proto != IpProto::kUdp) return "expected " + want_text + ", got " + proto_name(ip.proto);
+  auto got = UdpRepr::parse(ip.payload, ip.src, ip.dst);
+  if (!got.ok()) return "expected " + want_text + ", got a UDP datagram that does not parse";
+  if (!local_port_) local_port_ = got->src_port;
+  std::string got_text = "udp (" + std::to_string(got->payload.size()) + ")";
+  if (got->dst_port != remote_port_ || got->src_port != *local_port_) {
+    return "expected " + want_text + " from port " + std::to_string(*local_port_) + " to " +
+           std::to_string(remote_port_) + ", got " + got_text + " from port " +
+           std::to_string(got->src_port) + " to " + std::to_string(got->dst_port);
+  }
+  if (got->payload.size() != want.len) return "expected " + want_text + ", got " + got_text;
+  return "";
+}
+
+std::string Flow::check_tcp(const TcpSegmentSpec& want, const TcpRepr& got,
+                            const std::string& pieces) {
   // packetdrill (run_packet.c): the SUT's SYN or SYN-ACK tells its ISN; script seq there is 0.
   if (!sut_isn_ && got.has(tcp_flags::kSyn)) sut_isn_ = got.seq.raw() - want.seq;
   const TcpOptions& o = got.options;
@@ -289,7 +329,8 @@ std::string Flow::check_tcp(const TcpSegmentSpec& want, const TcpRepr& got) {
   for (const std::string& d : diffs) list += (list.empty() ? "" : ", ") + d;
   PacketEvent ev;
   ev.packet = want;
-  return "expected " + describe(ev) + ", got " + describe_got(got) + " (differs: " + list + ")";
+  return "expected " + describe(ev) + ", got " + describe_got(got) + pieces + " (differs: " + list +
+         ")";
 }
 
 }  // namespace ustack::scenario

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "pcap_tests/replay/timed_packet.h"
@@ -30,6 +31,8 @@
 #include "stack/wire/tcp.h"
 
 namespace ustack::scenario {
+
+struct IpView;
 
 class Flow {
  public:
@@ -49,16 +52,23 @@ class Flow {
   };
   Built build_inbound(const PacketEvent& ev) const;
 
-  // Checks `got` against an outbound ('>') event, learning the SUT's port, ISN and TS offset
-  // from it when they are not known yet. An empty string when it matches, else what differs,
-  // "expected S. 0:0(0) ack 1 win 65535, got S. 0:0(0) ack 1 win 64240 (differs: win)".
-  std::string check_outbound(const PacketEvent& ev, const replay::TimedPacket& got);
+  // Checks what the SUT sent against an outbound ('>') event, learning the SUT's port, ISN
+  // and TS offset from it when they are not known yet. An empty string when it matches, else
+  // what differs, "expected S. 0:0(0) ack 1 win 65535, got S. 0:0(0) ack 1 win 64240
+  // (differs: win)". Usually one packet; several when the runner collected the pieces of one
+  // expected segment (packetdrill without --strict_segments: a script written for a TSO/GSO
+  // "super packet" matches the MSS-sized segments that carry its bytes).
+  std::string check_outbound(const PacketEvent& ev, std::span<const replay::TimedPacket> pieces);
+  // The TCP payload bytes of `packet`; 0 when it is not TCP.
+  static std::size_t tcp_payload_len(const replay::TimedPacket& packet);
 
   // An expectation as the script writes it ("S. 0:0(0) ack 1 <mss 1460,...>", "udp (100)").
   static std::string describe(const PacketEvent& ev);
 
  private:
-  std::string check_tcp(const TcpSegmentSpec& want, const TcpRepr& got);
+  // `pieces`: " in 4 segments" when `got` is an aggregate, for the message.
+  std::string check_tcp(const TcpSegmentSpec& want, const TcpRepr& got, const std::string& pieces);
+  std::string check_udp(const UdpDatagramSpec& want, const IpView& ip);
   // `got` in script terms (relative numbers), for messages.
   std::string describe_got(const TcpRepr& got) const;
 

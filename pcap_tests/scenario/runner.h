@@ -8,7 +8,11 @@
 //   - a relative time ("+0.1") counts from when the previous outbound packet really came
 //     (packetdrill rebases relative times on the actual time of the last packet it sniffed).
 // Packets the SUT sends that no '>' line reads are not errors by themselves (as in
-// packetdrill): they show up as a mismatch at the next '>' line.
+// packetdrill): they show up as a mismatch at the next '>' line. Without --strict_segments
+// (packetdrill's default), a '>' segment carrying more data than the SUT's next packet is
+// matched by the consecutive packets that together carry its bytes (a script written for a
+// TSO/GSO "super packet", sent by a SUT without offloads as MSS-sized segments), checked as
+// packetdrill aggregates them: the last piece's header with the first one's seq.
 //
 // Failures stop the run at the first one (packetdrill's behaviour: later lines usually depend
 // on the earlier ones) unless keep_going, which reports every failing line; later messages

@@ -144,6 +144,44 @@ TEST(RunnerUstack, InboundAckBeforeTheSutsIsnIsAnError) {
             "or SYN-ACK showed its ISN");
 }
 
+// packetdrill's default (no --strict_segments): one expected 3000-byte segment, as a script
+// written for a TSO device says it, matches the three 1000-byte segments (the peer's MSS)
+// that carry it.
+TEST(RunnerUstack, SegmentSplitIntoMssPiecesMatchesUnlessStrict) {
+  std::string script = std::string(kListen) +
+                       "0.1 < S 0:0(0) win 65535 <mss 1000>\n"
+                       "+0 > S. 0:0(0) ack 1 <mss 1460>\n"
+                       "+0 < . 1:1(0) ack 1 win 65535\n"
+                       "+0 accept(3, ..., ...) = 4\n"
+                       "+0 write(4, ..., 3000) = 3000\n"
+                       "+0 > P. 1:3001(3000) ack 1\n"
+                       "+0 < . 1:1(0) ack 3001 win 65535\n"
+                       "+0 write(4, ..., 10) = 10\n"
+                       "+0 > P. 3001:3011(10) ack 1\n";
+  RunResult r = run(script);
+  EXPECT_TRUE(r.passed) << all(r);
+  r = run("--strict_segments\n" + script);
+  ASSERT_EQ(r.messages.size(), 1u);
+  EXPECT_EQ(r.messages[0],
+            "t.pkt:10: expected P. 1:3001(3000) ack 1, got . 1:1001(1000) ack 1 win 65535 "
+            "(differs: flags, len) at 0.100 s");
+}
+
+// A wrong total is reported on the aggregate, saying how many segments made it.
+TEST(RunnerUstack, SplitSegmentMismatchNamesThePieces) {
+  RunResult r = run(std::string(kListen) +
+                    "0.1 < S 0:0(0) win 65535 <mss 1000>\n"
+                    "+0 > S. 0:0(0) ack 1 <mss 1460>\n"
+                    "+0 < . 1:1(0) ack 1 win 65535\n"
+                    "+0 accept(3, ..., ...) = 4\n"
+                    "+0 write(4, ..., 2500) = 2500\n"
+                    "+0 > P. 1:2501(2500) ack 7\n");
+  ASSERT_EQ(r.messages.size(), 1u);
+  EXPECT_EQ(r.messages[0],
+            "t.pkt:9: expected P. 1:2501(2500) ack 7, got P. 1:2501(2500) ack 1 win 65535 in 3 "
+            "segments (differs: ack) at 0.100 s");
+}
+
 // RFC 768: a datagram each way on a bound socket.
 TEST(RunnerUstack, UdpSendAndReceive) {
   RunResult r =

@@ -85,11 +85,11 @@ std::vector<SourceLine> logical_lines(const std::string& text) {
   return out;
 }
 
-// packetdrill's command-line flags, as a script names them: "--ip_version=ipv6" and
-// "--tolerance_usecs=10000" set the script's; "--local_ip=" and "--remote_ip=" are accepted and
-// do not change anything (they only name the two hosts, and a scenario uses its own addresses,
-// ScenarioAddresses, in 198.18.0.0/15 and fd00::/8 as our network rules require). Any other
-// flag changes what the script means, so it is refused.
+// packetdrill's command-line flags, as a script names them: "--ip_version=ipv6",
+// "--tolerance_usecs=10000" and "--strict_segments" set the script's; "--local_ip=" and
+// "--remote_ip=" are accepted and do not change anything (they only name the two hosts, and a
+// scenario uses its own addresses, ScenarioAddresses, in 198.18.0.0/15 and fd00::/8 as our network
+// rules require). Any other flag changes what the script means, so it is refused.
 void apply_flags(std::string_view flags, Script& script) {
   LineCursor c(flags);
   while (!c.at_end()) {
@@ -106,6 +106,8 @@ void apply_flags(std::string_view flags, Script& script) {
       std::optional<std::uint64_t> us = c.number();
       if (!us) syntax("--tolerance_usecs= needs a number of microseconds");
       script.tolerance = Duration::micros(static_cast<std::int64_t>(*us));
+    } else if (c.eat("--strict_segments")) {
+      script.strict_segments = true;
     } else if (c.eat("--local_ip=") || c.eat("--remote_ip=")) {
       std::string_view r = c.rest();
       std::size_t n = 0;

@@ -16,9 +16,9 @@
 //
 // Flags: packetdrill takes command-line flags, and a script may give them on lines of their own
 // before its first event (`--tolerance_usecs=10000`) or, our addition, in a comment on its
-// first line (`// flags: --ip_version=ipv6`). Known: --ip_version, --tolerance_usecs, and
-// --local_ip/--remote_ip (accepted, no effect: a scenario uses its own addresses); any other
-// flag is refused.
+// first line (`// flags: --ip_version=ipv6`). Known: --ip_version, --tolerance_usecs,
+// --strict_segments, and --local_ip/--remote_ip (accepted, no effect: a scenario uses its own
+// addresses); any other flag is refused.
 #pragma once
 
 #include <cstdint>
@@ -105,7 +105,9 @@ struct Script {
   std::string file;  // for messages: "FILE:LINE: ..."
   IpVersion ip_version = IpVersion::kV4;
   std::optional<Duration> tolerance;  // from --tolerance_usecs in the script, if given
-  std::vector<Event> events;          // in time order
+  // --strict_segments: an expected segment must come as one packet (runner.h).
+  bool strict_segments = false;
+  std::vector<Event> events;  // in time order
 };
 
 // What the command line may override (packetdrill's flags of the same names).

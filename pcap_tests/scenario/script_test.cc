@@ -207,6 +207,8 @@ TEST(ScriptFlags, FlagLinesBeforeTheFirstEvent) {
       "0 close(3) = 0\n");
   EXPECT_EQ(s.tolerance, Duration::millis(10));
   EXPECT_EQ(s.ip_version, IpVersion::kV6);
+  EXPECT_FALSE(s.strict_segments);
+  EXPECT_TRUE(parse_ok("--strict_segments\n").strict_segments);
   EXPECT_EQ(parse_ok("--ip_version=ipv6\n", {.ip_version = IpVersion::kV4}).ip_version,
             IpVersion::kV4);
   EXPECT_EQ(parse_error("\n--tcp_ts_tick_usecs=1000\n"),
