@@ -64,7 +64,7 @@ void remap_peer_segment(ByteVec& ip, std::uint32_t ack_shift,
   if (v->tcp->has(tcp_flags::kAck)) store_be32(tcp, 8, v->tcp->ack.raw() + ack_shift);
   // Walk the options again to patch in place (the Repr keeps values, not offsets).
   std::size_t i = TcpRepr::kMinHeaderLen;
-  const std::size_t data_off = std::size_t{tcp[12] >> 4u} * 4;
+  const std::size_t data_off = static_cast<std::size_t>(tcp[12] >> 4u) * 4;
   const std::size_t end = std::min(data_off, tcp.size());
   while (i < end) {
     const std::uint8_t kind = tcp[i];
