@@ -177,12 +177,24 @@ SockAddr from_raw(const sockaddr_storage& s) {
   return a;
 }
 
-// A socket gets timeouts of kBlockingWait (kernel_sut.h: "Blocking calls").
-void set_blocking_timeouts(int fd) {
-  timeval tv{};
-  tv.tv_usec = std::chrono::duration_cast<std::chrono::microseconds>(kBlockingWait).count();
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+// Runs `call`, a socket call on `real`, so that it never blocks (kernel_sut.h, "Blocking
+// calls"): on a socket the script left blocking, waits up to kBlockingWait for `events` first
+// and then makes the call with O_NONBLOCK set for its duration.
+template <typename Call>
+long without_blocking(int real, short events, Call call) {
+  const int flags = ::fcntl(real, F_GETFL);
+  if (flags < 0) return -1;
+  const bool blocking = (flags & O_NONBLOCK) == 0;
+  if (blocking) {
+    pollfd p{real, events, 0};
+    ::poll(&p, 1, static_cast<int>(kBlockingWait.count()));
+    ::fcntl(real, F_SETFL, flags | O_NONBLOCK);
+  }
+  long rc = call();
+  const int err = errno;
+  if (blocking) ::fcntl(real, F_SETFL, flags);
+  errno = err;
+  return rc;
 }
 
 std::optional<IpAddr> src_of(Bytes p, IpAddr* dst) {
@@ -397,8 +409,6 @@ SysResult KernelSut::socket(int domain, int type, int protocol) {
   }
   if (real < 0) return finish(-1);
   if ((type & 0xf) == SOCK_STREAM) set_congestion_control(real);
-  // On every socket: they only matter while it is blocking, which fcntl may change later.
-  set_blocking_timeouts(real);
   return finish(add_socket(tun::UniqueFd(real)));
 }
 
@@ -415,45 +425,69 @@ SysResult KernelSut::listen(int fd, int backlog) {
 
 SysResult KernelSut::accept(int fd) {
   if (real_fd(fd) < 0) return SysResult::fail(EBADF);
-  int real = ::accept4(real_fd(fd), nullptr, nullptr, SOCK_CLOEXEC);
+  // Without SOCK_NONBLOCK: as Linux's accept(), the new socket starts blocking.
+  long real = without_blocking(
+      real_fd(fd), POLLIN, [&] { return ::accept4(real_fd(fd), nullptr, nullptr, SOCK_CLOEXEC); });
   if (real < 0) return finish(-1);
-  // Linux's accept() does not pass O_NONBLOCK on: the new socket starts blocking.
-  set_blocking_timeouts(real);
-  return finish(add_socket(tun::UniqueFd(real)));
+  return finish(add_socket(tun::UniqueFd(static_cast<int>(real))));
 }
 
 SysResult KernelSut::connect(int fd, const SockAddr& addr) {
+  const int real = real_fd(fd);
+  if (real < 0) return SysResult::fail(EBADF);
   RawAddr a = to_raw(addr);
-  errno = EBADF;
-  return finish(real_fd(fd) < 0 ? -1 : ::connect(real_fd(fd), a.get(), a.len));
+  // The SYN goes out first, so the wait comes after the call: a blocking connect that is
+  // still in progress after kBlockingWait reports EINPROGRESS, as Linux does when a blocking
+  // connect's SO_SNDTIMEO expires.
+  const int flags = ::fcntl(real, F_GETFL);
+  long rc = without_blocking(real, 0, [&] { return ::connect(real, a.get(), a.len); });
+  if (rc < 0 && errno == EINPROGRESS && flags >= 0 && (flags & O_NONBLOCK) == 0) {
+    pollfd p{real, POLLOUT, 0};
+    if (::poll(&p, 1, static_cast<int>(kBlockingWait.count())) == 1) {
+      int err = 0;
+      socklen_t len = sizeof err;
+      ::getsockopt(real, SOL_SOCKET, SO_ERROR, &err, &len);
+      return err == 0 ? finish(0) : SysResult::fail(err);
+    }
+    errno = EINPROGRESS;
+  }
+  return finish(rc);
 }
 
 SysResult KernelSut::write(int fd, Bytes data) {
   errno = EBADF;
   // send with MSG_NOSIGNAL: write() to a reset connection would kill the runner with SIGPIPE;
   // the script sees EPIPE either way.
-  return finish(real_fd(fd) < 0 ? -1 : ::send(real_fd(fd), data.data(), data.size(), MSG_NOSIGNAL));
+  const int real = real_fd(fd);
+  if (real < 0) return SysResult::fail(EBADF);
+  return finish(without_blocking(
+      real, POLLOUT, [&] { return ::send(real, data.data(), data.size(), MSG_NOSIGNAL); }));
 }
 
 SysResult KernelSut::read(int fd, MutBytes out) {
-  errno = EBADF;
-  return finish(real_fd(fd) < 0 ? -1 : ::read(real_fd(fd), out.data(), out.size()));
+  const int real = real_fd(fd);
+  if (real < 0) return SysResult::fail(EBADF);
+  return finish(
+      without_blocking(real, POLLIN, [&] { return ::read(real, out.data(), out.size()); }));
 }
 
 SysResult KernelSut::sendto(int fd, Bytes data, const SockAddr& to) {
+  const int real = real_fd(fd);
+  if (real < 0) return SysResult::fail(EBADF);
   RawAddr a = to_raw(to);
-  errno = EBADF;
-  return finish(real_fd(fd) < 0 ? -1
-                                : ::sendto(real_fd(fd), data.data(), data.size(), MSG_NOSIGNAL,
-                                           a.get(), a.len));
+  return finish(without_blocking(real, POLLOUT, [&] {
+    return ::sendto(real, data.data(), data.size(), MSG_NOSIGNAL, a.get(), a.len);
+  }));
 }
 
 SysResult KernelSut::recvfrom(int fd, MutBytes out, SockAddr* from) {
   if (real_fd(fd) < 0) return SysResult::fail(EBADF);
   sockaddr_storage s{};
   socklen_t len = sizeof s;
-  long n =
-      ::recvfrom(real_fd(fd), out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&s), &len);
+  const int real = real_fd(fd);
+  long n = without_blocking(real, POLLIN, [&] {
+    return ::recvfrom(real, out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&s), &len);
+  });
   if (n >= 0 && from != nullptr) *from = from_raw(s);
   return finish(n);
 }

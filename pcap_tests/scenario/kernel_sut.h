@@ -7,11 +7,15 @@
 // namespace. Time is the steady clock since the end of setup; waiting is real sleeping on the
 // TUN fd, so outbound packets are stamped when they are read.
 //
-// Blocking calls: a socket the script leaves blocking gets SO_RCVTIMEO/SO_SNDTIMEO of
-// kBlockingWait, so a call that would block returns after that short wait exactly as Linux
-// reports an expired socket timeout (EAGAIN for accept/read/write/recvfrom, EINPROGRESS for
-// connect), instead of blocking the runner. A call whose result is there already (a queued
-// connection, queued data) returns it as a blocking call would.
+// Blocking calls: no call blocks the runner. On a socket the script left blocking, a call that
+// waits for the socket (accept, read, write, sendto, recvfrom) first polls it for up to
+// kBlockingWait and is then made non-blocking (O_NONBLOCK for the call's duration), so one that
+// would still block reports EAGAIN, as Linux does when a socket timeout expires; connect sends
+// its SYN and reports EINPROGRESS if the connection is not up kBlockingWait later. A call whose
+// result is there already returns it as a blocking call would. Not a socket timeout
+// (SO_RCVTIMEO) because a reader sleeping in the kernel is not side-effect free: after a
+// blocking read timed out, Linux delayed the ACK of the next data segment (by SRTT) that it
+// acknowledged at once otherwise.
 //
 // Noise: the capture keeps only packets between the scenario's addresses. Anything else the
 // kernel sends on the device (IPv6 MLD reports, router solicitations) is dropped and counted

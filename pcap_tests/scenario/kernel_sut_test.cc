@@ -111,6 +111,9 @@ TEST_P(KernelSutTest, InjectedSynToAListenerGetsTheKernelsSynAck) {
 
   sut.inject(tcp_from_peer(v6(), tcp_flags::kAck, 1001, (synack.seq + 1).raw()));
   EXPECT_EQ(sut.accept(3).value, 4);
+  // The accepted socket is blocking; a read with nothing queued still returns.
+  ByteVec buf(10);
+  EXPECT_EQ(sut.read(4, buf).err, EAGAIN);
   // Injected and sent packets both in the capture, in order.
   ASSERT_EQ(sut.capture().size(), 3u);
   EXPECT_FALSE(sut.capture()[0].outbound);
