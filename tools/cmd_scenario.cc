@@ -8,9 +8,16 @@
 //     pcap_tests/scenarios/tcp_passive_open.pkt:9: expected S. 0:0(0) ack 1 win 65535 <...>,
 //     got S. 0:0(0) ack 1 win 64240 <...> (differs: win) at 0.100 s
 //
-// Exit code 0 when every run passed, 1 when one failed (or the kernel could not be set up:
-// it needs root and /dev/net/tun), 2 when the script cannot be read or uses something the
-// runner does not support (one line: "FILE:LINE: unsupported: <construct>").
+// Comparing with Linux: with `--against both`, or `--kernel-capture K.pcap` (a kernel run
+// recorded before with `--pcap-dir`), the two captures are compared segment by segment
+// (pcap_tests/replay/compare.h) and printed as a ladder; the allow lists are ustack's
+// built-in one, FILE's neighbour FILE.allow when it exists, and --allow files. ustack's run
+// then plays the whole script (--keep-going): its failed expectations are the differences.
+//
+// Exit code 0 when every run passed (when comparing: no unexplained difference from Linux),
+// 1 when one failed (or the kernel could not be set up: it needs root and /dev/net/tun), 2
+// when the script cannot be read or uses something the runner does not support (one line:
+// "FILE:LINE: unsupported: <construct>").
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -20,12 +27,16 @@
 #include <string>
 #include <vector>
 
+#include "pcap_tests/replay/builtin_allow_list.h"
+#include "pcap_tests/replay/compare.h"
+#include "pcap_tests/replay/conversation.h"
 #include "pcap_tests/scenario/kernel_sut.h"
 #include "pcap_tests/scenario/runner.h"
 #include "pcap_tests/scenario/script.h"
 #include "pcap_tests/scenario/ustack_sut.h"
 #include "stack/wire/print.h"
 #include "tools/subcommand.h"
+#include "tun/pcap_file.h"
 
 namespace ustack::tools {
 namespace {
@@ -41,7 +52,60 @@ struct ScenarioOptions {
   bool keep_going = false;
   bool strict_segments = false;
   bool show_packets = false;
+  std::string pcap_dir;        // write DIR/<script>.<sut>.pcap
+  std::string kernel_capture;  // compare ustack's run with this recorded kernel run
+  std::vector<std::string> allow_files;
+  std::string json_out;
 };
+
+std::string base_name(const std::string& path) {
+  std::string b = path.substr(path.find_last_of('/') + 1);
+  if (b.size() > 4 && b.ends_with(".pkt")) b.resize(b.size() - 4);
+  return b;
+}
+
+void write_capture(const std::string& path, const replay::PacketList& capture) {
+  tun::PcapWriter w(path, tun::LinkType::kRaw, {tun::TimestampPrecision::kNano});
+  // Scenario time starts at zero; a capture file wants wall-clock-like times, so the runs
+  // are placed at the Unix epoch's second 1 (readers show 00:00:01.000000 for the start).
+  for (const replay::TimedPacket& p : capture) w.write(p.at + Duration::seconds(1), p.ip);
+}
+
+replay::PacketList read_kernel_capture(const std::string& path) {
+  replay::PacketList packets = replay::read_capture(path);
+  if (packets.empty()) return packets;
+  // Every packet whose source is the scenario's local address is the kernel's (outbound);
+  // times back to scenario time.
+  const scenario::ScenarioAddresses a;
+  for (replay::TimedPacket& p : packets) {
+    p.at = p.at - Duration::seconds(1);
+    const bool v6 = p.ip.size() >= 40 && (p.ip[0] >> 4) == 6;
+    if (!v6 && p.ip.size() < 20) continue;
+    const IpAddr src = v6 ? IpAddr(Ipv6Addr::from_bytes(Bytes(p.ip).subspan(8, 16)))
+                          : IpAddr(Ipv4Addr::from_bytes(Bytes(p.ip).subspan(12, 4)));
+    p.outbound = src == a.local4 || src == a.local6;
+  }
+  return packets;
+}
+
+// Compares the kernel's run with ustack's; prints the ladder; true when nothing unexplained.
+bool compare_runs(const ScenarioOptions& o, const replay::PacketList& kernel,
+                  const replay::PacketList& ours) {
+  replay::AllowList allow = replay::builtin_allow_list();
+  const std::string neighbour = o.file.substr(0, o.file.size() - 4) + ".allow";
+  if (o.file.ends_with(".pkt") && std::ifstream(neighbour)) {
+    allow.append(replay::AllowList::load(neighbour));
+  }
+  for (const std::string& f : o.allow_files) allow.append(replay::AllowList::load(f));
+  replay::Comparison cmp = replay::compare(kernel, ours, allow);
+  std::printf("kernel | ustack, %s:\n%s", o.file.c_str(), cmp.ladder(false).c_str());
+  if (!o.json_out.empty()) {
+    nlohmann::json j = cmp.summary();
+    j["scenario"] = o.file;
+    std::ofstream(o.json_out) << j.dump(2) << "\n";
+  }
+  return cmp.unexplained() == 0;
+}
 
 std::optional<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -87,6 +151,16 @@ int run_scenario(const ScenarioOptions& o) {
   // The command line wins over the script's flags comment, as a flag given twice would.
   if (o.tolerance_usecs) parsed.script->tolerance = Duration::micros(*o.tolerance_usecs);
   if (o.strict_segments) parsed.script->strict_segments = true;
+  const bool comparing = o.against == "both" || !o.kernel_capture.empty();
+  std::optional<replay::PacketList> kernel_run, ustack_run;
+  if (!o.kernel_capture.empty()) {
+    try {
+      kernel_run = read_kernel_capture(o.kernel_capture);
+    } catch (const replay::ReplayInputError& e) {
+      std::fprintf(stderr, "ustack scenario: %s\n", e.what());
+      return 2;
+    }
+  }
   scenario::RunOptions run_opts;
   run_opts.keep_going = o.keep_going;
   std::vector<std::string> targets = o.against == "both"
@@ -99,16 +173,39 @@ int run_scenario(const ScenarioOptions& o) {
       rc = 1;
       continue;
     }
-    RunResult r = scenario::run_script(*parsed.script, *sut, run_opts);
+    // Compared with Linux, ustack plays the whole script: where it fails an expectation
+    // written from Linux's behaviour, the comparison shows the difference.
+    scenario::RunOptions opts = run_opts;
+    if (comparing && which == "ustack") opts.keep_going = true;
+    RunResult r = scenario::run_script(*parsed.script, *sut, opts);
+    (which == "kernel" ? kernel_run : ustack_run) = r.capture;
+    if (!o.pcap_dir.empty()) {
+      const std::string path = o.pcap_dir + "/" + base_name(o.file) + "." + which + ".pcap";
+      try {
+        write_capture(path, r.capture);
+      } catch (const tun::PcapError& e) {
+        std::fprintf(stderr, "ustack scenario: %s\n", e.what());
+        return 2;
+      }
+    }
     if (r.passed) {
       std::printf("PASS %s %s (%zu events, %zu packets)\n", which.c_str(), o.file.c_str(),
                   parsed.script->events.size(), r.capture.size());
     } else {
       std::printf("FAIL %s %s\n", which.c_str(), o.file.c_str());
-      rc = 1;
+      // Compared with Linux, ustack's failed expectations are reported by the comparison.
+      if (!(comparing && which == "ustack")) rc = 1;
     }
     for (const std::string& m : r.messages) std::printf("  %s\n", m.c_str());
     if (o.show_packets) print_capture(r.capture);
+  }
+  if (comparing && kernel_run && ustack_run) {
+    try {
+      if (!compare_runs(o, *kernel_run, *ustack_run)) rc = 1;
+    } catch (const replay::ReplayInputError& e) {
+      std::fprintf(stderr, "ustack scenario: %s\n", e.what());
+      return 2;
+    }
   }
   std::fflush(stdout);
   return rc;
@@ -137,6 +234,16 @@ Subcommand scenario_cmd(
                     "report every failing line instead of stopping at the first");
       run->add_flag("--show-packets", opts->show_packets,
                     "print the capture (both directions, times since the start)");
+      run->add_option("--pcap-dir", opts->pcap_dir,
+                      "write each run's capture to DIR/<script>.<ustack|kernel>.pcap");
+      run->add_option("--kernel-capture", opts->kernel_capture,
+                      "compare ustack's run with this kernel run (recorded with --pcap-dir)")
+          ->check(CLI::ExistingFile);
+      run->add_option("--allow", opts->allow_files,
+                      "an allow-list file of intended differences from Linux (besides "
+                      "the built-in one and FILE.allow)")
+          ->check(CLI::ExistingFile);
+      run->add_option("--json", opts->json_out, "write the comparison's summary as JSON");
       return [opts] { return run_scenario(*opts); };
     });
 
