@@ -19,7 +19,7 @@
 //
 // Noise: the capture keeps only packets between the scenario's addresses. Anything else the
 // kernel sends on the device (IPv6 MLD reports, router solicitations) is dropped and counted
-// in filtered_packets(), and the sysctls below switch most of it off at the source.
+// in filtered_packets(); kernel_sut_default_sysctls() switches most of it off at the source.
 #pragma once
 
 #include <chrono>
