@@ -10,9 +10,10 @@
 namespace ustack::replay {
 namespace {
 
-constexpr std::array<std::string_view, 18> kFields = {
-    "stopped", "flags",        "seq",    "ack", "len",  "payload", "win",     "zero-win", "mss",
-    "wscale",  "wscale-shift", "sackOK", "ts",  "sack", "timing",  "missing", "extra",    "*"};
+constexpr std::array<std::string_view, 19> kFields = {
+    "stopped",  "psh",   "flags",  "seq",          "ack",    "len", "payload", "win",
+    "zero-win", "mss",   "wscale", "wscale-shift", "sackOK", "ts",  "sack",    "timing",
+    "missing",  "extra", "*"};
 
 }  // namespace
 
@@ -56,7 +57,7 @@ AllowList AllowList::parse(std::string_view text, const std::string& origin) {
     }
     if (std::find(kFields.begin(), kFields.end(), r.field) == kFields.end()) {
       throw ReplayInputError(where + ": unknown field \"" + r.field +
-                             "\" (flags seq ack len payload win zero-win mss wscale "
+                             "\" (flags psh seq ack len payload win zero-win mss wscale "
                              "wscale-shift sackOK ts sack timing missing extra stopped *)");
     }
     r.origin = where;

@@ -39,7 +39,15 @@ struct Field {
 // The fields a pair is compared on, in the order divergences are reported.
 const std::vector<Field>& tcp_fields() {
   static const std::vector<Field> fields = {
-      {"flags", [](const Segment& s) { return s.flags_text(); }},
+      // PSH apart: where a sender pushes is its own choice (RFC 9293 §3.9.1.2), every
+      // receiver delivers data either way.
+      {"flags",
+       [](const Segment& s) {
+         Segment t = s;
+         t.flags &= static_cast<std::uint8_t>(~tcp_flags::kPsh);
+         return t.flags_text();
+       }},
+      {"psh", [](const Segment& s) { return s.has(tcp_flags::kPsh) ? "yes" : "no"; }},
       {"seq", [](const Segment& s) { return std::to_string(s.seq); }},
       {"ack",
        [](const Segment& s) { return s.has(tcp_flags::kAck) ? std::to_string(s.ack) : "-"; }},
@@ -172,6 +180,13 @@ Comparison compare(const PacketList& kernel_full, const PacketList& ustack_full,
           uv = "bytes differ";
         }
         if (kv == uv) continue;
+        // A reset's window means nothing (RFC 9293 §3.10.7): Linux fills in its receive
+        // window on an active reset and 0 on a reply to a segment for no connection.
+        const std::string name = f.name;
+        if ((name == "win" || name == "zero-win") && k.has(tcp_flags::kRst) &&
+            u.has(tcp_flags::kRst)) {
+          continue;
+        }
         ds.push_back({0, k.t, f.name, kv, uv, k.flags_text(), nullptr});
       }
       if (k.proto == IpProto::kUdp && k.payload != u.payload) {
@@ -235,7 +250,7 @@ std::string Comparison::ladder(bool color) const {
     if (s.size() < width) s.append(width - s.size(), ' ');
     return s;
   };
-  std::string out = "       ms    " + pad("kernel (recorded)") + " | ustack\n";
+  std::string out = "       ms    " + pad(left_label) + " | " + right_label + "\n";
   for (const LadderRow& r : rows) {
     const Segment& first = r.kernel ? *r.kernel : *r.ustack;
     char t[16];
@@ -273,12 +288,13 @@ std::string Comparison::ladder(bool color) const {
     out += "\n";
   }
   if (stop) out += "replay stopped: " + stop->reason + "\n";
-  char tail[200];
+  char tail[160];
   std::snprintf(tail, sizeof tail,
-                "%zu kernel segments, %zu ustack segments, %zu peer segments played; %zu "
-                "differences (%zu allowed, %zu unexplained): %s\n",
-                kernel_segments, ustack_segments, peer_segments, divergences.size(), allowed(),
-                unexplained(), verdict().c_str());
+                " segments, %zu peer segments played; %zu differences (%zu allowed, %zu "
+                "unexplained): %s\n",
+                peer_segments, divergences.size(), allowed(), unexplained(), verdict().c_str());
+  out += std::to_string(kernel_segments) + " " + left_label + " segments, " +
+         std::to_string(ustack_segments) + " " + right_label;
   out += tail;
   return out;
 }

@@ -54,6 +54,9 @@ struct Comparison {
   std::size_t peer_segments = 0;
   std::size_t pairs = 0;
   std::size_t identical_pairs = 0;
+  // The ladder's column titles.
+  std::string left_label = "kernel (recorded)";
+  std::string right_label = "ustack";
   std::optional<ReplayStop> stop;
 
   std::size_t unexplained() const;

@@ -45,7 +45,7 @@ expect_line curl ' 0 unexplained\): allowed-differences$'
 expect_line curl '^  win \*: ustack advertises the free space of its receive ring'
 # Without the capture's allow list the FIN difference is unexplained: exit 1, marked.
 run curl_strict 1 "$CAPS/replay/curl_http.pcap"
-expect_line curl_strict '!! flags FP\.->P\.'
+expect_line curl_strict '!! flags F\.->\.'
 expect_line curl_strict '!! extra$'
 
 # The same page as the client, over IPv6, from a pcapng capture.
@@ -59,12 +59,15 @@ expect_line dig_udp 'udp \([0-9]+\) \[immediate\] +\| =$'
 expect_line dig_udp 'identical$'
 run dig_tcp_list 0 "$CAPS/replay/dig_tcp.pcap" --list
 [ "$(wc -l <"$OUT/dig_tcp_list")" = 3 ] || fail "dig_tcp_list: $(cat "$OUT/dig_tcp_list")"
-run dig_tcp 1 "$CAPS/replay/dig_tcp.pcap" --flow 1
+run dig_tcp 0 "$CAPS/replay/dig_tcp.pcap" --flow 1
 expect_line dig_tcp '^ +[0-9.]+ >  P\. 1:63\(62\) ack 59 win 65536 <TS> \[immediate\] +\| P\. 1:63\(62\) ack 59 win'
+# dig's FIN is acknowledged by dnsmasq's own FIN, in ustack as in Linux (the ACK of a FIN is
+# delayed, and the server closes at once).
+expect_line dig_tcp '^ +[0-9.]+ >  F\. 63:63\(0\) ack 60 win 65536 <TS> \[immediate\] +\| F\. 63:63\(0\) ack 60 win [0-9]+ <TS> \[immediate\]'
 
 # UDP echo through socat: identical in both roles.
 run udp_echo 0 "$CAPS/replay/nc_udp_echo.pcap"
-expect_line udp_echo '^5 kernel segments, 5 ustack segments, 5 peer segments played; 0 differences'
+expect_line udp_echo '^5 kernel \(recorded\) segments, 5 ustack segments, 5 peer segments played; 0 differences'
 run udp_echo_client 0 "$CAPS/replay/nc_udp_echo.pcap" --side client
 
 # nc through a lossy relay, ustack as the sender: it recovers differently from Linux, falls

@@ -35,7 +35,8 @@ TEST(TcpClose, ActiveCloseGoesThroughTimeWait) {
 TEST(TcpClose, PassiveCloseThroughCloseWaitAndLastAck) {
   TcpTestbed t = plain();
   t.inject(seg().fin().ack(1).seq(1001).data("bye"));
-  t.expect(seg().ack(1005).seq(1));
+  // The FIN is acknowledged by the delayed-ACK timer, as Linux does (tcp_fin).
+  EXPECT_EQ(t.expect_next(seg().ack(1005).seq(1)), 40_ms);
   EXPECT_EQ(*t.layer().state(t.conn()), TcpState::kCloseWait);
   EXPECT_EQ(t.recv(), "bye");
   std::uint8_t buf[4];
@@ -51,6 +52,26 @@ TEST(TcpClose, PassiveCloseThroughCloseWaitAndLastAck) {
   t.inject(seg().ack(7).seq(1005));
   EXPECT_EQ(t.layer().socket_count(), 1u);
   EXPECT_EQ(t.layer().poll_at(), Instant::never());
+}
+
+// Linux (tcp_fin): a FIN received in ESTABLISHED is acknowledged by the delayed-ACK timer, so
+// an application that closes at once answers with one FIN+ACK instead of an ACK and a FIN.
+TEST(TcpClose, FinAckIsDelayedSoAnImmediateCloseSendsOneSegment) {
+  TcpTestbed t = plain();
+  t.inject(seg().fin().ack(1).seq(1001));
+  t.expect_nothing_until(10_ms);
+  ASSERT_FALSE(t.layer().close(t.conn()));
+  t.expect(seg().fin().ack(1002).seq(1));
+  t.expect_nothing_until(100_ms);
+}
+
+// More than a full segment unacknowledged with the FIN: the ACK goes at once (RFC 5681 §4.2).
+TEST(TcpClose, FinAfterAFullSegmentUnacknowledgedIsAckedAtOnce) {
+  TcpTestbed t = plain();
+  t.inject(seg().ack(1).seq(1001).data(std::string(1460, 'a')));
+  t.expect(seg().ack(2461).seq(1));  // quick ACK at the start of the connection
+  t.inject(seg().fin().ack(1).seq(2461).data(std::string(1460, 'b')));
+  t.expect(seg().ack(3922).seq(1));
 }
 
 // RFC 9293 §3.6 figure 13: simultaneous close goes through CLOSING to TIME-WAIT.
@@ -203,9 +224,8 @@ TEST(TcpClose, DataBeforeRstStaysReadable) {
 TEST(TcpClose, RstInLastAckCloses) {
   TcpTestbed t = plain();
   t.inject(seg().fin().ack(1).seq(1001));
-  t.expect(seg().ack(1002));
   ASSERT_FALSE(t.layer().close(t.conn()));
-  t.expect(seg().fin().ack_flag().seq(1));
+  t.expect(seg().fin().ack(1002).seq(1));
   t.inject(seg().rst().seq(1002));
   EXPECT_EQ(t.layer().socket_count(), 1u);
 }

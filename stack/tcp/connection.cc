@@ -590,12 +590,28 @@ void TcpConnection::on_fin(Instant now) {
   // RFC 9293 §3.10.7.4 "eighth".
   rcv_nxt_ += 1;
   fin_received_ = true;
-  ack_now_ = true;
   switch (state_) {
     case TcpState::kSynReceived:
     case TcpState::kEstablished:
       set_state(now, TcpState::kCloseWait);
+      // Linux (tcp_fin): the connection turns interactive and the FIN is acknowledged like
+      // data, by the delayed-ACK timer (RFC 1122 §4.2.3.2), so an application that closes at
+      // once sends its FIN with the ACK. More than a full segment unacknowledged, data out of
+      // order or a D-SACK to report still go at once (the FIN counts as one octet, as
+      // Linux's rcv_nxt - rcv_wup > rcv_mss does).
+      quick_acks_ = 0;
+      if (unacked_rcv_bytes_ >= rcv_mss_ || !ooo_.empty() || dsack_) {
+        ack_now_ = true;
+      } else {
+        ack_now_ = false;
+        if (delack_at_.is_never()) delack_at_ = now + cfg_.delayed_ack;
+      }
+      return;
+    default:
       break;
+  }
+  ack_now_ = true;
+  switch (state_) {
     case TcpState::kFinWait1:
       // Our FIN acknowledged too: TIME-WAIT; otherwise simultaneous close: CLOSING.
       if (fin_acked()) {

@@ -453,8 +453,7 @@ TEST(TcpReadyList, EveryReadinessChangeIsListed) {
   rc.check("EOF read");
   EXPECT_EQ(l.shutdown(t.conn()), std::nullopt);
   rc.check("shutdown");
-  t.expect(seg().ack(1007));  // the peer's FIN, acknowledged at once
-  t.expect(seg().fin().ack(1007));
+  t.expect(seg().fin().ack(1007));  // our FIN carries the (delayed) ACK of the peer's FIN
   t.inject(seg().ack(2 + static_cast<std::uint32_t>(n)).seq(1007).ts(105, _));
   EXPECT_EQ(*l.state(t.conn()), TcpState::kClosed);
   rc.check("last ACK");
