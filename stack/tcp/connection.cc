@@ -160,7 +160,11 @@ void TcpConnection::on_segment(Instant now, const TcpRepr& seg) {
   if (state_ == TcpState::kSynReceived && seg.has(kSyn) && !seg.has(kRst)) {
     if (active_open_ && seg.has(kAck) && seg.seq + 1 == rcv_nxt_ && seg.ack == snd_nxt_) {
       // Simultaneous open (RFC 9293 §3.5 figure 7): the peer's SYN-ACK acknowledges our SYN.
+      // Its SYN is one we already have: answer with an ACK, as for any segment below RCV.NXT
+      // (§3.10.7.4 "first"), reporting the duplicate as a D-SACK (RFC 2883 §4) as Linux does.
       on_ack(now, seg);
+      ack_now_ = true;
+      if (sack_ok_) dsack_ = TcpSackBlock{seg.seq, seg.seq + 1};
       return;
     }
     if (!active_open_ && seg.seq == irs_ && !seg.has(kAck)) {

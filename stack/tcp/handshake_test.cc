@@ -184,9 +184,20 @@ TEST(TcpConnect, SimultaneousOpen) {
   t.inject(seg().syn().seq(300).mss(1460));
   EXPECT_EQ(*t.layer().state(t.conn()), TcpState::kSynReceived);
   t.expect(seg().syn().seq(0).ack(301));
-  // The peer's SYN-ACK acknowledges our SYN.
+  // The peer's SYN-ACK acknowledges our SYN; its SYN is a duplicate, so it gets an ACK.
   t.inject(seg().syn().ack(1).seq(300).mss(1460));
   EXPECT_EQ(*t.layer().state(t.conn()), TcpState::kEstablished);
+  t.expect(seg().ack(301).seq(1));
+}
+
+// Linux: with SACK, that ACK reports the duplicate SYN as a D-SACK (RFC 2883 §4).
+TEST(TcpConnect, SimultaneousOpenAcksTheDuplicateSynWithADsack) {
+  TcpTestbed t = TcpTestbed::connecting(8080);
+  t.expect(seg().syn().seq(0));
+  t.inject(seg().syn().seq(300).mss(1460).sack_perm());
+  t.expect(seg().syn().seq(0).ack(301).sack_perm());
+  t.inject(seg().syn().ack(1).seq(300).mss(1460).sack_perm());
+  t.expect(seg().ack(301).seq(1).sack(300, 301));
 }
 
 // RFC 6528 §3: ISN = M + F(4-tuple, key): different per 4-tuple, advancing with a 4 us clock,
