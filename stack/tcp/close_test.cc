@@ -58,11 +58,22 @@ TEST(TcpClose, PassiveCloseThroughCloseWaitAndLastAck) {
 // an application that closes at once answers with one FIN+ACK instead of an ACK and a FIN.
 TEST(TcpClose, FinAckIsDelayedSoAnImmediateCloseSendsOneSegment) {
   TcpTestbed t = plain();
-  t.inject(seg().fin().ack(1).seq(1001));
+  t.inject(seg().ack(1).seq(1001).data("hi"));
+  t.expect(seg().ack(1003).seq(1));  // quick ACK
+  t.inject(seg().fin().ack(1).seq(1003));
   t.expect_nothing_until(10_ms);
+  EXPECT_EQ(t.recv(), "hi");
   ASSERT_FALSE(t.layer().close(t.conn()));
-  t.expect(seg().fin().ack(1002).seq(1));
+  t.expect(seg().fin().ack(1004).seq(1));
   t.expect_nothing_until(100_ms);
+}
+
+// Linux: before any data the delayed-ACK timeout is still 0, so a bare FIN is acknowledged at
+// the next timer tick — at once here.
+TEST(TcpClose, FinBeforeAnyDataIsAckedAtOnce) {
+  TcpTestbed t = plain();
+  t.inject(seg().fin().ack(1).seq(1001));
+  t.expect(seg().ack(1002).seq(1));
 }
 
 // More than a full segment unacknowledged with the FIN: the ACK goes at once (RFC 5681 §4.2).
@@ -224,8 +235,9 @@ TEST(TcpClose, DataBeforeRstStaysReadable) {
 TEST(TcpClose, RstInLastAckCloses) {
   TcpTestbed t = plain();
   t.inject(seg().fin().ack(1).seq(1001));
+  t.expect(seg().ack(1002));
   ASSERT_FALSE(t.layer().close(t.conn()));
-  t.expect(seg().fin().ack(1002).seq(1));
+  t.expect(seg().fin().ack_flag().seq(1));
   t.inject(seg().rst().seq(1002));
   EXPECT_EQ(t.layer().socket_count(), 1u);
 }

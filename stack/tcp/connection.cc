@@ -603,8 +603,10 @@ void TcpConnection::on_fin(Instant now) {
       // once sends its FIN with the ACK. More than a full segment unacknowledged, data out of
       // order or a D-SACK to report still go at once (the FIN counts as one octet, as
       // Linux's rcv_nxt - rcv_wup > rcv_mss does).
+      // Before any data, Linux's ACK timeout (ato) is still 0 and the timer fires at the next
+      // tick: effectively at once.
       quick_acks_ = 0;
-      if (unacked_rcv_bytes_ >= rcv_mss_ || !ooo_.empty() || dsack_) {
+      if (unacked_rcv_bytes_ >= rcv_mss_ || !ooo_.empty() || dsack_ || rcv_nxt_ == irs_ + 2) {
         ack_now_ = true;
       } else {
         ack_now_ = false;
