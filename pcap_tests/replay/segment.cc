@@ -10,9 +10,9 @@ namespace ustack::replay {
 namespace {
 
 // A reply within this long of the peer's packet is an answer to it. Linux answers in
-// microseconds; 10 ms leaves room for a loaded machine and stays far below the 40 ms
-// delayed-ACK timer.
-constexpr Duration kImmediate = Duration::millis(10);
+// microseconds; 5 ms leaves room for a loaded machine (and a timer tick), stays far below the
+// 40 ms delayed-ACK timer and below the 10 ms steps scenario scripts take between calls.
+constexpr Duration kImmediate = Duration::millis(5);
 // RFC 6298 (2.4) / Linux TCP_RTO_MIN: an RTO is never shorter; a sooner timer retransmission
 // is a tail-loss probe.
 constexpr Duration kMinRto = Duration::millis(200);

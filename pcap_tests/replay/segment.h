@@ -7,8 +7,8 @@
 // two hosts (ISN, IP ID, timestamp values, checksums, option order) is not kept.
 //
 // Each segment the host sent also gets a timing class, the answer to "why was it sent then":
-//   immediate    within 10 ms of the peer's previous packet (an answer)
-//   delayed-ack  a pure ACK sent 10 ms or more after the peer's last packet (RFC 9293
+//   immediate    within 5 ms of the peer's previous packet (an answer)
+//   delayed-ack  a pure ACK sent 5 ms or more after the peer's last packet (RFC 9293
 //                §3.8.6.3; Linux's 40 ms delayed-ACK timer)
 //   app          new data / FIN / SYN sent with no recent peer packet (the application)
 //   rto#N        the N-th timer-driven retransmission of a sequence range (RFC 6298)

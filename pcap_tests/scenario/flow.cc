@@ -287,7 +287,9 @@ std::string Flow::check_udp(const UdpDatagramSpec& want, const IpView& ip) {
 std::string Flow::check_tcp(const TcpSegmentSpec& want, const TcpRepr& got,
                             const std::string& pieces) {
   // packetdrill (run_packet.c): the SUT's SYN or SYN-ACK tells its ISN; script seq there is 0.
-  if (!sut_isn_ && got.has(tcp_flags::kSyn)) sut_isn_ = got.seq.raw() - want.seq;
+  // Every SYN does: a connection that reuses the tuple (a SYN to TIME-WAIT, RFC 6191) has a
+  // new ISN, each stack its own.
+  if (got.has(tcp_flags::kSyn)) sut_isn_ = got.seq.raw() - want.seq;
   const TcpOptions& o = got.options;
   if (o.timestamps) last_ts_val_ = o.timestamps->val;
   if (!ts_offset_ && o.timestamps && want.options_kind == TcpSegmentSpec::Options::kListed &&

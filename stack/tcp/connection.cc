@@ -12,6 +12,9 @@ using namespace tcp_flags;
 
 constexpr std::uint8_t kMaxWindowShift = 14;  // RFC 7323 §2.3
 constexpr std::uint32_t kTimestampOptionLen = 12;
+// The smallest segment we send whatever MSS the peer announces: Linux's tcp_min_snd_mss (48),
+// which bounds the per-segment overhead a peer can force on us (CVE-2019-11479).
+constexpr std::uint32_t kMinSndMss = 48;
 constexpr unsigned kMaxQuickAcks = 16;  // Linux TCP_MAX_QUICKACKS
 
 std::uint32_t ip_header_len(const IpAddr& a) { return a.is_v4() ? 20 : 40; }
@@ -133,7 +136,7 @@ void TcpConnection::negotiate(const TcpRepr& syn) {
   // RFC 9293 §3.7.1: Eff.snd.MSS = min(SendMSS, MMS_S) minus the options we put in every
   // segment (Linux's mss_cache excludes the 12 timestamp bytes).
   std::uint32_t mss = std::min<std::uint32_t>(peer_mss_, adv_mss_);
-  snd_mss_ = std::max<std::uint32_t>(mss - (ts_ok_ ? kTimestampOptionLen : 0), 64);
+  snd_mss_ = std::max<std::uint32_t>(mss - (ts_ok_ ? kTimestampOptionLen : 0), kMinSndMss);
   rcv_mss_ = std::min<std::uint32_t>(rcv_mss_, snd_mss_);
 }
 
@@ -1047,7 +1050,7 @@ std::uint32_t TcpConnection::current_mss() const {
   std::size_t blocks = std::min(max_blocks, (dsack_ ? 1 : 0) + ooo_.range_count());
   if (blocks == 0) return snd_mss_;
   std::uint32_t option_bytes = static_cast<std::uint32_t>(4 + 8 * blocks);  // NOP NOP kind len
-  return std::max<std::uint32_t>(snd_mss_ - option_bytes, 64);
+  return std::max<std::uint32_t>(snd_mss_ - option_bytes, kMinSndMss);
 }
 
 std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const {

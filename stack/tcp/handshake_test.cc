@@ -176,6 +176,19 @@ TEST(TcpConnect, SynRetriesBackOffThenTimeOut) {
   EXPECT_EQ(t.layer().poll_at(), Instant::never());
 }
 
+// A peer announcing a tiny MSS gets segments of Linux's tcp_min_snd_mss (48) octets, not 20:
+// a floor on the per-segment work a peer can demand (CVE-2019-11479).
+TEST(TcpListen, TinyPeerMssIsRaisedToFortyEight) {
+  TcpTestbed t = TcpTestbed::listening(80);
+  t.inject(seg().syn().seq(1000).win(64240).mss(20));
+  t.expect(seg().syn().ack(1001));
+  t.inject(seg().ack(1).seq(1001).win(64240));
+  SocketHandle c = *t.layer().accept(t.listener());
+  t.set_conn(c);
+  EXPECT_EQ(t.send(std::string(100, 'x')), 100u);
+  t.expect(seg().ack(1001).seq(1).data(std::string(48, 'x')));
+}
+
 // RFC 9293 §3.5 figure 7: simultaneous open - SYN crosses SYN, both end ESTABLISHED.
 TEST(TcpConnect, SimultaneousOpen) {
   TcpTestbed t = TcpTestbed::connecting(8080);
