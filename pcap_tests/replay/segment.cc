@@ -134,7 +134,7 @@ std::vector<Segment> normalise(const PacketList& packets) {
         if (s.retransmission) {
           if (answer) {
             s.timing = "fast-rtx";
-          } else if (other.last_win == 0 && s.len <= 1) {
+          } else if (other.last_win == 0 && s.len <= 1 && !t.has(tcp_flags::kSyn)) {
             s.timing = "persist";
           } else if (times == 1 && s.t - last < kMinRto) {
             s.timing = "tlp";
@@ -157,7 +157,7 @@ std::vector<Segment> normalise(const PacketList& packets) {
       }
       if (space > 0 && (!me.any_sent || SeqNum(end) > SeqNum(me.snd_max))) me.snd_max = end;
       if (space > 0) me.any_sent = true;
-      me.last_win = s.win;
+      if (!t.has(tcp_flags::kRst)) me.last_win = s.win;  // a reset's window means nothing
     }
     if (!s.outbound) last_peer = s.t;
     out.push_back(std::move(s));
