@@ -24,6 +24,7 @@ struct Direction {
   std::uint8_t shift = 0;
   std::uint32_t snd_max = 0;  // highest relative seq sent + 1 (SYN and FIN count)
   bool any_sent = false;
+  bool sent_synack = false;
   std::uint32_t last_win = 1;                                    // last window advertised (scaled)
   std::map<std::uint32_t, std::pair<unsigned, Duration>> sends;  // seq -> (times sent, last)
 };
@@ -125,8 +126,13 @@ std::vector<Segment> normalise(const PacketList& packets) {
 
       const std::uint32_t space = t.seg_len();
       const std::uint32_t end = s.seq + space;
-      s.retransmission =
-          me.any_sent && space > 0 && SeqNum(end) <= SeqNum(me.snd_max) && !t.has(tcp_flags::kRst);
+      // A SYN-ACK answering the peer's SYN after our own SYN (simultaneous open) is a new
+      // segment, not a retransmission of that SYN.
+      const bool synack = t.has(tcp_flags::kSyn) && t.has(tcp_flags::kAck);
+      const bool first_synack = synack && !me.sent_synack;
+      if (synack) me.sent_synack = true;
+      s.retransmission = me.any_sent && space > 0 && SeqNum(end) <= SeqNum(me.snd_max) &&
+                         !t.has(tcp_flags::kRst) && !first_synack;
       if (s.outbound) {
         const bool answer = since_peer < kImmediate;
         const bool pure_ack = t.flags == tcp_flags::kAck && s.len == 0;
