@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "stack/wire/icmpv4.h"
+#include "stack/wire/icmpv6.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/ipv6.h"
 #include "stack/wire/udp.h"
@@ -143,6 +145,7 @@ Flow::Built Flow::build_inbound(const PacketEvent& ev) const {
     b.error = "cannot send to the SUT before its port is known (bind, or its first packet)";
     return b;
   }
+  if (const auto* icmp = std::get_if<IcmpErrorSpec>(&ev.packet)) return build_icmp(*icmp);
   if (const auto* udp = std::get_if<UdpDatagramSpec>(&ev.packet)) {
     ByteVec payload(udp->len, 0);
     UdpRepr r;
@@ -187,9 +190,92 @@ Flow::Built Flow::build_inbound(const PacketEvent& ev) const {
   return b;
 }
 
+Flow::Built Flow::build_icmp(const IcmpErrorSpec& icmp) const {
+  Built b;
+  bool tcp = icmp.quoted == IcmpErrorSpec::Quoted::kTcp;
+  if (tcp && !sut_isn_) {
+    b.error = "cannot quote the SUT's TCP segment before its SYN or SYN-ACK showed its ISN";
+    return b;
+  }
+  // The first 8 transport bytes of the packet the SUT sent (RFC 792: "the internet header
+  // plus the first 64 bits of the original datagram's data"): its ports, and for TCP the
+  // sequence number, which Linux's tcp_v4_err/tcp_v6_err require within SND.UNA..SND.NXT
+  // (RFC 5927 §4.1); for UDP the length and a zero (absent) checksum.
+  constexpr std::size_t kQuotedTransport = 8;
+  ByteVec transport(kQuotedTransport, 0);
+  store_be16(transport, 0, *local_port_);
+  store_be16(transport, 2, remote_port_);
+  std::size_t transport_len = icmp.len;
+  if (tcp) {
+    store_be32(transport, 4, *sut_isn_ + icmp.seq);
+    transport_len += TcpRepr::kMinHeaderLen;
+  } else {
+    transport_len += UdpRepr::kHeaderLen;
+    store_be16(transport, 4, static_cast<std::uint16_t>(transport_len));
+  }
+  IpProto quoted_proto = tcp ? IpProto::kTcp : IpProto::kUdp;
+  // The quoted IP header is the SUT's: from its address to the peer's, with the length the
+  // whole original packet had (only its first bytes travel back).
+  ByteVec quote;
+  if (!icmp.v6) {
+    Ipv4Repr ip;
+    ip.src = local_.v4();
+    ip.dst = remote_.v4();
+    ip.protocol = quoted_proto;
+    ip.ttl = 64;
+    ip.dont_frag = true;
+    ip.payload_len = transport_len;
+    ByteVec whole(ip.total_len());
+    ip.emit(whole, ChecksumMode::kCompute);
+    quote.assign(whole.begin(), whole.begin() + ip.header_len());
+  } else {
+    Ipv6Repr ip;
+    ip.src = local_.v6();
+    ip.dst = remote_.v6();
+    ip.next_header = quoted_proto;
+    ip.hop_limit = 64;
+    ip.payload_len = static_cast<std::uint16_t>(transport_len);
+    ByteVec whole(ip.total_len());
+    ip.emit(whole);
+    quote.assign(whole.begin(), whole.begin() + Ipv6Repr::kHeaderLen);
+  }
+  quote.insert(quote.end(), transport.begin(), transport.end());
+  // The error comes from the peer's address, as packetdrill sends it (the remote host acting
+  // as the router that could not forward the SUT's packet).
+  if (!icmp.v6) {
+    Icmpv4Repr r;
+    r.type = static_cast<Icmpv4Type>(icmp.type);
+    r.code = icmp.code;
+    r.next_hop_mtu = static_cast<std::uint16_t>(icmp.mtu.value_or(0));
+    r.data = quote;
+    ByteVec msg(r.buffer_len());
+    r.emit(msg, ChecksumMode::kCompute);
+    b.packet = emit_ip(remote_, local_, IpProto::kIcmp, msg);
+  } else {
+    Icmpv6Repr r;
+    r.type = static_cast<Icmpv6Type>(icmp.type);
+    r.code = icmp.code;
+    r.mtu = icmp.mtu.value_or(0);
+    r.data = quote;
+    ByteVec msg(r.buffer_len());
+    r.emit(msg, remote_.v6(), local_.v6(), ChecksumMode::kCompute);
+    b.packet = emit_ip(remote_, local_, IpProto::kIcmpv6, msg);
+  }
+  return b;
+}
+
 std::string Flow::describe(const PacketEvent& ev) {
   if (const auto* udp = std::get_if<UdpDatagramSpec>(&ev.packet)) {
     return "udp (" + std::to_string(udp->len) + ")";
+  }
+  if (const auto* icmp = std::get_if<IcmpErrorSpec>(&ev.packet)) {
+    std::string s = std::string(icmp->v6_keyword ? "icmp6 " : "icmp ") + icmp->type_name;
+    if (!icmp->code_name.empty()) s += " " + icmp->code_name;
+    if (icmp->mtu) s += " mtu " + std::to_string(*icmp->mtu);
+    if (icmp->quoted == IcmpErrorSpec::Quoted::kUdp)
+      return s + " [udp (" + std::to_string(icmp->len) + ")]";
+    return s + " [" + std::to_string(icmp->seq) + ":" + std::to_string(icmp->seq + icmp->len) +
+           "(" + std::to_string(icmp->len) + ")]";
   }
   const auto& s = std::get<TcpSegmentSpec>(ev.packet);
   std::string out = segment_string(s.flags, s.seq, s.len, s.ack, s.win);

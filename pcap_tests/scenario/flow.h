@@ -66,6 +66,8 @@ class Flow {
   static std::string describe(const PacketEvent& ev);
 
  private:
+  // An ICMP/ICMPv6 error from the peer quoting the SUT's TCP segment or UDP datagram.
+  Built build_icmp(const IcmpErrorSpec& icmp) const;
   // `pieces`: " in 4 segments" when `got` is an aggregate, for the message.
   std::string check_tcp(const TcpSegmentSpec& want, const TcpRepr& got, const std::string& pieces);
   std::string check_udp(const UdpDatagramSpec& want, const IpView& ip);

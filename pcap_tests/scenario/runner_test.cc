@@ -9,6 +9,9 @@
 
 #include "pcap_tests/scenario/script.h"
 #include "pcap_tests/scenario/ustack_sut.h"
+#include "stack/wire/icmpv4.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/tcp.h"
 
 namespace ustack::scenario {
 namespace {
@@ -205,6 +208,104 @@ TEST(RunnerUstack, UdpLengthMismatch) {
           "+0 > udp (21)\n");
   ASSERT_EQ(r.messages.size(), 1u);
   EXPECT_EQ(r.messages[0], "t.pkt:4: expected udp (21), got udp (20) at 0.000 s");
+}
+
+// A passive open without options, then two full segments in flight.
+constexpr std::string_view kTwoSegmentsInFlight =
+    "0.1 < S 0:0(0) win 65535 <mss 1460>\n"
+    "+0 > S. 0:0(0) ack 1 <mss 1460>\n"
+    "+0.01 < . 1:1(0) ack 1 win 65535\n"
+    "+0 accept(3, ..., ...) = 4\n"
+    "+0 write(4, ..., 2920) = 2920\n"
+    "+0 > . 1:1461(1460) ack 1\n"
+    "+0 > P. 1461:2921(1460) ack 1\n";
+
+// RFC 1191 §6.1: a "fragmentation needed" quoting the first segment in flight, from the peer's
+// address, lowers the MSS (1200 - 40) and the data is sent again at once in pieces that fit.
+// The injected error is checked byte by byte: RFC 792's quote of the SUT's own packet, its
+// ports and the sequence number of the segment the script names.
+TEST(RunnerUstack, IcmpFragNeededQuotesTheSutsSegment) {
+  RunResult r = run(std::string(kListen) + std::string(kTwoSegmentsInFlight) +
+                    "+0.01 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]\n"
+                    "+0 > . 1:1161(1160) ack 1\n"
+                    "+0 > . 1161:2321(1160) ack 1\n"
+                    "+0 > P. 2321:2921(600) ack 1\n");
+  EXPECT_TRUE(r.passed) << all(r);
+  const replay::TimedPacket* injected = nullptr;
+  const replay::TimedPacket* synack = nullptr;
+  for (const replay::TimedPacket& p : r.capture) {
+    auto ip = Ipv4Repr::parse(p.ip);
+    ASSERT_TRUE(ip.ok());
+    if (ip->protocol == IpProto::kIcmp) injected = &p;
+    if (p.outbound && synack == nullptr) synack = &p;
+  }
+  ASSERT_NE(injected, nullptr);
+  ASSERT_NE(synack, nullptr);
+  auto outer = Ipv4Repr::parse(injected->ip);
+  EXPECT_EQ(outer->src, *Ipv4Addr::parse("198.18.0.1"));  // the peer acts as the router
+  EXPECT_EQ(outer->dst, *Ipv4Addr::parse("198.18.0.2"));
+  auto icmp = Icmpv4Repr::parse(outer->payload);  // the checksum verifies
+  ASSERT_TRUE(icmp.ok());
+  EXPECT_EQ(icmp->type, Icmpv4Type::kDestUnreachable);
+  EXPECT_EQ(icmp->code, 4);
+  EXPECT_EQ(icmp->next_hop_mtu, 1200);
+  auto quote = icmp->quote();
+  ASSERT_TRUE(quote.ok());
+  EXPECT_EQ(quote->src, *Ipv4Addr::parse("198.18.0.2"));
+  EXPECT_EQ(quote->dst, *Ipv4Addr::parse("198.18.0.1"));
+  EXPECT_EQ(quote->proto, IpProto::kTcp);
+  EXPECT_EQ(quote->total_len, 20 + 20 + 1460);
+  ASSERT_EQ(quote->transport.size(), 8u);
+  auto sut_ip = Ipv4Repr::parse(synack->ip);
+  auto sut_tcp = TcpRepr::parse(sut_ip->payload, IpAddr(sut_ip->src), IpAddr(sut_ip->dst));
+  ASSERT_TRUE(sut_tcp.ok());
+  EXPECT_EQ(load_be16(quote->transport, 0), sut_tcp->src_port);
+  EXPECT_EQ(load_be16(quote->transport, 2), 8080);
+  EXPECT_EQ(load_be32(quote->transport, 4), sut_tcp->seq.raw() + 1);  // script seq 1
+}
+
+// RFC 8201 §4 / RFC 4443 §3.2 over IPv6: the MSS drops to 1280 - 60.
+TEST(RunnerUstack, Icmp6PacketTooBig) {
+  RunResult r = run(std::string(kListen) +
+                        "0.1 < S 0:0(0) win 65535 <mss 1440>\n"
+                        "+0 > S. 0:0(0) ack 1 <mss 1440>\n"
+                        "+0.01 < . 1:1(0) ack 1 win 65535\n"
+                        "+0 accept(3, ..., ...) = 4\n"
+                        "+0 write(4, ..., 2880) = 2880\n"
+                        "+0 > . 1:1441(1440) ack 1\n"
+                        "+0 > P. 1441:2881(1440) ack 1\n"
+                        "+0.01 < icmp6 packet_too_big mtu 1280 [1:1441(1440)]\n"
+                        "+0 > . 1:1221(1220) ack 1\n"
+                        "+0 > . 1221:2441(1220) ack 1\n"
+                        "+0 > P. 2441:2881(440) ack 1\n",
+                    {}, {.ip_version = IpVersion::kV6});
+  EXPECT_TRUE(r.passed) << all(r);
+}
+
+// RFC 1122 §4.1.3.3: a port unreachable quoting a connected UDP socket's datagram is the
+// next receive's ECONNREFUSED, reported once.
+TEST(RunnerUstack, IcmpPortUnreachableToConnectedUdp) {
+  for (IpVersion v : {IpVersion::kV4, IpVersion::kV6}) {
+    RunResult r =
+        run("0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3\n"
+            "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+            "+0 connect(3, ..., ...) = 0\n"
+            "+0 write(3, ..., 100) = 100\n"
+            "+0 > udp (100)\n"
+            "+0.01 < icmp unreachable port_unreachable [udp (100)]\n"
+            "+0 read(3, ..., 1000) = -1 ECONNREFUSED (Connection refused)\n"
+            "+0 read(3, ..., 1000) = -1 EAGAIN (Resource temporarily unavailable)\n",
+            {}, {.ip_version = v});
+    EXPECT_TRUE(r.passed) << all(r);
+  }
+}
+
+TEST(RunnerUstack, IcmpQuotingTcpBeforeTheSutsIsnIsAnError) {
+  RunResult r = run(std::string(kListen) + "0.1 < icmp unreachable host_unreachable [1:1(0)]\n");
+  ASSERT_EQ(r.messages.size(), 1u);
+  EXPECT_EQ(r.messages[0],
+            "t.pkt:4: icmp unreachable host_unreachable [1:1(0)]: cannot quote the SUT's TCP "
+            "segment before its SYN or SYN-ACK showed its ISN");
 }
 
 TEST(RunnerUstack, Ipv6FromTheRunnerOption) {

@@ -70,9 +70,39 @@ struct UdpDatagramSpec {
   std::uint32_t len = 0;
 };
 
+// An ICMP or ICMPv6 error from the peer quoting a packet the SUT sent (packetdrill's
+// `icmp TYPE [CODE] [mtu N] [QUOTE]`):
+//   < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]   (RFC 792, RFC 1191 §4)
+//   < icmp6 packet_too_big mtu 1280 [1:1221(1220)]           (RFC 4443 §3.2)
+//   < icmp unreachable port_unreachable [udp (100)]
+// `icmp` is ICMPv4 or ICMPv6 as the script's IP version says (packetdrill); `icmp6`, our
+// addition, says ICMPv6 outright and is refused in an IPv4 script. Type and code names are
+// packetdrill's (icmp_packet.c), resolved once the IP version is final (the command line may
+// change it after the text is read). The quote is built by the runner from the SUT's real
+// addresses, ports and ISN: the IP header and the first 8 transport bytes (RFC 792, RFC 4443
+// §3.1), the most packetdrill sends and all that Linux reads (ports, and the TCP sequence
+// number it checks against SND.UNA..SND.NXT).
+struct IcmpErrorSpec {
+  bool v6_keyword = false;  // written `icmp6`
+  std::string type_name;    // "unreachable", "packet_too_big", ...
+  std::string code_name;    // "frag_needed", ...; empty when the line gives none (code 0)
+  // Resolved by parse_script once the IP version is known.
+  bool v6 = false;
+  std::uint8_t type = 0;
+  std::uint8_t code = 0;
+  std::optional<std::uint32_t> mtu;  // RFC 1191 next-hop MTU / RFC 4443 §3.2 MTU
+  // What is quoted: `[seq:end(len)]` a TCP segment (seq relative to the SUT's ISN, as an
+  // outbound line writes it), `[udp (N)]` a UDP datagram of N payload bytes. Without a
+  // bracket packetdrill quotes a TCP segment at seq 0 with no payload; so do we.
+  enum class Quoted : std::uint8_t { kTcp, kUdp };
+  Quoted quoted = Quoted::kTcp;
+  std::uint32_t seq = 0;  // TCP: the quoted sequence number, relative
+  std::uint32_t len = 0;  // TCP or UDP payload bytes of the quoted packet
+};
+
 struct PacketEvent {
   bool inbound = false;  // '<': the runner injects it; '>': the SUT must send it
-  std::variant<TcpSegmentSpec, UdpDatagramSpec> packet;
+  std::variant<TcpSegmentSpec, UdpDatagramSpec, IcmpErrorSpec> packet;
 };
 
 // One argument of a syscall: "..." (the runner fills it in: an address, a buffer), an integer

@@ -122,6 +122,89 @@ TEST(ScriptPackets, Udp) {
   EXPECT_EQ(std::get<UdpDatagramSpec>(std::get<PacketEvent>(s.events[1].what).packet).len, 7u);
 }
 
+const IcmpErrorSpec& icmp(const Event& e) {
+  return std::get<IcmpErrorSpec>(std::get<PacketEvent>(e.what).packet);
+}
+
+// packetdrill's ICMP lines (parser.y icmp_packet_spec, icmp_packet.c's names): type, code,
+// mtu and the quoted packet, with RFC 792 / RFC 4443 numbers.
+TEST(ScriptPackets, IcmpV4Errors) {
+  Script s = parse_ok(
+      "0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]\n"
+      "+0 < icmp unreachable port_unreachable [udp (100)]\n"
+      "+0 < icmp unreachable host_unreachable [0:0(0)]\n"
+      "+0 < icmp unreachable net_unreachable\n"
+      "+0 < icmp unreachable protocol_unreachable [5:6(1)]\n"
+      "+0 < icmp time_exceeded [1:1(0)]\n");
+  ASSERT_EQ(s.events.size(), 6u);
+  EXPECT_TRUE(std::get<PacketEvent>(s.events[0].what).inbound);
+  const IcmpErrorSpec& frag = icmp(s.events[0]);
+  EXPECT_FALSE(frag.v6);
+  EXPECT_EQ(frag.type, 3);
+  EXPECT_EQ(frag.code, 4);
+  EXPECT_EQ(frag.mtu, 1200u);
+  EXPECT_EQ(frag.quoted, IcmpErrorSpec::Quoted::kTcp);
+  EXPECT_EQ(frag.seq, 1u);
+  EXPECT_EQ(frag.len, 1460u);
+  const IcmpErrorSpec& port = icmp(s.events[1]);
+  EXPECT_EQ(port.code, 3);
+  EXPECT_FALSE(port.mtu);
+  EXPECT_EQ(port.quoted, IcmpErrorSpec::Quoted::kUdp);
+  EXPECT_EQ(port.len, 100u);
+  EXPECT_EQ(icmp(s.events[2]).code, 1);
+  // No quote: packetdrill quotes a TCP segment at seq 0 with no payload.
+  EXPECT_EQ(icmp(s.events[3]).code, 0);
+  EXPECT_EQ(icmp(s.events[3]).quoted, IcmpErrorSpec::Quoted::kTcp);
+  EXPECT_EQ(icmp(s.events[3]).seq, 0u);
+  EXPECT_EQ(icmp(s.events[4]).code, 2);
+  EXPECT_EQ(icmp(s.events[4]).seq, 5u);
+  EXPECT_EQ(icmp(s.events[5]).type, 11);
+}
+
+// `icmp` follows the script's IP version (also when the command line sets it); `icmp6` says
+// ICMPv6 itself.
+TEST(ScriptPackets, IcmpV6Errors) {
+  Script s = parse_ok(
+      "--ip_version=ipv6\n"
+      "0 < icmp6 packet_too_big mtu 1280 [1:1441(1440)]\n"
+      "+0 < icmp6 unreachable port_unreachable [udp (8)]\n"
+      "+0 < icmp packet_too_big mtu 1400 [0:1000(1000)]\n"
+      "+0 < icmp unreachable no_route [0:0(0)]\n");
+  ASSERT_EQ(s.events.size(), 4u);
+  EXPECT_TRUE(icmp(s.events[0]).v6);
+  EXPECT_EQ(icmp(s.events[0]).type, 2);
+  EXPECT_EQ(icmp(s.events[0]).code, 0);
+  EXPECT_EQ(icmp(s.events[0]).mtu, 1280u);
+  EXPECT_EQ(icmp(s.events[1]).type, 1);
+  EXPECT_EQ(icmp(s.events[1]).code, 4);
+  EXPECT_TRUE(icmp(s.events[2]).v6);
+  EXPECT_EQ(icmp(s.events[3]).code, 0);
+
+  Script from_flag = parse_ok("0 < icmp unreachable port_unreachable [udp (8)]\n",
+                              ScriptOptions{.ip_version = IpVersion::kV6});
+  EXPECT_TRUE(icmp(from_flag.events[0]).v6);
+  EXPECT_EQ(icmp(from_flag.events[0]).code, 4);
+}
+
+TEST(ScriptPackets, IcmpErrors) {
+  EXPECT_EQ(parse_error("0 close(9) = 0\n+0 < icmp6 packet_too_big mtu 1280 [1:2(1)]\n"),
+            "t.pkt:2: 'icmp6' in an IPv4 script");
+  EXPECT_EQ(parse_error("0 < icmp packet_too_big mtu 1280\n"),
+            "t.pkt:1: unsupported: ICMP type 'packet_too_big' (unreachable, time_exceeded)");
+  EXPECT_EQ(parse_error("0 < icmp unreachable no_such_code\n"),
+            "t.pkt:1: unknown ICMP code 'no_such_code' for type 'unreachable'");
+  EXPECT_EQ(parse_error("0 < icmp unreachable port_unreachable mtu 1200\n"),
+            "t.pkt:1: an ICMP MTU is only for unreachable frag_needed");
+  EXPECT_EQ(parse_error("0 < icmp unreachable frag_needed mtu 70000\n"),
+            "t.pkt:1: ICMP MTU does not fit 16 bits");
+  EXPECT_EQ(parse_error("0 < icmp unreachable frag_needed mtu 1200 [1:1461(1000)]\n"),
+            "t.pkt:1: inconsistent sequence numbers and length in the quote: 1:1461(1000)");
+  EXPECT_EQ(parse_error("0 < icmp unreachable [udp (8)\n"),
+            "t.pkt:1: expected ']' after the quoted packet");
+  EXPECT_EQ(parse_error("0 < icmp unreachable [udp (8)] extra\n"),
+            "t.pkt:1: unsupported: 'extra' after an ICMP packet");
+}
+
 TEST(ScriptPackets, Errors) {
   EXPECT_EQ(parse_error("0 < S 0:0(0)\n"),
             "t.pkt:1: an inbound packet needs 'win N' (packetdrill)");
@@ -240,8 +323,14 @@ TEST(ScriptRefusals, EachNamesItsLineAndConstruct) {
       {"0 poll([{fd=4, events=POLLIN}], 1, 0) = 1", "unsupported: syscall poll"},
       {"0 epoll_create(1) = 5", "unsupported: syscall epoll_create"},
       {"0 ioctl(4, SIOCINQ, [0]) = 0", "unsupported: syscall ioctl"},
-      {"0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]",
-       "unsupported: icmp packet lines"},
+      {"0 > icmp unreachable port_unreachable [udp (10)]",
+       "unsupported: expected ('>') icmp packets (inbound '<' ICMP errors only)"},
+      {"0 < icmp echo_request",
+       "unsupported: ICMP type 'echo_request' (unreachable, time_exceeded)"},
+      {"0 < icmp unreachable frag_needed id 5", "unsupported: 'id' in an ICMP packet line"},
+      {"0 < icmp unreachable [raw (8)]",
+       "unsupported: quoted packet '[raw (8)]' (only '[seq:end(len)]' and '[udp (LEN)]')"},
+      {"0 < igmp query", "unsupported: igmp packet lines"},
       {"0 < [ect0] S 0:0(0) win 100", "unsupported: IP-level packet fields (ECN, flow label, ...)"},
       {"0...0.2 accept(3, ..., ...) = 4", "unsupported: blocking syscall time range 'A...B'"},
       {"* > . 1:1(0) ack 1", "unsupported: '*' (any time) event times"},
