@@ -158,7 +158,6 @@ socket::socket(socket&& o) noexcept
       open_(std::exchange(o.open_, false)),
       timeout_(o.timeout_),
       tcp_opts_(o.tcp_opts_),
-      error_reported_(o.error_reported_),
       read_shut_(o.read_shut_),
       connect_started_(o.connect_started_),
       pending_(std::move(o.pending_)) {
@@ -179,7 +178,6 @@ socket& socket::operator=(socket&& o) noexcept {
     open_ = std::exchange(o.open_, false);
     timeout_ = o.timeout_;
     tcp_opts_ = o.tcp_opts_;
-    error_reported_ = o.error_reported_;
     read_shut_ = o.read_shut_;
     connect_started_ = o.connect_started_;
     pending_ = std::move(o.pending_);
@@ -227,12 +225,7 @@ void socket::wait(ustack::FunctionRef<bool()> ready) {
 
 void socket::raise_tcp(TcpError e) const { throw OSError(tcp_errno(e)); }
 
-std::optional<TcpError> socket::take_tcp_error() {
-  if (error_reported_) return std::nullopt;
-  std::optional<TcpError> e = net_.parts().tcp.error(handle_);
-  if (e) error_reported_ = true;
-  return e;
-}
+std::optional<TcpError> socket::take_tcp_error() { return net_.parts().tcp.take_error(handle_); }
 
 // --- addresses and connections ---------------------------------------------------------------
 
@@ -282,7 +275,6 @@ void socket::connect(const sockaddr& addr) {
   if (auto e = tcp.connect(net_.now(), p.stack, handle_, addr.addr(), addr.port())) {
     raise_tcp(*e);
   }
-  error_reported_ = false;
   pump();
   if (timeout_ && *timeout_ == 0) throw OSError(EINPROGRESS);
   wait([&] {
@@ -371,8 +363,9 @@ std::size_t socket::send_bytes(std::span<const std::byte> data) {
         throw OSError(st.ok() && *st == TcpState::kListen ? ENOTCONN : EPIPE);
       }
       default:
-        if (auto e = take_tcp_error()) raise_tcp(*e);
-        throw OSError(EPIPE);  // the error was reported before: the pipe is broken
+        // The connection's error once, then kPipe: the layer reports it like Linux's
+        // sk_stream_error.
+        raise_tcp(r.error());
     }
   }
 }
@@ -424,8 +417,7 @@ std::size_t socket::try_recv(std::span<std::byte> out, bool& would_block) {
     case TcpError::kNotConnected:
       throw OSError(ENOTCONN);
     default:
-      if (auto e = take_tcp_error()) raise_tcp(*e);
-      return 0;  // reported once; then the stream simply ends (Linux)
+      raise_tcp(r.error());  // the layer reports the error once; then the stream ends (Linux)
   }
 }
 
@@ -637,6 +629,11 @@ void socket::setsockopt(int level, int optname, int value) {
     opts.keepalive_interval = ustack::Duration::seconds(positive());
   } else if (level == IPPROTO_TCP && optname == TCP_KEEPCNT) {
     opts.keepalive_count = static_cast<unsigned>(positive());
+  } else if (level == IPPROTO_TCP && optname == TCP_MAXSEG) {
+    // Linux do_tcp_setsockopt: a negative value is below TCP_MIN_MSS (EINVAL); the layer
+    // checks the range.
+    if (value < 0) throw OSError(EINVAL);
+    opts.max_segment = static_cast<std::uint32_t>(value);
   } else {
     throw OSError(ENOPROTOOPT);
   }
@@ -706,6 +703,11 @@ int socket::getsockopt(int level, int optname) {
     return static_cast<int>(o->send_buffer.value_or(defaults.send_buffer));
   }
   if (level == IPPROTO_TCP && optname == TCP_NODELAY) return o->nodelay.value_or(false);
+  if (level == IPPROTO_TCP && optname == TCP_MAXSEG) {
+    auto mss = p.tcp.maxseg(handle_);
+    if (!mss.ok()) raise_tcp(mss.error());
+    return static_cast<int>(*mss);
+  }
   throw OSError(ENOPROTOOPT);
 }
 
@@ -727,7 +729,7 @@ int socket::poll_events() const {
   if (st.ok() && *st == TcpState::kListen) return ev | (r.accept_ready ? POLLIN : 0);
   if (r.readable) ev |= POLLIN;
   if (r.writable) ev |= POLLOUT;
-  if (r.error && !error_reported_) ev |= POLLERR;
+  if (r.error) ev |= POLLERR;  // an error not yet reported (Linux tcp_poll: sk_err)
   // Linux: POLLHUP when both directions are done, or the socket never connected.
   if (r.closed) ev |= POLLHUP;
   return ev;

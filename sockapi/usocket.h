@@ -79,13 +79,14 @@ class socket {
 
   // SOL_SOCKET: SO_REUSEADDR, SO_REUSEPORT (UDP), SO_BROADCAST (UDP), SO_KEEPALIVE (TCP),
   // SO_RCVBUF, SO_SNDBUF (TCP); IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL,
-  // TCP_KEEPCNT. Unknown: ENOPROTOOPT.
+  // TCP_KEEPCNT, TCP_MAXSEG (0, or 88..32767, else EINVAL). Unknown: ENOPROTOOPT.
   void setsockopt(int level, int optname, int value);
   // IPPROTO_IP IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP (struct ip_mreq: group, interface) and
   // IPPROTO_IPV6 IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP (struct ipv6_mreq) as packed bytes.
   void setsockopt(int level, int optname, std::string_view value);
   // SO_ERROR (takes the pending error, 0 if none), SO_TYPE, SO_REUSEADDR, SO_BROADCAST,
-  // SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY.
+  // SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG (the user's value, or 536,
+  // until connected; then the MSS the connection sends with, as Linux).
   int getsockopt(int level, int optname);
 
   // nullopt: blocking; 0: non-blocking; > 0: seconds. Negative: EINVAL.
@@ -141,7 +142,8 @@ class socket {
   // Sends the output the last call queued.
   void pump();
   [[noreturn]] void raise_tcp(ustack::TcpError e) const;
-  // The connection's error as recv/send report it: once, then "" / EPIPE like Linux.
+  // The connection's error not yet reported (SO_ERROR, connect), now reported: the layer
+  // keeps Linux's sk_err, so recv/send/SO_ERROR together report it once.
   std::optional<ustack::TcpError> take_tcp_error();
   std::size_t send_bytes(std::span<const std::byte> data);
   std::size_t recv_into(std::span<std::byte> out);  // blocking per the timeout; 0 at EOF
@@ -155,8 +157,7 @@ class socket {
   bool open_ = false;
   std::optional<double> timeout_;
   ustack::TcpSocketOptions tcp_opts_;
-  bool error_reported_ = false;  // the connection's error was raised once
-  bool read_shut_ = false;       // shutdown(SHUT_RD): reads return ""
+  bool read_shut_ = false;  // shutdown(SHUT_RD): reads return ""
   bool connect_started_ = false;
   bytes pending_;  // read ahead by readline() past the line
 };

@@ -183,6 +183,49 @@ TEST_F(UsocketTest, FirstRecvAfterThePeersResetIsEconnresetThenEmpty) {
   EXPECT_ERRNO(k.client.send("x"), EPIPE);
 }
 
+// Linux tcp_sendmsg_locked -> sk_stream_error: the first send() after the peer's reset
+// reports ECONNRESET, later ones EPIPE; recv() then sees the end of the stream.
+TEST_F(UsocketTest, FirstSendAfterThePeersResetIsEconnresetThenEpipe) {
+  Conn k = connected_pair();
+  k.client.send("unread");
+  lab.advance(Duration::millis(20));
+  k.server.close();  // unread data: RST (RFC 2525 2.17, Linux)
+  lab.advance(Duration::millis(20));
+  EXPECT_ERRNO(k.client.send("x"), ECONNRESET);
+  EXPECT_ERRNO(k.client.send("x"), EPIPE);
+  EXPECT_EQ(k.client.recv(10), "");
+}
+
+// Linux sock_error: SO_ERROR takes the reset (and POLLERR with it), so send() is EPIPE.
+TEST_F(UsocketTest, ResetTakenBySoErrorLeavesSendWithEpipe) {
+  Conn k = connected_pair();
+  k.client.send("unread");
+  lab.advance(Duration::millis(20));
+  k.server.close();
+  lab.advance(Duration::millis(20));
+  EXPECT_TRUE(k.client.poll_events() & POLLERR);
+  EXPECT_EQ(k.client.getsockopt(SOL_SOCKET, SO_ERROR), ECONNRESET);
+  EXPECT_FALSE(k.client.poll_events() & POLLERR);
+  EXPECT_ERRNO(k.client.send("x"), EPIPE);
+}
+
+// Linux tcp_reset records EPIPE for a reset in CLOSE-WAIT: recv() still reads the end of the
+// stream, every send() is EPIPE.
+TEST_F(UsocketTest, SendAfterAResetInCloseWaitIsEpipe) {
+  Conn k = connected_pair();
+  k.server.shutdown(SHUT_WR);  // the client reaches CLOSE-WAIT
+  lab.advance(Duration::millis(20));
+  EXPECT_EQ(k.client.recv(10), "");
+  k.client.send("unread");
+  lab.advance(Duration::millis(20));
+  k.server.close();  // unread data: RST, which reaches the client in CLOSE-WAIT
+  lab.advance(Duration::millis(20));
+  EXPECT_TRUE(k.client.poll_events() & POLLERR);
+  EXPECT_ERRNO(k.client.send("z"), EPIPE);
+  EXPECT_ERRNO(k.client.send("z"), EPIPE);
+  EXPECT_EQ(k.client.recv(10), "");
+}
+
 TEST_F(UsocketTest, CallsOnAClosedSocketAreEbadf) {
   Conn k = connected_pair();
   k.client.close();
@@ -354,6 +397,41 @@ TEST_F(UsocketTest, OptionsRoundTripAndUnknownIsEnoprotoopt) {
   s.setsockopt(SOL_SOCKET, SO_RCVBUF, 65536);
   EXPECT_EQ(s.getsockopt(SOL_SOCKET, SO_RCVBUF), 131072);  // doubled, like Linux
   EXPECT_ERRNO(s.setsockopt(SOL_SOCKET, 9999, 1), ENOPROTOOPT);
+}
+
+// Linux do_tcp_getsockopt: before connecting TCP_MAXSEG reads TCP_MSS_DEFAULT (536), then what
+// was set.
+TEST_F(UsocketTest, MaxsegReadsTheDefaultThenTheValueSet) {
+  socket s;
+  EXPECT_EQ(s.getsockopt(IPPROTO_TCP, TCP_MAXSEG), 536);
+  s.setsockopt(IPPROTO_TCP, TCP_MAXSEG, 1000);
+  EXPECT_EQ(s.getsockopt(IPPROTO_TCP, TCP_MAXSEG), 1000);
+}
+
+// Linux do_tcp_setsockopt: TCP_MAXSEG below TCP_MIN_MSS (88) or above MAX_TCP_WINDOW (32767)
+// is EINVAL.
+TEST_F(UsocketTest, MaxsegOutOfRangeIsEinval) {
+  socket s;
+  EXPECT_ERRNO(s.setsockopt(IPPROTO_TCP, TCP_MAXSEG, 87), EINVAL);
+  EXPECT_ERRNO(s.setsockopt(IPPROTO_TCP, TCP_MAXSEG, 32768), EINVAL);
+  EXPECT_ERRNO(s.setsockopt(IPPROTO_TCP, TCP_MAXSEG, -1), EINVAL);
+  EXPECT_EQ(s.getsockopt(IPPROTO_TCP, TCP_MAXSEG), 536);
+}
+
+// Linux: a listener's TCP_MAXSEG caps the MSS of the connections it accepts, on both ends
+// (its SYN-ACK announces it); getsockopt on a connection reads the MSS it sends with (the
+// 12-octet timestamp option taken off).
+TEST_F(UsocketTest, ListenersMaxsegCapsTheMssOfBothEnds) {
+  socket l(b, AF_INET, SOCK_STREAM);
+  l.setsockopt(IPPROTO_TCP, TCP_MAXSEG, 536);
+  l.bind(kServer);
+  l.listen();
+  socket c(a);
+  c.connect(kServer);
+  auto [s, peer] = l.accept();
+  EXPECT_EQ(s.getsockopt(IPPROTO_TCP, TCP_MAXSEG), 536 - 12);
+  EXPECT_EQ(c.getsockopt(IPPROTO_TCP, TCP_MAXSEG), 536 - 12);
+  EXPECT_EQ(l.getsockopt(IPPROTO_TCP, TCP_MAXSEG), 536);
 }
 
 TEST_F(UsocketTest, SocketsUseTheDefaultNetworkOrSayThereIsNone) {

@@ -213,7 +213,6 @@ TEST(TcpClose, RstResetsEstablishedConnection) {
   EXPECT_EQ(t.layer().error(t.conn()), TcpError::kReset);
   std::uint8_t buf[4];
   EXPECT_EQ(t.layer().recv(t.conn(), buf).error(), TcpError::kReset);
-  EXPECT_EQ(t.layer().send(t.conn(), as_bytes(std::string("x"))).error(), TcpError::kReset);
   t.expect_nothing();
   ASSERT_FALSE(t.layer().close(t.conn()));
   t.at(1_ms);
@@ -229,6 +228,53 @@ TEST(TcpClose, DataBeforeRstStaysReadable) {
   EXPECT_EQ(t.recv(), "last words");
   std::uint8_t buf[4];
   EXPECT_EQ(t.layer().recv(t.conn(), buf).error(), TcpError::kReset);
+}
+
+// Linux tcp_sendmsg_locked -> sk_stream_error: the first send() after a reset reports it
+// (sock_error clears sk_err), later ones fail with EPIPE.
+TEST(TcpClose, FirstSendAfterResetReportsItThenPipe) {
+  TcpTestbed t = plain();
+  t.inject(seg().rst().seq(1001));
+  EXPECT_EQ(t.layer().send(t.conn(), as_bytes(std::string("x"))).error(), TcpError::kReset);
+  EXPECT_EQ(t.layer().send(t.conn(), as_bytes(std::string("x"))).error(), TcpError::kPipe);
+}
+
+// Linux sock_error: a reset reported by recv() is not reported again; send() then fails with
+// EPIPE and recv() sees the end of the stream (the socket is shut down both ways, tcp_done).
+TEST(TcpClose, ResetReportedByRecvIsNotReportedAgain) {
+  TcpTestbed t = plain();
+  t.inject(seg().rst().seq(1001));
+  std::uint8_t buf[4];
+  EXPECT_EQ(t.layer().recv(t.conn(), buf).error(), TcpError::kReset);
+  EXPECT_EQ(*t.layer().recv(t.conn(), buf), 0u);
+  EXPECT_EQ(t.layer().send(t.conn(), as_bytes(std::string("x"))).error(), TcpError::kPipe);
+}
+
+// Linux sock_error: SO_ERROR (take_error) reports the reset once and clears POLLERR; send()
+// then fails with EPIPE.
+TEST(TcpClose, ResetTakenBySoErrorLeavesSendWithPipe) {
+  TcpTestbed t = plain();
+  t.inject(seg().rst().seq(1001));
+  EXPECT_TRUE(t.layer().readiness(t.conn()).error);
+  EXPECT_EQ(t.layer().take_error(t.conn()), TcpError::kReset);
+  EXPECT_EQ(t.layer().take_error(t.conn()), std::nullopt);
+  EXPECT_FALSE(t.layer().readiness(t.conn()).error);
+  EXPECT_EQ(t.layer().error(t.conn()), TcpError::kReset);  // still why the connection ended
+  EXPECT_EQ(t.layer().send(t.conn(), as_bytes(std::string("x"))).error(), TcpError::kPipe);
+}
+
+// RFC 9293 §3.10.7.4 second resets CLOSE-WAIT; Linux tcp_reset records EPIPE there, not
+// ECONNRESET: recv() still reports the end of the stream and send() fails with EPIPE.
+TEST(TcpClose, RstInCloseWaitIsEpipe) {
+  TcpTestbed t = plain();
+  t.inject(seg().fin().ack(1).seq(1001));
+  t.expect(seg().ack(1002).seq(1));
+  t.inject(seg().rst().seq(1002));
+  EXPECT_EQ(*t.layer().state(t.conn()), TcpState::kClosed);
+  std::uint8_t buf[4];
+  EXPECT_EQ(*t.layer().recv(t.conn(), buf), 0u);
+  EXPECT_EQ(t.layer().send(t.conn(), as_bytes(std::string("x"))).error(), TcpError::kPipe);
+  EXPECT_EQ(t.layer().send(t.conn(), as_bytes(std::string("x"))).error(), TcpError::kPipe);
 }
 
 // RFC 9293 §3.10.7.4 second: in LAST-ACK a RST just closes (no error to report).

@@ -70,8 +70,12 @@ TcpConnection::TcpConnection(const TcpConfig& config, const TcpTuple& tuple, Seq
       snd_sml_(iss) {
   // RFC 9293 §3.7.1: the MSS we advertise is the route MTU minus the fixed IP and TCP headers.
   std::size_t hdr = ip_header_len(tuple.remote) + TcpRepr::kMinHeaderLen;
-  adv_mss_ =
-      static_cast<std::uint16_t>(std::clamp<std::size_t>(mtu > hdr ? mtu - hdr : 0, 88, 65535));
+  std::size_t route_mss = std::clamp<std::size_t>(mtu > hdr ? mtu - hdr : 0, 88, 65535);
+  // TCP_MAXSEG lowers it (Linux tcp_mss_clamp for our SYN or SYN-ACK); negotiate() then sends
+  // at most min(peer's MSS, adv_mss_), as Linux's tcp_parse_options clamps mss_clamp to
+  // user_mss.
+  if (config.max_segment != 0) route_mss = std::min<std::size_t>(route_mss, config.max_segment);
+  adv_mss_ = static_cast<std::uint16_t>(route_mss);
   // RFC 7323 §2.3: the smallest shift that lets the whole receive buffer be advertised.
   while (our_wscale_ < kMaxWindowShift && (cfg_.recv_buffer >> our_wscale_) > 65535) {
     ++our_wscale_;
@@ -340,8 +344,12 @@ void TcpConnection::on_rst(Instant now, const TcpRepr& seg) {
     case TcpState::kEstablished:
     case TcpState::kFinWait1:
     case TcpState::kFinWait2:
-    case TcpState::kCloseWait:
       enter_closed(now, TcpError::kReset);
+      return;
+    case TcpState::kCloseWait:
+      // Linux tcp_reset records EPIPE, not ECONNRESET, once the peer has finished sending: the
+      // stream still ends cleanly for read() and the next write() fails with EPIPE.
+      enter_closed(now, TcpError::kPipe);
       return;
     default:  // CLOSING, LAST-ACK, TIME-WAIT
       enter_closed(now, std::nullopt);

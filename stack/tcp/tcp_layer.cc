@@ -117,6 +117,7 @@ void TcpLayer::reopen(SocketHandle h, Socket& s) {
   auto it = conns_.find(s.conn->tuple());
   if (it != conns_.end() && it->second == h) conns_.erase(it);
   s.conn.reset();
+  s.error_reported = false;
   s.scheduled = Instant::never();  // its heap entry is now stale
   if (!s.bound) {
     // Linux tcp_set_state(TCP_CLOSE): an automatically chosen port is given back
@@ -125,6 +126,13 @@ void TcpLayer::reopen(SocketHandle h, Socket& s) {
     s.local = any_addr(s.family);
     s.port = 0;
   }
+}
+
+std::optional<TcpError> TcpLayer::report_error(Socket& s) {
+  if (!s.conn || s.error_reported) return std::nullopt;
+  std::optional<TcpError> e = s.conn->error();
+  if (e) s.error_reported = true;
+  return e;
 }
 
 SocketHandle TcpLayer::find_listener(const IpAddr& local, std::uint16_t port) const {
@@ -175,6 +183,7 @@ void TcpLayer::apply_options(TcpConfig& c, const TcpSocketOptions& o) {
   if (o.keepalive_interval) c.keepalive_interval = *o.keepalive_interval;
   if (o.keepalive_count) c.keepalive_count = *o.keepalive_count;
   if (o.retries2) c.retries2 = *o.retries2;
+  if (o.max_segment) c.max_segment = static_cast<std::uint16_t>(*o.max_segment);
 }
 
 void TcpLayer::notify(SocketHandle h) {
@@ -496,6 +505,12 @@ std::optional<TcpError> TcpLayer::set_options(SocketHandle h, const TcpSocketOpt
       (opts.keepalive_interval && *opts.keepalive_interval <= Duration::zero())) {
     return TcpError::kInvalid;
   }
+  // Linux do_tcp_setsockopt TCP_MAXSEG: 0 clears it, else TCP_MIN_MSS (88) to MAX_TCP_WINDOW
+  // (32767).
+  if (opts.max_segment && *opts.max_segment != 0 &&
+      (*opts.max_segment < 88 || *opts.max_segment > 32767)) {
+    return TcpError::kInvalid;
+  }
   apply_options(s->config, opts);
   // SO_REUSEADDR may change after bind(), as in Linux: later bind checks see the new value.
   s->reuse_addr = opts.reuse_addr;
@@ -524,8 +539,20 @@ Result<TcpSocketOptions, TcpError> TcpLayer::options(SocketHandle h) const {
   o.keepalive_interval = c.keepalive_interval;
   o.keepalive_count = c.keepalive_count;
   o.retries2 = c.retries2;
+  o.max_segment = c.max_segment;
   o.reuse_addr = s->reuse_addr;
   return o;
+}
+
+Result<std::uint32_t, TcpError> TcpLayer::maxseg(SocketHandle h) const {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return Err(TcpError::kBadHandle);
+  // Linux do_tcp_getsockopt: user_mss in CLOSE or LISTEN when set, else mss_cache, which is
+  // TCP_MSS_DEFAULT until a connection syncs it to the path and the peer's MSS.
+  bool unconnected = s->listener || !s->conn || s->conn->state() == TcpState::kClosed;
+  if (unconnected && s->config.max_segment != 0) return std::uint32_t{s->config.max_segment};
+  if (!s->conn) return std::uint32_t{536};
+  return s->conn->stats().snd_mss;
 }
 
 std::optional<TcpError> TcpLayer::bind(SocketHandle h, const IpAddr& local, std::uint16_t port) {
@@ -715,7 +742,14 @@ Result<std::size_t, TcpError> TcpLayer::send(SocketHandle h, Bytes data) {
   if (s == nullptr) return Err(TcpError::kBadHandle);
   if (!s->conn) return Err(TcpError::kNotConnected);
   TcpConnection& c = *s->conn;
-  if (c.error()) return Err(*c.error());
+  if (c.error()) {
+    // Linux tcp_sendmsg_locked: sk_err or SEND_SHUTDOWN -> sk_stream_error(-EPIPE), which
+    // reports a pending sk_err once (sock_error) and EPIPE after it.
+    TcpReadiness before = readiness(h);
+    TcpError e = report_error(*s).value_or(TcpError::kPipe);
+    notify_if_changed(h, before);
+    return Err(e);
+  }
   switch (c.state()) {
     case TcpState::kSynSent:
     case TcpState::kSynReceived:
@@ -750,7 +784,14 @@ Result<std::size_t, TcpError> TcpLayer::recv(SocketHandle h, MutBytes out) {
     return n;
   }
   if (c.at_eof() || out.empty()) return std::size_t{0};
-  if (c.error()) return Err(*c.error());
+  if (c.error()) {
+    // Linux tcp_recvmsg_locked: a pending sk_err is reported once (sock_error); after it the
+    // socket is shut down both ways and reads see the end of the stream.
+    auto e = report_error(*s);
+    if (!e) return std::size_t{0};
+    notify_if_changed(h, before);
+    return Err(*e);
+  }
   switch (c.state()) {
     case TcpState::kClosed:
       return std::size_t{0};
@@ -829,6 +870,15 @@ std::optional<TcpError> TcpLayer::error(SocketHandle h) const {
   return s->conn->error();
 }
 
+std::optional<TcpError> TcpLayer::take_error(SocketHandle h) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return TcpError::kBadHandle;
+  TcpReadiness before = readiness(h);
+  auto e = report_error(*s);
+  notify_if_changed(h, before);
+  return e;
+}
+
 TcpReadiness TcpLayer::readiness(SocketHandle h) const {
   TcpReadiness r;
   Socket* s = table_.get(h);
@@ -847,10 +897,10 @@ TcpReadiness TcpLayer::readiness(SocketHandle h) const {
     return r;
   }
   const TcpConnection& c = *s->conn;
-  r.error = c.error().has_value();
+  r.error = c.error().has_value() && !s->error_reported;
   r.closed = c.state() == TcpState::kClosed;
   r.readable = c.readable();
-  r.writable = c.writable() || r.error || r.closed;
+  r.writable = c.writable() || c.error().has_value() || r.closed;
   r.connected = c.synchronized() && c.state() != TcpState::kSynReceived;
   return r;
 }

@@ -58,6 +58,9 @@ struct TcpSocketOptions {
   std::optional<unsigned> keepalive_count;
   // R2 (RFC 9293 §3.8.3, MUST-21): retransmissions before giving up, like tcp_retries2.
   std::optional<unsigned> retries2;
+  // TCP_MAXSEG (Linux rx_opt.user_mss): 0 = none, else 88..32767. Set before listen() or
+  // connect() it caps the MSS we announce and send; a live connection keeps its MSS.
+  std::optional<std::uint32_t> max_segment;
   bool reuse_addr = false;  // SO_REUSEADDR
 };
 
@@ -67,7 +70,7 @@ struct TcpReadiness {
   bool accept_ready = false;  // a listener has an established connection to accept()
   bool connected = false;     // handshake done (ESTABLISHED or later)
   bool closed = false;        // CLOSED: nothing more will happen
-  bool error = false;         // error() has a value
+  bool error = false;         // an error not yet reported (Linux sk_err: POLLERR)
   bool operator==(const TcpReadiness&) const = default;
 };
 
@@ -107,12 +110,19 @@ class TcpLayer final : public Transport {
   SocketHandle open(IpVersion family, const TcpSocketOptions& opts = {});
   // setsockopt(): the set fields of `opts` replace the socket's values, unset ones stay;
   // reuse_addr is always taken (read-modify-write with options() to keep it). Allowed in any
-  // state, as in Linux; buffer sizes of an existing connection do not change (its rings are
-  // allocated), they apply to sockets a listener accepts later. kInvalid for keepalive_count
-  // 0 or a non-positive keepalive time (Linux's EINVAL for TCP_KEEPCNT/TCP_KEEPIDLE/INTVL).
+  // state, as in Linux; buffer sizes and max_segment of an existing connection do not change
+  // (its rings are allocated, its MSS negotiated), they apply to sockets a listener accepts
+  // later. kInvalid for keepalive_count 0, a non-positive keepalive time or a max_segment
+  // outside 88..32767 other than 0 (Linux do_tcp_setsockopt's EINVAL for TCP_KEEPCNT,
+  // TCP_KEEPIDLE/INTVL and TCP_MAXSEG).
   std::optional<TcpError> set_options(SocketHandle h, const TcpSocketOptions& opts);
-  // getsockopt(): every field set to the socket's current value.
+  // getsockopt(): every field set to the socket's current value (max_segment: the user's, 0 if
+  // none; see maxseg() for what getsockopt(TCP_MAXSEG) reports).
   Result<TcpSocketOptions, TcpError> options(SocketHandle h) const;
+  // getsockopt(TCP_MAXSEG), Linux do_tcp_getsockopt: on a socket that is not connected or a
+  // listener, the user's TCP_MAXSEG (536, TCP_MSS_DEFAULT, if none); on a connection, the MSS
+  // it sends with (mss_cache: the options of every segment taken off).
+  Result<std::uint32_t, TcpError> maxseg(SocketHandle h) const;
   // bind(), Linux rules (inet_bind, inet_csk_get_port): `local` unspecified = any address of
   // the socket's family; another family -> kInvalid. Port 0 picks a port from the ephemeral
   // range now, one nobody holds. kAddressInUse if another socket holds the port on an
@@ -156,9 +166,12 @@ class TcpLayer final : public Transport {
                                          std::uint16_t local_port = 0,
                                          const TcpSocketOptions& opts = {});
   // Bytes accepted into the send buffer (> 0), or kWouldBlock (buffer full / still
-  // connecting), kPipe (after shutdown), kNotConnected, or the connection's error.
+  // connecting), kPipe (after shutdown), kNotConnected, or the connection's error. As in
+  // Linux (tcp_sendmsg_locked -> sk_stream_error -> sock_error) the error is reported once,
+  // by whichever of send(), recv() or take_error() sees it first; later sends get kPipe.
   Result<std::size_t, TcpError> send(SocketHandle h, Bytes data);
-  // Bytes read (> 0), 0 at end of stream, or kWouldBlock / the connection's error.
+  // Bytes read (> 0), 0 at end of stream, or kWouldBlock / the connection's error (reported
+  // once, as for send(); then 0: the stream has ended).
   Result<std::size_t, TcpError> recv(SocketHandle h, MutBytes out);
   // shutdown(SHUT_WR): FIN after the queued data. nullopt on success.
   std::optional<TcpError> shutdown(SocketHandle h);
@@ -170,8 +183,11 @@ class TcpLayer final : public Transport {
   std::optional<TcpError> abort(SocketHandle h);
 
   Result<TcpState, TcpError> state(SocketHandle h) const;
-  // The connection's error (SO_ERROR), if it failed.
+  // The connection's error, if it failed, whether reported yet or not.
   std::optional<TcpError> error(SocketHandle h) const;
+  // getsockopt(SO_ERROR) (Linux sock_error): the error not yet reported, which is then
+  // reported; nullopt if none or already reported.
+  std::optional<TcpError> take_error(SocketHandle h);
   TcpReadiness readiness(SocketHandle h) const;
   // Local and remote endpoints; getsockname() of an open or bound socket is its bound
   // address/port (unspecified, 0 when unbound) with the remote unspecified and 0.
@@ -212,6 +228,8 @@ class TcpLayer final : public Transport {
     bool bound = false;
     IpVersion family = IpVersion::kV4;
     TcpConfig config;
+    // The connection's error was reported (Linux clears sk_err in sock_error()).
+    bool error_reported = false;
     // Open sockets and listeners: the bound address (unspecified = any) and port (0 unbound).
     IpAddr local;
     std::uint16_t port = 0;
@@ -244,6 +262,8 @@ class TcpLayer final : public Transport {
   // A connection that failed or ended while the user holds the handle: back to an open socket
   // (bound if bind() named the port), so it can connect or listen again.
   void reopen(SocketHandle h, Socket& s);
+  // The connection's error if not yet reported, now reported (Linux sock_error).
+  static std::optional<TcpError> report_error(Socket& s);
   static bool bad_destination(const IpAddr& remote, std::uint16_t port);
   static IpAddr any_addr(IpVersion v) {
     return v == IpVersion::kV6 ? IpAddr(Ipv6Addr::any()) : IpAddr(Ipv4Addr());

@@ -46,7 +46,8 @@ enum class TcpError : std::uint8_t {
   // The call cannot be done now or at all.
   kWouldBlock,    // EAGAIN
   kNotConnected,  // ENOTCONN
-  kPipe,          // EPIPE: send after shutdown
+  kPipe,          // EPIPE: send after shutdown or after the error was reported; also the error
+                  // of a connection reset in CLOSE-WAIT (Linux tcp_reset)
   kBadHandle,     // EBADF: stale or unknown handle
   kAddressInUse,  // EADDRINUSE
   kNoPorts,       // EADDRNOTAVAIL: no free ephemeral port
@@ -61,6 +62,9 @@ struct TcpConfig {
   std::size_t send_buffer = 256 * 1024;
   std::size_t recv_buffer = 256 * 1024;
   bool nodelay = false;  // TCP_NODELAY: no Nagle
+  // TCP_MAXSEG (Linux rx_opt.user_mss): caps the MSS we announce and the segments we send;
+  // 0 = none (the route's MTU decides).
+  std::uint16_t max_segment = 0;
   // SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT (Linux defaults).
   bool keepalive = false;
   Duration keepalive_idle = Duration::seconds(7200);
