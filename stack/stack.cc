@@ -807,17 +807,21 @@ void Stack::deliver(Instant now, const IpRxMeta& meta, Bytes payload, Bytes pack
 }
 
 void Stack::deliver_icmp_error(Instant now, IcmpError err) {
-  if (err.kind == IcmpError::Kind::kFragmentationNeeded) {
+  Transport* t = transports_[static_cast<std::uint8_t>(err.quoted_proto)];
+  // Quotes of our own ICMP (pings) or of a protocol without a transport have no socket to
+  // check them against.
+  bool accepted = true;
+  if (t) {
+    counters_.inc(Ctr::kIcmpErrorsToTransport);
+    accepted = t->on_icmp_error(now, err, *this);
+  }
+  if (accepted && err.kind == IcmpError::Kind::kFragmentationNeeded) {
     // RFC 1191 §6.1 / RFC 8201 §4: lower the path MTU toward the quoted destination.
     if (pmtu_.update(now, err.quoted_dst, err.next_hop_mtu, link_mtu(err.quoted_dst.is_v6()))) {
       counters_.inc(Ctr::kIpPmtuUpdates);
       if (pmtu_sweep_at_.is_never()) pmtu_sweep_at_ = now + kPmtuSweepInterval;
     }
   }
-  Transport* t = transports_[static_cast<std::uint8_t>(err.quoted_proto)];
-  if (!t) return;
-  counters_.inc(Ctr::kIcmpErrorsToTransport);
-  t->on_icmp_error(now, err, *this);
 }
 
 void Stack::report_unreachable(Instant now, Bytes packet) {

@@ -407,6 +407,23 @@ TEST(StackIpv4, FragmentationNeededLowersPathMtu) {
   for (const auto& p : out) EXPECT_LE(p.size(), 1000u);
 }
 
+// RFC 5927 §4.1 / Linux tcp_v4_err: a "fragmentation needed" the transport rejects (no such
+// connection, or a TCP sequence number not in flight) leaves the path MTU alone, so a blind
+// forger cannot make us fragment.
+TEST(StackIpv4, FragmentationNeededRejectedByTheTransportKeepsThePathMtu) {
+  Rig rig;
+  FakeTransport tcp(IpProto::kTcp);
+  tcp.accept_icmp_errors = false;
+  rig.stack.register_transport(tcp);
+  ByteVec ours = V4(kUs4, kPeer4, IpProto::kTcp, ByteVec(40, 0)).bytes();
+  rig.inject(frag_needed(1200, ours));
+  ASSERT_EQ(tcp.errors.size(), 1u);
+  EXPECT_EQ(rig.stack.path_mtu(IpAddr(kPeer4)), 1500u);
+  tcp.accept_icmp_errors = true;
+  rig.inject(frag_needed(1200, ours));
+  EXPECT_EQ(rig.stack.path_mtu(IpAddr(kPeer4)), 1200u);
+}
+
 // RFC 1191 §5: a router that reports MTU 0 → next plateau below what we sent.
 TEST(StackIpv4, FragmentationNeededWithoutMtuUsesPlateau) {
   Rig rig;

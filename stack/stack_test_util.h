@@ -147,10 +147,12 @@ class FakeTransport : public Transport {
     packets.push_back({meta, ByteVec(payload.begin(), payload.end())});
     return verdict_;
   }
-  void on_icmp_error(Instant, const IcmpError& err, IpSender&) override {
+  bool on_icmp_error(Instant, const IcmpError& err, IpSender&) override {
     errors.push_back(err);
     error_transport.emplace_back(err.quoted_transport.begin(), err.quoted_transport.end());
+    return accept_icmp_errors;
   }
+  bool accept_icmp_errors = true;  // what on_icmp_error answers (a socket matched)
   void poll(Instant, IpSender&) override {}
   Instant poll_at() const override { return Instant::never(); }
 

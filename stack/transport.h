@@ -120,7 +120,11 @@ class Transport {
   virtual ~Transport() = default;
   virtual IpProto protocol() const = 0;
   virtual RxVerdict on_packet(Instant now, const IpRxMeta& meta, Bytes payload, IpSender& out) = 0;
-  virtual void on_icmp_error(Instant now, const IcmpError& err, IpSender& out) = 0;
+  // An ICMP error quoting one of this protocol's packets. Returns true when it belongs to a
+  // socket of ours and passed the transport's checks (TCP: the quoted sequence number is in
+  // flight, RFC 5927 §4.1); only then does a Fragmentation Needed / Packet Too Big lower the
+  // path MTU, as in Linux (tcp_v4_err, __udp4_lib_err), so a blind forger cannot force it.
+  virtual bool on_icmp_error(Instant now, const IcmpError& err, IpSender& out) = 0;
   // Timers and queued output: called from every Stack::poll().
   virtual void poll(Instant now, IpSender& out) = 0;
   // Earliest instant poll() has work to do; Instant::never() when idle.

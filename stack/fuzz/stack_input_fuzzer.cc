@@ -21,9 +21,10 @@ class NullTransport : public Transport {
   RxVerdict on_packet(Instant, const IpRxMeta&, Bytes payload, IpSender&) override {
     return payload.size() % 2 ? RxVerdict::kPortUnreachable : RxVerdict::kDelivered;
   }
-  void on_icmp_error(Instant, const IcmpError& err, IpSender&) override {
+  bool on_icmp_error(Instant, const IcmpError& err, IpSender&) override {
     volatile std::size_t n = err.quoted_transport.size();
     (void)n;
+    return n % 2 == 0;
   }
   void poll(Instant, IpSender&) override {}
   Instant poll_at() const override { return Instant::never(); }

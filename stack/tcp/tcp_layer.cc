@@ -433,18 +433,18 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
   service(now, h, out);
 }
 
-void TcpLayer::on_icmp_error(Instant now, const IcmpError& err, IpSender& out) {
+bool TcpLayer::on_icmp_error(Instant now, const IcmpError& err, IpSender& out) {
   clock_ = now;
   if (err.quoted_proto != IpProto::kTcp || err.quoted_transport.size() < 8) {
     ++counters_.icmp_ignored;
-    return;
+    return false;
   }
   TcpTuple t{err.quoted_src, err.quoted_dst, load_be16(err.quoted_transport, 0),
              load_be16(err.quoted_transport, 2)};
   auto it = conns_.find(t);
   if (it == conns_.end()) {
     ++counters_.icmp_ignored;
-    return;
+    return false;
   }
   Socket* s = table_.get(it->second);
   TcpConnection& c = *s->conn;
@@ -453,11 +453,12 @@ void TcpLayer::on_icmp_error(Instant now, const IcmpError& err, IpSender& out) {
   SeqNum seq(load_be32(err.quoted_transport, 4));
   if (!(c.snd_una() <= seq && seq < c.snd_max())) {
     ++counters_.icmp_ignored;
-    return;
+    return false;
   }
   ++counters_.icmp_delivered;
   c.on_icmp_error(now, err);
   service(now, it->second, out);
+  return true;
 }
 
 void TcpLayer::poll(Instant now, IpSender& out) {

@@ -100,7 +100,7 @@ class TcpLayer final : public Transport {
   // --- Transport ---------------------------------------------------------------------------
   IpProto protocol() const override { return IpProto::kTcp; }
   RxVerdict on_packet(Instant now, const IpRxMeta& meta, Bytes payload, IpSender& out) override;
-  void on_icmp_error(Instant now, const IcmpError& err, IpSender& out) override;
+  bool on_icmp_error(Instant now, const IcmpError& err, IpSender& out) override;
   void poll(Instant now, IpSender& out) override;
   Instant poll_at() const override;
 

@@ -226,7 +226,7 @@ RxVerdict UdpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
   return RxVerdict::kDelivered;
 }
 
-void UdpLayer::on_icmp_error(Instant now, const IcmpError& err, IpSender& out) {
+bool UdpLayer::on_icmp_error(Instant now, const IcmpError& err, IpSender& out) {
   // RFC 1122 §4.1.3.3: UDP MUST pass ICMP errors to the application. Linux without IP_RECVERR
   // (__udp4_lib_err) reports only hard errors and only on a connected socket, as the error of
   // its next call: an unconnected socket could not tell which sendto() it belongs to. With
@@ -244,12 +244,13 @@ void UdpLayer::on_icmp_error(Instant now, const IcmpError& err, IpSender& out) {
   if (!e) {
     ++counters_.icmp_errors_ignored;
     trace_drop(now, "udp.icmp_errors_ignored", t, 0);
-    return;
+    return s != nullptr;  // a socket of ours sent it: a path MTU change still applies
   }
   ++counters_.icmp_errors_delivered;
   s->pending_error = e;
   s->error_remote = UdpEndpoint{t.remote, t.remote_port};
   ready_.mark(h);
+  return true;
 }
 
 }  // namespace ustack
