@@ -90,15 +90,20 @@ replay::PacketList read_kernel_capture(const std::string& path) {
 
 // Compares the kernel's run with ustack's; prints the ladder; true when nothing unexplained.
 bool compare_runs(const ScenarioOptions& o, const replay::PacketList& kernel,
-                  const replay::PacketList& ours) {
-  replay::AllowList allow = replay::builtin_allow_list();
+                  const replay::PacketList& ours, const std::string& right_label) {
+  // Two kernel runs must agree with no allowance; ustack gets the allow lists.
+  replay::AllowList allow;
+  if (right_label == "ustack") allow = replay::builtin_allow_list();
   const std::string neighbour = o.file.substr(0, o.file.size() - 4) + ".allow";
-  if (o.file.ends_with(".pkt") && std::ifstream(neighbour)) {
+  if (right_label == "ustack" && o.file.ends_with(".pkt") && std::ifstream(neighbour)) {
     allow.append(replay::AllowList::load(neighbour));
   }
   for (const std::string& f : o.allow_files) allow.append(replay::AllowList::load(f));
   replay::Comparison cmp = replay::compare(kernel, ours, allow);
-  std::printf("kernel | ustack, %s:\n%s", o.file.c_str(), cmp.ladder(false).c_str());
+  if (o.against == "both") cmp.left_label = "kernel";
+  cmp.right_label = right_label;
+  std::printf("%s | %s, %s:\n%s", cmp.left_label.c_str(), right_label.c_str(), o.file.c_str(),
+              cmp.ladder(false).c_str());
   if (!o.json_out.empty()) {
     nlohmann::json j = cmp.summary();
     j["scenario"] = o.file;
@@ -152,10 +157,10 @@ int run_scenario(const ScenarioOptions& o) {
   if (o.tolerance_usecs) parsed.script->tolerance = Duration::micros(*o.tolerance_usecs);
   if (o.strict_segments) parsed.script->strict_segments = true;
   const bool comparing = o.against == "both" || !o.kernel_capture.empty();
-  std::optional<replay::PacketList> kernel_run, ustack_run;
+  std::optional<replay::PacketList> recorded, kernel_run, ustack_run;
   if (!o.kernel_capture.empty()) {
     try {
-      kernel_run = read_kernel_capture(o.kernel_capture);
+      recorded = read_kernel_capture(o.kernel_capture);
     } catch (const replay::ReplayInputError& e) {
       std::fprintf(stderr, "ustack scenario: %s\n", e.what());
       return 2;
@@ -199,9 +204,16 @@ int run_scenario(const ScenarioOptions& o) {
     for (const std::string& m : r.messages) std::printf("  %s\n", m.c_str());
     if (o.show_packets) print_capture(r.capture);
   }
-  if (comparing && kernel_run && ustack_run) {
+  // Live kernel and ustack: those two. A recorded kernel run and ustack: those. A recorded
+  // kernel run and the live kernel: whether the kernel (or the recorder) changed.
+  const replay::PacketList* left = kernel_run && ustack_run ? &*kernel_run
+                                   : recorded               ? &*recorded
+                                                            : nullptr;
+  const replay::PacketList* right = ustack_run ? &*ustack_run : kernel_run ? &*kernel_run : nullptr;
+  if (comparing && left && right && left != right) {
     try {
-      if (!compare_runs(o, *kernel_run, *ustack_run)) rc = 1;
+      const bool kernels = right == &*kernel_run && !ustack_run;
+      if (!compare_runs(o, *left, *right, kernels ? "kernel (now)" : "ustack")) rc = 1;
     } catch (const replay::ReplayInputError& e) {
       std::fprintf(stderr, "ustack scenario: %s\n", e.what());
       return 2;
