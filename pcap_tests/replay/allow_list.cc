@@ -10,10 +10,10 @@
 namespace ustack::replay {
 namespace {
 
-constexpr std::array<std::string_view, 19> kFields = {
-    "stopped",  "psh",   "flags",  "seq",          "ack",    "len", "payload", "win",
-    "zero-win", "mss",   "wscale", "wscale-shift", "sackOK", "ts",  "sack",    "timing",
-    "missing",  "extra", "*"};
+constexpr std::array<std::string_view, 20> kFields = {
+    "packet", "stopped",  "psh",   "flags",  "seq",          "ack",    "len", "payload",
+    "win",    "zero-win", "mss",   "wscale", "wscale-shift", "sackOK", "ts",  "sack",
+    "timing", "missing",  "extra", "*"};
 
 }  // namespace
 
@@ -58,7 +58,7 @@ AllowList AllowList::parse(std::string_view text, const std::string& origin) {
     if (std::find(kFields.begin(), kFields.end(), r.field) == kFields.end()) {
       throw ReplayInputError(where + ": unknown field \"" + r.field +
                              "\" (flags psh seq ack len payload win zero-win mss wscale "
-                             "wscale-shift sackOK ts sack timing missing extra stopped *)");
+                             "wscale-shift sackOK ts sack timing packet missing extra stopped *)");
     }
     r.origin = where;
     list.rules_.push_back(std::move(r));

@@ -16,6 +16,7 @@ constexpr std::size_t kLookahead = 8;
 // write, which says nothing about the protocol), where it starts, how long it is.
 bool same_key(const Segment& a, const Segment& b) {
   if (a.proto != b.proto) return false;
+  if (!a.other.empty() || !b.other.empty()) return a.other == b.other;
   if (a.proto == IpProto::kUdp) return a.payload == b.payload;
   const auto f = [](const Segment& s) { return s.flags & ~tcp_flags::kPsh; };
   return f(a) == f(b) && a.seq == b.seq && a.len == b.len;
@@ -71,6 +72,13 @@ const std::vector<Field>& tcp_fields() {
          return t.empty() ? "none" : t;
        }},
       {"timing", [](const Segment& s) { return s.timing; }},
+  };
+  return fields;
+}
+
+const std::vector<Field>& other_fields() {
+  static const std::vector<Field> fields = {
+      {"packet", [](const Segment& s) { return s.text(); }},
   };
   return fields;
 }
@@ -171,7 +179,9 @@ Comparison compare(const PacketList& kernel_full, const PacketList& ustack_full,
       const Segment& u = *u_host[ui];
       ++c.pairs;
       std::vector<Divergence> ds;
-      const auto& fields = k.proto == IpProto::kUdp ? udp_fields() : tcp_fields();
+      const auto& fields = !k.other.empty() || !u.other.empty() ? other_fields()
+                           : k.proto == IpProto::kUdp           ? udp_fields()
+                                                                : tcp_fields();
       for (const Field& f : fields) {
         std::string kv = f.value(k), uv = f.value(u);
         if (std::string(f.name) == "payload") {
@@ -189,7 +199,7 @@ Comparison compare(const PacketList& kernel_full, const PacketList& ustack_full,
         }
         ds.push_back({0, k.t, f.name, kv, uv, k.flags_text(), nullptr});
       }
-      if (k.proto == IpProto::kUdp && k.payload != u.payload) {
+      if (k.proto == IpProto::kUdp && k.other.empty() && k.payload != u.payload) {
         ds.push_back({0, k.t, "payload", "bytes differ", "bytes differ", "udp", nullptr});
       }
       if (ds.empty()) ++c.identical_pairs;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "pcap_tests/replay/packet_view.h"
+#include "stack/wire/print.h"
 #include "stack/wire/tcp.h"
 
 namespace ustack::replay {
@@ -32,6 +33,7 @@ struct Direction {
 }  // namespace
 
 std::string Segment::flags_text() const {
+  if (!other.empty()) return "other";
   if (proto == IpProto::kUdp) return "udp";
   std::string s;
   if (has(tcp_flags::kSyn)) s += 'S';
@@ -63,6 +65,7 @@ std::string Segment::options_text() const {
 }
 
 std::string Segment::text() const {
+  if (!other.empty()) return other;
   std::ostringstream s;
   if (proto == IpProto::kUdp) {
     s << "udp (" << len << ")";
@@ -84,8 +87,23 @@ std::vector<Segment> normalise(const PacketList& packets) {
   for (std::size_t i = 0; i < packets.size(); ++i) {
     const TimedPacket& p = packets[i];
     auto v = view_packet(p.ip);
-    if (!v) continue;
     if (!start) start = p.at;
+    if (!v) {
+      // ICMP errors about the flow, fragments of its packets: shown and compared as text,
+      // without the "IP a > b: " part (the addresses are the flow's).
+      Segment s;
+      s.index = i;
+      s.t = p.at - *start;
+      s.outbound = p.outbound;
+      s.proto = IpProto::kIcmp;
+      std::string line = describe_packet(p.ip, LinkLayer::kRawIp).line;
+      if (auto colon = line.find(": "); colon != std::string::npos) line = line.substr(colon + 2);
+      s.other = line.empty() ? "(empty packet)" : line;
+      if (s.outbound) s.timing = "immediate";
+      if (!s.outbound) last_peer = s.t;
+      out.push_back(std::move(s));
+      continue;
+    }
     Segment s;
     s.index = i;
     s.t = p.at - *start;

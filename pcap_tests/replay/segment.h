@@ -50,6 +50,10 @@ struct Segment {
   ByteVec payload;
   bool retransmission = false;
   std::string timing;  // class, see above (outbound segments only)
+  // A packet that is neither TCP nor UDP (an ICMP error, an IP fragment): how ustack's
+  // printer shows it, without the addresses ("ICMP ... need to frag unreachable (mtu 1200)").
+  // Such packets are compared on this text alone.
+  std::string other;
 
   bool has(std::uint8_t flag) const { return (flags & flag) != 0; }
   // packetdrill-like: "S. 0:0(0) ack 1 win 65160 <mss 1460,sackOK,TS,wscale 7>",
@@ -60,7 +64,7 @@ struct Segment {
 };
 
 // Normalises a conversation's packets (both directions, in order). Packets that are not TCP
-// or UDP are skipped.
+// or UDP keep only their description (`other`).
 std::vector<Segment> normalise(const PacketList& packets);
 
 }  // namespace ustack::replay
