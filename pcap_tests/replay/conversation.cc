@@ -133,7 +133,20 @@ Conversation select_conversation(const PacketList& packets, std::optional<int> n
   c.peer = c.side == Side::kServer ? c.flow.client : c.flow.server;
   for (const TimedPacket& p : packets) {
     auto v = view_packet(p.ip);
-    if (!v || v->proto != c.flow.proto) continue;
+    if (!v) {
+      // An ICMP error about one of the flow's packets (RFC 1122 §4.2.3.9, RFC 1191) belongs to
+      // the conversation: to the host when it quotes what the host sent.
+      auto e = view_icmp_error(p.ip);
+      if (!e || e->quoted_proto != c.flow.proto) continue;
+      Endpoint qs{e->quoted_src, e->quoted_src_port}, qd{e->quoted_dst, e->quoted_dst_port};
+      if (qs == c.host && qd == c.peer && e->dst == c.host.ip) {
+        c.packets.push_back({p.at, false, p.ip});
+      } else if (qs == c.peer && qd == c.host && e->src == c.host.ip) {
+        c.packets.push_back({p.at, true, p.ip});
+      }
+      continue;
+    }
+    if (v->proto != c.flow.proto) continue;
     Endpoint src{v->src, v->src_port}, dst{v->dst, v->dst_port};
     if (src == c.host && dst == c.peer) {
       c.packets.push_back({p.at, true, p.ip});

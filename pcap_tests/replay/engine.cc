@@ -205,6 +205,16 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
           const std::uint32_t end = v->tcp->seq.raw() - *our_isn + v->tcp->seg_len();
           if (SeqNum(end) > SeqNum(our_snd_max)) our_snd_max = end;
         }
+        if (auto e = view_icmp_error(ip); e && e->quoted_proto == IpProto::kTcp) {
+          // The quoted segment is one the host sent: its sequence number into ustack's space
+          // (TCP checks it is in flight, RFC 5927 §4.1).
+          if (e->quoted_transport_offset + 8 <= ip.size()) {
+            MutBytes b(ip);
+            store_be32(b, e->quoted_transport_offset + 4,
+                       load_be32(b, e->quoted_transport_offset + 4) + ack_shift);
+            refresh_icmp_checksum(b, *e);
+          }
+        }
         auto pv = view_packet(ip);
         if (pv && pv->tcp && pv->tcp->has(tcp_flags::kAck) && host_isn && our_isn) {
           const std::uint32_t acked = pv->tcp->ack.raw() - *host_isn;

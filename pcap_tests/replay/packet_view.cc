@@ -1,6 +1,8 @@
 #include "pcap_tests/replay/packet_view.h"
 
 #include "stack/base/checksum.h"
+#include "stack/wire/icmpv4.h"
+#include "stack/wire/icmpv6.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/ipv6.h"
 
@@ -63,6 +65,63 @@ void refresh_l4_checksum(MutBytes ip, const PacketView& v) {
   if (sum == 0) sum = 0xffff;
   l4[6] = static_cast<std::uint8_t>(sum >> 8);
   l4[7] = static_cast<std::uint8_t>(sum & 0xff);
+}
+
+std::optional<IcmpErrorView> view_icmp_error(Bytes ip) {
+  if (ip.empty()) return std::nullopt;
+  IcmpErrorView v;
+  Bytes icmp;
+  if ((ip[0] >> 4u) == 4) {
+    auto r = Ipv4Repr::parse(ip, ChecksumCheck::kSkip);
+    if (!r || r->protocol != IpProto::kIcmp || r->frag_offset != 0 || r->more_frags) {
+      return std::nullopt;
+    }
+    auto m = Icmpv4Repr::parse(r->payload, ChecksumCheck::kSkip);
+    if (!m || !m->is_error()) return std::nullopt;
+    auto q = m->quote();
+    if (!q) return std::nullopt;
+    v.src = r->src;
+    v.dst = r->dst;
+    icmp = r->payload;
+    v.quoted_src = q->src;
+    v.quoted_dst = q->dst;
+    v.quoted_proto = q->proto;
+    v.quoted_transport_offset = static_cast<std::size_t>(q->transport.data() - ip.data());
+  } else if ((ip[0] >> 4u) == 6) {
+    auto r = Ipv6Repr::parse(ip);
+    if (!r || r->upper_proto != IpProto::kIcmpv6 || r->frag) return std::nullopt;
+    auto m = Icmpv6Repr::parse(r->upper_payload, r->src, r->dst, ChecksumCheck::kSkip);
+    if (!m || !m->is_error()) return std::nullopt;
+    auto q = Icmpv6Quote::parse(m->data);
+    if (!q) return std::nullopt;
+    v.src = r->src;
+    v.dst = r->dst;
+    icmp = r->upper_payload;
+    v.quoted_src = q->src;
+    v.quoted_dst = q->dst;
+    v.quoted_proto = q->proto;
+    v.quoted_transport_offset = static_cast<std::size_t>(q->transport.data() - ip.data());
+  } else {
+    return std::nullopt;
+  }
+  if (v.quoted_proto != IpProto::kTcp && v.quoted_proto != IpProto::kUdp) return std::nullopt;
+  if (v.quoted_transport_offset + 4 > ip.size()) return std::nullopt;
+  v.icmp_offset = static_cast<std::size_t>(icmp.data() - ip.data());
+  v.icmp_len = icmp.size();
+  v.quoted_src_port = load_be16(ip, v.quoted_transport_offset);
+  v.quoted_dst_port = load_be16(ip, v.quoted_transport_offset + 2);
+  return v;
+}
+
+void refresh_icmp_checksum(MutBytes ip, const IcmpErrorView& v) {
+  MutBytes icmp = ip.subspan(v.icmp_offset, v.icmp_len);
+  icmp[2] = icmp[3] = 0;
+  std::uint32_t acc = 0;
+  if (v.src.is_v6()) {
+    acc = pseudo_header_sum(v.src, v.dst, static_cast<std::uint8_t>(IpProto::kIcmpv6),
+                            static_cast<std::uint32_t>(icmp.size()));
+  }
+  store_be16(icmp, 2, checksum_finish(checksum_add(acc, icmp)));
 }
 
 }  // namespace ustack::replay

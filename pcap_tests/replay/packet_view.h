@@ -37,4 +37,24 @@ std::optional<PacketView> view_packet(Bytes ip);
 // Recomputes the TCP or UDP checksum of `ip` in place after its header was patched.
 void refresh_l4_checksum(MutBytes ip, const PacketView& v);
 
+// An ICMP or ICMPv6 error (destination unreachable, fragmentation needed / packet too big,
+// time exceeded, parameter problem) and the TCP/UDP packet it quotes.
+struct IcmpErrorView {
+  IpAddr src;  // of the ICMP message (a router, or the peer)
+  IpAddr dst;
+  std::size_t icmp_offset = 0;  // where the ICMP message starts in the packet
+  std::size_t icmp_len = 0;
+  IpAddr quoted_src;
+  IpAddr quoted_dst;
+  IpProto quoted_proto = IpProto::kTcp;  // kTcp or kUdp
+  std::uint16_t quoted_src_port = 0;
+  std::uint16_t quoted_dst_port = 0;
+  std::size_t quoted_transport_offset = 0;  // the quoted TCP/UDP header, in the packet
+};
+
+std::optional<IcmpErrorView> view_icmp_error(Bytes ip);
+
+// Recomputes the ICMP / ICMPv6 checksum of `ip` in place after the quote was patched.
+void refresh_icmp_checksum(MutBytes ip, const IcmpErrorView& v);
+
 }  // namespace ustack::replay

@@ -28,6 +28,7 @@ void ReplayApp::infer_actions(const Conversation& c) {
   std::optional<std::uint32_t> isn;
   ByteVec stream;
   std::vector<std::uint32_t> write_ends;  // relative seq one past each write
+  std::uint32_t stream_end = 0;           // one past the highest octet seen so far
   for (const TimedPacket& p : c.packets) {
     if (!p.outbound) continue;
     auto v = view_packet(p.ip);
@@ -41,7 +42,9 @@ void ReplayApp::infer_actions(const Conversation& c) {
     const std::uint32_t end = start + static_cast<std::uint32_t>(t.payload.size());
     if (stream.size() < end) stream.resize(end);
     std::copy(t.payload.begin(), t.payload.end(), stream.begin() + start);
-    if (t.has(tcp_flags::kPsh)) write_ends.push_back(end);
+    // A retransmission's PSH says nothing about writes (Linux marks re-sent pieces anew).
+    if (t.has(tcp_flags::kPsh) && end > stream_end) write_ends.push_back(end);
+    stream_end = std::max(stream_end, end);
   }
   std::sort(write_ends.begin(), write_ends.end());
   auto write_end_after = [&](std::uint32_t pos, std::uint32_t seg_end) -> std::uint32_t {

@@ -79,6 +79,14 @@ expect_line lossy_sender '^replay stopped: the peer acknowledges [0-9]+ but usta
 run lossy_receiver 1 "$CAPS/replay/nc_lossy_receiver_side.pcap"
 expect_line lossy_receiver 'sack 4[0-9]+:4[0-9]+'
 
+# A kernel run with an ICMP "fragmentation needed" (a scenario's capture): the ICMP is played
+# with its quoted sequence number moved into ustack's space, and ustack re-sends smaller
+# segments just as Linux did.
+run pmtu 0 "$CAPS/../scenarios/captures/icmp_frag_needed_pmtu.kernel.pcap"
+expect_line pmtu '^ +[0-9.]+ <  ICMP 198\.18\.0\.1 need to frag unreachable \(mtu 1200\)'
+expect_line pmtu '^ +[0-9.]+ >  \. 1:1161\(1160\) ack 1 win [0-9]+ \[fast-rtx\] +\| \. 1:1161\(1160\) ack 1 win [0-9]+ \[fast-rtx\]'
+expect_line pmtu ' 0 unexplained\): allowed-differences$'
+
 # JSON summary and ustack's side as a capture.
 run json 0 "$CAPS/replay/curl_http.pcap" --allow "$CAPS/replay/curl_http.pcap.allow" \
   --json "$OUT/summary.json" --pcap "$OUT/ustack.pcap"
