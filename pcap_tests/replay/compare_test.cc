@@ -196,6 +196,47 @@ TEST(Compare, AStopCutsBothRunsAndIsADivergence) {
   EXPECT_EQ(cmp.summary()["stopped"], "the peer acknowledges 101 but ...");
 }
 
+// Fragments of the same datagram cut the same way, with other Identifications (each stack
+// picks its own, RFC 791 §3.2 / RFC 8200 §4.5): no difference. Cut elsewhere: a difference.
+TEST(Compare, FragmentsDifferingOnlyInTheirIdentificationAreIdentical) {
+  auto fragments = [](std::uint16_t id4, std::uint32_t id6, std::size_t first_len) {
+    PacketList out;
+    ByteVec data(2000, 'x');
+    const std::size_t cuts[][2] = {{0, first_len}, {first_len, data.size()}};
+    for (const auto& cut : cuts) {
+      Ipv4Repr ip;
+      ip.src = kHost.v4();
+      ip.dst = kPeer.v4();
+      ip.protocol = IpProto::kUdp;
+      ip.ident = id4;
+      ip.more_frags = cut[1] < data.size();
+      ip.set_frag_offset_bytes(cut[0]);
+      Bytes piece = Bytes(data).subspan(cut[0], cut[1] - cut[0]);
+      out.push_back({Instant::zero() + Duration::millis(1), true, emit_ipv4(ip, piece)});
+      Ipv6Repr ip6;
+      ip6.src = IpAddr::parse("fd00:1::2")->v6();
+      ip6.dst = IpAddr::parse("fd00:1::1")->v6();
+      ip6.next_header = IpProto::kIpv6Frag;
+      Ipv6FragHeader fh;
+      fh.next_header = IpProto::kUdp;
+      fh.ident = id6;
+      fh.more_frags = ip.more_frags;
+      fh.set_frag_offset_bytes(cut[0]);
+      ByteVec body(Ipv6FragHeader::kLen);
+      fh.emit(body);
+      body.insert(body.end(), piece.begin(), piece.end());
+      out.push_back({Instant::zero() + Duration::millis(1), true, emit_ipv6(ip6, body)});
+    }
+    return out;
+  };
+  Comparison same =
+      compare(fragments(14232, 0x0ffe934b, 1480), fragments(44909, 0x853b5596, 1480), AllowList{});
+  EXPECT_TRUE(same.divergences.empty()) << same.ladder();
+  EXPECT_EQ(same.ladder().find("14232"), std::string::npos) << same.ladder();
+  Comparison cut_elsewhere = compare(fragments(1, 1, 1480), fragments(1, 1, 1000), AllowList{});
+  EXPECT_FALSE(cut_elsewhere.divergences.empty()) << cut_elsewhere.ladder();
+}
+
 TEST(AllowList, RulesNeedAFieldSegmentsAndAReason) {
   AllowList ok = AllowList::parse(
       "# comment\n\nwin  *  ustack's window\nextra F.   its own FIN # trailing\n", "a");

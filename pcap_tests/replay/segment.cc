@@ -1,6 +1,7 @@
 #include "pcap_tests/replay/segment.h"
 
 #include <map>
+#include <regex>
 #include <sstream>
 
 #include "pcap_tests/replay/packet_view.h"
@@ -17,6 +18,17 @@ constexpr Duration kImmediate = Duration::millis(5);
 // RFC 6298 (2.4) / Linux TCP_RTO_MIN: an RTO is never shorter; a sooner timer retransmission
 // is a tail-loss probe.
 constexpr Duration kMinRto = Duration::millis(200);
+
+// A fragment's description without its Identification: "UDP (frag 14232:1480@0+)" becomes
+// "UDP (frag 1480@0+)", "frag (0x0ffe934b:1448@0+) UDP" becomes "frag (1448@0+) UDP". Each
+// stack picks its own IDs (RFC 791 §3.2 / RFC 8200 §4.5 only ask that they are unique for a
+// while; Linux hashes them), so the ID is no difference between runs; the length, offset and
+// MF flag say how the datagram was cut and stay.
+std::string without_fragment_id(const std::string& line) {
+  static const std::regex kV4(R"(\(frag [0-9]+:)");
+  static const std::regex kV6(R"(frag \(0x[0-9a-f]+:)");
+  return std::regex_replace(std::regex_replace(line, kV4, "(frag "), kV6, "frag (");
+}
 
 // What one direction has sent so far.
 struct Direction {
@@ -90,7 +102,8 @@ std::vector<Segment> normalise(const PacketList& packets) {
     if (!start) start = p.at;
     if (!v) {
       // ICMP errors about the flow, fragments of its packets: shown and compared as text,
-      // without the "IP a > b: " part (the addresses are the flow's).
+      // without the "IP a > b: " part (the addresses are the flow's) and without a fragment's
+      // Identification (each stack picks its own).
       Segment s;
       s.index = i;
       s.t = p.at - *start;
@@ -98,7 +111,7 @@ std::vector<Segment> normalise(const PacketList& packets) {
       s.proto = IpProto::kIcmp;
       std::string line = describe_packet(p.ip, LinkLayer::kRawIp).line;
       if (auto colon = line.find(": "); colon != std::string::npos) line = line.substr(colon + 2);
-      s.other = line.empty() ? "(empty packet)" : line;
+      s.other = line.empty() ? "(empty packet)" : without_fragment_id(line);
       if (s.outbound) s.timing = "immediate";
       if (!s.outbound) last_peer = s.t;
       out.push_back(std::move(s));

@@ -1,5 +1,6 @@
 #include "pcap_tests/scenario/flow.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "stack/wire/icmpv4.h"
@@ -22,8 +23,29 @@ namespace {
 
 constexpr std::uint8_t kind(TcpOptionKind k) { return static_cast<std::uint8_t>(k); }
 
-// `payload` (a TCP or UDP segment with its checksum filled) behind an IP header.
-ByteVec emit_ip(const IpAddr& src, const IpAddr& dst, IpProto proto, Bytes payload) {
+// One 8-octet Hop-by-Hop or Destination Options header (RFC 8200 §4.3, §4.6) naming `next`:
+// Hdr Ext Len 0, its 6 octets of options a PadN (§4.2) or, with `unknown_option`, that option
+// type with 2 zero data octets followed by a PadN of no data.
+void append_ext_header(ByteVec& out, const ExtHeaderSpec& e, IpProto next) {
+  constexpr std::uint8_t kPadN = 1;
+  std::uint8_t h[8] = {static_cast<std::uint8_t>(next), 0, kPadN, 4, 0, 0, 0, 0};
+  if (e.unknown_option) {
+    h[2] = *e.unknown_option;
+    h[3] = 2;
+    h[6] = kPadN;
+    h[7] = 0;
+  }
+  out.insert(out.end(), h, h + 8);
+}
+
+IpProto ext_proto(const ExtHeaderSpec& e) {
+  return e.kind == ExtHeaderSpec::Kind::kHopByHop ? IpProto::kHopByHop : IpProto::kIpv6Opts;
+}
+
+// `payload` (a TCP or UDP segment with its checksum filled) behind an IP header, and for IPv6
+// behind the extension headers `ext` (the checksum does not cover them, RFC 8200 §8.1).
+ByteVec emit_ip(const IpAddr& src, const IpAddr& dst, IpProto proto, Bytes payload,
+                std::span<const ExtHeaderSpec> ext = {}) {
   ByteVec out;
   if (src.is_v4()) {
     Ipv4Repr ip;
@@ -37,16 +59,37 @@ ByteVec emit_ip(const IpAddr& src, const IpAddr& dst, IpProto proto, Bytes paylo
     ip.emit(out, ChecksumMode::kCompute);
     std::copy(payload.begin(), payload.end(), out.begin() + ip.header_len());
   } else {
+    ByteVec chain;
+    for (std::size_t i = 0; i < ext.size(); ++i) {
+      append_ext_header(chain, ext[i], i + 1 < ext.size() ? ext_proto(ext[i + 1]) : proto);
+    }
     Ipv6Repr ip;
     ip.src = src.v6();
     ip.dst = dst.v6();
-    ip.next_header = proto;
+    ip.next_header = ext.empty() ? proto : ext_proto(ext[0]);
     ip.hop_limit = 64;
-    ip.payload_len = static_cast<std::uint16_t>(payload.size());
+    ip.payload_len = static_cast<std::uint16_t>(chain.size() + payload.size());
     out.resize(ip.total_len());
     ip.emit(out);
-    std::copy(payload.begin(), payload.end(), out.begin() + Ipv6Repr::kHeaderLen);
+    std::copy(chain.begin(), chain.end(), out.begin() + Ipv6Repr::kHeaderLen);
+    std::copy(payload.begin(), payload.end(),
+              out.begin() + static_cast<std::ptrdiff_t>(Ipv6Repr::kHeaderLen + chain.size()));
   }
+  return out;
+}
+
+// Where each fragment starts and ends in a fragmentable part of `total` octets (FragSpec).
+std::vector<std::pair<std::size_t, std::size_t>> fragment_ranges(std::size_t total,
+                                                                 const FragSpec& f) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = std::min<std::size_t>(start + f.size, total);
+    out.emplace_back(start, end);
+    if (end >= total) break;
+    start = end - f.overlap;
+  }
+  if (f.reverse) std::reverse(out.begin(), out.end());
   return out;
 }
 
@@ -68,6 +111,10 @@ std::string proto_name(IpProto p) {
       return "TCP";
     case IpProto::kUdp:
       return "UDP";
+    case IpProto::kIcmp:
+      return "ICMP";
+    case IpProto::kIcmpv6:
+      return "ICMPv6";
     default:
       return "IP protocol " + std::to_string(static_cast<int>(p));
   }
@@ -153,7 +200,7 @@ Flow::Built Flow::build_inbound(const PacketEvent& ev) const {
     r.dst_port = *local_port_;
     ByteVec seg(r.buffer_len(payload.size()));
     r.emit(seg, payload, remote_, local_, ChecksumMode::kCompute);
-    b.packet = emit_ip(remote_, local_, IpProto::kUdp, seg);
+    b.packet = emit_ip(remote_, local_, IpProto::kUdp, seg, ev.ext_headers);
     return b;
   }
   const auto& spec = std::get<TcpSegmentSpec>(ev.packet);
@@ -186,7 +233,7 @@ Flow::Built Flow::build_inbound(const PacketEvent& ev) const {
   r.payload = payload;
   ByteVec seg(r.buffer_len());
   r.emit(seg, remote_, local_, ChecksumMode::kCompute);
-  b.packet = emit_ip(remote_, local_, IpProto::kTcp, seg);
+  b.packet = emit_ip(remote_, local_, IpProto::kTcp, seg, ev.ext_headers);
   return b;
 }
 
@@ -264,14 +311,150 @@ Flow::Built Flow::build_icmp(const IcmpErrorSpec& icmp) const {
   return b;
 }
 
+std::vector<ByteVec> Flow::fragment(Bytes packet, const FragSpec& frag, std::uint32_t ident) {
+  std::vector<ByteVec> out;
+  if ((packet[0] >> 4) == 4) {
+    auto ip = Ipv4Repr::parse(packet);
+    if (!ip.ok()) return out;
+    for (auto [start, end] : fragment_ranges(ip->payload.size(), frag)) {
+      Ipv4Repr f = *ip;
+      f.ident = static_cast<std::uint16_t>(ident);
+      f.dont_frag = false;  // a fragment cannot have DF set: it was fragmented
+      f.more_frags = end < ip->payload.size();
+      f.set_frag_offset_bytes(start);
+      f.payload_len = end - start;
+      ByteVec p(f.total_len());
+      f.emit(p, ChecksumMode::kCompute);
+      std::copy(ip->payload.begin() + static_cast<std::ptrdiff_t>(start),
+                ip->payload.begin() + static_cast<std::ptrdiff_t>(end),
+                p.begin() + static_cast<std::ptrdiff_t>(f.header_len()));
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+  // RFC 8200 §4.5: the unfragmentable part is the IPv6 header and, here, a Hop-by-Hop Options
+  // header; the Next Header byte that named the first fragmentable header names the Fragment
+  // header instead, and the Fragment header carries the old value.
+  std::size_t unfrag = Ipv6Repr::kHeaderLen;
+  std::size_t next_at = 6;  // the fixed header's Next Header
+  if (packet[6] == static_cast<std::uint8_t>(IpProto::kHopByHop)) {
+    next_at = unfrag;
+    unfrag += (std::size_t{packet[unfrag + 1]} + 1) * 8;
+  }
+  Bytes rest = packet.subspan(unfrag);
+  for (auto [start, end] : fragment_ranges(rest.size(), frag)) {
+    ByteVec p(packet.begin(), packet.begin() + static_cast<std::ptrdiff_t>(unfrag));
+    Ipv6FragHeader fh;
+    fh.next_header = static_cast<IpProto>(packet[next_at]);
+    fh.ident = ident;
+    fh.more_frags = end < rest.size();
+    fh.set_frag_offset_bytes(start);
+    p[next_at] = static_cast<std::uint8_t>(IpProto::kIpv6Frag);
+    p.resize(unfrag + Ipv6FragHeader::kLen);
+    fh.emit(MutBytes(p).subspan(unfrag));
+    p.insert(p.end(), rest.begin() + static_cast<std::ptrdiff_t>(start),
+             rest.begin() + static_cast<std::ptrdiff_t>(end));
+    store_be16(p, 4, static_cast<std::uint16_t>(p.size() - Ipv6Repr::kHeaderLen));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+bool Flow::is_fragment(Bytes packet) {
+  if (packet.empty()) return false;
+  if ((packet[0] >> 4) == 4) {
+    auto ip = Ipv4Repr::parse(packet, ChecksumCheck::kSkip);
+    return ip.ok() && ip->is_fragment();
+  }
+  auto ip = Ipv6Repr::parse(packet);
+  return ip.ok() && ip->frag && !ip->frag->is_atomic();
+}
+
+std::optional<ByteVec> Flow::reassemble(std::span<const replay::TimedPacket> fragments) {
+  struct Piece {
+    std::size_t offset;
+    Bytes data;
+    bool more;
+  };
+  std::vector<Piece> pieces;
+  std::optional<IpAddr> src, dst;
+  std::optional<IpProto> proto;
+  std::optional<std::uint32_t> ident;
+  for (const replay::TimedPacket& f : fragments) {
+    Bytes packet = f.ip;
+    if (packet.empty()) return std::nullopt;
+    IpAddr s, d;
+    IpProto p;
+    std::uint32_t id;
+    Piece piece;
+    if ((packet[0] >> 4) == 4) {
+      auto ip = Ipv4Repr::parse(packet, ChecksumCheck::kSkip);
+      if (!ip.ok()) return std::nullopt;
+      s = IpAddr(ip->src);
+      d = IpAddr(ip->dst);
+      p = ip->protocol;
+      id = ip->ident;
+      piece = {ip->frag_offset_bytes(), ip->payload, ip->more_frags};
+    } else {
+      auto ip = Ipv6Repr::parse(packet);
+      if (!ip.ok() || !ip->frag) return std::nullopt;
+      s = IpAddr(ip->src);
+      d = IpAddr(ip->dst);
+      p = ip->upper_proto;
+      id = ip->frag->ident;
+      piece = {ip->frag->frag_offset_bytes(), ip->upper_payload, ip->frag->more_frags};
+    }
+    // RFC 791 §3.2 / RFC 8200 §4.5: fragments of one datagram share source, destination,
+    // protocol and Identification.
+    if (src && (*src != s || *dst != d || *proto != p || *ident != id)) return std::nullopt;
+    src = s;
+    dst = d;
+    proto = p;
+    ident = id;
+    pieces.push_back(piece);
+  }
+  std::optional<std::size_t> total;
+  for (const Piece& p : pieces) {
+    if (!p.more) total = p.offset + p.data.size();
+  }
+  if (!total) return std::nullopt;
+  ByteVec payload(*total, 0);
+  std::vector<bool> have(*total, false);
+  for (const Piece& p : pieces) {
+    if (p.offset + p.data.size() > *total) return std::nullopt;
+    std::copy(p.data.begin(), p.data.end(),
+              payload.begin() + static_cast<std::ptrdiff_t>(p.offset));
+    std::fill(have.begin() + static_cast<std::ptrdiff_t>(p.offset),
+              have.begin() + static_cast<std::ptrdiff_t>(p.offset + p.data.size()), true);
+  }
+  if (std::find(have.begin(), have.end(), false) != have.end()) return std::nullopt;
+  return emit_ip(*src, *dst, *proto, payload);
+}
+
 std::string Flow::describe(const PacketEvent& ev) {
+  std::string pre;
+  if (!ev.ext_headers.empty()) {
+    for (const ExtHeaderSpec& e : ev.ext_headers) {
+      pre += std::string(pre.empty() ? "[" : ",") +
+             (e.kind == ExtHeaderSpec::Kind::kHopByHop ? "hbh" : "dstopt");
+      if (e.unknown_option) pre += " unknown=" + std::to_string(*e.unknown_option);
+    }
+    pre += "] ";
+  }
+  std::string post;
+  if (ev.frag) {
+    post = " frag " + std::to_string(ev.frag->size);
+    if (ev.frag->reverse) post += " reverse";
+    if (ev.frag->overlap > 0) post += " overlap " + std::to_string(ev.frag->overlap);
+  }
   if (const auto* udp = std::get_if<UdpDatagramSpec>(&ev.packet)) {
-    return "udp (" + std::to_string(udp->len) + ")";
+    return pre + "udp (" + std::to_string(udp->len) + ")" + post;
   }
   if (const auto* icmp = std::get_if<IcmpErrorSpec>(&ev.packet)) {
     std::string s = std::string(icmp->v6_keyword ? "icmp6 " : "icmp ") + icmp->type_name;
     if (!icmp->code_name.empty()) s += " " + icmp->code_name;
     if (icmp->mtu) s += " mtu " + std::to_string(*icmp->mtu);
+    if (!ev.inbound) return s;  // an expected error has no quote
     if (icmp->quoted == IcmpErrorSpec::Quoted::kUdp)
       return s + " [udp (" + std::to_string(icmp->len) + ")]";
     return s + " [" + std::to_string(icmp->seq) + ":" + std::to_string(icmp->seq + icmp->len) +
@@ -283,7 +466,7 @@ std::string Flow::describe(const PacketEvent& ev) {
   if (s.options_kind == TcpSegmentSpec::Options::kListed) {
     out += " " + options_string(s.options, 0, 0);
   }
-  return out;
+  return pre + out + post;
 }
 
 std::string Flow::describe_got(const TcpRepr& got) const {
@@ -308,6 +491,18 @@ std::size_t Flow::tcp_payload_len(const replay::TimedPacket& packet) {
 std::string Flow::check_outbound(const PacketEvent& ev,
                                  std::span<const replay::TimedPacket> pieces) {
   std::string want = describe(ev);
+  // The SUT fragmented the datagram (RFC 791 §2.3, RFC 8200 §4.5; a 3000-byte UDP datagram
+  // on a 1500-byte link): the expectation is about the datagram, so check the reassembled one.
+  std::optional<replay::TimedPacket> datagram_packet;
+  if (!pieces.empty() && is_fragment(pieces.front().ip)) {
+    std::optional<ByteVec> datagram = reassemble(pieces);
+    if (!datagram) {
+      return "expected " + want + ", got " + std::to_string(pieces.size()) +
+             " IP fragments that do not make a whole datagram";
+    }
+    datagram_packet = replay::TimedPacket{pieces.back().at, true, std::move(*datagram)};
+    pieces = std::span<const replay::TimedPacket>(&*datagram_packet, 1);
+  }
   std::vector<TcpRepr> segments;
   for (const replay::TimedPacket& packet : pieces) {
     std::optional<IpView> ip = parse_ip(packet.ip);
@@ -318,6 +513,9 @@ std::string Flow::check_outbound(const PacketEvent& ev,
     }
     if (const auto* udp = std::get_if<UdpDatagramSpec>(&ev.packet)) {
       return check_udp(*udp, *ip);
+    }
+    if (const auto* icmp = std::get_if<IcmpErrorSpec>(&ev.packet)) {
+      return check_icmp(*icmp, *ip);
     }
     if (ip->proto != IpProto::kTcp) return "expected " + want + ", got " + proto_name(ip->proto);
     auto got = TcpRepr::parse(ip->payload, ip->src, ip->dst);
@@ -368,6 +566,21 @@ std::string Flow::check_udp(const UdpDatagramSpec& want, const IpView& ip) {
   }
   if (got->payload.size() != want.len) return "expected " + want_text + ", got " + got_text;
   return "";
+}
+
+std::string Flow::check_icmp(const IcmpErrorSpec& want, const IpView& ip) {
+  PacketEvent ev;
+  ev.packet = want;
+  std::string want_text = describe(ev);
+  IpProto proto = want.v6 ? IpProto::kIcmpv6 : IpProto::kIcmp;
+  if (ip.proto != proto) return "expected " + want_text + ", got " + proto_name(ip.proto);
+  if (ip.payload.size() < 8) return "expected " + want_text + ", got a truncated ICMP message";
+  // The type and code octets lead both ICMP headers (RFC 792, RFC 4443 §2.1).
+  std::uint8_t type = ip.payload[0];
+  std::uint8_t code = ip.payload[1];
+  if (type == want.type && (want.any_code || code == want.code)) return "";
+  return "expected " + want_text + ", got ICMP" + std::string(want.v6 ? "v6" : "") + " type " +
+         std::to_string(type) + " code " + std::to_string(code);
 }
 
 std::string Flow::check_tcp(const TcpSegmentSpec& want, const TcpRepr& got,

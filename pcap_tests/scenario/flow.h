@@ -22,6 +22,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "pcap_tests/replay/timed_packet.h"
 #include "pcap_tests/scenario/script.h"
@@ -46,11 +47,29 @@ class Flow {
   void set_local_port(std::uint16_t p) { local_port_ = p; }
 
   // The IP packet for an inbound ('<') event, or an error (the SUT's port or ISN not known yet).
+  // With extension headers (ev.ext_headers) they are in it; fragmenting (ev.frag) is
+  // fragment()'s job.
   struct Built {
     ByteVec packet;
     std::string error;
   };
   Built build_inbound(const PacketEvent& ev) const;
+
+  // `packet` (a whole IPv4 or IPv6 packet) cut as `frag` says (script.h, FragSpec), in the
+  // order to send: IPv4 fragments with Identification `ident` (RFC 791 §2.3, §3.2), or IPv6
+  // fragments with Fragment headers (RFC 8200 §4.5) after the unfragmentable part (the fixed
+  // header and a Hop-by-Hop Options header; our Destination Options header goes in the
+  // fragmentable part, as §4.5 says when no Routing header follows it).
+  static std::vector<ByteVec> fragment(Bytes packet, const FragSpec& frag, std::uint32_t ident);
+
+  // Whether `packet` is an IPv4 fragment (MF or a non-zero offset) or carries an IPv6 Fragment
+  // header that is not atomic (RFC 6946).
+  static bool is_fragment(Bytes packet);
+  // The datagram `fragments` make (an IP header with the fragments' addresses and protocol,
+  // then the reassembled payload), or nullopt while some of it is missing or they do not
+  // belong together (addresses, protocol, Identification). Overlapping bytes come from the
+  // later fragment; the check only needs the length and the transport header.
+  static std::optional<ByteVec> reassemble(std::span<const replay::TimedPacket> fragments);
 
   // Checks what the SUT sent against an outbound ('>') event, learning the SUT's port, ISN
   // and TS offset from it when they are not known yet. An empty string when it matches, else
@@ -71,6 +90,7 @@ class Flow {
   // `pieces`: " in 4 segments" when `got` is an aggregate, for the message.
   std::string check_tcp(const TcpSegmentSpec& want, const TcpRepr& got, const std::string& pieces);
   std::string check_udp(const UdpDatagramSpec& want, const IpView& ip);
+  std::string check_icmp(const IcmpErrorSpec& want, const IpView& ip);
   // `got` in script terms (relative numbers), for messages.
   std::string describe_got(const TcpRepr& got) const;
 

@@ -67,7 +67,16 @@ class Runner {
       sut_.wait_until(start);
       Flow::Built b = flow_.build_inbound(packet);
       if (!b.error.empty()) return Flow::describe(packet) + ": " + b.error;
-      sut_.inject(b.packet);
+      if (!packet.frag) {
+        sut_.inject(b.packet);
+        return "";
+      }
+      // Our `frag N` extension: the fragments go in at the same instant, in the order
+      // Flow::fragment gives; the line number is the Identification, the same in every run.
+      for (const ByteVec& f :
+           Flow::fragment(b.packet, *packet.frag, static_cast<std::uint32_t>(ev.line))) {
+        sut_.inject(f);
+      }
       return "";
     }
     return expect(packet, ev.time.start, start, end);
@@ -100,6 +109,10 @@ class Runner {
   // than the expected segment carries, the next packets are pieces of it (TSO/GSO split).
   void collect_pieces(const PacketEvent& packet, Duration deadline,
                       std::vector<replay::TimedPacket>& pieces) {
+    if (Flow::is_fragment(pieces.front().ip)) {
+      collect_fragments(deadline, pieces);
+      return;
+    }
     const auto* spec = std::get_if<TcpSegmentSpec>(&packet.packet);
     if (spec == nullptr || script_.strict_segments) return;
     std::size_t got = Flow::tcp_payload_len(pieces.back());
@@ -110,6 +123,19 @@ class Runner {
       pieces.push_back(std::move(*next));
       if (n == 0) return;  // not a piece of data: the check reports it
       got += n;
+    }
+  }
+
+  // The SUT fragmented what it sent (RFC 791 §2.3, RFC 8200 §4.5): the rest of the fragments
+  // follow, and Flow::check_outbound checks the datagram they make. A packet that is not a
+  // fragment stops the collection (the check then reports the incomplete datagram).
+  void collect_fragments(Duration deadline, std::vector<replay::TimedPacket>& pieces) {
+    while (!Flow::reassemble(pieces)) {
+      std::optional<replay::TimedPacket> next = sut_.next_outbound(deadline);
+      if (!next) return;
+      bool fragment = Flow::is_fragment(next->ip);
+      pieces.push_back(std::move(*next));
+      if (!fragment) return;
     }
   }
 

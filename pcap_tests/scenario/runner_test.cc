@@ -11,6 +11,7 @@
 #include "pcap_tests/scenario/ustack_sut.h"
 #include "stack/wire/icmpv4.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
 #include "stack/wire/tcp.h"
 
 namespace ustack::scenario {
@@ -316,6 +317,107 @@ TEST(RunnerUstack, Ipv6FromTheRunnerOption) {
   EXPECT_TRUE(r.passed) << all(r);
   ASSERT_FALSE(r.capture.empty());
   EXPECT_EQ(r.capture[0].ip[0] >> 4, 6);
+}
+
+constexpr std::string_view kUdpBound =
+    "0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3\n"
+    "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+    "+0 bind(3, ..., ...) = 0\n";
+
+// Our `frag N`: three IPv4 fragments of one datagram (RFC 791 §3.2: same Identification, the
+// line number; offsets in 8-octet units; MF on all but the last; DF clear), which ustack
+// reassembles; its 3000-byte answer leaves in fragments on the 1500-byte link and `> udp
+// (3000)` matches the datagram they make.
+TEST(RunnerUstack, UdpInIpv4FragmentsBothWays) {
+  RunResult r = run(std::string(kUdpBound) +
+                    "0.1 < udp (3000) frag 1480\n"
+                    "+0 recvfrom(3, ..., 4000, 0, ..., ...) = 3000\n"
+                    "+0 sendto(3, ..., 3000, 0, ..., ...) = 3000\n"
+                    "+0 > udp (3000)\n");
+  EXPECT_TRUE(r.passed) << all(r);
+  ASSERT_EQ(r.capture.size(), 6u);
+  const std::size_t offsets[] = {0, 1480, 2960};
+  const std::size_t lengths[] = {1480, 1480, 3008 - 2960};  // UDP header + 3000 bytes
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto ip = Ipv4Repr::parse(r.capture[i].ip);
+    ASSERT_TRUE(ip.ok());
+    EXPECT_FALSE(r.capture[i].outbound);
+    EXPECT_EQ(ip->ident, 4);  // the line number
+    EXPECT_FALSE(ip->dont_frag);
+    EXPECT_EQ(ip->more_frags, i < 2);
+    EXPECT_EQ(ip->frag_offset_bytes(), offsets[i]);
+    EXPECT_EQ(ip->payload.size(), lengths[i]);
+  }
+  for (std::size_t i = 3; i < 6; ++i) {
+    EXPECT_TRUE(r.capture[i].outbound);
+    auto ip = Ipv4Repr::parse(r.capture[i].ip);
+    ASSERT_TRUE(ip.ok());
+    EXPECT_TRUE(ip->is_fragment());
+  }
+}
+
+// `frag N reverse` sends the last fragment first; `overlap K` starts each later fragment K
+// octets early. Both over IPv6 with a Hop-by-Hop header, which stays in the unfragmentable
+// part (RFC 8200 §4.5): fixed header -> HBH (0) -> Fragment (44) -> UDP (17).
+TEST(RunnerUstack, Ipv6FragmentsReverseAndOverlapWithHopByHop) {
+  RunResult r = run(std::string(kUdpBound) +
+                        "0.1 < [hbh] udp (100) frag 64 reverse\n"
+                        "+0 recvfrom(3, ..., 4000, 0, ..., ...) = 100\n"
+                        "+0 < udp (100) frag 64 overlap 8\n",
+                    {}, {.ip_version = IpVersion::kV6});
+  EXPECT_TRUE(r.passed) << all(r);
+  ASSERT_EQ(r.capture.size(), 4u);
+  auto last_first = Ipv6Repr::parse(r.capture[0].ip);
+  ASSERT_TRUE(last_first.ok());
+  EXPECT_EQ(last_first->next_header, IpProto::kHopByHop);
+  ASSERT_EQ(last_first->ext_headers().size(), 2u);
+  EXPECT_EQ(last_first->ext_headers()[1].type, IpProto::kIpv6Frag);
+  ASSERT_TRUE(last_first->frag.has_value());
+  EXPECT_EQ(last_first->frag->next_header, IpProto::kUdp);
+  EXPECT_EQ(last_first->frag->ident, 4u);
+  EXPECT_FALSE(last_first->frag->more_frags);
+  EXPECT_EQ(last_first->frag->frag_offset_bytes(), 64u);
+  EXPECT_EQ(last_first->upper_payload.size(), 108u - 64u);
+  auto first = Ipv6Repr::parse(r.capture[1].ip);
+  ASSERT_TRUE(first.ok() && first->frag);
+  EXPECT_EQ(first->frag->frag_offset_bytes(), 0u);
+  EXPECT_TRUE(first->frag->more_frags);
+  // Overlap: 0..64, then 56..108.
+  auto second = Ipv6Repr::parse(r.capture[3].ip);
+  ASSERT_TRUE(second.ok() && second->frag);
+  EXPECT_EQ(second->frag->frag_offset_bytes(), 56u);
+  EXPECT_EQ(second->upper_payload.size(), 108u - 56u);
+}
+
+// `[hbh,dstopt unknown=0x80]`: 8-octet headers of PadN, the last one holding the unknown
+// option; its action bits 10 make ustack discard the SYN and send a Parameter Problem, code 2
+// (RFC 8200 §4.2), which `> icmp6 parameter_problem unknown_option` expects. A wrong code is
+// named.
+TEST(RunnerUstack, ExtensionHeadersAndAnExpectedParameterProblem) {
+  RunResult r = run(std::string(kListen) +
+                        "0.1 < [hbh,dstopt unknown=0x80] S 0:0(0) win 65535 <mss 1440>\n"
+                        "+0 > icmp6 parameter_problem unknown_option\n"
+                        "+0.1 < [hbh,dstopt] S 0:0(0) win 65535 <mss 1440>\n"
+                        "+0 > S. 0:0(0) ack 1 <mss 1440>\n",
+                    {}, {.ip_version = IpVersion::kV6});
+  EXPECT_TRUE(r.passed) << all(r);
+  ASSERT_FALSE(r.capture.empty());
+  auto syn = Ipv6Repr::parse(r.capture[0].ip);
+  ASSERT_TRUE(syn.ok());
+  ASSERT_EQ(syn->ext_headers().size(), 2u);
+  EXPECT_EQ(syn->ext_headers()[0].type, IpProto::kHopByHop);
+  EXPECT_EQ(syn->ext_headers()[1].type, IpProto::kIpv6Opts);
+  EXPECT_EQ(syn->upper_proto, IpProto::kTcp);
+  EXPECT_EQ(syn->upper_offset, 40u + 16u);
+
+  RunResult wrong = run(std::string(kListen) +
+                            "0.1 < [dstopt unknown=0x80] S 0:0(0) win 65535\n"
+                            "+0 > icmp6 parameter_problem unknown_header\n",
+                        {}, {.ip_version = IpVersion::kV6});
+  ASSERT_EQ(wrong.messages.size(), 1u);
+  EXPECT_EQ(wrong.messages[0],
+            "t.pkt:5: expected icmp6 parameter_problem unknown_header, got ICMPv6 type 4 code 2 "
+            "at 0.100 s");
 }
 
 // The example scripts under pcap_tests/scenarios/ that are written for ustack.

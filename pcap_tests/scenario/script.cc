@@ -305,7 +305,34 @@ void parse_options(LineCursor& c, TcpSegmentSpec& seg) {
   if (seg.options.wire_len() > TcpOptions::kMaxLen) syntax("TCP options longer than 40 bytes");
 }
 
-TcpSegmentSpec parse_tcp(LineCursor& c, bool inbound) {
+// `frag N [reverse] [overlap K]` (our extension, FragSpec) once its keyword is read.
+FragSpec parse_frag(LineCursor& c, bool inbound) {
+  if (!inbound) {
+    syntax("'frag' is for injected ('<') packets; an expected one may come in fragments anyway");
+  }
+  FragSpec f;
+  f.size = u32(c, "a fragment size after 'frag'");
+  // RFC 791 §3.1 / RFC 8200 §4.5: offsets count 8-octet units, so every fragment but the last
+  // carries a multiple of 8 octets.
+  if (f.size == 0 || f.size % 8 != 0) syntax("'frag N' needs a positive multiple of 8");
+  while (!c.at_end()) {
+    std::string w = c.word();
+    if (w == "reverse" && !f.reverse) {
+      f.reverse = true;
+    } else if (w == "overlap" && f.overlap == 0) {
+      f.overlap = u32(c, "a number of octets after 'overlap'");
+      if (f.overlap == 0 || f.overlap % 8 != 0 || f.overlap >= f.size) {
+        syntax("'overlap K' needs a positive multiple of 8 below the fragment size");
+      }
+    } else {
+      syntax("unexpected '" + (w.empty() ? std::string(c.rest()) : w) +
+             "' after 'frag N' (reverse, overlap K)");
+    }
+  }
+  return f;
+}
+
+TcpSegmentSpec parse_tcp(LineCursor& c, bool inbound, std::optional<FragSpec>& frag) {
   TcpSegmentSpec seg;
   seg.flags = parse_flags(c);
   seg.seq = u32(c, "'seq:end(len)'");
@@ -329,7 +356,9 @@ TcpSegmentSpec parse_tcp(LineCursor& c, bool inbound) {
     std::string w = c.word();
     if (w.empty()) syntax("unexpected '" + std::string(c.rest()) + "'");
     if (!seen.insert(w).second) syntax("'" + w + "' given twice");
-    if (w == "ack") {
+    if (w == "frag") {
+      frag = parse_frag(c, inbound);  // takes the rest of the line
+    } else if (w == "ack") {
       seg.ack = u32(c, "an ack number");
     } else if (w == "win") {
       std::uint32_t win = u32(c, "a window");
@@ -398,7 +427,7 @@ IcmpErrorSpec parse_icmp(LineCursor& c, bool v6_keyword) {
 // packetdrill's names (icmp_packet.c, after RFC 792 / RFC 4443) for the error types and codes
 // this subset sends, or a refusal. Fills type, code and v6; checks `mtu` goes with the one
 // type that carries it, as packetdrill does.
-void resolve_icmp(IcmpErrorSpec& icmp, IpVersion version) {
+void resolve_icmp(IcmpErrorSpec& icmp, IpVersion version, bool inbound) {
   if (icmp.v6_keyword && version != IpVersion::kV6) syntax("'icmp6' in an IPv4 script");
   icmp.v6 = version == IpVersion::kV6;
   struct Name {
@@ -430,6 +459,14 @@ void resolve_icmp(IcmpErrorSpec& icmp, IpVersion version) {
       {"admin_prohibited", 1},    {"not_neighbour", 2},
       {"address_unreachable", 3}, {"port_unreachable", 4},
   };
+  // RFC 4443 §3.4 Parameter Problem codes (our names; packetdrill has none). RFC 792's
+  // Parameter Problem has code 0 (the pointer says where) and 1 (a required option missing).
+  static constexpr Name kV6ParamCodes[] = {
+      {"erroneous_header", 0},
+      {"unknown_header", 1},
+      {"unknown_option", 2},
+  };
+  static constexpr Name kV4ParamCodes[] = {{"pointer", 0}, {"missing_option", 1}};
   std::span<const Name> codes;
   if (icmp.type_name == "unreachable") {
     icmp.type = icmp.v6 ? 1 : 3;
@@ -438,6 +475,10 @@ void resolve_icmp(IcmpErrorSpec& icmp, IpVersion version) {
     icmp.type = 2;
   } else if (icmp.type_name == "time_exceeded") {
     icmp.type = icmp.v6 ? 3 : 11;
+  } else if (!inbound && icmp.type_name == "parameter_problem") {
+    // Expected only: an injected one would need its pointer, which the syntax lacks.
+    icmp.type = icmp.v6 ? 4 : 12;
+    codes = icmp.v6 ? std::span<const Name>(kV6ParamCodes) : std::span<const Name>(kV4ParamCodes);
   } else {
     unsupported(std::string(icmp.v6 ? "ICMPv6" : "ICMP") + " type '" + icmp.type_name +
                 "' (unreachable, " + (icmp.v6 ? "packet_too_big, " : "") + "time_exceeded)");
@@ -464,18 +505,72 @@ void resolve_icmp(IcmpErrorSpec& icmp, IpVersion version) {
   }
 }
 
+std::vector<std::string> split_args(std::string_view s);
+
+// "[hbh,dstopt unknown=0x80]" (our extension, ExtHeaderSpec): the headers in wire order.
+std::vector<ExtHeaderSpec> parse_ext_headers(LineCursor& c) {
+  c.eat("[");
+  std::string_view rest = c.rest();
+  std::size_t close = rest.find(']');
+  if (close == std::string_view::npos) syntax("extension header list without its closing ']'");
+  std::string body(rest.substr(0, close));
+  c.set_pos(c.pos() + close + 1);
+  std::vector<ExtHeaderSpec> out;
+  for (const std::string& item : split_args(body)) {
+    LineCursor h(item);
+    std::string name = h.word();
+    ExtHeaderSpec e;
+    if (name == "hbh") {
+      // RFC 8200 §4.1: Hop-by-Hop Options only immediately after the IPv6 header.
+      if (!out.empty()) syntax("'hbh' must come first (RFC 8200 §4.1)");
+      e.kind = ExtHeaderSpec::Kind::kHopByHop;
+    } else if (name == "dstopt") {
+      e.kind = ExtHeaderSpec::Kind::kDestOpts;
+    } else {
+      unsupported("extension header '" + item + "' (hbh, dstopt)");
+    }
+    if (h.eat("unknown=")) {
+      std::optional<std::uint64_t> t = h.number();
+      // Types 0 (Pad1) and 1 (PadN) are the padding we write; anything above 8 bits is no type.
+      if (!t || *t > 0xff || *t < 2) syntax("'unknown=' needs an option type 0x02..0xff");
+      e.unknown_option = static_cast<std::uint8_t>(*t);
+    }
+    if (!h.at_end()) syntax("unexpected '" + std::string(h.rest()) + "' in an extension header");
+    out.push_back(e);
+  }
+  if (out.empty()) syntax("empty extension header list");
+  return out;
+}
+
 PacketEvent parse_packet(LineCursor& c, bool inbound) {
   PacketEvent ev;
   ev.inbound = inbound;
   char first = c.peek();
+  if (first == '[') {
+    std::size_t at = c.pos();
+    c.eat("[");
+    std::string w = c.word();
+    c.set_pos(at);
+    if (w != "hbh" && w != "dstopt") unsupported("IP-level packet fields (ECN, flow label, ...)");
+    if (!inbound) unsupported("extension headers on an expected ('>') packet");
+    ev.ext_headers = parse_ext_headers(c);
+    first = c.peek();
+  }
   if (first == '[' || first == '(') unsupported("IP-level packet fields (ECN, flow label, ...)");
   if (std::islower(static_cast<unsigned char>(first)) != 0) {
     std::string w = c.word();
     if (w == "icmp" || w == "icmp6") {
-      // Expected ICMP (a SUT's port unreachable, ...) would need its own matcher for type,
-      // code and quote; the scripts so far only inject errors.
-      if (!inbound) unsupported("expected ('>') " + w + " packets (inbound '<' ICMP errors only)");
+      if (!ev.ext_headers.empty()) unsupported("extension headers before an ICMP error");
       ev.packet = parse_icmp(c, w == "icmp6");
+      if (!inbound) {
+        // An expected error is matched on type and code; the quote is the SUT's to choose.
+        auto& icmp = std::get<IcmpErrorSpec>(ev.packet);
+        if (icmp.mtu) unsupported("'mtu' on an expected ('>') ICMP line");
+        if (icmp.quoted != IcmpErrorSpec::Quoted::kTcp || icmp.len != 0 || icmp.seq != 0) {
+          unsupported("a quote on an expected ('>') ICMP line");
+        }
+        icmp.any_code = icmp.code_name.empty();
+      }
       return ev;
     }
     if (w != "udp") unsupported(w + " packet lines");
@@ -483,11 +578,15 @@ PacketEvent parse_packet(LineCursor& c, bool inbound) {
     UdpDatagramSpec udp;
     udp.len = u32(c, "a UDP payload length");
     if (!c.eat(")")) syntax("expected 'udp (LEN)'");
-    if (!c.at_end()) unsupported("'" + std::string(c.rest()) + "' after a UDP packet");
+    if (!c.at_end()) {
+      std::string after(c.rest());
+      if (c.word() != "frag") unsupported("'" + after + "' after a UDP packet");
+      ev.frag = parse_frag(c, inbound);
+    }
     ev.packet = udp;
     return ev;
   }
-  ev.packet = parse_tcp(c, inbound);
+  ev.packet = parse_tcp(c, inbound, ev.frag);
   return ev;
 }
 
@@ -714,7 +813,13 @@ ParseOutcome parse_script(std::string_view text, const std::string& file,
       auto* icmp = packet == nullptr ? nullptr : std::get_if<IcmpErrorSpec>(&packet->packet);
       if (icmp == nullptr) continue;
       line_number = ev.line;
-      resolve_icmp(*icmp, script.ip_version);
+      resolve_icmp(*icmp, script.ip_version, packet->inbound);
+    }
+    for (const Event& ev : script.events) {
+      const auto* packet = std::get_if<PacketEvent>(&ev.what);
+      if (packet == nullptr || packet->ext_headers.empty()) continue;
+      line_number = ev.line;
+      if (script.ip_version != IpVersion::kV6) syntax("IPv6 extension headers in an IPv4 script");
     }
   } catch (const Refusal& r) {
     out.error = file + ":" + std::to_string(line_number) + ": " + r.message;

@@ -96,13 +96,42 @@ struct IcmpErrorSpec {
   // bracket packetdrill quotes a TCP segment at seq 0 with no payload; so do we.
   enum class Quoted : std::uint8_t { kTcp, kUdp };
   Quoted quoted = Quoted::kTcp;
+  // An expected ('>') ICMP error, `> icmp6 parameter_problem unknown_option`, is checked for
+  // its type and, when the line names one, its code; it has no quote and no mtu.
+  bool any_code = false;  // outbound, no code written
   std::uint32_t seq = 0;  // TCP: the quoted sequence number, relative
   std::uint32_t len = 0;  // TCP or UDP payload bytes of the quoted packet
+};
+
+// Our extension (packetdrill has no syntax for it): `frag N [reverse] [overlap K]` after an
+// inbound TCP or UDP line sends the packet as IPv4 fragments (RFC 791 §2.3) or with IPv6
+// Fragment headers (RFC 8200 §4.5), each carrying at most N octets of the fragmentable part,
+// in offset order. `reverse` sends the last fragment first; `overlap K` makes every fragment
+// after the first start K octets early, repeating the previous fragment's last K octets (with
+// the same bytes: RFC 5722 says an IPv6 receiver drops the whole datagram all the same). The
+// Identification is the event's line number, so it is the same in every run.
+struct FragSpec {
+  std::uint32_t size = 0;  // a multiple of 8 (the fragment offset unit)
+  bool reverse = false;
+  std::uint32_t overlap = 0;  // a multiple of 8, below size
+};
+
+// Our extension: an IPv6 extension header the runner puts before the upper layer of an
+// inbound packet, written in brackets before the packet, `< [hbh,dstopt] S 0:0(0) win ...`.
+// Each is 8 octets, its option area one PadN (RFC 8200 §4.2) unless `unknown=0xTT` asks for
+// an option of that unassigned type (the two high bits are its action, §4.2: 0x80 = discard
+// and send Parameter Problem code 2), a 4-octet option with 2 data octets.
+struct ExtHeaderSpec {
+  enum class Kind : std::uint8_t { kHopByHop, kDestOpts };
+  Kind kind = Kind::kDestOpts;
+  std::optional<std::uint8_t> unknown_option;
 };
 
 struct PacketEvent {
   bool inbound = false;  // '<': the runner injects it; '>': the SUT must send it
   std::variant<TcpSegmentSpec, UdpDatagramSpec, IcmpErrorSpec> packet;
+  std::optional<FragSpec> frag;            // inbound TCP/UDP only
+  std::vector<ExtHeaderSpec> ext_headers;  // inbound TCP/UDP in an IPv6 script only
 };
 
 // One argument of a syscall: "..." (the runner fills it in: an address, a buffer), an integer

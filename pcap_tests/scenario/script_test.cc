@@ -205,6 +205,99 @@ TEST(ScriptPackets, IcmpErrors) {
             "t.pkt:1: unsupported: 'extra' after an ICMP packet");
 }
 
+const PacketEvent& packet(const Event& e) { return std::get<PacketEvent>(e.what); }
+
+// Our `frag N [reverse] [overlap K]` suffix on an inbound TCP or UDP line (FragSpec).
+TEST(ScriptPackets, FragmentSuffix) {
+  Script s = parse_ok(
+      "0 < udp (3000) frag 1480\n"
+      "+0 < . 1:3001(3000) ack 1 win 512 frag 1024 reverse\n"
+      "+0 < P. 1:101(100) win 512 frag 64 overlap 8 reverse\n"
+      "+0 < udp (10)\n");
+  ASSERT_EQ(s.events.size(), 4u);
+  ASSERT_TRUE(packet(s.events[0]).frag.has_value());
+  EXPECT_EQ(packet(s.events[0]).frag->size, 1480u);
+  EXPECT_FALSE(packet(s.events[0]).frag->reverse);
+  EXPECT_EQ(packet(s.events[0]).frag->overlap, 0u);
+  ASSERT_TRUE(packet(s.events[1]).frag.has_value());
+  EXPECT_EQ(packet(s.events[1]).frag->size, 1024u);
+  EXPECT_TRUE(packet(s.events[1]).frag->reverse);
+  EXPECT_EQ(tcp(s.events[1]).ack, 1u);
+  EXPECT_EQ(tcp(s.events[1]).win, 512u);
+  EXPECT_EQ(packet(s.events[2]).frag->overlap, 8u);
+  EXPECT_TRUE(packet(s.events[2]).frag->reverse);
+  EXPECT_FALSE(packet(s.events[3]).frag.has_value());
+}
+
+TEST(ScriptPackets, FragmentSuffixErrors) {
+  EXPECT_EQ(parse_error("0 > udp (3000) frag 1480\n"),
+            "t.pkt:1: 'frag' is for injected ('<') packets; an expected one may come in "
+            "fragments anyway");
+  EXPECT_EQ(parse_error("0 < udp (3000) frag 1001\n"),
+            "t.pkt:1: 'frag N' needs a positive multiple of 8");
+  EXPECT_EQ(parse_error("0 < udp (3000) frag 64 overlap 64\n"),
+            "t.pkt:1: 'overlap K' needs a positive multiple of 8 below the fragment size");
+  EXPECT_EQ(parse_error("0 < udp (3000) frag 64 sideways\n"),
+            "t.pkt:1: unexpected 'sideways' after 'frag N' (reverse, overlap K)");
+  EXPECT_EQ(parse_error("0 < udp (3000) frog 64\n"),
+            "t.pkt:1: unsupported: 'frog 64' after a UDP packet");
+}
+
+// Our `[hbh,dstopt unknown=0xTT]` prefix on an inbound line of an IPv6 script (ExtHeaderSpec).
+TEST(ScriptPackets, Ipv6ExtensionHeaders) {
+  Script s = parse_ok(
+      "// flags: --ip_version=ipv6\n"
+      "0 < [hbh] S 0:0(0) win 65535\n"
+      "+0 < [hbh,dstopt unknown=0x80] S 0:0(0) win 65535 <mss 1440>\n"
+      "+0 < [dstopt] udp (10) frag 8\n");
+  ASSERT_EQ(s.events.size(), 3u);
+  ASSERT_EQ(packet(s.events[0]).ext_headers.size(), 1u);
+  EXPECT_EQ(packet(s.events[0]).ext_headers[0].kind, ExtHeaderSpec::Kind::kHopByHop);
+  EXPECT_FALSE(packet(s.events[0]).ext_headers[0].unknown_option.has_value());
+  const std::vector<ExtHeaderSpec>& two = packet(s.events[1]).ext_headers;
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].kind, ExtHeaderSpec::Kind::kHopByHop);
+  EXPECT_EQ(two[1].kind, ExtHeaderSpec::Kind::kDestOpts);
+  EXPECT_EQ(two[1].unknown_option, 0x80);
+  EXPECT_EQ(tcp(s.events[1]).options.mss, 1440);
+  EXPECT_EQ(packet(s.events[2]).ext_headers[0].kind, ExtHeaderSpec::Kind::kDestOpts);
+  EXPECT_EQ(packet(s.events[2]).frag->size, 8u);
+
+  EXPECT_EQ(parse_error("0 < [hbh] S 0:0(0) win 1\n"),
+            "t.pkt:1: IPv6 extension headers in an IPv4 script");
+  EXPECT_EQ(parse_error("// flags: --ip_version=ipv6\n0 < [dstopt,hbh] S 0:0(0) win 1\n"),
+            "t.pkt:2: 'hbh' must come first (RFC 8200 §4.1)");
+  EXPECT_EQ(parse_error("// flags: --ip_version=ipv6\n0 < [dstopt unknown=1] S 0:0(0) win 1\n"),
+            "t.pkt:2: 'unknown=' needs an option type 0x02..0xff");
+  EXPECT_EQ(parse_error("// flags: --ip_version=ipv6\n0 < [dstopt,routing] S 0:0(0) win 1\n"),
+            "t.pkt:2: unsupported: extension header 'routing' (hbh, dstopt)");
+  EXPECT_EQ(parse_error("// flags: --ip_version=ipv6\n0 > [hbh] S. 0:0(0) ack 1\n"),
+            "t.pkt:2: unsupported: extension headers on an expected ('>') packet");
+}
+
+// An expected ICMP error: type and, when written, code; no quote, no mtu.
+TEST(ScriptPackets, ExpectedIcmpErrors) {
+  Script s = parse_ok(
+      "// flags: --ip_version=ipv6\n"
+      "0 > icmp6 parameter_problem unknown_option\n"
+      "+0 > icmp6 parameter_problem\n"
+      "+0 > icmp unreachable port_unreachable\n");
+  EXPECT_EQ(icmp(s.events[0]).type, 4);
+  EXPECT_EQ(icmp(s.events[0]).code, 2);
+  EXPECT_FALSE(icmp(s.events[0]).any_code);
+  EXPECT_TRUE(icmp(s.events[1]).any_code);
+  EXPECT_EQ(icmp(s.events[2]).type, 1);
+  EXPECT_EQ(icmp(s.events[2]).code, 4);
+  Script v4 = parse_ok("0 > icmp parameter_problem\n");
+  EXPECT_EQ(icmp(v4.events[0]).type, 12);
+
+  EXPECT_EQ(parse_error("// flags: --ip_version=ipv6\n0 < icmp6 parameter_problem\n"),
+            "t.pkt:2: unsupported: ICMPv6 type 'parameter_problem' (unreachable, "
+            "packet_too_big, time_exceeded)");
+  EXPECT_EQ(parse_error("0 > icmp unreachable frag_needed mtu 1200\n"),
+            "t.pkt:1: unsupported: 'mtu' on an expected ('>') ICMP line");
+}
+
 TEST(ScriptPackets, Errors) {
   EXPECT_EQ(parse_error("0 < S 0:0(0)\n"),
             "t.pkt:1: an inbound packet needs 'win N' (packetdrill)");
@@ -324,7 +417,7 @@ TEST(ScriptRefusals, EachNamesItsLineAndConstruct) {
       {"0 epoll_create(1) = 5", "unsupported: syscall epoll_create"},
       {"0 ioctl(4, SIOCINQ, [0]) = 0", "unsupported: syscall ioctl"},
       {"0 > icmp unreachable port_unreachable [udp (10)]",
-       "unsupported: expected ('>') icmp packets (inbound '<' ICMP errors only)"},
+       "unsupported: a quote on an expected ('>') ICMP line"},
       {"0 < icmp echo_request",
        "unsupported: ICMP type 'echo_request' (unreachable, time_exceeded)"},
       {"0 < icmp unreachable frag_needed id 5", "unsupported: 'id' in an ICMP packet line"},
