@@ -18,7 +18,6 @@ counted at exit.
 usage: lossy_tap_relay.py TAP_A TAP_B OUT_A.pcap OUT_B.pcap READY_FILE DROP_RATE SEED
 Creates TAP_A and TAP_B, touches READY_FILE, and relays until SIGTERM or SIGINT.
 """
-import fcntl
 import os
 import random
 import select
@@ -27,17 +26,7 @@ import struct
 import sys
 import time
 
-TUNSETIFF = 0x400454CA
-IFF_TAP = 0x0002
-IFF_NO_PI = 0x1000
-LINKTYPE_ETHERNET = 1
-SNAPLEN = 65535
-
-
-def open_tap(name):
-    fd = os.open("/dev/net/tun", os.O_RDWR)
-    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TAP | IFF_NO_PI))
-    return fd
+from tap_bridge_recorder import LINKTYPE_ETHERNET, SNAPLEN, open_tap  # same directory
 
 
 def tcp_data(frame):
