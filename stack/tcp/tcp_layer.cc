@@ -32,6 +32,7 @@ TcpLayer::~TcpLayer() = default;
 // --- Keys: ISNs (RFC 6528) and ephemeral ports (RFC 6056) -----------------------------------
 
 SeqNum TcpLayer::make_isn(Instant now, const TcpTuple& t) const {
+  if (cfg_.fixed_isn) return SeqNum(*cfg_.fixed_isn);
   // RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a timer
   // ticking every 4 microseconds.
   std::uint8_t buf[40] = {};

@@ -43,6 +43,9 @@ struct TcpLayerConfig {
   // net.ipv4.ip_local_port_range.
   std::uint16_t ephemeral_low = 32768;
   std::uint16_t ephemeral_high = 60999;
+  // Every connection's ISN instead of RFC 6528's, for tests that must place the sequence
+  // space (just below 2^32, to cross the wrap at once).
+  std::optional<std::uint32_t> fixed_isn;
 };
 
 // Per-socket settings given to listen()/connect() or set_options() (setsockopt); unset fields
