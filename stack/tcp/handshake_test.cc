@@ -215,6 +215,18 @@ TEST(TcpConnect, SimultaneousOpenAcksTheDuplicateSynWithADsack) {
 
 // RFC 6528 §3: ISN = M + F(4-tuple, key): different per 4-tuple, advancing with a 4 us clock,
 // and the same for the same seed, tuple and time (replayable).
+// The connection table's hash is keyed: the same tuple lands elsewhere under another key, so
+// a peer cannot precompute colliding tuples (issue 11: "the 4-tuple hash is unkeyed").
+TEST(TcpConnect, TupleHashIsKeyed) {
+  TcpTuple t{Ipv4Addr({198, 18, 0, 2}), Ipv4Addr({198, 18, 0, 1}), 80, 40000};
+  TcpTupleHash k1{{1, 2}}, k1_again{{1, 2}}, k2{{3, 4}};
+  EXPECT_EQ(k1(t), k1_again(t));
+  EXPECT_NE(k1(t), k2(t));
+  TcpTuple u = t;
+  u.remote_port = 40001;
+  EXPECT_NE(k1(t), k1(u));
+}
+
 TEST(TcpConnect, IsnDependsOnTupleAndTime) {
   IpAddr peer = Ipv4Addr({198, 18, 0, 1});
   auto isn_of = [&](Duration at, std::uint16_t local_port) {

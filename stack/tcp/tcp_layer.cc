@@ -25,6 +25,7 @@ TcpLayer::TcpLayer(const TcpLayerConfig& config, Tracer* tracer) : cfg_(config),
   isn_key_ = {rng.next_u64(), rng.next_u64()};
   SipKey port_key{rng.next_u64(), rng.next_u64()};
   ports_ = PortAllocator(port_key, rng.next_u32(), config.ephemeral_low, config.ephemeral_high);
+  conns_ = decltype(conns_)(16, TcpTupleHash{{rng.next_u64(), rng.next_u64()}});
 }
 
 TcpLayer::~TcpLayer() = default;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "stack/base/random.h"
+#include "stack/port_allocator.h"
 
 namespace ustack {
 
@@ -86,12 +87,9 @@ std::string TcpTuple::to_string() const {
 }
 
 std::size_t TcpTupleHash::operator()(const TcpTuple& t) const {
-  // Not keyed: the table is sized by us, and an attacker choosing ports to collide only slows
-  // its own connections' buckets. Mixes the whole tuple.
-  std::size_t h = IpAddrHash{}(t.local) * 0x9e3779b97f4a7c15ull;
-  h ^= IpAddrHash{}(t.remote) + 0x7f4a7c159e3779b9ull + (h << 6) + (h >> 2);
-  h ^= (std::size_t{t.local_port} << 16 | t.remote_port) * 0xff51afd7ed558ccdull;
-  return h ^ (h >> 29);
+  std::uint8_t buf[40] = {};
+  std::size_t n = put_tuple(buf, t.local, t.remote, t.local_port, t.remote_port);
+  return static_cast<std::size_t>(siphash24(key, Bytes(buf, n)));
 }
 
 std::string TcpStats::to_string() const {

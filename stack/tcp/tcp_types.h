@@ -8,6 +8,7 @@
 
 #include "stack/base/addr.h"
 #include "stack/base/bytes.h"
+#include "stack/base/random.h"
 #include "stack/base/time.h"
 #include "stack/tcp/congestion.h"
 #include "stack/wire/tcp.h"
@@ -101,7 +102,10 @@ struct TcpTuple {
   std::string to_string() const;  // "198.18.0.2:80>198.18.0.1:40000"
 };
 
+// Keyed (SipHash, the key drawn from the layer's seed) so a peer cannot choose tuples that
+// collide in the connection table and turn each lookup into a scan of one bucket.
 struct TcpTupleHash {
+  SipKey key;
   std::size_t operator()(const TcpTuple& t) const;
 };
 
