@@ -68,12 +68,13 @@ void ArpRepr::emit(MutBytes out) const {
   std::memcpy(out.data() + 24, tpa.bytes().data(), 4);
 }
 
-std::string ArpRepr::to_string() const {
+std::string ArpRepr::to_string(std::size_t length) const {
+  const std::string len = ", length " + std::to_string(length);
   if (op == ArpOp::kRequest) {
     return "ARP, Request who-has " + tpa.to_string() + " tell " + spa.to_string() +
-           (is_gratuitous() ? " (gratuitous)" : "") + ", length 28";
+           (is_gratuitous() ? " (gratuitous)" : "") + len;
   }
-  return "ARP, Reply " + spa.to_string() + " is-at " + sha.to_string() + ", length 28";
+  return "ARP, Reply " + spa.to_string() + " is-at " + sha.to_string() + len;
 }
 
 std::string ArpRepr::to_verbose_string() const {

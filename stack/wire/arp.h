@@ -40,8 +40,10 @@ struct ArpRepr {
   // out.size() >= kLen.
   void emit(MutBytes out) const;
 
-  // "ARP, Request who-has 198.18.0.1 tell 198.18.0.2" / "ARP, Reply 198.18.0.1 is-at 02:..."
-  std::string to_string() const;
+  // "ARP, Request who-has 198.18.0.1 tell 198.18.0.2, length 28" / "ARP, Reply 198.18.0.1
+  // is-at 02:..., length 28". `length` is what follows the link header: tcpdump prints the
+  // frame's (46 on Ethernet, padding included), so the printer passes it.
+  std::string to_string(std::size_t length = kLen) const;
   std::string to_verbose_string() const;
 
   auto operator<=>(const ArpRepr&) const = default;

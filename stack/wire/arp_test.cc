@@ -141,6 +141,8 @@ TEST(ArpPrint, OneLineLikeTcpdump) {
             "ARP, Request who-has 198.18.5.2 tell 198.18.5.1, length 28");
   EXPECT_EQ(ArpRepr::parse(rep)->to_string(),
             "ARP, Reply 198.18.5.2 is-at 02:00:00:00:05:02, length 28");
+  // An Ethernet frame padded to 60 octets carries 46 after its header: tcpdump says 46.
+  EXPECT_TRUE(ArpRepr::parse(rep)->to_string(46).ends_with(", length 46"));
   EXPECT_NE(ArpRepr::parse(rep)->to_verbose_string().find("target hardware address: "
                                                           "02:00:00:00:05:01"),
             std::string::npos);

@@ -362,7 +362,10 @@ std::string NdpRepr::to_string() const {
     s += ", source link-address " + options.source_link_addr->to_string();
   if (options.target_link_addr)
     s += ", target link-address " + options.target_link_addr->to_string();
-  return s + ", length " + std::to_string(buffer_len());
+  // The message as it was on the wire (tcpdump's length): a parsed one's option area may hold
+  // options we do not keep (a nonce, RFC 3971).
+  const std::size_t len = options.raw.empty() ? buffer_len() : header_len() + options.raw.size();
+  return s + ", length " + std::to_string(len);
 }
 
 std::string NdpRepr::to_verbose_string() const {
@@ -415,7 +418,24 @@ std::string NdpRepr::to_verbose_string() const {
   if (o.redirected_header) {
     s += "  option redirected header: " + std::to_string(o.redirected_header->size()) + " bytes\n";
   }
-  if (o.unknown_count) s += "  unknown options skipped: " + std::to_string(o.unknown_count) + "\n";
+  // Options we do not interpret, named where we know them (the area parsed before, so every
+  // length is sane).
+  for (std::size_t off = 0; o.unknown_count && off + 2 <= o.raw.size();) {
+    const std::uint8_t type = o.raw[off];
+    const std::size_t len = std::size_t{o.raw[off + 1]} * 8;
+    if (len == 0 || off + len > o.raw.size()) break;
+    const Bytes body = o.raw.subspan(off + 2, len - 2);
+    off += len;
+    if (type == 1 || type == 2 || type == 3 || type == 4 || type == 5 || type == 25) continue;
+    if (type == 14) {  // RFC 3971 §5.3.2 / RFC 7527 (DAD loop detection)
+      static const char* kHex = "0123456789abcdef";
+      std::string hex;
+      for (std::uint8_t b : body) hex += std::string{kHex[b >> 4], kHex[b & 15]};
+      s += "  option nonce: 0x" + hex + "\n";
+    } else {
+      s += "  option type " + std::to_string(type) + ": " + std::to_string(len) + " bytes\n";
+    }
+  }
   return s;
 }
 

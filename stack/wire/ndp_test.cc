@@ -122,6 +122,17 @@ TEST(NdpNeighborSolicit, ParsesKernelDadProbeAndSkipsNonceOption) {
   EXPECT_EQ(*back, *ns);
 }
 
+// tcpdump prints the message's length on the wire, the nonce included (32, not the 24 of what
+// we keep), and -v names the nonce (RFC 3971 §5.3.2) instead of "unknown options skipped".
+TEST(NdpNeighborSolicit, PrintsTheWireLengthAndTheNonce) {
+  Captured c = captured(kDadNs);
+  auto ns = NdpRepr::parse(c.icmp, c.src, c.dst);
+  ASSERT_TRUE(ns.ok());
+  EXPECT_TRUE(ns->to_string().ends_with(", length 32")) << ns->to_string();
+  EXPECT_NE(ns->to_verbose_string().find("  option nonce: 0x"), std::string::npos)
+      << ns->to_verbose_string();
+}
+
 TEST(NdpNeighborAdvert, ParsesKernelSolicitedAdvert) {
   Captured c = captured(kNa);
   auto na = NdpRepr::parse(c.icmp, c.src, c.dst);

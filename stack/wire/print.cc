@@ -107,7 +107,7 @@ class Describer {
     auto arp = ArpRepr::parse(packet);
     if (!arp) return fail(prefix + "ARP ", "arp", arp.error());
     add_details("arp", arp->to_verbose_string());
-    out_.line = prefix + arp->to_string();
+    out_.line = prefix + arp->to_string(packet.size());
   }
 
   void raw_ip(Bytes packet, const std::string& prefix) {
