@@ -2,11 +2,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
+#include <climits>
 #include <cstring>
 #include <vector>
 
@@ -131,18 +134,20 @@ bool path_stays_inside(const std::string& path) {
   return true;
 }
 
-HttpResponse listing(const std::string& dir, const std::string& path) {
+// `dir_fd` is consumed (closed).
+HttpResponse listing(int dir_fd, const std::string& path) {
   std::vector<std::string> names;
-  if (DIR* d = ::opendir(dir.c_str())) {
+  if (DIR* d = ::fdopendir(dir_fd)) {
     while (dirent* e = ::readdir(d)) {
       std::string name = e->d_name;
       if (name == "." || name == "..") continue;
       struct stat st;
-      if (::stat((dir + "/" + name).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) name += "/";
+      if (::fstatat(::dirfd(d), name.c_str(), &st, 0) == 0 && S_ISDIR(st.st_mode)) name += "/";
       names.push_back(std::move(name));
     }
     ::closedir(d);
   } else {
+    ::close(dir_fd);
     return text_response(404, "not found\n");
   }
   std::sort(names.begin(), names.end());
@@ -159,17 +164,11 @@ HttpResponse listing(const std::string& dir, const std::string& path) {
   return r;
 }
 
-HttpResponse file_response(const std::string& file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return text_response(errno == EACCES ? 403 : 404, "not found\n");
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return text_response(404, "not found\n");
-  }
+// `fd` is an open regular file; the response owns it.
+HttpResponse file_response(int fd, const std::string& name, std::uint64_t size) {
   HttpResponse r;
-  r.content_type = content_type_for(file);
-  r.body = std::make_unique<FileBody>(fd, static_cast<std::uint64_t>(st.st_size));
+  r.content_type = content_type_for(name);
+  r.body = std::make_unique<FileBody>(fd, size);
   return r;
 }
 
@@ -232,25 +231,72 @@ HttpResponse GeneratedContent::get(const std::string& path) {
   return r;
 }
 
+int DirectoryContent::open_beneath(const std::string& rel, int flags) const {
+  const int root = ::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return -1;
+  const std::string name = rel.empty() ? "." : rel;
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+  // RESOLVE_BENEATH: ".." above the root and symlinks leading out fail with EXDEV;
+  // RESOLVE_NO_MAGICLINKS: no /proc/self/fd tricks.
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  int fd = static_cast<int>(::syscall(SYS_openat2, root, name.c_str(), &how, sizeof how));
+  if (fd < 0 && errno == ENOSYS) {
+    // A kernel older than 5.6: resolve, then require the result to lie under the root.
+    char real_root[PATH_MAX], real[PATH_MAX];
+    const std::string full = root_ + "/" + name;
+    if (::realpath(root_.c_str(), real_root) == nullptr ||
+        ::realpath(full.c_str(), real) == nullptr) {
+      fd = -1;
+    } else if (std::string r = real, base = real_root;
+               r != base && !r.starts_with(base == "/" ? base : base + "/")) {
+      errno = EXDEV;
+      fd = -1;
+    } else {
+      fd = ::open(real, flags | O_CLOEXEC);
+    }
+  }
+  const int saved = errno;
+  ::close(root);
+  errno = saved;
+  return fd;
+}
+
 HttpResponse DirectoryContent::get(const std::string& path) {
   if (!path_stays_inside(path)) return text_response(400, "bad path\n");
-  std::string full = root_ + path;
+  const std::string rel = path.substr(1);  // path starts with '/'
+  auto refused = [] {
+    if (errno == EXDEV || errno == ELOOP) return text_response(403, "forbidden\n");
+    return text_response(errno == EACCES ? 403 : 404, "not found\n");
+  };
+  int fd = open_beneath(rel, O_RDONLY | O_NONBLOCK);
+  if (fd < 0) return refused();
   struct stat st;
-  if (::stat(full.c_str(), &st) != 0) return text_response(404, "not found\n");
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return text_response(404, "not found\n");
+  }
   if (S_ISDIR(st.st_mode)) {
-    if (path.back() != '/') {
+    if (!path.ends_with('/')) {
+      ::close(fd);
       HttpResponse r = text_response(301, "moved\n");
       r.location = url_escape(path.substr(path.rfind('/') + 1)) + "/";
       return r;
     }
-    struct stat index;
-    if (::stat((full + "index.html").c_str(), &index) == 0 && S_ISREG(index.st_mode)) {
-      return file_response(full + "index.html");
+    const int index = open_beneath(rel + "index.html", O_RDONLY | O_NONBLOCK);
+    struct stat ist;
+    if (index >= 0 && ::fstat(index, &ist) == 0 && S_ISREG(ist.st_mode)) {
+      ::close(fd);
+      return file_response(index, "index.html", static_cast<std::uint64_t>(ist.st_size));
     }
-    return listing(full, path);
+    if (index >= 0) ::close(index);
+    return listing(fd, path);
   }
-  if (!S_ISREG(st.st_mode)) return text_response(404, "not found\n");
-  return file_response(full);
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return text_response(404, "not found\n");
+  }
+  return file_response(fd, path, static_cast<std::uint64_t>(st.st_size));
 }
 
 HttpSession::HttpSession(HttpContent& content, std::size_t buffer_size)

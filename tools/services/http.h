@@ -51,12 +51,19 @@ class GeneratedContent final : public HttpContent {
   HttpResponse get(const std::string& path) override;
 };
 
+// Serves the files under `root`. Nothing that resolves outside it is served — not "..", not a
+// symlink pointing out (openat2 with RESOLVE_BENEATH, Linux 5.6; where the kernel lacks it, the
+// resolved path is checked against the root's) — the answer is 403.
 class DirectoryContent final : public HttpContent {
  public:
   explicit DirectoryContent(std::string root) : root_(std::move(root)) {}
   HttpResponse get(const std::string& path) override;
 
  private:
+  // An fd for `rel` (relative to the root, "" = the root) opened beneath the root, or -1 with
+  // errno (EXDEV: it resolves outside).
+  int open_beneath(const std::string& rel, int flags) const;
+
   std::string root_;
 };
 

@@ -202,5 +202,28 @@ TEST_F(HttpDirectory, MissingFilesAre404AndEscapesAre400) {
   EXPECT_EQ(take_reply(out).status, 400);
 }
 
+// A symlink that leads out of the served directory is refused (issue 16: /passwd_link served
+// /etc/passwd); one that stays inside is followed.
+TEST_F(HttpDirectory, SymlinksOutOfTheDirectoryAre403) {
+  for (auto [target, link] : {std::pair{"/etc/passwd", "/passwd_link"},
+                              {"/etc", "/etc_link"},
+                              {"../..", "/sub/up"},
+                              {"hello.txt", "/inside_link"}}) {
+    ::unlink((root_ + link).c_str());
+    ASSERT_EQ(::symlink(target, (root_ + link).c_str()), 0) << link;
+  }
+  for (const char* path :
+       {"/passwd_link", "/etc_link/passwd", "/etc_link/", "/sub/up/etc/passwd"}) {
+    std::string out = get("GET " + std::string(path) + " HTTP/1.1\r\n\r\n");
+    Reply r = take_reply(out);
+    EXPECT_EQ(r.status, 403) << path;
+    EXPECT_EQ(r.body.find("root:"), std::string::npos) << path;
+  }
+  std::string out = get("GET /inside_link HTTP/1.1\r\n\r\n");
+  Reply r = take_reply(out);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "hello, file\n");
+}
+
 }  // namespace
 }  // namespace ustack::services
