@@ -1,38 +1,28 @@
 // An in-memory link between two Device endpoints, with seeded impairments.
 //
 // Used by core tests and the impairment simulator: two Stacks wired back to back through a
-// Link exchange packets with no OS involved. Loss, duplication, reordering, delay and
-// corruption are drawn from one Rng seeded by the config, so a run replays bit for bit.
+// Link exchange packets with no OS involved. Each direction is an Impairment
+// (stack/impair/impairment.h) seeded from the config, so a run replays bit for bit.
 // Time is the caller's: a packet sent at `now` with delay d is returned by the peer's
 // receive(t) for t >= now + d; next_delivery() tells a test loop when to poll next.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 
 #include "stack/base/bytes.h"
-#include "stack/base/random.h"
 #include "stack/base/time.h"
 #include "stack/device.h"
+#include "stack/impair/impair_spec.h"
+#include "stack/impair/impairment.h"
 #include "stack/pollable.h"
 
 namespace ustack {
 
-// What happens to packets going one way. Probabilities are per packet, in [0, 1].
-struct LinkImpairments {
-  double loss = 0;
-  double duplicate = 0;
-  // A reordered packet is held back by `reorder_delay` extra so later packets overtake it.
-  double reorder = 0;
-  Duration reorder_delay = Duration::millis(5);
-  // One random bit of the packet is flipped.
-  double corrupt = 0;
-  Duration delay = Duration::zero();
-  // Uniform extra delay in [0, jitter) (jitter alone also reorders).
-  Duration jitter = Duration::zero();
-};
+// What happens to packets going one way (loss, burst loss, duplication, reordering,
+// corruption, delay, jitter, rate limit): the same spec as `--impair` on a real device.
+using LinkImpairments = ImpairSpec;
 
 struct LinkConfig {
   std::uint64_t seed = 1;
@@ -49,11 +39,12 @@ struct LinkConfig {
 struct LinkStats {
   std::uint64_t sent = 0;  // accepted by transmit()
   std::uint64_t delivered = 0;
-  std::uint64_t lost = 0;
+  std::uint64_t lost = 0;  // randomly, in a burst, or from a full rate-limit queue
   std::uint64_t duplicated = 0;
   std::uint64_t reordered = 0;
   std::uint64_t corrupted = 0;
   std::uint64_t rejected = 0;  // too big or queue full
+  ImpairCounters impair;       // every impaired packet, by cause
 };
 
 class Link;
@@ -72,25 +63,21 @@ class LinkEndpoint final : public Device {
   void inject(Instant at, Bytes packet);
   // Earliest instant a queued packet becomes receivable here; never() when none is queued.
   Instant next_delivery() const;
-  std::size_t queued() const { return inbox_.size(); }
-  const LinkStats& tx_stats() const { return tx_stats_; }
+  std::size_t queued() const { return inbox_.held(); }
+  // What became of the packets this endpoint sent.
+  LinkStats tx_stats() const;
 
  private:
   friend class Link;
-  struct InFlight {
-    Instant at;
-    std::uint64_t order;  // FIFO among packets due at the same instant
-    ByteVec bytes;
-  };
-  LinkEndpoint(Link& link, const LinkImpairments& tx) : link_(link), tx_(tx) {}
-  void enqueue(Instant at, ByteVec bytes);
+  // `rx` impairs the packets the peer sends to this endpoint.
+  LinkEndpoint(Link& link, const LinkImpairments& rx, std::uint64_t seed)
+      : link_(link), inbox_(rx, seed) {}
 
   Link& link_;
-  const LinkImpairments& tx_;  // impairments of packets this endpoint sends
   LinkEndpoint* peer_ = nullptr;
-  std::deque<InFlight> inbox_;  // sorted by (at, order)
-  ByteVec current_;             // the packet last returned by receive()
-  LinkStats tx_stats_;
+  Impairment inbox_;  // the peer's packets on their way here
+  std::uint64_t sent_ = 0;
+  std::uint64_t rejected_ = 0;
 };
 
 class Link {
@@ -120,8 +107,6 @@ class Link {
  private:
   friend class LinkEndpoint;
   LinkConfig cfg_;
-  Rng rng_;
-  std::uint64_t order_ = 0;
   LinkEndpoint a_;
   LinkEndpoint b_;
 };
