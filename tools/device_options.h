@@ -29,6 +29,7 @@
 #include "stack/base/addr.h"
 #include "stack/dns/hosts.h"
 #include "stack/dns/resolver_config.h"
+#include "stack/impair/impair_spec.h"
 #include "stack/tcp/tcp_layer.h"
 #include "stack/udp/udp_layer.h"
 #include "tun/tun_device.h"
@@ -41,6 +42,7 @@ class Resolver;
 struct LookupResult;
 class Stack;
 class Device;
+class ImpairedDevice;
 class PacketTap;
 class PcapTapDevice;
 }  // namespace ustack
@@ -64,14 +66,19 @@ struct DeviceOptions {
   std::optional<std::int64_t> mtu;
   std::string pcap;
   std::optional<std::uint64_t> seed;
+  // Impairment specs (stack/impair/impair_spec.h): --impair for both directions, --impair-in
+  // and --impair-out replace it for one.
+  std::string impair;
+  std::string impair_in;
+  std::string impair_out;
   // The resolver's (ustack's own: never the host's /etc/resolv.conf or /etc/hosts).
   std::vector<std::string> nameservers;
   std::string resolv_conf;
   std::string hosts;
 };
 
-// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --pcap --seed and the
-// resolver's --nameserver --resolv-conf --hosts to `app`.
+// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --pcap --seed --impair
+// --impair-in --impair-out and the resolver's --nameserver --resolv-conf --hosts to `app`.
 void add_device_options(CLI::App& app, DeviceOptions& opts);
 
 // Checked and parsed.
@@ -84,6 +91,10 @@ struct DeviceSetup {
   std::string pcap;
   std::uint64_t seed = 0;
   bool seed_given = false;
+  // What the device does to packets the stack receives (in) and sends (out); none by default.
+  ImpairSpec impair_in;
+  ImpairSpec impair_out;
+  bool impaired() const { return !impair_in.is_none() || !impair_out.is_none(); }
   // The resolver: --resolv-conf's settings, its nameservers replaced by --nameserver's; with
   // neither, the --gw addresses, else the --peer addresses, else the first address of each
   // --addr subnet (198.18.0.1 for 198.18.0.2/24): the kernel side of the usual setup.
@@ -135,10 +146,12 @@ class StackSession {
 };
 
 // A running stack on a device: namespace (created if needed), TUN/TAP device, kernel-side
-// addresses, pcap recording, Stack with our addresses and routes, its transports (TcpLayer and
-// UdpLayer, registered), the DNS Resolver over them (a poller of the Stack), and the runtime
-// driving it. The destructor undoes what the constructor
-// did, in reverse order: the device goes away if we created it, the namespace if we created it.
+// addresses, impairments (--impair: an ImpairedDevice around the TUN/TAP, polled by the Stack so
+// its held packets wake the runtime), pcap recording (on the stack's side of the impairment), Stack
+// with our addresses and routes, its transports (TcpLayer and UdpLayer, registered), the DNS
+// Resolver over them (a poller of the Stack), and the runtime driving it. The destructor undoes
+// what the constructor did, in reverse order: the device goes away if we created it, the namespace
+// if we created it.
 class DeviceSession {
  public:
   // Throws tun::SysError (or std::runtime_error) with a one-line message.
@@ -188,6 +201,7 @@ class DeviceSession {
   MacAddr mac_;
   std::unique_ptr<tun::NetnsOwner> netns_;
   std::unique_ptr<tun::TunDevice> device_;
+  std::unique_ptr<ImpairedDevice> impaired_;
   std::unique_ptr<PacketTap> pcap_;
   std::unique_ptr<PcapTapDevice> tapped_;
   std::unique_ptr<StackSession> parts_;

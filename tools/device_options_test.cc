@@ -222,5 +222,49 @@ TEST(ResolverOptions, UnreadableFilesAreNamed) {
             "--hosts /no/such/hosts: cannot read: No such file or directory");
 }
 
+TEST(DeviceOptions, ImpairAppliesToBothDirections) {
+  auto r = validate_device_options(
+      parse({"--tun", "ust0", "--addr", "198.18.0.2/24", "--impair", "delay=20ms,loss=1%"}));
+  ASSERT_TRUE(r.setup) << r.error;
+  EXPECT_TRUE(r.setup->impaired());
+  EXPECT_EQ(r.setup->impair_in.to_string(), "delay=20ms,loss=1%");
+  EXPECT_EQ(r.setup->impair_out.to_string(), "delay=20ms,loss=1%");
+}
+
+TEST(DeviceOptions, ImpairInAndOutReplaceImpairForTheirDirection) {
+  auto r = validate_device_options(parse({"--tun", "ust0", "--addr", "198.18.0.2/24", "--impair",
+                                          "delay=20ms", "--impair-out", "rate=10mbit"}));
+  ASSERT_TRUE(r.setup) << r.error;
+  EXPECT_EQ(r.setup->impair_in.to_string(), "delay=20ms");
+  EXPECT_EQ(r.setup->impair_out.to_string(), "rate=10mbit");
+  r = validate_device_options(
+      parse({"--tun", "ust0", "--addr", "198.18.0.2/24", "--impair-in", "loss=5%"}));
+  ASSERT_TRUE(r.setup) << r.error;
+  EXPECT_EQ(r.setup->impair_in.to_string(), "loss=5%");
+  EXPECT_TRUE(r.setup->impair_out.is_none());
+}
+
+TEST(DeviceOptions, NoImpairmentByDefault) {
+  auto r = validate_device_options(parse({"--tun", "ust0", "--addr", "198.18.0.2/24"}));
+  ASSERT_TRUE(r.setup) << r.error;
+  EXPECT_FALSE(r.setup->impaired());
+}
+
+TEST(DeviceOptions, BadImpairSpecNamesTheFlagAndTheField) {
+  const std::vector<std::string> base = {"--tun", "ust0", "--addr", "198.18.0.2/24"};
+  auto with = [&](std::string flag, std::string spec) {
+    std::vector<std::string> args = base;
+    args.push_back(flag);
+    args.push_back(spec);
+    return error_of(args);
+  };
+  EXPECT_EQ(with("--impair", "loss=120%"), "--impair: loss=120% out of range (0..100%)");
+  EXPECT_EQ(with("--impair-in", "delay=20"),
+            "--impair-in: delay=20: want a duration with a unit (ns, us, ms, s; e.g. 20ms)");
+  EXPECT_EQ(with("--impair-out", "lag=1ms"),
+            "--impair-out: unknown field 'lag' (fields: delay, jitter, rate, queue, loss, burst, "
+            "reorder, dup, corrupt, seed)");
+}
+
 }  // namespace
 }  // namespace ustack::tools

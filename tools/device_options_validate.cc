@@ -140,6 +140,22 @@ std::string resolver_setup(const DeviceOptions& o, DeviceSetup& s) {
   return "";
 }
 
+// --impair, --impair-in, --impair-out into s.impair_in / s.impair_out; an error message or "".
+std::string impair_setup(const DeviceOptions& o, DeviceSetup& s) {
+  auto parse = [](const char* flag, const std::string& text, ImpairSpec& out) -> std::string {
+    if (text.empty()) return "";
+    ImpairSpecParse p = ImpairSpec::parse(text);
+    if (!p.spec) return std::string(flag) + ": " + p.error;
+    out = *p.spec;
+    return "";
+  };
+  ImpairSpec both;
+  if (std::string e = parse("--impair", o.impair, both); !e.empty()) return e;
+  s.impair_in = s.impair_out = both;
+  if (std::string e = parse("--impair-in", o.impair_in, s.impair_in); !e.empty()) return e;
+  return parse("--impair-out", o.impair_out, s.impair_out);
+}
+
 }  // namespace
 
 void add_device_options(CLI::App& app, DeviceOptions& o) {
@@ -168,6 +184,17 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
   app.add_option("--mtu", o.mtu, "device MTU (68..65535; default: the device's)")->type_name("N");
   app.add_option("--pcap", o.pcap, "record every packet the stack sends and receives")
       ->type_name("FILE");
+  app.add_option("--impair", o.impair,
+                 "impair both directions, netem-style: delay=20ms,jitter=2ms,rate=100mbit,"
+                 "queue=64k,loss=1%,burst=gilbert:p=0.01:r=0.3,reorder=2%:5ms,dup=0.1%,"
+                 "corrupt=0.01%,seed=7 (any subset)")
+      ->type_name("SPEC");
+  app.add_option("--impair-in", o.impair_in,
+                 "impair only packets the stack receives (replaces --impair for them)")
+      ->type_name("SPEC");
+  app.add_option("--impair-out", o.impair_out,
+                 "impair only packets the stack sends (replaces --impair for them)")
+      ->type_name("SPEC");
   app.add_option("--seed", o.seed, "seed for all randomness (default: random, printed)")
       ->type_name("N");
   // The resolver's options. ustack never reads the host's /etc/resolv.conf or /etc/hosts
@@ -252,6 +279,7 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
     s.device.mtu = static_cast<std::size_t>(*o.mtu);
   }
   s.pcap = o.pcap;
+  if (std::string e = impair_setup(o, s); !e.empty()) return fail(e);
   if (std::string e = resolver_setup(o, s); !e.empty()) return fail(e);
   if (o.seed) {
     s.seed = *o.seed;

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "stack/dns/resolver.h"
+#include "stack/impair/impaired_device.h"
 #include "stack/pcap_tap_device.h"
 #include "stack/stack.h"
 #include "tools/device_options.h"
@@ -30,15 +31,25 @@ DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& tr
     for (const auto& peer : setup_.peers) tun::add_link_address(device_->name(), peer);
   }
   Device* dev = device_.get();
+  if (setup_.impaired()) {
+    impaired_ = std::make_unique<ImpairedDevice>(*device_, setup_.impair_in, setup_.impair_out,
+                                                 setup_.seed);
+    dev = impaired_.get();
+  }
+  // The pcap sits on the stack's side of the impairment: it shows what the stack sent and what
+  // reached it (a tcpdump in the namespace shows the kernel's side).
   if (!setup_.pcap.empty()) {
     // Wall-clock timestamps, so the file lines up with a tcpdump taken at the same time.
     pcap_ = std::make_unique<tun::PcapTapWriter>(setup_.pcap, device_->caps().medium,
                                                  tun::PcapWriterOptions{},
                                                  tun::steady_clock_epoch_offset());
-    tapped_ = std::make_unique<PcapTapDevice>(*device_, *pcap_);
+    tapped_ = std::make_unique<PcapTapDevice>(*dev, *pcap_);
     dev = tapped_.get();
   }
   parts_ = std::make_unique<StackSession>(setup_, *dev, transports);
+  // Held packets have no fd to wake the runtime: as a poller of the Stack, the wrapper's next
+  // release is part of Stack::poll_at(), where the runtime arms its timer.
+  if (impaired_) parts_->stack().add_poller(*impaired_);
   pollable_ = std::make_unique<PollableRef<Stack>>(parts_->stack());
   runtime_ = std::make_unique<tun::AsioRuntime>(*pollable_, device_->fd());
 }
@@ -49,9 +60,11 @@ DeviceSession::~DeviceSession() {
   // (if ours).
   runtime_.reset();
   pollable_.reset();
+  if (impaired_) parts_->stack().remove_poller(*impaired_);
   parts_.reset();
   tapped_.reset();
   pcap_.reset();
+  impaired_.reset();
   device_.reset();
   netns_.reset();
 }
@@ -116,6 +129,9 @@ std::string DeviceSession::describe() const {
     for (const auto& p : setup_.peers) s += " " + p.to_string();
   }
   if (!setup_.pcap.empty()) s += ", pcap " + setup_.pcap;
+  if (setup_.impaired()) {
+    s += ", impair in " + setup_.impair_in.to_string() + " out " + setup_.impair_out.to_string();
+  }
   s += ", seed " + std::to_string(setup_.seed);
   return s;
 }
@@ -137,6 +153,7 @@ std::string DeviceSession::counters_text() const {
   line(d.tx_bytes, "tx_bytes");
   line(d.tx_errors, "tx_errors");
   line(d.tx_too_big, "tx_too_big");
+  if (impaired_) s += "Impairment:\n" + impaired_->counters_text();
   s += "Reassembly:\n";
   line(parts_->stack().reassembly_datagrams(), "datagrams_pending");
   line(parts_->stack().reassembly_memory(), "memory_bytes");
