@@ -648,6 +648,7 @@ void socket::setsockopt(int level, int optname, std::string_view value) {
       level == IPPROTO_IP && (optname == IP_ADD_MEMBERSHIP || optname == IP_DROP_MEMBERSHIP);
   const bool v6 =
       level == IPPROTO_IPV6 && (optname == IPV6_JOIN_GROUP || optname == IPV6_LEAVE_GROUP);
+  if (level == IPPROTO_TCP && optname == TCP_CONGESTION) return set_congestion(value);
   if (!v4 && !v6) {
     // An integer option given as packed bytes (struct.pack("i", 1)).
     if (value.size() >= sizeof(int)) {
@@ -668,6 +669,45 @@ void socket::setsockopt(int level, int optname, std::string_view value) {
                 : p.udp.leave_group(net_.now(), handle_, group, p.stack);
   if (e) raise_udp(*e);
   pump();
+}
+
+void socket::set_congestion(std::string_view value) {
+  if (!is_tcp()) throw OSError(ENOPROTOOPT);
+  // Linux do_tcp_setsockopt TCP_CONGESTION: the name is read up to a NUL, at most
+  // TCP_CA_NAME_MAX - 1 bytes; tcp_set_congestion_control gives ENOENT for a name no
+  // algorithm has.
+  std::string_view name = value.substr(0, std::min(value.find('\0'), kCongestionNameMax - 1));
+  std::optional<ustack::CongestionAlgorithm> a = ustack::congestion_algorithm_from_name(name);
+  if (!a) throw OSError(ENOENT);
+  const NetworkParts& p = net_.parts();
+  auto o = p.tcp.options(handle_);
+  if (!o.ok()) raise_tcp(o.error());
+  ustack::TcpSocketOptions opts = *o;
+  opts.congestion = *a;
+  if (auto e = p.tcp.set_options(handle_, opts)) raise_tcp(*e);
+  pump();
+}
+
+bytes socket::getsockopt(int level, int optname, std::size_t buflen) {
+  check_open();
+  if (level == IPPROTO_TCP && optname == TCP_CONGESTION) {
+    if (!is_tcp()) throw OSError(ENOPROTOOPT);
+    auto o = net_.parts().tcp.options(handle_);
+    if (!o.ok()) raise_tcp(o.error());
+    // Linux do_tcp_getsockopt: min(buflen, TCP_CA_NAME_MAX) bytes of the NUL-padded name.
+    bytes name(kCongestionNameMax, '\0');
+    std::string_view n = ustack::to_string(o->congestion.value_or(ustack::TcpConfig{}.congestion));
+    name.replace(0, n.size(), n);
+    name.resize(std::min(buflen, kCongestionNameMax));
+    return name;
+  }
+  // An integer option as bytes (Python's getsockopt(level, optname, buflen)): Linux copies
+  // min(buflen, sizeof(int)) bytes of it.
+  int v = getsockopt(level, optname);
+  bytes out(sizeof v, '\0');
+  std::memcpy(out.data(), &v, sizeof v);
+  out.resize(std::min(buflen, sizeof v));
+  return out;
 }
 
 int socket::getsockopt(int level, int optname) {

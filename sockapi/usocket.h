@@ -82,12 +82,18 @@ class socket {
   // TCP_KEEPCNT, TCP_MAXSEG (0, or 88..32767, else EINVAL). Unknown: ENOPROTOOPT.
   void setsockopt(int level, int optname, int value);
   // IPPROTO_IP IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP (struct ip_mreq: group, interface) and
-  // IPPROTO_IPV6 IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP (struct ipv6_mreq) as packed bytes.
+  // IPPROTO_IPV6 IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP (struct ipv6_mreq) as packed bytes;
+  // IPPROTO_TCP TCP_CONGESTION with an algorithm's name, "cubic" or "reno" (ENOENT for any
+  // other, as Linux; it applies to a live connection too).
   void setsockopt(int level, int optname, std::string_view value);
   // SO_ERROR (takes the pending error, 0 if none), SO_TYPE, SO_REUSEADDR, SO_BROADCAST,
   // SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG (the user's value, or 536,
   // until connected; then the MSS the connection sends with, as Linux).
   int getsockopt(int level, int optname);
+  // Python's getsockopt(level, optname, buflen): TCP_CONGESTION gives the algorithm's name
+  // NUL-padded to min(buflen, 16) bytes (Linux TCP_CA_NAME_MAX); an integer option gives
+  // min(buflen, sizeof(int)) bytes of its value.
+  bytes getsockopt(int level, int optname, std::size_t buflen);
 
   // nullopt: blocking; 0: non-blocking; > 0: seconds. Negative: EINVAL.
   void settimeout(std::optional<double> seconds);
@@ -135,6 +141,8 @@ class socket {
          std::optional<double> timeout);
   bool is_tcp() const { return type_ == SOCK_STREAM; }
   void check_open() const;
+  static constexpr std::size_t kCongestionNameMax = 16;  // Linux TCP_CA_NAME_MAX
+  void set_congestion(std::string_view value);           // setsockopt(IPPROTO_TCP, TCP_CONGESTION)
   // Blocks (per the timeout) until ready() holds: EAGAIN (non-blocking), ETIMEDOUT (timeout),
   // EINTR (the network was stopped).
   void wait(ustack::FunctionRef<bool()> ready);

@@ -2,15 +2,24 @@
 
 #include <algorithm>
 
+#include "stack/tcp/cubic.h"
+
 namespace ustack {
 
-namespace {
-constexpr std::uint32_t kInitialWindowSegments = 10;  // RFC 6928, Linux TCP_INIT_CWND
+std::uint32_t initial_window(std::uint32_t mss) {
+  // RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)).
+  return std::min(10 * mss, std::max(2 * mss, std::uint32_t{14600}));
 }
 
 void NewReno::init(std::uint32_t mss) {
-  cwnd_ = kInitialWindowSegments * mss;
+  cwnd_ = initial_window(mss);
   ssthresh_ = 0x7fffffff;
+  bytes_acked_ca_ = 0;
+}
+
+void NewReno::resume(std::uint32_t cwnd, std::uint32_t ssthresh, std::uint32_t mss) {
+  cwnd_ = std::max(cwnd, mss);
+  ssthresh_ = ssthresh;
   bytes_acked_ca_ = 0;
 }
 
@@ -53,15 +62,36 @@ void NewReno::on_rto(Instant, std::uint32_t flight_size, std::uint32_t mss) {
 }
 
 void NewReno::on_idle_restart(std::uint32_t mss) {
-  cwnd_ = std::min(cwnd_, kInitialWindowSegments * mss);
+  // RFC 5681 §4.1: the restart window is min(IW, cwnd).
+  cwnd_ = std::min(cwnd_, initial_window(mss));
 }
 
 std::unique_ptr<CongestionControl> make_congestion_control(CongestionAlgorithm a) {
   switch (a) {
     case CongestionAlgorithm::kNewReno:
       return std::make_unique<NewReno>();
+    case CongestionAlgorithm::kCubic:
+      return std::make_unique<Cubic>();
   }
-  return std::make_unique<NewReno>();
+  return std::make_unique<Cubic>();
+}
+
+const char* to_string(CongestionAlgorithm a) {
+  switch (a) {
+    case CongestionAlgorithm::kNewReno:
+      return "reno";
+    case CongestionAlgorithm::kCubic:
+      return "cubic";
+  }
+  return "?";
+}
+
+std::optional<CongestionAlgorithm> congestion_algorithm_from_name(std::string_view name) {
+  // Linux tcp_ca_find(): the exact name of a registered algorithm.
+  for (CongestionAlgorithm a : {CongestionAlgorithm::kNewReno, CongestionAlgorithm::kCubic}) {
+    if (name == to_string(a)) return a;
+  }
+  return std::nullopt;
 }
 
 }  // namespace ustack

@@ -1,14 +1,17 @@
 // Congestion control behind a small interface (RFC 5681, RFC 6582 NewReno).
 //
 // The connection owns loss detection (duplicate ACKs, RTO, NewReno's recovery point) and tells
-// the algorithm what happened; the algorithm owns cwnd and ssthresh. CUBIC (RFC 9438) and a
-// RACK-driven recovery plug in here later: the hooks carry the time and the RTT so a
-// time-based algorithm has what it needs.
+// the algorithm what happened; the algorithm owns cwnd and ssthresh. cwnd and ssthresh are in
+// bytes. NewReno lives here, CUBIC (RFC 9438, with HyStart++) in cubic.h; the hooks carry the
+// time (the caller's virtual clock) and the RTT so a time-based algorithm has what it needs.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string_view>
 
+#include "stack/base/seqnum.h"
 #include "stack/base/time.h"
 
 namespace ustack {
@@ -19,6 +22,15 @@ class CongestionControl {
   virtual const char* name() const = 0;
   // Connection established; `mss` is the sender MSS.
   virtual void init(std::uint32_t mss) = 0;
+  // The algorithm replaces another on a live connection (setsockopt TCP_CONGESTION, Linux
+  // tcp_reinit_congestion_control): it keeps the window and ssthresh and starts its own state
+  // afresh.
+  virtual void resume(std::uint32_t cwnd, std::uint32_t ssthresh, std::uint32_t mss) = 0;
+  // An RTT sample from an ACK that acknowledged new data (RFC 6298 §3 / RFC 7323 §4), taken
+  // before on_ack() for that ACK; `snd_una` and `snd_max` after the ACK, so a round-based
+  // algorithm (HyStart++, RFC 9406 §4.2) can tell where a round of ACKs ends.
+  virtual void on_rtt_sample(Instant /*now*/, Duration /*rtt*/, SeqNum /*snd_una*/,
+                             SeqNum /*snd_max*/) {}
   // An ACK acknowledged `bytes_acked` new bytes outside of fast recovery.
   virtual void on_ack(Instant now, std::uint32_t bytes_acked, std::uint32_t mss, Duration srtt) = 0;
   // Three duplicate ACKs: fast retransmit, enter fast recovery (RFC 6582 §3.2 step 2).
@@ -42,13 +54,18 @@ class CongestionControl {
   std::uint32_t ssthresh_ = 0x7fffffff;
 };
 
+// RFC 6928 §2: the initial window, min(10*MSS, max(2*MSS, 14600)) bytes (IW10, Linux's
+// default since 2.6.39; Linux uses 10*MSS also for MSS above 1460, RFC 6928 caps it at 14600).
+std::uint32_t initial_window(std::uint32_t mss);
+
 // Slow start, congestion avoidance (RFC 5681 §3.1 with appropriate byte counting, RFC 3465
-// L=2) and NewReno fast recovery (RFC 6582), with an initial window of 10 segments like Linux
-// (RFC 6928).
+// L=2) and NewReno fast recovery (RFC 6582), with the IW10 initial window (RFC 6928).
+// Linux's name for it is "reno".
 class NewReno final : public CongestionControl {
  public:
-  const char* name() const override { return "newreno"; }
+  const char* name() const override { return "reno"; }
   void init(std::uint32_t mss) override;
+  void resume(std::uint32_t cwnd, std::uint32_t ssthresh, std::uint32_t mss) override;
   void on_ack(Instant now, std::uint32_t bytes_acked, std::uint32_t mss, Duration srtt) override;
   void on_enter_recovery(Instant now, std::uint32_t flight_size, std::uint32_t mss) override;
   void on_dupack_in_recovery(std::uint32_t mss) override;
@@ -61,7 +78,11 @@ class NewReno final : public CongestionControl {
   std::uint32_t bytes_acked_ca_ = 0;  // congestion avoidance byte counter (RFC 3465 §2.1)
 };
 
-enum class CongestionAlgorithm : std::uint8_t { kNewReno };
+// CUBIC is the default, as in Linux (net.ipv4.tcp_congestion_control).
+enum class CongestionAlgorithm : std::uint8_t { kNewReno, kCubic };
 std::unique_ptr<CongestionControl> make_congestion_control(CongestionAlgorithm a);
+// The names setsockopt(TCP_CONGESTION) takes and getsockopt returns: "reno", "cubic".
+const char* to_string(CongestionAlgorithm a);
+std::optional<CongestionAlgorithm> congestion_algorithm_from_name(std::string_view name);
 
 }  // namespace ustack

@@ -829,6 +829,7 @@ TcpStats TcpConnection::stats() const {
   s.snd_mss = snd_mss_;
   s.rcv_mss = rcv_mss_;
   s.adv_mss = adv_mss_;
+  s.congestion = cc_->name();
   s.cwnd = cc_->cwnd();
   s.ssthresh = cc_->ssthresh();
   s.snd_wnd = snd_wnd_;
@@ -968,10 +969,19 @@ void TcpConnection::on_rto(Instant now) {
   rto_at_ = now + rtt_.backed_off_rto(backoff_);
 }
 
+void TcpConnection::set_congestion(CongestionAlgorithm a) {
+  // Linux tcp_reinit_congestion_control: the new algorithm keeps cwnd and ssthresh.
+  cfg_.congestion = a;
+  std::unique_ptr<CongestionControl> next = make_congestion_control(a);
+  next->resume(cc_->cwnd(), cc_->ssthresh(), snd_mss_);
+  cc_ = std::move(next);
+}
+
 void TcpConnection::arm_rto(Instant now) { rto_at_ = now + rtt_.backed_off_rto(backoff_); }
 
 void TcpConnection::rtt_sample(Instant now, Duration r) {
   rtt_.sample(r);
+  cc_->on_rtt_sample(now, r, snd_una_, snd_max_);  // HyStart++ rounds (RFC 9406 §4.2)
   trace(now, TraceKind::kTcpRttSample, "rtt", 0, 0, r.total_nanos(), rtt_.rto().total_nanos());
 }
 

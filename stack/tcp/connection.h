@@ -98,6 +98,9 @@ class TcpConnection {
 
   // --- Options (setsockopt) --------------------------------------------------------------
   void set_nodelay(bool on) { cfg_.nodelay = on; }
+  // TCP_CONGESTION on a live connection: the window carries over to the new algorithm.
+  void set_congestion(CongestionAlgorithm a);
+  const CongestionControl& congestion() const { return *cc_; }
   void set_keepalive(bool on, Duration idle, Duration interval, unsigned count);
 
  private:

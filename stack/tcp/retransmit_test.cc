@@ -118,7 +118,9 @@ TEST(TcpRetransmit, GivesUpAfterRetries2WithTimedOut) {
 // RFC 5681 §3.2 / RFC 6582 §3.2: the third duplicate ACK triggers a fast retransmit of the
 // first unacknowledged segment, long before the RTO; cwnd = ssthresh + 3*MSS.
 TEST(TcpRetransmit, ThreeDupAcksTriggerFastRetransmit) {
-  TcpTestbed t = plain();
+  TcpSocketOptions reno;
+  reno.congestion = CongestionAlgorithm::kNewReno;  // ssthresh = FlightSize / 2 (RFC 5681 eq. 4)
+  TcpTestbed t = plain(reno);
   t.send(std::string(6 * 1460, 'x'));
   for (int i = 0; i < 6; ++i) t.expect(seg().seq(1 + i * 1460).len(1460).ack(1001));
   t.at(10_ms).inject(seg().ack(1461).seq(1001));

@@ -186,6 +186,7 @@ void TcpLayer::apply_options(TcpConfig& c, const TcpSocketOptions& o) {
   if (o.keepalive_count) c.keepalive_count = *o.keepalive_count;
   if (o.retries2) c.retries2 = *o.retries2;
   if (o.max_segment) c.max_segment = static_cast<std::uint16_t>(*o.max_segment);
+  if (o.congestion) c.congestion = *o.congestion;
 }
 
 void TcpLayer::notify(SocketHandle h) {
@@ -520,6 +521,7 @@ std::optional<TcpError> TcpLayer::set_options(SocketHandle h, const TcpSocketOpt
   if (s->conn) {
     // A live connection takes the options it can change; its buffers stay as allocated.
     if (opts.nodelay) s->conn->set_nodelay(s->config.nodelay);
+    if (opts.congestion) s->conn->set_congestion(*opts.congestion);
     if (opts.keepalive || opts.keepalive_idle || opts.keepalive_interval || opts.keepalive_count) {
       s->conn->set_keepalive(s->config.keepalive, s->config.keepalive_idle,
                              s->config.keepalive_interval, s->config.keepalive_count);
@@ -543,6 +545,7 @@ Result<TcpSocketOptions, TcpError> TcpLayer::options(SocketHandle h) const {
   o.keepalive_count = c.keepalive_count;
   o.retries2 = c.retries2;
   o.max_segment = c.max_segment;
+  o.congestion = c.congestion;
   o.reuse_addr = s->reuse_addr;
   return o;
 }

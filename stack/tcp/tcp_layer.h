@@ -64,6 +64,9 @@ struct TcpSocketOptions {
   // TCP_MAXSEG (Linux rx_opt.user_mss): 0 = none, else 88..32767. Set before listen() or
   // connect() it caps the MSS we announce and send; a live connection keeps its MSS.
   std::optional<std::uint32_t> max_segment;
+  // TCP_CONGESTION: the algorithm of this socket (the stack's TcpConfig::congestion if unset);
+  // on a live connection it takes over the window (Linux tcp_set_congestion_control).
+  std::optional<CongestionAlgorithm> congestion;
   bool reuse_addr = false;  // SO_REUSEADDR
 };
 

@@ -89,7 +89,8 @@ struct TcpConfig {
   // RFC 5961 §7: challenge ACKs per second, per connection (a per-connection limit avoids the
   // global-counter side channel of CVE-2016-5696).
   unsigned challenge_ack_limit = 100;
-  CongestionAlgorithm congestion = CongestionAlgorithm::kNewReno;
+  // net.ipv4.tcp_congestion_control / TCP_CONGESTION: CUBIC, as Linux.
+  CongestionAlgorithm congestion = CongestionAlgorithm::kCubic;
 };
 
 // The 4-tuple, from our side.
@@ -123,6 +124,7 @@ struct TcpStats {
   TcpState state = TcpState::kClosed;
   Duration rto, srtt, rttvar;
   std::uint32_t snd_mss = 0, rcv_mss = 0, adv_mss = 0;
+  const char* congestion = "";           // the algorithm's name, "cubic" or "reno"
   std::uint32_t cwnd = 0, ssthresh = 0;  // bytes
   std::uint32_t snd_wnd = 0, rcv_wnd = 0;
   std::uint8_t snd_wscale = 0, rcv_wscale = 0;
