@@ -434,6 +434,49 @@ TEST_F(UsocketTest, ListenersMaxsegCapsTheMssOfBothEnds) {
   EXPECT_EQ(l.getsockopt(IPPROTO_TCP, TCP_MAXSEG), 536);
 }
 
+// Linux: TCP_CONGESTION reads "cubic" (the default) NUL-padded to the buffer given (at most
+// TCP_CA_NAME_MAX = 16 bytes) and takes "reno" or "cubic"; any other name is ENOENT, and the
+// algorithm stays.
+TEST_F(UsocketTest, TcpCongestionReadsCubicAndTakesRenoOrCubic) {
+  socket s;
+  EXPECT_EQ(s.getsockopt(IPPROTO_TCP, TCP_CONGESTION, 16),
+            std::string("cubic\0\0\0\0\0\0\0\0\0\0\0", 16));
+  EXPECT_EQ(s.getsockopt(IPPROTO_TCP, TCP_CONGESTION, 3), "cub");
+  EXPECT_EQ(s.getsockopt(IPPROTO_TCP, TCP_CONGESTION, 100).size(), 16u);
+  s.setsockopt(IPPROTO_TCP, TCP_CONGESTION, "reno");
+  EXPECT_EQ(s.getsockopt(IPPROTO_TCP, TCP_CONGESTION, 4), "reno");
+  s.setsockopt(IPPROTO_TCP, TCP_CONGESTION, std::string_view("cubic\0", 6));  // C string
+  EXPECT_EQ(s.getsockopt(IPPROTO_TCP, TCP_CONGESTION, 5), "cubic");
+  EXPECT_ERRNO(s.setsockopt(IPPROTO_TCP, TCP_CONGESTION, "bbr"), ENOENT);
+  EXPECT_ERRNO(s.setsockopt(IPPROTO_TCP, TCP_CONGESTION, ""), ENOENT);
+  EXPECT_EQ(s.getsockopt(IPPROTO_TCP, TCP_CONGESTION, 5), "cubic");
+  // Python's getsockopt(level, opt, buflen) of an integer option: its bytes.
+  EXPECT_EQ(s.getsockopt(IPPROTO_TCP, TCP_NODELAY, 4), std::string(4, '\0'));
+  socket u(AF_INET, SOCK_DGRAM);
+  EXPECT_ERRNO(u.setsockopt(IPPROTO_TCP, TCP_CONGESTION, "reno"), ENOPROTOOPT);
+  EXPECT_ERRNO(u.getsockopt(IPPROTO_TCP, TCP_CONGESTION, 16), ENOPROTOOPT);
+}
+
+// The algorithm set on a listener is the accepted connection's; set on a connected socket it
+// takes over the connection (Linux tcp_set_congestion_control), and the data still flows.
+TEST_F(UsocketTest, TcpCongestionPerSocketOnListenerAndConnection) {
+  socket l(b, AF_INET, SOCK_STREAM);
+  l.setsockopt(IPPROTO_TCP, TCP_CONGESTION, "reno");
+  l.bind(kServer);
+  l.listen();
+  socket c(a);
+  c.connect(kServer);
+  auto [s, peer] = l.accept();
+  EXPECT_EQ(s.getsockopt(IPPROTO_TCP, TCP_CONGESTION, 4), "reno");
+  EXPECT_EQ(c.getsockopt(IPPROTO_TCP, TCP_CONGESTION, 5), "cubic");
+  c.setsockopt(IPPROTO_TCP, TCP_CONGESTION, "reno");
+  EXPECT_EQ(c.getsockopt(IPPROTO_TCP, TCP_CONGESTION, 4), "reno");
+  c.sendall(std::string(100000, 'z'));
+  std::string got;
+  while (got.size() < 100000) got += s.recv(65536);
+  EXPECT_EQ(got, std::string(100000, 'z'));
+}
+
 TEST_F(UsocketTest, SocketsUseTheDefaultNetworkOrSayThereIsNone) {
   socket s;
   EXPECT_TRUE(s.network() == a);
