@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "stack/tcp/testbed.h"
 
@@ -93,6 +94,57 @@ TEST(TcpCongestion, SwitchingLiveConnectionKeepsWindow) {
   EXPECT_EQ(t.layer().set_options(t.conn(), with(CongestionAlgorithm::kCubic)), std::nullopt);
   EXPECT_STREQ(t.layer().stats(t.conn())->congestion, "cubic");
   EXPECT_EQ(t.layer().stats(t.conn())->cwnd, cwnd);
+}
+
+// RFC 9406 through the connection: each ACK echoes the segment's TSval, so every ACK is an RTT
+// sample (RFC 7323 §4). The path's RTT is 20 ms for three flights, then 30 ms: HyStart++ leaves
+// slow start (CSS, then congestion avoidance with ssthresh = cwnd) with no loss at all.
+// HyStart++'s rounds end at the SND.NXT of the previous round's end, which runs two ACKs ahead
+// of the flights here (each ACK releases two new segments before the round is counted), so the
+// first round whose samples are all 30 ms is the one of the fifth flight.
+TEST(TcpCongestion, HyStartLeavesSlowStartOnDelayIncreaseWithoutLoss) {
+  TcpSocketOptions big;
+  big.send_buffer = 8 << 20;
+  TcpTestbed t = TcpTestbed::established(TcpTestbed::default_config(), big);
+  t.send(std::string(4 << 20, 'x'));
+  std::uint32_t peer_ts = 200;
+  std::vector<std::uint32_t> cwnd_after;  // segments, after each flight is acknowledged
+  std::vector<std::uint32_t> ssthresh_after;
+  for (int flight_no = 0; flight_no < 10; ++flight_no) {
+    std::vector<TcpTestbed::Seg> flight;
+    while (auto s = t.pop()) flight.push_back(*s);
+    ASSERT_FALSE(flight.empty()) << "flight " << flight_no;
+    t.at(t.now() + (flight_no < 3 ? 20_ms : 30_ms));
+    for (const TcpTestbed::Seg& s : flight) {
+      std::uint32_t end = s.repr.seq.raw() + static_cast<std::uint32_t>(s.repr.payload.size());
+      // Window 65535 << 7: the receiver never limits the flight.
+      t.inject(seg()
+                   .seq(1001)
+                   .ack(end - t.iss())
+                   .win(65535)
+                   .ts(++peer_ts, s.repr.options.timestamps->val));
+    }
+    TcpStats st = *t.layer().stats(t.conn());
+    cwnd_after.push_back(st.cwnd / 1448);
+    ssthresh_after.push_back(st.ssthresh);
+  }
+  // Slow start doubles the window per flight while the RTT is flat, and one more flight.
+  EXPECT_EQ(cwnd_after[0], 20u);
+  EXPECT_EQ(cwnd_after[1], 40u);
+  EXPECT_EQ(cwnd_after[2], 80u);
+  EXPECT_GT(cwnd_after[3], 150u);
+  // CSS: a quarter of slow start's growth, about x1.25 per flight.
+  for (int i = 4; i < 8; ++i) {
+    EXPECT_LT(cwnd_after[i], cwnd_after[i - 1] * 13 / 10) << "flight " << i;
+    EXPECT_EQ(ssthresh_after[i], 0x7fffffffu) << "flight " << i;
+  }
+  // After CSS_ROUNDS = 5 rounds of CSS: congestion avoidance, ssthresh = cwnd at that moment.
+  EXPECT_LT(ssthresh_after[8], 0x7fffffffu);
+  EXPECT_GT(ssthresh_after[8], cwnd_after[7] * 1448);
+  EXPECT_LE(ssthresh_after[8], cwnd_after[8] * 1448 + 1448);
+  TcpStats st = *t.layer().stats(t.conn());
+  EXPECT_EQ(st.bytes_retrans, 0u);
+  EXPECT_EQ(st.retrans_fast + st.retrans_rto, 0u);
 }
 
 // The names setsockopt(TCP_CONGESTION) takes, as Linux registers them.

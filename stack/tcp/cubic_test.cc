@@ -216,14 +216,18 @@ struct SlowStartSender {
   }
   // Acks one segment with the RTT this round has; returns the round it belonged to.
   void ack(Duration (*rtt_of_round)(int)) {
-    una += kMss;
-    if (round < 0 || una >= round_end) {
-      ++round;
+    if (round < 0) {
+      round = 0;
       round_end = max;
     }
+    una += kMss;
     Duration rtt = rtt_of_round(round);
     cc.on_rtt_sample(now, rtt, una, max);
     cc.on_ack(now, kMss, kMss, rtt);
+    if (una >= round_end) {  // the last ACK of the round
+      ++round;
+      round_end = max;
+    }
     max = una + cc.cwnd();
     now += 1_ms;
   }
@@ -241,17 +245,17 @@ TEST(HyStartPlusPlus, DelayIncreaseEndsSlowStartIntoCssThenAvoidance) {
   while (s.round < 3) s.ack(delay_grows_at_round_3);
   EXPECT_EQ(s.cc.hystart().phase(), HyStartPlusPlus::Phase::kSlowStart);
   EXPECT_EQ(s.cc.cwnd(), 74 * kMss);  // one segment per ACK since the initial 10
-  for (int sample = 2; sample < 8; ++sample) {
+  for (int sample = 1; sample < 8; ++sample) {
     s.ack(delay_grows_at_round_3);
     EXPECT_EQ(s.cc.hystart().phase(), HyStartPlusPlus::Phase::kSlowStart) << sample;
   }
-  EXPECT_EQ(s.cc.cwnd(), 80 * kMss);
+  EXPECT_EQ(s.cc.cwnd(), 81 * kMss);
   s.ack(delay_grows_at_round_3);  // the eighth sample of round 3: 30 ms >= 20 + 4 ms
   ASSERT_EQ(s.cc.hystart().phase(), HyStartPlusPlus::Phase::kConservativeSlowStart);
   EXPECT_EQ(s.cc.hystart().last_round_min_rtt(), 20_ms);
   EXPECT_EQ(s.cc.hystart().current_round_min_rtt(), 30_ms);
   // The ACK that brought the eighth sample already grows at CSS's rate: CSS_GROWTH_DIVISOR 4.
-  EXPECT_EQ(s.cc.cwnd(), 80 * kMss + kMss / 4);
+  EXPECT_EQ(s.cc.cwnd(), 81 * kMss + kMss / 4);
   std::uint32_t before = s.cc.cwnd();
   s.ack(delay_grows_at_round_3);
   EXPECT_EQ(s.cc.cwnd(), before + kMss / 4);
@@ -262,7 +266,7 @@ TEST(HyStartPlusPlus, DelayIncreaseEndsSlowStartIntoCssThenAvoidance) {
     s.ack(delay_grows_at_round_3);
   }
   EXPECT_EQ(s.cc.hystart().phase(), HyStartPlusPlus::Phase::kDone);
-  EXPECT_EQ(s.cc.ssthresh(), 234500u);  // the cwnd when the fifth CSS round ended
+  EXPECT_EQ(s.cc.ssthresh(), 235500u);  // the cwnd when the fifth CSS round ended
   // The ACK that ended CSS is already an avoidance ACK: RFC 9438 §4.10, the first epoch after
   // a loss-free exit starts with W_max = cwnd and K = 0 (and grows a few bytes on it).
   EXPECT_EQ(s.cc.epoch_start(), s.now - 1_ms);

@@ -16,7 +16,14 @@ void HyStartPlusPlus::start_round(SeqNum snd_max) {
 
 void HyStartPlusPlus::on_rtt_sample(Duration rtt, SeqNum snd_una, SeqNum snd_max) {
   if (phase_ == Phase::kDone) return;
-  if (!window_end_ || snd_una >= *window_end_) {
+  if (!window_end_) start_round(snd_max);
+  // "Keep track of the minimum observed RTT".
+  current_round_min_rtt_ = std::min(current_round_min_rtt_.value_or(rtt), rtt);
+  ++rtt_sample_count_;
+  check_delay_increase();
+  // The ACK that reaches windowEnd is the last of its round (as Linux's HyStart and quiche's
+  // HyStart++ count it); the next ACK opens a round that ends at today's SND.NXT.
+  if (snd_una >= *window_end_) {
     // RFC 9406 §4.2: "If CSS_ROUNDS rounds are complete, enter congestion avoidance by
     // setting the ssthresh to the current cwnd" (the owner reads phase() and does that).
     if (phase_ == Phase::kConservativeSlowStart && ++css_rounds_ >= kCssRounds) {
@@ -25,10 +32,6 @@ void HyStartPlusPlus::on_rtt_sample(Duration rtt, SeqNum snd_una, SeqNum snd_max
     }
     start_round(snd_max);
   }
-  // "Keep track of the minimum observed RTT".
-  current_round_min_rtt_ = std::min(current_round_min_rtt_.value_or(rtt), rtt);
-  ++rtt_sample_count_;
-  check_delay_increase();
 }
 
 void HyStartPlusPlus::check_delay_increase() {

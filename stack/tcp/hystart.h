@@ -38,8 +38,8 @@ class HyStartPlusPlus {
 
   // A new connection: standard slow start, no round measured yet.
   void reset();
-  // RFC 9406 §4.2, per ACK with an RTT sample: a new round starts when SND.UNA passes
-  // windowEnd; the sample updates the round's minimum and may move between the phases.
+  // RFC 9406 §4.2, per ACK with an RTT sample: the sample updates the round's minimum and may
+  // move between the phases; the round ends with the ACK that reaches windowEnd.
   void on_rtt_sample(Duration rtt, SeqNum snd_una, SeqNum snd_max);
   // How much slow start (or CSS) grows cwnd for an ACK of `bytes_acked` new bytes:
   // min(N, L*SMSS), divided by CSS_GROWTH_DIVISOR in CSS.
