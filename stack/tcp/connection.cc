@@ -943,7 +943,13 @@ void TcpConnection::on_rto(Instant now) {
       break;
   }
   if (snd_max_ == snd_una_) return;
-  if (retransmits_ >= cfg_.retries2) {
+  // RFC 9293 §3.8.6.1 (MUST-34/36): the peer closed its window with data in flight, so the
+  // head retransmission is a window probe, and the connection must not time out while the peer
+  // answers (each answer clears unanswered_probes_). Like Linux tcp_retransmit_timer ("our
+  // retransmits become zero probes") and tcp_rtx_probe0_timed_out, a peer that answers none of
+  // retries2 probes is gone; an orphaned socket counts every retransmission, as before.
+  bool window_probe = snd_wnd_ == 0 && !user_closed_;
+  if (window_probe ? unanswered_probes_ >= cfg_.retries2 : retransmits_ >= cfg_.retries2) {
     enter_closed(now, soft_error_.value_or(TcpError::kTimedOut));
     return;
   }
@@ -959,13 +965,20 @@ void TcpConnection::on_rto(Instant now) {
   // RFC 2018 §8: a receiver may renege on SACKed data. Go-back-N skips SACKed ranges after
   // one timeout, but a second timeout in a row forgets them so reneged data is resent.
   if (backoff_ > 0) sacked_.clear();
-  ++retransmits_;
+  if (window_probe) {
+    ++unanswered_probes_;
+    stats_.zero_window_probes++;
+  } else {
+    ++retransmits_;
+  }
   ++backoff_;
   stats_.retrans_rto++;
   rtt_seq_.reset();
   ts_min_echo_ = ts_now(now);
-  retransmit_head_ = false;
-  force_send_ = true;  // the head goes out even if SWS/Nagle would hold it
+  // The head goes out even if SWS/Nagle would hold it; into a zero window only as the
+  // retransmission of the head (plan_data_segment() sends nothing beyond the window).
+  retransmit_head_ = window_probe;
+  force_send_ = !window_probe;
   rto_at_ = now + rtt_.backed_off_rto(backoff_);
 }
 

@@ -211,6 +211,44 @@ TEST(TcpFlow, UnansweredZeroWindowProbesTimeOut) {
   EXPECT_EQ(t.layer().error(t.conn()), TcpError::kTimedOut);
 }
 
+// RFC 9293 §3.8.6.1 (MUST-34/36): a peer that closes its window while data is in flight gets
+// the head retransmitted as a window probe (Linux tcp_retransmit_timer: "our retransmits become
+// zero probes"), and the connection never times out while the peer answers the probes.
+TEST(TcpFlow, ZeroWindowWithDataInFlightIsProbedWithTheHeadForever) {
+  TcpTestbed t = plain();
+  t.send("inflight");
+  t.expect(seg().seq(1).data("inflight").ack(1001));
+  // The peer acknowledges nothing and closes its window.
+  t.at(10_ms).inject(seg().ack(1).seq(1001).win(0));
+  for (int i = 0; i < 40; ++i) {
+    t.expect_next(seg().seq(1).data("inflight").ack(1001), 300_s);
+    t.inject(seg().ack(1).seq(1001).win(0));  // the peer answers each probe
+  }
+  EXPECT_GT(t.now(), 1800_s);
+  EXPECT_EQ(*t.layer().state(t.conn()), TcpState::kEstablished);
+  // The window opens: the data is acknowledged and the connection carries on.
+  t.inject(seg().ack(9).seq(1001).win(100));
+  t.send("more");
+  t.expect(seg().seq(9).data("more").ack(1001));
+}
+
+// A dead peer behind a zero window with data in flight: unanswered head probes end the
+// connection after retries2 of them (Linux tcp_rtx_probe0_timed_out).
+TEST(TcpFlow, UnansweredHeadProbesIntoZeroWindowTimeOut) {
+  TcpLayerConfig cfg = TcpTestbed::default_config();
+  cfg.tcp.retries2 = 3;
+  TcpTestbed t = TcpTestbed::established(cfg, {}, false);
+  t.send("inflight");
+  t.expect(seg().seq(1).data("inflight").ack(1001));
+  t.at(10_ms).inject(seg().ack(1).seq(1001).win(0));
+  for (int i = 0; i < 3; ++i) t.expect_next(seg().seq(1).data("inflight").ack(1001));
+  t.inject(seg().ack(1).seq(1001).win(0));
+  for (int i = 0; i < 3; ++i) t.expect_next(seg().seq(1).data("inflight").ack(1001));
+  EXPECT_EQ(*t.layer().state(t.conn()), TcpState::kEstablished);
+  t.at(t.now() + 300_s);
+  EXPECT_EQ(t.layer().error(t.conn()), TcpError::kTimedOut);
+}
+
 // RFC 9293 §3.8.6.2.1: the sender does not send a tiny segment into a small window (SWS),
 // but the persist timer eventually pushes what fits.
 TEST(TcpFlow, SenderSwsAvoidanceWaitsForWindow) {
