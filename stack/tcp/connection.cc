@@ -124,8 +124,10 @@ void TcpConnection::open_passive(Instant now, const TcpRepr& syn) {
 
 void TcpConnection::negotiate(const TcpRepr& syn) {
   const TcpOptions& o = syn.options;
-  // RFC 9293 §3.7.1 / RFC 6691: without an MSS option assume 536 (IPv4) or 1220 (IPv6).
-  peer_mss_ = o.mss.value_or(tuple_.remote.is_v4() ? 536 : 1220);
+  // RFC 9293 §3.7.1 / RFC 6691: without an MSS option assume 536 (IPv4) or 1220 (IPv6). An
+  // option of 0 counts as absent (Linux tcp_parse_options only takes a non-zero value).
+  std::uint16_t default_mss = tuple_.remote.is_v4() ? 536 : 1220;
+  peer_mss_ = o.mss.value_or(0) != 0 ? *o.mss : default_mss;
   // RFC 7323 §2.2-2.3: scaling is on only if both SYNs carry the option; shifts above 14 are
   // used as 14.
   if (cfg_.window_scaling && o.window_scale) {
@@ -138,9 +140,11 @@ void TcpConnection::negotiate(const TcpRepr& syn) {
   ts_ok_ = cfg_.timestamps && o.timestamps.has_value();  // RFC 7323 §3.2
   if (ts_ok_) ts_recent_ = o.timestamps->val;
   // RFC 9293 §3.7.1: Eff.snd.MSS = min(SendMSS, MMS_S) minus the options we put in every
-  // segment (Linux's mss_cache excludes the 12 timestamp bytes).
-  std::uint32_t mss = std::min<std::uint32_t>(peer_mss_, adv_mss_);
-  snd_mss_ = std::max<std::uint32_t>(mss - (ts_ok_ ? kTimestampOptionLen : 0), kMinSndMss);
+  // segment (Linux's mss_cache excludes the 12 timestamp bytes). Like Linux (__tcp_mtu_to_mss,
+  // then tcp_mtu_to_mss) the MSS is first raised to tcp_min_snd_mss, so a tiny MSS cannot wrap
+  // around when the timestamp option is taken off it: with timestamps the floor is 48 - 12.
+  std::uint32_t mss = std::max(std::min<std::uint32_t>(peer_mss_, adv_mss_), kMinSndMss);
+  snd_mss_ = mss - (ts_ok_ ? kTimestampOptionLen : 0);
   rcv_mss_ = std::min<std::uint32_t>(rcv_mss_, snd_mss_);
 }
 

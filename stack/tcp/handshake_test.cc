@@ -189,6 +189,40 @@ TEST(TcpListen, TinyPeerMssIsRaisedToFortyEight) {
   t.expect(seg().ack(1001).seq(1).data(std::string(48, 'x')));
 }
 
+// A tiny MSS with timestamps does not wrap around when the 12 option octets are taken off:
+// like Linux (__tcp_mtu_to_mss, tcp_mtu_to_mss) the MSS is raised to tcp_min_snd_mss (48)
+// first and the timestamp option then takes its 12 octets from it.
+TEST(TcpListen, TinyPeerMssWithTimestampsDoesNotWrap) {
+  TcpTestbed t = TcpTestbed::listening(80);
+  t.inject(seg().syn().seq(1000).win(64240).mss(8).ts(100, 0));
+  t.expect(seg().syn().ack(1001));
+  t.inject(seg().ack(1).seq(1001).win(64240).ts(101, _));
+  t.accept();
+  EXPECT_EQ(t.layer().stats(t.conn())->snd_mss, 36u);
+  EXPECT_EQ(t.send(std::string(100, 'x')), 100u);
+  t.expect(seg().ack(1001).seq(1).data(std::string(36, 'x')));
+}
+
+// An MSS option of 0 is ignored, as if absent (Linux tcp_parse_options only takes a non-zero
+// value): the send MSS is the RFC 9293 §3.7.1 default (MUST-15), 536 for IPv4.
+TEST(TcpListen, ZeroMssOptionMeansDefault536) {
+  TcpTestbed t = TcpTestbed::listening(80);
+  t.inject(seg().syn().seq(1000).mss(0));
+  t.expect(seg().syn().ack(1001));
+  t.inject(seg().ack(1).seq(1001));
+  t.accept();
+  EXPECT_EQ(t.layer().stats(t.conn())->snd_mss, 536u);
+}
+
+// The same for an active open, with timestamps (536 - 12).
+TEST(TcpConnect, ZeroMssOptionInSynAckMeansDefault536) {
+  TcpTestbed t = TcpTestbed::connecting(8080);
+  t.expect(seg().syn().seq(0));
+  t.inject(seg().syn().seq(5000).ack(1).mss(0).ts(100, _));
+  t.expect(seg().ack(5001).seq(1));
+  EXPECT_EQ(t.layer().stats(t.conn())->snd_mss, 524u);
+}
+
 // RFC 9293 §3.5 figure 7: simultaneous open - SYN crosses SYN, both end ESTABLISHED.
 TEST(TcpConnect, SimultaneousOpen) {
   TcpTestbed t = TcpTestbed::connecting(8080);
