@@ -108,7 +108,7 @@ void TcpConnection::open_passive(Instant now, const TcpRepr& syn) {
   rcv_nxt_ = syn.seq + 1;
   rcv_adv_ = rcv_nxt_;
   last_ack_sent_ = rcv_nxt_;
-  negotiate(syn);
+  negotiate(now, syn);
   // RFC 7323 §2.2: the window in a SYN is never scaled.
   snd_wnd_ = syn.window;
   max_snd_wnd_ = snd_wnd_;
@@ -122,7 +122,7 @@ void TcpConnection::open_passive(Instant now, const TcpRepr& syn) {
   set_state(now, TcpState::kSynReceived);
 }
 
-void TcpConnection::negotiate(const TcpRepr& syn) {
+void TcpConnection::negotiate(Instant now, const TcpRepr& syn) {
   const TcpOptions& o = syn.options;
   // RFC 9293 §3.7.1 / RFC 6691: without an MSS option assume 536 (IPv4) or 1220 (IPv6). An
   // option of 0 counts as absent (Linux tcp_parse_options only takes a non-zero value).
@@ -138,7 +138,10 @@ void TcpConnection::negotiate(const TcpRepr& syn) {
   }
   sack_ok_ = cfg_.sack && o.sack_permitted;              // RFC 2018 §2
   ts_ok_ = cfg_.timestamps && o.timestamps.has_value();  // RFC 7323 §3.2
-  if (ts_ok_) ts_recent_ = o.timestamps->val;
+  if (ts_ok_) {
+    ts_recent_ = o.timestamps->val;  // TS.Recent from the SYN (RFC 7323 §4.3)
+    ts_recent_at_ = now;
+  }
   // RFC 9293 §3.7.1: Eff.snd.MSS = min(SendMSS, MMS_S) minus the options we put in every
   // segment (Linux's mss_cache excludes the 12 timestamp bytes). Like Linux (__tcp_mtu_to_mss,
   // then tcp_mtu_to_mss) the MSS is first raised to tcp_min_snd_mss, so a tiny MSS cannot wrap
@@ -210,6 +213,7 @@ void TcpConnection::on_segment(Instant now, const TcpRepr& seg) {
   if (!seg.has(kAck)) return;
   if (!on_ack(now, seg)) return;
   if (state_ == TcpState::kClosed) return;
+  update_ts_recent(now, seg);
 
   // Sixth: the URG bit. RFC 6093: urgent data is delivered in line; the pointer is ignored.
 
@@ -254,7 +258,7 @@ void TcpConnection::on_segment_syn_sent(Instant now, const TcpRepr& seg) {
   rcv_nxt_ = seg.seq + 1;
   rcv_adv_ = rcv_nxt_;
   last_ack_sent_ = rcv_nxt_;
-  negotiate(seg);
+  negotiate(now, seg);
   last_rx_ = now;
   if (ack_acceptable) {
     // Our SYN is acknowledged: ESTABLISHED, and ACK the peer's SYN.
@@ -300,7 +304,7 @@ bool TcpConnection::segment_acceptable(const TcpRepr& seg) const {
 bool TcpConnection::check_sequence(Instant now, const TcpRepr& seg) {
   // RFC 7323 §5.3 (PAWS): a timestamp older than TS.Recent marks an old duplicate; drop it
   // and ACK (R1, R2). RSTs are exempt (§5.3 R1 note).
-  if (ts_ok_ && seg.options.timestamps && !seg.has(kRst) &&
+  if (ts_ok_ && seg.options.timestamps && !seg.has(kRst) && ts_recent_valid(now) &&
       static_cast<std::int32_t>(seg.options.timestamps->val - ts_recent_) < 0) {
     stats_.drops_paws++;
     ack_now_ = true;
@@ -324,11 +328,25 @@ bool TcpConnection::check_sequence(Instant now, const TcpRepr& seg) {
     ack_now_ = true;
     return false;
   }
-  // RFC 7323 §4.3: remember the timestamp of a segment that covers Last.ACK.sent.
-  if (ts_ok_ && seg.options.timestamps && seg.seq <= last_ack_sent_) {
-    ts_recent_ = seg.options.timestamps->val;
-  }
   return true;
+}
+
+bool TcpConnection::ts_recent_valid(Instant now) const {
+  // RFC 7323 §5.5 (Linux tcp_paws_check, TCP_PAWS_24DAYS): TS.Recent is invalid after 24 days
+  // without an update, since the peer's timestamp clock may have wrapped since.
+  return now - ts_recent_at_ < Duration::seconds(24 * 24 * 60 * 60);
+}
+
+void TcpConnection::update_ts_recent(Instant now, const TcpRepr& seg) {
+  // RFC 7323 §4.3: remember the timestamp of a segment that covers Last.ACK.sent and is not
+  // older than TS.Recent. Called only for a segment that passed the sequence, RST, SYN and
+  // ACK checks (Linux tcp_ack -> tcp_replace_ts_recent), so a blind segment that guessed the
+  // sequence number but not the ACK cannot poison PAWS.
+  if (!ts_ok_ || !seg.options.timestamps || seg.seq > last_ack_sent_) return;
+  std::uint32_t val = seg.options.timestamps->val;
+  if (ts_recent_valid(now) && static_cast<std::int32_t>(val - ts_recent_) < 0) return;
+  ts_recent_ = val;
+  ts_recent_at_ = now;
 }
 
 void TcpConnection::on_rst(Instant now, const TcpRepr& seg) {

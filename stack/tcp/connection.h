@@ -107,15 +107,17 @@ class TcpConnection {
   // State machine pieces, one per RFC 9293 §3.10.7 step.
   void on_segment_syn_sent(Instant now, const TcpRepr& seg);
   bool check_sequence(Instant now, const TcpRepr& seg);  // first
-  void on_rst(Instant now, const TcpRepr& seg);          // second
-  bool on_ack(Instant now, const TcpRepr& seg);          // fifth
-  void on_text(Instant now, const TcpRepr& seg);         // seventh
-  void on_fin(Instant now);                              // eighth
+  bool ts_recent_valid(Instant now) const;
+  void update_ts_recent(Instant now, const TcpRepr& seg);
+  void on_rst(Instant now, const TcpRepr& seg);   // second
+  bool on_ack(Instant now, const TcpRepr& seg);   // fifth
+  void on_text(Instant now, const TcpRepr& seg);  // seventh
+  void on_fin(Instant now);                       // eighth
 
   void set_state(Instant now, TcpState s);
   void enter_closed(Instant now, std::optional<TcpError> err);
   void enter_time_wait(Instant now);
-  void negotiate(const TcpRepr& syn);
+  void negotiate(Instant now, const TcpRepr& syn);
   bool segment_acceptable(const TcpRepr& seg) const;
   void process_ack_of_data(Instant now, const TcpRepr& seg);
   void update_send_window(Instant now, const TcpRepr& seg);
@@ -202,6 +204,7 @@ class TcpConnection {
   bool sack_ok_ = false;
   bool ts_ok_ = false;
   std::uint32_t ts_recent_ = 0;
+  Instant ts_recent_at_;  // when TS.Recent was last set (RFC 7323 §5.5 24-day validity)
   std::uint32_t ts_offset_ = 0;
   // TSval of the last timeout retransmission: older echoes are not RTT samples (see on_rto).
   std::optional<std::uint32_t> ts_min_echo_;

@@ -308,5 +308,65 @@ TEST(TcpRetransmitOption, Retries2CanBeSetPerSocket) {
   EXPECT_EQ(t.layer().error(t.conn()), TcpError::kTimedOut);
 }
 
+// RFC 7323 §4.3 (Linux tcp_ack -> tcp_replace_ts_recent): TS.Recent is taken only from a
+// segment that passes the RST, SYN and ACK checks, so a blind attacker who guesses the
+// sequence number but not the ACK cannot poison PAWS against the real peer.
+TEST(TcpRfc7323, SegmentWithUnacceptableAckDoesNotUpdateTsRecent) {
+  TcpTestbed t = TcpTestbed::established();
+  t.inject(seg().ack(50000).seq(1001).data("evil").ts(2000000000, 0));
+  t.expect(seg().ack(1001).seq(1).ts(_, 101));  // the challenge ACK echoes the old TS.Recent
+  t.inject(seg().ack(1).seq(1001).data("good").ts(200, _));
+  t.expect(seg().ack(1005).ts(_, 200));
+  EXPECT_EQ(t.recv(), "good");
+  EXPECT_EQ(t.layer().stats(t.conn())->drops_paws, 0u);
+}
+
+// RFC 7323 §4.3: an in-window SYN (answered with a challenge ACK, RFC 5961 §4.2) does not
+// update TS.Recent.
+TEST(TcpRfc7323, SynInWindowDoesNotUpdateTsRecent) {
+  TcpTestbed t = TcpTestbed::established();
+  t.inject(seg().syn().seq(1001).ts(2000000000, 0));
+  t.expect(seg().ack(1001).seq(1).ts(_, 101));
+  t.inject(seg().ack(1).seq(1001).data("good").ts(200, _));
+  t.expect(seg().ack(1005).ts(_, 200));
+  EXPECT_EQ(t.recv(), "good");
+}
+
+// RFC 7323 §4.3: a segment without ACK is dropped (RFC 9293 §3.10.7.4 "fifth") and does not
+// update TS.Recent either.
+TEST(TcpRfc7323, SegmentWithoutAckDoesNotUpdateTsRecent) {
+  TcpTestbed t = TcpTestbed::established();
+  t.inject(seg().seq(1001).data("evil").ts(2000000000, 0));
+  t.expect_nothing();
+  t.inject(seg().ack(1).seq(1001).data("good").ts(200, _));
+  t.expect(seg().ack(1005).ts(_, 200));
+  EXPECT_EQ(t.recv(), "good");
+}
+
+// RFC 7323 §5.5 (Linux tcp_paws_check, TCP_PAWS_24DAYS): after more than 24 days without a
+// segment, TS.Recent is invalid: a segment whose TSval looks older (the peer's clock wrapped
+// or restarted) is accepted and its TSval becomes TS.Recent.
+TEST(TcpRfc7323, TsRecentIsInvalidAfter24DaysIdle) {
+  TcpTestbed t = TcpTestbed::established();
+  t.inject(seg().ack(1).seq(1001).data("a").ts(2000000000u, _));
+  t.expect(seg().ack(1002).ts(_, 2000000000u));
+  t.at(t.now() + Duration::seconds(25 * 86400));
+  t.inject(seg().ack(1).seq(1002).data("b").ts(5, _));
+  t.expect(seg().ack(1003).ts(_, 5));
+  EXPECT_EQ(t.recv(), "ab");
+  EXPECT_EQ(t.layer().stats(t.conn())->drops_paws, 0u);
+}
+
+// Within 24 days PAWS still applies.
+TEST(TcpRfc7323, TsRecentIsValidWithin24Days) {
+  TcpTestbed t = TcpTestbed::established();
+  t.inject(seg().ack(1).seq(1001).data("a").ts(2000000000u, _));
+  t.expect(seg().ack(1002).ts(_, 2000000000u));
+  t.at(t.now() + Duration::seconds(23 * 86400));
+  t.inject(seg().ack(1).seq(1002).data("b").ts(5, _));
+  t.expect(seg().ack(1002).ts(_, 2000000000u));
+  EXPECT_EQ(t.layer().stats(t.conn())->drops_paws, 1u);
+}
+
 }  // namespace
 }  // namespace ustack::testing
