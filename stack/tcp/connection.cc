@@ -15,7 +15,8 @@ constexpr std::uint32_t kTimestampOptionLen = 12;
 // The smallest segment we send whatever MSS the peer announces: Linux's tcp_min_snd_mss (48),
 // which bounds the per-segment overhead a peer can force on us (CVE-2019-11479).
 constexpr std::uint32_t kMinSndMss = 48;
-constexpr unsigned kMaxQuickAcks = 16;  // Linux TCP_MAX_QUICKACKS
+constexpr unsigned kMaxQuickAcks = 16;                   // Linux TCP_MAX_QUICKACKS
+constexpr Duration kRtoFallback = Duration::seconds(3);  // RFC 6298 §5.7, TCP_TIMEOUT_FALLBACK
 
 std::uint32_t ip_header_len(const IpAddr& a) { return a.is_v4() ? 20 : 40; }
 
@@ -267,12 +268,7 @@ void TcpConnection::on_segment_syn_sent(Instant now, const TcpRepr& seg) {
     snd_wnd_ = seg.window;
     max_snd_wnd_ = snd_wnd_;
     process_ack_of_data(now, seg);
-    set_state(now, TcpState::kEstablished);
-    cc_->init(snd_mss_);
-    quick_acks_ = std::clamp<unsigned>(static_cast<unsigned>(rcv_buf_.capacity() / (2 * rcv_mss_)),
-                                       2, kMaxQuickAcks);
-    if (cfg_.keepalive) keepalive_at_ = now + cfg_.keepalive_idle;
-    if (fin_queued_) set_state(now, TcpState::kFinWait1);
+    enter_established(now);
     ack_now_ = true;
     return;
   }
@@ -390,12 +386,7 @@ bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
       snd_wl1_ = seg.seq;
       snd_wl2_ = seg.ack;
       process_ack_of_data(now, seg);
-      set_state(now, TcpState::kEstablished);
-      cc_->init(snd_mss_);
-      quick_acks_ = std::clamp<unsigned>(
-          static_cast<unsigned>(rcv_buf_.capacity() / (2 * rcv_mss_)), 2, kMaxQuickAcks);
-      if (cfg_.keepalive) keepalive_at_ = now + cfg_.keepalive_idle;
-      if (fin_queued_) set_state(now, TcpState::kFinWait1);
+      enter_established(now);
       return true;
     } else {
       // "If the segment acknowledgment is not acceptable, form a reset segment
@@ -463,6 +454,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
     sacked_.trim_below(snd_una_);
     // RTT (RFC 6298 §3 with Karn's rule; RFC 7323 §4 with timestamps).
+    bool sampled = false;
     if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->ecr != 0) {
       std::uint32_t ecr = seg.options.timestamps->ecr;
       std::uint32_t ms = ts_now(now) - ecr;
@@ -470,12 +462,18 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
       // (it only updates it from acceptable segments, RFC 7323 §4.3): it would measure the
       // whole outage as one round trip and inflate the RTO. Karn's rule, for timestamps.
       bool stale = ts_min_echo_ && static_cast<std::int32_t>(ecr - *ts_min_echo_) < 0;
-      if (ms < 0x7fffffff && !stale) rtt_sample(now, Duration::millis(ms));
+      if (ms < 0x7fffffff && !stale) {
+        rtt_sample(now, Duration::millis(ms));
+        sampled = true;
+      }
     } else if (rtt_seq_ && seg.ack >= *rtt_seq_) {
       rtt_sample(now, now - rtt_sent_at_);
+      sampled = true;
     }
     if (rtt_seq_ && seg.ack >= *rtt_seq_) rtt_seq_.reset();
-    backoff_ = 0;
+    // RFC 6298 §5.7 / Karn: the backed-off RTO is kept until a valid RTT sample (Linux
+    // tcp_ack_update_rtt: "only reset backoff on valid RTT measurement").
+    if (sampled) backoff_ = 0;
     retransmits_ = 0;
     dup_acks_ = 0;
     std::uint32_t cwnd_before = cc_->cwnd();
@@ -720,6 +718,22 @@ void TcpConnection::enter_closed(Instant now, std::optional<TcpError> err) {
   sack_rexmit_pending_ = false;
   ooo_.clear();
   sacked_.clear();
+}
+
+void TcpConnection::enter_established(Instant now) {
+  set_state(now, TcpState::kEstablished);
+  cc_->init(snd_mss_);
+  quick_acks_ = std::clamp<unsigned>(static_cast<unsigned>(rcv_buf_.capacity() / (2 * rcv_mss_)), 2,
+                                     kMaxQuickAcks);
+  if (cfg_.keepalive) keepalive_at_ = now + cfg_.keepalive_idle;
+  // RFC 6298 §5.7: the SYN (or SYN-ACK) was retransmitted and the handshake gave no RTT sample
+  // (Karn): the RTO starts at 3 s, not backed off (Linux tcp_init_transfer,
+  // TCP_TIMEOUT_FALLBACK).
+  if (!rtt_.srtt()) {
+    rtt_.reinitialize_without_sample(kRtoFallback);
+    backoff_ = 0;
+  }
+  if (fin_queued_) set_state(now, TcpState::kFinWait1);
 }
 
 void TcpConnection::enter_time_wait(Instant now) {

@@ -116,6 +116,7 @@ class TcpConnection {
 
   void set_state(Instant now, TcpState s);
   void enter_closed(Instant now, std::optional<TcpError> err);
+  void enter_established(Instant now);
   void enter_time_wait(Instant now);
   void negotiate(Instant now, const TcpRepr& syn);
   bool segment_acceptable(const TcpRepr& seg) const;

@@ -74,6 +74,54 @@ TEST(TcpRetransmit, KarnNoRttSampleFromRetransmittedSegment) {
   EXPECT_EQ(t.layer().stats(t.conn())->srtt, srtt0 * 7 / 8 + 100_ms / 8);
 }
 
+// RFC 6298 §5.7 / Karn: the backed-off RTO stays until a valid RTT sample; an ACK of a
+// retransmitted segment is not one (Linux tcp_ack_update_rtt: "only reset backoff on valid
+// RTT measurement"), so the next segment's timer still runs with the doubled RTO.
+TEST(TcpRetransmit, BackoffStaysUntilAValidRttSample) {
+  TcpTestbed t = plain();
+  t.send("hello");
+  t.expect(seg().data("hello").ack(1001));
+  EXPECT_EQ(t.expect_next(seg().data("hello").ack(1001)), 200_ms);
+  t.at(250_ms).inject(seg().ack(6).seq(1001));  // acknowledges the retransmission: no sample
+  t.at(1_s);
+  t.send("again");
+  t.expect(seg().seq(6).data("again").ack(1001));
+  EXPECT_EQ(t.expect_next(seg().seq(6).data("again").ack(1001)), 1400_ms);
+  t.at(1450_ms).inject(seg().ack(11).seq(1001));
+  EXPECT_EQ(t.layer().stats(t.conn())->backoff, 2u);
+  // A valid sample (a segment sent once) resets the backoff.
+  t.at(2_s);
+  t.send("fresh");
+  t.expect(seg().seq(11).data("fresh").ack(1001));
+  t.at(2050_ms).inject(seg().ack(16).seq(1001));
+  EXPECT_EQ(t.layer().stats(t.conn())->backoff, 0u);
+}
+
+// RFC 6298 §5.7: after a retransmitted SYN, with no RTT sample from the handshake, the RTO is
+// re-initialized to 3 s when the connection is established (Linux TCP_TIMEOUT_FALLBACK).
+TEST(TcpRetransmit, RtoIsThreeSecondsAfterARetransmittedSyn) {
+  TcpTestbed t = TcpTestbed::connecting(8080);
+  t.expect(seg().syn().seq(0));
+  EXPECT_EQ(t.expect_next(seg().syn().seq(0)), 1_s);
+  t.at(1100_ms).inject(seg().syn().ack(1).seq(5000).mss(1460));
+  t.expect(seg().ack(5001).seq(1));
+  EXPECT_EQ(t.layer().stats(t.conn())->rto, 3_s);
+  t.send("hello");
+  t.expect(seg().seq(1).data("hello").ack(5001));
+  EXPECT_EQ(t.expect_next(seg().seq(1).data("hello").ack(5001)), 4100_ms);
+}
+
+// The same for a passive open whose SYN-ACK was retransmitted.
+TEST(TcpRetransmit, RtoIsThreeSecondsAfterARetransmittedSynAck) {
+  TcpTestbed t = TcpTestbed::listening(80);
+  t.inject(seg().syn().seq(1000).mss(1460));
+  t.expect(seg().syn().ack(1001));
+  EXPECT_EQ(t.expect_next(seg().syn().ack(1001)), 1_s);
+  t.at(1100_ms).inject(seg().ack(1).seq(1001));
+  t.accept();
+  EXPECT_EQ(t.layer().stats(t.conn())->rto, 3_s);
+}
+
 // RFC 7323 §4: with timestamps every ACK of new data gives a sample from TSecr.
 TEST(TcpRetransmit, TimestampsGiveRttSamples) {
   TcpTestbed t = TcpTestbed::established();

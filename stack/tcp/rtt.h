@@ -30,6 +30,12 @@ class RttEstimator {
     rto_ = std::clamp(*srtt_ + std::max(rto_min_, rttvar_ * 4), rto_min_, rto_max_);
   }
 
+  // RFC 6298 §5.7: the SYN was retransmitted and the handshake gave no sample: the RTO is
+  // re-initialized (to 3 s) when data transmission begins.
+  void reinitialize_without_sample(Duration rto) {
+    if (!srtt_) rto_ = std::clamp(rto, rto_min_, rto_max_);
+  }
+
   // The base RTO (without backoff).
   Duration rto() const { return rto_; }
   // RFC 6298 §5.5: doubled per consecutive timeout, capped at RTO_max.
