@@ -149,6 +149,39 @@ TEST(TcpClose, TimeWaitAcceptsNewSynWithNewerTimestamp) {
   EXPECT_EQ(t.layer().counters().time_wait_reused, 1u);
 }
 
+// RFC 6191 §2 / Linux tcp_timewait_state_process: the incarnation that takes over a
+// TIME-WAIT 4-tuple starts its sequence numbers above the old SND.NXT (ISS = SND.NXT + 65537,
+// as Linux's tw_snd_nxt + 65535 + 2), even when the old connection sent more than the ISN
+// clock advanced since (RFC 6528 §3).
+TEST(TcpClose, TimeWaitReuseStartsAboveTheOldSndNxt) {
+  TcpTestbed t = TcpTestbed::established();
+  EXPECT_EQ(t.send(std::string(10000, 'd')), 10000u);
+  while (t.pop()) {
+  }
+  t.inject(seg().ack(10001).seq(1001).ts(150, _));
+  ASSERT_FALSE(t.layer().close(t.conn()));
+  t.expect(seg().fin().ack_flag().seq(10001));
+  t.at(10_ms).inject(seg().fin().ack(10002).seq(1001).ts(200, _));
+  t.expect(seg().ack(1002));
+  t.at(20_ms).inject(seg().syn().seq(500).mss(1460).ts(300, 0));
+  t.expect(seg().syn().ack(501).seq(10002 + 65535 + 2));
+  EXPECT_EQ(t.layer().counters().time_wait_reused, 1u);
+}
+
+// RFC 7323 §5.4 / RFC 6191: TSval continues across incarnations of a 4-tuple - the offset is
+// a keyed hash of the 4-tuple (Linux secure_tcp_ts_off), not of the ISS - so the peer's PAWS
+// check and its RFC 6191 TIME-WAIT reuse test accept the new connection.
+TEST(TcpClose, TsvalContinuesAcrossIncarnationsOfATuple) {
+  TcpTestbed t = TcpTestbed::established();
+  ASSERT_FALSE(t.layer().close(t.conn()));
+  t.expect(seg().fin().ack_flag().seq(1));
+  std::uint32_t old_tsval = t.last_tsval();
+  t.at(10_ms).inject(seg().fin().ack(2).seq(1001).ts(200, _));
+  t.expect(seg().ack(1002).ts(old_tsval + 10, 200));
+  t.at(1_s).inject(seg().syn().seq(5000).mss(1460).ts(300, 0));
+  t.expect(seg().syn().ack(5001).ts(old_tsval + 1000, 300));
+}
+
 // RFC 6191 §2: a SYN with an old timestamp does not; TIME-WAIT answers it with an ACK.
 TEST(TcpClose, TimeWaitRejectsSynWithOldTimestamp) {
   TcpTestbed t = TcpTestbed::established();

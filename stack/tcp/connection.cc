@@ -53,7 +53,8 @@ TcpError icmp_to_error(IcmpError::Kind k) {
 }  // namespace
 
 TcpConnection::TcpConnection(const TcpConfig& config, const TcpTuple& tuple, SeqNum iss,
-                             std::size_t mtu, Tracer* tracer, BufferPool* pool)
+                             std::uint32_t ts_offset, std::size_t mtu, Tracer* tracer,
+                             BufferPool* pool)
     : cfg_(config),
       tuple_(tuple),
       tracer_(tracer),
@@ -64,6 +65,7 @@ TcpConnection::TcpConnection(const TcpConfig& config, const TcpTuple& tuple, Seq
       snd_buf_seq_(iss + 1),
       snd_buf_(config.send_buffer, pool),
       rcv_buf_(config.recv_buffer, pool),
+      ts_offset_(ts_offset),
       mtu_(mtu),
       rtt_(config.rto_min, config.rto_max, config.rto_initial),
       cc_(make_congestion_control(config.congestion)),
@@ -81,9 +83,6 @@ TcpConnection::TcpConnection(const TcpConfig& config, const TcpTuple& tuple, Seq
   while (our_wscale_ < kMaxWindowShift && (cfg_.recv_buffer >> our_wscale_) > 65535) {
     ++our_wscale_;
   }
-  // A per-connection timestamp offset (Linux randomizes TSval per connection, RFC 7323 §5.4):
-  // derived from the keyed-hash ISN so it is unpredictable and replayable.
-  ts_offset_ = iss.raw() * 0x9e3779b1u;
   snd_mss_ = peer_mss_ = tuple.remote.is_v4() ? 536 : 1220;
   rcv_mss_ = std::min<std::uint32_t>(536, adv_mss_);
   stats_.adv_mss = adv_mss_;

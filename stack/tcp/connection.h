@@ -35,10 +35,11 @@ using TcpSink = FunctionRef<void(const TcpSegmentOut&)>;
 class TcpConnection {
  public:
   // `mtu` is the path MTU toward the remote (IpSender::path_mtu), for the MSS we advertise.
-  // `pool` (the layer's, may be null) lends the send and receive rings their storage while
-  // they hold data.
-  TcpConnection(const TcpConfig& config, const TcpTuple& tuple, SeqNum iss, std::size_t mtu,
-                Tracer* tracer = nullptr, BufferPool* pool = nullptr);
+  // `ts_offset` is added to the millisecond clock for TSval (RFC 7323 §5.4); the layer keeps it
+  // the same for every incarnation of a 4-tuple. `pool` (the layer's, may be null) lends the
+  // send and receive rings their storage while they hold data.
+  TcpConnection(const TcpConfig& config, const TcpTuple& tuple, SeqNum iss, std::uint32_t ts_offset,
+                std::size_t mtu, Tracer* tracer = nullptr, BufferPool* pool = nullptr);
   TcpConnection(const TcpConnection&) = delete;
   TcpConnection& operator=(const TcpConnection&) = delete;
 

@@ -26,6 +26,7 @@ TcpLayer::TcpLayer(const TcpLayerConfig& config, Tracer* tracer) : cfg_(config),
   SipKey port_key{rng.next_u64(), rng.next_u64()};
   ports_ = PortAllocator(port_key, rng.next_u32(), config.ephemeral_low, config.ephemeral_high);
   conns_ = decltype(conns_)(16, TcpTupleHash{{rng.next_u64(), rng.next_u64()}});
+  ts_key_ = {rng.next_u64(), rng.next_u64()};
 }
 
 TcpLayer::~TcpLayer() = default;
@@ -41,6 +42,24 @@ SeqNum TcpLayer::make_isn(Instant now, const TcpTuple& t) const {
   auto f = static_cast<std::uint32_t>(siphash24(isn_key_, Bytes(buf, n)));
   auto m = static_cast<std::uint32_t>(now.total_micros() / 4);
   return SeqNum(m + f);
+}
+
+std::uint32_t TcpLayer::make_ts_offset(const TcpTuple& t) const {
+  // RFC 7323 §5.4 (and §7.1): a random TSval offset per connection hides the host's clock, but
+  // it must be the same for every incarnation of a 4-tuple, or TSval could go backwards from
+  // one to the next and the peer's PAWS check and RFC 6191 TIME-WAIT reuse would refuse the
+  // new connection. Like Linux's secure_tcp_ts_off, a keyed hash (Linux keys it by the address
+  // pair only; we include the ports, which makes it no less stable per tuple).
+  std::uint8_t buf[40] = {};
+  std::size_t n = put_tuple(buf, t.local, t.remote, t.local_port, t.remote_port);
+  return static_cast<std::uint32_t>(siphash24(ts_key_, Bytes(buf, n)));
+}
+
+std::unique_ptr<TcpConnection> TcpLayer::make_connection(Instant now, const TcpConfig& config,
+                                                         const TcpTuple& t, std::size_t mtu,
+                                                         std::optional<SeqNum> iss) {
+  return std::make_unique<TcpConnection>(config, t, iss.value_or(make_isn(now, t)),
+                                         make_ts_offset(t), mtu, tracer_, buffers_.get());
 }
 
 std::optional<std::uint16_t> TcpLayer::pick_ephemeral_port(const IpAddr& local,
@@ -371,10 +390,19 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
     TcpConnection& c = *s->conn;
     if (c.state() == TcpState::kTimeWait && seg.has(kSyn) && !seg.has(kAck) && !seg.has(kRst) &&
         c.time_wait_allows_reuse(seg)) {
-      // RFC 6191: a new incarnation may take over the TIME_WAIT 4-tuple.
+      // RFC 6191: a new incarnation may take over the TIME_WAIT 4-tuple. Its ISS lies above
+      // the old SND.NXT, so no old duplicate of ours can be taken for new data, whatever the
+      // old connection sent (Linux tcp_timewait_state_process: tw_snd_nxt + 65535 + 2).
+      SeqNum iss = c.snd_max() + 65537;
+      if (iss.raw() == 0) iss += 1;
       ++counters_.time_wait_reused;
       notify(h);
       free_socket(h);
+      SocketHandle lh = find_listener(meta.dst, seg.dst_port);
+      if (Socket* l = table_.get(lh)) {
+        on_listen_segment(now, lh, *l, t, seg, out, iss);
+        return RxVerdict::kDelivered;
+      }
     } else {
       // Linux: the final ACK of a handshake is dropped while the accept queue is full, so
       // the SYN-ACK is retransmitted later (listen overflow).
@@ -403,7 +431,7 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
 }
 
 void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const TcpTuple& t,
-                                 const TcpRepr& seg, IpSender& out) {
+                                 const TcpRepr& seg, IpSender& out, std::optional<SeqNum> iss) {
   // RFC 9293 §3.10.7.2, LISTEN.
   if (seg.has(kRst)) return;  // first: ignore a RST
   if (seg.has(kAck)) {        // second: an ACK is bad here
@@ -418,8 +446,7 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
     ++counters_.drops_listen_overflow;
     return;
   }
-  auto conn = std::make_unique<TcpConnection>(l.config, t, make_isn(now, t), out.path_mtu(t.remote),
-                                              tracer_, buffers_.get());
+  auto conn = make_connection(now, l.config, t, out.path_mtu(t.remote), iss);
   conn->open_passive(now, seg);
   auto sock = std::make_unique<Socket>();
   sock->config = l.config;
@@ -656,8 +683,7 @@ std::optional<TcpError> TcpLayer::connect_impl(Instant now, const IpSender& ip, 
     // SO_REUSEADDR only through the RFC 6191 path (its SYN); refuse here like Linux.
     return TcpError::kAddressInUse;
   }
-  s.conn = std::make_unique<TcpConnection>(s.config, t, make_isn(now, t), ip.path_mtu(remote),
-                                           tracer_, buffers_.get());
+  s.conn = make_connection(now, s.config, t, ip.path_mtu(remote));
   s.conn->open_active(now);
   conns_[t] = h;
   if (s.held_port == 0) hold_port(h, s, local_port);

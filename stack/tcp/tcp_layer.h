@@ -274,8 +274,9 @@ class TcpLayer final : public Transport {
   static IpAddr any_addr(IpVersion v) {
     return v == IpVersion::kV6 ? IpAddr(Ipv6Addr::any()) : IpAddr(Ipv4Addr());
   }
+  // `iss` overrides the ISS (a SYN that took over a TIME-WAIT 4-tuple).
   void on_listen_segment(Instant now, SocketHandle lh, Socket& l, const TcpTuple& t,
-                         const TcpRepr& seg, IpSender& out);
+                         const TcpRepr& seg, IpSender& out, std::optional<SeqNum> iss = {});
   void send_rst_for(Instant now, const TcpTuple& t, const TcpRepr& seg, IpSender& out);
   void emit(Instant now, const TcpTuple& t, const TcpSegmentOut& s, IpSender& out);
   // Polls a connection now (output), then frees or reschedules it.
@@ -296,6 +297,10 @@ class TcpLayer final : public Transport {
   std::optional<TcpError> connect_impl(Instant now, const IpSender& ip, SocketHandle h, Socket& s,
                                        const IpAddr& remote, std::uint16_t port);
   SeqNum make_isn(Instant now, const TcpTuple& t) const;
+  std::uint32_t make_ts_offset(const TcpTuple& t) const;
+  std::unique_ptr<TcpConnection> make_connection(Instant now, const TcpConfig& config,
+                                                 const TcpTuple& t, std::size_t mtu,
+                                                 std::optional<SeqNum> iss = {});
   TcpConfig config_for(const TcpSocketOptions& o) const;
   static void apply_options(TcpConfig& c, const TcpSocketOptions& o);
   // Output is waiting: puts the connection on the timer heap at poll_at() (<= now).
@@ -308,6 +313,7 @@ class TcpLayer final : public Transport {
   TcpLayerConfig cfg_;
   Tracer* tracer_;
   SipKey isn_key_;
+  SipKey ts_key_;                           // TSval offsets (make_ts_offset)
   PortAllocator ports_{SipKey{}, 0, 0, 0};  // set in the constructor
   // Ring storage lent to connections while they hold data (ring_buffer.h). A unique_ptr so
   // the layer stays movable; declared before the table so it outlives every connection.
