@@ -452,6 +452,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
     snd_una_ = seg.ack;
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
     sacked_.trim_below(snd_una_);
+    drag_marks_along();
     // RTT (RFC 6298 §3 with Karn's rule; RFC 7323 §4 with timestamps).
     bool sampled = false;
     if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->ecr != 0) {
@@ -461,6 +462,9 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
       // (it only updates it from acceptable segments, RFC 7323 §4.3): it would measure the
       // whole outage as one round trip and inflate the RTO. Karn's rule, for timestamps.
       bool stale = ts_min_echo_ && static_cast<std::int32_t>(ecr - *ts_min_echo_) < 0;
+      // The peer's TS.Recent only moves forward: once it echoes the mark or later, so will
+      // every later ACK. Forget the mark, or 2^31 ms on it would compare as older.
+      if (!stale) ts_min_echo_.reset();
       if (ms < 0x7fffffff && !stale) {
         rtt_sample(now, Duration::millis(ms));
         sampled = true;
@@ -520,6 +524,18 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
     }
   }
   update_send_window(now, seg);
+}
+
+void TcpConnection::drag_marks_along() {
+  // Marks compared with SND.UNA mod 2^32 (RFC 9293 §3.4) give the wrong answer once they are
+  // 2^31 behind it: left alone over a long transfer without loss or small segments, recover_
+  // would look ahead of SND.UNA (no more fast retransmits, RFC 6582 §3.2 step 1), snd_sml_
+  // would hold every small segment (Nagle) and high_rxt_ would skip holes. A mark SND.UNA has
+  // passed means nothing any more: keep it just behind SND.UNA (as Linux's high_seq and
+  // snd_sml are only ever compared while they are recent).
+  if (recover_ < snd_una_ - 1) recover_ = snd_una_ - 1;
+  if (snd_sml_ < snd_una_) snd_sml_ = snd_una_;
+  if (high_rxt_ < snd_una_) high_rxt_ = snd_una_;
 }
 
 void TcpConnection::update_send_window(Instant now, const TcpRepr& seg) {

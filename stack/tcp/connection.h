@@ -118,6 +118,7 @@ class TcpConnection {
   void set_state(Instant now, TcpState s);
   void enter_closed(Instant now, std::optional<TcpError> err);
   void enter_established(Instant now);
+  void drag_marks_along();  // recover_, snd_sml_, high_rxt_ follow SND.UNA
   void enter_time_wait(Instant now);
   void negotiate(Instant now, const TcpRepr& syn);
   bool segment_acceptable(const TcpRepr& seg) const;
