@@ -205,6 +205,16 @@ void TcpConnection::on_segment(Instant now, const TcpRepr& seg) {
   // Fourth: the SYN bit. RFC 5961 §4.2: a SYN in a synchronized state, whatever its sequence
   // number, gets a challenge ACK (RFC 9293 §3.10.7.4 "fourth" adopts this).
   if (seg.has(kSyn)) {
+    if (state_ == TcpState::kSynReceived && !active_open_) {
+      // "If the connection was initiated with a passive OPEN, then return this connection to
+      // the LISTEN state". Linux (tcp_check_req, embryonic_reset) also answers the SYN with
+      // <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK> and drops the request; so do we.
+      rcv_nxt_ = seg.seq + seg.seg_len();
+      rst_pending_ = SeqNum(0);
+      rst_with_ack_ = true;
+      enter_closed(now, std::nullopt);
+      return;
+    }
     challenge_ack(now);
     return;
   }
@@ -539,8 +549,11 @@ void TcpConnection::drag_marks_along() {
 }
 
 void TcpConnection::update_send_window(Instant now, const TcpRepr& seg) {
-  // RFC 9293 §3.10.7.4 "fifth": update the window only from a segment newer than the one that
-  // last updated it (SND.WL1/SND.WL2), so old reordered segments cannot shrink it.
+  // RFC 9293 §3.10.7.4 "fifth": "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be
+  // updated" - not from an older ACK (Linux tcp_ack: old_ack) - and only from a segment newer
+  // than the one that last updated it (SND.WL1/SND.WL2), so old reordered segments cannot
+  // shrink it.
+  if (seg.ack < snd_una_) return;
   if (snd_wl1_ < seg.seq || (snd_wl1_ == seg.seq && snd_wl2_ <= seg.ack)) {
     std::uint32_t wnd =
         seg.has(kSyn) ? seg.window : static_cast<std::uint32_t>(seg.window) << snd_wscale_;

@@ -386,6 +386,28 @@ TEST(TcpListen, RstInSynReceivedReturnsToListen) {
   t.expect_nothing_until(10_s);
 }
 
+// RFC 9293 §3.10.7.4 "fourth" (SYN-RECEIVED from a passive OPEN: back to LISTEN) as Linux
+// does it (tcp_check_req, embryonic_reset): an in-window SYN that is not a retransmission of
+// the first gets <SEQ=0><ACK=SEG.SEQ+1><RST,ACK> and the embryonic connection is dropped, not
+// a challenge ACK.
+TEST(TcpListen, InWindowSynInSynReceivedResetsTheEmbryonicConnection) {
+  TcpTestbed t = TcpTestbed::listening(80);
+  t.inject(seg().syn().seq(1000));
+  t.expect(seg().syn().ack(1001));
+  t.inject(seg().syn().seq(1500));
+  t.expect(seg().rst().ack(1501));
+  EXPECT_EQ(t.layer().socket_count(), 1u);  // only the listener
+  t.expect_nothing_until(10_s);
+}
+
+// Linux tcp_rcv_state_process (LISTEN): a SYN that also carries FIN is discarded, no SYN-ACK.
+TEST(TcpListen, SynFinToListenerIsDropped) {
+  TcpTestbed t = TcpTestbed::listening(80);
+  t.inject(seg().syn().fin().seq(1000));
+  t.expect_nothing_until(5_s);
+  EXPECT_EQ(t.layer().socket_count(), 1u);
+}
+
 // RFC 9293 §3.10.7.4 fifth: in SYN-RECEIVED an unacceptable ACK gets <SEQ=SEG.ACK><RST>.
 TEST(TcpListen, BadAckInSynReceivedGetsReset) {
   TcpTestbed t = TcpTestbed::listening(80);

@@ -297,6 +297,22 @@ TEST(TcpFlow, UnansweredHeadProbesIntoZeroWindowTimeOut) {
   EXPECT_EQ(t.layer().error(t.conn()), TcpError::kTimedOut);
 }
 
+// RFC 9293 §3.10.7.4 "fifth": the send window is updated only when SND.UNA =< SEG.ACK (and
+// SND.WL1/WL2 say the segment is newer); a reordered segment carrying an older ACK does not
+// close the window (Linux tcp_ack: an old ACK goes to old_ack, no window update).
+TEST(TcpFlow, OldAckDoesNotUpdateTheSendWindow) {
+  TcpTestbed t = plain(nodelay());
+  t.send("hello");
+  t.expect(seg().seq(1).data("hello").ack(1001));
+  t.inject(seg().ack(6).seq(1001).data("ab"));  // SND.WL1 = 1001
+  t.expect(seg().ack(1003));
+  // Newer data (SEG.SEQ > SND.WL1) but an ACK below SND.UNA, with a zero window.
+  t.inject(seg().ack(1).seq(1003).data("cd").win(0));
+  t.expect(seg().ack(1005));
+  t.send("more");
+  t.expect(seg().seq(6).data("more").ack(1005));
+}
+
 // RFC 9293 §3.8.6.2.1: the sender does not send a tiny segment into a small window (SWS),
 // but the persist timer eventually pushes what fits.
 TEST(TcpFlow, SenderSwsAvoidanceWaitsForWindow) {

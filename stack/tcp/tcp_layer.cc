@@ -440,6 +440,9 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
     return;
   }
   if (!seg.has(kSyn)) return;  // fourth: anything else is dropped
+  // Linux tcp_rcv_state_process (LISTEN): a SYN with FIN is discarded (no legitimate opener
+  // sends one; answering it helps scanners fingerprint the stack).
+  if (seg.has(kFin)) return;
   // third: a SYN. Bounded queues (Linux: SYN dropped when the accept queue is full or the SYN
   // queue holds `backlog` embryonic connections; no SYN cookies).
   if (l.accept_queue.size() >= l.backlog || l.syn_queue >= l.backlog) {
