@@ -312,7 +312,7 @@ bool TcpConnection::check_sequence(Instant now, const TcpRepr& seg) {
   if (ts_ok_ && seg.options.timestamps && !seg.has(kRst) && ts_recent_valid(now) &&
       static_cast<std::int32_t>(seg.options.timestamps->val - ts_recent_) < 0) {
     stats_.drops_paws++;
-    ack_now_ = true;
+    ack_invalid(now, seg);
     return false;
   }
   if (!segment_acceptable(seg)) {
@@ -330,10 +330,22 @@ bool TcpConnection::check_sequence(Instant now, const TcpRepr& seg) {
     }
     // RFC 9293 §3.10.7.4: a FIN retransmitted into TIME-WAIT restarts the 2 MSL timeout.
     if (state_ == TcpState::kTimeWait && seg.has(kFin)) close_at_ = now + cfg_.time_wait;
-    ack_now_ = true;
+    ack_invalid(now, seg);
     return false;
   }
   return true;
+}
+
+void TcpConnection::ack_invalid(Instant now, const TcpRepr& seg) {
+  // Linux tcp_oow_rate_limited: a segment that occupies sequence space (data, FIN) is not part
+  // of an ACK loop and is always answered; a pure ACK at most once per tcp_invalid_ratelimit,
+  // or two hosts that disagree about the window would ACK each other for ever.
+  if (seg.seg_len() == 0 && last_oow_ack_ && now - *last_oow_ack_ < cfg_.invalid_ratelimit) {
+    stats_.oow_acks_limited++;
+    return;
+  }
+  if (seg.seg_len() == 0) last_oow_ack_ = now;
+  ack_now_ = true;
 }
 
 bool TcpConnection::ts_recent_valid(Instant now) const {

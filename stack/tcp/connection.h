@@ -109,6 +109,8 @@ class TcpConnection {
   void on_segment_syn_sent(Instant now, const TcpRepr& seg);
   bool check_sequence(Instant now, const TcpRepr& seg);  // first
   bool ts_recent_valid(Instant now) const;
+  // Answers an out-of-window or PAWS-rejected segment with a duplicate ACK, rate-limited.
+  void ack_invalid(Instant now, const TcpRepr& seg);
   void update_ts_recent(Instant now, const TcpRepr& seg);
   void on_rst(Instant now, const TcpRepr& seg);   // second
   bool on_ack(Instant now, const TcpRepr& seg);   // fifth
@@ -253,6 +255,8 @@ class TcpConnection {
   Instant last_rx_;
   Instant clock_;  // the latest time passed in (user calls carry no time)
 
+  // Linux tcp_oow_rate_limited: when the last out-of-window duplicate ACK went out.
+  std::optional<Instant> last_oow_ack_;
   // RFC 5961 §7 rate limit.
   Instant challenge_window_start_;
   unsigned challenge_count_ = 0;

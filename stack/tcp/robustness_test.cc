@@ -368,5 +368,33 @@ TEST(TcpRfc7323, TsRecentIsValidWithin24Days) {
   EXPECT_EQ(t.layer().stats(t.conn())->drops_paws, 1u);
 }
 
+// Linux tcp_oow_rate_limited (sysctl tcp_invalid_ratelimit, 500 ms): a pure ACK outside the
+// window is answered with a duplicate ACK at most once per 500 ms, so two hosts that disagree
+// about the window cannot ACK each other in a loop (RFC 9293 §3.10.7.4 "first" asks for the
+// ACK; RFC 5961 §7 spirit for the limit).
+TEST(TcpOutOfWindow, PureAckOutsideTheWindowIsAnsweredAtMostEvery500ms) {
+  TcpTestbed t = plain();
+  t.inject(seg().ack(1).seq(1001 + 10'000'000));
+  t.expect(seg().ack(1001).seq(1));
+  t.at(100_ms).inject(seg().ack(1).seq(1001 + 10'000'000));
+  t.expect_nothing();
+  t.at(600_ms).inject(seg().ack(1).seq(1001 + 10'000'000));
+  t.expect(seg().ack(1001).seq(1));
+}
+
+// The same limit applies to PAWS rejects (Linux tcp_validate_incoming); data segments are
+// always answered (they are not part of an ACK loop).
+TEST(TcpOutOfWindow, PawsRejectedPureAckIsRateLimitedButDataIsNot) {
+  TcpTestbed t = TcpTestbed::established();
+  t.inject(seg().ack(1).seq(1001).data("a").ts(500, _));
+  t.expect(seg().ack(1002).ts(_, 500));
+  t.inject(seg().ack(1).seq(1002).ts(400, _));
+  t.expect(seg().ack(1002).ts(_, 500));
+  t.inject(seg().ack(1).seq(1002).ts(400, _));
+  t.expect_nothing();
+  t.inject(seg().ack(1).seq(1001).data("a").ts(400, _));
+  t.expect(seg().ack(1002).ts(_, 500));
+}
+
 }  // namespace
 }  // namespace ustack::testing

@@ -89,6 +89,9 @@ struct TcpConfig {
   // RFC 5961 §7: challenge ACKs per second, per connection (a per-connection limit avoids the
   // global-counter side channel of CVE-2016-5696).
   unsigned challenge_ack_limit = 100;
+  // Linux sysctl tcp_invalid_ratelimit: at most one duplicate ACK per this interval for
+  // out-of-window or PAWS-rejected pure ACKs (tcp_oow_rate_limited).
+  Duration invalid_ratelimit = Duration::millis(500);
   // net.ipv4.tcp_congestion_control / TCP_CONGESTION: CUBIC, as Linux.
   CongestionAlgorithm congestion = CongestionAlgorithm::kCubic;
 };
@@ -137,6 +140,7 @@ struct TcpStats {
   std::uint64_t retrans_rto = 0, retrans_fast = 0, dup_acks_in = 0, ooo_segs_in = 0;
   std::uint64_t dsacks_out = 0, challenge_acks = 0, zero_window_probes = 0, keepalives = 0;
   std::uint64_t drops_paws = 0, drops_unacceptable = 0, drops_ooo_full = 0;
+  std::uint64_t oow_acks_limited = 0;  // duplicate ACKs not sent (tcp_oow_rate_limited)
   unsigned backoff = 0;
 
   // One line like `ss -ti`: "ESTAB rto:204 rtt:1.2/0.6 mss:1448 cwnd:10 ssthresh:... ".
