@@ -1129,7 +1129,13 @@ std::uint16_t TcpConnection::window_to_advertise(bool syn) {
   }
   std::uint32_t before = rcv_wnd();
   std::uint32_t wnd = prospective_window();
-  std::uint32_t field = std::min<std::uint32_t>(wnd >> rcv_wscale_, 65535);
+  // A new window is already a multiple of 2^wscale; a held one (the right edge we announced,
+  // RFC 9293 §3.8.6.2.2) may not be, and rounding it down would move the right edge left:
+  // round up (Linux tcp_select_window, ALIGN(cur_win, 1 << rcv_wscale)). on_text() still
+  // stores no more than the ring holds.
+  std::uint32_t unit = 1u << rcv_wscale_;
+  std::uint32_t field = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>((std::uint64_t{wnd} + unit - 1) >> rcv_wscale_, 65535));
   rcv_adv_ = seq_max(rcv_adv_, rcv_nxt_ + (field << rcv_wscale_));
   if (rcv_wnd() != before) trace(clock_, TraceKind::kTcpWindow, "rcv_wnd", 0, 0, rcv_wnd());
   return static_cast<std::uint16_t>(field);

@@ -126,6 +126,19 @@ TEST(TcpReceive, OverlappingSegmentIsTrimmed) {
   EXPECT_EQ(t.recv(), "0123456789");
 }
 
+// RFC 9293 §3.8.6.2.2 / RFC 1122 §4.2.2.16: the right edge of the offered window never moves
+// left. A held window that is not a multiple of 2^wscale is announced rounded up, not down
+// (Linux tcp_select_window: ALIGN(cur_win, 1 << rcv_wscale)). With scale 3, after "a" the
+// edge is 1002 + 32767 * 8; one more byte leaves a held window of 32767 * 8 - 1, announced as
+// 32767 (the same edge plus one), not 32766 (seven octets to the left).
+TEST(TcpReceive, HeldWindowIsRoundedUpSoItsRightEdgeNeverMovesLeft) {
+  TcpTestbed t = TcpTestbed::established(TcpTestbed::default_config(), {}, false);
+  t.inject(seg().ack(1).seq(1001).data("a"));
+  t.expect(seg().ack(1002).win(32767));
+  t.inject(seg().ack(1).seq(1002).data("b"));
+  t.expect(seg().ack(1003).win(32767));
+}
+
 // RFC 7323 §5.3 (PAWS): a segment whose TSval is older than TS.Recent is dropped and ACKed.
 TEST(TcpReceive, PawsDropsSegmentWithOldTimestamp) {
   TcpTestbed t = established_ts();
