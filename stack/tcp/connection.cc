@@ -1171,8 +1171,12 @@ std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const 
   std::uint32_t unsent = snd_nxt_ < end ? static_cast<std::uint32_t>(end - snd_nxt_) : 0;
   bool fin_left = fin_queued_ && snd_nxt_ <= fin_seq();
   if (unsent == 0 && !fin_left) return std::nullopt;
-  // RFC 5681 §3.1: send no more than min(cwnd, rwnd) beyond SND.UNA.
-  SeqNum edge = snd_una_ + std::min(snd_wnd_, cc_->cwnd());
+  // RFC 5681 §3.1: send no more than min(cwnd, rwnd) beyond SND.UNA. RFC 3042 (Limited
+  // Transmit): each of the first two duplicate ACKs outside recovery lets one more new segment
+  // out, cwnd itself unchanged (Linux does the same by counting the dup ACKs as SACKed).
+  std::uint32_t cwnd = cc_->cwnd();
+  if (!in_recovery_ && dup_acks_ > 0 && dup_acks_ < 3) cwnd += dup_acks_ * snd_mss_;
+  SeqNum edge = snd_una_ + std::min(snd_wnd_, cwnd);
   std::uint32_t avail = edge > snd_nxt_ ? static_cast<std::uint32_t>(edge - snd_nxt_) : 0;
   std::uint32_t mss = current_mss();
   DataPlan p;

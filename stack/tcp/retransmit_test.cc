@@ -183,6 +183,27 @@ TEST(TcpRetransmit, ThreeDupAcksTriggerFastRetransmit) {
   EXPECT_EQ(st.cwnd, st.ssthresh + 3 * 1460);
 }
 
+// RFC 3042 (Limited Transmit): each of the first two duplicate ACKs lets one new segment
+// out beyond cwnd (cwnd itself unchanged), so a small window still gets the third duplicate
+// ACK that fast retransmit needs.
+TEST(TcpRetransmit, LimitedTransmitSendsANewSegmentOnEachOfTheFirstTwoDupAcks) {
+  TcpTestbed t = plain(nodelay());
+  t.send(std::string(12 * 1460, 'x'));
+  for (int i = 0; i < 10; ++i) t.expect(seg().seq(1 + i * 1460).len(1460).ack(1001));
+  t.expect_nothing();  // cwnd (IW10) is full
+  std::uint32_t cwnd = t.layer().stats(t.conn())->cwnd;
+  // Duplicate ACKs repeat the window of the handshake's ACK (RFC 5681 §2: same window).
+  t.at(10_ms).inject(seg().ack(1).seq(1001).win(502));
+  t.expect(seg().seq(1 + 10 * 1460).len(1460).ack(1001));
+  t.expect_nothing();
+  t.inject(seg().ack(1).seq(1001).win(502));
+  t.expect(seg().seq(1 + 11 * 1460).len(1460).ack(1001));
+  t.expect_nothing();
+  EXPECT_EQ(t.layer().stats(t.conn())->cwnd, cwnd);
+  t.inject(seg().ack(1).seq(1001).win(502));
+  t.expect(seg().seq(1).len(1460).ack(1001));  // the third: fast retransmit
+}
+
 // RFC 6582 §3.2 step 5: a partial ACK during recovery retransmits the next hole at once.
 TEST(TcpRetransmit, NewRenoPartialAckRetransmitsNextHole) {
   TcpTestbed t = plain();
