@@ -81,11 +81,13 @@ TEST(TcpCongestion, ListenerOptionChoosesAlgorithmOfAcceptedSockets) {
 // the current window (tcp_reinit_congestion_control) and getsockopt reports it.
 TEST(TcpCongestion, SwitchingLiveConnectionKeepsWindow) {
   TcpTestbed t = TcpTestbed::established();
-  t.send(std::string(4 * 1448, 'x'));
-  for (int i = 0; i < 4; ++i) t.expect(seg().seq(1 + i * 1448).len(1448).ack(1001));
-  t.at(20_ms).inject(seg().seq(1001).ack(1 + 4 * 1448).ts(110, _));
+  // Eight segments: a flight of at least half the window, so cwnd may grow (RFC 7661, Linux
+  // tcp_is_cwnd_limited); four would leave the sender application-limited.
+  t.send(std::string(8 * 1448, 'x'));
+  for (int i = 0; i < 8; ++i) t.expect(seg().seq(1 + i * 1448).len(1448).ack(1001));
+  t.at(20_ms).inject(seg().seq(1001).ack(1 + 8 * 1448).ts(110, _));
   std::uint32_t cwnd = t.layer().stats(t.conn())->cwnd;
-  EXPECT_EQ(cwnd, 14480u + 4 * 1448);  // slow start: all 4 acked segments (RFC 9406 L = 8)
+  EXPECT_EQ(cwnd, 14480u + 8 * 1448);  // slow start: all 8 acked segments (RFC 9406 L = 8)
   EXPECT_EQ(t.layer().set_options(t.conn(), with(CongestionAlgorithm::kNewReno)), std::nullopt);
   TcpStats st = *t.layer().stats(t.conn());
   EXPECT_STREQ(st.congestion, "reno");

@@ -70,7 +70,8 @@ TcpConnection::TcpConnection(const TcpConfig& config, const TcpTuple& tuple, Seq
       rtt_(config.rto_min, config.rto_max, config.rto_initial),
       cc_(make_congestion_control(config.congestion)),
       recover_(iss),
-      snd_sml_(iss) {
+      snd_sml_(iss),
+      cwnd_usage_seq_(iss) {
   // RFC 9293 §3.7.1: the MSS we advertise is the route MTU minus the fixed IP and TCP headers.
   std::size_t hdr = ip_header_len(tuple.remote) + TcpRepr::kMinHeaderLen;
   std::size_t route_mss = std::clamp<std::size_t>(mtu > hdr ? mtu - hdr : 0, 88, 65535);
@@ -513,9 +514,14 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
           cc_->on_partial_ack(acked, snd_mss_);
           retransmit_head_ = true;
         }
-      } else {
+      } else if (cwnd_limited()) {
         cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
       }
+    }
+    // One round of the flight is acknowledged: measure the next one (Linux tcp_cwnd_validate).
+    if (snd_una_ >= cwnd_usage_seq_) {
+      max_flight_ = flight_size();
+      cwnd_usage_seq_ = snd_max_;
     }
     if (cc_->cwnd() != cwnd_before) {
       trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
@@ -558,6 +564,16 @@ void TcpConnection::drag_marks_along() {
   if (recover_ < snd_una_ - 1) recover_ = snd_una_ - 1;
   if (snd_sml_ < snd_una_) snd_sml_ = snd_una_;
   if (high_rxt_ < snd_una_) high_rxt_ = snd_una_;
+  if (cwnd_usage_seq_ < snd_una_ - 1) cwnd_usage_seq_ = snd_una_ - 1;
+}
+
+bool TcpConnection::cwnd_limited() const {
+  // RFC 7661 §4 / RFC 5681 §3.1 (Linux tcp_is_cwnd_limited): an application-limited sender
+  // does not grow cwnd. In slow start cwnd may grow while it is below twice the largest flight
+  // of the last round; in congestion avoidance only if that flight filled it (to within an MSS).
+  std::uint32_t cwnd = cc_->cwnd();
+  if (cwnd < cc_->ssthresh()) return cwnd < 2 * max_flight_;
+  return max_flight_ + snd_mss_ > cwnd;
 }
 
 void TcpConnection::update_send_window(Instant now, const TcpRepr& seg) {
@@ -1340,6 +1356,7 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
   if (plan.len < snd_mss_) snd_sml_ = seq_max(snd_sml_, seq + plan.len);
   if (seq == snd_nxt_) snd_nxt_ = end;
   snd_max_ = seq_max(snd_max_, end);
+  max_flight_ = std::max(max_flight_, flight_size());
   if (rto_at_.is_never()) arm_rto(now);
   persist_at_ = Instant::never();
   last_send_ = now;

@@ -120,6 +120,7 @@ class TcpConnection {
   void set_state(Instant now, TcpState s);
   void enter_closed(Instant now, std::optional<TcpError> err);
   void enter_established(Instant now);
+  bool cwnd_limited() const;
   void drag_marks_along();  // recover_, snd_sml_, high_rxt_ follow SND.UNA
   void enter_time_wait(Instant now);
   void negotiate(Instant now, const TcpRepr& syn);
@@ -226,6 +227,10 @@ class TcpConnection {
   bool in_recovery_ = false;
   SeqNum recover_;  // RFC 6582 "recover"
   SeqNum snd_sml_;  // end of the last small segment sent (Minshall's Nagle variant)
+  // RFC 7661 / Linux tcp_cwnd_validate: the largest flight of the round that ends when SND.UNA
+  // passes cwnd_usage_seq_ (cwnd grows only if the flight used it, see cwnd_limited()).
+  SeqNum cwnd_usage_seq_;
+  std::uint32_t max_flight_ = 0;
   // SACK scoreboard (RFC 2018, RFC 6675): what the peer reported holding above SND.UNA.
   Assembler sacked_;
   SeqNum high_rxt_;                   // RFC 6675 HighRxt: end of the last hole retransmitted

@@ -204,6 +204,33 @@ TEST(TcpRetransmit, LimitedTransmitSendsANewSegmentOnEachOfTheFirstTwoDupAcks) {
   t.expect(seg().seq(1).len(1460).ack(1001));  // the third: fast retransmit
 }
 
+// RFC 7661 §4 (Linux tcp_is_cwnd_limited): cwnd grows only when the flight used it. An
+// application that sends one small message per round trip never fills the initial window, so
+// its ACKs do not raise cwnd (in slow start Linux grows it only while cwnd < 2 * the flight).
+TEST(TcpFlow, CwndDoesNotGrowWhileTheSenderIsApplicationLimited) {
+  TcpTestbed t = plain(nodelay());
+  std::uint32_t cwnd = t.layer().stats(t.conn())->cwnd;
+  std::uint32_t una = 1;
+  for (int i = 0; i < 50; ++i) {
+    t.at(t.now() + 10_ms);
+    t.send(std::string(100, 'm'));
+    t.expect(seg().seq(una).len(100).ack(1001));
+    una += 100;
+    t.at(t.now() + 5_ms).inject(seg().ack(una).seq(1001).win(502));
+  }
+  EXPECT_EQ(t.layer().stats(t.conn())->cwnd, cwnd);
+}
+
+// ...while a sender that fills cwnd still grows it in slow start.
+TEST(TcpFlow, CwndGrowsWhenTheFlightFillsIt) {
+  TcpTestbed t = plain(nodelay());
+  std::uint32_t cwnd = t.layer().stats(t.conn())->cwnd;
+  t.send(std::string(10 * 1460, 'x'));
+  for (int i = 0; i < 10; ++i) t.expect(seg().seq(1 + i * 1460).len(1460).ack(1001));
+  t.at(10_ms).inject(seg().ack(1 + 2 * 1460).seq(1001).win(502));
+  EXPECT_GT(t.layer().stats(t.conn())->cwnd, cwnd);
+}
+
 // RFC 6582 §3.2 step 5: a partial ACK during recovery retransmits the next hole at once.
 TEST(TcpRetransmit, NewRenoPartialAckRetransmitsNextHole) {
   TcpTestbed t = plain();
