@@ -352,6 +352,22 @@ TEST(StackIpv6, PacketTooBigLowersPathMtu) {
   for (const auto& p : rig.sent()) EXPECT_LE(p.size(), 1280u);
 }
 
+// RFC 8200 §5 / Linux ip6_update_pmtu: a Packet Too Big below 1280 reaches the transport as
+// 1280 (tcp_v6_mtu_reduced reads dst_mtu), so a forged PTB cannot shrink a TCP MSS below
+// 1280's.
+TEST(StackIpv6, PacketTooBigBelowTheMinimumReachesTheTransportAs1280) {
+  Rig rig;
+  FakeTransport udp(IpProto::kUdp);
+  rig.stack.register_transport(udp);
+  Ipv6Addr far = ip6("fd00:1::99");
+  ByteVec ours = v6_packet(kUs6, far, IpProto::kUdp,
+                           udp_datagram(IpAddr(kUs6), IpAddr(far), 5000, 53, pattern(1400)));
+  rig.inject(packet_too_big(68, ours));
+  EXPECT_EQ(rig.stack.path_mtu(IpAddr(far)), 1280u);
+  ASSERT_EQ(udp.errors.size(), 1u);
+  EXPECT_EQ(udp.errors[0].next_hop_mtu, 1280u);
+}
+
 // RFC 5927 §4.1: an error quoting a packet we did not send changes nothing.
 TEST(StackIpv6, IcmpErrorQuotingSomeoneElsesPacketIsDropped) {
   Rig rig;

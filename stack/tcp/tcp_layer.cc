@@ -460,7 +460,11 @@ bool TcpLayer::on_icmp_error(Instant now, const IcmpError& err, IpSender& out) {
   }
   ++counters_.icmp_delivered;
   c.on_icmp_error(now, err);
-  service(now, it->second, out);
+  // What the error makes us send (a resend at the smaller MSS) waits for poll(): the IP layer
+  // records the path MTU (and its DF lock) only once we have accepted the error, and Linux's
+  // tcp_v4_mtu_reduced also updates the route before tcp_simple_retransmit.
+  (void)out;
+  schedule_output(it->second);
   return true;
 }
 
