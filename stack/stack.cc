@@ -256,6 +256,13 @@ void Stack::drop(Instant now, Ctr c) {
   trace(now, TraceKind::kDrop, counter_name(c));
 }
 
+void Stack::count_evictions(Instant now, std::size_t n, Ctr fails, Ctr drop_reason) {
+  for (std::size_t i = 0; i < n; ++i) {
+    counters_.inc(fails);
+    drop(now, drop_reason);
+  }
+}
+
 void Stack::drop_parse(Instant now, ParseLayer layer, ParseError e) {
   counters_.inc_parse_drop(layer, e);
   trace(now, TraceKind::kDrop, parse_drop_name(layer, e));

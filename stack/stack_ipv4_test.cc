@@ -274,6 +274,8 @@ TEST(StackIpv4, ReassemblyTimeoutWithoutFirstFragmentIsSilent) {
   EXPECT_EQ(rig.counter("drops.ipv4_reassembly_timeout"), 1u);
 }
 
+// The limits hold, and a full table makes room by evicting the oldest incomplete datagram
+// (Linux inet_frag_evictor before 4.17), counted.
 TEST(StackIpv4, ReassemblyLimitsAreEnforced) {
   StackConfig cfg = test_config();
   cfg.reassembly_max_datagrams = 3;
@@ -284,11 +286,73 @@ TEST(StackIpv4, ReassemblyLimitsAreEnforced) {
     rig.inject(req.ident(id).fragment(0, 1480, true));
   }
   EXPECT_EQ(rig.stack.reassembly_datagrams(), 3u);
-  EXPECT_EQ(rig.counter("drops.ipv4_reassembly_too_many"), 2u);
-  V4 big(kPeer4, kUs4, IpProto::kIcmp, icmp4_echo_request(1, 0, pattern(3000)));
-  rig.inject(big.ident(1).fragment(1480, 1480, true));  // datagram 1 would pass 5000 bytes
+  EXPECT_EQ(rig.counter("drops.ipv4_reassembly_evicted"), 2u);
+  EXPECT_LE(rig.stack.reassembly_memory(), 5000u);
+  V4 big(kPeer4, kUs4, IpProto::kIcmp, icmp4_echo_request(9, 0, pattern(6000)));
+  rig.inject(big.ident(9).fragment(1480, 4000, true));  // more than the whole cap by itself
   EXPECT_EQ(rig.counter("drops.ipv4_reassembly_memory"), 1u);
   EXPECT_LE(rig.stack.reassembly_memory(), 5000u);
+  EXPECT_EQ(rig.counter("ip.reasm_fails"), 3u);
+}
+
+ByteVec echo_reply_data4(const ByteVec& packet) {
+  auto ip = Ipv4Repr::parse(packet);
+  if (!ip) return {};
+  auto icmp = Icmpv4Repr::parse(ip->payload);
+  if (!icmp || icmp->type != Icmpv4Type::kEchoReply) return {};
+  return ByteVec(icmp->data.begin(), icmp->data.end());
+}
+
+// A flood of first fragments that never complete fills the table of datagrams in progress;
+// a legitimate fragmented echo request arriving afterwards is still answered at once, because
+// the oldest incomplete datagrams are evicted for it (Linux inet_frag_evictor, before 4.17)
+// instead of the newcomer being dropped until the flood's 30 s timeouts run out.
+TEST(StackIpv4, FragmentFloodDoesNotStarveALegitimateDatagram) {
+  Rig rig;
+  for (std::uint16_t id = 0; id < 2000; ++id) {
+    V4 junk(kPeer4, kUs4, IpProto::kUdp, pattern(3000));
+    rig.inject(junk.ident(id).fragment(0, 1480, true));
+  }
+  EXPECT_LE(rig.stack.reassembly_datagrams(), 256u);
+  ByteVec data = pattern(2000, 5);
+  V4 req(kPeer4, kUs4, IpProto::kIcmp, icmp4_echo_request(7, 1, data));
+  rig.inject(req.ident(40000).fragment(0, 1480, true));
+  rig.inject(req.ident(40000).fragment(1480, req.payload.size() - 1480, false));
+  ByteVec whole;
+  auto out = rig.sent();
+  ASSERT_FALSE(out.empty());
+  // The reply is fragmented too; reassemble it by hand.
+  for (const auto& p : out) {
+    auto ip = parse4(p);
+    ASSERT_TRUE(ip);
+    whole.resize(std::max(whole.size(), ip->frag_offset_bytes() + ip->payload.size()));
+    std::copy(ip->payload.begin(), ip->payload.end(), whole.begin() + ip->frag_offset_bytes());
+  }
+  auto icmp = Icmpv4Repr::parse(whole);
+  ASSERT_TRUE(icmp);
+  EXPECT_EQ(icmp->type, Icmpv4Type::kEchoReply);
+  EXPECT_EQ(ByteVec(icmp->data.begin(), icmp->data.end()), data);
+  EXPECT_GE(rig.counter("drops.ipv4_reassembly_evicted"), 2000u - 256u);
+}
+
+// The same with the memory cap: fragments far into a datagram (each costs the bytes up to its
+// end) fill the 4 MiB; the oldest are evicted down to the low threshold (Linux
+// ipfrag_low_thresh) so a legitimate datagram fits.
+TEST(StackIpv4, FragmentMemoryFloodDoesNotStarveALegitimateDatagram) {
+  Rig rig;
+  for (std::uint16_t id = 0; id < 200; ++id) {
+    V4 junk(kPeer4, kUs4, IpProto::kUdp, pattern(65000));
+    rig.inject(junk.ident(id).fragment(64000, 8, true));
+  }
+  EXPECT_LE(rig.stack.reassembly_memory(), 4u << 20);
+  ByteVec data = pattern(2000, 5);
+  V4 req(kPeer4, kUs4, IpProto::kIcmp, icmp4_echo_request(7, 1, data));
+  rig.inject(req.ident(40000).fragment(0, 1480, true));
+  rig.inject(req.ident(40000).fragment(1480, req.payload.size() - 1480, false));
+  EXPECT_EQ(rig.sent().size(), 2u);
+  EXPECT_GT(rig.counter("drops.ipv4_reassembly_evicted"), 0u);
+  EXPECT_EQ(rig.counter("drops.ipv4_reassembly_memory"), 0u);
+  EXPECT_EQ(rig.counter("ip.reasm_oks"), 1u);
 }
 
 // RFC 791 §3.1: a datagram is at most 65535 bytes; a fragment reaching past that is dropped.

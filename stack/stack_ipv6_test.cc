@@ -252,6 +252,24 @@ TEST(StackIpv6, ReassemblesAndFragmentsReply) {
   EXPECT_EQ(rig.counter("ip6.frag_creates"), 3u);
 }
 
+// A flood of incomplete IPv6 fragments: the oldest datagrams are evicted (counted) so a
+// legitimate fragmented echo request is answered at once (Linux inet_frag_evictor).
+TEST(StackIpv6, FragmentFloodDoesNotStarveALegitimateDatagram) {
+  Rig rig;
+  ByteVec junk = pattern(3000);
+  for (std::uint32_t id = 0; id < 2000; ++id) {
+    rig.inject(v6_fragment(kPeer6, kUs6, IpProto::kUdp, id, junk, 0, 1448, true));
+  }
+  EXPECT_LE(rig.stack.reassembly_datagrams(), 256u);
+  ByteVec body = icmp6_echo_request(kPeer6, kUs6, 5, 9, pattern(2000));
+  rig.inject(v6_fragment(kPeer6, kUs6, IpProto::kIcmpv6, 99999, body, 0, 1448, true));
+  rig.inject(
+      v6_fragment(kPeer6, kUs6, IpProto::kIcmpv6, 99999, body, 1448, body.size() - 1448, false));
+  EXPECT_EQ(rig.sent().size(), 2u);
+  EXPECT_EQ(rig.counter("ip6.reasm_oks"), 1u);
+  EXPECT_GE(rig.counter("drops.ipv6_reassembly_evicted"), 2000u - 256u);
+}
+
 // RFC 5722 §4: overlapping fragments → the whole datagram is silently discarded.
 TEST(StackIpv6, OverlappingFragmentsDropDatagram) {
   Rig rig;
