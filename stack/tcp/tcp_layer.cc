@@ -353,6 +353,7 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
     return RxVerdict::kDelivered;
   }
   const TcpRepr& seg = *parsed;
+  if (seg.options.malformed) ++counters_.options_malformed;
   // RFC 9293 §3.9.2.1 / RFC 1122 §4.2.3.10: segments to broadcast or multicast addresses are
   // silently discarded; so are those with a zero port.
   // RFC 9293 §3.9.2.1 (MUST-63): a segment from an invalid source (broadcast, multicast,

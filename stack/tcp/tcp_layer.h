@@ -85,6 +85,8 @@ struct TcpLayerCounters {
   std::uint64_t segs_in = 0, segs_out = 0;
   std::uint64_t active_opens = 0, passive_opens = 0;
   std::uint64_t drops_bad_checksum = 0, drops_malformed = 0, drops_broadcast = 0;
+  // Segments processed without a malformed option (Linux tcp_parse_options stops or skips).
+  std::uint64_t options_malformed = 0;
   std::uint64_t drops_listen_overflow = 0;  // SYN or final ACK dropped: queues full
   std::uint64_t rsts_no_socket = 0;         // RFC 9293 §3.10.7.1 replies
   std::uint64_t rsts_listen_ack = 0;        // ACK to a listener (§3.10.7.2)
