@@ -249,10 +249,31 @@ void TcpLayer::child_closed(Socket& child) {
         break;
       }
     }
-  } else if (l->syn_queue > 0) {
-    --l->syn_queue;
+  } else {
+    leave_syn_queue(child, *l);
   }
   child.parent = {};
+}
+
+void TcpLayer::leave_syn_queue(Socket& child, Socket& listener) {
+  if (!child.in_syn_queue) return;
+  listener.syn_queue.erase(child.syn_pos);
+  child.in_syn_queue = false;
+}
+
+bool TcpLayer::evict_oldest_embryonic(Instant now, Socket& l) {
+  if (l.syn_queue.empty()) return false;
+  SocketHandle oldest = l.syn_queue.front();
+  Socket* s = table_.get(oldest);
+  // RFC 4987 §3.4 (SYN cache: a new entry evicts an old one) with Linux's rule for which
+  // requests are expendable (inet_csk_reqsk_queue_prune, reqsk_timer_handler: under pressure,
+  // requests whose SYN-ACK was already retransmitted expire first): a client that answers
+  // within an initial RTO is never pushed out, a flood's unanswered SYN-ACKs are.
+  if (s == nullptr || now - s->syn_at < s->config.rto_initial) return false;
+  ++counters_.syn_queue_evicted;
+  child_closed(*s);
+  free_socket(oldest);  // silently, like a request sock that expires: no RST
+  return true;
 }
 
 void TcpLayer::maybe_free(SocketHandle h, Socket& s) {
@@ -261,7 +282,7 @@ void TcpLayer::maybe_free(SocketHandle h, Socket& s) {
   if (s.parent.valid() && !s.in_accept_queue && c.synchronized() &&
       c.state() != TcpState::kSynReceived && c.state() != TcpState::kClosed) {
     if (Socket* l = table_.get(s.parent)) {
-      if (l->syn_queue > 0) --l->syn_queue;
+      leave_syn_queue(s, *l);
       l->accept_queue.push_back(h);
       s.in_accept_queue = true;
       notify(s.parent);  // the accept queue grew
@@ -414,8 +435,11 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
   }
   if (!seg.has(kSyn)) return;  // fourth: anything else is dropped
   // third: a SYN. Bounded queues (Linux: SYN dropped when the accept queue is full or the SYN
-  // queue holds `backlog` embryonic connections; no SYN cookies).
-  if (l.accept_queue.size() >= l.backlog || l.syn_queue >= l.backlog) {
+  // queue holds `backlog` embryonic connections; no SYN cookies), except that a full SYN
+  // queue first gives up its oldest entry if that one looks abandoned, so a listener recovers
+  // as soon as a SYN flood stops instead of when the flood's SYN-ACKs run out of retries.
+  if (l.accept_queue.size() >= l.backlog ||
+      (l.syn_queue.size() >= l.backlog && !evict_oldest_embryonic(now, l))) {
     ++counters_.drops_listen_overflow;
     return;
   }
@@ -431,8 +455,11 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
   sock->conn = std::move(conn);
   SocketHandle h = table_.insert(std::move(sock));
   conns_[t] = h;
-  hold_port(h, *table_.get(h), t.local_port);
-  ++l.syn_queue;
+  Socket& child = *table_.get(h);
+  hold_port(h, child, t.local_port);
+  child.syn_pos = l.syn_queue.insert(l.syn_queue.end(), h);
+  child.in_syn_queue = true;
+  child.syn_at = now;
   ++counters_.passive_opens;
   service(now, h, out);
 }
@@ -839,6 +866,7 @@ std::optional<TcpError> TcpLayer::close(SocketHandle h) {
       Socket* cs = table_.get(ch);
       cs->parent = {};
       cs->in_accept_queue = false;
+      cs->in_syn_queue = false;  // the list goes with the listener
       cs->user_owned = false;
       cs->conn->abort();
       schedule_output(ch);

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -88,9 +89,11 @@ struct TcpLayerCounters {
   // Segments processed without a malformed option (Linux tcp_parse_options stops or skips).
   std::uint64_t options_malformed = 0;
   std::uint64_t drops_listen_overflow = 0;  // SYN or final ACK dropped: queues full
-  std::uint64_t rsts_no_socket = 0;         // RFC 9293 §3.10.7.1 replies
-  std::uint64_t rsts_listen_ack = 0;        // ACK to a listener (§3.10.7.2)
-  std::uint64_t time_wait_reused = 0;       // RFC 6191
+  // Embryonic connections a full SYN queue gave up for a newer SYN (RFC 4987 §3.4).
+  std::uint64_t syn_queue_evicted = 0;
+  std::uint64_t rsts_no_socket = 0;    // RFC 9293 §3.10.7.1 replies
+  std::uint64_t rsts_listen_ack = 0;   // ACK to a listener (§3.10.7.2)
+  std::uint64_t time_wait_reused = 0;  // RFC 6191
   std::uint64_t icmp_ignored = 0, icmp_delivered = 0;
   std::uint64_t send_failed = 0;  // IpSender::send refused (no route)
   // Work done, to prove it does not grow with idle connections (a count, not a time):
@@ -247,12 +250,17 @@ class TcpLayer final : public Transport {
     std::uint32_t held_index = 0;
     // Listener.
     unsigned backlog = 0;
-    unsigned syn_queue = 0;
+    // Embryonic (SYN-RECEIVED) children, oldest first: a full queue evicts from the front.
+    std::list<SocketHandle> syn_queue;
     std::deque<SocketHandle> accept_queue;
     // Connection.
     std::unique_ptr<TcpConnection> conn;
     SocketHandle parent;  // the listener while not yet accepted
     bool in_accept_queue = false;
+    // In the parent's syn_queue (at syn_pos) since syn_at.
+    bool in_syn_queue = false;
+    std::list<SocketHandle>::iterator syn_pos;
+    Instant syn_at;
     // Timer heap bookkeeping: the deadline of this socket's live heap entry.
     Instant scheduled = Instant::never();
   };
@@ -286,6 +294,10 @@ class TcpLayer final : public Transport {
   void maybe_free(SocketHandle h, Socket& s);
   void free_socket(SocketHandle h);
   void child_closed(Socket& child);
+  void leave_syn_queue(Socket& child, Socket& listener);
+  // A full SYN queue makes room for a new SYN by dropping its oldest entry, if that one's
+  // SYN-ACK has gone unanswered for an initial RTO. False if nothing could go.
+  bool evict_oldest_embryonic(Instant now, Socket& listener);
   SocketHandle find_listener(const IpAddr& local, std::uint16_t port) const;
   bool bind_conflict(const IpAddr& local, std::uint16_t port, bool reuse_addr,
                      SocketHandle self = {}) const;
