@@ -295,14 +295,6 @@ TEST(StackIpv4, ReassemblyLimitsAreEnforced) {
   EXPECT_EQ(rig.counter("ip.reasm_fails"), 3u);
 }
 
-ByteVec echo_reply_data4(const ByteVec& packet) {
-  auto ip = Ipv4Repr::parse(packet);
-  if (!ip) return {};
-  auto icmp = Icmpv4Repr::parse(ip->payload);
-  if (!icmp || icmp->type != Icmpv4Type::kEchoReply) return {};
-  return ByteVec(icmp->data.begin(), icmp->data.end());
-}
-
 // A flood of first fragments that never complete fills the table of datagrams in progress;
 // a legitimate fragmented echo request arriving afterwards is still answered at once, because
 // the oldest incomplete datagrams are evicted for it (Linux inet_frag_evictor, before 4.17)

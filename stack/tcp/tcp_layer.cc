@@ -100,7 +100,11 @@ void TcpLayer::release_port(SocketHandle h, Socket& s) {
     users[s.held_index] = last;
     if (last != h) table_.get(last)->held_index = s.held_index;
     users.pop_back();
-    if (users.empty()) port_users_.erase(pu);
+    if (users.empty()) {
+      port_users_.erase(pu);
+    } else if (users.capacity() > 4 * users.size() + 16) {
+      users.shrink_to_fit();  // a server's port after a burst of connections
+    }
   }
   s.held_port = 0;
 }
@@ -507,6 +511,26 @@ void TcpLayer::poll(Instant now, IpSender& out) {
     s->scheduled = Instant::never();
     service(now, e.h, out);
   }
+  trim_memory();
+}
+
+void TcpLayer::trim_memory() {
+  // std::unordered_map never gives buckets back on erase; rehash(0) sizes them for what is
+  // left. Only once they are 8x the entries (plus slack), so the cost is amortized.
+  if (conns_.bucket_count() > 8 * conns_.size() + 64) conns_.rehash(0);
+  if (port_users_.bucket_count() > 8 * port_users_.size() + 64) port_users_.rehash(0);
+  if (timers_.capacity() > 4 * timers_.size() + 64) timers_.shrink_to_fit();
+}
+
+TcpLayer::Memory TcpLayer::memory() const {
+  Memory m;
+  m.slots = table_.slot_capacity();
+  m.free_slots = table_.free_capacity();
+  m.tuple_buckets = conns_.bucket_count();
+  m.timer_capacity = timers_.capacity();
+  m.port_entries = port_users_.bucket_count();
+  for (const auto& [port, users] : port_users_) m.port_entries += users.capacity();
+  return m;
 }
 
 Instant TcpLayer::poll_at() const {

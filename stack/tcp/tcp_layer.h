@@ -222,6 +222,16 @@ class TcpLayer final : public Transport {
 
   const TcpLayerCounters& counters() const { return counters_; }
   std::size_t socket_count() const { return table_.size(); }
+  // What the layer's tables hold, in entries of capacity (allocated, not just used): to check
+  // that memory follows need (ARCHITECTURE.md) after a burst of connections is gone.
+  struct Memory {
+    std::size_t slots = 0;          // socket table slots, live and free
+    std::size_t free_slots = 0;     // the table's free list
+    std::size_t tuple_buckets = 0;  // buckets of the 4-tuple map
+    std::size_t timer_capacity = 0;
+    std::size_t port_entries = 0;  // per-port socket lists (their capacities) and their map
+  };
+  Memory memory() const;
   // Every socket (for `ss`-like listings): f(handle, is_listener, tuple, state). Open and
   // bound-only sockets are reported as kClosed with their bound tuple.
   template <typename F>
@@ -332,7 +342,16 @@ class TcpLayer final : public Transport {
   // Every socket holding a local port (bound sockets, listeners and connections), for bind
   // rules; Socket::held_port says under which port.
   std::unordered_map<std::uint16_t, std::vector<SocketHandle>> port_users_;
-  mutable std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+  // A min-heap of deadlines whose storage can be trimmed (std::priority_queue keeps it in the
+  // protected member `c`).
+  struct TimerHeap : std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> {
+    std::size_t capacity() const { return c.capacity(); }
+    void shrink_to_fit() { c.shrink_to_fit(); }
+  };
+  // After sockets are freed: give back table, map and heap storage a burst left behind, once
+  // it is several times what is in use (amortized O(1): each shrink halves at least 4x).
+  void trim_memory();
+  mutable TimerHeap timers_;
   ReadyFeed ready_;
   mutable TcpLayerCounters counters_;  // mutable: poll_at() counts the stale entries it drops
   Instant clock_;
