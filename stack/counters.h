@@ -63,6 +63,7 @@ namespace ustack {
   X(kDropIpv4ReasmTooMany, "drops.ipv4_reassembly_too_many")        \
   X(kDropIpv4ReasmOverlap, "drops.ipv4_reassembly_overlap")         \
   X(kDropIpv4ReasmTooBig, "drops.ipv4_reassembly_too_big")          \
+  X(kDropIpv4ReasmEvicted, "drops.ipv4_reassembly_evicted")         \
   X(kIp6InReceives, "ip6.in_receives")                              \
   X(kIp6InDelivers, "ip6.in_delivers")                              \
   X(kIp6OutRequests, "ip6.out_requests")                            \
@@ -84,6 +85,7 @@ namespace ustack {
   X(kDropIpv6ReasmTooMany, "drops.ipv6_reassembly_too_many")        \
   X(kDropIpv6ReasmOverlap, "drops.ipv6_reassembly_overlap")         \
   X(kDropIpv6ReasmTooBig, "drops.ipv6_reassembly_too_big")          \
+  X(kDropIpv6ReasmEvicted, "drops.ipv6_reassembly_evicted")         \
   X(kIcmpInMsgs, "icmp.in_msgs")                                    \
   X(kIcmpInEchos, "icmp.in_echos")                                  \
   X(kIcmpInEchoReps, "icmp.in_echo_reps")                           \

@@ -256,6 +256,13 @@ void Stack::drop(Instant now, Ctr c) {
   trace(now, TraceKind::kDrop, counter_name(c));
 }
 
+void Stack::count_evictions(Instant now, std::size_t n, Ctr fails, Ctr drop_reason) {
+  for (std::size_t i = 0; i < n; ++i) {
+    counters_.inc(fails);
+    drop(now, drop_reason);
+  }
+}
+
 void Stack::drop_parse(Instant now, ParseLayer layer, ParseError e) {
   counters_.inc_parse_drop(layer, e);
   trace(now, TraceKind::kDrop, parse_drop_name(layer, e));
@@ -600,8 +607,10 @@ bool Stack::send_v4(Instant now, const Ipv4Addr& src, const Ipv4Addr& dst, IpPro
     return false;
   }
   if (hlen + payload_len <= mtu) {
-    // RFC 1191: DF on what fits, so the path MTU is probed (Linux IP_PMTUDISC_WANT/DO).
-    ip.dont_frag = opts.pmtu != PmtuDiscovery::kDont;
+    // RFC 1191: DF on what fits, so the path MTU is probed (Linux IP_PMTUDISC_WANT/DO),
+    // unless a report below the floor locked the path MTU (Linux ip_dont_fragment).
+    ip.dont_frag = opts.pmtu == PmtuDiscovery::kDo ||
+                   (opts.pmtu == PmtuDiscovery::kWant && !pmtu_.locked(now, dst));
     ip.payload_len = payload_len;
     return link_output(now, dest, ip.total_len(), [&](MutBytes out) {
       ip.emit(out);
@@ -810,6 +819,14 @@ void Stack::deliver_icmp_error(Instant now, IcmpError err) {
   Transport* t = transports_[static_cast<std::uint8_t>(err.quoted_proto)];
   // Quotes of our own ICMP (pings) or of a protocol without a transport have no socket to
   // check them against.
+  std::size_t reported_mtu = err.next_hop_mtu;
+  std::size_t link = link_mtu(err.quoted_dst.is_v6());
+  if (err.kind == IcmpError::Kind::kFragmentationNeeded) {
+    // The transport sizes its segments to the floored MTU (Linux tcp_v4_mtu_reduced and
+    // tcp_v6_mtu_reduced read dst_mtu() after __ip_rt_update_pmtu / ip6_update_pmtu).
+    err.next_hop_mtu =
+        static_cast<std::uint32_t>(pmtu_.effective(now, err.quoted_dst, reported_mtu, link));
+  }
   bool accepted = true;
   if (t) {
     counters_.inc(Ctr::kIcmpErrorsToTransport);
@@ -817,7 +834,7 @@ void Stack::deliver_icmp_error(Instant now, IcmpError err) {
   }
   if (accepted && err.kind == IcmpError::Kind::kFragmentationNeeded) {
     // RFC 1191 §6.1 / RFC 8201 §4: lower the path MTU toward the quoted destination.
-    if (pmtu_.update(now, err.quoted_dst, err.next_hop_mtu, link_mtu(err.quoted_dst.is_v6()))) {
+    if (pmtu_.update(now, err.quoted_dst, reported_mtu, link)) {
       counters_.inc(Ctr::kIpPmtuUpdates);
       if (pmtu_sweep_at_.is_never()) pmtu_sweep_at_ = now + kPmtuSweepInterval;
     }

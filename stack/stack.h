@@ -236,6 +236,9 @@ class Stack final : public IpSender {
                std::size_t payload_len, FunctionRef<void(MutBytes)> fill, const IpSendOptions& opts,
                const LinkDest& dest);
   void drop(Instant now, Ctr c);
+  // Incomplete datagrams the reassembler evicted to make room (Linux counts each in
+  // IPSTATS_MIB_REASMFAILS).
+  void count_evictions(Instant now, std::size_t n, Ctr fails, Ctr drop_reason);
   void drop_parse(Instant now, ParseLayer layer, ParseError e);
   void trace(Instant now, TraceKind kind, const char* what, std::size_t len = 0,
              std::int64_t value = 0, const IpAddr& local = {}, const IpAddr& remote = {});

@@ -103,6 +103,7 @@ void Stack::ipv4_input(Instant now, Bytes packet, bool link_broadcast, bool reas
     ReassemblyKey key{ip->src, ip->dst, ip->ident, static_cast<std::uint8_t>(ip->protocol)};
     auto r = reasm_v4_.add(now, key, ip->frag_offset_bytes(), ip->payload, ip->more_frags,
                            packet.first(ip->header_len()));
+    count_evictions(now, r.evicted, Ctr::kIpReasmFails, Ctr::kDropIpv4ReasmEvicted);
     switch (r.outcome) {
       case Reassembler::Outcome::kIncomplete:
       case Reassembler::Outcome::kDuplicate:

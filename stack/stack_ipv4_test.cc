@@ -1,6 +1,7 @@
 // Stack over IPv4 on an IP (TUN-like) link: input checks, ICMP, fragmentation, reassembly,
 // PMTU and the transport seam. The test plays the peer at 198.18.0.1.
 #include "stack/stack_test_util.h"
+#include "stack/tcp/tcp_layer.h"
 
 namespace ustack::testing {
 namespace {
@@ -273,6 +274,8 @@ TEST(StackIpv4, ReassemblyTimeoutWithoutFirstFragmentIsSilent) {
   EXPECT_EQ(rig.counter("drops.ipv4_reassembly_timeout"), 1u);
 }
 
+// The limits hold, and a full table makes room by evicting the oldest incomplete datagram
+// (Linux inet_frag_evictor before 4.17), counted.
 TEST(StackIpv4, ReassemblyLimitsAreEnforced) {
   StackConfig cfg = test_config();
   cfg.reassembly_max_datagrams = 3;
@@ -283,11 +286,65 @@ TEST(StackIpv4, ReassemblyLimitsAreEnforced) {
     rig.inject(req.ident(id).fragment(0, 1480, true));
   }
   EXPECT_EQ(rig.stack.reassembly_datagrams(), 3u);
-  EXPECT_EQ(rig.counter("drops.ipv4_reassembly_too_many"), 2u);
-  V4 big(kPeer4, kUs4, IpProto::kIcmp, icmp4_echo_request(1, 0, pattern(3000)));
-  rig.inject(big.ident(1).fragment(1480, 1480, true));  // datagram 1 would pass 5000 bytes
+  EXPECT_EQ(rig.counter("drops.ipv4_reassembly_evicted"), 2u);
+  EXPECT_LE(rig.stack.reassembly_memory(), 5000u);
+  V4 big(kPeer4, kUs4, IpProto::kIcmp, icmp4_echo_request(9, 0, pattern(6000)));
+  rig.inject(big.ident(9).fragment(1480, 4000, true));  // more than the whole cap by itself
   EXPECT_EQ(rig.counter("drops.ipv4_reassembly_memory"), 1u);
   EXPECT_LE(rig.stack.reassembly_memory(), 5000u);
+  EXPECT_EQ(rig.counter("ip.reasm_fails"), 3u);
+}
+
+// A flood of first fragments that never complete fills the table of datagrams in progress;
+// a legitimate fragmented echo request arriving afterwards is still answered at once, because
+// the oldest incomplete datagrams are evicted for it (Linux inet_frag_evictor, before 4.17)
+// instead of the newcomer being dropped until the flood's 30 s timeouts run out.
+TEST(StackIpv4, FragmentFloodDoesNotStarveALegitimateDatagram) {
+  Rig rig;
+  for (std::uint16_t id = 0; id < 2000; ++id) {
+    V4 junk(kPeer4, kUs4, IpProto::kUdp, pattern(3000));
+    rig.inject(junk.ident(id).fragment(0, 1480, true));
+  }
+  EXPECT_LE(rig.stack.reassembly_datagrams(), 256u);
+  ByteVec data = pattern(2000, 5);
+  V4 req(kPeer4, kUs4, IpProto::kIcmp, icmp4_echo_request(7, 1, data));
+  rig.inject(req.ident(40000).fragment(0, 1480, true));
+  rig.inject(req.ident(40000).fragment(1480, req.payload.size() - 1480, false));
+  ByteVec whole;
+  auto out = rig.sent();
+  ASSERT_FALSE(out.empty());
+  // The reply is fragmented too; reassemble it by hand.
+  for (const auto& p : out) {
+    auto ip = parse4(p);
+    ASSERT_TRUE(ip);
+    whole.resize(std::max(whole.size(), ip->frag_offset_bytes() + ip->payload.size()));
+    std::copy(ip->payload.begin(), ip->payload.end(), whole.begin() + ip->frag_offset_bytes());
+  }
+  auto icmp = Icmpv4Repr::parse(whole);
+  ASSERT_TRUE(icmp);
+  EXPECT_EQ(icmp->type, Icmpv4Type::kEchoReply);
+  EXPECT_EQ(ByteVec(icmp->data.begin(), icmp->data.end()), data);
+  EXPECT_GE(rig.counter("drops.ipv4_reassembly_evicted"), 2000u - 256u);
+}
+
+// The same with the memory cap: fragments far into a datagram (each costs the bytes up to its
+// end) fill the 4 MiB; the oldest are evicted down to the low threshold (Linux
+// ipfrag_low_thresh) so a legitimate datagram fits.
+TEST(StackIpv4, FragmentMemoryFloodDoesNotStarveALegitimateDatagram) {
+  Rig rig;
+  for (std::uint16_t id = 0; id < 200; ++id) {
+    V4 junk(kPeer4, kUs4, IpProto::kUdp, pattern(65000));
+    rig.inject(junk.ident(id).fragment(64000, 8, true));
+  }
+  EXPECT_LE(rig.stack.reassembly_memory(), 4u << 20);
+  ByteVec data = pattern(2000, 5);
+  V4 req(kPeer4, kUs4, IpProto::kIcmp, icmp4_echo_request(7, 1, data));
+  rig.inject(req.ident(40000).fragment(0, 1480, true));
+  rig.inject(req.ident(40000).fragment(1480, req.payload.size() - 1480, false));
+  EXPECT_EQ(rig.sent().size(), 2u);
+  EXPECT_GT(rig.counter("drops.ipv4_reassembly_evicted"), 0u);
+  EXPECT_EQ(rig.counter("drops.ipv4_reassembly_memory"), 0u);
+  EXPECT_EQ(rig.counter("ip.reasm_oks"), 1u);
 }
 
 // RFC 791 §3.1: a datagram is at most 65535 bytes; a fragment reaching past that is dropped.
@@ -422,6 +479,104 @@ TEST(StackIpv4, FragmentationNeededRejectedByTheTransportKeepsThePathMtu) {
   tcp.accept_icmp_errors = true;
   rig.inject(frag_needed(1200, ours));
   EXPECT_EQ(rig.stack.path_mtu(IpAddr(kPeer4)), 1200u);
+}
+
+// Linux __ip_rt_update_pmtu (net.ipv4.route.min_pmtu = 552): a "fragmentation needed" below
+// the floor sets the floor, not the reported MTU, and locks the path MTU, so DF is cleared
+// (Linux ip_dont_fragment) and routers may fragment. A forged MTU of 68 cannot make us send
+// 68-byte packets; the transport is told the floor too (tcp_v4_mtu_reduced reads dst_mtu).
+TEST(StackIpv4, FragmentationNeededBelowTheFloorSetsTheFloorAndClearsDf) {
+  Rig rig;
+  FakeTransport udp(IpProto::kUdp);
+  rig.stack.register_transport(udp);
+  rig.stack.set_default_gateway(IpAddr(kPeer4));
+  IpAddr far = ip("198.19.0.1");
+  ByteVec ours =
+      V4(kUs4, far.v4(), IpProto::kUdp, udp_datagram(kUs4, far, 5000, 53, pattern(1400))).bytes();
+  rig.inject(frag_needed(68, ours));
+  EXPECT_EQ(rig.stack.path_mtu(far), 552u);
+  ASSERT_EQ(udp.errors.size(), 1u);
+  EXPECT_EQ(udp.errors[0].next_hop_mtu, 552u);
+  rig.stack.send_echo_request(rig.now, far, 1, 1, pattern(500), IpSendOptions{});
+  auto out = rig.sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(parse4(out[0])->dont_frag);
+  rig.stack.send_echo_request(rig.now, far, 1, 2, pattern(1000), IpSendOptions{});
+  out = rig.sent();
+  ASSERT_EQ(out.size(), 2u);
+  for (const auto& p : out) EXPECT_LE(p.size(), 552u);
+  // Other destinations keep DF (RFC 1191 §3).
+  rig.stack.send_echo_request(rig.now, IpAddr(kPeer4), 1, 3, pattern(500), IpSendOptions{});
+  out = rig.sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(parse4(out[0])->dont_frag);
+}
+
+// RFC 1191 §6.1 within the floor: a report between 552 and the current MTU is taken as is and
+// DF stays set; once the entry expires (RFC 1191 §6.3) the lock goes with it.
+TEST(StackIpv4, FragmentationNeededAboveTheFloorKeepsDf) {
+  Rig rig;
+  rig.stack.set_default_gateway(IpAddr(kPeer4));
+  IpAddr far = ip("198.19.0.1");
+  ByteVec ours =
+      V4(kUs4, far.v4(), IpProto::kUdp, udp_datagram(kUs4, far, 5000, 53, pattern(1400))).bytes();
+  rig.inject(frag_needed(600, ours));
+  EXPECT_EQ(rig.stack.path_mtu(far), 600u);
+  rig.stack.send_echo_request(rig.now, far, 1, 1, pattern(500), IpSendOptions{});
+  auto out = rig.sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(parse4(out[0])->dont_frag);
+  rig.inject(frag_needed(100, ours));
+  EXPECT_EQ(rig.stack.path_mtu(far), 552u);
+  rig.advance(601_s);
+  EXPECT_EQ(rig.stack.path_mtu(far), 1500u);
+  rig.stack.send_echo_request(rig.now, far, 1, 2, pattern(500), IpSendOptions{});
+  out = rig.sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(parse4(out[0])->dont_frag);
+}
+
+// The TCP consequence (Linux tcp_v4_mtu_reduced -> tcp_sync_mss(dst_mtu)): after a forged
+// MTU of 68 accepted for an in-flight segment, the connection's MSS is the floor's
+// (552 - 20 - 20 = 512) and what it resends fits in 552 bytes.
+TEST(StackIpv4, FragmentationNeededBelowTheFloorLeavesTcpAtTheFloorsMss) {
+  Rig rig;
+  TcpLayerConfig tc;
+  TcpLayer tcp(tc);
+  rig.stack.register_transport(tcp);
+  auto h = tcp.connect(rig.now, rig.stack, IpAddr(kPeer4), 80);
+  ASSERT_TRUE(h);
+  rig.stack.poll(rig.now);
+  auto out = rig.sent();
+  ASSERT_EQ(out.size(), 1u);
+  auto syn = TcpRepr::parse(parse4(out[0])->payload, IpAddr(kUs4), IpAddr(kPeer4));
+  ASSERT_TRUE(syn);
+  TcpRepr synack;
+  synack.src_port = 80;
+  synack.dst_port = syn->src_port;
+  synack.seq = SeqNum(5000);
+  synack.ack = syn->seq + 1;
+  synack.flags = tcp_flags::kSyn | tcp_flags::kAck;
+  synack.window = 65535;
+  synack.options.mss = 1460;
+  rig.inject(
+      V4(kPeer4, kUs4, IpProto::kTcp, emit_tcp(synack, IpAddr(kPeer4), IpAddr(kUs4))).bytes());
+  rig.sent();
+  ASSERT_EQ(*tcp.maxseg(*h), 1460u);
+  ASSERT_TRUE(tcp.send(*h, pattern(3000)));
+  rig.stack.poll(rig.now);
+  out = rig.sent();
+  ASSERT_GE(out.size(), 1u);
+  rig.inject(frag_needed(68, out[0]));
+  EXPECT_EQ(*tcp.maxseg(*h), 512u);
+  rig.stack.poll(rig.now);
+  out = rig.sent();
+  ASSERT_GE(out.size(), 1u);
+  EXPECT_EQ(out[0].size(), 552u);  // full-sized: the MSS did not go below the floor's
+  for (const auto& p : out) {
+    EXPECT_LE(p.size(), 552u);
+    EXPECT_FALSE(parse4(p)->dont_frag);  // the path MTU is locked
+  }
 }
 
 // RFC 1191 §5: a router that reports MTU 0 → next plateau below what we sent.

@@ -157,6 +157,7 @@ void Stack::ipv6_input(Instant now, Bytes packet, bool link_multicast, bool reas
       auto r = reasm_v6_.add(now, key, fh.frag_offset_bytes(), data, fh.more_frags,
                              packet.first(frag_off + Ipv6FragHeader::kLen),
                              static_cast<std::uint8_t>(fh.next_header));
+      count_evictions(now, r.evicted, Ctr::kIp6ReasmFails, Ctr::kDropIpv6ReasmEvicted);
       Ctr fail = Ctr::kIp6ReasmFails;
       switch (r.outcome) {
         case Reassembler::Outcome::kIncomplete:

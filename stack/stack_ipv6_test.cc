@@ -252,6 +252,24 @@ TEST(StackIpv6, ReassemblesAndFragmentsReply) {
   EXPECT_EQ(rig.counter("ip6.frag_creates"), 3u);
 }
 
+// A flood of incomplete IPv6 fragments: the oldest datagrams are evicted (counted) so a
+// legitimate fragmented echo request is answered at once (Linux inet_frag_evictor).
+TEST(StackIpv6, FragmentFloodDoesNotStarveALegitimateDatagram) {
+  Rig rig;
+  ByteVec junk = pattern(3000);
+  for (std::uint32_t id = 0; id < 2000; ++id) {
+    rig.inject(v6_fragment(kPeer6, kUs6, IpProto::kUdp, id, junk, 0, 1448, true));
+  }
+  EXPECT_LE(rig.stack.reassembly_datagrams(), 256u);
+  ByteVec body = icmp6_echo_request(kPeer6, kUs6, 5, 9, pattern(2000));
+  rig.inject(v6_fragment(kPeer6, kUs6, IpProto::kIcmpv6, 99999, body, 0, 1448, true));
+  rig.inject(
+      v6_fragment(kPeer6, kUs6, IpProto::kIcmpv6, 99999, body, 1448, body.size() - 1448, false));
+  EXPECT_EQ(rig.sent().size(), 2u);
+  EXPECT_EQ(rig.counter("ip6.reasm_oks"), 1u);
+  EXPECT_GE(rig.counter("drops.ipv6_reassembly_evicted"), 2000u - 256u);
+}
+
 // RFC 5722 §4: overlapping fragments → the whole datagram is silently discarded.
 TEST(StackIpv6, OverlappingFragmentsDropDatagram) {
   Rig rig;
@@ -350,6 +368,22 @@ TEST(StackIpv6, PacketTooBigLowersPathMtu) {
   EXPECT_EQ(rig.stack.path_mtu(IpAddr(far)), 1280u);
   rig.stack.send_echo_request(rig.now, IpAddr(far), 1, 1, pattern(1300));
   for (const auto& p : rig.sent()) EXPECT_LE(p.size(), 1280u);
+}
+
+// RFC 8200 §5 / Linux ip6_update_pmtu: a Packet Too Big below 1280 reaches the transport as
+// 1280 (tcp_v6_mtu_reduced reads dst_mtu), so a forged PTB cannot shrink a TCP MSS below
+// 1280's.
+TEST(StackIpv6, PacketTooBigBelowTheMinimumReachesTheTransportAs1280) {
+  Rig rig;
+  FakeTransport udp(IpProto::kUdp);
+  rig.stack.register_transport(udp);
+  Ipv6Addr far = ip6("fd00:1::99");
+  ByteVec ours = v6_packet(kUs6, far, IpProto::kUdp,
+                           udp_datagram(IpAddr(kUs6), IpAddr(far), 5000, 53, pattern(1400)));
+  rig.inject(packet_too_big(68, ours));
+  EXPECT_EQ(rig.stack.path_mtu(IpAddr(far)), 1280u);
+  ASSERT_EQ(udp.errors.size(), 1u);
+  EXPECT_EQ(udp.errors[0].next_hop_mtu, 1280u);
 }
 
 // RFC 5927 §4.1: an error quoting a packet we did not send changes nothing.

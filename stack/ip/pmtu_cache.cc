@@ -4,21 +4,37 @@
 
 namespace ustack {
 
+std::size_t PmtuCache::effective(Instant now, const IpAddr& dst, std::size_t mtu,
+                                 std::size_t link_mtu) const {
+  std::size_t floor = floor_for(dst);
+  if (mtu >= floor) return mtu;
+  // Linux __ip_rt_update_pmtu: `mtu = min(old_mtu, ip_rt_min_pmtu)`; RFC 8201 §4: a PTB below
+  // 1280 is not a reason to go below the IPv6 minimum.
+  return std::min(get(now, dst, link_mtu), floor);
+}
+
 bool PmtuCache::update(Instant now, const IpAddr& dst, std::size_t mtu, std::size_t link_mtu) {
-  std::size_t floor = dst.is_v4() ? kMinMtuV4 : kMinMtuV6;
-  // RFC 8201 §4: a PTB below 1280 is not a reason to go below the IPv6 minimum.
-  mtu = std::max(mtu, floor);
+  if (locked(now, dst)) return false;
+  // Linux __ip_rt_update_pmtu: below ip_rt_min_pmtu the MTU is locked (IPv4 only: IPv6 has no
+  // DF to clear, RFC 8200 §5 drops the "atomic fragment" answer to a PTB below 1280).
+  bool lock = dst.is_v4() && mtu < floor_for(dst);
+  mtu = effective(now, dst, mtu, link_mtu);
   std::size_t current = get(now, dst, link_mtu);
   // RFC 1191 §6.3: never raise the estimate from a report.
-  if (mtu >= current) return false;
+  if (mtu > current || (mtu == current && !lock)) return false;
   if (entries_.size() >= max_entries_ && !entries_.contains(dst)) {
     auto oldest = std::min_element(
         entries_.begin(), entries_.end(),
         [](const auto& a, const auto& b) { return a.second.expires < b.second.expires; });
     entries_.erase(oldest);
   }
-  entries_[dst] = Entry{mtu, now + expiry_};
+  entries_[dst] = Entry{mtu, now + expiry_, lock};
   return true;
+}
+
+bool PmtuCache::locked(Instant now, const IpAddr& dst) const {
+  auto it = entries_.find(dst);
+  return it != entries_.end() && it->second.expires > now && it->second.locked;
 }
 
 std::size_t PmtuCache::get(Instant now, const IpAddr& dst, std::size_t link_mtu) const {

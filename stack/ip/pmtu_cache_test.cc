@@ -28,14 +28,38 @@ TEST(PmtuCache, ReportNeverRaises) {
   EXPECT_EQ(c.get(t, ip("198.18.1.1"), 1500), 1200u);
 }
 
-// RFC 8201 §4 / RFC 791: floors of 1280 (IPv6) and 68 (IPv4).
+// RFC 8201 §4: 1280 for IPv6; Linux ip_rt_min_pmtu: 552 for IPv4.
 TEST(PmtuCache, FamilyFloors) {
   PmtuCache c;
   Instant t;
   c.update(t, ip("fd00::1"), 500, 1500);
   EXPECT_EQ(c.get(t, ip("fd00::1"), 1500), 1280u);
-  c.update(t, ip("198.18.1.1"), 20, 1500);
-  EXPECT_EQ(c.get(t, ip("198.18.1.1"), 1500), 68u);
+  EXPECT_FALSE(c.locked(t, ip("fd00::1")));
+  c.update(t, ip("198.18.1.1"), 68, 1500);
+  EXPECT_EQ(c.get(t, ip("198.18.1.1"), 1500), 552u);
+}
+
+// Linux __ip_rt_update_pmtu: a report below the IPv4 floor locks the entry (DF cleared) and
+// later reports are ignored until it expires; a report at or above the floor does not lock.
+TEST(PmtuCache, ReportBelowTheIpv4FloorLocks) {
+  PmtuCache c(600_s);
+  Instant t = Instant::from_millis(1);
+  IpAddr a = ip("198.18.1.1");
+  EXPECT_TRUE(c.update(t, a, 552, 1500));
+  EXPECT_FALSE(c.locked(t, a));
+  EXPECT_TRUE(c.update(t, a, 100, 1500));  // same MTU, but now locked
+  EXPECT_TRUE(c.locked(t, a));
+  EXPECT_EQ(c.get(t, a, 1500), 552u);
+  EXPECT_FALSE(c.update(t, a, 60, 1500));
+  EXPECT_EQ(c.effective(t, a, 60, 1500), 552u);
+  EXPECT_EQ(c.effective(t, a, 1000, 1500), 1000u);
+  EXPECT_FALSE(c.locked(t + 600_s, a));
+  // A link narrower than the floor keeps its own MTU (min(old_mtu, ip_rt_min_pmtu)).
+  IpAddr b = ip("198.18.1.2");
+  EXPECT_EQ(c.effective(t, b, 68, 500), 500u);
+  EXPECT_TRUE(c.update(t, b, 68, 500));
+  EXPECT_EQ(c.get(t, b, 500), 500u);
+  EXPECT_TRUE(c.locked(t, b));
 }
 
 // RFC 1191 §6.3: estimates age out (10 minutes) so a grown path is found again.

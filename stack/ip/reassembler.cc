@@ -34,10 +34,22 @@ const char* to_string(Reassembler::Outcome o) {
   return "?";
 }
 
-void Reassembler::erase(
-    std::unordered_map<ReassemblyKey, Datagram, ReassemblyKeyHash>::iterator it) {
+void Reassembler::erase(Table::iterator it) {
   memory_ -= cost(it->second);
   table_.erase(it);
+}
+
+bool Reassembler::evict_oldest(const Datagram* keep) {
+  // A scan: the table holds at most max_datagrams entries (256), and eviction only happens
+  // under pressure.
+  auto oldest = table_.end();
+  for (auto it = table_.begin(); it != table_.end(); ++it) {
+    if (&it->second == keep) continue;
+    if (oldest == table_.end() || it->second.arrival < oldest->second.arrival) oldest = it;
+  }
+  if (oldest == table_.end()) return false;
+  erase(oldest);
+  return true;
 }
 
 Reassembler::AddResult Reassembler::add(Instant now, const ReassemblyKey& key, std::size_t offset,
@@ -50,24 +62,43 @@ Reassembler::AddResult Reassembler::add(Instant now, const ReassemblyKey& key, s
     if (it != table_.end()) erase(it);
     return {O::kTooBig};
   }
+  // A datagram that alone would pass the cap can never be reassembled: drop it before
+  // evicting anything for it.
+  bool known = it != table_.end();
+  std::size_t alone =
+      std::max(end, known ? it->second.data.size() : 0) +
+      std::max(offset == 0 ? header.size() : 0, known ? it->second.first_header.size() : 0);
+  if (alone > cfg_.memory_cap) {
+    if (known) erase(it);
+    return {O::kMemoryFull};
+  }
+  std::size_t evicted = 0;
   if (it == table_.end()) {
-    if (table_.size() >= cfg_.max_datagrams) return {O::kTooManyDatagrams};
+    if (cfg_.max_datagrams == 0) return {O::kTooManyDatagrams};
+    // Linux inet_frag_evictor: make room by discarding the oldest datagram in progress.
+    while (table_.size() >= cfg_.max_datagrams && evict_oldest(nullptr)) ++evicted;
     it = table_.emplace(key, Datagram{}).first;
     // RFC 8200 §4.5: the timer starts with the first-arriving fragment.
     it->second.deadline = now + cfg_.timeout;
+    it->second.arrival = next_arrival_++;
   }
   Datagram& d = it->second;
+  auto fail = [&](Outcome o) {
+    AddResult r{o};
+    r.evicted = evicted;
+    return r;
+  };
 
   // The last fragment fixes the total length; everything must agree with it.
   if (!more) {
     if ((d.total && *d.total != end) || (!d.have.empty() && d.have.back().second > end)) {
       erase(it);
-      return {O::kInconsistent};
+      return fail(O::kInconsistent);
     }
     d.total = end;
   } else if (d.total && end > *d.total) {
     erase(it);
-    return {O::kInconsistent};
+    return fail(O::kInconsistent);
   }
 
   // Overlap with what we already have? Ranges in `have` are merged, so "contained" means
@@ -80,18 +111,23 @@ Reassembler::AddResult Reassembler::add(Instant now, const ReassemblyKey& key, s
     }
     if (b < end && offset < e) overlaps = true;
   }
-  if (duplicate) return {O::kDuplicate};
+  if (duplicate) return fail(O::kDuplicate);
   if (overlaps) {
     erase(it);
-    return {O::kOverlap};
+    return fail(O::kOverlap);
   }
 
   std::size_t old_cost = cost(d);
   std::size_t extra =
       (end > d.data.size() ? end - d.data.size() : 0) + (offset == 0 ? header.size() : 0);
   if (memory_ + extra > cfg_.memory_cap) {
-    erase(it);
-    return {O::kMemoryFull};
+    // Linux inet_frag_evictor (ipfrag_high_thresh -> ipfrag_low_thresh): evict the oldest
+    // other datagrams; if this one alone is too big, it goes.
+    while (memory_ + extra > memory_low() && evict_oldest(&d)) ++evicted;
+    if (memory_ + extra > cfg_.memory_cap) {
+      erase(it);
+      return fail(O::kMemoryFull);
+    }
   }
   if (end > d.data.size()) d.data.resize(end);
   if (offset == 0 && !d.have_first) {
@@ -121,9 +157,9 @@ Reassembler::AddResult Reassembler::add(Instant now, const ReassemblyKey& key, s
     done_ = std::move(d);
     table_.erase(it);
     return {O::kComplete, Bytes(done_.data).first(*done_.total), Bytes(done_.first_header),
-            done_.first_proto};
+            done_.first_proto, evicted};
   }
-  return {O::kIncomplete};
+  return fail(O::kIncomplete);
 }
 
 std::size_t Reassembler::expire(Instant now, TimeoutFn on_timeout) {

@@ -5,7 +5,11 @@
 // Fragments come in as (key, offset, bytes, more) tuples. Limits keep memory bounded under
 // attack (fragments that never complete, floods of first fragments): a byte cap over all
 // datagrams, a cap on datagrams in progress, a timeout per datagram and a maximum datagram
-// size. Nothing here reads a clock; expire(now) runs the timeouts.
+// size. When a cap is reached, the oldest incomplete datagrams are evicted (memory down to a
+// low threshold), as Linux's inet_frag_evictor did with ipfrag_high_thresh/ipfrag_low_thresh
+// before 4.17: a flood of fragments that never complete then costs the flood its own oldest
+// entries, not a legitimate datagram that arrives later a 30 s wait. Nothing here reads a
+// clock; expire(now) runs the timeouts.
 #pragma once
 
 #include <cstddef>
@@ -48,8 +52,12 @@ enum class OverlapPolicy : std::uint8_t {
 };
 
 struct ReassemblyConfig {
-  std::size_t memory_cap = 4u << 20;         // bytes over all datagrams (Linux ipfrag_high_thresh)
-  std::size_t max_datagrams = 256;           // datagrams in progress at once
+  std::size_t memory_cap = 4u << 20;  // bytes over all datagrams (Linux ipfrag_high_thresh)
+  // Past memory_cap, the oldest datagrams are evicted until this much is used (Linux
+  // ipfrag_low_thresh, 3/4 of the high one); 0 = 3/4 of memory_cap.
+  std::size_t memory_low = 0;
+  std::size_t max_datagrams = 256;           // datagrams in progress at once (the oldest is
+                                             // evicted for a new one)
   Duration timeout = Duration::seconds(30);  // RFC 8200 §4.5; Linux ipfrag_time
   std::size_t max_datagram_len = 65535;      // largest reassembled payload
   OverlapPolicy overlap = OverlapPolicy::kDropDatagramUnlessContained;
@@ -58,14 +66,14 @@ struct ReassemblyConfig {
 class Reassembler {
  public:
   enum class Outcome : std::uint8_t {
-    kIncomplete,    // stored, waiting for more
-    kComplete,      // `payload` holds the whole datagram payload
-    kDuplicate,     // bytes we already have (see OverlapPolicy): ignored
-    kOverlap,       // any other overlap: the datagram was discarded
-    kTooBig,        // offset + length beyond max_datagram_len or past a known end
-    kInconsistent,  // a second "last fragment" with a different end, or data past the end
-    kMemoryFull,    // memory_cap reached: the fragment was dropped
-    kTooManyDatagrams,
+    kIncomplete,        // stored, waiting for more
+    kComplete,          // `payload` holds the whole datagram payload
+    kDuplicate,         // bytes we already have (see OverlapPolicy): ignored
+    kOverlap,           // any other overlap: the datagram was discarded
+    kTooBig,            // offset + length beyond max_datagram_len or past a known end
+    kInconsistent,      // a second "last fragment" with a different end, or data past the end
+    kMemoryFull,        // the datagram alone would pass memory_cap: it was discarded
+    kTooManyDatagrams,  // max_datagrams is 0: nothing can be reassembled
   };
   struct AddResult {
     Outcome outcome = Outcome::kIncomplete;
@@ -74,6 +82,9 @@ class Reassembler {
     Bytes payload;
     Bytes first_header;
     std::uint8_t first_proto = 0;
+    // Other incomplete datagrams evicted to make room for this fragment (each one a
+    // reassembly failure for the caller's counters).
+    std::size_t evicted = 0;
   };
   // Called for each datagram that times out. `first_header`/`first_data` are empty unless
   // the fragment at offset 0 arrived (RFC 792 / RFC 8200 §4.5: only then is an ICMP time
@@ -104,13 +115,21 @@ class Reassembler {
     ByteVec first_header;
     std::uint8_t first_proto = 0;
     bool have_first = false;
+    std::uint64_t arrival = 0;  // order of creation: the lowest is the oldest
   };
   static std::size_t cost(const Datagram& d) { return d.data.size() + d.first_header.size(); }
-  void erase(std::unordered_map<ReassemblyKey, Datagram, ReassemblyKeyHash>::iterator it);
+  using Table = std::unordered_map<ReassemblyKey, Datagram, ReassemblyKeyHash>;
+  void erase(Table::iterator it);
+  // Evicts the oldest datagram other than `keep`; false if there is none.
+  bool evict_oldest(const Datagram* keep);
+  std::size_t memory_low() const {
+    return cfg_.memory_low ? cfg_.memory_low : cfg_.memory_cap / 4 * 3;
+  }
 
   ReassemblyConfig cfg_;
-  std::unordered_map<ReassemblyKey, Datagram, ReassemblyKeyHash> table_;
+  Table table_;
   std::size_t memory_ = 0;
+  std::uint64_t next_arrival_ = 0;
   Datagram done_;  // the last completed datagram, so AddResult's spans stay valid
 };
 

@@ -161,32 +161,86 @@ TEST(Reassembler, TimeoutWithoutFirstFragmentHasNoHeader) {
   });
 }
 
+// A datagram larger than the whole cap is dropped; memory never passes the cap.
 TEST(Reassembler, MemoryCapEnforced) {
   ReassemblyConfig cfg;
   cfg.memory_cap = 10000;
   Reassembler r(cfg);
-  ByteVec d = pattern(8000);
+  ByteVec d = pattern(12000);
   Instant t;
-  ReassemblyKey k2 = kKey;
-  k2.ident = 78;
   EXPECT_EQ(r.add(t, kKey, 0, slice(d, 0, 6000), true, kHeader).outcome, O::kIncomplete);
-  EXPECT_EQ(r.add(t, k2, 0, slice(d, 0, 6000), true, kHeader).outcome, O::kMemoryFull);
-  EXPECT_LE(r.memory_used(), cfg.memory_cap);
-  EXPECT_EQ(r.datagrams(), 1u);
+  auto res = r.add(t, kKey, 6000, slice(d, 6000, 6000), true);
+  EXPECT_EQ(res.outcome, O::kMemoryFull);
+  EXPECT_EQ(res.evicted, 0u);
+  EXPECT_EQ(r.memory_used(), 0u);
+  EXPECT_EQ(r.datagrams(), 0u);
 }
 
-TEST(Reassembler, ConcurrentDatagramCapEnforced) {
+// Linux inet_frag_evictor (before 4.17): past ipfrag_high_thresh the oldest incomplete
+// datagrams are evicted down to ipfrag_low_thresh, so a new datagram is not starved by
+// fragments that will never complete.
+TEST(Reassembler, MemoryPressureEvictsTheOldestDownToTheLowThreshold) {
+  ReassemblyConfig cfg;
+  cfg.memory_cap = 10000;
+  cfg.memory_low = 8000;
+  Reassembler r(cfg);
+  ByteVec d = pattern(8000);
+  Instant t;
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    ReassemblyKey k = kKey;
+    k.ident = i;
+    EXPECT_EQ(r.add(t + Duration::millis(i), k, 0, slice(d, 0, 3000), true, kHeader).outcome,
+              O::kIncomplete);
+  }
+  EXPECT_EQ(r.memory_used(), 3u * 3004u);
+  // 4004 more bytes: over the cap, so evict the oldest until they fit under 8000.
+  ReassemblyKey k3 = kKey;
+  k3.ident = 3;
+  auto res = r.add(t + 3_ms, k3, 0, slice(d, 0, 4000), true, kHeader);
+  EXPECT_EQ(res.outcome, O::kIncomplete);
+  EXPECT_EQ(res.evicted, 2u);
+  EXPECT_EQ(r.datagrams(), 2u);
+  EXPECT_LE(r.memory_used(), 8000u);
+  // Datagram 2 (the newest of the three) survived and still completes.
+  ReassemblyKey k2 = kKey;
+  k2.ident = 2;
+  EXPECT_EQ(r.add(t + 4_ms, k2, 3000, slice(d, 3000, 8), false).outcome, O::kComplete);
+  std::size_t timeouts = 0;
+  r.expire(t + 60_s, [&](const ReassemblyKey& k, Bytes, Bytes) {
+    EXPECT_EQ(k.ident, 3u);
+    ++timeouts;
+  });
+  EXPECT_EQ(timeouts, 1u);
+}
+
+// A full table evicts its oldest datagram for a new one instead of refusing it.
+TEST(Reassembler, FullTableEvictsTheOldestDatagram) {
   ReassemblyConfig cfg;
   cfg.max_datagrams = 4;
   Reassembler r(cfg);
-  ByteVec d = pattern(8);
+  ByteVec d = pattern(16);
   for (std::uint32_t i = 0; i < 10; ++i) {
     ReassemblyKey k = kKey;
     k.ident = i;
-    auto o = r.add(Instant(), k, 0, d, true, kHeader).outcome;
-    EXPECT_EQ(o, i < 4 ? O::kIncomplete : O::kTooManyDatagrams) << i;
+    auto res = r.add(Instant::from_millis(i), k, 0, slice(d, 0, 8), true, kHeader);
+    EXPECT_EQ(res.outcome, O::kIncomplete) << i;
+    EXPECT_EQ(res.evicted, i < 4 ? 0u : 1u) << i;
   }
   EXPECT_EQ(r.datagrams(), 4u);
+  for (std::uint32_t i = 6; i < 10; ++i) {  // 0..5 were evicted
+    ReassemblyKey k = kKey;
+    k.ident = i;
+    EXPECT_EQ(r.add(Instant::from_millis(20), k, 8, slice(d, 8, 8), false).outcome, O::kComplete);
+  }
+  EXPECT_EQ(r.datagrams(), 0u);
+}
+
+// With no room at all, a new datagram is refused.
+TEST(Reassembler, NoDatagramsAllowedRefusesAll) {
+  ReassemblyConfig cfg;
+  cfg.max_datagrams = 0;
+  Reassembler r(cfg);
+  EXPECT_EQ(r.add(Instant(), kKey, 0, pattern(8), true, kHeader).outcome, O::kTooManyDatagrams);
 }
 
 TEST(Reassembler, TooBigDatagramRejected) {

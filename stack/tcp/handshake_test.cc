@@ -443,6 +443,28 @@ TEST(TcpListen, SynToBroadcastIsDropped) {
   EXPECT_EQ(t.layer().counters().drops_broadcast, 1u);
 }
 
+// Linux tcp_parse_options: a SYN whose option list breaks (an option of length 0 after the MSS)
+// is still answered, with the options before the bad one (the MSS) taken; the bad option is
+// counted.
+TEST(TcpListen, SynWithAMalformedOptionIsAnsweredWithTheOptionsBeforeIt) {
+  TcpTestbed t = TcpTestbed::listening(80);
+  ByteVec b(28);
+  store_be16(b, 0, 40000);
+  store_be16(b, 2, 80);
+  store_be32(b, 4, 1000);
+  b[12] = 7 << 4;
+  b[13] = tcp_flags::kSyn;
+  store_be16(b, 14, 64240);
+  const std::uint8_t opts[] = {2, 4, 0x02, 0x18, 3, 0, 1, 1};  // mss 536, wscale length 0
+  std::copy(std::begin(opts), std::end(opts), b.begin() + 20);
+  TcpRepr::fill_checksum(b, Ipv4Addr({198, 18, 0, 1}), Ipv4Addr({198, 18, 0, 2}),
+                         ChecksumMode::kCompute);
+  t.inject_bytes(b);
+  t.expect(seg().syn().ack(1001).mss(1460).no_wscale().no_sack_perm().no_ts());
+  EXPECT_EQ(t.layer().counters().options_malformed, 1u);
+  EXPECT_EQ(t.layer().counters().drops_malformed, 0u);
+}
+
 // Corrupted segments fail the checksum and are counted, not answered.
 TEST(TcpListen, CorruptSegmentIsDroppedByChecksum) {
   TcpTestbed t = TcpTestbed::listening(80);

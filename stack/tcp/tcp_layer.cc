@@ -119,7 +119,11 @@ void TcpLayer::release_port(SocketHandle h, Socket& s) {
     users[s.held_index] = last;
     if (last != h) table_.get(last)->held_index = s.held_index;
     users.pop_back();
-    if (users.empty()) port_users_.erase(pu);
+    if (users.empty()) {
+      port_users_.erase(pu);
+    } else if (users.capacity() > 4 * users.size() + 16) {
+      users.shrink_to_fit();  // a server's port after a burst of connections
+    }
   }
   s.held_port = 0;
 }
@@ -268,10 +272,31 @@ void TcpLayer::child_closed(Socket& child) {
         break;
       }
     }
-  } else if (l->syn_queue > 0) {
-    --l->syn_queue;
+  } else {
+    leave_syn_queue(child, *l);
   }
   child.parent = {};
+}
+
+void TcpLayer::leave_syn_queue(Socket& child, Socket& listener) {
+  if (!child.in_syn_queue) return;
+  listener.syn_queue.erase(child.syn_pos);
+  child.in_syn_queue = false;
+}
+
+bool TcpLayer::evict_oldest_embryonic(Instant now, Socket& l) {
+  if (l.syn_queue.empty()) return false;
+  SocketHandle oldest = l.syn_queue.front();
+  Socket* s = table_.get(oldest);
+  // RFC 4987 §3.4 (SYN cache: a new entry evicts an old one) with Linux's rule for which
+  // requests are expendable (inet_csk_reqsk_queue_prune, reqsk_timer_handler: under pressure,
+  // requests whose SYN-ACK was already retransmitted expire first): a client that answers
+  // within an initial RTO is never pushed out, a flood's unanswered SYN-ACKs are.
+  if (s == nullptr || now - s->syn_at < s->config.rto_initial) return false;
+  ++counters_.syn_queue_evicted;
+  child_closed(*s);
+  free_socket(oldest);  // silently, like a request sock that expires: no RST
+  return true;
 }
 
 void TcpLayer::maybe_free(SocketHandle h, Socket& s) {
@@ -280,7 +305,7 @@ void TcpLayer::maybe_free(SocketHandle h, Socket& s) {
   if (s.parent.valid() && !s.in_accept_queue && c.synchronized() &&
       c.state() != TcpState::kSynReceived && c.state() != TcpState::kClosed) {
     if (Socket* l = table_.get(s.parent)) {
-      if (l->syn_queue > 0) --l->syn_queue;
+      leave_syn_queue(s, *l);
       l->accept_queue.push_back(h);
       s.in_accept_queue = true;
       notify(s.parent);  // the accept queue grew
@@ -372,6 +397,7 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
     return RxVerdict::kDelivered;
   }
   const TcpRepr& seg = *parsed;
+  if (seg.options.malformed) ++counters_.options_malformed;
   // RFC 9293 §3.9.2.1 / RFC 1122 §4.2.3.10: segments to broadcast or multicast addresses are
   // silently discarded; so are those with a zero port.
   // RFC 9293 §3.9.2.1 (MUST-63): a segment from an invalid source (broadcast, multicast,
@@ -444,8 +470,11 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
   // sends one; answering it helps scanners fingerprint the stack).
   if (seg.has(kFin)) return;
   // third: a SYN. Bounded queues (Linux: SYN dropped when the accept queue is full or the SYN
-  // queue holds `backlog` embryonic connections; no SYN cookies).
-  if (l.accept_queue.size() >= l.backlog || l.syn_queue >= l.backlog) {
+  // queue holds `backlog` embryonic connections; no SYN cookies), except that a full SYN
+  // queue first gives up its oldest entry if that one looks abandoned, so a listener recovers
+  // as soon as a SYN flood stops instead of when the flood's SYN-ACKs run out of retries.
+  if (l.accept_queue.size() >= l.backlog ||
+      (l.syn_queue.size() >= l.backlog && !evict_oldest_embryonic(now, l))) {
     ++counters_.drops_listen_overflow;
     return;
   }
@@ -460,8 +489,11 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
   sock->conn = std::move(conn);
   SocketHandle h = table_.insert(std::move(sock));
   conns_[t] = h;
-  hold_port(h, *table_.get(h), t.local_port);
-  ++l.syn_queue;
+  Socket& child = *table_.get(h);
+  hold_port(h, child, t.local_port);
+  child.syn_pos = l.syn_queue.insert(l.syn_queue.end(), h);
+  child.in_syn_queue = true;
+  child.syn_at = now;
   ++counters_.passive_opens;
   service(now, h, out);
 }
@@ -490,7 +522,11 @@ bool TcpLayer::on_icmp_error(Instant now, const IcmpError& err, IpSender& out) {
   }
   ++counters_.icmp_delivered;
   c.on_icmp_error(now, err);
-  service(now, it->second, out);
+  // What the error makes us send (a resend at the smaller MSS) waits for poll(): the IP layer
+  // records the path MTU (and its DF lock) only once we have accepted the error, and Linux's
+  // tcp_v4_mtu_reduced also updates the route before tcp_simple_retransmit.
+  (void)out;
+  schedule_output(it->second);
   return true;
 }
 
@@ -505,6 +541,26 @@ void TcpLayer::poll(Instant now, IpSender& out) {
     s->scheduled = Instant::never();
     service(now, e.h, out);
   }
+  trim_memory();
+}
+
+void TcpLayer::trim_memory() {
+  // std::unordered_map never gives buckets back on erase; rehash(0) sizes them for what is
+  // left. Only once they are 8x the entries (plus slack), so the cost is amortized.
+  if (conns_.bucket_count() > 8 * conns_.size() + 64) conns_.rehash(0);
+  if (port_users_.bucket_count() > 8 * port_users_.size() + 64) port_users_.rehash(0);
+  if (timers_.capacity() > 4 * timers_.size() + 64) timers_.shrink_to_fit();
+}
+
+TcpLayer::Memory TcpLayer::memory() const {
+  Memory m;
+  m.slots = table_.slot_capacity();
+  m.free_slots = table_.free_capacity();
+  m.tuple_buckets = conns_.bucket_count();
+  m.timer_capacity = timers_.capacity();
+  m.port_entries = port_users_.bucket_count();
+  for (const auto& [port, users] : port_users_) m.port_entries += users.capacity();
+  return m;
 }
 
 Instant TcpLayer::poll_at() const {
@@ -863,6 +919,7 @@ std::optional<TcpError> TcpLayer::close(SocketHandle h) {
       Socket* cs = table_.get(ch);
       cs->parent = {};
       cs->in_accept_queue = false;
+      cs->in_syn_queue = false;  // the list goes with the listener
       cs->user_owned = false;
       cs->conn->abort();
       schedule_output(ch);

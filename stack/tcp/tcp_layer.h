@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -85,10 +86,14 @@ struct TcpLayerCounters {
   std::uint64_t segs_in = 0, segs_out = 0;
   std::uint64_t active_opens = 0, passive_opens = 0;
   std::uint64_t drops_bad_checksum = 0, drops_malformed = 0, drops_broadcast = 0;
+  // Segments processed without a malformed option (Linux tcp_parse_options stops or skips).
+  std::uint64_t options_malformed = 0;
   std::uint64_t drops_listen_overflow = 0;  // SYN or final ACK dropped: queues full
-  std::uint64_t rsts_no_socket = 0;         // RFC 9293 §3.10.7.1 replies
-  std::uint64_t rsts_listen_ack = 0;        // ACK to a listener (§3.10.7.2)
-  std::uint64_t time_wait_reused = 0;       // RFC 6191
+  // Embryonic connections a full SYN queue gave up for a newer SYN (RFC 4987 §3.4).
+  std::uint64_t syn_queue_evicted = 0;
+  std::uint64_t rsts_no_socket = 0;    // RFC 9293 §3.10.7.1 replies
+  std::uint64_t rsts_listen_ack = 0;   // ACK to a listener (§3.10.7.2)
+  std::uint64_t time_wait_reused = 0;  // RFC 6191
   std::uint64_t icmp_ignored = 0, icmp_delivered = 0;
   std::uint64_t send_failed = 0;  // IpSender::send refused (no route)
   // Work done, to prove it does not grow with idle connections (a count, not a time):
@@ -217,6 +222,16 @@ class TcpLayer final : public Transport {
 
   const TcpLayerCounters& counters() const { return counters_; }
   std::size_t socket_count() const { return table_.size(); }
+  // What the layer's tables hold, in entries of capacity (allocated, not just used): to check
+  // that memory follows need (ARCHITECTURE.md) after a burst of connections is gone.
+  struct Memory {
+    std::size_t slots = 0;          // socket table slots, live and free
+    std::size_t free_slots = 0;     // the table's free list
+    std::size_t tuple_buckets = 0;  // buckets of the 4-tuple map
+    std::size_t timer_capacity = 0;
+    std::size_t port_entries = 0;  // per-port socket lists (their capacities) and their map
+  };
+  Memory memory() const;
   // Every socket (for `ss`-like listings): f(handle, is_listener, tuple, state). Open and
   // bound-only sockets are reported as kClosed with their bound tuple.
   template <typename F>
@@ -245,12 +260,17 @@ class TcpLayer final : public Transport {
     std::uint32_t held_index = 0;
     // Listener.
     unsigned backlog = 0;
-    unsigned syn_queue = 0;
+    // Embryonic (SYN-RECEIVED) children, oldest first: a full queue evicts from the front.
+    std::list<SocketHandle> syn_queue;
     std::deque<SocketHandle> accept_queue;
     // Connection.
     std::unique_ptr<TcpConnection> conn;
     SocketHandle parent;  // the listener while not yet accepted
     bool in_accept_queue = false;
+    // In the parent's syn_queue (at syn_pos) since syn_at.
+    bool in_syn_queue = false;
+    std::list<SocketHandle>::iterator syn_pos;
+    Instant syn_at;
     // Timer heap bookkeeping: the deadline of this socket's live heap entry.
     Instant scheduled = Instant::never();
   };
@@ -285,6 +305,10 @@ class TcpLayer final : public Transport {
   void maybe_free(SocketHandle h, Socket& s);
   void free_socket(SocketHandle h);
   void child_closed(Socket& child);
+  void leave_syn_queue(Socket& child, Socket& listener);
+  // A full SYN queue makes room for a new SYN by dropping its oldest entry, if that one's
+  // SYN-ACK has gone unanswered for an initial RTO. False if nothing could go.
+  bool evict_oldest_embryonic(Instant now, Socket& listener);
   SocketHandle find_listener(const IpAddr& local, std::uint16_t port) const;
   bool bind_conflict(const IpAddr& local, std::uint16_t port, bool reuse_addr,
                      SocketHandle self = {}) const;
@@ -324,7 +348,16 @@ class TcpLayer final : public Transport {
   // Every socket holding a local port (bound sockets, listeners and connections), for bind
   // rules; Socket::held_port says under which port.
   std::unordered_map<std::uint16_t, std::vector<SocketHandle>> port_users_;
-  mutable std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+  // A min-heap of deadlines whose storage can be trimmed (std::priority_queue keeps it in the
+  // protected member `c`).
+  struct TimerHeap : std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> {
+    std::size_t capacity() const { return c.capacity(); }
+    void shrink_to_fit() { c.shrink_to_fit(); }
+  };
+  // After sockets are freed: give back table, map and heap storage a burst left behind, once
+  // it is several times what is in use (amortized O(1): each shrink halves at least 4x).
+  void trim_memory();
+  mutable TimerHeap timers_;
   ReadyFeed ready_;
   mutable TcpLayerCounters counters_;  // mutable: poll_at() counts the stale entries it drops
   Instant clock_;

@@ -188,9 +188,16 @@ void write_options(const TcpOptions& o, MutBytes out) {
   std::fill(out.begin() + static_cast<std::ptrdiff_t>(at), out.end(), 0);
 }
 
-Result<TcpOptions> parse_options(Bytes b) {
+// Linux tcp_parse_options: a length octet that is missing, below 2 or past the header ends
+// the list ("if (opsize < 2) return; if (opsize > length) return;"); a known kind with the
+// wrong length is ignored and parsing goes on. Options before the bad one are kept.
+TcpOptions parse_options(Bytes b) {
   TcpOptions o;
   std::size_t i = 0;
+  auto malformed = [&] {
+    o.malformed = true;
+    --o.order_len;  // not kept, so not re-emitted
+  };
   while (i < b.size()) {
     std::uint8_t kind = b[i];
     o.order[o.order_len++] = kind;
@@ -200,32 +207,52 @@ Result<TcpOptions> parse_options(Bytes b) {
       continue;
     }
     // RFC 9293 §3.1: every other option has a length octet that counts kind and length.
-    if (i + 1 >= b.size()) return Err(ParseError::kBadOption);
+    if (i + 1 >= b.size()) {
+      malformed();
+      break;
+    }
     std::size_t len = b[i + 1];
-    if (len < 2 || i + len > b.size()) return Err(ParseError::kBadOption);
+    if (len < 2 || i + len > b.size()) {
+      malformed();
+      break;
+    }
     Bytes v = b.subspan(i + 2, len - 2);
+    i += len;
     switch (kind) {
       case kKindMss:
-        if (len != 4) return Err(ParseError::kBadOption);
+        if (len != 4) {
+          malformed();
+          continue;
+        }
         o.mss = load_be16(v, 0);
         break;
       case kKindWs:
-        if (len != 3) return Err(ParseError::kBadOption);
+        if (len != 3) {
+          malformed();
+          continue;
+        }
         o.window_scale = v[0];
         break;
       case kKindSackPerm:
-        if (len != 2) return Err(ParseError::kBadOption);
+        if (len != 2) {
+          malformed();
+          continue;
+        }
         o.sack_permitted = true;
         break;
       case kKindTs:
-        if (len != 10) return Err(ParseError::kBadOption);
+        if (len != 10) {
+          malformed();
+          continue;
+        }
         o.timestamps = TcpTimestamps{load_be32(v, 0), load_be32(v, 4)};
         break;
       case kKindSack: {
         // RFC 2018 §3: 2 + 8n octets, n >= 1 (at most 4 fit in 40 bytes). A second SACK
-        // option is not allowed either: it could not be re-emitted faithfully.
+        // option is skipped too: it could not be re-emitted faithfully.
         if (len < 10 || (len - 2) % 8 != 0 || o.sack_count > 0) {
-          return Err(ParseError::kBadOption);
+          malformed();
+          continue;
         }
         for (std::size_t off = 0; off < v.size(); off += 8) {
           o.add_sack({SeqNum(load_be32(v, off)), SeqNum(load_be32(v, off + 4))});
@@ -236,7 +263,6 @@ Result<TcpOptions> parse_options(Bytes b) {
         o.add_unknown(kind, v);
         break;
     }
-    i += len;
   }
   return o;
 }
@@ -327,8 +353,7 @@ Result<TcpRepr> TcpRepr::parse(Bytes segment, const IpAddr& src, const IpAddr& d
   std::size_t data_offset = static_cast<std::size_t>(segment[12] >> 4) * 4;
   if (data_offset < kMinHeaderLen) return Err(ParseError::kBadHeaderLength);
   if (data_offset > segment.size()) return Err(ParseError::kTruncated);
-  auto options = parse_options(segment.subspan(kMinHeaderLen, data_offset - kMinHeaderLen));
-  if (!options) return Err(options.error());
+  TcpOptions options = parse_options(segment.subspan(kMinHeaderLen, data_offset - kMinHeaderLen));
   TcpRepr r;
   r.src_port = load_be16(segment, 0);
   r.dst_port = load_be16(segment, 2);
@@ -339,7 +364,7 @@ Result<TcpRepr> TcpRepr::parse(Bytes segment, const IpAddr& src, const IpAddr& d
   r.window = load_be16(segment, 14);
   r.checksum = load_be16(segment, 16);
   r.urgent = load_be16(segment, 18);
-  r.options = *options;
+  r.options = options;
   r.payload = segment.subspan(data_offset);
   return r;
 }

@@ -1,7 +1,9 @@
 // TCP header and options: parse, emit, print (RFC 9293 §3.1, RFC 7323, RFC 2018).
 //
-// TcpRepr is the value form of one segment. parse() checks the header length, the options and
-// (with the pseudo header of the enclosing IP packet) the checksum; the payload stays a span
+// TcpRepr is the value form of one segment. parse() checks the header length and (with the
+// pseudo header of the enclosing IP packet) the checksum, and reads the options the way Linux's
+// tcp_parse_options does: a malformed option is dropped (TcpOptions::malformed), not the
+// segment. The payload stays a span
 // into the caller's buffer. Options are kept both as typed fields (what TCP uses) and in wire
 // order (`option_order`), so a segment captured from a kernel re-emits byte for byte and prints
 // like tcpdump ("options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7]"). A TcpRepr built by
@@ -75,6 +77,11 @@ struct TcpOptions {
   // Linux layout on emit. Unknown kinds refer to the next TLV in `unknown`.
   std::uint8_t order_len = 0;
   std::array<std::uint8_t, kMaxLen> order{};
+  // parse() met a malformed option (Linux tcp_parse_options): a broken length (missing, < 2
+  // or past the header) ended the list there; a known kind with the wrong length (or a second
+  // SACK) was skipped. Either way the option is not kept, the segment still parses, and TCP
+  // counts it. Not compared by same_values, never emitted.
+  bool malformed = false;
 
   // Appends an unknown option TLV (kind, data). Returns false if it does not fit.
   bool add_unknown(std::uint8_t kind, Bytes data);

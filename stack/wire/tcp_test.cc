@@ -356,29 +356,75 @@ TEST(TcpWireMalformed, ChecksumCoversThePseudoHeader) {
 
 struct BadOptionCase {
   const char* name;
-  ByteVec options;
+  ByteVec options;  // after a valid MSS option
+  std::string printed;
 };
 
-TEST(TcpWireMalformed, MalformedOptionsAreBadOption) {
+// Linux tcp_parse_options: an option whose length octet is missing, below 2 or past the header
+// ends the option list ("if (opsize < 2) return; if (opsize > length) return;"), but the
+// segment is still processed with the options before it. The Repr says so (options.malformed)
+// and re-emits only what it kept.
+TEST(TcpWireMalformed, StructurallyBrokenOptionEndsTheOptionList) {
   const BadOptionCase cases[] = {
-      {"length zero", {2, 0, 1, 1}},
-      {"length one", {8, 1, 1, 1}},
-      {"kind without length octet", {1, 1, 1, 2}},
-      {"runs past the header", {34, 6, 1, 1}},
-      {"mss length 3", {2, 3, 5, 1}},
-      {"mss length 5", {2, 5, 5, 0xb4, 0, 1, 1, 1}},
-      {"wscale length 4", {3, 4, 7, 0}},
-      {"wscale length 2", {3, 2, 1, 1}},
-      {"sackOK length 3", {4, 3, 0, 1}},
-      {"timestamps length 8", {8, 8, 0, 0, 0, 1, 0, 0}},
-      {"sack with no block", {5, 2, 1, 1}},
-      {"sack length not 2+8n", {5, 9, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1}},
-      {"unknown option past end", {1, 1, 99, 3}},
-      {"two sack options", {5, 10, 0, 0, 0, 1, 0, 0, 0, 2, 5, 10, 0, 0, 0, 3, 0, 0, 0, 4}},
+      {"length zero", {2, 0, 1, 1}, "mss 1460"},
+      {"length one", {8, 1, 1, 1}, "mss 1460"},
+      {"kind without length octet", {1, 1, 1, 2}, "mss 1460,nop,nop,nop"},
+      {"runs past the header", {34, 6, 1, 1}, "mss 1460"},
+      {"unknown option past end", {1, 1, 99, 3}, "mss 1460,nop,nop"},
+      {"length zero before a valid option", {8, 0, 1, 1, 3, 3, 7, 0}, "mss 1460"},
   };
   for (const auto& c : cases) {
-    ByteVec b = segment_with_options(c.options);
-    EXPECT_EQ(parse_error(b), ParseError::kBadOption) << c.name;
+    ByteVec opts = {2, 4, 0x05, 0xb4};
+    opts.insert(opts.end(), c.options.begin(), c.options.end());
+    ByteVec b = segment_with_options(opts, {0xaa, 0xbb});
+    auto r = TcpRepr::parse(b, kPeer, kKernel);
+    ASSERT_TRUE(r.ok()) << c.name;
+    EXPECT_TRUE(r->options.malformed) << c.name;
+    EXPECT_EQ(r->options.mss, 1460) << c.name;
+    EXPECT_FALSE(r->options.window_scale) << c.name;
+    EXPECT_EQ(r->payload.size(), 2u) << c.name;
+    EXPECT_EQ(r->to_string(),
+              "Flags [S], seq 1000:1002, win 1024, options [" + c.printed + "], length 2")
+        << c.name;
+    // What was kept re-emits and parses cleanly.
+    ByteVec kept = emit(*r, kPeer, kKernel);  // `again`'s payload is a view into it
+    auto again = TcpRepr::parse(kept, kPeer, kKernel);
+    ASSERT_TRUE(again.ok()) << c.name;
+    EXPECT_FALSE(again->options.malformed) << c.name;
+    EXPECT_TRUE(*again == *r) << c.name;
+  }
+}
+
+// Linux tcp_parse_options: a known option with the wrong length for its kind is ignored
+// (each case checks `opsize == TCPOLEN_...`) and parsing goes on after it; so is a second
+// SACK option (we could not re-emit both).
+TEST(TcpWireMalformed, KnownOptionWithTheWrongLengthIsSkipped) {
+  const BadOptionCase cases[] = {
+      {"mss length 3", {2, 3, 5, 1}, "mss 1460,nop"},
+      {"mss length 5", {2, 5, 5, 0xb4, 0, 1, 1, 1}, "mss 1460,nop,nop,nop"},
+      {"wscale length 4", {3, 4, 7, 0}, "mss 1460"},
+      {"wscale length 2", {3, 2, 1, 1}, "mss 1460,nop,nop"},
+      {"sackOK length 3", {4, 3, 0, 1}, "mss 1460,nop"},
+      {"timestamps length 8", {8, 8, 0, 0, 0, 1, 0, 0}, "mss 1460"},
+      {"sack with no block", {5, 2, 1, 1}, "mss 1460,nop,nop"},
+      {"sack length not 2+8n", {5, 9, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1}, "mss 1460,nop,nop,nop"},
+      {"two sack options",
+       {5, 10, 0, 0, 0, 1, 0, 0, 0, 2, 5, 10, 0, 0, 0, 3, 0, 0, 0, 4},
+       "mss 1460,sack 1 {1:2}"},
+  };
+  for (const auto& c : cases) {
+    ByteVec opts = {2, 4, 0x05, 0xb4};
+    opts.insert(opts.end(), c.options.begin(), c.options.end());
+    opts.insert(opts.end(), {3, 3, 7, 1});  // a valid wscale after the bad option
+    ByteVec b = segment_with_options(opts);
+    auto r = TcpRepr::parse(b, kPeer, kKernel);
+    ASSERT_TRUE(r.ok()) << c.name;
+    EXPECT_TRUE(r->options.malformed) << c.name;
+    EXPECT_EQ(r->options.mss, 1460) << c.name;
+    EXPECT_EQ(r->options.window_scale, 7) << c.name;
+    EXPECT_EQ(r->to_string(),
+              "Flags [S], seq 1000, win 1024, options [" + c.printed + ",wscale 7,nop], length 0")
+        << c.name;
   }
 }
 
