@@ -31,15 +31,16 @@ class Collector final : public PacketTap {
   PacketList& out_;
 };
 
-// The first SYN the given direction sent in `packets`.
-std::optional<TcpRepr> first_syn(const PacketList& packets, bool outbound,
-                                 std::vector<ByteVec>& keep) {
+// The first SYN the given direction sent in `packets`, its payload view cleared (only its
+// sequence number and options are used, and `packets` may grow after the call).
+std::optional<TcpRepr> first_syn(const PacketList& packets, bool outbound) {
   for (const TimedPacket& p : packets) {
     if (p.outbound != outbound) continue;
     auto v = view_packet(p.ip);
     if (v && v->tcp && v->tcp->has(tcp_flags::kSyn)) {
-      keep.push_back(p.ip);  // the Repr's payload points into the packet
-      return v->tcp;
+      TcpRepr syn = *v->tcp;
+      syn.payload = {};
+      return syn;
     }
   }
   return std::nullopt;
@@ -96,8 +97,7 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
   ReplayRun run;
   const bool tcp = c.flow.proto == IpProto::kTcp;
   const bool v4 = c.host.ip.is_v4();
-  std::vector<ByteVec> keep;
-  const std::optional<TcpRepr> host_syn = tcp ? first_syn(c.packets, true, keep) : std::nullopt;
+  const std::optional<TcpRepr> host_syn = tcp ? first_syn(c.packets, true) : std::nullopt;
 
   // The recorded host's settings, as far as its SYN shows them.
   TcpLayerConfig tcp_cfg;
@@ -194,7 +194,7 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
       if (tcp) {
         // ustack's ISN and timestamp clock, from what it has sent so far.
         if (!our_isn) {
-          if (auto syn = first_syn(collected, true, keep)) our_isn = syn->seq.raw();
+          if (auto syn = first_syn(collected, true)) our_isn = syn->seq.raw();
         }
         if (!our_ts) our_ts = first_tsval(collected, true);
         std::uint32_t ack_shift = our_isn && host_isn ? *our_isn - *host_isn : 0;
