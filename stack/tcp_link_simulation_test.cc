@@ -43,6 +43,8 @@ struct PrintTracer : Tracer {
 struct CorruptionTotals {
   std::uint64_t corrupted = 0;
   std::uint64_t checksum_drops = 0;
+  std::uint64_t lost = 0;          // packets the links dropped at random or in bursts
+  std::uint64_t retrans_segs = 0;  // TcpLayerCounters::retrans_segs of both stacks
 };
 
 LinkImpairments random_impairments(Rng& r) {
@@ -144,6 +146,8 @@ std::string run_seed_on(Link& link, Rng& r, std::uint64_t seed, std::size_t max_
   totals.checksum_drops += a.counters().get("drops.ipv4_bad_checksum") +
                            b.counters().get("drops.ipv4_bad_checksum") +
                            ta.counters().drops_bad_checksum + tb.counters().drops_bad_checksum;
+  totals.lost += link.a().tx_stats().lost + link.b().tx_stats().lost;
+  totals.retrans_segs += ta.counters().retrans_segs + tb.counters().retrans_segs;
   return "";
 }
 
@@ -188,6 +192,8 @@ TEST(TcpOverLink, TwoStacksOverImpairedLinkDeliverEveryByteExactlyOnce) {
   }
   EXPECT_GT(totals.corrupted, 0u);
   EXPECT_GT(totals.checksum_drops, 0u) << "corrupted packets were never caught by a checksum";
+  // Every loss is repaired by a retransmission the layer counts (Linux TcpRetransSegs).
+  EXPECT_GE(totals.retrans_segs, totals.lost / 2) << totals.lost << " packets lost";
 }
 
 }  // namespace

@@ -1339,7 +1339,8 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
   std::uint8_t flags = kAck;
   if (plan.len > 0 && seq + plan.len == data_end()) flags |= kPsh;
   if (plan.fin) flags |= kFin;
-  send_segment(now, sink, flags, seq, a, b);
+  send_segment(now, sink, flags, seq, a, b, /*with_options=*/true,
+               /*retransmission=*/seq < snd_max_);
   stats_.data_segs_out += plan.len > 0 ? 1 : 0;
   if (seq < snd_max_) {
     stats_.bytes_retrans += plan.len;
@@ -1405,8 +1406,9 @@ void TcpConnection::send_syn(Instant now, TcpSink sink) {
 }
 
 void TcpConnection::send_segment(Instant now, TcpSink sink, std::uint8_t flags, SeqNum seq, Bytes a,
-                                 Bytes b, bool with_options) {
+                                 Bytes b, bool with_options, bool retransmission) {
   TcpSegmentOut out;
+  out.retransmission = retransmission;
   TcpRepr& r = out.repr;
   r.src_port = tuple_.local_port;
   r.dst_port = tuple_.remote_port;

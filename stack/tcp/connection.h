@@ -153,7 +153,7 @@ class TcpConnection {
   std::uint32_t prospective_window() const;
   bool fin_acked() const { return fin_queued_ && snd_una_ > fin_seq(); }
   void send_segment(Instant now, TcpSink sink, std::uint8_t flags, SeqNum seq, Bytes a, Bytes b,
-                    bool with_options = true);
+                    bool with_options = true, bool retransmission = false);
   void send_syn(Instant now, TcpSink sink);
   std::uint16_t window_to_advertise(bool syn);
   std::uint32_t ts_now(Instant now) const;

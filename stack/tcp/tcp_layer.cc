@@ -359,6 +359,7 @@ void TcpLayer::emit(Instant now, const TcpTuple& t, const TcpSegmentOut& s, IpSe
       },
       kTcpSendOptions);
   ++counters_.segs_out;
+  if (s.retransmission) ++counters_.retrans_segs;
   if (!ok) ++counters_.send_failed;
 }
 

@@ -84,6 +84,7 @@ struct TcpReadiness {
 // Like `netstat -s` for TCP: every dropped segment counted with its reason.
 struct TcpLayerCounters {
   std::uint64_t segs_in = 0, segs_out = 0;
+  std::uint64_t retrans_segs = 0;  // data or FIN segments sent again (Linux TcpRetransSegs)
   std::uint64_t active_opens = 0, passive_opens = 0;
   std::uint64_t drops_bad_checksum = 0, drops_malformed = 0, drops_broadcast = 0;
   // Segments processed without a malformed option (Linux tcp_parse_options stops or skips).

@@ -119,6 +119,8 @@ struct TcpSegmentOut {
   TcpRepr repr;
   Bytes payload_a;
   Bytes payload_b;
+  // Data (or a FIN) sent before: counted by the layer as Linux's TcpRetransSegs.
+  bool retransmission = false;
   std::size_t payload_len() const { return payload_a.size() + payload_b.size(); }
 };
 

@@ -139,6 +139,7 @@ std::string tcp_counters_text(const TcpLayerCounters& c, std::size_t sockets) {
   line(sockets, "sockets");
   line(c.segs_in, "segs_in");
   line(c.segs_out, "segs_out");
+  line(c.retrans_segs, "retrans_segs");
   line(c.active_opens, "active_opens");
   line(c.passive_opens, "passive_opens");
   line(c.drops_bad_checksum, "drops_bad_checksum");
