@@ -25,8 +25,9 @@ void NewReno::resume(std::uint32_t cwnd, std::uint32_t ssthresh, std::uint32_t m
 
 void NewReno::on_ack(Instant, std::uint32_t bytes_acked, std::uint32_t mss, Duration) {
   if (cwnd_ < ssthresh_) {
-    // RFC 5681 §3.1 / RFC 3465: slow start grows by the bytes acked, at most 2*SMSS per ACK.
-    cwnd_ += std::min(bytes_acked, 2 * mss);
+    // RFC 5681 §3.1 slow start, counting every byte acked as Linux's tcp_slow_start does (no
+    // RFC 3465 L = 2 cap: it starves a sender whose peer sends stretch ACKs), up to ssthresh.
+    cwnd_ = std::min(cwnd_ + bytes_acked, std::max(ssthresh_, cwnd_ + mss));
     return;
   }
   // Congestion avoidance: one SMSS per cwnd's worth of acknowledged bytes.
@@ -51,8 +52,10 @@ void NewReno::on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) {
   cwnd_ = std::max(cwnd_ + mss, mss);
 }
 
-void NewReno::on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) {
-  cwnd_ = std::min(ssthresh_, std::max(flight_size, mss) + mss);
+void NewReno::on_exit_recovery(std::uint32_t, std::uint32_t) {
+  // RFC 6582 §3.2 step 6 option 1 (Linux tcp_end_cwnd_reduction): cwnd = ssthresh. Option 2
+  // drops to one segment when a stretch ACK empties the flight.
+  cwnd_ = ssthresh_;
 }
 
 void NewReno::on_rto(Instant, std::uint32_t flight_size, std::uint32_t mss) {

@@ -52,12 +52,15 @@ void Cubic::on_ack(Instant now, std::uint32_t bytes_acked, std::uint32_t mss, Du
   rto_backoff_ = false;
   if (cwnd_ < ssthresh_) {
     // RFC 9438 §4.10: slow start. The initial one is HyStart++'s (RFC 9406 §4.2: min(N, L*SMSS)
-    // per ACK, a quarter of it in CSS); later ones (after an RTO) are RFC 5681 §3.1's with
-    // appropriate byte counting, L = 2 (RFC 3465).
-    std::uint32_t inc = hystart_.phase() == HyStartPlusPlus::Phase::kDone
-                            ? std::min(bytes_acked, 2 * mss)
-                            : hystart_.increase(bytes_acked, mss);
-    set_cwnd(cwnd_d_ + inc);
+    // per ACK, a quarter of it in CSS); later ones (after an RTO or below ssthresh after
+    // recovery) grow by every byte acked, as Linux's tcp_slow_start does: RFC 3465's L = 2 cap
+    // starves a sender whose peer sends stretch ACKs (GRO, ACK coalescing: one ACK per 16 or
+    // more segments is common over a TUN device).
+    if (hystart_.phase() == HyStartPlusPlus::Phase::kDone) {
+      set_cwnd(std::min<double>(cwnd_d_ + bytes_acked, std::max(ssthresh_, cwnd_ + mss)));
+    } else {
+      set_cwnd(cwnd_d_ + hystart_.increase(bytes_acked, mss));
+    }
     return;
   }
   congestion_avoidance(now, bytes_acked, mss, srtt);
@@ -136,9 +139,11 @@ void Cubic::on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) {
   set_cwnd(std::max(cwnd_d_ - bytes_acked, 0.0) + mss);
 }
 
-void Cubic::on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) {
-  // RFC 6582 §3.2 step 6: cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS).
-  set_cwnd(std::min<double>(ssthresh_, std::max(flight_size, mss) + mss));
+void Cubic::on_exit_recovery(std::uint32_t, std::uint32_t) {
+  // RFC 6582 §3.2 step 6 option 1, RFC 6937 §3 (PRR ends at ssthresh), Linux
+  // tcp_end_cwnd_reduction: cwnd = ssthresh. Option 2 (min(ssthresh, FlightSize + SMSS)) drops
+  // to one segment when a stretch ACK empties the flight, and slow start must climb back.
+  set_cwnd(ssthresh_);
   in_recovery_ = false;
 }
 

@@ -29,7 +29,7 @@ Cubic after_loss_at(std::uint32_t w_max_bytes) {
   Cubic c;
   c.resume(w_max_bytes, kNoSsthresh - 1, kMss);
   c.on_enter_recovery(kT0, w_max_bytes, kMss);
-  c.on_exit_recovery(w_max_bytes, kMss);  // cwnd = min(ssthresh, flight + 1) = ssthresh
+  c.on_exit_recovery(w_max_bytes, kMss);  // cwnd = ssthresh
   return c;
 }
 
@@ -181,7 +181,7 @@ TEST(Cubic, RtoCollapsesWindowAndRestartsCurveAtCwnd) {
   EXPECT_EQ(c.ssthresh(), 35 * kMss);
   c.on_rto(kT0 + 1_s, kMss, kMss);
   EXPECT_EQ(c.ssthresh(), 35 * kMss);
-  // Slow start back to ssthresh (RFC 5681, at most 2 segments per ACK).
+  // Slow start back to ssthresh.
   Instant now = kT0 + 2_s;
   while (c.cwnd() < c.ssthresh()) c.on_ack(now, 2 * kMss, kMss, 100_ms);
   std::uint32_t cwnd_epoch = c.cwnd();
@@ -189,6 +189,36 @@ TEST(Cubic, RtoCollapsesWindowAndRestartsCurveAtCwnd) {
   EXPECT_EQ(c.epoch_start(), now);
   EXPECT_DOUBLE_EQ(c.w_max(), cwnd_epoch);
   EXPECT_DOUBLE_EQ(c.k_seconds(), 0.0);
+}
+
+// A receiver that coalesces ACKs (GRO, one ACK per 16 segments) does not slow the window down:
+// slow start after an RTO counts every byte acked (Linux tcp_slow_start, not RFC 3465's two
+// segments per ACK), and stops at ssthresh.
+TEST(Cubic, SlowStartAfterRtoCountsEveryByteOfAStretchAck) {
+  for (CongestionAlgorithm a : {CongestionAlgorithm::kCubic, CongestionAlgorithm::kNewReno}) {
+    auto c = make_congestion_control(a);
+    c->resume(40 * kMss, kNoSsthresh - 1, kMss);
+    c->on_rto(kT0, 40 * kMss, kMss);  // ssthresh 28 (CUBIC) or 20 (NewReno) segments
+    EXPECT_EQ(c->cwnd(), kMss);
+    c->on_ack(kT0 + 1_s, 16 * kMss, kMss, 100_ms);
+    EXPECT_EQ(c->cwnd(), 17 * kMss) << to_string(a);
+    c->on_ack(kT0 + 2_s, 16 * kMss, kMss, 100_ms);
+    EXPECT_EQ(c->cwnd(), c->ssthresh()) << to_string(a);
+  }
+}
+
+// Recovery ends at ssthresh (RFC 6582 §3.2 step 6 option 1, Linux tcp_end_cwnd_reduction), also
+// when the full ACK is a stretch ACK that leaves nothing in flight: the sender does not drop to
+// one segment and slow-start back.
+TEST(Cubic, RecoveryExitsAtSsthreshWhenTheFullAckEmptiesTheFlight) {
+  for (CongestionAlgorithm a : {CongestionAlgorithm::kCubic, CongestionAlgorithm::kNewReno}) {
+    auto c = make_congestion_control(a);
+    c->resume(20 * kMss, kNoSsthresh - 1, kMss);
+    c->on_enter_recovery(kT0, 20 * kMss, kMss);
+    std::uint32_t ssthresh = c->ssthresh();
+    c->on_exit_recovery(/*flight_size=*/0, kMss);
+    EXPECT_EQ(c->cwnd(), ssthresh) << to_string(a);
+  }
 }
 
 // Linux tcp_reinit_congestion_control: a new algorithm on a live connection keeps the window.
