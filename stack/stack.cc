@@ -453,6 +453,9 @@ bool Stack::is_broadcast_address(const IpAddr& addr) const {
 
 std::optional<IpAddr> Stack::select_source(const IpAddr& dst) const {
   std::optional<LinkDest> route = route_for(dst);
+  // No route, no source (Linux ip_route_connect): connect() and sendto() fail at once with
+  // ENETUNREACH instead of a socket whose every packet send_ip() would drop.
+  if (!route && !is_local_address(dst)) return std::nullopt;
   const IpAddr& near = route ? route->next_hop : dst;
   const Address* best = nullptr;
   int best_score = -1;

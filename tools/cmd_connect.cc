@@ -69,18 +69,27 @@ int connect_and_copy(DeviceSession& s, const ConnectOptions& opts, const IpAddr&
   Instant deadline = opts.wait_s
                          ? rt.now() + Duration::nanos(static_cast<std::int64_t>(*opts.wait_s * 1e9))
                          : Instant::never();
-  const bool connected =
-      rt.run_until([&] { return tcp.readiness(*h).connected || tcp.error(*h).has_value(); },
-                   deadline) == Runtime::RunResult::kReady;
+  // An ICMP unreachable during the handshake ends it at once, as it ends nc's on Linux (the
+  // kernel aborts a SYN_SENT socket on it); ustack's TCP only notes it (RFC 1122 MUST-56).
+  const bool connected = rt.run_until(
+                             [&] {
+                               return tcp.readiness(*h).connected || tcp.error(*h).has_value() ||
+                                      tcp.soft_error(*h).has_value();
+                             },
+                             deadline) == Runtime::RunResult::kReady;
   if (auto e = tcp.error(*h)) {
     (void)tcp.close(*h);
+    return fail(target, services::tcp_error_text(*e));
+  }
+  if (auto e = tcp.soft_error(*h); e && !tcp.readiness(*h).connected) {
+    (void)tcp.abort(*h);
     return fail(target, services::tcp_error_text(*e));
   }
   if (!connected) {
     (void)tcp.abort(*h);
     rt.wake();
     rt.run_until([] { return false; }, rt.now() + Duration::millis(20));  // let the RST go
-    if (rt.stopped()) return 130;
+    if (rt.stopped()) return rt.stopped_exit_code();
     return fail(target, "connection timed out");
   }
   if (opts.verbose) {
@@ -142,7 +151,7 @@ int connect_and_copy(DeviceSession& s, const ConnectOptions& opts, const IpAddr&
   }
   if (rt.stopped()) {
     (void)tcp.abort(*h);
-    return 130;
+    return rt.stopped_exit_code();
   }
   // Graceful close; wait (briefly) for the FIN exchange so the peer is not left half-open.
   (void)tcp.close(*h);
@@ -170,11 +179,14 @@ int run_connect(const ConnectOptions& opts) {
   }
   TransportConfig transports;
   transports.tcp = services::tcp_layer_config(*tcp.setup);
-  return run_with_device("connect", opts.device, transports, [&](DeviceSession& s) {
-    DeviceSession::HostAddress remote = s.lookup_host(opts.host);
-    if (!remote.addr) return fail(opts.host, remote.error);
-    return connect_and_copy(s, opts, *remote.addr, *tcp.setup);
-  });
+  return run_with_device(
+      "connect", opts.device, transports,
+      [&](DeviceSession& s) {
+        DeviceSession::HostAddress remote = s.lookup_host(opts.host);
+        if (!remote.addr) return fail(opts.host, remote.error);
+        return connect_and_copy(s, opts, *remote.addr, *tcp.setup);
+      },
+      stderr);
 }
 
 Subcommand connect_cmd(

@@ -93,7 +93,7 @@ int resolve(DeviceSession& s, const ResolveOptions& opts, AddressFamily family) 
         return true;
       },
       Instant::never());
-  if (rt.stopped()) return 130;
+  if (rt.stopped()) return rt.stopped_exit_code();
   for (const auto& [name, id] : ids) results[name] = resolver.take_result(id);
   int rc = 0;
   const bool force_tcp = resolver.config().force_tcp;
@@ -126,8 +126,9 @@ int run_resolve(const ResolveOptions& opts) {
   }
   TransportConfig transports;
   transports.dns_force_tcp = opts.tcp;
-  return run_with_device("resolve", opts.device, transports,
-                         [&](DeviceSession& s) { return resolve(s, opts, family); });
+  return run_with_device(
+      "resolve", opts.device, transports,
+      [&](DeviceSession& s) { return resolve(s, opts, family); }, stderr);
 }
 
 Subcommand resolve_cmd(

@@ -172,7 +172,7 @@ int send_and_wait(DeviceSession& s, const UdpSendOptions& opts, const IpAddr& re
   bool waited_for_done = false;
   for (;;) {
     if (sender.error()) return udp_fail(target, *sender.error());
-    if (rt.stopped()) return 130;
+    if (rt.stopped()) return rt.stopped_exit_code();
     if (sender.input_done() && rt.now() >= sender.quiet_until()) break;
     waited_for_done = sender.input_done();
     rt.run_until(
@@ -207,11 +207,14 @@ int run_udp_send(const UdpSendOptions& opts) {
     std::fprintf(stderr, "ustack udp: %s\n", sock.error.c_str());
     return 2;
   }
-  return run_with_device("udp", opts.device, [&](DeviceSession& s) {
-    DeviceSession::HostAddress remote = s.lookup_host(opts.host);
-    if (!remote.addr) return udp_fail(opts.host, remote.error);
-    return send_and_wait(s, opts, *remote.addr, *sock.options);
-  });
+  return run_with_device(
+      "udp", opts.device,
+      [&](DeviceSession& s) {
+        DeviceSession::HostAddress remote = s.lookup_host(opts.host);
+        if (!remote.addr) return udp_fail(opts.host, remote.error);
+        return send_and_wait(s, opts, *remote.addr, *sock.options);
+      },
+      stderr);
 }
 
 }  // namespace ustack::tools

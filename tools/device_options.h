@@ -20,6 +20,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -179,9 +180,18 @@ class DeviceSession {
   // counters.
   std::string counters_text() const;
   // Prints "ustack COMMAND: counters WHEN:", counters_text() and `extra`, "end of counters" to
-  // stdout (the block tools/integration's dump_counters reads).
+  // `out` (the block tools/integration's dump_counters reads). `at_exit` notes that the final
+  // counters are out (run_with_device prints them otherwise when a signal stopped the loop).
   void print_counters(const std::string& command, const std::string& when,
-                      const std::string& extra = "");
+                      const std::string& extra = "", FILE* out = stdout, bool at_exit = false);
+  bool printed_exit_counters() const { return printed_exit_counters_; }
+  // RFC 4862 §5.4: an IPv6 address is tentative until duplicate address detection ends (about
+  // a second on a TAP device) and cannot be a source meanwhile, so a command that connects at
+  // once would find none. Runs the loop until no --addr is tentative (at most `limit`).
+  void wait_for_usable_addresses(Duration limit);
+  // What the destructor will remove that this session created or added: "tun ust0, netns demo,
+  // kernel-side address 198.18.0.1/24" (empty if it only attached).
+  std::string removal_summary() const;
   // For a command that runs until stopped (after printing its "ready" line): says how to stop
   // it, runs the loop until SIGINT/SIGTERM or runtime().stop(), printing the counters (and
   // `extra()`) on SIGUSR1 and at the end. Returns 0.
@@ -207,16 +217,23 @@ class DeviceSession {
   std::unique_ptr<StackSession> parts_;
   std::unique_ptr<PollableRef<Stack>> pollable_;
   std::unique_ptr<tun::AsioRuntime> runtime_;
+  // --peer addresses this session put on a device it attached to (--no-create): removed at the
+  // end, as a created device takes its addresses with it.
+  std::vector<IpCidr> added_peers_;
+  bool printed_exit_counters_ = false;
 };
 
 // Validates `opts`, brings the session up, runs `body`, tears down. Errors become one line on
-// stderr, "ustack <command>: <message>", and exit code 1 (2 for bad options).
+// stderr, "ustack <command>: <message>", and exit code 1 (2 for bad options). Every command
+// handles the signals alike: SIGUSR1 prints the counters, SIGINT/SIGTERM stop the loop and the
+// counters are printed at exit; the teardown says what it removed. These go to `status`:
+// stdout, or stderr for a command whose stdout carries data (connect, resolve, udp send).
 int run_with_device(const std::string& command, const DeviceOptions& opts,
                     const TransportConfig& transports,
-                    const std::function<int(DeviceSession&)>& body);
+                    const std::function<int(DeviceSession&)>& body, FILE* status = stdout);
 inline int run_with_device(const std::string& command, const DeviceOptions& opts,
-                           const std::function<int(DeviceSession&)>& body) {
-  return run_with_device(command, opts, TransportConfig{}, body);
+                           const std::function<int(DeviceSession&)>& body, FILE* status = stdout) {
+  return run_with_device(command, opts, TransportConfig{}, body, status);
 }
 
 // "EAI_NONAME (-2): Name or service not known (NXDOMAIN from 198.18.0.1)" for a failed lookup.

@@ -28,7 +28,11 @@ DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& tr
   device_ = std::make_unique<tun::TunDevice>(setup_.device);
   if (!setup_.peers.empty()) {
     tun::NetnsScope in(setup_.device.netns);
-    for (const auto& peer : setup_.peers) tun::add_link_address(device_->name(), peer);
+    for (const auto& peer : setup_.peers) {
+      if (tun::add_link_address(device_->name(), peer) && !device_->created()) {
+        added_peers_.push_back(peer);
+      }
+    }
   }
   Device* dev = device_.get();
   if (setup_.impaired()) {
@@ -65,8 +69,37 @@ DeviceSession::~DeviceSession() {
   tapped_.reset();
   pcap_.reset();
   impaired_.reset();
+  if (!added_peers_.empty()) {
+    try {
+      tun::NetnsScope in(setup_.device.netns);
+      for (const auto& peer : added_peers_) tun::delete_link_address(device_->name(), peer);
+    } catch (const std::exception&) {
+      // The namespace went away under us: nothing of ours is left in it.
+    }
+  }
   device_.reset();
   netns_.reset();
+}
+
+void DeviceSession::wait_for_usable_addresses(Duration limit) {
+  auto settled = [this] {
+    for (const auto& a : setup_.addrs) {
+      if (parts_->stack().address_state(a.addr) == AddressState::kTentative) return false;
+    }
+    return true;
+  };
+  if (!settled()) runtime_->run_until(settled, runtime_->now() + limit);
+}
+
+std::string DeviceSession::removal_summary() const {
+  std::string s;
+  auto add = [&s](const std::string& what) { s += (s.empty() ? "" : ", ") + what; };
+  if (device_->created()) {
+    add((device_->mode() == tun::TunMode::kTun ? "tun " : "tap ") + device_->name());
+  }
+  for (const auto& peer : added_peers_) add("kernel-side address " + peer.to_string());
+  if (netns_created()) add("netns " + setup_.device.netns);
+  return s;
 }
 
 StackSession::StackSession(const DeviceSetup& setup, Device& dev,
@@ -168,11 +201,20 @@ std::string DeviceSession::counters_text() const {
 }
 
 void DeviceSession::print_counters(const std::string& command, const std::string& when,
-                                   const std::string& extra) {
-  std::printf("ustack %s: counters %s:\n%s%send of counters\n", command.c_str(), when.c_str(),
-              counters_text().c_str(), extra.c_str());
-  std::fflush(stdout);
+                                   const std::string& extra, FILE* out, bool at_exit) {
+  std::fprintf(out, "ustack %s: counters %s:\n%s%send of counters\n", command.c_str(), when.c_str(),
+               counters_text().c_str(), extra.c_str());
+  std::fflush(out);
+  printed_exit_counters_ = printed_exit_counters_ || at_exit;
 }
+
+namespace {
+
+const char* exit_reason(int signo) {
+  return signo == SIGTERM ? "at exit (SIGTERM)" : signo == SIGINT ? "at exit (SIGINT)" : "at exit";
+}
+
+}  // namespace
 
 int DeviceSession::run_until_stopped(const std::string& command,
                                      std::function<std::string()> extra) {
@@ -183,10 +225,7 @@ int DeviceSession::run_until_stopped(const std::string& command,
               command.c_str(), static_cast<int>(::getpid()));
   std::fflush(stdout);
   int signo = runtime_->run();
-  const char* when = signo == SIGTERM  ? "at exit (SIGTERM)"
-                     : signo == SIGINT ? "at exit (SIGINT)"
-                                       : "at exit";
-  print_counters(command, when, extra_text());
+  print_counters(command, exit_reason(signo), extra_text(), stdout, /*at_exit=*/true);
   return 0;
 }
 
@@ -216,7 +255,7 @@ ScopedPoller::~ScopedPoller() { stack_.remove_poller(p_); }
 
 int run_with_device(const std::string& command, const DeviceOptions& opts,
                     const TransportConfig& transports,
-                    const std::function<int(DeviceSession&)>& body) {
+                    const std::function<int(DeviceSession&)>& body, FILE* status) {
   ValidationResult v = validate_device_options(opts);
   if (!v.setup) {
     std::fprintf(stderr, "ustack %s: %s\n", command.c_str(), v.error.c_str());
@@ -241,15 +280,29 @@ int run_with_device(const std::string& command, const DeviceOptions& opts,
     std::fprintf(stderr, "ustack %s: %s\n", command.c_str(), e.what());
     return 1;
   }
+  // SIGUSR1 prints the counters in every command (run_until_stopped adds its services' own).
+  session->runtime().on_signal(SIGUSR1, [&session, &command, status] {
+    session->print_counters(command, "(SIGUSR1)", "", status);
+  });
   sigprocmask(SIG_SETMASK, &previous, nullptr);
   int rc = 0;
   try {
+    session->wait_for_usable_addresses(Duration::seconds(5));
     rc = body(*session);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ustack %s: %s\n", command.c_str(), e.what());
     rc = 1;
   }
+  int signo = session->runtime().stop_signal();
+  if ((signo == SIGINT || signo == SIGTERM) && !session->printed_exit_counters()) {
+    session->print_counters(command, exit_reason(signo), "", status, /*at_exit=*/true);
+  }
+  std::string removed = session->removal_summary();
   session.reset();
+  if (!removed.empty()) {
+    std::fprintf(status, "ustack %s: removed %s\n", command.c_str(), removed.c_str());
+    std::fflush(status);
+  }
   return rc;
 }
 

@@ -137,23 +137,36 @@ MacAddr link_mac(const std::string& name) {
       Bytes(reinterpret_cast<const std::uint8_t*>(ifr.ifr_hwaddr.sa_data), 6));
 }
 
-void add_link_address(const std::string& name, const IpCidr& cidr, bool nodad) {
-  unsigned index = link_index(name);
-  if (index == 0) throw SysError(ENODEV, "no interface " + name + " to add " + cidr.to_string());
-  struct {
-    nlmsghdr h;
-    ifaddrmsg ifa;
-    char attrs[128];
-  } req{};
+namespace {
+
+struct AddressRequest {
+  nlmsghdr h;
+  ifaddrmsg ifa;
+  char attrs[128];
+};
+
+// An RTM_NEWADDR/RTM_DELADDR request for `cidr` on interface `index`.
+AddressRequest address_request(std::uint16_t type, std::uint16_t flags, unsigned index,
+                               const IpCidr& cidr) {
+  AddressRequest req{};
   req.h.nlmsg_len = NLMSG_LENGTH(sizeof(ifaddrmsg));
-  req.h.nlmsg_type = RTM_NEWADDR;
-  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+  req.h.nlmsg_type = type;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
   req.ifa.ifa_family = cidr.addr.is_v4() ? AF_INET : AF_INET6;
   req.ifa.ifa_prefixlen = cidr.prefix_len;
   req.ifa.ifa_index = index;
   Bytes a = cidr.addr.bytes();
   add_attr(&req.h, sizeof req, IFA_LOCAL, a.data(), a.size());
   add_attr(&req.h, sizeof req, IFA_ADDRESS, a.data(), a.size());
+  return req;
+}
+
+}  // namespace
+
+bool add_link_address(const std::string& name, const IpCidr& cidr, bool nodad) {
+  unsigned index = link_index(name);
+  if (index == 0) throw SysError(ENODEV, "no interface " + name + " to add " + cidr.to_string());
+  AddressRequest req = address_request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, index, cidr);
   if (cidr.addr.is_v6() && nodad) {
     std::uint32_t flags = IFA_F_NODAD;
     add_attr(&req.h, sizeof req, IFA_FLAGS, &flags, sizeof flags);
@@ -162,6 +175,14 @@ void add_link_address(const std::string& name, const IpCidr& cidr, bool nodad) {
   if (err != 0 && err != EEXIST) {
     throw_errno("cannot add address " + cidr.to_string() + " to " + name, err);
   }
+  return err == 0;
+}
+
+bool delete_link_address(const std::string& name, const IpCidr& cidr) {
+  unsigned index = link_index(name);
+  if (index == 0) return false;
+  AddressRequest req = address_request(RTM_DELADDR, 0, index, cidr);
+  return netlink_request(&req, req.h.nlmsg_len) == 0;
 }
 
 bool delete_link(const std::string& name) {

@@ -31,8 +31,11 @@ std::size_t link_mtu(const std::string& name);
 MacAddr link_mac(const std::string& name);
 
 // `ip addr add CIDR dev NAME [nodad]`. An address that is already there is not an error
-// (attaching to a device someone else configured).
-void add_link_address(const std::string& name, const IpCidr& cidr, bool nodad = true);
+// (attaching to a device someone else configured): false then, true if this call added it.
+bool add_link_address(const std::string& name, const IpCidr& cidr, bool nodad = true);
+
+// `ip addr del CIDR dev NAME`; false if it (or the device) was not there.
+bool delete_link_address(const std::string& name, const IpCidr& cidr);
 
 // `ip link delete NAME`; false if it was not there.
 bool delete_link(const std::string& name);

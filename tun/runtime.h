@@ -73,6 +73,9 @@ class AsioRuntime final : public Runtime {
   void stop() override;
   bool stopped() const override { return stopped_; }
   int stop_signal() const { return stop_signal_; }
+  // The exit code a shell gives a program its stop signal ended: 130 for SIGINT, 143 for
+  // SIGTERM (130 when stop() ended the loop).
+  int stopped_exit_code() const { return 128 + (stop_signal_ != 0 ? stop_signal_ : 2); }
 
   // Services the core soon (coalesced: several wakes before the loop runs make one batch).
   void wake() override;

@@ -963,6 +963,12 @@ std::optional<TcpError> TcpLayer::error(SocketHandle h) const {
   return s->conn->error();
 }
 
+std::optional<TcpError> TcpLayer::soft_error(SocketHandle h) const {
+  Socket* s = table_.get(h);
+  if (s == nullptr || !s->conn) return std::nullopt;
+  return s->conn->soft_error();
+}
+
 std::optional<TcpError> TcpLayer::take_error(SocketHandle h) {
   Socket* s = table_.get(h);
   if (s == nullptr) return TcpError::kBadHandle;

@@ -197,6 +197,10 @@ class TcpLayer final : public Transport {
   Result<TcpState, TcpError> state(SocketHandle h) const;
   // The connection's error, if it failed, whether reported yet or not.
   std::optional<TcpError> error(SocketHandle h) const;
+  // The last ICMP soft error the connection saw (RFC 1122 §4.2.3.9: net or host unreachable
+  // does not abort it), reported by Linux only when the connection times out; a client such
+  // as `ustack connect` may give up on it at once, as nc on Linux does.
+  std::optional<TcpError> soft_error(SocketHandle h) const;
   // getsockopt(SO_ERROR) (Linux sock_error): the error not yet reported, which is then
   // reported; nullopt if none or already reported.
   std::optional<TcpError> take_error(SocketHandle h);

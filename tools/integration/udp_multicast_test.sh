@@ -52,12 +52,17 @@ check "udp listen --join ff15::1:2 prints a kernel datagram to the group" \
 stop_ustack TERM
 check "udp listen exits 0" test "$USTACK_RC" = 0
 
-sleep 0.3
+tsh() { tshark -r "$WORK/mc.pcap" -Y "$1" 2>/dev/null | wc -l; }
+# tcpdump writes each packet as it sees it (-U), but may be behind on a busy machine: wait
+# (bounded) for both reports before stopping it.
+for _ in $(seq 50); do
+  igmp=$(tsh 'igmp.type == 0x16 && igmp.maddr == 239.1.2.3')
+  mld=$(tsh 'icmpv6.type == 143 && icmpv6.mldr.mar.multicast_address == ff15::1:2')
+  [ "$igmp" -ge 1 ] && [ "$mld" -ge 1 ] && break
+  sleep 0.1
+done
 kill -TERM "$DUMP_PID"  # background jobs ignore SIGINT
 wait "$DUMP_PID"
-tsh() { tshark -r "$WORK/mc.pcap" -Y "$1" 2>/dev/null | wc -l; }
-igmp=$(tsh 'igmp.type == 0x16 && igmp.maddr == 239.1.2.3')
-mld=$(tsh 'icmpv6.type == 143 && icmpv6.mldr.mar.multicast_address == ff15::1:2')
 check "tcpdump on the tap: an IGMPv2 membership report for 239.1.2.3 ($igmp)" test "$igmp" -ge 1
 check "tcpdump on the tap: an MLDv2 report naming ff15::1:2 ($mld)" test "$mld" -ge 1
 
