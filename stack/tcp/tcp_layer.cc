@@ -184,11 +184,7 @@ bool TcpLayer::bind_conflict(const IpAddr& local, std::uint16_t port, bool reuse
   // overlapping address conflicts, unless both set SO_REUSEADDR and the other one is not
   // listening (TIME_WAIT and accepted connections of an old server are the usual case).
   // TIME-WAIT records count as SO_REUSEADDR holders.
-  if (auto tp = tw_ports_.find(port); tp != tw_ports_.end() && !reuse_addr) {
-    for (const TimeWaitPortUser& u : tp->second) {
-      if (addr_overlaps(local, u.local)) return true;
-    }
-  }
+  if (!reuse_addr && time_wait_on(local, port)) return true;
   auto it = port_users_.find(port);
   if (it == port_users_.end()) return false;
   for (SocketHandle h : it->second) {
@@ -373,7 +369,7 @@ void TcpLayer::replace_with_time_wait(SocketHandle h, Socket& s) {
     r.window = v.window;
     auto [it, inserted] = tw_.try_emplace(c.tuple(), r);
     if (inserted) {
-      hold_time_wait_port(it->first.local, it->first.local_port);
+      ++tw_ports_[it->first.local_port];
       arm({.tw = &*it}, v.expires);
     }
   }
@@ -423,33 +419,21 @@ void TcpLayer::send_time_wait_ack(Instant now, const TimeWaitNode& tw, IpSender&
 
 void TcpLayer::drop_time_wait(TimeWaitTable::iterator tw) {
   disarm({.tw = &*tw});
-  release_time_wait_port(tw->first.local, tw->first.local_port);
+  if (auto p = tw_ports_.find(tw->first.local_port); p != tw_ports_.end() && --p->second == 0) {
+    tw_ports_.erase(p);
+  }
   tw_.erase(tw);
 }
 
-void TcpLayer::hold_time_wait_port(const IpAddr& local, std::uint16_t port) {
-  std::vector<TimeWaitPortUser>& users = tw_ports_[port];
-  for (TimeWaitPortUser& u : users) {
-    if (u.local == local) {
-      ++u.count;
-      return;
-    }
+bool TcpLayer::time_wait_on(const IpAddr& local, std::uint16_t port) const {
+  auto p = tw_ports_.find(port);
+  if (p == tw_ports_.end()) return false;
+  // Which addresses is not kept per port (it would cost a list per client port); a bind()
+  // without SO_REUSEADDR to a port that has TIME-WAIT records is rare, so it scans them.
+  for (const auto& [t, r] : tw_) {
+    if (t.local_port == port && addr_overlaps(local, t.local)) return true;
   }
-  users.push_back({local, 1});
-}
-
-void TcpLayer::release_time_wait_port(const IpAddr& local, std::uint16_t port) {
-  auto it = tw_ports_.find(port);
-  if (it == tw_ports_.end()) return;
-  std::vector<TimeWaitPortUser>& users = it->second;
-  for (std::size_t i = 0; i < users.size(); ++i) {
-    if (users[i].local == local && --users[i].count == 0) {
-      users[i] = users.back();
-      users.pop_back();
-      break;
-    }
-  }
-  if (users.empty()) tw_ports_.erase(it);
+  return false;
 }
 
 void TcpLayer::service(Instant now, SocketHandle h, IpSender& out) {
@@ -694,10 +678,10 @@ TcpLayer::Memory TcpLayer::memory() const {
   m.timers = timers_.size();
   m.time_wait_entries = tw_.size();
   m.time_wait_buckets = tw_.bucket_count();
-  // libstdc++'s node: the next pointer, the key and value, and the cached hash; plus the
-  // record's timer entry.
+  // libstdc++'s node: the next pointer, the key and value, and the cached hash; the record's
+  // timer entry; at worst (a client: one port per record) a port count node.
   m.time_wait_entry_bytes = sizeof(void*) + sizeof(TimeWaitNode) + sizeof(std::size_t) +
-                            sizeof(Instant) + sizeof(TimerRef);
+                            sizeof(Instant) + sizeof(TimerRef) + 2 * sizeof(void*);
   m.port_entries = port_users_.bucket_count();
   for (const auto& [port, users] : port_users_) m.port_entries += users.capacity();
   return m;

@@ -343,9 +343,8 @@ class TcpLayer final : public Transport {
                             IpSender& out);
   void send_time_wait_ack(Instant now, const TimeWaitNode& tw, IpSender& out);
   void drop_time_wait(TimeWaitTable::iterator tw);
-  // The local addresses holding TIME-WAIT records on a port, for bind() rules.
-  void hold_time_wait_port(const IpAddr& local, std::uint16_t port);
-  void release_time_wait_port(const IpAddr& local, std::uint16_t port);
+  // Does a TIME-WAIT record hold `port` on an address overlapping `local`?
+  bool time_wait_on(const IpAddr& local, std::uint16_t port) const;
   void maybe_free(SocketHandle h, Socket& s);
   void free_socket(SocketHandle h);
   void child_closed(Socket& child);
@@ -392,13 +391,10 @@ class TcpLayer final : public Transport {
   // Every socket holding a local port (bound sockets, listeners and connections), for bind
   // rules; Socket::held_port says under which port.
   std::unordered_map<std::uint16_t, std::vector<SocketHandle>> port_users_;
-  // TIME-WAIT records, and per local port the addresses (with counts) they are on.
+  // TIME-WAIT records, and how many of them each local port has (for bind() rules: a
+  // client's records are on as many ports, so this is a count, not a list).
   TimeWaitTable tw_;
-  struct TimeWaitPortUser {
-    IpAddr local;
-    std::uint32_t count = 0;
-  };
-  std::unordered_map<std::uint16_t, std::vector<TimeWaitPortUser>> tw_ports_;
+  std::unordered_map<std::uint16_t, std::uint32_t> tw_ports_;
   // After sockets are freed: give back table, map and heap storage a burst left behind, once
   // it is several times what is in use (amortized O(1): each shrink halves at least 4x).
   void trim_memory();
