@@ -234,8 +234,11 @@ void TcpLayer::schedule_output(SocketHandle h) {
   Socket* s = table_.get(h);
   if (s == nullptr || !s->conn) return;
   reschedule(h, *s);  // output waiting: poll_at() <= now, so the heap top is due
-  // Nothing more will happen to a closed connection whose handle was given back.
-  if (s->conn->poll_at().is_never()) maybe_free(h, *s);
+  // Nothing more will happen to a closed connection whose handle was given back, and a
+  // TIME-WAIT one given back becomes a record.
+  if (s->conn->poll_at().is_never() || s->conn->state() == TcpState::kTimeWait) {
+    maybe_free(h, *s);
+  }
 }
 
 void TcpLayer::reschedule(SocketHandle h, Socket& s) {
