@@ -195,5 +195,40 @@ TEST(TcpTimeWaitRecord, BindToATimeWaitPortNeedsReuseAddr) {
   EXPECT_NE(t.layer().tuple(a)->local_port, 80);
 }
 
+// Linux tcp_twsk_unique (tcp_tw_reuse = 1), packet by packet: with one ephemeral port, a new
+// connect() to the same peer waits until TS.Recent of the TIME-WAIT record is older than 1 s,
+// then takes the 4-tuple over with ISS = old SND.NXT + 65537 (above anything the old
+// connection sent) and a TSval that continues the old connection's (same offset, later clock).
+TEST(TcpTimeWaitRecord, ConnectTakesOverARecordAboveTheOldSequenceSpace) {
+  TcpLayerConfig cfg = TcpTestbed::default_config();
+  cfg.ephemeral_low = cfg.ephemeral_high = 50000;
+  TcpTestbed t = TcpTestbed::connecting(80, cfg);
+  t.expect(seg().syn().seq(0).ts(_, 0));
+  t.inject(seg().syn().ack(1).seq(1000).mss(1460).ts(100, _));
+  t.expect(seg().ack(1001).seq(1));
+  ASSERT_FALSE(t.layer().close(t.conn()));
+  t.expect(seg().fin().ack(1001).seq(1));
+  t.at(10_ms).inject(seg().fin().ack(2).seq(1001).ts(200, _));
+  t.expect(seg().ack(1002).seq(2));
+  const std::uint32_t old_tsval = t.last_tsval();
+  ASSERT_EQ(t.layer().time_wait_count(), 1u);
+  const IpAddr peer = Ipv4Addr({198, 18, 0, 1});
+  t.at(1_s);  // TS.Recent is 990 ms old: not yet
+  EXPECT_EQ(t.layer().connect(t.instant(), t.ip(), peer, 80).error(), TcpError::kNoPorts);
+  EXPECT_EQ(t.layer().counters().ephemeral_ports_exhausted, 1u);
+  t.at(1011_ms);
+  auto h = t.layer().connect(t.instant(), t.ip(), peer, 80);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(t.layer().tuple(*h)->local_port, 50000);
+  EXPECT_EQ(t.layer().time_wait_count(), 0u);
+  EXPECT_EQ(t.layer().counters().time_wait_reused_connect, 1u);
+  t.at(1011_ms);
+  auto syn = t.pop();
+  ASSERT_TRUE(syn.has_value());
+  EXPECT_TRUE(syn->repr.has(tcp_flags::kSyn));
+  EXPECT_EQ(syn->repr.seq.raw(), t.iss() + 2 + 65537);
+  EXPECT_EQ(syn->repr.options.timestamps->val, old_tsval + 1001);
+}
+
 }  // namespace
 }  // namespace ustack::testing
