@@ -66,16 +66,16 @@ TEST(TcpManyConnections, TenThousandIdleThenAllActive) {
   EXPECT_EQ(p.server().socket_count(), static_cast<std::size_t>(kConns) + 1);
 
   // Idle: ten minutes without a segment or a timer (no keepalive): no per-connection cost.
-  const std::uint64_t fired = p.client().counters().timer_entries_visited +
-                              p.server().counters().timer_entries_visited;
+  const std::uint64_t fired =
+      p.client().counters().timer_entries_visited + p.server().counters().timer_entries_visited;
   p.run_for(Duration::seconds(600));
   EXPECT_EQ(p.segments(), 3u * kConns);
   EXPECT_EQ(p.client().memory().timers, 0u);
   EXPECT_EQ(p.server().memory().timers, 0u);
   EXPECT_EQ(p.client().poll_at(), Instant::never());
-  EXPECT_EQ(p.client().counters().timer_entries_visited +
-                p.server().counters().timer_entries_visited,
-            fired);
+  EXPECT_EQ(
+      p.client().counters().timer_entries_visited + p.server().counters().timer_entries_visited,
+      fired);
 
   // All active at once: every client sends its request before any is delivered, so every
   // connection has a retransmission timer armed - one heap entry each, no more.

@@ -70,7 +70,8 @@ std::optional<std::uint16_t> TcpLayer::pick_ephemeral_port(const IpAddr& local,
     TcpTuple t{local, remote, port, remote_port};
     if (conns_.count(t) != 0 || listeners_.count(port) != 0) return true;
     // A TIME-WAIT 4-tuple is free when connect() may take it over (Linux tcp_twsk_unique).
-    if (auto tw = tw_.find(t); tw != tw_.end() && !time_wait_reusable_by_connect(tw->second, clock_)) {
+    if (auto tw = tw_.find(t);
+        tw != tw_.end() && !time_wait_reusable_by_connect(tw->second, clock_)) {
       return true;
     }
     // Linux __inet_hash_connect skips ports that bind() took (their bucket's fastreuse >= 0),

@@ -38,8 +38,8 @@
 #include "stack/socket_table.h"
 #include "stack/tcp/connection.h"
 #include "stack/tcp/deadline_heap.h"
-#include "stack/tcp/time_wait.h"
 #include "stack/tcp/tcp_types.h"
+#include "stack/tcp/time_wait.h"
 #include "stack/tracer.h"
 #include "stack/transport.h"
 

@@ -22,14 +22,14 @@
 namespace ustack {
 
 struct TimeWaitRecord {
-  SeqNum snd_nxt;                // our SND.NXT (past our FIN)
-  SeqNum rcv_nxt;                // RCV.NXT (past the peer's FIN)
-  std::uint32_t ts_recent = 0;   // the peer's last TSval (RFC 7323 TS.Recent), if ts_ok
-  std::uint32_t ts_offset = 0;   // added to the millisecond clock for our TSval
-  Instant ts_recent_at;          // when ts_recent was last set (PAWS, connect() reuse)
+  SeqNum snd_nxt;                           // our SND.NXT (past our FIN)
+  SeqNum rcv_nxt;                           // RCV.NXT (past the peer's FIN)
+  std::uint32_t ts_recent = 0;              // the peer's last TSval (RFC 7323 TS.Recent), if ts_ok
+  std::uint32_t ts_offset = 0;              // added to the millisecond clock for our TSval
+  Instant ts_recent_at;                     // when ts_recent was last set (PAWS, connect() reuse)
   Instant last_oow_ack = Instant::never();  // the last rate-limited ACK (never: none yet)
-  std::uint16_t window = 0;      // the window field of our ACKs (already scaled down)
-  bool ts_ok = false;            // timestamps were in use
+  std::uint16_t window = 0;                 // the window field of our ACKs (already scaled down)
+  bool ts_ok = false;                       // timestamps were in use
   std::uint32_t timer_index = DeadlineHeap<int>::kNotArmed;  // its expiry's heap entry
 };
 

@@ -103,8 +103,8 @@ void run(int n, int rounds) {
   Rng rng(42);
   std::string small(64, 'r');
   const std::uint64_t seg0 = p->segments();
-  const std::uint64_t timers0 = p->client().counters().timer_entries_visited +
-                                p->server().counters().timer_entries_visited;
+  const std::uint64_t timers0 =
+      p->client().counters().timer_entries_visited + p->server().counters().timer_entries_visited;
   t0 = Clock::now();
   for (int r = 0; r < rounds; ++r) {
     int i = static_cast<int>(rng.uniform(static_cast<std::uint64_t>(n)));
@@ -130,9 +130,9 @@ void run(int n, int rounds) {
       "%6d conns | idle: %5zu B heap/conn (both ends), %5zu B RSS/conn; server slots %zu, "
       "timers %zu | active (1 KiB unread each): %7zu B heap/conn, %6zu B RSS/conn | drained: "
       "%5zu B heap/conn\n",
-      n, idle_heap / static_cast<std::size_t>(n), idle_rss / static_cast<std::size_t>(n),
-      m.slots, m.timers, active_heap / static_cast<std::size_t>(n),
-      active_rss / static_cast<std::size_t>(n), drained_heap / static_cast<std::size_t>(n));
+      n, idle_heap / static_cast<std::size_t>(n), idle_rss / static_cast<std::size_t>(n), m.slots,
+      m.timers, active_heap / static_cast<std::size_t>(n), active_rss / static_cast<std::size_t>(n),
+      drained_heap / static_cast<std::size_t>(n));
   std::printf(
       "%6d conns | idle poll_at()+poll(): %4.1f ns | event round (send, deliver, timers, ACK) on "
       "a random connection: %5.0f ns = %4.0f ns per segment-or-timer (%.2f segs + %.2f timers "
