@@ -2,36 +2,11 @@
 // and expired (RFC 9293 §3.10.7.4, 2*MSL; Linux TCP_TIMEWAIT_LEN = 60 s), the layer's tables
 // shrink back near their idle size. Counted in entries and capacities, not wall time.
 #include <gtest/gtest.h>
-#include <malloc.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <iostream>
-#include <new>
 
+#include "stack/tcp/heap_counter.h"
 #include "stack/tcp/testbed.h"
-
-// Live heap bytes of this test binary, to measure what one TIME-WAIT entry really costs
-// (records, map nodes, buckets, timer entries: everything allocated for it).
-namespace {
-std::atomic<std::size_t> g_live_bytes{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  g_live_bytes += malloc_usable_size(p);
-  return p;
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept {
-  if (p == nullptr) return;
-  g_live_bytes -= malloc_usable_size(p);
-  std::free(p);
-}
-void operator delete[](void* p) noexcept { operator delete(p); }
-void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
-void operator delete[](void* p, std::size_t) noexcept { operator delete(p); }
 
 namespace ustack::testing {
 namespace {
@@ -136,17 +111,17 @@ TEST(TcpTimeWait, CompactRecordCostsAFractionOfTheConnection) {
   TcpTestbed t;
   constexpr std::size_t kConns = 2000;
   t.at(t.now());
-  const std::size_t base = g_live_bytes;
+  const std::size_t base = heap_live_bytes();
   std::vector<SocketHandle> hs;
   for (std::size_t i = 0; i < kConns; ++i) hs.push_back(connect_and_shutdown_first(t));
   t.at(t.now() + 1_ms);
   for (SocketHandle h : hs) ASSERT_EQ(*t.layer().state(h), TcpState::kTimeWait);
   EXPECT_EQ(t.layer().time_wait_count(), 0u);
-  const std::size_t full = (g_live_bytes - base) / kConns;
+  const std::size_t full = (heap_live_bytes() - base) / kConns;
   for (SocketHandle h : hs) ASSERT_FALSE(t.layer().close(h));
   t.at(t.now() + 1_ms);  // polled: the tables trim what the connections left
   EXPECT_EQ(t.layer().time_wait_count(), kConns);
-  const std::size_t compact = (g_live_bytes - base) / kConns;
+  const std::size_t compact = (heap_live_bytes() - base) / kConns;
   const std::size_t reported = t.layer().memory().time_wait_entry_bytes;
   std::cout << "bytes per TIME_WAIT entry: full connection " << full << ", compact record "
             << compact << " (memory() reports " << reported << " + buckets; record "

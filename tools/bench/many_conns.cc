@@ -6,39 +6,17 @@
 // point is that neither grows with the number of connections. Not a test: numbers to read.
 //
 //   bazel run -c opt //tools/bench:many_conns [-- ROUNDS]
-#include <malloc.h>
-
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <new>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "stack/base/random.h"
+#include "stack/tcp/heap_counter.h"
 #include "stack/tcp/layer_pair.h"
-
-namespace {
-std::atomic<std::size_t> g_live_bytes{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  g_live_bytes += malloc_usable_size(p);
-  return p;
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept {
-  if (p == nullptr) return;
-  g_live_bytes -= malloc_usable_size(p);
-  std::free(p);
-}
-void operator delete[](void* p) noexcept { operator delete(p); }
-void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
-void operator delete[](void* p, std::size_t) noexcept { operator delete(p); }
 
 namespace ustack {
 namespace {
@@ -60,7 +38,7 @@ std::size_t rss_bytes() {
 }
 
 void run(int n, int rounds) {
-  const std::size_t heap0 = g_live_bytes;
+  const std::size_t heap0 = heap_live_bytes();
   const std::size_t rss0 = rss_bytes();
   TcpLayerConfig cfg;  // default buffers: 256 KiB rings, lent only while they hold data
   auto p = std::make_unique<TcpLayerPair>(cfg, cfg);
@@ -72,7 +50,7 @@ void run(int n, int rounds) {
   p->settle();
   for (int i = 0; i < n; ++i) servers.push_back(*p->server().accept(listener));
   p->run_for(1_s);
-  const std::size_t idle_heap = g_live_bytes - heap0;
+  const std::size_t idle_heap = heap_live_bytes() - heap0;
   const std::size_t idle_rss = rss_bytes() - rss0;
   TcpLayer::Memory m = p->server().memory();
 
@@ -80,12 +58,12 @@ void run(int n, int rounds) {
   std::string req(1024, 'q');
   for (SocketHandle c : clients) p->client().send(c, as_bytes(req));
   p->settle();
-  const std::size_t active_heap = g_live_bytes - heap0;
+  const std::size_t active_heap = heap_live_bytes() - heap0;
   const std::size_t active_rss = rss_bytes() - rss0;
   std::vector<std::uint8_t> buf(4096);
   for (SocketHandle s : servers) p->server().recv(s, buf);
   p->run_for(1_s);
-  const std::size_t drained_heap = g_live_bytes - heap0;
+  const std::size_t drained_heap = heap_live_bytes() - heap0;
 
   // An idle poll: the question an event loop asks every iteration.
   constexpr int kPolls = 1000000;
