@@ -4,6 +4,7 @@
 // timers throughout (deadline_heap.h), never one per past re-arm.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <unordered_map>
@@ -105,6 +106,53 @@ TEST(TcpManyConnections, TenThousandIdleThenAllActive) {
     EXPECT_EQ(p.client().stats(clients[i])->unacked, 0u);
     EXPECT_EQ(p.server().stats(servers[i])->unacked, 0u);
   }
+}
+
+// Every ACK re-arms the sender's retransmission timer. A heap that pushed an entry per re-arm
+// grew with ACK rate x RTO; this one holds at most one entry per socket while 20 connections
+// move 20 MB with a 10 ms round trip.
+TEST(TcpManyConnections, TimerHeapHoldsOnlyArmedTimersUnderAckTraffic) {
+  constexpr int kBulk = 20;
+  TcpLayerPair p({}, {}, 5_ms);
+  SocketHandle listener = *p.server().listen(p.server_addr(), 80, kBulk);
+  std::vector<SocketHandle> clients, servers;
+  for (int i = 0; i < kBulk; ++i) {
+    clients.push_back(*p.client().connect(p.now(), p.client_ip(), p.server_addr(), 80));
+  }
+  p.run_for(20_ms);
+  for (int i = 0; i < kBulk; ++i) servers.push_back(*p.server().accept(listener));
+  const std::string chunk(16384, 'b');
+  std::vector<std::size_t> sent(kBulk), received(kBulk);
+  constexpr std::size_t kBytes = 1 << 20;
+  std::size_t max_timers = 0, max_capacity = 0;
+  std::vector<std::uint8_t> buf(65536);
+  for (int step = 0; step < 100000; ++step) {
+    bool done = true;
+    for (int i = 0; i < kBulk; ++i) {
+      while (sent[i] < kBytes) {
+        auto n = p.client().send(clients[i],
+                                 as_bytes(chunk).first(std::min(chunk.size(), kBytes - sent[i])));
+        if (!n.ok()) break;
+        sent[i] += *n;
+      }
+      for (;;) {
+        auto n = p.server().recv(servers[i], buf);
+        if (!n.ok() || *n == 0) break;
+        received[i] += *n;
+      }
+      done = done && received[i] == kBytes;
+    }
+    if (done) break;
+    p.run_for(1_ms);
+    for (TcpLayer* l : {&p.client(), &p.server()}) {
+      max_timers = std::max(max_timers, l->memory().timers);
+      max_capacity = std::max(max_capacity, l->memory().timer_capacity);
+    }
+  }
+  for (int i = 0; i < kBulk; ++i) ASSERT_EQ(received[i], kBytes) << i;
+  EXPECT_LE(max_timers, static_cast<std::size_t>(kBulk));
+  EXPECT_LE(max_capacity, 32u);
+  EXPECT_GT(p.client().counters().segs_in, 10u * kBulk);  // many ACKs, each a re-arm
 }
 
 }  // namespace
