@@ -38,12 +38,20 @@ class ReadyList {
   std::size_t size() const { return listed_.size(); }
   // Appends the marked sockets, oldest mark first, to `out` and empties the list.
   void drain(std::vector<SocketHandle>& out) {
+    // Erased one by one: clear() costs the bucket count, which after a burst of marks (10 000
+    // connections becoming ready at once) would make every later drain pay for that burst.
+    // (Every listed key is in order_, so the set is empty afterwards.)
     for (SocketHandle h : order_) {
-      if (listed_.contains(key(h))) out.push_back(h);
+      if (listed_.erase(key(h)) != 0) out.push_back(h);
     }
+    // Storage a burst left behind is given back once, amortized by the burst's marks.
+    const std::size_t n = order_.size();
+    if (listed_.bucket_count() > 8 * n + 64) listed_.rehash(0);
     order_.clear();
-    listed_.clear();
+    if (order_.capacity() > 8 * n + 64) order_.shrink_to_fit();
   }
+  // Storage held (hash buckets and order slots), to check it follows what is listed.
+  std::size_t capacity() const { return listed_.bucket_count() + order_.capacity(); }
 
  private:
   static std::uint64_t key(SocketHandle h) { return (std::uint64_t{h.generation} << 32) | h.index; }

@@ -5,6 +5,8 @@
 
 #include <vector>
 
+#include "stack/ready_list.h"
+
 namespace ustack {
 namespace {
 
@@ -46,6 +48,32 @@ TEST(SlotTable, TailIsGivenBackBehindALiveSocket) {
   EXPECT_LE(t.free_capacity(), 128u);
   ASSERT_NE(t.get(keep), nullptr);
   EXPECT_EQ(*t.get(keep), 1);
+}
+
+// A burst of marks (10 000 sockets ready at once) grows the list; the drains after it give the
+// storage back, and no drain costs more than what it lists (clear() on a hash set costs its
+// bucket count, which made every drain after a burst pay for the burst).
+TEST(ReadyList, StorageOfABurstIsGivenBackByTheDrain) {
+  ReadyList l;
+  const std::size_t idle = l.capacity();
+  for (std::uint32_t i = 0; i < 10000; ++i) l.mark({i, 1});
+  l.mark({5, 1});  // listed once
+  EXPECT_EQ(l.size(), 10000u);
+  EXPECT_GE(l.capacity(), 10000u);
+  std::vector<SocketHandle> out;
+  l.drain(out);
+  EXPECT_EQ(out.size(), 10000u);
+  EXPECT_EQ(out.front(), (SocketHandle{0, 1}));
+  EXPECT_TRUE(l.empty());
+  // The next drain, listing little, gives the burst's storage back.
+  l.mark({7, 1});
+  l.mark({8, 1});
+  l.forget({7, 1});
+  out.clear();
+  l.drain(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], (SocketHandle{8, 1}));
+  EXPECT_LE(l.capacity(), idle + 128);
 }
 
 }  // namespace

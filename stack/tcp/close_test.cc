@@ -22,11 +22,16 @@ TEST(TcpClose, ActiveCloseGoesThroughTimeWait) {
   EXPECT_EQ(*t.layer().state(t.conn()), TcpState::kFinWait2);
   t.at(20_ms).inject(seg().fin().ack(2).seq(1001));
   t.expect(seg().ack(1002).seq(2));
-  EXPECT_EQ(*t.layer().state(t.conn()), TcpState::kTimeWait);
+  // The handle was given back: the connection is now a compact TIME-WAIT record, and the
+  // handle is stale like that of any closed socket.
+  EXPECT_EQ(t.layer().state(t.conn()).error(), TcpError::kBadHandle);
+  EXPECT_EQ(t.layer().time_wait_count(), 1u);
   t.expect_nothing_until(60_s);
-  EXPECT_EQ(t.layer().socket_count(), 2u);  // listener + TIME_WAIT (handle given back)
+  EXPECT_EQ(t.layer().socket_count(), 2u);  // listener + TIME_WAIT record
   t.at(60_s + 20_ms);
   EXPECT_EQ(t.layer().socket_count(), 1u);
+  EXPECT_EQ(t.layer().time_wait_count(), 0u);
+  EXPECT_EQ(t.layer().counters().time_wait_expired, 1u);
   EXPECT_EQ(t.layer().poll_at(), Instant::never());
   EXPECT_EQ(t.layer().state(t.conn()).error(), TcpError::kBadHandle);  // stale handle
 }

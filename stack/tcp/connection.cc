@@ -912,6 +912,18 @@ bool TcpConnection::time_wait_allows_reuse(const TcpRepr& syn) const {
   return syn.seq > rcv_nxt_;
 }
 
+TcpConnection::TimeWaitView TcpConnection::time_wait_view() const {
+  TimeWaitView v;
+  v.ts_ok = ts_ok_;
+  v.ts_recent = ts_recent_;
+  v.ts_recent_at = ts_recent_at_;
+  v.ts_offset = ts_offset_;
+  // The window last advertised (Linux tw_rcv_wnd = tcp_receive_window()), in the field's units.
+  v.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_wnd() >> rcv_wscale_, 65535));
+  v.expires = close_at_;
+  return v;
+}
+
 TcpStats TcpConnection::stats() const {
   TcpStats s = stats_;
   s.state = state_;

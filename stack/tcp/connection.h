@@ -96,6 +96,18 @@ class TcpConnection {
   SeqNum snd_una() const { return snd_una_; }
   SeqNum snd_max() const { return snd_max_; }
   SeqNum rcv_nxt() const { return rcv_nxt_; }
+  // What the layer's compact TIME-WAIT record (time_wait.h) keeps of this connection once it
+  // is in TIME-WAIT: the peer's timestamp, our TSval offset, the window field of our ACKs and
+  // when the 2 MSL timer ends.
+  struct TimeWaitView {
+    bool ts_ok = false;
+    std::uint32_t ts_recent = 0;
+    Instant ts_recent_at;
+    std::uint32_t ts_offset = 0;
+    std::uint16_t window = 0;
+    Instant expires;
+  };
+  TimeWaitView time_wait_view() const;
 
   // --- Options (setsockopt) --------------------------------------------------------------
   void set_nodelay(bool on) { cfg_.nodelay = on; }

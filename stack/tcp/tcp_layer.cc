@@ -27,6 +27,7 @@ TcpLayer::TcpLayer(const TcpLayerConfig& config, Tracer* tracer) : cfg_(config),
   ports_ = PortAllocator(port_key, rng.next_u32(), config.ephemeral_low, config.ephemeral_high);
   conns_ = decltype(conns_)(16, TcpTupleHash{{rng.next_u64(), rng.next_u64()}});
   ts_key_ = {rng.next_u64(), rng.next_u64()};
+  tw_ = TimeWaitTable(16, conns_.hash_function());
 }
 
 TcpLayer::~TcpLayer() = default;
@@ -66,8 +67,11 @@ std::optional<std::uint16_t> TcpLayer::pick_ephemeral_port(const IpAddr& local,
                                                            const IpAddr& remote,
                                                            std::uint16_t remote_port) {
   return ports_.pick(local, remote, remote_port, [&](std::uint16_t port) {
-    if (conns_.count(TcpTuple{local, remote, port, remote_port}) != 0 ||
-        listeners_.count(port) != 0) {
+    TcpTuple t{local, remote, port, remote_port};
+    if (conns_.count(t) != 0 || listeners_.count(port) != 0) return true;
+    // A TIME-WAIT 4-tuple is free when connect() may take it over (Linux tcp_twsk_unique).
+    if (auto tw = tw_.find(t);
+        tw != tw_.end() && !time_wait_reusable_by_connect(tw->second, clock_)) {
       return true;
     }
     // Linux __inet_hash_connect skips ports that bind() took (their bucket's fastreuse >= 0),
@@ -85,8 +89,9 @@ std::optional<std::uint16_t> TcpLayer::pick_ephemeral_port(const IpAddr& local,
 std::optional<std::uint16_t> TcpLayer::pick_free_port(const IpAddr& local) {
   // bind(0) and listen()'s autobind (Linux inet_csk_find_open_port): a port of the ephemeral
   // range nobody holds, so it cannot conflict whatever the other sockets' SO_REUSEADDR.
-  return ports_.pick(local, any_addr(local.version()), 0,
-                     [&](std::uint16_t port) { return port_users_.count(port) != 0; });
+  return ports_.pick(local, any_addr(local.version()), 0, [&](std::uint16_t port) {
+    return port_users_.count(port) != 0 || tw_ports_.count(port) != 0;
+  });
 }
 
 // --- Socket lookup and bookkeeping --------------------------------------------------------
@@ -143,7 +148,7 @@ void TcpLayer::reopen(SocketHandle h, Socket& s) {
   if (it != conns_.end() && it->second == h) conns_.erase(it);
   s.conn.reset();
   s.error_reported = false;
-  s.scheduled = Instant::never();  // its heap entry is now stale
+  disarm({h});
   if (!s.bound) {
     // Linux tcp_set_state(TCP_CLOSE): an automatically chosen port is given back
     // (inet_put_port) unless bind() locked it; the socket is unbound again.
@@ -179,6 +184,8 @@ bool TcpLayer::bind_conflict(const IpAddr& local, std::uint16_t port, bool reuse
   // Linux inet_csk_bind_conflict without SO_REUSEPORT: another socket on the same port and an
   // overlapping address conflicts, unless both set SO_REUSEADDR and the other one is not
   // listening (TIME_WAIT and accepted connections of an old server are the usual case).
+  // TIME-WAIT records count as SO_REUSEADDR holders.
+  if (!reuse_addr && time_wait_on(local, port)) return true;
   auto it = port_users_.find(port);
   if (it == port_users_.end()) return false;
   for (SocketHandle h : it->second) {
@@ -228,25 +235,39 @@ void TcpLayer::schedule_output(SocketHandle h) {
   Socket* s = table_.get(h);
   if (s == nullptr || !s->conn) return;
   reschedule(h, *s);  // output waiting: poll_at() <= now, so the heap top is due
-  // Nothing more will happen to a closed connection whose handle was given back.
-  if (s->conn->poll_at().is_never()) maybe_free(h, *s);
+  // Nothing more will happen to a closed connection whose handle was given back, and a
+  // TIME-WAIT one given back becomes a record.
+  if (s->conn->poll_at().is_never() || s->conn->state() == TcpState::kTimeWait) {
+    maybe_free(h, *s);
+  }
 }
 
 void TcpLayer::reschedule(SocketHandle h, Socket& s) {
   Instant at = s.conn->poll_at();
   if (at.is_never()) {
-    s.scheduled = Instant::never();
-    return;
+    disarm({h});
+  } else {
+    arm({h}, at);
   }
-  if (at == s.scheduled) return;
-  s.scheduled = at;
-  timers_.push({at, h});
+}
+
+std::uint32_t& TcpLayer::timer_index(const TimerRef& r) const {
+  return r.tw != nullptr ? r.tw->second.timer_index : table_.get(r.h)->timer_index;
+}
+
+void TcpLayer::arm(const TimerRef& r, Instant at) {
+  timers_.set(r, at, [this](const TimerRef& x) -> std::uint32_t& { return timer_index(x); });
+}
+
+void TcpLayer::disarm(const TimerRef& r) {
+  timers_.erase(r, [this](const TimerRef& x) -> std::uint32_t& { return timer_index(x); });
 }
 
 void TcpLayer::free_socket(SocketHandle h) {
   Socket* s = table_.get(h);
   if (s == nullptr) return;
   release_port(h, *s);
+  disarm({h});
   if (s->listener) {
     auto& ls = listeners_[s->port];
     ls.erase(std::remove(ls.begin(), ls.end(), h), ls.end());
@@ -311,6 +332,10 @@ void TcpLayer::maybe_free(SocketHandle h, Socket& s) {
       notify(s.parent);  // the accept queue grew
     }
   }
+  if (c.state() == TcpState::kTimeWait && !s.user_owned && c.poll_at() > clock_) {
+    replace_with_time_wait(h, s);
+    return;
+  }
   if (c.state() != TcpState::kClosed) return;
   // A closed connection no longer owns its 4-tuple or port (Linux unhashes it in tcp_done):
   // later segments for the tuple get a RST (§3.10.7.1) and a new connection may take it,
@@ -327,6 +352,92 @@ void TcpLayer::maybe_free(SocketHandle h, Socket& s) {
     return;
   }
   if (!s.user_owned) free_socket(h);
+}
+
+// --- TIME-WAIT records ----------------------------------------------------------------------
+
+void TcpLayer::replace_with_time_wait(SocketHandle h, Socket& s) {
+  const TcpConnection& c = *s.conn;
+  if (tw_.size() >= cfg_.max_time_wait) {
+    // Linux tcp_time_wait: "TCP: time wait bucket table overflow", the socket just closes.
+    ++counters_.time_wait_overflow;
+  } else {
+    TcpConnection::TimeWaitView v = c.time_wait_view();
+    TimeWaitRecord r;
+    r.snd_nxt = c.snd_max();
+    r.rcv_nxt = c.rcv_nxt();
+    r.ts_ok = v.ts_ok;
+    r.ts_recent = v.ts_recent;
+    r.ts_recent_at = v.ts_recent_at;
+    r.ts_offset = v.ts_offset;
+    r.window = v.window;
+    auto [it, inserted] = tw_.try_emplace(c.tuple(), r);
+    if (inserted) {
+      ++tw_ports_[it->first.local_port];
+      arm({.tw = &*it}, v.expires);
+    }
+  }
+  if (s.parent.valid()) child_closed(s);
+  free_socket(h);
+}
+
+void TcpLayer::on_time_wait_segment(Instant now, TimeWaitTable::iterator tw, const TcpRepr& seg,
+                                    IpSender& out) {
+  TimeWaitVerdict v = time_wait_segment(tw->second, now, seg, cfg_.tcp.invalid_ratelimit);
+  if (v.restart_timer) arm({.tw = &*tw}, now + cfg_.tcp.time_wait);
+  switch (v.action) {
+    case TimeWaitAction::kDrop:
+      return;
+    case TimeWaitAction::kAck:
+      send_time_wait_ack(now, *tw, out);
+      return;
+    case TimeWaitAction::kKill:
+      ++counters_.time_wait_killed;
+      drop_time_wait(tw);
+      return;
+    case TimeWaitAction::kReuse: {
+      TcpTuple t = tw->first;
+      SocketHandle lh = find_listener(t.local, t.local_port);
+      Socket* l = table_.get(lh);
+      if (l == nullptr) {
+        // No listener to take it: Linux answers with the TIME-WAIT ACK (tcp_v4_rcv, TCP_TW_SYN
+        // falls through to TCP_TW_ACK).
+        send_time_wait_ack(now, *tw, out);
+        return;
+      }
+      ++counters_.time_wait_reused;
+      drop_time_wait(tw);
+      on_listen_segment(now, lh, *l, t, seg, out, v.iss);
+      return;
+    }
+  }
+}
+
+void TcpLayer::send_time_wait_ack(Instant now, const TimeWaitNode& tw, IpSender& out) {
+  TcpSegmentOut ack;
+  ack.repr = time_wait_ack(tw.second, now);
+  ack.repr.src_port = tw.first.local_port;
+  ack.repr.dst_port = tw.first.remote_port;
+  emit(now, tw.first, ack, out);
+}
+
+void TcpLayer::drop_time_wait(TimeWaitTable::iterator tw) {
+  disarm({.tw = &*tw});
+  if (auto p = tw_ports_.find(tw->first.local_port); p != tw_ports_.end() && --p->second == 0) {
+    tw_ports_.erase(p);
+  }
+  tw_.erase(tw);
+}
+
+bool TcpLayer::time_wait_on(const IpAddr& local, std::uint16_t port) const {
+  auto p = tw_ports_.find(port);
+  if (p == tw_ports_.end()) return false;
+  // Which addresses is not kept per port (it would cost a list per client port); a bind()
+  // without SO_REUSEADDR to a port that has TIME-WAIT records is rare, so it scans them.
+  for (const auto& [t, r] : tw_) {
+    if (t.local_port == port && addr_overlaps(local, t.local)) return true;
+  }
+  return false;
 }
 
 void TcpLayer::service(Instant now, SocketHandle h, IpSender& out) {
@@ -446,6 +557,10 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
       return RxVerdict::kDelivered;
     }
   }
+  if (auto tw = tw_.find(t); tw != tw_.end()) {
+    on_time_wait_segment(now, tw, seg, out);
+    return RxVerdict::kDelivered;
+  }
   SocketHandle lh = find_listener(meta.dst, seg.dst_port);
   if (Socket* l = table_.get(lh)) {
     on_listen_segment(now, lh, *l, t, seg, out);
@@ -533,14 +648,17 @@ bool TcpLayer::on_icmp_error(Instant now, const IcmpError& err, IpSender& out) {
 
 void TcpLayer::poll(Instant now, IpSender& out) {
   clock_ = now;
-  while (!timers_.empty() && timers_.top().at <= now) {
-    TimerEntry e = timers_.top();
-    timers_.pop();
+  while (timers_.top_at() <= now) {
+    TimerRef r = timers_.top();
+    disarm(r);
     ++counters_.timer_entries_visited;
-    Socket* s = table_.get(e.h);
-    if (s == nullptr || !s->conn || s->scheduled != e.at) continue;  // stale entry
-    s->scheduled = Instant::never();
-    service(now, e.h, out);
+    if (r.tw != nullptr) {
+      // RFC 9293 §3.10.7.4: the 2 MSL timeout ends TIME-WAIT.
+      ++counters_.time_wait_expired;
+      drop_time_wait(tw_.find(r.tw->first));
+      continue;
+    }
+    service(now, r.h, out);
   }
   trim_memory();
 }
@@ -550,6 +668,8 @@ void TcpLayer::trim_memory() {
   // left. Only once they are 8x the entries (plus slack), so the cost is amortized.
   if (conns_.bucket_count() > 8 * conns_.size() + 64) conns_.rehash(0);
   if (port_users_.bucket_count() > 8 * port_users_.size() + 64) port_users_.rehash(0);
+  if (tw_.bucket_count() > 8 * tw_.size() + 64) tw_.rehash(0);
+  if (tw_ports_.bucket_count() > 8 * tw_ports_.size() + 64) tw_ports_.rehash(0);
   if (timers_.capacity() > 4 * timers_.size() + 64) timers_.shrink_to_fit();
 }
 
@@ -559,22 +679,19 @@ TcpLayer::Memory TcpLayer::memory() const {
   m.free_slots = table_.free_capacity();
   m.tuple_buckets = conns_.bucket_count();
   m.timer_capacity = timers_.capacity();
+  m.timers = timers_.size();
+  m.time_wait_entries = tw_.size();
+  m.time_wait_buckets = tw_.bucket_count();
+  // libstdc++'s node: the next pointer, the key and value, and the cached hash; the record's
+  // timer entry; at worst (a client: one port per record) a port count node.
+  m.time_wait_entry_bytes = sizeof(void*) + sizeof(TimeWaitNode) + sizeof(std::size_t) +
+                            sizeof(Instant) + sizeof(TimerRef) + 2 * sizeof(void*);
   m.port_entries = port_users_.bucket_count();
   for (const auto& [port, users] : port_users_) m.port_entries += users.capacity();
   return m;
 }
 
-Instant TcpLayer::poll_at() const {
-  // Drop stale heap entries (sockets freed or rescheduled) so an idle layer says never().
-  while (!timers_.empty()) {
-    const TimerEntry& e = timers_.top();
-    Socket* s = table_.get(e.h);
-    if (s != nullptr && s->conn && s->scheduled == e.at) return e.at;
-    timers_.pop();
-    ++counters_.timer_entries_visited;
-  }
-  return Instant::never();
-}
+Instant TcpLayer::poll_at() const { return timers_.top_at(); }
 
 // --- User API: socket lifecycle -------------------------------------------------------------
 
@@ -734,16 +851,28 @@ std::optional<TcpError> TcpLayer::connect_impl(Instant now, const IpSender& ip, 
   std::uint16_t local_port = s.port;
   if (local_port == 0) {
     auto p = pick_ephemeral_port(local, remote, port);
-    if (!p) return TcpError::kNoPorts;
+    if (!p) {
+      ++counters_.ephemeral_ports_exhausted;
+      return TcpError::kNoPorts;  // EADDRNOTAVAIL, as Linux's connect()
+    }
     local_port = *p;
   }
   TcpTuple t{local, remote, local_port, port};
   if (conns_.count(t) != 0) {
-    // The 4-tuple is taken; a TIME_WAIT holder gives way to an explicit bind with
-    // SO_REUSEADDR only through the RFC 6191 path (its SYN); refuse here like Linux.
+    // The 4-tuple is taken; a user-held TIME_WAIT connection gives way to an explicit bind
+    // with SO_REUSEADDR only through the RFC 6191 path (its SYN); refuse here like Linux.
     return TcpError::kAddressInUse;
   }
-  s.conn = make_connection(now, s.config, t, ip.path_mtu(remote));
+  std::optional<SeqNum> iss;
+  if (auto tw = tw_.find(t); tw != tw_.end()) {
+    // Linux tcp_twsk_unique (tcp_tw_reuse = 1): a TIME-WAIT 4-tuple may be taken over when
+    // timestamps make old duplicates recognizable; the new ISS starts above the old SND.NXT.
+    if (!time_wait_reusable_by_connect(tw->second, now)) return TcpError::kAddressInUse;
+    iss = time_wait_successor_iss(tw->second);
+    ++counters_.time_wait_reused_connect;
+    drop_time_wait(tw);
+  }
+  s.conn = make_connection(now, s.config, t, ip.path_mtu(remote), iss);
   s.conn->open_active(now);
   conns_[t] = h;
   if (s.held_port == 0) hold_port(h, s, local_port);

@@ -3,7 +3,13 @@
 // Implements Transport, so the Stack hands it every TCP segment addressed to us and polls it
 // for timers. Sockets live in a generation-checked slot table (SocketHandle); established
 // connections are found by 4-tuple and listeners by local port in hash maps, and timers sit in
-// a min-heap, so per-packet and per-timer work is O(1)/O(log n) in the number of sockets.
+// an indexed min-heap holding exactly the armed timers (deadline_heap.h), so per-packet and
+// per-timer work is O(1)/O(log n) in the number of sockets.
+//
+// A connection whose handle was given back is replaced, once it reaches TIME-WAIT, by a compact
+// record (time_wait.h, Linux's inet_timewait_sock) in a table of its own keyed by 4-tuple, at
+// most TcpLayerConfig::max_time_wait of them (Linux tcp_max_tw_buckets). connect() may take
+// over a TIME-WAIT 4-tuple when timestamps make it safe (Linux tcp_tw_reuse = 1).
 //
 // The user API is meant to be called from the one thread that drives the stack. User calls
 // carry no time and send nothing themselves: they change the socket and mark it for output,
@@ -21,7 +27,6 @@
 #include <list>
 #include <memory>
 #include <optional>
-#include <queue>
 #include <unordered_map>
 #include <vector>
 
@@ -32,7 +37,9 @@
 #include "stack/ready_list.h"
 #include "stack/socket_table.h"
 #include "stack/tcp/connection.h"
+#include "stack/tcp/deadline_heap.h"
 #include "stack/tcp/tcp_types.h"
+#include "stack/tcp/time_wait.h"
 #include "stack/tracer.h"
 #include "stack/transport.h"
 
@@ -47,6 +54,9 @@ struct TcpLayerConfig {
   // Every connection's ISN instead of RFC 6528's, for tests that must place the sequence
   // space (just below 2^32, to cross the wrap at once).
   std::optional<std::uint32_t> fixed_isn;
+  // net.ipv4.tcp_max_tw_buckets: at most this many TIME-WAIT records; past it a connection
+  // closes without TIME-WAIT (counted in time_wait_overflow).
+  std::size_t max_time_wait = 262144;
 };
 
 // Per-socket settings given to listen()/connect() or set_options() (setsockopt); unset fields
@@ -94,11 +104,20 @@ struct TcpLayerCounters {
   std::uint64_t syn_queue_evicted = 0;
   std::uint64_t rsts_no_socket = 0;    // RFC 9293 §3.10.7.1 replies
   std::uint64_t rsts_listen_ack = 0;   // ACK to a listener (§3.10.7.2)
-  std::uint64_t time_wait_reused = 0;  // RFC 6191
+  std::uint64_t time_wait_reused = 0;  // RFC 6191: a SYN took over a TIME-WAIT 4-tuple
+  // connect() took over a TIME-WAIT 4-tuple (Linux tcp_tw_reuse, LINUX_MIB_TIMEWAITRECYCLED).
+  std::uint64_t time_wait_reused_connect = 0;
+  // Connections that closed without TIME-WAIT: max_time_wait records already held (Linux
+  // "TCP: time wait bucket table overflow", LINUX_MIB_TCPTIMEWAITOVERFLOW).
+  std::uint64_t time_wait_overflow = 0;
+  std::uint64_t time_wait_killed = 0;  // a RST ended TIME-WAIT (RFC 1337 hazard, Linux default)
+  std::uint64_t time_wait_expired = 0;
+  // connect() found no ephemeral port for its remote endpoint (EADDRNOTAVAIL).
+  std::uint64_t ephemeral_ports_exhausted = 0;
   std::uint64_t icmp_ignored = 0, icmp_delivered = 0;
   std::uint64_t send_failed = 0;  // IpSender::send refused (no route)
   // Work done, to prove it does not grow with idle connections (a count, not a time):
-  // connections serviced (output/timers run) and timer-heap entries looked at, stale ones too.
+  // connections serviced (output/timers run) and timers that fired (heap entries popped).
   std::uint64_t sockets_serviced = 0, timer_entries_visited = 0;
 };
 
@@ -226,7 +245,9 @@ class TcpLayer final : public Transport {
   void unsubscribe_ready(ReadyList& l) { ready_.unsubscribe(l); }
 
   const TcpLayerCounters& counters() const { return counters_; }
-  std::size_t socket_count() const { return table_.size(); }
+  // Sockets and TIME-WAIT records (what `ss -a` would list).
+  std::size_t socket_count() const { return table_.size() + tw_.size(); }
+  std::size_t time_wait_count() const { return tw_.size(); }
   // What the layer's tables hold, in entries of capacity (allocated, not just used): to check
   // that memory follows need (ARCHITECTURE.md) after a burst of connections is gone.
   struct Memory {
@@ -234,11 +255,18 @@ class TcpLayer final : public Transport {
     std::size_t free_slots = 0;     // the table's free list
     std::size_t tuple_buckets = 0;  // buckets of the 4-tuple map
     std::size_t timer_capacity = 0;
+    std::size_t timers = 0;        // armed timers (heap entries): one per socket or record at most
     std::size_t port_entries = 0;  // per-port socket lists (their capacities) and their map
+    std::size_t time_wait_entries = 0;
+    std::size_t time_wait_buckets = 0;
+    // Bytes one TIME-WAIT entry takes in its table (record, 4-tuple key, node links) and its
+    // timer entry, without the bucket array (time_wait_buckets pointers).
+    std::size_t time_wait_entry_bytes = 0;
   };
   Memory memory() const;
   // Every socket (for `ss`-like listings): f(handle, is_listener, tuple, state). Open and
-  // bound-only sockets are reported as kClosed with their bound tuple.
+  // bound-only sockets are reported as kClosed with their bound tuple; TIME-WAIT records, which
+  // have no handle, with an invalid one and kTimeWait.
   template <typename F>
   void for_each_socket(F&& f) const;
 
@@ -276,13 +304,15 @@ class TcpLayer final : public Transport {
     bool in_syn_queue = false;
     std::list<SocketHandle>::iterator syn_pos;
     Instant syn_at;
-    // Timer heap bookkeeping: the deadline of this socket's live heap entry.
-    Instant scheduled = Instant::never();
+    // Where this socket's timer is in timers_ (kNotArmed: no timer).
+    std::uint32_t timer_index = DeadlineHeap<int>::kNotArmed;
   };
-  struct TimerEntry {
-    Instant at;
+  using TimeWaitTable = std::unordered_map<TcpTuple, TimeWaitRecord, TcpTupleHash>;
+  using TimeWaitNode = TimeWaitTable::value_type;
+  // A timer's owner: a socket, or a TIME-WAIT record (nodes of an unordered_map do not move).
+  struct TimerRef {
     SocketHandle h;
-    bool operator>(const TimerEntry& o) const { return at > o.at; }
+    TimeWaitNode* tw = nullptr;
   };
 
   Socket* conn_socket(SocketHandle h) const;
@@ -307,6 +337,18 @@ class TcpLayer final : public Transport {
   // Polls a connection now (output), then frees or reschedules it.
   void service(Instant now, SocketHandle h, IpSender& out);
   void reschedule(SocketHandle h, Socket& s);
+  std::uint32_t& timer_index(const TimerRef& r) const;
+  void arm(const TimerRef& r, Instant at);
+  void disarm(const TimerRef& r);
+  // A connection the user gave up reached TIME-WAIT: a compact record replaces it (or, past
+  // max_time_wait, nothing does).
+  void replace_with_time_wait(SocketHandle h, Socket& s);
+  void on_time_wait_segment(Instant now, TimeWaitTable::iterator tw, const TcpRepr& seg,
+                            IpSender& out);
+  void send_time_wait_ack(Instant now, const TimeWaitNode& tw, IpSender& out);
+  void drop_time_wait(TimeWaitTable::iterator tw);
+  // Does a TIME-WAIT record hold `port` on an address overlapping `local`?
+  bool time_wait_on(const IpAddr& local, std::uint16_t port) const;
   void maybe_free(SocketHandle h, Socket& s);
   void free_socket(SocketHandle h);
   void child_closed(Socket& child);
@@ -353,18 +395,16 @@ class TcpLayer final : public Transport {
   // Every socket holding a local port (bound sockets, listeners and connections), for bind
   // rules; Socket::held_port says under which port.
   std::unordered_map<std::uint16_t, std::vector<SocketHandle>> port_users_;
-  // A min-heap of deadlines whose storage can be trimmed (std::priority_queue keeps it in the
-  // protected member `c`).
-  struct TimerHeap : std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> {
-    std::size_t capacity() const { return c.capacity(); }
-    void shrink_to_fit() { c.shrink_to_fit(); }
-  };
+  // TIME-WAIT records, and how many of them each local port has (for bind() rules: a
+  // client's records are on as many ports, so this is a count, not a list).
+  TimeWaitTable tw_;
+  std::unordered_map<std::uint16_t, std::uint32_t> tw_ports_;
   // After sockets are freed: give back table, map and heap storage a burst left behind, once
   // it is several times what is in use (amortized O(1): each shrink halves at least 4x).
   void trim_memory();
-  mutable TimerHeap timers_;
+  DeadlineHeap<TimerRef> timers_;
   ReadyFeed ready_;
-  mutable TcpLayerCounters counters_;  // mutable: poll_at() counts the stale entries it drops
+  TcpLayerCounters counters_;
   Instant clock_;
 };
 
@@ -379,6 +419,7 @@ void TcpLayer::for_each_socket(F&& f) const {
       f(h, false, TcpTuple{s.local, any_addr(s.family), s.port, 0}, TcpState::kClosed);
     }
   });
+  for (const auto& [t, r] : tw_) f(SocketHandle{}, false, t, TcpState::kTimeWait);
 }
 
 }  // namespace ustack

@@ -149,6 +149,11 @@ std::string tcp_counters_text(const TcpLayerCounters& c, std::size_t sockets) {
   line(c.rsts_no_socket, "rsts_no_socket");
   line(c.rsts_listen_ack, "rsts_listen_ack");
   line(c.time_wait_reused, "time_wait_reused");
+  line(c.time_wait_reused_connect, "time_wait_reused_connect");
+  line(c.time_wait_overflow, "time_wait_overflow");
+  line(c.time_wait_killed, "time_wait_killed");
+  line(c.time_wait_expired, "time_wait_expired");
+  line(c.ephemeral_ports_exhausted, "ephemeral_ports_exhausted");
   line(c.icmp_ignored, "icmp_ignored");
   line(c.icmp_delivered, "icmp_delivered");
   line(c.send_failed, "send_failed");

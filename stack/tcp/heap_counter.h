@@ -1,0 +1,13 @@
+// Live heap bytes of the binary this library is linked into: it replaces the global operator
+// new and delete with ones that count malloc_usable_size(). For tests and benchmarks that
+// measure what a structure really costs on the heap (nodes, buckets, rounding); never linked
+// into the stack itself.
+#pragma once
+
+#include <cstddef>
+
+namespace ustack {
+
+std::size_t heap_live_bytes();
+
+}  // namespace ustack
