@@ -4,6 +4,7 @@
 #include <map>
 
 #include "tools/subcommand.h"
+#include "tools/usage_error.h"
 
 namespace ustack::tools {
 
@@ -33,6 +34,21 @@ bool is_subcommand(const CLI::App& app, const std::string& name) {
   return false;
 }
 
+// "ustack up" for a parse error inside `up` (also `ustack udp send`): the subcommands parsed.
+std::string command_path(const CLI::App& app) {
+  std::string path = "ustack";
+  for (const CLI::App* a = &app;;) {
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : a->get_subcommands()) next = sub;
+    if (next == nullptr) break;
+    path += " " + next->get_name();
+    a = next;
+  }
+  return path;
+}
+
+constexpr const char* kVersion = "ustack 0.9 (userspace TCP/IP stack over TUN/TAP; C++20)";
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -48,24 +64,41 @@ int main(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(sc.name, sc.description);
     runners[sub] = sc.setup(*sub);
   }
-  CLI::App* help = app.add_subcommand("help", "list the subcommands");
+  CLI::App* help = app.add_subcommand("help", "list the subcommands, or show one's options");
+  std::string topic;
+  help->add_option("subcommand", topic, "the subcommand to explain");
+  app.set_version_flag("--version", kVersion);
   if (argc > 1 && argv[1][0] != '-' && !is_subcommand(app, argv[1])) {
     std::fprintf(stderr, "ustack: unknown subcommand '%s' (ustack help lists them)\n", argv[1]);
     return 2;
   }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --help-all, --version: printed, exit 0
   } catch (const CLI::ParseError& e) {
-    if (argc > 1 && std::string(argv[1]) == "help") return print_usage(app);
     if (argc == 1) {
       print_usage(app);
       return 2;
     }
-    // CLI11 prints the message; its own codes (105, 106 ...) become the usual 2 for a usage
-    // error, as every ustack subcommand says in its help.
-    return app.exit(e) == 0 ? 0 : 2;
+    // One line in ustack's words and the usual 2 for a usage error (not CLI11's 104..114).
+    std::string cmd = command_path(app);
+    std::fprintf(stderr, "%s: %s (%s --help)\n", cmd.c_str(),
+                 ustack::tools::usage_error_text(e).c_str(), cmd.c_str());
+    return 2;
   }
-  if (help->parsed()) return print_usage(app);
+  if (help->parsed()) {
+    if (topic.empty()) return print_usage(app);
+    for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->get_name() == topic && sub != help) {
+        std::printf("%s", sub->help().c_str());
+        return 0;
+      }
+    }
+    std::fprintf(stderr, "ustack help: unknown subcommand '%s' (ustack help lists them)\n",
+                 topic.c_str());
+    return 2;
+  }
   for (auto& [sub, run] : runners) {
     if (sub->parsed()) return run();
   }

@@ -44,5 +44,21 @@ expect 2 "ustack udp: --join 198.18.0.1: not a multicast group address (224.0.0.
   udp listen "${DEV[@]}" --join 198.18.0.1 9
 expect 2 "ustack udp: port 0 out of range (1..65535)" udp echo "${DEV[@]}" 0
 expect 2 "ustack serve: dns:53 needs --host-record or --zone" serve "${DEV[@]}" dns:53
+# Parse errors in ustack's words (not CLI11's "Could not convert: ..."), exit 2.
+expect 2 "ustack up: --mtu: 'abc' is not a valid value (ustack up --help)" up "${DEV[@]}" --mtu abc
+expect 2 "ustack connect: port: 'http' is not a valid value (ustack connect --help)" \
+  connect "${DEV[@]}" 198.18.0.1 http
+expect 2 "ustack connect: missing argument: port (ustack connect --help)" \
+  connect "${DEV[@]}" 198.18.0.1
+expect 2 "ustack udp send: missing argument: port (ustack udp send --help)" \
+  udp send "${DEV[@]}" 198.18.0.1
+expect 2 "ustack up: unknown option --bogus (ustack up --help)" up "${DEV[@]}" --bogus
+expect 2 "ustack up: --tun needs a value (ustack up --help)" up --addr 198.18.0.2/24 --tun
+expect 2 "ustack connect: unexpected argument '3' (ustack connect --help)" \
+  connect "${DEV[@]}" 198.18.0.1 2 3
+expect 2 "ustack: unknown subcommand 'bogus' (ustack help lists them)" bogus
+expect 2 "ustack help: unknown subcommand 'bogus' (ustack help lists them)" help bogus
+expect 0 "" --version
+expect 0 "" help connect
 [ "$FAILURES" = 0 ] || { echo "FAIL: $FAILURES check(s) failed" >&2; exit 1; }
 echo "all checks passed"
