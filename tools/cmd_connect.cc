@@ -1,8 +1,10 @@
-// `ustack connect`: a netcat-like TCP client on the stack. Connects to HOST PORT (a name is
-// looked up with the session's resolver, the first address in RFC 6724 order), copies stdin
-// to the connection and the connection to stdout; at EOF on stdin it shuts down its sending
-// side (FIN, like `nc -N`) and keeps reading; it exits 0 when the peer has closed and all
-// data is written, 1 with one line on stderr if the connection fails:
+// `ustack connect`: a netcat-like TCP client (or, with -l, a one-connection server) on the
+// stack. Connects to HOST PORT (a name is looked up with the session's resolver, the first
+// address in RFC 6724 order), copies stdin to the connection and the connection to stdout; at
+// EOF on stdin it shuts down its sending side (FIN, like `nc -N`) and keeps reading; it exits 0
+// when the peer has closed and all data is written, 1 with one line on stderr if the
+// connection fails. nc's flags: -l (listen for one connection), -s ADDR / -p PORT (source),
+// -z (only connect), -q SECONDS (quit that long after EOF on stdin), -4 / -6, -w, -v.
 //
 //   ustack connect --tun ust1 --netns demo --addr 198.18.1.2/24 --peer 198.18.1.1/24
 //                  198.18.1.1 8000 <request >response       (one command line)
@@ -33,9 +35,16 @@ struct ConnectOptions {
   DeviceOptions device;
   services::TcpCliOptions tcp;
   std::string host;
-  std::int64_t port = 0;
+  std::int64_t port = -1;  // -1: not given
   std::optional<double> wait_s;
   bool verbose = false;
+  bool listen = false;                    // -l: accept one connection on PORT instead
+  std::string source;                     // -s ADDR
+  std::int64_t source_port = 0;           // -p PORT
+  bool zero_io = false;                   // -z: connect (or accept), then close
+  std::optional<double> quit_s;           // -q SECONDS after EOF on stdin
+  bool nc_shutdown = false;               // -N: accepted; shutting down at EOF is the default
+  bool v4_only = false, v6_only = false;  // -4, -6
 };
 
 int fail(const std::string& what, const std::string& why) {
@@ -52,23 +61,67 @@ bool all_closed(const TcpLayer& tcp) {
   return !open;
 }
 
+Instant deadline_after(tun::AsioRuntime& rt, std::optional<double> seconds) {
+  return seconds ? rt.now() + Duration::nanos(static_cast<std::int64_t>(*seconds * 1e9))
+                 : Instant::never();
+}
+
+int copy_stream(DeviceSession& s, const ConnectOptions& opts, SocketHandle h,
+                const std::string& target);
+
+// -l: listens on PORT (on every family we have an address of, or on -s ADDR) and takes the
+// first connection; the others are refused, as nc -l does.
+int accept_and_copy(DeviceSession& s, const ConnectOptions& opts,
+                    const services::TcpSetup& tcp_setup, const std::optional<IpAddr>& local) {
+  TcpLayer& tcp = s.tcp();
+  tun::AsioRuntime& rt = s.runtime();
+  const auto port = static_cast<std::uint16_t>(opts.port);
+  std::vector<SocketHandle> listeners;
+  for (IpVersion family : s.families()) {
+    if (local && local->version() != family) continue;
+    if ((opts.v4_only && family != IpVersion::kV4) || (opts.v6_only && family != IpVersion::kV6)) {
+      continue;
+    }
+    IpAddr any = family == IpVersion::kV4 ? IpAddr(Ipv4Addr()) : IpAddr(Ipv6Addr());
+    auto l = tcp.listen(local.value_or(any), port, 1, tcp_setup.socket);
+    if (!l.ok()) return fail("port " + std::to_string(port), services::tcp_error_text(l.error()));
+    listeners.push_back(*l);
+  }
+  if (listeners.empty()) return fail("-l", "no address of the requested family to listen on");
+  if (opts.verbose) std::fprintf(stderr, "ustack connect: listening on port %u\n", port);
+  std::optional<SocketHandle> conn;
+  rt.run_until(
+      [&] {
+        for (SocketHandle l : listeners) {
+          if (auto a = tcp.accept(l); a.ok()) conn = *a;
+          if (conn) return true;
+        }
+        return false;
+      },
+      deadline_after(rt, opts.wait_s));
+  for (SocketHandle l : listeners) (void)tcp.close(l);
+  if (rt.stopped()) return rt.stopped_exit_code();
+  if (!conn) return fail("port " + std::to_string(port), "nobody connected within -w");
+  auto t = tcp.tuple(*conn);
+  std::string peer = t.ok() ? services::endpoint_text(t->remote, t->remote_port) : "?";
+  if (opts.verbose) std::fprintf(stderr, "ustack connect: connection from %s\n", peer.c_str());
+  return copy_stream(s, opts, *conn, peer);
+}
+
 int connect_and_copy(DeviceSession& s, const ConnectOptions& opts, const IpAddr& remote,
-                     const services::TcpSetup& tcp_setup) {
+                     const services::TcpSetup& tcp_setup, const std::optional<IpAddr>& local) {
   const std::string target = services::endpoint_text(remote, static_cast<std::uint16_t>(opts.port));
   TcpLayer& tcp = s.tcp();
   Stack& stack = s.stack();
   tun::AsioRuntime& rt = s.runtime();
-  std::signal(SIGPIPE, SIG_IGN);
 
-  auto h = tcp.connect(rt.now(), stack, remote, static_cast<std::uint16_t>(opts.port), std::nullopt,
-                       0, tcp_setup.socket);
+  auto h = tcp.connect(rt.now(), stack, remote, static_cast<std::uint16_t>(opts.port), local,
+                       static_cast<std::uint16_t>(opts.source_port), tcp_setup.socket);
   if (!h.ok()) return fail(target, services::tcp_error_text(h.error()));
   rt.wake();
 
   // --- Handshake ---
-  Instant deadline = opts.wait_s
-                         ? rt.now() + Duration::nanos(static_cast<std::int64_t>(*opts.wait_s * 1e9))
-                         : Instant::never();
+  Instant deadline = deadline_after(rt, opts.wait_s);
   // An ICMP unreachable during the handshake ends it at once, as it ends nc's on Linux (the
   // kernel aborts a SYN_SENT socket on it); ustack's TCP only notes it (RFC 1122 MUST-56).
   const bool connected = rt.run_until(
@@ -97,19 +150,33 @@ int connect_and_copy(DeviceSession& s, const ConnectOptions& opts, const IpAddr&
     std::fprintf(stderr, "ustack connect: connected to %s from %s\n", target.c_str(),
                  t.ok() ? services::endpoint_text(t->local, t->local_port).c_str() : "?");
   }
+  return copy_stream(s, opts, *h, target);
+}
 
-  // --- Copying ---
+// Copies stdin to the connection and the connection to stdout until the peer is done (or -q
+// after EOF on stdin), then closes gracefully.
+int copy_stream(DeviceSession& s, const ConnectOptions& opts, SocketHandle conn,
+                const std::string& target) {
+  TcpLayer& tcp = s.tcp();
+  tun::AsioRuntime& rt = s.runtime();
+  if (opts.zero_io) {  // -z: the connection is the answer
+    (void)tcp.close(conn);
+    rt.wake();
+    rt.run_until([&] { return all_closed(tcp); }, rt.now() + Duration::seconds(2));
+    return 0;
+  }
   boost::asio::io_context& io = rt.io_context();
   StdinReader in([&io, &rt] { boost::asio::post(io, [&rt] { rt.wake(); }); });
   ByteVec to_send;  // from stdin, not yet accepted by TCP
   std::size_t sent = 0;
   bool stdin_done = false, shut = false, peer_done = false, stdout_broken = false;
+  Instant quit_at = Instant::never();
   std::optional<TcpError> error;
   ByteVec buf(256 * 1024);
   rt.on_iteration([&](Instant) {
     if (peer_done || error) return;
     for (;;) {
-      auto r = tcp.recv(*h, buf);
+      auto r = tcp.recv(conn, buf);
       if (!r.ok()) {
         if (r.error() != TcpError::kWouldBlock) error = r.error();
         break;
@@ -130,7 +197,7 @@ int connect_and_copy(DeviceSession& s, const ConnectOptions& opts, const IpAddr&
     }
     if (!stdin_done) stdin_done = in.take(to_send);
     while (sent < to_send.size()) {
-      auto w = tcp.send(*h, Bytes(to_send).subspan(sent));
+      auto w = tcp.send(conn, Bytes(to_send).subspan(sent));
       if (!w.ok()) {
         if (w.error() != TcpError::kWouldBlock) error = w.error();
         break;
@@ -138,23 +205,27 @@ int connect_and_copy(DeviceSession& s, const ConnectOptions& opts, const IpAddr&
       sent += *w;
     }
     if (stdin_done && sent == to_send.size() && !shut && !error) {
-      (void)tcp.shutdown(*h);
+      (void)tcp.shutdown(conn);
       shut = true;
+      // -q SECONDS: quit that long after EOF on stdin even if the peer goes on (nc -q).
+      if (opts.quit_s && *opts.quit_s >= 0) quit_at = deadline_after(rt, opts.quit_s);
     }
   });
   rt.wake();
-  rt.run_until([&] { return peer_done || error.has_value() || stdout_broken; }, Instant::never());
-  if (!error) error = tcp.error(*h);
+  auto done = [&] { return peer_done || error.has_value() || stdout_broken; };
+  rt.run_until([&] { return done() || !quit_at.is_never(); }, Instant::never());
+  if (!done() && !quit_at.is_never()) rt.run_until(done, quit_at);  // -q: until it expires
+  if (!error) error = tcp.error(conn);
   if (error) {
-    (void)tcp.close(*h);
+    (void)tcp.close(conn);
     return fail(target, services::tcp_error_text(*error));
   }
   if (rt.stopped()) {
-    (void)tcp.abort(*h);
+    (void)tcp.abort(conn);
     return rt.stopped_exit_code();
   }
   // Graceful close; wait (briefly) for the FIN exchange so the peer is not left half-open.
-  (void)tcp.close(*h);
+  (void)tcp.close(conn);
   rt.wake();
   rt.run_until([&] { return all_closed(tcp); }, rt.now() + Duration::seconds(2));
   if (stdout_broken) return fail("stdout", std::strerror(errno));
@@ -162,7 +233,35 @@ int connect_and_copy(DeviceSession& s, const ConnectOptions& opts, const IpAddr&
   return 0;
 }
 
-int run_connect(const ConnectOptions& opts) {
+int usage(const std::string& what) {
+  std::fprintf(stderr, "ustack connect: %s (ustack connect --help)\n", what.c_str());
+  return 2;
+}
+
+int run_connect(ConnectOptions opts) {
+  if (opts.listen && opts.port == -1 && !opts.host.empty()) {  // `-l PORT`
+    char* end = nullptr;
+    long long p = std::strtoll(opts.host.c_str(), &end, 10);
+    if (*end != '\0') return usage("-l: want [ADDR] PORT, got '" + opts.host + "'");
+    opts.port = p;
+    opts.host.clear();
+  }
+  if (!opts.listen && opts.host.empty()) return usage("missing argument: host");
+  if (opts.port == -1) return usage("missing argument: port");
+  if (opts.v4_only && opts.v6_only) return usage("-4 and -6 exclude each other");
+  if (opts.source_port < 0 || opts.source_port > 65535) {
+    return usage("-p " + std::to_string(opts.source_port) + " out of range (0..65535)");
+  }
+  if (opts.quit_s && !(*opts.quit_s < 1e6)) return usage("-q: want seconds (negative: forever)");
+  std::optional<IpAddr> source;
+  if (!opts.source.empty()) {
+    source = IpAddr::parse(opts.source);
+    if (!source) return usage("-s '" + opts.source + "': not an IPv4 or IPv6 address");
+  }
+  if (opts.listen && !opts.host.empty()) {  // `-l ADDR PORT`: listen on ADDR
+    source = IpAddr::parse(opts.host);
+    if (!source) return usage("-l '" + opts.host + "': not an IPv4 or IPv6 address");
+  }
   if (opts.port < 1 || opts.port > 65535) {
     std::fprintf(stderr, "ustack connect: port %lld out of range (1..65535)\n",
                  static_cast<long long>(opts.port));
@@ -182,9 +281,15 @@ int run_connect(const ConnectOptions& opts) {
   return run_with_device(
       "connect", opts.device, transports,
       [&](DeviceSession& s) {
-        DeviceSession::HostAddress remote = s.lookup_host(opts.host);
+        std::signal(SIGPIPE, SIG_IGN);
+        if (opts.verbose) std::fprintf(stderr, "ustack connect: %s\n", s.describe().c_str());
+        if (opts.listen) return accept_and_copy(s, opts, *tcp.setup, source);
+        AddressFamily family = opts.v4_only   ? AddressFamily::kV4
+                               : opts.v6_only ? AddressFamily::kV6
+                                              : AddressFamily::kUnspec;
+        DeviceSession::HostAddress remote = s.lookup_host(opts.host, family);
         if (!remote.addr) return fail(opts.host, remote.error);
-        return connect_and_copy(s, opts, *remote.addr, *tcp.setup);
+        return connect_and_copy(s, opts, *remote.addr, *tcp.setup, source);
       },
       stderr);
 }
@@ -197,12 +302,25 @@ Subcommand connect_cmd(
       services::add_tcp_options(app, opts->tcp);
       app.add_option("-w,--wait", opts->wait_s, "give up connecting after SECONDS")
           ->type_name("SECONDS");
-      app.add_flag("-v,--verbose", opts->verbose, "say when connected, from which address");
+      app.add_flag("-v,--verbose", opts->verbose,
+                   "say how the stack runs (device, addresses, seed) and when connected");
+      app.add_flag("-l,--listen", opts->listen,
+                   "listen on PORT (on [ADDR]) and take one connection instead of connecting");
+      app.add_option("-s,--source", opts->source, "source address")->type_name("ADDR");
+      app.add_option("-p,--source-port", opts->source_port, "source port")->type_name("PORT");
+      app.add_flag("-z", opts->zero_io, "only connect (or accept), send nothing, then close");
+      app.add_option("-q,--quit", opts->quit_s,
+                     "after EOF on stdin, quit after SECONDS even if the peer goes on")
+          ->type_name("SECONDS");
+      app.add_flag("-N", opts->nc_shutdown,
+                   "shut the connection down at EOF on stdin (always done; for nc habits)");
+      app.add_flag("-4", opts->v4_only, "IPv4 only");
+      app.add_flag("-6", opts->v6_only, "IPv6 only");
       app.add_option("host", opts->host,
                      "IPv4 or IPv6 address, or a name (looked up with ustack's resolver: "
-                     "--nameserver, --hosts; the first address in RFC 6724 order)")
-          ->required();
-      app.add_option("port", opts->port, "TCP port")->required();
+                     "--nameserver, --hosts; the first address in RFC 6724 order); with -l, "
+                     "the address to listen on (optional)");
+      app.add_option("port", opts->port, "TCP port");
       app.footer(
           "Example:\n  printf 'GET / HTTP/1.0\\r\\n\\r\\n' | ustack connect --tun ust1 --netns "
           "demo "

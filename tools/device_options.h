@@ -29,6 +29,7 @@
 
 #include "stack/base/addr.h"
 #include "stack/dns/hosts.h"
+#include "stack/dns/resolver.h"
 #include "stack/dns/resolver_config.h"
 #include "stack/impair/impair_spec.h"
 #include "stack/tcp/tcp_layer.h"
@@ -204,7 +205,7 @@ class DeviceSession {
     std::optional<IpAddr> addr;
     std::string error;
   };
-  HostAddress lookup_host(std::string_view host);
+  HostAddress lookup_host(std::string_view host, AddressFamily family = AddressFamily::kUnspec);
 
  private:
   DeviceSetup setup_;

@@ -229,10 +229,15 @@ int DeviceSession::run_until_stopped(const std::string& command,
   return 0;
 }
 
-DeviceSession::HostAddress DeviceSession::lookup_host(std::string_view host) {
-  if (std::optional<IpAddr> numeric = IpAddr::parse(host)) return {numeric, ""};
-  std::optional<LookupResult> r =
-      parts_->resolver().lookup(*runtime_, host, AddressFamily::kUnspec);
+DeviceSession::HostAddress DeviceSession::lookup_host(std::string_view host, AddressFamily family) {
+  if (std::optional<IpAddr> numeric = IpAddr::parse(host)) {
+    bool wrong = (family == AddressFamily::kV4 && !numeric->is_v4()) ||
+                 (family == AddressFamily::kV6 && !numeric->is_v6());
+    if (wrong)
+      return {std::nullopt, "not an IPv" + std::string(numeric->is_v4() ? "6" : "4") + " address"};
+    return {numeric, ""};
+  }
+  std::optional<LookupResult> r = parts_->resolver().lookup(*runtime_, host, family);
   if (!r) return {std::nullopt, "interrupted"};
   if (r->error) return {std::nullopt, lookup_error_text(*r)};
   if (r->addresses.empty()) return {std::nullopt, "no address"};
