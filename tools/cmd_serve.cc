@@ -12,6 +12,7 @@
 // SIGUSR1 and at exit; stops on SIGINT/SIGTERM.
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -68,13 +69,26 @@ std::string dns_text(const std::vector<std::unique_ptr<DnsServer>>& servers) {
                                                   {"send_errors", c.send_errors}});
 }
 
+std::string stats_text(const std::string& section, const services::ServiceHostStats& st) {
+  return services::counters_section(section.c_str(), {{"accepted", st.accepted},
+                                                      {"active", st.active()},
+                                                      {"closed", st.closed},
+                                                      {"reset_protocol_error", st.aborted},
+                                                      {"connection_failed", st.failed},
+                                                      {"bytes_in", st.bytes_in},
+                                                      {"bytes_out", st.bytes_out}});
+}
+
+// "Services:" (all TCP services together), then one section per service, "Service echo 7:"
+// (the service's name with its colons as spaces: section names end at the colon).
 std::string host_text(const ServiceHost& host) {
-  const services::ServiceHostStats& st = host.stats();
-  return "Services:\n    " + std::to_string(st.accepted) + " accepted\n    " +
-         std::to_string(host.sessions()) + " active\n    " + std::to_string(st.closed) +
-         " closed\n    " + std::to_string(st.aborted) + " reset_protocol_error\n    " +
-         std::to_string(st.failed) + " connection_failed\n    " + std::to_string(st.bytes_in) +
-         " bytes_in\n    " + std::to_string(st.bytes_out) + " bytes_out\n";
+  std::string s = stats_text("Services", host.stats());
+  for (const auto& [name, st] : host.service_stats()) {
+    std::string section = "Service " + name;
+    std::replace(section.begin(), section.end(), ':', ' ');
+    s += stats_text(section, st);
+  }
+  return s;
 }
 
 int serve(DeviceSession& s, const ServeOptions& opts, const services::ServiceSpecs& specs,

@@ -66,8 +66,9 @@ std::optional<TcpError> ServiceHost::listen(const IpAddr& local, std::uint16_t p
                                             const TcpSocketOptions& opts, unsigned backlog) {
   auto h = tcp_.listen(local, port, backlog, opts);
   if (!h.ok()) return h.error();
+  ServiceHostStats* stats = &by_service_[name];
   listeners_.push_back(
-      std::make_unique<Listener>(Listener{*h, std::move(name), std::move(factory)}));
+      std::make_unique<Listener>(Listener{*h, std::move(name), std::move(factory), stats}));
   listener_by_key_[key(*h)] = listeners_.back().get();
   return std::nullopt;
 }
@@ -104,6 +105,7 @@ void ServiceHost::accept_all(Instant now, const Listener& l) {
     Conn c{*h, &l, l.factory(), {}};
     if (auto t = tcp_.tuple(*h); t.ok()) c.peer = endpoint(t->remote, t->remote_port);
     ++stats_.accepted;
+    ++l.stats->accepted;
     progressed_ = true;
     const Key k = key(*h);
     conns_.emplace(k, std::move(c));
@@ -138,9 +140,12 @@ bool ServiceHost::run(Instant now, Conn& c, bool& progressed) {
     st = c.session->step(now, stream);
     err = stream.error();
     progressed = stats_.bytes_in != in || stats_.bytes_out != out;
+    c.listener->stats->bytes_in += stats_.bytes_in - in;
+    c.listener->stats->bytes_out += stats_.bytes_out - out;
   }
   if (err) {
     ++stats_.failed;
+    ++c.listener->stats->failed;
     log(c.listener->name + " " + c.peer + ": " + to_string(*err));
     (void)tcp_.close(c.handle);
     return false;
@@ -150,10 +155,12 @@ bool ServiceHost::run(Instant now, Conn& c, bool& progressed) {
       return true;
     case SessionStatus::kClose:
       ++stats_.closed;
+      ++c.listener->stats->closed;
       (void)tcp_.close(c.handle);
       return false;
     case SessionStatus::kAbort:
       ++stats_.aborted;
+      ++c.listener->stats->aborted;
       log(c.listener->name + " " + c.peer + ": protocol error, connection reset");
       (void)tcp_.abort(c.handle);
       return false;

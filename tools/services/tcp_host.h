@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -69,7 +70,10 @@ class ServiceHost final : public Pollable {
   // The earliest wake_at() of the sessions (Instant::never() if none has a deadline).
   Instant wake_at() const;
 
+  // Totals, and per service (by the `name` given to listen(), e.g. "echo:7"; one entry for a
+  // service listening on both families).
   const ServiceHostStats& stats() const { return stats_; }
+  const std::map<std::string, ServiceHostStats>& service_stats() const { return by_service_; }
   std::size_t sessions() const { return conns_.size(); }
   // Session steps over the host's life: what the readiness-driven design keeps small.
   std::uint64_t steps() const { return steps_; }
@@ -79,6 +83,7 @@ class ServiceHost final : public Pollable {
     SocketHandle handle;
     std::string name;
     SessionFactory factory;
+    ServiceHostStats* stats;  // this service's entry in by_service_
   };
   struct Conn {
     SocketHandle handle;
@@ -120,6 +125,7 @@ class ServiceHost final : public Pollable {
   std::uint64_t round_ = 0;
   std::uint64_t steps_ = 0;
   ServiceHostStats stats_;
+  std::map<std::string, ServiceHostStats> by_service_;  // std::map: stable addresses
 };
 
 }  // namespace ustack::services

@@ -148,6 +148,31 @@ TEST(ServiceHost, EchoEchoesAndClosesAfterTheClientsFin) {
   EXPECT_EQ(net.host.stats().bytes_out, msg.size());
 }
 
+// SIGUSR1's per-service sections: each service counts its own connections and bytes (one entry
+// for both families), the totals count all.
+TEST(ServiceHost, CountsPerService) {
+  Net net;
+  auto echo = [] { return std::make_unique<EchoSession>(); };
+  ASSERT_FALSE(net.host.listen(Ipv4Addr(), 7, "echo:7", echo));
+  ASSERT_FALSE(net.host.listen(Ipv6Addr(), 7, "echo:7", echo));
+  ASSERT_FALSE(net.host.listen(Ipv4Addr(), 9, "discard:9",
+                               [] { return std::make_unique<DiscardSession>(); }));
+  EXPECT_EQ(net.exchange(net.connect(7), "hello", true, 5_s), "hello");
+  EXPECT_EQ(net.exchange(net.connect(9), std::string(1000, 'd'), true, 5_s), "");
+  EXPECT_EQ(net.exchange(net.connect(9), std::string(500, 'd'), true, 5_s), "");
+  const auto& per = net.host.service_stats();
+  ASSERT_EQ(per.size(), 2u);
+  EXPECT_EQ(per.at("echo:7").accepted, 1u);
+  EXPECT_EQ(per.at("echo:7").bytes_in, 5u);
+  EXPECT_EQ(per.at("echo:7").bytes_out, 5u);
+  EXPECT_EQ(per.at("discard:9").accepted, 2u);
+  EXPECT_EQ(per.at("discard:9").closed, 2u);
+  EXPECT_EQ(per.at("discard:9").bytes_in, 1500u);
+  EXPECT_EQ(per.at("discard:9").bytes_out, 0u);
+  EXPECT_EQ(net.host.stats().accepted, 3u);
+  EXPECT_EQ(net.host.stats().bytes_in, 1505u);
+}
+
 // The bulk 'R' deadline comes from the host's wake_at(): it ends on time with no packets due.
 TEST(ServiceHost, BulkReceiveModeEndsAtTheVirtualDeadline) {
   Net net(/*loss=*/0, /*delay=*/20_ms);  // 40 ms RTT keeps the volume small
