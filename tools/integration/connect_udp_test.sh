@@ -19,14 +19,6 @@ wait_file() {
   for _ in $(seq 200); do [ -e "$1" ] && return 0; sleep 0.1; done
   return 1
 }
-# wait_udp PORT: until a kernel UDP socket is bound to PORT in the namespace.
-wait_udp() {
-  for _ in $(seq 50); do
-    in_ns ss -Hlun "sport = :$1" | grep -q . && return 0
-    sleep 0.1
-  done
-  die "no kernel UDP socket on port $1"
-}
 # Random payloads ending in a newline, 20001 bytes each.
 payload() { { head -c 20000 /dev/urandom; echo; } >"$1"; }
 N=20001

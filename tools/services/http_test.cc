@@ -39,6 +39,17 @@ std::string generated(std::size_t n) {
   return s;
 }
 
+// What a session on `content` answers to `request`, stepped once at `now` with its clock's
+// Unix time being `now + unix_offset`.
+std::string exchange(HttpContent& content, const std::string& request,
+                     Duration unix_offset = Duration::zero(), Instant now = Instant::zero()) {
+  HttpSession h(content, unix_offset);
+  FakeStream s;
+  s.feed(request);
+  (void)h.step(now, s);
+  return s.take_output();
+}
+
 TEST(Http, GeneratedBodyOfTheRequestedSize) {
   GeneratedContent content;
   HttpSession h(content, Duration::zero());
@@ -141,11 +152,7 @@ TEST(Http, OtherMethodsGet405AndTheirBodyIsSkipped) {
 // Generated bodies can be fetched in ranges too (curl -C - on /bytes/N); they have no mtime.
 TEST(Http, GeneratedBodiesServeRanges) {
   GeneratedContent content;
-  HttpSession h(content, Duration::zero());
-  FakeStream s;
-  s.feed("GET /bytes/100000 HTTP/1.1\r\nRange: bytes=65536-\r\n\r\n");
-  EXPECT_EQ(h.step(Instant::zero(), s), SessionStatus::kContinue);
-  std::string out = s.take_output();
+  std::string out = exchange(content, "GET /bytes/100000 HTTP/1.1\r\nRange: bytes=65536-\r\n\r\n");
   Reply r = take_reply(out);
   EXPECT_EQ(r.status, 206);
   EXPECT_NE(r.head.find("Content-Range: bytes 65536-99999/100000\r\n"), std::string::npos);
@@ -182,11 +189,7 @@ class HttpDirectory : public ::testing::Test {
   // The session's clock reads kNow at Instant::zero() (and `later` after it).
   std::string get(const std::string& request, Duration later = Duration::zero()) {
     DirectoryContent content(root_);
-    HttpSession h(content, Duration::seconds(kNow));
-    FakeStream s;
-    s.feed(request);
-    (void)h.step(Instant::zero() + later, s);
-    return s.take_output();
+    return exchange(content, request, Duration::seconds(kNow), Instant::zero() + later);
   }
   // digits.bin's mtime, "Sat, 05 Nov 1994 01:46:40 GMT", and the session's time, "Sun, 06 Nov
   // 1994 08:49:37 GMT" (RFC 9110 §5.6.7's example).
