@@ -12,6 +12,11 @@ namespace {
 // Linux COOKIEBITS: the low 24 bits hold (H1 + data), the top 8 the counter.
 constexpr unsigned kCookieBits = 24;
 constexpr std::uint32_t kCookieMask = (1u << kCookieBits) - 1;
+// Linux adds the MSS index itself to H1, so a cookie with bit 0 or 1 flipped still decodes, to
+// a neighbouring MSS. Spaced by this multiplier no two valid values (i * kIndexStep, i < 4)
+// differ by a power of two, so any one flipped bit is caught; a forger still has 4 chances in
+// 2^24, as with Linux's.
+constexpr std::uint32_t kIndexStep = 0x5a5a5;
 
 // Linux TSBITS and the TS_OPT_* layout of the low TSval bits.
 constexpr unsigned kTsBits = 6;
@@ -55,7 +60,7 @@ SynCookies::Issued SynCookies::make(const TcpTuple& t, SeqNum peer_isn, std::uin
   std::uint32_t count = counter(now);
   // Linux secure_tcp_syn_cookie.
   std::uint32_t isn = hash(k0_, t, 0) + peer_isn.raw() + (count << kCookieBits) +
-                      ((hash(k1_, t, count) + index) & kCookieMask);
+                      ((hash(k1_, t, count) + index * kIndexStep) & kCookieMask);
   return {SeqNum(isn), table_for(t.remote)[index]};
 }
 
@@ -67,10 +72,12 @@ std::optional<std::uint16_t> SynCookies::check(const TcpTuple& t, SeqNum seq, Se
   std::uint32_t count = counter(now);
   std::uint32_t age = (count - (cookie >> kCookieBits)) & (0xffffffffu >> kCookieBits);
   if (age >= kMaxAge) return std::nullopt;
-  std::uint32_t index = (cookie - hash(k1_, t, count - age)) & kCookieMask;
+  std::uint32_t data = (cookie - hash(k1_, t, count - age)) & kCookieMask;
   const auto& tab = table_for(t.remote);
-  if (index >= tab.size()) return std::nullopt;
-  return tab[index];
+  for (std::uint32_t index = 0; index < tab.size(); ++index) {
+    if (data == index * kIndexStep) return tab[index];
+  }
+  return std::nullopt;
 }
 
 std::uint32_t cookie_init_timestamp(std::uint32_t ts_now, const SynCookieTsOptions& o) {

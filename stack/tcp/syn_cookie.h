@@ -4,11 +4,13 @@
 // handshake's final ACK (ACK = cookie + 1) brings it back and the connection is made from it.
 // The ISN carries, like Linux's secure_tcp_syn_cookie():
 //
-//   ISN = H0(4-tuple) + peer ISN + (count << 24) + ((H1(4-tuple, count) + mss_index) mod 2^24)
+//   ISN = H0(4-tuple) + peer ISN + (count << 24) + ((H1(4-tuple, count) + data) mod 2^24)
 //
 // where H0 and H1 are SipHash-2-4 under two keys drawn from the layer's seed, `count` ticks
-// every 64 s (SynCookies::kPeriod) and `mss_index` (2 bits) picks the peer's MSS from a table
-// (Linux's msstab for IPv4, its IPv6 table for IPv6), rounded down. A cookie is accepted up to
+// every 64 s (SynCookies::kPeriod) and `data` is a 2-bit index into a table of MSS values
+// (Linux's msstab for IPv4, its IPv6 table for IPv6; the peer's MSS rounded down), spread by
+// a multiplier so that no one-bit error turns one index into another (Linux adds the index
+// itself). A cookie is accepted up to
 // kMaxAge counter ticks old. What the ISN cannot carry goes, as in Linux, in the low 6 bits of
 // the SYN-ACK's TSval, which the peer echoes: the peer's window scale (4 bits, 15 = none),
 // SACK-permitted and ECN (cookie_init_timestamp / cookie_timestamp_decode). Without timestamps
