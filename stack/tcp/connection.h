@@ -10,7 +10,8 @@
 // instant <= now while something is waiting to be sent.
 //
 // LISTEN lives in the TCP layer (a listener has no connection yet); it creates connections
-// with open_passive() for each acceptable SYN (RFC 9293 §3.10.7.2).
+// with open_passive() for each acceptable SYN (RFC 9293 §3.10.7.2), or with open_from_cookie()
+// for the final ACK of a handshake answered with a SYN cookie (syn_cookie.h).
 #pragma once
 
 #include <cstdint>

@@ -11,6 +11,10 @@
 // most TcpLayerConfig::max_time_wait of them (Linux tcp_max_tw_buckets). connect() may take
 // over a TIME-WAIT 4-tuple when timestamps make it safe (Linux tcp_tw_reuse = 1).
 //
+// A listener whose SYN queue is full answers SYNs with SYN cookies and keeps nothing; the ACK
+// that brings a valid cookie back opens the connection (syn_cookie.h, TcpLayerConfig::
+// syn_cookies, Linux tcp_syncookies).
+//
 // The user API is meant to be called from the one thread that drives the stack. User calls
 // carry no time and send nothing themselves: they change the socket and mark it for output,
 // poll_at() then returns an instant <= now, and the next poll() sends. Errors are values
