@@ -37,11 +37,6 @@ std::optional<LinkType> link_type_from_dlt(int dlt) {
   }
 }
 
-int dlt_from_link_type(LinkType t) {
-  // Every other LINKTYPE_ value this code can be given equals its DLT_ value.
-  return t == LinkType::kRaw ? DLT_RAW : static_cast<int>(t);
-}
-
 std::string dlt_description(int dlt) {
   std::string out = std::to_string(dlt);
   if (const char* name = pcap_datalink_val_to_name(dlt)) out += std::string(" (") + name + ")";
@@ -68,6 +63,11 @@ std::string to_string(LinkType t) {
       return "LINUX_SLL2";
   }
   return "LINKTYPE " + std::to_string(static_cast<unsigned>(t));
+}
+
+int dlt_of(LinkType t) {
+  // Every other LINKTYPE_ value this code can be given equals its DLT_ value.
+  return t == LinkType::kRaw ? DLT_RAW : static_cast<int>(t);
 }
 
 LinkType link_type_for(Medium medium) {
@@ -198,7 +198,7 @@ PcapWriter::PcapWriter(const std::string& path, LinkType link_type, PcapWriterOp
     : handle_(std::make_unique<Handle>()), link_type_(link_type), options_(options) {
   handle_->path = path;
   handle_->pcap = pcap_open_dead_with_tstamp_precision(
-      dlt_from_link_type(link_type), static_cast<int>(options.snaplen),
+      dlt_of(link_type), static_cast<int>(options.snaplen),
       options.precision == TimestampPrecision::kNano ? PCAP_TSTAMP_PRECISION_NANO
                                                      : PCAP_TSTAMP_PRECISION_MICRO);
   if (handle_->pcap == nullptr) throw PcapError("cannot create " + path + ": out of memory");

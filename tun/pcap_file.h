@@ -43,6 +43,10 @@ enum class LinkType : std::uint16_t {
 // "ETHERNET", "RAW", "LINUX_SLL", "IPV4", "IPV6", "LINUX_SLL2", or "LINKTYPE 105".
 std::string to_string(LinkType t);
 
+// libpcap's DLT_ value for a link type: the same number except for raw IP (DLT_RAW differs
+// between platforms while files say LINKTYPE_RAW, 101).
+int dlt_of(LinkType t);
+
 // The link type a device's packets are written with: raw IP for TUN, Ethernet for TAP.
 LinkType link_type_for(Medium medium);
 
