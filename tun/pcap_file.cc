@@ -207,6 +207,7 @@ PcapWriter::PcapWriter(const std::string& path, LinkType link_type, PcapWriterOp
     // libpcap's message already names the file: "FILE: Permission denied".
     throw PcapError(std::string("cannot create capture file ") + pcap_geterr(handle_->pcap));
   }
+  bytes_written_ = 24;  // struct pcap_file_header
   // The file header alone is already a valid (empty) capture.
   flush();
 }
@@ -236,6 +237,7 @@ void PcapWriter::write(Instant timestamp, Bytes packet, std::optional<std::uint3
   header.len = original_len.value_or(static_cast<std::uint32_t>(packet.size()));
   pcap_dump(reinterpret_cast<u_char*>(handle_->dumper), &header, packet.data());
   ++packets_written_;
+  bytes_written_ += 16 + header.caplen;  // struct pcap_sf_pkthdr, then the octets
   if (options_.flush_each_packet) flush();
 }
 
@@ -257,12 +259,22 @@ void PcapWriter::close() {
 // Tap
 
 PcapTapWriter::PcapTapWriter(const std::string& path, Medium medium, PcapWriterOptions options,
-                             Duration epoch_offset)
-    : writer_(path, link_type_for(medium), options), epoch_offset_(epoch_offset) {}
+                             Duration epoch_offset, std::uint64_t rotate_bytes)
+    : path_(path),
+      options_(options),
+      writer_(path, link_type_for(medium), options),
+      epoch_offset_(epoch_offset),
+      rotate_bytes_(rotate_bytes) {}
 
 void PcapTapWriter::record(Instant now, PacketDirection dir, Bytes packet) {
   // Called from the packet path: a failing disk is counted, never thrown into the stack.
   try {
+    if (rotate_bytes_ != 0 && writer_.bytes_written() > rotate_bytes_) {
+      // tcpdump -C names the files FILE, FILE1, FILE2, ...; the full file is closed first.
+      PcapWriter next(path_ + std::to_string(file_index_ + 1), writer_.link_type(), options_);
+      writer_ = std::move(next);
+      ++file_index_;
+    }
     writer_.write(now + epoch_offset_, packet);
   } catch (const PcapError&) {
     ++write_errors_;
