@@ -137,6 +137,13 @@ ReadResult select_packets(tun::PcapReader& reader, const tun::PcapFilter* filter
   return r;
 }
 
+// Exit status 0, or 1 after saying which damaged record stopped the reading.
+int stopped_early(const ReadResult& r) {
+  if (r.error.empty()) return 0;
+  std::fprintf(stderr, "ustack dump: stopped after packet %zu: %s\n", r.read, r.error.c_str());
+  return 1;
+}
+
 // -w FILE: the selected packets, unchanged, into a new pcap of the same link type. Nanosecond
 // time stamps, so nothing of a pcapng or nanosecond capture's times is lost.
 int write_packets(tun::PcapReader& reader, const tun::PcapFilter* filter, const DumpOptions& opts) {
@@ -156,11 +163,7 @@ int write_packets(tun::PcapReader& reader, const tun::PcapFilter* filter, const 
     std::fprintf(stderr, "ustack dump: %s\n", e.what());
     return 1;
   }
-  if (!r.error.empty()) {
-    std::fprintf(stderr, "ustack dump: stopped after packet %zu: %s\n", r.read, r.error.c_str());
-    return 1;
-  }
-  return 0;
+  return stopped_early(r);
 }
 
 int print_packets(tun::PcapReader& reader, const tun::PcapFilter* filter, const DumpOptions& opts) {
@@ -206,11 +209,7 @@ int print_packets(tun::PcapReader& reader, const tun::PcapFilter* filter, const 
   }
   std::printf("\n");
   std::fflush(stdout);
-  if (!r.error.empty()) {
-    std::fprintf(stderr, "ustack dump: stopped after packet %zu: %s\n", r.read, r.error.c_str());
-    return 1;
-  }
-  return 0;
+  return stopped_early(r);
 }
 
 int run_dump(const DumpOptions& opts) {
@@ -245,15 +244,19 @@ const Subcommand kDump(
     "dump", "print the packets of a pcap/pcapng capture, decoded by ustack's parsers",
     [](CLI::App& app) {
       auto opts = std::make_shared<DumpOptions>();
-      app.add_option("file-and-expression", opts->args,
-                     "FILE [EXPRESSION...]: pcap or pcapng capture (Ethernet, raw IP, Linux "
-                     "SLL/SLL2; - for stdin), then a filter in tcpdump's syntax (pcap-filter(7))");
+      app.add_option("file", opts->args,
+                     "pcap or pcapng capture (Ethernet, raw IP, Linux SLL/SLL2; - for stdin), "
+                     "then a filter in tcpdump's syntax (pcap-filter(7): 'tcp port 80')")
+          ->type_name("FILE [EXPRESSION...]");
       app.add_option("-r", opts->read_file,
-                     "read this capture (tcpdump's spelling; every argument is then the filter)");
-      app.add_option("-c", opts->count, "stop after COUNT packets that pass the filter");
+                     "read this capture (tcpdump's spelling; every argument is then the filter)")
+          ->type_name("FILE");
+      app.add_option("-c", opts->count, "stop after COUNT packets that pass the filter")
+          ->type_name("COUNT");
       app.add_option("-w", opts->write_file,
                      "write the packets that pass the filter to this new pcap (- for stdout) "
-                     "instead of printing them");
+                     "instead of printing them")
+          ->type_name("FILE");
       app.add_flag("-x", opts->hex,
                    "hex dump of each packet from the network header on (-xx: with the link "
                    "header)");
