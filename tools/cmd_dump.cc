@@ -149,7 +149,8 @@ int stopped_early(const ReadResult& r) {
 int write_packets(tun::PcapReader& reader, const tun::PcapFilter* filter, const DumpOptions& opts) {
   tun::PcapWriterOptions wopts;
   wopts.precision = tun::TimestampPrecision::kNano;
-  wopts.snaplen = std::max<std::uint32_t>(reader.snaplen(), 1);
+  // The input's snapshot length, as tcpdump -r IN -w OUT keeps it (0: whole packets).
+  if (reader.snaplen() != 0) wopts.snaplen = reader.snaplen();
   wopts.flush_each_packet = false;
   std::optional<tun::PcapWriter> writer;
   ReadResult r;

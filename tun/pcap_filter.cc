@@ -14,7 +14,10 @@ PcapFilter::PcapFilter(const std::string& expression, LinkType link_type, std::u
     : program_(std::make_unique<Program>()) {
   // A dead handle is all pcap_compile needs: the link type decides the header offsets, the
   // snapshot length the bounds (what tcpdump does on the capture's own handle).
-  pcap_t* dead = pcap_open_dead(dlt_of(link_type), static_cast<int>(snaplen));
+  // A capture that states no snapshot length (0) keeps whole packets: libpcap's maximum.
+  constexpr std::uint32_t kMaxSnaplen = 262144;
+  pcap_t* dead =
+      pcap_open_dead(dlt_of(link_type), static_cast<int>(snaplen == 0 ? kMaxSnaplen : snaplen));
   if (dead == nullptr) throw PcapError("cannot compile a filter: out of memory");
   // Optimised, and netmask 0, as tcpdump -r compiles it (a file has no interface netmask).
   const int rc = pcap_compile(dead, &program_->bpf, expression.c_str(), /*optimize=*/1,
