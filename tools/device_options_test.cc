@@ -268,7 +268,6 @@ TEST(DeviceOptions, BadImpairSpecNamesTheFlagAndTheField) {
             "reorder, dup, corrupt, seed)");
 }
 
-<<<<<<< HEAD
 // Input the kernel would accept but that is most likely a typo: warned about, once per cause,
 // and the command goes on.
 TEST(DeviceOptions, SuspiciousInputIsWarnedAbout) {
@@ -297,7 +296,8 @@ TEST(DeviceOptions, SuspiciousInputIsWarnedAbout) {
               ElementsAre("--seed -1 is negative: it wraps to 18446744073709551615 (seeds are "
                           "0..18446744073709551615)"));
   EXPECT_THAT(warnings({"--seed", "7"}), IsEmpty());
-=======
+}
+
 // --snaplen and --pcap-size: tcpdump's -s and -C for the capture the stack writes.
 TEST(PcapOptions, SnaplenAndSizeGoWithPcap) {
   auto r = validate_device_options(parse({"--tun", "u0", "--addr", "198.18.0.2/24", "--pcap",
@@ -332,7 +332,6 @@ TEST(PcapOptions, BadValuesAreNamed) {
             "--snaplen 262145 out of range (0..262144; 0 keeps whole packets)");
   EXPECT_EQ(with({"--pcap", "x", "--pcap-size", "0"}),
             "--pcap-size 0 out of range (1..1000000 million octets per file)");
->>>>>>> wt/dump
 }
 
 }  // namespace
