@@ -65,9 +65,12 @@ same() {
   uargs=("$@")
   n=$((n + 1))
   local t="$TMP/cmp/$n.tcpdump" u="$TMP/cmp/$n.ustack"
-  tcpdump -nS "${targs[@]}" <"${STDIN:-/dev/null}" >"$t" 2>"$TMP/t.err"
+  # Absolute sequence numbers (-S on both) unless RELATIVE=1: both tools' default.
+  local tflags=(-nS) uflags=(-S)
+  if [ "${RELATIVE:-0}" = 1 ]; then tflags=(-n) uflags=(); fi
+  tcpdump "${tflags[@]}" "${targs[@]}" <"${STDIN:-/dev/null}" >"$t" 2>"$TMP/t.err"
   local trc=$?
-  "$USTACK" dump "${uargs[@]}" <"${STDIN:-/dev/null}" >"$u" 2>"$TMP/u.err"
+  "$USTACK" dump "${uflags[@]}" "${uargs[@]}" <"${STDIN:-/dev/null}" >"$u" 2>"$TMP/u.err"
   local urc=$?
   if [ "$trc" != 0 ] || [ "$urc" != 0 ]; then
     fail "$name: tcpdump exit $trc, ustack exit $urc"; cat "$TMP/t.err" "$TMP/u.err" >&2; return
@@ -85,6 +88,15 @@ for cap in "${CAPTURES[@]}"; do
     same "$(basename "$cap") '$filter'" -r "$cap" $filter -- "$cap" $filter
   done
 done
+# Relative sequence numbers (tcpdump's default and ustack's): the same numbers on every TCP
+# capture, SACK blocks included, and on a filtered selection (tcpdump numbers what it prints).
+for cap in "$TMP/http80.pcap" "$CAPS/replay/curl_http_v6.pcap" "$CAPS/replay/dig_tcp.pcap" \
+  "$CAPS/replay/nc_lossy_sender_side.pcap" "$CAPS/mixed.pcap"; do
+  RELATIVE=1 same "$(basename "$cap") relative" -r "$cap" tcp -- "$cap" tcp
+done
+RELATIVE=1 same "nc_lossy relative, no pure ACKs" -r "$CAPS/replay/nc_lossy_sender_side.pcap" \
+  'tcp[tcpflags] & tcp-push != 0' -- "$CAPS/replay/nc_lossy_sender_side.pcap" \
+  'tcp[tcpflags] & tcp-push != 0'
 # The counts themselves, pinned, so an empty selection on both sides cannot pass unnoticed.
 count() { "$USTACK" dump "$@" | grep -c '^[0-9]'; }
 [ "$(count "$TMP/http80.pcap" tcp port 80)" = 38 ] && ok || fail "tcp port 80: not 38 packets"

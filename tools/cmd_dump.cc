@@ -36,6 +36,7 @@ struct DumpOptions {
   int hex_ascii = 0;  // -X, -XX
   int time_flags = 0;
   bool verbose = false;
+  bool absolute_seqs = false;  // -S
   bool skip_checksums = false;
 };
 
@@ -171,6 +172,8 @@ int print_packets(tun::PcapReader& reader, const tun::PcapFilter* filter, const 
   DescribeOptions dopts;
   dopts.verbose = opts.verbose;
   dopts.checksums = opts.skip_checksums ? ChecksumCheck::kSkip : ChecksumCheck::kVerify;
+  TcpRelativeSeqs relative;
+  if (!opts.absolute_seqs) dopts.relative_seqs = &relative;
   TimestampFormatter timestamps(static_cast<TimestampStyle>(opts.time_flags));
   const bool hex = opts.hex > 0 || opts.hex_ascii > 0;
   const bool with_link_header = opts.hex > 1 || opts.hex_ascii > 1;
@@ -266,6 +269,9 @@ const Subcommand kDump(
                    "time stamps: -t none, -tt epoch seconds, -ttt since the previous packet, "
                    "-tttt date and time, -ttttt since the first packet (UTC; default: time of "
                    "day)");
+      app.add_flag("-S,--absolute-tcp-sequence-numbers", opts->absolute_seqs,
+                   "TCP sequence numbers as they are on the wire (default: relative to the "
+                   "conversation's first, as tcpdump prints them)");
       app.add_flag("-v,--verbose", opts->verbose, "every field of every layer");
       app.add_flag("--no-verify-checksums", opts->skip_checksums,
                    "describe packets whose checksums were left to the NIC (offload) instead of "

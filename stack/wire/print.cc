@@ -218,6 +218,7 @@ class Describer {
   void tcp(Bytes data, const IpContext& ctx, ChecksumCheck check) {
     auto seg = TcpRepr::parse(data, ctx.src, ctx.dst, check);
     if (!seg) return transport_failed("tcp", seg.error(), "TCP", data, ctx);
+    if (opts_.relative_seqs != nullptr) opts_.relative_seqs->apply(ctx.src, ctx.dst, *seg);
     add_details("tcp", seg->to_verbose_string());
     out_.line = prefix_ + ctx.with_ports(seg->src_port, seg->dst_port) + ctx.ext +
                 seg->to_string() + ctx.frag;

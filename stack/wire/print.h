@@ -24,6 +24,7 @@
 #include "stack/base/bytes.h"
 #include "stack/base/result.h"
 #include "stack/wire/common.h"
+#include "stack/wire/tcp_relative_seq.h"
 
 namespace ustack {
 
@@ -39,6 +40,9 @@ struct DescribeOptions {
   // kSkip describes packets captured on the sending host, whose TCP/UDP checksums the NIC
   // had not filled in yet (checksum offload), instead of reporting them as bad.
   ChecksumCheck checksums = ChecksumCheck::kVerify;
+  // When set, TCP sequence and acknowledgment numbers are printed relative, as tcpdump does
+  // without -S; the tracker holds the conversations seen so far (pass packets in order).
+  TcpRelativeSeqs* relative_seqs = nullptr;
 };
 
 // The layer that did not parse, and why.
