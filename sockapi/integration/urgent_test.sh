@@ -56,10 +56,16 @@ PY
 bg_ns python3 -u "$WORK/kernel_peer.py" oob inline >"$WORK/kernel.log" 2>&1
 for _ in $(seq 50); do grep -q ready "$WORK/kernel.log" && break; sleep 0.1; done
 
-"$EX/urgent_client" 198.18.1.1 7100 oob "${CN_OPTS[@]}" >"$WORK/oob.out" 2>&1
-echo "ustack: $(tr '\n' ';' <"$WORK/oob.out")"
-for _ in $(seq 50); do grep -q "^oob:" "$WORK/kernel.log" && break; sleep 0.1; done
-echo "kernel: $(grep "^oob:" "$WORK/kernel.log")"
+# run_client MODE: urgent_client in MODE against the kernel peer (output in $WORK/MODE.out), and
+# waits for the peer's line about the same connection.
+run_client() {
+  "$EX/urgent_client" 198.18.1.1 7100 "$1" "${CN_OPTS[@]}" >"$WORK/$1.out" 2>&1
+  echo "ustack: $(tr '\n' ';' <"$WORK/$1.out")"
+  for _ in $(seq 50); do grep -q "^$1:" "$WORK/kernel.log" && break; sleep 0.1; done
+  echo "kernel: $(grep "^$1:" "$WORK/kernel.log")"
+}
+
+run_client oob
 check "kernel: POLLPRI, recv(1, MSG_OOB) = '!', the stream skips it, SIOCATMARK at the spot" \
   grep -qx "oob: pollpri=True oob=! stream=before|after" "$WORK/kernel.log"
 check "ustack: POLLPRI, recv(1, MSG_OOB) = '#', the stream skips it, sockatmark at the spot" \
@@ -67,10 +73,7 @@ check "ustack: POLLPRI, recv(1, MSG_OOB) = '#', the stream skips it, sockatmark 
 check "ustack: the stream around the kernel's urgent byte" \
   grep -qx "stream: hello|world" "$WORK/oob.out"
 
-"$EX/urgent_client" 198.18.1.1 7100 inline "${CN_OPTS[@]}" >"$WORK/inline.out" 2>&1
-echo "ustack: $(tr '\n' ';' <"$WORK/inline.out")"
-for _ in $(seq 50); do grep -q "^inline:" "$WORK/kernel.log" && break; sleep 0.1; done
-echo "kernel: $(grep "^inline:" "$WORK/kernel.log")"
+run_client inline
 check "kernel with SO_OOBINLINE: the byte stays in the stream, the mark before it" \
   grep -qx "inline: pollpri=True oob=inline stream=before|!after" "$WORK/kernel.log"
 check "ustack with SO_OOBINLINE: POLLPRI, the byte in the stream, the mark before it" \
