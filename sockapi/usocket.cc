@@ -459,7 +459,7 @@ bytes socket::recv(std::size_t bufsize, int flags) {
 
 bytes socket::recv_urgent(std::size_t bufsize) {
   check_open();
-  if (!is_tcp()) throw OSError(EOPNOTSUPP);
+  if (!is_tcp()) return recv(bufsize);  // Linux udp_recvmsg ignores MSG_OOB
   // Never waits, whatever the timeout (Linux tcp_recv_urg: "this call should never block").
   bytes out(std::min<std::size_t>(bufsize, 1), '\0');
   auto r = net_.parts().tcp.recv_urgent(handle_, to_core(std::as_writable_bytes(std::span(out))));

@@ -82,8 +82,8 @@ class socket {
   // CPython's recv(bufsize, flags), an extension to the spec: flags 0 or MSG_OOB. MSG_OOB
   // reads the urgent byte, once, and never blocks (Linux tcp_recv_urg): EINVAL with no urgent
   // data, after it was read, or with SO_OOBINLINE; EAGAIN while the peer's urgent pointer
-  // names a byte still to come; "" if the stream ended first. Other flags, or MSG_OOB on UDP:
-  // EOPNOTSUPP.
+  // names a byte still to come; "" if the stream ended first. On UDP MSG_OOB is ignored, as
+  // Linux's udp_recvmsg does. Other flags: EOPNOTSUPP.
   bytes recv(std::size_t bufsize, int flags);
   // sockatmark(3) (ioctl SIOCATMARK), an extension: the next byte of the stream is the urgent
   // mark. A stream read stops just before the mark, so a reader can tell the data sent before

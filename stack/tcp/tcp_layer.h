@@ -241,7 +241,8 @@ class TcpLayer final : public Transport {
   // first. A listener: kNotConnected; a socket never connected: kInvalid (Linux).
   Result<std::size_t, TcpError> recv_urgent(SocketHandle h, MutBytes out);
   // SIOCATMARK / sockatmark(): the next octet a stream read returns (or, without SO_OOBINLINE,
-  // skips) is the urgent mark (MUST-33). false on a socket without a connection.
+  // skips) is the urgent mark (MUST-33). false on a socket without a connection or a listener
+  // (Linux tcp_ioctl, checked on 6.18).
   Result<bool, TcpError> at_mark(SocketHandle h) const;
   // shutdown(SHUT_WR): FIN after the queued data. nullopt on success.
   std::optional<TcpError> shutdown(SocketHandle h);

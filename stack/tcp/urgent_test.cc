@@ -90,6 +90,9 @@ TEST(TcpUrgentReceive, NoUrgentDataIsInvalid) {
   EXPECT_EQ(t.layer().recv_urgent(t.listener(), MutBytes(&c, 1)).error(), TcpError::kNotConnected);
   SocketHandle fresh = t.layer().open(IpVersion::kV4);
   EXPECT_EQ(t.layer().recv_urgent(fresh, MutBytes(&c, 1)).error(), TcpError::kInvalid);
+  // SIOCATMARK: false without a connection, and on a listener (Linux tcp_ioctl).
+  EXPECT_FALSE(*t.layer().at_mark(fresh));
+  EXPECT_FALSE(*t.layer().at_mark(t.listener()));
 }
 
 // SO_OOBINLINE: the octet stays in the stream, recv(MSG_OOB) is EINVAL, and the reader still
