@@ -64,7 +64,8 @@ class poller final : private usocket::ReadinessHub::Watcher {
   poller(const poller&) = delete;
   poller& operator=(const poller&) = delete;
 
-  // eventmask: POLLIN and/or POLLOUT (POLLERR/POLLHUP are always reported anyway).
+  // eventmask: POLLIN and/or POLLOUT (POLLERR/POLLHUP are always reported anyway); POLLPRI
+  // (an extension, as in CPython's select.poll) for urgent data on a TCP socket.
   void register_(usocket::socket& s, int eventmask = POLLIN | POLLOUT);
   void modify(usocket::socket& s, int eventmask);
   void unregister(usocket::socket& s);

@@ -334,10 +334,11 @@ void socket::shutdown(int how) {
 
 // --- data ------------------------------------------------------------------------------------
 
-std::size_t socket::send_bytes(std::span<const std::byte> data) {
+std::size_t socket::send_bytes(std::span<const std::byte> data, bool urgent) {
   check_open();
   const NetworkParts& p = net_.parts();
   if (!is_tcp()) {
+    if (urgent) throw OSError(EOPNOTSUPP);  // Linux udp_sendmsg: no MSG_OOB
     auto r = p.udp.send_to(net_.now(), handle_, to_core(data), std::nullopt, p.stack);
     if (!r.ok()) raise_udp(r.error());
     pump();
@@ -345,7 +346,7 @@ std::size_t socket::send_bytes(std::span<const std::byte> data) {
   }
   ustack::TcpLayer& tcp = p.tcp;
   for (;;) {
-    auto r = tcp.send(handle_, to_core(data));
+    auto r = urgent ? tcp.send_urgent(handle_, to_core(data)) : tcp.send(handle_, to_core(data));
     if (r.ok()) {
       pump();
       return *r;
@@ -372,6 +373,13 @@ std::size_t socket::send_bytes(std::span<const std::byte> data) {
 
 std::size_t socket::send(std::string_view data) { return send_bytes(as_bytes(data)); }
 std::size_t socket::send(std::span<const std::byte> data) { return send_bytes(data); }
+
+std::size_t socket::send(std::string_view data, int flags) { return send(as_bytes(data), flags); }
+
+std::size_t socket::send(std::span<const std::byte> data, int flags) {
+  if ((flags & ~MSG_OOB) != 0) throw OSError(EOPNOTSUPP);
+  return send_bytes(data, (flags & MSG_OOB) != 0);
+}
 
 void socket::sendall(std::string_view data) { sendall(as_bytes(data)); }
 
@@ -441,6 +449,31 @@ bytes socket::recv(std::size_t bufsize) {
   bytes out(bufsize, '\0');
   out.resize(recv_into(std::as_writable_bytes(std::span<char>(out.data(), out.size()))));
   return out;
+}
+
+bytes socket::recv(std::size_t bufsize, int flags) {
+  if ((flags & ~MSG_OOB) != 0) throw OSError(EOPNOTSUPP);
+  if (flags & MSG_OOB) return recv_urgent(bufsize);
+  return recv(bufsize);
+}
+
+bytes socket::recv_urgent(std::size_t bufsize) {
+  check_open();
+  if (!is_tcp()) return recv(bufsize);  // Linux udp_recvmsg ignores MSG_OOB
+  // Never waits, whatever the timeout (Linux tcp_recv_urg: "this call should never block").
+  bytes out(std::min<std::size_t>(bufsize, 1), '\0');
+  auto r = net_.parts().tcp.recv_urgent(handle_, to_core(std::as_writable_bytes(std::span(out))));
+  if (!r.ok()) raise_tcp(r.error());
+  out.resize(*r);
+  return out;
+}
+
+bool socket::sockatmark() {
+  check_open();
+  if (!is_tcp()) throw OSError(ENOTTY);
+  auto r = net_.parts().tcp.at_mark(handle_);
+  if (!r.ok()) raise_tcp(r.error());
+  return *r;
 }
 
 std::pair<bytes, sockaddr> socket::recvfrom(std::size_t bufsize) {
@@ -621,6 +654,8 @@ void socket::setsockopt(int level, int optname, int value) {
     opts.recv_buffer = static_cast<std::size_t>(std::max(value, 0)) * 2;
   } else if (level == SOL_SOCKET && optname == SO_SNDBUF) {
     opts.send_buffer = static_cast<std::size_t>(std::max(value, 0)) * 2;
+  } else if (level == SOL_SOCKET && optname == SO_OOBINLINE) {
+    opts.oob_inline = value != 0;
   } else if (level == IPPROTO_TCP && optname == TCP_NODELAY) {
     opts.nodelay = value != 0;
   } else if (level == IPPROTO_TCP && optname == TCP_KEEPIDLE) {
@@ -736,6 +771,7 @@ int socket::getsockopt(int level, int optname) {
   ustack::TcpConfig defaults;
   if (level == SOL_SOCKET && optname == SO_REUSEADDR) return o->reuse_addr;
   if (level == SOL_SOCKET && optname == SO_KEEPALIVE) return o->keepalive.value_or(false);
+  if (level == SOL_SOCKET && optname == SO_OOBINLINE) return o->oob_inline.value_or(false);
   if (level == SOL_SOCKET && optname == SO_RCVBUF) {
     return static_cast<int>(o->recv_buffer.value_or(defaults.recv_buffer));
   }
@@ -769,6 +805,7 @@ int socket::poll_events() const {
   if (st.ok() && *st == TcpState::kListen) return ev | (r.accept_ready ? POLLIN : 0);
   if (r.readable) ev |= POLLIN;
   if (r.writable) ev |= POLLOUT;
+  if (r.urgent) ev |= POLLPRI;
   if (r.error) ev |= POLLERR;  // an error not yet reported (Linux tcp_poll: sk_err)
   // Linux: POLLHUP when both directions are done, or the socket never connected.
   if (r.closed) ev |= POLLHUP;

@@ -68,17 +68,34 @@ class socket {
   // May send less than given (TCP: what fits the send buffer, at least one byte when blocking).
   std::size_t send(std::string_view data);
   std::size_t send(std::span<const std::byte> data);
+  // CPython's send(bytes, flags), an extension to the spec: flags 0 or MSG_OOB. MSG_OOB sends
+  // `data` as urgent data (RFC 9293 §3.8.5): a Linux peer reads its LAST byte with
+  // recv(1, MSG_OOB) and the rest in the stream. Other flags: EOPNOTSUPP; MSG_OOB on UDP:
+  // EOPNOTSUPP (Linux udp_sendmsg).
+  std::size_t send(std::string_view data, int flags);
+  std::size_t send(std::span<const std::byte> data, int flags);
   // Everything, blocking until it is queued (EAGAIN on a non-blocking socket that fills up).
   void sendall(std::string_view data);
   void sendall(std::span<const std::byte> data);
   // At most bufsize bytes; "" at end of stream. UDP: one datagram, truncated to bufsize.
   bytes recv(std::size_t bufsize);
+  // CPython's recv(bufsize, flags), an extension to the spec: flags 0 or MSG_OOB. MSG_OOB
+  // reads the urgent byte, once, and never blocks (Linux tcp_recv_urg): EINVAL with no urgent
+  // data, after it was read, or with SO_OOBINLINE; EAGAIN while the peer's urgent pointer
+  // names a byte still to come; "" if the stream ended first. On UDP MSG_OOB is ignored, as
+  // Linux's udp_recvmsg does. Other flags: EOPNOTSUPP.
+  bytes recv(std::size_t bufsize, int flags);
+  // sockatmark(3) (ioctl SIOCATMARK), an extension: the next byte of the stream is the urgent
+  // mark. A stream read stops just before the mark, so a reader can tell the data sent before
+  // the urgent byte from the data after it. UDP: ENOTTY (no such ioctl, as Linux).
+  bool sockatmark();
   std::size_t sendto(std::string_view data, const sockaddr& to);
   std::size_t sendto(std::span<const std::byte> data, const sockaddr& to);
   std::pair<bytes, sockaddr> recvfrom(std::size_t bufsize);
 
   // SOL_SOCKET: SO_REUSEADDR, SO_REUSEPORT (UDP), SO_BROADCAST (UDP), SO_KEEPALIVE (TCP),
-  // SO_RCVBUF, SO_SNDBUF (TCP); IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL,
+  // SO_RCVBUF, SO_SNDBUF (TCP), SO_OOBINLINE (TCP: the urgent byte stays in the stream and
+  // recv(MSG_OOB) is EINVAL); IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL,
   // TCP_KEEPCNT, TCP_MAXSEG (0, or 88..32767, else EINVAL). Unknown: ENOPROTOOPT.
   void setsockopt(int level, int optname, int value);
   // IPPROTO_IP IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP (struct ip_mreq: group, interface) and
@@ -87,8 +104,8 @@ class socket {
   // other, as Linux; it applies to a live connection too).
   void setsockopt(int level, int optname, std::string_view value);
   // SO_ERROR (takes the pending error, 0 if none), SO_TYPE, SO_REUSEADDR, SO_BROADCAST,
-  // SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG (the user's value, or 536,
-  // until connected; then the MSS the connection sends with, as Linux).
+  // SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_OOBINLINE, TCP_NODELAY, TCP_MAXSEG (the user's value, or
+  // 536, until connected; then the MSS the connection sends with, as Linux).
   int getsockopt(int level, int optname);
   // Python's getsockopt(level, optname, buflen): TCP_CONGESTION gives the algorithm's name
   // NUL-padded to min(buflen, 16) bytes (Linux TCP_CA_NAME_MAX); an integer option gives
@@ -124,7 +141,9 @@ class socket {
   sockaddr getsockname() const;
   sockaddr getpeername() const;  // ENOTCONN unless connected
 
-  // What uselect reports: POLLIN/POLLOUT/POLLERR/POLLHUP now, POLLNVAL once closed.
+  // What uselect reports: POLLIN/POLLOUT/POLLERR/POLLHUP now, POLLNVAL once closed; and, an
+  // extension, POLLPRI while urgent data waits (Linux tcp_poll: the urgent byte arrived and
+  // was not read with MSG_OOB, or with SO_OOBINLINE the reader is not past it yet).
   int poll_events() const;
   bool closed() const { return !open_; }
   int family() const { return family_; }
@@ -153,7 +172,8 @@ class socket {
   // The connection's error not yet reported (SO_ERROR, connect), now reported: the layer
   // keeps Linux's sk_err, so recv/send/SO_ERROR together report it once.
   std::optional<ustack::TcpError> take_tcp_error();
-  std::size_t send_bytes(std::span<const std::byte> data);
+  std::size_t send_bytes(std::span<const std::byte> data, bool urgent = false);
+  bytes recv_urgent(std::size_t bufsize);           // recv(MSG_OOB)
   std::size_t recv_into(std::span<std::byte> out);  // blocking per the timeout; 0 at EOF
   std::size_t try_recv(std::span<std::byte> out, bool& would_block);
   std::optional<std::size_t> read_into(std::span<std::byte> out, bool to_eof);

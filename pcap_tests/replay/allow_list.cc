@@ -10,10 +10,10 @@
 namespace ustack::replay {
 namespace {
 
-constexpr std::array<std::string_view, 20> kFields = {
-    "packet", "stopped",  "psh",   "flags",  "seq",          "ack",    "len", "payload",
-    "win",    "zero-win", "mss",   "wscale", "wscale-shift", "sackOK", "ts",  "sack",
-    "timing", "missing",  "extra", "*"};
+constexpr std::array<std::string_view, 21> kFields = {
+    "packet",  "stopped", "psh",      "flags",  "seq",     "ack",    "len",
+    "payload", "win",     "zero-win", "urg",    "mss",     "wscale", "wscale-shift",
+    "sackOK",  "ts",      "sack",     "timing", "missing", "extra",  "*"};
 
 }  // namespace
 

@@ -7,7 +7,7 @@
 //
 //   win    S.        ustack's first window is its whole receive ring; Linux starts at 64240
 //
-// FIELD is a compared field (flags psh seq ack len payload win zero-win mss wscale wscale-shift
+// FIELD is a compared field (flags psh seq ack len payload win zero-win urg mss wscale wscale-shift
 // sackOK ts sack timing; `packet` for an ICMP error or an IP fragment, compared as text),
 // `missing` (the kernel sent a segment ustack did not), `extra` (the reverse), `stopped` (the
 // replay could not go on, engine.h) or `*`.

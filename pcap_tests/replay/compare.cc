@@ -58,6 +58,7 @@ const std::vector<Field>& tcp_fields() {
       // differ by design, a zero window where Linux had an open one (or the reverse) not.
       {"win", [](const Segment& s) { return std::to_string(s.win); }},
       {"zero-win", [](const Segment& s) { return s.win == 0 ? "closed" : "open"; }},
+      {"urg", [](const Segment& s) { return s.urg ? std::to_string(*s.urg) : "none"; }},
       {"mss", [](const Segment& s) { return opt_text(s.mss); }},
       {"wscale", [](const Segment& s) { return s.wscale ? "yes" : "no"; }},
       {"wscale-shift",

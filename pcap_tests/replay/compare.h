@@ -5,7 +5,7 @@
 // Both runs are normalised (segment.h). The host's segments of the two runs are aligned in
 // order: identical (flags, seq, len) segments pair up, looking a few segments ahead in either
 // run to recognise one that is missing or extra; what remains pairs up in order and differs.
-// A pair is compared on flags, seq, ack, len, payload, win, options (mss, wscale, sackOK, TS
+// A pair is compared on flags, seq, ack, len, payload, win, urg, options (mss, wscale, sackOK, TS
 // present, SACK blocks) and timing class. Each difference is a Divergence, accepted by the
 // allow list (with its reason) or unexplained. The peer's segments appear in the ladder as
 // context (from the kernel run: ustack got the same ones, re-mapped).

@@ -22,6 +22,7 @@ constexpr std::uint32_t kHostIsn = 1000000, kPeerIsn = 5000;
 struct Conv {
   PacketList packets;
   std::uint32_t host_isn = kHostIsn;
+  std::uint16_t urgent = 0;  // the urgent pointer field of the segments that follow
 
   Conv& seg(bool out, int ms, std::uint8_t flags, std::uint32_t seq, std::uint32_t len,
             std::uint32_t ack, std::uint16_t win = 1000, bool wscale = false) {
@@ -32,6 +33,7 @@ struct Conv {
     t.ack = SeqNum((out ? kPeerIsn : host_isn) + ack);
     t.flags = flags;
     t.window = win;
+    t.urgent = urgent;
     if (wscale) t.options.window_scale = 7;
     ByteVec payload(len, 'x');
     t.payload = payload;
@@ -142,6 +144,22 @@ TEST(Compare, SameConversationWithAnotherIsnIsIdentical) {
   EXPECT_EQ(cmp.verdict(), "identical");
   EXPECT_EQ(cmp.pairs, 2u);
   EXPECT_EQ(cmp.peer_segments, 3u);
+}
+
+// The urgent pointer is compared (RFC 9293 §3.8.5): the same URG segment pointing elsewhere is
+// a difference of its own.
+TEST(Compare, UrgentPointerIsCompared) {
+  Conv k = Conv::established();
+  Conv u = Conv::established();
+  k.urgent = 3;
+  k.out(5, kAck | kPsh | kUrg, 1, 3, 1);
+  u.urgent = 2;
+  u.out(5, kAck | kPsh | kUrg, 1, 3, 1);
+  Comparison cmp = compare(k.packets, u.packets, AllowList{});
+  ASSERT_EQ(cmp.divergences.size(), 1u);
+  EXPECT_EQ(cmp.divergences[0].field, "urg");
+  EXPECT_EQ(cmp.divergences[0].kernel, "3");
+  EXPECT_EQ(cmp.divergences[0].ustack, "2");
 }
 
 TEST(Compare, FieldDifferencesAreNamedAndAllowedByRule) {

@@ -86,6 +86,7 @@ std::string Segment::text() const {
   s << flags_text() << " " << seq << ":" << seq + len << "(" << len << ")";
   if (has(tcp_flags::kAck)) s << " ack " << ack;
   s << " win " << win;
+  if (urg) s << " urg " << *urg;
   std::string opts = options_text();
   if (!opts.empty()) s << " " << opts;
   return s.str();
@@ -144,6 +145,7 @@ std::vector<Segment> normalise(const PacketList& packets) {
       s.len = static_cast<std::uint32_t>(t.payload.size());
       const bool scaled = me.offered_wscale && other.offered_wscale && !t.has(tcp_flags::kSyn);
       s.win = std::uint32_t{t.window} << (scaled ? std::min<std::uint8_t>(me.shift, 14) : 0);
+      if (t.has(tcp_flags::kUrg)) s.urg = t.urgent;
       s.mss = t.options.mss;
       s.wscale = t.options.window_scale;
       s.sack_ok = t.options.sack_permitted;

@@ -38,10 +38,11 @@ struct Segment {
   bool outbound = false;
   IpProto proto = IpProto::kTcp;
   std::uint8_t flags = 0;
-  std::uint32_t seq = 0;  // relative
-  std::uint32_t ack = 0;  // relative; meaningful with the ACK flag
-  std::uint32_t len = 0;  // payload octets
-  std::uint32_t win = 0;  // scaled, in octets
+  std::uint32_t seq = 0;             // relative
+  std::uint32_t ack = 0;             // relative; meaningful with the ACK flag
+  std::uint32_t len = 0;             // payload octets
+  std::uint32_t win = 0;             // scaled, in octets
+  std::optional<std::uint16_t> urg;  // the urgent pointer, with URG (RFC 9293 §3.8.5)
   std::optional<std::uint16_t> mss;
   std::optional<std::uint8_t> wscale;
   bool sack_ok = false;

@@ -170,11 +170,13 @@ std::string options_string(const TcpOptions& o, std::uint32_t sack_base, std::ui
 }
 
 std::string segment_string(std::uint8_t flags, std::uint32_t seq, std::uint32_t len,
-                           std::optional<std::uint32_t> ack, std::optional<std::uint32_t> win) {
+                           std::optional<std::uint32_t> ack, std::optional<std::uint32_t> win,
+                           std::optional<std::uint32_t> urg) {
   std::string s = script_flags_string(flags) + " " + std::to_string(seq) + ":" +
                   std::to_string(seq + len) + "(" + std::to_string(len) + ")";
   if (ack) s += " ack " + std::to_string(*ack);
   if (win) s += " win " + std::to_string(*win);
+  if (urg) s += " urg " + std::to_string(*urg);
   return s;
 }
 
@@ -218,6 +220,7 @@ Flow::Built Flow::build_inbound(const PacketEvent& ev) const {
   r.ack = SeqNum(spec.ack ? sut_isn + *spec.ack : 0);
   r.flags = spec.flags;
   r.window = static_cast<std::uint16_t>(spec.win.value_or(0));
+  r.urgent = static_cast<std::uint16_t>(spec.urg.value_or(0));
   r.options = spec.options;
   for (std::uint8_t i = 0; i < r.options.sack_count; ++i) {
     r.options.sack[i].left = r.options.sack[i].left + sut_isn;
@@ -461,7 +464,7 @@ std::string Flow::describe(const PacketEvent& ev) {
            "(" + std::to_string(icmp->len) + ")]";
   }
   const auto& s = std::get<TcpSegmentSpec>(ev.packet);
-  std::string out = segment_string(s.flags, s.seq, s.len, s.ack, s.win);
+  std::string out = segment_string(s.flags, s.seq, s.len, s.ack, s.win, s.urg);
   if (s.options_kind == TcpSegmentSpec::Options::kAny) out += " <...>";
   if (s.options_kind == TcpSegmentSpec::Options::kListed) {
     out += " " + options_string(s.options, 0, 0);
@@ -473,8 +476,11 @@ std::string Flow::describe_got(const TcpRepr& got) const {
   std::uint32_t isn = sut_isn_.value_or(0);
   std::optional<std::uint32_t> ack;
   if (got.has(tcp_flags::kAck)) ack = got.ack.raw() - peer_isn_;
-  std::string s = segment_string(got.flags, got.seq.raw() - isn,
-                                 static_cast<std::uint32_t>(got.payload.size()), ack, got.window);
+  std::optional<std::uint32_t> urg;
+  if (got.has(tcp_flags::kUrg)) urg = got.urgent;
+  std::string s =
+      segment_string(got.flags, got.seq.raw() - isn, static_cast<std::uint32_t>(got.payload.size()),
+                     ack, got.window, urg);
   if (got.options.order_len > 0) {
     s += " " + options_string(got.options, peer_isn_, ts_offset_.value_or(0));
   }
@@ -605,6 +611,7 @@ std::string Flow::check_tcp(const TcpSegmentSpec& want, const TcpRepr& got,
     diffs.push_back("ack");
   }
   if (want.win && got.window != *want.win) diffs.push_back("win");
+  if (want.urg && got.urgent != *want.urg) diffs.push_back("urg");
   switch (want.options_kind) {
     case TcpSegmentSpec::Options::kAny:
       break;

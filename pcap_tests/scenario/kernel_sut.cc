@@ -454,19 +454,21 @@ SysResult KernelSut::connect(int fd, const SockAddr& addr) {
   return finish(rc);
 }
 
-SysResult KernelSut::write(int fd, Bytes data) {
+SysResult KernelSut::write(int fd, Bytes data, int flags) {
   errno = EBADF;
   // send with MSG_NOSIGNAL: write() to a reset connection would kill the runner with SIGPIPE;
   // the script sees EPIPE either way.
   const int real = real_fd(fd);
   if (real < 0) return SysResult::fail(EBADF);
   return finish(without_blocking(
-      real, POLLOUT, [&] { return ::send(real, data.data(), data.size(), MSG_NOSIGNAL); }));
+      real, POLLOUT, [&] { return ::send(real, data.data(), data.size(), flags | MSG_NOSIGNAL); }));
 }
 
-SysResult KernelSut::read(int fd, MutBytes out) {
+SysResult KernelSut::read(int fd, MutBytes out, int flags) {
   const int real = real_fd(fd);
   if (real < 0) return SysResult::fail(EBADF);
+  // Linux tcp_recv_urg never blocks: no waiting for POLLIN first.
+  if (flags & MSG_OOB) return finish(::recv(real, out.data(), out.size(), flags));
   return finish(
       without_blocking(real, POLLIN, [&] { return ::read(real, out.data(), out.size()); }));
 }

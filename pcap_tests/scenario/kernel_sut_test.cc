@@ -113,7 +113,7 @@ TEST_P(KernelSutTest, InjectedSynToAListenerGetsTheKernelsSynAck) {
   EXPECT_EQ(sut.accept(3).value, 4);
   // The accepted socket is blocking; a read with nothing queued still returns.
   ByteVec buf(10);
-  EXPECT_EQ(sut.read(4, buf).err, EAGAIN);
+  EXPECT_EQ(sut.read(4, buf, 0).err, EAGAIN);
   // Injected and sent packets both in the capture, in order.
   ASSERT_EQ(sut.capture().size(), 3u);
   EXPECT_FALSE(sut.capture()[0].outbound);
@@ -185,7 +185,7 @@ TEST(KernelSut, FdsStartAtThreeAndTheLowestFreeIsReused) {
   EXPECT_EQ(sut.close(3).value, 0);
   EXPECT_EQ(sut.close(3).err, EBADF);
   EXPECT_EQ(sut.socket(AF_INET6, SOCK_STREAM, 0).value, 3);
-  EXPECT_EQ(sut.read(9, MutBytes()).err, EBADF);
+  EXPECT_EQ(sut.read(9, MutBytes(), 0).err, EBADF);
 }
 
 TEST(KernelSut, NamespaceIsGoneAfterDestruction) {

@@ -168,10 +168,10 @@ class Runner {
       r = sut_.connect(fd(a[0]), remote);
     } else if (n == "write" || n == "send") {
       ByteVec data(static_cast<std::size_t>(a[2].value), 0);
-      r = sut_.write(fd(a[0]), data);
+      r = sut_.write(fd(a[0]), data, n == "send" ? static_cast<int>(a[3].value) : 0);
     } else if (n == "read" || n == "recv") {
       ByteVec buf(static_cast<std::size_t>(a[2].value));
-      r = sut_.read(fd(a[0]), buf);
+      r = sut_.read(fd(a[0]), buf, n == "recv" ? static_cast<int>(a[3].value) : 0);
     } else if (n == "sendto") {
       ByteVec data(static_cast<std::size_t>(a[2].value), 0);
       r = sut_.sendto(fd(a[0]), data, remote);

@@ -5,6 +5,7 @@
 #include "pcap_tests/scenario/script.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
@@ -215,7 +216,8 @@ std::uint8_t parse_flags(LineCursor& c) {
         flags |= tcp_flags::kCwr;
         break;
       case 'U':
-        unsupported("TCP flag U (urgent data)");
+        flags |= tcp_flags::kUrg;
+        break;
       default:
         syntax(std::string("unknown TCP flag '") + ch + "' in '" + std::string(r.substr(0, n)) +
                "'");
@@ -364,6 +366,10 @@ TcpSegmentSpec parse_tcp(LineCursor& c, bool inbound, std::optional<FragSpec>& f
       std::uint32_t win = u32(c, "a window");
       if (win > 0xffff) syntax("win " + std::to_string(win) + " does not fit 16 bits");
       seg.win = win;
+    } else if (w == "urg") {
+      std::uint32_t urg = u32(c, "an urgent pointer");
+      if (urg > 0xffff) syntax("urg " + std::to_string(urg) + " does not fit 16 bits");
+      seg.urg = urg;
     } else {
       unsupported("'" + w + "' in a TCP packet line");
     }
@@ -643,14 +649,17 @@ struct CallShape {
 };
 
 const std::vector<CallShape>& call_shapes() {
+  // One table, three calls a row.
+  // clang-format off
   static const std::vector<CallShape> shapes = {
       {"socket", 3, {}, {}},         {"bind", 3, {1, 2}, {}},         {"listen", 2, {}, {}},
       {"accept", 3, {1, 2}, {}},     {"connect", 3, {1, 2}, {}},      {"write", 3, {1}, {}},
-      {"read", 3, {1}, {}},          {"send", 4, {1}, {3}},           {"recv", 4, {1}, {3}},
+      {"read", 3, {1}, {}},          {"send", 4, {1}, {}},            {"recv", 4, {1}, {}},
       {"sendto", 6, {1, 4, 5}, {3}}, {"recvfrom", 6, {1, 4, 5}, {3}}, {"shutdown", 2, {}, {}},
       {"close", 1, {}, {}},          {"setsockopt", 5, {}, {}},       {"getsockopt", 5, {}, {}},
       {"fcntl", 0, {}, {}},  // 2 or 3, checked below
   };
+  // clang-format on
   return shapes;
 }
 
@@ -687,6 +696,11 @@ void check_shape(const SyscallEvent& call) {
     }
     bool must_be_zero = std::find(shape->zero.begin(), shape->zero.end(), i) != shape->zero.end();
     if (must_be_zero && args[i].value != 0) unsupported(call.name + "() flags " + args[i].text);
+  }
+  // Urgent data (RFC 9293 §3.8.5) is the one flag send and recv take.
+  if ((call.name == "send" || call.name == "recv") && args[3].value != 0 &&
+      args[3].value != MSG_OOB) {
+    unsupported(call.name + "() flags " + args[3].text + " (0 or MSG_OOB)");
   }
   if (call.name == "getsockopt" && (args[3].kind != SyscallArg::Kind::kList)) {
     fail("the expected value is written [N]");

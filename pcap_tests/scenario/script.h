@@ -54,6 +54,9 @@ struct TcpSegmentSpec {
   std::uint32_t len = 0;  // payload bytes: end_seq - seq
   std::optional<std::uint32_t> ack;
   std::optional<std::uint32_t> win;  // required on inbound segments (packetdrill)
+  // `urg N` (packetdrill's opt_urg_ptr, after `win`): the urgent pointer field. Inbound it is
+  // sent as written (with `U` in the flags for it to mean anything); outbound it is compared.
+  std::optional<std::uint32_t> urg;
   enum class Options : std::uint8_t {
     kNone,    // no option list: the segment has no options
     kListed,  // `<mss 1460,nop,...>`: exactly these, in this order
@@ -147,7 +150,8 @@ struct SyscallArg {
 // "connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)".
 struct SyscallEvent {
   std::string name;  // socket, bind, listen, accept, connect, write, read, send, recv, sendto,
-                     // recvfrom, shutdown, close, setsockopt, getsockopt, fcntl
+                     // recvfrom, shutdown, close, setsockopt, getsockopt, fcntl; send and recv
+                     // take flags 0 or MSG_OOB
   std::vector<SyscallArg> args;
   long expected = 0;                  // the return value
   std::optional<int> expected_errno;  // with expected == -1

@@ -35,6 +35,7 @@ constexpr std::pair<std::string_view, long> kSymbols[] = {
     {"O_WRONLY", O_WRONLY},         {"O_RDWR", O_RDWR},
     {"O_NONBLOCK", O_NONBLOCK},     {"SHUT_RD", SHUT_RD},
     {"SHUT_WR", SHUT_WR},           {"SHUT_RDWR", SHUT_RDWR},
+    {"MSG_OOB", MSG_OOB},           {"SO_OOBINLINE", SO_OOBINLINE},
 };
 
 constexpr std::pair<std::string_view, int> kErrnos[] = {

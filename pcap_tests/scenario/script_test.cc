@@ -114,6 +114,24 @@ TEST(ScriptPackets, FlagCombinationsSeqAckWin) {
   EXPECT_EQ(script_flags_string(0), "-");
 }
 
+// Urgent data: the U flag and packetdrill's `urg N` after `win`; send/recv take MSG_OOB, and
+// setsockopt SO_OOBINLINE (RFC 9293 §3.8.5).
+TEST(ScriptPackets, UrgentFlagPointerAndMsgOob) {
+  Script s = parse_ok(
+      "0 < P.U 1:5(4) ack 1 win 512 urg 4\n"
+      "+0 > .U 1:1(0) ack 5 urg 0\n"
+      "+0 send(4, ..., 1, MSG_OOB) = 1\n"
+      "+0 recv(4, ..., 1, MSG_OOB) = -1 EINVAL (Invalid argument)\n"
+      "+0 setsockopt(4, SOL_SOCKET, SO_OOBINLINE, [1], 4) = 0\n");
+  EXPECT_EQ(tcp(s.events[0]).flags, tcp_flags::kPsh | tcp_flags::kAck | tcp_flags::kUrg);
+  EXPECT_EQ(tcp(s.events[0]).urg, 4u);
+  EXPECT_EQ(tcp(s.events[1]).urg, 0u);
+  EXPECT_EQ(script_flags_string(tcp(s.events[1]).flags), ".U");
+  EXPECT_EQ(std::get<SyscallEvent>(s.events[2].what).args[3].value, MSG_OOB);
+  EXPECT_EQ(parse_error("0 < .U 1:1(0) win 1 urg 70000\n"),
+            "t.pkt:1: urg 70000 does not fit 16 bits");
+}
+
 TEST(ScriptPackets, Udp) {
   Script s = parse_ok("0 < udp (100)\n+0 > udp (7)\n");
   const auto& in = std::get<PacketEvent>(s.events[0].what);
@@ -438,11 +456,9 @@ TEST(ScriptRefusals, EachNamesItsLineAndConstruct) {
        "'...')"},
       {"0 fcntl(3, F_GETFD) = 0", "unsupported: constant F_GETFD"},
       {"0 send(4, ..., 10, MSG_ZEROCOPY) = 10", "unsupported: constant MSG_ZEROCOPY"},
-      {"0 send(4, ..., 10, 64) = 10", "unsupported: send() flags 64"},
+      {"0 send(4, ..., 10, 64) = 10", "unsupported: send() flags 64 (0 or MSG_OOB)"},
       {"0 < S 0:0(0) win 100 <FO abcd>", "unsupported: TCP option 'FO abcd'"},
       {"0 < S 0:0(0) win 100 <md5 000102>", "unsupported: TCP option 'md5 000102'"},
-      {"0 < SU 0:0(0) win 100", "unsupported: TCP flag U (urgent data)"},
-      {"0 < S 0:0(0) win 100 urg 3", "unsupported: 'urg' in a TCP packet line"},
       {"0 connect(3, {sa_family=AF_INET}, 16) = 0",
        "unsupported: literal argument {sa_family=AF_INET} of connect() (addresses and buffers "
        "are written '...')"},

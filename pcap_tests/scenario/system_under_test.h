@@ -68,8 +68,9 @@ class SystemUnderTest {
   // would block on a blocking socket fails with EAGAIN here and the runner reports it.
   virtual SysResult accept(int fd) = 0;
   virtual SysResult connect(int fd, const SockAddr& addr) = 0;
-  virtual SysResult write(int fd, Bytes data) = 0;
-  virtual SysResult read(int fd, MutBytes out) = 0;
+  // write/read, and send/recv with `flags` 0 or MSG_OOB (urgent data, RFC 9293 §3.8.5).
+  virtual SysResult write(int fd, Bytes data, int flags) = 0;
+  virtual SysResult read(int fd, MutBytes out, int flags) = 0;
   virtual SysResult sendto(int fd, Bytes data, const SockAddr& to) = 0;
   virtual SysResult recvfrom(int fd, MutBytes out, SockAddr* from) = 0;
   virtual SysResult shutdown(int fd, int how) = 0;

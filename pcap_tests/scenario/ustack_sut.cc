@@ -269,20 +269,20 @@ SysResult UstackSut::connect(int fd, const SockAddr& addr) {
   });
 }
 
-SysResult UstackSut::write(int fd, Bytes data) {
+SysResult UstackSut::write(int fd, Bytes data, int flags) {
   usocket::socket* s = find(fd);
   if (s == nullptr) return SysResult::fail(EBADF);
   return syscall([&] {
     std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data.data()), data.size());
-    return static_cast<long>(nonblocking(*s, [&] { return s->send(bytes); }));
+    return static_cast<long>(nonblocking(*s, [&] { return s->send(bytes, flags); }));
   });
 }
 
-SysResult UstackSut::read(int fd, MutBytes out) {
+SysResult UstackSut::read(int fd, MutBytes out, int flags) {
   usocket::socket* s = find(fd);
   if (s == nullptr) return SysResult::fail(EBADF);
   return syscall([&] {
-    usocket::bytes got = nonblocking(*s, [&] { return s->recv(out.size()); });
+    usocket::bytes got = nonblocking(*s, [&] { return s->recv(out.size(), flags); });
     std::memcpy(out.data(), got.data(), got.size());
     return static_cast<long>(got.size());
   });

@@ -52,8 +52,8 @@ class UstackSut final : public SystemUnderTest {
   SysResult listen(int fd, int backlog) override;
   SysResult accept(int fd) override;
   SysResult connect(int fd, const SockAddr& addr) override;
-  SysResult write(int fd, Bytes data) override;
-  SysResult read(int fd, MutBytes out) override;
+  SysResult write(int fd, Bytes data, int flags) override;
+  SysResult read(int fd, MutBytes out, int flags) override;
   SysResult sendto(int fd, Bytes data, const SockAddr& to) override;
   SysResult recvfrom(int fd, MutBytes out, SockAddr* from) override;
   SysResult shutdown(int fd, int how) override;

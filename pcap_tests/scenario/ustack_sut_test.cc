@@ -52,7 +52,7 @@ TEST(UstackSut, ErrorsAreLinuxErrnos) {
   int fd = static_cast<int>(sut.socket(AF_INET, SOCK_STREAM, 0).value);
   EXPECT_EQ(sut.setsockopt(fd, SOL_SOCKET, 12345, 1).err, ENOPROTOOPT);
   std::uint8_t buf[10];
-  EXPECT_EQ(sut.read(fd, buf).err, ENOTCONN);
+  EXPECT_EQ(sut.read(fd, buf, 0).err, ENOTCONN);
 }
 
 // The seam: a call that would block on a blocking socket reports it instead of waiting.

@@ -64,6 +64,7 @@ TcpConnection::TcpConnection(const TcpConfig& config, const TcpTuple& tuple, Seq
       snd_max_(iss),
       snd_buf_seq_(iss + 1),
       snd_buf_(config.send_buffer, pool),
+      snd_up_(iss),
       rcv_buf_(config.recv_buffer, pool),
       ts_offset_(ts_offset),
       mtu_(mtu),
@@ -242,7 +243,8 @@ void TcpConnection::on_segment(Instant now, const TcpRepr& seg) {
   if (state_ == TcpState::kClosed) return;
   update_ts_recent(now, seg);
 
-  // Sixth: the URG bit. RFC 6093: urgent data is delivered in line; the pointer is ignored.
+  // Sixth: the URG bit.
+  on_urgent(seg);
 
   // Seventh: segment text.
   on_text(now, seg);
@@ -488,8 +490,12 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
       snd_buf_seq_ += n;
       stats_.bytes_acked += n;
     }
+    SeqNum prior_una = snd_una_;
     snd_una_ = seg.ack;
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+    // Urgent mode ends once the urgent data is acknowledged (Linux tcp_clean_rtx_queue); SND.UP
+    // then follows SND.UNA.
+    if (prior_una <= snd_up_ && snd_up_ <= snd_una_) snd_up_ = snd_una_;
     sacked_.trim_below(snd_una_);
     drag_marks_along();
     // RTT (RFC 6298 §3 with Karn's rule; RFC 7323 §4 with timestamps).
@@ -614,6 +620,23 @@ void TcpConnection::update_send_window(Instant now, const TcpRepr& seg) {
     snd_wl1_ = seg.seq;
     snd_wl2_ = seg.ack;
   }
+}
+
+void TcpConnection::on_urgent(const TcpRepr& seg) {
+  // RFC 9293 §3.10.7.4 "sixth": in ESTABLISHED and FIN-WAIT-1/2 take the urgent pointer
+  // (RCV.UP) and signal the user when it advances (MUST-32); after the peer's FIN it "should
+  // not occur" and is ignored. Linux (tcp_urg, before tcp_data_queue) with BSD's one-octet
+  // reading, urgent.h; every segment's text is looked at for an urgent octet still awaited.
+  if (state_ != TcpState::kEstablished && state_ != TcpState::kFinWait1 &&
+      state_ != TcpState::kFinWait2) {
+    return;
+  }
+  if (seg.has(kUrg)) {
+    auto u = urg_.on_pointer(seg.seq, seg.urgent, copied_seq(), rcv_nxt_, cfg_.oob_inline);
+    if (u.skip_old_octet) rcv_buf_.consume(1);
+    if (u.signal) stats_.urgent_in++;
+  }
+  urg_.on_payload(seg.seq, seg.payload);
 }
 
 void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
@@ -829,12 +852,69 @@ std::size_t TcpConnection::send(Bytes data) {
   return snd_buf_.write(data);
 }
 
+std::size_t TcpConnection::send_urgent(Bytes data) {
+  std::size_t n = send(data);
+  // Linux tcp_mark_urg: SND.UP = write_seq, just after the last octet queued (MUST-62).
+  if (n > 0) snd_up_ = data_end();
+  return n;
+}
+
+std::size_t TcpConnection::read_stream(MutBytes out) {
+  // Linux tcp_recvmsg_locked: a read stops at the urgent mark once it has copied something,
+  // so the reader can ask at_mark(); at the mark the urgent octet is skipped unless
+  // SO_OOBINLINE, and the read goes on behind it.
+  std::size_t n = 0;
+  while (n < out.size() && !rcv_buf_.empty()) {
+    SeqNum seq = copied_seq();
+    std::size_t want = out.size() - n;
+    if (urg_.marked() && urg_.mark() == seq) {
+      if (n > 0) break;
+      if (!cfg_.oob_inline) {
+        rcv_buf_.consume(1);
+        urg_.on_read(copied_seq());
+        continue;
+      }
+    } else if (urg_.marked() && urg_.mark() > seq) {
+      want = std::min<std::size_t>(want, static_cast<std::uint32_t>(urg_.mark() - seq));
+    }
+    n += rcv_buf_.read(out.subspan(n, want));
+    urg_.on_read(copied_seq());
+  }
+  return n;
+}
+
+std::size_t TcpConnection::stream_bytes() const {
+  std::size_t n = rcv_buf_.size();
+  if (n > 0 && at_mark() && !cfg_.oob_inline) --n;
+  return n;
+}
+
+Result<std::size_t, TcpError> TcpConnection::recv_urgent(MutBytes out) {
+  // Linux tcp_recv_urg, errno for errno ("Yes this is right !" for EINVAL).
+  using State = UrgentReceiver::State;
+  if (cfg_.oob_inline || urg_.state() == State::kNone || urg_.state() == State::kRead) {
+    return Err(TcpError::kInvalid);
+  }
+  if (state_ == TcpState::kClosed && !fin_received_) return Err(TcpError::kNotConnected);
+  if (urg_.state() == State::kValid) {
+    urg_.mark_read();
+    if (out.empty()) return std::size_t{0};
+    out[0] = urg_.octet();
+    return std::size_t{1};
+  }
+  if (state_ == TcpState::kClosed || fin_received_) return std::size_t{0};
+  // BSD and Linux agree: recv(MSG_OOB) never blocks, whatever the socket's blocking mode.
+  return Err(TcpError::kWouldBlock);
+}
+
 std::size_t TcpConnection::recv(MutBytes out) {
   std::uint32_t before = rcv_wnd();
-  std::size_t n = rcv_buf_.read(out);
+  std::size_t buffered = rcv_buf_.size();
+  std::size_t n = read_stream(out);
   // All read and nothing held out of order: the storage goes back until more data comes.
   if (ooo_.empty()) rcv_buf_.release_if_empty();
-  if (n == 0 || !synchronized() || fin_received_) return n;
+  // A skipped urgent octet frees room too.
+  if (rcv_buf_.size() == buffered || !synchronized() || fin_received_) return n;
   // Linux __tcp_cleanup_rbuf: announce the opened window if it at least doubles what the
   // peer may send now (includes the window update after a zero window).
   std::uint32_t max_wnd = std::min<std::uint32_t>(static_cast<std::uint32_t>(rcv_buf_.capacity()),
@@ -910,7 +990,7 @@ void TcpConnection::set_keepalive(bool on, Duration idle, Duration interval, uns
 }
 
 bool TcpConnection::readable() const {
-  return !rcv_buf_.empty() || fin_received_ || error_.has_value() || state_ == TcpState::kClosed;
+  return stream_bytes() > 0 || fin_received_ || error_.has_value() || state_ == TcpState::kClosed;
 }
 
 bool TcpConnection::writable() const {
@@ -1238,7 +1318,8 @@ std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const 
   if (p.len == unsent && p.len < mss && p.len > 0 && !p.fin && new_data) {
     // Nagle (RFC 9293 §3.7.4, RFC 1122 §4.2.3.4) in Minshall's form like Linux: hold a small
     // segment while an earlier small segment is unacknowledged, unless TCP_NODELAY.
-    if (!cfg_.nodelay && snd_sml_ > snd_una_) return std::nullopt;
+    // Linux tcp_nagle_test: never for urgent data.
+    if (!cfg_.nodelay && !urgent_mode() && snd_sml_ > snd_una_) return std::nullopt;
   }
   return p;
 }
@@ -1444,6 +1525,12 @@ void TcpConnection::send_segment(Instant now, TcpSink sink, std::uint8_t flags, 
   r.flags = flags;
   if (flags & kAck) r.ack = rcv_nxt_;
   r.window = (flags & kRst) ? 0 : window_to_advertise(false);
+  if (!(flags & kRst)) {
+    if (auto up = urgent_field(seq, snd_up_, snd_una_, snd_nxt_)) {
+      r.flags |= kUrg;
+      r.urgent = *up;
+    }
+  }
   if (with_options && ts_ok_) r.options.timestamps = TcpTimestamps{ts_now(now), ts_recent_};
   if (with_options && sack_ok_ && (flags & kAck)) {
     // RFC 2883 §4: a D-SACK block goes first; then the SACK blocks, most recent first

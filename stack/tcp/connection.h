@@ -19,12 +19,14 @@
 #include <optional>
 
 #include "stack/base/function_ref.h"
+#include "stack/base/result.h"
 #include "stack/base/seqnum.h"
 #include "stack/tcp/assembler.h"
 #include "stack/tcp/congestion.h"
 #include "stack/tcp/ring_buffer.h"
 #include "stack/tcp/rtt.h"
 #include "stack/tcp/tcp_types.h"
+#include "stack/tcp/urgent.h"
 #include "stack/tracer.h"
 #include "stack/transport.h"
 #include "stack/wire/tcp.h"
@@ -72,8 +74,18 @@ class TcpConnection {
   // --- User side (RFC 9293 §3.10) --------------------------------------------------------
   // Queues data (SEND); returns the number of bytes taken (0 when the buffer is full).
   std::size_t send(Bytes data);
-  // Reads received data (RECEIVE); returns the number of bytes copied.
+  // send(MSG_OOB) (RFC 9293 §3.8.5, MUST-30/31): queues data like send() and makes its end the
+  // urgent pointer, SND.UP, carried by every segment until SND.UNA passes it (urgent.h).
+  std::size_t send_urgent(Bytes data);
+  // Reads received data (RECEIVE); returns the number of bytes copied. Like Linux, a read
+  // stops at the urgent mark, and the urgent octet is skipped unless SO_OOBINLINE (urgent.h).
   std::size_t recv(MutBytes out);
+  // recv(MSG_OOB), Linux tcp_recv_urg: the urgent octet into out[0], once (1, or 0 if `out`
+  // is empty - the octet is then lost, as in Linux); never blocks. kInvalid (EINVAL) with
+  // SO_OOBINLINE, with no mark, or once the octet was read; kNotConnected if the connection
+  // closed without a FIN; 0 when the stream ended (FIN or closed) before the octet came;
+  // kWouldBlock (EAGAIN) while it has not arrived.
+  Result<std::size_t, TcpError> recv_urgent(MutBytes out);
   // Half-close (shutdown(SHUT_WR)): a FIN follows the queued data.
   void shutdown();
   // CLOSE: like shutdown(), but the user is gone: unread data or data arriving later resets
@@ -94,6 +106,13 @@ class TcpConnection {
   bool writable() const;
   // No more data will arrive and everything was read.
   bool at_eof() const { return fin_received_ && rcv_buf_.empty(); }
+  // Received octets not yet read, an urgent octet still in the stream included.
+  std::size_t unread_bytes() const { return rcv_buf_.size(); }
+  // SIOCATMARK / sockatmark() (MUST-33): the next octet to read is the urgent mark.
+  bool at_mark() const { return urg_.marked() && urg_.mark() == copied_seq(); }
+  // POLLPRI (MUST-32, Linux tcp_poll: TCP_URG_VALID): an urgent octet arrived and, without
+  // SO_OOBINLINE, was not read out of band yet; with it, the reader is not past it yet.
+  bool urgent_ready() const { return urg_.state() == UrgentReceiver::State::kValid; }
   bool synchronized() const;
   // Closed by the user (close()/abort()): nobody will read it any more.
   bool orphaned() const { return user_closed_; }
@@ -119,6 +138,7 @@ class TcpConnection {
 
   // --- Options (setsockopt) --------------------------------------------------------------
   void set_nodelay(bool on) { cfg_.nodelay = on; }
+  void set_oob_inline(bool on) { cfg_.oob_inline = on; }  // SO_OOBINLINE
   // TCP_CONGESTION on a live connection: the window carries over to the new algorithm.
   void set_congestion(CongestionAlgorithm a);
   const CongestionControl& congestion() const { return *cc_; }
@@ -136,6 +156,7 @@ class TcpConnection {
   void update_ts_recent(Instant now, const TcpRepr& seg);
   void on_rst(Instant now, const TcpRepr& seg);   // second
   bool on_ack(Instant now, const TcpRepr& seg);   // fifth
+  void on_urgent(const TcpRepr& seg);             // sixth
   void on_text(Instant now, const TcpRepr& seg);  // seventh
   void on_fin(Instant now);                       // eighth
 
@@ -191,6 +212,17 @@ class TcpConnection {
   SeqNum fin_seq() const { return data_end(); }
   std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_max_ - snd_una_); }
   std::uint32_t rcv_wnd() const;  // what the peer may still send: rcv_adv_ - rcv_nxt_
+  // The next octet the application reads (Linux copied_seq): the ring holds RCV.NXT less it,
+  // less the FIN's octet once the FIN is in.
+  SeqNum copied_seq() const {
+    return rcv_nxt_ - static_cast<std::uint32_t>(rcv_buf_.size()) - (fin_received_ ? 1u : 0u);
+  }
+  // What a stream read can return now: the ring less an urgent octet the reader would skip
+  // (Linux tcp_poll raises its target by one at the mark without SO_OOBINLINE).
+  std::size_t stream_bytes() const;
+  std::size_t read_stream(MutBytes out);  // recv() without the window update
+  // RFC 9293 §3.8.5 urgent mode: an urgent pointer not yet acknowledged (Linux tcp_urg_mode).
+  bool urgent_mode() const { return snd_up_ != snd_una_; }
 
   TcpConfig cfg_;
   TcpTuple tuple_;
@@ -209,6 +241,7 @@ class TcpConnection {
   SeqNum snd_buf_seq_;  // sequence number of snd_buf_'s first byte
   RingBuffer snd_buf_;
   bool fin_queued_ = false;  // shutdown/close: FIN follows the data
+  SeqNum snd_up_;            // SND.UP: just after the last urgent octet (MUST-62)
   bool syn_pending_ = false;
 
   // Receive sequence space.
@@ -220,6 +253,7 @@ class TcpConnection {
   std::optional<SeqNum> ooo_fin_;  // a FIN that arrived before the data in front of it
   bool fin_received_ = false;
   std::optional<TcpSackBlock> dsack_;  // RFC 2883: duplicate to report in the next ACK
+  UrgentReceiver urg_;                 // RCV.UP and the urgent octet (urgent.h)
 
   // Negotiated options.
   std::uint16_t adv_mss_ = 536;   // the MSS we advertise (route MTU - headers)

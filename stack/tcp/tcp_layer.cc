@@ -219,6 +219,7 @@ void TcpLayer::apply_options(TcpConfig& c, const TcpSocketOptions& o) {
   if (o.retries2) c.retries2 = *o.retries2;
   if (o.max_segment) c.max_segment = static_cast<std::uint16_t>(*o.max_segment);
   if (o.congestion) c.congestion = *o.congestion;
+  if (o.oob_inline) c.oob_inline = *o.oob_inline;
 }
 
 void TcpLayer::notify(SocketHandle h) {
@@ -830,6 +831,7 @@ std::optional<TcpError> TcpLayer::set_options(SocketHandle h, const TcpSocketOpt
     // A live connection takes the options it can change; its buffers stay as allocated.
     if (opts.nodelay) s->conn->set_nodelay(s->config.nodelay);
     if (opts.congestion) s->conn->set_congestion(*opts.congestion);
+    if (opts.oob_inline) s->conn->set_oob_inline(s->config.oob_inline);
     if (opts.keepalive || opts.keepalive_idle || opts.keepalive_interval || opts.keepalive_count) {
       s->conn->set_keepalive(s->config.keepalive, s->config.keepalive_idle,
                              s->config.keepalive_interval, s->config.keepalive_count);
@@ -854,6 +856,7 @@ Result<TcpSocketOptions, TcpError> TcpLayer::options(SocketHandle h) const {
   o.retries2 = c.retries2;
   o.max_segment = c.max_segment;
   o.congestion = c.congestion;
+  o.oob_inline = c.oob_inline;
   o.reuse_addr = s->reuse_addr;
   return o;
 }
@@ -1063,6 +1066,14 @@ Result<SocketHandle, TcpError> TcpLayer::accept(SocketHandle lh) {
 }
 
 Result<std::size_t, TcpError> TcpLayer::send(SocketHandle h, Bytes data) {
+  return send_data(h, data, /*urgent=*/false);
+}
+
+Result<std::size_t, TcpError> TcpLayer::send_urgent(SocketHandle h, Bytes data) {
+  return send_data(h, data, /*urgent=*/true);
+}
+
+Result<std::size_t, TcpError> TcpLayer::send_data(SocketHandle h, Bytes data, bool urgent) {
   Socket* s = table_.get(h);
   if (s == nullptr) return Err(TcpError::kBadHandle);
   if (!s->conn) return Err(TcpError::kNotConnected);
@@ -1089,7 +1100,7 @@ Result<std::size_t, TcpError> TcpLayer::send(SocketHandle h, Bytes data) {
   }
   if (data.empty()) return std::size_t{0};
   TcpReadiness before = readiness(h);
-  std::size_t n = c.send(data);
+  std::size_t n = urgent ? c.send_urgent(data) : c.send(data);
   if (n == 0) return Err(TcpError::kWouldBlock);
   schedule_output(h);
   notify_if_changed(h, before);  // writable may have gone
@@ -1102,12 +1113,14 @@ Result<std::size_t, TcpError> TcpLayer::recv(SocketHandle h, MutBytes out) {
   if (!s->conn) return Err(TcpError::kNotConnected);
   TcpConnection& c = *s->conn;
   TcpReadiness before = readiness(h);
+  std::size_t unread = c.unread_bytes();
   std::size_t n = c.recv(out);
-  if (n > 0) {
-    schedule_output(h);            // a window update may be due
+  if (c.unread_bytes() != unread) {
+    // Data was read, or only a skipped urgent octet: a window update may be due.
+    schedule_output(h);
     notify_if_changed(h, before);  // readable may have gone
-    return n;
   }
+  if (n > 0) return n;
   if (c.at_eof() || out.empty()) return std::size_t{0};
   if (c.error()) {
     // Linux tcp_recvmsg_locked: a pending sk_err is reported once (sock_error); after it the
@@ -1125,6 +1138,25 @@ Result<std::size_t, TcpError> TcpLayer::recv(SocketHandle h, MutBytes out) {
     default:
       return Err(TcpError::kWouldBlock);
   }
+}
+
+Result<std::size_t, TcpError> TcpLayer::recv_urgent(SocketHandle h, MutBytes out) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return Err(TcpError::kBadHandle);
+  // Linux tcp_recvmsg_locked: a listener is ENOTCONN before MSG_OOB is looked at; a socket
+  // that never connected has no urgent data (EINVAL).
+  if (s->listener) return Err(TcpError::kNotConnected);
+  if (!s->conn) return Err(TcpError::kInvalid);
+  TcpReadiness before = readiness(h);
+  auto r = s->conn->recv_urgent(out);
+  notify_if_changed(h, before);  // POLLPRI has gone
+  return r;
+}
+
+Result<bool, TcpError> TcpLayer::at_mark(SocketHandle h) const {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return Err(TcpError::kBadHandle);
+  return s->conn != nullptr && s->conn->at_mark();
 }
 
 std::optional<TcpError> TcpLayer::shutdown(SocketHandle h) {
@@ -1232,6 +1264,7 @@ TcpReadiness TcpLayer::readiness(SocketHandle h) const {
   r.error = c.error().has_value() && !s->error_reported;
   r.closed = c.state() == TcpState::kClosed;
   r.readable = c.readable();
+  r.urgent = c.urgent_ready();
   r.writable = c.writable() || c.error().has_value() || r.closed;
   r.connected = c.synchronized() && c.state() != TcpState::kSynReceived;
   return r;

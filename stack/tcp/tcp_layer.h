@@ -95,6 +95,9 @@ struct TcpSocketOptions {
   // TCP_CONGESTION: the algorithm of this socket (the stack's TcpConfig::congestion if unset);
   // on a live connection it takes over the window (Linux tcp_set_congestion_control).
   std::optional<CongestionAlgorithm> congestion;
+  // SO_OOBINLINE: the urgent octet stays in the stream (recv_urgent() says kInvalid), as
+  // Linux; applies to a live connection too.
+  std::optional<bool> oob_inline;
   bool reuse_addr = false;  // SO_REUSEADDR
 };
 
@@ -105,6 +108,9 @@ struct TcpReadiness {
   bool connected = false;     // handshake done (ESTABLISHED or later)
   bool closed = false;        // CLOSED: nothing more will happen
   bool error = false;         // an error not yet reported (Linux sk_err: POLLERR)
+  // POLLPRI: urgent data arrived (RFC 9293 MUST-32; Linux tcp_poll, TCP_URG_VALID): the
+  // octet waits for recv_urgent(), or with SO_OOBINLINE the reader is not past it yet.
+  bool urgent = false;
   bool operator==(const TcpReadiness&) const = default;
 };
 
@@ -222,9 +228,22 @@ class TcpLayer final : public Transport {
   // Linux (tcp_sendmsg_locked -> sk_stream_error -> sock_error) the error is reported once,
   // by whichever of send(), recv() or take_error() sees it first; later sends get kPipe.
   Result<std::size_t, TcpError> send(SocketHandle h, Bytes data);
+  // send(MSG_OOB): as send(), and the end of what was taken becomes the urgent pointer (RFC
+  // 9293 §3.8.5; the peer's Linux reads its last octet out of band). Urgent data of any length
+  // (MUST-31); a later urgent send moves the pointer on.
+  Result<std::size_t, TcpError> send_urgent(SocketHandle h, Bytes data);
   // Bytes read (> 0), 0 at end of stream, or kWouldBlock / the connection's error (reported
   // once, as for send(); then 0: the stream has ended).
   Result<std::size_t, TcpError> recv(SocketHandle h, MutBytes out);
+  // recv(MSG_OOB), Linux tcp_recv_urg (TcpConnection::recv_urgent): the urgent octet, once;
+  // never blocks. kInvalid with SO_OOBINLINE, with no urgent data or after it was read;
+  // kWouldBlock while the mark is known but its octet has not arrived; 0 when the stream ended
+  // first. A listener: kNotConnected; a socket never connected: kInvalid (Linux).
+  Result<std::size_t, TcpError> recv_urgent(SocketHandle h, MutBytes out);
+  // SIOCATMARK / sockatmark(): the next octet a stream read returns (or, without SO_OOBINLINE,
+  // skips) is the urgent mark (MUST-33). false on a socket without a connection or a listener
+  // (Linux tcp_ioctl, checked on 6.18).
+  Result<bool, TcpError> at_mark(SocketHandle h) const;
   // shutdown(SHUT_WR): FIN after the queued data. nullopt on success.
   std::optional<TcpError> shutdown(SocketHandle h);
   // Gives the handle back. A connection closes gracefully (FIN, or RST if unread data) and
@@ -413,6 +432,8 @@ class TcpLayer final : public Transport {
   void schedule_output(SocketHandle h);
   // Lists a user-held socket in ready_ (its readiness may have changed).
   void notify(SocketHandle h);
+  // send() and send_urgent(): one set of state checks and errors.
+  Result<std::size_t, TcpError> send_data(SocketHandle h, Bytes data, bool urgent);
   // Notifies if readiness(h) differs from `before` (after a user call).
   void notify_if_changed(SocketHandle h, const TcpReadiness& before);
 

@@ -63,6 +63,8 @@ struct TcpConfig {
   std::size_t send_buffer = 256 * 1024;
   std::size_t recv_buffer = 256 * 1024;
   bool nodelay = false;  // TCP_NODELAY: no Nagle
+  // SO_OOBINLINE: the urgent octet stays in the stream instead of being read with MSG_OOB.
+  bool oob_inline = false;
   // TCP_MAXSEG (Linux rx_opt.user_mss): caps the MSS we announce and the segments we send;
   // 0 = none (the route's MTU decides).
   std::uint16_t max_segment = 0;
@@ -143,6 +145,8 @@ struct TcpStats {
   std::uint64_t dsacks_out = 0, challenge_acks = 0, zero_window_probes = 0, keepalives = 0;
   std::uint64_t drops_paws = 0, drops_unacceptable = 0, drops_ooo_full = 0;
   std::uint64_t oow_acks_limited = 0;  // duplicate ACKs not sent (tcp_oow_rate_limited)
+  // New urgent pointers received: each one is what Linux signals with SIGURG (MUST-32).
+  std::uint64_t urgent_in = 0;
   unsigned backoff = 0;
 
   // One line like `ss -ti`: "ESTAB rto:204 rtt:1.2/0.6 mss:1448 cwnd:10 ssthresh:... ".

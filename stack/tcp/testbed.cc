@@ -11,6 +11,7 @@ std::string SegSpec::str() const {
   if (seq_) s += " seq " + seq_->str();
   if (ack_) s += " ack " + ack_->str();
   if (win_) s += " win " + win_->str();
+  if (urg_) s += " urg " + urg_->str();
   if (data_) s += " data \"" + *data_ + "\"";
   if (len_) s += " len " + len_->str();
   if (mss_) s += " mss " + mss_->str();
@@ -201,6 +202,7 @@ bool TcpTestbed::matches(const SegSpec& s, const TcpRepr& r, std::string& why) c
   if (s.seq_ && !s.seq_->matches(rel_seq)) why = "seq";
   if (s.ack_ && !s.ack_->matches(r.ack.raw())) why = "ack";
   if (s.win_ && !s.win_->matches(r.window)) why = "win";
+  if (s.urg_ && !s.urg_->matches(r.urgent)) why = "urg";
   if (s.data_ && std::string(r.payload.begin(), r.payload.end()) != *s.data_) why = "data";
   if (s.len_ && !s.len_->matches(static_cast<std::uint32_t>(r.payload.size()))) why = "len";
   if (!s.data_ && !s.len_ && !r.payload.empty()) why = "len (unexpected payload)";
