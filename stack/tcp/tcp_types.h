@@ -94,6 +94,20 @@ struct TcpConfig {
   Duration invalid_ratelimit = Duration::millis(500);
   // net.ipv4.tcp_congestion_control / TCP_CONGESTION: CUBIC, as Linux.
   CongestionAlgorithm congestion = CongestionAlgorithm::kCubic;
+  // RACK-TLP loss detection (RFC 8985) when the peer SACKs, like Linux's tcp_recovery=1;
+  // off: three duplicate ACKs / DupThresh SACKed segments and the RTO (RFC 5681, RFC 6675).
+  bool rack = false;
+  // RFC 8985 §7.2 WCDelAckT: the worst-case delayed ACK a tail-loss probe allows for when one
+  // segment is in flight (Linux adds TCP_RTO_MIN, 200 ms).
+  Duration tlp_max_ack_delay = Duration::millis(200);
+};
+
+// RACK-TLP events (RFC 8985), per connection (TcpStats) and summed per layer.
+struct TcpRackCounters {
+  std::uint64_t lost = 0;            // segments RACK deemed lost (Linux TcpExtTCPLostRetransmit
+                                     // counts differently: these are all RACK's marks)
+  std::uint64_t tlp_probes = 0;      // tail-loss probes sent (TcpExtTCPLossProbes)
+  std::uint64_t tlp_recoveries = 0;  // probes that repaired a loss (TcpExtTCPLossProbeRecovery)
 };
 
 // The 4-tuple, from our side.
@@ -143,6 +157,7 @@ struct TcpStats {
   std::uint64_t dsacks_out = 0, challenge_acks = 0, zero_window_probes = 0, keepalives = 0;
   std::uint64_t drops_paws = 0, drops_unacceptable = 0, drops_ooo_full = 0;
   std::uint64_t oow_acks_limited = 0;  // duplicate ACKs not sent (tcp_oow_rate_limited)
+  TcpRackCounters rack;
   unsigned backoff = 0;
 
   // One line like `ss -ti`: "ESTAB rto:204 rtt:1.2/0.6 mss:1448 cwnd:10 ssthresh:... ".
