@@ -554,11 +554,13 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
       // With SACK the inflated window goes to the next hole first (RFC 6675 §5 NextSeg
       // rule 1), not to new data. With RACK, to what RACK deemed lost (rack_on_ack).
       if (sack_ok_ && !rack_active()) sack_rexmit_pending_ = true;
-    } else if (dup_acks_ == 3 && seg.ack - 1 >= recover_ && !rack_active()) {
+    } else if (dup_acks_ == 3 && seg.ack - 1 >= recover_ &&
+               (!rack_active() || sent_.segs_sacked() == 0)) {
       // RFC 5681 §3.2 / RFC 6582 §3.2 steps 1-2: fast retransmit, enter fast recovery. With
-      // RACK (a SACKing peer) time decides instead, as in Linux (tcp_time_to_recover ignores
-      // the duplicate ACK count when RACK is on); RACK's window is zero once DupThresh segments
-      // are SACKed, so it is never slower than this rule.
+      // RACK and SACK blocks flowing, time decides instead, as in Linux (tcp_time_to_recover
+      // ignores the duplicate ACK count when RACK is on); RACK's window is zero once DupThresh
+      // segments are SACKed, so it is never slower than this rule. A peer that negotiated SACK
+      // but reports no blocks gives RACK nothing to go on: the count stays the fallback.
       enter_fast_recovery(now);
       retransmit_head_ = true;
     }

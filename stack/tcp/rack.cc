@@ -115,6 +115,9 @@ Duration tlp_pto(std::optional<Duration> srtt, bool flight_is_one_segment, Durat
     pto = *srtt * 2;
     if (flight_is_one_segment) pto += max_ack_delay;
   }
+  // Not below Linux's TCP_TIMEOUT_MIN (2 ms): a path measured at 0 ms (in memory, loopback)
+  // would otherwise probe in the same instant it sent.
+  pto = std::max(pto, kTlpMinTimeout);
   return std::min(pto, rto);
 }
 

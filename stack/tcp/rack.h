@@ -116,9 +116,10 @@ class Rack {
 
 // --- TLP (RFC 8985 §7) ---------------------------------------------------------------------
 
+inline constexpr Duration kTlpMinTimeout = Duration::millis(2);
 // §7.2: the probe timeout. 2*SRTT (1 s before any RTT sample); when only one segment is in
-// flight the peer may be holding its ACK back, so the worst-case delayed ACK is added; and
-// never later than the RTO would fire.
+// flight the peer may be holding its ACK back, so the worst-case delayed ACK is added; never
+// below kTlpMinTimeout and never later than the RTO would fire.
 Duration tlp_pto(std::optional<Duration> srtt, bool flight_is_one_segment, Duration max_ack_delay,
                  Duration rto);
 

@@ -96,7 +96,7 @@ struct TcpConfig {
   CongestionAlgorithm congestion = CongestionAlgorithm::kCubic;
   // RACK-TLP loss detection (RFC 8985) when the peer SACKs, like Linux's tcp_recovery=1;
   // off: three duplicate ACKs / DupThresh SACKed segments and the RTO (RFC 5681, RFC 6675).
-  bool rack = false;
+  bool rack = true;
   // RFC 8985 §7.2 WCDelAckT: the worst-case delayed ACK a tail-loss probe allows for when one
   // segment is in flight (Linux adds TCP_RTO_MIN, 200 ms).
   Duration tlp_max_ack_delay = Duration::millis(200);
