@@ -631,6 +631,18 @@ void TcpConnection::rack_detect_loss_and_arm_timer(Instant now) {
   rack_rexmit_pending_ = true;
 }
 
+void TcpConnection::enter_loss_recovery() {
+  // RTO recovery (RFC 8985 §6.3 / Linux tcp_timeout_mark_lost, the Loss state): everything not
+  // SACKed is lost and the go-back-N walk resends it; no probe or reordering timer until
+  // SND.UNA passes recover_.
+  rto_recovery_ = true;
+  if (rack_active()) sent_.mark_all_lost();
+  tlp_.reset();
+  tlp_at_ = Instant::never();
+  rack_reo_at_ = Instant::never();
+  rack_rexmit_pending_ = false;
+}
+
 bool TcpConnection::echo_predates(const TcpRepr& seg, const SentSegment& s) const {
   if (!ts_ok_ || !seg.options.timestamps || seg.options.timestamps->ecr == 0) return false;
   return static_cast<std::int32_t>(seg.options.timestamps->ecr - ts_now(s.xmit_ts)) < 0;
@@ -904,7 +916,15 @@ void TcpConnection::on_icmp_error(Instant now, const IcmpError& err) {
     std::uint32_t mss = err.next_hop_mtu - hdr;
     if (mss < snd_mss_) {
       snd_mss_ = mss;
-      if (snd_max_ > snd_una_ && synchronized()) snd_nxt_ = snd_una_;
+      if (snd_max_ > snd_una_ && synchronized()) {
+        snd_nxt_ = snd_una_;
+        // Linux tcp_simple_retransmit enters the Loss state (high_seq = SND.NXT) without a
+        // cwnd change: RACK and TLP stand aside while the go-back-N walk resends.
+        if (rack_active()) {
+          recover_ = snd_max_;
+          enter_loss_recovery();
+        }
+      }
     }
     return;
   }
@@ -1245,14 +1265,7 @@ void TcpConnection::on_rto(Instant now) {
   cc_->on_rto(now, flight_size(), snd_mss_);
   trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
   in_recovery_ = false;
-  // RTO recovery (RFC 8985 §6.3 / Linux tcp_timeout_mark_lost): everything not SACKed is
-  // lost, and the go-back-N walk below resends it; no probe or reordering timer meanwhile.
-  rto_recovery_ = true;
-  if (rack_active()) sent_.mark_all_lost();
-  tlp_.reset();
-  tlp_at_ = Instant::never();
-  rack_reo_at_ = Instant::never();
-  rack_rexmit_pending_ = false;
+  enter_loss_recovery();
   dup_acks_ = 0;
   recover_ = snd_max_;  // RFC 6582 §3.2 step 1 after a timeout
   snd_nxt_ = snd_una_;

@@ -179,6 +179,8 @@ class TcpConnection {
                    std::optional<TcpSackBlock> dsack);
   // §6.2 step 5: marks lost segments, arms the reordering timer, enters recovery on a loss.
   void rack_detect_loss_and_arm_timer(Instant now);
+  // An RTO, or a path MTU drop's go-back-N: the Loss state (see on_rto).
+  void enter_loss_recovery();
   // Whether the ACK's TSecr is older than `s`'s latest transmission (RACK_update()).
   bool echo_predates(const TcpRepr& seg, const SentSegment& s) const;
   // Resends the segments RACK deemed lost, as far as pipe < cwnd (RFC 6675 §5 step C).

@@ -98,20 +98,28 @@ TEST(WindowedMinFilter, KeepsTheMinimumOfTheWindow) {
   EXPECT_EQ(*f.get(), 70_ms);
 }
 
-// Delivers [left, right) to RACK as a SACK at `now`.
-void sack(Rack& r, SentQueue& q, std::uint32_t left, std::uint32_t right, Instant now) {
-  q.on_sack(SeqNum(left), SeqNum(right),
-            [&](const SentSegment& s) { r.on_delivered(now, s, false); });
-}
+// A flight of `n` segments sent `gap` apart from kT0, on a path whose min_RTT is 100 ms.
+struct Flight {
+  Flight(int n, Duration gap) {
+    r.on_rtt_sample(kT0, 100_ms);
+    send_segments(q, SeqNum(1), n, kT0, gap);
+  }
+  // Delivers [left, right) to RACK as a SACK at `now`.
+  void sack(std::uint32_t left, std::uint32_t right, Instant now) {
+    q.on_sack(SeqNum(left), SeqNum(right),
+              [&](const SentSegment& s) { r.on_delivered(now, s, false); });
+  }
+  SentQueue q;
+  Rack r;
+};
 
 // RFC 8985 §6.2 step 5: a segment sent before a delivered one is lost once RACK.rtt + reo_wnd
 // has passed since it was sent; until then the reordering timer covers it.
 TEST(Rack, LostAfterTheReorderingWindow) {
-  SentQueue q;
-  Rack r;
-  r.on_rtt_sample(kT0, 100_ms);
-  send_segments(q, SeqNum(1), 2, kT0, 2_ms);  // [1, 1001) at t0, [1001, 2001) at t0+2ms
-  sack(r, q, 1001, 2001, kT0 + 102_ms);
+  Flight f(2, 2_ms);
+  SentQueue& q = f.q;
+  Rack& r = f.r;
+  f.sack(1001, 2001, kT0 + 102_ms);
   EXPECT_EQ(r.rtt(), 100_ms);
   EXPECT_EQ(r.reo_wnd(false, q.segs_sacked(), 100_ms), 25_ms);  // min_RTT / 4
   std::vector<std::uint32_t> lost;
@@ -129,11 +137,10 @@ TEST(Rack, LostAfterTheReorderingWindow) {
 
 // §6.2 step 4: with DupThresh segments SACKed and no reordering seen, no window at all.
 TEST(Rack, NoWindowOnceDupThreshSegmentsAreSacked) {
-  SentQueue q;
-  Rack r;
-  r.on_rtt_sample(kT0, 100_ms);
-  send_segments(q, SeqNum(1), 4, kT0, 0_ms);
-  sack(r, q, 1001, 4001, kT0 + 100_ms);
+  Flight f(4, 0_ms);
+  SentQueue& q = f.q;
+  Rack& r = f.r;
+  f.sack(1001, 4001, kT0 + 100_ms);
   EXPECT_EQ(r.reo_wnd(false, q.segs_sacked(), 100_ms), 0_ms);
   Rack::Detection d = r.detect_loss(kT0 + 100_ms, q, false, 100_ms, [](const SentSegment&) {});
   EXPECT_EQ(d.lost, 1u);
@@ -142,13 +149,12 @@ TEST(Rack, NoWindowOnceDupThreshSegmentsAreSacked) {
 // §6.2 step 3: a never-retransmitted segment delivered below RACK.fack is reordering, which
 // keeps the window open even with DupThresh SACKs and in recovery.
 TEST(Rack, ReorderingSeenKeepsTheWindow) {
-  SentQueue q;
-  Rack r;
-  r.on_rtt_sample(kT0, 100_ms);
-  send_segments(q, SeqNum(1), 5, kT0, 0_ms);
-  sack(r, q, 2001, 5001, kT0 + 100_ms);
+  Flight f(5, 0_ms);
+  SentQueue& q = f.q;
+  Rack& r = f.r;
+  f.sack(2001, 5001, kT0 + 100_ms);
   EXPECT_FALSE(r.reordering_seen());
-  sack(r, q, 1001, 2001, kT0 + 101_ms);
+  f.sack(1001, 2001, kT0 + 101_ms);
   EXPECT_TRUE(r.reordering_seen());
   EXPECT_EQ(r.reo_wnd(true, q.segs_sacked(), 100_ms), 25_ms);
   // ... but never more than SRTT.
@@ -181,10 +187,9 @@ TEST(Rack, DsackWidensTheWindowAndItDecaysAfter16Recoveries) {
 // RACK_update(): an ACK of a retransmitted segment whose echo predates the retransmission,
 // or whose RTT is below min_RTT, is for the original: it does not move RACK.xmit_ts.
 TEST(Rack, AmbiguousAckOfARetransmissionIsIgnored) {
-  SentQueue q;
-  Rack r;
-  r.on_rtt_sample(kT0, 100_ms);
-  send_segments(q, SeqNum(1), 1, kT0, 0_ms);
+  Flight f(1, 0_ms);
+  SentQueue& q = f.q;
+  Rack& r = f.r;
   q.on_transmit(SeqNum(1), SeqNum(1001), SeqNum(1001), kT0 + 300_ms);
   q.on_cumulative_ack(SeqNum(1001), [&](const SentSegment& s) {
     r.on_delivered(kT0 + 310_ms, s, false);  // 10 ms < min_RTT
