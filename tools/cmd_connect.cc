@@ -4,7 +4,8 @@
 // EOF on stdin it shuts down its sending side (FIN, like `nc -N`) and keeps reading; it exits 0
 // when the peer has closed and all data is written, 1 with one line on stderr if the
 // connection fails. nc's flags: -l (listen for one connection), -s ADDR / -p PORT (source),
-// -z (only connect), -q SECONDS (quit that long after EOF on stdin), -4 / -6, -w, -v.
+// -z (only connect), -q SECONDS (quit that long after EOF on stdin), -4 / -6, -w, -v, and -u
+// (datagrams instead: cmd_connect_udp.cc).
 //
 //   ustack connect --tun ust1 --netns demo --addr 198.18.1.2/24 --peer 198.18.1.1/24
 //                  198.18.1.1 8000 <request >response       (one command line)
@@ -12,6 +13,8 @@
 //
 // stdin is read by a helper thread that only reads and hands chunks to the loop thread (it
 // never touches the stack); the stack, TCP and stdout are driven from the runtime's thread.
+#include "tools/cmd_connect.h"
+
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -22,35 +25,18 @@
 
 #include "stack/stack.h"
 #include "stack/tcp/tcp_layer.h"
-#include "tools/device_options.h"
-#include "tools/services/tcp_cli.h"
 #include "tools/stdin_reader.h"
 #include "tools/subcommand.h"
 #include "tun/runtime.h"
 
 namespace ustack::tools {
-namespace {
 
-struct ConnectOptions {
-  DeviceOptions device;
-  services::TcpCliOptions tcp;
-  std::string host;
-  std::int64_t port = -1;  // -1: not given
-  std::optional<double> wait_s;
-  bool verbose = false;
-  bool listen = false;                    // -l: accept one connection on PORT instead
-  std::string source;                     // -s ADDR
-  std::int64_t source_port = 0;           // -p PORT
-  bool zero_io = false;                   // -z: connect (or accept), then close
-  std::optional<double> quit_s;           // -q SECONDS after EOF on stdin
-  bool nc_shutdown = false;               // -N: accepted; shutting down at EOF is the default
-  bool v4_only = false, v6_only = false;  // -4, -6
-};
-
-int fail(const std::string& what, const std::string& why) {
+int connect_fail(const std::string& what, const std::string& why) {
   std::fprintf(stderr, "ustack connect: %s: %s\n", what.c_str(), why.c_str());
   return 1;
 }
+
+namespace {
 
 // True when no connection is still closing (only TIME_WAIT or nothing is left).
 bool all_closed(const TcpLayer& tcp) {
@@ -84,10 +70,12 @@ int accept_and_copy(DeviceSession& s, const ConnectOptions& opts,
     }
     IpAddr any = family == IpVersion::kV4 ? IpAddr(Ipv4Addr()) : IpAddr(Ipv6Addr());
     auto l = tcp.listen(local.value_or(any), port, 1, tcp_setup.socket);
-    if (!l.ok()) return fail("port " + std::to_string(port), services::tcp_error_text(l.error()));
+    if (!l.ok())
+      return connect_fail("port " + std::to_string(port), services::tcp_error_text(l.error()));
     listeners.push_back(*l);
   }
-  if (listeners.empty()) return fail("-l", "no address of the requested family to listen on");
+  if (listeners.empty())
+    return connect_fail("-l", "no address of the requested family to listen on");
   if (opts.verbose) std::fprintf(stderr, "ustack connect: listening on port %u\n", port);
   std::optional<SocketHandle> conn;
   rt.run_until(
@@ -101,7 +89,7 @@ int accept_and_copy(DeviceSession& s, const ConnectOptions& opts,
       deadline_after(rt, opts.wait_s));
   for (SocketHandle l : listeners) (void)tcp.close(l);
   if (rt.stopped()) return rt.stopped_exit_code();
-  if (!conn) return fail("port " + std::to_string(port), "nobody connected within -w");
+  if (!conn) return connect_fail("port " + std::to_string(port), "nobody connected within -w");
   auto t = tcp.tuple(*conn);
   std::string peer = t.ok() ? services::endpoint_text(t->remote, t->remote_port) : "?";
   if (opts.verbose) std::fprintf(stderr, "ustack connect: connection from %s\n", peer.c_str());
@@ -117,7 +105,7 @@ int connect_and_copy(DeviceSession& s, const ConnectOptions& opts, const IpAddr&
 
   auto h = tcp.connect(rt.now(), stack, remote, static_cast<std::uint16_t>(opts.port), local,
                        static_cast<std::uint16_t>(opts.source_port), tcp_setup.socket);
-  if (!h.ok()) return fail(target, services::tcp_error_text(h.error()));
+  if (!h.ok()) return connect_fail(target, services::tcp_error_text(h.error()));
   rt.wake();
 
   // --- Handshake ---
@@ -132,18 +120,18 @@ int connect_and_copy(DeviceSession& s, const ConnectOptions& opts, const IpAddr&
                              deadline) == Runtime::RunResult::kReady;
   if (auto e = tcp.error(*h)) {
     (void)tcp.close(*h);
-    return fail(target, services::tcp_error_text(*e));
+    return connect_fail(target, services::tcp_error_text(*e));
   }
   if (auto e = tcp.soft_error(*h); e && !tcp.readiness(*h).connected) {
     (void)tcp.abort(*h);
-    return fail(target, services::tcp_error_text(*e));
+    return connect_fail(target, services::tcp_error_text(*e));
   }
   if (!connected) {
     (void)tcp.abort(*h);
     rt.wake();
     rt.run_until([] { return false; }, rt.now() + Duration::millis(20));  // let the RST go
     if (rt.stopped()) return rt.stopped_exit_code();
-    return fail(target, "connection timed out");
+    return connect_fail(target, "connection timed out");
   }
   if (opts.verbose) {
     auto t = tcp.tuple(*h);
@@ -218,7 +206,7 @@ int copy_stream(DeviceSession& s, const ConnectOptions& opts, SocketHandle conn,
   if (!error) error = tcp.error(conn);
   if (error) {
     (void)tcp.close(conn);
-    return fail(target, services::tcp_error_text(*error));
+    return connect_fail(target, services::tcp_error_text(*error));
   }
   if (rt.stopped()) {
     (void)tcp.abort(conn);
@@ -228,8 +216,8 @@ int copy_stream(DeviceSession& s, const ConnectOptions& opts, SocketHandle conn,
   (void)tcp.close(conn);
   rt.wake();
   rt.run_until([&] { return all_closed(tcp); }, rt.now() + Duration::seconds(2));
-  if (stdout_broken) return fail("stdout", std::strerror(errno));
-  if (int e = in.error()) return fail("stdin", std::strerror(e));
+  if (stdout_broken) return connect_fail("stdout", std::strerror(errno));
+  if (int e = in.error()) return connect_fail("stdin", std::strerror(e));
   return 0;
 }
 
@@ -249,6 +237,7 @@ int run_connect(ConnectOptions opts) {
   if (!opts.listen && opts.host.empty()) return usage("missing argument: host");
   if (opts.port == -1) return usage("missing argument: port");
   if (opts.v4_only && opts.v6_only) return usage("-4 and -6 exclude each other");
+  if (opts.udp && opts.zero_io) return usage("-z with -u: UDP has no connection to probe");
   if (opts.source_port < 0 || opts.source_port > 65535) {
     return usage("-p " + std::to_string(opts.source_port) + " out of range (0..65535)");
   }
@@ -283,25 +272,35 @@ int run_connect(ConnectOptions opts) {
       [&](DeviceSession& s) {
         std::signal(SIGPIPE, SIG_IGN);
         if (opts.verbose) std::fprintf(stderr, "ustack connect: %s\n", s.describe().c_str());
-        if (opts.listen) return accept_and_copy(s, opts, *tcp.setup, source);
+        if (opts.listen) {
+          return opts.udp ? udp_connect_and_copy(s, opts, std::nullopt, source)
+                          : accept_and_copy(s, opts, *tcp.setup, source);
+        }
         AddressFamily family = opts.v4_only   ? AddressFamily::kV4
                                : opts.v6_only ? AddressFamily::kV6
                                               : AddressFamily::kUnspec;
         DeviceSession::HostAddress remote = s.lookup_host(opts.host, family);
-        if (!remote.addr) return fail(opts.host, remote.error);
+        if (!remote.addr) return connect_fail(opts.host, remote.error);
+        if (opts.udp) return udp_connect_and_copy(s, opts, remote.addr, source);
         return connect_and_copy(s, opts, *remote.addr, *tcp.setup, source);
       },
       stderr);
 }
 
 Subcommand connect_cmd(
-    "connect", "netcat-like TCP client on the stack: stdin to HOST PORT, replies to stdout",
+    "connect",
+    "netcat-like TCP (-u: UDP) client on the stack: stdin to HOST PORT, replies to stdout",
     [](CLI::App& app) {
       auto opts = std::make_shared<ConnectOptions>();
       add_device_options(app, opts->device);
       services::add_tcp_options(app, opts->tcp);
-      app.add_option("-w,--wait", opts->wait_s, "give up connecting after SECONDS")
+      app.add_option("-w,--wait", opts->wait_s,
+                     "give up connecting after SECONDS (-u: quit after SECONDS without a "
+                     "datagram either way)")
           ->type_name("SECONDS");
+      app.add_flag("-u,--udp", opts->udp,
+                   "UDP: each line of stdin is a datagram to HOST PORT, datagrams from it go to "
+                   "stdout (with -l: from the first peer that sends to PORT)");
       app.add_flag("-v,--verbose", opts->verbose,
                    "say how the stack runs (device, addresses, seed) and when connected");
       app.add_flag("-l,--listen", opts->listen,
@@ -320,7 +319,7 @@ Subcommand connect_cmd(
                      "IPv4 or IPv6 address, or a name (looked up with ustack's resolver: "
                      "--nameserver, --hosts; the first address in RFC 6724 order); with -l, "
                      "the address to listen on (optional)");
-      app.add_option("port", opts->port, "TCP port");
+      app.add_option("port", opts->port, "TCP (or with -u, UDP) port");
       app.footer(
           "Example:\n  printf 'GET / HTTP/1.0\\r\\n\\r\\n' | ustack connect --tun ust1 --netns "
           "demo "

@@ -29,6 +29,7 @@
 #include "tools/services/udp_cli.h"
 #include "tools/services/udp_echo.h"
 #include "tools/subcommand.h"
+#include "tun/pcap_file.h"
 #include "tun/runtime.h"
 
 namespace ustack::tools {
@@ -131,7 +132,11 @@ int serve(DeviceSession& s, const ServeOptions& opts, const services::ServiceSpe
       listening += " " + spec.text;
       continue;
     }
-    factories.push_back(std::make_unique<services::ServiceFactory>(spec));
+    // http's Date and Last-Modified are wall-clock times; the sessions get the runtime's
+    // steady Instants and this offset to Unix time, taken once (a later clock step is not
+    // followed).
+    factories.push_back(
+        std::make_unique<services::ServiceFactory>(spec, tun::steady_clock_epoch_offset()));
     const services::ServiceFactory* f = factories.back().get();
     std::string name = std::string(to_string(spec.kind)) + ":" + std::to_string(spec.port);
     for (IpAddr any : {IpAddr(Ipv4Addr()), IpAddr(Ipv6Addr())}) {

@@ -18,6 +18,7 @@
 #include "tools/services/generated_body.h"
 #include "tools/services/tcp_cli.h"
 #include "tools/stdin_reader.h"
+#include "tools/udp_stdio.h"
 #include "tun/runtime.h"
 
 namespace ustack::tools {
@@ -39,8 +40,8 @@ std::string send_error_text(UdpError e) {
 class Sender {
  public:
   Sender(DeviceSession& s, const UdpSendOptions& opts, SocketHandle h,
-         std::optional<UdpEndpoint> to)
-      : s_(s), opts_(opts), h_(h), to_(to), buf_(65536) {}
+         std::optional<UdpEndpoint> to, std::size_t max_datagram)
+      : s_(s), opts_(opts), h_(h), to_(to), max_datagram_(max_datagram), buf_(65536) {}
 
   // One loop iteration: print replies, then send what input there is.
   void step(Instant now, StdinReader* in) {
@@ -66,17 +67,9 @@ class Sender {
 
   // Replies first: the socket may carry the error (ECONNREFUSED) of what we sent.
   void read_replies(Instant now) {
-    for (;;) {
-      auto r = s_.udp().recv_from(h_, buf_);
-      if (!r.ok()) {
-        if (r.error() != UdpError::kWouldBlock) error_ = services::udp_error_text(r.error());
-        return;
-      }
-      quiet_until_ = now + wait();
-      if (!stdout_broken_ && !write_all(STDOUT_FILENO, buf_.data(), r->size)) {
-        stdout_broken_ = true;
-      }
-    }
+    DatagramsToStdout r = copy_datagrams_to_stdout(s_.udp(), h_, buf_, stdout_broken_);
+    if (r.datagrams > 0) quiet_until_ = now + wait();
+    if (r.error) error_ = services::udp_error_text(*r.error);
   }
 
   bool send(Instant now, Bytes data) {
@@ -99,26 +92,15 @@ class Sender {
 
   // Every complete line (newline included, like nc) is one datagram; at EOF the rest too.
   void send_lines(Instant now, bool eof) {
-    std::size_t start = 0;
-    for (;;) {
-      auto nl = std::find(pending_.begin() + static_cast<std::ptrdiff_t>(start), pending_.end(),
-                          std::uint8_t{'\n'});
-      if (nl == pending_.end()) break;
-      std::size_t end = static_cast<std::size_t>(nl - pending_.begin()) + 1;
-      if (!send(now, Bytes(pending_).subspan(start, end - start))) return;
-      start = end;
-    }
-    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(start));
-    if (eof && !pending_.empty()) {
-      send(now, pending_);
-      pending_.clear();
-    }
+    send_stdin_datagrams(pending_, eof, max_datagram_, [&](Bytes d) { return send(now, d); });
+    if (eof) pending_.clear();  // what a failed send left: the error ends the command
   }
 
   DeviceSession& s_;
   const UdpSendOptions& opts_;
   SocketHandle h_;
   std::optional<UdpEndpoint> to_;  // nullopt: connected
+  std::size_t max_datagram_;
   ByteVec buf_;
   ByteVec pending_;  // stdin bytes not sent yet (a partial line)
   bool input_done_ = false;
@@ -166,7 +148,7 @@ int send_and_wait(DeviceSession& s, const UdpSendOptions& opts, const IpAddr& re
     boost::asio::io_context& io = rt.io_context();
     in = std::make_unique<StdinReader>([&io, &rt] { boost::asio::post(io, [&rt] { rt.wake(); }); });
   }
-  Sender sender(s, opts, h, to);
+  Sender sender(s, opts, h, to, max_udp_payload(remote));
   rt.on_iteration([&](Instant now) { sender.step(now, in.get()); });
   rt.wake();
   bool waited_for_done = false;

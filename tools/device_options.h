@@ -68,6 +68,7 @@ struct DeviceOptions {
   std::optional<std::int64_t> mtu;
   std::string pcap;
   std::optional<std::uint64_t> seed;
+  std::string seed_text;  // as typed: "-1" is accepted (it wraps) but warned about
   // Impairment specs (stack/impair/impair_spec.h): --impair for both directions, --impair-in
   // and --impair-out replace it for one.
   std::string impair;

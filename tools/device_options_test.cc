@@ -10,7 +10,9 @@
 namespace ustack::tools {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 DeviceOptions parse(std::vector<std::string> args) {
   CLI::App app;
@@ -264,6 +266,36 @@ TEST(DeviceOptions, BadImpairSpecNamesTheFlagAndTheField) {
   EXPECT_EQ(with("--impair-out", "lag=1ms"),
             "--impair-out: unknown field 'lag' (fields: delay, jitter, rate, queue, loss, burst, "
             "reorder, dup, corrupt, seed)");
+}
+
+// Input the kernel would accept but that is most likely a typo: warned about, once per cause,
+// and the command goes on.
+TEST(DeviceOptions, SuspiciousInputIsWarnedAbout) {
+  auto warnings = [](std::vector<std::string> more) {
+    ValidationResult r = with(std::move(more));
+    EXPECT_TRUE(r.setup) << r.error;
+    return r.setup ? r.setup->warnings : std::vector<std::string>{};
+  };
+  EXPECT_THAT(warnings({}), IsEmpty());
+  EXPECT_THAT(warnings({"--peer", "198.18.0.1/24", "--peer", "fd00:1::1/64"}), IsEmpty());
+  EXPECT_THAT(warnings({"--addr", "198.18.0.2/24"}),
+              ElementsAre("--addr 198.18.0.2/24 given twice; the repeat is ignored"));
+  EXPECT_EQ(with({"--addr", "198.18.0.2/24"}).setup->addrs.size(), 2u);
+  EXPECT_THAT(warnings({"--peer", "198.19.0.1/24"}),
+              ElementsAre("--peer 198.19.0.1/24 is outside every --addr subnet: ustack has no "
+                          "route to it"));
+  EXPECT_THAT(warnings({"--addr", "198.18.5.0/24"}),
+              ElementsAre("--addr 198.18.5.0/24 is the subnet's own address, not a host's"));
+  EXPECT_THAT(warnings({"--peer", "198.18.0.255/24"}),
+              ElementsAre("--peer 198.18.0.255/24 is the subnet's broadcast address, not a "
+                          "host's"));
+  EXPECT_THAT(warnings({"--addr", "fd00:7::/64"}),
+              ElementsAre("--addr fd00:7::/64 is the subnet's own address, not a host's"));
+  EXPECT_THAT(warnings({"--addr", "198.18.9.0/31"}), IsEmpty());  // RFC 3021: both are hosts
+  EXPECT_THAT(warnings({"--seed", "-1"}),
+              ElementsAre("--seed -1 is negative: it wraps to 18446744073709551615 (seeds are "
+                          "0..18446744073709551615)"));
+  EXPECT_THAT(warnings({"--seed", "7"}), IsEmpty());
 }
 
 }  // namespace

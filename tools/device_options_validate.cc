@@ -56,6 +56,18 @@ std::optional<IpCidr> parse_cidr(const std::string& flag, const std::string& tex
 
 ValidationResult fail(std::string message) { return {std::nullopt, std::move(message)}; }
 
+// Why an address given as ours or the kernel's is probably a typo, or "" (the kernel itself
+// refuses none of these, so they are warnings, not errors): the subnet's own address or its
+// IPv4 broadcast address as a host address (RFC 919, RFC 4291 §2.6.1 subnet-router anycast).
+std::string suspicious_host(const IpCidr& c) {
+  if (c.prefix_len >= (c.addr.is_v4() ? 31 : 127)) return "";
+  if (c.addr == c.network()) return "is the subnet's own address, not a host's";
+  if (std::optional<Ipv4Addr> b = c.broadcast_v4(); b && IpAddr(*b) == c.addr) {
+    return "is the subnet's broadcast address, not a host's";
+  }
+  return "";
+}
+
 // The whole file, or the error ("--hosts /x: cannot read: No such file or directory").
 std::optional<std::string> read_file(const std::string& flag, const std::string& path,
                                      std::string& error) {
@@ -196,7 +208,8 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
                  "impair only packets the stack sends (replaces --impair for them)")
       ->type_name("SPEC");
   app.add_option("--seed", o.seed, "seed for all randomness (default: random, printed)")
-      ->type_name("N");
+      ->type_name("N")
+      ->each([&o](const std::string& text) { o.seed_text = text; });
   // The resolver's options. ustack never reads the host's /etc/resolv.conf or /etc/hosts
   // unless they are passed here.
   app.add_option("--nameserver", o.nameservers,
@@ -239,6 +252,15 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
   for (const auto& text : o.addrs) {
     auto c = parse_cidr("--addr", text, error);
     if (!c) return fail(error);
+    bool repeated = false;
+    for (const auto& a : s.addrs) repeated = repeated || a.addr == c->addr;
+    if (repeated) {
+      s.warnings.push_back("--addr " + text + " given twice; the repeat is ignored");
+      continue;
+    }
+    if (std::string why = suspicious_host(*c); !why.empty()) {
+      s.warnings.push_back("--addr " + text + " " + why);
+    }
     s.addrs.push_back(*c);
   }
   if (s.addrs.empty()) return fail("give at least one --addr (e.g. --addr 198.18.0.2/24)");
@@ -247,6 +269,15 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
     if (!c) return fail(error);
     for (const auto& a : s.addrs) {
       if (a.addr == c->addr) return fail("--peer " + text + " is our own --addr; pick another");
+    }
+    bool on_link = false;
+    for (const auto& a : s.addrs) on_link = on_link || a.contains(c->addr);
+    if (!on_link) {
+      s.warnings.push_back("--peer " + text +
+                           " is outside every --addr subnet: ustack has no route to it");
+    }
+    if (std::string why = suspicious_host(*c); !why.empty()) {
+      s.warnings.push_back("--peer " + text + " " + why);
     }
     s.peers.push_back(*c);
   }
@@ -282,6 +313,11 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
   if (std::string e = impair_setup(o, s); !e.empty()) return fail(e);
   if (std::string e = resolver_setup(o, s); !e.empty()) return fail(e);
   if (o.seed) {
+    if (!o.seed_text.empty() && o.seed_text[0] == '-') {
+      s.warnings.push_back("--seed " + o.seed_text + " is negative: it wraps to " +
+                           std::to_string(*o.seed) + " (seeds are 0.." +
+                           std::to_string(UINT64_MAX) + ")");
+    }
     s.seed = *o.seed;
     s.seed_given = true;
   } else {

@@ -101,6 +101,12 @@ void TcpConnection::open_active(Instant now) {
 }
 
 void TcpConnection::open_passive(Instant now, const TcpRepr& syn) {
+  stats_.segs_in++;
+  trace_segment(now, TraceKind::kTcpSegmentIn, syn, syn.payload.size());
+  enter_syn_received(now, syn);
+}
+
+void TcpConnection::enter_syn_received(Instant now, const TcpRepr& syn) {
   // RFC 9293 §3.10.7.2, LISTEN, "third check for a SYN": RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ,
   // send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, enter SYN-RECEIVED.
   clock_ = now;
@@ -117,10 +123,20 @@ void TcpConnection::open_passive(Instant now, const TcpRepr& syn) {
   snd_wl2_ = iss_;
   syn_pending_ = true;
   last_rx_ = now;
-  stats_.segs_in++;
-  trace_segment(now, TraceKind::kTcpSegmentIn, syn, syn.payload.size());
   state_ = TcpState::kListen;  // this connection was born from a listener
   set_state(now, TcpState::kSynReceived);
+}
+
+void TcpConnection::open_from_cookie(Instant now, const TcpRepr& syn) {
+  // The SYN itself was seen (and counted) by the layer long ago; only its effect is rebuilt.
+  enter_syn_received(now, syn);
+  // Our SYN-ACK (ISS = the cookie) was sent: SND.NXT is past it, and RCV.WND is what it
+  // announced (the window of a SYN-ACK from an empty ring, as send_syn computes it). No RTT is
+  // timed from it (Linux: snt_synack is 0 for a cookie request); with timestamps the final
+  // ACK's TSecr gives a sample.
+  syn_pending_ = false;
+  snd_nxt_ = snd_max_ = iss_ + 1;
+  window_to_advertise(true);
 }
 
 void TcpConnection::negotiate(Instant now, const TcpRepr& syn) {

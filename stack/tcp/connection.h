@@ -10,7 +10,8 @@
 // instant <= now while something is waiting to be sent.
 //
 // LISTEN lives in the TCP layer (a listener has no connection yet); it creates connections
-// with open_passive() for each acceptable SYN (RFC 9293 §3.10.7.2).
+// with open_passive() for each acceptable SYN (RFC 9293 §3.10.7.2), or with open_from_cookie()
+// for the final ACK of a handshake answered with a SYN cookie (syn_cookie.h).
 #pragma once
 
 #include <cstdint>
@@ -50,6 +51,13 @@ class TcpConnection {
   void open_active(Instant now);
   // Passive OPEN for a SYN that reached a listener (RFC 9293 §3.10.7.2): -> SYN_RECEIVED.
   void open_passive(Instant now, const TcpRepr& syn);
+  // Passive OPEN from a valid SYN cookie (syn_cookie.h): `syn` is the SYN the cookie stands for,
+  // rebuilt by the layer (the peer's ISN, the MSS from the cookie, window scale and SACK from
+  // the TSval bits, the peer's TSval). Like open_passive(), but the SYN-ACK already went out
+  // (without state) when the SYN arrived: SYN-RECEIVED with our SYN in flight, so on_segment()
+  // with the final ACK completes the handshake and takes its data (Linux cookie_v4_check,
+  // tcp_get_cookie_sock).
+  void open_from_cookie(Instant now, const TcpRepr& syn);
 
   // --- Network side ----------------------------------------------------------------------
   // A segment for this connection's 4-tuple (checksum already verified).
@@ -123,6 +131,8 @@ class TcpConnection {
  private:
   // State machine pieces, one per RFC 9293 §3.10.7 step.
   void on_segment_syn_sent(Instant now, const TcpRepr& seg);
+  // LISTEN -> SYN-RECEIVED for `syn` (open_passive, open_from_cookie).
+  void enter_syn_received(Instant now, const TcpRepr& syn);
   bool check_sequence(Instant now, const TcpRepr& seg);  // first
   bool ts_recent_valid(Instant now) const;
   // Answers an out-of-window or PAWS-rejected segment with a duplicate ACK, rate-limited.

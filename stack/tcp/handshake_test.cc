@@ -325,8 +325,8 @@ TEST(TcpListen, ReuseAddrAllowsListeningOverOldConnections) {
   EXPECT_TRUE(t.layer().listen(Ipv4Addr({198, 18, 0, 2}), 80, 5, reuse).ok());
 }
 
-// Linux: SYNs beyond the backlog are dropped (no SYN cookies); the final ACK is dropped while
-// the accept queue is full.
+// Linux: a SYN is dropped while the accept queue is full (SYN cookies or not); so is the final
+// ACK.
 TEST(TcpListen, BacklogBoundsSynQueueAndAcceptQueue) {
   TcpTestbed t = TcpTestbed::listening(80, TcpTestbed::default_config(), 1);
   t.inject(seg().syn().seq(1000));

@@ -28,6 +28,8 @@ TcpLayer::TcpLayer(const TcpLayerConfig& config, Tracer* tracer) : cfg_(config),
   conns_ = decltype(conns_)(16, TcpTupleHash{{rng.next_u64(), rng.next_u64()}});
   ts_key_ = {rng.next_u64(), rng.next_u64()};
   tw_ = TimeWaitTable(16, conns_.hash_function());
+  SipKey cookie_k0{rng.next_u64(), rng.next_u64()};
+  cookies_ = SynCookies(cookie_k0, {rng.next_u64(), rng.next_u64()});
 }
 
 TcpLayer::~TcpLayer() = default;
@@ -578,7 +580,8 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
                                  const TcpRepr& seg, IpSender& out, std::optional<SeqNum> iss) {
   // RFC 9293 §3.10.7.2, LISTEN.
   if (seg.has(kRst)) return;  // first: ignore a RST
-  if (seg.has(kAck)) {        // second: an ACK is bad here
+  if (seg.has(kAck)) {        // second: an ACK is bad here, unless it returns a SYN cookie
+    if (!seg.has(kSyn) && open_from_cookie(now, lh, l, t, seg, out)) return;
     ++counters_.rsts_listen_ack;
     send_rst_for(now, t, seg, out);
     return;
@@ -587,17 +590,42 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
   // Linux tcp_rcv_state_process (LISTEN): a SYN with FIN is discarded (no legitimate opener
   // sends one; answering it helps scanners fingerprint the stack).
   if (seg.has(kFin)) return;
-  // third: a SYN. Bounded queues (Linux: SYN dropped when the accept queue is full or the SYN
-  // queue holds `backlog` embryonic connections; no SYN cookies), except that a full SYN
-  // queue first gives up its oldest entry if that one looks abandoned, so a listener recovers
-  // as soon as a SYN flood stops instead of when the flood's SYN-ACKs run out of retries.
-  if (l.accept_queue.size() >= l.backlog ||
-      (l.syn_queue.size() >= l.backlog && !evict_oldest_embryonic(now, l))) {
+  // third: a SYN. Bounded queues, as in Linux (tcp_conn_request): a full accept queue drops
+  // the SYN; a full SYN queue (`backlog` embryonic connections) answers it with a SYN cookie
+  // and keeps nothing (tcp_syncookies = 1, RFC 4987 §3.6). A SYN that takes over a TIME-WAIT
+  // 4-tuple has its ISS chosen already and gets no cookie (Linux: `!isn`). Without cookies a
+  // full SYN queue first gives up its oldest entry if that one looks abandoned (RFC 4987
+  // §3.4), so a listener recovers as soon as a flood stops, not when the flood's SYN-ACKs run
+  // out of retries; with cookies the flood's entries stay until then, as in Linux, and new
+  // SYNs are answered with cookies meanwhile.
+  if (l.accept_queue.size() >= l.backlog) {
+    ++counters_.drops_listen_overflow;
+    return;
+  }
+  bool syn_queue_full = l.syn_queue.size() >= l.backlog;
+  bool want_cookie = cfg_.syn_cookies == SynCookieMode::kAlways ||
+                     (syn_queue_full && cfg_.syn_cookies == SynCookieMode::kOnOverflow);
+  if (want_cookie && !iss) {
+    send_cookie_syn_ack(now, l, t, seg, out);
+    return;
+  }
+  if (syn_queue_full && !evict_oldest_embryonic(now, l)) {
     ++counters_.drops_listen_overflow;
     return;
   }
   auto conn = make_connection(now, l.config, t, out.path_mtu(t.remote), iss);
   conn->open_passive(now, seg);
+  SocketHandle h = add_child(lh, l, t, std::move(conn));
+  Socket& child = *table_.get(h);
+  child.syn_pos = l.syn_queue.insert(l.syn_queue.end(), h);
+  child.in_syn_queue = true;
+  child.syn_at = now;
+  ++counters_.passive_opens;
+  service(now, h, out);
+}
+
+SocketHandle TcpLayer::add_child(SocketHandle lh, const Socket& l, const TcpTuple& t,
+                                 std::unique_ptr<TcpConnection> conn) {
   auto sock = std::make_unique<Socket>();
   sock->config = l.config;
   sock->reuse_addr = l.reuse_addr;
@@ -607,13 +635,89 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
   sock->conn = std::move(conn);
   SocketHandle h = table_.insert(std::move(sock));
   conns_[t] = h;
-  Socket& child = *table_.get(h);
-  hold_port(h, child, t.local_port);
-  child.syn_pos = l.syn_queue.insert(l.syn_queue.end(), h);
-  child.in_syn_queue = true;
-  child.syn_at = now;
+  hold_port(h, *table_.get(h), t.local_port);
+  return h;
+}
+
+// --- SYN cookies (syn_cookie.h) -------------------------------------------------------------
+
+void TcpLayer::send_cookie_syn_ack(Instant now, Socket& l, const TcpTuple& t, const TcpRepr& syn,
+                                   IpSender& out) {
+  SynCookies::Issued cookie = cookies_.make(t, syn.seq, syn.options.mss.value_or(0), now);
+  // Linux tcp_conn_request (want_cookie && !tstamp_ok: tcp_clear_options): without timestamps
+  // the cookie has nowhere to carry window scale and SACK, so the SYN-ACK does not offer them.
+  TcpRepr request = syn;
+  bool timestamps = l.config.timestamps && syn.options.timestamps.has_value();
+  if (!timestamps) {
+    request.options.window_scale.reset();
+    request.options.sack_permitted = false;
+  }
+  SynCookieTsOptions carried;
+  if (l.config.window_scaling) carried.window_scale = request.options.window_scale;
+  carried.sack = l.config.sack && request.options.sack_permitted;
+  // ECN is never negotiated by this stack (the SYN-ACK carries no ECE), so its bit stays 0.
+  // The SYN-ACK is the one a connection would send, built by a connection that is dropped at
+  // once (untraced: it never exists for anyone); only the TSval changes, to carry the options.
+  TcpConnection request_only(l.config, t, cookie.isn, make_ts_offset(t), out.path_mtu(t.remote),
+                             nullptr, buffers_.get());
+  request_only.open_passive(now, request);
+  request_only.poll(now, [&](const TcpSegmentOut& s) {
+    TcpSegmentOut synack = s;
+    if (auto& ts = synack.repr.options.timestamps)
+      ts->val = cookie_init_timestamp(ts->val, carried);
+    emit(now, t, synack, out);
+  });
+  l.last_cookie_at = now;
+  ++counters_.syncookies_sent;
+}
+
+bool TcpLayer::open_from_cookie(Instant now, SocketHandle lh, Socket& l, const TcpTuple& t,
+                                const TcpRepr& ack, IpSender& out) {
+  // Linux tcp_v4_cookie_check: only while a cookie sent by this listener may still be valid
+  // (tcp_synq_no_recent_overflow); any other ACK is just an ACK to a listener.
+  if (cfg_.syn_cookies == SynCookieMode::kNever || !l.last_cookie_at ||
+      now - *l.last_cookie_at >= SynCookies::kPeriod * SynCookies::kMaxAge) {
+    return false;
+  }
+  std::optional<std::uint16_t> mss = cookies_.check(t, ack.seq, ack.ack, now);
+  // The options the cookie's TSval carried, echoed in TSecr (Linux cookie_timestamp_decode);
+  // an ACK without timestamps gets a connection without them, window scaling or SACK.
+  std::optional<SynCookieTsOptions> carried = SynCookieTsOptions{};
+  if (mss && ack.options.timestamps) {
+    carried = cookie_timestamp_decode(
+        ack.options.timestamps->ecr, {l.config.timestamps, l.config.sack, l.config.window_scaling});
+  }
+  if (!mss || !carried) {
+    ++counters_.syncookies_failed;
+    return false;
+  }
+  ++counters_.syncookies_recv;
+  // Linux tcp_get_cookie_sock -> syn_recv_sock: a full accept queue drops the ACK (the peer
+  // retransmits it, or its data, and may find room later).
+  if (l.accept_queue.size() >= l.backlog) {
+    ++counters_.drops_listen_overflow;
+    return true;
+  }
+  // The SYN the cookie stands for.
+  TcpRepr syn;
+  syn.src_port = ack.src_port;
+  syn.dst_port = ack.dst_port;
+  syn.seq = ack.seq - 1;
+  syn.flags = kSyn;
+  syn.window = ack.window;
+  syn.options.mss = *mss;
+  if (ack.options.timestamps) {
+    syn.options.timestamps = TcpTimestamps{ack.options.timestamps->val, 0};
+    syn.options.window_scale = carried->window_scale;
+    syn.options.sack_permitted = carried->sack;
+  }
+  auto conn = make_connection(now, l.config, t, out.path_mtu(t.remote), ack.ack - 1);
+  conn->open_from_cookie(now, syn);
+  SocketHandle h = add_child(lh, l, t, std::move(conn));
   ++counters_.passive_opens;
+  table_.get(h)->conn->on_segment(now, ack);
   service(now, h, out);
+  return true;
 }
 
 bool TcpLayer::on_icmp_error(Instant now, const IcmpError& err, IpSender& out) {

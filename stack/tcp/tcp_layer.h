@@ -11,6 +11,10 @@
 // most TcpLayerConfig::max_time_wait of them (Linux tcp_max_tw_buckets). connect() may take
 // over a TIME-WAIT 4-tuple when timestamps make it safe (Linux tcp_tw_reuse = 1).
 //
+// A listener whose SYN queue is full answers SYNs with SYN cookies and keeps nothing; the ACK
+// that brings a valid cookie back opens the connection (syn_cookie.h, TcpLayerConfig::
+// syn_cookies, Linux tcp_syncookies).
+//
 // The user API is meant to be called from the one thread that drives the stack. User calls
 // carry no time and send nothing themselves: they change the socket and mark it for output,
 // poll_at() then returns an instant <= now, and the next poll() sends. Errors are values
@@ -38,12 +42,24 @@
 #include "stack/socket_table.h"
 #include "stack/tcp/connection.h"
 #include "stack/tcp/deadline_heap.h"
+#include "stack/tcp/syn_cookie.h"
 #include "stack/tcp/tcp_types.h"
 #include "stack/tcp/time_wait.h"
 #include "stack/tracer.h"
 #include "stack/transport.h"
 
 namespace ustack {
+
+// net.ipv4.tcp_syncookies: when a listener answers a SYN with a cookie (syn_cookie.h) instead of
+// keeping an embryonic connection.
+enum class SynCookieMode : std::uint8_t {
+  // 0: never; a full SYN queue gives up its oldest abandoned entry or drops the SYN.
+  kNever,
+  // 1 (Linux's default): only when the listener's SYN queue is full.
+  kOnOverflow,
+  // 2: for every SYN (tests).
+  kAlways,
+};
 
 struct TcpLayerConfig {
   std::uint64_t seed = 1;  // keys for ISNs (RFC 6528) and ephemeral ports (RFC 6056)
@@ -57,6 +73,7 @@ struct TcpLayerConfig {
   // net.ipv4.tcp_max_tw_buckets: at most this many TIME-WAIT records; past it a connection
   // closes without TIME-WAIT (counted in time_wait_overflow).
   std::size_t max_time_wait = 262144;
+  SynCookieMode syn_cookies = SynCookieMode::kOnOverflow;
 };
 
 // Per-socket settings given to listen()/connect() or set_options() (setsockopt); unset fields
@@ -102,6 +119,10 @@ struct TcpLayerCounters {
   std::uint64_t drops_listen_overflow = 0;  // SYN or final ACK dropped: queues full
   // Embryonic connections a full SYN queue gave up for a newer SYN (RFC 4987 §3.4).
   std::uint64_t syn_queue_evicted = 0;
+  // SYN cookies (Linux SyncookiesSent, SyncookiesRecv, SyncookiesFailed): SYN-ACKs sent with a
+  // cookie and no state, final ACKs whose cookie was valid, ACKs to a listener whose cookie
+  // was not (answered with a RST).
+  std::uint64_t syncookies_sent = 0, syncookies_recv = 0, syncookies_failed = 0;
   std::uint64_t rsts_no_socket = 0;    // RFC 9293 §3.10.7.1 replies
   std::uint64_t rsts_listen_ack = 0;   // ACK to a listener (§3.10.7.2)
   std::uint64_t time_wait_reused = 0;  // RFC 6191: a SYN took over a TIME-WAIT 4-tuple
@@ -297,6 +318,9 @@ class TcpLayer final : public Transport {
     // Embryonic (SYN-RECEIVED) children, oldest first: a full queue evicts from the front.
     std::list<SocketHandle> syn_queue;
     std::deque<SocketHandle> accept_queue;
+    // When this listener last sent a SYN cookie (Linux tcp_synq_overflow): ACKs are checked as
+    // cookies only while one may still be valid.
+    std::optional<Instant> last_cookie_at;
     // Connection.
     std::unique_ptr<TcpConnection> conn;
     SocketHandle parent;  // the listener while not yet accepted
@@ -334,6 +358,17 @@ class TcpLayer final : public Transport {
   void on_listen_segment(Instant now, SocketHandle lh, Socket& l, const TcpTuple& t,
                          const TcpRepr& seg, IpSender& out, std::optional<SeqNum> iss = {});
   void send_rst_for(Instant now, const TcpTuple& t, const TcpRepr& seg, IpSender& out);
+  // Answers a SYN with a cookie SYN-ACK and keeps nothing (Linux tcp_conn_request, want_cookie).
+  void send_cookie_syn_ack(Instant now, Socket& l, const TcpTuple& t, const TcpRepr& syn,
+                           IpSender& out);
+  // An ACK to a listener: if it carries a valid cookie, the connection it stands for is made
+  // and the ACK handed to it (Linux cookie_v4_check). False if it is no cookie of ours: the
+  // caller answers with a RST.
+  bool open_from_cookie(Instant now, SocketHandle lh, Socket& l, const TcpTuple& t,
+                        const TcpRepr& ack, IpSender& out);
+  // A connection born from listener `lh`, not yet accepted: in the table and the 4-tuple map.
+  SocketHandle add_child(SocketHandle lh, const Socket& l, const TcpTuple& t,
+                         std::unique_ptr<TcpConnection> conn);
   void emit(Instant now, const TcpTuple& t, const TcpSegmentOut& s, IpSender& out);
   // Polls a connection now (output), then frees or reschedules it.
   void service(Instant now, SocketHandle h, IpSender& out);
@@ -386,6 +421,7 @@ class TcpLayer final : public Transport {
   Tracer* tracer_;
   SipKey isn_key_;
   SipKey ts_key_;                           // TSval offsets (make_ts_offset)
+  SynCookies cookies_{SipKey{}, SipKey{}};  // keyed in the constructor
   PortAllocator ports_{SipKey{}, 0, 0, 0};  // set in the constructor
   // Ring storage lent to connections while they hold data (ring_buffer.h). A unique_ptr so
   // the layer stays movable; declared before the table so it outlives every connection.

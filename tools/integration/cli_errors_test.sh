@@ -50,6 +50,8 @@ expect 2 "ustack connect: port: 'http' is not a valid value (ustack connect --he
   connect "${DEV[@]}" 198.18.0.1 http
 expect 2 "ustack connect: missing argument: port (ustack connect --help)" \
   connect "${DEV[@]}" 198.18.0.1
+expect 2 "ustack connect: -z with -u: UDP has no connection to probe (ustack connect --help)" \
+  connect "${DEV[@]}" -u -z 198.18.0.1 9
 expect 2 "ustack udp send: missing argument: port (ustack udp send --help)" \
   udp send "${DEV[@]}" 198.18.0.1
 expect 2 "ustack up: unknown option --bogus (ustack up --help)" up "${DEV[@]}" --bogus

@@ -1,7 +1,9 @@
 #!/bin/bash
 # CurlDownloads100MiBFromUstackHttp: the kernel's curl fetches generated bodies (IPv4 100 MiB,
 # IPv6 32 MiB) and files from `ustack serve http`, checks size and SHA-256, keep-alive reuse,
-# and the 404/400 answers.
+# and the 404/400 answers; then what curl users do with a directory server: byte ranges
+# (-r, -C -), If-Modified-Since (-z), Date/Last-Modified, and absolute-form targets (-x,
+# --request-target), bytes checked with cmp.
 source "$(dirname "$0")/lib.sh"
 setup_ns
 mkdir -p "$WORK/www/sub"
@@ -50,6 +52,58 @@ check "missing file is 404" test "$(code http://198.18.0.2:8081/missing)" = 404
 check "path escaping the directory is 400" \
   test "$(in_ns curl -sS -m 5 --path-as-is -o /dev/null -w '%{http_code}' \
   'http://198.18.0.2:8081/sub/../../etc/passwd')" = 400
+
+# Ranges, conditional requests and absolute-form on the directory service (issue 16).
+FILE="$WORK/www/sub/random.bin"
+touch -d '2020-01-01 00:00:00 UTC' "$FILE"
+URL=http://198.18.0.2:8081/sub/random.bin
+status() {  # status CURL_ARGS...: the HTTP status; the body in $WORK/got (absent if none)
+  rm -f "$WORK/got"
+  in_ns curl -sS -m 10 -o "$WORK/got" -w '%{http_code}' "$@"
+}
+
+check "curl -r 100-199 gets 206" test "$(status -r 100-199 "$URL")" = 206
+tail -c +101 "$FILE" | head -c 100 >"$WORK/want"
+check "  and exactly bytes 100..199" cmp "$WORK/got" "$WORK/want"
+check "curl -r -1000 (the last 1000 bytes) over IPv6 gets 206" \
+  test "$(status -r -1000 "http://[fd00:1::2]:8081/sub/random.bin")" = 206
+check "  and exactly the file's tail" cmp "$WORK/got" <(tail -c 1000 "$FILE")
+check "a range past the end gets 416" test "$(status -r 5000000- "$URL")" = 416
+in_ns curl -sS -m 10 -I -r 0-9 "$URL" | tr -d '\r' >"$WORK/head"
+sed 's/^/    /' "$WORK/head"
+head_has() { grep -qx "$1" "$WORK/head"; }
+head_is_partial() {
+  head_has 'HTTP/1.1 206 Partial Content' && head_has 'Content-Range: bytes 0-9/5000000' &&
+    head_has 'Content-Length: 10' && head_has 'Accept-Ranges: bytes'
+}
+check "HEAD with a range: 206, Content-Range, Content-Length 10, Accept-Ranges" head_is_partial
+check "Last-Modified is the file's mtime" head_has 'Last-Modified: Wed, 01 Jan 2020 00:00:00 GMT'
+date_hdr=$(sed -n 's/^Date: //p' "$WORK/head")
+skew=$(($(date -u +%s) - $(date -u -d "$date_hdr" +%s 2>/dev/null || echo 0)))
+date_is_now() {
+  [[ $date_hdr =~ ^[A-Z][a-z]{2},\ [0-9]{2}\ [A-Z][a-z]{2}\ [0-9]{4}\ [0-9]{2}:[0-9]{2}:[0-9]{2}\ GMT$ ]] &&
+    [ "${skew#-}" -le 5 ]
+}
+check "Date is an IMF-fixdate of now ('$date_hdr', ${skew}s off)" date_is_now
+
+check "curl -z (If-Modified-Since) a date not older than the file gets 304" \
+  test "$(status -z 'Wed, 01 Jan 2020 00:00:00 GMT' "$URL")" = 304
+check "  with no body" test ! -s "$WORK/got"
+check "curl -z a date one second older gets the file (200)" \
+  test "$(status -z 'Tue, 31 Dec 2019 23:59:59 GMT' "$URL")" = 200
+check "  all of it" cmp "$WORK/got" "$FILE"
+
+head -c 1234567 "$FILE" >"$WORK/resumed"
+check "curl -C - resumes a partial download (206)" test "$(in_ns curl -sS -m 20 -C - \
+  -o "$WORK/resumed" -w '%{http_code}' "$URL")" = 206
+check "  and the result is the file" cmp "$WORK/resumed" "$FILE"
+
+check "curl -x (proxy-style absolute-form, another host name) gets the file" \
+  test "$(status -x http://198.18.0.2:8081 http://www.example.invalid/hello.txt)" = 200
+check "  its bytes" cmp "$WORK/got" "$WORK/www/hello.txt"
+check "curl --request-target http://... (absolute-form) gets the file" \
+  test "$(status --request-target http://198.18.0.2:8081/sub/random.bin "$URL")" = 200
+check "  its bytes" cmp "$WORK/got" "$FILE"
 
 c=$(dump_counters)
 check "no connection failed on the ustack side" test "$(echo "$c" | counter Services connection_failed)" = 0

@@ -55,14 +55,18 @@ launch_sv() {
 # start_serve SERVICE...: `ustack serve` on its own device in the namespace; waits for "ready".
 start_serve() { launch_sv serve -- "$@"; }
 
-# wait_listen PORT [ADDR]: waits until a kernel listener on PORT exists in the namespace.
-wait_listen() {
+# wait_ss SS_FLAGS PORT WHAT: until `ss SS_FLAGS` in the namespace shows a socket on PORT.
+wait_ss() {
   for _ in $(seq 50); do
-    in_ns ss -Hltn "sport = :$1" | grep -q . && return 0
+    in_ns ss "$1" "sport = :$2" | grep -q . && return 0
     sleep 0.1
   done
-  die "no kernel listener on port $1"
+  die "no kernel $3 on port $2"
 }
+# wait_listen PORT: until a kernel TCP listener on PORT exists in the namespace.
+wait_listen() { wait_ss -Hltn "$1" listener; }
+# wait_udp PORT: until a kernel UDP socket is bound to PORT in the namespace.
+wait_udp() { wait_ss -Hlun "$1" "UDP socket"; }
 
 # The SHA-256 of the first N bytes of the generated body (tools/services/generated_body.h).
 generated_sha256() {

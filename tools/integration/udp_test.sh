@@ -21,15 +21,6 @@ SEND=("$USTACK" udp send --tun "$CN_DEV" --netns "$NS" --no-create --addr 198.18
   --addr fd00:2::2/64 -w 0.5)
 PY=/usr/bin/python3
 
-# wait_udp PORT: until a kernel UDP socket is bound to PORT in the namespace.
-wait_udp() {
-  for _ in $(seq 50); do
-    in_ns ss -Hlun "sport = :$1" | grep -q . && return 0
-    sleep 0.1
-  done
-  die "no kernel UDP socket on port $1"
-}
-
 # ---------------------------------------------------------------- kernel -> ustack udp echo
 launch_sv udp echo -- 7
 out=$(echo "hello v4" | in_ns timeout 5 nc -u -w1 198.18.0.2 7)

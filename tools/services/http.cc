@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "tools/services/generated_body.h"
+#include "tools/services/http_conditional.h"
+#include "tools/services/http_date.h"
 
 namespace ustack::services {
 namespace {
@@ -164,11 +166,13 @@ HttpResponse listing(int dir_fd, const std::string& path) {
   return r;
 }
 
-// `fd` is an open regular file; the response owns it.
-HttpResponse file_response(int fd, const std::string& name, std::uint64_t size) {
+// `fd` is an open regular file described by `st`; the response owns it.
+HttpResponse file_response(int fd, const std::string& name, const struct stat& st) {
   HttpResponse r;
   r.content_type = content_type_for(name);
-  r.body = std::make_unique<FileBody>(fd, size);
+  r.body = std::make_unique<FileBody>(fd, static_cast<std::uint64_t>(st.st_size));
+  r.byte_ranges = true;
+  r.last_modified = static_cast<std::int64_t>(st.st_mtim.tv_sec);
   return r;
 }
 
@@ -178,8 +182,12 @@ const char* http_reason(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 206:
+      return "Partial Content";
     case 301:
       return "Moved Permanently";
+    case 304:
+      return "Not Modified";
     case 400:
       return "Bad Request";
     case 403:
@@ -190,6 +198,8 @@ const char* http_reason(int status) {
       return "Method Not Allowed";
     case 414:
       return "URI Too Long";
+    case 416:
+      return "Range Not Satisfiable";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -228,6 +238,7 @@ HttpResponse GeneratedContent::get(const std::string& path) {
   HttpResponse r;
   r.content_type = "application/octet-stream";
   r.body = std::make_unique<GeneratedBody>(n);
+  r.byte_ranges = true;
   return r;
 }
 
@@ -287,7 +298,7 @@ HttpResponse DirectoryContent::get(const std::string& path) {
     struct stat ist;
     if (index >= 0 && ::fstat(index, &ist) == 0 && S_ISREG(ist.st_mode)) {
       ::close(fd);
-      return file_response(index, "index.html", static_cast<std::uint64_t>(ist.st_size));
+      return file_response(index, "index.html", ist);
     }
     if (index >= 0) ::close(index);
     return listing(fd, path);
@@ -296,13 +307,13 @@ HttpResponse DirectoryContent::get(const std::string& path) {
     ::close(fd);
     return text_response(404, "not found\n");
   }
-  return file_response(fd, path, static_cast<std::uint64_t>(st.st_size));
+  return file_response(fd, path, st);
 }
 
-HttpSession::HttpSession(HttpContent& content, std::size_t buffer_size)
-    : content_(content), chunk_(buffer_size) {}
+HttpSession::HttpSession(HttpContent& content, Duration unix_offset, std::size_t buffer_size)
+    : content_(content), unix_offset_(unix_offset), chunk_(buffer_size) {}
 
-bool HttpSession::take_request() {
+bool HttpSession::take_request(std::int64_t now_unix) {
   if (skip_ > 0) {
     std::size_t drop = static_cast<std::size_t>(std::min<std::uint64_t>(skip_, in_.size()));
     in_.erase(0, drop);
@@ -315,7 +326,7 @@ bool HttpSession::take_request() {
     // The stream can no longer be framed: answer and close (RFC 9112 §9.6 / §6.3).
     keep_alive_ = false;
     in_.clear();
-    start_response(text_response(p.status, p.reason + "\n"), false);
+    start_response(text_response(p.status, p.reason + "\n"), false, now_unix);
     return true;
   }
   HttpRequest& req = p.request;
@@ -325,23 +336,31 @@ bool HttpSession::take_request() {
   ++stats_.requests;
   bool head = req.method == "HEAD";
   if (!head && req.method != "GET") {
-    start_response(text_response(405, "only GET and HEAD\n"), false);
+    start_response(text_response(405, "only GET and HEAD\n"), false, now_unix);
     return true;
   }
   std::string path = decode_request_path(req.target);
   if (path.empty()) {
-    start_response(text_response(400, "bad request target\n"), head);
+    start_response(text_response(400, "bad request target\n"), head, now_unix);
   } else {
-    start_response(content_.get(path), head);
+    start_response(apply_conditions_and_range(content_.get(path), req, now_unix), head, now_unix);
   }
   return true;
 }
 
-void HttpSession::start_response(HttpResponse r, bool head_only) {
-  std::uint64_t len = r.body ? r.body->size() : 0;
+void HttpSession::start_response(HttpResponse r, bool head_only, std::int64_t now_unix) {
   head_ = "HTTP/1.1 " + std::to_string(r.status) + " " + http_reason(r.status) +
-          "\r\nServer: ustack\r\nContent-Type: " + r.content_type +
-          "\r\nContent-Length: " + std::to_string(len) + "\r\n";
+          "\r\nServer: ustack\r\nDate: " + format_http_date(now_unix) + "\r\n";
+  if (r.last_modified) head_ += "Last-Modified: " + format_http_date(*r.last_modified) + "\r\n";
+  if (r.byte_ranges) head_ += "Accept-Ranges: bytes\r\n";
+  // RFC 9110 §15.4.5: a 304 has no content and describes none (no Content-Type); its
+  // Content-Length could only repeat the 200's (§8.6), so it is left out.
+  if (r.status != 304) {
+    std::uint64_t len = r.body ? r.body->size() : 0;
+    head_ += "Content-Type: " + r.content_type + "\r\n";
+    if (!r.content_range.empty()) head_ += "Content-Range: " + r.content_range + "\r\n";
+    head_ += "Content-Length: " + std::to_string(len) + "\r\n";
+  }
   if (!r.location.empty()) head_ += "Location: " + r.location + "\r\n";
   if (r.status == 405) head_ += "Allow: GET, HEAD\r\n";
   head_ += keep_alive_ ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
@@ -380,14 +399,17 @@ SessionStatus HttpSession::send(Stream& s) {
   return SessionStatus::kContinue;
 }
 
-SessionStatus HttpSession::step(Instant, Stream& s) {
+SessionStatus HttpSession::step(Instant now, Stream& s) {
+  // Unix seconds, rounded down: HTTP-dates have whole seconds (RFC 9110 §5.6.7).
+  const std::int64_t now_ns = (now + unix_offset_).total_nanos();
+  const std::int64_t now_unix = now_ns / 1'000'000'000 - (now_ns % 1'000'000'000 < 0);
   for (;;) {
     if (phase_ != Phase::kReading) {
       SessionStatus st = send(s);
       if (st != SessionStatus::kContinue || phase_ != Phase::kReading) return st;
       continue;
     }
-    if (take_request()) continue;
+    if (take_request(now_unix)) continue;
     if (in_eof_) return SessionStatus::kClose;
     // Read more of the request (or the body being skipped).
     std::size_t old = in_.size();

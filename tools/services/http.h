@@ -5,10 +5,14 @@
 //   DirectoryContent  files under a directory, a listing for directories.
 // Errors are answered with a status and a one-line text body: 400 (malformed request or
 // path), 404, 405 (other methods), 414/431 (too long), 501 (Transfer-Encoding), 505.
+// Bodies can be fetched in byte ranges (206/416) and files revalidated with If-Modified-Since
+// (304): http_conditional.h. Every response carries a Date (RFC 9110 §6.6.1) from the time
+// the session is stepped with.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +36,12 @@ struct HttpResponse {
   std::string content_type = "text/plain";
   std::string location;  // for redirects
   std::unique_ptr<HttpBody> body;
+  // The body can be served in byte ranges ("Accept-Ranges: bytes", RFC 9110 §14.3).
+  bool byte_ranges = false;
+  // Last-Modified (RFC 9110 §8.8.2), Unix seconds: a file's mtime.
+  std::optional<std::int64_t> last_modified;
+  // Content-Range (RFC 9110 §14.4), for 206 and 416.
+  std::string content_range;
 };
 
 HttpResponse text_response(int status, std::string text);
@@ -74,18 +84,22 @@ struct HttpSessionStats {
 
 class HttpSession final : public Session {
  public:
-  explicit HttpSession(HttpContent& content, std::size_t buffer_size = 64 * 1024);
+  // `unix_offset` turns the Instants step() is called with into Unix time (now + unix_offset),
+  // for Date, Last-Modified and If-Modified-Since: the command adds the real clock's offset
+  // (tun::steady_clock_epoch_offset()), tests choose their own.
+  HttpSession(HttpContent& content, Duration unix_offset, std::size_t buffer_size = 64 * 1024);
   SessionStatus step(Instant now, Stream& s) override;
   const HttpSessionStats& stats() const { return stats_; }
 
  private:
   enum class Phase { kReading, kSkippingBody, kSendingHead, kSendingBody };
   // Parses what is buffered and prepares the response; false if more input is needed.
-  bool take_request();
-  void start_response(HttpResponse r, bool head_only);
+  bool take_request(std::int64_t now_unix);
+  void start_response(HttpResponse r, bool head_only, std::int64_t now_unix);
   SessionStatus send(Stream& s);
 
   HttpContent& content_;
+  Duration unix_offset_;
   Phase phase_ = Phase::kReading;
   std::string in_;  // received, not yet consumed
   bool in_eof_ = false;

@@ -135,12 +135,34 @@ HttpParse parse_http_request(std::string_view in) {
     } else if (iequals(name, "Connection")) {
       if (list_has(value, "keep-alive")) r.keep_alive = true;
       if (list_has(value, "close")) r.keep_alive = false;  // "close" wins over anything else
+    } else if (iequals(name, "Range")) {
+      r.range = std::string(value);
+    } else if (iequals(name, "If-Modified-Since")) {
+      r.if_modified_since = std::string(value);
+    } else if (iequals(name, "If-None-Match")) {
+      r.if_none_match =
+          r.if_none_match ? *r.if_none_match + ", " + std::string(value) : std::string(value);
+    } else if (iequals(name, "If-Range")) {
+      r.if_range = std::string(value);
     }
   }
   return p;
 }
 
 std::string decode_request_path(std::string_view target) {
+  // RFC 9112 §3.2.2: absolute-form, "http://host:port/path?query" (what clients send to a
+  // proxy, and what a server MUST accept). The scheme is case-insensitive (RFC 3986 §3.1);
+  // the authority ends at the first '/', '?' or '#'; an empty path is "/" (RFC 9112 §3.3).
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() >= scheme.size() && iequals(target.substr(0, scheme.size()), scheme)) {
+      std::string_view rest = target.substr(scheme.size());
+      std::size_t path = rest.find_first_of("/?#");
+      if (path == 0) return {};  // no authority: "http:///x" is not a URI we serve
+      if (path == std::string_view::npos || rest[path] != '/') return "/";
+      target = rest.substr(path);
+      break;
+    }
+  }
   if (target.empty() || target.front() != '/') return {};
   target = target.substr(0, target.find_first_of("?#"));
   std::string out;

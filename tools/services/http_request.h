@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,12 @@ struct HttpRequest {
   bool keep_alive = true;  // RFC 9112 §9.3: 1.1 persists unless "close"; 1.0 only if asked
   std::uint64_t content_length = 0;
   std::size_t head_len = 0;  // bytes of the head, up to and including the empty line
+  // Range and conditional requests (RFC 9110 §14.2, §13.1), the field values as sent; absent
+  // when the field is. A repeated If-None-Match is joined into one list (§5.3).
+  std::optional<std::string> range;
+  std::optional<std::string> if_modified_since;
+  std::optional<std::string> if_none_match;
+  std::optional<std::string> if_range;
 };
 
 struct HttpParse {
@@ -35,7 +42,9 @@ inline constexpr std::size_t kMaxHttpRequestLine = 8 * 1024;
 HttpParse parse_http_request(std::string_view in);
 
 // The path of a request target without query or fragment, percent-decoded; empty if the
-// target is not an origin-form path (RFC 9112 §3.2.1) or decodes to a NUL byte.
+// target is neither origin-form (RFC 9112 §3.2.1) nor an http/https absolute-form
+// (§3.2.2, whose path is used and whose host is not looked at: we serve one site), or if it
+// decodes to a NUL byte.
 std::string decode_request_path(std::string_view target);
 
 }  // namespace ustack::services

@@ -86,10 +86,38 @@ TEST(HttpRequest, OversizedHeadsAreRefusedBeforeTheyEnd) {
 TEST(HttpRequest, PathIsDecodedAndLosesItsQuery) {
   EXPECT_EQ(decode_request_path("/a%20b/c?d=e#f"), "/a b/c");
   EXPECT_EQ(decode_request_path("/%2e%2E/x"), "/../x");  // callers reject ".." after decoding
-  EXPECT_EQ(decode_request_path("http://host/x"), "");   // absolute-form is not served
   EXPECT_EQ(decode_request_path("/bad%zz"), "");
   EXPECT_EQ(decode_request_path("/cut%2"), "");
   EXPECT_EQ(decode_request_path("/nul%00"), "");
+}
+
+// RFC 9112 §3.2.2: a server MUST accept absolute-form; we serve its path (the host is ours).
+TEST(HttpRequest, AbsoluteFormTargetsAreServedAsTheirPath) {
+  EXPECT_EQ(decode_request_path("http://198.18.0.2:8081/sub/a%20b?q=1"), "/sub/a b");
+  EXPECT_EQ(decode_request_path("HTTP://example.invalid/x"), "/x");  // scheme: any case
+  EXPECT_EQ(decode_request_path("https://[fd00:1::2]:443/y#frag"), "/y");
+  EXPECT_EQ(decode_request_path("http://host"), "/");  // RFC 9112 §3.3: empty path is "/"
+  EXPECT_EQ(decode_request_path("http://host?x=1"), "/");
+  EXPECT_EQ(decode_request_path("http:///nohost"), "");
+  EXPECT_EQ(decode_request_path("ftp://host/x"), "");
+  EXPECT_EQ(decode_request_path("host:80"), "");  // authority-form (CONNECT) is not served
+  EXPECT_EQ(decode_request_path("*"), "");
+}
+
+// The fields range and conditional requests act on (RFC 9110 §13.1, §14.2), as sent.
+TEST(HttpRequest, RangeAndConditionalFieldsAreKept) {
+  HttpParse p = parse_http_request(
+      "GET /f HTTP/1.1\r\nrange: bytes=1-2\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 "
+      "GMT\r\nIf-Range:  Sun, 06 Nov 1994 08:49:37 GMT \r\nIf-None-Match: \"a\"\r\n"
+      "If-None-Match: \"b\"\r\n\r\n");
+  ASSERT_EQ(p.kind, Kind::kRequest);
+  EXPECT_EQ(p.request.range, "bytes=1-2");
+  EXPECT_EQ(p.request.if_modified_since, "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(p.request.if_range, "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(p.request.if_none_match, "\"a\", \"b\"");  // one list (RFC 9110 §5.3)
+  HttpParse none = parse_http_request("GET /f HTTP/1.1\r\n\r\n");
+  EXPECT_FALSE(none.request.range || none.request.if_modified_since || none.request.if_none_match ||
+               none.request.if_range);
 }
 
 }  // namespace

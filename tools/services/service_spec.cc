@@ -118,7 +118,8 @@ ServiceSpecs parse_service_specs(const std::vector<std::string>& args) {
   return out;
 }
 
-ServiceFactory::ServiceFactory(const ServiceSpec& spec) : kind_(spec.kind) {
+ServiceFactory::ServiceFactory(const ServiceSpec& spec, Duration unix_offset)
+    : kind_(spec.kind), unix_offset_(unix_offset) {
   if (kind_ == ServiceKind::kHttp) {
     if (spec.dir.empty()) {
       content_ = std::make_shared<GeneratedContent>();
@@ -137,7 +138,7 @@ std::unique_ptr<Session> ServiceFactory::make() const {
     case ServiceKind::kBulk:
       return std::make_unique<BulkSession>();
     case ServiceKind::kHttp:
-      return std::make_unique<HttpSession>(*content_);
+      return std::make_unique<HttpSession>(*content_, unix_offset_);
     case ServiceKind::kUdpEcho:
     case ServiceKind::kDns:
       break;  // not sessions: `serve` runs them itself

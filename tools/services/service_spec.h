@@ -40,14 +40,16 @@ struct ServiceSpecs {
 ServiceSpecs parse_service_specs(const std::vector<std::string>& args);
 
 // Makes sessions for one TCP session service (not udp-echo, dns). Holds what its sessions share
-// (the http content).
+// (the http content, and the offset from the sessions' Instants to Unix time for http's dates:
+// HttpSession).
 class ServiceFactory {
  public:
-  explicit ServiceFactory(const ServiceSpec& spec);
+  explicit ServiceFactory(const ServiceSpec& spec, Duration unix_offset = Duration::zero());
   std::unique_ptr<Session> make() const;
 
  private:
   ServiceKind kind_;
+  Duration unix_offset_;
   std::shared_ptr<HttpContent> content_;
 };
 

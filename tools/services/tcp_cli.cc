@@ -149,6 +149,10 @@ std::string tcp_counters_text(const TcpLayerCounters& c, std::size_t sockets) {
   line(c.drops_malformed, "drops_malformed");
   line(c.drops_broadcast, "drops_broadcast");
   line(c.drops_listen_overflow, "drops_listen_overflow");
+  line(c.syn_queue_evicted, "syn_queue_evicted");
+  line(c.syncookies_sent, "syncookies_sent");
+  line(c.syncookies_recv, "syncookies_recv");
+  line(c.syncookies_failed, "syncookies_failed");
   line(c.rsts_no_socket, "rsts_no_socket");
   line(c.rsts_listen_ack, "rsts_listen_ack");
   line(c.time_wait_reused, "time_wait_reused");

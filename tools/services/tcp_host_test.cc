@@ -123,8 +123,9 @@ std::string generated(std::size_t n) {
 TEST(ServiceHost, HttpBodyArrivesIntactOverALossyLink) {
   Net net(/*loss=*/0.02);
   GeneratedContent content;
-  ASSERT_FALSE(net.host.listen(Ipv4Addr(), 80, "http:80",
-                               [&] { return std::make_unique<HttpSession>(content); }));
+  ASSERT_FALSE(net.host.listen(Ipv4Addr(), 80, "http:80", [&] {
+    return std::make_unique<HttpSession>(content, Duration::zero());
+  }));
   SocketHandle h = net.connect(80);
   std::string reply =
       net.exchange(h, "GET /bytes/2000000 HTTP/1.1\r\nConnection: close\r\n\r\n", false, 120_s);
