@@ -23,9 +23,11 @@ TcpLayerConfig rack_config(bool rack = true) {
   return c;
 }
 
-TcpTestbed established_100ms(TcpLayerConfig cfg = rack_config()) {
+TcpTestbed established_100ms(TcpLayerConfig cfg = rack_config(), bool peer_sack = true) {
   TcpTestbed t = TcpTestbed::listening(80, cfg);
-  t.inject(seg().syn().seq(1000).win(64240).mss(1460).sack_perm().ts(100, 0).wscale(7));
+  SegSpec syn = seg().syn().seq(1000).win(64240).mss(1460).ts(100, 0).wscale(7);
+  if (peer_sack) syn.sack_perm();
+  t.inject(syn);
   t.expect(seg().syn().ack(1001));
   t.at(100_ms).inject(seg().seq(1001).ack(1).win(502).ts(101, _));
   t.accept();
@@ -69,6 +71,21 @@ TEST(TcpRack, TailLossIsRepairedByAProbeAtTwoSrtt) {
   EXPECT_EQ(st.rack.tlp_probes, 1u);
   EXPECT_EQ(st.rack.lost, 1u);
   EXPECT_EQ(st.retrans_fast, 1u);
+  // The layer sums them for its counters (`ustack` prints tlp_probes, rack_lost).
+  EXPECT_EQ(t.layer().counters().rack.tlp_probes, 1u);
+  EXPECT_EQ(t.layer().counters().rack.lost, 1u);
+}
+
+// RACK-TLP needs SACK (Linux runs it only with SACK): with a peer that does not SACK the tail
+// is left to the RTO and holes to three duplicate ACKs, as before.
+TEST(TcpRack, WithoutSackThePeerGetsTheRtoAndDuplicateAcks) {
+  TcpTestbed t = established_100ms(rack_config(), /*peer_sack=*/false);
+  t.at(1_s);
+  send_burst(t, 4);
+  t.at(1100_ms).inject(seg().seq(1001).ack(seq_of(2)).win(502).ts(102, _));
+  EXPECT_EQ(t.expect_next(out(seq_of(2))), 1400_ms);  // the RTO, no probe at 1300 ms
+  EXPECT_EQ(stats(t).retrans_rto, 1u);
+  EXPECT_EQ(stats(t).rack.tlp_probes, 0u);
 }
 
 // RFC 8985 §7.2/§7.4: with one segment in flight the PTO allows for a delayed ACK (2*SRTT +
