@@ -104,8 +104,7 @@ struct TcpConfig {
 
 // RACK-TLP events (RFC 8985), per connection (TcpStats) and summed per layer.
 struct TcpRackCounters {
-  std::uint64_t lost = 0;            // segments RACK deemed lost (Linux TcpExtTCPLostRetransmit
-                                     // counts differently: these are all RACK's marks)
+  std::uint64_t lost = 0;            // segments RACK_detect_loss marked lost (not the RTO's)
   std::uint64_t tlp_probes = 0;      // tail-loss probes sent (TcpExtTCPLossProbes)
   std::uint64_t tlp_recoveries = 0;  // probes that repaired a loss (TcpExtTCPLossProbeRecovery)
 };
