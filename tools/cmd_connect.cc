@@ -25,6 +25,7 @@
 
 #include "stack/stack.h"
 #include "stack/tcp/tcp_layer.h"
+#include "tools/port_name.h"
 #include "tools/stdin_reader.h"
 #include "tools/subcommand.h"
 #include "tun/runtime.h"
@@ -228,10 +229,9 @@ int usage(const std::string& what) {
 
 int run_connect(ConnectOptions opts) {
   if (opts.listen && opts.port == -1 && !opts.host.empty()) {  // `-l PORT`
-    char* end = nullptr;
-    long long p = std::strtoll(opts.host.c_str(), &end, 10);
-    if (*end != '\0') return usage("-l: want [ADDR] PORT, got '" + opts.host + "'");
-    opts.port = p;
+    std::optional<std::int64_t> p = port_from_text(opts.host, opts.udp ? "udp" : "tcp");
+    if (!p) return usage("-l: want [ADDR] PORT, got '" + opts.host + "'");
+    opts.port = *p;
     opts.host.clear();
   }
   if (!opts.listen && opts.host.empty()) return usage("missing argument: host");
@@ -306,7 +306,9 @@ Subcommand connect_cmd(
       app.add_flag("-l,--listen", opts->listen,
                    "listen on PORT (on [ADDR]) and take one connection instead of connecting");
       app.add_option("-s,--source", opts->source, "source address")->type_name("ADDR");
-      app.add_option("-p,--source-port", opts->source_port, "source port")->type_name("PORT");
+      app.add_option("-p,--source-port", opts->source_port, "source port")
+          ->type_name("PORT")
+          ->transform(port_or_service(nullptr));
       app.add_flag("-z", opts->zero_io, "only connect (or accept), send nothing, then close");
       app.add_option("-q,--quit", opts->quit_s,
                      "after EOF on stdin, quit after SECONDS even if the peer goes on")
@@ -319,7 +321,8 @@ Subcommand connect_cmd(
                      "IPv4 or IPv6 address, or a name (looked up with ustack's resolver: "
                      "--nameserver, --hosts; the first address in RFC 6724 order); with -l, "
                      "the address to listen on (optional)");
-      app.add_option("port", opts->port, "TCP (or with -u, UDP) port");
+      app.add_option("port", opts->port, "TCP (or with -u, UDP) port: a number or a service name")
+          ->transform(port_or_service(nullptr));
       app.footer(
           "Example:\n  printf 'GET / HTTP/1.0\\r\\n\\r\\n' | ustack connect --tun ust1 --netns "
           "demo "

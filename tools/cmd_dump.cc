@@ -1,21 +1,26 @@
-// `ustack dump [-v] FILE`: print every packet of a pcap/pcapng capture with ustack's own
-// parsers, one line each (tcpdump -n style), or with every field of every layer (-v), then a
-// summary that counts the packets our parsers could not decode, by layer and reason.
+// `ustack dump [OPTIONS] FILE [EXPRESSION...]`: print the packets of a pcap/pcapng capture with
+// ustack's own parsers, one line each (tcpdump -n style), or with every field of every layer
+// (-v), then a summary that counts the packets our parsers could not decode, by layer and
+// reason. The flags a tcpdump user reaches for mean what they mean there: a filter expression
+// compiled by libpcap (pcap-filter(7)), -r FILE, -c COUNT, -w FILE, -x/-X, -t … -ttttt.
 //
 // It is how a capture written with `--pcap` is read back without Wireshark, and how a packet
 // our parsers reject is found in real traffic (pcap_tests/dump_vs_tshark_test holds the same
-// parsers against tshark; pcap_tests/dump_cli_test runs this command).
+// parsers against tshark; pcap_tests/dump_cli_test runs this command against tcpdump).
 #include <cstdio>
-#include <ctime>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "stack/base/bytes.h"
 #include "stack/wire/common.h"
 #include "stack/wire/print.h"
+#include "tools/dump_format.h"
 #include "tools/subcommand.h"
 #include "tun/pcap_file.h"
+#include "tun/pcap_filter.h"
 
 namespace ustack::tools {
 namespace {
@@ -23,10 +28,21 @@ namespace {
 using tun::LinkType;
 
 struct DumpOptions {
-  std::string file;
+  std::vector<std::string> args;  // FILE [EXPRESSION...], or only EXPRESSION with -r FILE
+  std::string read_file;          // -r
+  std::string write_file;         // -w
+  std::optional<std::int64_t> count;
+  int hex = 0;        // -x given this many times (-xx: from the link header on)
+  int hex_ascii = 0;  // -X, -XX
+  int time_flags = 0;
   bool verbose = false;
   bool skip_checksums = false;
 };
+
+int usage(const std::string& what) {
+  std::fprintf(stderr, "ustack dump: %s (ustack dump --help)\n", what.c_str());
+  return 2;
+}
 
 PacketDescription describe_record(const tun::PcapRecord& record, const DescribeOptions& opts) {
   const Bytes data(record.data);
@@ -56,57 +72,137 @@ PacketDescription describe_record(const tun::PcapRecord& record, const DescribeO
   return d;
 }
 
-// "13:46:19.603421" in UTC, so the output does not depend on the reader's time zone.
-std::string time_of_day(Instant t) {
-  const std::int64_t ns = t.total_nanos();
-  const std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%06lld", tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>((ns % 1'000'000'000) / 1000));
-  return buf;
+// The octets -x/-X show: tcpdump starts after the link header (-xx/-XX: at the frame's start)
+// and shows everything captured after it, Ethernet padding included.
+Bytes hex_dump_octets(const tun::PcapRecord& record, bool with_link_header) {
+  const Bytes data(record.data);
+  if (with_link_header) return data;
+  if (auto net = tun::network_packet(record)) {
+    return data.subspan(static_cast<std::size_t>(net->packet.data() - data.data()));
+  }
+  std::size_t link_header = 0;  // raw IP
+  if (record.link_type == LinkType::kEthernet) link_header = 14;
+  if (record.link_type == LinkType::kLinuxSll) link_header = 16;
+  if (record.link_type == LinkType::kLinuxSll2) link_header = 20;
+  return data.subspan(std::min(link_header, data.size()));
 }
 
-int run_dump(const DumpOptions& opts) {
-  DescribeOptions dopts;
-  dopts.verbose = opts.verbose;
-  dopts.checksums = opts.skip_checksums ? ChecksumCheck::kSkip : ChecksumCheck::kVerify;
+// What the command line selected: the capture, the filter, where the packets go.
+struct DumpPlan {
+  std::string file;
+  std::string expression;  // empty: every packet
+};
 
-  std::size_t packets = 0;
-  std::size_t undecodable = 0;
-  std::map<std::string, std::size_t> reasons;  // "udp: bad_checksum" -> count, sorted for output
-  std::string read_error;
+// tcpdump's spelling: `-r FILE EXPRESSION...`, or ours: `FILE EXPRESSION...`. The words of the
+// expression are joined with spaces, so it may be one quoted argument or several.
+std::optional<DumpPlan> plan_from(const DumpOptions& opts) {
+  DumpPlan plan;
+  auto words = opts.args.begin();
+  if (!opts.read_file.empty()) {
+    plan.file = opts.read_file;
+  } else if (words != opts.args.end()) {
+    plan.file = *words++;
+  } else {
+    return std::nullopt;
+  }
+  for (; words != opts.args.end(); ++words) {
+    if (!plan.expression.empty()) plan.expression += ' ';
+    plan.expression += *words;
+  }
+  return plan;
+}
+
+// Reads `reader` to the end (or -c packets that pass `filter`), calling `take` for each packet
+// that passes. Returns the error that stopped the reading early (a damaged record), if any.
+struct ReadResult {
+  std::size_t read = 0;
+  std::size_t selected = 0;
+  std::string error;
+};
+template <typename Take>
+ReadResult select_packets(tun::PcapReader& reader, const tun::PcapFilter* filter,
+                          std::optional<std::int64_t> count, Take&& take) {
+  ReadResult r;
+  tun::PcapRecord record;
   try {
-    // Missing file, not a capture, unsupported link type: PcapError with a one-line message.
-    tun::PcapReader reader(opts.file);
-    tun::PcapRecord record;
-    try {
-      while (reader.next(record)) {
-        ++packets;
-        PacketDescription d = describe_record(record, dopts);
-        std::string line =
-            std::to_string(packets) + "  " + time_of_day(record.timestamp) + "  " + d.line;
-        if (record.data.size() < record.original_len) {
-          line += " [captured " + std::to_string(record.data.size()) + " of " +
-                  std::to_string(record.original_len) + " bytes]";
-        }
-        std::printf("%s\n%s", line.c_str(), d.details.c_str());
-        if (d.error) {
-          ++undecodable;
-          ++reasons[d.error->to_string()];
-        }
-      }
-    } catch (const tun::PcapError& e) {
-      read_error = e.what();  // a damaged record: report what was read, then fail
+    while ((!count || static_cast<std::int64_t>(r.selected) < *count) && reader.next(record)) {
+      ++r.read;
+      if (filter != nullptr && !filter->matches(record)) continue;
+      ++r.selected;
+      take(record);
     }
+  } catch (const tun::PcapError& e) {
+    r.error = e.what();  // a damaged record: report what was read, then fail
+  }
+  return r;
+}
+
+// Exit status 0, or 1 after saying which damaged record stopped the reading.
+int stopped_early(const ReadResult& r) {
+  if (r.error.empty()) return 0;
+  std::fprintf(stderr, "ustack dump: stopped after packet %zu: %s\n", r.read, r.error.c_str());
+  return 1;
+}
+
+// -w FILE: the selected packets, unchanged, into a new pcap of the same link type. Nanosecond
+// time stamps, so nothing of a pcapng or nanosecond capture's times is lost.
+int write_packets(tun::PcapReader& reader, const tun::PcapFilter* filter, const DumpOptions& opts) {
+  tun::PcapWriterOptions wopts;
+  wopts.precision = tun::TimestampPrecision::kNano;
+  // The input's snapshot length, as tcpdump -r IN -w OUT keeps it (0: whole packets).
+  if (reader.snaplen() != 0) wopts.snaplen = reader.snaplen();
+  wopts.flush_each_packet = false;
+  std::optional<tun::PcapWriter> writer;
+  ReadResult r;
+  try {
+    writer.emplace(opts.write_file, reader.link_type(), wopts);
+    r = select_packets(reader, filter, opts.count, [&](const tun::PcapRecord& record) {
+      writer->write(record.timestamp, Bytes(record.data), record.original_len);
+    });
+    writer->close();
   } catch (const tun::PcapError& e) {
     std::fprintf(stderr, "ustack dump: %s\n", e.what());
     return 1;
   }
+  return stopped_early(r);
+}
 
-  // "-- 90 packets, 2 undecodable: 1 udp: bad_checksum, 1 ipv4: truncated"
-  std::printf("-- %zu packets, %zu undecodable", packets, undecodable);
+int print_packets(tun::PcapReader& reader, const tun::PcapFilter* filter, const DumpOptions& opts) {
+  DescribeOptions dopts;
+  dopts.verbose = opts.verbose;
+  dopts.checksums = opts.skip_checksums ? ChecksumCheck::kSkip : ChecksumCheck::kVerify;
+  TimestampFormatter timestamps(static_cast<TimestampStyle>(opts.time_flags));
+  const bool hex = opts.hex > 0 || opts.hex_ascii > 0;
+  const bool with_link_header = opts.hex > 1 || opts.hex_ascii > 1;
+
+  std::size_t undecodable = 0;
+  std::map<std::string, std::size_t> reasons;  // "udp: bad_checksum" -> count, sorted for output
+  std::size_t index = 0;
+  ReadResult r = select_packets(reader, filter, opts.count, [&](const tun::PcapRecord& record) {
+    PacketDescription d = describe_record(record, dopts);
+    std::string line = std::to_string(++index) + "  ";
+    if (std::string ts = timestamps.format(record.timestamp); !ts.empty()) line += ts + "  ";
+    line += d.line;
+    if (record.data.size() < record.original_len) {
+      line += " [captured " + std::to_string(record.data.size()) + " of " +
+              std::to_string(record.original_len) + " bytes]";
+    }
+    std::printf("%s\n%s", line.c_str(), d.details.c_str());
+    if (hex) {
+      std::printf("%s",
+                  hex_dump(hex_dump_octets(record, with_link_header), opts.hex_ascii > 0).c_str());
+    }
+    if (d.error) {
+      ++undecodable;
+      ++reasons[d.error->to_string()];
+    }
+  });
+
+  // "-- 90 packets, 2 undecodable: 1 udp: bad_checksum, 1 ipv4: truncated"; with a filter
+  // "-- 3 packets (of 90 read), 0 undecodable".
+  std::printf("-- %zu packets", r.selected);
+  if (filter != nullptr) std::printf(" (of %zu read)", r.read);
+  std::printf(", %zu undecodable", undecodable);
   const char* sep = ": ";
   for (const auto& [reason, count] : reasons) {
     std::printf("%s%zu %s", sep, count, reason.c_str());
@@ -114,21 +210,62 @@ int run_dump(const DumpOptions& opts) {
   }
   std::printf("\n");
   std::fflush(stdout);
-  if (!read_error.empty()) {
-    std::fprintf(stderr, "ustack dump: stopped after packet %zu: %s\n", packets,
-                 read_error.c_str());
+  return stopped_early(r);
+}
+
+int run_dump(const DumpOptions& opts) {
+  std::optional<DumpPlan> plan = plan_from(opts);
+  if (!plan) return usage("missing argument: FILE (or -r FILE)");
+  if (opts.count && *opts.count < 1) {
+    return usage("-c: want a packet count of 1 or more, got " + std::to_string(*opts.count));
+  }
+  if (opts.time_flags > 5) return usage("-t: at most -ttttt (5 times)");
+  try {
+    // Missing file, not a capture, unsupported link type: PcapError with a one-line message.
+    tun::PcapReader reader(plan->file);
+    std::optional<tun::PcapFilter> filter;
+    if (!plan->expression.empty()) {
+      try {
+        // For the capture's own link type and snapshot length, as tcpdump -r compiles it.
+        filter.emplace(plan->expression, reader.link_type(), reader.snaplen());
+      } catch (const tun::PcapError& e) {
+        return usage("bad filter expression '" + plan->expression + "': " + e.what());
+      }
+    }
+    const tun::PcapFilter* f = filter ? &*filter : nullptr;
+    if (!opts.write_file.empty()) return write_packets(reader, f, opts);
+    return print_packets(reader, f, opts);
+  } catch (const tun::PcapError& e) {
+    std::fprintf(stderr, "ustack dump: %s\n", e.what());
     return 1;
   }
-  return 0;
 }
 
 const Subcommand kDump(
-    "dump", "print every packet of a pcap/pcapng capture, decoded by ustack's parsers",
+    "dump", "print the packets of a pcap/pcapng capture, decoded by ustack's parsers",
     [](CLI::App& app) {
       auto opts = std::make_shared<DumpOptions>();
-      app.add_option("file", opts->file,
-                     "pcap or pcapng capture (Ethernet, raw IP, Linux SLL/SLL2); - for stdin")
-          ->required();
+      app.add_option("file", opts->args,
+                     "pcap or pcapng capture (Ethernet, raw IP, Linux SLL/SLL2; - for stdin), "
+                     "then a filter in tcpdump's syntax (pcap-filter(7): 'tcp port 80')")
+          ->type_name("FILE [EXPRESSION...]");
+      app.add_option("-r", opts->read_file,
+                     "read this capture (tcpdump's spelling; every argument is then the filter)")
+          ->type_name("FILE");
+      app.add_option("-c", opts->count, "stop after COUNT packets that pass the filter")
+          ->type_name("COUNT");
+      app.add_option("-w", opts->write_file,
+                     "write the packets that pass the filter to this new pcap (- for stdout) "
+                     "instead of printing them")
+          ->type_name("FILE");
+      app.add_flag("-x", opts->hex,
+                   "hex dump of each packet from the network header on (-xx: with the link "
+                   "header)");
+      app.add_flag("-X", opts->hex_ascii, "hex and ASCII dump (-XX: with the link header)");
+      app.add_flag("-t", opts->time_flags,
+                   "time stamps: -t none, -tt epoch seconds, -ttt since the previous packet, "
+                   "-tttt date and time, -ttttt since the first packet (UTC; default: time of "
+                   "day)");
       app.add_flag("-v,--verbose", opts->verbose, "every field of every layer");
       app.add_flag("--no-verify-checksums", opts->skip_checksums,
                    "describe packets whose checksums were left to the NIC (offload) instead of "

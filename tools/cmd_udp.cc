@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "stack/stack.h"
+#include "tools/port_name.h"
 #include "tools/services/tcp_cli.h"
 #include "tools/services/udp_echo.h"
 #include "tools/subcommand.h"
@@ -66,12 +67,13 @@ void add_send(CLI::App& app, UdpSendOptions& o) {
                  "(default 1)")
       ->type_name("SECONDS");
   app.add_option("-p,--local-port", o.local_port, "send from this port (default: ephemeral)")
+      ->transform(port_or_service("udp"))
       ->type_name("PORT");
   app.add_option("host", o.host,
                  "IPv4 or IPv6 address (unicast, broadcast or group), or a name (looked up "
                  "with ustack's resolver, the first address in RFC 6724 order)")
       ->required();
-  app.add_option("port", o.port, "UDP port")->required();
+  app.add_option("port", o.port, "UDP port")->required()->transform(port_or_service("udp"));
   app.footer(
       "Each line of stdin (newline included) is one datagram; replies are written to stdout.\n"
       "A unicast destination is connected, so an ICMP port unreachable ends the command with\n"
@@ -89,7 +91,9 @@ void add_listen(CLI::App& app, UdpListenOptions& o) {
       ->allow_extra_args(false);
   app.add_option("--count", o.count, "exit after N datagrams")->type_name("N");
   app.add_flag("--hex", o.hex, "print every payload in hex (default: text if printable)");
-  app.add_option("port", o.port, "UDP port, on every address (both families)")->required();
+  app.add_option("port", o.port, "UDP port, on every address (both families)")
+      ->required()
+      ->transform(port_or_service("udp"));
   app.footer(
       "Prints a 'ready' line once bound, then per datagram\n"
       "  from 198.18.0.1:40000, 6 bytes: hello\n"
@@ -110,7 +114,9 @@ Subcommand udp_cmd("udp", "netcat-like UDP on the stack: send, listen, echo", []
   add_listen(*listen_app, *listen);
   CLI::App* echo_app = app.add_subcommand("echo", "echo every datagram on PORT (RFC 862)");
   add_device_options(*echo_app, echo->device);
-  echo_app->add_option("port", echo->port, "UDP port")->required();
+  echo_app->add_option("port", echo->port, "UDP port")
+      ->required()
+      ->transform(port_or_service("udp"));
   return [=] {
     if (send_app->parsed()) return run_udp_send(*send);
     if (listen_app->parsed()) return run_udp_listen(*listen);

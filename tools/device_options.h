@@ -56,6 +56,10 @@ class NetnsOwner;
 
 namespace ustack::tools {
 
+// tcpdump's largest snapshot length (MAXIMUM_SNAPLEN), what `-s 0` means there and --snaplen 0
+// here; longer packets than any MTU ustack runs with.
+inline constexpr std::uint32_t kPcapMaxSnaplen = 262144;
+
 // As typed on the command line.
 struct DeviceOptions {
   std::string tun;
@@ -67,6 +71,8 @@ struct DeviceOptions {
   std::vector<std::string> gateways;
   std::optional<std::int64_t> mtu;
   std::string pcap;
+  std::optional<std::int64_t> snaplen;    // --snaplen N: octets kept of each packet in --pcap
+  std::optional<std::int64_t> pcap_size;  // --pcap-size MB: rotate --pcap like tcpdump -C
   std::optional<std::uint64_t> seed;
   std::string seed_text;  // as typed: "-1" is accepted (it wraps) but warned about
   // Impairment specs (stack/impair/impair_spec.h): --impair for both directions, --impair-in
@@ -80,7 +86,8 @@ struct DeviceOptions {
   std::string hosts;
 };
 
-// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --pcap --seed --impair
+// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --pcap --snaplen --pcap-size
+// --seed --impair
 // --impair-in --impair-out and the resolver's --nameserver --resolv-conf --hosts to `app`.
 void add_device_options(CLI::App& app, DeviceOptions& opts);
 
@@ -92,6 +99,8 @@ struct DeviceSetup {
   std::vector<IpCidr> peers;
   std::vector<IpAddr> gateways;  // at most one per family
   std::string pcap;
+  std::uint32_t pcap_snaplen = kPcapMaxSnaplen;
+  std::uint64_t pcap_rotate_bytes = 0;  // 0: one file, however large
   std::uint64_t seed = 0;
   bool seed_given = false;
   // What the device does to packets the stack receives (in) and sends (out); none by default.

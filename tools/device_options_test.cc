@@ -298,5 +298,41 @@ TEST(DeviceOptions, SuspiciousInputIsWarnedAbout) {
   EXPECT_THAT(warnings({"--seed", "7"}), IsEmpty());
 }
 
+// --snaplen and --pcap-size: tcpdump's -s and -C for the capture the stack writes.
+TEST(PcapOptions, SnaplenAndSizeGoWithPcap) {
+  auto r = validate_device_options(parse({"--tun", "u0", "--addr", "198.18.0.2/24", "--pcap",
+                                          "x.pcap", "--snaplen", "96", "--pcap-size", "100"}));
+  ASSERT_TRUE(r.setup) << r.error;
+  EXPECT_EQ(r.setup->pcap, "x.pcap");
+  EXPECT_EQ(r.setup->pcap_snaplen, 96u);
+  EXPECT_EQ(r.setup->pcap_rotate_bytes, 100'000'000u);  // millions of octets, as tcpdump -C
+}
+
+TEST(PcapOptions, DefaultsKeepWholePacketsInOneFile) {
+  auto r = validate_device_options(
+      parse({"--tun", "u0", "--addr", "198.18.0.2/24", "--pcap", "x.pcap", "--snaplen", "0"}));
+  ASSERT_TRUE(r.setup) << r.error;
+  EXPECT_EQ(r.setup->pcap_snaplen, kPcapMaxSnaplen);  // tcpdump -s 0
+  EXPECT_EQ(r.setup->pcap_rotate_bytes, 0u);
+}
+
+TEST(PcapOptions, BadValuesAreNamed) {
+  const std::vector<std::string> base = {"--tun", "u0", "--addr", "198.18.0.2/24"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return error_of(args);
+  };
+  EXPECT_EQ(with({"--snaplen", "96"}),
+            "--snaplen needs --pcap FILE (it cuts the packets recorded there)");
+  EXPECT_EQ(with({"--pcap-size", "10"}), "--pcap-size needs --pcap FILE (it rotates that file)");
+  EXPECT_EQ(with({"--pcap", "x", "--snaplen", "-1"}),
+            "--snaplen -1 out of range (0..262144; 0 keeps whole packets)");
+  EXPECT_EQ(with({"--pcap", "x", "--snaplen", "262145"}),
+            "--snaplen 262145 out of range (0..262144; 0 keeps whole packets)");
+  EXPECT_EQ(with({"--pcap", "x", "--pcap-size", "0"}),
+            "--pcap-size 0 out of range (1..1000000 million octets per file)");
+}
+
 }  // namespace
 }  // namespace ustack::tools

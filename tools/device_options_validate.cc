@@ -68,6 +68,35 @@ std::string suspicious_host(const IpCidr& c) {
   return "";
 }
 
+// --pcap FILE with its --snaplen and --pcap-size, which mean nothing without it. The empty
+// string, or what is wrong.
+std::string pcap_setup(const DeviceOptions& o, DeviceSetup& s) {
+  if (o.pcap.empty()) {
+    if (o.snaplen) return "--snaplen needs --pcap FILE (it cuts the packets recorded there)";
+    if (o.pcap_size) return "--pcap-size needs --pcap FILE (it rotates that file)";
+    return "";
+  }
+  s.pcap = o.pcap;
+  if (o.snaplen) {
+    if (*o.snaplen < 0 || *o.snaplen > kPcapMaxSnaplen) {
+      return "--snaplen " + std::to_string(*o.snaplen) + " out of range (0.." +
+             std::to_string(kPcapMaxSnaplen) + "; 0 keeps whole packets)";
+    }
+    // tcpdump -s 0: the largest snapshot length.
+    s.pcap_snaplen = *o.snaplen == 0 ? kPcapMaxSnaplen : static_cast<std::uint32_t>(*o.snaplen);
+  }
+  if (o.pcap_size) {
+    // tcpdump -C counts in millions of octets, not MiB.
+    constexpr std::int64_t kMaxMb = 1'000'000;  // a terabyte per file
+    if (*o.pcap_size < 1 || *o.pcap_size > kMaxMb) {
+      return "--pcap-size " + std::to_string(*o.pcap_size) + " out of range (1.." +
+             std::to_string(kMaxMb) + " million octets per file)";
+    }
+    s.pcap_rotate_bytes = static_cast<std::uint64_t>(*o.pcap_size) * 1'000'000;
+  }
+  return "";
+}
+
 // The whole file, or the error ("--hosts /x: cannot read: No such file or directory").
 std::optional<std::string> read_file(const std::string& flag, const std::string& path,
                                      std::string& error) {
@@ -196,6 +225,14 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
   app.add_option("--mtu", o.mtu, "device MTU (68..65535; default: the device's)")->type_name("N");
   app.add_option("--pcap", o.pcap, "record every packet the stack sends and receives")
       ->type_name("FILE");
+  app.add_option("--snaplen", o.snaplen,
+                 "keep only the first N octets of each packet in --pcap (tcpdump -s; 0: 262144, "
+                 "the default)")
+      ->type_name("N");
+  app.add_option("--pcap-size", o.pcap_size,
+                 "start a new --pcap file when this one is over MB million octets: FILE, FILE1, "
+                 "FILE2, ... (tcpdump -C)")
+      ->type_name("MB");
   app.add_option("--impair", o.impair,
                  "impair both directions, netem-style: delay=20ms,jitter=2ms,rate=100mbit,"
                  "queue=64k,loss=1%,burst=gilbert:p=0.01:r=0.3,reorder=2%:5ms,dup=0.1%,"
@@ -309,7 +346,7 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
     }
     s.device.mtu = static_cast<std::size_t>(*o.mtu);
   }
-  s.pcap = o.pcap;
+  if (std::string e = pcap_setup(o, s); !e.empty()) return fail(e);
   if (std::string e = impair_setup(o, s); !e.empty()) return fail(e);
   if (std::string e = resolver_setup(o, s); !e.empty()) return fail(e);
   if (o.seed) {

@@ -44,9 +44,11 @@ DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& tr
   // reached it (a tcpdump in the namespace shows the kernel's side).
   if (!setup_.pcap.empty()) {
     // Wall-clock timestamps, so the file lines up with a tcpdump taken at the same time.
-    pcap_ = std::make_unique<tun::PcapTapWriter>(setup_.pcap, device_->caps().medium,
-                                                 tun::PcapWriterOptions{},
-                                                 tun::steady_clock_epoch_offset());
+    tun::PcapWriterOptions pcap_options;
+    pcap_options.snaplen = setup_.pcap_snaplen;
+    pcap_ = std::make_unique<tun::PcapTapWriter>(setup_.pcap, device_->caps().medium, pcap_options,
+                                                 tun::steady_clock_epoch_offset(),
+                                                 setup_.pcap_rotate_bytes);
     tapped_ = std::make_unique<PcapTapDevice>(*dev, *pcap_);
     dev = tapped_.get();
   }
@@ -161,7 +163,15 @@ std::string DeviceSession::describe() const {
     s += ", kernel side";
     for (const auto& p : setup_.peers) s += " " + p.to_string();
   }
-  if (!setup_.pcap.empty()) s += ", pcap " + setup_.pcap;
+  if (!setup_.pcap.empty()) {
+    s += ", pcap " + setup_.pcap;
+    if (setup_.pcap_snaplen != kPcapMaxSnaplen) {
+      s += " (snaplen " + std::to_string(setup_.pcap_snaplen) + ")";
+    }
+    if (setup_.pcap_rotate_bytes != 0) {
+      s += " (new file every " + std::to_string(setup_.pcap_rotate_bytes / 1'000'000) + " MB)";
+    }
+  }
   if (setup_.impaired()) {
     s += ", impair in " + setup_.impair_in.to_string() + " out " + setup_.impair_out.to_string();
   }

@@ -37,11 +37,6 @@ std::optional<LinkType> link_type_from_dlt(int dlt) {
   }
 }
 
-int dlt_from_link_type(LinkType t) {
-  // Every other LINKTYPE_ value this code can be given equals its DLT_ value.
-  return t == LinkType::kRaw ? DLT_RAW : static_cast<int>(t);
-}
-
 std::string dlt_description(int dlt) {
   std::string out = std::to_string(dlt);
   if (const char* name = pcap_datalink_val_to_name(dlt)) out += std::string(" (") + name + ")";
@@ -68,6 +63,11 @@ std::string to_string(LinkType t) {
       return "LINUX_SLL2";
   }
   return "LINKTYPE " + std::to_string(static_cast<unsigned>(t));
+}
+
+int dlt_of(LinkType t) {
+  // Every other LINKTYPE_ value this code can be given equals its DLT_ value.
+  return t == LinkType::kRaw ? DLT_RAW : static_cast<int>(t);
 }
 
 LinkType link_type_for(Medium medium) {
@@ -198,7 +198,7 @@ PcapWriter::PcapWriter(const std::string& path, LinkType link_type, PcapWriterOp
     : handle_(std::make_unique<Handle>()), link_type_(link_type), options_(options) {
   handle_->path = path;
   handle_->pcap = pcap_open_dead_with_tstamp_precision(
-      dlt_from_link_type(link_type), static_cast<int>(options.snaplen),
+      dlt_of(link_type), static_cast<int>(options.snaplen),
       options.precision == TimestampPrecision::kNano ? PCAP_TSTAMP_PRECISION_NANO
                                                      : PCAP_TSTAMP_PRECISION_MICRO);
   if (handle_->pcap == nullptr) throw PcapError("cannot create " + path + ": out of memory");
@@ -207,6 +207,7 @@ PcapWriter::PcapWriter(const std::string& path, LinkType link_type, PcapWriterOp
     // libpcap's message already names the file: "FILE: Permission denied".
     throw PcapError(std::string("cannot create capture file ") + pcap_geterr(handle_->pcap));
   }
+  bytes_written_ = 24;  // struct pcap_file_header
   // The file header alone is already a valid (empty) capture.
   flush();
 }
@@ -236,6 +237,7 @@ void PcapWriter::write(Instant timestamp, Bytes packet, std::optional<std::uint3
   header.len = original_len.value_or(static_cast<std::uint32_t>(packet.size()));
   pcap_dump(reinterpret_cast<u_char*>(handle_->dumper), &header, packet.data());
   ++packets_written_;
+  bytes_written_ += 16 + header.caplen;  // struct pcap_sf_pkthdr, then the octets
   if (options_.flush_each_packet) flush();
 }
 
@@ -257,12 +259,22 @@ void PcapWriter::close() {
 // Tap
 
 PcapTapWriter::PcapTapWriter(const std::string& path, Medium medium, PcapWriterOptions options,
-                             Duration epoch_offset)
-    : writer_(path, link_type_for(medium), options), epoch_offset_(epoch_offset) {}
+                             Duration epoch_offset, std::uint64_t rotate_bytes)
+    : path_(path),
+      options_(options),
+      writer_(path, link_type_for(medium), options),
+      epoch_offset_(epoch_offset),
+      rotate_bytes_(rotate_bytes) {}
 
 void PcapTapWriter::record(Instant now, PacketDirection dir, Bytes packet) {
   // Called from the packet path: a failing disk is counted, never thrown into the stack.
   try {
+    if (rotate_bytes_ != 0 && writer_.bytes_written() > rotate_bytes_) {
+      // tcpdump -C names the files FILE, FILE1, FILE2, ...; the full file is closed first.
+      PcapWriter next(path_ + std::to_string(file_index_ + 1), writer_.link_type(), options_);
+      writer_ = std::move(next);
+      ++file_index_;
+    }
     writer_.write(now + epoch_offset_, packet);
   } catch (const PcapError&) {
     ++write_errors_;

@@ -43,6 +43,10 @@ enum class LinkType : std::uint16_t {
 // "ETHERNET", "RAW", "LINUX_SLL", "IPV4", "IPV6", "LINUX_SLL2", or "LINKTYPE 105".
 std::string to_string(LinkType t);
 
+// libpcap's DLT_ value for a link type: the same number except for raw IP (DLT_RAW differs
+// between platforms while files say LINKTYPE_RAW, 101).
+int dlt_of(LinkType t);
+
 // The link type a device's packets are written with: raw IP for TUN, Ethernet for TAP.
 LinkType link_type_for(Medium medium);
 
@@ -120,6 +124,8 @@ class PcapWriter {
 
   LinkType link_type() const { return link_type_; }
   std::uint64_t packets_written() const { return packets_written_; }
+  // The file's size so far: its 24-octet header and each record's 16-octet header and octets.
+  std::uint64_t bytes_written() const { return bytes_written_; }
 
   // Appends one record; `timestamp` is time since the Unix epoch. `original_len` defaults to
   // packet.size() (pass the wire length when `packet` is already cut).
@@ -134,6 +140,7 @@ class PcapWriter {
   LinkType link_type_ = LinkType::kRaw;
   PcapWriterOptions options_;
   std::uint64_t packets_written_ = 0;
+  std::uint64_t bytes_written_ = 0;
 };
 
 // Records every packet crossing a device into a pcap: the PacketTap behind
@@ -143,21 +150,33 @@ class PcapWriter {
 // each so the file holds wall-clock times (steady_clock_epoch_offset() gives it for Instants
 // taken from std::chrono::steady_clock). Classic pcap has no direction field, so both
 // directions go into the one file; the IP addresses tell them apart.
+//
+// With `rotate_bytes` (--pcap-size), tcpdump -C's rotation: before a packet is written, a file
+// already larger than rotate_bytes is closed and the next one opened: FILE, FILE1, FILE2, …
+// (so a file exceeds the size by at most one packet, and each is a complete capture).
 class PcapTapWriter : public PacketTap {
  public:
   PcapTapWriter(const std::string& path, Medium medium, PcapWriterOptions options = {},
-                Duration epoch_offset = Duration::zero());
+                Duration epoch_offset = Duration::zero(), std::uint64_t rotate_bytes = 0);
 
   void record(Instant now, PacketDirection dir, Bytes packet) override;
 
+  // The file being written.
   const PcapWriter& writer() const { return writer_; }
-  // Packets that could not be written (disk full, ...): counted, never thrown into the stack.
+  // Files opened so far (1 without rotation).
+  std::uint64_t files() const { return file_index_ + 1; }
+  // Packets that could not be written (disk full, the next file cannot be created, ...):
+  // counted, never thrown into the stack.
   std::uint64_t write_errors() const { return write_errors_; }
   void flush() { writer_.flush(); }
 
  private:
+  std::string path_;
+  PcapWriterOptions options_;
   PcapWriter writer_;
   Duration epoch_offset_;
+  std::uint64_t rotate_bytes_;
+  std::uint64_t file_index_ = 0;
   std::uint64_t write_errors_ = 0;
 };
 

@@ -221,6 +221,39 @@ TEST(PcapTapWriterTest, EthernetDeviceGetsEthernetLinkType) {
   EXPECT_EQ(PcapReader(path).link_type(), LinkType::kEthernet);
 }
 
+// tcpdump -C: a file larger than the limit is closed before the next packet, which opens
+// FILE1, then FILE2, ...; every file is a complete capture and no packet is lost.
+TEST(PcapTapWriterTest, RotatesLikeTcpdumpDashC) {
+  const std::string path = temp_path("rotate.pcap");
+  {
+    // 24 + 2 x (16 + 100) = 256 octets is not over 300, 372 after the third is: the fourth
+    // packet opens the next file.
+    PcapTapWriter tap(path, Medium::kIp, {}, Duration::zero(), /*rotate_bytes=*/300);
+    for (int i = 0; i < 7; ++i) {
+      tap.record(Instant::from_millis(i), PacketDirection::kSent, ipv4_packet(100));
+    }
+    EXPECT_EQ(tap.files(), 3u);
+    EXPECT_EQ(tap.write_errors(), 0u);
+  }
+  std::vector<std::size_t> per_file;
+  std::int64_t next_ms = 0;
+  for (const std::string& file : {path, path + "1", path + "2"}) {
+    auto records = PcapReader(file).read_all();
+    per_file.push_back(records.size());
+    for (const auto& r : records) EXPECT_EQ(r.timestamp, Instant::from_millis(next_ms++));
+  }
+  EXPECT_EQ(per_file, (std::vector<std::size_t>{3, 3, 1}));
+  EXPECT_FALSE(std::ifstream(path + "3").good());
+}
+
+TEST(PcapTapWriterTest, WithoutALimitOneFileGrows) {
+  const std::string path = temp_path("norotate.pcap");
+  PcapTapWriter tap(path, Medium::kIp);
+  for (int i = 0; i < 50; ++i) tap.record(Instant(), PacketDirection::kSent, ipv4_packet(1000));
+  EXPECT_EQ(tap.files(), 1u);
+  EXPECT_EQ(tap.writer().bytes_written(), 24u + 50u * (16 + 1000));
+}
+
 TEST(PcapTapWriterTest, SteadyClockOffsetTurnsSteadyTimeIntoWallTime) {
   using namespace std::chrono;
   const std::int64_t offset = steady_clock_epoch_offset().total_nanos();

@@ -269,9 +269,12 @@ std::string Icmpv6Repr::to_string() const {
       s += std::string(", unreachable ") + unreach_name(code);
       if (code > 6) s += " " + std::to_string(code);
       if (auto q = quote(); q.ok()) {
-        s += " " + q->dst.to_string();
-        if (code == static_cast<std::uint8_t>(Icmpv6Unreach::kPort) &&
-            (q->proto == IpProto::kUdp || q->proto == IpProto::kTcp)) {
+        // tcpdump's print-icmp6.c: "unreachable port, ADDR udp port N" (a comma before the
+        // address for a port), "unreachable route ADDR" for the other codes.
+        const bool port = code == static_cast<std::uint8_t>(Icmpv6Unreach::kPort) &&
+                          (q->proto == IpProto::kUdp || q->proto == IpProto::kTcp);
+        s += (port ? ", " : " ") + q->dst.to_string();
+        if (port) {
           s += std::string(" ") + icmp_quoted_proto_name(q->proto) + " port " +
                std::to_string(load_be16(q->transport, 2));
         }

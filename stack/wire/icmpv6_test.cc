@@ -132,7 +132,7 @@ TEST(Icmpv6Unreachable, ParsesKernelPortUnreachableAndItsQuote) {
   ASSERT_EQ(q->transport.size(), 11u);
   EXPECT_EQ(load_be16(q->transport, 2), 9);
   EXPECT_EQ(icmp->to_string(),
-            "ICMP6, destination unreachable, unreachable port fd00:5::2 udp port 9, length 59");
+            "ICMP6, destination unreachable, unreachable port, fd00:5::2 udp port 9, length 59");
   Icmpv6Repr rebuilt = Icmpv6Repr::dest_unreachable(Icmpv6Unreach::kPort, icmp->data);
   ByteVec out(rebuilt.buffer_len());
   rebuilt.emit(out, c.src, c.dst);

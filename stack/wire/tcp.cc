@@ -295,9 +295,10 @@ void append_option_text(const TcpOptions& o, std::string& s) {
         s += buf;
         break;
       case kKindSack:
-        s += "sack " + std::to_string(sack_blocks);
+        // tcpdump's print-tcp.c: "sack 2 {a:b}{c:d}", the blocks not separated.
+        s += "sack " + std::to_string(sack_blocks) + " ";
         for (std::uint8_t b = 0; b < sack_blocks; ++b) {
-          std::snprintf(buf, sizeof buf, " {%u:%u}", o.sack[b].left.raw(), o.sack[b].right.raw());
+          std::snprintf(buf, sizeof buf, "{%u:%u}", o.sack[b].left.raw(), o.sack[b].right.raw());
           s += buf;
         }
         break;

@@ -428,6 +428,17 @@ TEST(TcpWireMalformed, KnownOptionWithTheWrongLengthIsSkipped) {
   }
 }
 
+// tcpdump's print-tcp.c prints the blocks of one SACK option with nothing between them:
+// "sack 2 {a:b}{c:d}" (pcap_tests/dump_cli_test compares whole captures with tcpdump).
+TEST(TcpWirePrint, SackBlocksAreNotSeparated) {
+  ByteVec b = segment_with_options(
+      {1, 1, 5, 18, 0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0});
+  auto r = TcpRepr::parse(b, kPeer, kKernel);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->to_string().find("options [nop,nop,sack 2 {5:6}{1:2}"), std::string::npos)
+      << r->to_string();
+}
+
 TEST(TcpWirePrint, VerboseFormShowsEveryField) {
   Captured c = captured(kTunSynAck);
   TcpRepr r = must_parse(c.tcp, kKernel, kPeer);

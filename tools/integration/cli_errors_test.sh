@@ -46,8 +46,8 @@ expect 2 "ustack udp: port 0 out of range (1..65535)" udp echo "${DEV[@]}" 0
 expect 2 "ustack serve: dns:53 needs --host-record or --zone" serve "${DEV[@]}" dns:53
 # Parse errors in ustack's words (not CLI11's "Could not convert: ..."), exit 2.
 expect 2 "ustack up: --mtu: 'abc' is not a valid value (ustack up --help)" up "${DEV[@]}" --mtu abc
-expect 2 "ustack connect: port: 'http' is not a valid value (ustack connect --help)" \
-  connect "${DEV[@]}" 198.18.0.1 http
+expect 2 "ustack connect: port: unknown service 'htpp' (want a port number or a name from /etc/services) (ustack connect --help)" \
+  connect "${DEV[@]}" 198.18.0.1 htpp
 expect 2 "ustack connect: missing argument: port (ustack connect --help)" \
   connect "${DEV[@]}" 198.18.0.1
 expect 2 "ustack connect: -z with -u: UDP has no connection to probe (ustack connect --help)" \
