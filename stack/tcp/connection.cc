@@ -473,14 +473,16 @@ bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
 }
 
 void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
-  if (sack_ok_ && seg.options.sack_count > 0) record_sack_blocks(seg);
+  std::optional<TcpSackBlock> dsack;
+  if (sack_ok_ && seg.options.sack_count > 0) dsack = record_sack_blocks(now, seg);
   std::uint32_t scaled_wnd = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
   if (seg.has(kSyn)) scaled_wnd = seg.window;
   // RFC 5681 §2 "duplicate ACK": nothing new acknowledged, no data, no SYN/FIN, same window,
   // data outstanding.
   bool dup = seg.ack == snd_una_ && seg.payload.empty() && !seg.has(kSyn) && !seg.has(kFin) &&
              scaled_wnd == snd_wnd_ && snd_max_ > snd_una_;
-  if (seg.ack > snd_una_) {
+  bool advanced = seg.ack > snd_una_;
+  if (advanced) {
     std::uint32_t acked = static_cast<std::uint32_t>(seg.ack - snd_una_);
     SeqNum acked_data_end = seq_min(seg.ack, data_end());
     if (acked_data_end > snd_buf_seq_) {
@@ -491,12 +493,22 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
       stats_.bytes_acked += n;
     }
     SeqNum prior_una = snd_una_;
+    if (rack_active()) {
+      // RFC 8985 §6.2 steps 2-3 for every segment this ACK delivers cumulatively.
+      sent_.on_cumulative_ack(seg.ack, [&](const SentSegment& s) {
+        rack_.on_delivered(now, s, echo_predates(seg, s));
+      });
+    }
     snd_una_ = seg.ack;
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
     // Urgent mode ends once the urgent data is acknowledged (Linux tcp_clean_rtx_queue); SND.UP
     // then follows SND.UNA.
     if (prior_una <= snd_up_ && snd_up_ <= snd_una_) snd_up_ = snd_una_;
     sacked_.trim_below(snd_una_);
+    if (rto_recovery_ && snd_una_ >= recover_) {
+      rto_recovery_ = false;
+      rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting ... RTO recovery"
+    }
     drag_marks_along();
     // RTT (RFC 6298 §3 with Karn's rule; RFC 7323 §4 with timestamps).
     bool sampled = false;
@@ -531,10 +543,12 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
           // RFC 6582 §3.2 step 6: full acknowledgment ends fast recovery.
           in_recovery_ = false;
           cc_->on_exit_recovery(flight_size(), snd_mss_);
+          rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting Fast ... recovery"
         } else {
-          // Step 5: partial acknowledgment, retransmit the next hole.
+          // Step 5: partial acknowledgment, retransmit the next hole. With RACK the scoreboard
+          // says what is lost: the head may be a retransmission still in flight.
           cc_->on_partial_ack(acked, snd_mss_);
-          retransmit_head_ = true;
+          if (!rack_active()) retransmit_head_ = true;
         }
       } else if (cwnd_limited()) {
         cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
@@ -560,20 +574,186 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
     if (in_recovery_) {
       cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
       // With SACK the inflated window goes to the next hole first (RFC 6675 §5 NextSeg
-      // rule 1), not to new data.
-      if (sack_ok_) sack_rexmit_pending_ = true;
-    } else if (dup_acks_ == 3 && seg.ack - 1 >= recover_) {
-      // RFC 5681 §3.2 / RFC 6582 §3.2 steps 1-2: fast retransmit, enter fast recovery.
-      in_recovery_ = true;
-      recover_ = snd_max_;
-      high_rxt_ = snd_una_;
-      cc_->on_enter_recovery(now, flight_size(), snd_mss_);
+      // rule 1), not to new data. With RACK, to what RACK deemed lost (rack_on_ack).
+      if (sack_ok_ && !rack_active()) sack_rexmit_pending_ = true;
+    } else if (dup_acks_ == 3 && seg.ack - 1 >= recover_ &&
+               (!rack_active() || sent_.segs_sacked() == 0)) {
+      // RFC 5681 §3.2 / RFC 6582 §3.2 steps 1-2: fast retransmit, enter fast recovery. With
+      // RACK and SACK blocks flowing, time decides instead, as in Linux (tcp_time_to_recover
+      // ignores the duplicate ACK count when RACK is on); RACK's window is zero once DupThresh
+      // segments are SACKed, so it is never slower than this rule. A peer that negotiated SACK
+      // but reports no blocks gives RACK nothing to go on: the count stays the fallback.
+      enter_fast_recovery(now);
       retransmit_head_ = true;
-      stats_.retrans_fast++;
-      trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
     }
   }
   update_send_window(now, seg);
+  if (rack_active() && synchronized() && state_ != TcpState::kSynReceived) {
+    rack_on_ack(now, seg, advanced, dsack);
+  }
+}
+
+void TcpConnection::enter_fast_recovery(Instant now) {
+  in_recovery_ = true;
+  recover_ = snd_max_;
+  high_rxt_ = snd_una_;
+  cc_->on_enter_recovery(now, flight_size(), snd_mss_);
+  stats_.retrans_fast++;
+  // Linux tcp_enter_recovery ends a TLP episode: recovery takes over from the probe.
+  tlp_.reset();
+  tlp_at_ = Instant::never();
+  trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+}
+
+// --- RACK-TLP (RFC 8985) ----------------------------------------------------------------------
+
+void TcpConnection::rack_on_ack(Instant now, const TcpRepr& seg, bool advanced,
+                                std::optional<TcpSackBlock> dsack) {
+  // §6.2 step 1 ran with the RTT sample, steps 2-3 as the ACK and its SACK blocks were
+  // recorded; step 4's D-SACK half now.
+  rack_.on_ack_dsack(dsack.has_value(), snd_una_, snd_max_);
+  // §7.4: did a tail-loss probe repair a loss?
+  if (tlp_.active()) {
+    SeqNum probe_last = *tlp_.end_seq() - 1;
+    bool dsack_of_probe = dsack && probe_last.in_range(dsack->left, dsack->right);
+    bool dupack = !advanced && seg.options.sack_count == 0;
+    if (tlp_.on_ack(seg.ack, dsack_of_probe, dupack) == TlpEpisode::Verdict::kLossRepaired) {
+      count_rack(&TcpRackCounters::tlp_recoveries);
+      // One reduction for the loss the probe repaired, with the flight it was part of (Linux
+      // tcp_process_tlp_ack: tcp_init_cwnd_reduction, CWR, tcp_end_cwnd_reduction).
+      cc_->on_enter_recovery(now, tlp_flight_, snd_mss_);
+      cc_->on_exit_recovery(flight_size(), snd_mss_);
+      trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+    }
+  }
+  rack_detect_loss_and_arm_timer(now);
+  // §7.2: an ACK of new data restarts the PTO; a SACK (or recovery) cancels it.
+  if (advanced) {
+    schedule_loss_probe(now);
+  } else if (!tlp_allowed()) {
+    tlp_at_ = Instant::never();
+  }
+}
+
+void TcpConnection::rack_detect_loss_and_arm_timer(Instant now) {
+  Duration srtt = rtt_.srtt().value_or(Duration::zero());
+  Rack::Detection d =
+      rack_.detect_loss(now, sent_, rack_in_recovery(), srtt,
+                        [&](const SentSegment&) { count_rack(&TcpRackCounters::lost); });
+  rack_reo_at_ = d.timeout > Duration::zero() ? now + d.timeout : Instant::never();
+  if (!sent_.first_lost()) return;
+  // §6.2 step 5 / RFC 6675 §5: a loss outside recovery starts fast recovery, with the
+  // congestion control's reduction. Unlike the duplicate-ACK rule there is no RFC 6582 "ACK
+  // beyond recover" wait (Linux applies that only to non-SACK NewReno): once recovery ended
+  // every segment of the reduced window is acknowledged, so a loss RACK finds is a new one.
+  if (!rack_in_recovery()) {
+    enter_fast_recovery(now);
+    rack_rexmit_force_ = true;
+  }
+  rack_rexmit_pending_ = true;
+}
+
+void TcpConnection::enter_loss_recovery() {
+  // RTO recovery (RFC 8985 §6.3 / Linux tcp_timeout_mark_lost, the Loss state): everything not
+  // SACKed is lost and the go-back-N walk resends it; no probe or reordering timer until
+  // SND.UNA passes recover_.
+  rto_recovery_ = true;
+  if (rack_active()) sent_.mark_all_lost();
+  tlp_.reset();
+  tlp_at_ = Instant::never();
+  rack_reo_at_ = Instant::never();
+  rack_rexmit_pending_ = false;
+}
+
+bool TcpConnection::echo_predates(const TcpRepr& seg, const SentSegment& s) const {
+  if (!ts_ok_ || !seg.options.timestamps || seg.options.timestamps->ecr == 0) return false;
+  return static_cast<std::int32_t>(seg.options.timestamps->ecr - ts_now(s.xmit_ts)) < 0;
+}
+
+bool TcpConnection::tlp_allowed() const {
+  // §7.2: only with SACK, outside recovery, with nothing SACKed, one probe per flight (§7.3),
+  // and not while the reordering timer is armed (Linux has one timer for both). A closed
+  // window is the persist timer's job.
+  return rack_active() && synchronized() && state_ != TcpState::kSynReceived &&
+         state_ != TcpState::kTimeWait && !rack_in_recovery() && sent_.segs_sacked() == 0 &&
+         !tlp_.active() && snd_max_ > snd_una_ && snd_wnd_ > 0 && rack_reo_at_.is_never();
+}
+
+void TcpConnection::schedule_loss_probe(Instant now) {
+  if (!tlp_allowed()) {
+    tlp_at_ = Instant::never();
+    return;
+  }
+  Duration rto = rtt_.backed_off_rto(backoff_);
+  Duration rto_left = rto_at_.is_never() ? rto : std::max(rto_at_ - now, Duration::zero());
+  tlp_at_ = now + tlp_pto(rtt_.srtt(), flight_size() <= snd_mss_, cfg_.tlp_max_ack_delay,
+                          std::min(rto, rto_left));
+}
+
+bool TcpConnection::send_loss_probe(Instant now, TcpSink sink) {
+  if (!tlp_allowed()) return false;
+  std::uint32_t flight = flight_size();
+  SeqNum end = data_end();
+  std::uint32_t unsent = snd_nxt_ < end ? static_cast<std::uint32_t>(end - snd_nxt_) : 0;
+  SeqNum rwnd_edge = snd_una_ + snd_wnd_;
+  std::uint32_t rwnd_room =
+      rwnd_edge > snd_nxt_ ? static_cast<std::uint32_t>(rwnd_edge - snd_nxt_) : 0;
+  // §7.3: new data if there is some and the receive window allows (cwnd does not limit a
+  // probe, Linux tcp_write_xmit push_one=2), else the last segment sent.
+  bool new_data = snd_nxt_ == snd_max_ && unsent > 0 && rwnd_room > 0;
+  DataPlan p;
+  SeqNum seq = snd_nxt_;
+  if (tlp_choose_probe(new_data) == TlpProbe::kNewData) {
+    p.len = std::min({unsent, current_mss(), rwnd_room});
+    p.fin = fin_queued_ && p.len == unsent;
+  } else {
+    const SentSegment* last = sent_.last();
+    if (last == nullptr) return false;
+    SeqNum stop = seq_min(last->end, end);
+    seq = stop > last->start ? seq_max(last->start, stop - current_mss()) : last->start;
+    p.len = static_cast<std::uint32_t>(stop - seq);
+    if (stop < seq) p.len = 0;
+    p.fin = fin_queued_ && last->end == fin_seq() + 1;
+    if (p.len == 0 && !p.fin) return false;
+  }
+  send_data_segment(now, sink, seq, p, "tlp");
+  tlp_.on_probe_sent(snd_max_, !new_data);
+  tlp_flight_ = flight;
+  count_rack(&TcpRackCounters::tlp_probes);
+  arm_rto(now);  // §7.3: after the probe the RTO runs again, in full
+  return true;
+}
+
+bool TcpConnection::retransmit_lost(Instant now, TcpSink sink) {
+  bool sent = false;
+  while (const SentSegment* s = sent_.first_lost()) {
+    // After an RTO the go-back-N walk resends everything from SND.NXT on.
+    if (s->start >= snd_nxt_) break;
+    // RFC 6675 §5 (C) / Linux tcp_xmit_retransmit_queue: while pipe < cwnd; the first resend
+    // of a recovery goes regardless (the fast retransmit).
+    if (!rack_rexmit_force_ && sent_.pipe() >= cc_->cwnd()) break;
+    rack_rexmit_force_ = false;
+    SeqNum start = s->start;
+    SeqNum stop = seq_min(s->end, data_end());
+    DataPlan p;
+    p.len = stop > start ? std::min(static_cast<std::uint32_t>(stop - start), current_mss()) : 0;
+    p.fin = fin_queued_ && s->end == fin_seq() + 1 && start + p.len == fin_seq();
+    if (p.len == 0 && !p.fin) break;
+    send_data_segment(now, sink, start, p, "rack");
+    high_rxt_ = seq_max(high_rxt_, start + p.len);
+    // Linux tcp_xmit_retransmit_queue: resending the head restarts the RTO, which would
+    // otherwise still count from the lost original (or the previous, lost, resend).
+    if (start == snd_una_) arm_rto(now);
+    sent = true;
+    const SentSegment* next = sent_.first_lost();
+    if (next != nullptr && next->start == start) break;  // not recorded: never loop
+  }
+  return sent;
+}
+
+void TcpConnection::count_rack(std::uint64_t TcpRackCounters::*field) {
+  ++(stats_.rack.*field);
+  if (layer_rack_ != nullptr) ++(layer_rack_->*field);
 }
 
 void TcpConnection::drag_marks_along() {
@@ -775,7 +955,15 @@ void TcpConnection::on_icmp_error(Instant now, const IcmpError& err) {
     std::uint32_t mss = err.next_hop_mtu - hdr;
     if (mss < snd_mss_) {
       snd_mss_ = mss;
-      if (snd_max_ > snd_una_ && synchronized()) snd_nxt_ = snd_una_;
+      if (snd_max_ > snd_una_ && synchronized()) {
+        snd_nxt_ = snd_una_;
+        // Linux tcp_simple_retransmit enters the Loss state (high_seq = SND.NXT) without a
+        // cwnd change: RACK and TLP stand aside while the go-back-N walk resends.
+        if (rack_active()) {
+          recover_ = snd_max_;
+          enter_loss_recovery();
+        }
+      }
     }
     return;
   }
@@ -1052,7 +1240,8 @@ Instant TcpConnection::poll_at() const {
       force_send_ || poked_ || (can_send_data_state() && plan_data_segment())) {
     return Instant::zero();
   }
-  return std::min({rto_at_, delack_at_, persist_at_, keepalive_at_, close_at_});
+  return std::min(
+      {rto_at_, delack_at_, persist_at_, keepalive_at_, close_at_, rack_reo_at_, tlp_at_});
 }
 
 void TcpConnection::poll(Instant now, TcpSink sink) {
@@ -1069,8 +1258,22 @@ void TcpConnection::fire_timers(Instant now) {
     enter_closed(now, std::nullopt);
     return;
   }
+  if (tlp_at_ <= now && tlp_at_ <= rto_at_) {
+    // RFC 8985 §7.2-7.3: the PTO stands in for the RTO (it is never later); when it fires the
+    // probe goes out and the RTO runs again in full, so a PTO capped at the RTO still wins.
+    tlp_at_ = Instant::never();
+    trace(now, TraceKind::kTcpTimer, "tlp");
+    tlp_pending_ = true;
+    arm_rto(now);
+  }
   if (rto_at_ <= now) on_rto(now);
   if (state_ == TcpState::kClosed) return;
+  if (rack_reo_at_ <= now) {
+    // RFC 8985 §6.2 step 5: the reordering window of a segment ran out.
+    rack_reo_at_ = Instant::never();
+    trace(now, TraceKind::kTcpTimer, "rack");
+    if (rack_active()) rack_detect_loss_and_arm_timer(now);
+  }
   if (delack_at_ <= now) {
     delack_at_ = Instant::never();
     ack_now_ = true;
@@ -1158,6 +1361,7 @@ void TcpConnection::on_rto(Instant now) {
   cc_->on_rto(now, flight_size(), snd_mss_);
   trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
   in_recovery_ = false;
+  enter_loss_recovery();
   dup_acks_ = 0;
   recover_ = snd_max_;  // RFC 6582 §3.2 step 1 after a timeout
   snd_nxt_ = snd_una_;
@@ -1194,6 +1398,7 @@ void TcpConnection::arm_rto(Instant now) { rto_at_ = now + rtt_.backed_off_rto(b
 
 void TcpConnection::rtt_sample(Instant now, Duration r) {
   rtt_.sample(r);
+  rack_.on_rtt_sample(now, r);                     // RFC 8985 §6.2 step 1: RACK.min_RTT
   cc_->on_rtt_sample(now, r, snd_una_, snd_max_);  // HyStart++ rounds (RFC 9406 §4.2)
   trace(now, TraceKind::kTcpRttSample, "rtt", 0, 0, r.total_nanos(), rtt_.rto().total_nanos());
 }
@@ -1355,6 +1560,17 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
       sack_rexmit_pending_ = false;
       sent |= retransmit_next_hole(now, sink);
     }
+    if (rack_rexmit_pending_) {
+      rack_rexmit_pending_ = false;
+      sent |= retransmit_lost(now, sink);
+    }
+    bool probe_sent = false;
+    if (tlp_pending_) {
+      tlp_pending_ = false;
+      probe_sent = send_loss_probe(now, sink);
+      sent |= probe_sent;
+    }
+    SeqNum snd_max_before = snd_max_;
     for (;;) {
       // Going back after a timeout: skip what the peer SACKed (RFC 6675 §5.1).
       while (snd_nxt_ < snd_max_) {
@@ -1376,6 +1592,8 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
       sent = true;
     }
     force_send_ = false;
+    // RFC 8985 §7.2: new data restarts the PTO (a probe does not: one per flight).
+    if (snd_max_ != snd_max_before && !probe_sent) schedule_loss_probe(now);
     // Data waits and nothing is in flight to bring an ACK: the persist timer makes sure the
     // window is probed (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17).
     bool waiting = snd_nxt_ < data_end() || (fin_queued_ && snd_nxt_ <= fin_seq());
@@ -1408,20 +1626,29 @@ void TcpConnection::retransmit_head(Instant now, TcpSink sink) {
   high_rxt_ = seq_max(high_rxt_, snd_una_ + p.len);
 }
 
-void TcpConnection::record_sack_blocks(const TcpRepr& seg) {
+std::optional<TcpSackBlock> TcpConnection::record_sack_blocks(Instant now, const TcpRepr& seg) {
   const TcpOptions& o = seg.options;
+  std::optional<TcpSackBlock> dsack;
   for (std::uint8_t i = 0; i < o.sack_count; ++i) {
     TcpSackBlock b = o.sack[i];
     // RFC 2883 §4: a first block below the cumulative ACK, or inside the second block, is a
     // D-SACK (a duplicate report), not new information.
     if (i == 0 && (b.left < seg.ack ||
                    (o.sack_count > 1 && o.sack[1].left <= b.left && b.right <= o.sack[1].right))) {
+      dsack = b;
       continue;
     }
     // Only blocks inside what is in flight are believable (RFC 2018 §8, RFC 5961 spirit).
     if (!(b.left < b.right) || b.left < seg.ack || b.right > snd_max_) continue;
     sacked_.add(b.left, b.right);
+    if (rack_active()) {
+      // RFC 8985 §6.2 steps 2-3 for every segment this block newly SACKs.
+      sent_.on_sack(b.left, b.right, [&](const SentSegment& s) {
+        rack_.on_delivered(now, s, echo_predates(seg, s));
+      });
+    }
   }
+  return dsack;
 }
 
 bool TcpConnection::retransmit_next_hole(Instant now, TcpSink sink) {
@@ -1463,6 +1690,7 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
     }
   }
   SeqNum end = seq + plan.len + (plan.fin ? 1 : 0);
+  if (rack_active()) sent_.on_transmit(seq, end, snd_max_, now);  // RFC 8985 §6.1 xmit_ts
   if (plan.len < snd_mss_) snd_sml_ = seq_max(snd_sml_, seq + plan.len);
   if (seq == snd_nxt_) snd_nxt_ = end;
   snd_max_ = seq_max(snd_max_, end);

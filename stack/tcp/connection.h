@@ -23,8 +23,10 @@
 #include "stack/base/seqnum.h"
 #include "stack/tcp/assembler.h"
 #include "stack/tcp/congestion.h"
+#include "stack/tcp/rack.h"
 #include "stack/tcp/ring_buffer.h"
 #include "stack/tcp/rtt.h"
+#include "stack/tcp/sent_queue.h"
 #include "stack/tcp/tcp_types.h"
 #include "stack/tcp/urgent.h"
 #include "stack/tracer.h"
@@ -143,6 +145,8 @@ class TcpConnection {
   void set_congestion(CongestionAlgorithm a);
   const CongestionControl& congestion() const { return *cc_; }
   void set_keepalive(bool on, Duration idle, Duration interval, unsigned count);
+  // Where the layer sums the RACK-TLP events of all its connections (may stay null).
+  void count_rack_into(TcpRackCounters* c) { layer_rack_ = c; }
 
  private:
   // State machine pieces, one per RFC 9293 §3.10.7 step.
@@ -190,8 +194,35 @@ class TcpConnection {
   void send_data_segment(Instant now, TcpSink sink, SeqNum seq, DataPlan plan,
                          const char* retransmit_reason);
   void retransmit_head(Instant now, TcpSink sink);
-  void record_sack_blocks(const TcpRepr& seg);
+  // Records the SACK blocks in the scoreboards; returns the D-SACK block, if the ACK has one.
+  std::optional<TcpSackBlock> record_sack_blocks(Instant now, const TcpRepr& seg);
   bool retransmit_next_hole(Instant now, TcpSink sink);
+  // Three duplicate ACKs or RACK found a loss: fast retransmit / fast recovery (RFC 6582 §3.2
+  // steps 1-2, RFC 8985 §6.2 step 5 "enter recovery").
+  void enter_fast_recovery(Instant now);
+
+  // RACK-TLP (RFC 8985), used when the peer SACKs and the config enables it (rack.h).
+  bool rack_active() const { return cfg_.rack && sack_ok_; }
+  // Fast or RTO recovery, as RFC 8985 means it.
+  bool rack_in_recovery() const { return in_recovery_ || rto_recovery_; }
+  // RFC 8985 §6.2 steps 1-5 for one ACK, and §7.4 for the TLP episode.
+  void rack_on_ack(Instant now, const TcpRepr& seg, bool advanced,
+                   std::optional<TcpSackBlock> dsack);
+  // §6.2 step 5: marks lost segments, arms the reordering timer, enters recovery on a loss.
+  void rack_detect_loss_and_arm_timer(Instant now);
+  // An RTO, or a path MTU drop's go-back-N: the Loss state (see on_rto).
+  void enter_loss_recovery();
+  // Whether the ACK's TSecr is older than `s`'s latest transmission (RACK_update()).
+  bool echo_predates(const TcpRepr& seg, const SentSegment& s) const;
+  // Resends the segments RACK deemed lost, as far as pipe < cwnd (RFC 6675 §5 step C).
+  bool retransmit_lost(Instant now, TcpSink sink);
+  // §7.2/§7.3: may a probe be scheduled or sent now?
+  bool tlp_allowed() const;
+  // §7.2: (re)arms the PTO if a probe may be sent, else disarms it.
+  void schedule_loss_probe(Instant now);
+  // §7.3: sends the probe (new data if the receive window allows, else the last segment).
+  bool send_loss_probe(Instant now, TcpSink sink);
+  void count_rack(std::uint64_t TcpRackCounters::*field);
   bool can_send_data_state() const;
   std::uint32_t prospective_window() const;
   bool fin_acked() const { return fin_queued_ && snd_una_ > fin_seq(); }
@@ -293,6 +324,17 @@ class TcpConnection {
   bool sack_rexmit_pending_ = false;  // a dup ACK in recovery: resend the next hole
   Instant last_send_;
 
+  // RACK-TLP state (RFC 8985): the per-segment scoreboard, RACK and the TLP episode.
+  SentQueue sent_;
+  Rack rack_;
+  TlpEpisode tlp_;
+  bool rto_recovery_ = false;         // an RTO's go-back-N until SND.UNA passes recover_
+  bool rack_rexmit_pending_ = false;  // segments deemed lost wait to be resent
+  bool rack_rexmit_force_ = false;    // the first resend of a recovery ignores cwnd
+  bool tlp_pending_ = false;          // the PTO fired: send the probe
+  std::uint32_t tlp_flight_ = 0;      // FlightSize when the probe went out
+  TcpRackCounters* layer_rack_ = nullptr;
+
   // ACK policy.
   bool ack_now_ = false;
   unsigned quick_acks_ = 0;
@@ -306,6 +348,8 @@ class TcpConnection {
 
   // Timers (stored deadlines; never() = not armed).
   Instant rto_at_ = Instant::never();
+  Instant rack_reo_at_ = Instant::never();  // RACK reordering timer (RFC 8985 §6.2 step 5)
+  Instant tlp_at_ = Instant::never();       // probe timeout (RFC 8985 §7.2)
   Instant delack_at_ = Instant::never();
   Instant persist_at_ = Instant::never();
   Instant keepalive_at_ = Instant::never();

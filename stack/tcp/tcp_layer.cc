@@ -61,8 +61,10 @@ std::uint32_t TcpLayer::make_ts_offset(const TcpTuple& t) const {
 std::unique_ptr<TcpConnection> TcpLayer::make_connection(Instant now, const TcpConfig& config,
                                                          const TcpTuple& t, std::size_t mtu,
                                                          std::optional<SeqNum> iss) {
-  return std::make_unique<TcpConnection>(config, t, iss.value_or(make_isn(now, t)),
-                                         make_ts_offset(t), mtu, tracer_, buffers_.get());
+  auto c = std::make_unique<TcpConnection>(config, t, iss.value_or(make_isn(now, t)),
+                                           make_ts_offset(t), mtu, tracer_, buffers_.get());
+  c->count_rack_into(&counters_.rack);
+  return c;
 }
 
 std::optional<std::uint16_t> TcpLayer::pick_ephemeral_port(const IpAddr& local,

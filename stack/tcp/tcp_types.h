@@ -96,6 +96,19 @@ struct TcpConfig {
   Duration invalid_ratelimit = Duration::millis(500);
   // net.ipv4.tcp_congestion_control / TCP_CONGESTION: CUBIC, as Linux.
   CongestionAlgorithm congestion = CongestionAlgorithm::kCubic;
+  // RACK-TLP loss detection (RFC 8985) when the peer SACKs, like Linux's tcp_recovery=1;
+  // off: three duplicate ACKs / DupThresh SACKed segments and the RTO (RFC 5681, RFC 6675).
+  bool rack = true;
+  // RFC 8985 §7.2 WCDelAckT: the worst-case delayed ACK a tail-loss probe allows for when one
+  // segment is in flight (Linux adds TCP_RTO_MIN, 200 ms).
+  Duration tlp_max_ack_delay = Duration::millis(200);
+};
+
+// RACK-TLP events (RFC 8985), per connection (TcpStats) and summed per layer.
+struct TcpRackCounters {
+  std::uint64_t lost = 0;            // segments RACK_detect_loss marked lost (not the RTO's)
+  std::uint64_t tlp_probes = 0;      // tail-loss probes sent (TcpExtTCPLossProbes)
+  std::uint64_t tlp_recoveries = 0;  // probes that repaired a loss (TcpExtTCPLossProbeRecovery)
 };
 
 // The 4-tuple, from our side.
@@ -147,6 +160,7 @@ struct TcpStats {
   std::uint64_t oow_acks_limited = 0;  // duplicate ACKs not sent (tcp_oow_rate_limited)
   // New urgent pointers received: each one is what Linux signals with SIGURG (MUST-32).
   std::uint64_t urgent_in = 0;
+  TcpRackCounters rack;
   unsigned backoff = 0;
 
   // One line like `ss -ti`: "ESTAB rto:204 rtt:1.2/0.6 mss:1448 cwnd:10 ssthresh:... ".

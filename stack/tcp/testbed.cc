@@ -40,6 +40,11 @@ std::optional<IpAddr> FakeIpSender::select_source(const IpAddr&) const {
 TcpLayerConfig TcpTestbed::default_config() {
   TcpLayerConfig c;
   c.seed = 42;
+  // The packet tests pin the classic timings (RFC 6298 RTO, RFC 5681 three duplicate ACKs)
+  // segment by segment, mostly on a 0 ms path where a tail-loss probe would go out 2 ms after
+  // every send; RACK-TLP's own packet tests (rack_connection_test.cc) and the wraparound tests
+  // turn it on. The simulations and the stack's default run with it.
+  c.tcp.rack = false;
   return c;
 }
 

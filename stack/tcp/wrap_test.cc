@@ -15,10 +15,14 @@ using namespace ustack::literals;
 
 constexpr std::uint32_t kMss = 1460;  // no timestamps: the full MSS carries data
 
+// With RACK-TLP (the stack's default; the testbed's is off): its scoreboard and RACK.fack /
+// TLP.end_seq compare sequence numbers modulo 2^32 too.
 TcpTestbed big_sender() {
   TcpSocketOptions o;
   o.send_buffer = 1 << 20;
-  return TcpTestbed::established(TcpTestbed::default_config(), o, /*peer_ts=*/false);
+  TcpLayerConfig c = TcpTestbed::default_config();
+  c.tcp.rack = true;
+  return TcpTestbed::established(c, o, /*peer_ts=*/false);
 }
 
 // Sends `total` bytes in full-sized segments only (no small segment refreshes snd_sml_), the
@@ -71,6 +75,18 @@ TEST(TcpWrap, FastRetransmitAfter2To31BytesWithoutLoss) {
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(t.pop());
   for (int i = 0; i < 3; ++i) t.inject(seg().ack(una).seq(1001));
   t.expect(seg().seq(una).len(kMss).ack(1001));
+}
+
+// RACK (RFC 8985 §6.2) past 2^31 octets: a hole below two SACKed segments is lost at once
+// (the SACKs came back as fast as the data went), ordered by the scoreboard across the wrap.
+TEST(TcpWrap, RackMarksAHoleLostAfter2To31Bytes) {
+  TcpTestbed t = big_sender();
+  std::uint32_t una = transfer(t, kPastHalfTheSpace);
+  t.send(std::string(3 * kMss, 'y'));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(t.pop());
+  t.inject(seg().ack(una).seq(1001).sack(una + kMss, una + 3 * kMss));
+  t.expect(seg().seq(una).len(kMss).ack(1001));
+  EXPECT_EQ(t.layer().stats(t.conn())->rack.lost, 1u);
 }
 
 // Karn's rule for timestamps (ts_min_echo_, see on_rto) must not outlive its use: 2^31 ms

@@ -1,6 +1,7 @@
 // Congestion-control benchmark: two ustack instances over the in-memory link (stack/
 // link_device.h) in virtual time, one bulk transfer from A to B with random loss on the data
-// path and a 20 ms round trip, for NewReno and CUBIC at 0.1%, 1% and 5% loss. Prints goodput
+// path and a 20 ms round trip, for NewReno and CUBIC at 0.1%, 1% and 5% loss, each with and
+// without RACK-TLP loss detection (RFC 8985, TcpConfig::rack). Prints goodput
 // and retransmissions beside the Mathis et al. model, MSS/RTT * 1.22/sqrt(p) (the steady-state
 // throughput of Reno with periodic loss, "The Macroscopic Behavior of the TCP Congestion
 // Avoidance Algorithm", 1997). Not a test: numbers to read, not to assert.
@@ -23,11 +24,11 @@ using namespace ustack::literals;
 struct RunResult {
   double goodput_bps = 0;  // bytes delivered in order to B's application, per second
   std::uint64_t retrans_segs = 0;
-  std::uint64_t fast = 0, rto = 0;
+  std::uint64_t fast = 0, rto = 0, tlp = 0;
   std::uint32_t mss = 0;
 };
 
-RunResult run(CongestionAlgorithm algo, double loss, Duration rtt, Duration length,
+RunResult run(CongestionAlgorithm algo, bool rack, double loss, Duration rtt, Duration length,
               std::uint64_t seed) {
   LinkConfig lc;
   lc.seed = seed;
@@ -48,6 +49,7 @@ RunResult run(CongestionAlgorithm algo, double loss, Duration rtt, Duration leng
   ca.tcp.send_buffer = cb.tcp.send_buffer = 8 << 20;
   ca.tcp.recv_buffer = cb.tcp.recv_buffer = 8 << 20;
   ca.tcp.congestion = algo;
+  ca.tcp.rack = cb.tcp.rack = rack;
   TcpLayer ta(ca), tb(cb);
   a.register_transport(ta);
   b.register_transport(tb);
@@ -90,6 +92,7 @@ RunResult run(CongestionAlgorithm algo, double loss, Duration rtt, Duration leng
   r.retrans_segs = st.bytes_retrans / std::max<std::uint32_t>(st.snd_mss, 1);
   r.fast = st.retrans_fast;
   r.rto = st.retrans_rto;
+  r.tlp = st.rack.tlp_probes;
   return r;
 }
 
@@ -104,17 +107,21 @@ int main(int argc, char** argv) {
   std::printf("bulk A->B, RTT %lld ms, %lld s of virtual time, seed %llu, loss on data only\n",
               static_cast<long long>(rtt.total_millis()), static_cast<long long>(seconds),
               static_cast<unsigned long long>(seed));
-  std::printf("%-6s %6s %14s %14s %7s %10s %8s %6s\n", "algo", "loss", "goodput Mb/s",
-              "Mathis Mb/s", "ratio", "rexmit seg", "fast rx", "RTOs");
+  std::printf("%-6s %5s %6s %14s %14s %7s %10s %8s %6s %6s\n", "algo", "rack", "loss",
+              "goodput Mb/s", "Mathis Mb/s", "ratio", "rexmit seg", "fast rx", "RTOs", "TLPs");
   for (double loss : {0.001, 0.01, 0.05}) {
     for (CongestionAlgorithm algo : {CongestionAlgorithm::kNewReno, CongestionAlgorithm::kCubic}) {
-      RunResult r = run(algo, loss, rtt, Duration::seconds(seconds), seed);
-      // Mathis: BW = MSS/RTT * C/sqrt(p), C = sqrt(3/2) = 1.22.
-      double mathis = r.mss / rtt.total_seconds() * 1.22 / std::sqrt(loss);
-      std::printf("%-6s %5.1f%% %14.2f %14.2f %7.2f %10llu %8llu %6llu\n", to_string(algo),
-                  loss * 100, r.goodput_bps * 8 / 1e6, mathis * 8 / 1e6, r.goodput_bps / mathis,
-                  static_cast<unsigned long long>(r.retrans_segs),
-                  static_cast<unsigned long long>(r.fast), static_cast<unsigned long long>(r.rto));
+      for (bool rack : {false, true}) {
+        RunResult r = run(algo, rack, loss, rtt, Duration::seconds(seconds), seed);
+        // Mathis: BW = MSS/RTT * C/sqrt(p), C = sqrt(3/2) = 1.22.
+        double mathis = r.mss / rtt.total_seconds() * 1.22 / std::sqrt(loss);
+        std::printf("%-6s %5s %5.1f%% %14.2f %14.2f %7.2f %10llu %8llu %6llu %6llu\n",
+                    to_string(algo), rack ? "on" : "off", loss * 100, r.goodput_bps * 8 / 1e6,
+                    mathis * 8 / 1e6, r.goodput_bps / mathis,
+                    static_cast<unsigned long long>(r.retrans_segs),
+                    static_cast<unsigned long long>(r.fast), static_cast<unsigned long long>(r.rto),
+                    static_cast<unsigned long long>(r.tlp));
+      }
     }
   }
   return 0;

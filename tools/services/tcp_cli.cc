@@ -140,6 +140,9 @@ std::string tcp_counters_text(const TcpLayerCounters& c, std::size_t sockets) {
   line(c.segs_in, "segs_in");
   line(c.segs_out, "segs_out");
   line(c.retrans_segs, "retrans_segs");
+  line(c.rack.lost, "rack_lost");
+  line(c.rack.tlp_probes, "tlp_probes");
+  line(c.rack.tlp_recoveries, "tlp_recoveries");
   line(c.active_opens, "active_opens");
   line(c.passive_opens, "passive_opens");
   line(c.drops_bad_checksum, "drops_bad_checksum");
