@@ -41,6 +41,7 @@ ustack::tools::DeviceOptions parse_device_args(const std::vector<std::string>& a
   ustack::tools::DeviceOptions opts;
   CLI::App app("usocket network");
   ustack::tools::add_device_options(app, opts);
+  ustack::tools::add_resolver_options(app, opts);
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
   try {
     app.parse(reversed);

@@ -293,6 +293,7 @@ Subcommand connect_cmd(
     [](CLI::App& app) {
       auto opts = std::make_shared<ConnectOptions>();
       add_device_options(app, opts->device);
+      add_resolver_options(app, opts->device);
       services::add_tcp_options(app, opts->tcp);
       app.add_option("-w,--wait", opts->wait_s,
                      "give up connecting after SECONDS (-u: quit after SECONDS without a "

@@ -202,6 +202,7 @@ Subcommand ping_cmd(
     "ping", "ICMP/ICMPv6 echo from the stack itself, like iputils ping", [](CLI::App& app) {
       auto opts = std::make_shared<PingOptions>();
       add_device_options(app, opts->device);
+      add_resolver_options(app, opts->device);
       app.add_option("-c,--count", opts->count, "stop after COUNT replies' worth of requests")
           ->type_name("COUNT");
       app.add_option("-i,--interval", opts->interval_s, "seconds between requests (default 1)")

@@ -136,6 +136,7 @@ Subcommand resolve_cmd(
     [](CLI::App& app) {
       auto opts = std::make_shared<ResolveOptions>();
       add_device_options(app, opts->device);
+      add_resolver_options(app, opts->device);
       app.add_option("--type", opts->type,
                      "A (IPv4), AAAA (IPv6) or ANY (both, like getaddrinfo AF_UNSPEC; default)")
           ->type_name("A|AAAA|ANY");

@@ -56,6 +56,7 @@ int run_udp_echo(const UdpEchoOptions& opts) {
 
 void add_send(CLI::App& app, UdpSendOptions& o) {
   add_device_options(app, o.device);
+  add_resolver_options(app, o.device);
   services::add_udp_send_options(app, o.udp);
   app.add_option("--size", o.size,
                  "send generated datagrams of N bytes instead of stdin's lines (the body of "

@@ -5,6 +5,7 @@
 //
 //   DeviceOptions opts;
 //   add_device_options(app, opts);                          // in the Subcommand setup
+//   add_resolver_options(app, opts);                        // if it looks names up
 //   ...
 //   return run_with_device("serve", opts, [&](DeviceSession& s) {   // in the runner
 //     ... s.stack(), s.tcp(), s.udp(), s.runtime().run_until(...) ...
@@ -87,9 +88,11 @@ struct DeviceOptions {
 };
 
 // Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --pcap --snaplen --pcap-size
-// --seed --impair
-// --impair-in --impair-out and the resolver's --nameserver --resolv-conf --hosts to `app`.
+// --seed --impair --impair-in --impair-out to `app`.
 void add_device_options(CLI::App& app, DeviceOptions& opts);
+// Adds the resolver's --nameserver --resolv-conf --hosts: only commands that look names up
+// take them, so each command's help lists only what it uses.
+void add_resolver_options(CLI::App& app, DeviceOptions& opts);
 
 // Checked and parsed.
 struct DeviceSetup {

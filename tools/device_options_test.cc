@@ -18,6 +18,7 @@ DeviceOptions parse(std::vector<std::string> args) {
   CLI::App app;
   DeviceOptions opts;
   add_device_options(app, opts);
+  add_resolver_options(app, opts);
   std::reverse(args.begin(), args.end());
   app.parse(args);
   return opts;

@@ -247,8 +247,10 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
   app.add_option("--seed", o.seed, "seed for all randomness (default: random, printed)")
       ->type_name("N")
       ->each([&o](const std::string& text) { o.seed_text = text; });
-  // The resolver's options. ustack never reads the host's /etc/resolv.conf or /etc/hosts
-  // unless they are passed here.
+}
+
+void add_resolver_options(CLI::App& app, DeviceOptions& o) {
+  // ustack never reads the host's /etc/resolv.conf or /etc/hosts unless they are passed here.
   app.add_option("--nameserver", o.nameservers,
                  "DNS server for names, repeatable, up to 3: ADDR or ADDR:PORT (198.18.0.1, "
                  "198.18.0.1:5353, [fd00:1::1]:5353); replaces --resolv-conf's. Default: the "
