@@ -53,7 +53,9 @@ constexpr const char* kVersion = "ustack 0.9 (userspace TCP/IP stack over TUN/TA
 
 int main(int argc, char** argv) {
   using namespace ustack::tools;
-  CLI::App app{"ustack: a userspace TCP/IP stack over TUN/TAP"};
+  // Named "ustack" whatever argv[0] is (bazel-bin/tools/ustack, a symlink), so help reads
+  // "Usage: ustack connect [OPTIONS] ..." as the README does.
+  CLI::App app{"ustack: a userspace TCP/IP stack over TUN/TAP", "ustack"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "show the options of every subcommand");
   std::map<CLI::App*, std::function<int()>> runners;
@@ -91,7 +93,7 @@ int main(int argc, char** argv) {
     if (topic.empty()) return print_usage(app);
     for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
       if (sub->get_name() == topic && sub != help) {
-        std::printf("%s", sub->help().c_str());
+        std::printf("%s", sub->help("ustack").c_str());
         return 0;
       }
     }
