@@ -28,6 +28,7 @@
 #include "tools/port_name.h"
 #include "tools/stdin_reader.h"
 #include "tools/subcommand.h"
+#include "tools/usage_error.h"
 #include "tun/runtime.h"
 
 namespace ustack::tools {
@@ -222,10 +223,7 @@ int copy_stream(DeviceSession& s, const ConnectOptions& opts, SocketHandle conn,
   return 0;
 }
 
-int usage(const std::string& what) {
-  std::fprintf(stderr, "ustack connect: %s (ustack connect --help)\n", what.c_str());
-  return 2;
-}
+int usage(const std::string& what) { return report_usage_error("ustack connect", what); }
 
 int run_connect(ConnectOptions opts) {
   if (opts.listen && opts.port == -1 && !opts.host.empty()) {  // `-l PORT`

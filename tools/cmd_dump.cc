@@ -19,6 +19,7 @@
 #include "stack/wire/print.h"
 #include "tools/dump_format.h"
 #include "tools/subcommand.h"
+#include "tools/usage_error.h"
 #include "tun/pcap_file.h"
 #include "tun/pcap_filter.h"
 
@@ -40,10 +41,7 @@ struct DumpOptions {
   bool skip_checksums = false;
 };
 
-int usage(const std::string& what) {
-  std::fprintf(stderr, "ustack dump: %s (ustack dump --help)\n", what.c_str());
-  return 2;
-}
+int usage(const std::string& what) { return report_usage_error("ustack dump", what); }
 
 PacketDescription describe_record(const tun::PcapRecord& record, const DescribeOptions& opts) {
   const Bytes data(record.data);

@@ -21,6 +21,7 @@
 #include "stack/stack.h"
 #include "tools/device_options.h"
 #include "tools/subcommand.h"
+#include "tools/usage_error.h"
 #include "tun/runtime.h"
 
 namespace ustack::tools {
@@ -37,10 +38,7 @@ struct PingOptions {
   bool v4_only = false, v6_only = false;
 };
 
-int usage(const std::string& what) {
-  std::fprintf(stderr, "ustack ping: %s (ustack ping --help)\n", what.c_str());
-  return 2;
-}
+int usage(const std::string& what) { return report_usage_error("ustack ping", what); }
 
 // The payload of request `seq`: its send time (nanoseconds since the runtime's epoch) then
 // the bytes 8, 9, 10, ... as iputils fills its pattern after the timestamp.
@@ -87,8 +85,11 @@ int ping(DeviceSession& s, const PingOptions& opts, const IpAddr& dst) {
   const Duration interval = Duration::nanos(static_cast<std::int64_t>(opts.interval_s * 1e9));
   const Duration wait = Duration::nanos(static_cast<std::int64_t>(opts.timeout_s * 1e9));
   const Instant start = rt.now();
-  std::map<std::uint16_t, Instant> outstanding;  // seq -> sent at
-  std::map<std::uint16_t, bool> answered;
+  struct Request {
+    Instant sent;
+    bool answered = false;  // a later reply is a duplicate
+  };
+  std::map<std::uint16_t, Request> outstanding;  // by sequence number
   Summary sum;
   std::uint16_t next_seq = 1;
   Instant next_send = rt.now();
@@ -100,9 +101,10 @@ int ping(DeviceSession& s, const PingOptions& opts, const IpAddr& dst) {
       if (r->ident != ident || r->from != dst) continue;
       auto it = outstanding.find(r->seq);
       if (it == outstanding.end()) continue;
-      double ms = static_cast<double>((r->at - it->second).total_nanos()) / 1e6;
-      bool dup = answered[r->seq];
-      bool intact = r->payload == request_payload(size, it->second);
+      Request& req = it->second;
+      double ms = static_cast<double>((r->at - req.sent).total_nanos()) / 1e6;
+      bool dup = req.answered;
+      bool intact = r->payload == request_payload(size, req.sent);
       if (!dup && intact) sum.add(ms);
       if (dup) ++sum.duplicates;
       if (!intact) ++sum.corrupted;
@@ -112,7 +114,7 @@ int ping(DeviceSession& s, const PingOptions& opts, const IpAddr& dst) {
                     dup ? " (DUP!)" : "", intact ? "" : " (BAD CHECKSUM OR PAYLOAD)");
         std::fflush(stdout);
       }
-      answered[r->seq] = true;
+      req.answered = true;
     }
   };
   auto all_sent = [&] {
@@ -128,7 +130,7 @@ int ping(DeviceSession& s, const PingOptions& opts, const IpAddr& dst) {
         send_failed = true;
         return;
       }
-      outstanding[next_seq] = at;
+      outstanding[next_seq] = Request{at};
       last_sent = at;
       ++next_seq;
       ++sum.sent;

@@ -1,5 +1,6 @@
 #include "tools/usage_error.h"
 
+#include <cstdio>
 #include <regex>
 
 namespace ustack::tools {
@@ -46,6 +47,11 @@ std::string usage_error_text(const CLI::ParseError& e) {
     }
   }
   return what;  // already one line; the cases above are the ones users meet
+}
+
+int report_usage_error(const std::string& command, const std::string& what) {
+  std::fprintf(stderr, "%s: %s (%s --help)\n", command.c_str(), what.c_str(), command.c_str());
+  return 2;
 }
 
 }  // namespace ustack::tools

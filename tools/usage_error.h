@@ -12,4 +12,9 @@ namespace ustack::tools {
 // "unknown option --bogus", "--tun needs a value", "--ttl: 0 is not in range 1..255".
 std::string usage_error_text(const CLI::ParseError& e);
 
+// Prints "COMMAND: what (COMMAND --help)" on stderr, COMMAND being the subcommand path
+// ("ustack connect"), and returns 2: the one form every usage error takes, whether CLI11 or
+// the command's own checks found it.
+int report_usage_error(const std::string& command, const std::string& what);
+
 }  // namespace ustack::tools

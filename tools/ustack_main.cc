@@ -84,10 +84,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     // One line in ustack's words and the usual 2 for a usage error (not CLI11's 104..114).
-    std::string cmd = command_path(app);
-    std::fprintf(stderr, "%s: %s (%s --help)\n", cmd.c_str(),
-                 ustack::tools::usage_error_text(e).c_str(), cmd.c_str());
-    return 2;
+    return report_usage_error(command_path(app), usage_error_text(e));
   }
   if (help->parsed()) {
     if (topic.empty()) return print_usage(app);
