@@ -11,6 +11,8 @@ PACKAGES=(
   # real peers and capture tools the tests and the demo drive
   iproute2 iputils-ping tcpdump tshark netcat-openbsd socat curl dnsutils dnsmasq iperf3
   python3 python3-scapy procps
+  # /etc/services: ports by name (tools/port_name.h)
+  netbase
 )
 
 missing=()

@@ -51,6 +51,10 @@ wait_listen 7000
 "${CONNECT[@]}" -z 198.18.1.1 7000 </dev/null 2>"$WORK/z_err"
 RC=$?
 check "-z: open port, exit 0 ($RC)" test "$RC" = 0
+# The port by its /etc/services name (7000/tcp is afs3-fileserver; Debian also lists bbs), as nc takes it.
+"${CONNECT[@]}" -z 198.18.1.1 afs3-fileserver </dev/null 2>"$WORK/zn_err"
+RC=$?
+check "-z: port by service name, exit 0 ($RC): $(cat "$WORK/zn_err")" test "$RC" = 0
 "${CONNECT[@]}" -z 198.18.1.1 7001 </dev/null 2>"$WORK/z2_err"
 RC=$?
 check "-z: closed port, exit 1 ($RC): $(cat "$WORK/z2_err")" grep -q "connection refused" \
