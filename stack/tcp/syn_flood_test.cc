@@ -186,6 +186,33 @@ TEST(TcpSynCookies, CookieAckOpensTheConnectionWithTheNegotiatedOptions) {
   EXPECT_EQ(t.recv(), "12345later");
 }
 
+// net/ipv6/syncookies.c: an IPv6 cookie is keyed on the 128-bit addresses and carries an MSS
+// from the IPv6 table (1280/1480/1500/9000 less 60 bytes of headers): a peer's 1430 comes back
+// as 1420; window scale and SACK ride in the TSval as over IPv4.
+TEST(TcpSynCookies, Ipv6CookieCarriesTheIpv6TablesMssAndTheOptions) {
+  TcpLayerConfig cfg = TcpTestbed::default_config();
+  cfg.syn_cookies = SynCookieMode::kAlways;
+  TcpTestbed t = TcpTestbed::listening_ipv6(80, cfg);
+  std::size_t sockets = t.layer().socket_count();
+  t.inject(seg().syn().seq(1000).win(64240).mss(1430).sack_perm().ts(7, 0).wscale(7));
+  t.expect(seg().syn().ack(1001).mss(1440).wscale(3).sack_perm().ts(_, 7));
+  EXPECT_EQ(t.last_tsval() & 63, 7 | kTsOptSack);
+  EXPECT_EQ(t.layer().socket_count(), sockets);
+  std::uint32_t cookie_tsval = t.last_tsval();
+  t.inject(seg().seq(1001).ack(2).win(502).ts(8, cookie_tsval));  // not the cookie
+  t.expect(seg().rst().seq(2));
+  t.inject(seg().seq(1001).ack(1).win(502).ts(8, cookie_tsval).data("v6"));
+  t.accept();
+  EXPECT_EQ(*t.layer().state(t.conn()), TcpState::kEstablished);
+  TcpStats st = *t.layer().stats(t.conn());
+  EXPECT_EQ(st.snd_mss, 1420u - 12);
+  EXPECT_EQ(st.snd_wscale, 7);
+  EXPECT_TRUE(st.sack);
+  EXPECT_EQ(t.recv(), "v6");
+  EXPECT_EQ(t.layer().counters().syncookies_recv, 1u);
+  EXPECT_EQ(t.layer().counters().syncookies_failed, 1u);
+}
+
 // Linux: without timestamps the cookie cannot carry window scale or SACK, so the SYN-ACK offers
 // neither and the connection has none; the MSS is the table's entry at or below the peer's.
 TEST(TcpSynCookies, WithoutTimestampsTheConnectionHasNoWindowScaleOrSack) {

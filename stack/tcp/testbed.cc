@@ -50,13 +50,26 @@ TcpLayerConfig TcpTestbed::default_config() {
 
 TcpTestbed::TcpTestbed(TcpLayerConfig cfg) : layer_(cfg) {}
 
+void TcpTestbed::listen(std::uint16_t port, unsigned backlog, TcpSocketOptions opts) {
+  local_port_ = port;
+  auto h = layer_.listen(ip_.local, port, backlog, opts);
+  EXPECT_TRUE(h.ok());
+  if (h.ok()) listener_ = *h;
+}
+
 TcpTestbed TcpTestbed::listening(std::uint16_t port, TcpLayerConfig cfg, unsigned backlog,
                                  TcpSocketOptions opts) {
   TcpTestbed t(cfg);
-  t.local_port_ = port;
-  auto h = t.layer_.listen(t.ip_.local, port, backlog, opts);
-  EXPECT_TRUE(h.ok());
-  if (h.ok()) t.listener_ = *h;
+  t.listen(port, backlog, opts);
+  return t;
+}
+
+TcpTestbed TcpTestbed::listening_ipv6(std::uint16_t port, TcpLayerConfig cfg, unsigned backlog,
+                                      TcpSocketOptions opts) {
+  TcpTestbed t(cfg);
+  t.ip_.local = *IpAddr::parse("fd00::2");
+  t.peer_ = *IpAddr::parse("fd00::1");
+  t.listen(port, backlog, opts);
   return t;
 }
 

@@ -165,6 +165,10 @@ class TcpTestbed {
   // A listener on 198.18.0.2:port.
   static TcpTestbed listening(std::uint16_t port, TcpLayerConfig cfg = default_config(),
                               unsigned backlog = 16, TcpSocketOptions opts = {});
+  // The same on [fd00::2]:port, the peer being fd00::1 (IPv6 paths: 1220-byte default MSS,
+  // IPv6 cookies).
+  static TcpTestbed listening_ipv6(std::uint16_t port, TcpLayerConfig cfg = default_config(),
+                                   unsigned backlog = 16, TcpSocketOptions opts = {});
   // A connect() from the stack to 198.18.0.1:port at t=0 (the SYN is waiting in the queue).
   static TcpTestbed connecting(std::uint16_t port, TcpLayerConfig cfg = default_config(),
                                TcpSocketOptions opts = {});
@@ -222,6 +226,8 @@ class TcpTestbed {
   TcpLayer layer_;
   Instant now_;
   SocketHandle listener_;
+  void listen(std::uint16_t port, unsigned backlog, TcpSocketOptions opts);
+
   SocketHandle conn_;
   std::optional<std::uint32_t> iss_;
   std::uint32_t last_tsval_ = 0;
