@@ -64,9 +64,17 @@ void NewReno::on_rto(Instant, std::uint32_t flight_size, std::uint32_t mss) {
   bytes_acked_ca_ = 0;
 }
 
-void NewReno::on_idle_restart(std::uint32_t mss) {
-  // RFC 5681 §4.1: the restart window is min(IW, cwnd).
-  cwnd_ = std::min(cwnd_, initial_window(mss));
+void CongestionControl::restart_after_idle(Duration idle, Duration rto, std::uint32_t mss) {
+  ssthresh_ = std::max(ssthresh_, cwnd_ / 2 + cwnd_ / 4);  // Linux tcp_current_ssthresh
+  std::uint32_t restart = std::min(cwnd_, initial_window(mss));
+  std::uint32_t cwnd = cwnd_;
+  for (idle -= rto; idle > Duration::zero() && cwnd > restart; idle -= rto) cwnd >>= 1;
+  set_cwnd_after_idle(std::max(cwnd, restart));
+}
+
+void NewReno::set_cwnd_after_idle(std::uint32_t cwnd) {
+  cwnd_ = cwnd;
+  bytes_acked_ca_ = 0;
 }
 
 std::unique_ptr<CongestionControl> make_congestion_control(CongestionAlgorithm a) {

@@ -43,13 +43,20 @@ class CongestionControl {
   virtual void on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) = 0;
   // Retransmission timeout (RFC 5681 §3.1 eq. 4, loss window of one segment).
   virtual void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss) = 0;
-  // RFC 5681 §4.1: restart after an idle period longer than the RTO.
-  virtual void on_idle_restart(std::uint32_t mss) = 0;
+  // The sender starts again after `idle` without sending, longer than `rto` (RFC 5681 §4.1,
+  // Linux tcp_cwnd_restart after RFC 2861 §3): the window falls to the restart window
+  // min(IW, cwnd), but only as far as halving it once per further RTO of idleness takes it, so
+  // a short pause costs less than a long one; ssthresh keeps 3/4 of the old window so slow
+  // start brings it back within a few round trips.
+  void restart_after_idle(Duration idle, Duration rto, std::uint32_t mss);
 
   std::uint32_t cwnd() const { return cwnd_; }
   std::uint32_t ssthresh() const { return ssthresh_; }
 
  protected:
+  // The algorithm's part of restart_after_idle(): take `cwnd` (its own state follows).
+  virtual void set_cwnd_after_idle(std::uint32_t cwnd) = 0;
+
   std::uint32_t cwnd_ = 0;
   std::uint32_t ssthresh_ = 0x7fffffff;
 };
@@ -72,9 +79,10 @@ class NewReno final : public CongestionControl {
   void on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) override;
   void on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) override;
   void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss) override;
-  void on_idle_restart(std::uint32_t mss) override;
 
  private:
+  void set_cwnd_after_idle(std::uint32_t cwnd) override;
+
   std::uint32_t bytes_acked_ca_ = 0;  // congestion avoidance byte counter (RFC 3465 §2.1)
 };
 

@@ -1,8 +1,11 @@
 // Congestion control seen on the wire and through the socket options: the IW10 first flight
 // (RFC 6928), CUBIC as the default (Linux) with its β on a fast retransmit (RFC 9438 §4.6),
 // and the algorithm chosen per stack (TcpConfig::congestion) and per socket (TCP_CONGESTION).
+#include "stack/tcp/congestion.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -147,6 +150,69 @@ TEST(TcpCongestion, HyStartLeavesSlowStartOnDelayIncreaseWithoutLoss) {
   TcpStats st = *t.layer().stats(t.conn());
   EXPECT_EQ(st.bytes_retrans, 0u);
   EXPECT_EQ(st.retrans_fast + st.retrans_rto, 0u);
+}
+
+// RFC 5681 §4.1 with Linux's decay (tcp_cwnd_restart, RFC 2861 §3): after an idle period
+// longer than the RTO the window halves once per further RTO of idleness, never below the
+// restart window min(IW, cwnd); ssthresh keeps 3/4 of the old window.
+TEST(TcpCongestion, IdleRestartHalvesTheWindowPerRtoDownToTheRestartWindow) {
+  constexpr std::uint32_t kMss = 1448;
+  const Duration rto = 200_ms;
+  struct Case {
+    Duration idle;
+    std::uint32_t cwnd_segments;
+  };
+  for (CongestionAlgorithm a : {CongestionAlgorithm::kCubic, CongestionAlgorithm::kNewReno}) {
+    for (Case c :
+         {Case{210_ms, 40}, Case{500_ms, 20}, Case{600_ms, 20}, Case{601_ms, 10}, Case{10_s, 10}}) {
+      auto cc = make_congestion_control(a);
+      cc->resume(80 * kMss, 30 * kMss, kMss);
+      cc->restart_after_idle(c.idle, rto, kMss);
+      EXPECT_EQ(cc->cwnd(), c.cwnd_segments * kMss)
+          << to_string(a) << " idle " << c.idle.total_millis() << " ms";
+      EXPECT_EQ(cc->ssthresh(), 60 * kMss);
+    }
+    // A window already below IW stays as it is.
+    auto cc = make_congestion_control(a);
+    cc->resume(4 * kMss, 2 * kMss, kMss);
+    cc->restart_after_idle(10_s, rto, kMss);
+    EXPECT_EQ(cc->cwnd(), 4 * kMss);
+    EXPECT_EQ(cc->ssthresh(), 3 * kMss);
+  }
+}
+
+// On the wire: a sender whose window grew in slow start pauses 2.5 RTOs, then sends a flight of
+// a quarter of that window (halved twice), not all of it and not the initial window of 10.
+TEST(TcpCongestion, FirstFlightAfterAnIdlePeriodIsTheDecayedWindow) {
+  TcpTestbed t =
+      TcpTestbed::established(TcpTestbed::default_config(), with(CongestionAlgorithm::kNewReno));
+  constexpr std::uint32_t kMss = 1448;
+  std::uint32_t una = 1;
+  // Slow start: each round fills the window and its ACKs (one per two segments) grow it.
+  for (int round = 0; round < 4; ++round) {
+    std::uint32_t flight = t.layer().stats(t.conn())->cwnd / kMss;
+    t.send(std::string(flight * kMss, 'x'));
+    for (std::uint32_t i = 0; i < flight; ++i) {
+      t.expect(seg().seq(una + i * kMss).len(kMss).ack(1001));
+    }
+    t.expect_nothing();
+    t.at(t.now() + 1_ms);
+    for (std::uint32_t i = 2; i <= flight; i += 2) {
+      t.inject(seg().seq(1001).ack(una + i * kMss).ts(110, _));
+    }
+    una += flight * kMss;
+    t.inject(seg().seq(1001).ack(una).ts(110, _));
+  }
+  TcpStats st = *t.layer().stats(t.conn());
+  ASSERT_GE(st.cwnd, 60 * kMss);
+  std::uint32_t decayed = st.cwnd / 4 / kMss;
+  t.at(t.now() + st.rto * 5 / 2);
+  t.send(std::string(200 * kMss, 'y'));
+  for (std::uint32_t i = 0; i < decayed; ++i) {
+    t.expect(seg().seq(una + i * kMss).len(kMss).ack(1001));
+  }
+  t.expect_nothing();
+  EXPECT_EQ(t.layer().stats(t.conn())->ssthresh, std::max(st.ssthresh, st.cwnd / 2 + st.cwnd / 4));
 }
 
 // The names setsockopt(TCP_CONGESTION) takes, as Linux registers them.

@@ -1548,9 +1548,9 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
   bool sent = false;
   if (can_send_data_state()) {
     // RFC 5681 §4.1: after an idle period longer than the RTO, restart from the initial
-    // window.
+    // window (decayed as Linux does, see restart_after_idle).
     if (snd_max_ == snd_una_ && now - last_send_ > rtt_.rto()) {
-      cc_->on_idle_restart(snd_mss_);
+      cc_->restart_after_idle(now - last_send_, rtt_.rto(), snd_mss_);
     }
     if (retransmit_head_) {
       retransmit_head(now, sink);

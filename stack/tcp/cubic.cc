@@ -163,10 +163,10 @@ void Cubic::on_rto(Instant, std::uint32_t, std::uint32_t mss) {
   set_cwnd(mss);
 }
 
-void Cubic::on_idle_restart(std::uint32_t mss) {
-  // RFC 5681 §4.1: restart window min(IW, cwnd). The idle time is not congestion avoidance
-  // time: a new epoch starts at the next ACK (Linux bictcp_cwnd_event shifts the epoch).
-  set_cwnd(std::min<double>(cwnd_d_, initial_window(mss)));
+void Cubic::set_cwnd_after_idle(std::uint32_t cwnd) {
+  // The idle time is not congestion avoidance time: a new epoch starts at the next ACK (Linux
+  // bictcp_cwnd_event shifts the epoch).
+  set_cwnd(cwnd);
   epoch_start_.reset();
 }
 

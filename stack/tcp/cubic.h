@@ -40,7 +40,6 @@ class Cubic final : public CongestionControl {
   void on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) override;
   void on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) override;
   void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss) override;
-  void on_idle_restart(std::uint32_t mss) override;
 
   // RFC 9438 Figure 1, in bytes: W_cubic(t) = C*SMSS*(t-K)^3 + W_max.
   double w_cubic(Duration t, std::uint32_t mss) const;
@@ -54,6 +53,7 @@ class Cubic final : public CongestionControl {
   const HyStartPlusPlus& hystart() const { return hystart_; }
 
  private:
+  void set_cwnd_after_idle(std::uint32_t cwnd) override;
   void set_cwnd(double bytes);
   void start_epoch(Instant now, std::uint32_t mss);
   void reduce_on_congestion(std::uint32_t mss);
