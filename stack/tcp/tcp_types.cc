@@ -7,18 +7,6 @@
 
 namespace ustack {
 
-const char* to_string(TcpEcnMode m) {
-  switch (m) {
-    case TcpEcnMode::kOff:
-      return "off";
-    case TcpEcnMode::kRequest:
-      return "on";
-    case TcpEcnMode::kAccept:
-      return "accept";
-  }
-  return "?";
-}
-
 const char* to_string(TcpState s) {
   switch (s) {
     case TcpState::kClosed:

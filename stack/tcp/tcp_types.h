@@ -64,7 +64,6 @@ enum class TcpEcnMode : std::uint8_t {
   kRequest,  // 1: our SYNs ask for it, and we accept it when asked
   kAccept,   // 2 (Linux's default): accepted when the peer's SYN asks, never asked for
 };
-const char* to_string(TcpEcnMode m);  // "off", "on", "accept"
 
 struct TcpConfig {
   // SO_SNDBUF / SO_RCVBUF: the rings allocated for each connection.
