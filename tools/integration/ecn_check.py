@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Checks the ECN marks (RFC 3168 §6.1) of one TCP connection in a pcap of a TUN device.
 
-usage: ecn_check.py PCAP ASKER_IP ANSWERER_IP
+usage: ecn_check.py PCAP ASKER_IP ANSWERER_IP [both]
 
 ASKER_IP opened the connection with an ECN-setup SYN (ECE and CWR), ANSWERER_IP answered with an
 ECN-setup SYN-ACK (ECE, no CWR). Then, in both directions: data never sent before is ECT(0),
 retransmitted data and segments without data are Not-ECT, and with no CE mark on the path no
-segment carries ECE or CWR. Prints one line per direction and every violation; exit status 1
-if there was one.
+segment carries ECE or CWR. The asker must have sent data (with `both`, the answerer too).
+Prints one line per direction and every violation; exit status 1 if there was one.
 """
 import struct
 import sys
@@ -43,6 +43,7 @@ def packets(path):
 
 def main():
     path, asker, answerer = sys.argv[1:4]
+    senders = [asker, answerer] if sys.argv[4:] == ["both"] else [asker]
     errors = []
     syn = synack = None
     sent_end = {}  # highest sequence sent so far, per source (data only)
@@ -85,7 +86,7 @@ def main():
         errors.append("no ECN-setup SYN-ACK (ECE, no CWR) from %s (flags %s)" % (answerer, synack))
     for host, (new, resent, empty) in counts.items():
         print("  %s: %d new data segments, %d resent, %d without data" % (host, new, resent, empty))
-        if new == 0:
+        if new == 0 and host in senders:
             errors.append("no data from %s" % host)
     for e in errors[:20]:
         print("  ERROR " + e)

@@ -40,7 +40,7 @@ kill -INT "$TCPDUMP_PID"
 wait "$TCPDUMP_PID"
 echo "  kernel -> ustack serve, tcpdump in the namespace:"
 check "kernel asks, ustack accepts; new data ECT(0) both ways, ACKs Not-ECT" \
-  /usr/bin/python3 "$CHECK" "$WORK/serve.pcap" 198.18.0.1 198.18.0.2
+  /usr/bin/python3 "$CHECK" "$WORK/serve.pcap" 198.18.0.1 198.18.0.2 both
 c=$(dump_counters)
 check "ustack serve counts the ECN connection" test "$(echo "$c" | counter Tcp ecn_negotiated)" = 1
 
@@ -53,7 +53,7 @@ wait_listen 7000
 for _ in $(seq 100); do kill -0 "$NC_PID" 2>/dev/null || break; sleep 0.1; done
 check "ustack connect --ecn uploads 300 kB to kernel nc" cmp -s "$WORK/data" "$WORK/got"
 echo "  ustack connect --ecn -> kernel nc, ustack's --pcap:"
-check "ustack asks, the kernel accepts; new data ECT(0) both ways, ACKs Not-ECT" \
+check "ustack asks, the kernel accepts; new data ECT(0), the kernel's ACKs Not-ECT" \
   /usr/bin/python3 "$CHECK" "$WORK/connect.pcap" 198.18.1.2 198.18.1.1
 "$USTACK" dump -r "$WORK/connect.pcap" >"$WORK/dump.txt" 2>&1
 "$USTACK" dump -v -r "$WORK/connect.pcap" >"$WORK/dump-v.txt" 2>&1
