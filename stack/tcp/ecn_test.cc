@@ -297,5 +297,15 @@ TEST(TcpEcn, EceDuringRecoveryDoesNotReduceAgain) {
   EXPECT_GE(stats(t).cwnd, cwnd);
 }
 
+// The tracer's text (TraceEvent::to_string) names ECE and CWR with tcpdump's letters.
+TEST(TcpEcn, TraceShowsEceAndCwr) {
+  TraceEvent e;
+  e.kind = TraceKind::kTcpSegmentOut;
+  e.flags = tcp_flags::kSyn | tcp_flags::kEce | tcp_flags::kCwr;
+  EXPECT_NE(e.to_string().find(" [SEW] "), std::string::npos) << e.to_string();
+  e.flags = tcp_flags::kAck | tcp_flags::kEce;
+  EXPECT_NE(e.to_string().find(" [.E] "), std::string::npos) << e.to_string();
+}
+
 }  // namespace
 }  // namespace ustack::testing
