@@ -44,6 +44,9 @@ std::string flags_string(std::uint8_t f) {
   if (f & 0x04) s += 'R';
   if (f & 0x08) s += 'P';
   if (f & 0x10) s += '.';
+  if (f & 0x20) s += 'U';
+  if (f & 0x40) s += 'E';  // ECE and CWR (RFC 3168 §6.1), tcpdump's letters
+  if (f & 0x80) s += 'W';
   return s.empty() ? "none" : s;
 }
 }  // namespace

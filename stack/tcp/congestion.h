@@ -41,6 +41,14 @@ class CongestionControl {
   virtual void on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) = 0;
   // A full ACK ends recovery (step 6: deflate).
   virtual void on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) = 0;
+  // An ACK with ECN-Echo (RFC 3168 §6.1.2): the same reduction as for a loss (ssthresh from
+  // the algorithm's β, RFC 9438 §4.6 for CUBIC, which also ends HyStart++, RFC 9406 §4.2),
+  // with cwnd = ssthresh at once and nothing to retransmit: entering and leaving recovery in
+  // one step, as Linux's tcp_enter_cwr ends at ssthresh.
+  virtual void on_ecn_echo(Instant now, std::uint32_t flight_size, std::uint32_t mss) {
+    on_enter_recovery(now, flight_size, mss);
+    on_exit_recovery(flight_size, mss);
+  }
   // Retransmission timeout (RFC 5681 §3.1 eq. 4, loss window of one segment).
   virtual void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss) = 0;
   // The sender starts again after `idle` without sending, longer than `rto` (RFC 5681 §4.1,

@@ -72,7 +72,8 @@ TcpConnection::TcpConnection(const TcpConfig& config, const TcpTuple& tuple, Seq
       cc_(make_congestion_control(config.congestion)),
       recover_(iss),
       snd_sml_(iss),
-      cwnd_usage_seq_(iss) {
+      cwnd_usage_seq_(iss),
+      ecn_(config.ecn) {
   // RFC 9293 §3.7.1: the MSS we advertise is the route MTU minus the fixed IP and TCP headers.
   std::size_t hdr = ip_header_len(tuple.remote) + TcpRepr::kMinHeaderLen;
   std::size_t route_mss = std::clamp<std::size_t>(mtu > hdr ? mtu - hdr : 0, 88, 65535);
@@ -155,6 +156,7 @@ void TcpConnection::negotiate(Instant now, const TcpRepr& syn) {
     snd_wscale_ = rcv_wscale_ = 0;
   }
   sack_ok_ = cfg_.sack && o.sack_permitted;              // RFC 2018 §2
+  ecn_.on_syn(syn.flags, active_open_);                  // RFC 3168 §6.1.1
   ts_ok_ = cfg_.timestamps && o.timestamps.has_value();  // RFC 7323 §3.2
   if (ts_ok_) {
     ts_recent_ = o.timestamps->val;  // TS.Recent from the SYN (RFC 7323 §4.3)
@@ -171,7 +173,7 @@ void TcpConnection::negotiate(Instant now, const TcpRepr& syn) {
 
 // --- Segment arrival (RFC 9293 §3.10.7) ------------------------------------------------------
 
-void TcpConnection::on_segment(Instant now, const TcpRepr& seg) {
+void TcpConnection::on_segment(Instant now, const TcpRepr& seg, std::uint8_t ip_ecn) {
   clock_ = now;
   stats_.segs_in++;
   if (!seg.payload.empty()) stats_.data_segs_in++;
@@ -247,6 +249,7 @@ void TcpConnection::on_segment(Instant now, const TcpRepr& seg) {
   on_urgent(seg);
 
   // Seventh: segment text.
+  on_ecn_marks(seg, ip_ecn);
   on_text(now, seg);
   if (state_ == TcpState::kClosed) return;
 
@@ -481,6 +484,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
   // data outstanding.
   bool dup = seg.ack == snd_una_ && seg.payload.empty() && !seg.has(kSyn) && !seg.has(kFin) &&
              scaled_wnd == snd_wnd_ && snd_max_ > snd_una_;
+  on_ecn_echo(now, seg);
   bool advanced = seg.ack > snd_una_;
   if (advanced) {
     std::uint32_t acked = static_cast<std::uint32_t>(seg.ack - snd_una_);
@@ -550,7 +554,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
           cc_->on_partial_ack(acked, snd_mss_);
           if (!rack_active()) retransmit_head_ = true;
         }
-      } else if (cwnd_limited()) {
+      } else if (cwnd_limited() && !ecn_.in_cwr()) {
         cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
       }
     }
@@ -598,6 +602,7 @@ void TcpConnection::enter_fast_recovery(Instant now) {
   recover_ = snd_max_;
   high_rxt_ = snd_una_;
   cc_->on_enter_recovery(now, flight_size(), snd_mss_);
+  ecn_.on_window_reduced(snd_max_);  // RFC 3168 §6.1.2: CWR on the next new data
   stats_.retrans_fast++;
   // Linux tcp_enter_recovery ends a TLP episode: recovery takes over from the probe.
   tlp_.reset();
@@ -817,6 +822,25 @@ void TcpConnection::on_urgent(const TcpRepr& seg) {
     if (u.signal) stats_.urgent_in++;
   }
   urg_.on_payload(seg.seq, seg.payload);
+}
+
+void TcpConnection::on_ecn_marks(const TcpRepr& seg, std::uint8_t ip_ecn) {
+  // RFC 3168 §6.1.3 on data segments only (Linux tcp_data_queue). A new CE mark gets its ECE
+  // back at once, as Linux's tcp_ecn_check_ce enters quick-ACK mode for two segments.
+  if (seg.payload.empty() || !ecn_.on_data(seg.flags, ip_ecn)) return;
+  quick_acks_ = std::max(quick_acks_, 2u);
+}
+
+void TcpConnection::on_ecn_echo(Instant now, const TcpRepr& seg) {
+  // RFC 3168 §6.1.2 (Linux tcp_ack FLAG_ECE -> tcp_enter_cwr): "the TCP source halves the
+  // congestion window cwnd and reduces the slow start threshold ssthresh", retransmits
+  // nothing, and sets CWR on the next new data. Not from the handshake's ACKs: cwnd starts
+  // when the connection is established.
+  if (!synchronized() || state_ == TcpState::kSynReceived) return;
+  if (!ecn_.on_ack(seg.flags, seg.ack, in_recovery_ || rto_recovery_)) return;
+  cc_->on_ecn_echo(now, flight_size(), snd_mss_);
+  ecn_.on_window_reduced(snd_max_);
+  trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
 }
 
 void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
@@ -1226,6 +1250,8 @@ TcpStats TcpConnection::stats() const {
   s.rcv_wscale = rcv_wscale_;
   s.sack = sack_ok_;
   s.timestamps = ts_ok_;
+  s.ecn = ecn_.ok();
+  s.ecn_events = ecn_.counters();
   s.unacked = flight_size();
   s.unsent = data_end() > snd_max_ ? static_cast<std::uint32_t>(data_end() - snd_max_) : 0;
   s.unread = static_cast<std::uint32_t>(rcv_buf_.size());
@@ -1359,6 +1385,7 @@ void TcpConnection::on_rto(Instant now) {
   // RFC 6298 §5.4-5.6 and RFC 5681 §3.1: back off, collapse cwnd, resend from SND.UNA
   // (go-back-N: what the peer already holds is acknowledged by its next ACK).
   cc_->on_rto(now, flight_size(), snd_mss_);
+  ecn_.on_window_reduced(snd_max_);  // RFC 3168 §6.1.2: CWR on the next new data
   trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
   in_recovery_ = false;
   enter_loss_recovery();
@@ -1709,10 +1736,14 @@ void TcpConnection::send_syn(Instant now, TcpSink sink) {
   r.dst_port = tuple_.remote_port;
   r.seq = iss_;
   r.flags = kSyn;
+  bool first = snd_max_ == iss_;
   if (synack) {
     r.flags |= kAck;
     r.ack = rcv_nxt_;
   }
+  // RFC 3168 §6.1.1: an ECN-setup SYN (ECE|CWR) when we ask, an ECN-setup SYN-ACK (ECE) when
+  // the peer asked and we accepted. Never ECT in the IP header (§6.1.1).
+  r.flags |= synack ? ecn_.syn_ack_flags() : ecn_.syn_flags(!first);
   r.window = window_to_advertise(true);
   // RFC 9293 §3.7.1 MSS; RFC 7323 §2.2/§3.2 wscale and timestamps; RFC 2018 §2 SACK-permitted.
   // A SYN offers what the config enables; a SYN-ACK answers only what the peer offered.
@@ -1731,7 +1762,6 @@ void TcpConnection::send_syn(Instant now, TcpSink sink) {
     ack_now_ = false;
     last_ack_sent_ = rcv_nxt_;
   }
-  bool first = snd_max_ == iss_;
   snd_nxt_ = iss_ + 1;
   snd_max_ = seq_max(snd_max_, snd_nxt_);
   if (first) {
@@ -1754,6 +1784,9 @@ void TcpConnection::send_segment(Instant now, TcpSink sink, std::uint8_t flags, 
   if (flags & kAck) r.ack = rcv_nxt_;
   r.window = (flags & kRst) ? 0 : window_to_advertise(false);
   if (!(flags & kRst)) {
+    TcpEcn::Marks m = ecn_.on_send(!retransmission && a.size() + b.size() > 0);
+    r.flags |= m.tcp_flags;
+    out.ip_ecn = m.ip_ecn;
     if (auto up = urgent_field(seq, snd_up_, snd_una_, snd_nxt_)) {
       r.flags |= kUrg;
       r.urgent = *up;

@@ -23,6 +23,7 @@
 #include "stack/base/seqnum.h"
 #include "stack/tcp/assembler.h"
 #include "stack/tcp/congestion.h"
+#include "stack/tcp/ecn.h"
 #include "stack/tcp/rack.h"
 #include "stack/tcp/ring_buffer.h"
 #include "stack/tcp/rtt.h"
@@ -62,8 +63,9 @@ class TcpConnection {
   void open_from_cookie(Instant now, const TcpRepr& syn);
 
   // --- Network side ----------------------------------------------------------------------
-  // A segment for this connection's 4-tuple (checksum already verified).
-  void on_segment(Instant now, const TcpRepr& seg);
+  // A segment for this connection's 4-tuple (checksum already verified); `ip_ecn` is the ECN
+  // field of its IP header (RFC 3168 §5, IpRxMeta::tos).
+  void on_segment(Instant now, const TcpRepr& seg, std::uint8_t ip_ecn = kIpEcnNotEct);
   // An ICMP error about a segment we sent (RFC 5927, RFC 1122 §4.2.3.9). The caller has
   // already checked the quoted sequence number against SND.UNA..SND.MAX (RFC 5927 §4.1);
   // kFragmentationNeeded uses err.next_hop_mtu.
@@ -147,6 +149,8 @@ class TcpConnection {
   void set_keepalive(bool on, Duration idle, Duration interval, unsigned count);
   // Where the layer sums the RACK-TLP events of all its connections (may stay null).
   void count_rack_into(TcpRackCounters* c) { layer_rack_ = c; }
+  // Where the layer sums the ECN events of all its connections (may stay null).
+  void count_ecn_into(TcpEcnCounters* c) { ecn_.count_into(c); }
 
  private:
   // State machine pieces, one per RFC 9293 §3.10.7 step.
@@ -162,7 +166,11 @@ class TcpConnection {
   bool on_ack(Instant now, const TcpRepr& seg);   // fifth
   void on_urgent(const TcpRepr& seg);             // sixth
   void on_text(Instant now, const TcpRepr& seg);  // seventh
-  void on_fin(Instant now);                       // eighth
+  // RFC 3168 §6.1.3: CE and CWR of a data segment, before its text (ecn.h).
+  void on_ecn_marks(const TcpRepr& seg, std::uint8_t ip_ecn);
+  // RFC 3168 §6.1.2: an ACK's ECN-Echo reduces the window once per window of data.
+  void on_ecn_echo(Instant now, const TcpRepr& seg);
+  void on_fin(Instant now);  // eighth
 
   void set_state(Instant now, TcpState s);
   void enter_closed(Instant now, std::optional<TcpError> err);
@@ -328,6 +336,7 @@ class TcpConnection {
   SentQueue sent_;
   Rack rack_;
   TlpEpisode tlp_;
+  TcpEcn ecn_;                        // RFC 3168 (ecn.h)
   bool rto_recovery_ = false;         // an RTO's go-back-N until SND.UNA passes recover_
   bool rack_rexmit_pending_ = false;  // segments deemed lost wait to be resent
   bool rack_rexmit_force_ = false;    // the first resend of a recovery ignores cwnd

@@ -64,6 +64,7 @@ std::unique_ptr<TcpConnection> TcpLayer::make_connection(Instant now, const TcpC
   auto c = std::make_unique<TcpConnection>(config, t, iss.value_or(make_isn(now, t)),
                                            make_ts_offset(t), mtu, tracer_, buffers_.get());
   c->count_rack_into(&counters_.rack);
+  c->count_ecn_into(&counters_.ecn);
   return c;
 }
 
@@ -464,6 +465,8 @@ void TcpLayer::emit(Instant now, const TcpTuple& t, const TcpSegmentOut& s, IpSe
   std::size_t hlen = s.repr.header_len();
   std::size_t len = hlen + s.payload_len();
   ChecksumMode mode = out.checksum_mode();
+  IpSendOptions opts = kTcpSendOptions;
+  opts.tos = s.ip_ecn;  // RFC 3168 §5: ECT(0) on new data of an ECN connection
   bool ok = out.send(
       now, t.local, t.remote, IpProto::kTcp, len,
       [&](MutBytes buf) {
@@ -473,7 +476,7 @@ void TcpLayer::emit(Instant now, const TcpTuple& t, const TcpSegmentOut& s, IpSe
         std::copy(s.payload_b.begin(), s.payload_b.end(), it);
         TcpRepr::fill_checksum(buf.first(len), t.local, t.remote, mode);
       },
-      kTcpSendOptions);
+      opts);
   ++counters_.segs_out;
   if (s.retransmission) ++counters_.retrans_segs;
   if (!ok) ++counters_.send_failed;
@@ -557,7 +560,7 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
           return RxVerdict::kDelivered;
         }
       }
-      c.on_segment(now, seg);
+      c.on_segment(now, seg, meta.tos & kIpEcnMask);
       service(now, h, out);
       return RxVerdict::kDelivered;
     }
@@ -652,11 +655,15 @@ void TcpLayer::send_cookie_syn_ack(Instant now, Socket& l, const TcpTuple& t, co
   if (!timestamps) {
     request.options.window_scale.reset();
     request.options.sack_permitted = false;
+    // Nor ECN (Linux calls tcp_ecn_create_request only if !want_cookie || tstamp_ok).
+    request.flags &= static_cast<std::uint8_t>(~(kEce | kCwr));
   }
   SynCookieTsOptions carried;
   if (l.config.window_scaling) carried.window_scale = request.options.window_scale;
   carried.sack = l.config.sack && request.options.sack_permitted;
-  // ECN is never negotiated by this stack (the SYN-ACK carries no ECE), so its bit stays 0.
+  // RFC 3168 §6.1.1: an ECN-setup SYN we accept (Linux cookie_init_timestamp's TS_OPT_ECN).
+  carried.ecn =
+      l.config.ecn != TcpEcnMode::kOff && (request.flags & kEce) && (request.flags & kCwr);
   // The SYN-ACK is the one a connection would send, built by a connection that is dropped at
   // once (untraced: it never exists for anyone); only the TSval changes, to carry the options.
   TcpConnection request_only(l.config, t, cookie.isn, make_ts_offset(t), out.path_mtu(t.remote),
@@ -705,6 +712,8 @@ bool TcpLayer::open_from_cookie(Instant now, SocketHandle lh, Socket& l, const T
   syn.dst_port = ack.dst_port;
   syn.seq = ack.seq - 1;
   syn.flags = kSyn;
+  // Linux cookie_ecn_ok: the TSecr's ECN bit, if ECN is not off here.
+  if (carried->ecn && l.config.ecn != TcpEcnMode::kOff) syn.flags |= kEce | kCwr;
   syn.window = ack.window;
   syn.options.mss = *mss;
   if (ack.options.timestamps) {

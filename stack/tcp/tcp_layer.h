@@ -144,6 +144,7 @@ struct TcpLayerCounters {
   std::uint64_t icmp_ignored = 0, icmp_delivered = 0;
   std::uint64_t send_failed = 0;  // IpSender::send refused (no route)
   TcpRackCounters rack;           // RACK-TLP (RFC 8985) events of every connection
+  TcpEcnCounters ecn;             // ECN (RFC 3168) events of every connection
   // Work done, to prove it does not grow with idle connections (a count, not a time):
   // connections serviced (output/timers run) and timers that fired (heap entries popped).
   std::uint64_t sockets_serviced = 0, timer_entries_visited = 0;

@@ -96,20 +96,21 @@ std::string TcpStats::to_string() const {
   char buf[768];
   std::snprintf(
       buf, sizeof buf,
-      "%s%s%s wscale:%u,%u rto:%lld rtt:%.3f/%.3f mss:%u advmss:%u rcvmss:%u cwnd:%u "
+      "%s%s%s%s wscale:%u,%u rto:%lld rtt:%.3f/%.3f mss:%u advmss:%u rcvmss:%u cwnd:%u "
       "ssthresh:%u snd_wnd:%u rcv_wnd:%u bytes_sent:%llu bytes_retrans:%llu bytes_acked:%llu "
       "bytes_received:%llu segs_out:%llu segs_in:%llu data_segs_out:%llu data_segs_in:%llu "
       "unacked:%u unsent:%u unread:%u retrans:%llu/%llu dupacks:%llu ooo:%llu backoff:%u "
       "rack_lost:%llu tlp:%llu/%llu",
-      ustack::to_string(state), sack ? " sack" : "", timestamps ? " ts" : "", snd_wscale,
-      rcv_wscale, static_cast<long long>(rto.total_millis()), srtt.total_micros() / 1000.0,
-      rttvar.total_micros() / 1000.0, snd_mss, adv_mss, rcv_mss, snd_mss ? cwnd / snd_mss : 0,
-      ssthresh >= 0x7fffffff || !snd_mss ? 0 : ssthresh / snd_mss, snd_wnd, rcv_wnd,
-      static_cast<unsigned long long>(bytes_sent), static_cast<unsigned long long>(bytes_retrans),
-      static_cast<unsigned long long>(bytes_acked), static_cast<unsigned long long>(bytes_received),
-      static_cast<unsigned long long>(segs_out), static_cast<unsigned long long>(segs_in),
-      static_cast<unsigned long long>(data_segs_out), static_cast<unsigned long long>(data_segs_in),
-      unacked, unsent, unread, static_cast<unsigned long long>(retrans_fast),
+      ustack::to_string(state), sack ? " sack" : "", timestamps ? " ts" : "", ecn ? " ecn" : "",
+      snd_wscale, rcv_wscale, static_cast<long long>(rto.total_millis()),
+      srtt.total_micros() / 1000.0, rttvar.total_micros() / 1000.0, snd_mss, adv_mss, rcv_mss,
+      snd_mss ? cwnd / snd_mss : 0, ssthresh >= 0x7fffffff || !snd_mss ? 0 : ssthresh / snd_mss,
+      snd_wnd, rcv_wnd, static_cast<unsigned long long>(bytes_sent),
+      static_cast<unsigned long long>(bytes_retrans), static_cast<unsigned long long>(bytes_acked),
+      static_cast<unsigned long long>(bytes_received), static_cast<unsigned long long>(segs_out),
+      static_cast<unsigned long long>(segs_in), static_cast<unsigned long long>(data_segs_out),
+      static_cast<unsigned long long>(data_segs_in), unacked, unsent, unread,
+      static_cast<unsigned long long>(retrans_fast),
       static_cast<unsigned long long>(retrans_rto + retrans_fast),
       static_cast<unsigned long long>(dup_acks_in), static_cast<unsigned long long>(ooo_segs_in),
       backoff, static_cast<unsigned long long>(rack.lost),

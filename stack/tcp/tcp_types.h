@@ -58,6 +58,13 @@ enum class TcpError : std::uint8_t {
 };
 const char* to_string(TcpError e);  // "reset", "refused", ...
 
+// net.ipv4.tcp_ecn: whether connections use ECN (RFC 3168, stack/tcp/ecn.h).
+enum class TcpEcnMode : std::uint8_t {
+  kOff,      // 0: never; an ECN-setup SYN gets a plain SYN-ACK
+  kRequest,  // 1: our SYNs ask for it, and we accept it when asked
+  kAccept,   // 2 (Linux's default): accepted when the peer's SYN asks, never asked for
+};
+
 struct TcpConfig {
   // SO_SNDBUF / SO_RCVBUF: the rings allocated for each connection.
   std::size_t send_buffer = 256 * 1024;
@@ -102,6 +109,20 @@ struct TcpConfig {
   // RFC 8985 §7.2 WCDelAckT: the worst-case delayed ACK a tail-loss probe allows for when one
   // segment is in flight (Linux adds TCP_RTO_MIN, 200 ms).
   Duration tlp_max_ack_delay = Duration::millis(200);
+  // ECN (RFC 3168): accept when asked, don't ask, like Linux's tcp_ecn=2.
+  TcpEcnMode ecn = TcpEcnMode::kAccept;
+};
+
+// ECN events (RFC 3168, ecn.h), per connection (TcpStats) and summed per layer. Linux counts
+// CE-marked packets in IpExtInCEPkts and the ACKs' ECE in TcpExtTCPDeliveredCE's neighbourhood;
+// these are per TCP segment.
+struct TcpEcnCounters {
+  std::uint64_t negotiated = 0;       // connections that turned ECN on (§6.1.1)
+  std::uint64_t ce_received = 0;      // data segments that arrived CE-marked (§6.1.3)
+  std::uint64_t ece_received = 0;     // segments with ECE that the sender looked at (§6.1.2)
+  std::uint64_t cwnd_reductions = 0;  // ECE reductions (Linux tcp_enter_cwr)
+  std::uint64_t cwr_sent = 0;         // data segments sent with CWR
+  std::uint64_t cwr_received = 0;     // data segments with CWR that ended our echo
 };
 
 // RACK-TLP events (RFC 8985), per connection (TcpStats) and summed per layer.
@@ -136,6 +157,8 @@ struct TcpSegmentOut {
   Bytes payload_b;
   // Data (or a FIN) sent before: counted by the layer as Linux's TcpRetransSegs.
   bool retransmission = false;
+  // The IP header's ECN field (RFC 3168 §5): ECT(0) on new data of an ECN connection.
+  std::uint8_t ip_ecn = 0;
   std::size_t payload_len() const { return payload_a.size() + payload_b.size(); }
 };
 
@@ -149,6 +172,7 @@ struct TcpStats {
   std::uint32_t snd_wnd = 0, rcv_wnd = 0;
   std::uint8_t snd_wscale = 0, rcv_wscale = 0;
   bool sack = false, timestamps = false;
+  bool ecn = false;           // negotiated (RFC 3168 §6.1.1)
   std::uint32_t unacked = 0;  // bytes in flight
   std::uint32_t unsent = 0;   // bytes queued, not yet sent
   std::uint32_t unread = 0;   // bytes received, not yet read
@@ -161,6 +185,7 @@ struct TcpStats {
   // New urgent pointers received: each one is what Linux signals with SIGURG (MUST-32).
   std::uint64_t urgent_in = 0;
   TcpRackCounters rack;
+  TcpEcnCounters ecn_events;
   unsigned backoff = 0;
 
   // One line like `ss -ti`: "ESTAB rto:204 rtt:1.2/0.6 mss:1448 cwnd:10 ssthresh:... ".

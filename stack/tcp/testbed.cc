@@ -12,6 +12,7 @@ std::string SegSpec::str() const {
   if (ack_) s += " ack " + ack_->str();
   if (win_) s += " win " + win_->str();
   if (urg_) s += " urg " + urg_->str();
+  if (ip_ecn_) s += " ip_ecn " + ip_ecn_->str();
   if (data_) s += " data \"" + *data_ + "\"";
   if (len_) s += " len " + len_->str();
   if (mss_) s += " mss " + mss_->str();
@@ -24,9 +25,9 @@ std::string SegSpec::str() const {
 
 bool FakeIpSender::send(Instant now, const IpAddr& src, const IpAddr& dst, IpProto,
                         std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
-                        const IpSendOptions&) {
+                        const IpSendOptions& opts) {
   if (!reachable) return false;
-  Sent s{now, src, dst, ByteVec(payload_len)};
+  Sent s{now, src, dst, ByteVec(payload_len), opts.tos};
   fill(s.bytes);
   sent.push_back(std::move(s));
   return true;
@@ -173,11 +174,12 @@ TcpTestbed& TcpTestbed::inject(const SegSpec& s) {
   r.payload = as_bytes(payload);
   ByteVec bytes(r.buffer_len());
   r.emit(bytes, peer_, ip_.local, ChecksumMode::kCompute);
-  return inject_bytes(bytes);
+  return inject_bytes(bytes, static_cast<std::uint8_t>(s.ip_ecn_ ? s.ip_ecn_->v.value_or(0) : 0));
 }
 
-TcpTestbed& TcpTestbed::inject_bytes(Bytes tcp) {
+TcpTestbed& TcpTestbed::inject_bytes(Bytes tcp, std::uint8_t tos) {
   IpRxMeta meta;
+  meta.tos = tos;
   meta.src = peer_;
   meta.dst = ip_.local;
   meta.proto = IpProto::kTcp;
@@ -190,7 +192,7 @@ std::optional<TcpTestbed::Seg> TcpTestbed::pop() {
   if (ip_.sent.empty()) return std::nullopt;
   FakeIpSender::Sent s = std::move(ip_.sent.front());
   ip_.sent.pop_front();
-  Seg out{s.at - Instant(), {}, std::move(s.bytes)};
+  Seg out{s.at - Instant(), {}, std::move(s.bytes), s.tos};
   auto r = TcpRepr::parse(out.bytes, s.src, s.dst, ChecksumCheck::kVerify);
   EXPECT_TRUE(r.ok()) << "the stack sent a segment that does not parse: "
                       << (r.ok() ? "" : to_string(r.error()));
@@ -210,7 +212,8 @@ std::string TcpTestbed::describe(const TcpRepr& r) const {
   return s + " (seq relative to ISS)";
 }
 
-bool TcpTestbed::matches(const SegSpec& s, const TcpRepr& r, std::string& why) const {
+bool TcpTestbed::matches(const SegSpec& s, const Seg& got, std::string& why) const {
+  const TcpRepr& r = got.repr;
   std::uint8_t mask = s.psh_given ? 0xff : static_cast<std::uint8_t>(~kPsh);
   if ((r.flags & mask) != (s.flags & mask)) {
     why = "flags";
@@ -221,6 +224,7 @@ bool TcpTestbed::matches(const SegSpec& s, const TcpRepr& r, std::string& why) c
   if (s.ack_ && !s.ack_->matches(r.ack.raw())) why = "ack";
   if (s.win_ && !s.win_->matches(r.window)) why = "win";
   if (s.urg_ && !s.urg_->matches(r.urgent)) why = "urg";
+  if (s.ip_ecn_ && !s.ip_ecn_->matches(got.tos & 0x3)) why = "ip_ecn";
   if (s.data_ && std::string(r.payload.begin(), r.payload.end()) != *s.data_) why = "data";
   if (s.len_ && !s.len_->matches(static_cast<std::uint32_t>(r.payload.size()))) why = "len";
   if (!s.data_ && !s.len_ && !r.payload.empty()) why = "len (unexpected payload)";
@@ -260,9 +264,10 @@ TcpTestbed& TcpTestbed::expect(const SegSpec& s) {
     return *this;
   }
   std::string why;
-  if (!matches(s, got->repr, why)) {
-    ADD_FAILURE() << "expected " << s.str() << "\n     got " << describe(got->repr) << " at "
-                  << got->at.to_string() << "\n  (mismatch: " << why << ")";
+  if (!matches(s, *got, why)) {
+    ADD_FAILURE() << "expected " << s.str() << "\n     got " << describe(got->repr) << " ip_ecn "
+                  << (got->tos & 0x3) << " at " << got->at.to_string() << "\n  (mismatch: " << why
+                  << ")";
   }
   return *this;
 }

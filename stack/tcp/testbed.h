@@ -44,6 +44,9 @@ struct SegSpec {
   std::uint8_t flags = 0;
   bool psh_given = false;
   std::optional<Val> seq_, ack_, win_, len_, mss_, wscale_, urg_;
+  // The IP header's ECN field (RFC 3168 §5): what inject() puts in the TOS byte, what
+  // expect() requires of the segment sent (unchecked if not given).
+  std::optional<Val> ip_ecn_;
   std::optional<std::pair<Val, Val>> ts_;
   std::optional<std::string> data_;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> sack_;
@@ -58,6 +61,12 @@ struct SegSpec {
     return flag(tcp_flags::kPsh);
   }
   SegSpec& ack_flag() { return flag(tcp_flags::kAck); }
+  SegSpec& ece() { return flag(tcp_flags::kEce); }
+  SegSpec& cwr() { return flag(tcp_flags::kCwr); }
+  SegSpec& ip_ecn(Val v) {
+    ip_ecn_ = v;
+    return *this;
+  }
   SegSpec& seq(Val v) {
     seq_ = v;
     return *this;
@@ -138,6 +147,7 @@ class FakeIpSender : public IpSender {
     Instant at;
     IpAddr src, dst;
     ByteVec bytes;
+    std::uint8_t tos = 0;  // IpSendOptions::tos
   };
   bool send(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
             std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
@@ -182,8 +192,8 @@ class TcpTestbed {
   // Advances virtual time to `t` since the start, running the stack's timers.
   TcpTestbed& at(Duration t);
   TcpTestbed& inject(const SegSpec& s);
-  // Injects raw TCP bytes (e.g. a corrupted segment).
-  TcpTestbed& inject_bytes(Bytes tcp);
+  // Injects raw TCP bytes (e.g. a corrupted segment), with `tos` in the IP header.
+  TcpTestbed& inject_bytes(Bytes tcp, std::uint8_t tos = 0);
   // The next segment sent up to now must match.
   TcpTestbed& expect(const SegSpec& s);
   // Runs time forward to the next segment the stack sends (at most `limit` ahead) and checks
@@ -214,13 +224,14 @@ class TcpTestbed {
     Duration at;
     TcpRepr repr;
     ByteVec bytes;
+    std::uint8_t tos = 0;
   };
   std::optional<Seg> pop();
 
  private:
   void run_until(Instant t);
   std::string describe(const TcpRepr& r) const;
-  bool matches(const SegSpec& s, const TcpRepr& r, std::string& why) const;
+  bool matches(const SegSpec& s, const Seg& got, std::string& why) const;
 
   FakeIpSender ip_;
   TcpLayer layer_;

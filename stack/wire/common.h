@@ -38,4 +38,11 @@ enum class ChecksumMode : std::uint8_t { kCompute, kOffload };
 // kSkip trusts the device (rx checksum offload) or lets tools show the packet anyway.
 enum class ChecksumCheck : std::uint8_t { kVerify, kSkip };
 
+// The ECN field (RFC 3168 §5: the low 2 bits of the IPv4 TOS / IPv6 traffic class) by
+// tcpdump's names: "Not-ECT", "ECT(1)", "ECT(0)", "CE".
+inline const char* ecn_codepoint_name(std::uint8_t ecn) {
+  static constexpr const char* kNames[] = {"Not-ECT", "ECT(1)", "ECT(0)", "CE"};
+  return kNames[ecn & 0x3];
+}
+
 }  // namespace ustack

@@ -243,6 +243,8 @@ std::string Ipv4Repr::to_string() const {
     char buf[16];
     std::snprintf(buf, sizeof buf, "0x%02x", tos);
     s += std::string(", tos ") + buf;
+    // tcpdump -v: "tos 0x2,ECT(0)".
+    if (ecn() != 0) s += std::string(",") + ecn_codepoint_name(ecn());
   }
   s += ", flags [" + flags_string(*this) + "]";
   if (is_fragment()) s += ", offset " + std::to_string(frag_offset_bytes());
@@ -263,7 +265,8 @@ std::string Ipv4Repr::to_verbose_string() const {
   std::string s = "version: 4\n";
   s += "ihl: " + std::to_string(header_len() / 4) + " (" + std::to_string(header_len()) +
        " bytes)\n";
-  std::snprintf(buf, sizeof buf, "tos: 0x%02x (dscp %u, ecn %u)\n", tos, dscp(), ecn());
+  std::snprintf(buf, sizeof buf, "tos: 0x%02x (dscp %u, ecn %u %s)\n", tos, dscp(), ecn(),
+                ecn_codepoint_name(ecn()));
   s += buf;
   s += "total length: " + std::to_string(total_len()) + "\n";
   std::snprintf(buf, sizeof buf, "identification: 0x%04x (%u)\n", ident, ident);

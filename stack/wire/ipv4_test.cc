@@ -527,12 +527,26 @@ TEST(Ipv4Print, VerboseListsEveryField) {
   ASSERT_TRUE(r.ok());
   const std::string v = r->to_verbose_string();
   for (const char* field :
-       {"version: 4", "ihl: 15 (60 bytes)", "tos: 0x00", "total length: 124",
-        "identification: 0x5b90", "flags: DF", "fragment offset: 0", "ttl: 64",
+       {"version: 4", "ihl: 15 (60 bytes)", "tos: 0x00 (dscp 0, ecn 0 Not-ECT)",
+        "total length: 124", "identification: 0x5b90", "flags: DF", "fragment offset: 0", "ttl: 64",
         "protocol: ICMP (1)", "header checksum: 0x45a6", "src: 198.18.7.1", "dst: 198.18.7.2",
         "options: 40 bytes", "RR (type 7, offset 21, length 39)", "payload: 64 bytes"}) {
     EXPECT_NE(v.find(field), std::string::npos) << field << " missing in\n" << v;
   }
+}
+
+// RFC 3168 §5 codepoints by tcpdump's names.
+TEST(Ipv4Print, EcnCodepointsAreNamed) {
+  const ByteVec bytes = hex(kKernelEchoRequest);
+  auto r = Ipv4Repr::parse(bytes);
+  ASSERT_TRUE(r.ok());
+  r->tos = 0x02;
+  EXPECT_NE(r->to_string().find(", tos 0x02,ECT(0), "), std::string::npos) << r->to_string();
+  EXPECT_NE(r->to_verbose_string().find("tos: 0x02 (dscp 0, ecn 2 ECT(0))"), std::string::npos);
+  r->tos = 0xbb;  // DSCP 46 (EF), CE
+  EXPECT_NE(r->to_string().find(", tos 0xbb,CE, "), std::string::npos) << r->to_string();
+  r->tos = 0xb8;
+  EXPECT_NE(r->to_string().find(", tos 0xb8, "), std::string::npos) << r->to_string();
 }
 
 }  // namespace

@@ -236,7 +236,7 @@ std::string Ipv6Repr::to_string() const {
 std::string Ipv6Repr::to_verbose_string() const {
   std::string s = "version: 6\n";
   s += "traffic class: " + hex(traffic_class, 2) + " (dscp " + std::to_string(dscp()) + ", ecn " +
-       std::to_string(ecn()) + ")\n";
+       std::to_string(ecn()) + " " + ecn_codepoint_name(ecn()) + ")\n";
   s += "flow label: " + hex(flow_label, 5) + "\n";
   s += "payload length: " + std::to_string(payload_len) + "\n";
   s += "next header: " + ip_proto_name(next_header) + " (" +

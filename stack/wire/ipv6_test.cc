@@ -658,7 +658,7 @@ TEST(Ipv6Print, VerboseListsFieldsHeadersAndOptions) {
   ASSERT_TRUE(r.ok());
   const std::string v = r->to_verbose_string();
   for (const char* field :
-       {"version: 6", "traffic class: 0x00", "flow label: 0x00000", "payload length: 56",
+       {"version: 6", "traffic class: 0x00 (dscp 0, ecn 0 Not-ECT)", "flow label: 0x00000", "payload length: 56",
         "next header: HBH (0)", "hop limit: 1", "src: fe80::f8ae:87ff:fe6b:b83a", "dst: ff02::16",
         "extension header: HBH (0) at offset 40, length 8",
         "option 0x05 at offset 42, data length 2, action 0",

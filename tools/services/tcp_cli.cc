@@ -16,12 +16,18 @@ void add_tcp_options(CLI::App& app, TcpCliOptions& o) {
   app.add_option("--syn-retries", o.syn_retries,
                  "SYN retransmissions before connect gives up (default 6, about 127 s)")
       ->type_name("N");
+  auto* ecn = app.add_flag("--ecn", o.ecn,
+                           "ask for ECN (RFC 3168) in our SYNs, like net.ipv4.tcp_ecn=1 (default: "
+                           "accept it when the peer asks, tcp_ecn=2)");
+  app.add_flag("--no-ecn", o.no_ecn, "never use ECN, like net.ipv4.tcp_ecn=0")->excludes(ecn);
 }
 
 TcpSetupResult parse_tcp_options(const TcpCliOptions& o) {
   TcpSetupResult r;
   TcpSetup s;
   s.socket.nodelay = o.nodelay;
+  if (o.ecn) s.ecn = TcpEcnMode::kRequest;
+  if (o.no_ecn) s.ecn = TcpEcnMode::kOff;
   constexpr std::int64_t kMaxBuf = std::int64_t{1} << 30;
   if (o.sndbuf) {
     if (*o.sndbuf < 2048 || *o.sndbuf > kMaxBuf) {
@@ -123,6 +129,7 @@ const char* tcp_error_text(TcpError e) {
 TcpLayerConfig tcp_layer_config(const TcpSetup& s) {
   TcpLayerConfig cfg;
   if (s.syn_retries) cfg.tcp.syn_retries = *s.syn_retries;
+  if (s.ecn) cfg.tcp.ecn = *s.ecn;
   return cfg;
 }
 
@@ -143,6 +150,12 @@ std::string tcp_counters_text(const TcpLayerCounters& c, std::size_t sockets) {
   line(c.rack.lost, "rack_lost");
   line(c.rack.tlp_probes, "tlp_probes");
   line(c.rack.tlp_recoveries, "tlp_recoveries");
+  line(c.ecn.negotiated, "ecn_negotiated");
+  line(c.ecn.ce_received, "ecn_ce_received");
+  line(c.ecn.ece_received, "ecn_ece_received");
+  line(c.ecn.cwnd_reductions, "ecn_cwnd_reductions");
+  line(c.ecn.cwr_sent, "ecn_cwr_sent");
+  line(c.ecn.cwr_received, "ecn_cwr_received");
   line(c.active_opens, "active_opens");
   line(c.passive_opens, "passive_opens");
   line(c.drops_bad_checksum, "drops_bad_checksum");

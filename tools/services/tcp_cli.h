@@ -18,14 +18,17 @@ struct TcpCliOptions {
   std::optional<std::int64_t> sndbuf;
   std::optional<std::int64_t> rcvbuf;
   std::optional<std::int64_t> syn_retries;
+  bool ecn = false;     // --ecn: ask for ECN (tcp_ecn=1)
+  bool no_ecn = false;  // --no-ecn: never use it (tcp_ecn=0)
 };
 
-// Adds --keepalive --nodelay --sndbuf --rcvbuf --syn-retries.
+// Adds --keepalive --nodelay --sndbuf --rcvbuf --syn-retries --ecn --no-ecn.
 void add_tcp_options(CLI::App& app, TcpCliOptions& o);
 
 struct TcpSetup {
   TcpSocketOptions socket;
   std::optional<unsigned> syn_retries;
+  std::optional<TcpEcnMode> ecn;  // unset: the default, accept when asked (tcp_ecn=2)
 };
 // The checked options, or an error message naming the bad option.
 struct TcpSetupResult {
@@ -33,7 +36,8 @@ struct TcpSetupResult {
   std::string error;
 };
 TcpSetupResult parse_tcp_options(const TcpCliOptions& o);
-// The layer-wide part of the options (--syn-retries) as a TcpLayerConfig (seed left default).
+// The layer-wide part of the options (--syn-retries, --ecn) as a TcpLayerConfig (seed left
+// default).
 TcpLayerConfig tcp_layer_config(const TcpSetup& s);
 
 // "connection refused", "connection reset by peer", ... (what strerror says for the errno

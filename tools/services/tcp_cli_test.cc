@@ -43,6 +43,20 @@ TEST(TcpCli, BadValuesNameTheOption) {
   EXPECT_EQ(parse_tcp_options(o).error, "--syn-retries 200 out of range (0..127)");
 }
 
+// --ecn is net.ipv4.tcp_ecn=1, --no-ecn =0; neither leaves the default (2, accept).
+TEST(TcpCli, EcnFlagsSetTheLayersMode) {
+  TcpCliOptions o;
+  EXPECT_EQ(tcp_layer_config(*parse_tcp_options(o).setup).tcp.ecn, TcpEcnMode::kAccept);
+  o.ecn = true;
+  EXPECT_EQ(tcp_layer_config(*parse_tcp_options(o).setup).tcp.ecn, TcpEcnMode::kRequest);
+  o = {};
+  o.no_ecn = true;
+  EXPECT_EQ(tcp_layer_config(*parse_tcp_options(o).setup).tcp.ecn, TcpEcnMode::kOff);
+  TcpLayerCounters c;
+  c.ecn.cwr_sent = 2;
+  EXPECT_NE(tcp_counters_text(c, 0).find("    2 ecn_cwr_sent\n"), std::string::npos);
+}
+
 TEST(TcpCli, ErrorsReadLikeStrerror) {
   EXPECT_STREQ(tcp_error_text(TcpError::kRefused), "connection refused");
   EXPECT_STREQ(tcp_error_text(TcpError::kReset), "connection reset by peer");
