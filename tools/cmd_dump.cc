@@ -41,8 +41,6 @@ struct DumpOptions {
   bool skip_checksums = false;
 };
 
-int usage(const std::string& what) { return report_usage_error("ustack dump", what); }
-
 PacketDescription describe_record(const tun::PcapRecord& record, const DescribeOptions& opts) {
   const Bytes data(record.data);
   switch (record.link_type) {
@@ -216,11 +214,11 @@ int print_packets(tun::PcapReader& reader, const tun::PcapFilter* filter, const 
 
 int run_dump(const DumpOptions& opts) {
   std::optional<DumpPlan> plan = plan_from(opts);
-  if (!plan) return usage("missing argument: FILE (or -r FILE)");
+  if (!plan) return usage_error("missing argument: FILE (or -r FILE)");
   if (opts.count && *opts.count < 1) {
-    return usage("-c: want a packet count of 1 or more, got " + std::to_string(*opts.count));
+    return usage_error("-c: want a packet count of 1 or more, got " + std::to_string(*opts.count));
   }
-  if (opts.time_flags > 5) return usage("-t: at most -ttttt (5 times)");
+  if (opts.time_flags > 5) return usage_error("-t: at most -ttttt (5 times)");
   try {
     // Missing file, not a capture, unsupported link type: PcapError with a one-line message.
     tun::PcapReader reader(plan->file);
@@ -230,7 +228,7 @@ int run_dump(const DumpOptions& opts) {
         // For the capture's own link type and snapshot length, as tcpdump -r compiles it.
         filter.emplace(plan->expression, reader.link_type(), reader.snaplen());
       } catch (const tun::PcapError& e) {
-        return usage("bad filter expression '" + plan->expression + "': " + e.what());
+        return usage_error("bad filter expression '" + plan->expression + "': " + e.what());
       }
     }
     const tun::PcapFilter* f = filter ? &*filter : nullptr;
