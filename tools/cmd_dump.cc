@@ -41,8 +41,11 @@ struct DumpOptions {
   bool skip_checksums = false;
 };
 
-PacketDescription describe_record(const tun::PcapRecord& record, const DescribeOptions& opts) {
+// A record cut by the capture's snaplen is decoded as far as it goes ("[|tcp]"), as tcpdump
+// does: the describer is told its length on the wire.
+PacketDescription describe_record(const tun::PcapRecord& record, DescribeOptions opts) {
   const Bytes data(record.data);
+  opts.wire_len = record.original_len;
   switch (record.link_type) {
     case LinkType::kEthernet:
       // From the Ethernet header on, so -v shows the MAC addresses too.
@@ -56,6 +59,8 @@ PacketDescription describe_record(const tun::PcapRecord& record, const DescribeO
   }
   // Linux cooked captures: the reader strips the SLL/SLL2 header and names the protocol.
   if (auto net = tun::network_packet(record)) {
+    const std::size_t link_header = record.data.size() - net->packet.size();
+    opts.wire_len = record.original_len > link_header ? record.original_len - link_header : 0;
     return describe_link_payload(net->packet, net->ethertype, opts);
   }
   const bool sll = record.link_type == LinkType::kLinuxSll;
@@ -182,9 +187,9 @@ int print_packets(tun::PcapReader& reader, const tun::PcapFilter* filter, const 
     std::string line = std::to_string(++index) + "  ";
     if (std::string ts = timestamps.format(record.timestamp); !ts.empty()) line += ts + "  ";
     line += d.line;
-    if (record.data.size() < record.original_len) {
-      line += " [captured " + std::to_string(record.data.size()) + " of " +
-              std::to_string(record.original_len) + " bytes]";
+    if (opts.verbose && record.data.size() < record.original_len) {
+      d.details += "  [captured " + std::to_string(record.data.size()) + " of " +
+                   std::to_string(record.original_len) + " bytes]\n";
     }
     std::printf("%s\n%s", line.c_str(), d.details.c_str());
     if (hex) {
