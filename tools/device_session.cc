@@ -12,6 +12,7 @@
 #include "stack/stack.h"
 #include "tools/device_options.h"
 #include "tools/services/tcp_cli.h"
+#include "tools/usage_error.h"
 #include "tun/link.h"
 #include "tun/netns.h"
 #include "tun/pcap_file.h"
@@ -272,10 +273,7 @@ int run_with_device(const std::string& command, const DeviceOptions& opts,
                     const TransportConfig& transports,
                     const std::function<int(DeviceSession&)>& body, FILE* status) {
   ValidationResult v = validate_device_options(opts);
-  if (!v.setup) {
-    std::fprintf(stderr, "ustack %s: %s\n", command.c_str(), v.error.c_str());
-    return 2;
-  }
+  if (!v.setup) return usage_error(v.error);
   // SIGINT/SIGTERM during bring-up would skip teardown (a namespace we created would stay):
   // block them until the runtime's signal_set takes over, which unblocks below.
   sigset_t stop_signals, previous;
