@@ -1028,6 +1028,7 @@ void TcpConnection::on_icmp_error(Instant now, const IcmpError& err) {
       snd_mss_ = mss;
       if (snd_max_ > snd_una_ && synchronized()) {
         snd_nxt_ = snd_una_;
+        undo_.forbid_undo();  // these resends are needed (tcp_simple_retransmit: undo_marker = 0)
         // Linux tcp_simple_retransmit enters the Loss state (high_seq = SND.NXT) without a
         // cwnd change: RACK and TLP stand aside while the go-back-N walk resends.
         if (rack_active()) {

@@ -63,7 +63,9 @@ UndoTracker::Decision UndoTracker::on_ack(const Ack& a) {
   bool all_dsacked = undo_retrans_ && *undo_retrans_ == 0;
   if (!in_episode_) {
     // Recovery ended without an undo; D-SACKs for its retransmissions can still arrive
-    // (tcp_try_undo_dsack in the Open state).
+    // (tcp_try_undo_dsack in the Open state). Not for ever: marks 2^31 behind SND.UNA would
+    // compare the wrong way (RFC 9293 §3.4).
+    if (a.snd_una - high_seq_ > kStaleAfter) return finish(Decision::kNone);
     return all_dsacked ? finish(Decision::kUndoDsack) : Decision::kNone;
   }
   bool over = a.snd_una >= high_seq_;

@@ -24,6 +24,8 @@ namespace ustack {
 
 class UndoTracker {
  public:
+  // An episode over for this many bytes is no longer undone by late D-SACKs.
+  static constexpr std::int32_t kStaleAfter = 1 << 30;
   enum class Episode : std::uint8_t {
     kRecovery,  // fast retransmit / fast recovery (Linux TCP_CA_Recovery)
     kLoss,      // retransmission timeout (Linux TCP_CA_Loss)
@@ -56,8 +58,9 @@ class UndoTracker {
   // A D-SACK block (RFC 2883 §4): a duplicate of data resent in this episode is one
   // retransmission fewer that may have been needed (tcp_sacktag_one, tcp_check_dsack).
   void on_dsack(SeqNum left, SeqNum right);
-  // A congestion signal that is no loss (ECN-Echo, Linux tcp_enter_cwr clears prior_ssthresh):
-  // the episode's reduction is no longer undone.
+  // The episode must not be undone: a congestion signal that is no loss (ECN-Echo, Linux
+  // tcp_enter_cwr clears prior_ssthresh), or a path MTU drop whose go-back-N resends are all
+  // needed (tcp_simple_retransmit clears undo_marker).
   void forbid_undo() { armed_ = false; }
   // The decision for one ACK (Linux tcp_fastretrans_alert order: the Loss state first, then
   // the end of recovery, a partial ACK, D-SACK). After a decision other than kNone the

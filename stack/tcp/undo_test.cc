@@ -83,6 +83,14 @@ TEST(UndoTracker, LateDsackAfterRecoveryUndoes) {
   EXPECT_EQ(u.on_ack(ack(10 * kMss, 500, false)), Decision::kUndoDsack);
 }
 
+// Long after the episode, its sequence marks mean nothing any more: no late undo.
+TEST(UndoTracker, LateDsackLongAfterTheEpisodeIsIgnored) {
+  UndoTracker u = fast_retransmit();
+  EXPECT_EQ(u.on_ack(ack(10 * kMss, 500)), Decision::kNone);
+  EXPECT_EQ(u.on_ack(ack(10 * kMss + (1u << 30) + 1, 700)), Decision::kNone);
+  EXPECT_FALSE(u.armed());
+}
+
 // tcp_try_undo_loss: after an RTO, an ACK of new data echoing a pre-RTO TSval.
 TEST(UndoTracker, SpuriousRtoIsUndoneByTheFirstAckEchoingTheOriginal) {
   UndoTracker u = fast_retransmit(Episode::kLoss);
