@@ -1,7 +1,7 @@
 // Undo of spurious retransmissions in the connection (undo.h), packet by packet in virtual
 // time: a timeout whose ACKs were only late (Eifel, RFC 3522), a fast retransmit caused by
-// reordering and shown spurious by a D-SACK (RFC 2883, RFC 3708) or by timestamps, and the
-// genuine losses that must keep their reduction.
+// reordering and shown spurious by a D-SACK (RFC 2883, RFC 3708) or by timestamps (with and
+// without SACK), and the genuine losses that must keep their reduction.
 //
 // Every test starts from a handshake with a 100 ms round trip: SRTT 100 ms, RTTVAR 50 ms, RTO
 // 300 ms, RACK.min_RTT 100 ms. Segments carry 1448 bytes (MSS 1460 less the timestamp option);
@@ -17,11 +17,13 @@ using namespace ustack::literals;
 
 constexpr std::uint32_t kSeg = 1448;
 
-TcpTestbed established_100ms(bool rack) {
+TcpTestbed established_100ms(bool rack, bool peer_sack = true) {
   TcpLayerConfig cfg = TcpTestbed::default_config();
   cfg.tcp.rack = rack;
   TcpTestbed t = TcpTestbed::listening(80, cfg);
-  t.inject(seg().syn().seq(1000).win(64240).mss(1460).ts(100, 0).wscale(7).sack_perm());
+  SegSpec syn = seg().syn().seq(1000).win(64240).mss(1460).ts(100, 0).wscale(7);
+  if (peer_sack) syn.sack_perm();
+  t.inject(syn);
   t.expect(seg().syn().ack(1001));
   t.at(100_ms).inject(seg().seq(1001).ack(1).win(502).ts(101, _));
   t.accept();
@@ -151,6 +153,27 @@ TEST(TcpUndo, TimestampOfTheOriginalUndoesAFastRetransmit) {
   t.at(1150_ms).inject(ack(4, 104, r.resend).sack(seq_of(0), seq_of(1)));
   EXPECT_EQ(stats(t).rack.undo_dsack, 0u);
   EXPECT_EQ(stats(t).cwnd, r.before.cwnd);
+}
+
+// Without SACK only timestamps can tell (RFC 3522): three duplicate ACKs resend segment 0
+// (RFC 5681 §3.2), then the late original fills the hole and the ACK that ends recovery echoes
+// its TSval.
+TEST(TcpUndo, TimestampsUndoAFastRetransmitWithoutSack) {
+  TcpTestbed t = established_100ms(false, /*peer_sack=*/false);
+  t.at(1_s);
+  t.send(std::string(5 * kSeg, 'x'));
+  for (int i = 0; i < 5; ++i) t.expect(out(seq_of(i)));
+  std::uint32_t original = t.last_tsval();
+  TcpStats before = stats(t);
+  for (int i = 0; i < 3; ++i) t.at(1100_ms + Duration::millis(i)).inject(ack(0, 102, original));
+  t.expect(out(seq_of(0)));
+  EXPECT_LT(stats(t).ssthresh, before.ssthresh);
+  t.at(1120_ms).inject(ack(5, 103, original));
+  TcpStats st = stats(t);
+  EXPECT_EQ(st.retrans_fast, 1u);
+  EXPECT_EQ(st.cwnd, before.cwnd);
+  EXPECT_EQ(st.ssthresh, before.ssthresh);
+  EXPECT_EQ(st.rack.undo_recovery, 1u);
 }
 
 // A genuine loss: only the resend arrives and no D-SACK ever comes - the reduction stays.
