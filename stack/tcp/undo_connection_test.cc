@@ -20,14 +20,7 @@ constexpr std::uint32_t kSeg = 1448;
 TcpTestbed established_100ms(bool rack, bool peer_sack = true) {
   TcpLayerConfig cfg = TcpTestbed::default_config();
   cfg.tcp.rack = rack;
-  TcpTestbed t = TcpTestbed::listening(80, cfg);
-  SegSpec syn = seg().syn().seq(1000).win(64240).mss(1460).ts(100, 0).wscale(7);
-  if (peer_sack) syn.sack_perm();
-  t.inject(syn);
-  t.expect(seg().syn().ack(1001));
-  t.at(100_ms).inject(seg().seq(1001).ack(1).win(502).ts(101, _));
-  t.accept();
-  return t;
+  return TcpTestbed::established(cfg, {}, /*peer_ts=*/true, peer_sack, 7, 100_ms);
 }
 
 std::uint32_t seq_of(int i) { return 1 + static_cast<std::uint32_t>(i) * kSeg; }
