@@ -886,6 +886,7 @@ void TcpConnection::on_ecn_echo(Instant now, const TcpRepr& seg) {
   if (!synchronized() || state_ == TcpState::kSynReceived) return;
   if (!ecn_.on_ack(seg.flags, seg.ack, in_recovery_ || rto_recovery_)) return;
   cc_->on_ecn_echo(now, flight_size(), snd_mss_);
+  undo_.forbid_undo();  // Linux tcp_enter_cwr: undo_marker = 0, an ECN reduction stays
   ecn_.on_window_reduced(snd_max_);
   trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
 }
