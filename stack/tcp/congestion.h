@@ -41,6 +41,9 @@ class CongestionControl {
   virtual void on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) = 0;
   // A full ACK ends recovery (step 6: deflate).
   virtual void on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) = 0;
+  // Proportional Rate Reduction (RFC 6937) sets cwnd on each ACK during recovery (pipe +
+  // sndcnt, Linux tcp_cwnd_reduction) instead of on_dupack_in_recovery/on_partial_ack.
+  virtual void set_cwnd_in_recovery(std::uint32_t cwnd) { cwnd_ = cwnd; }
   // Retransmission timeout (RFC 5681 §3.1 eq. 4, loss window of one segment).
   virtual void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss) = 0;
   // RFC 5681 §4.1: restart after an idle period longer than the RTO.

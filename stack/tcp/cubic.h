@@ -39,6 +39,7 @@ class Cubic final : public CongestionControl {
   void on_dupack_in_recovery(std::uint32_t mss) override;
   void on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) override;
   void on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) override;
+  void set_cwnd_in_recovery(std::uint32_t cwnd) override { set_cwnd(cwnd); }
   void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss) override;
   void on_idle_restart(std::uint32_t mss) override;
 
