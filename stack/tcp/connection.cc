@@ -560,7 +560,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
           // With PRR the window comes from prr_on_ack() below, and a head that was
           // retransmitted already (HighRxt above it) is not sent again (RFC 6675 §4 NextSeg).
           if (!cfg_.prr) cc_->on_partial_ack(acked, snd_mss_);
-          if (!rack_active() && (!cfg_.prr || high_rxt_ <= snd_una_)) retransmit_head_ = true;
+          if (!rack_active() && retransmit_head_on_partial_ack()) retransmit_head_ = true;
         }
       } else if (cwnd_limited()) {
         cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
@@ -595,7 +595,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
       // With SACK the inflated window goes to the next hole first (RFC 6675 §5 NextSeg
       // rule 1), not to new data. With RACK, to what RACK deemed lost (rack_on_ack).
       if (sack_ok_ && !rack_active()) sack_rexmit_pending_ = true;
-    } else if (dup_acks_ == 3 && seg.ack - 1 >= recover_ &&
+    } else if (lost_by_dupthresh() && seg.ack - 1 >= recover_ &&
                (!rack_active() || sent_.segs_sacked() == 0)) {
       // RFC 5681 §3.2 / RFC 6582 §3.2 steps 1-2: fast retransmit, enter fast recovery. With
       // RACK and SACK blocks flowing, time decides instead, as in Linux (tcp_time_to_recover
@@ -640,6 +640,24 @@ void TcpConnection::prr_on_ack(Instant now, std::uint32_t delivered, bool safe_a
   }
 }
 
+bool TcpConnection::retransmit_head_on_partial_ack() const {
+  // RFC 6582 §3.2 step 5, as before without PRR. With PRR and SACK the scoreboard decides
+  // (RFC 6675 NextSeg: the head goes when IsLost says so, a tail by the rescue); only a peer
+  // that SACKs nothing still gets NewReno's rule, unless the rescue already went. A head that
+  // was retransmitted already (HighRxt above it) is not sent again.
+  if (!cfg_.prr) return true;
+  if (sack_ok_ && (!sacked_.empty() || rescue_rxt_)) return false;
+  return high_rxt_ <= snd_una_;
+}
+
+bool TcpConnection::lost_by_dupthresh() const {
+  // RFC 5681 §3.2: the third duplicate ACK. RFC 6675 §5 step (2.b): without RACK, also
+  // IsLost(HighACK + 1) - DupThresh segments SACKed above it - with fewer duplicate ACKs
+  // (some were lost, or one ACK SACKed several segments).
+  if (dup_acks_ == 3) return true;
+  return dup_acks_ < 3 && sack_ok_ && !rack_active() && sack_scoreboard().is_lost(snd_una_);
+}
+
 std::uint32_t TcpConnection::pipe() const {
   if (rack_active()) return sent_.pipe();
   if (sack_ok_) return sack_scoreboard().pipe();
@@ -658,6 +676,7 @@ void TcpConnection::enter_fast_recovery(Instant now) {
   in_recovery_ = true;
   recover_ = snd_max_;
   high_rxt_ = snd_una_;
+  rescue_rxt_.reset();
   cc_->on_enter_recovery(now, flight_size(), snd_mss_);
   // RFC 6937 §3 "on entering recovery": RecoverFS = snd.nxt - snd.una.
   if (cfg_.prr) prr_.on_enter(flight_size(), cc_->ssthresh(), snd_mss_);
@@ -1727,23 +1746,39 @@ std::optional<TcpSackBlock> TcpConnection::record_sack_blocks(Instant now, const
 }
 
 bool TcpConnection::retransmit_next_hole(Instant now, TcpSink sink) {
-  // RFC 6675 §4 NextSeg rule 1 (simplified): the first byte above HighRxt that is not SACKed
-  // and lies below the highest SACKed byte is lost; resend one segment from there.
-  // With PRR, as many as pipe < cwnd allows (RFC 6675 §5 step C); without, one per ACK.
+  // RFC 6675 §5 step (C) with NextSeg() (§4), for SACK without RACK, while pipe < cwnd (with
+  // PRR). Without PRR the window is inflated per duplicate ACK (RFC 6582) and is no bound on
+  // the pipe: one hole per duplicate ACK, the smallest (rules 1 and 3), new data after it.
+  bool prr = prr_active();
   bool sent = false;
-  while (in_recovery_ && !sacked_.empty() && (!prr_active() || pipe() < cc_->cwnd())) {
-    SeqNum s = seq_max(snd_una_, high_rxt_);
-    while (auto end = sacked_.end_of_range_containing(s)) s = *end;
-    if (s >= sacked_.highest() || s >= data_end()) break;
-    SeqNum limit = sacked_.next_left_after(s).value_or(sacked_.highest());
+  while (in_recovery_ && (!prr || pipe() < cc_->cwnd())) {
+    SackScoreboard sb = sack_scoreboard();
+    std::optional<TcpSackBlock> next = sb.next_hole(/*lost_only=*/true);  // rule 1
+    bool rescue = false;
+    if (!next) {
+      // Rule 2: new data the windows allow goes first (transmit()'s loop sends it).
+      if (prr && plan_data_segment()) break;
+      next = sb.next_hole(/*lost_only=*/false);  // rule 3
+      if (!next && prr && (!rescue_rxt_ || snd_una_ > *rescue_rxt_)) {
+        // Rule 4: one rescue retransmission per recovery, of the highest unSACKed segment, so
+        // a loss at the tail with nothing new to send still brings an ACK back.
+        next = sb.rescue(data_end());
+        rescue = next.has_value();
+      }
+    }
+    if (!next || !(next->left < data_end())) break;
     DataPlan p;
-    p.len = std::min({static_cast<std::uint32_t>(limit - s), current_mss(),
-                      static_cast<std::uint32_t>(data_end() - s)});
-    if (p.len == 0) break;
-    send_data_segment(now, sink, s, p, "sack");
-    high_rxt_ = s + p.len;
+    p.len = std::min({static_cast<std::uint32_t>(next->right - next->left), current_mss(),
+                      static_cast<std::uint32_t>(data_end() - next->left)});
+    send_data_segment(now, sink, next->left, p, rescue ? "rescue" : "sack");
+    // (C.2): HighRxt follows the retransmission, except a rescue's (RescueRxt = recover).
+    if (rescue) {
+      rescue_rxt_ = recover_;
+    } else {
+      high_rxt_ = next->left + p.len;
+    }
     sent = true;
-    if (!prr_active()) break;
+    if (!prr) break;
   }
   return sent;
 }

@@ -198,7 +198,14 @@ class TcpConnection {
   void retransmit_head(Instant now, TcpSink sink);
   // Records the SACK blocks in the scoreboards; returns the D-SACK block, if the ACK has one.
   std::optional<TcpSackBlock> record_sack_blocks(Instant now, const TcpRepr& seg);
+  // RFC 6675 §5 step (C) with NextSeg() rules 1, 3 and 4 (rule 2, new data, is transmit()'s):
+  // hole retransmissions in recovery without RACK.
   bool retransmit_next_hole(Instant now, TcpSink sink);
+  // The duplicate ACK threshold says the segment at SND.UNA is lost (RFC 5681 §3.2, RFC 6675
+  // §5 step 2).
+  bool lost_by_dupthresh() const;
+  // Does a partial ACK during recovery resend the segment at SND.UNA at once?
+  bool retransmit_head_on_partial_ack() const;
   // Three duplicate ACKs or RACK found a loss: fast retransmit / fast recovery (RFC 6582 §3.2
   // steps 1-2, RFC 8985 §6.2 step 5 "enter recovery").
   void enter_fast_recovery(Instant now);
@@ -337,6 +344,7 @@ class TcpConnection {
   // hole (Linux tcp_add_reno_sack / tcp_remove_reno_sacks).
   std::uint32_t reno_sacked_ = 0;
   Prr prr_;                           // RFC 6937 during fast recovery (TcpConfig::prr)
+  std::optional<SeqNum> rescue_rxt_;  // RFC 6675 RescueRxt (NextSeg rule 4), per recovery
   bool sack_rexmit_pending_ = false;  // a dup ACK in recovery: resend the next hole
   Instant last_send_;
 

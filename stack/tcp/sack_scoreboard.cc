@@ -32,6 +32,34 @@ SeqNum SackScoreboard::lost_end() const {
   return snd_una;
 }
 
+std::optional<TcpSackBlock> SackScoreboard::next_hole(bool lost_only) const {
+  if (sacked.empty()) return std::nullopt;
+  SeqNum s = seq_max(snd_una, high_rxt);
+  while (auto end = sacked.end_of_range_containing(s)) s = *end;
+  // (1.b)/(3.b): below the highest SACKed octet; (1.c): lost.
+  if (s >= sacked.highest() || (lost_only && s >= lost_end())) return std::nullopt;
+  SeqNum limit = sacked.next_left_after(s).value_or(sacked.highest());
+  return TcpSackBlock{s, s + std::min(static_cast<std::uint32_t>(limit - s), mss)};
+}
+
+std::optional<TcpSackBlock> SackScoreboard::rescue(SeqNum data_end) const {
+  // The highest unSACKed octet: below snd_max (and the data), outside every SACKed range.
+  SeqNum top = seq_min(snd_max, data_end);
+  for (std::size_t k = sacked.range_count(); k > 0 && top > snd_una; --k) {
+    TcpSackBlock r = sacked.range(k - 1);
+    if (r.right < top) break;        // a hole lies between this range and top
+    if (r.left < top) top = r.left;  // top is SACKed: go below the range
+  }
+  if (!(top > snd_una)) return std::nullopt;
+  // The segment ends at the top and starts at most one SMSS below, within the hole.
+  SeqNum start = top - std::min(static_cast<std::uint32_t>(top - snd_una), mss);
+  for (std::size_t i = 0; i < sacked.range_count(); ++i) {
+    TcpSackBlock r = sacked.range(i);
+    if (r.right <= top && r.right > start) start = r.right;
+  }
+  return TcpSackBlock{start, top};
+}
+
 std::uint32_t SackScoreboard::pipe() const {
   SeqNum lost_below = lost_end();
   std::uint32_t pipe = 0;

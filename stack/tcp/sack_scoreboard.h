@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "stack/base/seqnum.h"
 #include "stack/tcp/assembler.h"
@@ -31,6 +32,14 @@ struct SackScoreboard {
   // The end of the highest hole IsLost() holds lost (snd_una if none): every octet below it
   // that is not SACKed is lost.
   SeqNum lost_end() const;
+  // NextSeg() rules 1 and 3, §4: the smallest unSACKed octet at or above HighRxt (our
+  // high_rxt is one past the highest retransmitted octet) and below the highest SACKed octet;
+  // rule 1 also wants IsLost() of it. Returns the segment to resend, [start, end) with end at
+  // most one SMSS on and never into a SACKed range, or nothing.
+  std::optional<TcpSackBlock> next_hole(bool lost_only) const;
+  // NextSeg() rule 4, §4: the rescue retransmission, one segment that holds the highest
+  // outstanding unSACKed octet below `data_end`, or nothing if every octet is SACKed.
+  std::optional<TcpSackBlock> rescue(SeqNum data_end) const;
   // SetPipe(), §4: for each octet in [HighACK, HighData) not SACKed, one if it is not lost
   // plus one if it was retransmitted (below HighRxt). In bytes.
   std::uint32_t pipe() const;
