@@ -65,6 +65,13 @@ std::optional<SeqNum> Assembler::next_left_after(SeqNum s) const {
   return std::nullopt;
 }
 
+std::uint32_t Assembler::bytes() const {
+  std::uint32_t n = 0;
+  for (std::size_t i = 0; i < count_; ++i)
+    n += static_cast<std::uint32_t>(ranges_[i].right - ranges_[i].left);
+  return n;
+}
+
 std::size_t Assembler::sack_blocks(TcpSackBlock* out, std::size_t max) const {
   std::array<const Range*, kMaxRanges> by_recency{};
   for (std::size_t i = 0; i < count_; ++i) by_recency[i] = &ranges_[i];

@@ -45,6 +45,10 @@ class Assembler {
   bool empty() const { return count_ == 0; }
   // Highest sequence number held (right edge of the last range); only if !empty().
   SeqNum highest() const { return ranges_[count_ - 1].right; }
+  // The i-th range in sequence order (i < range_count()).
+  TcpSackBlock range(std::size_t i) const { return {ranges_[i].left, ranges_[i].right}; }
+  // Bytes held in all ranges.
+  std::uint32_t bytes() const;
   // Writes up to `max` blocks, most recently changed first.
   std::size_t sack_blocks(TcpSackBlock* out, std::size_t max) const;
 

@@ -49,6 +49,9 @@ class CongestionControl {
     on_enter_recovery(now, flight_size, mss);
     on_exit_recovery(flight_size, mss);
   }
+  // Proportional Rate Reduction (RFC 6937) sets cwnd on each ACK during recovery (pipe +
+  // sndcnt, Linux tcp_cwnd_reduction) instead of on_dupack_in_recovery/on_partial_ack.
+  virtual void set_cwnd_in_recovery(std::uint32_t cwnd) { cwnd_ = cwnd; }
   // Retransmission timeout (RFC 5681 §3.1 eq. 4, loss window of one segment).
   virtual void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss) = 0;
   // The sender starts again after `idle` without sending, longer than `rto` (RFC 5681 §4.1,

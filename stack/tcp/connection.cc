@@ -476,6 +476,11 @@ bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
 }
 
 void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
+  // RFC 6937 §3: DeliveredData is the change in SND.UNA plus the change in SACKed bytes.
+  SeqNum una_before = snd_una_;
+  std::uint32_t sacked_before = sacked_bytes();
+  std::uint64_t rack_lost_before = stats_.rack.lost;
+  SeqNum lost_end_before = sack_scoreboard().lost_end();
   std::optional<TcpSackBlock> dsack;
   if (sack_ok_ && seg.options.sack_count > 0) dsack = record_sack_blocks(now, seg);
   std::uint32_t scaled_wnd = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
@@ -509,6 +514,9 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
     // then follows SND.UNA.
     if (prior_una <= snd_up_ && snd_up_ <= snd_una_) snd_up_ = snd_una_;
     sacked_.trim_below(snd_una_);
+    // Linux tcp_remove_reno_sacks: one acknowledged segment filled the hole, the rest were
+    // counted by duplicate ACKs already.
+    reno_sacked_ -= std::min(reno_sacked_, acked > snd_mss_ ? acked - snd_mss_ : 0);
     if (rto_recovery_ && snd_una_ >= recover_) {
       rto_recovery_ = false;
       rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting ... RTO recovery"
@@ -546,17 +554,22 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
         if (seg.ack >= recover_) {
           // RFC 6582 §3.2 step 6: full acknowledgment ends fast recovery.
           in_recovery_ = false;
+          reno_sacked_ = 0;
+          // With PRR too (RFC 6937 §3, Linux tcp_end_cwnd_reduction): cwnd = ssthresh.
           cc_->on_exit_recovery(flight_size(), snd_mss_);
           rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting Fast ... recovery"
         } else {
           // Step 5: partial acknowledgment, retransmit the next hole. With RACK the scoreboard
           // says what is lost: the head may be a retransmission still in flight.
-          cc_->on_partial_ack(acked, snd_mss_);
-          if (!rack_active()) retransmit_head_ = true;
+          // With PRR the window comes from prr_on_ack() below, and a head that was
+          // retransmitted already (HighRxt above it) is not sent again (RFC 6675 §4 NextSeg).
+          if (!cfg_.prr) cc_->on_partial_ack(acked, snd_mss_);
+          if (!rack_active() && retransmit_head_on_partial_ack()) retransmit_head_ = true;
         }
       } else if (cwnd_limited() && !ecn_.in_cwr()) {
         cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
       }
+      if (!in_recovery_) reno_sacked_ = 0;
     }
     // One round of the flight is acknowledged: measure the next one (Linux tcp_cwnd_validate).
     if (snd_una_ >= cwnd_usage_seq_) {
@@ -575,12 +588,18 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
   } else if (dup) {
     stats_.dup_acks_in++;
     ++dup_acks_;
+    if (!sack_ok_) {
+      // RFC 6937 §3: without SACK each duplicate ACK stands for one delivered segment; at
+      // least one hole stays (Linux tcp_add_reno_sack, tcp_limit_reno_sacked).
+      std::uint32_t flight = flight_size();
+      reno_sacked_ = std::min(reno_sacked_ + snd_mss_, flight > snd_mss_ ? flight - snd_mss_ : 0);
+    }
     if (in_recovery_) {
-      cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
+      if (!cfg_.prr) cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
       // With SACK the inflated window goes to the next hole first (RFC 6675 §5 NextSeg
       // rule 1), not to new data. With RACK, to what RACK deemed lost (rack_on_ack).
       if (sack_ok_ && !rack_active()) sack_rexmit_pending_ = true;
-    } else if (dup_acks_ == 3 && seg.ack - 1 >= recover_ &&
+    } else if (lost_by_dupthresh() && seg.ack - 1 >= recover_ &&
                (!rack_active() || sent_.segs_sacked() == 0)) {
       // RFC 5681 §3.2 / RFC 6582 §3.2 steps 1-2: fast retransmit, enter fast recovery. With
       // RACK and SACK blocks flowing, time decides instead, as in Linux (tcp_time_to_recover
@@ -597,6 +616,66 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
     undo_on_ack(now, seg, advanced, dsack);
     if (rack_active()) rack_on_ack(now, seg, advanced, dsack);
   }
+  if (prr_active()) {
+    std::int64_t delivered = static_cast<std::int64_t>(snd_una_ - una_before) +
+                             static_cast<std::int64_t>(sacked_bytes()) - sacked_before;
+    // Linux tcp_cwnd_reduction: the SSRB's extra segment only on an ACK that advanced
+    // SND.UNA and marked nothing newly lost (without SACK a partial ACK marks the new head
+    // lost, tcp_newreno_mark_lost).
+    bool newly_lost = rack_active() ? stats_.rack.lost != rack_lost_before
+                      : sack_ok_ ? sack_scoreboard().lost_end() > seq_max(lost_end_before, snd_una_)
+                                 : true;
+    // Linux tcp_cwnd_reduction: an ACK that delivered nothing changes nothing.
+    if (delivered > 0) {
+      prr_on_ack(now, static_cast<std::uint32_t>(delivered), advanced && !newly_lost);
+    }
+  }
+}
+
+void TcpConnection::prr_on_ack(Instant now, std::uint32_t delivered, bool safe_ack) {
+  // RFC 6937 §3 / Linux tcp_cwnd_reduction: cwnd = pipe + sndcnt, and everything (hole
+  // retransmissions and new data) goes while pipe < cwnd.
+  std::uint32_t p = pipe();
+  std::uint32_t sndcnt = prr_.on_ack(delivered, p, safe_ack);
+  std::uint32_t cwnd_before = cc_->cwnd();
+  cc_->set_cwnd_in_recovery(p + sndcnt);
+  // Without RACK the next hole goes first (RFC 6675 §5 step C, NextSeg).
+  if (sack_ok_ && !rack_active()) sack_rexmit_pending_ = true;
+  if (cc_->cwnd() != cwnd_before) {
+    trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+  }
+}
+
+bool TcpConnection::retransmit_head_on_partial_ack() const {
+  // RFC 6582 §3.2 step 5, as before without PRR. With PRR and SACK the scoreboard decides
+  // (RFC 6675 NextSeg: the head goes when IsLost says so, a tail by the rescue); only a peer
+  // that SACKs nothing still gets NewReno's rule, unless the rescue already went. A head that
+  // was retransmitted already (HighRxt above it) is not sent again.
+  if (!cfg_.prr) return true;
+  if (sack_ok_ && (!sacked_.empty() || rescue_rxt_)) return false;
+  return high_rxt_ <= snd_una_;
+}
+
+bool TcpConnection::lost_by_dupthresh() const {
+  // RFC 5681 §3.2: the third duplicate ACK. RFC 6675 §5 step (2.b): without RACK, also
+  // IsLost(HighACK + 1) - DupThresh segments SACKed above it - with fewer duplicate ACKs
+  // (some were lost, or one ACK SACKed several segments).
+  if (dup_acks_ == 3) return true;
+  return dup_acks_ < 3 && sack_ok_ && !rack_active() && sack_scoreboard().is_lost(snd_una_);
+}
+
+std::uint32_t TcpConnection::pipe() const {
+  if (rack_active()) return sent_.pipe();
+  if (sack_ok_) return sack_scoreboard().pipe();
+  // Without SACK (Linux tcp_packets_in_flight for Reno): the flight less the segments the
+  // duplicate ACKs reported, less the head while it waits to be retransmitted.
+  std::uint32_t flight = flight_size();
+  std::uint32_t out = reno_sacked_ + (in_recovery_ && high_rxt_ <= snd_una_ ? snd_mss_ : 0);
+  return flight > out ? flight - out : 0;
+}
+
+SackScoreboard TcpConnection::sack_scoreboard() const {
+  return SackScoreboard{sacked_, snd_una_, snd_max_, high_rxt_, snd_mss_};
 }
 
 void TcpConnection::enter_fast_recovery(Instant now) {
@@ -605,8 +684,11 @@ void TcpConnection::enter_fast_recovery(Instant now) {
   high_rxt_ = snd_una_;
   undo_.on_enter_recovery(UndoTracker::Episode::kRecovery, cc_->cwnd(), cc_->ssthresh(), snd_una_,
                           snd_max_);
+  rescue_rxt_.reset();
   cc_->on_enter_recovery(now, flight_size(), snd_mss_);
   ecn_.on_window_reduced(snd_max_);  // RFC 3168 §6.1.2: CWR on the next new data
+  // RFC 6937 §3 "on entering recovery": RecoverFS = snd.nxt - snd.una.
+  if (cfg_.prr) prr_.on_enter(flight_size(), cc_->ssthresh(), snd_mss_);
   stats_.retrans_fast++;
   // Linux tcp_enter_recovery ends a TLP episode: recovery takes over from the probe.
   tlp_.reset();
@@ -789,6 +871,7 @@ void TcpConnection::undo_reduction(Instant now, UndoTracker::Decision d) {
   trace(now, TraceKind::kTcpCongestion, "undo", 0, 0, cc_->cwnd(), cc_->ssthresh());
   in_recovery_ = false;
   rto_recovery_ = false;
+  reno_sacked_ = 0;
   retransmit_head_ = false;
   sack_rexmit_pending_ = false;
   if (d != UndoTracker::Decision::kUndoDsack) {
@@ -1347,7 +1430,13 @@ void TcpConnection::fire_timers(Instant now) {
     // RFC 8985 §6.2 step 5: the reordering window of a segment ran out.
     rack_reo_at_ = Instant::never();
     trace(now, TraceKind::kTcpTimer, "rack");
-    if (rack_active()) rack_detect_loss_and_arm_timer(now);
+    if (rack_active()) {
+      bool was_in_recovery = in_recovery_;
+      rack_detect_loss_and_arm_timer(now);
+      // Linux tcp_rack_reo_timeout: recovery entered from the timer reduces as if one
+      // segment had been delivered.
+      if (!was_in_recovery && prr_active()) prr_on_ack(now, snd_mss_, false);
+    }
   }
   if (delack_at_ <= now) {
     delack_at_ = Instant::never();
@@ -1584,6 +1673,12 @@ std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const 
   std::uint32_t cwnd = cc_->cwnd();
   if (!in_recovery_ && dup_acks_ > 0 && dup_acks_ < 3) cwnd += dup_acks_ * snd_mss_;
   SeqNum edge = snd_una_ + std::min(snd_wnd_, cwnd);
+  if (prr_active()) {
+    // RFC 6937 §3 / RFC 6675 §5 step C: in recovery cwnd bounds the pipe, not the flight
+    // (SACKed and lost segments left the network).
+    std::uint32_t p = pipe();
+    edge = seq_min(snd_una_ + snd_wnd_, snd_nxt_ + (cwnd > p ? cwnd - p : 0));
+  }
   std::uint32_t avail = edge > snd_nxt_ ? static_cast<std::uint32_t>(edge - snd_nxt_) : 0;
   std::uint32_t mss = current_mss();
   DataPlan p;
@@ -1730,20 +1825,41 @@ std::optional<TcpSackBlock> TcpConnection::record_sack_blocks(Instant now, const
 }
 
 bool TcpConnection::retransmit_next_hole(Instant now, TcpSink sink) {
-  // RFC 6675 §4 NextSeg rule 1 (simplified): the first byte above HighRxt that is not SACKed
-  // and lies below the highest SACKed byte is lost; resend one segment from there.
-  if (!in_recovery_ || sacked_.empty()) return false;
-  SeqNum s = seq_max(snd_una_, high_rxt_);
-  while (auto end = sacked_.end_of_range_containing(s)) s = *end;
-  if (s >= sacked_.highest() || s >= data_end()) return false;
-  SeqNum limit = sacked_.next_left_after(s).value_or(sacked_.highest());
-  DataPlan p;
-  p.len = std::min({static_cast<std::uint32_t>(limit - s), current_mss(),
-                    static_cast<std::uint32_t>(data_end() - s)});
-  if (p.len == 0) return false;
-  send_data_segment(now, sink, s, p, "sack");
-  high_rxt_ = s + p.len;
-  return true;
+  // RFC 6675 §5 step (C) with NextSeg() (§4), for SACK without RACK, while pipe < cwnd (with
+  // PRR). Without PRR the window is inflated per duplicate ACK (RFC 6582) and is no bound on
+  // the pipe: one hole per duplicate ACK, the smallest (rules 1 and 3), new data after it.
+  bool prr = prr_active();
+  bool sent = false;
+  while (in_recovery_ && (!prr || pipe() < cc_->cwnd())) {
+    SackScoreboard sb = sack_scoreboard();
+    std::optional<TcpSackBlock> next = sb.next_hole(/*lost_only=*/true);  // rule 1
+    bool rescue = false;
+    if (!next) {
+      // Rule 2: new data the windows allow goes first (transmit()'s loop sends it).
+      if (prr && plan_data_segment()) break;
+      next = sb.next_hole(/*lost_only=*/false);  // rule 3
+      if (!next && prr && (!rescue_rxt_ || snd_una_ > *rescue_rxt_)) {
+        // Rule 4: one rescue retransmission per recovery, of the highest unSACKed segment, so
+        // a loss at the tail with nothing new to send still brings an ACK back.
+        next = sb.rescue(data_end());
+        rescue = next.has_value();
+      }
+    }
+    if (!next || !(next->left < data_end())) break;
+    DataPlan p;
+    p.len = std::min({static_cast<std::uint32_t>(next->right - next->left), current_mss(),
+                      static_cast<std::uint32_t>(data_end() - next->left)});
+    send_data_segment(now, sink, next->left, p, rescue ? "rescue" : "sack");
+    // (C.2): HighRxt follows the retransmission, except a rescue's (RescueRxt = recover).
+    if (rescue) {
+      rescue_rxt_ = recover_;
+    } else {
+      high_rxt_ = next->left + p.len;
+    }
+    sent = true;
+    if (!prr) break;
+  }
+  return sent;
 }
 
 void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, DataPlan plan,
@@ -1769,6 +1885,7 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
     }
   }
   SeqNum end = seq + plan.len + (plan.fin ? 1 : 0);
+  if (prr_active()) prr_.on_sent(plan.len + (plan.fin ? 1 : 0));  // RFC 6937 §3 prr_out
   if (rack_active()) sent_.on_transmit(seq, end, snd_max_, now);  // RFC 8985 §6.1 xmit_ts
   if (plan.len < snd_mss_) snd_sml_ = seq_max(snd_sml_, seq + plan.len);
   if (seq == snd_nxt_) snd_nxt_ = end;

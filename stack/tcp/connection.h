@@ -24,9 +24,11 @@
 #include "stack/tcp/assembler.h"
 #include "stack/tcp/congestion.h"
 #include "stack/tcp/ecn.h"
+#include "stack/tcp/prr.h"
 #include "stack/tcp/rack.h"
 #include "stack/tcp/ring_buffer.h"
 #include "stack/tcp/rtt.h"
+#include "stack/tcp/sack_scoreboard.h"
 #include "stack/tcp/sent_queue.h"
 #include "stack/tcp/tcp_types.h"
 #include "stack/tcp/undo.h"
@@ -205,10 +207,27 @@ class TcpConnection {
   void retransmit_head(Instant now, TcpSink sink);
   // Records the SACK blocks in the scoreboards; returns the D-SACK block, if the ACK has one.
   std::optional<TcpSackBlock> record_sack_blocks(Instant now, const TcpRepr& seg);
+  // RFC 6675 §5 step (C) with NextSeg() rules 1, 3 and 4 (rule 2, new data, is transmit()'s):
+  // hole retransmissions in recovery without RACK.
   bool retransmit_next_hole(Instant now, TcpSink sink);
+  // The duplicate ACK threshold says the segment at SND.UNA is lost (RFC 5681 §3.2, RFC 6675
+  // §5 step 2).
+  bool lost_by_dupthresh() const;
+  // Does a partial ACK during recovery resend the segment at SND.UNA at once?
+  bool retransmit_head_on_partial_ack() const;
   // Three duplicate ACKs or RACK found a loss: fast retransmit / fast recovery (RFC 6582 §3.2
   // steps 1-2, RFC 8985 §6.2 step 5 "enter recovery").
   void enter_fast_recovery(Instant now);
+  // RFC 6675 §4 pipe: the bytes in flight neither SACKed nor deemed lost, retransmissions
+  // counted (RACK's scoreboard, the SACK scoreboard, or the duplicate-ACK estimate).
+  std::uint32_t pipe() const;
+  // Bytes the peer holds above SND.UNA: SACKed, or one SMSS per duplicate ACK without SACK.
+  std::uint32_t sacked_bytes() const { return sack_ok_ ? sacked_.bytes() : reno_sacked_; }
+  // RFC 6937 §3 on an ACK during fast recovery that delivered `delivered` bytes: cwnd = pipe +
+  // sndcnt.
+  void prr_on_ack(Instant now, std::uint32_t delivered, bool safe_ack);
+  SackScoreboard sack_scoreboard() const;
+  bool prr_active() const { return cfg_.prr && in_recovery_; }
 
   // RACK-TLP (RFC 8985), used when the peer SACKs and the config enables it (rack.h).
   bool rack_active() const { return cfg_.rack && sack_ok_; }
@@ -334,7 +353,12 @@ class TcpConnection {
   std::uint32_t max_flight_ = 0;
   // SACK scoreboard (RFC 2018, RFC 6675): what the peer reported holding above SND.UNA.
   Assembler sacked_;
-  SeqNum high_rxt_;                   // RFC 6675 HighRxt: end of the last hole retransmitted
+  SeqNum high_rxt_;  // RFC 6675 HighRxt: end of the last hole retransmitted
+  // Without SACK: one SMSS per duplicate ACK, the segments that left the network above the
+  // hole (Linux tcp_add_reno_sack / tcp_remove_reno_sacks).
+  std::uint32_t reno_sacked_ = 0;
+  Prr prr_;                           // RFC 6937 during fast recovery (TcpConfig::prr)
+  std::optional<SeqNum> rescue_rxt_;  // RFC 6675 RescueRxt (NextSeg rule 4), per recovery
   bool sack_rexmit_pending_ = false;  // a dup ACK in recovery: resend the next hole
   Instant last_send_;
 

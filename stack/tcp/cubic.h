@@ -39,6 +39,7 @@ class Cubic final : public CongestionControl {
   void on_dupack_in_recovery(std::uint32_t mss) override;
   void on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) override;
   void on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) override;
+  void set_cwnd_in_recovery(std::uint32_t cwnd) override { set_cwnd(cwnd); }
   void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss) override;
   // RFC 9438 §4.9 (spurious congestion events): the curve from before the reduction (W_max,
   // K, W_est, cwnd_prior, the epoch) comes back with the window, as Linux's cubic takes back

@@ -193,18 +193,23 @@ TEST(TcpRack, DsackWidensTheReorderingWindowUntil16RecoveriesPass) {
 
 // RFC 8985 §6.1 (lost retransmissions): the fast retransmission is lost too; a segment sent
 // after it is SACKed, so RACK, which orders by transmission time, resends the hole again at
-// once - well before the RTO.
+// once - well before the RTO. PRR (RFC 6937) paces the new segment: recovery entered from the
+// reordering timer allows one segment (the retransmission, Linux tcp_rack_reo_timeout), and
+// the next one waits for an ACK that delivers more.
 TEST(TcpRack, LostRetransmissionIsFoundWithoutAnRto) {
   TcpTestbed t = established_100ms();
   t.at(1_s);
-  send_burst(t, 2);
+  send_burst(t, 3);
   t.at(1100_ms).inject(seg().seq(1001).ack(1).win(502).ts(102, _).sack(seq_of(1), seq_of(2)));
   EXPECT_EQ(t.expect_next(out(1)), 1125_ms);  // lost again
   t.at(1130_ms);
-  send_burst(t, 1, 2);  // new data after the retransmission
-  t.at(1230_ms).inject(seg().seq(1001).ack(1).win(502).ts(103, _).sack(seq_of(1), seq_of(3)));
-  EXPECT_EQ(t.expect_next(out(1)), 1230_ms);
-  t.at(1330_ms).inject(seg().seq(1001).ack(seq_of(3)).win(502).ts(104, _));
+  t.send(std::string(kSeg, 'x'));
+  t.expect_nothing();  // pipe = cwnd = the retransmission
+  t.at(1150_ms).inject(seg().seq(1001).ack(1).win(502).ts(103, _).sack(seq_of(1), seq_of(3)));
+  t.expect(out(seq_of(3)));  // new data after the retransmission
+  t.at(1250_ms).inject(seg().seq(1001).ack(1).win(502).ts(104, _).sack(seq_of(1), seq_of(4)));
+  EXPECT_EQ(t.expect_next(out(1)), 1250_ms);
+  t.at(1350_ms).inject(seg().seq(1001).ack(seq_of(4)).win(502).ts(105, _));
   t.expect_nothing_until(5_s);
   TcpStats st = stats(t);
   EXPECT_EQ(st.retrans_rto, 0u);

@@ -106,6 +106,9 @@ struct TcpConfig {
   // RACK-TLP loss detection (RFC 8985) when the peer SACKs, like Linux's tcp_recovery=1;
   // off: three duplicate ACKs / DupThresh SACKed segments and the RTO (RFC 5681, RFC 6675).
   bool rack = true;
+  // Proportional Rate Reduction (RFC 6937, PRR-SSRB) sets the sending rate during fast
+  // recovery, as Linux does (it has no switch); off: RFC 5681/6582 window inflation.
+  bool prr = true;
   // RFC 8985 §7.2 WCDelAckT: the worst-case delayed ACK a tail-loss probe allows for when one
   // segment is in flight (Linux adds TCP_RTO_MIN, 200 ms).
   Duration tlp_max_ack_delay = Duration::millis(200);
