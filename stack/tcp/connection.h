@@ -147,6 +147,9 @@ class TcpConnection {
   void set_keepalive(bool on, Duration idle, Duration interval, unsigned count);
   // Where the layer sums the RACK-TLP events of all its connections (may stay null).
   void count_rack_into(TcpRackCounters* c) { layer_rack_ = c; }
+  // TSO: the device cuts TCP super-segments of up to `ip_len` bytes (IP packet) into MSS-sized
+  // segments (IpSender::gso_max_len); 0, the default, sends one MSS per segment.
+  void set_gso_max_len(std::size_t ip_len) { gso_max_len_ = ip_len; }
 
  private:
   // State machine pieces, one per RFC 9293 §3.10.7 step.
@@ -191,6 +194,9 @@ class TcpConnection {
   std::optional<DataPlan> plan_data_segment() const;
   // Payload per segment now: snd_mss_ less the SACK blocks the next segment will carry.
   std::uint32_t current_mss() const;
+  // Payload of the largest segment plan_data_segment() may build: current_mss(), or with TSO
+  // as many whole MSS as fit a super-segment (Linux tcp_tso_autosize's 64 KiB bound).
+  std::uint32_t max_segment_payload(std::uint32_t mss) const;
   void send_data_segment(Instant now, TcpSink sink, SeqNum seq, DataPlan plan,
                          const char* retransmit_reason);
   void retransmit_head(Instant now, TcpSink sink);
@@ -302,6 +308,7 @@ class TcpConnection {
   // TSval of the last timeout retransmission: older echoes are not RTT samples (see on_rto).
   std::optional<std::uint32_t> ts_min_echo_;
   std::size_t mtu_;
+  std::size_t gso_max_len_ = 0;  // set_gso_max_len()
 
   // Reliability.
   RttEstimator rtt_;

@@ -136,6 +136,9 @@ struct TcpSegmentOut {
   Bytes payload_b;
   // Data (or a FIN) sent before: counted by the layer as Linux's TcpRetransSegs.
   bool retransmission = false;
+  // A super-segment (TSO): the device cuts the payload into segments of this many bytes, each
+  // with a copy of the header. 0 for a segment that fits the MSS.
+  std::uint16_t gso_size = 0;
   std::size_t payload_len() const { return payload_a.size() + payload_b.size(); }
 };
 
