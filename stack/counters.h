@@ -21,6 +21,10 @@ namespace ustack {
   X(kLinkInFrames, "link.in_frames")                                \
   X(kLinkOutFrames, "link.out_frames")                              \
   X(kLinkLoopback, "link.loopback")                                 \
+  X(kLinkInGsoPackets, "link.in_gso_packets")                       \
+  X(kLinkInChecksumTrusted, "link.in_checksum_trusted")             \
+  X(kLinkOutGsoPackets, "link.out_gso_packets")                     \
+  X(kLinkOutGsoSegments, "link.out_gso_segments")                   \
   X(kDropLoopbackFull, "drops.loopback_full")                       \
   X(kDropLinkTxFailed, "drops.link_tx_failed")                      \
   X(kDropEthNotForUs, "drops.eth_not_for_us")                       \

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 
 #include "stack/base/bytes.h"
@@ -18,14 +19,50 @@ namespace ustack {
 
 enum class Medium { kIp, kEthernet };
 
+// Per-packet offload metadata: what a virtio_net_hdr says about one packet (IFF_VNET_HDR on a
+// TUN/TAP, virtio 1.x §5.1.6), in device-neutral terms. Offsets count from the start of the
+// packet (kIp) or frame (kEthernet) the device hands over or is given.
+struct PacketOffload {
+  enum class Gso : std::uint8_t { kNone, kTcpV4, kTcpV6, kUdpL4 };
+  // VIRTIO_NET_HDR_F_NEEDS_CSUM: the transport checksum is partial: the field at csum_start +
+  // csum_offset holds the pseudo-header sum, and whoever segments or delivers the packet
+  // completes it over the bytes from csum_start on (Linux CHECKSUM_PARTIAL). A received packet
+  // with it came from a sender that vouches for its data (the local kernel): skip verification.
+  bool needs_csum = false;
+  // VIRTIO_NET_HDR_F_DATA_VALID (receive only): the checksum was verified already.
+  bool data_valid = false;
+  std::uint16_t csum_start = 0;
+  std::uint16_t csum_offset = 0;
+  // A super-packet: one IP header, one TCP (UDP) header, a payload the device (or the kernel)
+  // cuts into gso_size-byte segments (datagrams), each with its own headers.
+  Gso gso = Gso::kNone;
+  std::uint16_t gso_size = 0;
+  std::uint16_t hdr_len = 0;  // link + IP + transport header bytes (a hint)
+
+  bool is_plain() const { return !needs_csum && !data_valid && gso == Gso::kNone; }
+  // The transport checksum need not be verified on receipt.
+  bool checksum_trusted() const { return needs_csum || data_valid; }
+};
+
 struct DeviceCaps {
   Medium medium = Medium::kIp;
   // Largest IP packet (kIp) or Ethernet payload (kEthernet) the device carries.
   std::size_t mtu = 1500;
   // The device verified checksums of received packets / computes them for sent packets, so
-  // the core may skip them (IFF_VNET_HDR with TUNSETOFFLOAD, or a test link).
+  // the core may skip them (a test link). A TUN with IFF_VNET_HDR says so per packet instead
+  // (PacketOffload from rx_offload()) and sets tx_checksum_offload: sent TCP/UDP packets
+  // carry a partial checksum and NEEDS_CSUM.
   bool rx_checksum_verified = false;
   bool tx_checksum_offload = false;
+  // Segmentation offload on send (TSO/USO): transmit_offload() takes TCP (UDP) super-packets of
+  // up to gso_max_len bytes (IP packet) that the device cuts at gso_size. Needs
+  // tx_checksum_offload.
+  bool tx_tso4 = false;
+  bool tx_tso6 = false;
+  std::size_t gso_max_len = 0;
+  // Receive: the device may hand over super-packets larger than the MTU (GSO from the kernel,
+  // TUNSETOFFLOAD TSO4/TSO6), each with its PacketOffload.
+  bool rx_gso = false;
   // How many packets the stack should move per poll before yielding (fairness with timers).
   std::size_t max_burst = 64;
 };
@@ -44,6 +81,19 @@ class Device {
   // write into, then sends it. Returns false (packet dropped, counted by the caller) when the
   // device has no room or `len` exceeds what it can carry.
   virtual bool transmit(Instant now, std::size_t len, FunctionRef<void(MutBytes)> fill) = 0;
+
+  // The offload metadata of the packet the last receive() returned (plain for devices that
+  // have none).
+  virtual PacketOffload rx_offload() const { return {}; }
+
+  // transmit() with offload metadata for the packet (a partial checksum, a super-packet). Only
+  // what caps() offers may be asked for. By default: a device that offers tx_checksum_offload
+  // without per-packet metadata (a test link) takes the packet as it is; a super-packet is
+  // refused.
+  virtual bool transmit_offload(Instant now, std::size_t len, const PacketOffload& offload,
+                                FunctionRef<void(MutBytes)> fill) {
+    return offload.gso == PacketOffload::Gso::kNone && transmit(now, len, fill);
+  }
 };
 
 enum class PacketDirection { kReceived, kSent };

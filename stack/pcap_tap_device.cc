@@ -18,4 +18,13 @@ bool PcapTapDevice::transmit(Instant now, std::size_t len, FunctionRef<void(MutB
   return inner_.transmit(now, len, wrapped);
 }
 
+bool PcapTapDevice::transmit_offload(Instant now, std::size_t len, const PacketOffload& offload,
+                                     FunctionRef<void(MutBytes)> fill) {
+  auto wrapped = [&](MutBytes buf) {
+    fill(buf);
+    tap_.record(now, PacketDirection::kSent, buf);
+  };
+  return inner_.transmit_offload(now, len, offload, wrapped);
+}
+
 }  // namespace ustack

@@ -16,6 +16,11 @@ class PcapTapDevice final : public Device {
   DeviceCaps caps() const override { return inner_.caps(); }
   std::optional<Bytes> receive(Instant now) override;
   bool transmit(Instant now, std::size_t len, FunctionRef<void(MutBytes)> fill) override;
+  // Offloaded packets are recorded as they cross the device, like tcpdump on a TUN shows them:
+  // a super-packet as one large packet, a partial checksum as written.
+  PacketOffload rx_offload() const override { return inner_.rx_offload(); }
+  bool transmit_offload(Instant now, std::size_t len, const PacketOffload& offload,
+                        FunctionRef<void(MutBytes)> fill) override;
 
  private:
   Device& inner_;

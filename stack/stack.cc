@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "stack/base/checksum.h"
 #include "stack/ip/fragmenter.h"
 #include "stack/wire/arp.h"
 #include "stack/wire/ethernet.h"
@@ -276,6 +277,10 @@ bool Stack::poll(Instant now) {
   if (!loopback_.empty()) {
     // Packets looped back while these are processed wait for the next poll().
     std::deque<ByteVec> batch = std::exchange(loopback_, {});
+    // Looped-back TCP/UDP packets carry the partial checksums the device would complete (Linux
+    // trusts its loopback packets the same way: CHECKSUM_PARTIAL).
+    rx_offload_ = {};
+    rx_offload_.data_valid = caps_.tx_checksum_offload;
     for (const ByteVec& p : batch) {
       if (p[0] >> 4 == 4) {
         ipv4_input(now, p, false, false);
@@ -289,8 +294,12 @@ bool Stack::poll(Instant now) {
     std::optional<Bytes> frame = dev_.receive(now);
     if (!frame) break;
     did = true;
+    rx_offload_ = dev_.rx_offload();
+    if (rx_offload_.gso != PacketOffload::Gso::kNone) counters_.inc(Ctr::kLinkInGsoPackets);
+    if (rx_offload_.checksum_trusted()) counters_.inc(Ctr::kLinkInChecksumTrusted);
     receive_frame(now, *frame);
   }
+  rx_offload_ = {};
   for (Transport* t : transports_) {
     if (t && t->poll_at() <= now) {
       t->poll(now, *this);
@@ -494,6 +503,12 @@ ChecksumMode Stack::checksum_mode() const {
   return caps_.tx_checksum_offload ? ChecksumMode::kOffload : ChecksumMode::kCompute;
 }
 
+std::size_t Stack::gso_max_len(const IpAddr& dst) const {
+  bool tso = dst.is_v4() ? caps_.tx_tso4 : caps_.tx_tso6;
+  if (!tso || checksum_mode() != ChecksumMode::kOffload || is_local_address(dst)) return 0;
+  return caps_.gso_max_len;
+}
+
 // --- Output ---
 
 std::optional<Stack::LinkDest> Stack::route_for(const IpAddr& dst) const {
@@ -609,16 +624,15 @@ bool Stack::send_v4(Instant now, const Ipv4Addr& src, const Ipv4Addr& dst, IpPro
     drop(now, Ctr::kDropIpv4DfTooBig);
     return false;
   }
-  if (hlen + payload_len <= mtu) {
+  PacketOffload offload = tx_offload(proto, hlen, hlen + payload_len, mtu, false, opts);
+  if (hlen + payload_len <= mtu || offload.gso != PacketOffload::Gso::kNone) {
     // RFC 1191: DF on what fits, so the path MTU is probed (Linux IP_PMTUDISC_WANT/DO),
     // unless a report below the floor locked the path MTU (Linux ip_dont_fragment).
     ip.dont_frag = opts.pmtu == PmtuDiscovery::kDo ||
                    (opts.pmtu == PmtuDiscovery::kWant && !pmtu_.locked(now, dst));
     ip.payload_len = payload_len;
-    return link_output(now, dest, ip.total_len(), [&](MutBytes out) {
-      ip.emit(out);
-      fill(out.subspan(hlen, payload_len));
-    });
+    return output_whole(
+        now, dest, hlen, payload_len, [&](MutBytes out) { ip.emit(out); }, fill, offload);
   }
   // IP_PMTUDISC_DO: the sender asked never to fragment (Linux answers EMSGSIZE). kWant
   // fragments here at the source: a TCP retransmission after the path MTU dropped, or a
@@ -634,6 +648,7 @@ bool Stack::send_v4(Instant now, const Ipv4Addr& src, const Ipv4Addr& dst, IpPro
   }
   tx_payload_.resize(payload_len);
   fill(tx_payload_);
+  finish_partial_checksum(tx_payload_, proto);
   bool ok = true;
   plan_fragments(payload_len, piece, [&](const FragmentPiece& p) {
     ip.more_frags = p.more;
@@ -660,17 +675,16 @@ bool Stack::send_v6(Instant now, const Ipv6Addr& src, const Ipv6Addr& dst, IpPro
   ip.dst = dst;
   std::size_t mtu = pmtu_.get(now, dst, link_mtu(true));
   constexpr std::size_t hlen = Ipv6Repr::kHeaderLen;
-  if (hlen + payload_len <= mtu) {
+  PacketOffload offload = tx_offload(proto, hlen, hlen + payload_len, mtu, true, opts);
+  if (hlen + payload_len <= mtu || offload.gso != PacketOffload::Gso::kNone) {
     if (payload_len > 65535) {
       drop(now, Ctr::kDropIpv6TooBig);
       return false;
     }
     ip.next_header = proto;
     ip.payload_len = static_cast<std::uint16_t>(payload_len);
-    return link_output(now, dest, ip.total_len(), [&](MutBytes out) {
-      ip.emit(out);
-      fill(out.subspan(hlen, payload_len));
-    });
+    return output_whole(
+        now, dest, hlen, payload_len, [&](MutBytes out) { ip.emit(out); }, fill, offload);
   }
   // RFC 8200 §4.5, §5: only the source fragments; each fragment carries a Fragment header.
   std::size_t piece = mtu > hlen + Ipv6FragHeader::kLen
@@ -685,6 +699,7 @@ bool Stack::send_v6(Instant now, const Ipv6Addr& src, const Ipv6Addr& dst, IpPro
   }
   tx_payload_.resize(payload_len);
   fill(tx_payload_);
+  finish_partial_checksum(tx_payload_, proto);
   Ipv6FragHeader fh;
   fh.next_header = proto;
   // RFC 7739: fragment identifications should be unpredictable.
@@ -706,10 +721,63 @@ bool Stack::send_v6(Instant now, const Ipv6Addr& src, const Ipv6Addr& dst, IpPro
   return ok;
 }
 
+PacketOffload Stack::tx_offload(IpProto proto, std::size_t l4_start, std::size_t packet_len,
+                                std::size_t mtu, bool v6, const IpSendOptions& opts) const {
+  PacketOffload o;
+  if (checksum_mode() != ChecksumMode::kOffload) return o;
+  if (proto != IpProto::kTcp && proto != IpProto::kUdp) return o;
+  o.needs_csum = true;
+  o.csum_start = static_cast<std::uint16_t>(l4_start);
+  o.csum_offset = proto == IpProto::kTcp ? 16 : 6;  // the checksum field (RFC 9293, RFC 768)
+  bool tso = v6 ? caps_.tx_tso6 : caps_.tx_tso4;
+  if (proto == IpProto::kTcp && opts.gso_size != 0 && tso && packet_len > mtu &&
+      packet_len <= caps_.gso_max_len) {
+    o.gso = v6 ? PacketOffload::Gso::kTcpV6 : PacketOffload::Gso::kTcpV4;
+    o.gso_size = opts.gso_size;
+  }
+  return o;
+}
+
+void Stack::finish_partial_checksum(MutBytes transport, IpProto proto) const {
+  if (checksum_mode() != ChecksumMode::kOffload) return;
+  if (proto != IpProto::kTcp && proto != IpProto::kUdp) return;
+  std::size_t at = proto == IpProto::kTcp ? 16 : 6;
+  if (transport.size() < at + 2) return;
+  // The field holds the pseudo-header sum; summing everything over it completes it.
+  std::uint16_t c = checksum_finish(checksum_add(0, transport));
+  if (proto == IpProto::kUdp && c == 0) c = 0xffff;  // RFC 768: 0 means "no checksum"
+  store_be16(transport, at, c);
+}
+
+bool Stack::output_whole(Instant now, const LinkDest& dest, std::size_t hlen,
+                         std::size_t payload_len, FunctionRef<void(MutBytes)> emit_header,
+                         FunctionRef<void(MutBytes)> fill, const PacketOffload& offload) {
+  std::size_t l4_header = 0;
+  bool ok = link_output(
+      now, dest, hlen + payload_len,
+      [&](MutBytes out) {
+        emit_header(out);
+        fill(out.subspan(hlen, payload_len));
+        if (offload.gso != PacketOffload::Gso::kNone) {
+          l4_header = std::size_t{out[hlen + 12]} >> 4 << 2;  // TCP Data Offset
+        }
+      },
+      offload);
+  if (ok) count_gso_out(offload, payload_len - l4_header);
+  return ok;
+}
+
+void Stack::count_gso_out(const PacketOffload& offload, std::size_t tcp_payload) {
+  if (offload.gso == PacketOffload::Gso::kNone) return;
+  counters_.inc(Ctr::kLinkOutGsoPackets);
+  counters_.inc(Ctr::kLinkOutGsoSegments, (tcp_payload + offload.gso_size - 1) / offload.gso_size);
+}
+
 bool Stack::link_output(Instant now, const LinkDest& dest, std::size_t ip_len,
-                        FunctionRef<void(MutBytes)> fill_ip) {
+                        FunctionRef<void(MutBytes)> fill_ip, const PacketOffload& offload) {
   if (caps_.medium == Medium::kIp) {
-    bool ok = dev_.transmit(now, ip_len, fill_ip);
+    bool ok = offload.is_plain() ? dev_.transmit(now, ip_len, fill_ip)
+                                 : dev_.transmit_offload(now, ip_len, offload, fill_ip);
     if (!ok) {
       drop(now, Ctr::kDropLinkTxFailed);
       return false;
@@ -726,8 +794,16 @@ bool Stack::link_output(Instant now, const LinkDest& dest, std::size_t ip_len,
     mac = cache.lookup(now, dest.next_hop);
     if (!mac) {
       // RFC 1122 §2.3.2.2: keep (a bounded number of) packets while ARP/NDP resolves.
+      if (offload.gso != PacketOffload::Gso::kNone) {
+        drop(now, Ctr::kDropLinkTxFailed);  // a super-packet waits for no neighbour: TCP resends
+        return false;
+      }
       ByteVec packet(ip_len);
       fill_ip(packet);
+      if (offload.needs_csum) {
+        finish_partial_checksum(MutBytes(packet).subspan(offload.csum_start),
+                                offload.csum_offset == 16 ? IpProto::kTcp : IpProto::kUdp);
+      }
       std::size_t dropped = cache.enqueue(dest.next_hop, std::move(packet));
       if (dropped) {
         Ctr c = v4 ? Ctr::kDropArpQueueFull : Ctr::kDropNdpQueueFull;
@@ -737,11 +813,11 @@ bool Stack::link_output(Instant now, const LinkDest& dest, std::size_t ip_len,
       return true;  // queued: as far as the sender knows, it went out
     }
   }
-  return transmit_ethernet(now, *mac, type, ip_len, fill_ip);
+  return transmit_ethernet(now, *mac, type, ip_len, fill_ip, offload);
 }
 
 bool Stack::transmit_ethernet(Instant now, const MacAddr& dst, EtherType type, std::size_t len,
-                              FunctionRef<void(MutBytes)> fill) {
+                              FunctionRef<void(MutBytes)> fill, const PacketOffload& offload) {
   EthernetRepr eth;
   eth.dst = dst;
   eth.src = mac_;
@@ -749,11 +825,19 @@ bool Stack::transmit_ethernet(Instant now, const MacAddr& dst, EtherType type, s
   std::size_t hlen = eth.header_len();
   // Frames shorter than the Ethernet minimum are padded with zeros (RFC 894).
   std::size_t frame_len = std::max(hlen + len, EthernetRepr::kMinFrameLen);
-  bool ok = dev_.transmit(now, frame_len, [&](MutBytes out) {
+  auto fill_frame = [&](MutBytes out) {
     eth.emit_header(out);
     fill(out.subspan(hlen, len));
     std::fill(out.begin() + static_cast<std::ptrdiff_t>(hlen + len), out.end(), 0);
-  });
+  };
+  bool ok;
+  if (offload.is_plain()) {
+    ok = dev_.transmit(now, frame_len, fill_frame);
+  } else {
+    PacketOffload framed = offload;  // offsets count from the frame's start
+    framed.csum_start = static_cast<std::uint16_t>(framed.csum_start + hlen);
+    ok = dev_.transmit_offload(now, frame_len, framed, fill_frame);
+  }
   if (!ok) {
     drop(now, Ctr::kDropLinkTxFailed);
     return false;

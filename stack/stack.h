@@ -198,6 +198,7 @@ class Stack final : public IpSender {
   std::size_t path_mtu(const IpAddr& dst) const override;
   bool is_local_address(const IpAddr& addr) const override;
   ChecksumMode checksum_mode() const override;
+  std::size_t gso_max_len(const IpAddr& dst) const override;
   bool is_broadcast_address(const IpAddr& addr) const override;
   bool join_group(Instant now, const IpAddr& group) override;
   void leave_group(Instant now, const IpAddr& group) override;
@@ -221,10 +222,26 @@ class Stack final : public IpSender {
   // stack.cc: device I/O, timers, output.
   void receive_frame(Instant now, Bytes frame);
   bool run_timers(Instant now);
+  // `offload` (offsets from the IP header) goes to the device with the packet.
   bool link_output(Instant now, const LinkDest& dest, std::size_t ip_len,
-                   FunctionRef<void(MutBytes)> fill_ip);
+                   FunctionRef<void(MutBytes)> fill_ip, const PacketOffload& offload = {});
   bool transmit_ethernet(Instant now, const MacAddr& dst, EtherType type, std::size_t len,
-                         FunctionRef<void(MutBytes)> fill);
+                         FunctionRef<void(MutBytes)> fill, const PacketOffload& offload = {});
+  // What goes with a TCP/UDP packet whose transport header starts `l4_start` bytes into it:
+  // NEEDS_CSUM when the stack leaves checksums partial (checksum_mode() kOffload), and a GSO
+  // type when it is a TCP super-segment (opts.gso_size) larger than `mtu`.
+  PacketOffload tx_offload(IpProto proto, std::size_t l4_start, std::size_t packet_len,
+                           std::size_t mtu, bool v6, const IpSendOptions& opts) const;
+  // Completes a partial transport checksum in software (a packet the device cannot take with
+  // its metadata: one about to be fragmented, or queued for ARP/NDP).
+  void finish_partial_checksum(MutBytes transport, IpProto proto) const;
+  // One unfragmented packet of an `hlen`-byte IP header (emit_header) and the payload (fill),
+  // with its offload metadata.
+  bool output_whole(Instant now, const LinkDest& dest, std::size_t hlen, std::size_t payload_len,
+                    FunctionRef<void(MutBytes)> emit_header, FunctionRef<void(MutBytes)> fill,
+                    const PacketOffload& offload);
+  // link.out_gso_packets / link.out_gso_segments for a sent TCP super-packet.
+  void count_gso_out(const PacketOffload& offload, std::size_t tcp_payload);
   std::optional<LinkDest> route_for(const IpAddr& dst) const;
   bool send_loopback(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
                      std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
@@ -348,9 +365,12 @@ class Stack final : public IpSender {
 
   std::deque<EchoReply> echo_replies_;
   std::deque<ByteVec> loopback_;  // packets to our own addresses, received at the next poll
-  ByteVec tx_payload_;            // scratch: a fragmented datagram's payload before it is cut
-  ByteVec rebuilt_;               // scratch: a reassembled datagram rebuilt as one packet
-  ByteVec unfrag_;  // scratch: an IPv6 fragment's unfragmentable part, Next Header fixed
+  // Offload metadata of the frame being processed (set by poll() around receive_frame()): the
+  // device's word that the transport checksum of a received packet need not be verified.
+  PacketOffload rx_offload_;
+  ByteVec tx_payload_;  // scratch: a fragmented datagram's payload before it is cut
+  ByteVec rebuilt_;     // scratch: a reassembled datagram rebuilt as one packet
+  ByteVec unfrag_;      // scratch: an IPv6 fragment's unfragmentable part, Next Header fixed
 };
 
 }  // namespace ustack

@@ -157,7 +157,11 @@ void Stack::ipv4_input(Instant now, Bytes packet, bool link_broadcast, bool reas
   meta.hop_limit = ip->ttl;
   meta.tos = ip->tos;
   meta.dst_is_broadcast_or_multicast = broadcast || multicast || link_broadcast;
-  meta.checksum_verified = caps_.rx_checksum_verified && !reassembled;
+  // The device vouched for this packet's transport checksum (DATA_VALID), or it is partial
+  // (NEEDS_CSUM: the local kernel leaves it to the device): either way not ours to verify. A
+  // reassembled datagram's fragments were never covered one by one.
+  meta.checksum_verified =
+      (caps_.rx_checksum_verified || rx_offload_.checksum_trusted()) && !reassembled;
   deliver(now, meta, ip->payload, packet);
 }
 

@@ -237,7 +237,11 @@ void Stack::ipv6_input(Instant now, Bytes packet, bool link_multicast, bool reas
   meta.hop_limit = ip->hop_limit;
   meta.tos = ip->traffic_class;
   meta.dst_is_broadcast_or_multicast = multicast || link_multicast;
-  meta.checksum_verified = caps_.rx_checksum_verified && !reassembled;
+  // The device vouched for this packet's transport checksum (DATA_VALID), or it is partial
+  // (NEEDS_CSUM: the local kernel leaves it to the device): either way not ours to verify. A
+  // reassembled datagram's fragments were never covered one by one.
+  meta.checksum_verified =
+      (caps_.rx_checksum_verified || rx_offload_.checksum_trusted()) && !reassembled;
   deliver(now, meta, ip->upper_payload, packet);
 }
 

@@ -7,15 +7,17 @@
 // ARP/NDP) links, MTUs from 1280 to 9000.
 //
 // By hand: SIM_SEEDS=N runs more seeds; SIM_SEED=n replays one (with SIM_TRACE=1 it prints
-// every trace event of both stacks).
+// every trace event of both stacks; with SIM_GSO=segment|pass one of the TSO test's).
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "stack/base/random.h"
 #include "stack/link_device.h"
+#include "stack/soft_gso_device.h"
 #include "stack/stack.h"
 #include "stack/tcp/sim_app.h"
 #include "stack/tcp/tcp_layer.h"
@@ -43,8 +45,16 @@ struct PrintTracer : Tracer {
 struct CorruptionTotals {
   std::uint64_t corrupted = 0;
   std::uint64_t checksum_drops = 0;
-  std::uint64_t lost = 0;          // packets the links dropped at random or in bursts
-  std::uint64_t retrans_segs = 0;  // TcpLayerCounters::retrans_segs of both stacks
+  std::uint64_t lost = 0;           // packets the links dropped at random or in bursts
+  std::uint64_t retrans_segs = 0;   // TcpLayerCounters::retrans_segs of both stacks
+  std::uint64_t super_packets = 0;  // SoftGsoDevice: TSO super-packets both stacks sent
+  std::uint64_t gso_violations = 0;
+};
+
+// How the stacks meet the link: directly, or through a SoftGsoDevice each (TSO).
+struct GsoSetup {
+  std::optional<SoftGsoDevice::Mode> mode;
+  std::size_t mtu = 1500;  // what the stacks see (the link may carry more)
 };
 
 LinkImpairments random_impairments(Rng& r) {
@@ -60,7 +70,7 @@ LinkImpairments random_impairments(Rng& r) {
 
 // Two Stacks with TcpLayers on `link`, one connection each way; "" or what went wrong.
 std::string run_seed_on(Link& link, Rng& r, std::uint64_t seed, std::size_t max_bytes,
-                        CorruptionTotals& totals) {
+                        CorruptionTotals& totals, const GsoSetup& gso = {}) {
   StackConfig sa, sb;
   sa.seed = seed;
   sb.seed = seed + 1;
@@ -69,7 +79,11 @@ std::string run_seed_on(Link& link, Rng& r, std::uint64_t seed, std::size_t max_
   // Ethernet's FCS would drop, and a corrupted ARP reply teaches a wrong MAC for good (seed
   // 350 once the link's random draws shifted by those reports).
   sa.mld_report_solicited_node = sb.mld_report_solicited_node = false;
-  Stack a(sa, link.a()), b(sb, link.b());
+  SoftGsoDevice gso_a(link.a(), gso.mode.value_or(SoftGsoDevice::Mode::kSegment), gso.mtu);
+  SoftGsoDevice gso_b(link.b(), gso.mode.value_or(SoftGsoDevice::Mode::kSegment), gso.mtu);
+  Device& dev_a = gso.mode ? static_cast<Device&>(gso_a) : link.a();
+  Device& dev_b = gso.mode ? static_cast<Device&>(gso_b) : link.b();
+  Stack a(sa, dev_a), b(sb, dev_b);
   for (const auto& [stack, v4, v6] : {std::tuple{&a, kA4, kA6}, std::tuple{&b, kB4, kB6}}) {
     stack->add_address(v4);
     stack->add_address(v6);
@@ -148,6 +162,8 @@ std::string run_seed_on(Link& link, Rng& r, std::uint64_t seed, std::size_t max_
                            ta.counters().drops_bad_checksum + tb.counters().drops_bad_checksum;
   totals.lost += link.a().tx_stats().lost + link.b().tx_stats().lost;
   totals.retrans_segs += ta.counters().retrans_segs + tb.counters().retrans_segs;
+  totals.super_packets += gso_a.stats().super_packets + gso_b.stats().super_packets;
+  totals.gso_violations += gso_a.stats().violations + gso_b.stats().violations;
   return "";
 }
 
@@ -168,11 +184,58 @@ std::string run_seed(std::uint64_t seed, std::size_t max_bytes, CorruptionTotals
          std::to_string(lc.mtu) + "]";
 }
 
+// Runs one seed with TSO on both stacks over an IP link.
+std::string run_gso_seed(std::uint64_t seed, SoftGsoDevice::Mode mode, CorruptionTotals& totals) {
+  Rng r(seed * 7919 + 3);
+  static constexpr std::size_t kMtus[] = {1280, 1500, 1500, 9000};
+  GsoSetup gso{mode, kMtus[r.uniform(4)]};
+  LinkConfig lc;
+  lc.seed = seed;
+  lc.medium = Medium::kIp;
+  // Whole super-packets cross the link in kPassThrough.
+  lc.mtu = mode == SoftGsoDevice::Mode::kPassThrough ? 65535 : gso.mtu;
+  lc.a_to_b = random_impairments(r);
+  lc.b_to_a = random_impairments(r);
+  Link link(lc);
+  std::string why = run_seed_on(link, r, seed, 300000, totals, gso);
+  if (why.empty()) return why;
+  return why + " [mtu " + std::to_string(gso.mtu) + "]";
+}
+
+// TSO end to end: the sending stacks build super-segments (up to 64 KiB, gso_size = the MSS,
+// partial checksums) that SoftGsoDevice re-segments the way the kernel will and checks
+// (kSegment), or hands to the peer whole, as the kernel's TSO reaches ustack (kPassThrough,
+// the receiver consuming each as one segment). With loss, duplication, reordering and
+// corruption: every byte exactly once, in order; no segment the kernel would refuse.
+TEST(TcpOverLink, TsoSuperSegmentsDeliverEveryByteExactlyOnce) {
+  for (auto mode : {SoftGsoDevice::Mode::kSegment, SoftGsoDevice::Mode::kPassThrough}) {
+    CorruptionTotals totals;
+    int failures = 0;
+    for (std::uint64_t seed = 1; seed <= 60; ++seed) {
+      std::string why = run_gso_seed(seed, mode, totals);
+      if (!why.empty()) {
+        ADD_FAILURE() << "mode " << static_cast<int>(mode) << " seed " << seed << ": " << why;
+        if (++failures >= 3) break;
+      }
+    }
+    EXPECT_GT(totals.super_packets, 100u) << "TSO never engaged";
+    EXPECT_EQ(totals.gso_violations, 0u);
+  }
+}
+
 TEST(TcpOverLink, OneSeedFromEnvironment) {
   const char* s = std::getenv("SIM_SEED");
   if (s == nullptr) GTEST_SKIP() << "set SIM_SEED (and SIM_TRACE) to replay one seed";
   CorruptionTotals totals;
-  std::string why = run_seed(std::strtoull(s, nullptr, 10), 20000, totals);
+  // SIM_GSO=segment or SIM_GSO=pass replays a seed of the TSO test instead.
+  const char* gso = std::getenv("SIM_GSO");
+  std::uint64_t seed = std::strtoull(s, nullptr, 10);
+  std::string why =
+      gso == nullptr ? run_seed(seed, 20000, totals)
+                     : run_gso_seed(seed,
+                                    std::string(gso) == "pass" ? SoftGsoDevice::Mode::kPassThrough
+                                                               : SoftGsoDevice::Mode::kSegment,
+                                    totals);
   EXPECT_EQ(why, "");
 }
 

@@ -82,6 +82,10 @@ struct IpSendOptions {
   // to a group, as Linux does by default. IPv4 broadcasts are looped back whatever this says
   // (Linux loops them through the route, not through this option).
   bool multicast_loop = true;
+  // TCP segmentation offload: a TCP packet larger than the path MTU is a super-segment that the
+  // device cuts into segments of gso_size payload bytes each (never fragmented). 0: a plain
+  // packet. Only when gso_max_len() allowed it.
+  std::uint16_t gso_size = 0;
 };
 
 // Implemented by Stack for the transports.
@@ -100,6 +104,9 @@ class IpSender {
   virtual std::optional<IpAddr> select_source(const IpAddr& dst) const = 0;
   // Largest IP packet toward `dst`: the interface MTU, lowered by path-MTU discovery.
   virtual std::size_t path_mtu(const IpAddr& dst) const = 0;
+  // Largest TCP super-segment (IP packet bytes) toward `dst` that the device segments itself
+  // (TSO, IpSendOptions::gso_size); 0 when it does not.
+  virtual std::size_t gso_max_len(const IpAddr& /*dst*/) const { return 0; }
   // True if `addr` is one of our unicast addresses.
   virtual bool is_local_address(const IpAddr& addr) const = 0;
   virtual ChecksumMode checksum_mode() const = 0;

@@ -68,6 +68,10 @@ struct DeviceOptions {
   std::vector<std::string> peers;
   std::vector<std::string> gateways;
   std::optional<std::int64_t> mtu;
+  // --offload / --no-offload: IFF_VNET_HDR with checksum and TCP segmentation offload (on by
+  // default, off under --impair).
+  bool offload = false;
+  bool no_offload = false;
   std::string pcap;
   std::optional<std::int64_t> snaplen;    // --snaplen N: octets kept of each packet in --pcap
   std::optional<std::int64_t> pcap_size;  // --pcap-size MB: rotate --pcap like tcpdump -C
@@ -84,7 +88,8 @@ struct DeviceOptions {
   std::string hosts;
 };
 
-// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --pcap --snaplen --pcap-size
+// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --offload --no-offload --pcap
+// --snaplen --pcap-size
 // --seed --impair --impair-in --impair-out to `app`.
 void add_device_options(CLI::App& app, DeviceOptions& opts);
 // Adds the resolver's --nameserver --resolv-conf --hosts: only commands that look names up

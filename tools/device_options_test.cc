@@ -359,3 +359,27 @@ TEST(PcapOptions, BadValuesAreNamed) {
 
 }  // namespace
 }  // namespace ustack::tools
+
+namespace ustack::tools {
+namespace {
+
+TEST(DeviceOptions, OffloadIsOnByDefaultOffWithNoOffloadOrImpair) {
+  auto on = validate_device_options(parse({"--tun", "ust0", "--addr", "198.18.0.2/24"}));
+  ASSERT_TRUE(on.setup) << on.error;
+  EXPECT_TRUE(on.setup->device.offload);
+  auto off =
+      validate_device_options(parse({"--tun", "ust0", "--addr", "198.18.0.2/24", "--no-offload"}));
+  ASSERT_TRUE(off.setup) << off.error;
+  EXPECT_FALSE(off.setup->device.offload);
+  // An impairment holds packets without their offload metadata.
+  auto impaired = validate_device_options(
+      parse({"--tun", "ust0", "--addr", "198.18.0.2/24", "--impair", "loss=1%"}));
+  ASSERT_TRUE(impaired.setup) << impaired.error;
+  EXPECT_FALSE(impaired.setup->device.offload);
+  EXPECT_EQ(
+      error_of({"--tun", "ust0", "--addr", "198.18.0.2/24", "--impair", "loss=1%", "--offload"}),
+      "--offload cannot be used with --impair");
+}
+
+}  // namespace
+}  // namespace ustack::tools

@@ -233,6 +233,14 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
       ->type_name("ADDR")
       ->allow_extra_args(false);
   app.add_option("--mtu", o.mtu, "device MTU (68..65535; default: the device's)")->type_name("N");
+  auto* offload = app.add_flag(
+      "--offload", o.offload,
+      "IFF_VNET_HDR offloads with the kernel: checksums and TCP segmentation (64 KiB "
+      "super-packets) both ways, as far as the kernel accepts them (the default, except with "
+      "--impair)");
+  app.add_flag("--no-offload", o.no_offload,
+               "plain TUN/TAP: one MTU-sized packet per read and write, every checksum computed")
+      ->excludes(offload);
   app.add_option("--pcap", o.pcap, "record every packet the stack sends and receives")
       ->type_name("FILE");
   add_pcap_limit_options(app, o.snaplen, o.pcap_size, "--pcap");
@@ -354,6 +362,9 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
   }
   if (std::string e = pcap_setup(o, s); !e.empty()) return fail(e);
   if (std::string e = impair_setup(o, s); !e.empty()) return fail(e);
+  // The impairment holds packets without their per-packet offload metadata (ImpairedDevice).
+  if (o.offload && s.impaired()) return fail("--offload cannot be used with --impair");
+  s.device.offload = !o.no_offload && !s.impaired();
   if (std::string e = resolver_setup(o, s); !e.empty()) return fail(e);
   if (o.seed) {
     if (!o.seed_text.empty() && o.seed_text[0] == '-') {

@@ -156,6 +156,7 @@ std::string DeviceSession::describe() const {
     s += " in netns " + setup_.device.netns + (netns_created() ? " (created)" : "");
   }
   s += ", mtu " + std::to_string(parts_->stack().mtu());
+  s += ", offload " + device_->offload_state().describe();
   if (device_->mode() == tun::TunMode::kTap) s += ", mac " + parts_->stack().mac().to_string();
   s += ", addresses";
   for (const auto& a : setup_.addrs) s += " " + a.to_string();

@@ -13,20 +13,52 @@
 #include "tun/link.h"
 #include "tun/netns.h"
 #include "tun/sys_error.h"
+#include "tun/vnet_hdr.h"
 
 namespace ustack::tun {
 namespace {
 
 constexpr std::size_t kEthernetHeader = 14;
-// Largest frame the kernel hands us: a 65535-byte MTU plus an Ethernet header (TAP), rounded.
-constexpr std::size_t kBufferSize = kMaxMtu + kEthernetHeader + 64;
+// Largest super-packet (IP bytes) we write with TSO: an IPv4 packet's limit, the kernel's
+// default gso_max_size for a TUN (64 KiB) less some room.
+constexpr std::size_t kGsoMaxLen = 65535;
+// Largest frame the kernel hands us: a 65535-byte MTU or an IPv6 super-packet (65535 bytes of
+// payload after a 40-byte header), plus an Ethernet header (TAP) and the virtio_net_hdr,
+// rounded up.
+constexpr std::size_t kBufferSize = kVnetHdrLen + kMaxMtu + 40 + kEthernetHeader + 64;
 
 // How long a new attachment waits for the kernel to start queueing to the device (link.h).
 constexpr std::chrono::milliseconds kRunningWait{1000};
 
 const char* other_flag(TunMode m) { return m == TunMode::kTun ? "--tap" : "--tun"; }
 
+// TUNSETOFFLOAD with the richest set the kernel takes: csum+tso4+tso6, else csum alone, else
+// none (a kernel without them refuses with EINVAL). USO (Linux 6.2 TUN_F_USO4/6) is not asked
+// for: UDP super-packets would need splitting into datagrams before the UDP layer.
+TunOffload negotiate_offload(int fd) {
+  TunOffload o;
+  o.vnet_hdr = true;
+  int hdr_len = static_cast<int>(kVnetHdrLen);
+  // The kernel's default is already sizeof(struct virtio_net_hdr); say so anyway. A
+  // little-endian header on any host (a no-op on x86).
+  ::ioctl(fd, TUNSETVNETHDRSZ, &hdr_len);
+  int le = 1;
+  ::ioctl(fd, TUNSETVNETLE, &le);
+  if (::ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0) {
+    o.csum = o.tso = true;
+  } else if (::ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM) == 0) {
+    o.csum = true;
+  }
+  return o;
+}
+
 }  // namespace
+
+std::string TunOffload::describe() const {
+  if (!vnet_hdr) return "off";
+  if (!csum) return "none";
+  return tso ? "csum,tso4,tso6" : "csum";
+}
 
 TunDevice::TunDevice(const TunConfig& config)
     : netns_(config.netns),
@@ -63,7 +95,8 @@ TunDevice::TunDevice(const TunConfig& config)
 
   ifreq ifr;
   std::memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = static_cast<short>((mode_ == TunMode::kTun ? IFF_TUN : IFF_TAP) | IFF_NO_PI);
+  ifr.ifr_flags = static_cast<short>((mode_ == TunMode::kTun ? IFF_TUN : IFF_TAP) | IFF_NO_PI |
+                                     (config.offload ? IFF_VNET_HDR : 0));
   std::memcpy(ifr.ifr_name, config.name.data(), config.name.size());
   if (::ioctl(fd_.get(), TUNSETIFF, &ifr) != 0) {
     int err = errno;
@@ -86,6 +119,14 @@ TunDevice::TunDevice(const TunConfig& config)
   }
   name_ = ifr.ifr_name;
   created_ = !existed;
+  if (config.offload) {
+    offload_ = negotiate_offload(fd_.get());
+    vnet_len_ = kVnetHdrLen;
+  } else if (existed) {
+    // TUNSETIFF without IFF_VNET_HDR cleared the header, but offload bits a previous opener set
+    // on a persistent device stay: the kernel would send us partial checksums.
+    ::ioctl(fd_.get(), TUNSETOFFLOAD, 0);
+  }
 
   if (persist_ && ::ioctl(fd_.get(), TUNSETPERSIST, 1) != 0) {
     throw_errno("cannot make " + name_ + " persistent", errno);
@@ -101,13 +142,21 @@ TunDevice::TunDevice(const TunConfig& config)
 
 TunDevice::~TunDevice() {
   // A device we created and made persistent stays (the caller asked for it); any other device
-  // we created disappears when the fd closes.
+  // we created disappears when the fd closes. Offload bits outlive the fd on a device that
+  // stays: clear them, so a later opener without IFF_VNET_HDR gets whole checksums.
+  if (offload_.csum && (persist_ || !created_)) ::ioctl(fd_.get(), TUNSETOFFLOAD, 0);
 }
 
 DeviceCaps TunDevice::caps() const {
   DeviceCaps c;
   c.medium = mode_ == TunMode::kTun ? Medium::kIp : Medium::kEthernet;
   c.mtu = mtu_;
+  // With the header we may write partial checksums and super-packets whatever TUNSETOFFLOAD
+  // said (those bits are about what the kernel sends us): only with csum, to keep one mode.
+  c.tx_checksum_offload = offload_.csum;
+  c.tx_tso4 = c.tx_tso6 = offload_.csum;
+  c.gso_max_len = offload_.csum ? kGsoMaxLen : 0;
+  c.rx_gso = offload_.tso;
   return c;
 }
 
@@ -117,7 +166,16 @@ std::optional<Bytes> TunDevice::receive(Instant) {
     if (n > 0) {
       ++stats_.rx_packets;
       stats_.rx_bytes += static_cast<std::uint64_t>(n);
-      return Bytes(rx_buf_.data(), static_cast<std::size_t>(n));
+      auto len = static_cast<std::size_t>(n);
+      if (vnet_len_ == 0) return Bytes(rx_buf_.data(), len);
+      VnetHdrDecoded h =
+          decode_vnet_hdr(Bytes(rx_buf_.data(), len), len >= vnet_len_ ? len - vnet_len_ : 0);
+      if (h.error) {
+        ++stats_.rx_bad_vnet_hdr;
+        continue;
+      }
+      rx_offload_ = h.offload;
+      return Bytes(rx_buf_.data() + vnet_len_, len - vnet_len_);
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno != EAGAIN) ++stats_.rx_errors;
@@ -125,17 +183,35 @@ std::optional<Bytes> TunDevice::receive(Instant) {
   }
 }
 
-bool TunDevice::transmit(Instant, std::size_t len, FunctionRef<void(MutBytes)> fill) {
-  const std::size_t limit = mtu_ + (mode_ == TunMode::kTap ? kEthernetHeader : 0);
-  if (len > limit || len > tx_buf_.size()) {
+bool TunDevice::transmit(Instant now, std::size_t len, FunctionRef<void(MutBytes)> fill) {
+  return transmit_offload(now, len, PacketOffload{}, fill);
+}
+
+bool TunDevice::transmit_offload(Instant, std::size_t len, const PacketOffload& offload,
+                                 FunctionRef<void(MutBytes)> fill) {
+  const bool gso = offload.gso != PacketOffload::Gso::kNone;
+  const std::size_t link = mode_ == TunMode::kTap ? kEthernetHeader : 0;
+  const std::size_t limit = (gso ? kGsoMaxLen : mtu_) + link;
+  if (len > limit || vnet_len_ + len > tx_buf_.size() || (!offload.is_plain() && !offload_.csum)) {
     ++stats_.tx_too_big;
     return false;
   }
-  MutBytes buf(tx_buf_.data(), len);
+  MutBytes buf(tx_buf_.data() + vnet_len_, len);
   fill(buf);
+  if (vnet_len_ != 0) {
+    PacketOffload o = offload;
+    if (gso) {
+      // hdr_len: everything up to the TCP payload (the kernel's linear part), from the TCP
+      // header's Data Offset.
+      std::size_t doff = std::size_t{buf[o.csum_start + 12]} >> 4;
+      o.hdr_len = static_cast<std::uint16_t>(o.csum_start + doff * 4);
+    }
+    encode_vnet_hdr(o, MutBytes(tx_buf_.data(), vnet_len_));
+  }
+  const std::size_t total = vnet_len_ + len;
   for (;;) {
-    ssize_t n = ::write(fd_.get(), buf.data(), len);
-    if (n == static_cast<ssize_t>(len)) {
+    ssize_t n = ::write(fd_.get(), tx_buf_.data(), total);
+    if (n == static_cast<ssize_t>(total)) {
       ++stats_.tx_packets;
       stats_.tx_bytes += len;
       return true;

@@ -35,11 +35,25 @@ struct TunConfig {
   bool must_exist = false;         // attach only: fail if there is no such device
   bool persist = false;            // a device we create survives our exit (TUNSETPERSIST)
   bool bring_up = true;            // set IFF_UP on the kernel side
+  // IFF_VNET_HDR with TUNSETOFFLOAD csum,tso4,tso6: the kernel hands us partial checksums and
+  // TCP super-packets, and takes ours (TSO). Falls back step by step to csum only, then to no
+  // offload bits, then to a plain device, when the kernel refuses (offload_state() says which).
+  bool offload = false;
+};
+
+// What the device negotiated with the kernel (TunDevice::offload_state()).
+struct TunOffload {
+  bool vnet_hdr = false;  // IFF_VNET_HDR: every packet has a virtio_net_hdr
+  bool csum = false;      // TUN_F_CSUM: the kernel may leave checksums partial (and so may we)
+  bool tso = false;       // TUN_F_TSO4|TUN_F_TSO6: the kernel may send TCP super-packets
+  // "csum,tso4,tso6", "csum", "none" (vnet_hdr, no offload bits) or "off".
+  std::string describe() const;
 };
 
 struct TunStats {
   std::uint64_t rx_packets = 0, rx_bytes = 0, rx_errors = 0;
   std::uint64_t tx_packets = 0, tx_bytes = 0, tx_errors = 0, tx_too_big = 0;
+  std::uint64_t rx_bad_vnet_hdr = 0;  // dropped: a virtio_net_hdr we cannot honour
 };
 
 class TunDevice : public Device {
@@ -60,10 +74,14 @@ class TunDevice : public Device {
   // The kernel side's MAC address (TAP only; zero for TUN).
   MacAddr kernel_mac() const { return kernel_mac_; }
   const TunStats& stats() const { return stats_; }
+  const TunOffload& offload_state() const { return offload_; }
 
   DeviceCaps caps() const override;
   std::optional<Bytes> receive(Instant now) override;
   bool transmit(Instant now, std::size_t len, FunctionRef<void(MutBytes)> fill) override;
+  PacketOffload rx_offload() const override { return rx_offload_; }
+  bool transmit_offload(Instant now, std::size_t len, const PacketOffload& offload,
+                        FunctionRef<void(MutBytes)> fill) override;
 
  private:
   UniqueFd fd_;
@@ -74,6 +92,9 @@ class TunDevice : public Device {
   bool persist_ = false;
   std::size_t mtu_ = 1500;
   MacAddr kernel_mac_;
+  TunOffload offload_;
+  std::size_t vnet_len_ = 0;  // bytes of virtio_net_hdr before each packet (0 or 10)
+  PacketOffload rx_offload_;
   ByteVec rx_buf_;
   ByteVec tx_buf_;
   TunStats stats_;

@@ -19,6 +19,9 @@ DeviceCaps ImpairedDevice::caps() const {
   // (or the kernel behind it) would vouch for, or compute a checksum over, the flipped bit.
   if (in_.spec().corrupt > 0) c.rx_checksum_verified = false;
   if (out_.spec().corrupt > 0) c.tx_checksum_offload = false;
+  // Held packets lose their per-packet offload metadata (rx_offload(), transmit_offload() are
+  // not forwarded), so no super-packets either way: run the inner device without them.
+  c.tx_tso4 = c.tx_tso6 = c.rx_gso = false;
   return c;
 }
 

@@ -318,7 +318,12 @@ bool TcpConnection::segment_acceptable(const TcpRepr& seg) const {
   std::uint32_t wnd = rcv_wnd();
   if (len == 0) {
     if (wnd == 0) return seg.seq == rcv_nxt_;
-    return seg.seq.in_range(rcv_nxt_, rcv_nxt_ + wnd);
+    // Linux tcp_sequence accepts a segment starting at the right edge too (!after(seq,
+    // rcv_nxt + window)). It matters: a peer that filled our window sends its pure ACKs at
+    // SND.MAX = our right edge; when that data was lost, the RFC's strict test would drop
+    // every one of those ACKs (and their acknowledgments) until an RTO, and when both ends
+    // filled each other's window and lost the data, forever.
+    return seg.seq.in_range(rcv_nxt_, rcv_nxt_ + wnd) || seg.seq == rcv_nxt_ + wnd;
   }
   // "If the RCV.WND is zero, no segments will be acceptable, but special allowance should be
   // made to accept valid ACKs, URGs, and RSTs": a segment at exactly RCV.NXT is processed for
@@ -1662,6 +1667,14 @@ std::uint32_t TcpConnection::current_mss() const {
   return std::max<std::uint32_t>(snd_mss_ - option_bytes, kMinSndMss);
 }
 
+std::uint32_t TcpConnection::max_segment_payload(std::uint32_t mss) const {
+  // Headers: the IP header and the largest TCP header (options included); the device copies
+  // them onto each segment it cuts.
+  std::size_t headers = ip_header_len(tuple_.remote) + TcpRepr::kMaxHeaderLen;
+  if (gso_max_len_ <= headers + mss) return mss;
+  return static_cast<std::uint32_t>((gso_max_len_ - headers) / mss * mss);
+}
+
 std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const {
   SeqNum end = data_end();
   std::uint32_t unsent = snd_nxt_ < end ? static_cast<std::uint32_t>(end - snd_nxt_) : 0;
@@ -1682,7 +1695,11 @@ std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const 
   std::uint32_t avail = edge > snd_nxt_ ? static_cast<std::uint32_t>(edge - snd_nxt_) : 0;
   std::uint32_t mss = current_mss();
   DataPlan p;
-  p.len = std::min({unsent, mss, avail});
+  p.len = std::min({unsent, max_segment_payload(mss), avail});
+  // A super-segment (TSO) the window cuts short ends at a whole MSS, as Linux's
+  // tcp_mss_split_point does: the rest goes as its own segment (subject to SWS avoidance
+  // below), exactly as it would without TSO.
+  if (p.len > mss && p.len < unsent) p.len -= p.len % mss;
   // A FIN rides on the last data segment; a bare FIN needs no window (it carries no data).
   p.fin = fin_left && p.len == unsent;
   if (p.len == 0 && !p.fin) return std::nullopt;
@@ -1887,7 +1904,11 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
   SeqNum end = seq + plan.len + (plan.fin ? 1 : 0);
   if (prr_active()) prr_.on_sent(plan.len + (plan.fin ? 1 : 0));  // RFC 6937 §3 prr_out
   if (rack_active()) sent_.on_transmit(seq, end, snd_max_, now);  // RFC 8985 §6.1 xmit_ts
-  if (plan.len < snd_mss_) snd_sml_ = seq_max(snd_sml_, seq + plan.len);
+  // Minshall's "last small segment": a super-segment's last piece may be small too (Linux
+  // tcp_minshall_update).
+  if (plan.len < snd_mss_ || plan.len % current_mss() != 0) {
+    snd_sml_ = seq_max(snd_sml_, seq + plan.len);
+  }
   if (seq == snd_nxt_) snd_nxt_ = end;
   snd_max_ = seq_max(snd_max_, end);
   max_flight_ = std::max(max_flight_, flight_size());
@@ -1973,6 +1994,10 @@ void TcpConnection::send_segment(Instant now, TcpSink sink, std::uint8_t flags, 
   }
   out.payload_a = a;
   out.payload_b = b;
+  // More than one MSS only when plan_data_segment() built a super-segment (TSO): the device
+  // cuts it at the MSS these options leave.
+  std::uint32_t mss = current_mss();
+  if (a.size() + b.size() > mss) out.gso_size = static_cast<std::uint16_t>(mss);
   sink(out);
   stats_.segs_out++;
   trace_segment(now, TraceKind::kTcpSegmentOut, r, a.size() + b.size());

@@ -154,6 +154,9 @@ class TcpConnection {
   void count_rack_into(TcpRackCounters* c) { layer_rack_ = c; }
   // Where the layer sums the ECN events of all its connections (may stay null).
   void count_ecn_into(TcpEcnCounters* c) { ecn_.count_into(c); }
+  // TSO: the device cuts TCP super-segments of up to `ip_len` bytes (IP packet) into MSS-sized
+  // segments (IpSender::gso_max_len); 0, the default, sends one MSS per segment.
+  void set_gso_max_len(std::size_t ip_len) { gso_max_len_ = ip_len; }
 
  private:
   // State machine pieces, one per RFC 9293 §3.10.7 step.
@@ -202,6 +205,9 @@ class TcpConnection {
   std::optional<DataPlan> plan_data_segment() const;
   // Payload per segment now: snd_mss_ less the SACK blocks the next segment will carry.
   std::uint32_t current_mss() const;
+  // Payload of the largest segment plan_data_segment() may build: current_mss(), or with TSO
+  // as many whole MSS as fit a super-segment (Linux tcp_tso_autosize's 64 KiB bound).
+  std::uint32_t max_segment_payload(std::uint32_t mss) const;
   void send_data_segment(Instant now, TcpSink sink, SeqNum seq, DataPlan plan,
                          const char* retransmit_reason);
   void retransmit_head(Instant now, TcpSink sink);
@@ -335,6 +341,7 @@ class TcpConnection {
   // TSval of the last timeout retransmission: older echoes are not RTT samples (see on_rto).
   std::optional<std::uint32_t> ts_min_echo_;
   std::size_t mtu_;
+  std::size_t gso_max_len_ = 0;  // set_gso_max_len()
 
   // Reliability.
   RttEstimator rtt_;

@@ -59,12 +59,14 @@ std::uint32_t TcpLayer::make_ts_offset(const TcpTuple& t) const {
 }
 
 std::unique_ptr<TcpConnection> TcpLayer::make_connection(Instant now, const TcpConfig& config,
-                                                         const TcpTuple& t, std::size_t mtu,
+                                                         const TcpTuple& t, const IpSender& ip,
                                                          std::optional<SeqNum> iss) {
-  auto c = std::make_unique<TcpConnection>(config, t, iss.value_or(make_isn(now, t)),
-                                           make_ts_offset(t), mtu, tracer_, buffers_.get());
+  auto c =
+      std::make_unique<TcpConnection>(config, t, iss.value_or(make_isn(now, t)), make_ts_offset(t),
+                                      ip.path_mtu(t.remote), tracer_, buffers_.get());
   c->count_rack_into(&counters_.rack);
   c->count_ecn_into(&counters_.ecn);
+  c->set_gso_max_len(ip.gso_max_len(t.remote));
   return c;
 }
 
@@ -467,6 +469,11 @@ void TcpLayer::emit(Instant now, const TcpTuple& t, const TcpSegmentOut& s, IpSe
   ChecksumMode mode = out.checksum_mode();
   IpSendOptions opts = kTcpSendOptions;
   opts.tos = s.ip_ecn;  // RFC 3168 §5: ECT(0) on new data of an ECN connection
+  opts.gso_size = s.gso_size;
+  if (s.gso_size != 0) {
+    ++counters_.tso_super_segs_out;
+    counters_.tso_segs_out += (s.payload_len() + s.gso_size - 1) / s.gso_size;
+  }
   bool ok = out.send(
       now, t.local, t.remote, IpProto::kTcp, len,
       [&](MutBytes buf) {
@@ -617,7 +624,7 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
     ++counters_.drops_listen_overflow;
     return;
   }
-  auto conn = make_connection(now, l.config, t, out.path_mtu(t.remote), iss);
+  auto conn = make_connection(now, l.config, t, out, iss);
   conn->open_passive(now, seg);
   SocketHandle h = add_child(lh, l, t, std::move(conn));
   Socket& child = *table_.get(h);
@@ -721,7 +728,7 @@ bool TcpLayer::open_from_cookie(Instant now, SocketHandle lh, Socket& l, const T
     syn.options.window_scale = carried->window_scale;
     syn.options.sack_permitted = carried->sack;
   }
-  auto conn = make_connection(now, l.config, t, out.path_mtu(t.remote), ack.ack - 1);
+  auto conn = make_connection(now, l.config, t, out, ack.ack - 1);
   conn->open_from_cookie(now, syn);
   SocketHandle h = add_child(lh, l, t, std::move(conn));
   ++counters_.passive_opens;
@@ -990,7 +997,7 @@ std::optional<TcpError> TcpLayer::connect_impl(Instant now, const IpSender& ip, 
     ++counters_.time_wait_reused_connect;
     drop_time_wait(tw);
   }
-  s.conn = make_connection(now, s.config, t, ip.path_mtu(remote), iss);
+  s.conn = make_connection(now, s.config, t, ip, iss);
   s.conn->open_active(now);
   conns_[t] = h;
   if (s.held_port == 0) hold_port(h, s, local_port);

@@ -118,6 +118,8 @@ struct TcpReadiness {
 struct TcpLayerCounters {
   std::uint64_t segs_in = 0, segs_out = 0;
   std::uint64_t retrans_segs = 0;  // data or FIN segments sent again (Linux TcpRetransSegs)
+  // TSO: super-segments handed to IP (TcpSegmentOut::gso_size) and the wire segments they make.
+  std::uint64_t tso_super_segs_out = 0, tso_segs_out = 0;
   std::uint64_t active_opens = 0, passive_opens = 0;
   std::uint64_t drops_bad_checksum = 0, drops_malformed = 0, drops_broadcast = 0;
   // Segments processed without a malformed option (Linux tcp_parse_options stops or skips).
@@ -426,7 +428,7 @@ class TcpLayer final : public Transport {
   SeqNum make_isn(Instant now, const TcpTuple& t) const;
   std::uint32_t make_ts_offset(const TcpTuple& t) const;
   std::unique_ptr<TcpConnection> make_connection(Instant now, const TcpConfig& config,
-                                                 const TcpTuple& t, std::size_t mtu,
+                                                 const TcpTuple& t, const IpSender& ip,
                                                  std::optional<SeqNum> iss = {});
   TcpConfig config_for(const TcpSocketOptions& o) const;
   static void apply_options(TcpConfig& c, const TcpSocketOptions& o);

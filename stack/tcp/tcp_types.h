@@ -166,6 +166,9 @@ struct TcpSegmentOut {
   bool retransmission = false;
   // The IP header's ECN field (RFC 3168 §5): ECT(0) on new data of an ECN connection.
   std::uint8_t ip_ecn = 0;
+  // A super-segment (TSO): the device cuts the payload into segments of this many bytes, each
+  // with a copy of the header. 0 for a segment that fits the MSS.
+  std::uint16_t gso_size = 0;
   std::size_t payload_len() const { return payload_a.size() + payload_b.size(); }
 };
 

@@ -147,6 +147,8 @@ std::string tcp_counters_text(const TcpLayerCounters& c, std::size_t sockets) {
   line(c.segs_in, "segs_in");
   line(c.segs_out, "segs_out");
   line(c.retrans_segs, "retrans_segs");
+  line(c.tso_super_segs_out, "tso_super_segs_out");
+  line(c.tso_segs_out, "tso_segs_out");
   line(c.rack.lost, "rack_lost");
   line(c.rack.tlp_probes, "tlp_probes");
   line(c.rack.tlp_recoveries, "tlp_recoveries");
