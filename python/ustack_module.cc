@@ -90,11 +90,23 @@ struct Resource {
   ~Resource() = default;
 };
 
+// A VirtualLab and the lock of its one runtime, which its networks share.
+struct Lab {
+  std::shared_ptr<std::recursive_mutex> mu = std::make_shared<std::recursive_mutex>();
+  usocket::VirtualLab lab;
+  explicit Lab(const ustack::LinkConfig& c) : lab(c) {}
+};
+
 struct Net {
-  std::shared_ptr<usocket::VirtualLab> lab;  // in-memory networks: outlives the network
+  std::shared_ptr<Lab> lab;  // in-memory networks: outlives the network
   std::optional<usocket::Network> net;
   ustack::tun::AsioRuntime* asio = nullptr;  // device networks
-  std::recursive_mutex mu;                   // one thread in the network at a time
+  // One thread in the network's runtime at a time (sockapi networks are single-threaded).
+  std::shared_ptr<std::recursive_mutex> mu_ptr;
+  std::recursive_mutex& mu;
+
+  explicit Net(std::shared_ptr<Lab> l = nullptr)
+      : lab(l), mu_ptr(l ? l->mu : std::make_shared<std::recursive_mutex>()), mu(*mu_ptr) {}
   std::set<Resource*> resources;
 
   ~Net() { close(); }
@@ -230,6 +242,14 @@ usocket::sockaddr to_sockaddr(const py::handle& o) {
   return {host, t[1].cast<std::int64_t>(), t[2].cast<std::int64_t>(), t[3].cast<std::int64_t>()};
 }
 
+Socket& as_socket(const py::handle& o) {
+  if (!py::isinstance<Socket>(o)) {
+    throw py::type_error("a ustack socket is required, not " +
+                         std::string(py::str(o.get_type().attr("__name__"))));
+  }
+  return o.cast<Socket&>();
+}
+
 py::tuple to_tuple(const usocket::sockaddr& a) {
   if (a.family() == AF_INET) return py::make_tuple(a.host(), a.port());
   return py::make_tuple(a.host(), a.port(), a.flowinfo(), a.scope_id());
@@ -321,15 +341,15 @@ PYBIND11_MODULE(_ustack, m) {
     }
   });
 
-  py::class_<usocket::VirtualLab, std::shared_ptr<usocket::VirtualLab>>(m, "VirtualLab")
+  py::class_<Lab, std::shared_ptr<Lab>>(m, "VirtualLab")
       .def(py::init([](int delay_ms) {
              ustack::LinkConfig c;
              c.a_to_b.delay = ustack::Duration::millis(delay_ms);
              c.b_to_a.delay = ustack::Duration::millis(delay_ms);
-             return std::make_shared<usocket::VirtualLab>(c);
+             return std::make_shared<Lab>(c);
            }),
            py::arg("delay_ms") = 0)
-      .def("now", [](usocket::VirtualLab& l) { return l.runtime().now().total_nanos() / 1e9; });
+      .def("now", [](Lab& l) { return l.lab.runtime().now().total_nanos() / 1e9; });
 
   py::class_<Net, std::shared_ptr<Net>>(m, "Network")
       .def(py::init([](const py::args& args) {
@@ -343,11 +363,10 @@ PYBIND11_MODULE(_ustack, m) {
         return adopt(n);
       }))
       .def_static("in_memory",
-                  [](std::shared_ptr<usocket::VirtualLab> lab, const py::args& args) {
-                    auto n = std::make_shared<Net>();
-                    n->lab = lab;
-                    n->net =
-                        usocket::Network::in_memory(*lab, args.cast<std::vector<std::string>>());
+                  [](const std::shared_ptr<Lab>& lab, const py::args& args) {
+                    auto n = std::make_shared<Net>(lab);
+                    n->net = usocket::Network::in_memory(lab->lab,
+                                                         args.cast<std::vector<std::string>>());
                     return adopt(n);
                   })
       .def(
@@ -518,18 +537,18 @@ PYBIND11_MODULE(_ustack, m) {
       .def(
           "register",
           [](Poller& p, const py::object& obj, int mask) {
-            p.register_(obj.cast<Socket&>(), obj, mask);
+            p.register_(as_socket(obj), obj, mask);
           },
           py::arg("obj"), py::arg("eventmask") = static_cast<int>(POLLIN | POLLOUT))
       .def("modify",
            [](Poller& p, const py::object& obj, int mask) {
-             Socket& s = obj.cast<Socket&>();
+             Socket& s = as_socket(obj);
              if (!p.net) throw OSError(ENOENT);
              run(*p.net, [&] { p.get().modify(s.get(), mask); });
            })
       .def("unregister",
            [](Poller& p, const py::object& obj) {
-             Socket& s = obj.cast<Socket&>();
+             Socket& s = as_socket(obj);
              if (!p.net || !s.s) return;  // idempotent (MicroPython)
              run(*p.net, [&] { p.get().unregister(s.get()); });
              p.objects.erase(&*s.s);
