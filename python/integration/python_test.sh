@@ -1,6 +1,7 @@
 #!/bin/bash
 # The Python binding against the real kernel over TUN (needs root and /dev/net/tun; FAILS
-# without them), MicroPython-style scripts run unchanged by `python3 -m ustack`:
+# without them), MicroPython-style scripts run unchanged by `ustack python` (http_get.py by
+# `python3 -m ustack`):
 #   EchoServerEchoesTheKernelsNc            python/examples/echo_server.py, nc and a 300 kB
 #                                           Python client from the namespace
 #   PollEchoServerServes50Clients          uselect.poll, 50 kernel clients at once
@@ -15,7 +16,8 @@ source "$(dirname "$0")/../../tools/integration/lib.sh"
 source "$(dirname "$0")/../../sockapi/integration/peers.sh"
 setup_ns
 export PYTHONPATH="$PWD/python"
-PY=(/usr/bin/python3 -u -m ustack)
+PY=("$USTACK" python)  # with PYTHONUNBUFFERED: the log shows "ready" at once
+export PYTHONUNBUFFERED=1
 EX="$PWD/python/examples"
 CN_OPTS=(--tun "$CN_DEV" --netns "$NS" --no-create --addr 198.18.1.2/24 --addr fd00:2::2/64)
 
@@ -53,7 +55,7 @@ stop_ustack TERM
 
 # --- the spec's HTTP GET by name: dnsmasq + python's http.server in the namespace ---
 start_web
-"${PY[@]}" "$EX/http_get.py" web.ustack.test 8080 /page.bin -- "${CN_OPTS[@]}" \
+/usr/bin/python3 -m ustack "$EX/http_get.py" web.ustack.test 8080 /page.bin -- "${CN_OPTS[@]}" \
   --nameserver 198.18.1.1 >"$WORK/got" 2>"$WORK/got.err"
 RC=$?
 cat "$WORK/got.err"

@@ -14,7 +14,8 @@ import ustack
 
 def main(argv):
     if "--" not in argv or argv.index("--") == 0:
-        sys.stderr.write("usage: python3 -m ustack SCRIPT [ARGS...] -- DEVICE OPTIONS\n")
+        sys.stderr.write("usage: ustack python SCRIPT [ARGS...] -- DEVICE OPTIONS\n"
+                         "   or: python3 -m ustack SCRIPT [ARGS...] -- DEVICE OPTIONS\n")
         return 2
     split = len(argv) - 1 - argv[::-1].index("--")  # the last "--": device options have none
     script, args, device = argv[0], argv[1:split], argv[split + 1:]
