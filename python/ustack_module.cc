@@ -65,11 +65,15 @@ class KeepPythonSigint {
   struct sigaction python_;
 };
 
-// While alive (and `on`), SIGINT goes to the AsioRuntime: it stops the loop.
+// While alive (and `on`), SIGINT goes to the AsioRuntime: it stops the loop. An ignored SIGINT
+// (a shell's background job) stays ignored.
 class LoopTakesSigint {
  public:
   explicit LoopTakesSigint(bool on) : on_(on && g_loop_sigint) {
-    if (on_) sigaction(SIGINT, &*g_loop_sigint, &python_);
+    if (!on_) return;
+    sigaction(SIGINT, nullptr, &python_);
+    on_ = python_.sa_handler != SIG_IGN;
+    if (on_) sigaction(SIGINT, &*g_loop_sigint, nullptr);
   }
   ~LoopTakesSigint() {
     if (on_) sigaction(SIGINT, &python_, nullptr);
