@@ -284,6 +284,63 @@ class InMemory(unittest.TestCase):
         self.assertEqual(s.recv(1), b"x")
 
 
+class SpecSnippets(unittest.TestCase):
+    """The spec's code, verbatim, with www.micropython.org in the hosts file of network a
+    and a listener on b (198.18.0.1:80)."""
+
+    def setUp(self):
+        self.hosts = tempfile.NamedTemporaryFile("w", suffix=".hosts")
+        self.hosts.write("198.18.0.1 www.micropython.org\n")
+        self.hosts.flush()
+        self.lab = ustack.VirtualLab()
+        self.a = ustack.Network.in_memory(self.lab, "--addr", "198.18.0.2/24", "--hosts",
+                                          self.hosts.name)
+        self.b = ustack.Network.in_memory(self.lab, "--addr", "198.18.0.1/24")
+        ustack.set_default(self.a)
+        self.server = self.b.socket()
+        self.server.bind(("198.18.0.1", 80))
+        self.server.listen()
+
+    def tearDown(self):
+        self.a.close()
+        self.b.close()
+        self.hosts.close()
+
+    def test_snippets(self):
+        from ustack.usocket import AF_INET, SOCK_DGRAM, SOCK_STREAM, socket
+        sock = usocket.socket()
+        # --- from "Socket address format(s)" ---
+        sockaddr = usocket.getaddrinfo('www.micropython.org', 80)[0][-1]
+        # You must use getaddrinfo() even for numeric addresses
+        sockaddr = usocket.getaddrinfo('127.0.0.1', 80)[0][-1]
+        # Now you can use that address
+        addr = usocket.getaddrinfo('www.micropython.org', 80)[0][-1]
+        sock.connect(addr)
+        self.assertEqual(sockaddr, ("127.0.0.1", 80))
+        # --- from usocket.socket() ---
+        # Create STREAM TCP socket
+        socket(AF_INET, SOCK_STREAM)
+        # Create DGRAM UDP socket
+        socket(AF_INET, SOCK_DGRAM)
+        # --- from usocket.getaddrinfo() ---
+        s = usocket.socket()
+        # This assumes that if "type" is not specified, an address for
+        # SOCK_STREAM will be returned, which may be not true
+        s.connect(usocket.getaddrinfo('www.micropython.org', 80)[0][-1])
+        s = usocket.socket()
+        # Guaranteed to return an address which can be connect'ed to for
+        # stream operation.
+        s.connect(usocket.getaddrinfo('www.micropython.org', 80, 0, SOCK_STREAM)[0][-1])
+        # --- from socket.settimeout(): nothing comes, so both time out ---
+        s.settimeout(1.0)  # time in seconds
+        with self.assertRaises(OSError):
+            s.read(10)  # may timeout
+        poller = uselect.poll()
+        poller.register(s, uselect.POLLIN)
+        res = poller.poll(1000)  # time in milliseconds
+        self.assertFalse(res)  # "if not res: s is still not ready for input"
+
+
 class Install(unittest.TestCase):
     def test_imports_resolve_to_ustack(self):
         saved = {n: sys.modules.get(n) for n in ("socket", "select", "usocket", "uselect")}
