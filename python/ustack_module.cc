@@ -109,9 +109,10 @@ struct Net {
   std::shared_ptr<std::recursive_mutex> mu_ptr;
   std::recursive_mutex& mu;
 
+  std::set<Resource*> resources;  // what close() releases
+
   explicit Net(std::shared_ptr<Lab> l = nullptr)
       : lab(l), mu_ptr(l ? l->mu : std::make_shared<std::recursive_mutex>()), mu(*mu_ptr) {}
-  std::set<Resource*> resources;
 
   ~Net() { close(); }
 
@@ -570,6 +571,9 @@ PYBIND11_MODULE(_ustack, m) {
   m.def(
       "getaddrinfo",
       [](const py::object& host, const py::object& port, int af, int type, int proto, int flags) {
+        if (!host.is_none() && !py::isinstance<py::str>(host) && !py::isinstance<py::bytes>(host)) {
+          throw py::type_error("getaddrinfo() argument 1 must be string or None");
+        }
         std::string h = host.is_none() ? "" : host.cast<std::string>();
         std::string p = port.is_none() ? "" : std::string(py::str(port));
         if (!port.is_none() && !py::isinstance<py::int_>(port) && !py::isinstance<py::str>(port)) {
