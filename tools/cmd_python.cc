@@ -7,6 +7,7 @@
 // (its Bazel runfiles).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "tools/subcommand.h"
+#include "tools/usage_error.h"
 
 namespace ustack::tools {
 namespace {
@@ -31,6 +33,10 @@ std::string package_dir() {
 }
 
 int run_python(const std::vector<std::string>& words) {
+  auto dashes = std::find(words.begin(), words.end(), "--");
+  if (words.empty() || dashes == words.begin() || dashes == words.end()) {
+    return usage_error("want SCRIPT [ARGS...] -- DEVICE OPTIONS");
+  }
   std::string dir = package_dir();
   if (dir.empty()) {
     std::fprintf(stderr,
