@@ -11,6 +11,7 @@
 #   CtrlCIsKeyboardInterruptAndTheNetworkGoesOn   SIGINT ends a blocking accept with
 #                                          KeyboardInterrupt; the next accept works
 #   TheGilIsReleasedWhileBlocked           a thread runs while the main thread blocks
+#   ClassicErrorsRaiseLinuxErrnos          ECONNREFUSED from the kernel's RST, EBADF, EPIPE ...
 #   SigtermIsEintr, BadDeviceOptionsAreOneError
 source "$(dirname "$0")/../../tools/integration/lib.sh"
 source "$(dirname "$0")/../../sockapi/integration/peers.sh"
@@ -67,6 +68,11 @@ RC=$?
 check "an unknown name: OSError -2 in python's traceback, exit 1" \
   bash -c "[ $RC = 1 ] && grep -q '^OSError: \[Errno -2\] Name or service not known' $WORK/nx.err"
 tail -1 "$WORK/nx.err"
+
+# --- classic errors (port 9: nothing listens, the kernel answers SYN with RST) ---
+"${PY[@]}" "$EX/classic_errors.py" 198.18.1.1 9 -- "${CN_OPTS[@]}" >"$WORK/errors" 2>&1
+cat "$WORK/errors"
+check_classic_errors "$WORK/errors"
 
 # --- Ctrl-C and the GIL ---
 cat >"$WORK/interrupt.py" <<'PY'

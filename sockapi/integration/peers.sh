@@ -79,3 +79,21 @@ check_page() {
   check "$1: the name was asked of dnsmasq by ustack (198.18.1.2)" \
     grep -q "query\[A\] web.ustack.test from 198.18.1.2" "$WORK/dnsmasq.log"
 }
+
+# check_classic_errors FILE: FILE is classic_errors' output (C++ or Python, the same lines):
+# each classic mistake raised Linux's errno (connecting to KERNEL_ADDR 9: the kernel's RST).
+check_classic_errors() {
+  expect_line() { grep -qF -- "$1" "$ERRORS"; }
+  ERRORS="$1"
+  check "ECONNREFUSED from the kernel's RST" expect_line "connect to a closed port: [Errno 111] ECONNREFUSED"
+  check "EBADF after close" expect_line "recv on a closed socket: [Errno 9] EBADF"
+  check "EPIPE on send before connect" expect_line "send before connect: [Errno 32] EPIPE"
+  check "EAGAIN when non-blocking" expect_line "non-blocking recv with nothing to read: [Errno 11] EAGAIN"
+  check "ETIMEDOUT after a timeout" expect_line "recv with a 0.2 s timeout: [Errno 110] ETIMEDOUT"
+  check "EADDRINUSE at bind" expect_line "bind to a port in use: [Errno 98] EADDRINUSE"
+  check "EINVAL for accept without listen" expect_line "accept without listen: [Errno 22] EINVAL"
+  check "EAFNOSUPPORT for the wrong family" \
+    expect_line "an IPv6 address on an IPv4 socket: [Errno 97] EAFNOSUPPORT"
+  check "EINVAL for a name where an address is needed" \
+    expect_line "a host name where a numeric address is needed: [Errno 22] EINVAL"
+}
