@@ -285,7 +285,10 @@ py::object maybe_int(const std::optional<std::size_t>& n) {
 struct Poller final : Resource {
   Poller() : p(std::in_place) {}
   ~Poller() {
+    if (!net) return;
+    std::lock_guard lock(net->mu);
     detach();
+    p.reset();
     // objects (the registered sockets) go after the lock is released: their finalizers lock.
   }
   void drop() override { p.reset(); }
