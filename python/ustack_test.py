@@ -91,6 +91,10 @@ class InMemory(unittest.TestCase):
         self.assertIsInstance(e, BlockingIOError)
         self.assertEqual(s.write(b"ok"), 2)
         self.assertEqual(c.recv(10), b"ok")
+        # c never reads: the buffers fill, a write comes back short, then None
+        counts = [s.write(b"x" * 65536) for _ in range(100)]
+        self.assertIsNone(counts[-1])
+        self.assertTrue(any(n is not None and 0 < n < 65536 for n in counts), counts[:20])
 
     def test_timeout_is_etimedout_in_exactly_that_virtual_time(self):
         _, c, _ = self.pair()
