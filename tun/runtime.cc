@@ -67,6 +67,13 @@ void AsioRuntime::stop() {
   io_.stop();
 }
 
+void AsioRuntime::resume() {
+  stopped_ = false;
+  // A stop by signal ended the signal wait (arm_signals); a stop() call left it pending.
+  if (stop_signal_ != 0) arm_signals();
+  stop_signal_ = 0;
+}
+
 void AsioRuntime::wake() {
   if (wake_pending_) return;
   wake_pending_ = true;

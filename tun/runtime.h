@@ -72,6 +72,10 @@ class AsioRuntime final : public Runtime {
   void pump() override;
   void stop() override;
   bool stopped() const override { return stopped_; }
+  // Undoes stop(): the loop runs again and SIGINT/SIGTERM stop it again. For an embedder that
+  // turns a stop by SIGINT into its own interruption and goes on (the Python binding raises
+  // KeyboardInterrupt, python/ustack_module.cc).
+  void resume();
   int stop_signal() const { return stop_signal_; }
   // The exit code a shell gives a program its stop signal ended: 130 for SIGINT, 143 for
   // SIGTERM (130 when stop() ended the loop).

@@ -188,6 +188,32 @@ TEST_F(RuntimeTest, SigtermStopsRunAndIsReported) {
   EXPECT_EQ(rt_->run_until([] { return false; }, in(1_s)), kStopped);
 }
 
+// resume() after a stop by SIGINT: the loop runs again, and a second SIGINT stops it again
+// (the signal wait was re-armed). The Python binding's Ctrl-C path.
+TEST_F(RuntimeTest, ResumeAfterSigintRunsAgainAndTheNextSigintStopsAgain) {
+  ::raise(SIGINT);
+  EXPECT_EQ(rt_->run_until([] { return false; }, in(2_s)), kStopped);
+  EXPECT_EQ(rt_->stop_signal(), SIGINT);
+  rt_->resume();
+  EXPECT_FALSE(rt_->stopped());
+  EXPECT_EQ(rt_->stop_signal(), 0);
+  EXPECT_EQ(rt_->run_until([] { return false; }, in(10_ms)), kTimedOut);
+  ::raise(SIGINT);
+  EXPECT_EQ(rt_->run_until([] { return false; }, in(2_s)), kStopped);
+  EXPECT_EQ(rt_->stop_signal(), SIGINT);
+}
+
+// resume() after stop() (no signal): the pending signal wait stays the only one.
+TEST_F(RuntimeTest, ResumeAfterStopRunsAgain) {
+  rt_->stop();
+  EXPECT_EQ(rt_->run_until([] { return false; }, in(1_s)), kStopped);
+  rt_->resume();
+  EXPECT_EQ(rt_->run_until([] { return false; }, in(10_ms)), kTimedOut);
+  ::raise(SIGTERM);
+  EXPECT_EQ(rt_->run_until([] { return false; }, in(2_s)), kStopped);
+  EXPECT_EQ(rt_->stop_signal(), SIGTERM);
+}
+
 // pump() services the core at once and never waits: a user call's output goes out now.
 TEST_F(RuntimeTest, PumpPollsTheCoreWithoutWaiting) {
   ASSERT_EQ(rt_->run_until([&] { return core_->polls > 0; }, in(1_s)), kReady);

@@ -12,6 +12,7 @@
 #                                         resolver against dnsmasq, python's http.server
 #   BadDeviceOptionsAreOneClearError      Network::open's OSError(EINVAL), exit 1
 source "$(dirname "$0")/../../tools/integration/lib.sh"
+source "$(dirname "$0")/peers.sh"
 setup_ns
 EX="$PWD/sockapi/examples"
 CN_OPTS=(--tun "$CN_DEV" --netns "$NS" --no-create --addr 198.18.1.2/24 --addr fd00:2::2/64)
@@ -21,53 +22,16 @@ launch_example() { launch_bg "$1" "$EX/$1" "${@:2}"; }
 
 # --- TCP echo server ---
 launch_example tcp_echo_server 7 "${SV_OPTS[@]}"
-cat >"$WORK/tcp_client.py" <<'PY'
-import hashlib, os, socket, sys
-data = os.urandom(300_000)
-s = socket.create_connection(("198.18.0.2", 7), timeout=10)
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    got += chunk
-print(len(got), hashlib.sha256(got).hexdigest() == hashlib.sha256(data).hexdigest())
-PY
 check "tcp_echo_server echoes 300000 bytes to a kernel client" \
-  test "$(in_ns python3 "$WORK/tcp_client.py")" = "300000 True"
+  test "$(echo_client 300000)" = "300000 True"
 check "tcp_echo_server reports the client" grep -q "done: 300000 bytes echoed" "$USTACK_LOG"
 stop_ustack TERM
 check "tcp_echo_server exits 0 on SIGTERM (accept raised EINTR)" test "$USTACK_RC" = 0
 
 # --- uselect.poll echo server, 100 kernel clients at once ---
 launch_example poll_echo_server 7 "${SV_OPTS[@]}"
-cat >"$WORK/many_clients.py" <<'PY'
-import os, socket, threading
-N, SIZE = 100, 20_000
-ok = []
-ready = threading.Barrier(N)
-def client():
-    data = os.urandom(SIZE)
-    s = socket.create_connection(("198.18.0.2", 7), timeout=20)
-    ready.wait()  # all 100 connected before any sends: the server holds them all at once
-    s.sendall(data)
-    got = b""
-    while len(got) < SIZE:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        got += chunk
-    s.close()
-    ok.append(got == data)
-threads = [threading.Thread(target=client) for _ in range(N)]
-for t in threads: t.start()
-for t in threads: t.join()
-print(sum(ok))
-PY
 check "poll_echo_server: 100 concurrent kernel clients all get their 20000 bytes back" \
-  test "$(in_ns python3 "$WORK/many_clients.py")" = 100
+  test "$(echo_clients 100 20000)" = 100
 for _ in $(seq 50); do grep -q "^served 100 " "$USTACK_LOG" && break; sleep 0.1; done
 check "poll_echo_server held 100 clients at once" grep -q "^served 100 (at most 100 at once)" "$USTACK_LOG"
 grep "^served 100" "$USTACK_LOG"
@@ -76,15 +40,8 @@ check "poll_echo_server exits 0 on SIGTERM" test "$USTACK_RC" = 0
 
 # --- UDP echo server ---
 launch_example udp_echo_server 7 "${SV_OPTS[@]}"
-cat >"$WORK/udp_ping.py" <<'PY'
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(5)
-s.sendto(b"ping over ustack", ("198.18.0.2", 7))
-print(s.recvfrom(100)[0].decode())
-PY
 check "udp_echo_server answers the kernel" \
-  test "$(in_ns python3 "$WORK/udp_ping.py")" = "ping over ustack"
+  test "$(udp_ping)" = "ping over ustack"
 stop_ustack TERM
 check "udp_echo_server exits 0 on SIGTERM" test "$USTACK_RC" = 0
 
@@ -116,41 +73,16 @@ cat "$WORK/uc4" "$WORK/uc6"
 # --- classic errors (port 9: nothing listens, the kernel answers SYN with RST) ---
 "$EX/classic_errors" 198.18.1.1 9 "${CN_OPTS[@]}" >"$WORK/errors" 2>&1
 cat "$WORK/errors"
-expect_line() { grep -qF -- "$1" "$WORK/errors"; }
-check "ECONNREFUSED from the kernel's RST" expect_line "connect to a closed port: [Errno 111] ECONNREFUSED"
-check "EBADF after close" expect_line "recv on a closed socket: [Errno 9] EBADF"
-check "EPIPE on send before connect" expect_line "send before connect: [Errno 32] EPIPE"
-check "EAGAIN when non-blocking" expect_line "non-blocking recv with nothing to read: [Errno 11] EAGAIN"
-check "ETIMEDOUT after a timeout" expect_line "recv with a 0.2 s timeout: [Errno 110] ETIMEDOUT"
-check "EADDRINUSE at bind" expect_line "bind to a port in use: [Errno 98] EADDRINUSE"
-check "EINVAL for accept without listen" expect_line "accept without listen: [Errno 22] EINVAL"
-check "EAFNOSUPPORT for the wrong family" \
-  expect_line "an IPv6 address on an IPv4 socket: [Errno 97] EAFNOSUPPORT"
-check "EINVAL for a name where an address is needed" \
-  expect_line "a host name where a numeric address is needed: [Errno 22] EINVAL"
+check_classic_errors "$WORK/errors"
 
 # --- the spec's HTTP GET: name -> dnsmasq (through ustack's resolver) -> python http.server ---
-mkdir -p "$WORK/www"
-head -c 200000 /dev/urandom >"$WORK/www/page.bin"
-printf 'local=/ustack.test/\nhost-record=web.ustack.test,198.18.1.1\n' >"$WORK/dnsmasq.conf"
-bg_ns dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces --port 53 \
-  --listen-address=198.18.1.1 --conf-file="$WORK/dnsmasq.conf" --user=root --log-queries \
-  --log-facility=- >"$WORK/dnsmasq.log" 2>&1
-bg_ns python3 -m http.server --bind 198.18.1.1 --directory "$WORK/www" 8080 \
-  >"$WORK/http.log" 2>&1
-wait_listen 8080
-for _ in $(seq 50); do in_ns ss -Hlun "sport = :53" | grep -q . && break; sleep 0.1; done
+start_web
 "$EX/http_get" web.ustack.test 8080 /page.bin "${CN_OPTS[@]}" --nameserver 198.18.1.1 \
   >"$WORK/got" 2>"$WORK/got.err"
 RC=$?
 cat "$WORK/got.err"
 check "http_get: exit 0" test "$RC" = 0
-check "http_get: HTTP 200" grep -qa "^HTTP/1.0 200 OK" "$WORK/got"
-body_sha=$(python3 -c 'import sys,hashlib; d=open(sys.argv[1],"rb").read(); print(hashlib.sha256(d[d.index(b"\r\n\r\n")+4:]).hexdigest())' "$WORK/got")
-check "http_get: the body is the page, byte for byte" \
-  test "$body_sha" = "$(sha256sum "$WORK/www/page.bin" | cut -d' ' -f1)"
-check "http_get: the name was asked of dnsmasq by ustack (198.18.1.2)" \
-  grep -q "query\[A\] web.ustack.test from 198.18.1.2" "$WORK/dnsmasq.log"
+check_page http_get "$WORK/got"
 "$EX/http_get" nosuch.ustack.test 8080 / "${CN_OPTS[@]}" --nameserver 198.18.1.1 \
   >/dev/null 2>"$WORK/nx.err"
 check "http_get of an unknown name: getaddrinfo's negative errno" \

@@ -47,6 +47,8 @@ expect 2 "ustack udp echo: port 0 out of range (1..65535) (ustack udp echo --hel
 expect 2 "ustack serve: dns:53 needs --host-record or --zone (ustack serve --help)" serve "${DEV[@]}" dns:53
 # Parse errors in ustack's words (not CLI11's "Could not convert: ..."), exit 2.
 expect 2 "ustack up: --mtu: 'abc' is not a valid value (ustack up --help)" up "${DEV[@]}" --mtu abc
+expect 2 "ustack python: want SCRIPT [ARGS...] -- DEVICE OPTIONS (ustack python --help)" python x.py
+expect 2 "ustack python: want SCRIPT [ARGS...] -- DEVICE OPTIONS (ustack python --help)" python
 expect 2 "ustack connect: port: unknown service 'htpp' (want a port number or a name from /etc/services) (ustack connect --help)" \
   connect "${DEV[@]}" 198.18.0.1 htpp
 expect 2 "ustack connect: missing argument: port (ustack connect --help)" \
