@@ -690,8 +690,13 @@ void TcpConnection::enter_fast_recovery(Instant now) {
   undo_.on_enter_recovery(UndoTracker::Episode::kRecovery, cc_->cwnd(), cc_->ssthresh(), snd_una_,
                           snd_max_);
   rescue_rxt_.reset();
-  cc_->on_enter_recovery(now, flight_size(), snd_mss_);
-  ecn_.on_window_reduced(snd_max_);  // RFC 3168 §6.1.2: CWR on the next new data
+  // RFC 3168 §6.1.2: one reduction per window for "dropped and/or CE packets". A loss inside
+  // the window an ECE already reduced is the same congestion: ssthresh stays, and no second
+  // CWR goes out (Linux tcp_enter_recovery skips tcp_init_cwnd_reduction in TCP_CA_CWR).
+  if (!ecn_.in_cwr()) {
+    cc_->on_enter_recovery(now, flight_size(), snd_mss_);
+    ecn_.on_window_reduced(snd_max_);  // RFC 3168 §6.1.2: CWR on the next new data
+  }
   // RFC 6937 §3 "on entering recovery": RecoverFS = snd.nxt - snd.una.
   if (cfg_.prr) prr_.on_enter(flight_size(), cc_->ssthresh(), snd_mss_);
   stats_.retrans_fast++;

@@ -302,6 +302,27 @@ TEST(TcpEcn, EceDuringRecoveryDoesNotReduceAgain) {
   EXPECT_GE(stats(t).cwnd, cwnd);
 }
 
+// ...and a loss inside the window an ECE already reduced is the same congestion (§6.1.2: once
+// per window, Linux tcp_enter_recovery in TCP_CA_CWR): the hole is resent, ssthresh stays, no
+// second CWR.
+TEST(TcpEcn, LossInTheWindowAnEceReducedDoesNotReduceAgain) {
+  TcpTestbed t = ecn_established();
+  t.send(std::string(14600, 'x'));
+  for (std::uint32_t i = 0; i < 10; ++i) t.expect(seg().seq(1 + i * 1460).ack(1001).len(1460));
+  t.at(10_ms).inject(seg().ece().seq(1001).ack(1461).win(502));
+  ASSERT_EQ(stats(t).ssthresh, 10220u);
+  // The segment at 1461 was lost: three SACKs above it.
+  for (int i = 0; i < 3; ++i) {
+    t.inject(seg().ece().seq(1001).ack(1461).win(502).sack(2921, 2921 + 1460 * (i + 1)));
+  }
+  t.expect(seg().seq(1461).ack(1001).len(1460));  // fast retransmit, no CWR
+  TcpStats st = stats(t);
+  EXPECT_EQ(st.retrans_fast, 1u);
+  EXPECT_EQ(st.ssthresh, 10220u);
+  EXPECT_EQ(st.ecn_events.cwnd_reductions, 1u);
+  EXPECT_EQ(st.ecn_events.cwr_sent, 0u);
+}
+
 // Linux tcp_enter_cwr clears undo_marker: once an ECE has reduced the window, a late D-SACK
 // for the last recovery's retransmission no longer undoes (it would take back the ECN
 // reduction too).
