@@ -32,9 +32,14 @@ TcpRelay::~TcpRelay() {
 void TcpRelay::step() {
   take_syns();
   take_connections();
+  Instant now = runtime_.now();
   for (auto it = flows_.begin(); it != flows_.end();) {
     Flow& f = *it->second;
-    if (f.phase == Phase::kConnecting && f.host->writable()) finish_connect(f);
+    if (f.phase == Phase::kConnecting && f.host->writable()) finish_connect(now, f);
+    if (f.phase == Phase::kAccepting && now - f.answered_at > kAcceptTimeout) {
+      ++counters_.accept_timeouts;
+      f.phase = Phase::kDone;
+    }
     if (f.phase == Phase::kOpen) pump(f);
     if (f.phase == Phase::kDone) {
       it = flows_.erase(it);
@@ -70,7 +75,7 @@ void TcpRelay::take_syns() {
   }
 }
 
-void TcpRelay::finish_connect(Flow& f) {
+void TcpRelay::finish_connect(Instant now, Flow& f) {
   int err = socket_error(f.host->fd());
   if (err != 0) {
     // ECONNREFUSED (and, until ICMP errors are mapped, every other failure): the guest's SYN
@@ -83,6 +88,7 @@ void TcpRelay::finish_connect(Flow& f) {
   ++counters_.connected;
   tcp_.answer_syn(f.tuple, SynAnswer::kAccept);
   f.phase = Phase::kAccepting;
+  f.answered_at = now;
 }
 
 void TcpRelay::take_connections() {
@@ -217,6 +223,7 @@ std::string TcpRelay::counters_text() const {
   line(c.refused_host, "refused_host");
   line(c.connected, "connected");
   line(c.opened, "opened");
+  line(c.accept_timeouts, "accept_timeouts");
   line(c.closed, "closed");
   line(c.reset_by_guest, "reset_by_guest");
   line(c.reset_by_host, "reset_by_host");

@@ -30,12 +30,13 @@
 namespace ustack::sandbox {
 
 struct TcpRelayCounters {
-  std::uint64_t syns = 0;            // held SYNs taken
-  std::uint64_t refused_policy = 0;  // host_destination said no
-  std::uint64_t refused_host = 0;    // the host connect failed
-  std::uint64_t connected = 0;       // host connect succeeded, SYN answered
-  std::uint64_t opened = 0;          // handshake with the guest done
-  std::uint64_t closed = 0;          // both directions ended
+  std::uint64_t syns = 0;             // held SYNs taken
+  std::uint64_t refused_policy = 0;   // host_destination said no
+  std::uint64_t refused_host = 0;     // the host connect failed
+  std::uint64_t connected = 0;        // host connect succeeded, SYN answered
+  std::uint64_t opened = 0;           // handshake with the guest done
+  std::uint64_t accept_timeouts = 0;  // ... or not within kAcceptTimeout
+  std::uint64_t closed = 0;           // both directions ended
   std::uint64_t reset_by_guest = 0, reset_by_host = 0;
   std::uint64_t bytes_to_host = 0, bytes_to_guest = 0;
 };
@@ -44,6 +45,9 @@ class TcpRelay {
  public:
   static constexpr unsigned kBacklog = 1024;  // held SYNs and accept queue
   static constexpr std::size_t kBufferSize = 256 * 1024;
+  // A guest that never completes the handshake we answered: ustack gives its SYN-ACK up after
+  // tcp_synack_retries (about 63 s); the flow and its host socket go a little later.
+  static constexpr Duration kAcceptTimeout = Duration::seconds(75);
 
   TcpRelay(TcpLayer& tcp, tun::AsioRuntime& runtime, const SandboxLayout& layout);
   ~TcpRelay();
@@ -60,6 +64,7 @@ class TcpRelay {
   struct Flow {
     TcpTuple tuple;  // local: where the guest wants to go; remote: the guest
     Phase phase = Phase::kConnecting;
+    Instant answered_at;  // when the SYN was accepted (kAccepting)
     std::unique_ptr<HostWatch> host;
     SocketHandle sock;  // the guest's connection, once accepted
     ByteVec to_host;    // read from the guest, not yet written to the host
@@ -72,7 +77,7 @@ class TcpRelay {
 
   void take_syns();
   void take_connections();
-  void finish_connect(Flow& f);
+  void finish_connect(Instant now, Flow& f);
   void pump(Flow& f);
   // Each returns false when the flow ended in a reset.
   bool guest_to_host(Flow& f);
