@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "sandbox/counter_text.h"
 #include "sandbox/host_socket.h"
 
 namespace ustack::sandbox {
@@ -214,21 +215,18 @@ void TcpRelay::reset(Flow& f, bool by_guest) {
 std::string TcpRelay::counters_text() const {
   const TcpRelayCounters& c = counters_;
   std::string s = "TcpRelay:\n";
-  auto line = [&s](std::uint64_t v, const char* name) {
-    s += "    " + std::to_string(v) + " " + name + "\n";
-  };
-  line(flows_.size(), "flows");
-  line(c.syns, "syns");
-  line(c.refused_policy, "refused_policy");
-  line(c.refused_host, "refused_host");
-  line(c.connected, "connected");
-  line(c.opened, "opened");
-  line(c.accept_timeouts, "accept_timeouts");
-  line(c.closed, "closed");
-  line(c.reset_by_guest, "reset_by_guest");
-  line(c.reset_by_host, "reset_by_host");
-  line(c.bytes_to_host, "bytes_to_host");
-  line(c.bytes_to_guest, "bytes_to_guest");
+  append_counter(s, flows_.size(), "flows");
+  append_counter(s, c.syns, "syns");
+  append_counter(s, c.refused_policy, "refused_policy");
+  append_counter(s, c.refused_host, "refused_host");
+  append_counter(s, c.connected, "connected");
+  append_counter(s, c.opened, "opened");
+  append_counter(s, c.accept_timeouts, "accept_timeouts");
+  append_counter(s, c.closed, "closed");
+  append_counter(s, c.reset_by_guest, "reset_by_guest");
+  append_counter(s, c.reset_by_host, "reset_by_host");
+  append_counter(s, c.bytes_to_host, "bytes_to_host");
+  append_counter(s, c.bytes_to_guest, "bytes_to_guest");
   return s;
 }
 

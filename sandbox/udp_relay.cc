@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "sandbox/counter_text.h"
 #include "sandbox/host_socket.h"
 
 namespace ustack::sandbox {
@@ -104,16 +105,13 @@ void UdpRelay::from_host(Instant now, Flow& f) {
 std::string UdpRelay::counters_text() const {
   const UdpRelayCounters& c = counters_;
   std::string s = "UdpRelay:\n";
-  auto line = [&s](std::uint64_t v, const char* name) {
-    s += "    " + std::to_string(v) + " " + name + "\n";
-  };
-  line(flows_.size(), "flows");
-  line(c.flows_opened, "flows_opened");
-  line(c.flows_expired, "flows_expired");
-  line(c.to_host, "to_host");
-  line(c.to_guest, "to_guest");
-  line(c.refused_policy, "refused_policy");
-  line(c.host_errors, "host_errors");
+  append_counter(s, flows_.size(), "flows");
+  append_counter(s, c.flows_opened, "flows_opened");
+  append_counter(s, c.flows_expired, "flows_expired");
+  append_counter(s, c.to_host, "to_host");
+  append_counter(s, c.to_guest, "to_guest");
+  append_counter(s, c.refused_policy, "refused_policy");
+  append_counter(s, c.host_errors, "host_errors");
   return s;
 }
 

@@ -9,7 +9,7 @@
 #                                                   dnsmasq
 #
 # Checks: a 4 MiB download by curl (SHA-256), half-close both ways (nc -N upload answered after
-# its EOF; a host that sends then shuts down and still reads), UDP echo with the far address
+# its EOF; a host that sends then shuts down and still reads), resets both ways, UDP echo with the far address
 # as the reply's source, dig over UDP and TCP through the DNS forwarder to dnsmasq, a refused
 # host port and the gateway's own ports refused fast ("Connection refused").
 set -uo pipefail
@@ -49,17 +49,33 @@ def send_then_read(s):  # sends 1 MiB, shuts down its side, then reads what the 
         got = b""
         while (b := c.recv(65536)): got += b
         open(sys.argv[2], "wb").write(got); c.close()
+def reset_after_hello(s):  # reads a line, then resets the connection (SO_LINGER 0)
+    while True:
+        c, _ = s.accept(); c.recv(100)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0"); c.close()
+def note_how_it_ended(s):  # records whether the client's connection ended in EOF or a reset
+    while True:
+        c, _ = s.accept()
+        try:
+            while c.recv(65536): pass
+            how = "eof"
+        except ConnectionResetError:
+            how = "reset"
+        open(sys.argv[3], "w").write(how); c.close()
 def udp_echo(port):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((addr, port))
     while True:
         d, peer = u.recvfrom(65535); u.sendto(d, peer)
 threading.Thread(target=sink_then_answer, args=(listener(9001),), daemon=True).start()
 threading.Thread(target=send_then_read, args=(listener(9002),), daemon=True).start()
+threading.Thread(target=reset_after_hello, args=(listener(9003),), daemon=True).start()
+threading.Thread(target=note_how_it_ended, args=(listener(9004),), daemon=True).start()
 threading.Thread(target=udp_echo, args=(9005,), daemon=True).start()
 print("servers ready", flush=True)
 threading.Event().wait()
 PY
-bg_ns python3 "$WORK/servers.py" "$HOST_ADDR" "$WORK/client_said" >"$WORK/servers.log" 2>&1
+bg_ns python3 "$WORK/servers.py" "$HOST_ADDR" "$WORK/client_said" "$WORK/ended" \
+  >"$WORK/servers.log" 2>&1
 bg_ns dnsmasq --no-daemon --no-resolv --no-hosts --port 53 --listen-address="$HOST_ADDR" \
   --bind-interfaces --host-record=sandbox.test,198.18.9.77 --pid-file="$WORK/dnsmasq.pid" \
   >"$WORK/dnsmasq.log" 2>&1
@@ -100,6 +116,26 @@ PY
 for _ in $(seq 30); do [ -s "$WORK/client_said" ] && break; sleep 0.1; done
 check "host sent 1 MiB then EOF; the guest answered on the half-closed connection" \
   test "$(cat "$WORK/client_said" 2>/dev/null)" = "got 1048576 bytes"
+
+# 2c. Resets map both ways: the host's RST reaches the guest as ECONNRESET, the guest's RST
+# reaches the host's server as ECONNRESET.
+check "the host resets: the guest's recv() gets ECONNRESET" \
+  in_sb timeout 10 python3 - "$HOST_ADDR" <<'PY'
+import socket, sys
+c = socket.create_connection((sys.argv[1], 9003)); c.sendall(b"hello\n")
+try:
+    c.settimeout(5); c.recv(100); sys.exit("no reset")
+except ConnectionResetError:
+    pass
+PY
+in_sb timeout 10 python3 - "$HOST_ADDR" <<'PY'
+import socket, sys, time
+c = socket.create_connection((sys.argv[1], 9004)); c.sendall(b"x" * 1000); time.sleep(0.3)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0"); c.close()
+PY
+for _ in $(seq 30); do [ -s "$WORK/ended" ] && break; sleep 0.1; done
+check "the guest resets: the host's server gets ECONNRESET" \
+  test "$(cat "$WORK/ended" 2>/dev/null)" = reset
 
 # 3. UDP echo: answers come back from the address and port the guest sent to.
 check "UDP echo through the relay (3 datagrams, replies from $HOST_ADDR:9005)" \
