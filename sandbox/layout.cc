@@ -1,5 +1,6 @@
 #include "sandbox/layout.h"
 
+#include <array>
 #include <charconv>
 
 namespace ustack::sandbox {
@@ -46,6 +47,23 @@ LayoutResult layout_for_cidr(std::string_view cidr) {
   return {l, ""};
 }
 
+bool add_ipv6_layout(SandboxLayout& l, std::string_view cidr, std::string& error) {
+  std::optional<IpCidr> c = IpCidr::parse(cidr);
+  if (!c || !c->addr.is_v6() || c->prefix_len != 64) {
+    error = "--ipv6-cidr " + std::string(cidr) + ": not an IPv6 /64 (fd00::/64)";
+    return false;
+  }
+  // Interface identifier `n` (::2, ::3, ::100) in the /64.
+  auto host = [&](std::uint16_t n) {
+    std::array<std::uint8_t, 16> b = c->network().v6().array();
+    b[14] = static_cast<std::uint8_t>(n >> 8);
+    b[15] = static_cast<std::uint8_t>(n);
+    return IpAddr(Ipv6Addr(b));
+  };
+  l.v6 = SandboxLayout::V6{IpCidr{c->network(), 64}, host(0x2), host(0x3), host(0x100)};
+  return true;
+}
+
 std::optional<Endpoint> parse_dns_upstream(std::string_view s) {
   if (std::optional<IpAddr> a = IpAddr::parse(s)) return Endpoint{*a, 53};
   std::string_view host = s, port;
@@ -70,12 +88,13 @@ std::optional<Endpoint> parse_dns_upstream(std::string_view s) {
 
 std::optional<Endpoint> host_destination(const SandboxLayout& l, Proto proto, const Endpoint& dst) {
   (void)proto;  // DNS over UDP and over TCP (RFC 7766) go the same way
-  if (dst.addr == l.dns) {
+  bool dns = dst.addr == l.dns || (l.v6 && dst.addr == l.v6->dns);
+  if (dns) {
     if (dst.port == 53 && l.dns_upstream) return *l.dns_upstream;
     return std::nullopt;
   }
   // The gateway is the host's loopback in slirp4netns; closed until --allow-host-loopback.
-  if (dst.addr == l.gateway) return std::nullopt;
+  if (dst.addr == l.gateway || (l.v6 && dst.addr == l.v6->gateway)) return std::nullopt;
   if (dst.addr.is_multicast() || dst.addr.is_unspecified()) return std::nullopt;
   return dst;
 }

@@ -31,11 +31,23 @@ struct SandboxLayout {
   IpAddr dns;      // .3: ustack, forwarding to dns_upstream
   IpAddr guest;    // .100: the namespace's own address
   std::optional<Endpoint> dns_upstream;
+  // IPv6 (--enable-ipv6): the same host numbers in a /64 (slirp4netns: fd00::/64, ::2, ::3;
+  // the guest there takes a SLAAC address, here ::100 is configured).
+  struct V6 {
+    IpCidr network;
+    IpAddr gateway, dns, guest;
+  };
+  std::optional<V6> v6;
 
   IpCidr guest_cidr() const { return IpCidr{guest, network.prefix_len}; }
   IpCidr gateway_cidr() const { return IpCidr{gateway, network.prefix_len}; }
   IpCidr dns_cidr() const { return IpCidr{dns, network.prefix_len}; }
 };
+
+inline constexpr const char* kDefaultIpv6Cidr = "fd00::/64";  // slirp4netns's
+
+// Adds the IPv6 layout for "--ipv6-cidr" (a /64); false, with `error` set, if it is not one.
+bool add_ipv6_layout(SandboxLayout& l, std::string_view cidr, std::string& error);
 
 // From "--cidr" ("198.18.5.0/24"): an IPv4 network of prefix 8..25, as slirp4netns accepts
 // (it needs .100 to be a host of it). The error names the problem on failure.

@@ -30,6 +30,18 @@ TEST(SandboxLayout, RejectsNetworksWithoutRoomForTheGuest) {
             "--cidr nonsense: not an IPv4 network (198.18.5.0/24)");
 }
 
+// --enable-ipv6: the same host numbers in the /64.
+TEST(SandboxLayout, Ipv6HostNumbers) {
+  SandboxLayout l = *layout_for_cidr("198.18.5.0/24").layout;
+  std::string error;
+  ASSERT_TRUE(add_ipv6_layout(l, "fd00:5::/64", error)) << error;
+  EXPECT_EQ(l.v6->gateway, ip("fd00:5::2"));
+  EXPECT_EQ(l.v6->dns, ip("fd00:5::3"));
+  EXPECT_EQ(l.v6->guest, ip("fd00:5::100"));
+  EXPECT_FALSE(add_ipv6_layout(l, "fd00:5::/48", error));
+  EXPECT_EQ(error, "--ipv6-cidr fd00:5::/48: not an IPv6 /64 (fd00::/64)");
+}
+
 TEST(SandboxLayout, DnsUpstreamForms) {
   EXPECT_EQ(parse_dns_upstream("198.18.9.1"), (Endpoint{ip("198.18.9.1"), 53}));
   EXPECT_EQ(parse_dns_upstream("198.18.9.1:5353"), (Endpoint{ip("198.18.9.1"), 5353}));
@@ -50,6 +62,12 @@ TEST(SandboxLayout, HostDestinations) {
   EXPECT_FALSE(host_destination(l, Proto::kTcp, {ip("198.18.5.2"), 22}));
   EXPECT_EQ(host_destination(l, Proto::kTcp, {ip("198.18.9.1"), 80}),
             (Endpoint{ip("198.18.9.1"), 80}));
+  std::string error;
+  ASSERT_TRUE(add_ipv6_layout(l, "fd00:5::/64", error));
+  EXPECT_EQ(host_destination(l, Proto::kUdp, {ip("fd00:5::3"), 53}), l.dns_upstream);
+  EXPECT_FALSE(host_destination(l, Proto::kTcp, {ip("fd00:5::2"), 22}));
+  EXPECT_EQ(host_destination(l, Proto::kTcp, {ip("fd00:9::1"), 80}),
+            (Endpoint{ip("fd00:9::1"), 80}));
 }
 
 }  // namespace

@@ -17,9 +17,13 @@ TcpRelay::TcpRelay(TcpLayer& tcp, tun::AsioRuntime& runtime, const SandboxLayout
       layout_(layout),
       flows_(64, TcpTupleHash{SipKey{0x73616e64626f78ull, 0x74637072656c6179ull}}),
       scratch_(kBufferSize) {
-  listener_ = tcp_.open(IpVersion::kV4);
-  if (tcp_.listen(listener_, kBacklog) || tcp_.set_catch_all(listener_, /*hold_syns=*/true)) {
-    throw std::runtime_error("cannot open the catch-all TCP listener");
+  for (IpVersion v : {IpVersion::kV4, IpVersion::kV6}) {
+    if (v == IpVersion::kV6 && !layout_.v6) break;
+    SocketHandle& l = listeners_[v == IpVersion::kV6 ? 1 : 0];
+    l = tcp_.open(v);
+    if (tcp_.listen(l, kBacklog) || tcp_.set_catch_all(l, /*hold_syns=*/true)) {
+      throw std::runtime_error("cannot open the catch-all TCP listener");
+    }
   }
 }
 
@@ -27,7 +31,9 @@ TcpRelay::~TcpRelay() {
   for (auto& [t, f] : flows_) {
     if (f->sock.valid()) tcp_.abort(f->sock);
   }
-  tcp_.close(listener_);
+  for (SocketHandle l : listeners_) {
+    if (l.valid()) tcp_.close(l);
+  }
 }
 
 void TcpRelay::step() {
@@ -93,8 +99,14 @@ void TcpRelay::finish_connect(Instant now, Flow& f) {
 }
 
 void TcpRelay::take_connections() {
+  for (SocketHandle l : listeners_) {
+    if (l.valid()) take_connections(l);
+  }
+}
+
+void TcpRelay::take_connections(SocketHandle listener) {
   for (;;) {
-    auto h = tcp_.accept(listener_);
+    auto h = tcp_.accept(listener);
     if (!h.ok()) return;
     auto t = tcp_.tuple(*h);
     auto it = t.ok() ? flows_.find(*t) : flows_.end();

@@ -77,6 +77,7 @@ class TcpRelay {
 
   void take_syns();
   void take_connections();
+  void take_connections(SocketHandle listener);
   void finish_connect(Instant now, Flow& f);
   void pump(Flow& f);
   // Each returns false when the flow ended in a reset.
@@ -87,7 +88,7 @@ class TcpRelay {
   TcpLayer& tcp_;
   tun::AsioRuntime& runtime_;
   SandboxLayout layout_;
-  SocketHandle listener_;
+  SocketHandle listeners_[2];  // IPv4, IPv6 (with --enable-ipv6)
   std::unordered_map<TcpTuple, std::unique_ptr<Flow>, TcpTupleHash> flows_;
   ByteVec scratch_;
   TcpRelayCounters counters_;

@@ -18,21 +18,32 @@ UdpRelay::UdpRelay(UdpLayer& udp, IpSender& ip, tun::AsioRuntime& runtime,
       layout_(layout),
       idle_timeout_(idle_timeout),
       buf_(UdpLayer::kMaxPayloadV6) {
-  sock_ = udp_.open(IpVersion::kV4);
-  // Port 0: an ephemeral port; the socket is found as the catch-all, not by its port.
-  if (udp_.bind(sock_, Ipv4Addr(), 0, ip_) || udp_.set_catch_all(sock_)) {
-    throw std::runtime_error("cannot open the catch-all UDP socket");
+  for (IpVersion v : {IpVersion::kV4, IpVersion::kV6}) {
+    if (v == IpVersion::kV6 && !layout_.v6) break;
+    SocketHandle& h = socks_[v == IpVersion::kV6 ? 1 : 0];
+    h = udp_.open(v);
+    // Port 0: an ephemeral port; the socket is found as the catch-all, not by its port.
+    IpAddr any = v == IpVersion::kV6 ? IpAddr(Ipv6Addr::any()) : IpAddr(Ipv4Addr());
+    if (udp_.bind(h, any, 0, ip_) || udp_.set_catch_all(h)) {
+      throw std::runtime_error("cannot open the catch-all UDP socket");
+    }
+    UdpSocketOptions o = *udp_.options(h);
+    o.recv_buffer = 4u << 20;
+    udp_.set_options(h, o);
   }
-  UdpSocketOptions o = *udp_.options(sock_);
-  o.recv_buffer = 4u << 20;
-  udp_.set_options(sock_, o);
 }
 
-UdpRelay::~UdpRelay() { udp_.close(runtime_.now(), sock_, ip_); }
+UdpRelay::~UdpRelay() {
+  for (SocketHandle h : socks_) {
+    if (h.valid()) udp_.close(runtime_.now(), h, ip_);
+  }
+}
 
 void UdpRelay::step() {
   Instant now = runtime_.now();
-  from_guest(now);
+  for (SocketHandle h : socks_) {
+    if (h.valid()) from_guest(now, h);
+  }
   for (auto it = flows_.begin(); it != flows_.end();) {
     Flow& f = *it->second;
     if (f.host->readable()) from_host(now, f);
@@ -45,9 +56,9 @@ void UdpRelay::step() {
   }
 }
 
-void UdpRelay::from_guest(Instant now) {
+void UdpRelay::from_guest(Instant now, SocketHandle sock) {
   for (;;) {
-    auto info = udp_.recv_from(sock_, buf_);
+    auto info = udp_.recv_from(sock, buf_);
     if (!info.ok()) return;  // kWouldBlock (or an error nobody waits for)
     Endpoint dst{info->local, info->local_port};
     Flow* f = flow_for(now, Endpoint{info->from.addr, info->from.port}, dst);
@@ -95,7 +106,8 @@ void UdpRelay::from_host(Instant now, Flow& f) {
       continue;
     }
     f.last_used = now;
-    auto sent = udp_.send_as(now, sock_, Bytes(buf_).first(static_cast<std::size_t>(n)),
+    SocketHandle sock = socks_[f.guest.addr.is_v6() ? 1 : 0];
+    auto sent = udp_.send_as(now, sock, Bytes(buf_).first(static_cast<std::size_t>(n)),
                              UdpEndpoint{f.dst.addr, f.dst.port},
                              UdpEndpoint{f.guest.addr, f.guest.port}, ip_);
     if (sent.ok()) ++counters_.to_guest;

@@ -51,7 +51,7 @@ class UdpRelay {
   };
   using Key = std::pair<Endpoint, Endpoint>;  // guest, dst
 
-  void from_guest(Instant now);
+  void from_guest(Instant now, SocketHandle sock);
   void from_host(Instant now, Flow& f);
   Flow* flow_for(Instant now, const Endpoint& guest, const Endpoint& dst);
 
@@ -60,7 +60,7 @@ class UdpRelay {
   tun::AsioRuntime& runtime_;
   SandboxLayout layout_;
   Duration idle_timeout_;
-  SocketHandle sock_;
+  SocketHandle socks_[2];  // the catch-all sockets: IPv4, IPv6 (with --enable-ipv6)
   std::map<Key, std::unique_ptr<Flow>> flows_;
   ByteVec buf_;
   UdpRelayCounters counters_;

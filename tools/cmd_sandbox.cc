@@ -30,6 +30,8 @@ struct SandboxOptions {
   std::string cidr = sandbox::kDefaultCidr;
   std::int64_t mtu = 1500;
   std::string dns_upstream;
+  bool enable_ipv6 = false;
+  std::string ipv6_cidr = sandbox::kDefaultIpv6Cidr;
   double udp_timeout_s = 60;
   std::string pcap;
   std::uint64_t seed = 1;
@@ -61,6 +63,7 @@ int run_sandbox(const SandboxOptions& o) {
   sandbox::LayoutResult lr = sandbox::layout_for_cidr(o.cidr);
   if (!lr.layout) return fail(lr.error);
   sandbox::SandboxLayout layout = *lr.layout;
+  if (o.enable_ipv6 && !sandbox::add_ipv6_layout(layout, o.ipv6_cidr, error)) return fail(error);
   if (!o.dns_upstream.empty()) {
     layout.dns_upstream = sandbox::parse_dns_upstream(o.dns_upstream);
     if (!layout.dns_upstream) return fail("--dns-upstream " + o.dns_upstream + ": not ADDR[:PORT]");
@@ -76,6 +79,11 @@ int run_sandbox(const SandboxOptions& o) {
   setup.create_netns = false;
   setup.addrs = {layout.gateway_cidr(), layout.dns_cidr()};
   setup.peers = {layout.guest_cidr()};
+  if (layout.v6) {
+    setup.addrs.push_back(IpCidr{layout.v6->gateway, 64});
+    setup.addrs.push_back(IpCidr{layout.v6->dns, 64});
+    setup.peers.push_back(IpCidr{layout.v6->guest, 64});
+  }
   setup.pcap = o.pcap;
   setup.seed = o.seed;
   setup.transparent = true;
@@ -85,6 +93,7 @@ int run_sandbox(const SandboxOptions& o) {
       tun::NetnsScope in(ns);
       tun::set_link_up("lo");
       tun::add_route(o.tap, IpCidr{Ipv4Addr(), 0}, layout.gateway);
+      if (layout.v6) tun::add_route(o.tap, IpCidr{Ipv6Addr::any(), 0}, layout.v6->gateway);
     }
     sandbox::TcpRelay tcp(s.tcp(), s.runtime(), layout);
     sandbox::UdpRelay udp(s.udp(), s.stack(), s.runtime(), layout,
@@ -93,10 +102,15 @@ int run_sandbox(const SandboxOptions& o) {
       tcp.step();
       udp.step();
     });
-    std::printf("ustack sandbox: %s; namespace %s: %s gateway %s dns %s%s\n", s.describe().c_str(),
-                ns.c_str(), layout.guest_cidr().to_string().c_str(),
-                layout.gateway.to_string().c_str(), layout.dns.to_string().c_str(),
-                layout.dns_upstream ? (" -> " + layout.dns_upstream->to_string()).c_str() : "");
+    std::string side = layout.guest_cidr().to_string() + " gateway " + layout.gateway.to_string() +
+                       " dns " + layout.dns.to_string();
+    if (layout.v6) {
+      side += ", " + IpCidr{layout.v6->guest, 64}.to_string() + " gateway " +
+              layout.v6->gateway.to_string() + " dns " + layout.v6->dns.to_string();
+    }
+    if (layout.dns_upstream) side += ", dns forwarded to " + layout.dns_upstream->to_string();
+    std::printf("ustack sandbox: %s\nustack sandbox: namespace %s: %s\n", s.describe().c_str(),
+                ns.c_str(), side.c_str());
     std::printf("ustack sandbox: ready\n");
     std::fflush(stdout);
     return s.run_until_stopped("sandbox",
@@ -117,6 +131,10 @@ Subcommand sandbox_cmd(
                      "the namespace's network: gateway .2 (ustack), DNS .3, the namespace .100")
           ->capture_default_str();
       app.add_option("--mtu", o->mtu, "MTU of the TAP device (1280..65520)")->capture_default_str();
+      app.add_flag("--enable-ipv6", o->enable_ipv6, "IPv6 too, in --ipv6-cidr");
+      app.add_option("--ipv6-cidr", o->ipv6_cidr,
+                     "the namespace's IPv6 /64: gateway ::2, DNS ::3, the namespace ::100")
+          ->capture_default_str();
       app.add_option("--dns-upstream", o->dns_upstream,
                      "ADDR[:PORT] that DNS to the .3 address is forwarded to");
       app.add_option("--udp-timeout", o->udp_timeout_s, "seconds an idle UDP flow is kept")
