@@ -14,29 +14,24 @@ HostWatch::~HostWatch() {
 }
 
 void HostWatch::want_read() {
-  state_->readable = false;
-  if (state_->waiting_read) return;
-  state_->waiting_read = true;
-  sd_.async_wait(stream_descriptor::wait_read,
-                 [state = state_, &rt = runtime_](const boost::system::error_code& ec) {
-                   state->waiting_read = false;
-                   if (ec) return;  // cancelled: the watch is gone
-                   state->readable = true;
-                   rt.wake();
-                 });
+  want(stream_descriptor::wait_read, &State::readable, &State::waiting_read);
 }
 
 void HostWatch::want_write() {
-  state_->writable = false;
-  if (state_->waiting_write) return;
-  state_->waiting_write = true;
-  sd_.async_wait(stream_descriptor::wait_write,
-                 [state = state_, &rt = runtime_](const boost::system::error_code& ec) {
-                   state->waiting_write = false;
-                   if (ec) return;
-                   state->writable = true;
-                   rt.wake();
-                 });
+  want(stream_descriptor::wait_write, &State::writable, &State::waiting_write);
+}
+
+void HostWatch::want(stream_descriptor::wait_type type, bool State::*ready, bool State::*waiting) {
+  (*state_).*ready = false;
+  if ((*state_).*waiting) return;
+  (*state_).*waiting = true;
+  sd_.async_wait(
+      type, [state = state_, &rt = runtime_, ready, waiting](const boost::system::error_code& ec) {
+        (*state).*waiting = false;
+        if (ec) return;  // cancelled: the watch is gone
+        (*state).*ready = true;
+        rt.wake();
+      });
 }
 
 }  // namespace ustack::sandbox

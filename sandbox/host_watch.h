@@ -33,6 +33,9 @@ class HostWatch {
     bool waiting_read = false;
     bool waiting_write = false;
   };
+  void want(boost::asio::posix::stream_descriptor::wait_type type, bool State::*ready,
+            bool State::*waiting);
+
   tun::AsioRuntime& runtime_;
   boost::asio::posix::stream_descriptor sd_;
   // Shared with the pending handlers, which may run after this watch is gone (cancelled).
