@@ -68,7 +68,8 @@ def compare(tcpdump_out, ustack_out):
             problems.append("packet %d: time stamp %r, tcpdump: %r" % (n, u_time, t_line))
             continue
         t_desc = t_line[len(prefix):]
-        t_desc = re.sub(r"^\?\s+(In|Out|B|M|P)\s+", "", t_desc)  # SLL2 interface, direction
+        # SLL2: interface "?" and direction, padded to 4 (a description may start with a space).
+        t_desc = re.sub(r"^\?\s+(In  |Out |B   |M   |P   )", "", t_desc)
         if "Flags [" in t_desc:
             t_desc = re.sub(r"(, length \d+):? (HTTP|RTSP|SIP|SMTP)\b.*$", r"\1", t_desc)
         u_desc = re.sub(r"( group record\(s\))( \[gaddr [^]]*\])+", r"\1", u_desc)

@@ -107,6 +107,40 @@ count() { "$USTACK" dump "$@" | grep -c '^[0-9]'; }
 grep -q '^-- 13 packets (of 90 read), 0 undecodable$' "$TMP/summary.txt" && ok ||
   fail "filter summary: $(tail -1 "$TMP/summary.txt")"
 
+# --- Packets cut by a snapshot length: decoded as far as they go, tcpdump's "[|tcp]" marks ----
+# ustack writes them itself (replay --pcap --snaplen: raw IP, TCP over IPv4 and IPv6), and
+# editcap cuts the mixed capture (ARP, ICMP, NDP, MLD behind Hop-by-Hop, UDP, DNS, fragments)
+# and a Linux cooked one at every header boundary that matters: inside the IP header (34), at
+# the ports (38, 40), inside TCP's fixed header and its options (46, 54, 60, 70), in the
+# payload (80, 100).
+command -v editcap >/dev/null || { echo "FAIL: editcap is not installed" >&2; exit 1; }
+for snap in 24 40 52 60 66; do
+  "$USTACK" replay --color never "$CAPS/replay/curl_http_v6.pcap" --side client \
+    --pcap "$TMP/cut6_$snap.pcap" --snaplen "$snap" >/dev/null 2>&1
+  "$USTACK" replay --color never "$CAPS/replay/dig_tcp.pcap" --flow 1 \
+    --pcap "$TMP/cut4_$snap.pcap" --snaplen "$snap" >/dev/null 2>&1
+  for cut in "$TMP/cut6_$snap.pcap" "$TMP/cut4_$snap.pcap"; do
+    [ -s "$cut" ] && ok || fail "replay --pcap --snaplen $snap wrote no $cut"
+    same "$(basename "$cut")" -r "$cut" -- "$cut"
+  done
+done
+for snap in 34 38 40 46 54 60 70 80 100; do
+  for cap in "$CAPS/mixed.pcap" "$CAPS/pcapio_any_sll.pcap" "$CAPS/pcapio_any_sll2.pcap"; do
+    cut="$TMP/snap${snap}_$(basename "$cap")"
+    editcap -F pcap -s "$snap" "$cap" "$cut"
+    same "$(basename "$cap") cut to $snap" -r "$cut" -- "$cut"
+  done
+done
+RELATIVE=1 same "cut to 60, relative" -r "$TMP/cut6_60.pcap" -- "$TMP/cut6_60.pcap"
+# A cut packet is not an undecodable one; -v says how much was captured.
+"$USTACK" dump "$TMP/snap54_mixed.pcap" >"$TMP/cut_summary.txt"
+grep -q '^-- 90 packets, 0 undecodable$' "$TMP/cut_summary.txt" && ok ||
+  fail "cut capture summary: $(tail -1 "$TMP/cut_summary.txt")"
+grep -q '^25  .*Flags \[S\], seq 2534788365, win 64240, options \[ \[|tcp\]$' \
+  "$TMP/cut_summary.txt" && ok || fail "cut SYN: $(grep '^25  ' "$TMP/cut_summary.txt")"
+"$USTACK" dump -v -c 1 "$TMP/snap54_mixed.pcap" >"$TMP/cut_v.txt"
+grep -q '^  \[captured 54 of 110 bytes\]$' "$TMP/cut_v.txt" && ok || fail "-v: $(cat "$TMP/cut_v.txt")"
+
 # --- -c COUNT, -r FILE, stdin ---------------------------------------------------------------
 same "-c 5 tcp" -c 5 -r "$CAPS/mixed.pcap" tcp -- -c 5 "$CAPS/mixed.pcap" tcp
 same "-c 1" -c 1 -r "$CAPS/mixed.pcap" -- -c 1 -r "$CAPS/mixed.pcap"

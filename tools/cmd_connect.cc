@@ -223,46 +223,33 @@ int copy_stream(DeviceSession& s, const ConnectOptions& opts, SocketHandle conn,
   return 0;
 }
 
-int usage(const std::string& what) { return report_usage_error("ustack connect", what); }
-
 int run_connect(ConnectOptions opts) {
   if (opts.listen && opts.port == -1 && !opts.host.empty()) {  // `-l PORT`
     std::optional<std::int64_t> p = port_from_text(opts.host, opts.udp ? "udp" : "tcp");
-    if (!p) return usage("-l: want [ADDR] PORT, got '" + opts.host + "'");
+    if (!p) return usage_error("-l: want [ADDR] PORT, got '" + opts.host + "'");
     opts.port = *p;
     opts.host.clear();
   }
-  if (!opts.listen && opts.host.empty()) return usage("missing argument: host");
-  if (opts.port == -1) return usage("missing argument: port");
-  if (opts.v4_only && opts.v6_only) return usage("-4 and -6 exclude each other");
-  if (opts.udp && opts.zero_io) return usage("-z with -u: UDP has no connection to probe");
+  if (!opts.listen && opts.host.empty()) return usage_error("missing argument: host");
+  if (opts.port == -1) return usage_error("missing argument: port");
+  if (opts.v4_only && opts.v6_only) return usage_error("-4 and -6 exclude each other");
+  if (opts.udp && opts.zero_io) return usage_error("-z with -u: UDP has no connection to probe");
   if (opts.source_port < 0 || opts.source_port > 65535) {
-    return usage("-p " + std::to_string(opts.source_port) + " out of range (0..65535)");
+    return usage_error("-p " + std::to_string(opts.source_port) + " out of range (0..65535)");
   }
-  if (opts.quit_s && !(*opts.quit_s < 1e6)) return usage("-q: want seconds (negative: forever)");
-  std::optional<IpAddr> source;
-  if (!opts.source.empty()) {
-    source = IpAddr::parse(opts.source);
-    if (!source) return usage("-s '" + opts.source + "': not an IPv4 or IPv6 address");
-  }
-  if (opts.listen && !opts.host.empty()) {  // `-l ADDR PORT`: listen on ADDR
-    source = IpAddr::parse(opts.host);
-    if (!source) return usage("-l '" + opts.host + "': not an IPv4 or IPv6 address");
+  if (opts.quit_s && !(*opts.quit_s < 1e6))
+    return usage_error("-q: want seconds (negative: forever)");
+  if (opts.listen && !opts.host.empty() && !opts.source.empty()) {
+    return usage_error("-l ADDR and -s ADDR: give the address to listen on once");
   }
   if (opts.port < 1 || opts.port > 65535) {
-    std::fprintf(stderr, "ustack connect: port %lld out of range (1..65535)\n",
-                 static_cast<long long>(opts.port));
-    return 2;
+    return usage_error("port " + std::to_string(opts.port) + " out of range (1..65535)");
   }
   if (opts.wait_s && !(*opts.wait_s > 0 && *opts.wait_s < 1e6)) {
-    std::fprintf(stderr, "ustack connect: -w %g: want seconds > 0\n", *opts.wait_s);
-    return 2;
+    return usage_error("-w " + format_number(*opts.wait_s) + ": want seconds > 0");
   }
   services::TcpSetupResult tcp = services::parse_tcp_options(opts.tcp);
-  if (!tcp.setup) {
-    std::fprintf(stderr, "ustack connect: %s\n", tcp.error.c_str());
-    return 2;
-  }
+  if (!tcp.setup) return usage_error(tcp.error);
   TransportConfig transports;
   transports.tcp = services::tcp_layer_config(*tcp.setup);
   return run_with_device(
@@ -270,17 +257,33 @@ int run_connect(ConnectOptions opts) {
       [&](DeviceSession& s) {
         std::signal(SIGPIPE, SIG_IGN);
         if (opts.verbose) std::fprintf(stderr, "ustack connect: %s\n", s.describe().c_str());
-        if (opts.listen) {
-          return opts.udp ? udp_connect_and_copy(s, opts, std::nullopt, source)
-                          : accept_and_copy(s, opts, *tcp.setup, source);
-        }
         AddressFamily family = opts.v4_only   ? AddressFamily::kV4
                                : opts.v6_only ? AddressFamily::kV6
                                               : AddressFamily::kUnspec;
+        // -l's ADDR or -s ADDR: an address or a name, looked up for the remote's family when
+        // there is one (as nc looks its source up with the destination's family).
+        const bool listen_addr = opts.listen && !opts.host.empty();
+        const std::string& local_text = listen_addr ? opts.host : opts.source;
+        std::optional<IpAddr> local;
+        auto look_up_local = [&](AddressFamily f) {
+          if (local_text.empty()) return true;
+          DeviceSession::HostAddress l = s.lookup_host(local_text, f);
+          local = l.addr;
+          if (!local) connect_fail((listen_addr ? "-l " : "-s ") + local_text, l.error);
+          return local.has_value();
+        };
+        if (opts.listen) {
+          if (!look_up_local(family)) return 1;
+          return opts.udp ? udp_connect_and_copy(s, opts, std::nullopt, local)
+                          : accept_and_copy(s, opts, *tcp.setup, local);
+        }
         DeviceSession::HostAddress remote = s.lookup_host(opts.host, family);
         if (!remote.addr) return connect_fail(opts.host, remote.error);
-        if (opts.udp) return udp_connect_and_copy(s, opts, remote.addr, source);
-        return connect_and_copy(s, opts, *remote.addr, *tcp.setup, source);
+        if (!look_up_local(remote.addr->is_v4() ? AddressFamily::kV4 : AddressFamily::kV6)) {
+          return 1;
+        }
+        if (opts.udp) return udp_connect_and_copy(s, opts, remote.addr, local);
+        return connect_and_copy(s, opts, *remote.addr, *tcp.setup, local);
       },
       stderr);
 }
@@ -304,7 +307,9 @@ Subcommand connect_cmd(
                    "say how the stack runs (device, addresses, seed) and when connected");
       app.add_flag("-l,--listen", opts->listen,
                    "listen on PORT (on [ADDR]) and take one connection instead of connecting");
-      app.add_option("-s,--source", opts->source, "source address")->type_name("ADDR");
+      app.add_option("-s,--source", opts->source,
+                     "source address, or a name (looked up like HOST, for HOST's family)")
+          ->type_name("ADDR");
       app.add_option("-p,--source-port", opts->source_port, "source port")
           ->type_name("PORT")
           ->transform(port_or_service(nullptr));
@@ -319,7 +324,7 @@ Subcommand connect_cmd(
       app.add_option("host", opts->host,
                      "IPv4 or IPv6 address, or a name (looked up with ustack's resolver: "
                      "--nameserver, --hosts; the first address in RFC 6724 order); with -l, "
-                     "the address to listen on (optional)");
+                     "the address (or name) to listen on (optional)");
       app.add_option("port", opts->port, "TCP (or with -u, UDP) port: a number or a service name")
           ->transform(port_or_service(nullptr));
       app.footer(

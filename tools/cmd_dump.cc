@@ -41,10 +41,11 @@ struct DumpOptions {
   bool skip_checksums = false;
 };
 
-int usage(const std::string& what) { return report_usage_error("ustack dump", what); }
-
-PacketDescription describe_record(const tun::PcapRecord& record, const DescribeOptions& opts) {
+// A record cut by the capture's snaplen is decoded as far as it goes ("[|tcp]"), as tcpdump
+// does: the describer is told its length on the wire.
+PacketDescription describe_record(const tun::PcapRecord& record, DescribeOptions opts) {
   const Bytes data(record.data);
+  opts.wire_len = record.original_len;
   switch (record.link_type) {
     case LinkType::kEthernet:
       // From the Ethernet header on, so -v shows the MAC addresses too.
@@ -58,6 +59,8 @@ PacketDescription describe_record(const tun::PcapRecord& record, const DescribeO
   }
   // Linux cooked captures: the reader strips the SLL/SLL2 header and names the protocol.
   if (auto net = tun::network_packet(record)) {
+    const std::size_t link_header = record.data.size() - net->packet.size();
+    opts.wire_len = record.original_len > link_header ? record.original_len - link_header : 0;
     return describe_link_payload(net->packet, net->ethertype, opts);
   }
   const bool sll = record.link_type == LinkType::kLinuxSll;
@@ -184,9 +187,9 @@ int print_packets(tun::PcapReader& reader, const tun::PcapFilter* filter, const 
     std::string line = std::to_string(++index) + "  ";
     if (std::string ts = timestamps.format(record.timestamp); !ts.empty()) line += ts + "  ";
     line += d.line;
-    if (record.data.size() < record.original_len) {
-      line += " [captured " + std::to_string(record.data.size()) + " of " +
-              std::to_string(record.original_len) + " bytes]";
+    if (opts.verbose && record.data.size() < record.original_len) {
+      d.details += "  [captured " + std::to_string(record.data.size()) + " of " +
+                   std::to_string(record.original_len) + " bytes]\n";
     }
     std::printf("%s\n%s", line.c_str(), d.details.c_str());
     if (hex) {
@@ -216,11 +219,11 @@ int print_packets(tun::PcapReader& reader, const tun::PcapFilter* filter, const 
 
 int run_dump(const DumpOptions& opts) {
   std::optional<DumpPlan> plan = plan_from(opts);
-  if (!plan) return usage("missing argument: FILE (or -r FILE)");
+  if (!plan) return usage_error("missing argument: FILE (or -r FILE)");
   if (opts.count && *opts.count < 1) {
-    return usage("-c: want a packet count of 1 or more, got " + std::to_string(*opts.count));
+    return usage_error("-c: want a packet count of 1 or more, got " + std::to_string(*opts.count));
   }
-  if (opts.time_flags > 5) return usage("-t: at most -ttttt (5 times)");
+  if (opts.time_flags > 5) return usage_error("-t: at most -ttttt (5 times)");
   try {
     // Missing file, not a capture, unsupported link type: PcapError with a one-line message.
     tun::PcapReader reader(plan->file);
@@ -230,7 +233,7 @@ int run_dump(const DumpOptions& opts) {
         // For the capture's own link type and snapshot length, as tcpdump -r compiles it.
         filter.emplace(plan->expression, reader.link_type(), reader.snaplen());
       } catch (const tun::PcapError& e) {
-        return usage("bad filter expression '" + plan->expression + "': " + e.what());
+        return usage_error("bad filter expression '" + plan->expression + "': " + e.what());
       }
     }
     const tun::PcapFilter* f = filter ? &*filter : nullptr;

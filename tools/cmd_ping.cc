@@ -38,8 +38,6 @@ struct PingOptions {
   bool v4_only = false, v6_only = false;
 };
 
-int usage(const std::string& what) { return report_usage_error("ustack ping", what); }
-
 // The payload of request `seq`: its send time (nanoseconds since the runtime's epoch) then
 // the bytes 8, 9, 10, ... as iputils fills its pattern after the timestamp.
 ByteVec request_payload(std::size_t size, Instant sent) {
@@ -180,13 +178,14 @@ int ping(DeviceSession& s, const PingOptions& opts, const IpAddr& dst) {
 }
 
 int run_ping(const PingOptions& opts) {
-  if (opts.count < 0) return usage("-c " + std::to_string(opts.count) + ": want a count >= 1");
+  if (opts.count < 0)
+    return usage_error("-c " + std::to_string(opts.count) + ": want a count >= 1");
   if (!(opts.interval_s >= 0.002 && opts.interval_s < 1e6)) {
-    return usage("-i: want seconds >= 0.002");
+    return usage_error("-i: want seconds >= 0.002");
   }
-  if (opts.size < 0 || opts.size > 65507) return usage("-s: want 0..65507 bytes");
-  if (!(opts.timeout_s > 0 && opts.timeout_s < 1e6)) return usage("-W: want seconds > 0");
-  if (opts.v4_only && opts.v6_only) return usage("-4 and -6 exclude each other");
+  if (opts.size < 0 || opts.size > 65507) return usage_error("-s: want 0..65507 bytes");
+  if (!(opts.timeout_s > 0 && opts.timeout_s < 1e6)) return usage_error("-W: want seconds > 0");
+  if (opts.v4_only && opts.v6_only) return usage_error("-4 and -6 exclude each other");
   return run_with_device("ping", opts.device, [&](DeviceSession& s) {
     AddressFamily family = opts.v4_only   ? AddressFamily::kV4
                            : opts.v6_only ? AddressFamily::kV6

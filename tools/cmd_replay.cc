@@ -19,7 +19,9 @@
 #include "pcap_tests/replay/compare.h"
 #include "pcap_tests/replay/conversation.h"
 #include "pcap_tests/replay/engine.h"
+#include "tools/pcap_options.h"
 #include "tools/subcommand.h"
+#include "tools/usage_error.h"
 #include "tun/pcap_file.h"
 
 namespace ustack::tools {
@@ -33,6 +35,7 @@ struct ReplayCliOptions {
   int flow = 0;      // 0: the only one
   bool list = false;
   std::string pcap_out;
+  std::optional<std::int64_t> snaplen, pcap_size;  // of --pcap
   std::string json_out;
   std::vector<std::string> allow_files;
   bool strict = false;  // ignore the built-in allow list
@@ -45,12 +48,13 @@ int fail_input(const std::string& msg) {
   return 2;
 }
 
-void write_pcap(const std::string& path, const PacketList& run) {
-  tun::PcapWriter w(path, tun::LinkType::kRaw, {tun::TimestampPrecision::kNano});
-  for (const TimedPacket& p : run) w.write(p.at, p.ip);
-}
-
 int run_replay(const ReplayCliOptions& o) {
+  PcapLimits pcap_limits;
+  if (std::string e =
+          parse_pcap_limits("--pcap", !o.pcap_out.empty(), o.snaplen, o.pcap_size, pcap_limits);
+      !e.empty()) {
+    return usage_error(e);
+  }
   Conversation conv;
   AllowList allow;
   try {
@@ -93,7 +97,7 @@ int run_replay(const ReplayCliOptions& o) {
     }
   }
   try {
-    if (!o.pcap_out.empty()) write_pcap(o.pcap_out, run.ustack);
+    if (!o.pcap_out.empty()) write_ip_packets(o.pcap_out, run.ustack, pcap_limits);
   } catch (const tun::PcapError& e) {
     return fail_input(e.what());
   }
@@ -126,7 +130,9 @@ static Subcommand replay_cmd(
       app.add_option("--flow", o->flow, "which flow (see --list); needed when there are several")
           ->check(CLI::PositiveNumber);
       app.add_flag("--list", o->list, "list the capture's TCP and UDP flows and exit");
-      app.add_option("--pcap", o->pcap_out, "write what crossed ustack's device (raw IP)");
+      app.add_option("--pcap", o->pcap_out, "write what crossed ustack's device (raw IP)")
+          ->type_name("FILE");
+      add_pcap_limit_options(app, o->snaplen, o->pcap_size, "--pcap");
       app.add_option("--json", o->json_out, "write the machine-readable summary (- for stdout)");
       app.add_option("--allow", o->allow_files, "an allow-list file of intended differences")
           ->check(CLI::ExistingFile);

@@ -25,6 +25,7 @@
 #include "stack/dns/resolver.h"
 #include "tools/device_options.h"
 #include "tools/subcommand.h"
+#include "tools/usage_error.h"
 #include "tun/runtime.h"
 
 namespace ustack::tools {
@@ -121,8 +122,7 @@ int run_resolve(const ResolveOptions& opts) {
   } else if (opts.type == "ANY" || opts.type == "any") {
     family = AddressFamily::kUnspec;
   } else {
-    std::fprintf(stderr, "ustack resolve: --type %s: want A, AAAA or ANY\n", opts.type.c_str());
-    return 2;
+    return usage_error("--type " + opts.type + ": want A, AAAA or ANY");
   }
   TransportConfig transports;
   transports.dns_force_tcp = opts.tcp;

@@ -15,6 +15,7 @@
 #include "stack/stack.h"
 #include "tools/device_options.h"
 #include "tools/subcommand.h"
+#include "tools/usage_error.h"
 #include "tun/link.h"
 #include "tun/netns.h"
 #include "tun/runtime.h"
@@ -53,10 +54,8 @@ std::string target_namespace(const SandboxOptions& o, std::string& error) {
 }
 
 int run_sandbox(const SandboxOptions& o) {
-  auto fail = [](const std::string& what) {
-    std::fprintf(stderr, "ustack sandbox: %s\n", what.c_str());
-    return 2;
-  };
+  // Usage errors: "ustack sandbox: what (ustack sandbox --help)", exit 2.
+  auto fail = [](const std::string& what) { return usage_error(what); };
   std::string error;
   std::string ns = target_namespace(o, error);
   if (!error.empty()) return fail(error);

@@ -35,7 +35,9 @@
 #include "pcap_tests/scenario/script.h"
 #include "pcap_tests/scenario/ustack_sut.h"
 #include "stack/wire/print.h"
+#include "tools/pcap_options.h"
 #include "tools/subcommand.h"
+#include "tools/usage_error.h"
 #include "tun/pcap_file.h"
 
 namespace ustack::tools {
@@ -52,7 +54,8 @@ struct ScenarioOptions {
   bool keep_going = false;
   bool strict_segments = false;
   bool show_packets = false;
-  std::string pcap_dir;        // write DIR/<script>.<sut>.pcap
+  std::string pcap_dir;                            // write DIR/<script>.<sut>.pcap
+  std::optional<std::int64_t> snaplen, pcap_size;  // of --pcap-dir's files
   std::string kernel_capture;  // compare ustack's run with this recorded kernel run
   std::vector<std::string> allow_files;
   std::string json_out;
@@ -64,11 +67,11 @@ std::string base_name(const std::string& path) {
   return b;
 }
 
-void write_capture(const std::string& path, const replay::PacketList& capture) {
-  tun::PcapWriter w(path, tun::LinkType::kRaw, {tun::TimestampPrecision::kNano});
+void write_capture(const std::string& path, const replay::PacketList& capture,
+                   const PcapLimits& limits) {
   // Scenario time starts at zero; a capture file wants wall-clock-like times, so the runs
   // are placed at the Unix epoch's second 1 (readers show 00:00:01.000000 for the start).
-  for (const replay::TimedPacket& p : capture) w.write(p.at + Duration::seconds(1), p.ip);
+  write_ip_packets(path, capture, limits, Duration::seconds(1));
 }
 
 replay::PacketList read_kernel_capture(const std::string& path) {
@@ -140,6 +143,12 @@ void print_capture(const replay::PacketList& capture) {
 }
 
 int run_scenario(const ScenarioOptions& o) {
+  PcapLimits pcap_limits;
+  if (std::string e =
+          parse_pcap_limits("--pcap-dir", !o.pcap_dir.empty(), o.snaplen, o.pcap_size, pcap_limits);
+      !e.empty()) {
+    return usage_error(e);
+  }
   std::optional<std::string> text = read_file(o.file);
   if (!text) {
     std::fprintf(stderr, "ustack scenario: cannot read %s\n", o.file.c_str());
@@ -187,7 +196,7 @@ int run_scenario(const ScenarioOptions& o) {
     if (!o.pcap_dir.empty()) {
       const std::string path = o.pcap_dir + "/" + base_name(o.file) + "." + which + ".pcap";
       try {
-        write_capture(path, r.capture);
+        write_capture(path, r.capture, pcap_limits);
       } catch (const tun::PcapError& e) {
         std::fprintf(stderr, "ustack scenario: %s\n", e.what());
         return 2;
@@ -247,7 +256,9 @@ Subcommand scenario_cmd(
       run->add_flag("--show-packets", opts->show_packets,
                     "print the capture (both directions, times since the start)");
       run->add_option("--pcap-dir", opts->pcap_dir,
-                      "write each run's capture to DIR/<script>.<ustack|kernel>.pcap");
+                      "write each run's capture to DIR/<script>.<ustack|kernel>.pcap")
+          ->type_name("DIR");
+      add_pcap_limit_options(*run, opts->snaplen, opts->pcap_size, "--pcap-dir");
       run->add_option("--kernel-capture", opts->kernel_capture,
                       "compare ustack's run with this kernel run (recorded with --pcap-dir)")
           ->check(CLI::ExistingFile);

@@ -29,6 +29,7 @@
 #include "tools/services/udp_cli.h"
 #include "tools/services/udp_echo.h"
 #include "tools/subcommand.h"
+#include "tools/usage_error.h"
 #include "tun/pcap_file.h"
 #include "tun/runtime.h"
 
@@ -164,15 +165,9 @@ int serve(DeviceSession& s, const ServeOptions& opts, const services::ServiceSpe
 
 int run_serve(const ServeOptions& opts) {
   services::ServiceSpecs specs = services::parse_service_specs(opts.services);
-  if (!specs.error.empty()) {
-    std::fprintf(stderr, "ustack serve: %s\n", specs.error.c_str());
-    return 2;
-  }
+  if (!specs.error.empty()) return usage_error(specs.error);
   services::TcpSetupResult tcp = services::parse_tcp_options(opts.tcp);
-  if (!tcp.setup) {
-    std::fprintf(stderr, "ustack serve: %s\n", tcp.error.c_str());
-    return 2;
-  }
+  if (!tcp.setup) return usage_error(tcp.error);
   TransportConfig transports;
   transports.tcp = services::tcp_layer_config(*tcp.setup);
   std::vector<std::string> dns_specs;
@@ -183,10 +178,7 @@ int run_serve(const ServeOptions& opts) {
   if (zones.error.empty() && !dns_specs.empty() && zones.records == 0) {
     zones.error = dns_specs.front() + " needs --host-record or --zone";
   }
-  if (!zones.error.empty()) {
-    std::fprintf(stderr, "ustack serve: %s\n", zones.error.c_str());
-    return 2;
-  }
+  if (!zones.error.empty()) return usage_error(zones.error);
   for (const auto& w : zones.warnings)
     std::fprintf(stderr, "ustack serve: warning: %s\n", w.c_str());
   return run_with_device("serve", opts.device, transports, [&](DeviceSession& s) {

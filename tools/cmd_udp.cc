@@ -15,6 +15,7 @@
 #include "tools/services/tcp_cli.h"
 #include "tools/services/udp_echo.h"
 #include "tools/subcommand.h"
+#include "tools/usage_error.h"
 
 namespace ustack::tools {
 
@@ -25,9 +26,7 @@ int udp_fail(const std::string& what, const std::string& why, int rc) {
 
 int check_port(const char* what, std::int64_t port) {
   if (port >= 1 && port <= 65535) return 0;
-  std::fprintf(stderr, "ustack udp: %s %lld out of range (1..65535)\n", what,
-               static_cast<long long>(port));
-  return 2;
+  return usage_error(std::string(what) + " " + std::to_string(port) + " out of range (1..65535)");
 }
 
 namespace {

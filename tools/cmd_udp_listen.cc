@@ -11,6 +11,7 @@
 #include "stack/stack.h"
 #include "tools/cmd_udp.h"
 #include "tools/services/tcp_cli.h"
+#include "tools/usage_error.h"
 #include "tun/runtime.h"
 
 namespace ustack::tools {
@@ -123,21 +124,19 @@ int listen(DeviceSession& s, const UdpListenOptions& opts, const UdpSocketOption
 int run_udp_listen(const UdpListenOptions& opts) {
   if (int rc = check_port("port", opts.port)) return rc;
   if (opts.count && *opts.count < 1) {
-    return udp_fail("--count " + std::to_string(*opts.count), "want at least 1", 2);
+    return usage_error("--count " + std::to_string(*opts.count) + ": want at least 1");
   }
   std::vector<IpAddr> groups;
   for (const std::string& text : opts.joins) {
     std::optional<IpAddr> g = IpAddr::parse(text);
     if (!g || !g->is_multicast()) {
-      return udp_fail("--join " + text, "not a multicast group address (224.0.0.0/4, ff00::/8)", 2);
+      return usage_error("--join " + text +
+                         ": not a multicast group address (224.0.0.0/4, ff00::/8)");
     }
     groups.push_back(*g);
   }
   services::UdpSetupResult sock = services::parse_udp_options(opts.udp);
-  if (!sock.options) {
-    std::fprintf(stderr, "ustack udp: %s\n", sock.error.c_str());
-    return 2;
-  }
+  if (!sock.options) return usage_error(sock.error);
   return run_with_device("udp", opts.device,
                          [&](DeviceSession& s) { return listen(s, opts, *sock.options, groups); });
 }

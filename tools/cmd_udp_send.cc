@@ -19,6 +19,7 @@
 #include "tools/services/tcp_cli.h"
 #include "tools/stdin_reader.h"
 #include "tools/udp_stdio.h"
+#include "tools/usage_error.h"
 #include "tun/runtime.h"
 
 namespace ustack::tools {
@@ -175,20 +176,17 @@ int run_udp_send(const UdpSendOptions& opts) {
   }
   if (opts.size &&
       (*opts.size < 0 || *opts.size > static_cast<std::int64_t>(UdpLayer::kMaxPayloadV6))) {
-    return udp_fail("--size " + std::to_string(*opts.size), "out of range (0..65527)", 2);
+    return usage_error("--size " + std::to_string(*opts.size) + " out of range (0..65527)");
   }
-  if (opts.count && !opts.size) return udp_fail("--count", "needs --size", 2);
+  if (opts.count && !opts.size) return usage_error("--count needs --size");
   if (opts.count && (*opts.count < 1 || *opts.count > 1000000)) {
-    return udp_fail("--count " + std::to_string(*opts.count), "out of range (1..1000000)", 2);
+    return usage_error("--count " + std::to_string(*opts.count) + " out of range (1..1000000)");
   }
   if (!(opts.wait_s >= 0 && opts.wait_s < 1e6)) {
-    return udp_fail("-w " + std::to_string(opts.wait_s), "want seconds >= 0", 2);
+    return usage_error("-w " + format_number(opts.wait_s) + ": want seconds >= 0");
   }
   services::UdpSetupResult sock = services::parse_udp_options(opts.udp);
-  if (!sock.options) {
-    std::fprintf(stderr, "ustack udp: %s\n", sock.error.c_str());
-    return 2;
-  }
+  if (!sock.options) return usage_error(sock.error);
   return run_with_device(
       "udp", opts.device,
       [&](DeviceSession& s) {

@@ -35,6 +35,7 @@
 #include "stack/impair/impair_spec.h"
 #include "stack/tcp/tcp_layer.h"
 #include "stack/udp/udp_layer.h"
+#include "tools/pcap_options.h"
 #include "tun/tun_device.h"
 
 namespace ustack {
@@ -56,10 +57,6 @@ class NetnsOwner;
 }  // namespace ustack::tun
 
 namespace ustack::tools {
-
-// tcpdump's largest snapshot length (MAXIMUM_SNAPLEN), what `-s 0` means there and --snaplen 0
-// here; longer packets than any MTU ustack runs with.
-inline constexpr std::uint32_t kPcapMaxSnaplen = 262144;
 
 // As typed on the command line.
 struct DeviceOptions {

@@ -57,6 +57,28 @@ TEST(DeviceOptions, NamespacePeersAndBothFamilies) {
   EXPECT_FALSE(r.setup->seed_given);
 }
 
+// The addresses the stack runs with are set before its resolver runs: a name there is refused
+// in words that say so, not as a malformed address.
+TEST(DeviceOptions, DeviceAddressesAreNumericAndANameIsSaidToBeOne) {
+  const std::vector<std::string> dev = {"--tun", "ust0", "--addr", "198.18.0.2/24"};
+  auto with_dev = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = dev;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return error_of(args);
+  };
+  EXPECT_EQ(error_of({"--tun", "ust0", "--addr", "me.test/24"}),
+            "--addr takes an address, not a name: 'me.test/24'");
+  EXPECT_EQ(error_of({"--tun", "ust0", "--addr", "me.test"}),
+            "--addr takes an address, not a name: 'me.test'");
+  EXPECT_EQ(with_dev({"--peer", "kernel/24"}), "--peer takes an address, not a name: 'kernel/24'");
+  EXPECT_EQ(with_dev({"--gw", "router.test"}), "--gw takes an address, not a name: 'router.test'");
+  EXPECT_EQ(with_dev({"--nameserver", "ns1"}), "--nameserver takes an address, not a name: 'ns1'");
+  // A mistyped address is still reported as one.
+  EXPECT_THAT(with_dev({"--gw", "198.18.0.300"}), HasSubstr("bad gateway address '198.18.0.300'"));
+  EXPECT_THAT(error_of({"--tun", "ust0", "--addr", "198.18.0.300/24"}),
+              HasSubstr("bad address '198.18.0.300'"));
+}
+
 TEST(DeviceOptions, NoCreateRequiresNamespaceAndDeviceToExist) {
   auto r = validate_device_options(
       parse({"--tun", "bgv0", "--netns", "bgv", "--no-create", "--addr", "198.18.4.2/24"}));
@@ -112,8 +134,8 @@ TEST(DeviceOptions, PeerEqualToOurAddressIsRefused) {
 TEST(DeviceOptions, GatewayMustBeOnLink) {
   EXPECT_THAT(error_of({"--tun", "ust0", "--addr", "198.18.0.2/24", "--gw", "198.19.0.1"}),
               HasSubstr("not inside any --addr subnet"));
-  EXPECT_THAT(error_of({"--tun", "ust0", "--addr", "198.18.0.2/24", "--gw", "bogus"}),
-              HasSubstr("bad gateway address 'bogus'"));
+  EXPECT_THAT(error_of({"--tun", "ust0", "--addr", "198.18.0.2/24", "--gw", "198.18.0.300"}),
+              HasSubstr("bad gateway address '198.18.0.300'"));
 }
 
 TEST(DeviceOptions, MtuOutOfRangeIsNamed) {

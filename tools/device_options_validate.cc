@@ -23,17 +23,43 @@ bool valid_ifname(const std::string& n) {
   return true;
 }
 
+// True for what reads as a host name rather than a mistyped address ("gw.test", "router"):
+// letters, digits, dots, dashes and underscores, with a letter among them and no ':'.
+bool looks_like_name(std::string_view t) {
+  bool letter = false;
+  for (char c : t) {
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alpha && !(c >= '0' && c <= '9') && c != '.' && c != '-' && c != '_') return false;
+    letter = letter || alpha;
+  }
+  return letter;
+}
+
+// The addresses that set the device and the resolver up (--addr, --peer, --gw, --nameserver)
+// are numeric: they are configured before the stack, and its resolver, run. The error for a
+// name given there, or "".
+std::string name_not_address(const std::string& flag, std::string_view name,
+                             std::string_view text) {
+  if (!looks_like_name(name)) return "";
+  return flag + " takes an address, not a name: '" + std::string(text) + "'";
+}
+
 // "198.18.0.2/24" with a message that says which part is wrong.
 std::optional<IpCidr> parse_cidr(const std::string& flag, const std::string& text,
                                  std::string& error) {
   const auto example = " (want ADDRESS/PREFIX, e.g. 198.18.0.2/24 or fd00:1::2/64)";
   auto slash = text.find('/');
   if (slash == std::string::npos) {
+    if (error = name_not_address(flag, text, text); !error.empty()) return std::nullopt;
     error = flag + " " + text + " has no prefix length" + example;
     return std::nullopt;
   }
   auto addr = IpAddr::parse(std::string_view(text).substr(0, slash));
   if (!addr) {
+    if (error = name_not_address(flag, std::string_view(text).substr(0, slash), text);
+        !error.empty()) {
+      return std::nullopt;
+    }
     error = "bad address '" + text.substr(0, slash) + "' in " + flag + " " + text + example;
     return std::nullopt;
   }
@@ -68,33 +94,14 @@ std::string suspicious_host(const IpCidr& c) {
   return "";
 }
 
-// --pcap FILE with its --snaplen and --pcap-size, which mean nothing without it. The empty
-// string, or what is wrong.
+// --pcap FILE with its --snaplen and --pcap-size. The empty string, or what is wrong.
 std::string pcap_setup(const DeviceOptions& o, DeviceSetup& s) {
-  if (o.pcap.empty()) {
-    if (o.snaplen) return "--snaplen needs --pcap FILE (it cuts the packets recorded there)";
-    if (o.pcap_size) return "--pcap-size needs --pcap FILE (it rotates that file)";
-    return "";
-  }
+  PcapLimits limits;
+  std::string e = parse_pcap_limits("--pcap", !o.pcap.empty(), o.snaplen, o.pcap_size, limits);
   s.pcap = o.pcap;
-  if (o.snaplen) {
-    if (*o.snaplen < 0 || *o.snaplen > kPcapMaxSnaplen) {
-      return "--snaplen " + std::to_string(*o.snaplen) + " out of range (0.." +
-             std::to_string(kPcapMaxSnaplen) + "; 0 keeps whole packets)";
-    }
-    // tcpdump -s 0: the largest snapshot length.
-    s.pcap_snaplen = *o.snaplen == 0 ? kPcapMaxSnaplen : static_cast<std::uint32_t>(*o.snaplen);
-  }
-  if (o.pcap_size) {
-    // tcpdump -C counts in millions of octets, not MiB.
-    constexpr std::int64_t kMaxMb = 1'000'000;  // a terabyte per file
-    if (*o.pcap_size < 1 || *o.pcap_size > kMaxMb) {
-      return "--pcap-size " + std::to_string(*o.pcap_size) + " out of range (1.." +
-             std::to_string(kMaxMb) + " million octets per file)";
-    }
-    s.pcap_rotate_bytes = static_cast<std::uint64_t>(*o.pcap_size) * 1'000'000;
-  }
-  return "";
+  s.pcap_snaplen = limits.snaplen;
+  s.pcap_rotate_bytes = limits.rotate_bytes;
+  return e;
 }
 
 // The whole file, or the error ("--hosts /x: cannot read: No such file or directory").
@@ -166,6 +173,9 @@ std::string resolver_setup(const DeviceOptions& o, DeviceSetup& s) {
     s.resolver.nameservers.clear();
     for (const auto& text : o.nameservers) {
       std::optional<NameServer> ns = NameServer::parse(text);
+      if (std::string e = name_not_address("--nameserver", text, text); !ns && !e.empty()) {
+        return e;
+      }
       if (!ns || ns->addr.is_unspecified() || ns->addr.is_multicast() || ns->port == 0) {
         return "bad --nameserver '" + text +
                "' (want ADDR or ADDR:PORT, e.g. 198.18.0.1, 198.18.0.1:5353, fd00:1::1, "
@@ -225,14 +235,7 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
   app.add_option("--mtu", o.mtu, "device MTU (68..65535; default: the device's)")->type_name("N");
   app.add_option("--pcap", o.pcap, "record every packet the stack sends and receives")
       ->type_name("FILE");
-  app.add_option("--snaplen", o.snaplen,
-                 "keep only the first N octets of each packet in --pcap (tcpdump -s; 0: 262144, "
-                 "the default)")
-      ->type_name("N");
-  app.add_option("--pcap-size", o.pcap_size,
-                 "start a new --pcap file when this one is over MB million octets: FILE, FILE1, "
-                 "FILE2, ... (tcpdump -C)")
-      ->type_name("MB");
+  add_pcap_limit_options(app, o.snaplen, o.pcap_size, "--pcap");
   app.add_option("--impair", o.impair,
                  "impair both directions, netem-style: delay=20ms,jitter=2ms,rate=100mbit,"
                  "queue=64k,loss=1%,burst=gilbert:p=0.01:r=0.3,reorder=2%:5ms,dup=0.1%,"
@@ -322,6 +325,7 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
   }
   for (const auto& text : o.gateways) {
     auto gw = IpAddr::parse(text);
+    if (std::string e = name_not_address("--gw", text, text); !gw && !e.empty()) return fail(e);
     if (!gw || gw->is_unspecified() || gw->is_multicast()) {
       return fail("bad gateway address '" + text + "' for --gw");
     }

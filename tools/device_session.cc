@@ -12,6 +12,7 @@
 #include "stack/stack.h"
 #include "tools/device_options.h"
 #include "tools/services/tcp_cli.h"
+#include "tools/usage_error.h"
 #include "tun/link.h"
 #include "tun/netns.h"
 #include "tun/pcap_file.h"
@@ -273,10 +274,7 @@ int run_with_device(const std::string& command, const DeviceOptions& opts,
                     const TransportConfig& transports,
                     const std::function<int(DeviceSession&)>& body, FILE* status) {
   ValidationResult v = validate_device_options(opts);
-  if (!v.setup) {
-    std::fprintf(stderr, "ustack %s: %s\n", command.c_str(), v.error.c_str());
-    return 2;
-  }
+  if (!v.setup) return usage_error(v.error);
   for (const std::string& w : v.setup->warnings) {
     std::fprintf(stderr, "ustack %s: warning: %s\n", command.c_str(), w.c_str());
   }

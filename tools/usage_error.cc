@@ -2,9 +2,15 @@
 
 #include <cstdio>
 #include <regex>
+#include <utility>
 
 namespace ustack::tools {
 namespace {
+
+std::string& current_command_path() {
+  static std::string path = "ustack";
+  return path;
+}
 
 // `what` matched against `re`; the captures, or empty if it does not match.
 std::smatch match(const std::string& what, const char* re) {
@@ -45,6 +51,15 @@ std::string usage_error_text(const CLI::ParseError& e) {
     if (auto m = match(what, R"((\S+): Value (.*) not in range (\S+) to (\S+))"); !m.empty()) {
       return m.str(1) + ": " + m.str(2) + " is not in range " + m.str(3) + ".." + m.str(4);
     }
+    // CLI::IsMember: "--side: foo not in {client,server}".
+    if (auto m = match(what, R"((\S+): (.*) not in \{(.*)\})"); !m.empty()) {
+      return m.str(1) + ": '" + m.str(2) + "': want one of " +
+             std::regex_replace(m.str(3), std::regex(","), ", ");
+    }
+    // CLI::ExistingFile: "--allow: File does not exist: x".
+    if (auto m = match(what, R"((\S+): File does not exist: (.*))"); !m.empty()) {
+      return m.str(1) + " " + m.str(2) + ": no such file";
+    }
   }
   return what;  // already one line; the cases above are the ones users meet
 }
@@ -52,6 +67,18 @@ std::string usage_error_text(const CLI::ParseError& e) {
 int report_usage_error(const std::string& command, const std::string& what) {
   std::fprintf(stderr, "%s: %s (%s --help)\n", command.c_str(), what.c_str(), command.c_str());
   return 2;
+}
+
+void set_command_path(std::string path) { current_command_path() = std::move(path); }
+
+const std::string& command_path() { return current_command_path(); }
+
+int usage_error(const std::string& what) { return report_usage_error(command_path(), what); }
+
+std::string format_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
 }
 
 }  // namespace ustack::tools

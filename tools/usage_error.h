@@ -17,4 +17,15 @@ std::string usage_error_text(const CLI::ParseError& e);
 // the command's own checks found it.
 int report_usage_error(const std::string& command, const std::string& what);
 
+// The subcommand path being run ("ustack udp send"): set by main once the command line is
+// parsed, "ustack" until then. A command's own checks report through usage_error() so their
+// lines name the command as the parser's do.
+void set_command_path(std::string path);
+const std::string& command_path();
+// report_usage_error(command_path(), what): one line, exit code 2.
+int usage_error(const std::string& what);
+
+// A number as the user would have typed it ("0.5", "-1", "1e+07"): printf's %g.
+std::string format_number(double v);
+
 }  // namespace ustack::tools

@@ -15,12 +15,14 @@ std::string error_for(std::vector<std::string> args) {
   app.require_subcommand(1);
   CLI::App* up = app.add_subcommand("up", "");
   long long mtu = 0, ttl = 0, port = 0;
-  std::string tun;
+  std::string tun, side, allow;
   std::vector<std::string> addrs;
   up->add_option("--mtu", mtu);
   up->add_option("--ttl", ttl)->check(CLI::Range(1, 255));
   up->add_option("--tun", tun);
   up->add_option("--addr", addrs);
+  up->add_option("--side", side)->check(CLI::IsMember({"client", "server"}));
+  up->add_option("--allow", allow)->check(CLI::ExistingFile);
   up->add_option("port", port)->required();
   std::vector<std::string> argv = {"up"};
   if (args.size() == 1 && args[0] == "<none>")
@@ -40,6 +42,8 @@ TEST(UsageError, NamesTheOptionAndTheValue) {
   EXPECT_EQ(error_for({"--mtu", "abc", "1"}), "--mtu: 'abc' is not a valid value");
   EXPECT_EQ(error_for({"abc"}), "port: 'abc' is not a valid value");
   EXPECT_EQ(error_for({"--ttl", "0", "1"}), "--ttl: 0 is not in range 1..255");
+  EXPECT_EQ(error_for({"--side", "both", "1"}), "--side: 'both': want one of client, server");
+  EXPECT_EQ(error_for({"--allow", "/nonexistent/x", "1"}), "--allow /nonexistent/x: no such file");
 }
 
 TEST(UsageError, MissingAndUnexpectedArguments) {

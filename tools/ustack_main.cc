@@ -35,7 +35,7 @@ bool is_subcommand(const CLI::App& app, const std::string& name) {
 }
 
 // "ustack up" for a parse error inside `up` (also `ustack udp send`): the subcommands parsed.
-std::string command_path(const CLI::App& app) {
+std::string parsed_command_path(const CLI::App& app) {
   std::string path = "ustack";
   for (const CLI::App* a = &app;;) {
     const CLI::App* next = nullptr;
@@ -84,8 +84,9 @@ int main(int argc, char** argv) {
       return 2;
     }
     // One line in ustack's words and the usual 2 for a usage error (not CLI11's 104..114).
-    return report_usage_error(command_path(app), usage_error_text(e));
+    return report_usage_error(parsed_command_path(app), usage_error_text(e));
   }
+  set_command_path(parsed_command_path(app));  // for the commands' own usage errors
   if (help->parsed()) {
     if (topic.empty()) return print_usage(app);
     for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {

@@ -101,6 +101,27 @@ assert j["stopped"] is None
 PY
 "$USTACK" dump "$OUT/ustack.pcap" >"$OUT/dump" 2>&1 || fail "dump of --pcap: $(cat "$OUT/dump")"
 expect_line dump '198\.18\.10\.2\.8080 > 198\.18\.10\.1\.[0-9]+: Flags \[S\.\]'
+# --pcap with --snaplen and --pcap-size, as the device options' --pcap takes them: each record
+# cut to 64 octets with its original length kept, the file's snaplen 64; one file, as it stays
+# under 1 MB.
+run snaplen 0 "$CAPS/replay/curl_http.pcap" --allow "$CAPS/replay/curl_http.pcap.allow" \
+  --pcap "$OUT/cut.pcap" --snaplen 64 --pcap-size 1
+python3 - "$OUT/cut.pcap" <<'PY' || fail "snaplen: the records of --pcap --snaplen 64"
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+magic, _, _, _, _, snaplen, _ = struct.unpack("<IHHiIII", data[:24])
+assert snaplen == 64, snaplen
+off, cut = 24, 0
+while off < len(data):
+    _, _, incl, orig = struct.unpack("<IIII", data[off:off + 16])
+    assert incl <= 64 and incl == min(orig, 64), (incl, orig)
+    cut += orig > incl
+    off += 16 + incl
+assert cut > 0, "no record was cut"
+PY
+[ ! -e "$OUT/cut.pcap1" ] || fail "snaplen: --pcap-size 1 rotated a file under 1 MB"
+run snaplen_bad 2 "$CAPS/replay/curl_http.pcap" --snaplen 64
+expect_line snaplen_bad '^ustack replay: --snaplen needs --pcap FILE \(it cuts the packets recorded there\) \(ustack replay --help\)$'
 run json_stdout 1 "$CAPS/replay/nc_lossy_sender_side.pcap" --side client --json -
 grep -q '"stopped": "the peer acknowledges' "$OUT/json_stdout" || fail "json_stdout: no stop"
 

@@ -33,6 +33,27 @@ expect_rc "show-packets" 0 $?
 expect_line "inbound" "$TMP/show.txt" '^ +0\.100 < IP 198\.18\.0\.1\.8080 > 198\.18\.0\.2\.8080: UDP, length 100$'
 expect_line "outbound" "$TMP/show.txt" '^ +0\.100 > IP 198\.18\.0\.2\.8080 > 198\.18\.0\.1\.8080: UDP, length 20$'
 
+# --- --pcap-dir with --snaplen and --pcap-size (as --pcap takes them) -------------------------
+mkdir -p "$TMP/pd"
+"$USTACK" scenario run pcap_tests/scenarios/tcp_passive_open.pkt --pcap-dir "$TMP/pd" \
+  --snaplen 40 --pcap-size 1 >"$TMP/pd.txt" 2>&1
+expect_rc "pcap-dir --snaplen" 0 $?
+if python3 - "$TMP/pd/tcp_passive_open.ustack.pcap" <<'PY'; then ok; else fail "pcap-dir --snaplen 40: the records"; fi
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+assert struct.unpack("<I", data[16:20])[0] == 40
+off, cut = 24, 0
+while off < len(data):
+    incl, orig = struct.unpack("<II", data[off + 8:off + 16])
+    assert incl == min(orig, 40), (incl, orig)
+    cut += orig > incl
+    off += 16 + incl
+assert cut > 0
+PY
+"$USTACK" scenario run pcap_tests/scenarios/tcp_passive_open.pkt --snaplen 40 >"$TMP/pd_bad.txt" 2>&1
+expect_rc "--snaplen without --pcap-dir" 2 $?
+expect_line "--snaplen without --pcap-dir" "$TMP/pd_bad.txt" '^ustack scenario run: --snaplen needs --pcap-dir DIR \(it cuts the packets recorded there\) \(ustack scenario run --help\)$'
+
 # --- A mismatch: FAIL, the line, exit 1 -------------------------------------------------------
 cat >"$TMP/bad.pkt" <<'PKT'
 0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3

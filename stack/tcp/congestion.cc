@@ -77,6 +77,13 @@ void NewReno::set_cwnd_after_idle(std::uint32_t cwnd) {
   bytes_acked_ca_ = 0;
 }
 
+void NewReno::on_undo(std::uint32_t prior_cwnd, std::uint32_t prior_ssthresh) {
+  // Linux tcp_reno_undo_cwnd and tcp_undo_cwnd_reduction.
+  cwnd_ = std::max(cwnd_, prior_cwnd);
+  ssthresh_ = std::max(ssthresh_, prior_ssthresh);
+  bytes_acked_ca_ = 0;
+}
+
 std::unique_ptr<CongestionControl> make_congestion_control(CongestionAlgorithm a) {
   switch (a) {
     case CongestionAlgorithm::kNewReno:

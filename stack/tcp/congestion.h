@@ -57,6 +57,11 @@ class CongestionControl {
   // a short pause costs less than a long one; ssthresh keeps 3/4 of the old window so slow
   // start brings it back within a few round trips.
   void restart_after_idle(Duration idle, Duration rto, std::uint32_t mss);
+  // The last reduction (recovery or RTO) was spurious (undo.h): take it back. `prior_cwnd` and
+  // `prior_ssthresh` are from before it. Linux tcp_undo_cwnd_reduction: cwnd = undo_cwnd() -
+  // max(cwnd, prior_cwnd) for Reno and CUBIC (tcp_reno_undo_cwnd) - and ssthresh =
+  // max(ssthresh, prior_ssthresh).
+  virtual void on_undo(std::uint32_t prior_cwnd, std::uint32_t prior_ssthresh) = 0;
 
   std::uint32_t cwnd() const { return cwnd_; }
   std::uint32_t ssthresh() const { return ssthresh_; }
@@ -87,6 +92,7 @@ class NewReno final : public CongestionControl {
   void on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) override;
   void on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) override;
   void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss) override;
+  void on_undo(std::uint32_t prior_cwnd, std::uint32_t prior_ssthresh) override;
 
  private:
   void set_cwnd_after_idle(std::uint32_t cwnd) override;

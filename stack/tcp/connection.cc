@@ -592,8 +592,10 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
     }
   }
   update_send_window(now, seg);
-  if (rack_active() && synchronized() && state_ != TcpState::kSynReceived) {
-    rack_on_ack(now, seg, advanced, dsack);
+  if (synchronized() && state_ != TcpState::kSynReceived) {
+    // Undo before RACK looks for losses, as Linux tcp_fastretrans_alert does.
+    undo_on_ack(now, seg, advanced, dsack);
+    if (rack_active()) rack_on_ack(now, seg, advanced, dsack);
   }
 }
 
@@ -601,6 +603,8 @@ void TcpConnection::enter_fast_recovery(Instant now) {
   in_recovery_ = true;
   recover_ = snd_max_;
   high_rxt_ = snd_una_;
+  undo_.on_enter_recovery(UndoTracker::Episode::kRecovery, cc_->cwnd(), cc_->ssthresh(), snd_una_,
+                          snd_max_);
   cc_->on_enter_recovery(now, flight_size(), snd_mss_);
   ecn_.on_window_reduced(snd_max_);  // RFC 3168 §6.1.2: CWR on the next new data
   stats_.retrans_fast++;
@@ -761,6 +765,49 @@ void TcpConnection::count_rack(std::uint64_t TcpRackCounters::*field) {
   if (layer_rack_ != nullptr) ++(layer_rack_->*field);
 }
 
+// --- Undo of spurious retransmissions (undo.h) ------------------------------------------------
+
+void TcpConnection::undo_on_ack(Instant now, const TcpRepr& seg, bool advanced,
+                                std::optional<TcpSackBlock> dsack) {
+  if (dsack) undo_.on_dsack(dsack->left, dsack->right);
+  UndoTracker::Ack a;
+  if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->ecr != 0) {
+    a.tsecr = seg.options.timestamps->ecr;
+  }
+  a.advanced = advanced;
+  a.snd_una = snd_una_;
+  a.retrans_in_flight = high_rxt_ > snd_una_;
+  UndoTracker::Decision d = undo_.on_ack(a);
+  if (d != UndoTracker::Decision::kNone) undo_reduction(now, d);
+}
+
+void TcpConnection::undo_reduction(Instant now, UndoTracker::Decision d) {
+  // Linux tcp_undo_cwnd_reduction: the window and ssthresh from before the episode, and the
+  // connection back to the Open state.
+  UndoTracker::Prior prior = undo_.prior();
+  cc_->on_undo(prior.cwnd, prior.ssthresh);
+  trace(now, TraceKind::kTcpCongestion, "undo", 0, 0, cc_->cwnd(), cc_->ssthresh());
+  in_recovery_ = false;
+  rto_recovery_ = false;
+  retransmit_head_ = false;
+  sack_rexmit_pending_ = false;
+  if (d != UndoTracker::Decision::kUndoDsack) {
+    // unmark_loss: what is still in flight was not lost; after a timeout, the go-back-N walk
+    // stops (SND.NXT back to SND.MAX: the originals are on their way).
+    if (rack_active()) sent_.unmark_all_lost();
+    rack_rexmit_pending_ = false;
+  }
+  if (d == UndoTracker::Decision::kUndoLoss) {
+    snd_nxt_ = snd_max_;
+    count_rack(&TcpRackCounters::undo_rto);
+    return;
+  }
+  // A fast retransmit was spurious: the path reorders more than RACK allowed for.
+  rack_.on_spurious_retransmission();
+  count_rack(d == UndoTracker::Decision::kUndoDsack ? &TcpRackCounters::undo_dsack
+                                                    : &TcpRackCounters::undo_recovery);
+}
+
 void TcpConnection::drag_marks_along() {
   // Marks compared with SND.UNA mod 2^32 (RFC 9293 §3.4) give the wrong answer once they are
   // 2^31 behind it: left alone over a long transfer without loss or small segments, recover_
@@ -839,6 +886,7 @@ void TcpConnection::on_ecn_echo(Instant now, const TcpRepr& seg) {
   if (!synchronized() || state_ == TcpState::kSynReceived) return;
   if (!ecn_.on_ack(seg.flags, seg.ack, in_recovery_ || rto_recovery_)) return;
   cc_->on_ecn_echo(now, flight_size(), snd_mss_);
+  undo_.forbid_undo();  // Linux tcp_enter_cwr: undo_marker = 0, an ECN reduction stays
   ecn_.on_window_reduced(snd_max_);
   trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
 }
@@ -981,6 +1029,7 @@ void TcpConnection::on_icmp_error(Instant now, const IcmpError& err) {
       snd_mss_ = mss;
       if (snd_max_ > snd_una_ && synchronized()) {
         snd_nxt_ = snd_una_;
+        undo_.forbid_undo();  // these resends are needed (tcp_simple_retransmit: undo_marker = 0)
         // Linux tcp_simple_retransmit enters the Loss state (high_seq = SND.NXT) without a
         // cwnd change: RACK and TLP stand aside while the go-back-N walk resends.
         if (rack_active()) {
@@ -1384,6 +1433,8 @@ void TcpConnection::on_rto(Instant now) {
   }
   // RFC 6298 §5.4-5.6 and RFC 5681 §3.1: back off, collapse cwnd, resend from SND.UNA
   // (go-back-N: what the peer already holds is acknowledged by its next ACK).
+  undo_.on_enter_recovery(UndoTracker::Episode::kLoss, cc_->cwnd(), cc_->ssthresh(), snd_una_,
+                          snd_max_);
   cc_->on_rto(now, flight_size(), snd_mss_);
   ecn_.on_window_reduced(snd_max_);  // RFC 3168 §6.1.2: CWR on the next new data
   trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
@@ -1706,6 +1757,7 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
                /*retransmission=*/seq < snd_max_);
   stats_.data_segs_out += plan.len > 0 ? 1 : 0;
   if (seq < snd_max_) {
+    undo_.on_retransmit(ts_now(now), seq, seq + plan.len + (plan.fin ? 1 : 0));
     stats_.bytes_retrans += plan.len;
     rtt_seq_.reset();  // Karn's rule (RFC 6298 §3)
     trace(now, TraceKind::kTcpRetransmit, retransmit_reason, seq.raw(), plan.len);

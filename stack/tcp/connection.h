@@ -29,6 +29,7 @@
 #include "stack/tcp/rtt.h"
 #include "stack/tcp/sent_queue.h"
 #include "stack/tcp/tcp_types.h"
+#include "stack/tcp/undo.h"
 #include "stack/tcp/urgent.h"
 #include "stack/tracer.h"
 #include "stack/transport.h"
@@ -231,6 +232,11 @@ class TcpConnection {
   // §7.3: sends the probe (new data if the receive window allows, else the last segment).
   bool send_loss_probe(Instant now, TcpSink sink);
   void count_rack(std::uint64_t TcpRackCounters::*field);
+  // Undo of spurious retransmissions (undo.h): feeds the ACK to the tracker and, when it finds
+  // the episode's retransmissions were not needed, takes the reduction back.
+  void undo_on_ack(Instant now, const TcpRepr& seg, bool advanced,
+                   std::optional<TcpSackBlock> dsack);
+  void undo_reduction(Instant now, UndoTracker::Decision d);
   bool can_send_data_state() const;
   std::uint32_t prospective_window() const;
   bool fin_acked() const { return fin_queued_ && snd_una_ > fin_seq(); }
@@ -343,6 +349,7 @@ class TcpConnection {
   bool tlp_pending_ = false;          // the PTO fired: send the probe
   std::uint32_t tlp_flight_ = 0;      // FlightSize when the probe went out
   TcpRackCounters* layer_rack_ = nullptr;
+  UndoTracker undo_;  // the last fast recovery or RTO, until shown spurious or over
 
   // ACK policy.
   bool ack_now_ = false;

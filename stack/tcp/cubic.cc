@@ -107,6 +107,7 @@ void Cubic::congestion_avoidance(Instant now, std::uint32_t bytes_acked, std::ui
 }
 
 void Cubic::reduce_on_congestion(std::uint32_t mss) {
+  before_reduction_ = Curve{w_max_, k_, w_est_, cwnd_prior_, epoch_start_, w_max_from_epoch_};
   // RFC 9406 §4.2: a loss ends HyStart++ for good.
   hystart_.on_congestion();
   epoch_start_.reset();
@@ -168,6 +169,24 @@ void Cubic::set_cwnd_after_idle(std::uint32_t cwnd) {
   // bictcp_cwnd_event shifts the epoch).
   set_cwnd(cwnd);
   epoch_start_.reset();
+}
+
+void Cubic::on_undo(std::uint32_t prior_cwnd, std::uint32_t prior_ssthresh) {
+  // RFC 9438 §4.9: a spurious congestion event restores the state from before it. HyStart++
+  // stays done (RFC 9406 §4.2 ends it at the first loss; Linux does not restart it either).
+  if (before_reduction_ && cwnd_ < prior_cwnd) {
+    w_max_ = before_reduction_->w_max;
+    k_ = before_reduction_->k;
+    w_est_ = before_reduction_->w_est;
+    cwnd_prior_ = before_reduction_->cwnd_prior;
+    epoch_start_ = before_reduction_->epoch_start;
+    w_max_from_epoch_ = before_reduction_->w_max_from_epoch;
+  }
+  before_reduction_.reset();
+  set_cwnd(std::max<double>(cwnd_d_, prior_cwnd));
+  ssthresh_ = std::max(ssthresh_, prior_ssthresh);
+  in_recovery_ = false;
+  rto_backoff_ = false;
 }
 
 }  // namespace ustack

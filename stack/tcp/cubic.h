@@ -40,6 +40,10 @@ class Cubic final : public CongestionControl {
   void on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) override;
   void on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) override;
   void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss) override;
+  // RFC 9438 §4.9 (spurious congestion events): the curve from before the reduction (W_max,
+  // K, W_est, cwnd_prior, the epoch) comes back with the window, as Linux's cubic takes back
+  // cwnd with tcp_reno_undo_cwnd: max(cwnd, prior_cwnd).
+  void on_undo(std::uint32_t prior_cwnd, std::uint32_t prior_ssthresh) override;
 
   // RFC 9438 Figure 1, in bytes: W_cubic(t) = C*SMSS*(t-K)^3 + W_max.
   double w_cubic(Duration t, std::uint32_t mss) const;
@@ -71,6 +75,14 @@ class Cubic final : public CongestionControl {
   bool w_max_from_epoch_ = true;
   bool in_recovery_ = false;
   bool rto_backoff_ = false;  // an RTO with no ACK of new data since
+  // The curve just before the last reduce_on_congestion(), for on_undo().
+  struct Curve {
+    double w_max = 0, k = 0, w_est = 0;
+    std::optional<double> cwnd_prior;
+    std::optional<Instant> epoch_start;
+    bool w_max_from_epoch = true;
+  };
+  std::optional<Curve> before_reduction_;
   HyStartPlusPlus hystart_;
 };
 

@@ -230,6 +230,42 @@ TEST(Cubic, ResumeKeepsWindowAndSsthresh) {
   EXPECT_EQ(c.hystart().phase(), HyStartPlusPlus::Phase::kDone);
 }
 
+// RFC 9438 §4.9: a spurious loss is taken back - the window, ssthresh and the curve (W_max,
+// K, cwnd_prior, the epoch) from before it - so growth goes on as if it never happened.
+TEST(Cubic, UndoRestoresWindowSsthreshAndCurve) {
+  Cubic c = after_loss_at(100 * kMss);  // W_max 100, cwnd = ssthresh = 70 segments
+  Instant later = ack_windows(c, kT0, 100_ms, 3);
+  double w_max = c.w_max(), k = c.k_seconds(), prior = c.cwnd_prior();
+  std::uint32_t cwnd = c.cwnd(), ssthresh = c.ssthresh();
+  c.on_enter_recovery(later, cwnd, kMss);
+  c.on_exit_recovery(cwnd, kMss);
+  EXPECT_LT(c.cwnd(), cwnd);
+  EXPECT_LT(c.w_max(), w_max);  // fast convergence lowered it
+  c.on_undo(cwnd, ssthresh);
+  EXPECT_EQ(c.cwnd(), cwnd);
+  EXPECT_EQ(c.ssthresh(), ssthresh);
+  EXPECT_DOUBLE_EQ(c.w_max(), w_max);
+  EXPECT_DOUBLE_EQ(c.k_seconds(), k);
+  EXPECT_DOUBLE_EQ(c.cwnd_prior(), prior);
+  EXPECT_EQ(c.epoch_start(), kT0);
+}
+
+// Linux tcp_reno_undo_cwnd: max(cwnd, prior_cwnd) - a window that grew past the prior one
+// since is kept; ssthresh never comes down.
+TEST(Cubic, UndoNeverLowersTheWindow) {
+  Cubic c;
+  c.resume(30 * kMss, 20 * kMss, kMss);
+  c.on_undo(10 * kMss, 5 * kMss);
+  EXPECT_EQ(c.cwnd(), 30 * kMss);
+  EXPECT_EQ(c.ssthresh(), 20 * kMss);
+  NewReno r;
+  r.resume(10 * kMss, 20 * kMss, kMss);
+  r.on_rto(kT0, 10 * kMss, kMss);
+  r.on_undo(10 * kMss, 0x7fffffff);
+  EXPECT_EQ(r.cwnd(), 10 * kMss);
+  EXPECT_EQ(r.ssthresh(), 0x7fffffffu);
+}
+
 // A sender that keeps its window full: each ACK of one segment carries an RTT sample; rounds
 // end when SND.UNA passes the SND.NXT of the round's start, as RFC 9406 §4.2 counts them.
 struct SlowStartSender {

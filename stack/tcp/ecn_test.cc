@@ -283,18 +283,42 @@ TEST(TcpEcn, NewRenoHalvesOnEce) {
   EXPECT_EQ(st.cwnd, 7300u);
 }
 
-// An ECE during loss recovery is the same congestion the loss already answered (§6.1.2).
-TEST(TcpEcn, EceDuringRecoveryDoesNotReduceAgain) {
-  TcpTestbed t = ecn_established();
+// IW10 goes out, the first segment is missing: three SACKs, fast retransmit.
+void lose_first_of_ten(TcpTestbed& t) {
   t.send(std::string(14600, 'x'));
   for (std::uint32_t i = 0; i < 10; ++i) t.expect(seg().seq(1 + i * 1460).ack(1001).len(1460));
   for (int i = 0; i < 3; ++i)
     t.inject(seg().seq(1001).ack(1).win(502).sack(1461, 1461 + 1460 * (i + 1)));
+}
+
+// An ECE during loss recovery is the same congestion the loss already answered (§6.1.2).
+TEST(TcpEcn, EceDuringRecoveryDoesNotReduceAgain) {
+  TcpTestbed t = ecn_established();
+  lose_first_of_ten(t);
   t.expect(seg().seq(1).ack(1001).len(1460).ip_ecn(kNotEct));  // fast retransmit, Not-ECT, no CWR
   std::uint32_t cwnd = stats(t).cwnd;
   t.inject(seg().ece().seq(1001).ack(1).win(502).sack(1461, 1461 + 1460 * 4));
   EXPECT_EQ(stats(t).ecn_events.cwnd_reductions, 0u);
   EXPECT_GE(stats(t).cwnd, cwnd);
+}
+
+// Linux tcp_enter_cwr clears undo_marker: once an ECE has reduced the window, a late D-SACK
+// for the last recovery's retransmission no longer undoes (it would take back the ECN
+// reduction too).
+TEST(TcpEcn, LateDsackDoesNotUndoAnEceReduction) {
+  TcpTestbed t = ecn_established();
+  lose_first_of_ten(t);
+  t.expect(seg().seq(1).ack(1001).len(1460));     // fast retransmit
+  t.inject(seg().seq(1001).ack(14601).win(502));  // the resend filled the hole
+  t.send(std::string(2920, 'x'));
+  while (t.pop()) {
+  }
+  t.inject(seg().ece().seq(1001).ack(16061).win(502));
+  TcpStats st = stats(t);
+  EXPECT_EQ(st.ecn_events.cwnd_reductions, 1u);
+  t.inject(seg().seq(1001).ack(16061).win(502).sack(1, 1461));  // the original was only late
+  EXPECT_EQ(stats(t).cwnd, st.cwnd);
+  EXPECT_EQ(stats(t).rack.undo_dsack, 0u);
 }
 
 // The tracer's text (TraceEvent::to_string) names ECE and CWR with tcpdump's letters.

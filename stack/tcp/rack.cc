@@ -79,6 +79,11 @@ void Rack::on_recovery_exit() {
   }
 }
 
+void Rack::on_spurious_retransmission() {
+  reordering_seen_ = true;
+  reo_wnd_persist_ = std::min(reo_wnd_persist_ + 1, kReoWndPersist);
+}
+
 Duration Rack::reo_wnd(bool in_recovery, std::uint32_t segs_sacked, Duration srtt) const {
   // Without reordering seen, no window in recovery or once DupThresh segments are SACKed:
   // RACK is then at least as fast as the duplicate-ACK rule it replaces.

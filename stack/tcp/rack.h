@@ -73,6 +73,11 @@ class Rack {
   // Step 4: "exiting Fast or RTO recovery" - a widened window decays after kReoWndPersist
   // recoveries without D-SACK.
   void on_recovery_exit();
+  // A fast retransmit was undone (undo.h): the path reorders more than the window allowed.
+  // Linux tcp_try_undo_partial counts it as reordering seen (tcp_check_sack_reordering), so the
+  // window no longer drops to zero in recovery, and tcp_try_undo_dsack keeps a widened window
+  // one recovery longer.
+  void on_spurious_retransmission();
 
   // Step 4, second half: RACK.reo_wnd now. `in_recovery`: fast or RTO recovery.
   Duration reo_wnd(bool in_recovery, std::uint32_t segs_sacked, Duration srtt) const;

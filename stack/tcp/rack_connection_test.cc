@@ -155,8 +155,10 @@ TEST(TcpRack, ReorderingWithinTheWindowIsNotRetransmitted) {
 }
 
 // One round of: two segments, the second SACKed 100 ms later, the first resent when the
-// reordering window ends; returns when (relative to the round's start) the resend went out.
-// `dsack` makes the final ACK report the resend as a duplicate (the original was only late).
+// reordering window ends and acknowledged 100 ms after that (the final ACK echoes the resend,
+// so the loss was genuine and min_RTT stays 100 ms); returns when (relative to the round's
+// start) the resend went out. `dsack` makes the final ACK report the resend as a duplicate
+// (the original was only late: the recovery is undone, undo.h).
 Duration hole_round(TcpTestbed& t, int round, Duration start, bool dsack) {
   int first = 2 * round;
   t.at(start);
@@ -169,15 +171,15 @@ Duration hole_round(TcpTestbed& t, int round, Duration start, bool dsack) {
                   .ts(200 + 2 * round, tsval)
                   .sack(seq_of(first + 1), seq_of(first + 2)));
   Duration at = t.expect_next(out(seq_of(first)), 1_s);
-  SegSpec ack = seg().seq(1001).ack(seq_of(first + 2)).win(502).ts(201 + 2 * round, tsval);
+  SegSpec ack = seg().seq(1001).ack(seq_of(first + 2)).win(502).ts(201 + 2 * round, t.last_tsval());
   if (dsack) ack.sack(seq_of(first), seq_of(first + 1));
-  t.at(start + 200_ms).inject(ack);
+  t.at(at + 100_ms).inject(ack);
   return at - start;
 }
 
 // RFC 8985 §6.2 step 4: a D-SACK shows a retransmission was spurious, so the reordering
 // window grows to 2 * min_RTT/4 and stays for 16 recoveries; after the 16th without D-SACK it
-// is min_RTT/4 again. (The ACKs echo the originals' TSval so min_RTT stays 100 ms.)
+// is min_RTT/4 again.
 TEST(TcpRack, DsackWidensTheReorderingWindowUntil16RecoveriesPass) {
   TcpTestbed t = established_100ms();
   EXPECT_EQ(hole_round(t, 0, 1_s, /*dsack=*/true), 125_ms);
@@ -186,6 +188,7 @@ TEST(TcpRack, DsackWidensTheReorderingWindowUntil16RecoveriesPass) {
   }
   EXPECT_EQ(hole_round(t, 17, 18_s, false), 125_ms);
   EXPECT_EQ(stats(t).retrans_rto, 0u);
+  EXPECT_EQ(stats(t).rack.undo_dsack, 1u);  // round 0 only
 }
 
 // RFC 8985 §6.1 (lost retransmissions): the fast retransmission is lost too; a segment sent

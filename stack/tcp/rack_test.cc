@@ -161,6 +161,31 @@ TEST(Rack, ReorderingSeenKeepsTheWindow) {
   EXPECT_EQ(r.reo_wnd(true, q.segs_sacked(), 10_ms), 10_ms);
 }
 
+// An undone fast retransmit (undo.h) counts as reordering seen (Linux tcp_try_undo_partial ->
+// tcp_check_sack_reordering), so DupThresh SACKs no longer zero the window, and keeps a widened
+// window one recovery longer (tcp_try_undo_dsack).
+TEST(Rack, SpuriousRetransmissionKeepsTheWindow) {
+  Flight f(4, 0_ms);
+  f.sack(1001, 4001, kT0 + 100_ms);
+  Rack& r = f.r;
+  EXPECT_EQ(r.reo_wnd(true, f.q.segs_sacked(), 100_ms), 0_ms);
+  r.on_spurious_retransmission();
+  EXPECT_TRUE(r.reordering_seen());
+  EXPECT_EQ(r.reo_wnd(true, f.q.segs_sacked(), 100_ms), 25_ms);
+  EXPECT_EQ(r.reo_wnd_persist(), 1);
+}
+
+// SentQueue::unmark_all_lost: after an undo nothing in flight is lost any more.
+TEST(SentQueue, UnmarkAllLostClearsTheLostBytes) {
+  Flight f(4, 0_ms);
+  f.sack(1001, 2001, kT0 + 100_ms);
+  f.q.mark_all_lost();
+  EXPECT_EQ(f.q.pipe(), 0u);
+  f.q.unmark_all_lost();
+  EXPECT_EQ(f.q.first_lost(), nullptr);
+  EXPECT_EQ(f.q.pipe(), 3000u);
+}
+
 // §6.2 step 4: a D-SACK grows reo_wnd_mult once per round trip; the widened window lasts 16
 // recoveries without D-SACK, then returns to min_RTT/4.
 TEST(Rack, DsackWidensTheWindowAndItDecaysAfter16Recoveries) {

@@ -92,6 +92,11 @@ void SentQueue::mark_all_lost() {
   for (SentSegment& s : q_) mark_lost(s);
 }
 
+void SentQueue::unmark_all_lost() {
+  for (SentSegment& s : q_) s.lost = false;
+  lost_bytes_ = 0;
+}
+
 const SentSegment* SentQueue::first_lost() const {
   if (lost_bytes_ == 0) return nullptr;
   for (const SentSegment& s : q_) {

@@ -45,6 +45,9 @@ class SentQueue {
   // Marks `s` lost (RACK_detect_loss, or an RTO for every entry not SACKed).
   void mark_lost(SentSegment& s);
   void mark_all_lost();
+  // Clears every lost mark: the losses were spurious (undo.h; Linux tcp_undo_cwnd_reduction
+  // with unmark_loss).
+  void unmark_all_lost();
   // The first entry deemed lost and not yet retransmitted, if any.
   const SentSegment* first_lost() const;
   // The highest entry (the tail of the flight), if any.

@@ -93,14 +93,14 @@ std::size_t TcpTupleHash::operator()(const TcpTuple& t) const {
 }
 
 std::string TcpStats::to_string() const {
-  char buf[768];
+  char buf[1024];
   std::snprintf(
       buf, sizeof buf,
       "%s%s%s%s wscale:%u,%u rto:%lld rtt:%.3f/%.3f mss:%u advmss:%u rcvmss:%u cwnd:%u "
       "ssthresh:%u snd_wnd:%u rcv_wnd:%u bytes_sent:%llu bytes_retrans:%llu bytes_acked:%llu "
       "bytes_received:%llu segs_out:%llu segs_in:%llu data_segs_out:%llu data_segs_in:%llu "
       "unacked:%u unsent:%u unread:%u retrans:%llu/%llu dupacks:%llu ooo:%llu backoff:%u "
-      "rack_lost:%llu tlp:%llu/%llu",
+      "rack_lost:%llu tlp:%llu/%llu undo:%llu/%llu/%llu",
       ustack::to_string(state), sack ? " sack" : "", timestamps ? " ts" : "", ecn ? " ecn" : "",
       snd_wscale, rcv_wscale, static_cast<long long>(rto.total_millis()),
       srtt.total_micros() / 1000.0, rttvar.total_micros() / 1000.0, snd_mss, adv_mss, rcv_mss,
@@ -115,7 +115,10 @@ std::string TcpStats::to_string() const {
       static_cast<unsigned long long>(dup_acks_in), static_cast<unsigned long long>(ooo_segs_in),
       backoff, static_cast<unsigned long long>(rack.lost),
       static_cast<unsigned long long>(rack.tlp_recoveries),
-      static_cast<unsigned long long>(rack.tlp_probes));
+      static_cast<unsigned long long>(rack.tlp_probes),
+      static_cast<unsigned long long>(rack.undo_rto),
+      static_cast<unsigned long long>(rack.undo_recovery),
+      static_cast<unsigned long long>(rack.undo_dsack));
   return buf;
 }
 

@@ -125,11 +125,15 @@ struct TcpEcnCounters {
   std::uint64_t cwr_received = 0;     // data segments with CWR that ended our echo
 };
 
-// RACK-TLP events (RFC 8985), per connection (TcpStats) and summed per layer.
+// RACK-TLP events (RFC 8985) and undone reductions (undo.h), per connection (TcpStats) and
+// summed per layer.
 struct TcpRackCounters {
   std::uint64_t lost = 0;            // segments RACK_detect_loss marked lost (not the RTO's)
   std::uint64_t tlp_probes = 0;      // tail-loss probes sent (TcpExtTCPLossProbes)
   std::uint64_t tlp_recoveries = 0;  // probes that repaired a loss (TcpExtTCPLossProbeRecovery)
+  std::uint64_t undo_rto = 0;        // spurious RTOs undone (TcpExtTCPLossUndo)
+  std::uint64_t undo_recovery = 0;   // fast recoveries undone by timestamps (TCPFull/PartialUndo)
+  std::uint64_t undo_dsack = 0;      // reductions undone by D-SACKs (TcpExtTCPDSACKUndo)
 };
 
 // The 4-tuple, from our side.

@@ -88,7 +88,7 @@ TcpTestbed TcpTestbed::connecting(std::uint16_t port, TcpLayerConfig cfg, TcpSoc
 }
 
 TcpTestbed TcpTestbed::established(TcpLayerConfig cfg, TcpSocketOptions opts, bool peer_ts,
-                                   bool peer_sack, std::uint8_t peer_wscale) {
+                                   bool peer_sack, std::uint8_t peer_wscale, Duration rtt) {
   TcpTestbed t = listening(80, cfg, 16, opts);
   SegSpec syn = seg().syn().seq(1000).win(64240).mss(1460);
   if (peer_sack) syn.sack_perm();
@@ -99,7 +99,7 @@ TcpTestbed TcpTestbed::established(TcpLayerConfig cfg, TcpSocketOptions opts, bo
   EXPECT_TRUE(synack.has_value());
   SegSpec ack = seg().seq(1001).ack(1).win(502);
   if (peer_ts) ack.ts(101, _);
-  t.inject(ack);
+  t.at(rtt).inject(ack);
   t.accept();
   return t;
 }

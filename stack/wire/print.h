@@ -12,6 +12,12 @@
 //
 // A layer that does not parse ends the walk: the line names the layer and the ParseError and
 // the description carries them (so `ustack dump` can count undecodable packets by reason).
+// A packet cut short by the capture's snapshot length (DescribeOptions::wire_len) is decoded
+// as far as its octets go, as tcpdump does:
+//
+//   IP 198.18.0.1.46660 > 198.18.0.2.8080: Flags [S], seq 2534788365, win 64240, options [mss
+//   1460,sackOK, [|tcp] IP6 :: > ff02::16:  [|hbhopt]
+//
 // Sequence numbers are absolute (tcpdump -S): a description depends on one packet only.
 // Used by `ustack dump`, the tracer and test failure messages. Pure: no I/O, never throws on
 // packet contents.
@@ -43,6 +49,11 @@ struct DescribeOptions {
   // When set, TCP sequence and acknowledgment numbers are printed relative, as tcpdump does
   // without -S; the tracker holds the conversations seen so far (pass packets in order).
   TcpRelativeSeqs* relative_seqs = nullptr;
+  // The packet's length on the wire when the capture holds less of it (a snapshot length cut
+  // it); 0 or the packet's size: all of it is there. A cut packet is described as far as its
+  // captured octets go and then marked the way tcpdump marks it, "[|tcp]" naming the layer
+  // that was cut; lengths are the wire's, checksums are not checked, and it is not an error.
+  std::size_t wire_len = 0;
 };
 
 // The layer that did not parse, and why.

@@ -492,6 +492,63 @@ TEST(DescribePacket, EveryTruncationIsDescribedWithAReason) {
   EXPECT_FALSE(describe_packet(frame, LinkLayer::kEthernet).error);
 }
 
+// --- Packets cut by a snapshot length (DescribeOptions::wire_len) ------------------------------
+// Decoded as far as the captured octets go and marked as tcpdump marks them (the lines are
+// pcap_tests/dump_vs_tcpdump_test's, checked there against tcpdump on real captures).
+
+// `frame` as a capture with snaplen `n` holds it.
+PacketDescription cut_to(const ByteVec& frame, std::size_t n, LinkLayer link = LinkLayer::kRawIp) {
+  return describe_packet(Bytes(frame).first(n), link, {.wire_len = frame.size()});
+}
+
+TEST(DescribeCutPacket, TcpSynIsDecodedAsFarAsItsOctetsGo) {
+  const ByteVec pkt = ipv4_packet(IpProto::kTcp, emit_tcp(syn(), kV4A, kV4B));  // 20 + 40
+  const std::string ports = "IP 198.18.0.1.41234 > 198.18.0.2.80: ";
+  const std::string fields = ports + "Flags [S], seq 123, win 64240, options [";
+  EXPECT_EQ(cut_to(pkt, 10).line, "IP  [|ip]");
+  EXPECT_EQ(cut_to(pkt, 22).line, "IP 198.18.0.1 > 198.18.0.2: [|tcp]");
+  EXPECT_EQ(cut_to(pkt, 30).line, ports + " [|tcp]");
+  EXPECT_EQ(cut_to(pkt, 40).line, fields + " [|tcp]");
+  EXPECT_EQ(cut_to(pkt, 44).line, fields + "mss 1460, [|tcp]");
+  EXPECT_EQ(cut_to(pkt, 46).line, fields + "mss 1460,sackOK, [|tcp]");
+  // The timestamps option's kind and length are there, its values are not: named, then '>'.
+  EXPECT_EQ(cut_to(pkt, 50).line, fields + "mss 1460,sackOK,TS [|tcp]>");
+  // Whole: the usual line, and a cut packet is not an undecodable one.
+  EXPECT_EQ(cut_to(pkt, pkt.size()).line, line_of(pkt));
+  for (std::size_t n = 0; n < pkt.size(); ++n) EXPECT_FALSE(cut_to(pkt, n).error) << n;
+}
+
+TEST(DescribeCutPacket, PayloadCutKeepsTheWireLengths) {
+  const ByteVec payload(1000, 0x61);
+  const ByteVec pkt = ipv4_packet(IpProto::kUdp, emit_udp(40000, 9, payload, kV4A, kV4B));
+  EXPECT_EQ(cut_to(pkt, 96).line, "IP 198.18.0.1.40000 > 198.18.0.2.9: UDP, length 1000");
+  EXPECT_EQ(cut_to(pkt, 24).line, "IP 198.18.0.1.40000 > 198.18.0.2.9:  [|udp]");
+  const ByteVec dns =
+      ipv4_packet(IpProto::kUdp, emit_udp(40000, 53, dns_query(1, "a.test"), kV4A, kV4B));
+  EXPECT_EQ(cut_to(dns, 32).line, "IP 198.18.0.1.40000 > 198.18.0.2.53:  [|domain]");
+  const ByteVec echo =
+      ipv4_packet(IpProto::kIcmp, emit_icmpv4(Icmpv4Repr::echo_request(7, 1, as_bytes(kPing))));
+  EXPECT_EQ(cut_to(echo, 24).line, "IP 198.18.0.1 > 198.18.0.2:  [|icmp]");
+  EXPECT_EQ(cut_to(echo, 28).line, line_of(echo));
+}
+
+TEST(DescribeCutPacket, Ipv6HeadersAndNdp) {
+  EXPECT_EQ(cut_to(kKernelMldv2Report, 30).line, " [|ip6]");
+  EXPECT_EQ(cut_to(kKernelMldv2Report, 44).line,
+            "IP6 fe80::f8ae:87ff:fe6b:b83a > ff02::16:  [|hbhopt]");
+  const ByteVec ns =
+      ipv6_packet(IpProto::kIcmpv6, emit_ndp(NdpRepr::neighbor_solicit(kV6B, kMacA), kV6A, kV6B));
+  EXPECT_EQ(cut_to(ns, 50).line,
+            "IP6 fd00:1::1 > fd00:1::2: ICMP6, neighbor solicitation [|icmp6]");
+  // The link-address option cut: the message without it, the wire's length.
+  EXPECT_EQ(
+      cut_to(ns, 66).line,
+      "IP6 fd00:1::1 > fd00:1::2: ICMP6, neighbor solicitation, who has fd00:1::2, length 32");
+  const ByteVec arp =
+      ethernet_frame(EtherType::kArp, emit_arp(ArpRepr::request(kMacA, kV4A, kV4B)));
+  EXPECT_EQ(cut_to(arp, 30, LinkLayer::kEthernet).line, " [|arp]");
+}
+
 // Seeded random damage to valid packets of every kind: always a line, never a crash (run
 // under --config=asan to catch out-of-bounds reads).
 TEST(DescribePacket, RandomlyDamagedPacketsAreDescribedWithoutCrashing) {

@@ -35,17 +35,7 @@ check "-l: our line reached the kernel" grep -qx "from ustack" "$WORK/k_got"
 check "-l -v: names the peer" grep -q "connection from 198.18.1.1:" "$WORK/l_err"
 
 # A kernel server that accepts on every address and never closes; it notes each peer.
-bg_ns /usr/bin/python3 -c '
-import socket, sys
-s = socket.create_server(("::", 7000), family=socket.AF_INET6, dualstack_ipv6=True)
-held = []
-while True:
-    c, peer = s.accept()
-    held.append(c)
-    with open(sys.argv[1], "a") as f:
-        print(peer[0].removeprefix("::ffff:"), peer[1], file=f, flush=True)
-' "$WORK/peers"
-wait_listen 7000
+start_peer_logger 7000 "$WORK/peers"
 
 # -z: a probe; a listening port says yes, a closed one no.
 "${CONNECT[@]}" -z 198.18.1.1 7000 </dev/null 2>"$WORK/z_err"

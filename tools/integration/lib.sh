@@ -68,6 +68,22 @@ wait_listen() { wait_ss -Hltn "$1" listener; }
 # wait_udp PORT: until a kernel UDP socket is bound to PORT in the namespace.
 wait_udp() { wait_ss -Hlun "$1" "UDP socket"; }
 
+# start_peer_logger PORT FILE: a kernel TCP server in the namespace on PORT (every address,
+# both families) that accepts, never closes, and appends "ADDR PORT" of each peer to FILE.
+start_peer_logger() {
+  bg_ns /usr/bin/python3 -c '
+import socket, sys
+s = socket.create_server(("::", int(sys.argv[1])), family=socket.AF_INET6, dualstack_ipv6=True)
+held = []
+while True:
+    c, peer = s.accept()
+    held.append(c)
+    with open(sys.argv[2], "a") as f:
+        print(peer[0].removeprefix("::ffff:"), peer[1], file=f, flush=True)
+' "$1" "$2"
+  wait_listen "$1"
+}
+
 # The SHA-256 of the first N bytes of the generated body (tools/services/generated_body.h).
 generated_sha256() {
   /usr/bin/python3 - "$1" <<'PY'

@@ -150,6 +150,9 @@ std::string tcp_counters_text(const TcpLayerCounters& c, std::size_t sockets) {
   line(c.rack.lost, "rack_lost");
   line(c.rack.tlp_probes, "tlp_probes");
   line(c.rack.tlp_recoveries, "tlp_recoveries");
+  line(c.rack.undo_rto, "undo_rto");
+  line(c.rack.undo_recovery, "undo_recovery");
+  line(c.rack.undo_dsack, "undo_dsack");
   line(c.ecn.negotiated, "ecn_negotiated");
   line(c.ecn.ce_received, "ecn_ce_received");
   line(c.ecn.ece_received, "ecn_ece_received");

@@ -50,6 +50,6 @@ stop_ustack INT
 check "tcpdump reads snapshot length 96" bash -c "
   tcpdump -n -r '$WORK/snap.pcap' 2>&1 >/dev/null | grep -q 'snapshot length 96'"
 check "every echo is cut to 96 of its 1028 octets" bash -c "
-  [ \$('$USTACK' dump '$WORK/snap.pcap' icmp | grep -c '\[captured 96 of 1028 bytes\]$') = 6 ] &&
+  [ \$('$USTACK' dump -v '$WORK/snap.pcap' icmp | grep -c '^  \[captured 96 of 1028 bytes\]$') = 6 ] &&
   [ \$(tcpdump -n -r '$WORK/snap.pcap' icmp 2>/dev/null | grep -c 'ICMP echo .*length 1008') = 6 ]"
 finish
