@@ -96,6 +96,11 @@ struct StackConfig {
   bool mld_report_solicited_node = true;
 
   Duration pmtu_expiry = Duration::seconds(600);
+  // A gateway that terminates its clients' connections (`ustack sandbox`; Linux IP_TRANSPARENT
+  // with TPROXY): TCP and UDP packets to any unicast address are ours too, handed to the
+  // transports (catch-all sockets take them). Other protocols to addresses not ours are still
+  // dropped: ICMP echo to a far host is not answered in its name.
+  bool transparent = false;
   // Echo replies kept for pop_echo_reply(); further ones are dropped and counted.
   std::size_t echo_reply_queue_limit = 1024;
 };

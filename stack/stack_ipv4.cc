@@ -91,7 +91,9 @@ void Stack::ipv4_input(Instant now, Bytes packet, bool link_broadcast, bool reas
     return;
   }
   const Address* a = find_address(ip->dst);
-  if (!broadcast && !multicast && !(a && a->state == AddressState::kPreferred)) {
+  bool transit = cfg_.transparent && !ip->dst.is_unspecified() &&
+                 (ip->protocol == IpProto::kTcp || ip->protocol == IpProto::kUdp);
+  if (!broadcast && !multicast && !(a && a->state == AddressState::kPreferred) && !transit) {
     drop(now, Ctr::kDropIpv4NotForUs);
     return;
   }

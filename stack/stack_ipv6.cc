@@ -79,7 +79,13 @@ void Stack::ipv6_input(Instant now, Bytes packet, bool link_multicast, bool reas
     return;
   }
   bool tentative = false;
-  if (!is_our_v6_destination(ip->dst, &tentative)) {
+  // StackConfig::transparent: TCP and UDP to any unicast address (fragments are checked again
+  // once reassembled).
+  bool transit = cfg_.transparent && !ip->dst.is_multicast() && !ip->dst.is_unspecified() &&
+                 !find_address(ip->dst) &&
+                 (ip->upper_proto == IpProto::kTcp || ip->upper_proto == IpProto::kUdp ||
+                  ip->upper_proto == IpProto::kIpv6Frag);
+  if (!transit && !is_our_v6_destination(ip->dst, &tentative)) {
     // RFC 4862 §5.4: packets to a tentative address are silently discarded.
     Ctr why = tentative ? Ctr::kDropIpv6ToTentative : Ctr::kDropIpv6NotForUs;
     if (ip->dst.is_multicast()) why = Ctr::kDropIpv6MulticastNotMember;

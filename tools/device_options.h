@@ -111,6 +111,8 @@ struct DeviceSetup {
   // What the device does to packets the stack receives (in) and sends (out); none by default.
   ImpairSpec impair_in;
   ImpairSpec impair_out;
+  // StackConfig::transparent: TCP/UDP to any address are ours (`ustack sandbox`'s gateway).
+  bool transparent = false;
   bool impaired() const { return !impair_in.is_none() || !impair_out.is_none(); }
   // The resolver: --resolv-conf's settings, its nameservers replaced by --nameserver's; with
   // neither, the --gw addresses, else the --peer addresses, else the first address of each
@@ -251,6 +253,10 @@ inline int run_with_device(const std::string& command, const DeviceOptions& opts
                            const std::function<int(DeviceSession&)>& body, FILE* status = stdout) {
   return run_with_device(command, opts, TransportConfig{}, body, status);
 }
+// The same for a setup a command built itself (`ustack sandbox`), without validation.
+int run_with_setup(const std::string& command, const DeviceSetup& setup,
+                   const TransportConfig& transports,
+                   const std::function<int(DeviceSession&)>& body, FILE* status = stdout);
 
 // "EAI_NONAME (-2): Name or service not known (NXDOMAIN from 198.18.0.1)" for a failed lookup.
 std::string lookup_error_text(const LookupResult& r);

@@ -109,6 +109,7 @@ StackSession::StackSession(const DeviceSetup& setup, Device& dev,
                            const TransportConfig& transports) {
   StackConfig cfg;
   cfg.seed = setup.seed;
+  cfg.transparent = setup.transparent;
   stack_ = std::make_unique<Stack>(cfg, dev);
   for (const auto& a : setup.addrs) stack_->add_address(a);
   for (const auto& gw : setup.gateways) stack_->set_default_gateway(gw);
@@ -275,6 +276,15 @@ int run_with_device(const std::string& command, const DeviceOptions& opts,
                     const std::function<int(DeviceSession&)>& body, FILE* status) {
   ValidationResult v = validate_device_options(opts);
   if (!v.setup) return usage_error(v.error);
+  for (const std::string& w : v.setup->warnings) {
+    std::fprintf(stderr, "ustack %s: warning: %s\n", command.c_str(), w.c_str());
+  }
+  return run_with_setup(command, *v.setup, transports, body, status);
+}
+
+int run_with_setup(const std::string& command, const DeviceSetup& setup,
+                   const TransportConfig& transports,
+                   const std::function<int(DeviceSession&)>& body, FILE* status) {
   // SIGINT/SIGTERM during bring-up would skip teardown (a namespace we created would stay):
   // block them until the runtime's signal_set takes over, which unblocks below.
   sigset_t stop_signals, previous;
@@ -282,13 +292,10 @@ int run_with_device(const std::string& command, const DeviceOptions& opts,
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGUSR1);
-  for (const std::string& w : v.setup->warnings) {
-    std::fprintf(stderr, "ustack %s: warning: %s\n", command.c_str(), w.c_str());
-  }
   sigprocmask(SIG_BLOCK, &stop_signals, &previous);
   std::unique_ptr<DeviceSession> session;
   try {
-    session = std::make_unique<DeviceSession>(*v.setup, transports);
+    session = std::make_unique<DeviceSession>(setup, transports);
   } catch (const std::exception& e) {
     sigprocmask(SIG_SETMASK, &previous, nullptr);
     std::fprintf(stderr, "ustack %s: %s\n", command.c_str(), e.what());

@@ -185,6 +185,38 @@ bool delete_link_address(const std::string& name, const IpCidr& cidr) {
   return netlink_request(&req, req.h.nlmsg_len) == 0;
 }
 
+bool add_route(const std::string& name, const IpCidr& dest, const IpAddr& gateway) {
+  unsigned index = link_index(name);
+  if (index == 0) throw SysError(ENODEV, "no interface " + name + " to route through");
+  struct {
+    nlmsghdr h;
+    rtmsg rt;
+    char attrs[128];
+  } req{};
+  req.h.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
+  req.h.nlmsg_type = RTM_NEWROUTE;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+  req.rt.rtm_family = dest.addr.is_v4() ? AF_INET : AF_INET6;
+  req.rt.rtm_dst_len = dest.prefix_len;
+  req.rt.rtm_table = RT_TABLE_MAIN;
+  req.rt.rtm_protocol = RTPROT_BOOT;
+  req.rt.rtm_scope = RT_SCOPE_UNIVERSE;
+  req.rt.rtm_type = RTN_UNICAST;
+  if (dest.prefix_len > 0) {
+    Bytes d = dest.addr.bytes();
+    add_attr(&req.h, sizeof req, RTA_DST, d.data(), d.size());
+  }
+  Bytes g = gateway.bytes();
+  add_attr(&req.h, sizeof req, RTA_GATEWAY, g.data(), g.size());
+  std::uint32_t oif = index;
+  add_attr(&req.h, sizeof req, RTA_OIF, &oif, sizeof oif);
+  int err = netlink_request(&req, req.h.nlmsg_len);
+  if (err != 0 && err != EEXIST) {
+    throw_errno("cannot add route " + dest.to_string() + " via " + gateway.to_string(), err);
+  }
+  return err == 0;
+}
+
 bool delete_link(const std::string& name) {
   unsigned index = link_index(name);
   if (index == 0) return false;

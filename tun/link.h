@@ -37,6 +37,10 @@ bool add_link_address(const std::string& name, const IpCidr& cidr, bool nodad = 
 // `ip addr del CIDR dev NAME`; false if it (or the device) was not there.
 bool delete_link_address(const std::string& name, const IpCidr& cidr);
 
+// `ip route add DEST via GATEWAY dev NAME` (DEST 0.0.0.0/0 or ::/0: the default route). A route
+// that is already there is not an error: false then, true if this call added it.
+bool add_route(const std::string& name, const IpCidr& dest, const IpAddr& gateway);
+
 // `ip link delete NAME`; false if it was not there.
 bool delete_link(const std::string& name);
 

@@ -46,7 +46,10 @@ void prepare_run_dir() {
 
 }  // namespace
 
-std::string netns_path(const std::string& name) { return std::string(kNetnsRunDir) + "/" + name; }
+std::string netns_path(const std::string& name) {
+  if (!name.empty() && name[0] == '/') return name;  // a namespace file: /proc/PID/ns/net
+  return std::string(kNetnsRunDir) + "/" + name;
+}
 
 bool netns_exists(const std::string& name) {
   struct stat st;

@@ -13,7 +13,8 @@
 
 namespace ustack::tun {
 
-// /run/netns/NAME
+// /run/netns/NAME; a NAME starting with '/' is already a path to a namespace file
+// (/proc/PID/ns/net, a bind mount), so every "NAME" below may be one.
 std::string netns_path(const std::string& name);
 
 // True if /run/netns/NAME exists (as `ip netns list` would show it).

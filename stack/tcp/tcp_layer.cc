@@ -186,6 +186,15 @@ SocketHandle TcpLayer::find_listener(const IpAddr& local, std::uint16_t port) co
   return wildcard;
 }
 
+SocketHandle TcpLayer::find_listener_or_catch_all(const IpAddr& local, std::uint16_t port) const {
+  SocketHandle h = find_listener(local, port);
+  if (h.valid()) return h;
+  // A catch-all listener takes what no listener of the port claims (set_catch_all).
+  SocketHandle c = catch_all_[local.is_v6() ? 1 : 0];
+  const Socket* s = table_.get(c);
+  return s != nullptr && s->listener && s->catch_all ? c : SocketHandle{};
+}
+
 bool TcpLayer::bind_conflict(const IpAddr& local, std::uint16_t port, bool reuse_addr,
                              SocketHandle self) const {
   // Linux inet_csk_bind_conflict without SO_REUSEPORT: another socket on the same port and an
@@ -551,7 +560,7 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
       ++counters_.time_wait_reused;
       notify(h);
       free_socket(h);
-      SocketHandle lh = find_listener(meta.dst, seg.dst_port);
+      SocketHandle lh = find_listener_or_catch_all(meta.dst, seg.dst_port);
       if (Socket* l = table_.get(lh)) {
         on_listen_segment(now, lh, *l, t, seg, out, iss);
         return RxVerdict::kDelivered;
@@ -576,7 +585,7 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
     on_time_wait_segment(now, tw, seg, out);
     return RxVerdict::kDelivered;
   }
-  SocketHandle lh = find_listener(meta.dst, seg.dst_port);
+  SocketHandle lh = find_listener_or_catch_all(meta.dst, seg.dst_port);
   if (Socket* l = table_.get(lh)) {
     on_listen_segment(now, lh, *l, t, seg, out);
     return RxVerdict::kDelivered;
@@ -601,6 +610,27 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
   // Linux tcp_rcv_state_process (LISTEN): a SYN with FIN is discarded (no legitimate opener
   // sends one; answering it helps scanners fingerprint the stack).
   if (seg.has(kFin)) return;
+  // A catch-all listener's user answers the SYN once it knows whether the real destination
+  // takes the connection (syn_hold.h); a retransmitted SYN of a held tuple is not held twice.
+  // A SYN taking over a TIME-WAIT 4-tuple (`iss` chosen) is not held: it is answered at once.
+  if (l.hold_syns && !iss) {
+    switch (held_->add(now, t, seg)) {
+      case SynHold::AddResult::kHeld:
+        ++counters_.syns_held;
+        break;
+      case SynHold::AddResult::kFull:
+        ++counters_.syns_held_overflow;
+        break;
+      case SynHold::AddResult::kDuplicate:
+        break;
+    }
+    return;
+  }
+  open_from_syn(now, lh, l, t, seg, out, iss);
+}
+
+void TcpLayer::open_from_syn(Instant now, SocketHandle lh, Socket& l, const TcpTuple& t,
+                             const TcpRepr& seg, IpSender& out, std::optional<SeqNum> iss) {
   // third: a SYN. Bounded queues, as in Linux (tcp_conn_request): a full accept queue drops
   // the SYN; a full SYN queue (`backlog` embryonic connections) answers it with a SYN cookie
   // and keeps nothing (tcp_syncookies = 1, RFC 4987 §3.6). A SYN that takes over a TIME-WAIT
@@ -769,8 +799,25 @@ bool TcpLayer::on_icmp_error(Instant now, const IcmpError& err, IpSender& out) {
   return true;
 }
 
+void TcpLayer::answer_held_syns(Instant now, IpSender& out) {
+  while (std::optional<SynHold::Answered> a = held_->take_answered()) {
+    SocketHandle lh = catch_all_[a->tuple.local.is_v6() ? 1 : 0];
+    Socket* l = table_.get(lh);
+    if (a->answer == SynAnswer::kDrop) continue;
+    if (a->answer == SynAnswer::kAccept && l != nullptr && l->listener) {
+      open_from_syn(now, lh, *l, a->tuple, a->syn, out, std::nullopt);
+      continue;
+    }
+    // Refused, or accepted after the listener closed: RFC 9293 §3.10.7.1, <SEQ=0><ACK=SEG.SEQ+1>
+    // <CTL=RST,ACK>, which the client's connect() reports as ECONNREFUSED.
+    ++counters_.syns_refused;
+    send_rst_for(now, a->tuple, a->syn, out);
+  }
+}
+
 void TcpLayer::poll(Instant now, IpSender& out) {
   clock_ = now;
+  if (held_ && held_->has_answered()) answer_held_syns(now, out);
   while (timers_.top_at() <= now) {
     TimerRef r = timers_.top();
     disarm(r);
@@ -814,7 +861,11 @@ TcpLayer::Memory TcpLayer::memory() const {
   return m;
 }
 
-Instant TcpLayer::poll_at() const { return timers_.top_at(); }
+Instant TcpLayer::poll_at() const {
+  // Answered SYNs are sent from the next poll, at once.
+  if (held_ && held_->has_answered()) return clock_;
+  return timers_.top_at();
+}
 
 // --- User API: socket lifecycle -------------------------------------------------------------
 
@@ -1063,6 +1114,26 @@ Result<SocketHandle, TcpError> TcpLayer::connect(Instant now, const IpSender& ip
 }
 
 // --- User API: connections ------------------------------------------------------------------
+
+std::optional<TcpError> TcpLayer::set_catch_all(SocketHandle h, bool hold_syns) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return TcpError::kBadHandle;
+  if (!s->listener) return TcpError::kInvalid;
+  s->catch_all = true;
+  s->hold_syns = hold_syns;
+  catch_all_[s->family == IpVersion::kV6 ? 1 : 0] = h;
+  if (hold_syns && !held_) held_ = std::make_unique<SynHold>(s->backlog, conns_.hash_function());
+  if (held_) held_->set_limit(std::max(held_->limit(), std::size_t{s->backlog}));
+  return std::nullopt;
+}
+
+std::optional<TcpTuple> TcpLayer::take_held_syn() {
+  return held_ ? held_->take_new() : std::nullopt;
+}
+
+bool TcpLayer::answer_syn(const TcpTuple& t, SynAnswer answer) {
+  return held_ && held_->answer(t, answer);
+}
 
 Result<SocketHandle, TcpError> TcpLayer::accept(SocketHandle lh) {
   Socket* l = table_.get(lh);

@@ -43,6 +43,7 @@
 #include "stack/tcp/connection.h"
 #include "stack/tcp/deadline_heap.h"
 #include "stack/tcp/syn_cookie.h"
+#include "stack/tcp/syn_hold.h"
 #include "stack/tcp/tcp_types.h"
 #include "stack/tcp/time_wait.h"
 #include "stack/tracer.h"
@@ -131,6 +132,9 @@ struct TcpLayerCounters {
   // cookie and no state, final ACKs whose cookie was valid, ACKs to a listener whose cookie
   // was not (answered with a RST).
   std::uint64_t syncookies_sent = 0, syncookies_recv = 0, syncookies_failed = 0;
+  // SYNs a catch-all listener held for its user (set_catch_all), and those dropped because
+  // `backlog` were held already; held SYNs answered with a RST (refused).
+  std::uint64_t syns_held = 0, syns_held_overflow = 0, syns_refused = 0;
   std::uint64_t rsts_no_socket = 0;    // RFC 9293 §3.10.7.1 replies
   std::uint64_t rsts_listen_ack = 0;   // ACK to a listener (§3.10.7.2)
   std::uint64_t time_wait_reused = 0;  // RFC 6191: a SYN took over a TIME-WAIT 4-tuple
@@ -215,6 +219,22 @@ class TcpLayer final : public Transport {
   // (SO_REUSEADDR); port 0 or backlog 0 -> kInvalid here.
   Result<SocketHandle, TcpError> listen(const IpAddr& local, std::uint16_t port, unsigned backlog,
                                         const TcpSocketOptions& opts = {});
+  // Catch-all (transparent) listening, for a gateway that terminates the connections its
+  // clients open to anywhere (Linux IP_TRANSPARENT with TPROXY; slirp): listener `h` also takes
+  // every SYN of its family, to any address and port, that no other listener or connection
+  // claims (the Stack must deliver such packets: StackConfig::transparent). The connection's
+  // local endpoint is the one the client asked for. With `hold_syns` such a SYN is not answered:
+  // it is held (at most `backlog` of them; further ones are dropped and counted) until the user,
+  // told by take_held_syn(), answers it with answer_syn(). kInvalid if `h` is not a listener;
+  // one catch-all listener per family (a second one replaces the first).
+  std::optional<TcpError> set_catch_all(SocketHandle h, bool hold_syns);
+  // The next held SYN's 4-tuple (local: where the client wants to go), once each.
+  std::optional<TcpTuple> take_held_syn();
+  // Answers a held SYN from the next poll(): kAccept as the listener answers any SYN (a
+  // SYN-ACK; accept() then returns the connection), kRefuse with a RST (RFC 9293 §3.10.7.1:
+  // the client sees "connection refused"), kDrop with nothing. False if `t` is not held.
+  bool answer_syn(const TcpTuple& t, SynAnswer answer);
+  std::size_t held_syn_count() const { return held_ ? held_->size() : 0; }
   // The next established connection of a listener; kWouldBlock if none.
   Result<SocketHandle, TcpError> accept(SocketHandle listener);
   // open + set_options (+ bind) + connect in one call: active open toward remote:port. `local`
@@ -351,6 +371,9 @@ class TcpLayer final : public Transport {
     bool in_syn_queue = false;
     std::list<SocketHandle>::iterator syn_pos;
     Instant syn_at;
+    // Catch-all listener (set_catch_all); with hold_syns its SYNs wait in held_.
+    bool catch_all = false;
+    bool hold_syns = false;
     // Where this socket's timer is in timers_ (kNotArmed: no timer).
     std::uint32_t timer_index = DeadlineHeap<int>::kNotArmed;
   };
@@ -379,6 +402,12 @@ class TcpLayer final : public Transport {
   // `iss` overrides the ISS (a SYN that took over a TIME-WAIT 4-tuple).
   void on_listen_segment(Instant now, SocketHandle lh, Socket& l, const TcpTuple& t,
                          const TcpRepr& seg, IpSender& out, std::optional<SeqNum> iss = {});
+  // RFC 9293 §3.10.7.2 LISTEN, "third: check for a SYN": queues bounded, a cookie or an
+  // embryonic connection and its SYN-ACK.
+  void open_from_syn(Instant now, SocketHandle lh, Socket& l, const TcpTuple& t, const TcpRepr& seg,
+                     IpSender& out, std::optional<SeqNum> iss);
+  // Carries out the answers given to held SYNs (answer_syn).
+  void answer_held_syns(Instant now, IpSender& out);
   void send_rst_for(Instant now, const TcpTuple& t, const TcpRepr& seg, IpSender& out);
   // Answers a SYN with a cookie SYN-ACK and keeps nothing (Linux tcp_conn_request, want_cookie).
   void send_cookie_syn_ack(Instant now, Socket& l, const TcpTuple& t, const TcpRepr& syn,
@@ -415,6 +444,7 @@ class TcpLayer final : public Transport {
   // SYN-ACK has gone unanswered for an initial RTO. False if nothing could go.
   bool evict_oldest_embryonic(Instant now, Socket& listener);
   SocketHandle find_listener(const IpAddr& local, std::uint16_t port) const;
+  SocketHandle find_listener_or_catch_all(const IpAddr& local, std::uint16_t port) const;
   bool bind_conflict(const IpAddr& local, std::uint16_t port, bool reuse_addr,
                      SocketHandle self = {}) const;
   std::optional<std::uint16_t> pick_ephemeral_port(const IpAddr& local, const IpAddr& remote,
@@ -464,6 +494,9 @@ class TcpLayer final : public Transport {
   // it is several times what is in use (amortized O(1): each shrink halves at least 4x).
   void trim_memory();
   DeadlineHeap<TimerRef> timers_;
+  // The catch-all listener of each family (IPv4, IPv6) and the SYNs held for them.
+  SocketHandle catch_all_[2];
+  std::unique_ptr<SynHold> held_;
   ReadyFeed ready_;
   TcpLayerCounters counters_;
   Instant clock_;

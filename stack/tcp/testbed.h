@@ -205,6 +205,12 @@ class TcpTestbed {
   // Nothing is waiting to be sent now.
   TcpTestbed& expect_nothing();
 
+  // Later segments go to `addr`:`port` (the stack's side of the 4-tuple): a destination only a
+  // catch-all listener takes.
+  void retarget(const IpAddr& addr, std::uint16_t port) {
+    ip_.local = addr;
+    local_port_ = port;
+  }
   TcpLayer& layer() { return layer_; }
   FakeIpSender& ip() { return ip_; }
   SocketHandle listener() const { return listener_; }

@@ -184,7 +184,8 @@ bool UdpLayer::enqueue(Instant now, SocketHandle h, Socket& s, const IpRxMeta& m
   }
   ByteVec payload = take_buffer();
   payload.assign(dgram.payload.begin(), dgram.payload.end());
-  s.queue.push_back(Datagram{UdpEndpoint{meta.src, dgram.src_port}, meta.dst, std::move(payload)});
+  s.queue.push_back(Datagram{UdpEndpoint{meta.src, dgram.src_port}, meta.dst, dgram.dst_port,
+                             std::move(payload)});
   s.queued_bytes += len;
   ready_.mark(h);
   return true;
@@ -215,6 +216,7 @@ RxVerdict UdpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
   }
   Tuple t{meta.dst, meta.src, dgram.dst_port, dgram.src_port};
   SocketHandle h = lookup_unicast(t);
+  if (!table_.get(h)) h = catch_all_[t.local.is_v6() ? 1 : 0];  // set_catch_all: the rest
   Socket* s = table_.get(h);
   if (s == nullptr) {
     // RFC 1122 §4.1.3.1: the Stack answers with ICMP port unreachable.

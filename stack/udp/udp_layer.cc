@@ -164,15 +164,45 @@ Result<std::size_t, UdpError> UdpLayer::send_to(Instant now, SocketHandle h, Byt
   if (auto e = check_destination(*s, dst, data.size(), out)) return refuse(*e);
   auto src = source_for(*s, dst.addr, out);
   if (!src) return refuse(src.error());
+  if (!emit(now, *s, *src, s->port, dst, data, out)) return refuse(UdpError::kNoBuffers);
+  return data.size();
+}
+
+bool UdpLayer::emit(Instant now, const Socket& s, const IpAddr& src, std::uint16_t src_port,
+                    const UdpEndpoint& dst, Bytes data, IpSender& out) {
   UdpRepr repr;
-  repr.src_port = s->port;
+  repr.src_port = src_port;
   repr.dst_port = dst.port;
   ChecksumMode mode = out.checksum_mode();
   bool sent = out.send(
-      now, *src, dst.addr, IpProto::kUdp, repr.buffer_len(data.size()),
-      [&](MutBytes buf) { repr.emit(buf, data, *src, dst.addr, mode); }, s->opts.ip);
-  if (!sent) return refuse(UdpError::kNoBuffers);
-  ++counters_.out_datagrams;
+      now, src, dst.addr, IpProto::kUdp, repr.buffer_len(data.size()),
+      [&](MutBytes buf) { repr.emit(buf, data, src, dst.addr, mode); }, s.opts.ip);
+  if (sent) ++counters_.out_datagrams;
+  return sent;
+}
+
+std::optional<UdpError> UdpLayer::set_catch_all(SocketHandle h) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return UdpError::kBadHandle;
+  if (s->port == 0) return UdpError::kInvalid;
+  catch_all_[s->family == IpVersion::kV6 ? 1 : 0] = h;
+  return std::nullopt;
+}
+
+Result<std::size_t, UdpError> UdpLayer::send_as(Instant now, SocketHandle h, Bytes data,
+                                                const UdpEndpoint& from, const UdpEndpoint& to,
+                                                IpSender& out) {
+  Socket* s = table_.get(h);
+  if (s == nullptr) return Err(UdpError::kBadHandle);
+  if (h != catch_all_[s->family == IpVersion::kV6 ? 1 : 0] || from.port == 0 ||
+      from.addr.version() != s->family) {
+    return Err(UdpError::kInvalid);
+  }
+  if (auto e = check_destination(*s, to, data.size(), out)) return Err(*e);
+  if (!emit(now, *s, from.addr, from.port, to, data, out)) {
+    ++counters_.send_errors;
+    return Err(UdpError::kNoBuffers);
+  }
   return data.size();
 }
 
@@ -189,7 +219,7 @@ Result<UdpRecvInfo, UdpError> UdpLayer::recv_from(SocketHandle h, MutBytes out) 
   // udp(7) MSG_TRUNC: the rest of a datagram longer than the buffer is discarded.
   std::size_t n = std::min(out.size(), d.payload.size());
   std::copy_n(d.payload.begin(), n, out.begin());
-  UdpRecvInfo info{n, d.payload.size(), d.from, d.local};
+  UdpRecvInfo info{n, d.payload.size(), d.from, d.local, d.local_port};
   recycle(std::move(d.payload));
   return info;
 }
@@ -201,7 +231,7 @@ Result<UdpRecvInfo, UdpError> UdpLayer::peek(SocketHandle h) const {
   if (s->pending_error) return Err(*s->pending_error);
   if (s->queue.empty()) return Err(UdpError::kWouldBlock);
   const Datagram& d = s->queue.front();
-  return UdpRecvInfo{d.payload.size(), d.payload.size(), d.from, d.local};
+  return UdpRecvInfo{d.payload.size(), d.payload.size(), d.from, d.local, d.local_port};
 }
 
 // --- Multicast groups (RFC 1112 §7.1, RFC 3493 §5.2) -----------------------------------------

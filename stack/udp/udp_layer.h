@@ -88,6 +88,9 @@ struct UdpRecvInfo {
   std::size_t full_size = 0;  // the datagram's length (> size: truncated, MSG_TRUNC)
   UdpEndpoint from;
   IpAddr local;  // the destination address it was sent to (IP_PKTINFO)
+  // The destination port it was sent to (IP_RECVORIGDSTADDR): the socket's own port, except
+  // on a catch-all socket (set_catch_all).
+  std::uint16_t local_port = 0;
 };
 
 struct UdpReadiness {
@@ -161,6 +164,17 @@ class UdpLayer final : public Transport {
   // port first. Returns the payload size sent.
   Result<std::size_t, UdpError> send_to(Instant now, SocketHandle h, Bytes data,
                                         std::optional<UdpEndpoint> to, IpSender& out);
+  // Catch-all (transparent) socket, for a gateway relaying the datagrams its clients send
+  // anywhere (Linux IP_TRANSPARENT with TPROXY): bound socket `h` also receives every unicast
+  // datagram of its family, to any address and port, that no other socket takes (the Stack
+  // must deliver them: StackConfig::transparent); recv_from() tells where each was sent
+  // (local, local_port), and send_as() answers from there. One per family.
+  std::optional<UdpError> set_catch_all(SocketHandle h);
+  // sendto() from `from` (any address and port, as IP_TRANSPARENT allows): catch-all sockets
+  // only (kInvalid otherwise).
+  Result<std::size_t, UdpError> send_as(Instant now, SocketHandle h, Bytes data,
+                                        const UdpEndpoint& from, const UdpEndpoint& to,
+                                        IpSender& out);
   // recvfrom(): the oldest datagram, truncated to `out` (the rest is discarded, as with
   // MSG_TRUNC semantics). A pending error is returned (once) before any datagram.
   Result<UdpRecvInfo, UdpError> recv_from(SocketHandle h, MutBytes out);
@@ -229,6 +243,7 @@ class UdpLayer final : public Transport {
   struct Datagram {
     UdpEndpoint from;
     IpAddr local;
+    std::uint16_t local_port = 0;
     ByteVec payload;
   };
   struct Socket {
@@ -269,6 +284,9 @@ class UdpLayer final : public Transport {
 
   // udp_layer.cc: the send path.
   Result<IpAddr, UdpError> source_for(const Socket& s, const IpAddr& dst, const IpSender& ip) const;
+  // The datagram out: `src`:`src_port` to `dst`, counted.
+  bool emit(Instant now, const Socket& s, const IpAddr& src, std::uint16_t src_port,
+            const UdpEndpoint& dst, Bytes data, IpSender& out);
   std::optional<UdpError> check_destination(const Socket& s, const UdpEndpoint& to, std::size_t len,
                                             const IpSender& ip) const;
 
@@ -288,6 +306,8 @@ class UdpLayer final : public Transport {
   // Payload buffers of datagrams already read, reused by the next ones (no allocation per
   // datagram in steady state).
   std::vector<ByteVec> spare_buffers_;
+  // The catch-all socket of each family (IPv4, IPv6), set_catch_all.
+  SocketHandle catch_all_[2];
 };
 
 }  // namespace ustack

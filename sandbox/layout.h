@@ -1,0 +1,69 @@
+// The sandbox's addresses, laid out as slirp4netns lays them out, and where its flows go.
+//
+// slirp4netns (and libslirp before it) gives the namespace a /24 (default 10.0.2.0/24) in
+// which .2 is the gateway (us), .3 the DNS server (us, forwarding) and .100 the namespace
+// itself; `--cidr` picks another network with the same host numbers. A sandbox must also know
+// where each connection goes on the host side: the far address as asked, except the DNS
+// address (port 53), which goes to the host's resolver (--dns-upstream), and the gateway and
+// DNS addresses otherwise, which lead nowhere yet (host loopback access is issue 13 item 3).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "stack/base/addr.h"
+
+namespace ustack::sandbox {
+
+inline constexpr const char* kDefaultCidr = "10.0.2.0/24";  // slirp4netns's default
+
+struct Endpoint {
+  IpAddr addr;
+  std::uint16_t port = 0;
+  auto operator<=>(const Endpoint&) const = default;
+  std::string to_string() const;  // "198.18.0.1:80", "[fd00::1]:53"
+};
+
+struct SandboxLayout {
+  IpCidr network;  // host bits clear: 10.0.2.0/24
+  IpAddr gateway;  // .2: ustack, the namespace's default route
+  IpAddr dns;      // .3: ustack, forwarding to dns_upstream
+  IpAddr guest;    // .100: the namespace's own address
+  std::optional<Endpoint> dns_upstream;
+  // IPv6 (--enable-ipv6): the same host numbers in a /64 (slirp4netns: fd00::/64, ::2, ::3;
+  // the guest there takes a SLAAC address, here ::100 is configured).
+  struct V6 {
+    IpCidr network;
+    IpAddr gateway, dns, guest;
+  };
+  std::optional<V6> v6;
+
+  IpCidr guest_cidr() const { return IpCidr{guest, network.prefix_len}; }
+  IpCidr gateway_cidr() const { return IpCidr{gateway, network.prefix_len}; }
+  IpCidr dns_cidr() const { return IpCidr{dns, network.prefix_len}; }
+};
+
+inline constexpr const char* kDefaultIpv6Cidr = "fd00::/64";  // slirp4netns's
+
+// Adds the IPv6 layout for "--ipv6-cidr" (a /64); false, with `error` set, if it is not one.
+bool add_ipv6_layout(SandboxLayout& l, std::string_view cidr, std::string& error);
+
+// From "--cidr" ("198.18.5.0/24"): an IPv4 network of prefix 8..25, as slirp4netns accepts
+// (it needs .100 to be a host of it). The error names the problem on failure.
+struct LayoutResult {
+  std::optional<SandboxLayout> layout;
+  std::string error;
+};
+LayoutResult layout_for_cidr(std::string_view cidr);
+
+// "198.18.0.1", "198.18.0.1:5353", "[fd00::1]:53", "fd00::1": port 53 unless given.
+std::optional<Endpoint> parse_dns_upstream(std::string_view s);
+
+enum class Proto : std::uint8_t { kTcp, kUdp };
+
+// Where a flow the guest opened to `dst` is relayed on the host side; nullopt: refused (a
+// TCP SYN gets a RST, a UDP datagram is dropped).
+std::optional<Endpoint> host_destination(const SandboxLayout& l, Proto proto, const Endpoint& dst);
+
+}  // namespace ustack::sandbox

@@ -1,0 +1,245 @@
+#include "sandbox/tcp_relay.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+
+#include "sandbox/counter_text.h"
+#include "sandbox/host_socket.h"
+
+namespace ustack::sandbox {
+
+TcpRelay::TcpRelay(TcpLayer& tcp, tun::AsioRuntime& runtime, const SandboxLayout& layout)
+    : tcp_(tcp),
+      runtime_(runtime),
+      layout_(layout),
+      flows_(64, TcpTupleHash{SipKey{0x73616e64626f78ull, 0x74637072656c6179ull}}),
+      scratch_(kBufferSize) {
+  for (IpVersion v : {IpVersion::kV4, IpVersion::kV6}) {
+    if (v == IpVersion::kV6 && !layout_.v6) break;
+    SocketHandle& l = listeners_[v == IpVersion::kV6 ? 1 : 0];
+    l = tcp_.open(v);
+    if (tcp_.listen(l, kBacklog) || tcp_.set_catch_all(l, /*hold_syns=*/true)) {
+      throw std::runtime_error("cannot open the catch-all TCP listener");
+    }
+  }
+}
+
+TcpRelay::~TcpRelay() {
+  for (auto& [t, f] : flows_) {
+    if (f->sock.valid()) tcp_.abort(f->sock);
+  }
+  for (SocketHandle l : listeners_) {
+    if (l.valid()) tcp_.close(l);
+  }
+}
+
+void TcpRelay::step() {
+  take_syns();
+  take_connections();
+  Instant now = runtime_.now();
+  for (auto it = flows_.begin(); it != flows_.end();) {
+    Flow& f = *it->second;
+    if (f.phase == Phase::kConnecting && f.host->writable()) finish_connect(now, f);
+    if (f.phase == Phase::kAccepting && now - f.answered_at > kAcceptTimeout) {
+      ++counters_.accept_timeouts;
+      f.phase = Phase::kDone;
+    }
+    if (f.phase == Phase::kOpen) pump(f);
+    if (f.phase == Phase::kDone) {
+      it = flows_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void TcpRelay::take_syns() {
+  while (std::optional<TcpTuple> t = tcp_.take_held_syn()) {
+    ++counters_.syns;
+    std::optional<Endpoint> to =
+        host_destination(layout_, Proto::kTcp, Endpoint{t->local, t->local_port});
+    if (!to) {
+      ++counters_.refused_policy;
+      tcp_.answer_syn(*t, SynAnswer::kRefuse);
+      continue;
+    }
+    tun::UniqueFd fd = open_host_socket(Proto::kTcp, to->addr.version());
+    int err = start_connect(fd.get(), *to);
+    if (err != 0 && err != EINPROGRESS) {
+      ++counters_.refused_host;
+      tcp_.answer_syn(*t, SynAnswer::kRefuse);
+      continue;
+    }
+    auto f = std::make_unique<Flow>();
+    f->tuple = *t;
+    f->host = std::make_unique<HostWatch>(runtime_, std::move(fd));
+    // Writable means connected (or failed): wait for it unless the connect is done already.
+    if (err == EINPROGRESS) f->host->want_write();
+    flows_[*t] = std::move(f);
+  }
+}
+
+void TcpRelay::finish_connect(Instant now, Flow& f) {
+  int err = socket_error(f.host->fd());
+  if (err != 0) {
+    // ECONNREFUSED (and, until ICMP errors are mapped, every other failure): the guest's SYN
+    // gets the RST the host's connect got.
+    ++counters_.refused_host;
+    tcp_.answer_syn(f.tuple, SynAnswer::kRefuse);
+    f.phase = Phase::kDone;
+    return;
+  }
+  ++counters_.connected;
+  tcp_.answer_syn(f.tuple, SynAnswer::kAccept);
+  f.phase = Phase::kAccepting;
+  f.answered_at = now;
+}
+
+void TcpRelay::take_connections() {
+  for (SocketHandle l : listeners_) {
+    if (l.valid()) take_connections(l);
+  }
+}
+
+void TcpRelay::take_connections(SocketHandle listener) {
+  for (;;) {
+    auto h = tcp_.accept(listener);
+    if (!h.ok()) return;
+    auto t = tcp_.tuple(*h);
+    auto it = t.ok() ? flows_.find(*t) : flows_.end();
+    if (it == flows_.end() || it->second->phase != Phase::kAccepting) {
+      tcp_.abort(*h);  // not a SYN we held (a TIME-WAIT takeover): nowhere to relay it
+      continue;
+    }
+    ++counters_.opened;
+    it->second->sock = *h;
+    it->second->phase = Phase::kOpen;
+  }
+}
+
+void TcpRelay::pump(Flow& f) {
+  if (!guest_to_host(f) || !host_to_guest(f)) return;
+  bool drained = f.to_host_off == f.to_host.size() && f.to_guest_off == f.to_guest.size();
+  if (f.host_shut && f.guest_shut && drained) {
+    // Both directions ended: ustack finishes its side (FIN exchange, TIME-WAIT) on its own.
+    ++counters_.closed;
+    tcp_.close(f.sock);
+    f.phase = Phase::kDone;
+  }
+}
+
+bool TcpRelay::guest_to_host(Flow& f) {
+  for (;;) {
+    if (f.to_host_off < f.to_host.size()) {
+      if (!f.host->writable()) return true;
+      ssize_t n = ::send(f.host->fd(), f.to_host.data() + f.to_host_off,
+                         f.to_host.size() - f.to_host_off, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          f.host->want_write();
+          return true;
+        }
+        reset(f, /*by_guest=*/false);
+        return false;
+      }
+      f.to_host_off += static_cast<std::size_t>(n);
+      counters_.bytes_to_host += static_cast<std::uint64_t>(n);
+      continue;
+    }
+    if (f.guest_eof) break;
+    auto n = tcp_.recv(f.sock, MutBytes(scratch_.data(), scratch_.size()));
+    if (!n.ok()) {
+      if (n.error() == TcpError::kWouldBlock) return true;
+      reset(f, /*by_guest=*/true);
+      return false;
+    }
+    if (*n == 0) {
+      f.guest_eof = true;
+      break;
+    }
+    f.to_host.assign(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(*n));
+    f.to_host_off = 0;
+  }
+  // The guest's FIN, after everything before it: half-close toward the host.
+  if (!f.host_shut) {
+    ::shutdown(f.host->fd(), SHUT_WR);
+    f.host_shut = true;
+  }
+  return true;
+}
+
+bool TcpRelay::host_to_guest(Flow& f) {
+  for (;;) {
+    if (f.to_guest_off < f.to_guest.size()) {
+      Bytes rest = Bytes(f.to_guest).subspan(f.to_guest_off);
+      auto n = tcp_.send(f.sock, rest);
+      if (!n.ok()) {
+        if (n.error() == TcpError::kWouldBlock) return true;  // room comes with the guest's ACKs
+        reset(f, /*by_guest=*/true);
+        return false;
+      }
+      f.to_guest_off += *n;
+      counters_.bytes_to_guest += *n;
+      continue;
+    }
+    if (f.host_eof) break;
+    if (!f.host->readable()) return true;
+    ssize_t n = ::recv(f.host->fd(), scratch_.data(), scratch_.size(), 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        f.host->want_read();
+        return true;
+      }
+      reset(f, /*by_guest=*/false);
+      return false;
+    }
+    if (n == 0) {
+      f.host_eof = true;
+      break;
+    }
+    f.to_guest.assign(scratch_.begin(), scratch_.begin() + n);
+    f.to_guest_off = 0;
+  }
+  // The host's EOF, after everything before it: a FIN to the guest.
+  if (!f.guest_shut) {
+    tcp_.shutdown(f.sock);
+    f.guest_shut = true;
+  }
+  return true;
+}
+
+void TcpRelay::reset(Flow& f, bool by_guest) {
+  if (by_guest) {
+    ++counters_.reset_by_guest;
+    reset_on_close(f.host->fd());  // the close below sends a RST to the host's peer
+    tcp_.close(f.sock);            // already reset: only gives the handle back
+  } else {
+    ++counters_.reset_by_host;
+    tcp_.abort(f.sock);  // a RST to the guest
+  }
+  f.host.reset();
+  f.phase = Phase::kDone;
+}
+
+std::string TcpRelay::counters_text() const {
+  const TcpRelayCounters& c = counters_;
+  std::string s = "TcpRelay:\n";
+  append_counter(s, flows_.size(), "flows");
+  append_counter(s, c.syns, "syns");
+  append_counter(s, c.refused_policy, "refused_policy");
+  append_counter(s, c.refused_host, "refused_host");
+  append_counter(s, c.connected, "connected");
+  append_counter(s, c.opened, "opened");
+  append_counter(s, c.accept_timeouts, "accept_timeouts");
+  append_counter(s, c.closed, "closed");
+  append_counter(s, c.reset_by_guest, "reset_by_guest");
+  append_counter(s, c.reset_by_host, "reset_by_host");
+  append_counter(s, c.bytes_to_host, "bytes_to_host");
+  append_counter(s, c.bytes_to_guest, "bytes_to_guest");
+  return s;
+}
+
+}  // namespace ustack::sandbox

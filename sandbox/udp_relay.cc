@@ -1,0 +1,130 @@
+#include "sandbox/udp_relay.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <stdexcept>
+
+#include "sandbox/counter_text.h"
+#include "sandbox/host_socket.h"
+
+namespace ustack::sandbox {
+
+UdpRelay::UdpRelay(UdpLayer& udp, IpSender& ip, tun::AsioRuntime& runtime,
+                   const SandboxLayout& layout, Duration idle_timeout)
+    : udp_(udp),
+      ip_(ip),
+      runtime_(runtime),
+      layout_(layout),
+      idle_timeout_(idle_timeout),
+      buf_(UdpLayer::kMaxPayloadV6) {
+  for (IpVersion v : {IpVersion::kV4, IpVersion::kV6}) {
+    if (v == IpVersion::kV6 && !layout_.v6) break;
+    SocketHandle& h = socks_[v == IpVersion::kV6 ? 1 : 0];
+    h = udp_.open(v);
+    // Port 0: an ephemeral port; the socket is found as the catch-all, not by its port.
+    IpAddr any = v == IpVersion::kV6 ? IpAddr(Ipv6Addr::any()) : IpAddr(Ipv4Addr());
+    if (udp_.bind(h, any, 0, ip_) || udp_.set_catch_all(h)) {
+      throw std::runtime_error("cannot open the catch-all UDP socket");
+    }
+    UdpSocketOptions o = *udp_.options(h);
+    o.recv_buffer = 4u << 20;
+    udp_.set_options(h, o);
+  }
+}
+
+UdpRelay::~UdpRelay() {
+  for (SocketHandle h : socks_) {
+    if (h.valid()) udp_.close(runtime_.now(), h, ip_);
+  }
+}
+
+void UdpRelay::step() {
+  Instant now = runtime_.now();
+  for (SocketHandle h : socks_) {
+    if (h.valid()) from_guest(now, h);
+  }
+  for (auto it = flows_.begin(); it != flows_.end();) {
+    Flow& f = *it->second;
+    if (f.host->readable()) from_host(now, f);
+    if (now - f.last_used > idle_timeout_) {
+      ++counters_.flows_expired;
+      it = flows_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void UdpRelay::from_guest(Instant now, SocketHandle sock) {
+  for (;;) {
+    auto info = udp_.recv_from(sock, buf_);
+    if (!info.ok()) return;  // kWouldBlock (or an error nobody waits for)
+    Endpoint dst{info->local, info->local_port};
+    Flow* f = flow_for(now, Endpoint{info->from.addr, info->from.port}, dst);
+    if (f == nullptr) continue;
+    f->last_used = now;
+    if (::send(f->host->fd(), buf_.data(), info->size, 0) < 0) {
+      ++counters_.host_errors;  // EAGAIN (a full host buffer) drops it, as a router would
+      continue;
+    }
+    ++counters_.to_host;
+  }
+}
+
+UdpRelay::Flow* UdpRelay::flow_for(Instant now, const Endpoint& guest, const Endpoint& dst) {
+  Key key{guest, dst};
+  if (auto it = flows_.find(key); it != flows_.end()) return it->second.get();
+  std::optional<Endpoint> to = host_destination(layout_, Proto::kUdp, dst);
+  if (!to) {
+    ++counters_.refused_policy;
+    return nullptr;
+  }
+  tun::UniqueFd fd = open_host_socket(Proto::kUdp, to->addr.version());
+  if (start_connect(fd.get(), *to) != 0) {
+    ++counters_.host_errors;
+    return nullptr;
+  }
+  auto f = std::make_unique<Flow>();
+  f->guest = guest;
+  f->dst = dst;
+  f->host = std::make_unique<HostWatch>(runtime_, std::move(fd));
+  f->last_used = now;
+  ++counters_.flows_opened;
+  return (flows_[key] = std::move(f)).get();
+}
+
+void UdpRelay::from_host(Instant now, Flow& f) {
+  for (;;) {
+    ssize_t n = ::recv(f.host->fd(), buf_.data(), buf_.size(), 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        f.host->want_read();
+        return;
+      }
+      ++counters_.host_errors;  // ECONNREFUSED: ICMP port unreachable (not passed on yet)
+      continue;
+    }
+    f.last_used = now;
+    SocketHandle sock = socks_[f.guest.addr.is_v6() ? 1 : 0];
+    auto sent = udp_.send_as(now, sock, Bytes(buf_).first(static_cast<std::size_t>(n)),
+                             UdpEndpoint{f.dst.addr, f.dst.port},
+                             UdpEndpoint{f.guest.addr, f.guest.port}, ip_);
+    if (sent.ok()) ++counters_.to_guest;
+  }
+}
+
+std::string UdpRelay::counters_text() const {
+  const UdpRelayCounters& c = counters_;
+  std::string s = "UdpRelay:\n";
+  append_counter(s, flows_.size(), "flows");
+  append_counter(s, c.flows_opened, "flows_opened");
+  append_counter(s, c.flows_expired, "flows_expired");
+  append_counter(s, c.to_host, "to_host");
+  append_counter(s, c.to_guest, "to_guest");
+  append_counter(s, c.refused_policy, "refused_policy");
+  append_counter(s, c.host_errors, "host_errors");
+  return s;
+}
+
+}  // namespace ustack::sandbox

@@ -1,0 +1,69 @@
+// UdpRelay: the datagrams the sandbox sends anywhere are relayed through host UDP sockets.
+//
+// A catch-all UDP socket (UdpLayer::set_catch_all) receives every datagram of the guest that no
+// other socket takes, with the address and port it was sent to. Each (guest endpoint,
+// destination) pair is a flow with its own connected host socket, so replies come back to that
+// socket only (a full-cone NAT's mapping, as slirp4netns keeps it); they are sent to the guest
+// from the destination it wrote to (send_as). DNS to the sandbox's DNS address goes to the
+// upstream resolver the same way (host_destination). A flow idle for `idle_timeout` is closed
+// (at the next batch after that).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "sandbox/host_watch.h"
+#include "sandbox/layout.h"
+#include "stack/base/bytes.h"
+#include "stack/udp/udp_layer.h"
+
+namespace ustack::sandbox {
+
+struct UdpRelayCounters {
+  std::uint64_t flows_opened = 0, flows_expired = 0;
+  std::uint64_t to_host = 0, to_guest = 0;  // datagrams
+  std::uint64_t refused_policy = 0;         // host_destination said no: dropped
+  std::uint64_t host_errors = 0;            // the host socket refused a send or reported an error
+};
+
+class UdpRelay {
+ public:
+  static constexpr Duration kDefaultIdleTimeout = Duration::seconds(60);
+
+  UdpRelay(UdpLayer& udp, IpSender& ip, tun::AsioRuntime& runtime, const SandboxLayout& layout,
+           Duration idle_timeout = kDefaultIdleTimeout);
+  ~UdpRelay();
+  UdpRelay(const UdpRelay&) = delete;
+  UdpRelay& operator=(const UdpRelay&) = delete;
+
+  void step();
+  std::size_t flows() const { return flows_.size(); }
+  const UdpRelayCounters& counters() const { return counters_; }
+  std::string counters_text() const;
+
+ private:
+  struct Flow {
+    Endpoint guest;
+    Endpoint dst;  // as the guest addressed it: replies come from here
+    std::unique_ptr<HostWatch> host;
+    Instant last_used;
+  };
+  using Key = std::pair<Endpoint, Endpoint>;  // guest, dst
+
+  void from_guest(Instant now, SocketHandle sock);
+  void from_host(Instant now, Flow& f);
+  Flow* flow_for(Instant now, const Endpoint& guest, const Endpoint& dst);
+
+  UdpLayer& udp_;
+  IpSender& ip_;
+  tun::AsioRuntime& runtime_;
+  SandboxLayout layout_;
+  Duration idle_timeout_;
+  SocketHandle socks_[2];  // the catch-all sockets: IPv4, IPv6 (with --enable-ipv6)
+  std::map<Key, std::unique_ptr<Flow>> flows_;
+  ByteVec buf_;
+  UdpRelayCounters counters_;
+};
+
+}  // namespace ustack::sandbox

@@ -1,0 +1,147 @@
+// `ustack sandbox`: ustack as the network of a namespace (issue 13; README "Sandbox").
+//
+// Creates a TAP device in the target namespace, gives the namespace slirp4netns's layout
+// (guest .100, default route via .2, DNS .3; --cidr picks the network) and runs ustack on the
+// device as its gateway: a transparent Stack (StackConfig::transparent) whose catch-all TCP
+// listener and UDP socket hand every flow to the relays (sandbox/), which carry it through
+// host sockets in the namespace this program runs in.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+
+#include "sandbox/layout.h"
+#include "sandbox/tcp_relay.h"
+#include "sandbox/udp_relay.h"
+#include "stack/stack.h"
+#include "tools/device_options.h"
+#include "tools/subcommand.h"
+#include "tools/usage_error.h"
+#include "tun/link.h"
+#include "tun/netns.h"
+#include "tun/runtime.h"
+
+namespace ustack::tools {
+namespace {
+
+struct SandboxOptions {
+  std::string netns;
+  std::string netns_path;
+  int pid = 0;
+  std::string tap = "tap0";
+  std::string cidr = sandbox::kDefaultCidr;
+  std::int64_t mtu = 1500;
+  std::string dns_upstream;
+  bool enable_ipv6 = false;
+  std::string ipv6_cidr = sandbox::kDefaultIpv6Cidr;
+  double udp_timeout_s = 60;
+  std::string pcap;
+  std::uint64_t seed = 1;
+};
+
+// The namespace as a path NetnsScope takes: /run/netns/NAME, the path given, /proc/PID/ns/net.
+std::string target_namespace(const SandboxOptions& o, std::string& error) {
+  int given = !o.netns.empty() + !o.netns_path.empty() + (o.pid != 0);
+  if (given != 1) {
+    error = "name the namespace once: --netns NAME, --netns-path PATH or --pid PID";
+    return "";
+  }
+  if (!o.netns.empty()) return tun::netns_path(o.netns);
+  if (!o.netns_path.empty()) {
+    if (o.netns_path[0] != '/') error = "--netns-path " + o.netns_path + ": not an absolute path";
+    return o.netns_path;
+  }
+  return "/proc/" + std::to_string(o.pid) + "/ns/net";
+}
+
+int run_sandbox(const SandboxOptions& o) {
+  // Usage errors: "ustack sandbox: what (ustack sandbox --help)", exit 2.
+  auto fail = [](const std::string& what) { return usage_error(what); };
+  std::string error;
+  std::string ns = target_namespace(o, error);
+  if (!error.empty()) return fail(error);
+  sandbox::LayoutResult lr = sandbox::layout_for_cidr(o.cidr);
+  if (!lr.layout) return fail(lr.error);
+  sandbox::SandboxLayout layout = *lr.layout;
+  if (o.enable_ipv6 && !sandbox::add_ipv6_layout(layout, o.ipv6_cidr, error)) return fail(error);
+  if (!o.dns_upstream.empty()) {
+    layout.dns_upstream = sandbox::parse_dns_upstream(o.dns_upstream);
+    if (!layout.dns_upstream) return fail("--dns-upstream " + o.dns_upstream + ": not ADDR[:PORT]");
+  }
+  if (o.mtu < 1280 || o.mtu > 65520)
+    return fail("--mtu " + std::to_string(o.mtu) + " out of range (1280..65520)");
+
+  DeviceSetup setup;
+  setup.device.name = o.tap;
+  setup.device.mode = tun::TunMode::kTap;
+  setup.device.netns = ns;
+  setup.device.mtu = static_cast<std::size_t>(o.mtu);
+  setup.create_netns = false;
+  setup.addrs = {layout.gateway_cidr(), layout.dns_cidr()};
+  setup.peers = {layout.guest_cidr()};
+  if (layout.v6) {
+    setup.addrs.push_back(IpCidr{layout.v6->gateway, 64});
+    setup.addrs.push_back(IpCidr{layout.v6->dns, 64});
+    setup.peers.push_back(IpCidr{layout.v6->guest, 64});
+  }
+  setup.pcap = o.pcap;
+  setup.seed = o.seed;
+  setup.transparent = true;
+  return run_with_setup("sandbox", setup, TransportConfig{}, [&](DeviceSession& s) {
+    {
+      // The namespace's side: loopback up, default route via us (the address is a --peer).
+      tun::NetnsScope in(ns);
+      tun::set_link_up("lo");
+      tun::add_route(o.tap, IpCidr{Ipv4Addr(), 0}, layout.gateway);
+      if (layout.v6) tun::add_route(o.tap, IpCidr{Ipv6Addr::any(), 0}, layout.v6->gateway);
+    }
+    sandbox::TcpRelay tcp(s.tcp(), s.runtime(), layout);
+    sandbox::UdpRelay udp(s.udp(), s.stack(), s.runtime(), layout,
+                          Duration::millis(static_cast<std::int64_t>(o.udp_timeout_s * 1000)));
+    s.runtime().on_iteration([&](Instant) {
+      tcp.step();
+      udp.step();
+    });
+    std::string side = layout.guest_cidr().to_string() + " gateway " + layout.gateway.to_string() +
+                       " dns " + layout.dns.to_string();
+    if (layout.v6) {
+      side += ", " + IpCidr{layout.v6->guest, 64}.to_string() + " gateway " +
+              layout.v6->gateway.to_string() + " dns " + layout.v6->dns.to_string();
+    }
+    if (layout.dns_upstream) side += ", dns forwarded to " + layout.dns_upstream->to_string();
+    std::printf("ustack sandbox: %s\nustack sandbox: namespace %s: %s\n", s.describe().c_str(),
+                ns.c_str(), side.c_str());
+    std::printf("ustack sandbox: ready\n");
+    std::fflush(stdout);
+    return s.run_until_stopped("sandbox",
+                               [&] { return tcp.counters_text() + udp.counters_text(); });
+  });
+}
+
+Subcommand sandbox_cmd(
+    "sandbox", "be the network of a namespace: its TCP and UDP relayed through host sockets",
+    [](CLI::App& app) {
+      auto o = std::make_shared<SandboxOptions>();
+      app.add_option("--netns", o->netns, "the namespace by name (ip netns)");
+      app.add_option("--netns-path", o->netns_path, "the namespace by file (/proc/PID/ns/net)");
+      app.add_option("--pid", o->pid, "the namespace of process PID");
+      app.add_option("--tap", o->tap, "name of the TAP device made in the namespace")
+          ->capture_default_str();
+      app.add_option("--cidr", o->cidr,
+                     "the namespace's network: gateway .2 (ustack), DNS .3, the namespace .100")
+          ->capture_default_str();
+      app.add_option("--mtu", o->mtu, "MTU of the TAP device (1280..65520)")->capture_default_str();
+      app.add_flag("--enable-ipv6", o->enable_ipv6, "IPv6 too, in --ipv6-cidr");
+      app.add_option("--ipv6-cidr", o->ipv6_cidr,
+                     "the namespace's IPv6 /64: gateway ::2, DNS ::3, the namespace ::100")
+          ->capture_default_str();
+      app.add_option("--dns-upstream", o->dns_upstream,
+                     "ADDR[:PORT] that DNS to the .3 address is forwarded to");
+      app.add_option("--udp-timeout", o->udp_timeout_s, "seconds an idle UDP flow is kept")
+          ->capture_default_str();
+      app.add_option("--pcap", o->pcap, "record the TAP's packets (ustack's side) to FILE");
+      app.add_option("--seed", o->seed, "seed of every random choice")->capture_default_str();
+      return [o] { return run_sandbox(*o); };
+    });
+
+}  // namespace
+}  // namespace ustack::tools
