@@ -171,6 +171,9 @@ std::string tcp_counters_text(const TcpLayerCounters& c, std::size_t sockets) {
   line(c.syncookies_sent, "syncookies_sent");
   line(c.syncookies_recv, "syncookies_recv");
   line(c.syncookies_failed, "syncookies_failed");
+  line(c.syns_held, "syns_held");  // catch-all listeners (ustack sandbox)
+  line(c.syns_held_overflow, "syns_held_overflow");
+  line(c.syns_refused, "syns_refused");
   line(c.rsts_no_socket, "rsts_no_socket");
   line(c.rsts_listen_ack, "rsts_listen_ack");
   line(c.time_wait_reused, "time_wait_reused");
