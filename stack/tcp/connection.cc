@@ -20,21 +20,6 @@ constexpr Duration kRtoFallback = Duration::seconds(3);  // RFC 6298 §5.7, TCP_
 
 std::uint32_t ip_header_len(const IpAddr& a) { return a.is_v4() ? 20 : 40; }
 
-// Static "OLD->NEW" strings for trace events (TraceEvent::what must have static storage).
-const char* transition_name(TcpState from, TcpState to) {
-  static const auto* names = [] {
-    auto* n = new std::array<std::string, 121>();
-    for (int f = 0; f < 11; ++f) {
-      for (int t = 0; t < 11; ++t) {
-        (*n)[f * 11 + t] = std::string(to_string(static_cast<TcpState>(f))) + "->" +
-                           to_string(static_cast<TcpState>(t));
-      }
-    }
-    return n;
-  }();
-  return (*names)[static_cast<int>(from) * 11 + static_cast<int>(to)].c_str();
-}
-
 TcpError icmp_to_error(IcmpError::Kind k) {
   switch (k) {
     case IcmpError::Kind::kNetUnreachable:
@@ -564,7 +549,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
       cwnd_usage_seq_ = snd_max_;
     }
     if (cc_->cwnd() != cwnd_before) {
-      trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+      trace_cwnd(now, "ack", cwnd_before, acked);
     }
     // RFC 6298 §5.2/5.3: stop the timer when everything is acknowledged, else restart it.
     if (snd_una_ == snd_max_) {
@@ -611,7 +596,7 @@ void TcpConnection::enter_fast_recovery(Instant now) {
   // Linux tcp_enter_recovery ends a TLP episode: recovery takes over from the probe.
   tlp_.reset();
   tlp_at_ = Instant::never();
-  trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+  trace_cwnd(now, "fast-retransmit");
 }
 
 // --- RACK-TLP (RFC 8985) ----------------------------------------------------------------------
@@ -632,7 +617,7 @@ void TcpConnection::rack_on_ack(Instant now, const TcpRepr& seg, bool advanced,
       // tcp_process_tlp_ack: tcp_init_cwnd_reduction, CWR, tcp_end_cwnd_reduction).
       cc_->on_enter_recovery(now, tlp_flight_, snd_mss_);
       cc_->on_exit_recovery(flight_size(), snd_mss_);
-      trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+      trace_cwnd(now, "tlp-recovery");
     }
   }
   rack_detect_loss_and_arm_timer(now);
@@ -786,7 +771,7 @@ void TcpConnection::undo_reduction(Instant now, UndoTracker::Decision d) {
   // connection back to the Open state.
   UndoTracker::Prior prior = undo_.prior();
   cc_->on_undo(prior.cwnd, prior.ssthresh);
-  trace(now, TraceKind::kTcpCongestion, "undo", 0, 0, cc_->cwnd(), cc_->ssthresh());
+  trace_cwnd(now, "undo");
   in_recovery_ = false;
   rto_recovery_ = false;
   retransmit_head_ = false;
@@ -888,7 +873,7 @@ void TcpConnection::on_ecn_echo(Instant now, const TcpRepr& seg) {
   cc_->on_ecn_echo(now, flight_size(), snd_mss_);
   undo_.forbid_undo();  // Linux tcp_enter_cwr: undo_marker = 0, an ECN reduction stays
   ecn_.on_window_reduced(snd_max_);
-  trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+  trace_cwnd(now, "ecn-echo");
 }
 
 void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
@@ -1062,7 +1047,7 @@ void TcpConnection::on_icmp_error(Instant now, const IcmpError& err) {
 
 void TcpConnection::set_state(Instant now, TcpState s) {
   if (s == state_) return;
-  trace(now, TraceKind::kTcpState, transition_name(state_, s));
+  trace_state(now, s);
   state_ = s;
 }
 
@@ -1351,6 +1336,7 @@ void TcpConnection::fire_timers(Instant now) {
   }
   if (delack_at_ <= now) {
     delack_at_ = Instant::never();
+    trace(now, TraceKind::kTcpTimer, "delack");
     ack_now_ = true;
   }
   if (persist_at_ <= now) {
@@ -1437,7 +1423,7 @@ void TcpConnection::on_rto(Instant now) {
                           snd_max_);
   cc_->on_rto(now, flight_size(), snd_mss_);
   ecn_.on_window_reduced(snd_max_);  // RFC 3168 §6.1.2: CWR on the next new data
-  trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+  trace_cwnd(now, "rto");
   in_recovery_ = false;
   enter_loss_recovery();
   dup_acks_ = 0;
@@ -1891,7 +1877,20 @@ void TcpConnection::trace(Instant now, TraceKind kind, const char* what, std::ui
   e.len = len;
   e.value = value;
   e.value2 = value2;
-  if (kind == TraceKind::kTcpWindow) e.wnd = static_cast<std::uint32_t>(value);
+  switch (kind) {
+    case TraceKind::kTcpWindow:
+      e.wnd = static_cast<std::uint32_t>(value);
+      break;
+    case TraceKind::kTcpTimer:
+      e.detail = "fired";
+      break;
+    case TraceKind::kTcpRttSample:
+      e.value3 = rtt_.srtt().value_or(Duration::zero()).total_nanos();
+      e.value4 = rtt_.rttvar().total_nanos();
+      break;
+    default:
+      break;
+  }
   tracer_->on_event(e);
 }
 
@@ -1903,6 +1902,7 @@ void TcpConnection::trace_segment(Instant now, TraceKind kind, const TcpRepr& r,
   e.len = static_cast<std::uint32_t>(len);
   e.wnd = r.window;
   e.flags = r.flags;
+  e.tcp = &r;
   tracer_->on_event(e);
 }
 
