@@ -1064,6 +1064,7 @@ void TcpConnection::enter_closed(Instant now, std::optional<TcpError> err) {
 void TcpConnection::enter_established(Instant now) {
   set_state(now, TcpState::kEstablished);
   cc_->init(snd_mss_);
+  trace_cwnd(now, "init");
   quick_acks_ = std::clamp<unsigned>(static_cast<unsigned>(rcv_buf_.capacity() / (2 * rcv_mss_)), 2,
                                      kMaxQuickAcks);
   if (cfg_.keepalive) keepalive_at_ = now + cfg_.keepalive_idle;
@@ -1739,6 +1740,8 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
   std::uint8_t flags = kAck;
   if (plan.len > 0 && seq + plan.len == data_end()) flags |= kPsh;
   if (plan.fin) flags |= kFin;
+  // Traced before the segment, so a reader knows the next segment_sent is the retransmission.
+  if (seq < snd_max_) trace(now, TraceKind::kTcpRetransmit, retransmit_reason, seq.raw(), plan.len);
   send_segment(now, sink, flags, seq, a, b, /*with_options=*/true,
                /*retransmission=*/seq < snd_max_);
   stats_.data_segs_out += plan.len > 0 ? 1 : 0;
@@ -1746,7 +1749,6 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
     undo_.on_retransmit(ts_now(now), seq, seq + plan.len + (plan.fin ? 1 : 0));
     stats_.bytes_retrans += plan.len;
     rtt_seq_.reset();  // Karn's rule (RFC 6298 §3)
-    trace(now, TraceKind::kTcpRetransmit, retransmit_reason, seq.raw(), plan.len);
   } else {
     stats_.bytes_sent += plan.len;
     if (!rtt_seq_ && !ts_ok_ && plan.len > 0) {
@@ -1858,14 +1860,7 @@ void TcpConnection::send_segment(Instant now, TcpSink sink, std::uint8_t flags, 
 // --- Tracing --------------------------------------------------------------------------------
 
 TraceEvent TcpConnection::trace_event(Instant now, TraceKind kind) const {
-  TraceEvent e;
-  e.kind = kind;
-  e.at = now;
-  e.local = tuple_.local;
-  e.remote = tuple_.remote;
-  e.local_port = tuple_.local_port;
-  e.remote_port = tuple_.remote_port;
-  return e;
+  return flow_trace_event(now, kind, tuple_);
 }
 
 void TcpConnection::trace(Instant now, TraceKind kind, const char* what, std::uint32_t seq,

@@ -39,6 +39,9 @@ namespace ustack {
 
 using TcpSink = FunctionRef<void(const TcpSegmentOut&)>;
 
+// An event of `kind` at `now` for the flow `t` (the part every TCP trace event carries).
+TraceEvent flow_trace_event(Instant now, TraceKind kind, const TcpTuple& t);
+
 class TcpConnection {
  public:
   // `mtu` is the path MTU toward the remote (IpSender::path_mtu), for the MSS we advertise.

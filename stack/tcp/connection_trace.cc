@@ -68,6 +68,17 @@ const char* transition_section(TcpState from, TcpState to, std::optional<TcpErro
 
 }  // namespace
 
+TraceEvent flow_trace_event(Instant now, TraceKind kind, const TcpTuple& t) {
+  TraceEvent e;
+  e.kind = kind;
+  e.at = now;
+  e.local = t.local;
+  e.remote = t.remote;
+  e.local_port = t.local_port;
+  e.remote_port = t.remote_port;
+  return e;
+}
+
 void TcpConnection::trace_state(Instant now, TcpState to) {
   if (tracer_ == nullptr) return;
   TraceEvent e = trace_event(now, TraceKind::kTcpState);

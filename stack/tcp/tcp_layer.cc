@@ -273,27 +273,15 @@ void TcpLayer::disarm(const TimerRef& r) {
 
 void TcpLayer::trace_drop(Instant now, const char* counter, const TcpTuple& t) const {
   if (tracer_ == nullptr) return;
-  TraceEvent e;
-  e.kind = TraceKind::kDrop;
-  e.at = now;
+  TraceEvent e = flow_trace_event(now, TraceKind::kDrop, t);
   e.what = counter;
-  e.local = t.local;
-  e.remote = t.remote;
-  e.local_port = t.local_port;
-  e.remote_port = t.remote_port;
   tracer_->on_event(e);
 }
 
 void TcpLayer::trace_time_wait(Instant now, const TcpTuple& t, const char* action,
                                Instant deadline) const {
   if (tracer_ == nullptr) return;
-  TraceEvent e;
-  e.kind = TraceKind::kTcpTimer;
-  e.at = now;
-  e.local = t.local;
-  e.remote = t.remote;
-  e.local_port = t.local_port;
-  e.remote_port = t.remote_port;
+  TraceEvent e = flow_trace_event(now, TraceKind::kTcpTimer, t);
   e.what = "time_wait";
   e.detail = action;
   e.value = deadline.is_never() ? 0 : deadline.total_nanos();
