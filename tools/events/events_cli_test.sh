@@ -1,14 +1,17 @@
 #!/bin/bash
-# `ustack replay --events` on a committed capture (pcap_tests/captures/replay/dig_tcp.pcap: dig
+# `ustack replay --events` on committed captures (pcap_tests/captures/replay/dig_tcp.pcap: dig
 # over TCP, ustack as the DNS server) and `ustack ladder` on the result, both pinned byte for
 # byte (the replay runs in the recording's virtual time with a fixed seed, so the events are
-# the same every run). Also the bad inputs of `ustack ladder`: one line, exit status 2.
+# the same every run); the ladders of a lossy nc transfer (replay) and of a packetdrill scenario
+# with a tail-loss probe and RTO backoff (`scenario run --events`), pinned too. Also the bad
+# inputs of `ustack ladder`: one line, exit status 2.
 # Regenerate the golden files after an intended change with
 #   UPDATE=1 bazel run //tools/events:events_cli_test   (then review the diff)
 set -uo pipefail
 USTACK="$1"
 CAPS="$2"     # pcap_tests/captures
 GOLDEN="$3"   # tools/events/testdata
+SCENARIOS="$4"  # pcap_tests/scenarios
 OUT="${TEST_TMPDIR:-/tmp}/events_cli.$$"
 mkdir -p "$OUT"
 trap 'rm -rf "$OUT"' EXIT
@@ -33,13 +36,22 @@ cmp -s "$OUT/dig_tcp.ladder" "$OUT/stdin.ladder" || fail "ladder from stdin diff
 grep -q 'RTX(rack) \. 40545:41993(1448)' "$OUT/nc_lossy_sender.ladder" ||
   fail "lossy: no marked retransmission"
 
+# A packetdrill scenario in virtual time (`scenario run --events`): the tail-loss probe, then
+# the RTO firing twice with its window cut and backoff.
+"$USTACK" scenario run --events "$OUT/backoff.events" --kernel-capture \
+  "$SCENARIOS/captures/retransmit_backoff.kernel.pcap" "$SCENARIOS/retransmit_backoff.pkt" \
+  >"$OUT/backoff_run.txt" 2>&1 || fail "scenario: exit $?: $(cat "$OUT/backoff_run.txt")"
+"$USTACK" ladder --color never "$OUT/backoff.events" >"$OUT/retransmit_backoff.ladder" 2>&1 ||
+  fail "scenario ladder: exit $?"
+
 if [ -n "${UPDATE:-}" ]; then
   cp "$OUT/dig_tcp.events" "$OUT/dig_tcp.ladder" "$OUT/nc_lossy_sender.ladder" \
+    "$OUT/retransmit_backoff.ladder" \
     "${BUILD_WORKSPACE_DIRECTORY}/tools/events/testdata/"
   echo "updated tools/events/testdata"
   exit 0
 fi
-for f in dig_tcp.events dig_tcp.ladder nc_lossy_sender.ladder; do
+for f in dig_tcp.events dig_tcp.ladder nc_lossy_sender.ladder retransmit_backoff.ladder; do
   diff -u "$GOLDEN/$f" "$OUT/$f" >"$OUT/$f.diff" || fail "$f differs from the golden file:
 $(head -60 "$OUT/$f.diff")"
 done

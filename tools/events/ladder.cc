@@ -208,8 +208,10 @@ std::string Ladder::feed(std::string_view text) {
       c.ssthresh = d.at("ssthresh").get<std::int64_t>();
       const std::string reason = d.at("reason").get<std::string>();
       if (reason == "ack") return "";
-      // "!!" marks a reduction (loss, ECN); ".." the initial window and an undo.
-      const bool cut = before >= 0 && c.cwnd < before;
+      // "!!" marks a response to loss or congestion (rto, fast-retransmit, tlp-recovery,
+      // ecn-echo), even when the window was already at its floor; ".." the initial window and
+      // an undo.
+      const bool cut = reason != "init" && reason != "undo";
       return row(time, conn,
                  paint(cut ? "\033[31m" : "\033[2m",
                        std::string(cut ? "!! cwnd " : ".. cwnd ") +
