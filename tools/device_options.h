@@ -104,6 +104,7 @@ struct DeviceSetup {
   std::uint32_t pcap_snaplen = kPcapMaxSnaplen;
   std::uint64_t pcap_rotate_bytes = 0;  // 0: one file, however large
   std::string events;  // write every tracer event here (docs/events.md); "" = no tracer
+  std::string events_tool = "ustack";  // the header's "tool": the command (run_with_device)
   std::uint64_t seed = 0;
   bool seed_given = false;
   // What the device does to packets the stack receives (in) and sends (out); none by default.

@@ -55,7 +55,7 @@ DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& tr
     dev = tapped_.get();
   }
   if (!setup_.events.empty()) {
-    events_ = std::make_unique<events::JsonLinesTracer>(setup_.events, "ustack");
+    events_ = std::make_unique<events::JsonLinesTracer>(setup_.events, setup_.events_tool);
   }
   parts_ = std::make_unique<StackSession>(setup_, *dev, transports, events_.get());
   // Held packets have no fd to wake the runtime: as a poller of the Stack, the wrapper's next
@@ -292,6 +292,7 @@ int run_with_device(const std::string& command, const DeviceOptions& opts,
     std::fprintf(stderr, "ustack %s: warning: %s\n", command.c_str(), w.c_str());
   }
   sigprocmask(SIG_BLOCK, &stop_signals, &previous);
+  v.setup->events_tool = command;
   std::unique_ptr<DeviceSession> session;
   try {
     session = std::make_unique<DeviceSession>(*v.setup, transports);

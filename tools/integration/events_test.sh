@@ -33,6 +33,7 @@ import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 head = json.loads(lines[0])
 assert head["format"] == "ustack-events" and head["version"] == 1, head
+assert head["tool"] == "serve", head
 conn = None
 for n, line in enumerate(lines[1:], 2):
     e = json.loads(line)  # every line parses
