@@ -263,6 +263,17 @@ TEST(Ladder, BadInputSaysWhichLine) {
   } catch (const EventsInputError& e) {
     EXPECT_STREQ(e.what(), "line 1: events format version 2, this ustack reads version 1");
   }
+  Ladder s({});
+  try {
+    s.feed(R"({"format":"ustack-events","version":"1"})");
+    FAIL();
+  } catch (const EventsInputError& e) {
+    EXPECT_STREQ(e.what(), "line 1: events format version \"1\", this ustack reads version 1");
+  }
+  Ladder u({});
+  u.feed(kHeader);
+  EXPECT_THROW(u.feed(R"({"time":"x","event":"state","data":{}})"), EventsInputError);
+  EXPECT_THROW(u.feed(R"({"time":1,"event":"state","data":{"from":1}})"), EventsInputError);
   Ladder t({});
   t.feed(kHeader);
   try {

@@ -64,13 +64,6 @@ std::string ms(std::int64_t ns) {
   return b;
 }
 
-template <typename T>
-T get(const nlohmann::json& j, const char* key, T fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  return it->get<T>();
-}
-
 }  // namespace
 
 std::string Ladder::heading() const {
@@ -96,13 +89,14 @@ std::string Ladder::feed(std::string_view text) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw fail("not JSON (a truncated or foreign file?)");
   if (!header_seen_) {
-    if (get<std::string>(j, "format", "") != kFormatName) {
+    const nlohmann::json& format = j.value("format", nlohmann::json());
+    const nlohmann::json& version = j.value("version", nlohmann::json());
+    if (!format.is_string() || format.get<std::string>() != kFormatName) {
       throw fail(std::string("not a ustack events file (no {\"format\":\"") + kFormatName +
                  "\"} first line)");
     }
-    int v = get<int>(j, "version", 0);
-    if (v != kFormatVersion) {
-      throw fail("events format version " + std::to_string(v) + ", this ustack reads version " +
+    if (!version.is_number_integer() || version.get<std::int64_t>() != kFormatVersion) {
+      throw fail("events format version " + version.dump() + ", this ustack reads version " +
                  std::to_string(kFormatVersion));
     }
     header_seen_ = true;
@@ -114,7 +108,7 @@ std::string Ladder::feed(std::string_view text) {
   try {
     event = j.at("event").get<std::string>();
     time = j.at("time").get<std::int64_t>();
-    conn = get<std::string>(j, "conn", "");
+    if (j.contains("conn")) conn = j["conn"].get<std::string>();
     d = j.at("data");
   } catch (const nlohmann::json::exception&) {
     throw fail("not an event (time, event and data are required)");
