@@ -124,7 +124,7 @@ StackSession::StackSession(const DeviceSetup& setup, Device& dev, const Transpor
   stack_->register_transport(*tcp_);
   UdpLayerConfig udp_cfg = transports.udp;
   udp_cfg.seed = setup.seed;  // UdpLayer derives its own keys from it
-  udp_ = std::make_unique<UdpLayer>(udp_cfg);
+  udp_ = std::make_unique<UdpLayer>(udp_cfg, tracer);
   stack_->register_transport(*udp_);
   ResolverConfig dns_cfg = setup.resolver;
   dns_cfg.force_tcp = dns_cfg.force_tcp || transports.dns_force_tcp;

@@ -132,7 +132,7 @@ struct UstackSut::World {
         tap(sut),
         device(link.a(), tap),
         tcp(tcp_config(o), o.tracer),
-        udp(udp_config(o)),
+        udp(udp_config(o), o.tracer),
         stack(stack_config(o), device),
         resolver(ResolverConfig{}, HostsTable{}, udp, tcp, stack, o.seed),
         stack_pollable(stack),

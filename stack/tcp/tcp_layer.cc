@@ -541,10 +541,10 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
   if (!parsed) {
     if (parsed.error() == ParseError::kBadChecksum) {
       ++counters_.drops_bad_checksum;
-      trace_drop(now, "tcp.drops_bad_checksum", {meta.dst, meta.src, 0, 0});
+      trace_drop(now, "drops.tcp_bad_checksum", {meta.dst, meta.src, 0, 0});
     } else {
       ++counters_.drops_malformed;
-      trace_drop(now, "tcp.drops_malformed", {meta.dst, meta.src, 0, 0});
+      trace_drop(now, "drops.tcp_malformed", {meta.dst, meta.src, 0, 0});
     }
     return RxVerdict::kDelivered;
   }
@@ -558,7 +558,7 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
       (meta.src.is_v4() && meta.src.v4().is_broadcast()) || seg.src_port == 0 ||
       seg.dst_port == 0) {
     ++counters_.drops_broadcast;
-    trace_drop(now, "tcp.drops_broadcast", {meta.dst, meta.src, seg.dst_port, seg.src_port});
+    trace_drop(now, "drops.tcp_broadcast", {meta.dst, meta.src, seg.dst_port, seg.src_port});
     return RxVerdict::kDelivered;
   }
   TcpTuple t{meta.dst, meta.src, seg.dst_port, seg.src_port};
@@ -590,7 +590,7 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
         Socket* l = table_.get(s->parent);
         if (l && l->accept_queue.size() >= l->backlog) {
           ++counters_.drops_listen_overflow;
-          trace_drop(now, "tcp.drops_listen_overflow", t);
+          trace_drop(now, "drops.tcp_listen_overflow", t);
           return RxVerdict::kDelivered;
         }
       }
@@ -638,7 +638,7 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
   // SYNs are answered with cookies meanwhile.
   if (l.accept_queue.size() >= l.backlog) {
     ++counters_.drops_listen_overflow;
-    trace_drop(now, "tcp.drops_listen_overflow", t);
+    trace_drop(now, "drops.tcp_listen_overflow", t);
     return;
   }
   bool syn_queue_full = l.syn_queue.size() >= l.backlog;
@@ -650,7 +650,7 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
   }
   if (syn_queue_full && !evict_oldest_embryonic(now, l)) {
     ++counters_.drops_listen_overflow;
-    trace_drop(now, "tcp.drops_listen_overflow", t);
+    trace_drop(now, "drops.tcp_listen_overflow", t);
     return;
   }
   auto conn = make_connection(now, l.config, t, out.path_mtu(t.remote), iss);
@@ -740,7 +740,7 @@ bool TcpLayer::open_from_cookie(Instant now, SocketHandle lh, Socket& l, const T
   // retransmits it, or its data, and may find room later).
   if (l.accept_queue.size() >= l.backlog) {
     ++counters_.drops_listen_overflow;
-    trace_drop(now, "tcp.drops_listen_overflow", t);
+    trace_drop(now, "drops.tcp_listen_overflow", t);
     return true;
   }
   // The SYN the cookie stands for.
