@@ -539,12 +539,15 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
       TcpRepr::parse(payload, meta.src, meta.dst,
                      meta.checksum_verified ? ChecksumCheck::kSkip : ChecksumCheck::kVerify);
   if (!parsed) {
+    // The flow as far as the ports can be read.
+    TcpTuple t{meta.dst, meta.src, 0, 0};
+    if (payload.size() >= 4) t = {meta.dst, meta.src, load_be16(payload, 2), load_be16(payload, 0)};
     if (parsed.error() == ParseError::kBadChecksum) {
       ++counters_.drops_bad_checksum;
-      trace_drop(now, "drops.tcp_bad_checksum", {meta.dst, meta.src, 0, 0});
+      trace_drop(now, "drops.tcp_bad_checksum", t);
     } else {
       ++counters_.drops_malformed;
-      trace_drop(now, "drops.tcp_malformed", {meta.dst, meta.src, 0, 0});
+      trace_drop(now, "drops.tcp_malformed", t);
     }
     return RxVerdict::kDelivered;
   }

@@ -107,3 +107,34 @@ TEST(LayerPairEvents, HandshakeWriteCloseTimeWait) {
 
 }  // namespace
 }  // namespace ustack::events
+
+namespace ustack::events {
+namespace {
+
+// A segment the TCP layer drops is an event naming the counter, with the flow as far as known.
+TEST(LayerPairEvents, TcpLayerDropsNameTheirCounter) {
+  std::vector<std::string> lines;
+  class Lines : public Tracer {
+   public:
+    explicit Lines(std::vector<std::string>& out) : out_(out) {}
+    void on_event(const TraceEvent& e) override { out_.push_back(event_json(e).dump()); }
+
+   private:
+    std::vector<std::string>& out_;
+  } tracer(lines);
+  TcpLayerPair p({}, {}, 1_ms, nullptr, &tracer);
+  IpRxMeta meta;
+  meta.src = p.client_addr();
+  meta.dst = p.server_addr();
+  // A 20-octet header from port 40000 to 80 whose checksum (zero) is wrong.
+  std::uint8_t seg[20] = {0x9c, 0x40, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff};
+  p.server().on_packet(Instant::from_millis(3), meta, Bytes(seg, sizeof seg), p.server_ip());
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(
+      lines[0],
+      R"({"time":3000000,"conn":"198.18.0.2:80>198.18.0.1:40000","category":"drop","event":"drop",)"
+      R"("data":{"counter":"drops.tcp_bad_checksum"}})");
+}
+
+}  // namespace
+}  // namespace ustack::events
