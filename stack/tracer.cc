@@ -1,6 +1,7 @@
 #include "stack/tracer.h"
 
 #include <cstdio>
+#include <string_view>
 
 namespace ustack {
 
@@ -74,9 +75,15 @@ std::string TraceEvent::to_string() const {
              Duration::nanos(value2).to_string();
       break;
     case TraceKind::kTcpCongestion:
-      std::snprintf(buf, sizeof buf, " cwnd %lld ssthresh %lld", static_cast<long long>(value),
-                    static_cast<long long>(value2));
+      std::snprintf(buf, sizeof buf, " %s cwnd %lld ssthresh %lld inflight %lld", what,
+                    static_cast<long long>(value), static_cast<long long>(value2),
+                    static_cast<long long>(value3));
       out += buf;
+      break;
+    case TraceKind::kTcpTimer:
+      out += std::string(" ") + what + " " + detail;
+      if (std::string_view(detail) == "set")
+        out += " in " + Duration::nanos(value - at.total_nanos()).to_string();
       break;
     case TraceKind::kTcpWindow:
       std::snprintf(buf, sizeof buf, " %s %u", what, wnd);

@@ -13,6 +13,8 @@
 
 namespace ustack {
 
+struct TcpRepr;
+
 enum class TraceKind : std::uint8_t {
   kPacketIn,       // a packet arrived from the device            (len)
   kPacketOut,      // a packet went to the device                 (len)
@@ -23,10 +25,13 @@ enum class TraceKind : std::uint8_t {
   kTcpSegmentIn,   // segment accepted by a connection            (seq, ack, len, wnd, flags)
   kTcpSegmentOut,  // segment sent                                (seq, ack, len, wnd, flags)
   kTcpRetransmit,  // retransmission                              (seq, len, what = "rto"/"fast")
-  kTcpRttSample,   // RTT measured                                (value = rtt ns, value2 = rto ns)
+  kTcpRttSample,   // RTT measured                                (value = rtt ns, value2 = rto ns,
+                   //                                  value3 = srtt ns, value4 = rttvar ns)
   kTcpWindow,      // send or receive window changed              (what = "snd_wnd"/"rcv_wnd", wnd)
-  kTcpCongestion,  // cwnd/ssthresh changed                       (value = cwnd, value2 = ssthresh)
-  kTcpTimer,       // timer armed/fired                           (what = "rto"/"persist"/...)
+  kTcpCongestion,  // cwnd/ssthresh changed                       (value = cwnd, value2 = ssthresh,
+                   //   what = reason, value3 = bytes in flight, value4 = pipe, wnd = peer's window)
+  kTcpTimer,       // timer set/fired/cancelled                   (what = "rto"/"persist"/...,
+                   //   detail = "set"/"fired"/"cancelled", value = deadline ns when set)
 };
 
 const char* to_string(TraceKind k);
@@ -48,6 +53,15 @@ struct TraceEvent {
   std::uint8_t flags = 0;  // TCP flags byte (FIN=0x01 SYN=0x02 RST=0x04 PSH=0x08 ACK=0x10)
   std::int64_t value = 0;
   std::int64_t value2 = 0;
+  std::int64_t value3 = 0;
+  std::int64_t value4 = 0;
+  // A second static string: the timer phase (kTcpTimer), the RFC 9293 section behind a state
+  // change when the stack knows it (kTcpState, "3.10.7.3"), the phase of a congestion change
+  // (kTcpCongestion: "slow-start"/"congestion-avoidance" for an ACK's growth).
+  const char* detail = "";
+  // kTcpSegmentIn/Out: the whole decoded header (options included). Valid only during
+  // on_event; null for events that carry no segment.
+  const TcpRepr* tcp = nullptr;
 
   std::string to_string() const;  // one line: "12.000100s tcp 198.18.0.2:80>198.18.0.1:4000 ..."
 };

@@ -19,6 +19,7 @@
 #include "pcap_tests/replay/compare.h"
 #include "pcap_tests/replay/conversation.h"
 #include "pcap_tests/replay/engine.h"
+#include "tools/events/event_json.h"
 #include "tools/pcap_options.h"
 #include "tools/subcommand.h"
 #include "tools/usage_error.h"
@@ -41,6 +42,7 @@ struct ReplayCliOptions {
   bool strict = false;  // ignore the built-in allow list
   std::uint64_t seed = 1;
   std::string color = "auto";
+  std::string events;  // --events FILE
 };
 
 int fail_input(const std::string& msg) {
@@ -77,6 +79,15 @@ int run_replay(const ReplayCliOptions& o) {
 
   ReplayOptions ropts;
   ropts.seed = o.seed;
+  std::unique_ptr<events::JsonLinesTracer> tracer;
+  if (!o.events.empty()) {
+    try {
+      tracer = std::make_unique<events::JsonLinesTracer>(o.events, "replay");
+    } catch (const std::exception& e) {
+      return fail_input(e.what());
+    }
+    ropts.tracer = tracer.get();
+  }
   ReplayRun run = replay::replay(conv, ropts);
   Comparison cmp = compare(conv.packets, run.ustack, allow, run.stop);
 
@@ -134,6 +145,9 @@ static Subcommand replay_cmd(
           ->type_name("FILE");
       add_pcap_limit_options(app, o->snaplen, o->pcap_size, "--pcap");
       app.add_option("--json", o->json_out, "write the machine-readable summary (- for stdout)");
+      app.add_option("--events", o->events,
+                     "write ustack's events as JSON lines (docs/events.md; - for stdout)")
+          ->type_name("FILE");
       app.add_option("--allow", o->allow_files, "an allow-list file of intended differences")
           ->check(CLI::ExistingFile);
       app.add_flag("--strict", o->strict, "do not apply ustack's built-in allow list");

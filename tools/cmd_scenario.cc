@@ -35,6 +35,7 @@
 #include "pcap_tests/scenario/script.h"
 #include "pcap_tests/scenario/ustack_sut.h"
 #include "stack/wire/print.h"
+#include "tools/events/event_json.h"
 #include "tools/pcap_options.h"
 #include "tools/subcommand.h"
 #include "tools/usage_error.h"
@@ -59,6 +60,7 @@ struct ScenarioOptions {
   std::string kernel_capture;  // compare ustack's run with this recorded kernel run
   std::vector<std::string> allow_files;
   std::string json_out;
+  std::string events;  // ustack's run's events (docs/events.md)
 };
 
 std::string base_name(const std::string& path) {
@@ -124,8 +126,12 @@ std::optional<std::string> read_file(const std::string& path) {
 }
 
 // The system under test named `which`, or nullptr after printing why it cannot be had.
-std::unique_ptr<SystemUnderTest> make_sut(const std::string& which) {
-  if (which == "ustack") return std::make_unique<scenario::UstackSut>();
+std::unique_ptr<SystemUnderTest> make_sut(const std::string& which, Tracer* tracer) {
+  if (which == "ustack") {
+    scenario::UstackSutOptions o;
+    o.tracer = tracer;
+    return std::make_unique<scenario::UstackSut>(o);
+  }
   try {
     return scenario::make_kernel_sut(scenario::KernelSutOptions{});
   } catch (const std::exception& e) {
@@ -180,9 +186,18 @@ int run_scenario(const ScenarioOptions& o) {
   std::vector<std::string> targets = o.against == "both"
                                          ? std::vector<std::string>{"ustack", "kernel"}
                                          : std::vector<std::string>{o.against};
+  std::unique_ptr<events::JsonLinesTracer> tracer;
+  if (!o.events.empty()) {
+    try {
+      tracer = std::make_unique<events::JsonLinesTracer>(o.events, "scenario");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ustack scenario: %s\n", e.what());
+      return 2;
+    }
+  }
   int rc = 0;
   for (const std::string& which : targets) {
-    std::unique_ptr<SystemUnderTest> sut = make_sut(which);
+    std::unique_ptr<SystemUnderTest> sut = make_sut(which, tracer.get());
     if (!sut) {
       rc = 1;
       continue;
@@ -267,6 +282,9 @@ Subcommand scenario_cmd(
                       "the built-in one and FILE.allow)")
           ->check(CLI::ExistingFile);
       run->add_option("--json", opts->json_out, "write the comparison's summary as JSON");
+      run->add_option("--events", opts->events,
+                      "write ustack's events as JSON lines (docs/events.md; - for stdout)")
+          ->type_name("FILE");
       return [opts] { return run_scenario(*opts); };
     });
 

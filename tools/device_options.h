@@ -49,6 +49,7 @@ class Device;
 class ImpairedDevice;
 class PacketTap;
 class PcapTapDevice;
+class Tracer;
 }  // namespace ustack
 
 namespace ustack::tun {
@@ -75,6 +76,7 @@ struct DeviceOptions {
   std::string pcap;
   std::optional<std::int64_t> snaplen;    // --snaplen N: octets kept of each packet in --pcap
   std::optional<std::int64_t> pcap_size;  // --pcap-size MB: rotate --pcap like tcpdump -C
+  std::string events;                     // --events FILE: the tracer's events (docs/events.md)
   std::optional<std::uint64_t> seed;
   std::string seed_text;  // as typed: "-1" is accepted (it wraps) but warned about
   // Impairment specs (stack/impair/impair_spec.h): --impair for both directions, --impair-in
@@ -89,8 +91,7 @@ struct DeviceOptions {
 };
 
 // Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --offload --no-offload --pcap
-// --snaplen --pcap-size
-// --seed --impair --impair-in --impair-out to `app`.
+// --snaplen --pcap-size --events --seed --impair --impair-in --impair-out to `app`.
 void add_device_options(CLI::App& app, DeviceOptions& opts);
 // Adds the resolver's --nameserver --resolv-conf --hosts: only commands that look names up
 // take them, so each command's help lists only what it uses.
@@ -106,6 +107,8 @@ struct DeviceSetup {
   std::string pcap;
   std::uint32_t pcap_snaplen = kPcapMaxSnaplen;
   std::uint64_t pcap_rotate_bytes = 0;  // 0: one file, however large
+  std::string events;  // write every tracer event here (docs/events.md); "" = no tracer
+  std::string events_tool = "ustack";  // the header's "tool": the command (run_with_device)
   std::uint64_t seed = 0;
   bool seed_given = false;
   // What the device does to packets the stack receives (in) and sends (out); none by default.
@@ -147,7 +150,9 @@ struct TransportConfig {
 // device, usocket's in-memory networks on one end of a Link.
 class StackSession {
  public:
-  StackSession(const DeviceSetup& setup, Device& dev, const TransportConfig& transports = {});
+  // `tracer` (may be null) gets the Stack's and the transports' events.
+  StackSession(const DeviceSetup& setup, Device& dev, const TransportConfig& transports = {},
+               Tracer* tracer = nullptr);
   ~StackSession();
   StackSession(const StackSession&) = delete;
   StackSession& operator=(const StackSession&) = delete;
@@ -232,6 +237,7 @@ class DeviceSession {
   std::unique_ptr<ImpairedDevice> impaired_;
   std::unique_ptr<PacketTap> pcap_;
   std::unique_ptr<PcapTapDevice> tapped_;
+  std::unique_ptr<Tracer> events_;  // --events
   std::unique_ptr<StackSession> parts_;
   std::unique_ptr<PollableRef<Stack>> pollable_;
   std::unique_ptr<tun::AsioRuntime> runtime_;

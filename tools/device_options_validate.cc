@@ -99,6 +99,7 @@ std::string pcap_setup(const DeviceOptions& o, DeviceSetup& s) {
   PcapLimits limits;
   std::string e = parse_pcap_limits("--pcap", !o.pcap.empty(), o.snaplen, o.pcap_size, limits);
   s.pcap = o.pcap;
+  s.events = o.events;
   s.pcap_snaplen = limits.snaplen;
   s.pcap_rotate_bytes = limits.rotate_bytes;
   return e;
@@ -244,6 +245,9 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
   app.add_option("--pcap", o.pcap, "record every packet the stack sends and receives")
       ->type_name("FILE");
   add_pcap_limit_options(app, o.snaplen, o.pcap_size, "--pcap");
+  app.add_option("--events", o.events,
+                 "write the stack's events as JSON lines (docs/events.md; - for stdout)")
+      ->type_name("FILE");
   app.add_option("--impair", o.impair,
                  "impair both directions, netem-style: delay=20ms,jitter=2ms,rate=100mbit,"
                  "queue=64k,loss=1%,burst=gilbert:p=0.01:r=0.3,reorder=2%:5ms,dup=0.1%,"

@@ -11,6 +11,7 @@
 #include "stack/pcap_tap_device.h"
 #include "stack/stack.h"
 #include "tools/device_options.h"
+#include "tools/events/event_json.h"
 #include "tools/services/tcp_cli.h"
 #include "tools/usage_error.h"
 #include "tun/link.h"
@@ -53,7 +54,10 @@ DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& tr
     tapped_ = std::make_unique<PcapTapDevice>(*dev, *pcap_);
     dev = tapped_.get();
   }
-  parts_ = std::make_unique<StackSession>(setup_, *dev, transports);
+  if (!setup_.events.empty()) {
+    events_ = std::make_unique<events::JsonLinesTracer>(setup_.events, setup_.events_tool);
+  }
+  parts_ = std::make_unique<StackSession>(setup_, *dev, transports, events_.get());
   // Held packets have no fd to wake the runtime: as a poller of the Stack, the wrapper's next
   // release is part of Stack::poll_at(), where the runtime arms its timer.
   if (impaired_) parts_->stack().add_poller(*impaired_);
@@ -69,6 +73,7 @@ DeviceSession::~DeviceSession() {
   pollable_.reset();
   if (impaired_) parts_->stack().remove_poller(*impaired_);
   parts_.reset();
+  events_.reset();
   tapped_.reset();
   pcap_.reset();
   impaired_.reset();
@@ -105,21 +110,22 @@ std::string DeviceSession::removal_summary() const {
   return s;
 }
 
-StackSession::StackSession(const DeviceSetup& setup, Device& dev,
-                           const TransportConfig& transports) {
+StackSession::StackSession(const DeviceSetup& setup, Device& dev, const TransportConfig& transports,
+                           Tracer* tracer) {
   StackConfig cfg;
   cfg.seed = setup.seed;
   cfg.transparent = setup.transparent;
   stack_ = std::make_unique<Stack>(cfg, dev);
+  stack_->set_tracer(tracer);
   for (const auto& a : setup.addrs) stack_->add_address(a);
   for (const auto& gw : setup.gateways) stack_->set_default_gateway(gw);
   TcpLayerConfig tcp_cfg = transports.tcp;
   tcp_cfg.seed = setup.seed;
-  tcp_ = std::make_unique<TcpLayer>(tcp_cfg);
+  tcp_ = std::make_unique<TcpLayer>(tcp_cfg, tracer);
   stack_->register_transport(*tcp_);
   UdpLayerConfig udp_cfg = transports.udp;
   udp_cfg.seed = setup.seed;  // UdpLayer derives its own keys from it
-  udp_ = std::make_unique<UdpLayer>(udp_cfg);
+  udp_ = std::make_unique<UdpLayer>(udp_cfg, tracer);
   stack_->register_transport(*udp_);
   ResolverConfig dns_cfg = setup.resolver;
   dns_cfg.force_tcp = dns_cfg.force_tcp || transports.dns_force_tcp;
@@ -166,6 +172,7 @@ std::string DeviceSession::describe() const {
     s += ", kernel side";
     for (const auto& p : setup_.peers) s += " " + p.to_string();
   }
+  if (!setup_.events.empty()) s += ", events " + setup_.events;
   if (!setup_.pcap.empty()) {
     s += ", pcap " + setup_.pcap;
     if (setup_.pcap_snaplen != kPcapMaxSnaplen) {
@@ -293,6 +300,7 @@ int run_with_setup(const std::string& command, const DeviceSetup& setup,
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGUSR1);
   sigprocmask(SIG_BLOCK, &stop_signals, &previous);
+  v.setup->events_tool = command;
   std::unique_ptr<DeviceSession> session;
   try {
     session = std::make_unique<DeviceSession>(setup, transports);

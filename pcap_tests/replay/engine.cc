@@ -141,7 +141,7 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
   setup.gateways.push_back(c.peer.ip);  // on a point-to-point link: no ARP/NDP to answer
   tools::TransportConfig transports;
   transports.tcp = tcp_cfg;
-  tools::StackSession session(setup, device, transports);
+  tools::StackSession session(setup, device, transports, opts.tracer);
   session.stack().set_mtu(mtu);
 
   FakeRuntime runtime(start - Duration::millis(1));

@@ -21,6 +21,10 @@
 #include "pcap_tests/replay/conversation.h"
 #include "pcap_tests/replay/timed_packet.h"
 
+namespace ustack {
+class Tracer;
+}
+
 namespace ustack::replay {
 
 struct ReplayOptions {
@@ -28,6 +32,8 @@ struct ReplayOptions {
   // How long ustack runs after the conversation's last recorded packet (its late answers
   // are kept; what it would send after the capture ended is not comparable).
   Duration tail = Duration::millis(10);
+  // Gets the stack's events (stack/tracer.h), in the recording's time; may be null.
+  Tracer* tracer = nullptr;
 };
 
 struct ReplayRun {

@@ -131,13 +131,14 @@ struct UstackSut::World {
         link(link_config(o)),
         tap(sut),
         device(link.a(), tap),
-        tcp(tcp_config(o)),
-        udp(udp_config(o)),
+        tcp(tcp_config(o), o.tracer),
+        udp(udp_config(o), o.tracer),
         stack(stack_config(o), device),
         resolver(ResolverConfig{}, HostsTable{}, udp, tcp, stack, o.seed),
         stack_pollable(stack),
         drain(link),
         network(usocket::Network::over(usocket::NetworkParts{stack, tcp, udp, resolver, runtime})) {
+    stack.set_tracer(o.tracer);
     stack.add_address(IpCidr{o.addresses.local4, 24});
     stack.add_address(IpCidr{o.addresses.local6, 64});
     stack.register_transport(tcp);

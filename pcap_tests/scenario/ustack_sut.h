@@ -26,12 +26,17 @@ namespace usocket {
 class socket;
 }  // namespace usocket
 
+namespace ustack {
+class Tracer;
+}  // namespace ustack
+
 namespace ustack::scenario {
 
 struct UstackSutOptions {
   ScenarioAddresses addresses;
   std::size_t mtu = 1500;
-  std::uint64_t seed = 1;  // the stack's, TCP's (ISNs, ports) and UDP's
+  std::uint64_t seed = 1;    // the stack's, TCP's (ISNs, ports) and UDP's
+  Tracer* tracer = nullptr;  // gets the stack's and TCP's events (stack/tracer.h)
 };
 
 class UstackSut final : public SystemUnderTest {

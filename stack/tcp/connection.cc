@@ -20,21 +20,6 @@ constexpr Duration kRtoFallback = Duration::seconds(3);  // RFC 6298 §5.7, TCP_
 
 std::uint32_t ip_header_len(const IpAddr& a) { return a.is_v4() ? 20 : 40; }
 
-// Static "OLD->NEW" strings for trace events (TraceEvent::what must have static storage).
-const char* transition_name(TcpState from, TcpState to) {
-  static const auto* names = [] {
-    auto* n = new std::array<std::string, 121>();
-    for (int f = 0; f < 11; ++f) {
-      for (int t = 0; t < 11; ++t) {
-        (*n)[f * 11 + t] = std::string(to_string(static_cast<TcpState>(f))) + "->" +
-                           to_string(static_cast<TcpState>(t));
-      }
-    }
-    return n;
-  }();
-  return (*names)[static_cast<int>(from) * 11 + static_cast<int>(to)].c_str();
-}
-
 TcpError icmp_to_error(IcmpError::Kind k) {
   switch (k) {
     case IcmpError::Kind::kNetUnreachable:
@@ -582,7 +567,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
       cwnd_usage_seq_ = snd_max_;
     }
     if (cc_->cwnd() != cwnd_before) {
-      trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+      trace_cwnd(now, "ack", cwnd_before, acked);
     }
     // RFC 6298 §5.2/5.3: stop the timer when everything is acknowledged, else restart it.
     if (snd_una_ == snd_max_) {
@@ -703,7 +688,7 @@ void TcpConnection::enter_fast_recovery(Instant now) {
   // Linux tcp_enter_recovery ends a TLP episode: recovery takes over from the probe.
   tlp_.reset();
   tlp_at_ = Instant::never();
-  trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+  trace_cwnd(now, "fast-retransmit");
 }
 
 // --- RACK-TLP (RFC 8985) ----------------------------------------------------------------------
@@ -724,7 +709,7 @@ void TcpConnection::rack_on_ack(Instant now, const TcpRepr& seg, bool advanced,
       // tcp_process_tlp_ack: tcp_init_cwnd_reduction, CWR, tcp_end_cwnd_reduction).
       cc_->on_enter_recovery(now, tlp_flight_, snd_mss_);
       cc_->on_exit_recovery(flight_size(), snd_mss_);
-      trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+      trace_cwnd(now, "tlp-recovery");
     }
   }
   rack_detect_loss_and_arm_timer(now);
@@ -878,7 +863,7 @@ void TcpConnection::undo_reduction(Instant now, UndoTracker::Decision d) {
   // connection back to the Open state.
   UndoTracker::Prior prior = undo_.prior();
   cc_->on_undo(prior.cwnd, prior.ssthresh);
-  trace(now, TraceKind::kTcpCongestion, "undo", 0, 0, cc_->cwnd(), cc_->ssthresh());
+  trace_cwnd(now, "undo");
   in_recovery_ = false;
   rto_recovery_ = false;
   reno_sacked_ = 0;
@@ -981,7 +966,7 @@ void TcpConnection::on_ecn_echo(Instant now, const TcpRepr& seg) {
   cc_->on_ecn_echo(now, flight_size(), snd_mss_);
   undo_.forbid_undo();  // Linux tcp_enter_cwr: undo_marker = 0, an ECN reduction stays
   ecn_.on_window_reduced(snd_max_);
-  trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+  trace_cwnd(now, "ecn-echo");
 }
 
 void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
@@ -1155,7 +1140,7 @@ void TcpConnection::on_icmp_error(Instant now, const IcmpError& err) {
 
 void TcpConnection::set_state(Instant now, TcpState s) {
   if (s == state_) return;
-  trace(now, TraceKind::kTcpState, transition_name(state_, s));
+  trace_state(now, s);
   state_ = s;
 }
 
@@ -1172,6 +1157,7 @@ void TcpConnection::enter_closed(Instant now, std::optional<TcpError> err) {
 void TcpConnection::enter_established(Instant now) {
   set_state(now, TcpState::kEstablished);
   cc_->init(snd_mss_);
+  trace_cwnd(now, "init");
   quick_acks_ = std::clamp<unsigned>(static_cast<unsigned>(rcv_buf_.capacity() / (2 * rcv_mss_)), 2,
                                      kMaxQuickAcks);
   if (cfg_.keepalive) keepalive_at_ = now + cfg_.keepalive_idle;
@@ -1450,6 +1436,7 @@ void TcpConnection::fire_timers(Instant now) {
   }
   if (delack_at_ <= now) {
     delack_at_ = Instant::never();
+    trace(now, TraceKind::kTcpTimer, "delack");
     ack_now_ = true;
   }
   if (persist_at_ <= now) {
@@ -1536,7 +1523,7 @@ void TcpConnection::on_rto(Instant now) {
                           snd_max_);
   cc_->on_rto(now, flight_size(), snd_mss_);
   ecn_.on_window_reduced(snd_max_);  // RFC 3168 §6.1.2: CWR on the next new data
-  trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
+  trace_cwnd(now, "rto");
   in_recovery_ = false;
   enter_loss_recovery();
   dup_acks_ = 0;
@@ -1891,6 +1878,8 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
   std::uint8_t flags = kAck;
   if (plan.len > 0 && seq + plan.len == data_end()) flags |= kPsh;
   if (plan.fin) flags |= kFin;
+  // Traced before the segment, so a reader knows the next segment_sent is the retransmission.
+  if (seq < snd_max_) trace(now, TraceKind::kTcpRetransmit, retransmit_reason, seq.raw(), plan.len);
   send_segment(now, sink, flags, seq, a, b, /*with_options=*/true,
                /*retransmission=*/seq < snd_max_);
   stats_.data_segs_out += plan.len > 0 ? 1 : 0;
@@ -1898,7 +1887,6 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
     undo_.on_retransmit(ts_now(now), seq, seq + plan.len + (plan.fin ? 1 : 0));
     stats_.bytes_retrans += plan.len;
     rtt_seq_.reset();  // Karn's rule (RFC 6298 §3)
-    trace(now, TraceKind::kTcpRetransmit, retransmit_reason, seq.raw(), plan.len);
   } else {
     stats_.bytes_sent += plan.len;
     if (!rtt_seq_ && !ts_ok_ && plan.len > 0) {
@@ -2019,14 +2007,7 @@ void TcpConnection::send_segment(Instant now, TcpSink sink, std::uint8_t flags, 
 // --- Tracing --------------------------------------------------------------------------------
 
 TraceEvent TcpConnection::trace_event(Instant now, TraceKind kind) const {
-  TraceEvent e;
-  e.kind = kind;
-  e.at = now;
-  e.local = tuple_.local;
-  e.remote = tuple_.remote;
-  e.local_port = tuple_.local_port;
-  e.remote_port = tuple_.remote_port;
-  return e;
+  return flow_trace_event(now, kind, tuple_);
 }
 
 void TcpConnection::trace(Instant now, TraceKind kind, const char* what, std::uint32_t seq,
@@ -2038,7 +2019,20 @@ void TcpConnection::trace(Instant now, TraceKind kind, const char* what, std::ui
   e.len = len;
   e.value = value;
   e.value2 = value2;
-  if (kind == TraceKind::kTcpWindow) e.wnd = static_cast<std::uint32_t>(value);
+  switch (kind) {
+    case TraceKind::kTcpWindow:
+      e.wnd = static_cast<std::uint32_t>(value);
+      break;
+    case TraceKind::kTcpTimer:
+      e.detail = "fired";
+      break;
+    case TraceKind::kTcpRttSample:
+      e.value3 = rtt_.srtt().value_or(Duration::zero()).total_nanos();
+      e.value4 = rtt_.rttvar().total_nanos();
+      break;
+    default:
+      break;
+  }
   tracer_->on_event(e);
 }
 
@@ -2050,6 +2044,7 @@ void TcpConnection::trace_segment(Instant now, TraceKind kind, const TcpRepr& r,
   e.len = static_cast<std::uint32_t>(len);
   e.wnd = r.window;
   e.flags = r.flags;
+  e.tcp = &r;
   tracer_->on_event(e);
 }
 

@@ -41,6 +41,9 @@ namespace ustack {
 
 using TcpSink = FunctionRef<void(const TcpSegmentOut&)>;
 
+// An event of `kind` at `now` for the flow `t` (the part every TCP trace event carries).
+TraceEvent flow_trace_event(Instant now, TraceKind kind, const TcpTuple& t);
+
 class TcpConnection {
  public:
   // `mtu` is the path MTU toward the remote (IpSender::path_mtu), for the MSS we advertise.
@@ -77,6 +80,10 @@ class TcpConnection {
   void poll(Instant now, TcpSink sink);
   // When poll() next has something to do; <= now while output is waiting; never() if idle.
   Instant poll_at() const;
+  // With a tracer: one kTcpTimer event ("set"/"cancelled") per timer whose deadline changed
+  // since the last call (connection_trace.cc). The layer calls it after every change
+  // (reschedule); without a tracer it returns at once.
+  void trace_timers();
 
   // --- User side (RFC 9293 §3.10) --------------------------------------------------------
   // Queues data (SEND); returns the number of bytes taken (0 when the buffer is full).
@@ -274,6 +281,13 @@ class TcpConnection {
   void trace(Instant now, TraceKind kind, const char* what = "", std::uint32_t seq = 0,
              std::uint32_t len = 0, std::int64_t value = 0, std::int64_t value2 = 0);
   void trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len);
+  // kTcpState with the RFC 9293 section behind the change where it is known (connection_trace.cc).
+  void trace_state(Instant now, TcpState to);
+  // kTcpCongestion after cwnd/ssthresh changed, `reason` a static string ("ack", "rto",
+  // "fast-retransmit", ...); for "ack" the window before and the octets acknowledged say
+  // whether it grew in slow start or congestion avoidance (connection_trace.cc).
+  void trace_cwnd(Instant now, const char* reason, std::uint32_t cwnd_before = 0,
+                  std::uint32_t acked = 0);
   // The part of an event every trace carries: what, when, and this connection's 4-tuple.
   TraceEvent trace_event(Instant now, TraceKind kind) const;
 
@@ -401,6 +415,10 @@ class TcpConnection {
   Instant persist_at_ = Instant::never();
   Instant keepalive_at_ = Instant::never();
   Instant close_at_ = Instant::never();  // TIME_WAIT or FIN_WAIT_2 timeout
+  // The deadlines the last trace_timers() reported, in its order.
+  std::array<Instant, 7> traced_timers_{Instant::never(), Instant::never(), Instant::never(),
+                                        Instant::never(), Instant::never(), Instant::never(),
+                                        Instant::never()};
   unsigned persist_backoff_ = 0;
   unsigned unanswered_probes_ = 0;  // zero-window probes since the last segment received
   unsigned keepalive_probes_ = 0;

@@ -14,9 +14,9 @@ TcpLayerConfig with_seed(TcpLayerConfig c, std::uint64_t salt) {
 }  // namespace
 
 TcpLayerPair::TcpLayerPair(const TcpLayerConfig& client, const TcpLayerConfig& server,
-                           Duration one_way)
-    : layer_{TcpLayer(with_seed(client, 0x636c69656e74ull)),
-             TcpLayer(with_seed(server, 0x736572766572ull))},
+                           Duration one_way, Tracer* client_tracer, Tracer* server_tracer)
+    : layer_{TcpLayer(with_seed(client, 0x636c69656e74ull), client_tracer),
+             TcpLayer(with_seed(server, 0x736572766572ull), server_tracer)},
       one_way_(one_way) {
   ip_[0].local = Ipv4Addr({198, 18, 0, 1});
   ip_[1].local = Ipv4Addr({198, 18, 0, 2});

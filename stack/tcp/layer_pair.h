@@ -18,8 +18,10 @@ namespace ustack {
 
 class TcpLayerPair {
  public:
+  // The tracers (may be null) get each layer's events.
   explicit TcpLayerPair(const TcpLayerConfig& client = {}, const TcpLayerConfig& server = {},
-                        Duration one_way = Duration::zero());
+                        Duration one_way = Duration::zero(), Tracer* client_tracer = nullptr,
+                        Tracer* server_tracer = nullptr);
   TcpLayerPair(const TcpLayerPair&) = delete;
   TcpLayerPair& operator=(const TcpLayerPair&) = delete;
 

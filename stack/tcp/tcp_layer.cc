@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <string_view>
 
 namespace ustack {
 
@@ -260,6 +261,7 @@ void TcpLayer::schedule_output(SocketHandle h) {
 }
 
 void TcpLayer::reschedule(SocketHandle h, Socket& s) {
+  s.conn->trace_timers();
   Instant at = s.conn->poll_at();
   if (at.is_never()) {
     disarm({h});
@@ -278,6 +280,30 @@ void TcpLayer::arm(const TimerRef& r, Instant at) {
 
 void TcpLayer::disarm(const TimerRef& r) {
   timers_.erase(r, [this](const TimerRef& x) -> std::uint32_t& { return timer_index(x); });
+}
+
+void TcpLayer::trace_drop(Instant now, const char* counter, const TcpTuple& t) const {
+  if (tracer_ == nullptr) return;
+  TraceEvent e = flow_trace_event(now, TraceKind::kDrop, t);
+  e.what = counter;
+  tracer_->on_event(e);
+}
+
+void TcpLayer::trace_time_wait(Instant now, const TcpTuple& t, const char* action,
+                               Instant deadline) const {
+  if (tracer_ == nullptr) return;
+  TraceEvent e = flow_trace_event(now, TraceKind::kTcpTimer, t);
+  e.what = "time_wait";
+  e.detail = action;
+  e.value = deadline.is_never() ? 0 : deadline.total_nanos();
+  tracer_->on_event(e);
+  if (std::string_view(action) == "fired") {
+    e.kind = TraceKind::kTcpState;
+    e.what = "TIME_WAIT->CLOSED";
+    e.detail = "3.10.8";  // the 2 MSL timeout ends TIME-WAIT
+    e.value = 0;
+    tracer_->on_event(e);
+  }
 }
 
 void TcpLayer::free_socket(SocketHandle h) {
@@ -374,6 +400,7 @@ void TcpLayer::maybe_free(SocketHandle h, Socket& s) {
 // --- TIME-WAIT records ----------------------------------------------------------------------
 
 void TcpLayer::replace_with_time_wait(SocketHandle h, Socket& s) {
+  s.conn->trace_timers();  // the TIME-WAIT timer the record takes over
   const TcpConnection& c = *s.conn;
   if (tw_.size() >= cfg_.max_time_wait) {
     // Linux tcp_time_wait: "TCP: time wait bucket table overflow", the socket just closes.
@@ -401,7 +428,10 @@ void TcpLayer::replace_with_time_wait(SocketHandle h, Socket& s) {
 void TcpLayer::on_time_wait_segment(Instant now, TimeWaitTable::iterator tw, const TcpRepr& seg,
                                     IpSender& out) {
   TimeWaitVerdict v = time_wait_segment(tw->second, now, seg, cfg_.tcp.invalid_ratelimit);
-  if (v.restart_timer) arm({.tw = &*tw}, now + cfg_.tcp.time_wait);
+  if (v.restart_timer) {
+    arm({.tw = &*tw}, now + cfg_.tcp.time_wait);
+    trace_time_wait(now, tw->first, "set", now + cfg_.tcp.time_wait);
+  }
   switch (v.action) {
     case TimeWaitAction::kDrop:
       return;
@@ -525,10 +555,15 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
       TcpRepr::parse(payload, meta.src, meta.dst,
                      meta.checksum_verified ? ChecksumCheck::kSkip : ChecksumCheck::kVerify);
   if (!parsed) {
+    // The flow as far as the ports can be read.
+    TcpTuple t{meta.dst, meta.src, 0, 0};
+    if (payload.size() >= 4) t = {meta.dst, meta.src, load_be16(payload, 2), load_be16(payload, 0)};
     if (parsed.error() == ParseError::kBadChecksum) {
       ++counters_.drops_bad_checksum;
+      trace_drop(now, "drops.tcp_bad_checksum", t);
     } else {
       ++counters_.drops_malformed;
+      trace_drop(now, "drops.tcp_malformed", t);
     }
     return RxVerdict::kDelivered;
   }
@@ -542,6 +577,7 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
       (meta.src.is_v4() && meta.src.v4().is_broadcast()) || seg.src_port == 0 ||
       seg.dst_port == 0) {
     ++counters_.drops_broadcast;
+    trace_drop(now, "drops.tcp_broadcast", {meta.dst, meta.src, seg.dst_port, seg.src_port});
     return RxVerdict::kDelivered;
   }
   TcpTuple t{meta.dst, meta.src, seg.dst_port, seg.src_port};
@@ -573,6 +609,7 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
         Socket* l = table_.get(s->parent);
         if (l && l->accept_queue.size() >= l->backlog) {
           ++counters_.drops_listen_overflow;
+          trace_drop(now, "drops.tcp_listen_overflow", t);
           return RxVerdict::kDelivered;
         }
       }
@@ -641,6 +678,7 @@ void TcpLayer::open_from_syn(Instant now, SocketHandle lh, Socket& l, const TcpT
   // SYNs are answered with cookies meanwhile.
   if (l.accept_queue.size() >= l.backlog) {
     ++counters_.drops_listen_overflow;
+    trace_drop(now, "drops.tcp_listen_overflow", t);
     return;
   }
   bool syn_queue_full = l.syn_queue.size() >= l.backlog;
@@ -652,6 +690,7 @@ void TcpLayer::open_from_syn(Instant now, SocketHandle lh, Socket& l, const TcpT
   }
   if (syn_queue_full && !evict_oldest_embryonic(now, l)) {
     ++counters_.drops_listen_overflow;
+    trace_drop(now, "drops.tcp_listen_overflow", t);
     return;
   }
   auto conn = make_connection(now, l.config, t, out, iss);
@@ -741,6 +780,7 @@ bool TcpLayer::open_from_cookie(Instant now, SocketHandle lh, Socket& l, const T
   // retransmits it, or its data, and may find room later).
   if (l.accept_queue.size() >= l.backlog) {
     ++counters_.drops_listen_overflow;
+    trace_drop(now, "drops.tcp_listen_overflow", t);
     return true;
   }
   // The SYN the cookie stands for.
@@ -825,6 +865,7 @@ void TcpLayer::poll(Instant now, IpSender& out) {
     if (r.tw != nullptr) {
       // RFC 9293 §3.10.7.4: the 2 MSL timeout ends TIME-WAIT.
       ++counters_.time_wait_expired;
+      trace_time_wait(now, r.tw->first, "fired");
       drop_time_wait(tw_.find(r.tw->first));
       continue;
     }

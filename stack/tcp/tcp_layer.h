@@ -424,6 +424,12 @@ class TcpLayer final : public Transport {
   // Polls a connection now (output), then frees or reschedules it.
   void service(Instant now, SocketHandle h, IpSender& out);
   void reschedule(SocketHandle h, Socket& s);
+  // A kDrop event naming the counter just counted (`t`: the segment's flow, as far as known).
+  void trace_drop(Instant now, const char* counter, const TcpTuple& t) const;
+  // Timer events of a compact TIME-WAIT record ("set", "fired"; a fired one also ends the
+  // state: TIME_WAIT->CLOSED).
+  void trace_time_wait(Instant now, const TcpTuple& t, const char* action,
+                       Instant deadline = Instant::never()) const;
   std::uint32_t& timer_index(const TimerRef& r) const;
   void arm(const TimerRef& r, Instant at);
   void disarm(const TimerRef& r);

@@ -1,0 +1,65 @@
+// `ustack ladder`: an events file (docs/events.md) as a two-column ladder diagram, local on
+// the left and remote on the right, one row per segment, with relative sequence numbers,
+// state changes, timer firings, retransmissions, congestion-window reductions and drops
+// inline, and cwnd/ssthresh beside each segment sent. Segments are rendered as `ustack
+// replay`'s ladder renders them (pcap_tests/replay/segment.h: "S. 0:0(0) ack 1 win 65160
+// <mss 1460,sackOK,TS,wscale 7>").
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace ustack::events {
+
+struct LadderOptions {
+  std::string conn;     // only this connection ("198.18.0.2:80>198.18.0.1:40000"); "" = all
+  bool color = false;   // ANSI colours
+  bool timers = false;  // also timers set and cancelled (fired ones are always shown)
+};
+
+// Bad input: not an events file, a newer version, a line that is not an event.
+class EventsInputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Turns an events stream into ladder rows, one line at a time (so it can follow a growing
+// file). Throws EventsInputError with "line N: ..." on bad input.
+class Ladder {
+ public:
+  explicit Ladder(LadderOptions o) : o_(std::move(o)) {}
+  // The rows for one input line ("" for events the ladder does not show).
+  std::string feed(std::string_view line);
+  // The column heading, printed before the first row.
+  std::string heading() const;
+
+ private:
+  struct Side {
+    std::optional<std::uint32_t> isn;
+    std::optional<std::uint8_t> wscale;
+    bool syn_seen = false;
+  };
+  struct Conn {
+    Side local, remote;
+    std::int64_t cwnd = -1, ssthresh = -1;
+    std::string pending_rtx;  // a retransmit event's reason, for the next segment sent
+  };
+  std::string row(std::int64_t time, const std::string& conn, const std::string& text);
+
+  LadderOptions o_;
+  std::uint64_t line_ = 0;
+  bool header_seen_ = false;
+  std::optional<std::int64_t> start_;
+  std::string last_conn_;
+  std::map<std::string, Conn> conns_;
+};
+
+// Reads `in` to the end, writing rows to stdout as they come. Returns 0, or throws.
+int print_ladder(std::istream& in, const LadderOptions& o);
+
+}  // namespace ustack::events
