@@ -300,10 +300,11 @@ int run_with_setup(const std::string& command, const DeviceSetup& setup,
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGUSR1);
   sigprocmask(SIG_BLOCK, &stop_signals, &previous);
-  v.setup->events_tool = command;
+  DeviceSetup named = setup;
+  named.events_tool = command;  // the events file's header names the command that wrote it
   std::unique_ptr<DeviceSession> session;
   try {
-    session = std::make_unique<DeviceSession>(setup, transports);
+    session = std::make_unique<DeviceSession>(named, transports);
   } catch (const std::exception& e) {
     sigprocmask(SIG_SETMASK, &previous, nullptr);
     std::fprintf(stderr, "ustack %s: %s\n", command.c_str(), e.what());

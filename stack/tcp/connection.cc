@@ -631,9 +631,7 @@ void TcpConnection::prr_on_ack(Instant now, std::uint32_t delivered, bool safe_a
   cc_->set_cwnd_in_recovery(p + sndcnt);
   // Without RACK the next hole goes first (RFC 6675 §5 step C, NextSeg).
   if (sack_ok_ && !rack_active()) sack_rexmit_pending_ = true;
-  if (cc_->cwnd() != cwnd_before) {
-    trace(now, TraceKind::kTcpCongestion, "cwnd", 0, 0, cc_->cwnd(), cc_->ssthresh());
-  }
+  if (cc_->cwnd() != cwnd_before) trace_cwnd(now, "prr", cwnd_before);
 }
 
 bool TcpConnection::retransmit_head_on_partial_ack() const {

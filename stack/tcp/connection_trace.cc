@@ -96,7 +96,7 @@ void TcpConnection::trace_cwnd(Instant now, const char* reason, std::uint32_t cw
   e.value = cc_->cwnd();
   e.value2 = cc_->ssthresh();
   e.value3 = flight_size();
-  e.value4 = sent_.pipe();
+  e.value4 = pipe();
   e.wnd = snd_wnd_;
   if (acked != 0) {
     // RFC 5681 §3.1: slow start while cwnd < ssthresh, congestion avoidance after; a window
