@@ -5,6 +5,8 @@
 
 #include <vector>
 
+#include "stack/base/bytes.h"
+#include "stack/base/checksum.h"
 #include "stack/link_device.h"
 
 namespace ustack {
@@ -57,6 +59,38 @@ TEST(PcapTapDevice, RejectedPacketIsNotRecorded) {
   EXPECT_TRUE(tap.recs.empty());
   EXPECT_FALSE(dev.receive(Instant()));
   EXPECT_TRUE(tap.recs.empty());
+}
+
+// A packet sent with a partial checksum (NEEDS_CSUM: the field holds the pseudo-header sum,
+// the kernel completes it) is recorded with the checksum completed, so a capture verifies;
+// the device still gets it as written.
+TEST(PcapTapDevice, PartialChecksumIsRecordedCompleted) {
+  Link link(LinkConfig{});
+  RecordingTap tap;
+  PcapTapDevice dev(link.a(), tap);
+  const Ipv4Addr src({198, 18, 0, 2}), dst({198, 18, 0, 1});
+  // IPv4 (20 octets, no options) + UDP 5000 -> 7 + "ping".
+  ByteVec pkt = {0x45, 0,  0, 32, 0,    0,    0x40, 0, 64, 17, 0, 0, 198, 18,  0,   2,
+                 198,  18, 0, 1,  0x13, 0x88, 0,    7, 0,  12, 0, 0, 'p', 'i', 'n', 'g'};
+  store_be16(pkt, 10, internet_checksum(Bytes(pkt).first(20)));
+  std::uint32_t pseudo = pseudo_header_sum_v4(src, dst, 17, 12);
+  std::uint16_t partial = static_cast<std::uint16_t>(~checksum_finish(pseudo));
+  store_be16(pkt, 26, partial);
+  ByteVec full = pkt;
+  store_be16(full, 26, 0);
+  store_be16(full, 26, checksum_finish(checksum_add(pseudo, Bytes(full).subspan(20))));
+  PacketOffload off;
+  off.needs_csum = true;
+  off.csum_start = 20;
+  off.csum_offset = 6;
+  ASSERT_TRUE(dev.transmit_offload(Instant(), pkt.size(), off, [&](MutBytes b) {
+    std::copy(pkt.begin(), pkt.end(), b.begin());
+  }));
+  ASSERT_EQ(tap.recs.size(), 1u);
+  EXPECT_EQ(tap.recs[0].bytes, full);
+  auto q = link.b().receive(Instant());
+  ASSERT_TRUE(q);
+  EXPECT_EQ(load_be16(*q, 26), partial);
 }
 
 }  // namespace
