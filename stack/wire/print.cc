@@ -327,8 +327,10 @@ class Describer {
                        "tcp");
     }
     // Cut inside the options: the options captured whole, as an option list ending there.
-    const std::size_t header_len = std::size_t{data[12] >> 4} * 4;
-    const bool options_cut = cut(data, header_len);
+    // (A segment short in itself - not cut - is the parser's to reject: don't read past it.)
+    const std::size_t header_len =
+        data.size() >= TcpRepr::kMinHeaderLen ? static_cast<std::size_t>(data[12] >> 4) * 4 : 0;
+    const bool options_cut = header_len != 0 && cut(data, header_len);
     ByteVec shown;
     std::string partial_option;  // the option cut short, named when its kind and length are there
     if (options_cut) {
@@ -411,7 +413,7 @@ class Describer {
   void icmpv4(Bytes data, const IpContext& ctx, ChecksumCheck check) {
     if (cut(data, 8)) return truncated(prefix_ + ctx.addresses() + ctx.ext, "icmp");
     // An error quotes the datagram it is about: its IP header and first 8 octets (RFC 792).
-    const std::uint8_t type = data[0];
+    const std::uint8_t type = data.empty() ? 0 : data[0];  // empty and not cut: parse rejects
     const bool error = type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
     if (error && cut(data, 8 + 20 + 8)) {
       return truncated(prefix_ + ctx.addresses() + ctx.ext, "icmp");
@@ -448,7 +450,7 @@ class Describer {
       return;
     }
     if (cut(data, 4)) return truncated(head, "icmp6");
-    const auto type = static_cast<Icmpv6Type>(data[0]);
+    const auto type = static_cast<Icmpv6Type>(data.empty() ? 0 : data[0]);
     if (cut(data, icmpv6_fixed_len(type))) {
       return truncated(head + "ICMP6, " + ustack::to_string(type), "icmp6");
     }
