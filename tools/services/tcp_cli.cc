@@ -44,8 +44,10 @@ TcpSetupResult parse_tcp_options(const TcpCliOptions& o) {
     s.socket.recv_buffer = static_cast<std::size_t>(*o.rcvbuf);
   }
   if (o.syn_retries) {
-    if (*o.syn_retries < 0 || *o.syn_retries > 127) {
-      r.error = "--syn-retries " + std::to_string(*o.syn_retries) + " out of range (0..127)";
+    // Linux: TCP_SYNCNT and net.ipv4.tcp_syn_retries take 1..127 (MAX_TCP_SYNCNT); 0 would give
+    // up on the first SYN before any retransmission could help.
+    if (*o.syn_retries < 1 || *o.syn_retries > 127) {
+      r.error = "--syn-retries " + std::to_string(*o.syn_retries) + " out of range (1..127)";
       return r;
     }
     s.syn_retries = static_cast<unsigned>(*o.syn_retries);

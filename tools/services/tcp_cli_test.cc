@@ -40,7 +40,11 @@ TEST(TcpCli, BadValuesNameTheOption) {
   EXPECT_EQ(parse_tcp_options(o).error, "--sndbuf 100 out of range (2048..1073741824)");
   o = {};
   o.syn_retries = 200;
-  EXPECT_EQ(parse_tcp_options(o).error, "--syn-retries 200 out of range (0..127)");
+  EXPECT_EQ(parse_tcp_options(o).error, "--syn-retries 200 out of range (1..127)");
+  o.syn_retries = 0;  // Linux refuses TCP_SYNCNT 0 too
+  EXPECT_EQ(parse_tcp_options(o).error, "--syn-retries 0 out of range (1..127)");
+  o.syn_retries = 1;
+  EXPECT_EQ(parse_tcp_options(o).setup->syn_retries, 1u);
 }
 
 // --ecn is net.ipv4.tcp_ecn=1, --no-ecn =0; neither leaves the default (2, accept).
