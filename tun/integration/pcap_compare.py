@@ -10,6 +10,12 @@ after it stopped); their order may differ only where the two ends raced (the
 kernel sending the next packet while ustack was answering the previous one), so the check is
 on multisets. Link types: the raw-IP kinds (101, 228, 229) and Ethernet (1); both files must
 agree on which. Standard library only.
+
+With checksum offload (IFF_VNET_HDR, ustack's default) tcpdump on the kernel's end records
+TCP and UDP packets with a partial checksum (CHECKSUM_PARTIAL: the pseudo-header sum, to be
+completed by whoever sends the packet on), while ustack records the completed one. A kernel
+packet whose checksum field holds exactly that partial sum is compared with it completed;
+any other wrong checksum still counts as a difference.
 """
 import collections
 import struct
@@ -44,6 +50,51 @@ def read_pcap(path):
     return ("ip" if linktype in RAW_IP else "eth" if linktype == 1 else str(linktype)), packets
 
 
+def _sum16(data, acc=0):
+    if len(data) % 2:
+        data += b"\0"
+    for (w,) in struct.iter_unpack("!H", data):
+        acc += w
+    while acc >> 16:
+        acc = (acc & 0xFFFF) + (acc >> 16)
+    return acc
+
+
+def complete_partial_checksum(packet, link):
+    """The packet with a partial TCP/UDP checksum (see above) completed, else unchanged."""
+    off = 14 if link == "eth" else 0
+    ip = packet[off:]
+    if len(ip) < 20:
+        return packet
+    if ip[0] >> 4 == 4:
+        ihl = (ip[0] & 15) * 4
+        proto, total = ip[9], struct.unpack("!H", ip[2:4])[0]
+        if struct.unpack("!H", ip[6:8])[0] & 0x3FFF:  # a fragment: no whole L4 header
+            return packet
+        l4 = ip[ihl:total]
+        pseudo = ip[12:20] + struct.pack("!HH", proto, len(l4))
+        start = off + ihl
+    elif ip[0] >> 4 == 6 and len(ip) >= 40:
+        proto, plen = ip[6], struct.unpack("!H", ip[4:6])[0]
+        l4 = ip[40:40 + plen]
+        pseudo = ip[8:40] + struct.pack("!IxxxB", len(l4), proto)
+        start = off + 40
+    else:
+        return packet
+    field = {6: 16, 17: 6}.get(proto)
+    if field is None or len(l4) < field + 2:
+        return packet
+    partial = _sum16(pseudo)
+    if struct.unpack("!H", l4[field:field + 2])[0] != partial:
+        return packet
+    zeroed = l4[:field] + b"\0\0" + l4[field + 2:]
+    full = ~_sum16(zeroed, _sum16(pseudo)) & 0xFFFF
+    if full == 0 and proto == 17:
+        full = 0xFFFF  # RFC 768: a computed zero is sent as all ones
+    at = start + field
+    return packet[:at] + struct.pack("!H", full) + packet[at + 2:]
+
+
 def main():
     kind_u, ours = read_pcap(sys.argv[1])
     kind_k, kernel = read_pcap(sys.argv[2])
@@ -53,6 +104,7 @@ def main():
         sys.exit("link types differ: %s vs %s" % (kind_u, kind_k))
     if not kernel:
         sys.exit("the kernel capture is empty")
+    kernel = [complete_partial_checksum(p, kind_k) for p in kernel]
     theirs = collections.Counter(kernel)
     # The window is the shortest stretch of ustack's recording that starts with the kernel
     # capture's first packet, ends with its last and holds all of it (neighbour probes repeat
