@@ -7,6 +7,8 @@
 # (link.in_gso_packets: the kernel's TSO; link.out_gso_packets and Tcp tso_segs_out: ours),
 # that no checksum was refused, and the --pcap must hold packets larger than the MTU (recorded
 # as they crossed the device, like tcpdump on the TUN). Without offloads none of that happens.
+# Then a TAP (Ethernet frames, ARP/NDP before any TCP) with offloads: the same bytes, and
+# super-packets both ways behind an Ethernet header.
 source "$(dirname "$0")/lib.sh"
 setup_ns
 head -c 8000000 /dev/urandom >"$WORK/random.bin"
@@ -116,4 +118,16 @@ check "no-offload: Tcp tso_segs_out is 0" test "$(echo "$COUNTERS" | counter Tcp
 stop_ustack
 big=$(max_pcap_len "$WORK/plain.pcap")
 check "no-offload: no packet in the pcap is larger than the MTU ($big)" test "$big" -le 1500
+
+# A TAP device with offloads: the virtio-net header precedes Ethernet frames.
+SV_OPTS=(--tap "$SV_DEV" "${SV_OPTS[@]:2}")
+run_mode "tap-offload"
+check "tap-offload: the ready line says what the kernel accepted" \
+  grep -q "offload csum,tso4,tso6" "$USTACK_LOG"
+check "tap-offload: the kernel sent super-packets ($(echo "$COUNTERS" | counter Link in_gso_packets))" \
+  test "$(echo "$COUNTERS" | counter Link in_gso_packets)" -gt 0
+check "tap-offload: ustack sent super-packets ($(echo "$COUNTERS" | counter Link out_gso_packets))" \
+  test "$(echo "$COUNTERS" | counter Link out_gso_packets)" -gt 0
+stop_ustack
+check "tap-offload: ustack exits cleanly" test "$USTACK_RC" = 0
 finish
