@@ -9,5 +9,7 @@
 namespace ustack {
 
 std::size_t heap_live_bytes();
+// operator new calls so far (for "no allocation per packet" checks).
+std::size_t heap_allocations();
 
 }  // namespace ustack

@@ -5,9 +5,16 @@
 namespace ustack {
 
 std::size_t SentQueue::lower(SeqNum s) const {
-  auto it =
-      std::partition_point(q_.begin(), q_.end(), [s](const SentSegment& e) { return e.end <= s; });
-  return static_cast<std::size_t>(it - q_.begin());
+  std::size_t lo = 0, hi = q_.size();  // the first entry with end > s (entries are sorted)
+  while (lo < hi) {
+    std::size_t mid = lo + (hi - lo) / 2;
+    if (q_[mid].end <= s) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
 }
 
 void SentQueue::split_at(SeqNum s) {
@@ -17,7 +24,7 @@ void SentQueue::split_at(SeqNum s) {
   tail.start = s;
   q_[i].end = s;
   if (q_[i].sacked) ++segs_sacked_;  // both halves are SACKed segments now
-  q_.insert(q_.begin() + static_cast<std::ptrdiff_t>(i) + 1, tail);
+  q_.insert(i + 1, tail);
 }
 
 void SentQueue::forget(const SentSegment& s) {
@@ -89,18 +96,18 @@ void SentQueue::mark_lost(SentSegment& s) {
 }
 
 void SentQueue::mark_all_lost() {
-  for (SentSegment& s : q_) mark_lost(s);
+  for (std::size_t i = 0; i < q_.size(); ++i) mark_lost(q_[i]);
 }
 
 void SentQueue::unmark_all_lost() {
-  for (SentSegment& s : q_) s.lost = false;
+  for (std::size_t i = 0; i < q_.size(); ++i) q_[i].lost = false;
   lost_bytes_ = 0;
 }
 
 const SentSegment* SentQueue::first_lost() const {
   if (lost_bytes_ == 0) return nullptr;
-  for (const SentSegment& s : q_) {
-    if (s.lost) return &s;
+  for (std::size_t i = 0; i < q_.size(); ++i) {
+    if (q_[i].lost) return &q_[i];
   }
   return nullptr;
 }

@@ -10,10 +10,10 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 
 #include "stack/base/function_ref.h"
+#include "stack/base/ring_deque.h"
 #include "stack/base/seqnum.h"
 #include "stack/base/time.h"
 
@@ -55,7 +55,7 @@ class SentQueue {
   // Every entry in sequence order, mutable (RACK_detect_loss walks them).
   template <typename F>
   void for_each(F&& f) {
-    for (SentSegment& s : q_) f(s);
+    for (std::size_t i = 0; i < q_.size(); ++i) f(q_[i]);
   }
   void clear();
 
@@ -73,7 +73,7 @@ class SentQueue {
   void split_at(SeqNum s);
   void forget(const SentSegment& s);  // takes an entry out of the byte counters
 
-  std::deque<SentSegment> q_;
+  RingDeque<SentSegment> q_;  // no heap call per segment once it holds the flight
   std::uint32_t in_flight_ = 0, sacked_bytes_ = 0, lost_bytes_ = 0, segs_sacked_ = 0;
 };
 
