@@ -262,16 +262,8 @@ def test_select_on_a_closed_socket_is_ebadf(lab):
 
 def test_install_gives_cpython_scripts_select_select(lab, pair):
     _, c, s = pair
-    saved = {n: sys.modules.get(n) for n in ("socket", "select", "usocket", "uselect")}
-    try:
-        ustack.install()
+    with ustack.install():
         import select
         c.send(b"ready")
         assert select.select([s], [], [], 5.0)[0] == [s]
         assert select.error is OSError
-    finally:
-        for n, m in saved.items():
-            if m is None:
-                sys.modules.pop(n, None)
-            else:
-                sys.modules[n] = m

@@ -13,7 +13,6 @@ import os
 import runpy
 import socket as ksocket  # the kernel's, taken before any install()
 import subprocess
-import sys
 import threading
 import time
 
@@ -276,16 +275,8 @@ def test_a_micropython_script_runs_unchanged_through_install(tmp_path, capsys):
     t.start()
     script = tmp_path / "client.py"
     script.write_text(MICROPYTHON_CLIENT)
-    saved = {n: sys.modules.get(n) for n in ("socket", "select", "usocket", "uselect")}
-    try:
-        ustack.install()
+    with ustack.install():
         runpy.run_path(str(script), run_name="__main__")
-    finally:
-        for n, m in saved.items():
-            if m is None:
-                sys.modules.pop(n, None)
-            else:
-                sys.modules[n] = m
     t.join(5)
     kl.close()
     assert capsys.readouterr().out == "got b'hello from micropython\\n' b'second\\n'\n"
