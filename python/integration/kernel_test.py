@@ -52,6 +52,13 @@ def kernel(af=ksocket.AF_INET, type_=ksocket.SOCK_STREAM):
     return s
 
 
+def kaccept(kl):
+    """The kernel listener's next connection, its calls bounded by 5 s too."""
+    k, peer = kl.accept()
+    k.settimeout(5)
+    return k, peer
+
+
 def kernel_listener(port, af=ksocket.AF_INET):
     k = kernel(af)
     k.setsockopt(ksocket.SOL_SOCKET, ksocket.SO_REUSEADDR, 1)
@@ -86,7 +93,7 @@ def test_tcp_client_every_stream_method():
     kl = kernel_listener(7001)
     c = usocket.socket()
     c.connect(usocket.getaddrinfo(K4, 7001)[0][-1])
-    k, peer = kl.accept()
+    k, peer = kaccept(kl)
     assert peer == c.getsockname() and peer[0] == U4
     assert c.getpeername() == (K4, 7001)
     assert c.send(b"hello") == 5
@@ -103,10 +110,10 @@ def test_tcp_client_every_stream_method():
     assert c.write(memoryview(b"abc")) == 3
     assert k.recv(10) == b"abc"
     got = []  # 300 kB: the kernel reads in a thread while sendall runs ustack's loop
-    reader = threading.Thread(target=lambda: got.append(recv_exactly(k, 300000)))
+    reader = threading.Thread(target=lambda: got.append(recv_exactly(k, 300000)), daemon=True)
     reader.start()
     c.sendall(b"x" * 300000)
-    reader.join()
+    reader.join(10)
     assert got == [b"x" * 300000]
     c.setsockopt(usocket.IPPROTO_TCP, usocket.TCP_NODELAY, 1)
     assert c.getsockopt(usocket.IPPROTO_TCP, usocket.TCP_NODELAY) == 1
@@ -195,7 +202,7 @@ def test_ipv6_tuples_with_the_kernel():
     addr = usocket.getaddrinfo(K6, 7004, 0, usocket.SOCK_STREAM)[0][-1]
     assert addr == (K6, 7004, 0, 0)
     c.connect(addr)
-    k, peer = kl.accept()
+    k, peer = kaccept(kl)
     assert peer == (U6, c.getsockname()[1], 0, 0)
     assert c.getpeername() == (K6, 7004, 0, 0)
     c.write(b"six")
@@ -218,7 +225,7 @@ def test_poll_and_select_with_a_kernel_peer():
     kl = kernel_listener(7006)
     c = usocket.socket()
     c.connect((K4, 7006))
-    k, _ = kl.accept()
+    k, _ = kaccept(kl)
     p = uselect.poll()
     p.register(c, uselect.POLLIN)
     assert p.poll(0) == []
@@ -266,12 +273,12 @@ def test_a_micropython_script_runs_unchanged_through_install(tmp_path, capsys):
     kl = kernel_listener(7005)
 
     def echo():
-        k, _ = kl.accept()
+        k, _ = kaccept(kl)
         while data := k.recv(4096):
             k.sendall(data)
         k.close()
 
-    t = threading.Thread(target=echo)
+    t = threading.Thread(target=echo, daemon=True)
     t.start()
     script = tmp_path / "client.py"
     script.write_text(MICROPYTHON_CLIENT)
