@@ -109,11 +109,19 @@ def test_tcp_client_every_stream_method():
     assert c.read(2) == b"re"
     assert c.write(memoryview(b"abc")) == 3
     assert k.recv(10) == b"abc"
-    got = []  # 300 kB: the kernel reads in a thread while sendall runs ustack's loop
-    reader = threading.Thread(target=lambda: got.append(recv_exactly(k, 300000)), daemon=True)
+    # 300 kB: the kernel reads in a thread and answers with the count. sendall returns once
+    # all is queued; ustack's loop (which sends the rest) runs in the recv that waits for it.
+    got = []
+
+    def read_and_answer():
+        got.append(recv_exactly(k, 300000))
+        k.sendall(b"%d" % len(got[0]))
+
+    reader = threading.Thread(target=read_and_answer, daemon=True)
     reader.start()
     c.sendall(b"x" * 300000)
-    reader.join(10)
+    assert c.recv(100) == b"300000"
+    reader.join(5)
     assert got == [b"x" * 300000]
     c.setsockopt(usocket.IPPROTO_TCP, usocket.TCP_NODELAY, 1)
     assert c.getsockopt(usocket.IPPROTO_TCP, usocket.TCP_NODELAY) == 1
