@@ -505,7 +505,15 @@ PYBIND11_MODULE(_ustack, m) {
       .def(
           "readinto",
           [](Socket& s, const py::buffer& b, std::optional<std::size_t> n) {
-            py::buffer_info info = b.request(/*writable=*/true);
+            py::buffer_info info;
+            try {
+              info = b.request(/*writable=*/true);
+            } catch (const py::error_already_set& e) {
+              if (!e.matches(PyExc_BufferError)) throw;
+              throw py::type_error(  // CPython's recv_into words
+                  "readinto() argument 'buf' must be read-write bytes-like object, not " +
+                  std::string(py::str(b.get_type().attr("__name__"))));
+            }
             std::span<char> out(static_cast<char*>(info.ptr), info.size * info.itemsize);
             return maybe_int(s.call([&](usocket::socket& so) { return so.readinto(out, n); }));
           },
@@ -600,8 +608,13 @@ PYBIND11_MODULE(_ustack, m) {
       },
       py::arg("host"), py::arg("port"), py::arg("af") = 0, py::arg("type") = 0,
       py::arg("proto") = 0, py::arg("flags") = 0);
-  m.def("inet_pton",
-        [](int af, const std::string& text) { return py::bytes(usocket::inet_pton(af, text)); });
+  m.def("inet_pton", [](int af, const py::object& text) {
+    if (!py::isinstance<py::str>(text)) {  // CPython's words
+      throw py::type_error("inet_pton() argument 2 must be str, not " +
+                           std::string(py::str(text.get_type().attr("__name__"))));
+    }
+    return py::bytes(usocket::inet_pton(af, text.cast<std::string>()));
+  });
   m.def("inet_ntop",
         [](int af, const py::buffer& b) { return usocket::inet_ntop(af, Data(b).view()); });
 

@@ -347,9 +347,7 @@ class SpecSnippets(unittest.TestCase):
 
 class Install(unittest.TestCase):
     def test_imports_resolve_to_ustack(self):
-        saved = {n: sys.modules.get(n) for n in ("socket", "select", "usocket", "uselect")}
-        try:
-            ustack.install()
+        with ustack.install():
             import select
             import socket
             import uselect as u
@@ -359,12 +357,8 @@ class Install(unittest.TestCase):
             self.assertIs(select, uselect)
             self.assertIs(u, uselect)
             self.assertIs(socket.error, OSError)
-        finally:
-            for n, m in saved.items():
-                if m is None:
-                    sys.modules.pop(n, None)
-                else:
-                    sys.modules[n] = m
+        for n in ("socket", "select", "usocket", "uselect"):  # the with block put them back
+            self.assertIsNot(sys.modules.get(n), usocket if n.endswith("socket") else uselect)
 
     def test_no_network_is_enetdown(self):
         ustack._close_all()

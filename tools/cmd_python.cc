@@ -1,10 +1,10 @@
-// `ustack python SCRIPT [ARGS...] -- DEVICE OPTIONS`: runs SCRIPT under Debian's
-// /usr/bin/python3 with a ustack network opened from DEVICE OPTIONS as the default and
-// ustack.install() done, so a MicroPython-style script (import usocket / uselect, or socket /
-// select) runs over ustack unchanged. sys.argv is SCRIPT and ARGS; exit status and tracebacks
-// are python3's. It execs `python3 -m ustack ...` (python/ustack/__main__.py) with the ustack
-// package on PYTHONPATH: $USTACK_PYTHONPATH if set, else the one built next to this binary
-// (its Bazel runfiles).
+// `ustack python SCRIPT [ARGS...] -- DEVICE OPTIONS`: runs SCRIPT under the
+// interpreter _ustack.so is built for (Debian's /usr/bin/python3) with a ustack network opened from
+// DEVICE OPTIONS as the default and ustack.install() done, so a MicroPython-style script (import
+// usocket / uselect, or socket / select) runs over ustack unchanged. sys.argv is SCRIPT and ARGS;
+// exit status and tracebacks are python3's. It execs `python3 -m ustack ...`
+// (python/ustack/__main__.py) with the ustack package on PYTHONPATH: $USTACK_PYTHONPATH if set,
+// else the one built next to this binary (its Bazel runfiles).
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,7 +21,12 @@
 namespace ustack::tools {
 namespace {
 
-constexpr const char* kPython = "/usr/bin/python3";
+// The interpreter //python:_ustack.so is built for (third_party/python3/repo.bzl: Debian's
+// /usr/bin/python3 unless $USTACK_PYTHON3 named another at build time).
+#ifndef USTACK_PYTHON3
+#define USTACK_PYTHON3 "/usr/bin/python3"
+#endif
+constexpr const char* kPython = USTACK_PYTHON3;
 
 std::string package_dir() {
   if (const char* env = std::getenv("USTACK_PYTHONPATH"); env && *env) return env;
@@ -53,7 +58,7 @@ int run_python(const std::vector<std::string>& words) {
   for (std::string& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
   execv(kPython, cargv.data());
-  std::perror("ustack python: /usr/bin/python3");
+  std::perror((std::string("ustack python: ") + kPython).c_str());
   return 1;
 }
 

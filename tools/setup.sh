@@ -11,8 +11,10 @@ PACKAGES=(
   # real peers and capture tools the tests and the demo drive
   iproute2 iputils-ping tcpdump tshark netcat-openbsd socat curl dnsutils dnsmasq iperf3
   python3 python3-scapy procps
-  # the Python binding (python/): headers
-  python3-dev pybind11-dev
+  # the Python binding (python/): headers, its tests (pytest) and `pip install ./python` offline
+  # into a venv (//python:install_test)
+  python3-dev pybind11-dev python3-pytest python3-pip python3-setuptools python3-wheel
+  python3-venv
   # /etc/services: ports by name (tools/port_name.h)
   netbase
 )

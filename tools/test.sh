@@ -2,6 +2,7 @@
 # The whole test suite, as the README and CI run it:
 #   1. setup (apt packages), 2. every test with g++ (`bazel test //...`: core tests, pcap tests
 #   and the integration tests against the real kernel over TUN/TAP in fresh namespaces),
+#   among them python/'s pytest suites (python3-pytest; their JUnit XML counts every case),
 #   3. the core again under ASan+UBSan, 4. a short libFuzzer run of every fuzz target.
 # Ends with one line `N passed, N failed` (test cases, not Bazel targets); exits non-zero if
 # anything failed. FUZZ_SECONDS (total for all fuzzers, default 60) and SKIP_ASAN=1 /

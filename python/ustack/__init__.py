@@ -34,11 +34,36 @@ Network.__exit__ = _exit
 atexit.register(_close_all)
 
 
+_INSTALLED = (("usocket", usocket), ("socket", usocket), ("uselect", uselect), ("select", uselect))
+
+
+class _Installation:
+    """What install() replaced; `with ustack.install():` puts it back at the block's end."""
+
+    def __init__(self, saved):
+        self._saved = saved
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.uninstall()
+
+    def uninstall(self):
+        for name, module in self._saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
 def install():
-    """`import usocket`, `socket`, `uselect` and `select` give ustack's modules from now on."""
-    for name, module in (("usocket", usocket), ("socket", usocket), ("uselect", uselect),
-                         ("select", uselect)):
+    """`import usocket`, `socket`, `uselect` and `select` give ustack's modules from now on
+    (or, as `with ustack.install():`, until the block ends)."""
+    saved = {name: sys.modules.get(name) for name, _ in _INSTALLED}
+    for name, module in _INSTALLED:
         sys.modules[name] = module
+    return _Installation(saved)
 
 
 __all__ = ["Network", "VirtualLab", "install", "set_default", "usocket", "uselect"]

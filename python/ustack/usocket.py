@@ -2,6 +2,8 @@
 
 Errors are the built-in OSError: e.errno / e.args[0] is the errno, negative for getaddrinfo.
 """
+import io
+
 from _ustack import socket, getaddrinfo, inet_ntop, inet_pton  # noqa: F401
 import _ustack
 
@@ -28,3 +30,17 @@ def create_connection(address, timeout=None):
             s.close()
             err = e
     raise err if err else OSError(-2, "Name or service not known")
+
+
+def _fileno(self):
+    """A ustack socket has no file descriptor: its packets are ustack's, not the kernel's.
+
+    CPython's answer for an object without one (io.UnsupportedOperation, an OSError and a
+    ValueError) rather than a made-up number, which selectors, asyncio, ssl or os.* would take
+    for a kernel fd (someone else's, or stdin). select.select() takes the sockets themselves.
+    """
+    raise io.UnsupportedOperation("fileno: a ustack socket has no file descriptor; "
+                                  "wait for it with select.select() or uselect.poll()")
+
+
+socket.fileno = _fileno
