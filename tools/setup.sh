@@ -15,6 +15,8 @@ PACKAGES=(
   python3-dev pybind11-dev
   # /etc/services: ports by name (tools/port_name.h)
   netbase
+  # `ustack report`: dygraphs inlined into its pages; Chromium opens them headless in the tests
+  libjs-dygraphs chromium
 )
 
 missing=()

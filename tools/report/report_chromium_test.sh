@@ -1,0 +1,75 @@
+#!/bin/bash
+# `ustack report` pages opened in headless Chromium (Debian's chromium) from file:// with no
+# network: the page logs nothing to the console (no error, no blocked request) and its charts
+# hold as many points as the events imply (report_check.py). Two deterministic runs with
+# losses: nc through a seeded lossy relay replayed with ustack as the sender (SACK, fast
+# recovery, RACK retransmissions) and a packetdrill scenario in virtual time (a tail-loss probe,
+# then the RTO twice). Also `ustack report`'s bad inputs: one line, exit status 2.
+set -uo pipefail
+USTACK="$1"
+CAPS="$2"       # pcap_tests/captures
+SCENARIOS="$3"  # pcap_tests/scenarios
+CHECK="$4"      # tools/report/report_check.py
+OUT="${TEST_TMPDIR:-/tmp}/report_chromium.$$"
+mkdir -p "$OUT"
+trap 'rm -rf "$OUT"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+command -v chromium >/dev/null || { echo "FAIL: no chromium (tools/setup.sh installs it)"; exit 1; }
+
+"$USTACK" replay --color never --side client --events "$OUT/lossy.events" \
+  "$CAPS/replay/nc_lossy_sender_side.pcap" >"$OUT/lossy_replay.txt" 2>&1
+[ $? -le 1 ] || fail "lossy replay: $(cat "$OUT/lossy_replay.txt")"
+"$USTACK" scenario run --events "$OUT/backoff.events" --kernel-capture \
+  "$SCENARIOS/captures/retransmit_backoff.kernel.pcap" "$SCENARIOS/retransmit_backoff.pkt" \
+  >"$OUT/backoff_run.txt" 2>&1 || fail "scenario: exit $?: $(cat "$OUT/backoff_run.txt")"
+
+# open NAME: renders $OUT/NAME.html, DOM to NAME.dom, Chromium's log to NAME.log.
+open_page() {
+  HOME="$OUT/home" timeout 180 chromium --headless --no-sandbox --disable-gpu \
+    --user-data-dir="$OUT/profile-$1" --no-first-run --disable-extensions \
+    --enable-logging=stderr --v=0 --virtual-time-budget=5000 \
+    --dump-dom "file://$OUT/$1.html" >"$OUT/$1.dom" 2>"$OUT/$1.log"
+}
+
+for run in "lossy 1" "backoff 1"; do
+  set -- $run
+  name=$1 recovery=$2
+  "$USTACK" report "$OUT/$name.events" -o "$OUT/$name.html" 2>"$OUT/$name.err" ||
+    { fail "report $name: exit $?: $(cat "$OUT/$name.err")"; continue; }
+  open_page "$name" || fail "chromium on $name: exit $?: $(tail -5 "$OUT/$name.log")"
+  python3 "$CHECK" "$OUT/$name.events" "$OUT/$name.dom" "$OUT/$name.log" "$recovery" ||
+    fail "$name page"
+done
+
+# --conn: that connection's report; a connection the events do not have is an error.
+conn=$(grep -om1 '"conn":"[^"]*"' "$OUT/lossy.events" | cut -d'"' -f4)
+"$USTACK" report --conn "$conn" "$OUT/lossy.events" -o "$OUT/conn.html" || fail "--conn $conn"
+grep -q 'id="ustack-data"' "$OUT/conn.html" || fail "--conn: no data in the page"
+
+# Bad input: one line on stderr, exit 2, no page written.
+bad() {  # bad NAME WANT_PATTERN [ARGS...]: the report of $OUT/NAME
+  local name=$1 want=$2
+  shift 2
+  "$USTACK" report "$@" "$OUT/$name" -o "$OUT/$name.html" >/dev/null 2>"$OUT/$name.err"
+  local rc=$?
+  [ "$rc" = 2 ] || fail "$name: exit $rc, want 2"
+  [ "$(wc -l <"$OUT/$name.err")" = 1 ] || fail "$name: want one line, got: $(cat "$OUT/$name.err")"
+  grep -qE -- "$want" "$OUT/$name.err" || fail "$name: no '$want' in: $(cat "$OUT/$name.err")"
+  [ -e "$OUT/$name.html" ] && fail "$name: a page was written"
+}
+head -c 300 "$OUT/lossy.events" >"$OUT/truncated.events"
+bad truncated.events '^ustack report: .*truncated\.events: line [0-9]+: not JSON \(a truncated or foreign file\?\)$'
+cp "$CAPS/replay/nc_lossy_sender_side.pcap" "$OUT/foreign.events"
+bad foreign.events '^ustack report: .*foreign\.events: line 1: not JSON'
+echo '{"format":"ustack-events","version":9}' >"$OUT/newer.events"
+bad newer.events 'line 1: events format version 9, this ustack reads version 1$'
+: >"$OUT/empty.events"
+bad empty.events 'empty input: not a ustack events file$'
+cp "$OUT/lossy.events" "$OUT/other.events"
+bad other.events 'no connection 1\.2\.3\.4:1>5\.6\.7\.8:2 ' --conn '1.2.3.4:1>5.6.7.8:2'
+"$USTACK" report "$OUT/missing.events" -o "$OUT/missing.html" 2>"$OUT/missing.err"
+[ $? = 2 ] && grep -q "cannot read" "$OUT/missing.err" || fail "missing file: $(cat "$OUT/missing.err")"
+
+[ "$failures" = 0 ] && echo "PASS" || { echo "$failures failures"; exit 1; }
