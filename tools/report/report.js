@@ -161,11 +161,13 @@
         ylabel: 'octets', stepPlot: true, underlayCallback: shadeRecovery(c.recovery),
         axes: { y: { axisLabelWidth: 80 } },
       }, group);
-    const keys = [];
+    const keys = [['cwnd', COLORS.cwnd], ['ssthresh', COLORS.ssthresh],
+      ['inflight', COLORS.inflight, 'SND.MAX − SND.UNA'], ['pipe', COLORS.pipe, 'RFC 6675'],
+      ['rwnd', COLORS.rwnd, 'the peer\'s window']];
     for (const reason of new Set(c.recovery.map((p) => p[2]))) {
       keys.push(['recovery (' + reason + ')', RECOVERY_COLORS[reason] || '#ccc']);
     }
-    if (keys.length) key(parent, keys);
+    key(parent, keys);
     const counts = countPoints(g);
     for (const k in counts) counts[k]--;  // the carried last row is not an event
     return counts;
@@ -183,6 +185,8 @@
           rto: { stepPlot: true } },
         axes: { y: { axisLabelWidth: 80 } },
       }, group);
+    key(parent, [['rtt', COLORS.rtt, 'sample'], ['srtt', COLORS.srtt],
+      ['rto', COLORS.rto, 'RFC 6298']]);
     return countPoints(g);
   }
 
