@@ -11,6 +11,7 @@
   const data = JSON.parse(document.getElementById('ustack-data').textContent);
   const root = document.getElementById('report');
   const report = { conns: [], counters: data.counters.length };
+  const charts = [];
 
   const COLORS = {
     data: '#1f4fd1', retransmit: '#e0201b', probe: '#f08c00', sack: '#7a3fc2',
@@ -73,6 +74,7 @@
       },
     }, options));
     group.charts.push(g);
+    charts.push(g);
     return g;
   }
 
@@ -258,5 +260,6 @@
   }
   if (!data.conns.length) root.appendChild(el('p', 'note', 'no connections in these events'));
   window.ustackReport = report;
+  window.ustackCharts = charts;  // every Dygraph, for a console or a test
   document.getElementById('ustack-report-status').textContent = JSON.stringify(report);
 })();

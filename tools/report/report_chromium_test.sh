@@ -50,6 +50,16 @@ done
 grep -q '<h2>&lt;/script&gt;&lt;script&gt;document.title=1&lt;/script&gt;&lt;img src=x' \
   "$OUT/evil.dom" || fail "evil: the name is not shown as text: $(grep -m1 '<h2' "$OUT/evil.dom")"
 
+# Zooming one chart zooms its connection's others: the test's own script, appended to a copy
+# of the page, zooms the time-sequence graph out (as a double-click does) and records every
+# chart's x range.
+sed 's#</body>#<script>const c = ustackCharts; c[0].updateOptions({dateWindow: [1, 2]}); c[0].resetZoom(); document.body.dataset.ranges = JSON.stringify(c.map((g) => g.xAxisRange().map((x) => x.toFixed(3))));</script></body>#' \
+  "$OUT/lossy.html" >"$OUT/zoom.html"
+open_page zoom || fail "chromium on zoom: exit $?"
+ranges=$(grep -o 'data-ranges="[^"]*"' "$OUT/zoom.dom")
+[ "$ranges" = 'data-ranges="[[&quot;0.000&quot;,&quot;2.596&quot;],[&quot;0.000&quot;,&quot;2.596&quot;],[&quot;0.000&quot;,&quot;2.596&quot;]]"' ] ||
+  fail "zoom: the three charts' ranges after a zoom-out of the first: $ranges"
+
 # --conn: that connection's report; a connection the events do not have is an error.
 conn=$(grep -om1 '"conn":"[^"]*"' "$OUT/lossy.events" | cut -d'"' -f4)
 "$USTACK" report --conn "$conn" "$OUT/lossy.events" -o "$OUT/conn.html" || fail "--conn $conn"
