@@ -170,8 +170,11 @@
       keys.push(['recovery (' + reason + ')', RECOVERY_COLORS[reason] || '#ccc']);
     }
     key(parent, keys);
+    // The carried last row is not an event: its values are not points of the events.
     const counts = countPoints(g);
-    for (const k in counts) counts[k]--;  // the carried last row is not an event
+    g.getLabels().slice(1).forEach((label, i) => {
+      if (last[i + 1] !== null && Number.isFinite(last[i + 1])) counts[label]--;
+    });
     return counts;
   }
 

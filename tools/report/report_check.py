@@ -25,18 +25,17 @@ def expected(events_path):
         if "conn" not in e:
             continue
         c = conns.setdefault(e["conn"], {
-            "bars": 0, "marked": 0, "ack": 0, "sack": 0, "cwnd": 0, "ssthresh": 0, "rtt": 0,
+            "bars_sent": 0, "bars_received": 0, "marked": 0, "ack_sent": 0, "ack_received": 0,
+            "sack_sent": 0, "sack_received": 0, "cwnd": 0, "ssthresh": 0, "rtt": 0,
             "states": 0, "sent": 0, "received": 0})
         d, ev = e["data"], e["event"]
-        if ev == "segment_sent":
-            c["sent"] += d["len"]
+        if ev in ("segment_sent", "segment_received"):
+            way = ev.split("_")[1]
+            c[way] += d["len"]
             span = d["len"] + ("S" in d["flags"]) + ("F" in d["flags"])
-            c["bars"] += span > 0
-        elif ev == "segment_received":
-            c["received"] += d["len"]
-            if "." in d["flags"]:
-                c["ack"] += 1
-            c["sack"] += len(d.get("options", {}).get("sack", []))
+            c["bars_" + way] += span > 0
+            c["ack_" + way] += "." in d["flags"]
+            c["sack_" + way] += len(d.get("options", {}).get("sack", []))
         elif ev == "retransmit":
             c["marked"] += 1
         elif ev == "cwnd":
@@ -68,9 +67,14 @@ def main():
     if set(got) != set(want):
         problems.append("connections %s, want %s" % (sorted(got), sorted(want)))
     for name, w in want.items():
-        if name not in got or w["sent"] < w["received"]:
-            problems.append("%s: expected a sending stack" % name)
+        if name not in got:
             continue
+        # The graph is of the direction that carried more data: the stack's (its segments sent,
+        # the peer's ACKs) or the peer's (segments received, the stack's ACKs).
+        data, acks = ("sent", "received") if w["sent"] >= w["received"] else ("received", "sent")
+        w["bars"], w["ack"], w["sack"] = w["bars_" + data], w["ack_" + acks], w["sack_" + acks]
+        if data == "received":
+            w["marked"] = None  # the peer's retransmissions are guessed from the sequence
         p = got[name]["points"]
         checks = {
             "segment bars (data+retransmit+probe points / 2)":
@@ -91,7 +95,7 @@ def main():
             "recovery periods": (got[name]["recovery"], int(recovery)),
         }
         for what, (g, e) in checks.items():
-            if g != e:
+            if e is not None and g != e:
                 problems.append("%s: %s: chart holds %s, events imply %s" % (name, what, g, e))
         if w["bars"] == 0 or w["cwnd"] == 0:
             problems.append("%s: nothing to draw: %s" % (name, w))

@@ -1,10 +1,11 @@
 #!/bin/bash
 # `ustack report` pages opened in headless Chromium (Debian's chromium) from file:// with no
 # network: the page logs nothing to the console (no error, no blocked request) and its charts
-# hold as many points as the events imply (report_check.py). Two deterministic runs with
-# losses: nc through a seeded lossy relay replayed with ustack as the sender (SACK, fast
-# recovery, RACK retransmissions) and a packetdrill scenario in virtual time (a tail-loss probe,
-# then the RTO twice). Also `ustack report`'s bad inputs: one line, exit status 2.
+# hold as many points as the events imply (report_check.py). Deterministic runs with losses:
+# nc through a seeded lossy relay replayed with ustack as the sender (SACK, fast recovery, RACK
+# retransmissions) and as the receiver, and a packetdrill scenario in virtual time (a tail-loss
+# probe, then the RTO twice). Also zoom kept in step across a connection's charts, a connection
+# name that tries to leave its script, and `ustack report`'s bad inputs: one line, exit 2.
 set -uo pipefail
 USTACK="$1"
 CAPS="$2"       # pcap_tests/captures
@@ -33,12 +34,17 @@ open_page() {
     --dump-dom "file://$OUT/$1.html" >"$OUT/$1.dom" 2>"$OUT/$1.log"
 }
 
+# ustack as the receiver: the graph is of the peer's data.
+"$USTACK" replay --color never --events "$OUT/receiver.events" \
+  "$CAPS/replay/nc_lossy_receiver_side.pcap" >"$OUT/receiver_replay.txt" 2>&1
+[ $? -le 1 ] || fail "receiver replay: $(cat "$OUT/receiver_replay.txt")"
+
 # A connection name no string may break out with: the page must still finish, show it as text
 # and log nothing (the CSP would also log a blocked inline handler).
 sed 's#"conn":"[^"]*"#"conn":"</script><script>document.title=1</script><img src=x onerror=alert(1)>"#' \
   "$OUT/backoff.events" >"$OUT/evil.events"
 
-for run in "lossy 1" "backoff 1" "evil 1"; do
+for run in "lossy 1" "backoff 1" "receiver 0" "evil 1"; do
   set -- $run
   name=$1 recovery=$2
   "$USTACK" report "$OUT/$name.events" -o "$OUT/$name.html" 2>"$OUT/$name.err" ||
@@ -47,6 +53,8 @@ for run in "lossy 1" "backoff 1" "evil 1"; do
   python3 "$CHECK" "$OUT/$name.events" "$OUT/$name.dom" "$OUT/$name.log" "$recovery" ||
     fail "$name page"
 done
+grep -q 'Time-sequence (data received by the stack)' "$OUT/receiver.dom" ||
+  fail "receiver: not graphed as the peer's data"
 grep -q '<h2>&lt;/script&gt;&lt;script&gt;document.title=1&lt;/script&gt;&lt;img src=x' \
   "$OUT/evil.dom" || fail "evil: the name is not shown as text: $(grep -m1 '<h2' "$OUT/evil.dom")"
 
