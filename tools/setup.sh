@@ -17,6 +17,8 @@ PACKAGES=(
   python3-venv
   # /etc/services: ports by name (tools/port_name.h)
   netbase
+  # `ustack report`: dygraphs inlined into its pages; Chromium opens them headless in the tests
+  libjs-dygraphs chromium
 )
 
 missing=()

@@ -81,38 +81,12 @@ std::string Ladder::row(std::int64_t time, const std::string& conn, const std::s
 }
 
 std::string Ladder::feed(std::string_view text) {
-  ++line_;
-  auto fail = [&](const std::string& why) {
-    return EventsInputError("line " + std::to_string(line_) + ": " + why);
-  };
-  if (text.find_first_not_of(" \t\r") == std::string_view::npos) return "";
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw fail("not JSON (a truncated or foreign file?)");
-  if (!header_seen_) {
-    const nlohmann::json& format = j.value("format", nlohmann::json());
-    const nlohmann::json& version = j.value("version", nlohmann::json());
-    if (!format.is_string() || format.get<std::string>() != kFormatName) {
-      throw fail(std::string("not a ustack events file (no {\"format\":\"") + kFormatName +
-                 "\"} first line)");
-    }
-    if (!version.is_number_integer() || version.get<std::int64_t>() != kFormatVersion) {
-      throw fail("events format version " + version.dump() + ", this ustack reads version " +
-                 std::to_string(kFormatVersion));
-    }
-    header_seen_ = true;
-    return "";
-  }
-  std::string event, conn;
-  std::int64_t time = 0;
-  nlohmann::json d;
-  try {
-    event = j.at("event").get<std::string>();
-    time = j.at("time").get<std::int64_t>();
-    if (j.contains("conn")) conn = j["conn"].get<std::string>();
-    d = j.at("data");
-  } catch (const nlohmann::json::exception&) {
-    throw fail("not an event (time, event and data are required)");
-  }
+  std::optional<EventLine> e = reader_.feed(text);
+  if (!e) return "";
+  const std::string& event = e->event;
+  const std::string& conn = e->conn;
+  const std::int64_t time = e->time;
+  const nlohmann::json& d = e->data;
   if (!o_.conn.empty() && conn != o_.conn) return "";
   if (!start_) start_ = time;
   Conn& c = conns_[conn];
@@ -216,7 +190,7 @@ std::string Ladder::feed(std::string_view text) {
       return row(time, conn, paint("\033[31m", "xx drop " + d.at("counter").get<std::string>()));
     }
   } catch (const nlohmann::json::exception&) {
-    throw fail("bad " + event + " event");
+    throw reader_.error("bad " + event + " event");
   }
   return "";
 }
@@ -225,16 +199,14 @@ int print_ladder(std::istream& in, const LadderOptions& o) {
   Ladder l(o);
   std::fputs(l.heading().c_str(), stdout);
   std::string line;
-  bool any = false;
   while (std::getline(in, line)) {
-    any = true;
     std::string rows = l.feed(line);
     if (!rows.empty()) {
       std::fputs(rows.c_str(), stdout);
       std::fflush(stdout);
     }
   }
-  if (!any) throw EventsInputError("empty input: not a ustack events file");
+  l.finish();
   return 0;
 }
 

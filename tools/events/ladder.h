@@ -10,9 +10,10 @@
 #include <istream>
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "tools/events/event_reader.h"
 
 namespace ustack::events {
 
@@ -22,12 +23,6 @@ struct LadderOptions {
   bool timers = false;  // also timers set and cancelled (fired ones are always shown)
 };
 
-// Bad input: not an events file, a newer version, a line that is not an event.
-class EventsInputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 // Turns an events stream into ladder rows, one line at a time (so it can follow a growing
 // file). Throws EventsInputError with "line N: ..." on bad input.
 class Ladder {
@@ -35,6 +30,8 @@ class Ladder {
   explicit Ladder(LadderOptions o) : o_(std::move(o)) {}
   // The rows for one input line ("" for events the ladder does not show).
   std::string feed(std::string_view line);
+  // At the end of the input: throws EventsInputError for an empty one.
+  void finish() const { reader_.finish(); }
   // The column heading, printed before the first row.
   std::string heading() const;
 
@@ -52,8 +49,7 @@ class Ladder {
   std::string row(std::int64_t time, const std::string& conn, const std::string& text);
 
   LadderOptions o_;
-  std::uint64_t line_ = 0;
-  bool header_seen_ = false;
+  EventReader reader_;
   std::optional<std::int64_t> start_;
   std::string last_conn_;
   std::map<std::string, Conn> conns_;
