@@ -11,6 +11,8 @@ PACKAGES=(
   # real peers and capture tools the tests and the demo drive
   iproute2 iputils-ping tcpdump tshark netcat-openbsd socat curl dnsutils dnsmasq iperf3
   python3 python3-scapy procps
+  # `ustack slirp4netns` run by rootlesskit (tools/integration/slirp4netns_test.sh)
+  rootlesskit
   # the Python binding (python/): headers
   python3-dev pybind11-dev
   # /etc/services: ports by name (tools/port_name.h)

@@ -39,7 +39,7 @@ for _ in $(seq 50); do in_ns ss -Hltn | grep -q ":8080" && break; sleep 0.1; don
 mkdir -p "/etc/netns/$NS"
 # rootlesskit's state dir holds a UNIX socket: a short path (Bazel's TEST_TMPDIR is too long).
 RK_STATE=$(mktemp -d /tmp/ustrk.XXXXXX)
-trap 'rm -rf "/etc/netns/$NS" "$RK_STATE"; cleanup' EXIT
+trap 'rm -rf "/etc/netns/$NS" "$RK_STATE"; rmdir /etc/netns 2>/dev/null; cleanup' EXIT
 echo "nameserver $HOST_ADDR" >"/etc/netns/$NS/resolv.conf"
 
 ln -s "$USTACK" "$WORK/bin/slirp4netns"
@@ -60,7 +60,7 @@ EOF2
 echo "root:1000000:65536" >"$WORK/subid"
 in_ns unshare -m sh -c 'mount --bind "$1" /etc/subuid && mount --bind "$1" /etc/subgid && shift &&
   exec "$@"' sh "$WORK/subid" \
-  timeout 60 rootlesskit --debug --state-dir "$RK_STATE" --net=slirp4netns \
+  timeout 20 rootlesskit --debug --state-dir "$RK_STATE" --net=slirp4netns \
   --slirp4netns-binary="$WORK/bin/slirp4netns" --cidr 198.18.6.0/24 --mtu 1500 \
   --disable-host-loopback --copy-up=/etc sh "$WORK/inside.sh" >"$WORK/rk.log" 2>&1
 rk_rc=$?
@@ -85,14 +85,14 @@ check "it was ustack, on rootlesskit's tap0 in its child's /proc/PID/ns/net, MTU
 cat >"$WORK/harness.py" <<'PY'
 """Runs `slirp4netns ARGS...` with a ready pipe (-r) and an exit pipe (-e) as slirp4netns's
 callers do; waits for "1", runs the check command, closes the exit pipe, waits for the exit."""
-import os, subprocess, sys
+import os, select, subprocess, sys
 binary, check_cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
 ready_r, ready_w = os.pipe()
 exit_r, exit_w = os.pipe()
 args = [a.replace("READY", str(ready_w)).replace("EXIT", str(exit_r)) for a in args]
 p = subprocess.Popen([binary] + args, pass_fds=(ready_w, exit_r))
 os.close(ready_w); os.close(exit_r)
-got = os.read(ready_r, 10)
+got = os.read(ready_r, 10) if select.select([ready_r], [], [], 10)[0] else b"(nothing in 10 s)"
 print("ready pipe said %r" % got, flush=True)
 if got != b"1":
     p.kill(); p.wait(); sys.exit("no '1' on the ready pipe")
