@@ -5,38 +5,31 @@
 // device as its gateway: a transparent Stack (StackConfig::transparent) whose catch-all TCP
 // listener and UDP socket hand every flow to the relays (sandbox/), which carry it through
 // host sockets in the namespace this program runs in.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <memory>
 
+#include "sandbox/host_watch.h"
 #include "sandbox/layout.h"
 #include "sandbox/tcp_relay.h"
 #include "sandbox/udp_relay.h"
 #include "stack/stack.h"
 #include "tools/device_options.h"
+#include "tools/sandbox_options.h"
 #include "tools/subcommand.h"
 #include "tools/usage_error.h"
 #include "tun/link.h"
 #include "tun/netns.h"
 #include "tun/runtime.h"
+#include "tun/sys_error.h"
+#include "tun/unique_fd.h"
 
 namespace ustack::tools {
 namespace {
-
-struct SandboxOptions {
-  std::string netns;
-  std::string netns_path;
-  int pid = 0;
-  std::string tap = "tap0";
-  std::string cidr = sandbox::kDefaultCidr;
-  std::int64_t mtu = 1500;
-  std::string dns_upstream;
-  bool enable_ipv6 = false;
-  std::string ipv6_cidr = sandbox::kDefaultIpv6Cidr;
-  double udp_timeout_s = 60;
-  std::string pcap;
-  std::uint64_t seed = 1;
-};
 
 // The namespace as a path NetnsScope takes: /run/netns/NAME, the path given, /proc/PID/ns/net.
 std::string target_namespace(const SandboxOptions& o, std::string& error) {
@@ -53,6 +46,17 @@ std::string target_namespace(const SandboxOptions& o, std::string& error) {
   return "/proc/" + std::to_string(o.pid) + "/ns/net";
 }
 
+// slirp4netns's readiness: "1" to the fd, then closed (a failed write is not an error there).
+void signal_ready(int fd) {
+  if (fd < 0) return;
+  ssize_t rc;
+  do rc = ::write(fd, "1", 1);
+  while (rc < 0 && errno == EINTR);
+  ::close(fd);
+}
+
+}  // namespace
+
 int run_sandbox(const SandboxOptions& o) {
   // Usage errors: "ustack sandbox: what (ustack sandbox --help)", exit 2.
   auto fail = [](const std::string& what) { return usage_error(what); };
@@ -63,7 +67,7 @@ int run_sandbox(const SandboxOptions& o) {
   if (!lr.layout) return fail(lr.error);
   sandbox::SandboxLayout layout = *lr.layout;
   if (o.enable_ipv6 && !sandbox::add_ipv6_layout(layout, o.ipv6_cidr, error)) return fail(error);
-  if (!o.dns_upstream.empty()) {
+  if (!o.dns_upstream.empty() && !o.disable_dns) {
     layout.dns_upstream = sandbox::parse_dns_upstream(o.dns_upstream);
     if (!layout.dns_upstream) return fail("--dns-upstream " + o.dns_upstream + ": not ADDR[:PORT]");
   }
@@ -77,29 +81,39 @@ int run_sandbox(const SandboxOptions& o) {
   setup.device.mtu = static_cast<std::size_t>(o.mtu);
   setup.create_netns = false;
   setup.addrs = {layout.gateway_cidr(), layout.dns_cidr()};
-  setup.peers = {layout.guest_cidr()};
+  if (o.configure) setup.peers = {layout.guest_cidr()};
   if (layout.v6) {
     setup.addrs.push_back(IpCidr{layout.v6->gateway, 64});
     setup.addrs.push_back(IpCidr{layout.v6->dns, 64});
-    setup.peers.push_back(IpCidr{layout.v6->guest, 64});
+    if (o.configure) setup.peers.push_back(IpCidr{layout.v6->guest, 64});
   }
   setup.pcap = o.pcap;
   setup.seed = o.seed;
   setup.transparent = true;
   return run_with_setup("sandbox", setup, TransportConfig{}, [&](DeviceSession& s) {
-    {
+    if (o.configure) {
       // The namespace's side: loopback up, default route via us (the address is a --peer).
       tun::NetnsScope in(ns);
       tun::set_link_up("lo");
+      if (o.guest_mac) tun::set_link_mac(o.tap, *o.guest_mac);
       tun::add_route(o.tap, IpCidr{Ipv4Addr(), 0}, layout.gateway);
       if (layout.v6) tun::add_route(o.tap, IpCidr{Ipv6Addr::any(), 0}, layout.v6->gateway);
     }
     sandbox::TcpRelay tcp(s.tcp(), s.runtime(), layout);
     sandbox::UdpRelay udp(s.udp(), s.stack(), s.runtime(), layout,
                           Duration::millis(static_cast<std::int64_t>(o.udp_timeout_s * 1000)));
+    // --exit-fd: readable (data, or its writer closed it) ends the run, with exit code 0.
+    std::unique_ptr<sandbox::HostWatch> exit_watch;
+    if (o.exit_fd >= 0) {
+      tun::UniqueFd dup(::fcntl(o.exit_fd, F_DUPFD_CLOEXEC, 3));
+      if (!dup.valid()) throw tun::SysError(errno, "--exit-fd " + std::to_string(o.exit_fd));
+      exit_watch = std::make_unique<sandbox::HostWatch>(s.runtime(), std::move(dup));
+      exit_watch->want_read();
+    }
     s.runtime().on_iteration([&](Instant) {
       tcp.step();
       udp.step();
+      if (exit_watch && exit_watch->readable()) s.runtime().stop();
     });
     std::string side = layout.guest_cidr().to_string() + " gateway " + layout.gateway.to_string() +
                        " dns " + layout.dns.to_string();
@@ -112,10 +126,13 @@ int run_sandbox(const SandboxOptions& o) {
                 ns.c_str(), side.c_str());
     std::printf("ustack sandbox: ready\n");
     std::fflush(stdout);
+    signal_ready(o.ready_fd);
     return s.run_until_stopped("sandbox",
                                [&] { return tcp.counters_text() + udp.counters_text(); });
   });
 }
+
+namespace {
 
 Subcommand sandbox_cmd(
     "sandbox", "be the network of a namespace: its TCP and UDP relayed through host sockets",

@@ -15,6 +15,8 @@ PACKAGES=(
   # into a venv (//python:install_test)
   python3-dev pybind11-dev python3-pytest python3-pip python3-setuptools python3-wheel
   python3-venv
+  # `ustack slirp4netns` run by rootlesskit (tools/integration/slirp4netns_test.sh)
+  rootlesskit
   # /etc/services: ports by name (tools/port_name.h)
   netbase
   # `ustack report`: dygraphs inlined into its pages; Chromium opens them headless in the tests

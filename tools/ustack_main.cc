@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "tools/subcommand.h"
 #include "tools/usage_error.h"
@@ -53,6 +55,16 @@ constexpr const char* kVersion = "ustack 0.9 (userspace TCP/IP stack over TUN/TA
 
 int main(int argc, char** argv) {
   using namespace ustack::tools;
+  // Run as `slirp4netns` (a symlink to ustack: rootlesskit --slirp4netns-binary, Podman's
+  // helper_binaries_dir), it is `ustack slirp4netns ARGS...`.
+  std::vector<char*> args(argv, argv + argc);
+  std::string self = argc > 0 ? argv[0] : "";
+  if (self.substr(self.rfind('/') + 1) == "slirp4netns") {
+    static char name[] = "slirp4netns";
+    args.insert(args.begin() + 1, name);
+    argc = static_cast<int>(args.size());
+    argv = args.data();
+  }
   // Named "ustack" whatever argv[0] is (bazel-bin/tools/ustack, a symlink), so help reads
   // "Usage: ustack connect [OPTIONS] ..." as the README does.
   CLI::App app{"ustack: a userspace TCP/IP stack over TUN/TAP", "ustack"};

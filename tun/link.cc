@@ -4,6 +4,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -135,6 +136,16 @@ MacAddr link_mac(const std::string& name) {
   do_ioctl(fd.get(), SIOCGIFHWADDR, ifr, "cannot read the MAC address of " + name);
   return MacAddr::from_bytes(
       Bytes(reinterpret_cast<const std::uint8_t*>(ifr.ifr_hwaddr.sa_data), 6));
+}
+
+void set_link_mac(const std::string& name, const MacAddr& mac) {
+  UniqueFd fd = ioctl_socket();
+  ifreq ifr = make_ifreq(name);
+  ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+  Bytes b = mac.bytes();
+  std::memcpy(ifr.ifr_hwaddr.sa_data, b.data(), 6);
+  do_ioctl(fd.get(), SIOCSIFHWADDR, ifr,
+           "cannot set the MAC address of " + name + " to " + mac.to_string());
 }
 
 namespace {

@@ -29,6 +29,8 @@ bool wait_link_running(const std::string& name, std::chrono::milliseconds timeou
 void set_link_mtu(const std::string& name, std::size_t mtu);
 std::size_t link_mtu(const std::string& name);
 MacAddr link_mac(const std::string& name);
+// SIOCSIFHWADDR, as `ip link set NAME address MAC` (a TAP takes it while up).
+void set_link_mac(const std::string& name, const MacAddr& mac);
 
 // `ip addr add CIDR dev NAME [nodad]`. An address that is already there is not an error
 // (attaching to a device someone else configured): false then, true if this call added it.

@@ -59,6 +59,19 @@ expect 2 "ustack udp send: missing argument: port (ustack udp send --help)" \
   udp send "${DEV[@]}" 198.18.0.1
 expect 2 "ustack up: unknown option --bogus (ustack up --help)" up "${DEV[@]}" --bogus
 expect 2 "ustack up: --tun needs a value (ustack up --help)" up --addr 198.18.0.2/24 --tun
+# slirp4netns's command line (`ustack slirp4netns`, also run through a symlink named slirp4netns).
+expect 2 "ustack slirp4netns: PID must be a positive integer (ustack slirp4netns --help)" \
+  slirp4netns -c abc tap0
+expect 2 "ustack slirp4netns: --mtu: 'x' is not a valid value (ustack slirp4netns --help)" \
+  slirp4netns --mtu x 42 tap0
+expect 2 "ustack slirp4netns: --macaddress needs --configure (-c) (ustack slirp4netns --help)" \
+  slirp4netns --macaddress 02:00:5e:10:00:01 42 tap0
+ln -s "$USTACK" "$TMP/slirp4netns"
+USTACK="$TMP/slirp4netns" expect 2 \
+  "ustack slirp4netns: unknown option --bogus (ustack slirp4netns --help)" --bogus 42 tap0
+USTACK="$TMP/slirp4netns" expect 2 \
+  "ustack slirp4netns: --netns-type cgroup: want pid or path (ustack slirp4netns --help)" \
+  --netns-type=cgroup 42 tap0
 expect 2 "ustack connect: unexpected argument '3' (ustack connect --help)" \
   connect "${DEV[@]}" 198.18.0.1 2 3
 # Device options: the addresses the stack runs with are numeric (names are looked up by the

@@ -1,0 +1,52 @@
+// `ustack sandbox`'s options, as a struct other commands can fill: `ustack slirp4netns`
+// (tools/cmd_slirp4netns.cc) maps slirp4netns's command line onto it and calls run_sandbox().
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "sandbox/layout.h"
+#include "stack/base/addr.h"
+
+namespace ustack::tools {
+
+struct SandboxOptions {
+  // The target namespace: exactly one of these.
+  std::string netns;
+  std::string netns_path;
+  int pid = 0;
+  std::string tap = "tap0";
+  std::string cidr = sandbox::kDefaultCidr;
+  std::int64_t mtu = 1500;
+  std::string dns_upstream;
+  bool enable_ipv6 = false;
+  std::string ipv6_cidr = sandbox::kDefaultIpv6Cidr;
+  double udp_timeout_s = 60;
+  std::string pcap;
+  std::uint64_t seed = 1;
+  // Configure the namespace's side (lo and the TAP up, guest address, default routes, MAC):
+  // always for `ustack sandbox`; for `ustack slirp4netns` only with --configure, as there the
+  // caller (rootlesskit) configures the device itself.
+  bool configure = true;
+  std::optional<MacAddr> guest_mac;  // the TAP's MAC in the namespace (configure only)
+  // slirp4netns's readiness protocol: "1" is written to ready_fd (then closed) once the device
+  // is configured and the relay runs; the sandbox stops when exit_fd becomes readable or is
+  // closed by its writer. -1: not used.
+  int ready_fd = -1;
+  int exit_fd = -1;
+  // Issue 13 items 2 and 3 (port forwarding API, safety), being added on other branches: the
+  // fields exist so `ustack slirp4netns` can map its options; until those land only
+  // disable_dns is honoured (allow_host_loopback is false and the gateway refused, as the
+  // layout does today; api_socket and enable_seccomp are accepted and ignored).
+  std::string api_socket;            // slirp4netns --api-socket: add_hostfwd ... (item 2)
+  bool allow_host_loopback = false;  // the gateway address leads to the host's loopback
+  bool enable_seccomp = false;       // the relay under a syscall allow-list (item 3)
+  bool disable_dns = false;          // no DNS forwarding at the DNS address (.3, ::3)
+};
+
+// Brings the sandbox up and runs it until stopped (SIGINT/SIGTERM, or exit_fd); the exit code.
+// Checks the options first: a bad one is a usage error (one line, exit 2).
+int run_sandbox(const SandboxOptions& o);
+
+}  // namespace ustack::tools
