@@ -22,7 +22,10 @@ EXTRA_NS+=("$SB")
 H=198.18.9.1    # the host's address the clients connect to
 C=198.18.9.7    # a second address of the host the clients connect from
 H6=fd00:9::1
-API="$WORK/api.sock"
+# A UNIX socket path has at most 107 bytes: Bazel's $TEST_TMPDIR is too deep for one.
+API_DIR=$(mktemp -d /tmp/ustapi.XXXXXX)
+API="$API_DIR/api.sock"
+trap 'cleanup; rm -rf "$API_DIR"' EXIT
 in_sb() { ip netns exec "$SB" "$@"; }
 
 require_root
