@@ -12,8 +12,8 @@
 # Checks: curl through a published port with the guest's log naming the client's own address
 # (and its port, from a python client), a 4 MiB download (SHA-256), IPv6, a loopback client
 # shown as the gateway, a guest port nobody listens on resetting the host client, UDP both
-# ways with the client's address preserved, the API (nc -U and python) adding, listing and
-# removing a forward, and its errors.
+# ways (IPv4 and IPv6) with the client's address preserved, the API (nc -U and python) adding,
+# listing and removing a forward, and its errors.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -62,7 +62,8 @@ PY
 launch_bg "ustack sandbox" ip netns exec "$NS" "$USTACK" sandbox --netns "$SB" \
   --cidr 198.18.5.0/24 --enable-ipv6 --ipv6-cidr fd00:5::/64 \
   --publish 8080:80 --publish 9000:7000 --publish "[$H6]:9000:7000" --publish 9001:7001/udp \
-  --publish 127.0.0.1:9002:7000 --publish "$H:9003:7999" --api-socket "$API" \
+  --publish 127.0.0.1:9002:7000 --publish "$H:9003:7999" --publish "[$H6]:9001:7001/udp" \
+  --api-socket "$API" \
   --pcap "$WORK/sandbox.pcap"
 grep "namespace" "$USTACK_LOG"
 in_sb python3 -m http.server --directory "$WORK/www" 80 >"$WORK/http.log" 2>&1 &
@@ -144,6 +145,18 @@ for i in range(2):
     assert peer == (sys.argv[1], 9001), peer
 PY
 
+check "IPv6 UDP: [$H6]:9001/udp -> [fd00:5::100]:7001, the guest sees the client's endpoint" \
+  in_ns timeout 10 python3 - "$H6" <<'PY'
+import socket, sys
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind((sys.argv[1], 0)); u.settimeout(3)
+me = u.getsockname()
+u.sendto(b"hello6", (sys.argv[1], 9001))
+d, peer = u.recvfrom(65535)
+print("  ", d, peer[:2])
+assert d == b"hello6 you are %s %d" % (me[0].encode(), me[1]), (d, me)
+assert peer[:2] == (sys.argv[1], 9001), peer
+PY
+
 # 5. The API: slirp4netns's requests and replies (nc -U as in slirp4netns(1), and python).
 api() {  # api JSON: the reply, as a client that shuts down its side after the request
   python3 - "$API" "$1" <<'PY'
@@ -157,26 +170,26 @@ PY
 reply=$(echo -n '{"execute": "add_hostfwd", "arguments": {"proto": "tcp", "host_addr": "0.0.0.0", "host_port": 8090, "guest_addr": "198.18.5.100", "guest_port": 7000}}' |
   timeout 5 nc -U "$API")
 echo "  add_hostfwd: $reply"
-check "add_hostfwd (nc -U) -> {\"return\":{\"id\":7}} (ids 1-6 are the --publish forwards)" \
-  test "$reply" = '{"return":{"id":7}}'
+check "add_hostfwd (nc -U) -> {\"return\":{\"id\":8}} (ids 1-7 are the --publish forwards)" \
+  test "$reply" = '{"return":{"id":8}}'
 line=$(whoami "$H" 8090 "$C"); echo "  $line"
 check "the added forward works and preserves the source" \
   bash -c '[[ "$1" == "you are $2 "* ]]' _ "$line" "$C"
 reply=$(api '{"execute": "list_hostfwd"}')
 echo "  list_hostfwd: $reply"
-check "list_hostfwd lists the 7 forwards with slirp4netns's fields, in 'return' and at the top" \
+check "list_hostfwd lists the 8 forwards with slirp4netns's fields, in 'return' and at the top" \
   python3 - "$reply" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
-assert r["return"]["entries"] == r["entries"] and len(r["entries"]) == 7, r
-e = r["entries"][6]
-assert e == {"id": 7, "proto": "tcp", "host_addr": "0.0.0.0", "host_port": 8090,
+assert r["return"]["entries"] == r["entries"] and len(r["entries"]) == 8, r
+e = r["entries"][7]
+assert e == {"id": 8, "proto": "tcp", "host_addr": "0.0.0.0", "host_port": 8090,
              "guest_addr": "198.18.5.100", "guest_port": 7000}, e
 assert r["entries"][3] == {"id": 4, "proto": "udp", "host_addr": "0.0.0.0", "host_port": 9001,
                            "guest_addr": "198.18.5.100", "guest_port": 7001}, r["entries"][3]
 assert r["entries"][2]["host_addr"] == "fd00:9::1" and r["entries"][2]["guest_addr"] == "fd00:5::100"
 PY
-reply=$(api '{"execute": "remove_hostfwd", "arguments": {"id": 7}}')
+reply=$(api '{"execute": "remove_hostfwd", "arguments": {"id": 8}}')
 check "remove_hostfwd -> {\"return\":{}}" test "$reply" = '{"return":{}}'
 check "the removed forward's port is closed (connection refused)" \
   in_ns timeout 5 python3 -c "
@@ -185,7 +198,7 @@ try:
     socket.create_connection(('$H', 8090), timeout=3); sys.exit('still open')
 except ConnectionRefusedError:
     pass"
-e1=$(api '{"execute": "remove_hostfwd", "arguments": {"id": 7}}')
+e1=$(api '{"execute": "remove_hostfwd", "arguments": {"id": 8}}')
 e2=$(api '{"execute": "add_hostfwd", "arguments": {"proto": "tcp", "host_port": 8080, "guest_port": 80}}')
 e3=$(api 'nope')
 printf '  %s\n' "$e1" "$e2" "$e3"
