@@ -9,11 +9,12 @@
 #     a TCP and a UDP server answering            and on 127.0.0.1: curl, nc -U, python
 #     "you are ADDR PORT"
 #
-# Checks: curl through a published port with the guest's log naming the client's own address
-# (and its port, from a python client), a 4 MiB download (SHA-256), IPv6, a loopback client
-# shown as the gateway, a guest port nobody listens on resetting the host client, UDP both
-# ways (IPv4 and IPv6) with the client's address preserved, the API (nc -U and python) adding,
-# listing and removing a forward, and its errors.
+# Checks: curl downloading 4 MiB (SHA-256) through a published port with the guest's log
+# naming the client's own address, nc -N uploading 4 MiB (half-close relayed), the client's
+# address and port seen by the guest over IPv4 and IPv6, a loopback client shown as the
+# gateway, a guest port nobody listens on resetting the host client, UDP both ways (IPv4 and
+# IPv6) with the client's address preserved, the API (nc -U and python) adding, listing and
+# removing a forward, and its errors.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -40,7 +41,7 @@ in_sb sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad
 mkdir -p "$WORK/www"
 head -c $((4 * 1024 * 1024)) /dev/urandom >"$WORK/www/blob"
 cat >"$WORK/guest.py" <<'PY'
-import socket, sys, threading
+import hashlib, socket, sys, threading
 def tcp_whoami(port):  # answers each connection with the peer it sees, then closes
     s = socket.create_server(("::", port), family=socket.AF_INET6, dualstack_ipv6=True)
     while True:
@@ -53,7 +54,14 @@ def udp_whoami(port):
     while True:
         d, peer = u.recvfrom(65535)
         u.sendto(d + b" you are %s %d" % (peer[0].removeprefix("::ffff:").encode(), peer[1]), peer)
+def sink_then_answer(port):  # reads to EOF, then answers with the SHA-256 of what came
+    s = socket.create_server(("", port))
+    while True:
+        c, _ = s.accept(); h = hashlib.sha256()
+        while (b := c.recv(65536)): h.update(b)
+        c.sendall(h.hexdigest().encode() + b"\n"); c.close()
 threading.Thread(target=tcp_whoami, args=(7000,), daemon=True).start()
+threading.Thread(target=sink_then_answer, args=(7002,), daemon=True).start()
 threading.Thread(target=udp_whoami, args=(7001,), daemon=True).start()
 print("guest ready", flush=True)
 threading.Event().wait()
@@ -63,6 +71,7 @@ launch_bg "ustack sandbox" ip netns exec "$NS" "$USTACK" sandbox --netns "$SB" \
   --cidr 198.18.5.0/24 --enable-ipv6 --ipv6-cidr fd00:5::/64 \
   --publish 8080:80 --publish 9000:7000 --publish "[$H6]:9000:7000" --publish 9001:7001/udp \
   --publish 127.0.0.1:9002:7000 --publish "$H:9003:7999" --publish "[$H6]:9001:7001/udp" \
+  --publish 9004:7002 \
   --api-socket "$API" \
   --pcap "$WORK/sandbox.pcap"
 grep "namespace" "$USTACK_LOG"
@@ -89,6 +98,12 @@ check "curl 4 MiB through the published port (SHA-256)" \
 cat "$WORK/http.log"
 check "the guest's http.server saw the client as $C (source address preserved)" \
   grep -q "^$C - - .*GET /blob" "$WORK/http.log"
+
+# 1b. Into the sandbox: nc -N uploads 4 MiB and shuts down its side; the guest answers with the
+# SHA-256 of what it read, after our EOF reached it (half-close relayed).
+reply=$(in_ns timeout 30 nc -N "$H" 9004 <"$WORK/www/blob")
+check "nc -N uploads 4 MiB through a published port; the guest saw EOF after every byte" \
+  test "$reply" = "$want"
 
 # 2. Address and port: the guest sees exactly the client's endpoint.
 whoami() {  # whoami HOST PORT [SOURCE]: the line the guest answered and the client's endpoint
@@ -170,26 +185,26 @@ PY
 reply=$(echo -n '{"execute": "add_hostfwd", "arguments": {"proto": "tcp", "host_addr": "0.0.0.0", "host_port": 8090, "guest_addr": "198.18.5.100", "guest_port": 7000}}' |
   timeout 5 nc -U "$API")
 echo "  add_hostfwd: $reply"
-check "add_hostfwd (nc -U) -> {\"return\":{\"id\":8}} (ids 1-7 are the --publish forwards)" \
-  test "$reply" = '{"return":{"id":8}}'
+check "add_hostfwd (nc -U) -> {\"return\":{\"id\":9}} (ids 1-8 are the --publish forwards)" \
+  test "$reply" = '{"return":{"id":9}}'
 line=$(whoami "$H" 8090 "$C"); echo "  $line"
 check "the added forward works and preserves the source" \
   bash -c '[[ "$1" == "you are $2 "* ]]' _ "$line" "$C"
 reply=$(api '{"execute": "list_hostfwd"}')
 echo "  list_hostfwd: $reply"
-check "list_hostfwd lists the 8 forwards with slirp4netns's fields, in 'return' and at the top" \
+check "list_hostfwd lists the 9 forwards with slirp4netns's fields, in 'return' and at the top" \
   python3 - "$reply" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
-assert r["return"]["entries"] == r["entries"] and len(r["entries"]) == 8, r
-e = r["entries"][7]
-assert e == {"id": 8, "proto": "tcp", "host_addr": "0.0.0.0", "host_port": 8090,
+assert r["return"]["entries"] == r["entries"] and len(r["entries"]) == 9, r
+e = r["entries"][8]
+assert e == {"id": 9, "proto": "tcp", "host_addr": "0.0.0.0", "host_port": 8090,
              "guest_addr": "198.18.5.100", "guest_port": 7000}, e
 assert r["entries"][3] == {"id": 4, "proto": "udp", "host_addr": "0.0.0.0", "host_port": 9001,
                            "guest_addr": "198.18.5.100", "guest_port": 7001}, r["entries"][3]
 assert r["entries"][2]["host_addr"] == "fd00:9::1" and r["entries"][2]["guest_addr"] == "fd00:5::100"
 PY
-reply=$(api '{"execute": "remove_hostfwd", "arguments": {"id": 8}}')
+reply=$(api '{"execute": "remove_hostfwd", "arguments": {"id": 9}}')
 check "remove_hostfwd -> {\"return\":{}}" test "$reply" = '{"return":{}}'
 check "the removed forward's port is closed (connection refused)" \
   in_ns timeout 5 python3 -c "
@@ -198,7 +213,7 @@ try:
     socket.create_connection(('$H', 8090), timeout=3); sys.exit('still open')
 except ConnectionRefusedError:
     pass"
-e1=$(api '{"execute": "remove_hostfwd", "arguments": {"id": 8}}')
+e1=$(api '{"execute": "remove_hostfwd", "arguments": {"id": 9}}')
 e2=$(api '{"execute": "add_hostfwd", "arguments": {"proto": "tcp", "host_port": 8080, "guest_port": 80}}')
 e3=$(api 'nope')
 printf '  %s\n' "$e1" "$e2" "$e3"
