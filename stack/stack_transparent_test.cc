@@ -98,6 +98,16 @@ struct ForeignSourceOpen {
     }
     return out;
   }
+  // Opens the connection from kFar4:40000 to kPeer4:80; the SYN it sent.
+  Out open() {
+    auto r = tcp.connect(rig.now, rig.stack, IpAddr(kPeer4), 80, IpAddr(kFar4), 40000);
+    EXPECT_TRUE(r.ok());
+    h = r.ok() ? *r : SocketHandle{};
+    rig.stack.poll(rig.now);
+    std::vector<Out> out = sent();
+    EXPECT_EQ(out.size(), 1u);
+    return out.empty() ? Out{} : out[0];
+  }
   void inject_syn_ack(const Out& syn) {
     TcpRepr sa;
     sa.src_port = 80;
@@ -112,41 +122,33 @@ struct ForeignSourceOpen {
   }
   Rig rig;
   TcpLayer tcp;
+  SocketHandle h;
 };
 
 TEST(StackTransparent, TcpOpenedFromAForeignAddressCompletesItsHandshake) {
   ForeignSourceOpen t(transparent_config());
-  auto h = t.tcp.connect(t.rig.now, t.rig.stack, IpAddr(kPeer4), 80, IpAddr(kFar4), 40000);
-  ASSERT_TRUE(h.ok());
-  t.rig.stack.poll(t.rig.now);
-  auto syn = t.sent();
-  ASSERT_EQ(syn.size(), 1u);
-  EXPECT_EQ(syn[0].ip.src, kFar4);  // the client's address, not ours (198.18.0.2)
-  EXPECT_EQ(syn[0].ip.dst, kPeer4);
-  EXPECT_EQ(syn[0].tcp.src_port, 40000);
-  EXPECT_EQ(syn[0].tcp.flags, tcp_flags::kSyn);
-  t.inject_syn_ack(syn[0]);
+  ForeignSourceOpen::Out syn = t.open();
+  EXPECT_EQ(syn.ip.src, kFar4);  // the client's address, not ours (198.18.0.2)
+  EXPECT_EQ(syn.ip.dst, kPeer4);
+  EXPECT_EQ(syn.tcp.src_port, 40000);
+  EXPECT_EQ(syn.tcp.flags, tcp_flags::kSyn);
+  t.inject_syn_ack(syn);
   auto ack = t.sent();
   ASSERT_EQ(ack.size(), 1u);
   EXPECT_EQ(ack[0].ip.src, kFar4);
   EXPECT_EQ(ack[0].tcp.flags, tcp_flags::kAck);
   EXPECT_EQ(ack[0].tcp.ack, SeqNum(5001));
-  EXPECT_EQ(t.tcp.state(*h).value(), TcpState::kEstablished);
+  EXPECT_EQ(t.tcp.state(t.h).value(), TcpState::kEstablished);
 }
 
 // Without transparent mode the SYN still leaves (the source is the caller's business, as with
 // Linux's IP_FREEBIND), but the answer to an address not ours is dropped: no handshake.
 TEST(StackTransparent, OffTheAnswerToAForeignSourceIsDropped) {
   ForeignSourceOpen t(test_config());
-  auto h = t.tcp.connect(t.rig.now, t.rig.stack, IpAddr(kPeer4), 80, IpAddr(kFar4), 40000);
-  ASSERT_TRUE(h.ok());
-  t.rig.stack.poll(t.rig.now);
-  auto syn = t.sent();
-  ASSERT_EQ(syn.size(), 1u);
-  t.inject_syn_ack(syn[0]);
+  t.inject_syn_ack(t.open());
   EXPECT_TRUE(t.sent().empty());
   EXPECT_EQ(t.rig.counter("drops.ipv4_not_for_us"), 1u);
-  EXPECT_EQ(t.tcp.state(*h).value(), TcpState::kSynSent);
+  EXPECT_EQ(t.tcp.state(t.h).value(), TcpState::kSynSent);
 }
 
 }  // namespace
