@@ -56,6 +56,15 @@ void TcpRelay::step() {
   }
 }
 
+void TcpRelay::adopt(SocketHandle guest, std::unique_ptr<HostWatch> host) {
+  auto f = std::make_unique<Flow>();
+  f->tuple = *tcp_.tuple(guest);
+  f->phase = Phase::kOpen;
+  f->host = std::move(host);
+  f->sock = guest;
+  flows_[f->tuple] = std::move(f);
+}
+
 void TcpRelay::take_syns() {
   while (std::optional<TcpTuple> t = tcp_.take_held_syn()) {
     ++counters_.syns;

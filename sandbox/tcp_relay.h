@@ -55,6 +55,10 @@ class TcpRelay {
   TcpRelay& operator=(const TcpRelay&) = delete;
 
   void step();
+  // Takes over an established connection ustack opened toward the guest (a port forward,
+  // sandbox/port_forward.h) and the host socket it serves: relayed from now on like the
+  // connections the guest opens (copy, half-close and resets both ways).
+  void adopt(SocketHandle guest, std::unique_ptr<HostWatch> host);
   std::size_t flows() const { return flows_.size(); }
   const TcpRelayCounters& counters() const { return counters_; }
   std::string counters_text() const;

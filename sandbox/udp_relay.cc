@@ -61,7 +61,9 @@ void UdpRelay::from_guest(Instant now, SocketHandle sock) {
     auto info = udp_.recv_from(sock, buf_);
     if (!info.ok()) return;  // kWouldBlock (or an error nobody waits for)
     Endpoint dst{info->local, info->local_port};
-    Flow* f = flow_for(now, Endpoint{info->from.addr, info->from.port}, dst);
+    Endpoint guest{info->from.addr, info->from.port};
+    if (filter_ && filter_(now, guest, dst, Bytes(buf_).first(info->size))) continue;
+    Flow* f = flow_for(now, guest, dst);
     if (f == nullptr) continue;
     f->last_used = now;
     if (::send(f->host->fd(), buf_.data(), info->size, 0) < 0) {
@@ -106,12 +108,19 @@ void UdpRelay::from_host(Instant now, Flow& f) {
       continue;
     }
     f.last_used = now;
-    SocketHandle sock = socks_[f.guest.addr.is_v6() ? 1 : 0];
-    auto sent = udp_.send_as(now, sock, Bytes(buf_).first(static_cast<std::size_t>(n)),
-                             UdpEndpoint{f.dst.addr, f.dst.port},
-                             UdpEndpoint{f.guest.addr, f.guest.port}, ip_);
-    if (sent.ok()) ++counters_.to_guest;
+    if (send_to_guest(now, f.dst, f.guest, Bytes(buf_).first(static_cast<std::size_t>(n)))) {
+      ++counters_.to_guest;
+    }
   }
+}
+
+bool UdpRelay::send_to_guest(Instant now, const Endpoint& from, const Endpoint& to, Bytes payload) {
+  SocketHandle sock = socks_[to.addr.is_v6() ? 1 : 0];
+  if (!sock.valid()) return false;
+  return udp_
+      .send_as(now, sock, payload, UdpEndpoint{from.addr, from.port}, UdpEndpoint{to.addr, to.port},
+               ip_)
+      .ok();
 }
 
 std::string UdpRelay::counters_text() const {

@@ -9,6 +9,7 @@
 // (at the next batch after that).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <utility>
@@ -38,6 +39,14 @@ class UdpRelay {
   UdpRelay& operator=(const UdpRelay&) = delete;
 
   void step();
+  // Datagrams of the guest that belong to someone else (replies to a port forward's clients,
+  // sandbox/port_forward.h): `filter` sees each one first and returns true if it took it.
+  using GuestFilter =
+      std::function<bool(Instant now, const Endpoint& guest, const Endpoint& dst, Bytes payload)>;
+  void set_guest_filter(GuestFilter filter) { filter_ = std::move(filter); }
+  // Sends `payload` to the guest at `to` from `from` (any address and port: the catch-all
+  // socket's send_as). False if the stack could not send it.
+  bool send_to_guest(Instant now, const Endpoint& from, const Endpoint& to, Bytes payload);
   std::size_t flows() const { return flows_.size(); }
   const UdpRelayCounters& counters() const { return counters_; }
   std::string counters_text() const;
@@ -63,6 +72,7 @@ class UdpRelay {
   SocketHandle socks_[2];  // the catch-all sockets: IPv4, IPv6 (with --enable-ipv6)
   std::map<Key, std::unique_ptr<Flow>> flows_;
   ByteVec buf_;
+  GuestFilter filter_;
   UdpRelayCounters counters_;
 };
 

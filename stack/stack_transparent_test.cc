@@ -1,6 +1,7 @@
 // StackConfig::transparent (`ustack sandbox`'s gateway): TCP and UDP to any unicast address
 // reach the transports; nothing else to a far address is taken.
 #include "stack/stack_test_util.h"
+#include "stack/tcp/tcp_layer.h"
 
 namespace ustack::testing {
 namespace {
@@ -65,6 +66,89 @@ TEST(StackTransparent, Ipv6IcmpToAFarAddressIsStillDropped) {
       v6_packet(kPeer6, kFar6, IpProto::kIcmpv6, icmp6_echo_request(kPeer6, kFar6, 1, 1, {})));
   EXPECT_TRUE(rig.sent().empty());
   EXPECT_EQ(rig.counter("drops.ipv6_not_for_us"), 1u);
+}
+
+// The sending side (`ustack sandbox --publish`, source-IP preservation): a connection opened
+// *from* an address not ours, toward a peer that routes everything through us. Its SYN leaves
+// with that source, the peer's SYN-ACK to that address is taken by the connection (not by a
+// catch-all listener, there is none), and the handshake completes with the ACK from it.
+struct ForeignSourceOpen {
+  explicit ForeignSourceOpen(StackConfig cfg) : rig(Medium::kIp, cfg), tcp(tcp_config()) {
+    rig.stack.register_transport(tcp);
+  }
+  static TcpLayerConfig tcp_config() {
+    TcpLayerConfig c;
+    c.fixed_isn = 1000;
+    return c;
+  }
+  // The stack's segments since the last call, with their IP source and destination.
+  struct Out {
+    Ipv4Repr ip;
+    TcpRepr tcp;
+    ByteVec bytes;
+  };
+  std::vector<Out> sent() {
+    std::vector<Out> out;
+    for (ByteVec& p : rig.sent()) {
+      Out o;
+      o.bytes = std::move(p);
+      o.ip = *Ipv4Repr::parse(o.bytes);
+      o.tcp = *TcpRepr::parse(o.ip.payload, IpAddr(o.ip.src), IpAddr(o.ip.dst));
+      out.push_back(std::move(o));
+    }
+    return out;
+  }
+  // Opens the connection from kFar4:40000 to kPeer4:80; the SYN it sent.
+  Out open() {
+    auto r = tcp.connect(rig.now, rig.stack, IpAddr(kPeer4), 80, IpAddr(kFar4), 40000);
+    EXPECT_TRUE(r.ok());
+    h = r.ok() ? *r : SocketHandle{};
+    rig.stack.poll(rig.now);
+    std::vector<Out> out = sent();
+    EXPECT_EQ(out.size(), 1u);
+    return out.empty() ? Out{} : out[0];
+  }
+  void inject_syn_ack(const Out& syn) {
+    TcpRepr sa;
+    sa.src_port = 80;
+    sa.dst_port = 40000;
+    sa.seq = SeqNum(5000);
+    sa.ack = syn.tcp.seq + 1;
+    sa.flags = tcp_flags::kSyn | tcp_flags::kAck;
+    sa.window = 65535;
+    sa.options.mss = 1460;
+    IpAddr far(kFar4), peer(kPeer4);
+    rig.inject(V4(kPeer4, kFar4, IpProto::kTcp, emit_tcp(sa, peer, far)).bytes());
+  }
+  Rig rig;
+  TcpLayer tcp;
+  SocketHandle h;
+};
+
+TEST(StackTransparent, TcpOpenedFromAForeignAddressCompletesItsHandshake) {
+  ForeignSourceOpen t(transparent_config());
+  ForeignSourceOpen::Out syn = t.open();
+  EXPECT_EQ(syn.ip.src, kFar4);  // the client's address, not ours (198.18.0.2)
+  EXPECT_EQ(syn.ip.dst, kPeer4);
+  EXPECT_EQ(syn.tcp.src_port, 40000);
+  EXPECT_EQ(syn.tcp.flags, tcp_flags::kSyn);
+  t.inject_syn_ack(syn);
+  auto ack = t.sent();
+  ASSERT_EQ(ack.size(), 1u);
+  EXPECT_EQ(ack[0].ip.src, kFar4);
+  EXPECT_EQ(ack[0].tcp.flags, tcp_flags::kAck);
+  EXPECT_EQ(ack[0].tcp.ack, SeqNum(5001));
+  EXPECT_EQ(t.tcp.state(t.h).value(), TcpState::kEstablished);
+}
+
+// Without transparent mode the SYN still leaves (the source is the caller's business, as with
+// Linux's IP_FREEBIND), but the answer to an address not ours is dropped: no handshake.
+TEST(StackTransparent, OffTheAnswerToAForeignSourceIsDropped) {
+  ForeignSourceOpen t(test_config());
+  t.inject_syn_ack(t.open());
+  EXPECT_TRUE(t.sent().empty());
+  EXPECT_EQ(t.rig.counter("drops.ipv4_not_for_us"), 1u);
+  EXPECT_EQ(t.tcp.state(t.h).value(), TcpState::kSynSent);
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 // (guest .100, default route via .2, DNS .3; --cidr picks the network) and runs ustack on the
 // device as its gateway: a transparent Stack (StackConfig::transparent) whose catch-all TCP
 // listener and UDP socket hand every flow to the relays (sandbox/), which carry it through
-// host sockets in the namespace this program runs in.
+// host sockets in the namespace this program runs in. Port forwards into it (--publish, and
+// slirp4netns's JSON API on --api-socket) reach the guest with the client's own address as
+// the source (sandbox/port_forward.h).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -13,8 +15,11 @@
 #include <cstdio>
 #include <memory>
 
+#include "sandbox/api_server.h"
 #include "sandbox/host_watch.h"
 #include "sandbox/layout.h"
+#include "sandbox/port_forward.h"
+#include "sandbox/publish_spec.h"
 #include "sandbox/tcp_relay.h"
 #include "sandbox/udp_relay.h"
 #include "stack/stack.h"
@@ -30,6 +35,25 @@
 
 namespace ustack::tools {
 namespace {
+
+// The --publish specs, checked before anything is set up; "" or the usage error.
+std::string parse_publish_specs(const std::vector<std::string>& specs,
+                                const sandbox::SandboxLayout& layout,
+                                std::vector<sandbox::ForwardSpec>& out) {
+  for (const std::string& spec : specs) {
+    sandbox::ForwardSpecResult r = sandbox::parse_publish(spec, layout);
+    if (!r.spec) return r.error;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const sandbox::ForwardSpec& f = out[i];
+      if (f.proto == r.spec->proto && f.host_addr == r.spec->host_addr &&
+          f.host_port == r.spec->host_port) {
+        return "--publish '" + specs[i] + "' and '" + spec + "': the same host port twice";
+      }
+    }
+    out.push_back(*r.spec);
+  }
+  return "";
+}
 
 // The namespace as a path NetnsScope takes: /run/netns/NAME, the path given, /proc/PID/ns/net.
 std::string target_namespace(const SandboxOptions& o, std::string& error) {
@@ -73,6 +97,8 @@ int run_sandbox(const SandboxOptions& o) {
   }
   if (o.mtu < 1280 || o.mtu > 65520)
     return fail("--mtu " + std::to_string(o.mtu) + " out of range (1280..65520)");
+  std::vector<sandbox::ForwardSpec> publish;
+  if (error = parse_publish_specs(o.publish, layout, publish); !error.empty()) return fail(error);
 
   DeviceSetup setup;
   setup.device.name = o.tap;
@@ -100,8 +126,16 @@ int run_sandbox(const SandboxOptions& o) {
       if (layout.v6) tun::add_route(o.tap, IpCidr{Ipv6Addr::any(), 0}, layout.v6->gateway);
     }
     sandbox::TcpRelay tcp(s.tcp(), s.runtime(), layout);
-    sandbox::UdpRelay udp(s.udp(), s.stack(), s.runtime(), layout,
-                          Duration::millis(static_cast<std::int64_t>(o.udp_timeout_s * 1000)));
+    Duration udp_timeout = Duration::millis(static_cast<std::int64_t>(o.udp_timeout_s * 1000));
+    sandbox::UdpRelay udp(s.udp(), s.stack(), s.runtime(), layout, udp_timeout);
+    sandbox::PortForwarder forwards(s.tcp(), s.stack(), s.runtime(), layout, tcp, udp, udp_timeout);
+    for (const sandbox::ForwardSpec& f : publish) {
+      if (!forwards.add(f, error)) throw std::runtime_error("--publish: " + error);
+    }
+    std::unique_ptr<sandbox::ApiServer> api;
+    if (!o.api_socket.empty()) {
+      api = std::make_unique<sandbox::ApiServer>(s.runtime(), o.api_socket, forwards, layout);
+    }
     // --exit-fd: readable (data, or its writer closed it) ends the run, with exit code 0.
     std::unique_ptr<sandbox::HostWatch> exit_watch;
     if (o.exit_fd >= 0) {
@@ -113,6 +147,8 @@ int run_sandbox(const SandboxOptions& o) {
     s.runtime().on_iteration([&](Instant) {
       tcp.step();
       udp.step();
+      forwards.step();
+      if (api) api->step();
       if (exit_watch && exit_watch->readable()) s.runtime().stop();
     });
     std::string side = layout.guest_cidr().to_string() + " gateway " + layout.gateway.to_string() +
@@ -122,13 +158,21 @@ int run_sandbox(const SandboxOptions& o) {
               layout.v6->gateway.to_string() + " dns " + layout.v6->dns.to_string();
     }
     if (layout.dns_upstream) side += ", dns forwarded to " + layout.dns_upstream->to_string();
+    for (const sandbox::HostfwdTable::Entry& e : forwards.list()) {
+      side += ", " + sandbox::Endpoint{e.spec.host_addr, e.spec.host_port}.to_string() + "/" +
+              sandbox::to_string(e.spec.proto) + " -> " +
+              sandbox::Endpoint{e.spec.guest_addr, e.spec.guest_port}.to_string();
+    }
+    if (api) side += ", api socket " + o.api_socket;
     std::printf("ustack sandbox: %s\nustack sandbox: namespace %s: %s\n", s.describe().c_str(),
                 ns.c_str(), side.c_str());
     std::printf("ustack sandbox: ready\n");
     std::fflush(stdout);
     signal_ready(o.ready_fd);
-    return s.run_until_stopped("sandbox",
-                               [&] { return tcp.counters_text() + udp.counters_text(); });
+    return s.run_until_stopped("sandbox", [&] {
+      return tcp.counters_text() + udp.counters_text() + forwards.counters_text() +
+             (api ? api->counters_text() : "");
+    });
   });
 }
 
@@ -155,6 +199,15 @@ Subcommand sandbox_cmd(
                      "ADDR[:PORT] that DNS to the .3 address is forwarded to");
       app.add_option("--udp-timeout", o->udp_timeout_s, "seconds an idle UDP flow is kept")
           ->capture_default_str();
+      app.add_option("--publish", o->publish,
+                     "[HOSTADDR:]HOSTPORT:GUESTPORT[/tcp|/udp]: forward a host port to the "
+                     "namespace's .100, clients seen with their own address; repeatable")
+          ->type_name("SPEC")
+          ->allow_extra_args(false);
+      app.add_option("--api-socket", o->api_socket,
+                     "slirp4netns's JSON API on this UNIX socket (add_hostfwd, list_hostfwd, "
+                     "remove_hostfwd)")
+          ->type_name("PATH");
       app.add_option("--pcap", o->pcap, "record the TAP's packets (ustack's side) to FILE");
       app.add_option("--seed", o->seed, "seed of every random choice")->capture_default_str();
       return [o] { return run_sandbox(*o); };

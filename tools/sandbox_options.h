@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sandbox/layout.h"
 #include "stack/base/addr.h"
@@ -35,11 +36,13 @@ struct SandboxOptions {
   // closed by its writer. -1: not used.
   int ready_fd = -1;
   int exit_fd = -1;
-  // Issue 13 items 2 and 3 (port forwarding API, safety), being added on other branches: the
-  // fields exist so `ustack slirp4netns` can map its options; until those land only
-  // disable_dns is honoured (allow_host_loopback is false and the gateway refused, as the
-  // layout does today; api_socket and enable_seccomp are accepted and ignored).
-  std::string api_socket;            // slirp4netns --api-socket: add_hostfwd ... (item 2)
+  // Port forwards into the sandbox (sandbox/port_forward.h): --publish
+  // [HOSTADDR:]HOSTPORT:GUESTPORT[/tcp|/udp] and slirp4netns's JSON API on a UNIX socket.
+  std::vector<std::string> publish;
+  std::string api_socket;  // "" = none
+  // Issue 13 item 3 (safety), being added on another branch: until it lands
+  // allow_host_loopback is false and the gateway refused, as the layout does today, and
+  // enable_seccomp is accepted and ignored.
   bool allow_host_loopback = false;  // the gateway address leads to the host's loopback
   bool enable_seccomp = false;       // the relay under a syscall allow-list (item 3)
   bool disable_dns = false;          // no DNS forwarding at the DNS address (.3, ::3)

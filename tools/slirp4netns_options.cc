@@ -131,8 +131,7 @@ Slirp4netnsMapping map_slirp4netns(const Slirp4netnsArgs& a, const Slirp4netnsEn
   ignored(!a.userns_path.empty(), "--userns-path");
   ignored(!a.outbound_addr.empty(), "--outbound-addr");
   ignored(!a.outbound_addr6.empty(), "--outbound-addr6");
-  // Items 2 and 3 of issue 13 (other branches) honour these once merged.
-  ignored(!a.api_socket.empty(), "--api-socket (not yet implemented by ustack sandbox)");
+  // Item 3 of issue 13 (another branch) honours this once merged.
   ignored(a.enable_seccomp, "--enable-seccomp (not yet implemented by ustack sandbox)");
   m.options = o;
   return m;

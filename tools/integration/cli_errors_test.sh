@@ -109,6 +109,19 @@ expect 2 "ustack scenario run: --pcap-size needs --pcap-dir DIR (it rotates the 
   scenario run --pcap-size 1 x.pkt
 expect 2 "ustack scenario run: --snaplen -1 out of range (0..262144; 0 keeps whole packets) (ustack scenario run --help)" \
   scenario run --pcap-dir "$TMP" --snaplen -1 x.pkt
+# sandbox --publish: one line saying what is wrong with the spec and the form it takes.
+PUBLISH_FORM="want [HOSTADDR:]HOSTPORT:GUESTPORT[/tcp|/udp], e.g. 8080:80, 198.18.1.1:8080:80/udp, [fd00::1]:8080:80"
+expect 2 "ustack sandbox: --publish '8080': no guest port ($PUBLISH_FORM) (ustack sandbox --help)" \
+  sandbox --netns ustcli0 --publish 8080
+expect 2 "ustack sandbox: --publish '8080:80/sctp': unknown protocol 'sctp' ($PUBLISH_FORM) (ustack sandbox --help)" \
+  sandbox --netns ustcli0 --publish 8080:80/sctp
+expect 2 "ustack sandbox: --publish 'fd00::1:8080:80': too many ':' (an IPv6 host address goes in brackets) ($PUBLISH_FORM) (ustack sandbox --help)" \
+  sandbox --netns ustcli0 --publish fd00::1:8080:80
+expect 2 "ustack sandbox: --publish '8080:0': guest port 0 out of range (1..65535) ($PUBLISH_FORM) (ustack sandbox --help)" \
+  sandbox --netns ustcli0 --publish 8080:0
+expect 2 "ustack sandbox: --publish '8080:80' and '0.0.0.0:8080:81': the same host port twice (ustack sandbox --help)" \
+  sandbox --netns ustcli0 --publish 8080:80 --publish 0.0.0.0:8080:81
+expect 2 "ustack sandbox: --publish needs a value (ustack sandbox --help)" sandbox --netns ustcli0 --publish
 expect 2 "ustack scenario: missing subcommand (ustack scenario --help)" scenario
 expect 2 "ustack: unknown subcommand 'bogus' (ustack help lists them)" bogus
 expect 2 "ustack help: unknown subcommand 'bogus' (ustack help lists them)" help bogus
