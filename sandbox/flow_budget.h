@@ -1,0 +1,29 @@
+// FlowBudget: --max-flows, shared by the TCP, UDP and ping relays: a flow takes one unit when
+// it is opened and gives it back when it ends; with none left a new flow is refused (a TCP SYN
+// gets a RST, a UDP datagram or a ping is dropped) and counted by the relay that refused it.
+#pragma once
+
+#include <cstddef>
+
+namespace ustack::sandbox {
+
+class FlowBudget {
+ public:
+  explicit FlowBudget(std::size_t max = 0) : max_(max) {}  // 0: no limit
+  bool take() {
+    if (max_ != 0 && used_ >= max_) return false;
+    ++used_;
+    return true;
+  }
+  void give_back() {
+    if (used_ > 0) --used_;
+  }
+  std::size_t used() const { return used_; }
+  std::size_t max() const { return max_; }
+
+ private:
+  std::size_t max_;
+  std::size_t used_ = 0;
+};
+
+}  // namespace ustack::sandbox
