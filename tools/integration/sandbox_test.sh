@@ -318,7 +318,8 @@ stop_ustack TERM
 check "ustack sandbox exits cleanly on SIGTERM" test "$USTACK_RC" = 0
 check "the TAP device went with it" bash -c "! ip netns exec $SB ip link show tap0 2>/dev/null"
 
-# --- a second run: --allow-host-loopback, --max-flows 20, --disable-dns ---
+# --- a second run: --allow-host-loopback, --max-flows 20, --disable-dns; no ICMP sockets ---
+in_ns sysctl -qw net.ipv4.ping_group_range="1 0"
 launch_bg "ustack sandbox" ip netns exec "$NS" "${SANDBOX[@]}" --allow-host-loopback \
   --max-flows 20 --disable-dns
 hello() {  # hello URL-HOST WANTED: the host's hello server answers through the sandbox
@@ -333,6 +334,11 @@ check "--allow-host-loopback: IPv6 gateway address reaches the host's ::1" \
   hello fd00:5::2 "host ::1"
 check "--allow-host-loopback: the host's own address is reachable" hello "$SELF_ADDR" \
   "host $SELF_ADDR"
+check "the host allows no ICMP sockets: ping gets no reply" \
+  bash -c "! ip netns exec $SB ping -c 1 -W 1 $HOST_ADDR >/dev/null"
+check "... and the relay counted it" \
+  test "$(dump_counters | counter IcmpRelay no_icmp_sockets)" -ge 1
+in_ns sysctl -qw net.ipv4.ping_group_range="0 2147483647"
 check "--disable-dns: DNS to .3 gets no answer" \
   bash -c "! ip netns exec $SB dig +short +tries=1 +time=1 @198.18.5.3 sandbox.test |
            grep -q 198.18.9.77"
