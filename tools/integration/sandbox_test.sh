@@ -387,6 +387,14 @@ counters=$(dump_counters)
 check "--enable-seccomp: counters on SIGUSR1" \
   test "$(echo "$counters" | counter IcmpRelay replies)" -ge 2
 check "--enable-seccomp: still running after all that" kill -0 "$USTACK_PID"
+# A SYN still held (its host connect waits for ARP) when ustack stops gets a RST, not silence.
+in_sb timeout 10 nc -v -w 8 198.18.9.98 80 </dev/null >"$WORK/held_at_exit" 2>&1 &
+held_nc=$!
+sleep 0.5
 stop_ustack TERM
+wait "$held_nc"
+cat "$WORK/held_at_exit" >&2
+check "a connect still held when ustack stops is refused ('Connection refused')" \
+  grep -q "Connection refused" "$WORK/held_at_exit"
 check "--enable-seccomp: exits cleanly on SIGTERM" test "$USTACK_RC" = 0
 finish
