@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+
+#include "stack/base/time.h"
 
 namespace ustack::sandbox {
 
@@ -25,5 +28,24 @@ class FlowBudget {
   std::size_t max_;
   std::size_t used_ = 0;
 };
+
+// The datagram relays' (UDP, ping) pass over their flows: `serve` each whose host socket is
+// readable, then close those idle for longer than `idle` (counted in `expired`), giving their
+// budget back. `flows` maps keys to unique_ptr<Flow> with `host` and `last_used`.
+template <class Flows, class Serve>
+void serve_and_expire(Flows& flows, Instant now, Duration idle, FlowBudget& budget,
+                      std::uint64_t& expired, Serve serve) {
+  for (auto it = flows.begin(); it != flows.end();) {
+    auto& f = *it->second;
+    if (f.host->readable()) serve(f);
+    if (now - f.last_used > idle) {
+      ++expired;
+      budget.give_back();
+      it = flows.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
 
 }  // namespace ustack::sandbox

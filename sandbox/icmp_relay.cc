@@ -26,17 +26,8 @@ IcmpRelay::~IcmpRelay() {
 void IcmpRelay::step() {
   Instant now = runtime_.now();
   while (std::optional<RelayedEcho> e = ip_.pop_relayed_echo()) from_guest(now, *e);
-  for (auto it = flows_.begin(); it != flows_.end();) {
-    Flow& f = *it->second;
-    if (f.host->readable()) from_host(now, f);
-    if (now - f.last_used > idle_timeout_) {
-      ++counters_.flows_expired;
-      budget_.give_back();
-      it = flows_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  serve_and_expire(flows_, now, idle_timeout_, budget_, counters_.flows_expired,
+                   [&](Flow& f) { from_host(now, f); });
 }
 
 IcmpRelay::Flow* IcmpRelay::flow_for(Instant now, const RelayedEcho& e) {

@@ -46,17 +46,8 @@ void UdpRelay::step() {
   for (SocketHandle h : socks_) {
     if (h.valid()) from_guest(now, h);
   }
-  for (auto it = flows_.begin(); it != flows_.end();) {
-    Flow& f = *it->second;
-    if (f.host->readable()) from_host(now, f);
-    if (now - f.last_used > idle_timeout_) {
-      ++counters_.flows_expired;
-      budget_.give_back();
-      it = flows_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  serve_and_expire(flows_, now, idle_timeout_, budget_, counters_.flows_expired,
+                   [&](Flow& f) { from_host(now, f); });
 }
 
 void UdpRelay::from_guest(Instant now, SocketHandle sock) {

@@ -126,17 +126,19 @@ TEST(StackTransparent, SendEchoReplyFromAFarAddress) {
   EXPECT_EQ(icmp->seq_no, 5);
 }
 
+struct UnreachableCase {
+  Stack::Unreachable why;
+  std::uint8_t code;  // on the wire
+};
+
 // A gateway's report about a SYN it could not carry on: the quote holds the rebuilt header and
 // the 8 transport bytes given (ports and sequence number), from our address, code by reason.
 TEST(StackTransparent, SendUnreachableV4) {
   Rig rig(Medium::kIp, transparent_config());
   ByteVec head = pattern(8);
-  struct Case {
-    Stack::Unreachable why;
-    std::uint8_t code;
-  };
-  for (Case c : {Case{Stack::Unreachable::kNet, 0}, Case{Stack::Unreachable::kHost, 1},
-                 Case{Stack::Unreachable::kPort, 3}}) {
+  for (UnreachableCase c :
+       {UnreachableCase{Stack::Unreachable::kNet, 0}, UnreachableCase{Stack::Unreachable::kHost, 1},
+        UnreachableCase{Stack::Unreachable::kPort, 3}}) {
     rig.now = rig.now + Duration::seconds(10);  // past the ICMP rate limit
     rig.stack.send_unreachable(rig.now, c.why, kPeer4, kFar4, IpProto::kTcp, head);
     auto out = rig.sent();
@@ -161,12 +163,9 @@ TEST(StackTransparent, SendUnreachableV4) {
 TEST(StackTransparent, SendUnreachableV6) {
   Rig rig(Medium::kIp, transparent_config());
   ByteVec head = pattern(8);
-  struct Case {
-    Stack::Unreachable why;
-    std::uint8_t code;
-  };
-  for (Case c : {Case{Stack::Unreachable::kNet, 0}, Case{Stack::Unreachable::kHost, 3},
-                 Case{Stack::Unreachable::kPort, 4}}) {
+  for (UnreachableCase c :
+       {UnreachableCase{Stack::Unreachable::kNet, 0}, UnreachableCase{Stack::Unreachable::kHost, 3},
+        UnreachableCase{Stack::Unreachable::kPort, 4}}) {
     rig.now = rig.now + Duration::seconds(10);
     rig.stack.send_unreachable(rig.now, c.why, kPeer6, kFar6, IpProto::kUdp, head);
     auto out = rig.sent();
