@@ -1,5 +1,6 @@
 #include "sandbox/host_socket.h"
 
+#include <ifaddrs.h>
 #include <netinet/in.h>
 
 #include <cerrno>
@@ -47,6 +48,26 @@ int socket_error(int fd) {
   socklen_t len = sizeof err;
   if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
   return err;
+}
+
+std::vector<IpAddr> local_addresses() {
+  std::vector<IpAddr> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) tun::throw_errno("getifaddrs", errno);
+  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr) continue;
+    if (i->ifa_addr->sa_family == AF_INET) {
+      auto* sin = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+      out.push_back(
+          Ipv4Addr::from_bytes(Bytes(reinterpret_cast<const std::uint8_t*>(&sin->sin_addr), 4)));
+    } else if (i->ifa_addr->sa_family == AF_INET6) {
+      auto* sin6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+      out.push_back(
+          Ipv6Addr::from_bytes(Bytes(reinterpret_cast<const std::uint8_t*>(&sin6->sin6_addr), 16)));
+    }
+  }
+  ::freeifaddrs(list);
+  return out;
 }
 
 void reset_on_close(int fd) {

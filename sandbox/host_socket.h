@@ -4,6 +4,8 @@
 
 #include <sys/socket.h>
 
+#include <vector>
+
 #include "sandbox/layout.h"
 #include "tun/unique_fd.h"
 
@@ -20,6 +22,9 @@ int start_connect(int fd, const Endpoint& to);
 
 // getsockopt(SO_ERROR): the outcome of a non-blocking connect once the socket is writable.
 int socket_error(int fd);
+
+// The addresses of this namespace's interfaces (getifaddrs), loopback's included.
+std::vector<IpAddr> local_addresses();
 
 // SO_LINGER 0: the close() that follows sends a RST instead of a FIN (the guest reset us).
 void reset_on_close(int fd);

@@ -1,5 +1,6 @@
 #include "sandbox/layout.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -86,17 +87,35 @@ std::optional<Endpoint> parse_dns_upstream(std::string_view s) {
   return Endpoint{*a, *p};
 }
 
-std::optional<Endpoint> host_destination(const SandboxLayout& l, Proto proto, const Endpoint& dst) {
+bool is_host_address(const SandboxLayout& l, const IpAddr& a) {
+  if (a.is_v4() ? a.v4().is_loopback() : a.v6().is_loopback()) return true;
+  // An IPv4-mapped loopback (::ffff:127.x.y.z) reaches 127/8 through a dual-stack socket.
+  if (a.is_v6() && a.v6().is_v4_mapped() && a.bytes()[12] == 127) return true;
+  return std::find(l.host_addresses.begin(), l.host_addresses.end(), a) != l.host_addresses.end();
+}
+
+Route route_flow(const SandboxLayout& l, Proto proto, const Endpoint& dst) {
   (void)proto;  // DNS over UDP and over TCP (RFC 7766) go the same way
+  using V = Route::Verdict;
   bool dns = dst.addr == l.dns || (l.v6 && dst.addr == l.v6->dns);
   if (dns) {
-    if (dst.port == 53 && l.dns_upstream) return *l.dns_upstream;
-    return std::nullopt;
+    // The upstream is the host's resolver even when it is on the host's loopback
+    // (127.0.0.53): the sandbox asks ustack, not the host.
+    if (dst.port == 53 && l.dns_upstream) return Route{V::kRelay, *l.dns_upstream};
+    return Route{V::kClosed, {}};
   }
-  // The gateway is the host's loopback in slirp4netns; closed until --allow-host-loopback.
-  if (dst.addr == l.gateway || (l.v6 && dst.addr == l.v6->gateway)) return std::nullopt;
-  if (dst.addr.is_multicast() || dst.addr.is_unspecified()) return std::nullopt;
-  return dst;
+  // The gateway is the host's loopback, as in slirp4netns, when that is allowed.
+  if (dst.addr == l.gateway) {
+    if (!l.allow_host_loopback) return Route{V::kHostBlocked, {}};
+    return Route{V::kRelay, Endpoint{IpAddr(Ipv4Addr({127, 0, 0, 1})), dst.port}};
+  }
+  if (l.v6 && dst.addr == l.v6->gateway) {
+    if (!l.allow_host_loopback) return Route{V::kHostBlocked, {}};
+    return Route{V::kRelay, Endpoint{*IpAddr::parse("::1"), dst.port}};
+  }
+  if (dst.addr.is_multicast() || dst.addr.is_unspecified()) return Route{V::kClosed, {}};
+  if (!l.allow_host_loopback && is_host_address(l, dst.addr)) return Route{V::kHostBlocked, {}};
+  return Route{V::kRelay, dst};
 }
 
 }  // namespace ustack::sandbox

@@ -4,13 +4,17 @@
 // which .2 is the gateway (us), .3 the DNS server (us, forwarding) and .100 the namespace
 // itself; `--cidr` picks another network with the same host numbers. A sandbox must also know
 // where each connection goes on the host side: the far address as asked, except the DNS
-// address (port 53), which goes to the host's resolver (--dns-upstream), and the gateway and
-// DNS addresses otherwise, which lead nowhere yet (host loopback access is issue 13 item 3).
+// address (port 53), which goes to the host's resolver (--dns-upstream or resolv.conf), the
+// DNS address's other ports, which are closed, and the gateway, which is the host's loopback
+// (as in slirp4netns) when host access is allowed and closed otherwise. Safety by default:
+// the host itself (its loopback, its own addresses) is not reachable from the sandbox unless
+// --allow-host-loopback.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "stack/base/addr.h"
 
@@ -38,6 +42,11 @@ struct SandboxLayout {
     IpAddr gateway, dns, guest;
   };
   std::optional<V6> v6;
+  // --allow-host-loopback: the gateway leads to the host's 127.0.0.1 / ::1, and the host's own
+  // addresses may be reached. Off: both are refused as a closed port is.
+  bool allow_host_loopback = false;
+  // The host's own addresses (getifaddrs when the sandbox starts), refused unless allowed.
+  std::vector<IpAddr> host_addresses;
 
   IpCidr guest_cidr() const { return IpCidr{guest, network.prefix_len}; }
   IpCidr gateway_cidr() const { return IpCidr{gateway, network.prefix_len}; }
@@ -62,8 +71,19 @@ std::optional<Endpoint> parse_dns_upstream(std::string_view s);
 
 enum class Proto : std::uint8_t { kTcp, kUdp };
 
-// Where a flow the guest opened to `dst` is relayed on the host side; nullopt: refused (a
-// TCP SYN gets a RST, a UDP datagram is dropped).
-std::optional<Endpoint> host_destination(const SandboxLayout& l, Proto proto, const Endpoint& dst);
+// Where a flow the guest opened to `dst` goes on the host side.
+struct Route {
+  enum class Verdict : std::uint8_t {
+    kRelay,        // through a host socket to `to`
+    kClosed,       // nowhere (an address of ours without that service): refused
+    kHostBlocked,  // the host itself, without --allow-host-loopback: refused the same way
+  };
+  Verdict verdict = Verdict::kClosed;
+  Endpoint to;
+};
+Route route_flow(const SandboxLayout& l, Proto proto, const Endpoint& dst);
+// True if `a` is the host itself: loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104) or one of
+// l.host_addresses.
+bool is_host_address(const SandboxLayout& l, const IpAddr& a);
 
 }  // namespace ustack::sandbox

@@ -51,23 +51,52 @@ TEST(SandboxLayout, DnsUpstreamForms) {
   EXPECT_FALSE(parse_dns_upstream("host:53"));
 }
 
-// DNS to .3:53 goes to the upstream; the gateway and other ports of .3 are refused; far
-// addresses go where they were addressed.
-TEST(SandboxLayout, HostDestinations) {
+using V = Route::Verdict;
+
+// Where the flow goes, or how it is refused ("closed", "host").
+std::string where(const SandboxLayout& l, Proto p, const Endpoint& dst) {
+  Route r = route_flow(l, p, dst);
+  if (r.verdict == V::kClosed) return "closed";
+  if (r.verdict == V::kHostBlocked) return "host";
+  return r.to.to_string();
+}
+
+// DNS to .3:53 goes to the upstream (even one on the host's loopback); other ports of .3 are
+// closed; far addresses go where they were addressed.
+TEST(SandboxLayout, RouteFlow) {
   SandboxLayout l = *layout_for_cidr("198.18.5.0/24").layout;
   l.dns_upstream = Endpoint{ip("198.18.9.1"), 53};
-  EXPECT_EQ(host_destination(l, Proto::kUdp, {ip("198.18.5.3"), 53}), l.dns_upstream);
-  EXPECT_EQ(host_destination(l, Proto::kTcp, {ip("198.18.5.3"), 53}), l.dns_upstream);
-  EXPECT_FALSE(host_destination(l, Proto::kTcp, {ip("198.18.5.3"), 80}));
-  EXPECT_FALSE(host_destination(l, Proto::kTcp, {ip("198.18.5.2"), 22}));
-  EXPECT_EQ(host_destination(l, Proto::kTcp, {ip("198.18.9.1"), 80}),
-            (Endpoint{ip("198.18.9.1"), 80}));
+  EXPECT_EQ(where(l, Proto::kUdp, {ip("198.18.5.3"), 53}), "198.18.9.1:53");
+  EXPECT_EQ(where(l, Proto::kTcp, {ip("198.18.5.3"), 53}), "198.18.9.1:53");
+  EXPECT_EQ(where(l, Proto::kTcp, {ip("198.18.5.3"), 80}), "closed");
+  EXPECT_EQ(where(l, Proto::kTcp, {ip("198.18.9.1"), 80}), "198.18.9.1:80");
+  EXPECT_EQ(where(l, Proto::kUdp, {ip("224.0.0.251"), 5353}), "closed");
+  l.dns_upstream = Endpoint{ip("127.0.0.53"), 53};
+  EXPECT_EQ(where(l, Proto::kUdp, {ip("198.18.5.3"), 53}), "127.0.0.53:53");
   std::string error;
   ASSERT_TRUE(add_ipv6_layout(l, "fd00:5::/64", error));
-  EXPECT_EQ(host_destination(l, Proto::kUdp, {ip("fd00:5::3"), 53}), l.dns_upstream);
-  EXPECT_FALSE(host_destination(l, Proto::kTcp, {ip("fd00:5::2"), 22}));
-  EXPECT_EQ(host_destination(l, Proto::kTcp, {ip("fd00:9::1"), 80}),
-            (Endpoint{ip("fd00:9::1"), 80}));
+  EXPECT_EQ(where(l, Proto::kUdp, {ip("fd00:5::3"), 53}), "127.0.0.53:53");
+  EXPECT_EQ(where(l, Proto::kTcp, {ip("fd00:9::1"), 80}), "[fd00:9::1]:80");
+}
+
+// Safety by default: the gateway (the host's loopback in slirp4netns), loopback addresses and
+// the host's own addresses are refused; --allow-host-loopback opens them.
+TEST(SandboxLayout, HostItselfOnlyWhenAllowed) {
+  SandboxLayout l = *layout_for_cidr("198.18.5.0/24").layout;
+  std::string error;
+  ASSERT_TRUE(add_ipv6_layout(l, "fd00:5::/64", error));
+  l.host_addresses = {ip("198.18.9.2"), ip("fd00:9::2")};
+  for (const char* a : {"198.18.5.2", "fd00:5::2", "127.0.0.1", "127.1.2.3", "::1",
+                        "::ffff:127.0.0.1", "198.18.9.2", "fd00:9::2"}) {
+    EXPECT_EQ(where(l, Proto::kTcp, {ip(a), 22}), "host") << a;
+    EXPECT_EQ(where(l, Proto::kUdp, {ip(a), 22}), "host") << a;
+  }
+  EXPECT_EQ(where(l, Proto::kTcp, {ip("198.18.9.1"), 22}), "198.18.9.1:22");
+  l.allow_host_loopback = true;
+  EXPECT_EQ(where(l, Proto::kTcp, {ip("198.18.5.2"), 22}), "127.0.0.1:22");
+  EXPECT_EQ(where(l, Proto::kTcp, {ip("fd00:5::2"), 22}), "[::1]:22");
+  EXPECT_EQ(where(l, Proto::kTcp, {ip("198.18.9.2"), 22}), "198.18.9.2:22");
+  EXPECT_EQ(where(l, Proto::kTcp, {ip("127.0.0.1"), 22}), "127.0.0.1:22");
 }
 
 }  // namespace

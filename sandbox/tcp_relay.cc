@@ -11,12 +11,15 @@
 
 namespace ustack::sandbox {
 
-TcpRelay::TcpRelay(TcpLayer& tcp, tun::AsioRuntime& runtime, const SandboxLayout& layout)
+TcpRelay::TcpRelay(TcpLayer& tcp, Stack& ip, tun::AsioRuntime& runtime, const SandboxLayout& layout,
+                   FlowBudget& budget, std::size_t flow_buffer)
     : tcp_(tcp),
+      ip_(ip),
       runtime_(runtime),
+      budget_(budget),
       layout_(layout),
       flows_(64, TcpTupleHash{SipKey{0x73616e64626f78ull, 0x74637072656c6179ull}}),
-      scratch_(kBufferSize) {
+      scratch_(flow_buffer) {
   for (IpVersion v : {IpVersion::kV4, IpVersion::kV6}) {
     if (v == IpVersion::kV6 && !layout_.v6) break;
     SocketHandle& l = listeners_[v == IpVersion::kV6 ? 1 : 0];
@@ -30,9 +33,15 @@ TcpRelay::TcpRelay(TcpLayer& tcp, tun::AsioRuntime& runtime, const SandboxLayout
 TcpRelay::~TcpRelay() {
   for (auto& [t, f] : flows_) {
     if (f->sock.valid()) tcp_.abort(f->sock);
+    budget_.give_back();
   }
-  for (SocketHandle l : listeners_) {
+  close_listeners();
+}
+
+void TcpRelay::close_listeners() {
+  for (SocketHandle& l : listeners_) {
     if (l.valid()) tcp_.close(l);
+    l = {};
   }
 }
 
@@ -49,6 +58,7 @@ void TcpRelay::step() {
     }
     if (f.phase == Phase::kOpen) pump(f);
     if (f.phase == Phase::kDone) {
+      budget_.give_back();
       it = flows_.erase(it);
     } else {
       ++it;
@@ -68,18 +78,22 @@ void TcpRelay::adopt(SocketHandle guest, std::unique_ptr<HostWatch> host) {
 void TcpRelay::take_syns() {
   while (std::optional<TcpTuple> t = tcp_.take_held_syn()) {
     ++counters_.syns;
-    std::optional<Endpoint> to =
-        host_destination(layout_, Proto::kTcp, Endpoint{t->local, t->local_port});
-    if (!to) {
-      ++counters_.refused_policy;
+    Route r = route_flow(layout_, Proto::kTcp, Endpoint{t->local, t->local_port});
+    if (r.verdict != Route::Verdict::kRelay) {
+      counters_.refused.count(r.verdict == Route::Verdict::kHostBlocked);
       tcp_.answer_syn(*t, SynAnswer::kRefuse);
       continue;
     }
-    tun::UniqueFd fd = open_host_socket(Proto::kTcp, to->addr.version());
-    int err = start_connect(fd.get(), *to);
-    if (err != 0 && err != EINPROGRESS) {
-      ++counters_.refused_host;
+    if (!budget_.take()) {
+      ++counters_.refused.max_flows;
       tcp_.answer_syn(*t, SynAnswer::kRefuse);
+      continue;
+    }
+    tun::UniqueFd fd = open_host_socket(Proto::kTcp, r.to.addr.version());
+    int err = start_connect(fd.get(), r.to);
+    if (err != 0 && err != EINPROGRESS) {
+      budget_.give_back();
+      connect_failed(*t, err);
       continue;
     }
     auto f = std::make_unique<Flow>();
@@ -94,10 +108,7 @@ void TcpRelay::take_syns() {
 void TcpRelay::finish_connect(Instant now, Flow& f) {
   int err = socket_error(f.host->fd());
   if (err != 0) {
-    // ECONNREFUSED (and, until ICMP errors are mapped, every other failure): the guest's SYN
-    // gets the RST the host's connect got.
-    ++counters_.refused_host;
-    tcp_.answer_syn(f.tuple, SynAnswer::kRefuse);
+    connect_failed(f.tuple, err);
     f.phase = Phase::kDone;
     return;
   }
@@ -105,6 +116,32 @@ void TcpRelay::finish_connect(Instant now, Flow& f) {
   tcp_.answer_syn(f.tuple, SynAnswer::kAccept);
   f.phase = Phase::kAccepting;
   f.answered_at = now;
+}
+
+void TcpRelay::connect_failed(const TcpTuple& t, int err) {
+  if (err == ECONNREFUSED) {
+    // The guest's SYN gets the RST the host's connect got.
+    ++counters_.refused_host;
+    tcp_.answer_syn(t, SynAnswer::kRefuse);
+    return;
+  }
+  // What a Linux router answers a SYN it cannot forward with (icmp_send from ip_error /
+  // neigh failure): ENETUNREACH is "net unreachable", anything else (EHOSTUNREACH, ETIMEDOUT,
+  // EACCES from a firewall) "host unreachable". The quote carries the SYN's ports and
+  // sequence number, which the guest's kernel matches against its SYN-SENT socket (RFC 5927
+  // §4.1) before failing connect() with the error (RFC 1122 §4.2.3.9 lets a host abort a
+  // connection still opening on any unreachable).
+  ++counters_.unreachable;
+  std::optional<TcpRepr> syn = tcp_.held_syn(t);
+  tcp_.answer_syn(t, SynAnswer::kDrop);
+  if (!syn) return;
+  std::uint8_t head[8];
+  store_be16(MutBytes(head, 8), 0, t.remote_port);
+  store_be16(MutBytes(head, 8), 2, t.local_port);
+  store_be32(MutBytes(head, 8), 4, syn->seq.raw());
+  ip_.send_unreachable(runtime_.now(),
+                       err == ENETUNREACH ? Stack::Unreachable::kNet : Stack::Unreachable::kHost,
+                       t.remote, t.local, IpProto::kTcp, Bytes(head, 8));
 }
 
 void TcpRelay::take_connections() {
@@ -238,8 +275,9 @@ std::string TcpRelay::counters_text() const {
   std::string s = "TcpRelay:\n";
   append_counter(s, flows_.size(), "flows");
   append_counter(s, c.syns, "syns");
-  append_counter(s, c.refused_policy, "refused_policy");
+  c.refused.append_to(s);
   append_counter(s, c.refused_host, "refused_host");
+  append_counter(s, c.unreachable, "unreachable");
   append_counter(s, c.connected, "connected");
   append_counter(s, c.opened, "opened");
   append_counter(s, c.accept_timeouts, "accept_timeouts");

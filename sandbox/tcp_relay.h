@@ -5,34 +5,48 @@
 // address and port; the relay then connects a non-blocking host socket to where the flow goes
 // (host_destination) and only once that connect succeeds has the SYN answered (SYN-ACK). A
 // refused host connect refuses the SYN (RST: the guest's connect() says "Connection refused",
-// as if it had reached the server itself); any other failure does the same for now (ICMP
-// unreachable is planned). Answering first and resetting later would tell the guest
-// "connection reset" after a successful connect, which no client treats as "refused".
+// as if it had reached the server itself); a host connect that fails otherwise answers the SYN
+// with the ICMP error a Linux router sends (ENETUNREACH: net unreachable, EHOSTUNREACH,
+// ETIMEDOUT and the rest: host unreachable; ICMPv6 no route / address unreachable), so the
+// guest's connect() says "Network is unreachable" / "No route to host" at once, as with
+// libslirp. Answering first and resetting later would tell the guest "connection reset" after
+// a successful connect, which no client treats as "refused".
 //
 // Then bytes are copied both ways through one buffer per direction, and the ends map onto each
 // other: the guest's FIN becomes shutdown(SHUT_WR) on the host socket, the host's EOF a FIN to
 // the guest (half-close both ways); a guest RST closes the host socket with a RST (SO_LINGER
 // 0), a host reset (ECONNRESET) aborts the guest's connection with a RST.
 //
+// Flow control: a direction reads its source only once what it read before has been taken by
+// the other side (the host socket's send buffer, ustack's send buffer), so a flow holds at most
+// `flow_buffer` bytes per direction here, and a slow reader stops its writer (TCP's window on
+// the guest side, the kernel's on the host side). New flows beyond the FlowBudget
+// (--max-flows) and flows to the host itself (route_flow's kHostBlocked) are refused (RST)
+// and counted.
+//
 // step() runs after every batch of the runtime (AsioRuntime::on_iteration). It visits every
-// flow (a flow cap and readiness-driven visits come with issue 13 item 3).
+// flow.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
 
+#include "sandbox/counter_text.h"
+#include "sandbox/flow_budget.h"
 #include "sandbox/host_watch.h"
 #include "sandbox/layout.h"
 #include "stack/base/bytes.h"
+#include "stack/stack.h"
 #include "stack/tcp/tcp_layer.h"
 
 namespace ustack::sandbox {
 
 struct TcpRelayCounters {
+  RefusedCounters refused;            // by route_flow and --max-flows
   std::uint64_t syns = 0;             // held SYNs taken
-  std::uint64_t refused_policy = 0;   // host_destination said no
-  std::uint64_t refused_host = 0;     // the host connect failed
+  std::uint64_t refused_host = 0;     // the host connect was refused (RST)
+  std::uint64_t unreachable = 0;      // ... or failed otherwise (ICMP unreachable)
   std::uint64_t connected = 0;        // host connect succeeded, SYN answered
   std::uint64_t opened = 0;           // handshake with the guest done
   std::uint64_t accept_timeouts = 0;  // ... or not within kAcceptTimeout
@@ -44,12 +58,13 @@ struct TcpRelayCounters {
 class TcpRelay {
  public:
   static constexpr unsigned kBacklog = 1024;  // held SYNs and accept queue
-  static constexpr std::size_t kBufferSize = 256 * 1024;
+  static constexpr std::size_t kDefaultFlowBuffer = 256 * 1024;
   // A guest that never completes the handshake we answered: ustack gives its SYN-ACK up after
   // tcp_synack_retries (about 63 s); the flow and its host socket go a little later.
   static constexpr Duration kAcceptTimeout = Duration::seconds(75);
 
-  TcpRelay(TcpLayer& tcp, tun::AsioRuntime& runtime, const SandboxLayout& layout);
+  TcpRelay(TcpLayer& tcp, Stack& ip, tun::AsioRuntime& runtime, const SandboxLayout& layout,
+           FlowBudget& budget, std::size_t flow_buffer = kDefaultFlowBuffer);
   ~TcpRelay();
   TcpRelay(const TcpRelay&) = delete;
   TcpRelay& operator=(const TcpRelay&) = delete;
@@ -59,6 +74,9 @@ class TcpRelay {
   // sandbox/port_forward.h) and the host socket it serves: relayed from now on like the
   // connections the guest opens (copy, half-close and resets both ways).
   void adopt(SocketHandle guest, std::unique_ptr<HostWatch> host);
+  // Closes the catch-all listeners: the SYNs still held unanswered get a RST at the Stack's
+  // next poll (TcpLayer::close); SYNs arriving later are not taken.
+  void close_listeners();
   std::size_t flows() const { return flows_.size(); }
   const TcpRelayCounters& counters() const { return counters_; }
   std::string counters_text() const;
@@ -88,9 +106,13 @@ class TcpRelay {
   bool guest_to_host(Flow& f);
   bool host_to_guest(Flow& f);
   void reset(Flow& f, bool by_guest);
+  // The host connect for `t` failed with `err`: a RST for ECONNREFUSED, else ICMP.
+  void connect_failed(const TcpTuple& t, int err);
 
   TcpLayer& tcp_;
+  Stack& ip_;
   tun::AsioRuntime& runtime_;
+  FlowBudget& budget_;
   SandboxLayout layout_;
   SocketHandle listeners_[2];  // IPv4, IPv6 (with --enable-ipv6)
   std::unordered_map<TcpTuple, std::unique_ptr<Flow>, TcpTupleHash> flows_;

@@ -10,11 +10,12 @@
 
 namespace ustack::sandbox {
 
-UdpRelay::UdpRelay(UdpLayer& udp, IpSender& ip, tun::AsioRuntime& runtime,
-                   const SandboxLayout& layout, Duration idle_timeout)
+UdpRelay::UdpRelay(UdpLayer& udp, Stack& ip, tun::AsioRuntime& runtime, const SandboxLayout& layout,
+                   FlowBudget& budget, Duration idle_timeout)
     : udp_(udp),
       ip_(ip),
       runtime_(runtime),
+      budget_(budget),
       layout_(layout),
       idle_timeout_(idle_timeout),
       buf_(UdpLayer::kMaxPayloadV6) {
@@ -34,6 +35,7 @@ UdpRelay::UdpRelay(UdpLayer& udp, IpSender& ip, tun::AsioRuntime& runtime,
 }
 
 UdpRelay::~UdpRelay() {
+  for (std::size_t i = 0; i < flows_.size(); ++i) budget_.give_back();
   for (SocketHandle h : socks_) {
     if (h.valid()) udp_.close(runtime_.now(), h, ip_);
   }
@@ -44,16 +46,8 @@ void UdpRelay::step() {
   for (SocketHandle h : socks_) {
     if (h.valid()) from_guest(now, h);
   }
-  for (auto it = flows_.begin(); it != flows_.end();) {
-    Flow& f = *it->second;
-    if (f.host->readable()) from_host(now, f);
-    if (now - f.last_used > idle_timeout_) {
-      ++counters_.flows_expired;
-      it = flows_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  serve_and_expire(flows_, now, idle_timeout_, budget_, counters_.flows_expired,
+                   [&](Flow& f) { from_host(now, f); });
 }
 
 void UdpRelay::from_guest(Instant now, SocketHandle sock) {
@@ -67,7 +61,10 @@ void UdpRelay::from_guest(Instant now, SocketHandle sock) {
     if (f == nullptr) continue;
     f->last_used = now;
     if (::send(f->host->fd(), buf_.data(), info->size, 0) < 0) {
-      ++counters_.host_errors;  // EAGAIN (a full host buffer) drops it, as a router would
+      // EAGAIN (a full host buffer) drops it, as a router would; an error the socket held
+      // (ECONNREFUSED from an earlier datagram) goes back as ICMP.
+      ++counters_.host_errors;
+      host_error(now, *f, errno);
       continue;
     }
     ++counters_.to_host;
@@ -77,14 +74,25 @@ void UdpRelay::from_guest(Instant now, SocketHandle sock) {
 UdpRelay::Flow* UdpRelay::flow_for(Instant now, const Endpoint& guest, const Endpoint& dst) {
   Key key{guest, dst};
   if (auto it = flows_.find(key); it != flows_.end()) return it->second.get();
-  std::optional<Endpoint> to = host_destination(layout_, Proto::kUdp, dst);
-  if (!to) {
-    ++counters_.refused_policy;
+  Route r = route_flow(layout_, Proto::kUdp, dst);
+  if (r.verdict != Route::Verdict::kRelay) {
+    // As a closed port: ICMP port unreachable (RFC 1122 §4.1.3.1).
+    counters_.refused.count(r.verdict == Route::Verdict::kHostBlocked);
+    unreachable(now, Stack::Unreachable::kPort, guest, dst);
     return nullptr;
   }
-  tun::UniqueFd fd = open_host_socket(Proto::kUdp, to->addr.version());
-  if (start_connect(fd.get(), *to) != 0) {
+  if (!budget_.take()) {
+    ++counters_.refused.max_flows;
+    return nullptr;
+  }
+  tun::UniqueFd fd = open_host_socket(Proto::kUdp, r.to.addr.version());
+  if (int err = start_connect(fd.get(), r.to); err != 0) {
+    budget_.give_back();
     ++counters_.host_errors;
+    if (err == ENETUNREACH || err == EHOSTUNREACH) {
+      unreachable(now, err == ENETUNREACH ? Stack::Unreachable::kNet : Stack::Unreachable::kHost,
+                  guest, dst);
+    }
     return nullptr;
   }
   auto f = std::make_unique<Flow>();
@@ -104,7 +112,8 @@ void UdpRelay::from_host(Instant now, Flow& f) {
         f.host->want_read();
         return;
       }
-      ++counters_.host_errors;  // ECONNREFUSED: ICMP port unreachable (not passed on yet)
+      ++counters_.host_errors;  // ECONNREFUSED and the like: an ICMP error the host got
+      host_error(now, f, errno);
       continue;
     }
     f.last_used = now;
@@ -123,6 +132,27 @@ bool UdpRelay::send_to_guest(Instant now, const Endpoint& from, const Endpoint& 
       .ok();
 }
 
+void UdpRelay::unreachable(Instant now, Stack::Unreachable why, const Endpoint& guest,
+                           const Endpoint& dst) {
+  // The quote: the datagram's UDP header (its length unknown by now: 8; checksum 0), which is
+  // all the guest's kernel matches an ICMP error against (udp_err: addresses and ports).
+  std::uint8_t head[8] = {};
+  store_be16(MutBytes(head, 8), 0, guest.port);
+  store_be16(MutBytes(head, 8), 2, dst.port);
+  store_be16(MutBytes(head, 8), 4, 8);
+  ++counters_.icmp_to_guest;
+  ip_.send_unreachable(now, why, guest.addr, dst.addr, IpProto::kUdp, Bytes(head, 8));
+}
+
+void UdpRelay::host_error(Instant now, const Flow& f, int err) {
+  if (err == ECONNREFUSED) {
+    unreachable(now, Stack::Unreachable::kPort, f.guest, f.dst);
+  } else if (err == EHOSTUNREACH || err == ENETUNREACH) {
+    unreachable(now, err == ENETUNREACH ? Stack::Unreachable::kNet : Stack::Unreachable::kHost,
+                f.guest, f.dst);
+  }
+}
+
 std::string UdpRelay::counters_text() const {
   const UdpRelayCounters& c = counters_;
   std::string s = "UdpRelay:\n";
@@ -131,7 +161,8 @@ std::string UdpRelay::counters_text() const {
   append_counter(s, c.flows_expired, "flows_expired");
   append_counter(s, c.to_host, "to_host");
   append_counter(s, c.to_guest, "to_guest");
-  append_counter(s, c.refused_policy, "refused_policy");
+  c.refused.append_to(s);
+  append_counter(s, c.icmp_to_guest, "icmp_to_guest");
   append_counter(s, c.host_errors, "host_errors");
   return s;
 }

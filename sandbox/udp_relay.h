@@ -7,6 +7,12 @@
 // from the destination it wrote to (send_as). DNS to the sandbox's DNS address goes to the
 // upstream resolver the same way (host_destination). A flow idle for `idle_timeout` is closed
 // (at the next batch after that).
+//
+// Errors map back as ICMP: a host socket that reports ECONNREFUSED (the far host's ICMP port
+// unreachable) sends the guest a port unreachable about its datagram, EHOSTUNREACH /
+// ENETUNREACH a host / net unreachable, as a router would. A datagram to a closed address of
+// ours, to the host itself (without --allow-host-loopback) or beyond --max-flows is dropped
+// and counted; the first two also get a port unreachable, as a closed port does.
 #pragma once
 
 #include <functional>
@@ -14,17 +20,21 @@
 #include <memory>
 #include <utility>
 
+#include "sandbox/counter_text.h"
+#include "sandbox/flow_budget.h"
 #include "sandbox/host_watch.h"
 #include "sandbox/layout.h"
 #include "stack/base/bytes.h"
+#include "stack/stack.h"
 #include "stack/udp/udp_layer.h"
 
 namespace ustack::sandbox {
 
 struct UdpRelayCounters {
+  RefusedCounters refused;  // by route_flow and --max-flows
   std::uint64_t flows_opened = 0, flows_expired = 0;
   std::uint64_t to_host = 0, to_guest = 0;  // datagrams
-  std::uint64_t refused_policy = 0;         // host_destination said no: dropped
+  std::uint64_t icmp_to_guest = 0;          // host errors passed on as ICMP unreachable
   std::uint64_t host_errors = 0;            // the host socket refused a send or reported an error
 };
 
@@ -32,8 +42,8 @@ class UdpRelay {
  public:
   static constexpr Duration kDefaultIdleTimeout = Duration::seconds(60);
 
-  UdpRelay(UdpLayer& udp, IpSender& ip, tun::AsioRuntime& runtime, const SandboxLayout& layout,
-           Duration idle_timeout = kDefaultIdleTimeout);
+  UdpRelay(UdpLayer& udp, Stack& ip, tun::AsioRuntime& runtime, const SandboxLayout& layout,
+           FlowBudget& budget, Duration idle_timeout = kDefaultIdleTimeout);
   ~UdpRelay();
   UdpRelay(const UdpRelay&) = delete;
   UdpRelay& operator=(const UdpRelay&) = delete;
@@ -63,10 +73,15 @@ class UdpRelay {
   void from_guest(Instant now, SocketHandle sock);
   void from_host(Instant now, Flow& f);
   Flow* flow_for(Instant now, const Endpoint& guest, const Endpoint& dst);
+  // ICMP `why` to the guest about a datagram of its from `guest` to `dst`.
+  void unreachable(Instant now, Stack::Unreachable why, const Endpoint& guest, const Endpoint& dst);
+  // A host socket error (errno) as ICMP to the guest, if it is one that maps.
+  void host_error(Instant now, const Flow& f, int err);
 
   UdpLayer& udp_;
-  IpSender& ip_;
+  Stack& ip_;
   tun::AsioRuntime& runtime_;
+  FlowBudget& budget_;
   SandboxLayout layout_;
   Duration idle_timeout_;
   SocketHandle socks_[2];  // the catch-all sockets: IPv4, IPv6 (with --enable-ipv6)

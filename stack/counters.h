@@ -124,6 +124,7 @@ namespace ustack {
   X(kDropIcmpBroadcastEcho, "drops.icmp_broadcast_echo")            \
   X(kDropIcmp6UnmatchedError, "drops.icmpv6_unmatched_error")       \
   X(kDropEchoReplyQueueFull, "drops.echo_reply_queue_full")         \
+  X(kDropRelayedEchoQueueFull, "drops.relayed_echo_queue_full")     \
   X(kDropUdpNoPort, "drops.udp_no_port")                            \
   X(kDropIpv6NoNextHeader, "drops.ipv6_no_next_header")             \
   X(kDropIpv6RoutingHeader, "drops.ipv6_routing_header")            \

@@ -998,6 +998,78 @@ void Stack::queue_echo_reply(Instant now, const IpRxMeta& meta, std::uint16_t id
       EchoReply{now, meta.src, ident, seq_no, meta.hop_limit, ByteVec(data.begin(), data.end())});
 }
 
+bool Stack::icmp_in_transit(Instant now, const IpRxMeta& meta, bool echo_request,
+                            std::uint16_t ident, std::uint16_t seq_no, Bytes data) {
+  if (!cfg_.transparent || meta.dst_is_broadcast_or_multicast || find_address(meta.dst)) {
+    return false;
+  }
+  if (!echo_request || !cfg_.relay_echo) {
+    drop(now, meta.dst.is_v4() ? Ctr::kDropIpv4NotForUs : Ctr::kDropIpv6NotForUs);
+  } else if (relayed_echoes_.size() >= cfg_.echo_reply_queue_limit) {
+    drop(now, Ctr::kDropRelayedEchoQueueFull);
+  } else {
+    relayed_echoes_.push_back(RelayedEcho{now, meta.src, meta.dst, ident, seq_no, meta.hop_limit,
+                                          ByteVec(data.begin(), data.end())});
+  }
+  return true;
+}
+
+std::optional<RelayedEcho> Stack::pop_relayed_echo() {
+  if (relayed_echoes_.empty()) return std::nullopt;
+  RelayedEcho r = std::move(relayed_echoes_.front());
+  relayed_echoes_.pop_front();
+  return r;
+}
+
+bool Stack::send_echo_reply(Instant now, const IpAddr& from, const IpAddr& to, std::uint16_t ident,
+                            std::uint16_t seq, Bytes payload) {
+  std::size_t len = 8 + payload.size();
+  if (to.is_v4()) {
+    counters_.inc(Ctr::kIcmpOutMsgs);
+    counters_.inc(Ctr::kIcmpOutEchoReps);
+    Icmpv4Repr icmp = Icmpv4Repr::echo_request(ident, seq, payload);
+    icmp.type = Icmpv4Type::kEchoReply;
+    return send_ip(now, from, to, IpProto::kIcmp, len, [&](MutBytes out) { icmp.emit(out); });
+  }
+  counters_.inc(Ctr::kIcmp6OutMsgs);
+  counters_.inc(Ctr::kIcmp6OutEchoReps);
+  Ipv6Addr s = from.v6(), d = to.v6();
+  Icmpv6Repr icmp = Icmpv6Repr::echo_request(ident, seq, payload);
+  icmp.type = Icmpv6Type::kEchoReply;
+  return send_ip(now, from, to, IpProto::kIcmpv6, len, [&](MutBytes out) { icmp.emit(out, s, d); });
+}
+
+void Stack::send_unreachable(Instant now, Unreachable why, const IpAddr& src, const IpAddr& dst,
+                             IpProto proto, Bytes head) {
+  auto i = static_cast<std::size_t>(why);
+  ByteVec packet;
+  if (src.is_v4()) {
+    static constexpr std::uint8_t kCodes[] = {0, 1, 3};  // net, host, port (RFC 792)
+    Ipv4Repr ip;
+    ip.src = src.v4();
+    ip.dst = dst.v4();
+    ip.protocol = proto;
+    ip.dont_frag = true;
+    ip.payload_len = head.size();
+    packet.resize(ip.total_len());
+    ip.emit(packet);
+    std::copy(head.begin(), head.end(), packet.begin() + ip.header_len());
+    send_icmpv4_error(now, packet, 3, kCodes[i], 0);
+    return;
+  }
+  // No route, address unreachable, port unreachable (RFC 4443 §3.1).
+  static constexpr std::uint8_t kCodes[] = {0, 3, 4};
+  Ipv6Repr ip;
+  ip.src = src.v6();
+  ip.dst = dst.v6();
+  ip.next_header = proto;
+  ip.payload_len = static_cast<std::uint16_t>(head.size());
+  packet.resize(ip.total_len());
+  ip.emit(packet);
+  std::copy(head.begin(), head.end(), packet.begin() + Ipv6Repr::kHeaderLen);
+  send_icmpv6_error(now, packet, 1, kCodes[i], 0, false);
+}
+
 std::optional<EchoReply> Stack::pop_echo_reply() {
   if (echo_replies_.empty()) return std::nullopt;
   EchoReply r = std::move(echo_replies_.front());

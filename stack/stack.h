@@ -101,8 +101,23 @@ struct StackConfig {
   // transports (catch-all sockets take them). Other protocols to addresses not ours are still
   // dropped: ICMP echo to a far host is not answered in its name.
   bool transparent = false;
-  // Echo replies kept for pop_echo_reply(); further ones are dropped and counted.
+  // With `transparent`: an ICMP/ICMPv6 echo request to an address not ours is queued for
+  // pop_relayed_echo() (a gateway relaying pings, `ustack sandbox`) instead of dropped; other
+  // ICMP to such addresses is still dropped.
+  bool relay_echo = false;
+  // Echo replies kept for pop_echo_reply() (and relayed requests for pop_relayed_echo());
+  // further ones are dropped and counted.
   std::size_t echo_reply_queue_limit = 1024;
+};
+
+// An echo request to a far address, taken by StackConfig::relay_echo.
+struct RelayedEcho {
+  Instant at;
+  IpAddr from, to;
+  std::uint16_t ident = 0;
+  std::uint16_t seq = 0;
+  std::uint8_t ttl = 0;
+  ByteVec payload;
 };
 
 // An ICMP/ICMPv6 echo reply received for a send_echo_request().
@@ -189,6 +204,23 @@ class Stack final : public IpSender {
   std::optional<EchoReply> pop_echo_reply();
   std::size_t echo_replies_waiting() const { return echo_replies_.size(); }
 
+  // --- A gateway's side (`ustack sandbox`) ---
+  // Echo requests to far addresses (StackConfig::relay_echo), oldest first.
+  std::optional<RelayedEcho> pop_relayed_echo();
+  // Sends an echo reply from `from` (any address: the far host a relayed request went to) to
+  // `to`.
+  bool send_echo_reply(Instant now, const IpAddr& from, const IpAddr& to, std::uint16_t ident,
+                       std::uint16_t seq, Bytes payload);
+  // Why a datagram a gateway took could not be carried on.
+  enum class Unreachable : std::uint8_t { kNet, kHost, kPort };
+  // Sends the destination unreachable a router sends about a datagram from `src` to `dst` of
+  // `proto` whose transport header begins with `head` (8 bytes or more: the ports, and for TCP
+  // the sequence number, which the sender matches against its connection, RFC 5927 §4.1): ICMP
+  // type 3 code 0/1/3 (RFC 792), ICMPv6 type 1 code 0/3/4 (RFC 4443 §3.1), from our address
+  // toward `src`, rate limited as every ICMP error. The quoted IP header is rebuilt (TTL 64).
+  void send_unreachable(Instant now, Unreachable why, const IpAddr& src, const IpAddr& dst,
+                        IpProto proto, Bytes head);
+
   // Sends an IP packet with `payload_len` bytes of protocol `proto` (IpSender::send with
   // options). The payload is written by `fill`.
   bool send_ip(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
@@ -272,6 +304,10 @@ class Stack final : public IpSender {
   // An echo reply for pop_echo_reply(); beyond echo_reply_queue_limit it is dropped.
   void queue_echo_reply(Instant now, const IpRxMeta& meta, std::uint16_t ident,
                         std::uint16_t seq_no, Bytes data);
+  // StackConfig::transparent: ICMP to an address not ours. An echo request is queued for
+  // pop_relayed_echo(); anything else is dropped. True if the message was such a one.
+  bool icmp_in_transit(Instant now, const IpRxMeta& meta, bool echo_request, std::uint16_t ident,
+                       std::uint16_t seq_no, Bytes data);
   // RFC 5927 §4.1: an ICMP error is acted on only if the datagram it quotes is one of ours.
   // Then `err` gets the quote's addresses, protocol and transport bytes and this returns
   // true; otherwise the error is dropped as `unmatched`.
@@ -369,6 +405,7 @@ class Stack final : public IpSender {
   std::size_t ra_mtu_ = 0;  // RFC 4861 §4.6.4 MTU option from the last RA (0: none)
 
   std::deque<EchoReply> echo_replies_;
+  std::deque<RelayedEcho> relayed_echoes_;
   std::deque<ByteVec> loopback_;  // packets to our own addresses, received at the next poll
   // Offload metadata of the frame being processed (set by poll() around receive_frame()): the
   // device's word that the transport checksum of a received packet need not be verified.

@@ -92,7 +92,8 @@ void Stack::ipv4_input(Instant now, Bytes packet, bool link_broadcast, bool reas
   }
   const Address* a = find_address(ip->dst);
   bool transit = cfg_.transparent && !ip->dst.is_unspecified() &&
-                 (ip->protocol == IpProto::kTcp || ip->protocol == IpProto::kUdp);
+                 (ip->protocol == IpProto::kTcp || ip->protocol == IpProto::kUdp ||
+                  (cfg_.relay_echo && ip->protocol == IpProto::kIcmp));
   if (!broadcast && !multicast && !(a && a->state == AddressState::kPreferred) && !transit) {
     drop(now, Ctr::kDropIpv4NotForUs);
     return;
@@ -176,6 +177,10 @@ void Stack::icmpv4_input(Instant now, const IpRxMeta& meta, Bytes message, Bytes
   }
   trace(now, TraceKind::kIcmp, to_string(icmp->type), message.size(),
         static_cast<std::uint8_t>(icmp->type), meta.dst, meta.src);
+  if (icmp_in_transit(now, meta, icmp->type == Icmpv4Type::kEchoRequest, icmp->ident, icmp->seq_no,
+                      icmp->data)) {
+    return;
+  }
   switch (icmp->type) {
     case Icmpv4Type::kEchoRequest: {
       counters_.inc(Ctr::kIcmpInEchos);

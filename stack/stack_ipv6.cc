@@ -84,7 +84,8 @@ void Stack::ipv6_input(Instant now, Bytes packet, bool link_multicast, bool reas
   bool transit = cfg_.transparent && !ip->dst.is_multicast() && !ip->dst.is_unspecified() &&
                  !find_address(ip->dst) &&
                  (ip->upper_proto == IpProto::kTcp || ip->upper_proto == IpProto::kUdp ||
-                  ip->upper_proto == IpProto::kIpv6Frag);
+                  ip->upper_proto == IpProto::kIpv6Frag ||
+                  (cfg_.relay_echo && ip->upper_proto == IpProto::kIcmpv6));
   if (!transit && !is_our_v6_destination(ip->dst, &tentative)) {
     // RFC 4862 §5.4: packets to a tentative address are silently discarded.
     Ctr why = tentative ? Ctr::kDropIpv6ToTentative : Ctr::kDropIpv6NotForUs;
@@ -261,6 +262,10 @@ void Stack::icmpv6_input(Instant now, const IpRxMeta& meta, Bytes message, Bytes
   }
   trace(now, TraceKind::kIcmp, to_string(icmp->type), message.size(),
         static_cast<std::uint8_t>(icmp->type), meta.dst, meta.src);
+  if (icmp_in_transit(now, meta, icmp->type == Icmpv6Type::kEchoRequest, icmp->ident, icmp->seq_no,
+                      icmp->data)) {
+    return;
+  }
   if (icmp->is_ndp()) {
     ndp_input(now, meta, message);
     return;

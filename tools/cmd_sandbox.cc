@@ -13,15 +13,21 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "sandbox/api_server.h"
+#include "sandbox/host_socket.h"
 #include "sandbox/host_watch.h"
+#include "sandbox/icmp_relay.h"
 #include "sandbox/layout.h"
 #include "sandbox/port_forward.h"
 #include "sandbox/publish_spec.h"
+#include "sandbox/seccomp.h"
 #include "sandbox/tcp_relay.h"
 #include "sandbox/udp_relay.h"
+#include "stack/dns/resolver_config.h"
 #include "stack/stack.h"
 #include "tools/device_options.h"
 #include "tools/sandbox_options.h"
@@ -79,6 +85,24 @@ void signal_ready(int fd) {
   ::close(fd);
 }
 
+// The DNS upstream without --dns-upstream: the first nameserver of the resolv.conf, as
+// slirp4netns takes the host's. Empty (DNS refused) if there is none; `note` says why.
+std::optional<sandbox::Endpoint> resolv_conf_upstream(const std::string& path, std::string& note) {
+  std::ifstream in(path);
+  if (!in) {
+    note = "cannot read " + path + ": DNS to the sandbox's DNS address is refused";
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  ResolvConfParse p = parse_resolv_conf(text.str());
+  for (const NameServer& ns : p.config.nameservers) {
+    if (!ns.addr.is_unspecified()) return sandbox::Endpoint{ns.addr, ns.port};
+  }
+  note = path + " names no nameserver: DNS to the sandbox's DNS address is refused";
+  return std::nullopt;
+}
+
 }  // namespace
 
 int run_sandbox(const SandboxOptions& o) {
@@ -91,9 +115,18 @@ int run_sandbox(const SandboxOptions& o) {
   if (!lr.layout) return fail(lr.error);
   sandbox::SandboxLayout layout = *lr.layout;
   if (o.enable_ipv6 && !sandbox::add_ipv6_layout(layout, o.ipv6_cidr, error)) return fail(error);
-  if (!o.dns_upstream.empty() && !o.disable_dns) {
+  std::string dns_note;
+  if (o.disable_dns) {
+    if (!o.dns_upstream.empty()) return fail("--disable-dns and --dns-upstream contradict");
+  } else if (!o.dns_upstream.empty()) {
     layout.dns_upstream = sandbox::parse_dns_upstream(o.dns_upstream);
     if (!layout.dns_upstream) return fail("--dns-upstream " + o.dns_upstream + ": not ADDR[:PORT]");
+  } else {
+    layout.dns_upstream = resolv_conf_upstream(o.resolv_conf, dns_note);
+  }
+  layout.allow_host_loopback = o.allow_host_loopback;
+  if (o.flow_buffer < 4096 || o.flow_buffer > (64u << 20)) {
+    return fail("--flow-buffer " + std::to_string(o.flow_buffer) + " out of range (4096..64M)");
   }
   if (o.mtu < 1280 || o.mtu > 65520)
     return fail("--mtu " + std::to_string(o.mtu) + " out of range (1280..65520)");
@@ -125,10 +158,14 @@ int run_sandbox(const SandboxOptions& o) {
       tun::add_route(o.tap, IpCidr{Ipv4Addr(), 0}, layout.gateway);
       if (layout.v6) tun::add_route(o.tap, IpCidr{Ipv6Addr::any(), 0}, layout.v6->gateway);
     }
-    sandbox::TcpRelay tcp(s.tcp(), s.runtime(), layout);
-    Duration udp_timeout = Duration::millis(static_cast<std::int64_t>(o.udp_timeout_s * 1000));
-    sandbox::UdpRelay udp(s.udp(), s.stack(), s.runtime(), layout, udp_timeout);
-    sandbox::PortForwarder forwards(s.tcp(), s.stack(), s.runtime(), layout, tcp, udp, udp_timeout);
+    // The host's own addresses, as they are now (refused unless --allow-host-loopback).
+    layout.host_addresses = sandbox::local_addresses();
+    Duration idle = Duration::millis(static_cast<std::int64_t>(o.udp_timeout_s * 1000));
+    sandbox::FlowBudget budget(o.max_flows);
+    sandbox::TcpRelay tcp(s.tcp(), s.stack(), s.runtime(), layout, budget, o.flow_buffer);
+    sandbox::UdpRelay udp(s.udp(), s.stack(), s.runtime(), layout, budget, idle);
+    sandbox::IcmpRelay ping(s.stack(), s.runtime(), layout, budget, idle);
+    sandbox::PortForwarder forwards(s.tcp(), s.stack(), s.runtime(), layout, tcp, udp, idle);
     for (const sandbox::ForwardSpec& f : publish) {
       if (!forwards.add(f, error)) throw std::runtime_error("--publish: " + error);
     }
@@ -147,6 +184,7 @@ int run_sandbox(const SandboxOptions& o) {
     s.runtime().on_iteration([&](Instant) {
       tcp.step();
       udp.step();
+      ping.step();
       forwards.step();
       if (api) api->step();
       if (exit_watch && exit_watch->readable()) s.runtime().stop();
@@ -164,15 +202,29 @@ int run_sandbox(const SandboxOptions& o) {
               sandbox::Endpoint{e.spec.guest_addr, e.spec.guest_port}.to_string();
     }
     if (api) side += ", api socket " + o.api_socket;
+    if (!dns_note.empty()) std::printf("ustack sandbox: %s\n", dns_note.c_str());
     std::printf("ustack sandbox: %s\nustack sandbox: namespace %s: %s\n", s.describe().c_str(),
                 ns.c_str(), side.c_str());
+    if (o.enable_seccomp) {
+      // Everything that needs more than the relay loop (namespaces, the TAP, routes,
+      // getifaddrs, resolv.conf) is done by now.
+      if (std::string err = sandbox::install_seccomp_filter(); !err.empty()) {
+        std::fprintf(stderr, "ustack sandbox: --enable-seccomp: %s\n", err.c_str());
+        return 1;
+      }
+      std::printf("ustack sandbox: seccomp filter installed\n");
+    }
     std::printf("ustack sandbox: ready\n");
     std::fflush(stdout);
     signal_ready(o.ready_fd);
-    return s.run_until_stopped("sandbox", [&] {
-      return tcp.counters_text() + udp.counters_text() + forwards.counters_text() +
-             (api ? api->counters_text() : "");
+    int rc = s.run_until_stopped("sandbox", [&] {
+      return tcp.counters_text() + udp.counters_text() + ping.counters_text() +
+             forwards.counters_text() + (api ? api->counters_text() : "");
     });
+    // Connections still waiting for their host connect are refused, not left to time out.
+    tcp.close_listeners();
+    s.stack().poll(s.runtime().now());
+    return rc;
   });
 }
 
@@ -196,7 +248,21 @@ Subcommand sandbox_cmd(
                      "the namespace's IPv6 /64: gateway ::2, DNS ::3, the namespace ::100")
           ->capture_default_str();
       app.add_option("--dns-upstream", o->dns_upstream,
-                     "ADDR[:PORT] that DNS to the .3 address is forwarded to");
+                     "ADDR[:PORT] that DNS to the .3 address is forwarded to (default: the "
+                     "first nameserver of --resolv-conf)");
+      app.add_option("--resolv-conf", o->resolv_conf,
+                     "the file whose first nameserver is the DNS upstream")
+          ->capture_default_str();
+      app.add_flag("--disable-dns", o->disable_dns, "no DNS forwarder: DNS to .3 is refused");
+      app.add_flag("--allow-host-loopback", o->allow_host_loopback,
+                   "let the sandbox reach the host: the gateway address leads to its loopback, "
+                   "its own addresses are reachable");
+      app.add_option("--max-flows", o->max_flows,
+                     "at most N TCP, UDP and ping flows at once (0: no limit); new ones refused")
+          ->capture_default_str();
+      app.add_option("--flow-buffer", o->flow_buffer,
+                     "bytes a TCP flow holds per direction between its two sockets")
+          ->capture_default_str();
       app.add_option("--udp-timeout", o->udp_timeout_s, "seconds an idle UDP flow is kept")
           ->capture_default_str();
       app.add_option("--publish", o->publish,
@@ -208,6 +274,8 @@ Subcommand sandbox_cmd(
                      "slirp4netns's JSON API on this UNIX socket (add_hostfwd, list_hostfwd, "
                      "remove_hostfwd)")
           ->type_name("PATH");
+      app.add_flag("--enable-seccomp", o->enable_seccomp,
+                   "after setup, allow only the system calls the relay loop needs (libseccomp)");
       app.add_option("--pcap", o->pcap, "record the TAP's packets (ustack's side) to FILE");
       app.add_option("--seed", o->seed, "seed of every random choice")->capture_default_str();
       return [o] { return run_sandbox(*o); };

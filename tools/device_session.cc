@@ -115,6 +115,7 @@ StackSession::StackSession(const DeviceSetup& setup, Device& dev, const Transpor
   StackConfig cfg;
   cfg.seed = setup.seed;
   cfg.transparent = setup.transparent;
+  cfg.relay_echo = setup.transparent;  // the sandbox relays pings too (IcmpRelay)
   stack_ = std::make_unique<Stack>(cfg, dev);
   stack_->set_tracer(tracer);
   for (const auto& a : setup.addrs) stack_->add_address(a);

@@ -1,5 +1,6 @@
-// `ustack sandbox`'s options, as a struct other commands can fill: `ustack slirp4netns`
-// (tools/cmd_slirp4netns.cc) maps slirp4netns's command line onto it and calls run_sandbox().
+// `ustack sandbox`'s options in one struct, for every entry point that runs a sandbox (the
+// `sandbox` command; `ustack slirp4netns`, tools/cmd_slirp4netns.cc, which maps slirp4netns's
+// command line onto it) to fill and hand to run_sandbox().
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "sandbox/layout.h"
+#include "sandbox/tcp_relay.h"
 #include "stack/base/addr.h"
 
 namespace ustack::tools {
@@ -20,10 +22,19 @@ struct SandboxOptions {
   std::string tap = "tap0";
   std::string cidr = sandbox::kDefaultCidr;
   std::int64_t mtu = 1500;
+  // DNS to the .3 address: --dns-upstream, else the first nameserver of resolv_conf, unless
+  // disable_dns.
   std::string dns_upstream;
+  std::string resolv_conf = "/etc/resolv.conf";
+  bool disable_dns = false;
   bool enable_ipv6 = false;
   std::string ipv6_cidr = sandbox::kDefaultIpv6Cidr;
   double udp_timeout_s = 60;
+  // Safety (issue 13 item 3).
+  bool allow_host_loopback = false;  // the gateway address leads to the host's loopback
+  std::uint64_t max_flows = 0;       // TCP + UDP + ping flows; 0: no limit
+  std::uint64_t flow_buffer = sandbox::TcpRelay::kDefaultFlowBuffer;
+  bool enable_seccomp = false;  // the relay under a syscall allow-list
   std::string pcap;
   std::uint64_t seed = 1;
   // Configure the namespace's side (lo and the TAP up, guest address, default routes, MAC):
@@ -40,12 +51,6 @@ struct SandboxOptions {
   // [HOSTADDR:]HOSTPORT:GUESTPORT[/tcp|/udp] and slirp4netns's JSON API on a UNIX socket.
   std::vector<std::string> publish;
   std::string api_socket;  // "" = none
-  // Issue 13 item 3 (safety), being added on another branch: until it lands
-  // allow_host_loopback is false and the gateway refused, as the layout does today, and
-  // enable_seccomp is accepted and ignored.
-  bool allow_host_loopback = false;  // the gateway address leads to the host's loopback
-  bool enable_seccomp = false;       // the relay under a syscall allow-list (item 3)
-  bool disable_dns = false;          // no DNS forwarding at the DNS address (.3, ::3)
 };
 
 // Brings the sandbox up and runs it until stopped (SIGINT/SIGTERM, or exit_fd); the exit code.

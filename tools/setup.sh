@@ -8,6 +8,8 @@ PACKAGES=(
   bazel-bootstrap g++ clang libclang-rt-14-dev clang-format
   libboost-dev libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   nlohmann-json3-dev
+  # `ustack sandbox --enable-seccomp`
+  libseccomp-dev
   # real peers and capture tools the tests and the demo drive
   iproute2 iputils-ping tcpdump tshark netcat-openbsd socat curl dnsutils dnsmasq iperf3
   python3 python3-scapy procps

@@ -78,9 +78,10 @@ Slirp4netnsMapping map_slirp4netns(const Slirp4netnsArgs& a, const Slirp4netnsEn
   if (a.exit_fd && *a.exit_fd < 0) return fail("--exit-fd must be a non-negative integer");
   o.ready_fd = a.ready_fd ? static_cast<int>(*a.ready_fd) : -1;
   o.exit_fd = a.exit_fd ? static_cast<int>(*a.exit_fd) : -1;
-  // The host's loopback is never reachable from the sandbox (issue 13's safe default):
-  // slirp4netns without --disable-host-loopback would allow it.
-  o.allow_host_loopback = false;
+  // slirp4netns's default: the gateway (.2) leads to the host's loopback unless
+  // --disable-host-loopback (which rootlesskit passes by default). `ustack sandbox` itself
+  // defaults to closed (--allow-host-loopback opens it).
+  o.allow_host_loopback = !a.disable_host_loopback;
   o.api_socket = a.api_socket;
   o.enable_seccomp = a.enable_seccomp;
   o.disable_dns = a.disable_dns;
@@ -131,8 +132,6 @@ Slirp4netnsMapping map_slirp4netns(const Slirp4netnsArgs& a, const Slirp4netnsEn
   ignored(!a.userns_path.empty(), "--userns-path");
   ignored(!a.outbound_addr.empty(), "--outbound-addr");
   ignored(!a.outbound_addr6.empty(), "--outbound-addr6");
-  // Item 3 of issue 13 (another branch) honours this once merged.
-  ignored(a.enable_seccomp, "--enable-seccomp (not yet implemented by ustack sandbox)");
   m.options = o;
   return m;
 }

@@ -58,10 +58,7 @@ TEST(Slirp4netnsOptions, RootlesskitPidForm) {
   EXPECT_TRUE(o.enable_seccomp);
   EXPECT_FALSE(o.disable_dns);
   EXPECT_EQ(o.dns_upstream, "198.18.9.1");
-  EXPECT_EQ(m.notes, (std::vector<std::string>{
-                         "--enable-sandbox is accepted and ignored",
-                         "--enable-seccomp (not yet implemented by ustack sandbox) is accepted and "
-                         "ignored"}));
+  EXPECT_EQ(m.notes, (std::vector<std::string>{"--enable-sandbox is accepted and ignored"}));
 }
 
 // rootlesskit with a detached netns: --userns-path=/proc/PID/ns/user --netns-type=path PATH tap0.
@@ -94,6 +91,7 @@ TEST(Slirp4netnsOptions, Defaults) {
   EXPECT_EQ(o.exit_fd, -1);
   EXPECT_EQ(o.dns_upstream, "fd00:9::1");
   EXPECT_FALSE(o.guest_mac);
+  EXPECT_TRUE(o.allow_host_loopback);  // slirp4netns without --disable-host-loopback
   EXPECT_TRUE(m.notes.empty());
 }
 

@@ -121,6 +121,27 @@ TEST(TcpCatchAll, HoldIsBoundedByBacklog) {
   EXPECT_EQ(t.layer().counters().syns_held_overflow, 1u);
 }
 
+// The held SYN's header is there for an ICMP error's quote (its sequence number); closing the
+// catch-all listener refuses what it still holds, as Linux resets a closed listener's queue.
+TEST(TcpCatchAll, ClosingTheListenerRefusesHeldSyns) {
+  TcpTestbed t = TcpTestbed::listening(80);
+  ASSERT_FALSE(t.layer().set_catch_all(t.listener(), true));
+  t.retarget(kFarAway, 9);
+  t.inject(seg().syn().seq(7000));
+  t.expect_nothing();
+  auto held = t.layer().take_held_syn();
+  ASSERT_TRUE(held.has_value());
+  auto syn = t.layer().held_syn(*held);
+  ASSERT_TRUE(syn.has_value());
+  EXPECT_EQ(syn->seq, SeqNum(7000));
+  ASSERT_FALSE(t.layer().close(t.listener()));
+  t.at(10_ms).expect(seg().rst().ack(7001).seq(0));
+  EXPECT_EQ(t.layer().held_syn_count(), 0u);
+  EXPECT_FALSE(t.layer().held_syn(*held).has_value());
+  EXPECT_FALSE(t.layer().answer_syn(*held, SynAnswer::kAccept));
+  t.expect_nothing_until(5_s);
+}
+
 // Only a listener can catch all.
 TEST(TcpCatchAll, OnlyListenersCatchAll) {
   TcpTestbed t;

@@ -1,5 +1,8 @@
 #include "stack/tcp/syn_hold.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace ustack {
 
 SynHold::AddResult SynHold::add(Instant now, const TcpTuple& t, const TcpRepr& syn) {
@@ -39,6 +42,22 @@ std::optional<SynHold::Answered> SynHold::take_answered() {
   Answered out{t, it->second.syn, *it->second.answer};
   held_.erase(it);
   return out;
+}
+
+const TcpRepr* SynHold::syn(const TcpTuple& t) const {
+  auto it = held_.find(t);
+  return it == held_.end() ? nullptr : &it->second.syn;
+}
+
+void SynHold::answer_all(IpVersion family, SynAnswer a) {
+  // In arrival order (fresh_ and answered_ keep it; the map does not).
+  std::vector<TcpTuple> unanswered;
+  for (const auto& [t, e] : held_) {
+    if (!e.answer && t.local.version() == family) unanswered.push_back(t);
+  }
+  std::sort(unanswered.begin(), unanswered.end(),
+            [&](const TcpTuple& x, const TcpTuple& y) { return held_.at(x).at < held_.at(y).at; });
+  for (const TcpTuple& t : unanswered) answer(t, a);
 }
 
 std::optional<Instant> SynHold::held_since(const TcpTuple& t) const {

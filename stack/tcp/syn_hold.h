@@ -56,6 +56,10 @@ class SynHold {
   std::size_t size() const { return held_.size(); }
   std::size_t limit() const { return limit_; }
   void set_limit(std::size_t limit) { limit_ = limit; }
+  // The held SYN of `t` (its header: sequence number, options), nullptr if not held.
+  const TcpRepr* syn(const TcpTuple& t) const;
+  // Answers every held SYN of `family` not answered yet with `a` (their listener closed).
+  void answer_all(IpVersion family, SynAnswer a);
   // When `t`'s SYN arrived (nullopt if not held).
   std::optional<Instant> held_since(const TcpTuple& t) const;
 

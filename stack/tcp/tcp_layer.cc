@@ -1168,6 +1168,11 @@ std::optional<TcpError> TcpLayer::set_catch_all(SocketHandle h, bool hold_syns) 
   return std::nullopt;
 }
 
+std::optional<TcpRepr> TcpLayer::held_syn(const TcpTuple& t) const {
+  const TcpRepr* r = held_ ? held_->syn(t) : nullptr;
+  return r ? std::optional<TcpRepr>(*r) : std::nullopt;
+}
+
 std::optional<TcpTuple> TcpLayer::take_held_syn() {
   return held_ ? held_->take_new() : std::nullopt;
 }
@@ -1319,6 +1324,13 @@ std::optional<TcpError> TcpLayer::close(SocketHandle h) {
       cs->user_owned = false;
       cs->conn->abort();
       schedule_output(ch);
+    }
+    // A catch-all's held SYNs go with it: refused at the next poll (answer_held_syns), like
+    // the connections above, never left to the client's retransmissions.
+    int fam = s->family == IpVersion::kV6 ? 1 : 0;
+    if (s->catch_all && catch_all_[fam] == h) {
+      if (held_) held_->answer_all(s->family, SynAnswer::kRefuse);
+      catch_all_[fam] = {};
     }
     free_socket(h);
   } else if (!s->conn) {

@@ -226,7 +226,8 @@ class TcpLayer final : public Transport {
   // local endpoint is the one the client asked for. With `hold_syns` such a SYN is not answered:
   // it is held (at most `backlog` of them; further ones are dropped and counted) until the user,
   // told by take_held_syn(), answers it with answer_syn(). kInvalid if `h` is not a listener;
-  // one catch-all listener per family (a second one replaces the first).
+  // one catch-all listener per family (a second one replaces the first). Closing it refuses
+  // (RST) the SYNs it still holds unanswered, as Linux resets a closed listener's queue.
   std::optional<TcpError> set_catch_all(SocketHandle h, bool hold_syns);
   // The next held SYN's 4-tuple (local: where the client wants to go), once each.
   std::optional<TcpTuple> take_held_syn();
@@ -235,6 +236,9 @@ class TcpLayer final : public Transport {
   // the client sees "connection refused"), kDrop with nothing. False if `t` is not held.
   bool answer_syn(const TcpTuple& t, SynAnswer answer);
   std::size_t held_syn_count() const { return held_ ? held_->size() : 0; }
+  // The header of a held SYN not yet answered (its sequence number is what an ICMP error about
+  // it must quote, RFC 5927 §4.1); nullopt if `t` is not held.
+  std::optional<TcpRepr> held_syn(const TcpTuple& t) const;
   // The next established connection of a listener; kWouldBlock if none.
   Result<SocketHandle, TcpError> accept(SocketHandle listener);
   // open + set_options (+ bind) + connect in one call: active open toward remote:port. `local`

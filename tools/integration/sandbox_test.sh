@@ -1,42 +1,64 @@
 #!/bin/bash
-# `ustack sandbox` (issue 13 item 1): a namespace whose network is ustack, reaching servers on
-# "the host" through the relay. Real programs on both sides:
+# `ustack sandbox` (issue 13 items 1 and 3): a namespace whose network is ustack, reaching
+# servers beyond "the host" through the relay. Real programs on every side:
 #
-#   netns ustsbs<pid> (the sandbox)              netns ustns<pid> (plays the host)
-#     tap0 198.18.5.100/24, default via .2  <->  ustack sandbox: 198.18.5.2 (gw), .3 (DNS)
-#          fd00:5::100/64, default via ::2                        fd00:5::2, fd00:5::3
-#     curl, nc, dig, python clients                host sockets -> servers on 198.18.9.1 and
-#                                                   fd00:9::1 (lo):
-#                                                   python http.server, python TCP/UDP servers,
-#                                                   dnsmasq
+#   netns ustsbs<pid> (the sandbox)          netns ustns<pid> (the host)      netns ustsrv<pid>
+#     tap0 198.18.5.100/24, via .2  <->  ustack sandbox: .2 (gw), .3 (DNS)
+#          fd00:5::100/64, via ::2       host sockets; veth 198.18.9.2/24 <-> veth 198.18.9.1/24
+#     curl, nc, dig, ping, python        fd00:9::2/64; its own servers on     fd00:9::1/64
+#                                        127.0.0.1 and 198.18.9.2 (the        http.server, TCP/UDP
+#                                        host itself: refused by default)     servers, dnsmasq
 #
-# Checks: a 4 MiB download by curl (SHA-256), half-close both ways (nc -N upload answered after
+# Checks: DNS upstream from a --resolv-conf test file; a 4 MiB download by curl (SHA-256), half-close both ways (nc -N upload answered after
 # its EOF; a host that sends then shuts down and still reads), resets both ways, UDP echo with
 # the far address as the reply's source, dig over UDP and TCP through the DNS forwarder to dnsmasq, a refused
 # host port and the gateway's own ports refused fast ("Connection refused"); over IPv6 a
-# download, UDP echo, DNS and a refusal.
+# download, UDP echo, DNS and a refusal. Errors both ways: unreachable hosts and networks reach
+# the guest as ICMP ("No route to host", "Network is unreachable"), a refused UDP port as
+# ECONNREFUSED; ping through unprivileged ICMP sockets; the host itself refused by default and
+# reachable with --allow-host-loopback; a connection flood above --max-flows bounded and
+# counted; the relay surviving resets and refusals; --enable-seccomp running curl, dig, ping.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
 SB="ustsbs${ID}"
-EXTRA_NS+=("$SB")
-HOST_ADDR=198.18.9.1
+SRV="ustsrv${ID}"
+EXTRA_NS+=("$SB" "$SRV")
+HOST_ADDR=198.18.9.1 # the far server (SRV)
 HOST_ADDR6=fd00:9::1
+SELF_ADDR=198.18.9.2 # the host's own address on the veth
 in_sb() { ip netns exec "$SB" "$@"; }
+in_srv() { ip netns exec "$SRV" "$@"; }
+bg_srv() {
+  ip netns exec "$SRV" "$@" &
+  BG_PID=$!
+  PIDS+=("$BG_PID")
+}
 
 require_root
 ip netns add "$NS" || die "cannot create netns $NS"
 ip netns add "$SB" || die "cannot create netns $SB"
-in_ns ip link set lo up
-in_ns ip addr add "$HOST_ADDR/32" dev lo
-in_ns ip addr add "$HOST_ADDR6/128" dev lo nodad
-in_sb sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+ip netns add "$SRV" || die "cannot create netns $SRV"
+for n in "$NS" "$SB" "$SRV"; do
+  ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+  ip netns exec "$n" ip link set lo up
+done
+ip link add "ush${ID}" netns "$NS" type veth peer name "uss${ID}" netns "$SRV" ||
+  die "cannot create the veth pair"
+in_ns ip addr add "$SELF_ADDR/24" dev "ush${ID}"
+in_ns ip addr add fd00:9::2/64 dev "ush${ID}" nodad
+in_ns ip link set "ush${ID}" up
+in_srv ip addr add "$HOST_ADDR/24" dev "uss${ID}"
+in_srv ip addr add "$HOST_ADDR6/64" dev "uss${ID}" nodad
+in_srv ip link set "uss${ID}" up
+# Ping through unprivileged ICMP sockets needs the host's groups in ping_group_range.
+in_ns sysctl -qw net.ipv4.ping_group_range="0 2147483647"
 
 # --- servers on the host side ---
 mkdir -p "$WORK/www"
 head -c $((4 * 1024 * 1024)) /dev/urandom >"$WORK/www/blob"
-bg_ns python3 -m http.server --bind "$HOST_ADDR" --directory "$WORK/www" 8080 >/dev/null 2>&1
-bg_ns python3 -m http.server --bind "$HOST_ADDR6" --directory "$WORK/www" 8080 >/dev/null 2>&1
+bg_srv python3 -m http.server --bind "$HOST_ADDR" --directory "$WORK/www" 8080 >/dev/null 2>&1
+bg_srv python3 -m http.server --bind "$HOST_ADDR6" --directory "$WORK/www" 8080 >/dev/null 2>&1
 
 cat >"$WORK/servers.py" <<'PY'
 import hashlib, socket, sys, threading
@@ -70,6 +92,13 @@ def note_how_it_ended(s):  # records whether the client's connection ended in EO
         except ConnectionResetError:
             how = "reset"
         open(sys.argv[3], "w").write(how); c.close()
+def hold_open(s):  # keeps every connection open until the client's EOF (a flood's target)
+    def until_eof(c):
+        while c.recv(65536): pass
+        c.close()
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=until_eof, args=(c,), daemon=True).start()
 def udp_echo(port):
     u = socket.socket(fam, socket.SOCK_DGRAM); u.bind((addr, port))
     while True:
@@ -79,26 +108,48 @@ threading.Thread(target=send_then_read, args=(listener(9002),), daemon=True).sta
 threading.Thread(target=reset_after_hello, args=(listener(9003),), daemon=True).start()
 threading.Thread(target=note_how_it_ended, args=(listener(9004),), daemon=True).start()
 threading.Thread(target=udp_echo, args=(9005,), daemon=True).start()
+big = listener(9006); big.listen(256)
+threading.Thread(target=hold_open, args=(big,), daemon=True).start()
 print("servers ready", flush=True)
 threading.Event().wait()
 PY
-bg_ns python3 "$WORK/servers.py" "$HOST_ADDR" "$WORK/client_said" "$WORK/ended" \
+bg_srv python3 "$WORK/servers.py" "$HOST_ADDR" "$WORK/client_said" "$WORK/ended" \
   >"$WORK/servers.log" 2>&1
-bg_ns python3 "$WORK/servers.py" "$HOST_ADDR6" "$WORK/client_said6" "$WORK/ended6" \
+bg_srv python3 "$WORK/servers.py" "$HOST_ADDR6" "$WORK/client_said6" "$WORK/ended6" \
   >"$WORK/servers6.log" 2>&1
-bg_ns dnsmasq --no-daemon --no-resolv --no-hosts --port 53 --listen-address="$HOST_ADDR" \
+# The host's own services: on its loopback and on its own address (refused by default).
+cat >"$WORK/hello.py" <<'PY'
+import socket, sys, threading
+def serve(addr):
+    s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((addr, 9100)); s.listen(8)
+    while True:
+        c, _ = s.accept(); c.sendall(b"host " + addr.encode() + b"\n"); c.close()
+for a in sys.argv[1:]:
+    threading.Thread(target=serve, args=(a,), daemon=True).start()
+print("hello ready", flush=True)
+threading.Event().wait()
+PY
+bg_ns python3 "$WORK/hello.py" 127.0.0.1 ::1 "$SELF_ADDR" >"$WORK/hello.log" 2>&1
+bg_srv dnsmasq --no-daemon --no-resolv --no-hosts --port 53 --listen-address="$HOST_ADDR" \
   --bind-interfaces --host-record=sandbox.test,198.18.9.77 --pid-file="$WORK/dnsmasq.pid" \
   >"$WORK/dnsmasq.log" 2>&1
 
 # --- ustack as the sandbox's network, running in the host namespace ---
-launch_bg "ustack sandbox" ip netns exec "$NS" "$USTACK" sandbox --netns "$SB" \
-  --cidr 198.18.5.0/24 --enable-ipv6 --ipv6-cidr fd00:5::/64 --dns-upstream "$HOST_ADDR" \
-  --pcap "$WORK/sandbox.pcap"
+# No --dns-upstream: the first usable nameserver of the resolv.conf given (never the machine's).
+printf '# test resolv.conf\nsearch example.test\nnameserver %s\nnameserver 198.18.9.250\n' \
+  "$HOST_ADDR" >"$WORK/resolv.conf"
+SANDBOX=("$USTACK" sandbox --netns "$SB" --cidr 198.18.5.0/24 --enable-ipv6
+  --ipv6-cidr fd00:5::/64 --resolv-conf "$WORK/resolv.conf")
+launch_bg "ustack sandbox" ip netns exec "$NS" "${SANDBOX[@]}" --pcap "$WORK/sandbox.pcap"
 for _ in $(seq 50); do
   grep -q "servers ready" "$WORK/servers.log" && grep -q "servers ready" "$WORK/servers6.log" &&
-    [ "$(in_ns ss -Hltn | grep -c ":8080")" = 2 ] && break
+    grep -q "hello ready" "$WORK/hello.log" &&
+    [ "$(in_srv ss -Hltn | grep -c ":8080")" = 2 ] && break
   sleep 0.1
 done
+check "the DNS upstream is the resolv.conf's first nameserver" \
+  grep -q "dns forwarded to $HOST_ADDR:53" "$USTACK_LOG"
 
 check "sandbox side configured (addresses, default routes via 198.18.5.2 and fd00:5::2)" \
   bash -c "ip netns exec $SB ip addr show dev tap0 | grep -q 198.18.5.100/24 &&
@@ -163,7 +214,7 @@ for i in range(3):
     assert d == msg and peer == (sys.argv[1], 9005), (d, peer)
 PY
 
-# 4. DNS to 198.18.5.3 is forwarded to the host's resolver (dnsmasq here), over UDP and TCP.
+# 4. DNS to 198.18.5.3 is forwarded to the resolv.conf's resolver (dnsmasq here), UDP and TCP.
 check "dig @198.18.5.3 over UDP reaches dnsmasq" \
   test "$(in_sb timeout 10 dig +short +tries=2 +time=2 @198.18.5.3 sandbox.test)" = 198.18.9.77
 check "dig +tcp @198.18.5.3 reaches dnsmasq" \
@@ -198,11 +249,152 @@ check "a closed host port: curl says 'Connection refused' at once" refused "http
 check "the gateway's own ports are closed: 'Connection refused'" refused "http://198.18.5.2:22/"
 check "IPv6: a closed host port: 'Connection refused'" refused "http://[$HOST_ADDR6]:9999/"
 
+# 6. Host connects failing otherwise answer the SYN with ICMP, as a Linux router would: a
+# network the host has no route to (ENETUNREACH), an address on its link nobody answers ARP /
+# NDP for (EHOSTUNREACH after the neighbour probes).
+nc_says() {  # nc_says WANTED ADDR PORT: nc's error names WANTED
+  local err
+  err=$(in_sb timeout 15 nc -v -w 10 "$2" "$3" </dev/null 2>&1)
+  echo "nc $2 $3: $err" >&2
+  grep -q "$1" <<<"$err"
+}
+check "no route on the host: nc says 'Network is unreachable'" \
+  nc_says "Network is unreachable" 198.18.77.1 80
+check "nobody at the address: nc says 'No route to host'" nc_says "No route to host" 198.18.9.99 80
+check "IPv6: no route on the host: 'Network is unreachable'" \
+  nc_says "Network is unreachable" fd00:77::1 80
+check "IPv6: nobody at the address: 'No route to host'" nc_says "No route to host" fd00:9::99 80
+
+# 7. A refused UDP port: the host socket's ECONNREFUSED comes back as ICMP port unreachable.
+check "UDP to a closed host port: the guest's recv() gets ECONNREFUSED" \
+  in_sb timeout 10 python3 - "$HOST_ADDR" <<'PY'
+import socket, sys, time
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(3)
+u.connect((sys.argv[1], 9999))
+for _ in range(3):  # the first send opens the flow; the refusal comes with its answer
+    try:
+        u.send(b"anyone?"); u.recv(100)
+    except ConnectionRefusedError:
+        sys.exit(0)
+    except socket.timeout:
+        pass
+sys.exit("no ECONNREFUSED")
+PY
+
+# 8. Ping through the host's unprivileged ICMP sockets, IPv4 and IPv6.
+check "ping from the sandbox: 3 of 3 replies" \
+  bash -c "ip netns exec $SB ping -c 3 -i 0.2 -W 2 $HOST_ADDR | grep -q ' 0% packet loss'"
+check "ping -6 from the sandbox: 3 of 3 replies" \
+  bash -c "ip netns exec $SB ping -6 -c 3 -i 0.2 -W 2 $HOST_ADDR6 | grep -q ' 0% packet loss'"
+check "ping with 1400 bytes of data" \
+  bash -c "ip netns exec $SB ping -c 2 -i 0.2 -W 2 -s 1400 $HOST_ADDR | grep -q ' 0% packet loss'"
+
+# 9. The host itself is refused as a closed port is: its loopback through the gateway address
+# (slirp4netns's 10.0.2.2) and its own address.
+check "the host's loopback via the gateway: 'Connection refused'" refused "http://198.18.5.2:9100/"
+check "the host's own address: 'Connection refused'" refused "http://$SELF_ADDR:9100/"
+check "IPv6: the host's loopback via the gateway: 'Connection refused'" \
+  refused "http://[fd00:5::2]:9100/"
+check "ping to the host's own address gets no reply" \
+  bash -c "! ip netns exec $SB ping -c 1 -W 1 $SELF_ADDR >/dev/null"
+
+# 10. The relay survived the resets and refusals above: a fresh download still works.
+in_sb timeout 30 curl -sS -o "$WORK/got_again" "http://$HOST_ADDR:8080/blob"
+check "after resets and refusals the relay still carries a download (SHA-256)" \
+  test "$(sha256sum <"$WORK/got_again" 2>/dev/null | cut -d' ' -f1)" = "$want"
+
 counters=$(dump_counters)
 echo "$counters" | sed -n '/TcpRelay:/,/end of counters/p'
 check "the relay counted the refusals" \
   test "$(echo "$counters" | counter TcpRelay refused_host)" -ge 1
+check "the relay counted the unreachables (4 SYNs answered with ICMP)" \
+  test "$(echo "$counters" | counter TcpRelay unreachable)" -ge 4
+check "the relay counted the host-itself refusals" \
+  test "$(echo "$counters" | counter TcpRelay refused_host_loopback)" -ge 3
+check "UDP: the refused port went back as ICMP" \
+  test "$(echo "$counters" | counter UdpRelay icmp_to_guest)" -ge 1
+check "ping: replies relayed" test "$(echo "$counters" | counter IcmpRelay replies)" -ge 8
 stop_ustack TERM
 check "ustack sandbox exits cleanly on SIGTERM" test "$USTACK_RC" = 0
 check "the TAP device went with it" bash -c "! ip netns exec $SB ip link show tap0 2>/dev/null"
+
+# --- a second run: --allow-host-loopback, --max-flows 20, --disable-dns; no ICMP sockets ---
+in_ns sysctl -qw net.ipv4.ping_group_range="1 0"
+launch_bg "ustack sandbox" ip netns exec "$NS" "${SANDBOX[@]}" --allow-host-loopback \
+  --max-flows 20 --disable-dns
+hello() {  # hello URL-HOST WANTED: the host's hello server answers through the sandbox
+  local got
+  got=$(in_sb timeout 5 nc -w 3 "$1" 9100 </dev/null 2>&1)
+  echo "nc $1 9100: $got" >&2
+  test "$got" = "$2"
+}
+check "--allow-host-loopback: the gateway address reaches the host's 127.0.0.1" \
+  hello 198.18.5.2 "host 127.0.0.1"
+check "--allow-host-loopback: IPv6 gateway address reaches the host's ::1" \
+  hello fd00:5::2 "host ::1"
+check "--allow-host-loopback: the host's own address is reachable" hello "$SELF_ADDR" \
+  "host $SELF_ADDR"
+check "the host allows no ICMP sockets: ping gets no reply" \
+  bash -c "! ip netns exec $SB ping -c 1 -W 1 $HOST_ADDR >/dev/null"
+check "... and the relay counted it" \
+  test "$(dump_counters | counter IcmpRelay no_icmp_sockets)" -ge 1
+in_ns sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+check "--disable-dns: DNS to .3 gets no answer" \
+  bash -c "! ip netns exec $SB dig +short +tries=1 +time=1 @198.18.5.3 sandbox.test |
+           grep -q 198.18.9.77"
+
+# A flood of 60 connections held open: at most 20 flows exist, the rest are refused at once.
+in_sb timeout 30 python3 - "$HOST_ADDR" >"$WORK/flood" 2>&1 <<'PY'
+import socket, sys
+held, refused = [], 0
+for i in range(60):
+    try:
+        held.append(socket.create_connection((sys.argv[1], 9006), timeout=5))
+    except ConnectionRefusedError:
+        refused += 1
+print(len(held), refused, flush=True)
+for c in held: c.close()
+PY
+cat "$WORK/flood" >&2
+read -r opened refused_n <"$WORK/flood"
+echo "flood: $opened connected, $refused_n refused" >&2
+check "--max-flows 20: a flood of 60 gets at most 20 connections" \
+  test "${opened:-99}" -le 20 -a "${refused_n:-0}" -ge 40
+counters=$(dump_counters)
+check "--max-flows: the refusals were counted" \
+  test "$(echo "$counters" | counter TcpRelay refused_max_flows)" -ge 40
+sleep 1
+in_sb timeout 30 curl -sS -o "$WORK/got_after" "http://$HOST_ADDR:8080/blob"
+check "after the flood ended, flows are taken again (curl, SHA-256)" \
+  test "$(sha256sum <"$WORK/got_after" 2>/dev/null | cut -d' ' -f1)" = "$want"
+stop_ustack TERM
+check "second run exits cleanly" test "$USTACK_RC" = 0
+
+# --- a third run under the seccomp filter: curl, dig, ping, UDP must all still work ---
+launch_bg "ustack sandbox" ip netns exec "$NS" "${SANDBOX[@]}" --enable-seccomp
+check "--enable-seccomp: the filter is installed" grep -q "seccomp filter installed" "$USTACK_LOG"
+check "--enable-seccomp: the kernel says the process is filtered (Seccomp: 2)" \
+  grep -Eq "^Seccomp:[[:space:]]+2" "/proc/$USTACK_PID/status"
+in_sb timeout 30 curl -sS -o "$WORK/got_seccomp" "http://$HOST_ADDR:8080/blob"
+check "--enable-seccomp: curl 4 MiB (SHA-256)" \
+  test "$(sha256sum <"$WORK/got_seccomp" 2>/dev/null | cut -d' ' -f1)" = "$want"
+check "--enable-seccomp: dig through the forwarder" \
+  test "$(in_sb timeout 10 dig +short +tries=2 +time=2 @198.18.5.3 sandbox.test)" = 198.18.9.77
+check "--enable-seccomp: ping" \
+  bash -c "ip netns exec $SB ping -c 2 -i 0.2 -W 2 $HOST_ADDR | grep -q ' 0% packet loss'"
+check "--enable-seccomp: a refused port" refused "http://$HOST_ADDR:9999/"
+counters=$(dump_counters)
+check "--enable-seccomp: counters on SIGUSR1" \
+  test "$(echo "$counters" | counter IcmpRelay replies)" -ge 2
+check "--enable-seccomp: still running after all that" kill -0 "$USTACK_PID"
+# A SYN still held (its host connect waits for ARP) when ustack stops gets a RST, not silence.
+in_sb timeout 10 nc -v -w 8 198.18.9.98 80 </dev/null >"$WORK/held_at_exit" 2>&1 &
+held_nc=$!
+sleep 0.5
+stop_ustack TERM
+wait "$held_nc"
+cat "$WORK/held_at_exit" >&2
+check "a connect still held when ustack stops is refused ('Connection refused')" \
+  grep -q "Connection refused" "$WORK/held_at_exit"
+check "--enable-seccomp: exits cleanly on SIGTERM" test "$USTACK_RC" = 0
 finish

@@ -15,7 +15,9 @@
 # with pipes; "1" on the ready pipe once configured, curl inside, then the exit pipe closed and
 # ustack exits 0. And --netns-type=path with a relative namespace file.
 #
-#   netns ustns<pid> ("the host"): servers on 198.18.9.1 (lo), dnsmasq; ustack runs here
+#   netns ustns<pid> ("the host"): ustack runs here; veth 198.18.9.2/24 to
+#   netns ustsrv<pid>:             the servers on 198.18.9.1 (http, dnsmasq) — not on the host
+#                                  itself, which the sandbox may not reach (--disable-host-loopback)
 #   rootlesskit's child namespace: tap0 198.18.6.100/24, default via 198.18.6.2
 #   netns of `unshare -n sleep`:   tap0 198.18.7.100/24 (configured by ustack -c)
 set -uo pipefail
@@ -24,17 +26,31 @@ source "$(dirname "$0")/lib.sh"
 HOST_ADDR=198.18.9.1
 require_root
 command -v rootlesskit >/dev/null || die "rootlesskit not installed (apt-get install rootlesskit)"
+SRV="ustsrv${ID}"
+EXTRA_NS+=("$SRV")
+bg_srv() {
+  ip netns exec "$SRV" "$@" &
+  BG_PID=$!
+  PIDS+=("$BG_PID")
+}
 ip netns add "$NS" || die "cannot create netns $NS"
+ip netns add "$SRV" || die "cannot create netns $SRV"
 in_ns ip link set lo up
-in_ns ip addr add "$HOST_ADDR/32" dev lo
+ip -n "$SRV" link set lo up
+ip link add "ush${ID}" netns "$NS" type veth peer name "uss${ID}" netns "$SRV" ||
+  die "cannot create the veth pair"
+in_ns ip addr add 198.18.9.2/24 dev "ush${ID}"
+in_ns ip link set "ush${ID}" up
+ip -n "$SRV" addr add "$HOST_ADDR/24" dev "uss${ID}"
+ip -n "$SRV" link set "uss${ID}" up
 
 mkdir -p "$WORK/www" "$WORK/bin"
 head -c $((1024 * 1024)) /dev/urandom >"$WORK/www/blob"
 want=$(sha256sum <"$WORK/www/blob" | cut -d' ' -f1)
-bg_ns python3 -m http.server --bind "$HOST_ADDR" --directory "$WORK/www" 8080 >/dev/null 2>&1
-bg_ns dnsmasq --no-daemon --no-resolv --no-hosts --port 53 --listen-address="$HOST_ADDR" \
+bg_srv python3 -m http.server --bind "$HOST_ADDR" --directory "$WORK/www" 8080 >/dev/null 2>&1
+bg_srv dnsmasq --no-daemon --no-resolv --no-hosts --port 53 --listen-address="$HOST_ADDR" \
   --bind-interfaces --host-record=rk.test,198.18.9.77 >"$WORK/dnsmasq.log" 2>&1
-for _ in $(seq 50); do in_ns ss -Hltn | grep -q ":8080" && break; sleep 0.1; done
+for _ in $(seq 50); do ip netns exec "$SRV" ss -Hltn | grep -q ":8080" && break; sleep 0.1; done
 # The host's resolver, as `ip netns exec $NS` shows /etc/resolv.conf to ustack.
 mkdir -p "/etc/netns/$NS"
 # rootlesskit's state dir holds a UNIX socket: a short path (Bazel's TEST_TMPDIR is too long).
