@@ -507,8 +507,8 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
     // Linux tcp_remove_reno_sacks: one acknowledged segment filled the hole, the rest were
     // counted by duplicate ACKs already.
     reno_sacked_ -= std::min(reno_sacked_, acked > snd_mss_ ? acked - snd_mss_ : 0);
-    if (rto_recovery_ && snd_una_ >= recover_) {
-      rto_recovery_ = false;
+    if (ca_state_ == CaState::kLoss && snd_una_ >= recover_) {
+      set_ca_state(now, CaState::kOpen, "recovered");
       rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting ... RTO recovery"
     }
     drag_marks_along();
@@ -540,10 +540,10 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
     dup_acks_ = 0;
     std::uint32_t cwnd_before = cc_->cwnd();
     if (synchronized() && state_ != TcpState::kSynReceived) {
-      if (in_recovery_) {
+      if (in_fast_recovery()) {
         if (seg.ack >= recover_) {
           // RFC 6582 §3.2 step 6: full acknowledgment ends fast recovery.
-          in_recovery_ = false;
+          set_ca_state(now, CaState::kOpen, "recovered");
           reno_sacked_ = 0;
           // With PRR too (RFC 6937 §3, Linux tcp_end_cwnd_reduction): cwnd = ssthresh.
           cc_->on_exit_recovery(flight_size(), snd_mss_);
@@ -559,7 +559,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
       } else if (cwnd_limited() && !ecn_.in_cwr()) {
         cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
       }
-      if (!in_recovery_) reno_sacked_ = 0;
+      if (!in_fast_recovery()) reno_sacked_ = 0;
     }
     // One round of the flight is acknowledged: measure the next one (Linux tcp_cwnd_validate).
     if (snd_una_ >= cwnd_usage_seq_) {
@@ -584,7 +584,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
       std::uint32_t flight = flight_size();
       reno_sacked_ = std::min(reno_sacked_ + snd_mss_, flight > snd_mss_ ? flight - snd_mss_ : 0);
     }
-    if (in_recovery_) {
+    if (in_fast_recovery()) {
       if (!cfg_.prr) cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
       // With SACK the inflated window goes to the next hole first (RFC 6675 §5 NextSeg
       // rule 1), not to new data. With RACK, to what RACK deemed lost (rack_on_ack).
@@ -596,7 +596,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
       // ignores the duplicate ACK count when RACK is on); RACK's window is zero once DupThresh
       // segments are SACKed, so it is never slower than this rule. A peer that negotiated SACK
       // but reports no blocks gives RACK nothing to go on: the count stays the fallback.
-      enter_fast_recovery(now);
+      enter_fast_recovery(now, "dup-acks");
       retransmit_head_ = true;
     }
   }
@@ -620,6 +620,27 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
       prr_on_ack(now, static_cast<std::uint32_t>(delivered), advanced && !newly_lost);
     }
   }
+  try_to_open(now);
+}
+
+void TcpConnection::set_ca_state(Instant now, CaState to, const char* reason) {
+  if (to == ca_state_) return;
+  trace_ca_state(now, to, reason);
+  ca_state_ = to;
+}
+
+void TcpConnection::try_to_open(Instant now) {
+  if (rack_in_recovery()) return;
+  // CWR lasts until an ACK passes the highest sequence sent at the reduction (RFC 3168 §6.1.2,
+  // TcpEcn::on_ack).
+  if (ca_state_ == CaState::kCwr && ecn_.in_cwr()) return;
+  const char* reason = ca_state_ == CaState::kCwr ? "cwr-end" : "ack";
+  CaState to = CaState::kOpen;
+  if (dup_acks_ > 0 || !sacked_.empty()) {
+    to = CaState::kDisorder;
+    if (ca_state_ != CaState::kCwr) reason = dup_acks_ > 0 ? "dup-ack" : "sack";
+  }
+  set_ca_state(now, to, reason);
 }
 
 void TcpConnection::prr_on_ack(Instant now, std::uint32_t delivered, bool safe_ack) {
@@ -658,7 +679,7 @@ std::uint32_t TcpConnection::pipe() const {
   // Without SACK (Linux tcp_packets_in_flight for Reno): the flight less the segments the
   // duplicate ACKs reported, less the head while it waits to be retransmitted.
   std::uint32_t flight = flight_size();
-  std::uint32_t out = reno_sacked_ + (in_recovery_ && high_rxt_ <= snd_una_ ? snd_mss_ : 0);
+  std::uint32_t out = reno_sacked_ + (in_fast_recovery() && high_rxt_ <= snd_una_ ? snd_mss_ : 0);
   return flight > out ? flight - out : 0;
 }
 
@@ -666,8 +687,8 @@ SackScoreboard TcpConnection::sack_scoreboard() const {
   return SackScoreboard{sacked_, snd_una_, snd_max_, high_rxt_, snd_mss_};
 }
 
-void TcpConnection::enter_fast_recovery(Instant now) {
-  in_recovery_ = true;
+void TcpConnection::enter_fast_recovery(Instant now, const char* reason) {
+  set_ca_state(now, CaState::kRecovery, reason);
   recover_ = snd_max_;
   high_rxt_ = snd_una_;
   undo_.on_enter_recovery(UndoTracker::Episode::kRecovery, cc_->cwnd(), cc_->ssthresh(), snd_una_,
@@ -684,8 +705,7 @@ void TcpConnection::enter_fast_recovery(Instant now) {
   if (cfg_.prr) prr_.on_enter(flight_size(), cc_->ssthresh(), snd_mss_);
   stats_.retrans_fast++;
   // Linux tcp_enter_recovery ends a TLP episode: recovery takes over from the probe.
-  tlp_.reset();
-  tlp_at_ = Instant::never();
+  end_tlp_episode();
   trace_cwnd(now, "fast-retransmit");
 }
 
@@ -731,7 +751,7 @@ void TcpConnection::rack_detect_loss_and_arm_timer(Instant now) {
   // beyond recover" wait (Linux applies that only to non-SACK NewReno): once recovery ended
   // every segment of the reduced window is acknowledged, so a loss RACK finds is a new one.
   if (!rack_in_recovery()) {
-    enter_fast_recovery(now);
+    enter_fast_recovery(now, "rack");
     rack_rexmit_force_ = true;
   }
   rack_rexmit_pending_ = true;
@@ -740,13 +760,17 @@ void TcpConnection::rack_detect_loss_and_arm_timer(Instant now) {
 void TcpConnection::enter_loss_recovery() {
   // RTO recovery (RFC 8985 §6.3 / Linux tcp_timeout_mark_lost, the Loss state): everything not
   // SACKed is lost and the go-back-N walk resends it; no probe or reordering timer until
-  // SND.UNA passes recover_.
-  rto_recovery_ = true;
+  // SND.UNA passes recover_. The caller entered the Loss state (or kept Recovery, see
+  // on_icmp_error).
   if (rack_active()) sent_.mark_all_lost();
-  tlp_.reset();
-  tlp_at_ = Instant::never();
+  end_tlp_episode();
   rack_reo_at_ = Instant::never();
   rack_rexmit_pending_ = false;
+}
+
+void TcpConnection::end_tlp_episode() {
+  tlp_.reset();
+  tlp_at_ = Instant::never();
 }
 
 bool TcpConnection::echo_predates(const TcpRepr& seg, const SentSegment& s) const {
@@ -862,8 +886,8 @@ void TcpConnection::undo_reduction(Instant now, UndoTracker::Decision d) {
   UndoTracker::Prior prior = undo_.prior();
   cc_->on_undo(prior.cwnd, prior.ssthresh);
   trace_cwnd(now, "undo");
-  in_recovery_ = false;
-  rto_recovery_ = false;
+  // A D-SACK undo may come after the episode ended: then the state stays what it is.
+  if (rack_in_recovery()) set_ca_state(now, CaState::kOpen, "undo");
   reno_sacked_ = 0;
   retransmit_head_ = false;
   sack_rexmit_pending_ = false;
@@ -960,7 +984,9 @@ void TcpConnection::on_ecn_echo(Instant now, const TcpRepr& seg) {
   // nothing, and sets CWR on the next new data. Not from the handshake's ACKs: cwnd starts
   // when the connection is established.
   if (!synchronized() || state_ == TcpState::kSynReceived) return;
-  if (!ecn_.on_ack(seg.flags, seg.ack, in_recovery_ || rto_recovery_)) return;
+  if (!ecn_.on_ack(seg.flags, seg.ack, rack_in_recovery())) return;
+  // Linux tcp_enter_cwr, from Open or Disorder (never in Recovery or Loss: see ecn_.on_ack).
+  set_ca_state(now, CaState::kCwr, "ecn-echo");
   cc_->on_ecn_echo(now, flight_size(), snd_mss_);
   undo_.forbid_undo();  // Linux tcp_enter_cwr: undo_marker = 0, an ECN reduction stays
   ecn_.on_window_reduced(snd_max_);
@@ -1110,6 +1136,9 @@ void TcpConnection::on_icmp_error(Instant now, const IcmpError& err) {
         // cwnd change: RACK and TLP stand aside while the go-back-N walk resends.
         if (rack_active()) {
           recover_ = snd_max_;
+          // In fast recovery the state stays Recovery: its reduction ends as usual when SND.UNA
+          // passes the new recover_.
+          if (!in_fast_recovery()) set_ca_state(now, CaState::kLoss, "pmtu");
           enter_loss_recovery();
         }
       }
@@ -1425,7 +1454,7 @@ void TcpConnection::fire_timers(Instant now) {
     rack_reo_at_ = Instant::never();
     trace(now, TraceKind::kTcpTimer, "rack");
     if (rack_active()) {
-      bool was_in_recovery = in_recovery_;
+      bool was_in_recovery = in_fast_recovery();
       rack_detect_loss_and_arm_timer(now);
       // Linux tcp_rack_reo_timeout: recovery entered from the timer reduces as if one
       // segment had been delivered.
@@ -1522,7 +1551,7 @@ void TcpConnection::on_rto(Instant now) {
   cc_->on_rto(now, flight_size(), snd_mss_);
   ecn_.on_window_reduced(snd_max_);  // RFC 3168 §6.1.2: CWR on the next new data
   trace_cwnd(now, "rto");
-  in_recovery_ = false;
+  set_ca_state(now, CaState::kLoss, "rto");
   enter_loss_recovery();
   dup_acks_ = 0;
   recover_ = snd_max_;  // RFC 6582 §3.2 step 1 after a timeout
@@ -1674,7 +1703,7 @@ std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const 
   // Transmit): each of the first two duplicate ACKs outside recovery lets one more new segment
   // out, cwnd itself unchanged (Linux does the same by counting the dup ACKs as SACKed).
   std::uint32_t cwnd = cc_->cwnd();
-  if (!in_recovery_ && dup_acks_ > 0 && dup_acks_ < 3) cwnd += dup_acks_ * snd_mss_;
+  if (!in_fast_recovery() && dup_acks_ > 0 && dup_acks_ < 3) cwnd += dup_acks_ * snd_mss_;
   SeqNum edge = snd_una_ + std::min(snd_wnd_, cwnd);
   if (prr_active()) {
     // RFC 6937 §3 / RFC 6675 §5 step C: in recovery cwnd bounds the pipe, not the flight
@@ -1837,7 +1866,7 @@ bool TcpConnection::retransmit_next_hole(Instant now, TcpSink sink) {
   // the pipe: one hole per duplicate ACK, the smallest (rules 1 and 3), new data after it.
   bool prr = prr_active();
   bool sent = false;
-  while (in_recovery_ && (!prr || pipe() < cc_->cwnd())) {
+  while (in_fast_recovery() && (!prr || pipe() < cc_->cwnd())) {
     SackScoreboard sb = sack_scoreboard();
     std::optional<TcpSackBlock> next = sb.next_hole(/*lost_only=*/true);  // rule 1
     bool rescue = false;

@@ -22,6 +22,7 @@
 #include "stack/base/result.h"
 #include "stack/base/seqnum.h"
 #include "stack/tcp/assembler.h"
+#include "stack/tcp/ca_state.h"
 #include "stack/tcp/congestion.h"
 #include "stack/tcp/ecn.h"
 #include "stack/tcp/prr.h"
@@ -157,6 +158,8 @@ class TcpConnection {
   void set_congestion(CongestionAlgorithm a);
   const CongestionControl& congestion() const { return *cc_; }
   void set_keepalive(bool on, Duration idle, Duration interval, unsigned count);
+  // The congestion-avoidance state (ca_state.h), for tests and diagnostics.
+  CaState ca_state() const { return ca_state_; }
   // Where the layer sums the RACK-TLP events of all its connections (may stay null).
   void count_rack_into(TcpRackCounters* c) { layer_rack_ = c; }
   // Where the layer sums the ECN events of all its connections (may stay null).
@@ -230,7 +233,7 @@ class TcpConnection {
   bool retransmit_head_on_partial_ack() const;
   // Three duplicate ACKs or RACK found a loss: fast retransmit / fast recovery (RFC 6582 §3.2
   // steps 1-2, RFC 8985 §6.2 step 5 "enter recovery").
-  void enter_fast_recovery(Instant now);
+  void enter_fast_recovery(Instant now, const char* reason);
   // RFC 6675 §4 pipe: the bytes in flight neither SACKed nor deemed lost, retransmissions
   // counted (RACK's scoreboard, the SACK scoreboard, or the duplicate-ACK estimate).
   std::uint32_t pipe() const;
@@ -240,19 +243,31 @@ class TcpConnection {
   // sndcnt.
   void prr_on_ack(Instant now, std::uint32_t delivered, bool safe_ack);
   SackScoreboard sack_scoreboard() const;
-  bool prr_active() const { return cfg_.prr && in_recovery_; }
+  bool prr_active() const { return cfg_.prr && in_fast_recovery(); }
+
+  // The congestion-avoidance state machine (ca_state.h, Linux tcp_fastretrans_alert).
+  // Every change of ca_state_ goes through here and is traced (kTcpCaState).
+  void set_ca_state(Instant now, CaState to, const char* reason);
+  bool in_fast_recovery() const { return ca_state_ == CaState::kRecovery; }
+  // Linux tcp_try_to_open: outside a reduction, Disorder while duplicate ACKs or SACKed data
+  // say the peer holds segments above a hole, Open otherwise; CWR ends with the ECN window.
+  void try_to_open(Instant now);
 
   // RACK-TLP (RFC 8985), used when the peer SACKs and the config enables it (rack.h).
   bool rack_active() const { return cfg_.rack && sack_ok_; }
-  // Fast or RTO recovery, as RFC 8985 means it.
-  bool rack_in_recovery() const { return in_recovery_ || rto_recovery_; }
+  // Fast or RTO recovery, as RFC 8985 means it (Linux: ca_state >= TCP_CA_Recovery).
+  bool rack_in_recovery() const {
+    return ca_state_ == CaState::kRecovery || ca_state_ == CaState::kLoss;
+  }
   // RFC 8985 §6.2 steps 1-5 for one ACK, and §7.4 for the TLP episode.
   void rack_on_ack(Instant now, const TcpRepr& seg, bool advanced,
                    std::optional<TcpSackBlock> dsack);
   // §6.2 step 5: marks lost segments, arms the reordering timer, enters recovery on a loss.
   void rack_detect_loss_and_arm_timer(Instant now);
-  // An RTO, or a path MTU drop's go-back-N: the Loss state (see on_rto).
+  // An RTO, or a path MTU drop's go-back-N: what the Loss state starts with (see on_rto).
   void enter_loss_recovery();
+  // Linux tcp_enter_recovery / tcp_enter_loss: the tail-loss probe episode is over.
+  void end_tlp_episode();
   // Whether the ACK's TSecr is older than `s`'s latest transmission (RACK_update()).
   bool echo_predates(const TcpRepr& seg, const SentSegment& s) const;
   // Resends the segments RACK deemed lost, as far as pipe < cwnd (RFC 6675 §5 step C).
@@ -283,6 +298,8 @@ class TcpConnection {
   void trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len);
   // kTcpState with the RFC 9293 section behind the change where it is known (connection_trace.cc).
   void trace_state(Instant now, TcpState to);
+  // kTcpCaState "FROM->TO" with the reason for the change (connection_trace.cc).
+  void trace_ca_state(Instant now, CaState to, const char* reason);
   // kTcpCongestion after cwnd/ssthresh changed, `reason` a static string ("ack", "rto",
   // "fast-retransmit", ...); for "ack" the window before and the octets acknowledged say
   // whether it grew in slow start or congestion avoidance (connection_trace.cc).
@@ -365,8 +382,8 @@ class TcpConnection {
   std::optional<SeqNum> rtt_seq_;  // Karn: timing this sequence number (no timestamps)
   Instant rtt_sent_at_;
   unsigned dup_acks_ = 0;
-  bool in_recovery_ = false;
-  SeqNum recover_;  // RFC 6582 "recover"
+  CaState ca_state_ = CaState::kOpen;  // ca_state.h; changed only by set_ca_state()
+  SeqNum recover_;                     // RFC 6582 "recover"
   SeqNum snd_sml_;  // end of the last small segment sent (Minshall's Nagle variant)
   // RFC 7661 / Linux tcp_cwnd_validate: the largest flight of the round that ends when SND.UNA
   // passes cwnd_usage_seq_ (cwnd grows only if the flight used it, see cwnd_limited()).
@@ -388,7 +405,6 @@ class TcpConnection {
   Rack rack_;
   TlpEpisode tlp_;
   TcpEcn ecn_;                        // RFC 3168 (ecn.h)
-  bool rto_recovery_ = false;         // an RTO's go-back-N until SND.UNA passes recover_
   bool rack_rexmit_pending_ = false;  // segments deemed lost wait to be resent
   bool rack_rexmit_force_ = false;    // the first resend of a recovery ignores cwnd
   bool tlp_pending_ = false;          // the PTO fired: send the probe
