@@ -82,7 +82,7 @@ void TcpConnection::open_active(Instant now) {
   // RFC 9293 §3.10.1, CLOSED: select an ISS, send a SYN, enter SYN-SENT.
   clock_ = now;
   active_open_ = true;
-  syn_pending_ = true;
+  plan_.syn = true;
   last_rx_ = now;
   set_state(now, TcpState::kSynSent);
 }
@@ -108,7 +108,7 @@ void TcpConnection::enter_syn_received(Instant now, const TcpRepr& syn) {
   max_snd_wnd_ = snd_wnd_;
   snd_wl1_ = syn.seq;
   snd_wl2_ = iss_;
-  syn_pending_ = true;
+  plan_.syn = true;
   last_rx_ = now;
   state_ = TcpState::kListen;  // this connection was born from a listener
   set_state(now, TcpState::kSynReceived);
@@ -121,7 +121,7 @@ void TcpConnection::open_from_cookie(Instant now, const TcpRepr& syn) {
   // announced (the window of a SYN-ACK from an empty ring, as send_syn computes it). No RTT is
   // timed from it (Linux: snt_synack is 0 for a cookie request); with timestamps the final
   // ACK's TSecr gives a sample.
-  syn_pending_ = false;
+  plan_.syn = false;
   snd_nxt_ = snd_max_ = iss_ + 1;
   window_to_advertise(true);
 }
@@ -182,13 +182,13 @@ void TcpConnection::on_segment(Instant now, const TcpRepr& seg, std::uint8_t ip_
       // Its SYN is one we already have: answer with an ACK, as for any segment below RCV.NXT
       // (§3.10.7.4 "first"), reporting the duplicate as a D-SACK (RFC 2883 §4) as Linux does.
       on_ack(now, seg);
-      ack_now_ = true;
+      plan_.ack = true;
       if (sack_ok_) dsack_ = TcpSackBlock{seg.seq, seg.seq + 1};
       return;
     }
     if (!active_open_ && seg.seq == irs_ && !seg.has(kAck)) {
       // A retransmitted SYN: the SYN-ACK was lost; send it again (Linux tcp_check_req).
-      syn_pending_ = true;
+      plan_.syn = true;
       return;
     }
   }
@@ -215,8 +215,7 @@ void TcpConnection::on_segment(Instant now, const TcpRepr& seg, std::uint8_t ip_
       // the LISTEN state". Linux (tcp_check_req, embryonic_reset) also answers the SYN with
       // <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK> and drops the request; so do we.
       rcv_nxt_ = seg.seq + seg.seg_len();
-      rst_pending_ = SeqNum(0);
-      rst_with_ack_ = true;
+      plan_.send_rst(SeqNum(0), true);
       enter_closed(now, std::nullopt);
       return;
     }
@@ -256,8 +255,7 @@ void TcpConnection::on_segment_syn_sent(Instant now, const TcpRepr& seg) {
     // First: an ACK that does not acknowledge our SYN gets <SEQ=SEG.ACK><CTL=RST>.
     if (seg.ack <= iss_ || seg.ack > snd_max_) {
       if (!seg.has(kRst)) {
-        rst_pending_ = seg.ack;
-        rst_with_ack_ = false;
+        plan_.send_rst(seg.ack, false);
       }
       return;
     }
@@ -285,7 +283,7 @@ void TcpConnection::on_segment_syn_sent(Instant now, const TcpRepr& seg) {
     max_snd_wnd_ = snd_wnd_;
     process_ack_of_data(now, seg);
     enter_established(now);
-    ack_now_ = true;
+    plan_.ack = true;
     return;
   }
   // Simultaneous open: SYN without ACK -> SYN-RECEIVED, send <SEQ=ISS><ACK=RCV.NXT><SYN,ACK>.
@@ -293,7 +291,7 @@ void TcpConnection::on_segment_syn_sent(Instant now, const TcpRepr& seg) {
   max_snd_wnd_ = snd_wnd_;
   snd_wl1_ = seg.seq;
   snd_wl2_ = iss_;
-  syn_pending_ = true;
+  plan_.syn = true;
   set_state(now, TcpState::kSynReceived);
 }
 
@@ -357,7 +355,7 @@ void TcpConnection::ack_invalid(Instant now, const TcpRepr& seg) {
     return;
   }
   if (seg.seg_len() == 0) last_oow_ack_ = now;
-  ack_now_ = true;
+  plan_.ack = true;
 }
 
 bool TcpConnection::ts_recent_valid(Instant now) const {
@@ -424,8 +422,7 @@ bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
     } else {
       // "If the segment acknowledgment is not acceptable, form a reset segment
       // <SEQ=SEG.ACK><CTL=RST> and send it."
-      rst_pending_ = seg.ack;
-      rst_with_ack_ = false;
+      plan_.send_rst(seg.ack, false);
       return false;
     }
   }
@@ -455,7 +452,7 @@ bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
     case TcpState::kTimeWait:
       // Only a retransmitted FIN can arrive here: ACK it and restart the 2 MSL timeout.
       if (seg.has(kFin)) {
-        ack_now_ = true;
+        plan_.ack = true;
         close_at_ = now + cfg_.time_wait;
       }
       break;
@@ -554,7 +551,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
           // With PRR the window comes from prr_on_ack() below, and a head that was
           // retransmitted already (HighRxt above it) is not sent again (RFC 6675 §4 NextSeg).
           if (!cfg_.prr) cc_->on_partial_ack(acked, snd_mss_);
-          if (!rack_active() && retransmit_head_on_partial_ack()) retransmit_head_ = true;
+          if (!rack_active() && retransmit_head_on_partial_ack()) plan_.head = true;
         }
       } else if (cwnd_limited() && !ecn_.in_cwr()) {
         cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
@@ -588,7 +585,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
       if (!cfg_.prr) cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
       // With SACK the inflated window goes to the next hole first (RFC 6675 §5 NextSeg
       // rule 1), not to new data. With RACK, to what RACK deemed lost (rack_on_ack).
-      if (sack_ok_ && !rack_active()) sack_rexmit_pending_ = true;
+      if (sack_ok_ && !rack_active()) plan_.next_hole = true;
     } else if (lost_by_dupthresh() && seg.ack - 1 >= recover_ &&
                (!rack_active() || sent_.segs_sacked() == 0)) {
       // RFC 5681 §3.2 / RFC 6582 §3.2 steps 1-2: fast retransmit, enter fast recovery. With
@@ -597,7 +594,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
       // segments are SACKed, so it is never slower than this rule. A peer that negotiated SACK
       // but reports no blocks gives RACK nothing to go on: the count stays the fallback.
       enter_fast_recovery(now, "dup-acks");
-      retransmit_head_ = true;
+      plan_.head = true;
     }
   }
   update_send_window(now, seg);
@@ -651,7 +648,7 @@ void TcpConnection::prr_on_ack(Instant now, std::uint32_t delivered, bool safe_a
   std::uint32_t cwnd_before = cc_->cwnd();
   cc_->set_cwnd_in_recovery(p + sndcnt);
   // Without RACK the next hole goes first (RFC 6675 §5 step C, NextSeg).
-  if (sack_ok_ && !rack_active()) sack_rexmit_pending_ = true;
+  if (sack_ok_ && !rack_active()) plan_.next_hole = true;
   if (cc_->cwnd() != cwnd_before) trace_cwnd(now, "prr", cwnd_before);
 }
 
@@ -752,9 +749,9 @@ void TcpConnection::rack_detect_loss_and_arm_timer(Instant now) {
   // every segment of the reduced window is acknowledged, so a loss RACK finds is a new one.
   if (!rack_in_recovery()) {
     enter_fast_recovery(now, "rack");
-    rack_rexmit_force_ = true;
+    plan_.lost_ignore_cwnd = true;
   }
-  rack_rexmit_pending_ = true;
+  plan_.lost = true;
 }
 
 void TcpConnection::enter_loss_recovery() {
@@ -765,7 +762,7 @@ void TcpConnection::enter_loss_recovery() {
   if (rack_active()) sent_.mark_all_lost();
   end_tlp_episode();
   rack_reo_at_ = Instant::never();
-  rack_rexmit_pending_ = false;
+  plan_.lost = false;
 }
 
 void TcpConnection::end_tlp_episode() {
@@ -817,11 +814,10 @@ bool TcpConnection::send_loss_probe(Instant now, TcpSink sink) {
   } else {
     const SentSegment* last = sent_.last();
     if (last == nullptr) return false;
+    // The last MSS of it (Linux tcp_send_loss_probe fragments the tail).
     SeqNum stop = seq_min(last->end, end);
     seq = stop > last->start ? seq_max(last->start, stop - current_mss()) : last->start;
-    p.len = static_cast<std::uint32_t>(stop - seq);
-    if (stop < seq) p.len = 0;
-    p.fin = fin_queued_ && last->end == fin_seq() + 1;
+    p = resend_plan(seq, last->end);
     if (p.len == 0 && !p.fin) return false;
   }
   send_data_segment(now, sink, seq, p, "tlp");
@@ -839,13 +835,10 @@ bool TcpConnection::retransmit_lost(Instant now, TcpSink sink) {
     if (s->start >= snd_nxt_) break;
     // RFC 6675 §5 (C) / Linux tcp_xmit_retransmit_queue: while pipe < cwnd; the first resend
     // of a recovery goes regardless (the fast retransmit).
-    if (!rack_rexmit_force_ && sent_.pipe() >= cc_->cwnd()) break;
-    rack_rexmit_force_ = false;
+    if (!plan_.lost_ignore_cwnd && sent_.pipe() >= cc_->cwnd()) break;
+    plan_.lost_ignore_cwnd = false;
     SeqNum start = s->start;
-    SeqNum stop = seq_min(s->end, data_end());
-    DataPlan p;
-    p.len = stop > start ? std::min(static_cast<std::uint32_t>(stop - start), current_mss()) : 0;
-    p.fin = fin_queued_ && s->end == fin_seq() + 1 && start + p.len == fin_seq();
+    DataPlan p = resend_plan(start, s->end);
     if (p.len == 0 && !p.fin) break;
     send_data_segment(now, sink, start, p, "rack");
     high_rxt_ = seq_max(high_rxt_, start + p.len);
@@ -889,13 +882,13 @@ void TcpConnection::undo_reduction(Instant now, UndoTracker::Decision d) {
   // A D-SACK undo may come after the episode ended: then the state stays what it is.
   if (rack_in_recovery()) set_ca_state(now, CaState::kOpen, "undo");
   reno_sacked_ = 0;
-  retransmit_head_ = false;
-  sack_rexmit_pending_ = false;
+  plan_.head = false;
+  plan_.next_hole = false;
   if (d != UndoTracker::Decision::kUndoDsack) {
     // unmark_loss: what is still in flight was not lost; after a timeout, the go-back-N walk
     // stops (SND.NXT back to SND.MAX: the originals are on their way).
     if (rack_active()) sent_.unmark_all_lost();
-    rack_rexmit_pending_ = false;
+    plan_.lost = false;
   }
   if (d == UndoTracker::Decision::kUndoLoss) {
     snd_nxt_ = snd_max_;
@@ -1003,8 +996,7 @@ void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
   if (user_closed_) {
     // Linux (tcp_rcv_state_process): data for a socket the user closed cannot be delivered;
     // reset the connection so the peer learns it.
-    rst_pending_ = seg.ack;
-    rst_with_ack_ = false;
+    plan_.send_rst(seg.ack, false);
     enter_closed(now, TcpError::kAborted);
     return;
   }
@@ -1019,13 +1011,13 @@ void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
     }
     data = data.subspan(std::min<std::size_t>(dup, data.size()));
     seq = rcv_nxt_;
-    ack_now_ = true;
+    plan_.ack = true;
   }
   // Trim to the window we offered and to the room in the ring.
   std::uint32_t limit = std::min<std::uint32_t>(rcv_wnd(), rcv_buf_.free());
   std::uint32_t off = static_cast<std::uint32_t>(seq - rcv_nxt_);
   if (data.empty() || off >= limit) {
-    ack_now_ = true;  // beyond the window (or nothing new): tell the peer where we are
+    plan_.ack = true;  // beyond the window (or nothing new): tell the peer where we are
     return;
   }
   std::uint32_t len = std::min<std::uint32_t>(static_cast<std::uint32_t>(data.size()), limit - off);
@@ -1067,7 +1059,7 @@ void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
       stats_.drops_ooo_full++;
       break;
   }
-  ack_now_ = true;
+  plan_.ack = true;
 }
 
 void TcpConnection::on_fin(Instant now) {
@@ -1087,16 +1079,16 @@ void TcpConnection::on_fin(Instant now) {
       // tick: effectively at once.
       quick_acks_ = 0;
       if (unacked_rcv_bytes_ >= rcv_mss_ || !ooo_.empty() || dsack_ || rcv_nxt_ == irs_ + 2) {
-        ack_now_ = true;
+        plan_.ack = true;
       } else {
-        ack_now_ = false;
+        plan_.ack = false;
         if (delack_at_.is_never()) delack_at_ = now + cfg_.delayed_ack;
       }
       return;
     default:
       break;
   }
-  ack_now_ = true;
+  plan_.ack = true;
   switch (state_) {
     case TcpState::kFinWait1:
       // Our FIN acknowledged too: TIME-WAIT; otherwise simultaneous close: CLOSING.
@@ -1175,8 +1167,8 @@ void TcpConnection::enter_closed(Instant now, std::optional<TcpError> err) {
   if (err && !error_) error_ = err;
   set_state(now, TcpState::kClosed);
   rto_at_ = delack_at_ = persist_at_ = keepalive_at_ = close_at_ = Instant::never();
-  ack_now_ = syn_pending_ = probe_pending_ = retransmit_head_ = force_send_ = false;
-  sack_rexmit_pending_ = false;
+  // A RST still goes out; nothing else does.
+  plan_.ack = plan_.syn = plan_.window_probe = plan_.head = plan_.force = plan_.next_hole = false;
   ooo_.clear();
   sacked_.clear();
 }
@@ -1215,7 +1207,7 @@ std::size_t TcpConnection::send(Bytes data) {
   if ((state_ != TcpState::kEstablished && state_ != TcpState::kCloseWait) || fin_queued_) {
     return 0;
   }
-  poked_ = true;  // transmit() decides: send, wait for the window (persist), or Nagle
+  plan_.poked = true;  // transmit() decides: send, wait for the window (persist), or Nagle
   return snd_buf_.write(data);
 }
 
@@ -1288,7 +1280,7 @@ std::size_t TcpConnection::recv(MutBytes out) {
                                                   65535u << rcv_wscale_);
   if (2 * before <= max_wnd) {
     std::uint32_t w = prospective_window();
-    if (w > 0 && w >= 2 * before) ack_now_ = true;
+    if (w > 0 && w >= 2 * before) plan_.ack = true;
   }
   return n;
 }
@@ -1296,7 +1288,7 @@ std::size_t TcpConnection::recv(MutBytes out) {
 void TcpConnection::shutdown() {
   // RFC 9293 §3.10.4 CLOSE as a half-close: "queue this until all preceding SENDs have been
   // segmentized, then form a FIN segment".
-  poked_ = true;
+  plan_.poked = true;
   switch (state_) {
     case TcpState::kSynSent:
     case TcpState::kListen:
@@ -1339,8 +1331,7 @@ void TcpConnection::abort() {
     case TcpState::kFinWait1:
     case TcpState::kFinWait2:
     case TcpState::kCloseWait:
-      rst_pending_ = snd_max_;
-      rst_with_ack_ = true;
+      plan_.send_rst(snd_max_, true);
       break;
     default:
       break;
@@ -1417,8 +1408,7 @@ TcpStats TcpConnection::stats() const {
 // --- Timers ---------------------------------------------------------------------------------
 
 Instant TcpConnection::poll_at() const {
-  if (rst_pending_ || syn_pending_ || ack_now_ || probe_pending_ || retransmit_head_ ||
-      force_send_ || poked_ || (can_send_data_state() && plan_data_segment())) {
+  if (plan_.due() || (can_send_data_state() && plan_data_segment())) {
     return Instant::zero();
   }
   return std::min(
@@ -1444,7 +1434,7 @@ void TcpConnection::fire_timers(Instant now) {
     // probe goes out and the RTO runs again in full, so a PTO capped at the RTO still wins.
     tlp_at_ = Instant::never();
     trace(now, TraceKind::kTcpTimer, "tlp");
-    tlp_pending_ = true;
+    plan_.loss_probe = true;
     arm_rto(now);
   }
   if (rto_at_ <= now) on_rto(now);
@@ -1464,7 +1454,7 @@ void TcpConnection::fire_timers(Instant now) {
   if (delack_at_ <= now) {
     delack_at_ = Instant::never();
     trace(now, TraceKind::kTcpTimer, "delack");
-    ack_now_ = true;
+    plan_.ack = true;
   }
   if (persist_at_ <= now) {
     // RFC 9293 §3.8.6.1 zero-window probing, persist backoff like Linux (tcp_probe_timer):
@@ -1479,9 +1469,9 @@ void TcpConnection::fire_timers(Instant now) {
     }
     SeqNum edge = snd_una_ + snd_wnd_;
     if (snd_wnd_ > 0 && edge > snd_nxt_) {
-      force_send_ = true;
+      plan_.force = true;
     } else {
-      probe_pending_ = true;
+      plan_.window_probe = true;
       ++unanswered_probes_;
       stats_.zero_window_probes++;
     }
@@ -1491,13 +1481,12 @@ void TcpConnection::fire_timers(Instant now) {
     // RFC 1122 §4.2.3.6 / Linux tcp_keepalive_timer.
     keepalive_at_ = Instant::never();
     if (keepalive_probes_ >= cfg_.keepalive_count) {
-      rst_pending_ = snd_max_;
-      rst_with_ack_ = true;
+      plan_.send_rst(snd_max_, true);
       enter_closed(now, soft_error_.value_or(TcpError::kTimedOut));
       return;
     }
     if (snd_max_ == snd_una_ && snd_buf_.size() == 0) {
-      probe_pending_ = true;
+      plan_.window_probe = true;
       ++keepalive_probes_;
       stats_.keepalives++;
       trace(now, TraceKind::kTcpTimer, "keepalive");
@@ -1522,7 +1511,7 @@ void TcpConnection::on_rto(Instant now) {
       stats_.retrans_rto++;
       rtt_seq_.reset();  // Karn: no RTT sample from a retransmitted SYN
       snd_nxt_ = iss_;
-      syn_pending_ = true;
+      plan_.syn = true;
       trace(now, TraceKind::kTcpRetransmit, "rto", iss_.raw(), 0);
       return;
     }
@@ -1572,8 +1561,8 @@ void TcpConnection::on_rto(Instant now) {
   ts_min_echo_ = ts_now(now);
   // The head goes out even if SWS/Nagle would hold it; into a zero window only as the
   // retransmission of the head (plan_data_segment() sends nothing beyond the window).
-  retransmit_head_ = window_probe;
-  force_send_ = !window_probe;
+  plan_.head = window_probe;
+  plan_.force = !window_probe;
   rto_at_ = now + rtt_.backed_off_rto(backoff_);
 }
 
@@ -1603,14 +1592,14 @@ void TcpConnection::challenge_ack(Instant now) {
   if (challenge_count_ >= cfg_.challenge_ack_limit) return;
   ++challenge_count_;
   stats_.challenge_acks++;
-  ack_now_ = true;
+  plan_.ack = true;
 }
 
 void TcpConnection::schedule_ack(Instant now, bool immediate) {
   // Linux delayed ACK: quick ACKs at the start of a connection, an ACK for at least every
   // second full-sized segment (RFC 5681 §4.2, RFC 1122 §4.2.3.2), otherwise within 40 ms.
   if (immediate || quick_acks_ > 0 || unacked_rcv_bytes_ > rcv_mss_) {
-    ack_now_ = true;
+    plan_.ack = true;
   } else if (delack_at_.is_never()) {
     delack_at_ = now + cfg_.delayed_ack;
   }
@@ -1722,7 +1711,7 @@ std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const 
   // A FIN rides on the last data segment; a bare FIN needs no window (it carries no data).
   p.fin = fin_left && p.len == unsent;
   if (p.len == 0 && !p.fin) return std::nullopt;
-  if (force_send_) return p;
+  if (plan_.force) return p;
   bool new_data = snd_nxt_ + p.len > snd_max_;
   if (p.len < unsent && p.len < mss) {
     // RFC 9293 §3.8.6.2.1 (sender SWS avoidance): a segment smaller than both the MSS and
@@ -1739,17 +1728,17 @@ std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const 
 }
 
 void TcpConnection::transmit(Instant now, TcpSink sink) {
-  poked_ = false;
-  if (rst_pending_) {
-    std::uint8_t flags = kRst | (rst_with_ack_ ? kAck : 0);
-    send_segment(now, sink, flags, *rst_pending_, {}, {}, false);
-    rst_pending_.reset();
+  plan_.poked = false;
+  if (plan_.rst) {
+    std::uint8_t flags = kRst | (plan_.rst_ack ? kAck : 0);
+    send_segment(now, sink, flags, *plan_.rst, {}, {}, false);
+    plan_.rst.reset();
   }
   if (state_ == TcpState::kClosed || state_ == TcpState::kListen) {
-    ack_now_ = false;
+    plan_.ack = false;
     return;
   }
-  if (syn_pending_) {
+  if (plan_.syn) {
     send_syn(now, sink);
     return;
   }
@@ -1761,21 +1750,21 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
     if (snd_max_ == snd_una_ && now - last_send_ > rtt_.rto()) {
       cc_->restart_after_idle(now - last_send_, rtt_.rto(), snd_mss_);
     }
-    if (retransmit_head_) {
+    if (plan_.head) {
       retransmit_head(now, sink);
       sent = true;
     }
-    if (sack_rexmit_pending_) {
-      sack_rexmit_pending_ = false;
+    if (plan_.next_hole) {
+      plan_.next_hole = false;
       sent |= retransmit_next_hole(now, sink);
     }
-    if (rack_rexmit_pending_) {
-      rack_rexmit_pending_ = false;
+    if (plan_.lost) {
+      plan_.lost = false;
       sent |= retransmit_lost(now, sink);
     }
     bool probe_sent = false;
-    if (tlp_pending_) {
-      tlp_pending_ = false;
+    if (plan_.loss_probe) {
+      plan_.loss_probe = false;
       probe_sent = send_loss_probe(now, sink);
       sent |= probe_sent;
     }
@@ -1797,10 +1786,10 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
         }
       }
       send_data_segment(now, sink, snd_nxt_, *plan, "rto");
-      force_send_ = false;
+      plan_.force = false;
       sent = true;
     }
-    force_send_ = false;
+    plan_.force = false;
     // RFC 8985 §7.2: new data restarts the PTO (a probe does not: one per flight).
     if (snd_max_ != snd_max_before && !probe_sent) schedule_loss_probe(now);
     // Data waits and nothing is in flight to bring an ACK: the persist timer makes sure the
@@ -1810,26 +1799,31 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
       persist_at_ = now + rtt_.backed_off_rto(persist_backoff_);
     }
   }
-  if (probe_pending_) {
-    probe_pending_ = false;
+  if (plan_.window_probe) {
+    plan_.window_probe = false;
     send_segment(now, sink, kAck, snd_una_ - 1, {}, {});
     sent = true;
   }
   // A pure ACK carries SND.MAX, not SND.NXT: after a timeout rewinds SND.NXT the peer may
   // already hold more, and a sequence number below its RCV.NXT would make the ACK
   // unacceptable to it (RFC 9293 §3.10.7.4 first) - the ACK would be lost every time.
-  if (ack_now_ && !sent) send_segment(now, sink, kAck, snd_max_, {}, {});
+  if (plan_.ack && !sent) send_segment(now, sink, kAck, snd_max_, {}, {});
+}
+
+TcpConnection::DataPlan TcpConnection::resend_plan(SeqNum start, SeqNum end) const {
+  // At most one segment of the data in [start, end), with the FIN when `end` is past it and the
+  // segment reaches it.
+  SeqNum stop = seq_min(end, data_end());
+  DataPlan p;
+  p.len = stop > start ? std::min(static_cast<std::uint32_t>(stop - start), current_mss()) : 0;
+  p.fin = fin_queued_ && end == fin_seq() + 1 && start + p.len == fin_seq();
+  return p;
 }
 
 void TcpConnection::retransmit_head(Instant now, TcpSink sink) {
-  retransmit_head_ = false;
+  plan_.head = false;
   if (snd_max_ == snd_una_) return;
-  std::uint32_t outstanding = static_cast<std::uint32_t>(snd_max_ - snd_una_);
-  SeqNum end = data_end();
-  std::uint32_t data_left = end > snd_una_ ? static_cast<std::uint32_t>(end - snd_una_) : 0;
-  DataPlan p;
-  p.len = std::min({outstanding, current_mss(), data_left});
-  p.fin = fin_queued_ && p.len == data_left && snd_max_ > fin_seq();
+  DataPlan p = resend_plan(snd_una_, snd_max_);
   if (p.len == 0 && !p.fin) return;
   send_data_segment(now, sink, snd_una_, p, "fast");
   high_rxt_ = seq_max(high_rxt_, snd_una_ + p.len);
@@ -1882,9 +1876,8 @@ bool TcpConnection::retransmit_next_hole(Instant now, TcpSink sink) {
       }
     }
     if (!next || !(next->left < data_end())) break;
-    DataPlan p;
-    p.len = std::min({static_cast<std::uint32_t>(next->right - next->left), current_mss(),
-                      static_cast<std::uint32_t>(data_end() - next->left)});
+    DataPlan p = resend_plan(next->left, next->right);
+    p.fin = false;  // a hole ends below the FIN's octet, or the FIN waits for the head's resend
     send_data_segment(now, sink, next->left, p, rescue ? "rescue" : "sack");
     // (C.2): HighRxt follows the retransmission, except a rescue's (RescueRxt = recover).
     if (rescue) {
@@ -1938,7 +1931,7 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
 }
 
 void TcpConnection::send_syn(Instant now, TcpSink sink) {
-  syn_pending_ = false;
+  plan_.syn = false;
   bool synack = state_ == TcpState::kSynReceived;
   TcpSegmentOut out;
   TcpRepr& r = out.repr;
@@ -1969,7 +1962,7 @@ void TcpConnection::send_syn(Instant now, TcpSink sink) {
   stats_.segs_out++;
   trace_segment(now, TraceKind::kTcpSegmentOut, r, 0);
   if (synack) {
-    ack_now_ = false;
+    plan_.ack = false;
     last_ack_sent_ = rcv_nxt_;
   }
   snd_nxt_ = iss_ + 1;
@@ -2022,7 +2015,7 @@ void TcpConnection::send_segment(Instant now, TcpSink sink, std::uint8_t flags, 
   stats_.segs_out++;
   trace_segment(now, TraceKind::kTcpSegmentOut, r, a.size() + b.size());
   if (flags & kAck) {
-    ack_now_ = false;
+    plan_.ack = false;
     delack_at_ = Instant::never();
     unacked_rcv_bytes_ = 0;
     last_ack_sent_ = rcv_nxt_;

@@ -203,6 +203,33 @@ class TcpConnection {
   void rtt_sample(Instant now, Duration r);
 
   // Output.
+  // What transmit() must send next: input processing, timers and user calls record intent
+  // here and transmit() carries it out, in this order: RST, SYN, the head, the next SACK hole,
+  // RACK's lost segments, the loss probe, new data (or a forced segment), a window probe, an
+  // ACK (Linux keeps the same intents in icsk_ack.pending, the lost marks that
+  // tcp_xmit_retransmit_queue walks and the probe timers).
+  struct OutputPlan {
+    std::optional<SeqNum> rst;      // a RST with this sequence number (no connection state needed)
+    bool rst_ack = false;           // ... with ACK = RCV.NXT
+    bool syn = false;               // SYN or SYN-ACK (first or retransmitted)
+    bool head = false;              // the segment at SND.UNA: fast retransmit, NewReno partial ACK
+    bool next_hole = false;         // RFC 6675 §5 (C) NextSeg, SACK without RACK
+    bool lost = false;              // RACK's lost segments (RFC 8985 §6.2)
+    bool lost_ignore_cwnd = false;  // the first resend of a recovery goes whatever cwnd says
+    bool loss_probe = false;        // the PTO fired: a tail-loss probe (RFC 8985 §7.3)
+    bool force = false;  // data despite SWS avoidance / Nagle (persist with some window, RTO)
+    bool window_probe = false;  // zero-window probe or keepalive: <SEQ=SND.UNA-1>, no data
+    bool ack = false;           // an ACK now, unless a segment above carried one
+    bool poked = false;         // a user call changed what may be sent: run transmit() once
+
+    void send_rst(SeqNum seq, bool with_ack) {
+      rst = seq;
+      rst_ack = with_ack;
+    }
+    // Something poll_at() must report as due now (the retransmissions come with an ACK or a
+    // timer, which poll() handles in the same call).
+    bool due() const { return rst || syn || ack || window_probe || head || force || poked; }
+  };
   void fire_timers(Instant now);
   void on_rto(Instant now);
   void transmit(Instant now, TcpSink sink);
@@ -220,6 +247,9 @@ class TcpConnection {
   std::uint32_t max_segment_payload(std::uint32_t mss) const;
   void send_data_segment(Instant now, TcpSink sink, SeqNum seq, DataPlan plan,
                          const char* retransmit_reason);
+  // A retransmission of what was sent in [start, end): one segment from `start` (RFC 6675 §5
+  // step C: "an amount of data up to SMSS"), with the FIN if it reaches the FIN's octet.
+  DataPlan resend_plan(SeqNum start, SeqNum end) const;
   void retransmit_head(Instant now, TcpSink sink);
   // Records the SACK blocks in the scoreboards; returns the D-SACK block, if the ACK has one.
   std::optional<TcpSackBlock> record_sack_blocks(Instant now, const TcpRepr& seg);
@@ -343,7 +373,6 @@ class TcpConnection {
   RingBuffer snd_buf_;
   bool fin_queued_ = false;  // shutdown/close: FIN follows the data
   SeqNum snd_up_;            // SND.UP: just after the last urgent octet (MUST-62)
-  bool syn_pending_ = false;
 
   // Receive sequence space.
   SeqNum irs_, rcv_nxt_;
@@ -397,31 +426,23 @@ class TcpConnection {
   std::uint32_t reno_sacked_ = 0;
   Prr prr_;                           // RFC 6937 during fast recovery (TcpConfig::prr)
   std::optional<SeqNum> rescue_rxt_;  // RFC 6675 RescueRxt (NextSeg rule 4), per recovery
-  bool sack_rexmit_pending_ = false;  // a dup ACK in recovery: resend the next hole
   Instant last_send_;
 
   // RACK-TLP state (RFC 8985): the per-segment scoreboard, RACK and the TLP episode.
   SentQueue sent_;
   Rack rack_;
   TlpEpisode tlp_;
-  TcpEcn ecn_;                        // RFC 3168 (ecn.h)
-  bool rack_rexmit_pending_ = false;  // segments deemed lost wait to be resent
-  bool rack_rexmit_force_ = false;    // the first resend of a recovery ignores cwnd
-  bool tlp_pending_ = false;          // the PTO fired: send the probe
-  std::uint32_t tlp_flight_ = 0;      // FlightSize when the probe went out
+  TcpEcn ecn_;                    // RFC 3168 (ecn.h)
+  std::uint32_t tlp_flight_ = 0;  // FlightSize when the probe went out
   TcpRackCounters* layer_rack_ = nullptr;
   UndoTracker undo_;  // the last fast recovery or RTO, until shown spurious or over
 
+  // What transmit() must send next (see OutputPlan).
+  OutputPlan plan_;
+
   // ACK policy.
-  bool ack_now_ = false;
   unsigned quick_acks_ = 0;
   std::uint32_t unacked_rcv_bytes_ = 0;
-  std::optional<SeqNum> rst_pending_;  // RST with this sequence number to send (no ACK)
-  bool rst_with_ack_ = false;
-  bool probe_pending_ = false;    // zero-window probe or keepalive: seq snd_una - 1, no data
-  bool retransmit_head_ = false;  // fast retransmit / NewReno partial ACK: resend at snd_una
-  bool force_send_ = false;       // persist timer with some window: send despite SWS/Nagle
-  bool poked_ = false;            // a user call changed what may be sent: run transmit() once
 
   // Timers (stored deadlines; never() = not armed).
   Instant rto_at_ = Instant::never();
