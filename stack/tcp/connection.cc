@@ -463,158 +463,189 @@ bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
 }
 
 void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
-  // RFC 6937 §3: DeliveredData is the change in SND.UNA plus the change in SACKed bytes.
-  SeqNum una_before = snd_una_;
-  std::uint32_t sacked_before = sacked_bytes();
-  std::uint64_t rack_lost_before = stats_.rack.lost;
-  SeqNum lost_end_before = sack_scoreboard().lost_end();
-  std::optional<TcpSackBlock> dsack;
-  if (sack_ok_ && seg.options.sack_count > 0) dsack = record_sack_blocks(now, seg);
-  std::uint32_t scaled_wnd = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
-  if (seg.has(kSyn)) scaled_wnd = seg.window;
-  // RFC 5681 §2 "duplicate ACK": nothing new acknowledged, no data, no SYN/FIN, same window,
-  // data outstanding.
-  bool dup = seg.ack == snd_una_ && seg.payload.empty() && !seg.has(kSyn) && !seg.has(kFin) &&
-             scaled_wnd == snd_wnd_ && snd_max_ > snd_una_;
+  // Linux tcp_ack's steps, in its order and with its names.
+  AckInfo ack;
+  ack.prior_una = snd_una_;
+  ack.prior_sacked = sacked_bytes();
+  ack.prior_rack_lost = stats_.rack.lost;
+  ack.prior_lost_end = sack_scoreboard().lost_end();
+  if (sack_ok_ && seg.options.sack_count > 0) ack.dsack = record_sack_blocks(now, seg);
+  ack.dup = is_duplicate_ack(seg);
   on_ecn_echo(now, seg);
-  bool advanced = seg.ack > snd_una_;
-  if (advanced) {
-    std::uint32_t acked = static_cast<std::uint32_t>(seg.ack - snd_una_);
-    SeqNum acked_data_end = seq_min(seg.ack, data_end());
-    if (acked_data_end > snd_buf_seq_) {
-      std::uint32_t n = static_cast<std::uint32_t>(acked_data_end - snd_buf_seq_);
-      snd_buf_.consume(n);
-      snd_buf_.release_if_empty();  // all acknowledged: an idle connection holds no buffer
-      snd_buf_seq_ += n;
-      stats_.bytes_acked += n;
-    }
-    SeqNum prior_una = snd_una_;
-    if (rack_active()) {
-      // RFC 8985 §6.2 steps 2-3 for every segment this ACK delivers cumulatively.
-      sent_.on_cumulative_ack(seg.ack, [&](const SentSegment& s) {
-        rack_.on_delivered(now, s, echo_predates(seg, s));
-      });
-    }
-    snd_una_ = seg.ack;
-    if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
-    // Urgent mode ends once the urgent data is acknowledged (Linux tcp_clean_rtx_queue); SND.UP
-    // then follows SND.UNA.
-    if (prior_una <= snd_up_ && snd_up_ <= snd_una_) snd_up_ = snd_una_;
-    sacked_.trim_below(snd_una_);
-    // Linux tcp_remove_reno_sacks: one acknowledged segment filled the hole, the rest were
-    // counted by duplicate ACKs already.
-    reno_sacked_ -= std::min(reno_sacked_, acked > snd_mss_ ? acked - snd_mss_ : 0);
-    if (ca_state_ == CaState::kLoss && snd_una_ >= recover_) {
-      set_ca_state(now, CaState::kOpen, "recovered");
-      rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting ... RTO recovery"
-    }
-    drag_marks_along();
-    // RTT (RFC 6298 §3 with Karn's rule; RFC 7323 §4 with timestamps).
-    bool sampled = false;
-    if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->ecr != 0) {
-      std::uint32_t ecr = seg.options.timestamps->ecr;
-      std::uint32_t ms = ts_now(now) - ecr;
-      // An echo older than our last timeout retransmission is the peer's stale TS.Recent
-      // (it only updates it from acceptable segments, RFC 7323 §4.3): it would measure the
-      // whole outage as one round trip and inflate the RTO. Karn's rule, for timestamps.
-      bool stale = ts_min_echo_ && static_cast<std::int32_t>(ecr - *ts_min_echo_) < 0;
-      // The peer's TS.Recent only moves forward: once it echoes the mark or later, so will
-      // every later ACK. Forget the mark, or 2^31 ms on it would compare as older.
-      if (!stale) ts_min_echo_.reset();
-      if (ms < 0x7fffffff && !stale) {
-        rtt_sample(now, Duration::millis(ms));
-        sampled = true;
-      }
-    } else if (rtt_seq_ && seg.ack >= *rtt_seq_) {
-      rtt_sample(now, now - rtt_sent_at_);
-      sampled = true;
-    }
-    if (rtt_seq_ && seg.ack >= *rtt_seq_) rtt_seq_.reset();
-    // RFC 6298 §5.7 / Karn: the backed-off RTO is kept until a valid RTT sample (Linux
-    // tcp_ack_update_rtt: "only reset backoff on valid RTT measurement").
-    if (sampled) backoff_ = 0;
-    retransmits_ = 0;
-    dup_acks_ = 0;
-    std::uint32_t cwnd_before = cc_->cwnd();
-    if (synchronized() && state_ != TcpState::kSynReceived) {
-      if (in_fast_recovery()) {
-        if (seg.ack >= recover_) {
-          // RFC 6582 §3.2 step 6: full acknowledgment ends fast recovery.
-          set_ca_state(now, CaState::kOpen, "recovered");
-          reno_sacked_ = 0;
-          // With PRR too (RFC 6937 §3, Linux tcp_end_cwnd_reduction): cwnd = ssthresh.
-          cc_->on_exit_recovery(flight_size(), snd_mss_);
-          rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting Fast ... recovery"
-        } else {
-          // Step 5: partial acknowledgment, retransmit the next hole. With RACK the scoreboard
-          // says what is lost: the head may be a retransmission still in flight.
-          // With PRR the window comes from prr_on_ack() below, and a head that was
-          // retransmitted already (HighRxt above it) is not sent again (RFC 6675 §4 NextSeg).
-          if (!cfg_.prr) cc_->on_partial_ack(acked, snd_mss_);
-          if (!rack_active() && retransmit_head_on_partial_ack()) plan_.head = true;
-        }
-      } else if (cwnd_limited() && !ecn_.in_cwr()) {
-        cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
-      }
-      if (!in_fast_recovery()) reno_sacked_ = 0;
-    }
-    // One round of the flight is acknowledged: measure the next one (Linux tcp_cwnd_validate).
-    if (snd_una_ >= cwnd_usage_seq_) {
-      max_flight_ = flight_size();
-      cwnd_usage_seq_ = snd_max_;
-    }
-    if (cc_->cwnd() != cwnd_before) {
-      trace_cwnd(now, "ack", cwnd_before, acked);
-    }
-    // RFC 6298 §5.2/5.3: stop the timer when everything is acknowledged, else restart it.
-    if (snd_una_ == snd_max_) {
-      rto_at_ = Instant::never();
-    } else {
-      arm_rto(now);
-    }
-  } else if (dup) {
-    stats_.dup_acks_in++;
-    ++dup_acks_;
-    if (!sack_ok_) {
-      // RFC 6937 §3: without SACK each duplicate ACK stands for one delivered segment; at
-      // least one hole stays (Linux tcp_add_reno_sack, tcp_limit_reno_sacked).
-      std::uint32_t flight = flight_size();
-      reno_sacked_ = std::min(reno_sacked_ + snd_mss_, flight > snd_mss_ ? flight - snd_mss_ : 0);
-    }
-    if (in_fast_recovery()) {
-      if (!cfg_.prr) cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
-      // With SACK the inflated window goes to the next hole first (RFC 6675 §5 NextSeg
-      // rule 1), not to new data. With RACK, to what RACK deemed lost (rack_on_ack).
-      if (sack_ok_ && !rack_active()) plan_.next_hole = true;
-    } else if (lost_by_dupthresh() && seg.ack - 1 >= recover_ &&
-               (!rack_active() || sent_.segs_sacked() == 0)) {
-      // RFC 5681 §3.2 / RFC 6582 §3.2 steps 1-2: fast retransmit, enter fast recovery. With
-      // RACK and SACK blocks flowing, time decides instead, as in Linux (tcp_time_to_recover
-      // ignores the duplicate ACK count when RACK is on); RACK's window is zero once DupThresh
-      // segments are SACKed, so it is never slower than this rule. A peer that negotiated SACK
-      // but reports no blocks gives RACK nothing to go on: the count stays the fallback.
-      enter_fast_recovery(now, "dup-acks");
-      plan_.head = true;
-    }
+  ack.advanced = seg.ack > snd_una_;
+  if (ack.advanced) {
+    std::uint32_t acked = clean_rtx_queue(now, seg);
+    ack_update_rtt(now, seg);
+    cong_control(now, seg, acked);
+    rearm_rto(now);
+  } else if (ack.dup) {
+    on_duplicate_ack(now, seg);
   }
   update_send_window(now, seg);
+  fastretrans_alert(now, seg, ack);
+}
+
+bool TcpConnection::is_duplicate_ack(const TcpRepr& seg) const {
+  // RFC 5681 §2 "duplicate ACK": nothing new acknowledged, no data, no SYN/FIN, same window,
+  // data outstanding.
+  std::uint32_t scaled_wnd = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
+  if (seg.has(kSyn)) scaled_wnd = seg.window;
+  return seg.ack == snd_una_ && seg.payload.empty() && !seg.has(kSyn) && !seg.has(kFin) &&
+         scaled_wnd == snd_wnd_ && snd_max_ > snd_una_;
+}
+
+std::uint32_t TcpConnection::clean_rtx_queue(Instant now, const TcpRepr& seg) {
+  std::uint32_t acked = static_cast<std::uint32_t>(seg.ack - snd_una_);
+  SeqNum acked_data_end = seq_min(seg.ack, data_end());
+  if (acked_data_end > snd_buf_seq_) {
+    std::uint32_t n = static_cast<std::uint32_t>(acked_data_end - snd_buf_seq_);
+    snd_buf_.consume(n);
+    snd_buf_.release_if_empty();  // all acknowledged: an idle connection holds no buffer
+    snd_buf_seq_ += n;
+    stats_.bytes_acked += n;
+  }
+  SeqNum prior_una = snd_una_;
+  if (rack_active()) {
+    // RFC 8985 §6.2 steps 2-3 for every segment this ACK delivers cumulatively.
+    sent_.on_cumulative_ack(
+        seg.ack, [&](const SentSegment& s) { rack_.on_delivered(now, s, echo_predates(seg, s)); });
+  }
+  snd_una_ = seg.ack;
+  if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+  // Urgent mode ends once the urgent data is acknowledged (Linux tcp_clean_rtx_queue); SND.UP
+  // then follows SND.UNA.
+  if (prior_una <= snd_up_ && snd_up_ <= snd_una_) snd_up_ = snd_una_;
+  sacked_.trim_below(snd_una_);
+  // Linux tcp_remove_reno_sacks: one acknowledged segment filled the hole, the rest were
+  // counted by duplicate ACKs already.
+  reno_sacked_ -= std::min(reno_sacked_, acked > snd_mss_ ? acked - snd_mss_ : 0);
+  if (ca_state_ == CaState::kLoss && snd_una_ >= recover_) {
+    set_ca_state(now, CaState::kOpen, "recovered");
+    rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting ... RTO recovery"
+  }
+  drag_marks_along();
+  return acked;
+}
+
+void TcpConnection::ack_update_rtt(Instant now, const TcpRepr& seg) {
+  // RFC 6298 §3 with Karn's rule; RFC 7323 §4 with timestamps.
+  bool sampled = false;
+  if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->ecr != 0) {
+    std::uint32_t ecr = seg.options.timestamps->ecr;
+    std::uint32_t ms = ts_now(now) - ecr;
+    // An echo older than our last timeout retransmission is the peer's stale TS.Recent
+    // (it only updates it from acceptable segments, RFC 7323 §4.3): it would measure the
+    // whole outage as one round trip and inflate the RTO. Karn's rule, for timestamps.
+    bool stale = ts_min_echo_ && static_cast<std::int32_t>(ecr - *ts_min_echo_) < 0;
+    // The peer's TS.Recent only moves forward: once it echoes the mark or later, so will
+    // every later ACK. Forget the mark, or 2^31 ms on it would compare as older.
+    if (!stale) ts_min_echo_.reset();
+    if (ms < 0x7fffffff && !stale) {
+      rtt_sample(now, Duration::millis(ms));
+      sampled = true;
+    }
+  } else if (rtt_seq_ && seg.ack >= *rtt_seq_) {
+    rtt_sample(now, now - rtt_sent_at_);
+    sampled = true;
+  }
+  if (rtt_seq_ && seg.ack >= *rtt_seq_) rtt_seq_.reset();
+  // RFC 6298 §5.7 / Karn: the backed-off RTO is kept until a valid RTT sample (Linux
+  // tcp_ack_update_rtt: "only reset backoff on valid RTT measurement").
+  if (sampled) backoff_ = 0;
+}
+
+void TcpConnection::cong_control(Instant now, const TcpRepr& seg, std::uint32_t acked) {
+  retransmits_ = 0;
+  dup_acks_ = 0;
+  std::uint32_t cwnd_before = cc_->cwnd();
+  if (synchronized() && state_ != TcpState::kSynReceived) {
+    if (in_fast_recovery()) {
+      if (seg.ack >= recover_) {
+        // RFC 6582 §3.2 step 6: full acknowledgment ends fast recovery.
+        set_ca_state(now, CaState::kOpen, "recovered");
+        reno_sacked_ = 0;
+        // With PRR too (RFC 6937 §3, Linux tcp_end_cwnd_reduction): cwnd = ssthresh.
+        cc_->on_exit_recovery(flight_size(), snd_mss_);
+        rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting Fast ... recovery"
+      } else {
+        // Step 5: partial acknowledgment, retransmit the next hole. With RACK the scoreboard
+        // says what is lost: the head may be a retransmission still in flight.
+        // With PRR the window comes from prr_on_ack() below, and a head that was
+        // retransmitted already (HighRxt above it) is not sent again (RFC 6675 §4 NextSeg).
+        if (!cfg_.prr) cc_->on_partial_ack(acked, snd_mss_);
+        if (!rack_active() && retransmit_head_on_partial_ack()) plan_.head = true;
+      }
+    } else if (cwnd_limited() && !ecn_.in_cwr()) {
+      // Linux tcp_cong_avoid (tcp_may_raise_cwnd: not while ECN's reduction window lasts).
+      cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
+    }
+    if (!in_fast_recovery()) reno_sacked_ = 0;
+  }
+  // One round of the flight is acknowledged: measure the next one (Linux tcp_cwnd_validate).
+  if (snd_una_ >= cwnd_usage_seq_) {
+    max_flight_ = flight_size();
+    cwnd_usage_seq_ = snd_max_;
+  }
+  if (cc_->cwnd() != cwnd_before) {
+    trace_cwnd(now, "ack", cwnd_before, acked);
+  }
+}
+
+void TcpConnection::rearm_rto(Instant now) {
+  // RFC 6298 §5.2/5.3: stop the timer when everything is acknowledged, else restart it.
+  if (snd_una_ == snd_max_) {
+    rto_at_ = Instant::never();
+  } else {
+    arm_rto(now);
+  }
+}
+
+void TcpConnection::on_duplicate_ack(Instant now, const TcpRepr& seg) {
+  stats_.dup_acks_in++;
+  ++dup_acks_;
+  if (!sack_ok_) {
+    // RFC 6937 §3: without SACK each duplicate ACK stands for one delivered segment; at
+    // least one hole stays (Linux tcp_add_reno_sack, tcp_limit_reno_sacked).
+    std::uint32_t flight = flight_size();
+    reno_sacked_ = std::min(reno_sacked_ + snd_mss_, flight > snd_mss_ ? flight - snd_mss_ : 0);
+  }
+  if (in_fast_recovery()) {
+    if (!cfg_.prr) cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
+    // With SACK the inflated window goes to the next hole first (RFC 6675 §5 NextSeg
+    // rule 1), not to new data. With RACK, to what RACK deemed lost (rack_on_ack).
+    if (sack_ok_ && !rack_active()) plan_.next_hole = true;
+  } else if (lost_by_dupthresh() && seg.ack - 1 >= recover_ &&
+             (!rack_active() || sent_.segs_sacked() == 0)) {
+    // RFC 5681 §3.2 / RFC 6582 §3.2 steps 1-2: fast retransmit, enter fast recovery. With
+    // RACK and SACK blocks flowing, time decides instead, as in Linux (tcp_time_to_recover
+    // ignores the duplicate ACK count when RACK is on); RACK's window is zero once DupThresh
+    // segments are SACKed, so it is never slower than this rule. A peer that negotiated SACK
+    // but reports no blocks gives RACK nothing to go on: the count stays the fallback.
+    enter_fast_recovery(now, "dup-acks");
+    plan_.head = true;
+  }
+}
+
+void TcpConnection::fastretrans_alert(Instant now, const TcpRepr& seg, const AckInfo& ack) {
   if (synchronized() && state_ != TcpState::kSynReceived) {
     // Undo before RACK looks for losses, as Linux tcp_fastretrans_alert does.
-    undo_on_ack(now, seg, advanced, dsack);
-    if (rack_active()) rack_on_ack(now, seg, advanced, dsack);
+    undo_on_ack(now, seg, ack.advanced, ack.dsack);
+    if (rack_active()) rack_on_ack(now, seg, ack.advanced, ack.dsack);
   }
   if (prr_active()) {
-    std::int64_t delivered = static_cast<std::int64_t>(snd_una_ - una_before) +
-                             static_cast<std::int64_t>(sacked_bytes()) - sacked_before;
+    // RFC 6937 §3: DeliveredData is the change in SND.UNA plus the change in SACKed bytes.
+    std::int64_t delivered = static_cast<std::int64_t>(snd_una_ - ack.prior_una) +
+                             static_cast<std::int64_t>(sacked_bytes()) - ack.prior_sacked;
     // Linux tcp_cwnd_reduction: the SSRB's extra segment only on an ACK that advanced
     // SND.UNA and marked nothing newly lost (without SACK a partial ACK marks the new head
     // lost, tcp_newreno_mark_lost).
-    bool newly_lost = rack_active() ? stats_.rack.lost != rack_lost_before
-                      : sack_ok_ ? sack_scoreboard().lost_end() > seq_max(lost_end_before, snd_una_)
-                                 : true;
+    bool newly_lost = rack_active() ? stats_.rack.lost != ack.prior_rack_lost
+                      : sack_ok_
+                          ? sack_scoreboard().lost_end() > seq_max(ack.prior_lost_end, snd_una_)
+                          : true;
     // Linux tcp_cwnd_reduction: an ACK that delivered nothing changes nothing.
     if (delivered > 0) {
-      prr_on_ack(now, static_cast<std::uint32_t>(delivered), advanced && !newly_lost);
+      prr_on_ack(now, static_cast<std::uint32_t>(delivered), ack.advanced && !newly_lost);
     }
   }
   try_to_open(now);
@@ -1381,6 +1412,7 @@ TcpConnection::TimeWaitView TcpConnection::time_wait_view() const {
 TcpStats TcpConnection::stats() const {
   TcpStats s = stats_;
   s.state = state_;
+  s.ca_state = ca_state_;
   s.rto = rtt_.backed_off_rto(backoff_);
   s.srtt = rtt_.srtt().value_or(Duration::zero());
   s.rttvar = rtt_.rttvar();

@@ -196,7 +196,40 @@ class TcpConnection {
   void enter_time_wait(Instant now);
   void negotiate(Instant now, const TcpRepr& syn);
   bool segment_acceptable(const TcpRepr& seg) const;
+  // An acceptable ACK (fifth step), in the steps of Linux's tcp_ack: tag the SACK blocks
+  // (record_sack_blocks, tcp_sacktag_write_queue), the ECN-Echo (on_ecn_echo, tcp_enter_cwr),
+  // then for an ACK of new data clean_rtx_queue, ack_update_rtt, cong_control and rearm_rto, or
+  // for a duplicate ACK on_duplicate_ack; then update_send_window (tcp_ack_update_window) and
+  // fastretrans_alert (undo, RACK, PRR, the state's way back to Open).
   void process_ack_of_data(Instant now, const TcpRepr& seg);
+  // What process_ack_of_data() measures an ACK against (Linux tcp_ack's prior_* and flags).
+  struct AckInfo {
+    SeqNum prior_una;
+    std::uint32_t prior_sacked = 0;     // SACKed (or dup-ACKed) bytes before it
+    std::uint64_t prior_rack_lost = 0;  // segments RACK had marked lost before it
+    SeqNum prior_lost_end;              // the SACK scoreboard's lost range before it
+    std::optional<TcpSackBlock> dsack;  // its D-SACK block
+    bool advanced = false;              // it acknowledged new data
+    bool dup = false;                   // a duplicate ACK (RFC 5681 §2)
+  };
+  bool is_duplicate_ack(const TcpRepr& seg) const;
+  // Linux tcp_clean_rtx_queue: releases the acknowledged data, moves SND.UNA (RACK's delivery
+  // marks, the urgent mark, the SACK scoreboard, the Loss state's end); returns the octets
+  // newly acknowledged.
+  std::uint32_t clean_rtx_queue(Instant now, const TcpRepr& seg);
+  // Linux tcp_ack_update_rtt: an RTT sample from the echo or the timed segment (Karn).
+  void ack_update_rtt(Instant now, const TcpRepr& seg);
+  // Linux tcp_cong_control for an ACK of new data: the end of fast recovery or a partial ACK
+  // (RFC 6582 §3.2), otherwise growth (RFC 5681 §3.1) when the window was used (RFC 7661).
+  void cong_control(Instant now, const TcpRepr& seg, std::uint32_t acked);
+  // Linux tcp_rearm_rto (RFC 6298 §5.2/5.3).
+  void rearm_rto(Instant now);
+  // A duplicate ACK: Limited Transmit's count, NewReno's window (RFC 6582 §3.2 step 3), the
+  // next SACK hole, or the third one's fast retransmit (RFC 5681 §3.2).
+  void on_duplicate_ack(Instant now, const TcpRepr& seg);
+  // Linux tcp_fastretrans_alert after the window update: undo, RACK's loss detection and TLP,
+  // PRR's cwnd (RFC 6937 §3), then try_to_open().
+  void fastretrans_alert(Instant now, const TcpRepr& seg, const AckInfo& ack);
   void update_send_window(Instant now, const TcpRepr& seg);
   void challenge_ack(Instant now);
   void schedule_ack(Instant now, bool immediate);
