@@ -33,6 +33,8 @@ const char* to_string(TraceKind k) {
       return "tcp-cwnd";
     case TraceKind::kTcpTimer:
       return "tcp-timer";
+    case TraceKind::kTcpCaState:
+      return "tcp-ca-state";
   }
   return "?";
 }
@@ -88,6 +90,9 @@ std::string TraceEvent::to_string() const {
     case TraceKind::kTcpWindow:
       std::snprintf(buf, sizeof buf, " %s %u", what, wnd);
       out += buf;
+      break;
+    case TraceKind::kTcpCaState:
+      out += std::string(" ") + what + " (" + detail + ")";
       break;
     case TraceKind::kPacketIn:
     case TraceKind::kPacketOut:

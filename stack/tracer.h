@@ -32,6 +32,8 @@ enum class TraceKind : std::uint8_t {
                    //   what = reason, value3 = bytes in flight, value4 = pipe, wnd = peer's window)
   kTcpTimer,       // timer set/fired/cancelled                   (what = "rto"/"persist"/...,
                    //   detail = "set"/"fired"/"cancelled", value = deadline ns when set)
+  kTcpCaState,     // congestion-avoidance state change           (what = "Open->Recovery",
+                   //   detail = reason, value = cwnd, value2 = ssthresh; stack/tcp/ca_state.h)
 };
 
 const char* to_string(TraceKind k);
@@ -57,7 +59,8 @@ struct TraceEvent {
   std::int64_t value4 = 0;
   // A second static string: the timer phase (kTcpTimer), the RFC 9293 section behind a state
   // change when the stack knows it (kTcpState, "3.10.7.3"), the phase of a congestion change
-  // (kTcpCongestion: "slow-start"/"congestion-avoidance" for an ACK's growth).
+  // (kTcpCongestion: "slow-start"/"congestion-avoidance" for an ACK's growth), the reason
+  // for a congestion-avoidance state change (kTcpCaState: "rto", "dup-acks", "recovered", ...).
   const char* detail = "";
   // kTcpSegmentIn/Out: the whole decoded header (options included). Valid only during
   // on_event; null for events that carry no segment.

@@ -82,7 +82,7 @@ void TcpConnection::open_active(Instant now) {
   // RFC 9293 §3.10.1, CLOSED: select an ISS, send a SYN, enter SYN-SENT.
   clock_ = now;
   active_open_ = true;
-  syn_pending_ = true;
+  plan_.syn = true;
   last_rx_ = now;
   set_state(now, TcpState::kSynSent);
 }
@@ -108,7 +108,7 @@ void TcpConnection::enter_syn_received(Instant now, const TcpRepr& syn) {
   max_snd_wnd_ = snd_wnd_;
   snd_wl1_ = syn.seq;
   snd_wl2_ = iss_;
-  syn_pending_ = true;
+  plan_.syn = true;
   last_rx_ = now;
   state_ = TcpState::kListen;  // this connection was born from a listener
   set_state(now, TcpState::kSynReceived);
@@ -121,7 +121,7 @@ void TcpConnection::open_from_cookie(Instant now, const TcpRepr& syn) {
   // announced (the window of a SYN-ACK from an empty ring, as send_syn computes it). No RTT is
   // timed from it (Linux: snt_synack is 0 for a cookie request); with timestamps the final
   // ACK's TSecr gives a sample.
-  syn_pending_ = false;
+  plan_.syn = false;
   snd_nxt_ = snd_max_ = iss_ + 1;
   window_to_advertise(true);
 }
@@ -182,13 +182,13 @@ void TcpConnection::on_segment(Instant now, const TcpRepr& seg, std::uint8_t ip_
       // Its SYN is one we already have: answer with an ACK, as for any segment below RCV.NXT
       // (§3.10.7.4 "first"), reporting the duplicate as a D-SACK (RFC 2883 §4) as Linux does.
       on_ack(now, seg);
-      ack_now_ = true;
+      plan_.ack = true;
       if (sack_ok_) dsack_ = TcpSackBlock{seg.seq, seg.seq + 1};
       return;
     }
     if (!active_open_ && seg.seq == irs_ && !seg.has(kAck)) {
       // A retransmitted SYN: the SYN-ACK was lost; send it again (Linux tcp_check_req).
-      syn_pending_ = true;
+      plan_.syn = true;
       return;
     }
   }
@@ -215,8 +215,7 @@ void TcpConnection::on_segment(Instant now, const TcpRepr& seg, std::uint8_t ip_
       // the LISTEN state". Linux (tcp_check_req, embryonic_reset) also answers the SYN with
       // <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK> and drops the request; so do we.
       rcv_nxt_ = seg.seq + seg.seg_len();
-      rst_pending_ = SeqNum(0);
-      rst_with_ack_ = true;
+      plan_.send_rst(SeqNum(0), true);
       enter_closed(now, std::nullopt);
       return;
     }
@@ -256,8 +255,7 @@ void TcpConnection::on_segment_syn_sent(Instant now, const TcpRepr& seg) {
     // First: an ACK that does not acknowledge our SYN gets <SEQ=SEG.ACK><CTL=RST>.
     if (seg.ack <= iss_ || seg.ack > snd_max_) {
       if (!seg.has(kRst)) {
-        rst_pending_ = seg.ack;
-        rst_with_ack_ = false;
+        plan_.send_rst(seg.ack, false);
       }
       return;
     }
@@ -285,7 +283,7 @@ void TcpConnection::on_segment_syn_sent(Instant now, const TcpRepr& seg) {
     max_snd_wnd_ = snd_wnd_;
     process_ack_of_data(now, seg);
     enter_established(now);
-    ack_now_ = true;
+    plan_.ack = true;
     return;
   }
   // Simultaneous open: SYN without ACK -> SYN-RECEIVED, send <SEQ=ISS><ACK=RCV.NXT><SYN,ACK>.
@@ -293,7 +291,7 @@ void TcpConnection::on_segment_syn_sent(Instant now, const TcpRepr& seg) {
   max_snd_wnd_ = snd_wnd_;
   snd_wl1_ = seg.seq;
   snd_wl2_ = iss_;
-  syn_pending_ = true;
+  plan_.syn = true;
   set_state(now, TcpState::kSynReceived);
 }
 
@@ -357,7 +355,7 @@ void TcpConnection::ack_invalid(Instant now, const TcpRepr& seg) {
     return;
   }
   if (seg.seg_len() == 0) last_oow_ack_ = now;
-  ack_now_ = true;
+  plan_.ack = true;
 }
 
 bool TcpConnection::ts_recent_valid(Instant now) const {
@@ -424,8 +422,7 @@ bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
     } else {
       // "If the segment acknowledgment is not acceptable, form a reset segment
       // <SEQ=SEG.ACK><CTL=RST> and send it."
-      rst_pending_ = seg.ack;
-      rst_with_ack_ = false;
+      plan_.send_rst(seg.ack, false);
       return false;
     }
   }
@@ -455,7 +452,7 @@ bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
     case TcpState::kTimeWait:
       // Only a retransmitted FIN can arrive here: ACK it and restart the 2 MSL timeout.
       if (seg.has(kFin)) {
-        ack_now_ = true;
+        plan_.ack = true;
         close_at_ = now + cfg_.time_wait;
       }
       break;
@@ -466,160 +463,212 @@ bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
 }
 
 void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
-  // RFC 6937 §3: DeliveredData is the change in SND.UNA plus the change in SACKed bytes.
-  SeqNum una_before = snd_una_;
-  std::uint32_t sacked_before = sacked_bytes();
-  std::uint64_t rack_lost_before = stats_.rack.lost;
-  SeqNum lost_end_before = sack_scoreboard().lost_end();
-  std::optional<TcpSackBlock> dsack;
-  if (sack_ok_ && seg.options.sack_count > 0) dsack = record_sack_blocks(now, seg);
-  std::uint32_t scaled_wnd = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
-  if (seg.has(kSyn)) scaled_wnd = seg.window;
-  // RFC 5681 §2 "duplicate ACK": nothing new acknowledged, no data, no SYN/FIN, same window,
-  // data outstanding.
-  bool dup = seg.ack == snd_una_ && seg.payload.empty() && !seg.has(kSyn) && !seg.has(kFin) &&
-             scaled_wnd == snd_wnd_ && snd_max_ > snd_una_;
+  // Linux tcp_ack's steps, in its order and with its names.
+  AckInfo ack;
+  ack.prior_una = snd_una_;
+  ack.prior_sacked = sacked_bytes();
+  ack.prior_rack_lost = stats_.rack.lost;
+  ack.prior_lost_end = sack_scoreboard().lost_end();
+  if (sack_ok_ && seg.options.sack_count > 0) ack.dsack = record_sack_blocks(now, seg);
+  ack.dup = is_duplicate_ack(seg);
   on_ecn_echo(now, seg);
-  bool advanced = seg.ack > snd_una_;
-  if (advanced) {
-    std::uint32_t acked = static_cast<std::uint32_t>(seg.ack - snd_una_);
-    SeqNum acked_data_end = seq_min(seg.ack, data_end());
-    if (acked_data_end > snd_buf_seq_) {
-      std::uint32_t n = static_cast<std::uint32_t>(acked_data_end - snd_buf_seq_);
-      snd_buf_.consume(n);
-      snd_buf_.release_if_empty();  // all acknowledged: an idle connection holds no buffer
-      snd_buf_seq_ += n;
-      stats_.bytes_acked += n;
-    }
-    SeqNum prior_una = snd_una_;
-    if (rack_active()) {
-      // RFC 8985 §6.2 steps 2-3 for every segment this ACK delivers cumulatively.
-      sent_.on_cumulative_ack(seg.ack, [&](const SentSegment& s) {
-        rack_.on_delivered(now, s, echo_predates(seg, s));
-      });
-    }
-    snd_una_ = seg.ack;
-    if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
-    // Urgent mode ends once the urgent data is acknowledged (Linux tcp_clean_rtx_queue); SND.UP
-    // then follows SND.UNA.
-    if (prior_una <= snd_up_ && snd_up_ <= snd_una_) snd_up_ = snd_una_;
-    sacked_.trim_below(snd_una_);
-    // Linux tcp_remove_reno_sacks: one acknowledged segment filled the hole, the rest were
-    // counted by duplicate ACKs already.
-    reno_sacked_ -= std::min(reno_sacked_, acked > snd_mss_ ? acked - snd_mss_ : 0);
-    if (rto_recovery_ && snd_una_ >= recover_) {
-      rto_recovery_ = false;
-      rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting ... RTO recovery"
-    }
-    drag_marks_along();
-    // RTT (RFC 6298 §3 with Karn's rule; RFC 7323 §4 with timestamps).
-    bool sampled = false;
-    if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->ecr != 0) {
-      std::uint32_t ecr = seg.options.timestamps->ecr;
-      std::uint32_t ms = ts_now(now) - ecr;
-      // An echo older than our last timeout retransmission is the peer's stale TS.Recent
-      // (it only updates it from acceptable segments, RFC 7323 §4.3): it would measure the
-      // whole outage as one round trip and inflate the RTO. Karn's rule, for timestamps.
-      bool stale = ts_min_echo_ && static_cast<std::int32_t>(ecr - *ts_min_echo_) < 0;
-      // The peer's TS.Recent only moves forward: once it echoes the mark or later, so will
-      // every later ACK. Forget the mark, or 2^31 ms on it would compare as older.
-      if (!stale) ts_min_echo_.reset();
-      if (ms < 0x7fffffff && !stale) {
-        rtt_sample(now, Duration::millis(ms));
-        sampled = true;
-      }
-    } else if (rtt_seq_ && seg.ack >= *rtt_seq_) {
-      rtt_sample(now, now - rtt_sent_at_);
-      sampled = true;
-    }
-    if (rtt_seq_ && seg.ack >= *rtt_seq_) rtt_seq_.reset();
-    // RFC 6298 §5.7 / Karn: the backed-off RTO is kept until a valid RTT sample (Linux
-    // tcp_ack_update_rtt: "only reset backoff on valid RTT measurement").
-    if (sampled) backoff_ = 0;
-    retransmits_ = 0;
-    dup_acks_ = 0;
-    std::uint32_t cwnd_before = cc_->cwnd();
-    if (synchronized() && state_ != TcpState::kSynReceived) {
-      if (in_recovery_) {
-        if (seg.ack >= recover_) {
-          // RFC 6582 §3.2 step 6: full acknowledgment ends fast recovery.
-          in_recovery_ = false;
-          reno_sacked_ = 0;
-          // With PRR too (RFC 6937 §3, Linux tcp_end_cwnd_reduction): cwnd = ssthresh.
-          cc_->on_exit_recovery(flight_size(), snd_mss_);
-          rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting Fast ... recovery"
-        } else {
-          // Step 5: partial acknowledgment, retransmit the next hole. With RACK the scoreboard
-          // says what is lost: the head may be a retransmission still in flight.
-          // With PRR the window comes from prr_on_ack() below, and a head that was
-          // retransmitted already (HighRxt above it) is not sent again (RFC 6675 §4 NextSeg).
-          if (!cfg_.prr) cc_->on_partial_ack(acked, snd_mss_);
-          if (!rack_active() && retransmit_head_on_partial_ack()) retransmit_head_ = true;
-        }
-      } else if (cwnd_limited() && !ecn_.in_cwr()) {
-        cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
-      }
-      if (!in_recovery_) reno_sacked_ = 0;
-    }
-    // One round of the flight is acknowledged: measure the next one (Linux tcp_cwnd_validate).
-    if (snd_una_ >= cwnd_usage_seq_) {
-      max_flight_ = flight_size();
-      cwnd_usage_seq_ = snd_max_;
-    }
-    if (cc_->cwnd() != cwnd_before) {
-      trace_cwnd(now, "ack", cwnd_before, acked);
-    }
-    // RFC 6298 §5.2/5.3: stop the timer when everything is acknowledged, else restart it.
-    if (snd_una_ == snd_max_) {
-      rto_at_ = Instant::never();
-    } else {
-      arm_rto(now);
-    }
-  } else if (dup) {
-    stats_.dup_acks_in++;
-    ++dup_acks_;
-    if (!sack_ok_) {
-      // RFC 6937 §3: without SACK each duplicate ACK stands for one delivered segment; at
-      // least one hole stays (Linux tcp_add_reno_sack, tcp_limit_reno_sacked).
-      std::uint32_t flight = flight_size();
-      reno_sacked_ = std::min(reno_sacked_ + snd_mss_, flight > snd_mss_ ? flight - snd_mss_ : 0);
-    }
-    if (in_recovery_) {
-      if (!cfg_.prr) cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
-      // With SACK the inflated window goes to the next hole first (RFC 6675 §5 NextSeg
-      // rule 1), not to new data. With RACK, to what RACK deemed lost (rack_on_ack).
-      if (sack_ok_ && !rack_active()) sack_rexmit_pending_ = true;
-    } else if (lost_by_dupthresh() && seg.ack - 1 >= recover_ &&
-               (!rack_active() || sent_.segs_sacked() == 0)) {
-      // RFC 5681 §3.2 / RFC 6582 §3.2 steps 1-2: fast retransmit, enter fast recovery. With
-      // RACK and SACK blocks flowing, time decides instead, as in Linux (tcp_time_to_recover
-      // ignores the duplicate ACK count when RACK is on); RACK's window is zero once DupThresh
-      // segments are SACKed, so it is never slower than this rule. A peer that negotiated SACK
-      // but reports no blocks gives RACK nothing to go on: the count stays the fallback.
-      enter_fast_recovery(now);
-      retransmit_head_ = true;
-    }
+  ack.advanced = seg.ack > snd_una_;
+  if (ack.advanced) {
+    std::uint32_t acked = clean_rtx_queue(now, seg);
+    ack_update_rtt(now, seg);
+    cong_control(now, seg, acked);
+    rearm_rto(now);
+  } else if (ack.dup) {
+    on_duplicate_ack(now, seg);
   }
   update_send_window(now, seg);
+  fastretrans_alert(now, seg, ack);
+}
+
+bool TcpConnection::is_duplicate_ack(const TcpRepr& seg) const {
+  // RFC 5681 §2 "duplicate ACK": nothing new acknowledged, no data, no SYN/FIN, same window,
+  // data outstanding.
+  std::uint32_t scaled_wnd = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
+  if (seg.has(kSyn)) scaled_wnd = seg.window;
+  return seg.ack == snd_una_ && seg.payload.empty() && !seg.has(kSyn) && !seg.has(kFin) &&
+         scaled_wnd == snd_wnd_ && snd_max_ > snd_una_;
+}
+
+std::uint32_t TcpConnection::clean_rtx_queue(Instant now, const TcpRepr& seg) {
+  std::uint32_t acked = static_cast<std::uint32_t>(seg.ack - snd_una_);
+  SeqNum acked_data_end = seq_min(seg.ack, data_end());
+  if (acked_data_end > snd_buf_seq_) {
+    std::uint32_t n = static_cast<std::uint32_t>(acked_data_end - snd_buf_seq_);
+    snd_buf_.consume(n);
+    snd_buf_.release_if_empty();  // all acknowledged: an idle connection holds no buffer
+    snd_buf_seq_ += n;
+    stats_.bytes_acked += n;
+  }
+  SeqNum prior_una = snd_una_;
+  if (rack_active()) {
+    // RFC 8985 §6.2 steps 2-3 for every segment this ACK delivers cumulatively.
+    sent_.on_cumulative_ack(
+        seg.ack, [&](const SentSegment& s) { rack_.on_delivered(now, s, echo_predates(seg, s)); });
+  }
+  snd_una_ = seg.ack;
+  if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+  // Urgent mode ends once the urgent data is acknowledged (Linux tcp_clean_rtx_queue); SND.UP
+  // then follows SND.UNA.
+  if (prior_una <= snd_up_ && snd_up_ <= snd_una_) snd_up_ = snd_una_;
+  sacked_.trim_below(snd_una_);
+  // Linux tcp_remove_reno_sacks: one acknowledged segment filled the hole, the rest were
+  // counted by duplicate ACKs already.
+  reno_sacked_ -= std::min(reno_sacked_, acked > snd_mss_ ? acked - snd_mss_ : 0);
+  if (ca_state_ == CaState::kLoss && snd_una_ >= recover_) {
+    set_ca_state(now, CaState::kOpen, "recovered");
+    rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting ... RTO recovery"
+  }
+  drag_marks_along();
+  return acked;
+}
+
+void TcpConnection::ack_update_rtt(Instant now, const TcpRepr& seg) {
+  // RFC 6298 §3 with Karn's rule; RFC 7323 §4 with timestamps.
+  bool sampled = false;
+  if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->ecr != 0) {
+    std::uint32_t ecr = seg.options.timestamps->ecr;
+    std::uint32_t ms = ts_now(now) - ecr;
+    // An echo older than our last timeout retransmission is the peer's stale TS.Recent
+    // (it only updates it from acceptable segments, RFC 7323 §4.3): it would measure the
+    // whole outage as one round trip and inflate the RTO. Karn's rule, for timestamps.
+    bool stale = ts_min_echo_ && static_cast<std::int32_t>(ecr - *ts_min_echo_) < 0;
+    // The peer's TS.Recent only moves forward: once it echoes the mark or later, so will
+    // every later ACK. Forget the mark, or 2^31 ms on it would compare as older.
+    if (!stale) ts_min_echo_.reset();
+    if (ms < 0x7fffffff && !stale) {
+      rtt_sample(now, Duration::millis(ms));
+      sampled = true;
+    }
+  } else if (rtt_seq_ && seg.ack >= *rtt_seq_) {
+    rtt_sample(now, now - rtt_sent_at_);
+    sampled = true;
+  }
+  if (rtt_seq_ && seg.ack >= *rtt_seq_) rtt_seq_.reset();
+  // RFC 6298 §5.7 / Karn: the backed-off RTO is kept until a valid RTT sample (Linux
+  // tcp_ack_update_rtt: "only reset backoff on valid RTT measurement").
+  if (sampled) backoff_ = 0;
+}
+
+void TcpConnection::cong_control(Instant now, const TcpRepr& seg, std::uint32_t acked) {
+  retransmits_ = 0;
+  dup_acks_ = 0;
+  std::uint32_t cwnd_before = cc_->cwnd();
+  if (synchronized() && state_ != TcpState::kSynReceived) {
+    if (in_fast_recovery()) {
+      if (seg.ack >= recover_) {
+        // RFC 6582 §3.2 step 6: full acknowledgment ends fast recovery.
+        set_ca_state(now, CaState::kOpen, "recovered");
+        reno_sacked_ = 0;
+        // With PRR too (RFC 6937 §3, Linux tcp_end_cwnd_reduction): cwnd = ssthresh.
+        cc_->on_exit_recovery(flight_size(), snd_mss_);
+        rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting Fast ... recovery"
+      } else {
+        // Step 5: partial acknowledgment, retransmit the next hole. With RACK the scoreboard
+        // says what is lost: the head may be a retransmission still in flight.
+        // With PRR the window comes from prr_on_ack() below, and a head that was
+        // retransmitted already (HighRxt above it) is not sent again (RFC 6675 §4 NextSeg).
+        if (!cfg_.prr) cc_->on_partial_ack(acked, snd_mss_);
+        if (!rack_active() && retransmit_head_on_partial_ack()) plan_.head = true;
+      }
+    } else if (cwnd_limited() && !ecn_.in_cwr()) {
+      // Linux tcp_cong_avoid (tcp_may_raise_cwnd: not while ECN's reduction window lasts).
+      cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
+    }
+    if (!in_fast_recovery()) reno_sacked_ = 0;
+  }
+  // One round of the flight is acknowledged: measure the next one (Linux tcp_cwnd_validate).
+  if (snd_una_ >= cwnd_usage_seq_) {
+    max_flight_ = flight_size();
+    cwnd_usage_seq_ = snd_max_;
+  }
+  if (cc_->cwnd() != cwnd_before) {
+    trace_cwnd(now, "ack", cwnd_before, acked);
+  }
+}
+
+void TcpConnection::rearm_rto(Instant now) {
+  // RFC 6298 §5.2/5.3: stop the timer when everything is acknowledged, else restart it.
+  if (snd_una_ == snd_max_) {
+    rto_at_ = Instant::never();
+  } else {
+    arm_rto(now);
+  }
+}
+
+void TcpConnection::on_duplicate_ack(Instant now, const TcpRepr& seg) {
+  stats_.dup_acks_in++;
+  ++dup_acks_;
+  if (!sack_ok_) {
+    // RFC 6937 §3: without SACK each duplicate ACK stands for one delivered segment; at
+    // least one hole stays (Linux tcp_add_reno_sack, tcp_limit_reno_sacked).
+    std::uint32_t flight = flight_size();
+    reno_sacked_ = std::min(reno_sacked_ + snd_mss_, flight > snd_mss_ ? flight - snd_mss_ : 0);
+  }
+  if (in_fast_recovery()) {
+    if (!cfg_.prr) cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
+    // With SACK the inflated window goes to the next hole first (RFC 6675 §5 NextSeg
+    // rule 1), not to new data. With RACK, to what RACK deemed lost (rack_on_ack).
+    if (sack_ok_ && !rack_active()) plan_.next_hole = true;
+  } else if (lost_by_dupthresh() && seg.ack - 1 >= recover_ &&
+             (!rack_active() || sent_.segs_sacked() == 0)) {
+    // RFC 5681 §3.2 / RFC 6582 §3.2 steps 1-2: fast retransmit, enter fast recovery. With
+    // RACK and SACK blocks flowing, time decides instead, as in Linux (tcp_time_to_recover
+    // ignores the duplicate ACK count when RACK is on); RACK's window is zero once DupThresh
+    // segments are SACKed, so it is never slower than this rule. A peer that negotiated SACK
+    // but reports no blocks gives RACK nothing to go on: the count stays the fallback.
+    enter_fast_recovery(now, "dup-acks");
+    plan_.head = true;
+  }
+}
+
+void TcpConnection::fastretrans_alert(Instant now, const TcpRepr& seg, const AckInfo& ack) {
   if (synchronized() && state_ != TcpState::kSynReceived) {
     // Undo before RACK looks for losses, as Linux tcp_fastretrans_alert does.
-    undo_on_ack(now, seg, advanced, dsack);
-    if (rack_active()) rack_on_ack(now, seg, advanced, dsack);
+    undo_on_ack(now, seg, ack.advanced, ack.dsack);
+    if (rack_active()) rack_on_ack(now, seg, ack.advanced, ack.dsack);
   }
   if (prr_active()) {
-    std::int64_t delivered = static_cast<std::int64_t>(snd_una_ - una_before) +
-                             static_cast<std::int64_t>(sacked_bytes()) - sacked_before;
+    // RFC 6937 §3: DeliveredData is the change in SND.UNA plus the change in SACKed bytes.
+    std::int64_t delivered = static_cast<std::int64_t>(snd_una_ - ack.prior_una) +
+                             static_cast<std::int64_t>(sacked_bytes()) - ack.prior_sacked;
     // Linux tcp_cwnd_reduction: the SSRB's extra segment only on an ACK that advanced
     // SND.UNA and marked nothing newly lost (without SACK a partial ACK marks the new head
     // lost, tcp_newreno_mark_lost).
-    bool newly_lost = rack_active() ? stats_.rack.lost != rack_lost_before
-                      : sack_ok_ ? sack_scoreboard().lost_end() > seq_max(lost_end_before, snd_una_)
-                                 : true;
+    bool newly_lost = rack_active() ? stats_.rack.lost != ack.prior_rack_lost
+                      : sack_ok_
+                          ? sack_scoreboard().lost_end() > seq_max(ack.prior_lost_end, snd_una_)
+                          : true;
     // Linux tcp_cwnd_reduction: an ACK that delivered nothing changes nothing.
     if (delivered > 0) {
-      prr_on_ack(now, static_cast<std::uint32_t>(delivered), advanced && !newly_lost);
+      prr_on_ack(now, static_cast<std::uint32_t>(delivered), ack.advanced && !newly_lost);
     }
   }
+  try_to_open(now);
+}
+
+void TcpConnection::set_ca_state(Instant now, CaState to, const char* reason) {
+  if (to == ca_state_) return;
+  trace_ca_state(now, to, reason);
+  ca_state_ = to;
+}
+
+void TcpConnection::try_to_open(Instant now) {
+  if (rack_in_recovery()) return;
+  // CWR lasts until an ACK passes the highest sequence sent at the reduction (RFC 3168 §6.1.2,
+  // TcpEcn::on_ack).
+  if (ca_state_ == CaState::kCwr && ecn_.in_cwr()) return;
+  const char* reason = ca_state_ == CaState::kCwr ? "cwr-end" : "ack";
+  CaState to = CaState::kOpen;
+  if (dup_acks_ > 0 || !sacked_.empty()) {
+    to = CaState::kDisorder;
+    if (ca_state_ != CaState::kCwr) reason = dup_acks_ > 0 ? "dup-ack" : "sack";
+  }
+  set_ca_state(now, to, reason);
 }
 
 void TcpConnection::prr_on_ack(Instant now, std::uint32_t delivered, bool safe_ack) {
@@ -630,7 +679,7 @@ void TcpConnection::prr_on_ack(Instant now, std::uint32_t delivered, bool safe_a
   std::uint32_t cwnd_before = cc_->cwnd();
   cc_->set_cwnd_in_recovery(p + sndcnt);
   // Without RACK the next hole goes first (RFC 6675 §5 step C, NextSeg).
-  if (sack_ok_ && !rack_active()) sack_rexmit_pending_ = true;
+  if (sack_ok_ && !rack_active()) plan_.next_hole = true;
   if (cc_->cwnd() != cwnd_before) trace_cwnd(now, "prr", cwnd_before);
 }
 
@@ -658,7 +707,7 @@ std::uint32_t TcpConnection::pipe() const {
   // Without SACK (Linux tcp_packets_in_flight for Reno): the flight less the segments the
   // duplicate ACKs reported, less the head while it waits to be retransmitted.
   std::uint32_t flight = flight_size();
-  std::uint32_t out = reno_sacked_ + (in_recovery_ && high_rxt_ <= snd_una_ ? snd_mss_ : 0);
+  std::uint32_t out = reno_sacked_ + (in_fast_recovery() && high_rxt_ <= snd_una_ ? snd_mss_ : 0);
   return flight > out ? flight - out : 0;
 }
 
@@ -666,8 +715,8 @@ SackScoreboard TcpConnection::sack_scoreboard() const {
   return SackScoreboard{sacked_, snd_una_, snd_max_, high_rxt_, snd_mss_};
 }
 
-void TcpConnection::enter_fast_recovery(Instant now) {
-  in_recovery_ = true;
+void TcpConnection::enter_fast_recovery(Instant now, const char* reason) {
+  set_ca_state(now, CaState::kRecovery, reason);
   recover_ = snd_max_;
   high_rxt_ = snd_una_;
   undo_.on_enter_recovery(UndoTracker::Episode::kRecovery, cc_->cwnd(), cc_->ssthresh(), snd_una_,
@@ -684,8 +733,7 @@ void TcpConnection::enter_fast_recovery(Instant now) {
   if (cfg_.prr) prr_.on_enter(flight_size(), cc_->ssthresh(), snd_mss_);
   stats_.retrans_fast++;
   // Linux tcp_enter_recovery ends a TLP episode: recovery takes over from the probe.
-  tlp_.reset();
-  tlp_at_ = Instant::never();
+  end_tlp_episode();
   trace_cwnd(now, "fast-retransmit");
 }
 
@@ -731,22 +779,26 @@ void TcpConnection::rack_detect_loss_and_arm_timer(Instant now) {
   // beyond recover" wait (Linux applies that only to non-SACK NewReno): once recovery ended
   // every segment of the reduced window is acknowledged, so a loss RACK finds is a new one.
   if (!rack_in_recovery()) {
-    enter_fast_recovery(now);
-    rack_rexmit_force_ = true;
+    enter_fast_recovery(now, "rack");
+    plan_.lost_ignore_cwnd = true;
   }
-  rack_rexmit_pending_ = true;
+  plan_.lost = true;
 }
 
 void TcpConnection::enter_loss_recovery() {
   // RTO recovery (RFC 8985 §6.3 / Linux tcp_timeout_mark_lost, the Loss state): everything not
   // SACKed is lost and the go-back-N walk resends it; no probe or reordering timer until
-  // SND.UNA passes recover_.
-  rto_recovery_ = true;
+  // SND.UNA passes recover_. The caller entered the Loss state (or kept Recovery, see
+  // on_icmp_error).
   if (rack_active()) sent_.mark_all_lost();
+  end_tlp_episode();
+  rack_reo_at_ = Instant::never();
+  plan_.lost = false;
+}
+
+void TcpConnection::end_tlp_episode() {
   tlp_.reset();
   tlp_at_ = Instant::never();
-  rack_reo_at_ = Instant::never();
-  rack_rexmit_pending_ = false;
 }
 
 bool TcpConnection::echo_predates(const TcpRepr& seg, const SentSegment& s) const {
@@ -793,11 +845,10 @@ bool TcpConnection::send_loss_probe(Instant now, TcpSink sink) {
   } else {
     const SentSegment* last = sent_.last();
     if (last == nullptr) return false;
+    // The last MSS of it (Linux tcp_send_loss_probe fragments the tail).
     SeqNum stop = seq_min(last->end, end);
     seq = stop > last->start ? seq_max(last->start, stop - current_mss()) : last->start;
-    p.len = static_cast<std::uint32_t>(stop - seq);
-    if (stop < seq) p.len = 0;
-    p.fin = fin_queued_ && last->end == fin_seq() + 1;
+    p = resend_plan(seq, last->end);
     if (p.len == 0 && !p.fin) return false;
   }
   send_data_segment(now, sink, seq, p, "tlp");
@@ -815,13 +866,10 @@ bool TcpConnection::retransmit_lost(Instant now, TcpSink sink) {
     if (s->start >= snd_nxt_) break;
     // RFC 6675 §5 (C) / Linux tcp_xmit_retransmit_queue: while pipe < cwnd; the first resend
     // of a recovery goes regardless (the fast retransmit).
-    if (!rack_rexmit_force_ && sent_.pipe() >= cc_->cwnd()) break;
-    rack_rexmit_force_ = false;
+    if (!plan_.lost_ignore_cwnd && sent_.pipe() >= cc_->cwnd()) break;
+    plan_.lost_ignore_cwnd = false;
     SeqNum start = s->start;
-    SeqNum stop = seq_min(s->end, data_end());
-    DataPlan p;
-    p.len = stop > start ? std::min(static_cast<std::uint32_t>(stop - start), current_mss()) : 0;
-    p.fin = fin_queued_ && s->end == fin_seq() + 1 && start + p.len == fin_seq();
+    DataPlan p = resend_plan(start, s->end);
     if (p.len == 0 && !p.fin) break;
     send_data_segment(now, sink, start, p, "rack");
     high_rxt_ = seq_max(high_rxt_, start + p.len);
@@ -862,16 +910,16 @@ void TcpConnection::undo_reduction(Instant now, UndoTracker::Decision d) {
   UndoTracker::Prior prior = undo_.prior();
   cc_->on_undo(prior.cwnd, prior.ssthresh);
   trace_cwnd(now, "undo");
-  in_recovery_ = false;
-  rto_recovery_ = false;
+  // A D-SACK undo may come after the episode ended: then the state stays what it is.
+  if (rack_in_recovery()) set_ca_state(now, CaState::kOpen, "undo");
   reno_sacked_ = 0;
-  retransmit_head_ = false;
-  sack_rexmit_pending_ = false;
+  plan_.head = false;
+  plan_.next_hole = false;
   if (d != UndoTracker::Decision::kUndoDsack) {
     // unmark_loss: what is still in flight was not lost; after a timeout, the go-back-N walk
     // stops (SND.NXT back to SND.MAX: the originals are on their way).
     if (rack_active()) sent_.unmark_all_lost();
-    rack_rexmit_pending_ = false;
+    plan_.lost = false;
   }
   if (d == UndoTracker::Decision::kUndoLoss) {
     snd_nxt_ = snd_max_;
@@ -960,7 +1008,9 @@ void TcpConnection::on_ecn_echo(Instant now, const TcpRepr& seg) {
   // nothing, and sets CWR on the next new data. Not from the handshake's ACKs: cwnd starts
   // when the connection is established.
   if (!synchronized() || state_ == TcpState::kSynReceived) return;
-  if (!ecn_.on_ack(seg.flags, seg.ack, in_recovery_ || rto_recovery_)) return;
+  if (!ecn_.on_ack(seg.flags, seg.ack, rack_in_recovery())) return;
+  // Linux tcp_enter_cwr, from Open or Disorder (never in Recovery or Loss: see ecn_.on_ack).
+  set_ca_state(now, CaState::kCwr, "ecn-echo");
   cc_->on_ecn_echo(now, flight_size(), snd_mss_);
   undo_.forbid_undo();  // Linux tcp_enter_cwr: undo_marker = 0, an ECN reduction stays
   ecn_.on_window_reduced(snd_max_);
@@ -977,8 +1027,7 @@ void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
   if (user_closed_) {
     // Linux (tcp_rcv_state_process): data for a socket the user closed cannot be delivered;
     // reset the connection so the peer learns it.
-    rst_pending_ = seg.ack;
-    rst_with_ack_ = false;
+    plan_.send_rst(seg.ack, false);
     enter_closed(now, TcpError::kAborted);
     return;
   }
@@ -993,13 +1042,13 @@ void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
     }
     data = data.subspan(std::min<std::size_t>(dup, data.size()));
     seq = rcv_nxt_;
-    ack_now_ = true;
+    plan_.ack = true;
   }
   // Trim to the window we offered and to the room in the ring.
   std::uint32_t limit = std::min<std::uint32_t>(rcv_wnd(), rcv_buf_.free());
   std::uint32_t off = static_cast<std::uint32_t>(seq - rcv_nxt_);
   if (data.empty() || off >= limit) {
-    ack_now_ = true;  // beyond the window (or nothing new): tell the peer where we are
+    plan_.ack = true;  // beyond the window (or nothing new): tell the peer where we are
     return;
   }
   std::uint32_t len = std::min<std::uint32_t>(static_cast<std::uint32_t>(data.size()), limit - off);
@@ -1041,7 +1090,7 @@ void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
       stats_.drops_ooo_full++;
       break;
   }
-  ack_now_ = true;
+  plan_.ack = true;
 }
 
 void TcpConnection::on_fin(Instant now) {
@@ -1061,16 +1110,16 @@ void TcpConnection::on_fin(Instant now) {
       // tick: effectively at once.
       quick_acks_ = 0;
       if (unacked_rcv_bytes_ >= rcv_mss_ || !ooo_.empty() || dsack_ || rcv_nxt_ == irs_ + 2) {
-        ack_now_ = true;
+        plan_.ack = true;
       } else {
-        ack_now_ = false;
+        plan_.ack = false;
         if (delack_at_.is_never()) delack_at_ = now + cfg_.delayed_ack;
       }
       return;
     default:
       break;
   }
-  ack_now_ = true;
+  plan_.ack = true;
   switch (state_) {
     case TcpState::kFinWait1:
       // Our FIN acknowledged too: TIME-WAIT; otherwise simultaneous close: CLOSING.
@@ -1110,6 +1159,9 @@ void TcpConnection::on_icmp_error(Instant now, const IcmpError& err) {
         // cwnd change: RACK and TLP stand aside while the go-back-N walk resends.
         if (rack_active()) {
           recover_ = snd_max_;
+          // In fast recovery the state stays Recovery: its reduction ends as usual when SND.UNA
+          // passes the new recover_.
+          if (!in_fast_recovery()) set_ca_state(now, CaState::kLoss, "pmtu");
           enter_loss_recovery();
         }
       }
@@ -1146,8 +1198,8 @@ void TcpConnection::enter_closed(Instant now, std::optional<TcpError> err) {
   if (err && !error_) error_ = err;
   set_state(now, TcpState::kClosed);
   rto_at_ = delack_at_ = persist_at_ = keepalive_at_ = close_at_ = Instant::never();
-  ack_now_ = syn_pending_ = probe_pending_ = retransmit_head_ = force_send_ = false;
-  sack_rexmit_pending_ = false;
+  // A RST still goes out; nothing else does.
+  plan_.ack = plan_.syn = plan_.window_probe = plan_.head = plan_.force = plan_.next_hole = false;
   ooo_.clear();
   sacked_.clear();
 }
@@ -1186,7 +1238,7 @@ std::size_t TcpConnection::send(Bytes data) {
   if ((state_ != TcpState::kEstablished && state_ != TcpState::kCloseWait) || fin_queued_) {
     return 0;
   }
-  poked_ = true;  // transmit() decides: send, wait for the window (persist), or Nagle
+  plan_.poked = true;  // transmit() decides: send, wait for the window (persist), or Nagle
   return snd_buf_.write(data);
 }
 
@@ -1259,7 +1311,7 @@ std::size_t TcpConnection::recv(MutBytes out) {
                                                   65535u << rcv_wscale_);
   if (2 * before <= max_wnd) {
     std::uint32_t w = prospective_window();
-    if (w > 0 && w >= 2 * before) ack_now_ = true;
+    if (w > 0 && w >= 2 * before) plan_.ack = true;
   }
   return n;
 }
@@ -1267,7 +1319,7 @@ std::size_t TcpConnection::recv(MutBytes out) {
 void TcpConnection::shutdown() {
   // RFC 9293 §3.10.4 CLOSE as a half-close: "queue this until all preceding SENDs have been
   // segmentized, then form a FIN segment".
-  poked_ = true;
+  plan_.poked = true;
   switch (state_) {
     case TcpState::kSynSent:
     case TcpState::kListen:
@@ -1310,8 +1362,7 @@ void TcpConnection::abort() {
     case TcpState::kFinWait1:
     case TcpState::kFinWait2:
     case TcpState::kCloseWait:
-      rst_pending_ = snd_max_;
-      rst_with_ack_ = true;
+      plan_.send_rst(snd_max_, true);
       break;
     default:
       break;
@@ -1361,6 +1412,7 @@ TcpConnection::TimeWaitView TcpConnection::time_wait_view() const {
 TcpStats TcpConnection::stats() const {
   TcpStats s = stats_;
   s.state = state_;
+  s.ca_state = ca_state_;
   s.rto = rtt_.backed_off_rto(backoff_);
   s.srtt = rtt_.srtt().value_or(Duration::zero());
   s.rttvar = rtt_.rttvar();
@@ -1388,8 +1440,7 @@ TcpStats TcpConnection::stats() const {
 // --- Timers ---------------------------------------------------------------------------------
 
 Instant TcpConnection::poll_at() const {
-  if (rst_pending_ || syn_pending_ || ack_now_ || probe_pending_ || retransmit_head_ ||
-      force_send_ || poked_ || (can_send_data_state() && plan_data_segment())) {
+  if (plan_.due() || (can_send_data_state() && plan_data_segment())) {
     return Instant::zero();
   }
   return std::min(
@@ -1415,7 +1466,7 @@ void TcpConnection::fire_timers(Instant now) {
     // probe goes out and the RTO runs again in full, so a PTO capped at the RTO still wins.
     tlp_at_ = Instant::never();
     trace(now, TraceKind::kTcpTimer, "tlp");
-    tlp_pending_ = true;
+    plan_.loss_probe = true;
     arm_rto(now);
   }
   if (rto_at_ <= now) on_rto(now);
@@ -1425,7 +1476,7 @@ void TcpConnection::fire_timers(Instant now) {
     rack_reo_at_ = Instant::never();
     trace(now, TraceKind::kTcpTimer, "rack");
     if (rack_active()) {
-      bool was_in_recovery = in_recovery_;
+      bool was_in_recovery = in_fast_recovery();
       rack_detect_loss_and_arm_timer(now);
       // Linux tcp_rack_reo_timeout: recovery entered from the timer reduces as if one
       // segment had been delivered.
@@ -1435,7 +1486,7 @@ void TcpConnection::fire_timers(Instant now) {
   if (delack_at_ <= now) {
     delack_at_ = Instant::never();
     trace(now, TraceKind::kTcpTimer, "delack");
-    ack_now_ = true;
+    plan_.ack = true;
   }
   if (persist_at_ <= now) {
     // RFC 9293 §3.8.6.1 zero-window probing, persist backoff like Linux (tcp_probe_timer):
@@ -1450,9 +1501,9 @@ void TcpConnection::fire_timers(Instant now) {
     }
     SeqNum edge = snd_una_ + snd_wnd_;
     if (snd_wnd_ > 0 && edge > snd_nxt_) {
-      force_send_ = true;
+      plan_.force = true;
     } else {
-      probe_pending_ = true;
+      plan_.window_probe = true;
       ++unanswered_probes_;
       stats_.zero_window_probes++;
     }
@@ -1462,13 +1513,12 @@ void TcpConnection::fire_timers(Instant now) {
     // RFC 1122 §4.2.3.6 / Linux tcp_keepalive_timer.
     keepalive_at_ = Instant::never();
     if (keepalive_probes_ >= cfg_.keepalive_count) {
-      rst_pending_ = snd_max_;
-      rst_with_ack_ = true;
+      plan_.send_rst(snd_max_, true);
       enter_closed(now, soft_error_.value_or(TcpError::kTimedOut));
       return;
     }
     if (snd_max_ == snd_una_ && snd_buf_.size() == 0) {
-      probe_pending_ = true;
+      plan_.window_probe = true;
       ++keepalive_probes_;
       stats_.keepalives++;
       trace(now, TraceKind::kTcpTimer, "keepalive");
@@ -1493,7 +1543,7 @@ void TcpConnection::on_rto(Instant now) {
       stats_.retrans_rto++;
       rtt_seq_.reset();  // Karn: no RTT sample from a retransmitted SYN
       snd_nxt_ = iss_;
-      syn_pending_ = true;
+      plan_.syn = true;
       trace(now, TraceKind::kTcpRetransmit, "rto", iss_.raw(), 0);
       return;
     }
@@ -1522,7 +1572,7 @@ void TcpConnection::on_rto(Instant now) {
   cc_->on_rto(now, flight_size(), snd_mss_);
   ecn_.on_window_reduced(snd_max_);  // RFC 3168 §6.1.2: CWR on the next new data
   trace_cwnd(now, "rto");
-  in_recovery_ = false;
+  set_ca_state(now, CaState::kLoss, "rto");
   enter_loss_recovery();
   dup_acks_ = 0;
   recover_ = snd_max_;  // RFC 6582 §3.2 step 1 after a timeout
@@ -1543,8 +1593,8 @@ void TcpConnection::on_rto(Instant now) {
   ts_min_echo_ = ts_now(now);
   // The head goes out even if SWS/Nagle would hold it; into a zero window only as the
   // retransmission of the head (plan_data_segment() sends nothing beyond the window).
-  retransmit_head_ = window_probe;
-  force_send_ = !window_probe;
+  plan_.head = window_probe;
+  plan_.force = !window_probe;
   rto_at_ = now + rtt_.backed_off_rto(backoff_);
 }
 
@@ -1574,14 +1624,14 @@ void TcpConnection::challenge_ack(Instant now) {
   if (challenge_count_ >= cfg_.challenge_ack_limit) return;
   ++challenge_count_;
   stats_.challenge_acks++;
-  ack_now_ = true;
+  plan_.ack = true;
 }
 
 void TcpConnection::schedule_ack(Instant now, bool immediate) {
   // Linux delayed ACK: quick ACKs at the start of a connection, an ACK for at least every
   // second full-sized segment (RFC 5681 §4.2, RFC 1122 §4.2.3.2), otherwise within 40 ms.
   if (immediate || quick_acks_ > 0 || unacked_rcv_bytes_ > rcv_mss_) {
-    ack_now_ = true;
+    plan_.ack = true;
   } else if (delack_at_.is_never()) {
     delack_at_ = now + cfg_.delayed_ack;
   }
@@ -1674,7 +1724,7 @@ std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const 
   // Transmit): each of the first two duplicate ACKs outside recovery lets one more new segment
   // out, cwnd itself unchanged (Linux does the same by counting the dup ACKs as SACKed).
   std::uint32_t cwnd = cc_->cwnd();
-  if (!in_recovery_ && dup_acks_ > 0 && dup_acks_ < 3) cwnd += dup_acks_ * snd_mss_;
+  if (!in_fast_recovery() && dup_acks_ > 0 && dup_acks_ < 3) cwnd += dup_acks_ * snd_mss_;
   SeqNum edge = snd_una_ + std::min(snd_wnd_, cwnd);
   if (prr_active()) {
     // RFC 6937 §3 / RFC 6675 §5 step C: in recovery cwnd bounds the pipe, not the flight
@@ -1693,7 +1743,7 @@ std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const 
   // A FIN rides on the last data segment; a bare FIN needs no window (it carries no data).
   p.fin = fin_left && p.len == unsent;
   if (p.len == 0 && !p.fin) return std::nullopt;
-  if (force_send_) return p;
+  if (plan_.force) return p;
   bool new_data = snd_nxt_ + p.len > snd_max_;
   if (p.len < unsent && p.len < mss) {
     // RFC 9293 §3.8.6.2.1 (sender SWS avoidance): a segment smaller than both the MSS and
@@ -1710,17 +1760,17 @@ std::optional<TcpConnection::DataPlan> TcpConnection::plan_data_segment() const 
 }
 
 void TcpConnection::transmit(Instant now, TcpSink sink) {
-  poked_ = false;
-  if (rst_pending_) {
-    std::uint8_t flags = kRst | (rst_with_ack_ ? kAck : 0);
-    send_segment(now, sink, flags, *rst_pending_, {}, {}, false);
-    rst_pending_.reset();
+  plan_.poked = false;
+  if (plan_.rst) {
+    std::uint8_t flags = kRst | (plan_.rst_ack ? kAck : 0);
+    send_segment(now, sink, flags, *plan_.rst, {}, {}, false);
+    plan_.rst.reset();
   }
   if (state_ == TcpState::kClosed || state_ == TcpState::kListen) {
-    ack_now_ = false;
+    plan_.ack = false;
     return;
   }
-  if (syn_pending_) {
+  if (plan_.syn) {
     send_syn(now, sink);
     return;
   }
@@ -1732,21 +1782,21 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
     if (snd_max_ == snd_una_ && now - last_send_ > rtt_.rto()) {
       cc_->restart_after_idle(now - last_send_, rtt_.rto(), snd_mss_);
     }
-    if (retransmit_head_) {
+    if (plan_.head) {
       retransmit_head(now, sink);
       sent = true;
     }
-    if (sack_rexmit_pending_) {
-      sack_rexmit_pending_ = false;
+    if (plan_.next_hole) {
+      plan_.next_hole = false;
       sent |= retransmit_next_hole(now, sink);
     }
-    if (rack_rexmit_pending_) {
-      rack_rexmit_pending_ = false;
+    if (plan_.lost) {
+      plan_.lost = false;
       sent |= retransmit_lost(now, sink);
     }
     bool probe_sent = false;
-    if (tlp_pending_) {
-      tlp_pending_ = false;
+    if (plan_.loss_probe) {
+      plan_.loss_probe = false;
       probe_sent = send_loss_probe(now, sink);
       sent |= probe_sent;
     }
@@ -1768,10 +1818,10 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
         }
       }
       send_data_segment(now, sink, snd_nxt_, *plan, "rto");
-      force_send_ = false;
+      plan_.force = false;
       sent = true;
     }
-    force_send_ = false;
+    plan_.force = false;
     // RFC 8985 §7.2: new data restarts the PTO (a probe does not: one per flight).
     if (snd_max_ != snd_max_before && !probe_sent) schedule_loss_probe(now);
     // Data waits and nothing is in flight to bring an ACK: the persist timer makes sure the
@@ -1781,26 +1831,31 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
       persist_at_ = now + rtt_.backed_off_rto(persist_backoff_);
     }
   }
-  if (probe_pending_) {
-    probe_pending_ = false;
+  if (plan_.window_probe) {
+    plan_.window_probe = false;
     send_segment(now, sink, kAck, snd_una_ - 1, {}, {});
     sent = true;
   }
   // A pure ACK carries SND.MAX, not SND.NXT: after a timeout rewinds SND.NXT the peer may
   // already hold more, and a sequence number below its RCV.NXT would make the ACK
   // unacceptable to it (RFC 9293 §3.10.7.4 first) - the ACK would be lost every time.
-  if (ack_now_ && !sent) send_segment(now, sink, kAck, snd_max_, {}, {});
+  if (plan_.ack && !sent) send_segment(now, sink, kAck, snd_max_, {}, {});
+}
+
+TcpConnection::DataPlan TcpConnection::resend_plan(SeqNum start, SeqNum end) const {
+  // At most one segment of the data in [start, end), with the FIN when `end` is past it and the
+  // segment reaches it.
+  SeqNum stop = seq_min(end, data_end());
+  DataPlan p;
+  p.len = stop > start ? std::min(static_cast<std::uint32_t>(stop - start), current_mss()) : 0;
+  p.fin = fin_queued_ && end == fin_seq() + 1 && start + p.len == fin_seq();
+  return p;
 }
 
 void TcpConnection::retransmit_head(Instant now, TcpSink sink) {
-  retransmit_head_ = false;
+  plan_.head = false;
   if (snd_max_ == snd_una_) return;
-  std::uint32_t outstanding = static_cast<std::uint32_t>(snd_max_ - snd_una_);
-  SeqNum end = data_end();
-  std::uint32_t data_left = end > snd_una_ ? static_cast<std::uint32_t>(end - snd_una_) : 0;
-  DataPlan p;
-  p.len = std::min({outstanding, current_mss(), data_left});
-  p.fin = fin_queued_ && p.len == data_left && snd_max_ > fin_seq();
+  DataPlan p = resend_plan(snd_una_, snd_max_);
   if (p.len == 0 && !p.fin) return;
   send_data_segment(now, sink, snd_una_, p, "fast");
   high_rxt_ = seq_max(high_rxt_, snd_una_ + p.len);
@@ -1837,7 +1892,7 @@ bool TcpConnection::retransmit_next_hole(Instant now, TcpSink sink) {
   // the pipe: one hole per duplicate ACK, the smallest (rules 1 and 3), new data after it.
   bool prr = prr_active();
   bool sent = false;
-  while (in_recovery_ && (!prr || pipe() < cc_->cwnd())) {
+  while (in_fast_recovery() && (!prr || pipe() < cc_->cwnd())) {
     SackScoreboard sb = sack_scoreboard();
     std::optional<TcpSackBlock> next = sb.next_hole(/*lost_only=*/true);  // rule 1
     bool rescue = false;
@@ -1853,9 +1908,8 @@ bool TcpConnection::retransmit_next_hole(Instant now, TcpSink sink) {
       }
     }
     if (!next || !(next->left < data_end())) break;
-    DataPlan p;
-    p.len = std::min({static_cast<std::uint32_t>(next->right - next->left), current_mss(),
-                      static_cast<std::uint32_t>(data_end() - next->left)});
+    DataPlan p = resend_plan(next->left, next->right);
+    p.fin = false;  // a hole ends below the FIN's octet, or the FIN waits for the head's resend
     send_data_segment(now, sink, next->left, p, rescue ? "rescue" : "sack");
     // (C.2): HighRxt follows the retransmission, except a rescue's (RescueRxt = recover).
     if (rescue) {
@@ -1909,7 +1963,7 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
 }
 
 void TcpConnection::send_syn(Instant now, TcpSink sink) {
-  syn_pending_ = false;
+  plan_.syn = false;
   bool synack = state_ == TcpState::kSynReceived;
   TcpSegmentOut out;
   TcpRepr& r = out.repr;
@@ -1940,7 +1994,7 @@ void TcpConnection::send_syn(Instant now, TcpSink sink) {
   stats_.segs_out++;
   trace_segment(now, TraceKind::kTcpSegmentOut, r, 0);
   if (synack) {
-    ack_now_ = false;
+    plan_.ack = false;
     last_ack_sent_ = rcv_nxt_;
   }
   snd_nxt_ = iss_ + 1;
@@ -1993,7 +2047,7 @@ void TcpConnection::send_segment(Instant now, TcpSink sink, std::uint8_t flags, 
   stats_.segs_out++;
   trace_segment(now, TraceKind::kTcpSegmentOut, r, a.size() + b.size());
   if (flags & kAck) {
-    ack_now_ = false;
+    plan_.ack = false;
     delack_at_ = Instant::never();
     unacked_rcv_bytes_ = 0;
     last_ack_sent_ = rcv_nxt_;

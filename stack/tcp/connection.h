@@ -22,6 +22,7 @@
 #include "stack/base/result.h"
 #include "stack/base/seqnum.h"
 #include "stack/tcp/assembler.h"
+#include "stack/tcp/ca_state.h"
 #include "stack/tcp/congestion.h"
 #include "stack/tcp/ecn.h"
 #include "stack/tcp/prr.h"
@@ -157,6 +158,8 @@ class TcpConnection {
   void set_congestion(CongestionAlgorithm a);
   const CongestionControl& congestion() const { return *cc_; }
   void set_keepalive(bool on, Duration idle, Duration interval, unsigned count);
+  // The congestion-avoidance state (ca_state.h), for tests and diagnostics.
+  CaState ca_state() const { return ca_state_; }
   // Where the layer sums the RACK-TLP events of all its connections (may stay null).
   void count_rack_into(TcpRackCounters* c) { layer_rack_ = c; }
   // Where the layer sums the ECN events of all its connections (may stay null).
@@ -193,13 +196,73 @@ class TcpConnection {
   void enter_time_wait(Instant now);
   void negotiate(Instant now, const TcpRepr& syn);
   bool segment_acceptable(const TcpRepr& seg) const;
+  // An acceptable ACK (fifth step), in the steps of Linux's tcp_ack: tag the SACK blocks
+  // (record_sack_blocks, tcp_sacktag_write_queue), the ECN-Echo (on_ecn_echo, tcp_enter_cwr),
+  // then for an ACK of new data clean_rtx_queue, ack_update_rtt, cong_control and rearm_rto, or
+  // for a duplicate ACK on_duplicate_ack; then update_send_window (tcp_ack_update_window) and
+  // fastretrans_alert (undo, RACK, PRR, the state's way back to Open).
   void process_ack_of_data(Instant now, const TcpRepr& seg);
+  // What process_ack_of_data() measures an ACK against (Linux tcp_ack's prior_* and flags).
+  struct AckInfo {
+    SeqNum prior_una;
+    std::uint32_t prior_sacked = 0;     // SACKed (or dup-ACKed) bytes before it
+    std::uint64_t prior_rack_lost = 0;  // segments RACK had marked lost before it
+    SeqNum prior_lost_end;              // the SACK scoreboard's lost range before it
+    std::optional<TcpSackBlock> dsack;  // its D-SACK block
+    bool advanced = false;              // it acknowledged new data
+    bool dup = false;                   // a duplicate ACK (RFC 5681 §2)
+  };
+  bool is_duplicate_ack(const TcpRepr& seg) const;
+  // Linux tcp_clean_rtx_queue: releases the acknowledged data, moves SND.UNA (RACK's delivery
+  // marks, the urgent mark, the SACK scoreboard, the Loss state's end); returns the octets
+  // newly acknowledged.
+  std::uint32_t clean_rtx_queue(Instant now, const TcpRepr& seg);
+  // Linux tcp_ack_update_rtt: an RTT sample from the echo or the timed segment (Karn).
+  void ack_update_rtt(Instant now, const TcpRepr& seg);
+  // Linux tcp_cong_control for an ACK of new data: the end of fast recovery or a partial ACK
+  // (RFC 6582 §3.2), otherwise growth (RFC 5681 §3.1) when the window was used (RFC 7661).
+  void cong_control(Instant now, const TcpRepr& seg, std::uint32_t acked);
+  // Linux tcp_rearm_rto (RFC 6298 §5.2/5.3).
+  void rearm_rto(Instant now);
+  // A duplicate ACK: Limited Transmit's count, NewReno's window (RFC 6582 §3.2 step 3), the
+  // next SACK hole, or the third one's fast retransmit (RFC 5681 §3.2).
+  void on_duplicate_ack(Instant now, const TcpRepr& seg);
+  // Linux tcp_fastretrans_alert after the window update: undo, RACK's loss detection and TLP,
+  // PRR's cwnd (RFC 6937 §3), then try_to_open().
+  void fastretrans_alert(Instant now, const TcpRepr& seg, const AckInfo& ack);
   void update_send_window(Instant now, const TcpRepr& seg);
   void challenge_ack(Instant now);
   void schedule_ack(Instant now, bool immediate);
   void rtt_sample(Instant now, Duration r);
 
   // Output.
+  // What transmit() must send next: input processing, timers and user calls record intent
+  // here and transmit() carries it out, in this order: RST, SYN, the head, the next SACK hole,
+  // RACK's lost segments, the loss probe, new data (or a forced segment), a window probe, an
+  // ACK (Linux keeps the same intents in icsk_ack.pending, the lost marks that
+  // tcp_xmit_retransmit_queue walks and the probe timers).
+  struct OutputPlan {
+    std::optional<SeqNum> rst;      // a RST with this sequence number (no connection state needed)
+    bool rst_ack = false;           // ... with ACK = RCV.NXT
+    bool syn = false;               // SYN or SYN-ACK (first or retransmitted)
+    bool head = false;              // the segment at SND.UNA: fast retransmit, NewReno partial ACK
+    bool next_hole = false;         // RFC 6675 §5 (C) NextSeg, SACK without RACK
+    bool lost = false;              // RACK's lost segments (RFC 8985 §6.2)
+    bool lost_ignore_cwnd = false;  // the first resend of a recovery goes whatever cwnd says
+    bool loss_probe = false;        // the PTO fired: a tail-loss probe (RFC 8985 §7.3)
+    bool force = false;  // data despite SWS avoidance / Nagle (persist with some window, RTO)
+    bool window_probe = false;  // zero-window probe or keepalive: <SEQ=SND.UNA-1>, no data
+    bool ack = false;           // an ACK now, unless a segment above carried one
+    bool poked = false;         // a user call changed what may be sent: run transmit() once
+
+    void send_rst(SeqNum seq, bool with_ack) {
+      rst = seq;
+      rst_ack = with_ack;
+    }
+    // Something poll_at() must report as due now (the retransmissions come with an ACK or a
+    // timer, which poll() handles in the same call).
+    bool due() const { return rst || syn || ack || window_probe || head || force || poked; }
+  };
   void fire_timers(Instant now);
   void on_rto(Instant now);
   void transmit(Instant now, TcpSink sink);
@@ -217,6 +280,9 @@ class TcpConnection {
   std::uint32_t max_segment_payload(std::uint32_t mss) const;
   void send_data_segment(Instant now, TcpSink sink, SeqNum seq, DataPlan plan,
                          const char* retransmit_reason);
+  // A retransmission of what was sent in [start, end): one segment from `start` (RFC 6675 §5
+  // step C: "an amount of data up to SMSS"), with the FIN if it reaches the FIN's octet.
+  DataPlan resend_plan(SeqNum start, SeqNum end) const;
   void retransmit_head(Instant now, TcpSink sink);
   // Records the SACK blocks in the scoreboards; returns the D-SACK block, if the ACK has one.
   std::optional<TcpSackBlock> record_sack_blocks(Instant now, const TcpRepr& seg);
@@ -230,7 +296,7 @@ class TcpConnection {
   bool retransmit_head_on_partial_ack() const;
   // Three duplicate ACKs or RACK found a loss: fast retransmit / fast recovery (RFC 6582 §3.2
   // steps 1-2, RFC 8985 §6.2 step 5 "enter recovery").
-  void enter_fast_recovery(Instant now);
+  void enter_fast_recovery(Instant now, const char* reason);
   // RFC 6675 §4 pipe: the bytes in flight neither SACKed nor deemed lost, retransmissions
   // counted (RACK's scoreboard, the SACK scoreboard, or the duplicate-ACK estimate).
   std::uint32_t pipe() const;
@@ -240,19 +306,31 @@ class TcpConnection {
   // sndcnt.
   void prr_on_ack(Instant now, std::uint32_t delivered, bool safe_ack);
   SackScoreboard sack_scoreboard() const;
-  bool prr_active() const { return cfg_.prr && in_recovery_; }
+  bool prr_active() const { return cfg_.prr && in_fast_recovery(); }
+
+  // The congestion-avoidance state machine (ca_state.h, Linux tcp_fastretrans_alert).
+  // Every change of ca_state_ goes through here and is traced (kTcpCaState).
+  void set_ca_state(Instant now, CaState to, const char* reason);
+  bool in_fast_recovery() const { return ca_state_ == CaState::kRecovery; }
+  // Linux tcp_try_to_open: outside a reduction, Disorder while duplicate ACKs or SACKed data
+  // say the peer holds segments above a hole, Open otherwise; CWR ends with the ECN window.
+  void try_to_open(Instant now);
 
   // RACK-TLP (RFC 8985), used when the peer SACKs and the config enables it (rack.h).
   bool rack_active() const { return cfg_.rack && sack_ok_; }
-  // Fast or RTO recovery, as RFC 8985 means it.
-  bool rack_in_recovery() const { return in_recovery_ || rto_recovery_; }
+  // Fast or RTO recovery, as RFC 8985 means it (Linux: ca_state >= TCP_CA_Recovery).
+  bool rack_in_recovery() const {
+    return ca_state_ == CaState::kRecovery || ca_state_ == CaState::kLoss;
+  }
   // RFC 8985 §6.2 steps 1-5 for one ACK, and §7.4 for the TLP episode.
   void rack_on_ack(Instant now, const TcpRepr& seg, bool advanced,
                    std::optional<TcpSackBlock> dsack);
   // §6.2 step 5: marks lost segments, arms the reordering timer, enters recovery on a loss.
   void rack_detect_loss_and_arm_timer(Instant now);
-  // An RTO, or a path MTU drop's go-back-N: the Loss state (see on_rto).
+  // An RTO, or a path MTU drop's go-back-N: what the Loss state starts with (see on_rto).
   void enter_loss_recovery();
+  // Linux tcp_enter_recovery / tcp_enter_loss: the tail-loss probe episode is over.
+  void end_tlp_episode();
   // Whether the ACK's TSecr is older than `s`'s latest transmission (RACK_update()).
   bool echo_predates(const TcpRepr& seg, const SentSegment& s) const;
   // Resends the segments RACK deemed lost, as far as pipe < cwnd (RFC 6675 §5 step C).
@@ -283,6 +361,8 @@ class TcpConnection {
   void trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len);
   // kTcpState with the RFC 9293 section behind the change where it is known (connection_trace.cc).
   void trace_state(Instant now, TcpState to);
+  // kTcpCaState "FROM->TO" with the reason for the change (connection_trace.cc).
+  void trace_ca_state(Instant now, CaState to, const char* reason);
   // kTcpCongestion after cwnd/ssthresh changed, `reason` a static string ("ack", "rto",
   // "fast-retransmit", ...); for "ack" the window before and the octets acknowledged say
   // whether it grew in slow start or congestion avoidance (connection_trace.cc).
@@ -326,7 +406,6 @@ class TcpConnection {
   RingBuffer snd_buf_;
   bool fin_queued_ = false;  // shutdown/close: FIN follows the data
   SeqNum snd_up_;            // SND.UP: just after the last urgent octet (MUST-62)
-  bool syn_pending_ = false;
 
   // Receive sequence space.
   SeqNum irs_, rcv_nxt_;
@@ -365,8 +444,8 @@ class TcpConnection {
   std::optional<SeqNum> rtt_seq_;  // Karn: timing this sequence number (no timestamps)
   Instant rtt_sent_at_;
   unsigned dup_acks_ = 0;
-  bool in_recovery_ = false;
-  SeqNum recover_;  // RFC 6582 "recover"
+  CaState ca_state_ = CaState::kOpen;  // ca_state.h; changed only by set_ca_state()
+  SeqNum recover_;                     // RFC 6582 "recover"
   SeqNum snd_sml_;  // end of the last small segment sent (Minshall's Nagle variant)
   // RFC 7661 / Linux tcp_cwnd_validate: the largest flight of the round that ends when SND.UNA
   // passes cwnd_usage_seq_ (cwnd grows only if the flight used it, see cwnd_limited()).
@@ -380,32 +459,23 @@ class TcpConnection {
   std::uint32_t reno_sacked_ = 0;
   Prr prr_;                           // RFC 6937 during fast recovery (TcpConfig::prr)
   std::optional<SeqNum> rescue_rxt_;  // RFC 6675 RescueRxt (NextSeg rule 4), per recovery
-  bool sack_rexmit_pending_ = false;  // a dup ACK in recovery: resend the next hole
   Instant last_send_;
 
   // RACK-TLP state (RFC 8985): the per-segment scoreboard, RACK and the TLP episode.
   SentQueue sent_;
   Rack rack_;
   TlpEpisode tlp_;
-  TcpEcn ecn_;                        // RFC 3168 (ecn.h)
-  bool rto_recovery_ = false;         // an RTO's go-back-N until SND.UNA passes recover_
-  bool rack_rexmit_pending_ = false;  // segments deemed lost wait to be resent
-  bool rack_rexmit_force_ = false;    // the first resend of a recovery ignores cwnd
-  bool tlp_pending_ = false;          // the PTO fired: send the probe
-  std::uint32_t tlp_flight_ = 0;      // FlightSize when the probe went out
+  TcpEcn ecn_;                    // RFC 3168 (ecn.h)
+  std::uint32_t tlp_flight_ = 0;  // FlightSize when the probe went out
   TcpRackCounters* layer_rack_ = nullptr;
   UndoTracker undo_;  // the last fast recovery or RTO, until shown spurious or over
 
+  // What transmit() must send next (see OutputPlan).
+  OutputPlan plan_;
+
   // ACK policy.
-  bool ack_now_ = false;
   unsigned quick_acks_ = 0;
   std::uint32_t unacked_rcv_bytes_ = 0;
-  std::optional<SeqNum> rst_pending_;  // RST with this sequence number to send (no ACK)
-  bool rst_with_ack_ = false;
-  bool probe_pending_ = false;    // zero-window probe or keepalive: seq snd_una - 1, no data
-  bool retransmit_head_ = false;  // fast retransmit / NewReno partial ACK: resend at snd_una
-  bool force_send_ = false;       // persist timer with some window: send despite SWS/Nagle
-  bool poked_ = false;            // a user call changed what may be sent: run transmit() once
 
   // Timers (stored deadlines; never() = not armed).
   Instant rto_at_ = Instant::never();

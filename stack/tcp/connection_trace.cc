@@ -87,6 +87,16 @@ void TcpConnection::trace_state(Instant now, TcpState to) {
   tracer_->on_event(e);
 }
 
+void TcpConnection::trace_ca_state(Instant now, CaState to, const char* reason) {
+  if (tracer_ == nullptr) return;
+  TraceEvent e = trace_event(now, TraceKind::kTcpCaState);
+  e.what = ca_transition_name(ca_state_, to);
+  e.detail = reason;
+  e.value = cc_->cwnd();
+  e.value2 = cc_->ssthresh();
+  tracer_->on_event(e);
+}
+
 void TcpConnection::trace_cwnd(Instant now, const char* reason, std::uint32_t cwnd_before,
                                std::uint32_t acked) {
   if (tracer_ == nullptr) return;

@@ -10,6 +10,7 @@
 #include "stack/base/bytes.h"
 #include "stack/base/random.h"
 #include "stack/base/time.h"
+#include "stack/tcp/ca_state.h"
 #include "stack/tcp/congestion.h"
 #include "stack/wire/tcp.h"
 
@@ -175,6 +176,7 @@ struct TcpSegmentOut {
 // What `ss -ti` shows, and the counters behind it.
 struct TcpStats {
   TcpState state = TcpState::kClosed;
+  CaState ca_state = CaState::kOpen;  // the sender's congestion-avoidance state (ca_state.h)
   Duration rto, srtt, rttvar;
   std::uint32_t snd_mss = 0, rcv_mss = 0, adv_mss = 0;
   const char* congestion = "";           // the algorithm's name, "cubic" or "reno"

@@ -49,7 +49,7 @@ TcpLayerConfig TcpTestbed::default_config() {
   return c;
 }
 
-TcpTestbed::TcpTestbed(TcpLayerConfig cfg) : layer_(cfg) {}
+TcpTestbed::TcpTestbed(TcpLayerConfig cfg, Tracer* tracer) : layer_(cfg, tracer) {}
 
 void TcpTestbed::listen(std::uint16_t port, unsigned backlog, TcpSocketOptions opts) {
   local_port_ = port;
@@ -59,8 +59,8 @@ void TcpTestbed::listen(std::uint16_t port, unsigned backlog, TcpSocketOptions o
 }
 
 TcpTestbed TcpTestbed::listening(std::uint16_t port, TcpLayerConfig cfg, unsigned backlog,
-                                 TcpSocketOptions opts) {
-  TcpTestbed t(cfg);
+                                 TcpSocketOptions opts, Tracer* tracer) {
+  TcpTestbed t(cfg, tracer);
   t.listen(port, backlog, opts);
   return t;
 }

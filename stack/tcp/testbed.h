@@ -170,11 +170,13 @@ class TcpTestbed {
  public:
   static constexpr std::uint16_t kPeerPort = 40000;
 
-  explicit TcpTestbed(TcpLayerConfig cfg = default_config());
+  // `tracer` (may be null) receives the layer's trace events.
+  explicit TcpTestbed(TcpLayerConfig cfg = default_config(), Tracer* tracer = nullptr);
   static TcpLayerConfig default_config();
   // A listener on 198.18.0.2:port.
   static TcpTestbed listening(std::uint16_t port, TcpLayerConfig cfg = default_config(),
-                              unsigned backlog = 16, TcpSocketOptions opts = {});
+                              unsigned backlog = 16, TcpSocketOptions opts = {},
+                              Tracer* tracer = nullptr);
   // The same on [fd00::2]:port, the peer being fd00::1 (IPv6 paths: 1220-byte default MSS,
   // IPv6 cookies).
   static TcpTestbed listening_ipv6(std::uint16_t port, TcpLayerConfig cfg = default_config(),

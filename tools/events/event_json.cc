@@ -46,6 +46,8 @@ Names names(TraceKind k) {
       return {"tcp", "cwnd"};
     case TraceKind::kTcpTimer:
       return {"tcp", "timer"};
+    case TraceKind::kTcpCaState:
+      return {"tcp", "ca_state"};
   }
   return {"?", "?"};
 }
@@ -71,6 +73,13 @@ ordered_json options_json(const TcpOptions& o) {
   return j;
 }
 
+// "FROM->TO" as the fields from and to.
+void add_transition(ordered_json& d, std::string_view what) {
+  std::size_t arrow = what.find("->");
+  d["from"] = std::string(what.substr(0, arrow));
+  d["to"] = arrow == std::string_view::npos ? "" : std::string(what.substr(arrow + 2));
+}
+
 ordered_json data_json(const TraceEvent& e) {
   ordered_json d = ordered_json::object();
   switch (e.kind) {
@@ -93,14 +102,10 @@ ordered_json data_json(const TraceEvent& e) {
       d["from"] = e.local.to_string();
       d["to"] = e.remote.to_string();
       break;
-    case TraceKind::kTcpState: {
-      std::string_view w = e.what;
-      std::size_t arrow = w.find("->");
-      d["from"] = std::string(w.substr(0, arrow));
-      d["to"] = arrow == std::string_view::npos ? "" : std::string(w.substr(arrow + 2));
+    case TraceKind::kTcpState:
+      add_transition(d, e.what);
       if (*e.detail) d["rfc9293"] = e.detail;
       break;
-    }
     case TraceKind::kTcpSegmentIn:
     case TraceKind::kTcpSegmentOut:
       d["flags"] = tcp_flags_string(e.flags);
@@ -146,6 +151,12 @@ ordered_json data_json(const TraceEvent& e) {
         d["deadline"] = e.value;
         d["in_ns"] = e.value - e.at.total_nanos();
       }
+      break;
+    case TraceKind::kTcpCaState:
+      add_transition(d, e.what);
+      d["reason"] = e.detail;
+      d["cwnd"] = e.value;
+      d["ssthresh"] = e.value2;
       break;
   }
   return d;

@@ -120,6 +120,17 @@ TEST(EventJson, CongestionWithReason) {
                          R"("inflight":2896,"pipe":2896,"rwnd":64000}})");
 }
 
+TEST(EventJson, CaStateWithReason) {
+  TraceEvent e = flow_event(TraceKind::kTcpCaState);
+  e.what = "Disorder->Recovery";
+  e.detail = "dup-acks";
+  e.value = 10220;
+  e.value2 = 10220;
+  EXPECT_EQ(line(e), std::string("{") + kConn +
+                         R"("category":"tcp","event":"ca_state","data":{"from":"Disorder",)"
+                         R"("to":"Recovery","reason":"dup-acks","cwnd":10220,"ssthresh":10220}})");
+}
+
 TEST(EventJson, RetransmitAndWindow) {
   TraceEvent e = flow_event(TraceKind::kTcpRetransmit);
   e.what = "fast";
