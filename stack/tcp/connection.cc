@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <string_view>
 
 namespace ustack {
 
@@ -182,7 +183,7 @@ void TcpConnection::on_segment(Instant now, const TcpRepr& seg, std::uint8_t ip_
       // Its SYN is one we already have: answer with an ACK, as for any segment below RCV.NXT
       // (§3.10.7.4 "first"), reporting the duplicate as a D-SACK (RFC 2883 §4) as Linux does.
       on_ack(now, seg);
-      ack_now_ = true;
+      want_ack("simultaneous-open");
       if (sack_ok_) dsack_ = TcpSackBlock{seg.seq, seg.seq + 1};
       return;
     }
@@ -217,6 +218,7 @@ void TcpConnection::on_segment(Instant now, const TcpRepr& seg, std::uint8_t ip_
       rcv_nxt_ = seg.seq + seg.seg_len();
       rst_pending_ = SeqNum(0);
       rst_with_ack_ = true;
+      rst_why_ = "syn-in-syn-received";
       enter_closed(now, std::nullopt);
       return;
     }
@@ -258,6 +260,7 @@ void TcpConnection::on_segment_syn_sent(Instant now, const TcpRepr& seg) {
       if (!seg.has(kRst)) {
         rst_pending_ = seg.ack;
         rst_with_ack_ = false;
+        rst_why_ = "bad-ack";
       }
       return;
     }
@@ -285,7 +288,7 @@ void TcpConnection::on_segment_syn_sent(Instant now, const TcpRepr& seg) {
     max_snd_wnd_ = snd_wnd_;
     process_ack_of_data(now, seg);
     enter_established(now);
-    ack_now_ = true;
+    want_ack("handshake");
     return;
   }
   // Simultaneous open: SYN without ACK -> SYN-RECEIVED, send <SEQ=ISS><ACK=RCV.NXT><SYN,ACK>.
@@ -324,11 +327,13 @@ bool TcpConnection::check_sequence(Instant now, const TcpRepr& seg) {
   if (ts_ok_ && seg.options.timestamps && !seg.has(kRst) && ts_recent_valid(now) &&
       static_cast<std::int32_t>(seg.options.timestamps->val - ts_recent_) < 0) {
     stats_.drops_paws++;
-    ack_invalid(now, seg);
+    trace(now, TraceKind::kDrop, "tcp.drops_paws");
+    ack_invalid(now, seg, "paws");
     return false;
   }
   if (!segment_acceptable(seg)) {
     stats_.drops_unacceptable++;
+    trace(now, TraceKind::kDrop, "tcp.drops_unacceptable");
     if (seg.has(kRst)) return false;  // an unacceptable RST is dropped silently
     if (seg.has(kSyn)) {
       challenge_ack(now);  // RFC 5961 §4.2
@@ -342,13 +347,13 @@ bool TcpConnection::check_sequence(Instant now, const TcpRepr& seg) {
     }
     // RFC 9293 §3.10.7.4: a FIN retransmitted into TIME-WAIT restarts the 2 MSL timeout.
     if (state_ == TcpState::kTimeWait && seg.has(kFin)) close_at_ = now + cfg_.time_wait;
-    ack_invalid(now, seg);
+    ack_invalid(now, seg, "out-of-window");
     return false;
   }
   return true;
 }
 
-void TcpConnection::ack_invalid(Instant now, const TcpRepr& seg) {
+void TcpConnection::ack_invalid(Instant now, const TcpRepr& seg, const char* why) {
   // Linux tcp_oow_rate_limited: a segment that occupies sequence space (data, FIN) is not part
   // of an ACK loop and is always answered; a pure ACK at most once per tcp_invalid_ratelimit,
   // or two hosts that disagree about the window would ACK each other for ever.
@@ -357,7 +362,7 @@ void TcpConnection::ack_invalid(Instant now, const TcpRepr& seg) {
     return;
   }
   if (seg.seg_len() == 0) last_oow_ack_ = now;
-  ack_now_ = true;
+  want_ack(why);
 }
 
 bool TcpConnection::ts_recent_valid(Instant now) const {
@@ -426,6 +431,7 @@ bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
       // <SEQ=SEG.ACK><CTL=RST> and send it."
       rst_pending_ = seg.ack;
       rst_with_ack_ = false;
+      rst_why_ = "bad-ack";
       return false;
     }
   }
@@ -455,7 +461,7 @@ bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
     case TcpState::kTimeWait:
       // Only a retransmitted FIN can arrive here: ACK it and restart the 2 MSL timeout.
       if (seg.has(kFin)) {
-        ack_now_ = true;
+        want_ack("fin");
         close_at_ = now + cfg_.time_wait;
       }
       break;
@@ -979,6 +985,7 @@ void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
     // reset the connection so the peer learns it.
     rst_pending_ = seg.ack;
     rst_with_ack_ = false;
+    rst_why_ = "data-after-close";
     enter_closed(now, TcpError::kAborted);
     return;
   }
@@ -993,13 +1000,13 @@ void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
     }
     data = data.subspan(std::min<std::size_t>(dup, data.size()));
     seq = rcv_nxt_;
-    ack_now_ = true;
+    want_ack("duplicate-data");
   }
   // Trim to the window we offered and to the room in the ring.
   std::uint32_t limit = std::min<std::uint32_t>(rcv_wnd(), rcv_buf_.free());
   std::uint32_t off = static_cast<std::uint32_t>(seq - rcv_nxt_);
   if (data.empty() || off >= limit) {
-    ack_now_ = true;  // beyond the window (or nothing new): tell the peer where we are
+    want_ack("out-of-window");  // beyond the window (or nothing new): tell the peer where we are
     return;
   }
   std::uint32_t len = std::min<std::uint32_t>(static_cast<std::uint32_t>(data.size()), limit - off);
@@ -1041,7 +1048,7 @@ void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
       stats_.drops_ooo_full++;
       break;
   }
-  ack_now_ = true;
+  want_ack("out-of-order");  // RFC 5681 §4.2: an immediate duplicate ACK
 }
 
 void TcpConnection::on_fin(Instant now) {
@@ -1061,7 +1068,7 @@ void TcpConnection::on_fin(Instant now) {
       // tick: effectively at once.
       quick_acks_ = 0;
       if (unacked_rcv_bytes_ >= rcv_mss_ || !ooo_.empty() || dsack_ || rcv_nxt_ == irs_ + 2) {
-        ack_now_ = true;
+        want_ack("fin");
       } else {
         ack_now_ = false;
         if (delack_at_.is_never()) delack_at_ = now + cfg_.delayed_ack;
@@ -1070,7 +1077,7 @@ void TcpConnection::on_fin(Instant now) {
     default:
       break;
   }
-  ack_now_ = true;
+  want_ack("fin");
   switch (state_) {
     case TcpState::kFinWait1:
       // Our FIN acknowledged too: TIME-WAIT; otherwise simultaneous close: CLOSING.
@@ -1259,7 +1266,7 @@ std::size_t TcpConnection::recv(MutBytes out) {
                                                   65535u << rcv_wscale_);
   if (2 * before <= max_wnd) {
     std::uint32_t w = prospective_window();
-    if (w > 0 && w >= 2 * before) ack_now_ = true;
+    if (w > 0 && w >= 2 * before) want_ack("window-update");
   }
   return n;
 }
@@ -1312,6 +1319,7 @@ void TcpConnection::abort() {
     case TcpState::kCloseWait:
       rst_pending_ = snd_max_;
       rst_with_ack_ = true;
+      rst_why_ = "abort";
       break;
     default:
       break;
@@ -1435,7 +1443,7 @@ void TcpConnection::fire_timers(Instant now) {
   if (delack_at_ <= now) {
     delack_at_ = Instant::never();
     trace(now, TraceKind::kTcpTimer, "delack");
-    ack_now_ = true;
+    want_ack("delack");
   }
   if (persist_at_ <= now) {
     // RFC 9293 §3.8.6.1 zero-window probing, persist backoff like Linux (tcp_probe_timer):
@@ -1453,6 +1461,7 @@ void TcpConnection::fire_timers(Instant now) {
       force_send_ = true;
     } else {
       probe_pending_ = true;
+      probe_why_ = "zero-window-probe";
       ++unanswered_probes_;
       stats_.zero_window_probes++;
     }
@@ -1464,11 +1473,13 @@ void TcpConnection::fire_timers(Instant now) {
     if (keepalive_probes_ >= cfg_.keepalive_count) {
       rst_pending_ = snd_max_;
       rst_with_ack_ = true;
+      rst_why_ = "keepalive-timeout";
       enter_closed(now, soft_error_.value_or(TcpError::kTimedOut));
       return;
     }
     if (snd_max_ == snd_una_ && snd_buf_.size() == 0) {
       probe_pending_ = true;
+      probe_why_ = "keepalive";
       ++keepalive_probes_;
       stats_.keepalives++;
       trace(now, TraceKind::kTcpTimer, "keepalive");
@@ -1574,14 +1585,14 @@ void TcpConnection::challenge_ack(Instant now) {
   if (challenge_count_ >= cfg_.challenge_ack_limit) return;
   ++challenge_count_;
   stats_.challenge_acks++;
-  ack_now_ = true;
+  want_ack("challenge");  // RFC 5961 §3.2, §4.2
 }
 
 void TcpConnection::schedule_ack(Instant now, bool immediate) {
   // Linux delayed ACK: quick ACKs at the start of a connection, an ACK for at least every
   // second full-sized segment (RFC 5681 §4.2, RFC 1122 §4.2.3.2), otherwise within 40 ms.
   if (immediate || quick_acks_ > 0 || unacked_rcv_bytes_ > rcv_mss_) {
-    ack_now_ = true;
+    want_ack(immediate ? "gap-filled" : quick_acks_ > 0 ? "quickack" : "second-segment");
   } else if (delack_at_.is_never()) {
     delack_at_ = now + cfg_.delayed_ack;
   }
@@ -1877,7 +1888,7 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
   if (plan.len > 0 && seq + plan.len == data_end()) flags |= kPsh;
   if (plan.fin) flags |= kFin;
   // Traced before the segment, so a reader knows the next segment_sent is the retransmission.
-  if (seq < snd_max_) trace(now, TraceKind::kTcpRetransmit, retransmit_reason, seq.raw(), plan.len);
+  if (seq < snd_max_) trace_retransmit(now, retransmit_reason, seq, plan.len);
   send_segment(now, sink, flags, seq, a, b, /*with_options=*/true,
                /*retransmission=*/seq < snd_max_);
   stats_.data_segs_out += plan.len > 0 ? 1 : 0;
@@ -1991,8 +2002,17 @@ void TcpConnection::send_segment(Instant now, TcpSink sink, std::uint8_t flags, 
   if (a.size() + b.size() > mss) out.gso_size = static_cast<std::uint16_t>(mss);
   sink(out);
   stats_.segs_out++;
-  trace_segment(now, TraceKind::kTcpSegmentOut, r, a.size() + b.size());
+  // Why a segment without data goes (docs/events.md, segment_sent "why"); data explains itself.
+  const char* why = "";
+  if (flags & kRst) {
+    why = rst_why_;
+    rst_why_ = "";
+  } else if (a.size() + b.size() == 0 && !(flags & (kFin | kSyn))) {
+    why = seq + 1 == snd_una_ ? probe_why_ : ack_why_;
+  }
+  trace_segment(now, TraceKind::kTcpSegmentOut, r, a.size() + b.size(), why);
   if (flags & kAck) {
+    ack_why_ = "";
     ack_now_ = false;
     delack_at_ = Instant::never();
     unacked_rcv_bytes_ = 0;
@@ -2034,9 +2054,29 @@ void TcpConnection::trace(Instant now, TraceKind kind, const char* what, std::ui
   tracer_->on_event(e);
 }
 
-void TcpConnection::trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len) {
+void TcpConnection::trace_retransmit(Instant now, const char* reason, SeqNum seq,
+                                     std::uint32_t len) {
+  if (tracer_ == nullptr) return;
+  TraceEvent e = trace_event(now, TraceKind::kTcpRetransmit);
+  e.what = reason;
+  e.seq = seq.raw();
+  e.len = len;
+  if (std::string_view(reason) == "rack" && rack_.advanced()) {
+    // RFC 8985 §6.2 step 5's inputs: the delivered segment that made this one lost (sent at
+    // RACK.xmit_ts, ending at RACK.end_seq), RACK.rtt and the reordering window.
+    e.value = rack_.xmit_ts().total_nanos();
+    e.ack = rack_.end_seq().raw();
+    e.value2 = rack_.rtt().total_nanos();
+    e.value3 = rack_.last_reo_wnd().total_nanos();
+  }
+  tracer_->on_event(e);
+}
+
+void TcpConnection::trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len,
+                                  const char* why) {
   if (tracer_ == nullptr) return;
   TraceEvent e = trace_event(now, kind);
+  e.detail = why;
   e.seq = r.seq.raw();
   e.ack = r.ack.raw();
   e.len = static_cast<std::uint32_t>(len);

@@ -173,7 +173,7 @@ class TcpConnection {
   bool check_sequence(Instant now, const TcpRepr& seg);  // first
   bool ts_recent_valid(Instant now) const;
   // Answers an out-of-window or PAWS-rejected segment with a duplicate ACK, rate-limited.
-  void ack_invalid(Instant now, const TcpRepr& seg);
+  void ack_invalid(Instant now, const TcpRepr& seg, const char* why);
   void update_ts_recent(Instant now, const TcpRepr& seg);
   void on_rst(Instant now, const TcpRepr& seg);   // second
   bool on_ack(Instant now, const TcpRepr& seg);   // fifth
@@ -280,7 +280,9 @@ class TcpConnection {
   void arm_rto(Instant now);
   void trace(Instant now, TraceKind kind, const char* what = "", std::uint32_t seq = 0,
              std::uint32_t len = 0, std::int64_t value = 0, std::int64_t value2 = 0);
-  void trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len);
+  void trace_retransmit(Instant now, const char* reason, SeqNum seq, std::uint32_t len);
+  void trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len,
+                     const char* why = "");
   // kTcpState with the RFC 9293 section behind the change where it is known (connection_trace.cc).
   void trace_state(Instant now, TcpState to);
   // kTcpCongestion after cwnd/ssthresh changed, `reason` a static string ("ack", "rto",
@@ -398,6 +400,15 @@ class TcpConnection {
 
   // ACK policy.
   bool ack_now_ = false;
+  // Why the next pure ACK, RST or probe goes: traced as segment_sent's `why` (static strings,
+  // docs/events.md). The last reason given wins; cleared when the segment goes.
+  const char* ack_why_ = "";
+  const char* rst_why_ = "";
+  const char* probe_why_ = "";
+  void want_ack(const char* why) {
+    ack_now_ = true;
+    ack_why_ = why;
+  }
   unsigned quick_acks_ = 0;
   std::uint32_t unacked_rcv_bytes_ = 0;
   std::optional<SeqNum> rst_pending_;  // RST with this sequence number to send (no ACK)

@@ -67,52 +67,77 @@ std::string ms(std::int64_t ns) {
 }  // namespace
 
 std::string Ladder::heading() const {
-  return "        ms  " + pad("local", kColumn) + "       remote\n";
+  return std::string(o_.numbers ? "     #" : "") + "        ms  " + pad("local", kColumn) +
+         "       remote\n";
+}
+
+std::uint32_t Ladder::relative(const std::string& conn, bool local, std::uint32_t seq) const {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return seq;
+  const Side& s = local ? it->second.local : it->second.remote;
+  return s.isn ? seq - *s.isn : seq;
+}
+
+EventsInputError EventsReader::error(const std::string& why) const {
+  return EventsInputError("line " + std::to_string(line_) + ": " + why);
+}
+
+std::optional<EventLine> EventsReader::feed(std::string_view text) {
+  ++line_;
+  if (text.find_first_not_of(" \t\r") == std::string_view::npos) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw error("not JSON (a truncated or foreign file?)");
+  if (!header_seen_) {
+    const nlohmann::json& format = j.value("format", nlohmann::json());
+    const nlohmann::json& version = j.value("version", nlohmann::json());
+    if (!format.is_string() || format.get<std::string>() != kFormatName) {
+      throw error(std::string("not a ustack events file (no {\"format\":\"") + kFormatName +
+                  "\"} first line)");
+    }
+    if (!version.is_number_integer() || version.get<std::int64_t>() != kFormatVersion) {
+      throw error("events format version " + version.dump() + ", this ustack reads version " +
+                  std::to_string(kFormatVersion));
+    }
+    header_seen_ = true;
+    return std::nullopt;
+  }
+  EventLine e;
+  try {
+    e.event = j.at("event").get<std::string>();
+    e.time = j.at("time").get<std::int64_t>();
+    if (j.contains("conn")) e.conn = j["conn"].get<std::string>();
+    e.data = j.at("data");
+  } catch (const nlohmann::json::exception&) {
+    throw error("not an event (time, event and data are required)");
+  }
+  e.number = ++events_;
+  return e;
 }
 
 std::string Ladder::row(std::int64_t time, const std::string& conn, const std::string& text) {
   std::string out;
   if (o_.conn.empty() && conn != last_conn_ && !conn.empty()) {
-    out +=
-        std::string(o_.color ? "\033[1m" : "") + "--- " + conn + (o_.color ? "\033[0m" : "") + "\n";
+    out += std::string(o_.numbers ? "      " : "") + (o_.color ? "\033[1m" : "") + "--- " + conn +
+           (o_.color ? "\033[0m" : "") + "\n";
     last_conn_ = conn;
+  }
+  if (o_.numbers) {
+    char n[32];
+    std::snprintf(n, sizeof n, "%6llu", static_cast<unsigned long long>(number_));
+    out += n;
   }
   return out + ms(time - *start_) + "  " + text + "\n";
 }
 
 std::string Ladder::feed(std::string_view text) {
-  ++line_;
-  auto fail = [&](const std::string& why) {
-    return EventsInputError("line " + std::to_string(line_) + ": " + why);
-  };
-  if (text.find_first_not_of(" \t\r") == std::string_view::npos) return "";
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw fail("not JSON (a truncated or foreign file?)");
-  if (!header_seen_) {
-    const nlohmann::json& format = j.value("format", nlohmann::json());
-    const nlohmann::json& version = j.value("version", nlohmann::json());
-    if (!format.is_string() || format.get<std::string>() != kFormatName) {
-      throw fail(std::string("not a ustack events file (no {\"format\":\"") + kFormatName +
-                 "\"} first line)");
-    }
-    if (!version.is_number_integer() || version.get<std::int64_t>() != kFormatVersion) {
-      throw fail("events format version " + version.dump() + ", this ustack reads version " +
-                 std::to_string(kFormatVersion));
-    }
-    header_seen_ = true;
-    return "";
-  }
-  std::string event, conn;
-  std::int64_t time = 0;
-  nlohmann::json d;
-  try {
-    event = j.at("event").get<std::string>();
-    time = j.at("time").get<std::int64_t>();
-    if (j.contains("conn")) conn = j["conn"].get<std::string>();
-    d = j.at("data");
-  } catch (const nlohmann::json::exception&) {
-    throw fail("not an event (time, event and data are required)");
-  }
+  std::optional<EventLine> ev = reader_.feed(text);
+  if (!ev) return "";
+  number_ = ev->number;
+  const std::string& event = ev->event;
+  const std::string& conn = ev->conn;
+  const std::int64_t time = ev->time;
+  const nlohmann::json& d = ev->data;
+  auto fail = [&](const std::string& why) { return reader_.error(why); };
   if (!o_.conn.empty() && conn != o_.conn) return "";
   if (!start_) start_ = time;
   Conn& c = conns_[conn];
@@ -213,7 +238,9 @@ std::string Ladder::feed(std::string_view text) {
                            " ssthresh " + number(c.ssthresh) + " (" + reason + ")"));
     }
     if (event == "drop") {
-      return row(time, conn, paint("\033[31m", "xx drop " + d.at("counter").get<std::string>()));
+      std::string t = "xx drop " + d.at("counter").get<std::string>();
+      if (d.contains("rule")) t += " (" + d["rule"].get<std::string>() + ")";
+      return row(time, conn, paint("\033[31m", t));
     }
   } catch (const nlohmann::json::exception&) {
     throw fail("bad " + event + " event");
