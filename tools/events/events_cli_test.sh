@@ -93,7 +93,7 @@ ex "$OUT/backoff.events" --segment "$(evno "$OUT/backoff.events" '"event":"segme
 # the K-th segment sent with that why in scenario NAME.
 why() { ex "$OUT/$1.events" --segment "$(evno "$OUT/$1.events" "\"why\":\"$2\"" "${3:-1}")"; }
 for s in data_quickack_then_delayed_ack ooo_sack_blocks rst_in_window_challenge_ack \
-  zero_window_probes keepalive_probes_then_reset tcp_closed_port_rst data_nagle; do
+  zero_window_probes keepalive_probes_then_reset tcp_closed_port_rst data_nagle dsack_duplicate; do
   scenario "$s"
 done
 why data_quickack_then_delayed_ack quickack
@@ -105,6 +105,14 @@ why keepalive_probes_then_reset keepalive
 why keepalive_probes_then_reset keepalive-timeout
 why tcp_closed_port_rst closed-port
 why data_quickack_then_delayed_ack abort
+# An old duplicate: the segment received, its drop, and the ACK with a D-SACK.
+F="$OUT/dsack_duplicate.events"
+ex "$F" --segment "$(received_before "$F" '"tcp.drops_unacceptable"')"
+ex "$F" --segment "$(evno "$F" '"tcp.drops_unacceptable"')"
+why dsack_duplicate out-of-window
+# A reset outside the window.
+F="$OUT/rst_in_window_challenge_ack.events"
+ex "$F" --segment "$(received_before "$F" '"tcp.drops_unacceptable"')"
 # Data that Nagle held.
 F="$OUT/data_nagle.events"
 ex "$F" --segment "$(evno "$F" '"event":"segment_sent".*"len":[1-9]' 2)"
@@ -182,5 +190,10 @@ bad_explain 'no segment with data, SYN or FIN at relative sequence number 777 in
   "$OUT/dig_tcp.events" --seq 777
 bad_explain '^ustack explain: want --segment N, or --seq S \(with --conn C\)' "$OUT/dig_tcp.events"
 bad_explain 'cannot read' "$OUT/missing.events" --segment 1
+{ head -1 "$OUT/dig_tcp.events"
+  echo '{"time":1,"conn":"1.2.3.4:1>5.6.7.8:2","category":"tcp","event":"segment_sent","data":{"flags":"R","seq":1,"ack":1,"len":0,"wnd":0,"why":7}}'
+} >"$OUT/malformed.events"  # a field of the wrong type
+bad_explain 'malformed\.events: a malformed event: .*type must be string' "$OUT/malformed.events" \
+  --segment 1
 
 [ "$failures" = 0 ] && echo "PASS" || { echo "$failures failures"; exit 1; }

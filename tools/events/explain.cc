@@ -514,12 +514,19 @@ class Explainer {
     };
     std::string sack;
     if (!ev.sack().empty()) {
-      sack = "; its SACK blocks";
-      for (const json& blk : ev.sack()) {
+      // RFC 2883 §4: a first block below the cumulative ACK reports a duplicate (D-SACK).
+      const json all = ev.sack();
+      const json first = all.at(0);
+      const bool dsack = SeqNum(first.at(1).get<std::uint32_t>()) <= ev.ack();
+      sack = dsack ? "; the first SACK block" : "; its SACK blocks";
+      json blocks = json::array();
+      blocks.push_back(first);
+      for (const json& blk : dsack ? blocks : all) {
         sack += " " + rel(ev, false, SeqNum(blk.at(0).get<std::uint32_t>())) + ":" +
                 rel(ev, false, SeqNum(blk.at(1).get<std::uint32_t>()));
       }
-      sack += " report what arrived out of order (RFC 2018 §4)";
+      sack += dsack ? ", below the ACK, reports the duplicate (D-SACK, RFC 2883 §4)"
+                    : " report what arrived out of order (RFC 2018 §4)";
     }
     if (w == "delack") {
       std::optional<std::size_t> fired;
@@ -563,7 +570,8 @@ class Explainer {
     if (w == "out-of-window") {
       return "the segment" + rx(b.last_rx) +
              " is outside the receive window: the ACK tells the peer where we are "
-             "(RFC 9293 §3.10.7.4 first)";
+             "(RFC 9293 §3.10.7.4 first)" +
+             sack;
     }
     if (w == "paws") {
       return "the segment" + rx(b.last_rx) +
@@ -766,8 +774,9 @@ class Explainer {
     std::vector<std::string> out;
     if (ev.rst()) {
       out.push_back(
-          "did: the peer resets the connection (RFC 9293 §3.10.7.4 second, or "
-          "§3.10.7.3 in SYN-SENT)");
+          "did: a reset from the peer: it closes the connection when its sequence number is "
+          "RCV.NXT (RFC 9293 §3.10.7.4 second, RFC 5961 §3.2), in SYN-SENT when it acknowledges "
+          "the SYN (§3.10.7.3)");
     } else if (ev.syn() && !ev.has_ack()) {
       out.push_back("did: the peer opens a connection: SYN (RFC 9293 §3.10.7.2)");
     } else if (ev.syn()) {
@@ -910,6 +919,13 @@ class Explainer {
 
 }  // namespace
 
-std::string explain(std::istream& in, const ExplainQuery& q) { return Explainer(in).run(q); }
+std::string explain(std::istream& in, const ExplainQuery& q) {
+  try {
+    return Explainer(in).run(q);
+  } catch (const json::exception& e) {
+    // A field of the wrong type in an event the explanation reads.
+    throw EventsInputError(std::string("a malformed event: ") + e.what());
+  }
+}
 
 }  // namespace ustack::events
