@@ -113,6 +113,14 @@ why dsack_duplicate out-of-window
 # A reset outside the window.
 F="$OUT/rst_in_window_challenge_ack.events"
 ex "$F" --segment "$(received_before "$F" '"tcp.drops_unacceptable"')"
+# ustack receiving through the lossy relay (replay): the retransmission that fills the gap,
+# and an ACK for every second full-sized segment.
+"$USTACK" replay --color never --events "$OUT/receiver.events" \
+  "$CAPS/replay/nc_lossy_receiver_side.pcap" >"$OUT/receiver_replay.txt" 2>&1
+[ $? -le 1 ] || fail "receiver replay: $(tail -3 "$OUT/receiver_replay.txt")"
+F="$OUT/receiver.events"
+ex "$F" --segment "$(received_before "$F" '"why":"gap-filled"')"
+ex "$F" --segment "$(evno "$F" '"why":"second-segment"')"
 # Data that Nagle held.
 F="$OUT/data_nagle.events"
 ex "$F" --segment "$(evno "$F" '"event":"segment_sent".*"len":[1-9]' 2)"

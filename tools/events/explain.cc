@@ -550,9 +550,11 @@ class Explainer {
              sack;
     }
     if (w == "second-segment") {
-      return "more than one full-sized segment arrived unacknowledged (the last" +
-             rx(b.last_data_rx) + "): an ACK for at least every second one (RFC 5681 §4.2, " +
-             "RFC 9293 §3.8.6.3)" + sack;
+      const std::string last =
+          b.last_data_rx ? " (the last at event " + number(*b.last_data_rx) + ")" : "";
+      return "more than one full-sized segment arrived unacknowledged" + last +
+             ": an ACK for at least every second one (RFC 5681 §4.2, " + "RFC 9293 §3.8.6.3)" +
+             sack;
     }
     if (w == "out-of-order") {
       std::string s = "out-of-order data" + rx(b.last_data_rx);
@@ -823,6 +825,12 @@ class Explainer {
           "did: carries " + octets(ev.len()) + ", " + rel(ev, false, s) + ":" + rel(ev, false, e);
       if (s == *b.rcv_nxt) {
         d += ", in order";
+        Before after = b;
+        step(after, i);
+        if (after.rcv_nxt && e < *after.rcv_nxt) {
+          d += ", and fills the gap: with what came out of order before, RCV.NXT " +
+               rel(ev, false, s) + " -> " + rel(ev, false, *after.rcv_nxt);
+        }
       } else if (*b.rcv_nxt < s) {
         d += ", out of order: " + octets(s - *b.rcv_nxt) + " missing before it";
       } else if (e <= *b.rcv_nxt) {
