@@ -7,8 +7,8 @@ namespace ustack {
 // Each direction draws from its own stream of the link's seed.
 Link::Link(const LinkConfig& cfg)
     : cfg_(cfg),
-      a_(*this, cfg_.b_to_a, cfg.seed ^ 0x622d746f2d61ull /* "b-to-a" */),
-      b_(*this, cfg_.a_to_b, cfg.seed ^ 0x612d746f2d62ull /* "a-to-b" */) {
+      a_(*this, cfg_.b_to_a, cfg_.a_to_b, cfg.seed ^ 0x622d746f2d61ull /* "b-to-a" */, cfg.seed),
+      b_(*this, cfg_.a_to_b, cfg_.b_to_a, cfg.seed ^ 0x612d746f2d62ull /* "a-to-b" */, cfg.seed) {
   a_.peer_ = &b_;
   b_.peer_ = &a_;
 }
@@ -38,7 +38,11 @@ bool LinkEndpoint::transmit(Instant now, std::size_t len, FunctionRef<void(MutBy
   ByteVec bytes(len);
   fill(bytes);
   sent_++;
-  peer_->inbox_.offer(now, bytes);  // the device sent it; the wire may still lose it
+  // The device sent it; the wire may still lose it.
+  Impairment::Verdict v = peer_->inbox_.offer(now, bytes);
+  const bool ethernet = link_.cfg_.medium == Medium::kEthernet;
+  out_trace_.drop(tracer_, now, v, bytes, ethernet);
+  peer_->in_trace_.drop(peer_->tracer_, now, v, bytes, ethernet);
   return true;
 }
 

@@ -15,6 +15,7 @@
 #include "stack/base/time.h"
 #include "stack/device.h"
 #include "stack/impair/impair_spec.h"
+#include "stack/impair/impair_trace.h"
 #include "stack/impair/impairment.h"
 #include "stack/pollable.h"
 
@@ -66,18 +67,27 @@ class LinkEndpoint final : public Device {
   std::size_t queued() const { return inbox_.held(); }
   // What became of the packets this endpoint sent.
   LinkStats tx_stats() const;
+  // The packets the link loses become drop events here (docs/events.md): "impair.out.*" for
+  // what this endpoint sent, "impair.in.*" for what the peer sent. Null: none.
+  void set_tracer(Tracer* t) { tracer_ = t; }
 
  private:
   friend class Link;
   // `rx` impairs the packets the peer sends to this endpoint.
-  LinkEndpoint(Link& link, const LinkImpairments& rx, std::uint64_t seed)
-      : link_(link), inbox_(rx, seed) {}
+  LinkEndpoint(Link& link, const LinkImpairments& rx, const LinkImpairments& tx, std::uint64_t seed,
+               std::uint64_t user_seed)
+      : link_(link),
+        inbox_(rx, seed),
+        in_trace_(rx, user_seed, false),
+        out_trace_(tx, user_seed, true) {}
 
   Link& link_;
   LinkEndpoint* peer_ = nullptr;
   Impairment inbox_;  // the peer's packets on their way here
   std::uint64_t sent_ = 0;
   std::uint64_t rejected_ = 0;
+  Tracer* tracer_ = nullptr;
+  ImpairTrace in_trace_, out_trace_;
 };
 
 class Link {

@@ -24,7 +24,9 @@ enum class TraceKind : std::uint8_t {
   kTcpState,       // connection state change                     (what = "SYN_SENT->ESTABLISHED")
   kTcpSegmentIn,   // segment accepted by a connection            (seq, ack, len, wnd, flags)
   kTcpSegmentOut,  // segment sent                                (seq, ack, len, wnd, flags)
-  kTcpRetransmit,  // retransmission                              (seq, len, what = "rto"/"fast")
+  kTcpRetransmit,  // retransmission                              (seq, len, what = "rto"/"fast";
+                   //   for "rack": value = RACK.xmit_ts ns, ack = RACK.end_seq,
+                   //   value2 = RACK.rtt ns, value3 = reo_wnd ns)
   kTcpRttSample,   // RTT measured                                (value = rtt ns, value2 = rto ns,
                    //                                  value3 = srtt ns, value4 = rttvar ns)
   kTcpWindow,      // send or receive window changed              (what = "snd_wnd"/"rcv_wnd", wnd)
@@ -60,8 +62,15 @@ struct TraceEvent {
   // A second static string: the timer phase (kTcpTimer), the RFC 9293 section behind a state
   // change when the stack knows it (kTcpState, "3.10.7.3"), the phase of a congestion change
   // (kTcpCongestion: "slow-start"/"congestion-avoidance" for an ACK's growth), the reason
-  // for a congestion-avoidance state change (kTcpCaState: "rto", "dup-acks", "recovered", ...).
+  // for a congestion-avoidance state change (kTcpCaState: "rto", "dup-acks", "recovered", ...),
+  // why a segment without data was sent (kTcpSegmentOut: "delack", "quickack", "out-of-order",
+  // "challenge", "zero-window-probe", "keepalive", "abort" ... — docs/events.md lists them).
   const char* detail = "";
+  // kDrop by an impairment (stack/impair): the random draw in [0, 1) that lost the packet (-1
+  // when no draw decided), the seed in value2, the rule in detail (valid only during
+  // on_event), and `seq` with has_seq when the packet was TCP (then the flow is set too).
+  double draw = -1;
+  bool has_seq = false;
   // kTcpSegmentIn/Out: the whole decoded header (options included). Valid only during
   // on_event; null for events that carry no segment.
   const TcpRepr* tcp = nullptr;

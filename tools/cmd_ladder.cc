@@ -22,6 +22,7 @@ struct LadderCliOptions {
   std::string file = "-";
   std::string conn;
   bool timers = false;
+  bool no_numbers = false;
   std::string color = "auto";
 };
 
@@ -29,6 +30,7 @@ int run_ladder(const LadderCliOptions& o) {
   events::LadderOptions lo;
   lo.conn = o.conn;
   lo.timers = o.timers;
+  lo.numbers = !o.no_numbers;
   lo.color = o.color == "always" || (o.color == "auto" && isatty(STDOUT_FILENO));
   const std::string name = o.file == "-" ? "stdin" : o.file;
   try {
@@ -54,6 +56,8 @@ static Subcommand ladder_cmd(
       app.add_option("--conn", o->conn,
                      "only this connection, as the events name it (LOCAL:PORT>REMOTE:PORT)");
       app.add_flag("--timers", o->timers, "also show timers set and cancelled");
+      app.add_flag("--no-numbers", o->no_numbers,
+                   "leave out the event numbers (what `ustack explain --segment` takes)");
       app.add_option("--color", o->color, "auto, always or never")
           ->check(CLI::IsMember({"auto", "always", "never"}));
       return [o] { return run_ladder(*o); };

@@ -56,6 +56,7 @@ DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& tr
   }
   if (!setup_.events.empty()) {
     events_ = std::make_unique<events::JsonLinesTracer>(setup_.events, setup_.events_tool);
+    if (impaired_) impaired_->set_tracer(events_.get());
   }
   parts_ = std::make_unique<StackSession>(setup_, *dev, transports, events_.get());
   // Held packets have no fd to wake the runtime: as a poller of the Stack, the wrapper's next

@@ -11,7 +11,9 @@ ImpairedDevice::ImpairedDevice(Device& inner, const ImpairSpec& in, const Impair
       in_(in, in_seed(seed)),
       out_(out, out_seed(seed)),
       in_none_(in.is_none()),
-      out_none_(out.is_none()) {}
+      out_none_(out.is_none()),
+      in_trace_(in, seed, false),
+      out_trace_(out, seed, true) {}
 
 DeviceCaps ImpairedDevice::caps() const {
   DeviceCaps c = inner_.caps();
@@ -33,7 +35,8 @@ void ImpairedDevice::pull_inbound(Instant now) {
       ++rx_overflow_;
       continue;
     }
-    in_.offer(now, *p);  // copied: the inner device's span ends at its next receive()
+    // Copied: the inner device's span ends at its next receive().
+    in_trace_.drop(tracer_, now, in_.offer(now, *p), *p, ethernet());
   }
 }
 
@@ -51,7 +54,7 @@ bool ImpairedDevice::transmit(Instant now, std::size_t len, FunctionRef<void(Mut
   if (len > max_len || out_.held() >= kMaxHeld) return false;
   staging_.resize(len);
   fill(staging_);
-  out_.offer(now, staging_);
+  out_trace_.drop(tracer_, now, out_.offer(now, staging_), staging_, ethernet());
   poll(now);  // with nothing to wait for, the packet leaves in this call
   return true;
 }

@@ -16,8 +16,10 @@
 #include <optional>
 
 #include "stack/device.h"
+#include "stack/impair/impair_trace.h"
 #include "stack/impair/impairment.h"
 #include "stack/pollable.h"
+#include "stack/tracer.h"
 
 namespace ustack {
 
@@ -35,6 +37,11 @@ class ImpairedDevice final : public Device, public Pollable {
   bool poll(Instant now) override;
   // The earliest release in either direction.
   Instant poll_at() const override;
+
+  // Packets the impairment drops become drop events (counter "impair.out.lost_random" …)
+  // naming the rule, the seed and the draw, and the TCP flow and sequence number when the
+  // packet is TCP (docs/events.md). Null: no events.
+  void set_tracer(Tracer* t) { tracer_ = t; }
 
   const Impairment& in() const { return in_; }
   const Impairment& out() const { return out_; }
@@ -65,6 +72,7 @@ class ImpairedDevice final : public Device, public Pollable {
   // Moves what the inner device has received into the inbound impairment (bounded per call, so
   // a flood cannot keep one poll busy).
   void pull_inbound(Instant now);
+  bool ethernet() const { return inner_.caps().medium == Medium::kEthernet; }
 
   Device& inner_;
   Impairment in_;
@@ -74,6 +82,8 @@ class ImpairedDevice final : public Device, public Pollable {
   ByteVec staging_;  // an outbound packet being written by the stack
   std::uint64_t inner_tx_refused_ = 0;
   std::uint64_t rx_overflow_ = 0;
+  Tracer* tracer_ = nullptr;
+  ImpairTrace in_trace_, out_trace_;
 };
 
 }  // namespace ustack

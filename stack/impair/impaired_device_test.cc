@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "stack/link_device.h"
 
 namespace ustack {
@@ -109,6 +112,64 @@ TEST(ImpairedDevice, CountersTextNamesDirectionAndCause) {
   std::string text = dev.counters_text();
   EXPECT_NE(text.find("    1 impair.out.lost_random\n"), std::string::npos);
   EXPECT_NE(text.find("    0 impair.in.lost_random\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ustack
+
+namespace ustack {
+namespace {
+
+struct Drops : Tracer {
+  void on_event(const TraceEvent& e) override {
+    if (e.kind != TraceKind::kDrop) return;
+    counters.push_back(e.what);
+    rules.push_back(e.detail);
+    draws.push_back(e.draw);
+    seeds.push_back(e.value2);
+    flows.push_back(e.has_seq ? std::to_string(e.local_port) + ">" + std::to_string(e.remote_port) +
+                                    " " + std::to_string(e.seq)
+                              : "");
+  }
+  std::vector<std::string> counters, rules, flows;
+  std::vector<double> draws;
+  std::vector<std::int64_t> seeds;
+};
+
+// An IPv4/TCP packet 198.18.0.1:40000 > 198.18.0.2:80, seq 1000 (only what the trace reads).
+bool send_tcp(Device& d, Instant now) {
+  return d.transmit(now, 40, [](MutBytes b) {
+    std::fill(b.begin(), b.end(), std::uint8_t{0});
+    b[0] = 0x45;
+    b[9] = 6;
+    const std::uint8_t src[] = {198, 18, 0, 1}, dst[] = {198, 18, 0, 2};
+    std::copy(src, src + 4, b.begin() + 12);
+    std::copy(dst, dst + 4, b.begin() + 16);
+    store_be16(b, 20, 40000);
+    store_be16(b, 22, 80);
+    store_be32(b, 24, 1000);
+  });
+}
+
+// Every packet lost is traced with the rule, the seed, the draw below the probability, and the
+// TCP flow from the stack's side; a kept packet is not.
+TEST(ImpairedDevice, DropsAreTracedWithRuleSeedDrawAndFlow) {
+  Link link(LinkConfig{});
+  ImpairedDevice dev(link.a(), ImpairSpec{}, spec("loss=50%"), 7);
+  Drops t;
+  dev.set_tracer(&t);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(send_tcp(dev, Instant()));
+  const std::uint64_t lost = dev.out().counters().lost_random;
+  ASSERT_GT(lost, 0u);
+  ASSERT_EQ(t.counters.size(), lost);
+  for (std::size_t i = 0; i < t.counters.size(); ++i) {
+    EXPECT_EQ(t.counters[i], "impair.out.lost_random");
+    EXPECT_EQ(t.rules[i], "loss=50%");
+    EXPECT_EQ(t.seeds[i], 7);
+    EXPECT_GE(t.draws[i], 0.0);
+    EXPECT_LT(t.draws[i], 0.5);
+    EXPECT_EQ(t.flows[i], "40000>80 1000");
+  }
 }
 
 }  // namespace

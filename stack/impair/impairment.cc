@@ -43,7 +43,11 @@ Impairment::Impairment(const ImpairSpec& spec, std::uint64_t seed)
       reorder_rng_(stream(spec.seed.value_or(seed), 6)) {}
 
 // A zero probability draws nothing, so a field left out does not consume randomness.
-bool Impairment::happens(double p, Rng& rng) { return p > 0 && rng.chance(p); }
+bool Impairment::happens(double p, Rng& rng) {
+  if (p <= 0) return false;
+  last_draw_ = rng.unit();  // Rng::chance(p) is unit() < p: the same draws, kept for the trace
+  return last_draw_ < p;
+}
 
 // Gilbert–Elliott: the state decides this packet's loss chance (h bad, k good), then the chain
 // takes one step (p: good -> bad, r: bad -> good).
@@ -51,28 +55,32 @@ bool Impairment::burst_lost() {
   const GilbertElliott& g = spec_.burst;
   if (!g.enabled()) return false;
   bool lose = happens(burst_bad_ ? g.h : g.k, burst_rng_);
+  const double draw = last_draw_;
   burst_bad_ = burst_bad_ ? !burst_rng_.chance(g.r) : burst_rng_.chance(g.p);
+  last_draw_ = draw;
   return lose;
 }
 
-void Impairment::offer(Instant now, Bytes packet) {
+Impairment::Verdict Impairment::offer(Instant now, Bytes packet) {
   counters_.offered++;
   if (happens(spec_.loss, loss_rng_)) {
     counters_.lost_random++;
-    return;
+    return {"lost_random", last_draw_};
   }
+  last_draw_ = -1;
   if (burst_lost()) {
     counters_.lost_burst++;
-    return;
+    return {"lost_burst", last_draw_};
   }
   if (happens(spec_.duplicate, dup_rng_)) {
     counters_.duplicated++;
     schedule(now, take_buffer(packet));
   }
-  schedule(now, take_buffer(packet));
+  if (!schedule(now, take_buffer(packet))) return {"dropped_queue_full", -1};
+  return {};
 }
 
-void Impairment::schedule(Instant now, ByteVec bytes) {
+bool Impairment::schedule(Instant now, ByteVec bytes) {
   if (!bytes.empty() && happens(spec_.corrupt, corrupt_rng_)) {
     std::size_t bit = corrupt_rng_.uniform(bytes.size() * 8);
     bytes[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
@@ -82,7 +90,7 @@ void Impairment::schedule(Instant now, ByteVec bytes) {
   if (!sent) {
     counters_.dropped_queue_full++;
     if (spare_.size() < kMaxSpare) spare_.push_back(std::move(bytes));
-    return;
+    return false;
   }
   Instant at = *sent + spec_.delay;
   if (spec_.jitter > Duration::zero()) {
@@ -99,6 +107,7 @@ void Impairment::schedule(Instant now, ByteVec bytes) {
   }
   if (at > now) counters_.delayed++;
   insert(at, std::move(bytes));
+  return true;
 }
 
 // A link of rate R behind a drop-tail queue of Q bytes: a packet starts when the one ahead of

@@ -51,8 +51,15 @@ class Impairment {
   Impairment(const Impairment&) = delete;
   Impairment& operator=(const Impairment&) = delete;
 
+  // What offer() did with a packet: dropped by which cause (the counter's field name,
+  // "lost_random", "lost_burst", "dropped_queue_full"; nullptr when it was kept) and, for a
+  // random loss, the draw in [0, 1) that decided it (lost when below the probability).
+  struct Verdict {
+    const char* dropped = nullptr;
+    double draw = -1;
+  };
   // Takes one packet sent at `now` (copied; a held buffer is reused when one is free).
-  void offer(Instant now, Bytes packet);
+  Verdict offer(Instant now, Bytes packet);
   // Holds `packet` until `at` untouched and uncounted (a test injecting a delivery).
   void hold(Instant at, Bytes packet);
   // The next packet due at `now`, in release order (FIFO among equal times); the span stays
@@ -76,11 +83,12 @@ class Impairment {
     std::size_t len;
   };
   bool happens(double p, Rng& rng);
+  double last_draw_ = -1;  // happens()'s last draw
   bool burst_lost();
   // The instant the packet's last bit leaves the rate limiter, or nullopt when its queue is
   // full (drop-tail).
   std::optional<Instant> serialize(Instant now, std::size_t len);
-  void schedule(Instant now, ByteVec bytes);
+  bool schedule(Instant now, ByteVec bytes);  // false: dropped (queue full)
   void insert(Instant at, ByteVec bytes);
   ByteVec take_buffer(Bytes content);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <string_view>
 
 namespace ustack {
 
@@ -182,7 +183,7 @@ void TcpConnection::on_segment(Instant now, const TcpRepr& seg, std::uint8_t ip_
       // Its SYN is one we already have: answer with an ACK, as for any segment below RCV.NXT
       // (§3.10.7.4 "first"), reporting the duplicate as a D-SACK (RFC 2883 §4) as Linux does.
       on_ack(now, seg);
-      plan_.ack = true;
+      plan_.want_ack("simultaneous-open");
       if (sack_ok_) dsack_ = TcpSackBlock{seg.seq, seg.seq + 1};
       return;
     }
@@ -215,7 +216,7 @@ void TcpConnection::on_segment(Instant now, const TcpRepr& seg, std::uint8_t ip_
       // the LISTEN state". Linux (tcp_check_req, embryonic_reset) also answers the SYN with
       // <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK> and drops the request; so do we.
       rcv_nxt_ = seg.seq + seg.seg_len();
-      plan_.send_rst(SeqNum(0), true);
+      plan_.send_rst(SeqNum(0), true, "syn-in-syn-received");
       enter_closed(now, std::nullopt);
       return;
     }
@@ -255,7 +256,7 @@ void TcpConnection::on_segment_syn_sent(Instant now, const TcpRepr& seg) {
     // First: an ACK that does not acknowledge our SYN gets <SEQ=SEG.ACK><CTL=RST>.
     if (seg.ack <= iss_ || seg.ack > snd_max_) {
       if (!seg.has(kRst)) {
-        plan_.send_rst(seg.ack, false);
+        plan_.send_rst(seg.ack, false, "bad-ack");
       }
       return;
     }
@@ -283,7 +284,7 @@ void TcpConnection::on_segment_syn_sent(Instant now, const TcpRepr& seg) {
     max_snd_wnd_ = snd_wnd_;
     process_ack_of_data(now, seg);
     enter_established(now);
-    plan_.ack = true;
+    plan_.want_ack("handshake");
     return;
   }
   // Simultaneous open: SYN without ACK -> SYN-RECEIVED, send <SEQ=ISS><ACK=RCV.NXT><SYN,ACK>.
@@ -322,11 +323,13 @@ bool TcpConnection::check_sequence(Instant now, const TcpRepr& seg) {
   if (ts_ok_ && seg.options.timestamps && !seg.has(kRst) && ts_recent_valid(now) &&
       static_cast<std::int32_t>(seg.options.timestamps->val - ts_recent_) < 0) {
     stats_.drops_paws++;
-    ack_invalid(now, seg);
+    trace(now, TraceKind::kDrop, "tcp.drops_paws");
+    ack_invalid(now, seg, "paws");
     return false;
   }
   if (!segment_acceptable(seg)) {
     stats_.drops_unacceptable++;
+    trace(now, TraceKind::kDrop, "tcp.drops_unacceptable");
     if (seg.has(kRst)) return false;  // an unacceptable RST is dropped silently
     if (seg.has(kSyn)) {
       challenge_ack(now);  // RFC 5961 §4.2
@@ -340,13 +343,13 @@ bool TcpConnection::check_sequence(Instant now, const TcpRepr& seg) {
     }
     // RFC 9293 §3.10.7.4: a FIN retransmitted into TIME-WAIT restarts the 2 MSL timeout.
     if (state_ == TcpState::kTimeWait && seg.has(kFin)) close_at_ = now + cfg_.time_wait;
-    ack_invalid(now, seg);
+    ack_invalid(now, seg, "out-of-window");
     return false;
   }
   return true;
 }
 
-void TcpConnection::ack_invalid(Instant now, const TcpRepr& seg) {
+void TcpConnection::ack_invalid(Instant now, const TcpRepr& seg, const char* why) {
   // Linux tcp_oow_rate_limited: a segment that occupies sequence space (data, FIN) is not part
   // of an ACK loop and is always answered; a pure ACK at most once per tcp_invalid_ratelimit,
   // or two hosts that disagree about the window would ACK each other for ever.
@@ -355,7 +358,7 @@ void TcpConnection::ack_invalid(Instant now, const TcpRepr& seg) {
     return;
   }
   if (seg.seg_len() == 0) last_oow_ack_ = now;
-  plan_.ack = true;
+  plan_.want_ack(why);
 }
 
 bool TcpConnection::ts_recent_valid(Instant now) const {
@@ -422,7 +425,7 @@ bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
     } else {
       // "If the segment acknowledgment is not acceptable, form a reset segment
       // <SEQ=SEG.ACK><CTL=RST> and send it."
-      plan_.send_rst(seg.ack, false);
+      plan_.send_rst(seg.ack, false, "bad-ack");
       return false;
     }
   }
@@ -452,7 +455,7 @@ bool TcpConnection::on_ack(Instant now, const TcpRepr& seg) {
     case TcpState::kTimeWait:
       // Only a retransmitted FIN can arrive here: ACK it and restart the 2 MSL timeout.
       if (seg.has(kFin)) {
-        plan_.ack = true;
+        plan_.want_ack("fin");
         close_at_ = now + cfg_.time_wait;
       }
       break;
@@ -1027,7 +1030,7 @@ void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
   if (user_closed_) {
     // Linux (tcp_rcv_state_process): data for a socket the user closed cannot be delivered;
     // reset the connection so the peer learns it.
-    plan_.send_rst(seg.ack, false);
+    plan_.send_rst(seg.ack, false, "data-after-close");
     enter_closed(now, TcpError::kAborted);
     return;
   }
@@ -1042,13 +1045,14 @@ void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
     }
     data = data.subspan(std::min<std::size_t>(dup, data.size()));
     seq = rcv_nxt_;
-    plan_.ack = true;
+    plan_.want_ack("duplicate-data");
   }
   // Trim to the window we offered and to the room in the ring.
   std::uint32_t limit = std::min<std::uint32_t>(rcv_wnd(), rcv_buf_.free());
   std::uint32_t off = static_cast<std::uint32_t>(seq - rcv_nxt_);
   if (data.empty() || off >= limit) {
-    plan_.ack = true;  // beyond the window (or nothing new): tell the peer where we are
+    plan_.want_ack(
+        "out-of-window");  // beyond the window (or nothing new): tell the peer where we are
     return;
   }
   std::uint32_t len = std::min<std::uint32_t>(static_cast<std::uint32_t>(data.size()), limit - off);
@@ -1090,7 +1094,7 @@ void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
       stats_.drops_ooo_full++;
       break;
   }
-  plan_.ack = true;
+  plan_.want_ack("out-of-order");  // RFC 5681 §4.2: an immediate duplicate ACK
 }
 
 void TcpConnection::on_fin(Instant now) {
@@ -1110,7 +1114,7 @@ void TcpConnection::on_fin(Instant now) {
       // tick: effectively at once.
       quick_acks_ = 0;
       if (unacked_rcv_bytes_ >= rcv_mss_ || !ooo_.empty() || dsack_ || rcv_nxt_ == irs_ + 2) {
-        plan_.ack = true;
+        plan_.want_ack("fin");
       } else {
         plan_.ack = false;
         if (delack_at_.is_never()) delack_at_ = now + cfg_.delayed_ack;
@@ -1119,7 +1123,7 @@ void TcpConnection::on_fin(Instant now) {
     default:
       break;
   }
-  plan_.ack = true;
+  plan_.want_ack("fin");
   switch (state_) {
     case TcpState::kFinWait1:
       // Our FIN acknowledged too: TIME-WAIT; otherwise simultaneous close: CLOSING.
@@ -1311,7 +1315,7 @@ std::size_t TcpConnection::recv(MutBytes out) {
                                                   65535u << rcv_wscale_);
   if (2 * before <= max_wnd) {
     std::uint32_t w = prospective_window();
-    if (w > 0 && w >= 2 * before) plan_.ack = true;
+    if (w > 0 && w >= 2 * before) plan_.want_ack("window-update");
   }
   return n;
 }
@@ -1362,7 +1366,7 @@ void TcpConnection::abort() {
     case TcpState::kFinWait1:
     case TcpState::kFinWait2:
     case TcpState::kCloseWait:
-      plan_.send_rst(snd_max_, true);
+      plan_.send_rst(snd_max_, true, "abort");
       break;
     default:
       break;
@@ -1486,7 +1490,7 @@ void TcpConnection::fire_timers(Instant now) {
   if (delack_at_ <= now) {
     delack_at_ = Instant::never();
     trace(now, TraceKind::kTcpTimer, "delack");
-    plan_.ack = true;
+    plan_.want_ack("delack");
   }
   if (persist_at_ <= now) {
     // RFC 9293 §3.8.6.1 zero-window probing, persist backoff like Linux (tcp_probe_timer):
@@ -1504,6 +1508,7 @@ void TcpConnection::fire_timers(Instant now) {
       plan_.force = true;
     } else {
       plan_.window_probe = true;
+      plan_.probe_why = "zero-window-probe";
       ++unanswered_probes_;
       stats_.zero_window_probes++;
     }
@@ -1513,12 +1518,13 @@ void TcpConnection::fire_timers(Instant now) {
     // RFC 1122 §4.2.3.6 / Linux tcp_keepalive_timer.
     keepalive_at_ = Instant::never();
     if (keepalive_probes_ >= cfg_.keepalive_count) {
-      plan_.send_rst(snd_max_, true);
+      plan_.send_rst(snd_max_, true, "keepalive-timeout");
       enter_closed(now, soft_error_.value_or(TcpError::kTimedOut));
       return;
     }
     if (snd_max_ == snd_una_ && snd_buf_.size() == 0) {
       plan_.window_probe = true;
+      plan_.probe_why = "keepalive";
       ++keepalive_probes_;
       stats_.keepalives++;
       trace(now, TraceKind::kTcpTimer, "keepalive");
@@ -1624,14 +1630,14 @@ void TcpConnection::challenge_ack(Instant now) {
   if (challenge_count_ >= cfg_.challenge_ack_limit) return;
   ++challenge_count_;
   stats_.challenge_acks++;
-  plan_.ack = true;
+  plan_.want_ack("challenge");  // RFC 5961 §3.2, §4.2
 }
 
 void TcpConnection::schedule_ack(Instant now, bool immediate) {
   // Linux delayed ACK: quick ACKs at the start of a connection, an ACK for at least every
   // second full-sized segment (RFC 5681 §4.2, RFC 1122 §4.2.3.2), otherwise within 40 ms.
   if (immediate || quick_acks_ > 0 || unacked_rcv_bytes_ > rcv_mss_) {
-    plan_.ack = true;
+    plan_.want_ack(immediate ? "gap-filled" : quick_acks_ > 0 ? "quickack" : "second-segment");
   } else if (delack_at_.is_never()) {
     delack_at_ = now + cfg_.delayed_ack;
   }
@@ -1931,7 +1937,7 @@ void TcpConnection::send_data_segment(Instant now, TcpSink sink, SeqNum seq, Dat
   if (plan.len > 0 && seq + plan.len == data_end()) flags |= kPsh;
   if (plan.fin) flags |= kFin;
   // Traced before the segment, so a reader knows the next segment_sent is the retransmission.
-  if (seq < snd_max_) trace(now, TraceKind::kTcpRetransmit, retransmit_reason, seq.raw(), plan.len);
+  if (seq < snd_max_) trace_retransmit(now, retransmit_reason, seq, plan.len);
   send_segment(now, sink, flags, seq, a, b, /*with_options=*/true,
                /*retransmission=*/seq < snd_max_);
   stats_.data_segs_out += plan.len > 0 ? 1 : 0;
@@ -2045,9 +2051,18 @@ void TcpConnection::send_segment(Instant now, TcpSink sink, std::uint8_t flags, 
   if (a.size() + b.size() > mss) out.gso_size = static_cast<std::uint16_t>(mss);
   sink(out);
   stats_.segs_out++;
-  trace_segment(now, TraceKind::kTcpSegmentOut, r, a.size() + b.size());
+  // Why a segment without data goes (docs/events.md, segment_sent "why"); data explains itself.
+  const char* why = "";
+  if (flags & kRst) {
+    why = plan_.rst_why;
+    plan_.rst_why = "";
+  } else if (a.size() + b.size() == 0 && !(flags & (kFin | kSyn))) {
+    why = seq + 1 == snd_una_ ? plan_.probe_why : plan_.ack_why;
+  }
+  trace_segment(now, TraceKind::kTcpSegmentOut, r, a.size() + b.size(), why);
   if (flags & kAck) {
     plan_.ack = false;
+    plan_.ack_why = "";
     delack_at_ = Instant::never();
     unacked_rcv_bytes_ = 0;
     last_ack_sent_ = rcv_nxt_;
@@ -2088,9 +2103,29 @@ void TcpConnection::trace(Instant now, TraceKind kind, const char* what, std::ui
   tracer_->on_event(e);
 }
 
-void TcpConnection::trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len) {
+void TcpConnection::trace_retransmit(Instant now, const char* reason, SeqNum seq,
+                                     std::uint32_t len) {
+  if (tracer_ == nullptr) return;
+  TraceEvent e = trace_event(now, TraceKind::kTcpRetransmit);
+  e.what = reason;
+  e.seq = seq.raw();
+  e.len = len;
+  if (std::string_view(reason) == "rack" && rack_.advanced()) {
+    // RFC 8985 §6.2 step 5's inputs: the delivered segment that made this one lost (sent at
+    // RACK.xmit_ts, ending at RACK.end_seq), RACK.rtt and the reordering window.
+    e.value = rack_.xmit_ts().total_nanos();
+    e.ack = rack_.end_seq().raw();
+    e.value2 = rack_.rtt().total_nanos();
+    e.value3 = rack_.last_reo_wnd().total_nanos();
+  }
+  tracer_->on_event(e);
+}
+
+void TcpConnection::trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len,
+                                  const char* why) {
   if (tracer_ == nullptr) return;
   TraceEvent e = trace_event(now, kind);
+  e.detail = why;
   e.seq = r.seq.raw();
   e.ack = r.ack.raw();
   e.len = static_cast<std::uint32_t>(len);

@@ -176,7 +176,7 @@ class TcpConnection {
   bool check_sequence(Instant now, const TcpRepr& seg);  // first
   bool ts_recent_valid(Instant now) const;
   // Answers an out-of-window or PAWS-rejected segment with a duplicate ACK, rate-limited.
-  void ack_invalid(Instant now, const TcpRepr& seg);
+  void ack_invalid(Instant now, const TcpRepr& seg, const char* why);
   void update_ts_recent(Instant now, const TcpRepr& seg);
   void on_rst(Instant now, const TcpRepr& seg);   // second
   bool on_ack(Instant now, const TcpRepr& seg);   // fifth
@@ -254,10 +254,20 @@ class TcpConnection {
     bool window_probe = false;  // zero-window probe or keepalive: <SEQ=SND.UNA-1>, no data
     bool ack = false;           // an ACK now, unless a segment above carried one
     bool poked = false;         // a user call changed what may be sent: run transmit() once
+    // Why the next pure ACK, RST or probe goes: traced as segment_sent's `why` (static
+    // strings, docs/events.md). The last reason given wins; cleared when the segment goes.
+    const char* ack_why = "";
+    const char* rst_why = "";
+    const char* probe_why = "";
 
-    void send_rst(SeqNum seq, bool with_ack) {
+    void want_ack(const char* why) {
+      ack = true;
+      ack_why = why;
+    }
+    void send_rst(SeqNum seq, bool with_ack, const char* why) {
       rst = seq;
       rst_ack = with_ack;
+      rst_why = why;
     }
     // Something poll_at() must report as due now (the retransmissions come with an ACK or a
     // timer, which poll() handles in the same call).
@@ -358,7 +368,9 @@ class TcpConnection {
   void arm_rto(Instant now);
   void trace(Instant now, TraceKind kind, const char* what = "", std::uint32_t seq = 0,
              std::uint32_t len = 0, std::int64_t value = 0, std::int64_t value2 = 0);
-  void trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len);
+  void trace_retransmit(Instant now, const char* reason, SeqNum seq, std::uint32_t len);
+  void trace_segment(Instant now, TraceKind kind, const TcpRepr& r, std::size_t len,
+                     const char* why = "");
   // kTcpState with the RFC 9293 section behind the change where it is known (connection_trace.cc).
   void trace_state(Instant now, TcpState to);
   // kTcpCaState "FROM->TO" with the reason for the change (connection_trace.cc).

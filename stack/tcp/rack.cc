@@ -97,6 +97,7 @@ Rack::Detection Rack::detect_loss(Instant now, SentQueue& q, bool in_recovery, D
   Detection d;
   if (!xmit_ts_valid_) return d;
   Duration wnd = reo_wnd(in_recovery, q.segs_sacked(), srtt);
+  last_reo_wnd_ = wnd;
   q.for_each([&](SentSegment& s) {
     // Delivered segments, and lost ones not yet resent (the RFC's INFINITE_TS), are done.
     if (s.sacked || s.lost) return;

@@ -104,6 +104,8 @@ class Rack {
   unsigned reo_wnd_mult() const { return reo_wnd_mult_; }
   int reo_wnd_persist() const { return reo_wnd_persist_; }
   std::optional<SeqNum> dsack_round() const { return dsack_round_; }
+  // The reordering window detect_loss() last used (traced with a RACK retransmission).
+  Duration last_reo_wnd() const { return last_reo_wnd_; }
 
  private:
   Instant xmit_ts_;  // RACK.xmit_ts: latest transmission time of a delivered segment
@@ -117,6 +119,7 @@ class Rack {
   unsigned reo_wnd_mult_ = 1;
   int reo_wnd_persist_ = 0;
   std::optional<SeqNum> dsack_round_;
+  Duration last_reo_wnd_ = Duration::zero();
 };
 
 // --- TLP (RFC 8985 §7) ---------------------------------------------------------------------

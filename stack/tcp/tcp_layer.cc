@@ -528,10 +528,25 @@ void TcpLayer::emit(Instant now, const TcpTuple& t, const TcpSegmentOut& s, IpSe
   if (!ok) ++counters_.send_failed;
 }
 
-void TcpLayer::send_rst_for(Instant now, const TcpTuple& t, const TcpRepr& seg, IpSender& out) {
+void TcpLayer::send_rst_for(Instant now, const TcpTuple& t, const TcpRepr& seg, IpSender& out,
+                            const char* why) {
   // RFC 9293 §3.10.7.1 (and the LISTEN/SYN-SENT rules that reuse it): never answer a RST;
   // to an ACK send <SEQ=SEG.ACK><CTL=RST>, otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><RST,ACK>.
   if (seg.has(kRst)) return;
+  // No connection traces these: the segment and the reset, with why (docs/events.md).
+  auto trace = [&](TraceKind kind, const TcpRepr& r, const char* w) {
+    if (tracer_ == nullptr) return;
+    TraceEvent e = flow_trace_event(now, kind, t);
+    e.seq = r.seq.raw();
+    e.ack = r.ack.raw();
+    e.len = static_cast<std::uint32_t>(r.payload.size());
+    e.wnd = r.window;
+    e.flags = r.flags;
+    e.detail = w;
+    e.tcp = &r;
+    tracer_->on_event(e);
+  };
+  trace(TraceKind::kTcpSegmentIn, seg, "");
   TcpSegmentOut rst;
   rst.repr.src_port = t.local_port;
   rst.repr.dst_port = t.remote_port;
@@ -544,6 +559,7 @@ void TcpLayer::send_rst_for(Instant now, const TcpTuple& t, const TcpRepr& seg, 
     rst.repr.flags = kRst | kAck;
   }
   emit(now, t, rst, out);
+  trace(TraceKind::kTcpSegmentOut, rst.repr, why);
 }
 
 // --- Transport ----------------------------------------------------------------------------
@@ -629,7 +645,7 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
   }
   // RFC 9293 §3.10.7.1: CLOSED (no socket).
   ++counters_.rsts_no_socket;
-  send_rst_for(now, t, seg, out);
+  send_rst_for(now, t, seg, out, "closed-port");
   return RxVerdict::kDelivered;
 }
 
@@ -640,7 +656,7 @@ void TcpLayer::on_listen_segment(Instant now, SocketHandle lh, Socket& l, const 
   if (seg.has(kAck)) {        // second: an ACK is bad here, unless it returns a SYN cookie
     if (!seg.has(kSyn) && open_from_cookie(now, lh, l, t, seg, out)) return;
     ++counters_.rsts_listen_ack;
-    send_rst_for(now, t, seg, out);
+    send_rst_for(now, t, seg, out, "ack-to-listen");
     return;
   }
   if (!seg.has(kSyn)) return;  // fourth: anything else is dropped
@@ -851,7 +867,7 @@ void TcpLayer::answer_held_syns(Instant now, IpSender& out) {
     // Refused, or accepted after the listener closed: RFC 9293 §3.10.7.1, <SEQ=0><ACK=SEG.SEQ+1>
     // <CTL=RST,ACK>, which the client's connect() reports as ECONNREFUSED.
     ++counters_.syns_refused;
-    send_rst_for(now, a->tuple, a->syn, out);
+    send_rst_for(now, a->tuple, a->syn, out, "refused");
   }
 }
 

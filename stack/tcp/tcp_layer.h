@@ -412,7 +412,9 @@ class TcpLayer final : public Transport {
                      IpSender& out, std::optional<SeqNum> iss);
   // Carries out the answers given to held SYNs (answer_syn).
   void answer_held_syns(Instant now, IpSender& out);
-  void send_rst_for(Instant now, const TcpTuple& t, const TcpRepr& seg, IpSender& out);
+  // `why`: the reset's reason in the trace ("closed-port", "ack-to-listen", "refused").
+  void send_rst_for(Instant now, const TcpTuple& t, const TcpRepr& seg, IpSender& out,
+                    const char* why);
   // Answers a SYN with a cookie SYN-ACK and keeps nothing (Linux tcp_conn_request, want_cookie).
   void send_cookie_syn_ack(Instant now, Socket& l, const TcpTuple& t, const TcpRepr& syn,
                            IpSender& out);

@@ -90,6 +90,12 @@ ordered_json data_json(const TraceEvent& e) {
     case TraceKind::kDrop:
       d["counter"] = e.what;
       if (e.len != 0) d["count"] = e.len;
+      if (*e.detail) {  // an impairment's drop (stack/impair)
+        d["rule"] = e.detail;
+        d["seed"] = static_cast<std::uint64_t>(e.value2);
+        if (e.draw >= 0) d["draw"] = e.draw;
+      }
+      if (e.has_seq) d["seq"] = e.seq;
       break;
     case TraceKind::kNeighbor:
       d["change"] = e.what;
@@ -118,11 +124,18 @@ ordered_json data_json(const TraceEvent& e) {
         ordered_json o = options_json(e.tcp->options);
         if (!o.empty()) d["options"] = o;
       }
+      if (*e.detail) d["why"] = e.detail;
       break;
     case TraceKind::kTcpRetransmit:
       d["reason"] = e.what;
       d["seq"] = e.seq;
       d["len"] = e.len;
+      if (e.value != 0) {  // RACK (RFC 8985 §6.2)
+        d["rack_xmit_ns"] = e.value;
+        d["rack_end_seq"] = e.ack;
+        d["rack_rtt_ns"] = e.value2;
+        d["reo_wnd_ns"] = e.value3;
+      }
       break;
     case TraceKind::kTcpRttSample:
       d["rtt_ns"] = e.value;

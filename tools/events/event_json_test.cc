@@ -242,21 +242,30 @@ TEST(Ladder, HandshakeRelativeNumbersStateAndCwnd) {
         R"("category":"tcp","event":"cwnd","data":{"reason":"rto","cwnd":1460,)"
         R"("ssthresh":2920,"inflight":100,"pipe":100,"rwnd":64256}})"
         "\n";
+  // Each row starts with its event's number (the header line is not an event).
   EXPECT_EQ(draw(in),
+            "     #        ms  local                                                          "
+            "remote\n"
+            "      --- 198.18.0.2:80>198.18.0.1:4000\n"
+            "     1     0.000                                                           <---  "
+            "S 0:0(0) win 64240 <mss 1460,wscale 7>\n"
+            "     2     0.000  == LISTEN -> SYN_RECEIVED (RFC 9293 §3.10.7.2)\n"
+            "     3     0.000  S. 0:0(0) ack 1 win 65535 <mss 1460,wscale 2>            --->\n"
+            "     5     2.000                                                           <---  "
+            ". 1:1(0) ack 1 win 64256\n"
+            "     8     2.500  RTX(rto) P. 1:101(100) ack 1 win 64000                   --->  "
+            "cwnd 14600 ssthresh inf\n"
+            "     9     2.500  !! cwnd 14600 -> 1460 ssthresh 2920 (rto)\n");
+  // Without numbers, as before.
+  LadderOptions plain;
+  plain.numbers = false;
+  EXPECT_EQ(draw(in, plain).substr(0, 133),
             "        ms  local                                                          remote\n"
             "--- 198.18.0.2:80>198.18.0.1:4000\n"
-            "     0.000                                                           <---  S 0:0(0) "
-            "win 64240 <mss 1460,wscale 7>\n"
-            "     0.000  == LISTEN -> SYN_RECEIVED (RFC 9293 §3.10.7.2)\n"
-            "     0.000  S. 0:0(0) ack 1 win 65535 <mss 1460,wscale 2>            --->\n"
-            "     2.000                                                           <---  . 1:1(0) "
-            "ack 1 win 64256\n"
-            "     2.500  RTX(rto) P. 1:101(100) ack 1 win 64000                   --->  cwnd 14600 "
-            "ssthresh inf\n"
-            "     2.500  !! cwnd 14600 -> 1460 ssthresh 2920 (rto)\n");
+            "     0.000       ");
   LadderOptions timers;
   timers.timers = true;
-  EXPECT_NE(draw(in, timers).find("     0.000  .. rto timer set (in 1000.000 ms)\n"),
+  EXPECT_NE(draw(in, timers).find("     4     0.000  .. rto timer set (in 1000.000 ms)\n"),
             std::string::npos)
       << draw(in, timers);
   LadderOptions other;

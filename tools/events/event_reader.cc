@@ -42,6 +42,7 @@ std::optional<EventLine> EventReader::feed(std::string_view text) {
   } catch (const nlohmann::json::exception&) {
     throw error("not an event (time, event and data are required)");
   }
+  e.number = ++events_;
   return e;
 }
 

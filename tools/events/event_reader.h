@@ -24,7 +24,9 @@ EventsInputError input_error(std::uint64_t line, const std::string& why);
 
 // One event line's common fields; `data` is the event's own object.
 struct EventLine {
-  std::uint64_t line = 0;  // in the file, from 1 (the header)
+  std::uint64_t line = 0;    // in the file, from 1 (the header)
+  std::uint64_t number = 0;  // the events counted from 1 (the header is not one): the number
+                             // `ustack ladder` prints and `ustack explain --segment` takes
   std::int64_t time = 0;
   std::string conn;  // "" for events of no flow
   std::string category;
@@ -42,9 +44,12 @@ class EventReader {
   void finish() const;
   // "line N: why", for errors a reader finds in an event's data.
   EventsInputError error(const std::string& why) const;
+  std::uint64_t line() const { return line_; }
+  std::uint64_t events() const { return events_; }
 
  private:
   std::uint64_t line_ = 0;
+  std::uint64_t events_ = 0;
   bool header_seen_ = false;
 };
 

@@ -67,26 +67,40 @@ std::string ms(std::int64_t ns) {
 }  // namespace
 
 std::string Ladder::heading() const {
-  return "        ms  " + pad("local", kColumn) + "       remote\n";
+  return std::string(o_.numbers ? "     #" : "") + "        ms  " + pad("local", kColumn) +
+         "       remote\n";
+}
+
+std::uint32_t Ladder::relative(const std::string& conn, bool local, std::uint32_t seq) const {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return seq;
+  const Side& s = local ? it->second.local : it->second.remote;
+  return s.isn ? seq - *s.isn : seq;
 }
 
 std::string Ladder::row(std::int64_t time, const std::string& conn, const std::string& text) {
   std::string out;
   if (o_.conn.empty() && conn != last_conn_ && !conn.empty()) {
-    out +=
-        std::string(o_.color ? "\033[1m" : "") + "--- " + conn + (o_.color ? "\033[0m" : "") + "\n";
+    out += std::string(o_.numbers ? "      " : "") + (o_.color ? "\033[1m" : "") + "--- " + conn +
+           (o_.color ? "\033[0m" : "") + "\n";
     last_conn_ = conn;
+  }
+  if (o_.numbers) {
+    char n[32];
+    std::snprintf(n, sizeof n, "%6llu", static_cast<unsigned long long>(number_));
+    out += n;
   }
   return out + ms(time - *start_) + "  " + text + "\n";
 }
 
 std::string Ladder::feed(std::string_view text) {
-  std::optional<EventLine> e = reader_.feed(text);
-  if (!e) return "";
-  const std::string& event = e->event;
-  const std::string& conn = e->conn;
-  const std::int64_t time = e->time;
-  const nlohmann::json& d = e->data;
+  std::optional<EventLine> ev = reader_.feed(text);
+  if (!ev) return "";
+  number_ = ev->number;
+  const std::string& event = ev->event;
+  const std::string& conn = ev->conn;
+  const std::int64_t time = ev->time;
+  const nlohmann::json& d = ev->data;
   if (!o_.conn.empty() && conn != o_.conn) return "";
   if (!start_) start_ = time;
   Conn& c = conns_[conn];
@@ -187,7 +201,9 @@ std::string Ladder::feed(std::string_view text) {
                            " ssthresh " + number(c.ssthresh) + " (" + reason + ")"));
     }
     if (event == "drop") {
-      return row(time, conn, paint("\033[31m", "xx drop " + d.at("counter").get<std::string>()));
+      std::string t = "xx drop " + d.at("counter").get<std::string>();
+      if (d.contains("rule")) t += " (" + d["rule"].get<std::string>() + ")";
+      return row(time, conn, paint("\033[31m", t));
     }
   } catch (const nlohmann::json::exception&) {
     throw reader_.error("bad " + event + " event");

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <istream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,7 @@ struct LadderOptions {
   std::string conn;     // only this connection ("198.18.0.2:80>198.18.0.1:40000"); "" = all
   bool color = false;   // ANSI colours
   bool timers = false;  // also timers set and cancelled (fired ones are always shown)
+  bool numbers = true;  // each row starts with its event's number (what `ustack explain` takes)
 };
 
 // Turns an events stream into ladder rows, one line at a time (so it can follow a growing
@@ -34,6 +36,9 @@ class Ladder {
   void finish() const { reader_.finish(); }
   // The column heading, printed before the first row.
   std::string heading() const;
+  // Relative sequence numbers as the rows show them: `seq` of the connection's local side
+  // (or remote) minus its initial sequence number; `seq` itself while that is unknown.
+  std::uint32_t relative(const std::string& conn, bool local, std::uint32_t seq) const;
 
  private:
   struct Side {
@@ -50,6 +55,7 @@ class Ladder {
 
   LadderOptions o_;
   EventReader reader_;
+  std::uint64_t number_ = 0;  // of the event being drawn
   std::optional<std::int64_t> start_;
   std::string last_conn_;
   std::map<std::string, Conn> conns_;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "stack/tcp/layer_pair.h"
+#include "stack/wire/tcp.h"
 #include "tools/events/event_json.h"
 
 namespace ustack::events {
@@ -134,6 +135,50 @@ TEST(LayerPairEvents, TcpLayerDropsNameTheirCounter) {
       lines[0],
       R"({"time":3000000,"conn":"198.18.0.2:80>198.18.0.1:40000","category":"drop","event":"drop",)"
       R"("data":{"counter":"drops.tcp_bad_checksum"}})");
+}
+
+}  // namespace
+}  // namespace ustack::events
+
+namespace ustack::events {
+namespace {
+
+// segment_sent's `why` for the segments without data: the ACK policy behind each pure ACK
+// (quick ACKs at the start, then the delayed-ACK timer), a reset to a closed port, an abort.
+TEST(LayerPairEvents, PureAcksAndResetsSayWhy) {
+  std::vector<std::string> whys;
+  class Whys : public Tracer {
+   public:
+    explicit Whys(std::vector<std::string>& out) : out_(out) {}
+    void on_event(const TraceEvent& e) override {
+      if (e.kind == TraceKind::kTcpSegmentOut && e.len == 0 && !(e.flags & 0x03)) {
+        out_.push_back(std::string(tcp_flags_string(e.flags)) + " " + e.detail);
+      }
+    }
+
+   private:
+    std::vector<std::string>& out_;
+  } server(whys);
+  TcpLayerConfig small;
+  small.tcp.timestamps = false;
+  small.tcp.recv_buffer = 2048;  // two quick ACKs (Linux: rcvbuf / (2 * rcv_mss), at least 2)
+  TcpLayerPair p({}, small, 1_ms, nullptr, &server);
+  SocketHandle l = *p.server().listen(p.server_addr(), 80, 8);
+  SocketHandle c = *p.client().connect(p.now(), p.client_ip(), p.server_addr(), 80);
+  p.run_for(10_ms);
+  SocketHandle a = *p.server().accept(l);
+  const std::uint8_t data[100] = {};
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(*p.client().send(c, Bytes(data, 100)), 100u);
+    p.run_for(100_ms);
+  }
+  // A SYN to a port where nothing listens, then the application aborts.
+  ASSERT_TRUE(p.client().connect(p.now(), p.client_ip(), p.server_addr(), 81).ok());
+  p.run_for(10_ms);
+  p.server().abort(a);
+  p.run_for(10_ms);
+  EXPECT_EQ(whys, (std::vector<std::string>{". quickack", ". quickack", ". delack", ". delack",
+                                            "R. closed-port", "R. abort"}));
 }
 
 }  // namespace
