@@ -376,6 +376,11 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
     }
     s.queues = static_cast<std::size_t>(*o.queues);
     s.device.multi_queue = s.queues > 1;
+    // One events file per shard (FILE.K): N writers would interleave on stdout.
+    if (s.queues > 1 && o.events == "-") {
+      return fail("--events - cannot be used with --queues " + std::to_string(s.queues) +
+                  " (each shard writes FILE.K: give a FILE)");
+    }
   }
   if (std::string e = pcap_setup(o, s); !e.empty()) return fail(e);
   if (std::string e = impair_setup(o, s); !e.empty()) return fail(e);
