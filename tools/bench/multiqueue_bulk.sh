@@ -8,7 +8,8 @@
 #   USTACK_ARGS=--no-offload P=8 tools/bench/multiqueue_bulk.sh
 #
 # Topology (names carry the pid; only 198.18.0.0/15; removed at exit, also on Ctrl-C):
-#   netns ustmq<pid>: TUN umq<pid> (multi_queue), kernel 198.18.8.1/24 <-> ustack 198.18.8.2
+#   netns ustmq<pid>: TUN umq<pid> (multi_queue when Q > 1), kernel 198.18.8.1/24 <-> ustack
+#   198.18.8.2
 # Each run starts a fresh `ustack serve --queues Q bulk:5001` and P `bulk client`s at once
 # ('S': kernel -> ustack; '-R': ustack -> kernel, DUR s each); the figure is the sum of the
 # clients' Gbit/s. Then the per-shard passive opens (the kernel's spread of the P flows).
@@ -41,10 +42,17 @@ trap 'exit 130' INT TERM
 gcc -O2 -pthread -o "$WORK/bulk" "$BENCH_SRC/bulk.c" || exit 1
 ip netns add "$NS" || exit 1
 ip netns exec "$NS" ip link set lo up
-ip netns exec "$NS" ip tuntap add dev "$DEV" mode tun multi_queue || exit 1
-ip netns exec "$NS" ip link set "$DEV" mtu "$MTU"
-ip netns exec "$NS" ip addr add 198.18.8.1/24 dev "$DEV"
-ip netns exec "$NS" ip link set "$DEV" up
+
+# make_dev Q: the device for Q queues (a multi_queue device takes only IFF_MULTI_QUEUE opens).
+make_dev() {
+  ip netns exec "$NS" ip link del "$DEV" 2>/dev/null
+  local mq=""
+  [ "$1" -gt 1 ] && mq=multi_queue
+  ip netns exec "$NS" ip tuntap add dev "$DEV" mode tun $mq || exit 1
+  ip netns exec "$NS" ip link set "$DEV" mtu "$MTU"
+  ip netns exec "$NS" ip addr add 198.18.8.1/24 dev "$DEV"
+  ip netns exec "$NS" ip link set "$DEV" up
+}
 
 # run Q DIR: one run, prints the summed Gbit/s (DIR: S or R).
 run() {
@@ -79,6 +87,7 @@ stats() {  # median (min-max) of the numbers on stdin
 echo "multiqueue_bulk: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD)," \
   "P=$P DUR=$DUR REPS=$REPS MTU=$MTU USTACK_ARGS='${USTACK_ARGS:-}', load $(cut -d' ' -f1-3 /proc/loadavg)"
 for q in $QUEUES; do
+  make_dev "$q"
   for dir in S R; do
     : >"$WORK/res"
     spreads=""
