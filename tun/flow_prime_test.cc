@@ -53,7 +53,8 @@ ByteVec tcp6(std::uint8_t flags) {
   return p;
 }
 
-// The receiver's check (RFC 9293 §3.1): the sum over pseudo header and segment folds to 0.
+// The receiver's check (RFC 9293 §3.1, RFC 792): the sum over pseudo header (if any) and
+// message folds to 0.
 bool tcp_checksum_ok(Bytes p, std::size_t ip_len, std::uint32_t pseudo) {
   return checksum_finish(checksum_add(pseudo, p.subspan(ip_len))) == 0;
 }
@@ -110,6 +111,57 @@ TEST(FlowPrime, OnlyASynWithoutAckOrRstIsPrimed) {
   EXPECT_FALSE(make_flow_prime(Bytes(), o));
   ByteVec small(10);
   EXPECT_FALSE(make_flow_prime(tcp4(0x02), MutBytes(small.data(), small.size())));
+}
+
+// An ICMP echo request of 8 + 4 bytes with a correct checksum (`v6`: ICMPv6, type 128).
+ByteVec echo(bool v6, std::uint8_t type) {
+  ByteVec p(v6 ? 52 : 32);
+  MutBytes b(p.data(), p.size());
+  std::size_t ip = v6 ? 40 : 20;
+  if (v6) {
+    b[0] = 0x60;
+    store_be16(b, 4, 12);
+    b[6] = 58;
+    b[7] = 64;
+    std::copy_n(kSrc6.bytes().begin(), 16, b.begin() + 8);
+    std::copy_n(kDst6.bytes().begin(), 16, b.begin() + 24);
+  } else {
+    b[0] = 0x45;
+    store_be16(b, 2, 32);
+    b[8] = 64;
+    b[9] = 1;
+    std::copy_n(kSrc.bytes().begin(), 4, b.begin() + 12);
+    std::copy_n(kDst.bytes().begin(), 4, b.begin() + 16);
+    store_be16(b, 10, internet_checksum(b.first(20)));
+  }
+  b[ip] = type;
+  store_be16(b, ip + 4, 0x1234);
+  store_be16(b, ip + 6, 1);
+  store_be32(b, ip + 8, 0xdeadbeef);
+  std::uint32_t pseudo = v6 ? pseudo_header_sum_v6(kSrc6, kDst6, 58, 12) : 0;
+  store_be16(b, ip + 2, checksum_finish(checksum_add(pseudo, b.subspan(ip))));
+  return p;
+}
+
+// A ping's echo reply is sent by the kernel before it records the request's flow, like a
+// SYN-ACK: echo requests are primed as well, with the ICMP checksum broken.
+TEST(FlowPrime, AnEchoRequestIsPrimedWithABrokenIcmpChecksum) {
+  for (bool v6 : {false, true}) {
+    SCOPED_TRACE(v6 ? "ICMPv6" : "ICMP");
+    const std::size_t ip = v6 ? 40 : 20;
+    const std::uint32_t pseudo = v6 ? pseudo_header_sum_v6(kSrc6, kDst6, 58, 12) : 0;
+    ByteVec req = echo(v6, v6 ? 128 : 8);
+    ASSERT_TRUE(tcp_checksum_ok(req, ip, pseudo));
+    ByteVec out(req.size());
+    ASSERT_TRUE(make_flow_prime(req, MutBytes(out.data(), out.size())));
+    EXPECT_FALSE(tcp_checksum_ok(out, ip, pseudo));
+    for (std::size_t i = 0; i < req.size(); ++i) {
+      if (i == ip + 2 || i == ip + 3) continue;
+      EXPECT_EQ(out[i], req[i]) << "byte " << i;
+    }
+    EXPECT_FALSE(make_flow_prime(echo(v6, v6 ? 129 : 0), MutBytes(out.data(), out.size())))
+        << "an echo reply is the kernel's flow";
+  }
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ namespace ustack::tun {
 namespace {
 
 constexpr std::size_t kEthernetHeader = 14;
-// Largest SYN we prime (flow_prime.h): headers with every option, and a little data.
+// Largest SYN or echo request we prime (flow_prime.h): a bigger ping goes unprimed.
 constexpr std::size_t kMaxPrimedSyn = 256;
 // Largest super-packet (IP bytes) we write with TSO: an IPv4 packet's limit, the kernel's
 // default gso_max_size for a TUN (64 KiB) less some room.

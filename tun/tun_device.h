@@ -62,7 +62,7 @@ struct TunStats {
   std::uint64_t rx_packets = 0, rx_bytes = 0, rx_errors = 0;
   std::uint64_t tx_packets = 0, tx_bytes = 0, tx_errors = 0, tx_too_big = 0;
   std::uint64_t rx_bad_vnet_hdr = 0;  // dropped: a virtio_net_hdr we cannot honour
-  std::uint64_t tx_flow_primes = 0;   // multi-queue: SYNs preceded by a prime (flow_prime.h)
+  std::uint64_t tx_flow_primes = 0;   // multi-queue: SYNs/echo requests primed (flow_prime.h)
 };
 
 class TunDevice : public Device {
