@@ -5,7 +5,7 @@
 # counters), no shard reset a flow it did not own (a flow the kernel steered to a shard without
 # its connection would meet rsts_no_socket). Then `ustack connect --queues 2`: the connection it
 # opens from shard 0 gets all its answers on queue 0 (the SYN is primed, tun/flow_prime.h), so
-# shard 1's capture holds none of its segments.
+# shard 1's capture holds none of its segments; `ustack ping --queues 2` gets every reply.
 source "$(dirname "$0")/lib.sh"
 setup_ns
 start_serve --queues 2 http:8080 bulk:5001 discard:9
@@ -88,5 +88,10 @@ print(hashlib.sha256(body).hexdigest())' "$WORK/resp")
     "$(tcpdump -r "$WORK/c.pcap.0" -nn tcp 2>/dev/null | wc -l) TCP packets on queue 0, $n1 on 1"
 done
 check "6 ustack connect --queues 2 downloads byte-exact ($good)" test $good = 6
+# ustack ping --queues 2: echo requests are primed too, so every reply reaches shard 0's socket.
+"$USTACK" ping --tun "$MQ_DEV" --netns "$NS" --no-create --addr 198.18.2.2/24 --queues 2 \
+  -c 5 -i 0.2 198.18.2.1 >"$WORK/ping" 2>&1
+check "ustack ping --queues 2: 5 of 5 replies ($(grep -o '[0-9]* received' "$WORK/ping"))" \
+  grep -q " 5 received" "$WORK/ping"
 check "no segment of ustack's own connections reached shard 1 ($stray)" test $stray = 0
 finish
