@@ -93,74 +93,100 @@ std::string host_text(const ServiceHost& host) {
   return s;
 }
 
-int serve(DeviceSession& s, const ServeOptions& opts, const services::ServiceSpecs& specs,
-          const services::TcpSetup& tcp_setup, const DnsZoneSet& zones) {
-  TcpLayer& tcp = s.tcp();
-  bool v4 = false, v6 = false;
-  for (const auto& a : s.setup().addrs) (a.addr.is_v4() ? v4 : v6) = true;
-  if (!v4 && !v6) throw std::runtime_error("no address to serve on: give --addr");
-
-  // The UDP echo and the DNS servers answer in the poll that delivered the request.
-  services::UdpEchoService udp_echo(s.udp(), s.stack());
-  ScopedPoller echo_poller(s.stack(), udp_echo);
-  std::vector<std::unique_ptr<DnsServer>> dns;
-  std::vector<std::unique_ptr<ScopedPoller>> dns_pollers;
-
-  ServiceHost host(tcp, [](const std::string& line) {
-    std::printf("ustack serve: %s\n", line.c_str());
-    std::fflush(stdout);
-  });
-  std::vector<std::unique_ptr<services::ServiceFactory>> factories;
-  std::string listening;
-  for (const auto& spec : specs.specs) {
-    if (spec.kind == services::ServiceKind::kUdpEcho) {
-      for (IpVersion family : s.families()) {
-        if (auto e = udp_echo.listen(family, spec.port)) {
-          throw std::runtime_error(spec.text + ": " + services::udp_error_text(*e));
+// The services of one shard (all of them with one queue): with --queues N every shard listens on
+// the same ports, so whichever queue the kernel steers a flow to has a listener for it.
+class ServeShard {
+ public:
+  ServeShard(DeviceSession& s, DeviceShard& shard, const services::ServiceSpecs& specs,
+             const services::TcpSetup& tcp_setup, const DnsZoneSet& zones)
+      : udp_echo_(shard.udp(), shard.stack()),
+        echo_poller_(shard.stack(), udp_echo_),
+        host_(shard.tcp(), [](const std::string& line) {
+          std::printf("ustack serve: %s\n", line.c_str());
+          std::fflush(stdout);
+        }) {
+    bool v4 = false, v6 = false;
+    for (const auto& a : s.setup().addrs) (a.addr.is_v4() ? v4 : v6) = true;
+    if (!v4 && !v6) throw std::runtime_error("no address to serve on: give --addr");
+    for (const auto& spec : specs.specs) {
+      if (spec.kind == services::ServiceKind::kUdpEcho) {
+        for (IpVersion family : s.families()) {
+          if (auto e = udp_echo_.listen(family, spec.port)) {
+            throw std::runtime_error(spec.text + ": " + services::udp_error_text(*e));
+          }
+        }
+        listening_ += " " + spec.text;
+        continue;
+      }
+      if (spec.kind == services::ServiceKind::kDns) {
+        DnsServerConfig cfg;
+        cfg.port = spec.port;
+        dns_.push_back(
+            std::make_unique<DnsServer>(cfg, zones, shard.udp(), shard.tcp(), shard.stack()));
+        if (auto e = dns_.back()->start(shard.runtime().now())) {
+          throw std::runtime_error(spec.text + ": " + *e);
+        }
+        dns_pollers_.push_back(std::make_unique<ScopedPoller>(shard.stack(), *dns_.back()));
+        listening_ += " " + spec.text;
+        continue;
+      }
+      // http's Date and Last-Modified are wall-clock times; the sessions get the runtime's
+      // steady Instants and this offset to Unix time, taken once (a later clock step is not
+      // followed).
+      factories_.push_back(
+          std::make_unique<services::ServiceFactory>(spec, tun::steady_clock_epoch_offset()));
+      const services::ServiceFactory* f = factories_.back().get();
+      std::string name = std::string(to_string(spec.kind)) + ":" + std::to_string(spec.port);
+      for (IpAddr any : {IpAddr(Ipv4Addr()), IpAddr(Ipv6Addr())}) {
+        if ((any.is_v4() && !v4) || (any.is_v6() && !v6)) continue;
+        if (auto e = host_.listen(
+                any, spec.port, name, [f] { return f->make(); }, tcp_setup.socket)) {
+          throw std::runtime_error(spec.text + ": " + services::tcp_error_text(*e));
         }
       }
-      listening += " " + spec.text;
-      continue;
+      listening_ += " " + spec.text;
     }
-    if (spec.kind == services::ServiceKind::kDns) {
-      DnsServerConfig cfg;
-      cfg.port = spec.port;
-      dns.push_back(std::make_unique<DnsServer>(cfg, zones, s.udp(), tcp, s.stack()));
-      if (auto e = dns.back()->start(s.runtime().now())) {
-        throw std::runtime_error(spec.text + ": " + *e);
-      }
-      dns_pollers.push_back(std::make_unique<ScopedPoller>(s.stack(), *dns.back()));
-      listening += " " + spec.text;
-      continue;
-    }
-    // http's Date and Last-Modified are wall-clock times; the sessions get the runtime's
-    // steady Instants and this offset to Unix time, taken once (a later clock step is not
-    // followed).
-    factories.push_back(
-        std::make_unique<services::ServiceFactory>(spec, tun::steady_clock_epoch_offset()));
-    const services::ServiceFactory* f = factories.back().get();
-    std::string name = std::string(to_string(spec.kind)) + ":" + std::to_string(spec.port);
-    for (IpAddr any : {IpAddr(Ipv4Addr()), IpAddr(Ipv6Addr())}) {
-      if ((any.is_v4() && !v4) || (any.is_v6() && !v6)) continue;
-      if (auto e = host.listen(
-              any, spec.port, name, [f] { return f->make(); }, tcp_setup.socket)) {
-        throw std::runtime_error(spec.text + ": " + services::tcp_error_text(*e));
-      }
-    }
-    listening += " " + spec.text;
+    // The host is one of the Stack's pollers: stepped in the poll that delivered its segments,
+    // and its poll_at() (a session's deadline, e.g. bulk 'R' streaming) is the Stack's.
+    host_poller_ = std::make_unique<ScopedPoller>(shard.stack(), host_);
+    shard.runtime().wake();
   }
 
-  // The host is one of the Stack's pollers: stepped in the poll that delivered its segments,
-  // and its poll_at() (a session's deadline, e.g. bulk 'R' streaming) is the Stack's.
-  ScopedPoller host_poller(s.stack(), host);
-  tun::AsioRuntime& rt = s.runtime();
-  rt.wake();
+  const std::string& listening() const { return listening_; }
+  std::string counters_text() const {
+    return host_text(host_) + udp_echo_.counters_text() + (dns_.empty() ? "" : dns_text(dns_));
+  }
 
-  std::printf("ustack serve: ready: %s; serving%s\n", s.describe().c_str(), listening.c_str());
-  bool has_dns = !dns.empty();
-  return s.run_until_stopped("serve", [&] {
-    return host_text(host) + udp_echo.counters_text() + (has_dns ? dns_text(dns) : "");
-  });
+ private:
+  // The UDP echo and the DNS servers answer in the poll that delivered the request.
+  services::UdpEchoService udp_echo_;
+  ScopedPoller echo_poller_;
+  std::vector<std::unique_ptr<DnsServer>> dns_;
+  std::vector<std::unique_ptr<ScopedPoller>> dns_pollers_;
+  ServiceHost host_;
+  std::vector<std::unique_ptr<services::ServiceFactory>> factories_;
+  std::unique_ptr<ScopedPoller> host_poller_;
+  std::string listening_;
+};
+
+int serve(DeviceSession& s, const services::ServiceSpecs& specs,
+          const services::TcpSetup& tcp_setup, const DnsZoneSet& zones) {
+  // Each shard's services are made (and read) on the shard's own thread; they go away after
+  // run_until_stopped has stopped the shards' threads, or here if one could not listen.
+  std::vector<std::unique_ptr<ServeShard>> shards(s.shard_count());
+  try {
+    s.on_each_shard([&](DeviceShard& shard) {
+      shards[shard.index()] = std::make_unique<ServeShard>(s, shard, specs, tcp_setup, zones);
+      return std::string();
+    });
+  } catch (...) {
+    s.stop_shards();
+    throw;
+  }
+  std::printf("ustack serve: ready: %s; serving%s\n", s.describe().c_str(),
+              shards[0]->listening().c_str());
+  return s.run_until_stopped(
+      "serve", [&shards](DeviceShard& shard) { return shards[shard.index()]->counters_text(); });
 }
 
 int run_serve(const ServeOptions& opts) {
@@ -182,7 +208,7 @@ int run_serve(const ServeOptions& opts) {
   for (const auto& w : zones.warnings)
     std::fprintf(stderr, "ustack serve: warning: %s\n", w.c_str());
   return run_with_device("serve", opts.device, transports, [&](DeviceSession& s) {
-    return serve(s, opts, specs, *tcp.setup, zones.zones);
+    return serve(s, specs, *tcp.setup, zones.zones);
   });
 }
 

@@ -20,12 +20,14 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "stack/base/addr.h"
@@ -73,6 +75,8 @@ struct DeviceOptions {
   // default, off under --impair).
   bool offload = false;
   bool no_offload = false;
+  // --queues N: IFF_MULTI_QUEUE, N queues of the device, one stack shard per queue and thread.
+  std::optional<std::int64_t> queues;
   std::string pcap;
   std::optional<std::int64_t> snaplen;    // --snaplen N: octets kept of each packet in --pcap
   std::optional<std::int64_t> pcap_size;  // --pcap-size MB: rotate --pcap like tcpdump -C
@@ -90,16 +94,22 @@ struct DeviceOptions {
   std::string hosts;
 };
 
-// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --offload --no-offload --pcap
+// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --offload --no-offload --queues
+// --pcap
 // --snaplen --pcap-size --events --seed --impair --impair-in --impair-out to `app`.
 void add_device_options(CLI::App& app, DeviceOptions& opts);
 // Adds the resolver's --nameserver --resolv-conf --hosts: only commands that look names up
 // take them, so each command's help lists only what it uses.
 void add_resolver_options(CLI::App& app, DeviceOptions& opts);
 
+// --queues' upper bound (the kernel allows 256 queues; a shard per core is the point).
+inline constexpr std::size_t kMaxQueues = 64;
+
 // Checked and parsed.
 struct DeviceSetup {
   tun::TunConfig device;
+  // Queues of the device (IFF_MULTI_QUEUE when more than 1), one stack shard each.
+  std::size_t queues = 1;
   bool create_netns = true;
   std::vector<IpCidr> addrs;
   std::vector<IpCidr> peers;
@@ -150,9 +160,10 @@ struct TransportConfig {
 // device, usocket's in-memory networks on one end of a Link.
 class StackSession {
  public:
-  // `tracer` (may be null) gets the Stack's and the transports' events.
+  // `tracer` (may be null) gets the Stack's and the transports' events. `shard` > 0: a further
+  // shard of a --queues session (DeviceShard), seeded apart, with `mac`, no DAD nor RS.
   StackSession(const DeviceSetup& setup, Device& dev, const TransportConfig& transports = {},
-               Tracer* tracer = nullptr);
+               Tracer* tracer = nullptr, std::size_t shard = 0, MacAddr mac = {});
   ~StackSession();
   StackSession(const StackSession&) = delete;
   StackSession& operator=(const StackSession&) = delete;
@@ -169,13 +180,54 @@ class StackSession {
   std::unique_ptr<Resolver> resolver_;
 };
 
+// One queue of the device and the stack that serves it: the queue's TunDevice, impairments
+// (--impair: an ImpairedDevice around it, polled by the Stack so its held packets wake the
+// runtime), pcap recording (on the stack's side of the impairment), the --events tracer, the
+// Stack with our addresses and routes, its transports, the resolver, and the runtime driving it.
+// Shard 0 runs on the thread that made the session; with --queues N, DeviceSession runs shards
+// 1..N-1 on threads of their own. Nothing in a shard is shared with another (stack/ knows no
+// threads): each has the same addresses and listeners and answers whatever its queue delivers.
+class DeviceShard {
+ public:
+  // `index` > 0: seeded apart from shard 0 (setup.seed mixed with the index), `mac` for its
+  // Stack (shard 0's: one interface), no duplicate address detection or router solicitations of
+  // its own (shard 0 does them for the interface), and --pcap/--events files FILE.index.
+  DeviceShard(const DeviceSetup& setup, std::size_t index, std::unique_ptr<tun::TunDevice> dev,
+              const TransportConfig& transports, MacAddr mac = {});
+  ~DeviceShard();
+  DeviceShard(const DeviceShard&) = delete;
+  DeviceShard& operator=(const DeviceShard&) = delete;
+
+  std::size_t index() const { return index_; }
+  Stack& stack() { return parts_->stack(); }
+  TcpLayer& tcp() { return parts_->tcp(); }
+  UdpLayer& udp() { return parts_->udp(); }
+  Resolver& resolver() { return parts_->resolver(); }
+  tun::AsioRuntime& runtime() { return *runtime_; }
+  tun::TunDevice& device() { return *device_; }
+  // Stack, TCP, UDP and resolver counters (netstat -s style) plus device and runtime counters.
+  std::string counters_text() const;
+
+ private:
+  std::size_t index_;
+  std::unique_ptr<tun::TunDevice> device_;
+  std::unique_ptr<ImpairedDevice> impaired_;
+  std::unique_ptr<PacketTap> pcap_;
+  std::unique_ptr<PcapTapDevice> tapped_;
+  std::unique_ptr<Tracer> events_;  // --events
+  std::unique_ptr<StackSession> parts_;
+  std::unique_ptr<PollableRef<Stack>> pollable_;
+  std::unique_ptr<tun::AsioRuntime> runtime_;
+};
+
+// --pcap and --events of shard `index` out of `queues`: `path` itself with one queue, else
+// "path.index" (one file per shard).
+std::string shard_path(const std::string& path, std::size_t index, std::size_t queues);
+
 // A running stack on a device: namespace (created if needed), TUN/TAP device, kernel-side
-// addresses, impairments (--impair: an ImpairedDevice around the TUN/TAP, polled by the Stack so
-// its held packets wake the runtime), pcap recording (on the stack's side of the impairment), Stack
-// with our addresses and routes, its transports (TcpLayer and UdpLayer, registered), the DNS
-// Resolver over them (a poller of the Stack), and the runtime driving it. The destructor undoes
-// what the constructor did, in reverse order: the device goes away if we created it, the namespace
-// if we created it.
+// addresses and one DeviceShard per queue (one without --queues). stack(), runtime() ... are
+// shard 0's, which runs on the calling thread. The destructor undoes what the constructor did, in
+// reverse order: the device goes away if we created it, the namespace if we created it.
 class DeviceSession {
  public:
   // Throws tun::SysError (or std::runtime_error) with a one-line message.
@@ -184,12 +236,12 @@ class DeviceSession {
   DeviceSession(const DeviceSession&) = delete;
   DeviceSession& operator=(const DeviceSession&) = delete;
 
-  Stack& stack() { return parts_->stack(); }
-  TcpLayer& tcp() { return parts_->tcp(); }
-  UdpLayer& udp() { return parts_->udp(); }
-  Resolver& resolver() { return parts_->resolver(); }
-  tun::AsioRuntime& runtime() { return *runtime_; }
-  tun::TunDevice& device() { return *device_; }
+  Stack& stack() { return shards_[0]->stack(); }
+  TcpLayer& tcp() { return shards_[0]->tcp(); }
+  UdpLayer& udp() { return shards_[0]->udp(); }
+  Resolver& resolver() { return shards_[0]->resolver(); }
+  tun::AsioRuntime& runtime() { return shards_[0]->runtime(); }
+  tun::TunDevice& device() { return shards_[0]->device(); }
   const DeviceSetup& setup() const { return setup_; }
   bool netns_created() const;
   // The families we have an --addr of, IPv4 first (a listener needs a socket per family:
@@ -197,11 +249,25 @@ class DeviceSession {
   std::vector<IpVersion> families() const;
   MacAddr mac() const { return mac_; }
 
+  // --queues: the shards, shard(0) being the one stack() and runtime() name.
+  std::size_t shard_count() const { return shards_.size(); }
+  DeviceShard& shard(std::size_t k) { return *shards_[k]; }
+  // Starts shards 1..N-1, each on a thread of its own pinned to a core where the affinity mask
+  // allows (shard 0, on the calling thread, to the first). Done by run_with_setup before the
+  // command's body; nothing without --queues.
+  void start_shards();
+  // Stops and joins the shard threads (idempotent); a stop by signal does not end a shard's
+  // thread, only this does.
+  void stop_shards();
+  // Runs `f` on every shard, each on its own thread (shard 0 here), and returns the results in
+  // shard order: the way to touch a running shard (set up services, read counters).
+  std::vector<std::string> on_each_shard(const std::function<std::string(DeviceShard&)>& f);
+
   // "tun ust0 in netns foo (created), mtu 1500, addresses 198.18.0.2/24 fd00:1::2/64, seed 7"
   std::string describe() const;
-  // Stack, TCP, UDP and resolver counters (netstat -s style) plus device and runtime
-  // counters.
-  std::string counters_text() const;
+  // Shard 0's counters; with --queues N every shard's summed, then a "Shard K:" section per
+  // shard with its own device packets and TCP opens.
+  std::string counters_text();
   // Prints "ustack COMMAND: counters WHEN:", counters_text() and `extra`, "end of counters" to
   // `out` (the block tools/integration's dump_counters reads). `at_exit` notes that the final
   // counters are out (run_with_device prints them otherwise when a signal stopped the loop).
@@ -217,8 +283,11 @@ class DeviceSession {
   std::string removal_summary() const;
   // For a command that runs until stopped (after printing its "ready" line): says how to stop
   // it, runs the loop until SIGINT/SIGTERM or runtime().stop(), printing the counters (and
-  // `extra()`) on SIGUSR1 and at the end. Returns 0.
+  // `extra()`) on SIGUSR1 and at the end, then stops the other shards. Returns 0.
   int run_until_stopped(const std::string& command, std::function<std::string()> extra = {});
+  // The same with `extra(shard)` per shard (called on the shard's thread), summed as counters.
+  int run_until_stopped(const std::string& command,
+                        std::function<std::string(DeviceShard&)> shard_extra);
 
   // `host` as an address: a numeric address, or a name looked up through resolver() (running
   // the loop until it is answered), its first address in RFC 6724 order. On failure the error
@@ -233,14 +302,9 @@ class DeviceSession {
   DeviceSetup setup_;
   MacAddr mac_;
   std::unique_ptr<tun::NetnsOwner> netns_;
-  std::unique_ptr<tun::TunDevice> device_;
-  std::unique_ptr<ImpairedDevice> impaired_;
-  std::unique_ptr<PacketTap> pcap_;
-  std::unique_ptr<PcapTapDevice> tapped_;
-  std::unique_ptr<Tracer> events_;  // --events
-  std::unique_ptr<StackSession> parts_;
-  std::unique_ptr<PollableRef<Stack>> pollable_;
-  std::unique_ptr<tun::AsioRuntime> runtime_;
+  std::vector<std::unique_ptr<DeviceShard>> shards_;
+  std::vector<std::thread> threads_;  // shards 1..N-1 while started
+  std::atomic<bool> quit_shards_{false};
   // --peer addresses this session put on a device it attached to (--no-create): removed at the
   // end, as a created device takes its addresses with it.
   std::vector<IpCidr> added_peers_;

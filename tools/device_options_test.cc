@@ -145,6 +145,33 @@ TEST(DeviceOptions, MtuOutOfRangeIsNamed) {
             "--mtu 67 out of range (68..65535)");
 }
 
+TEST(DeviceOptions, QueuesMakeAMultiQueueDeviceAndAreBounded) {
+  ValidationResult one =
+      validate_device_options(parse({"--tun", "ust0", "--addr", "198.18.0.2/24"}));
+  ASSERT_TRUE(one.setup);
+  EXPECT_EQ(one.setup->queues, 1u);
+  EXPECT_FALSE(one.setup->device.multi_queue);
+  ValidationResult two =
+      validate_device_options(parse({"--tun", "ust0", "--addr", "198.18.0.2/24", "--queues", "2"}));
+  ASSERT_TRUE(two.setup) << two.error;
+  EXPECT_EQ(two.setup->queues, 2u);
+  EXPECT_TRUE(two.setup->device.multi_queue);
+  EXPECT_EQ(error_of({"--tun", "ust0", "--addr", "198.18.0.2/24", "--queues", "0"}),
+            "--queues 0 out of range (1..64)");
+  EXPECT_EQ(error_of({"--tun", "ust0", "--addr", "198.18.0.2/24", "--queues", "65"}),
+            "--queues 65 out of range (1..64)");
+  EXPECT_EQ(
+      error_of({"--tun", "ust0", "--addr", "198.18.0.2/24", "--queues", "2", "--events", "-"}),
+      "--events - cannot be used with --queues 2 (each shard writes FILE.K: give a FILE)");
+}
+
+TEST(DeviceOptions, EachShardWritesItsOwnFile) {
+  EXPECT_EQ(shard_path("ev.jsonl", 0, 1), "ev.jsonl");
+  EXPECT_EQ(shard_path("ev.jsonl", 0, 2), "ev.jsonl.0");
+  EXPECT_EQ(shard_path("ev.jsonl", 1, 2), "ev.jsonl.1");
+  EXPECT_EQ(shard_path("", 1, 2), "");
+}
+
 // RFC 8200 §5: every IPv6 link carries 1280 bytes.
 TEST(DeviceOptions, MtuBelow1280WithIpv6IsRefused) {
   EXPECT_THAT(error_of({"--tun", "ust0", "--addr", "fd00:1::2/64", "--mtu", "1000"}),

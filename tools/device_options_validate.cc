@@ -242,6 +242,11 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
   app.add_flag("--no-offload", o.no_offload,
                "plain TUN/TAP: one MTU-sized packet per read and write, every checksum computed")
       ->excludes(offload);
+  app.add_option("--queues", o.queues,
+                 "open the device N times with IFF_MULTI_QUEUE and run N stack shards, one per "
+                 "thread and core, each with the same addresses and listeners; the kernel "
+                 "steers each flow to one queue (1..64, default 1)")
+      ->type_name("N");
   app.add_option("--pcap", o.pcap, "record every packet the stack sends and receives")
       ->type_name("FILE");
   add_pcap_limit_options(app, o.snaplen, o.pcap_size, "--pcap");
@@ -363,6 +368,19 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
                   "(RFC 8200 §5): raise it or drop the IPv6 --addr");
     }
     s.device.mtu = static_cast<std::size_t>(*o.mtu);
+  }
+  if (o.queues) {
+    if (*o.queues < 1 || *o.queues > static_cast<std::int64_t>(kMaxQueues)) {
+      return fail("--queues " + std::to_string(*o.queues) + " out of range (1.." +
+                  std::to_string(kMaxQueues) + ")");
+    }
+    s.queues = static_cast<std::size_t>(*o.queues);
+    s.device.multi_queue = s.queues > 1;
+    // One events file per shard (FILE.K): N writers would interleave on stdout.
+    if (s.queues > 1 && o.events == "-") {
+      return fail("--events - cannot be used with --queues " + std::to_string(s.queues) +
+                  " (each shard writes FILE.K: give a FILE)");
+    }
   }
   if (std::string e = pcap_setup(o, s); !e.empty()) return fail(e);
   if (std::string e = impair_setup(o, s); !e.empty()) return fail(e);

@@ -1,15 +1,20 @@
 // DeviceSession: bring-up and teardown of namespace, device, pcap, Stack, transports and
 // runtime.
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
 #include <csignal>
 #include <cstdio>
+#include <future>
 #include <iostream>
 
 #include "stack/dns/resolver.h"
 #include "stack/impair/impaired_device.h"
 #include "stack/pcap_tap_device.h"
 #include "stack/stack.h"
+#include "tools/counters_sum.h"
 #include "tools/device_options.h"
 #include "tools/events/event_json.h"
 #include "tools/services/tcp_cli.h"
@@ -22,43 +27,65 @@
 
 namespace ustack::tools {
 
-DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& transports)
-    : setup_(setup) {
-  if (!setup_.device.netns.empty()) {
-    netns_ = std::make_unique<tun::NetnsOwner>(setup_.device.netns, setup_.create_netns);
+namespace {
+
+// Shard k's seed: shard 0 keeps the session's (one queue replays as before), the others are
+// spread from it (ISN secrets, ephemeral ports, IP IDs of their own).
+std::uint64_t shard_seed(std::uint64_t seed, std::size_t shard) {
+  return seed ^ (0x9e3779b97f4a7c15ull * shard);
+}
+
+// Pins the calling thread to the `k`th core of its affinity mask (wrapping); nothing if the
+// mask cannot be read or set.
+void pin_to_core(std::size_t k) {
+  cpu_set_t allowed;
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
   }
-  device_ = std::make_unique<tun::TunDevice>(setup_.device);
-  if (!setup_.peers.empty()) {
-    tun::NetnsScope in(setup_.device.netns);
-    for (const auto& peer : setup_.peers) {
-      if (tun::add_link_address(device_->name(), peer) && !device_->created()) {
-        added_peers_.push_back(peer);
-      }
-    }
-  }
-  Device* dev = device_.get();
-  if (setup_.impaired()) {
-    impaired_ = std::make_unique<ImpairedDevice>(*device_, setup_.impair_in, setup_.impair_out,
-                                                 setup_.seed);
-    dev = impaired_.get();
+  if (cpus.size() < 2) return;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpus[k % cpus.size()], &one);
+  ::pthread_setaffinity_np(::pthread_self(), sizeof one, &one);
+}
+
+}  // namespace
+
+std::string shard_path(const std::string& path, std::size_t index, std::size_t queues) {
+  if (queues <= 1 || path.empty()) return path;
+  return path + "." + std::to_string(index);
+}
+
+DeviceShard::DeviceShard(const DeviceSetup& setup, std::size_t index,
+                         std::unique_ptr<tun::TunDevice> dev, const TransportConfig& transports,
+                         MacAddr mac)
+    : index_(index), device_(std::move(dev)) {
+  Device* d = device_.get();
+  if (setup.impaired()) {
+    impaired_ = std::make_unique<ImpairedDevice>(*device_, setup.impair_in, setup.impair_out,
+                                                 shard_seed(setup.seed, index));
+    d = impaired_.get();
   }
   // The pcap sits on the stack's side of the impairment: it shows what the stack sent and what
   // reached it (a tcpdump in the namespace shows the kernel's side).
-  if (!setup_.pcap.empty()) {
+  if (!setup.pcap.empty()) {
     // Wall-clock timestamps, so the file lines up with a tcpdump taken at the same time.
     tun::PcapWriterOptions pcap_options;
-    pcap_options.snaplen = setup_.pcap_snaplen;
-    pcap_ = std::make_unique<tun::PcapTapWriter>(setup_.pcap, device_->caps().medium, pcap_options,
-                                                 tun::steady_clock_epoch_offset(),
-                                                 setup_.pcap_rotate_bytes);
-    tapped_ = std::make_unique<PcapTapDevice>(*dev, *pcap_);
-    dev = tapped_.get();
+    pcap_options.snaplen = setup.pcap_snaplen;
+    pcap_ = std::make_unique<tun::PcapTapWriter>(
+        shard_path(setup.pcap, index, setup.queues), device_->caps().medium, pcap_options,
+        tun::steady_clock_epoch_offset(), setup.pcap_rotate_bytes);
+    tapped_ = std::make_unique<PcapTapDevice>(*d, *pcap_);
+    d = tapped_.get();
   }
-  if (!setup_.events.empty()) {
-    events_ = std::make_unique<events::JsonLinesTracer>(setup_.events, setup_.events_tool);
+  if (!setup.events.empty()) {
+    events_ = std::make_unique<events::JsonLinesTracer>(
+        shard_path(setup.events, index, setup.queues), setup.events_tool);
     if (impaired_) impaired_->set_tracer(events_.get());
   }
-  parts_ = std::make_unique<StackSession>(setup_, *dev, transports, events_.get());
+  parts_ = std::make_unique<StackSession>(setup, *d, transports, events_.get(), index, mac);
   // Held packets have no fd to wake the runtime: as a poller of the Stack, the wrapper's next
   // release is part of Stack::poll_at(), where the runtime arms its timer.
   if (impaired_) parts_->stack().add_poller(*impaired_);
@@ -66,10 +93,9 @@ DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& tr
   runtime_ = std::make_unique<tun::AsioRuntime>(*pollable_, device_->fd());
 }
 
-DeviceSession::~DeviceSession() {
+DeviceShard::~DeviceShard() {
   // Reverse order of construction: stop driving, drop the stack and its transports, close the
-  // pcap, close the device (a device we created disappears with its fd), then the namespace
-  // (if ours).
+  // pcap, then the device (a device we created disappears with its last queue's fd).
   runtime_.reset();
   pollable_.reset();
   if (impaired_) parts_->stack().remove_poller(*impaired_);
@@ -78,33 +104,126 @@ DeviceSession::~DeviceSession() {
   tapped_.reset();
   pcap_.reset();
   impaired_.reset();
+  device_.reset();
+}
+
+DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& transports)
+    : setup_(setup) {
+  if (!setup_.device.netns.empty()) {
+    netns_ = std::make_unique<tun::NetnsOwner>(setup_.device.netns, setup_.create_netns);
+  }
+  auto first = std::make_unique<tun::TunDevice>(setup_.device);
+  tun::TunDevice& dev = *first;
+  if (!setup_.peers.empty()) {
+    tun::NetnsScope in(setup_.device.netns);
+    for (const auto& peer : setup_.peers) {
+      if (tun::add_link_address(dev.name(), peer) && !dev.created()) added_peers_.push_back(peer);
+    }
+  }
+  shards_.push_back(std::make_unique<DeviceShard>(setup_, 0, std::move(first), transports));
+  // Further queues attach to the device the first one made or found (by its name: the kernel
+  // may have picked it).
+  tun::TunConfig more = setup_.device;
+  more.name = dev.name();
+  more.extra_queue = true;
+  for (std::size_t k = 1; k < setup_.queues; ++k) {
+    shards_.push_back(std::make_unique<DeviceShard>(
+        setup_, k, std::make_unique<tun::TunDevice>(more), transports, stack().mac()));
+  }
+}
+
+DeviceSession::~DeviceSession() {
+  // Reverse order of construction: the shard threads, the further queues, the kernel-side
+  // addresses we added, the first queue (a device we created disappears with it), then the
+  // namespace (if ours).
+  stop_shards();
+  while (shards_.size() > 1) shards_.pop_back();
   if (!added_peers_.empty()) {
     try {
       tun::NetnsScope in(setup_.device.netns);
-      for (const auto& peer : added_peers_) tun::delete_link_address(device_->name(), peer);
+      for (const auto& peer : added_peers_) tun::delete_link_address(device().name(), peer);
     } catch (const std::exception&) {
       // The namespace went away under us: nothing of ours is left in it.
     }
   }
-  device_.reset();
+  shards_.clear();
   netns_.reset();
+}
+
+void DeviceSession::start_shards() {
+  if (shards_.size() < 2 || !threads_.empty()) return;
+  quit_shards_ = false;
+  pin_to_core(0);
+  for (std::size_t k = 1; k < shards_.size(); ++k) {
+    DeviceShard* shard = shards_[k].get();
+    threads_.emplace_back([this, shard] {
+      pin_to_core(shard->index());
+      tun::AsioRuntime& rt = shard->runtime();
+      // SIGINT/SIGTERM stop every runtime (each has its signal_set); the session decides when
+      // a shard ends (stop_shards), so the shard goes on answering until then.
+      for (;;) {
+        rt.run();
+        if (quit_shards_) break;
+        rt.resume();
+      }
+    });
+  }
+}
+
+void DeviceSession::stop_shards() {
+  if (threads_.empty()) return;
+  quit_shards_ = true;
+  for (std::size_t k = 1; k < shards_.size(); ++k) {
+    tun::AsioRuntime* rt = &shards_[k]->runtime();
+    boost::asio::post(rt->io_context(), [rt] { rt->stop(); });
+  }
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+std::vector<std::string> DeviceSession::on_each_shard(
+    const std::function<std::string(DeviceShard&)>& f) {
+  std::vector<std::string> out(shards_.size());
+  if (threads_.empty()) {
+    for (std::size_t k = 0; k < shards_.size(); ++k) out[k] = f(*shards_[k]);
+    return out;
+  }
+  // A running shard is touched only on its own thread: post there, wait for the answer (the
+  // shards never wait on this thread, so this cannot deadlock).
+  std::vector<std::future<std::string>> answers;
+  for (std::size_t k = 1; k < shards_.size(); ++k) {
+    auto p = std::make_shared<std::promise<std::string>>();
+    answers.push_back(p->get_future());
+    DeviceShard* shard = shards_[k].get();
+    boost::asio::post(shard->runtime().io_context(), [p, shard, &f] {
+      try {
+        p->set_value(f(*shard));
+      } catch (...) {
+        p->set_exception(std::current_exception());
+      }
+    });
+  }
+  out[0] = f(*shards_[0]);
+  for (std::size_t k = 1; k < shards_.size(); ++k) out[k] = answers[k - 1].get();
+  return out;
 }
 
 void DeviceSession::wait_for_usable_addresses(Duration limit) {
   auto settled = [this] {
     for (const auto& a : setup_.addrs) {
-      if (parts_->stack().address_state(a.addr) == AddressState::kTentative) return false;
+      if (stack().address_state(a.addr) == AddressState::kTentative) return false;
     }
     return true;
   };
-  if (!settled()) runtime_->run_until(settled, runtime_->now() + limit);
+  if (!settled()) runtime().run_until(settled, runtime().now() + limit);
 }
 
 std::string DeviceSession::removal_summary() const {
   std::string s;
   auto add = [&s](const std::string& what) { s += (s.empty() ? "" : ", ") + what; };
-  if (device_->created()) {
-    add((device_->mode() == tun::TunMode::kTun ? "tun " : "tap ") + device_->name());
+  const tun::TunDevice& dev = shards_[0]->device();
+  if (dev.created()) {
+    add((dev.mode() == tun::TunMode::kTun ? "tun " : "tap ") + dev.name());
   }
   for (const auto& peer : added_peers_) add("kernel-side address " + peer.to_string());
   if (netns_created()) add("netns " + setup_.device.netns);
@@ -112,28 +231,36 @@ std::string DeviceSession::removal_summary() const {
 }
 
 StackSession::StackSession(const DeviceSetup& setup, Device& dev, const TransportConfig& transports,
-                           Tracer* tracer) {
+                           Tracer* tracer, std::size_t shard, MacAddr mac) {
+  const std::uint64_t seed = shard_seed(setup.seed, shard);
   StackConfig cfg;
-  cfg.seed = setup.seed;
+  cfg.seed = seed;
   cfg.transparent = setup.transparent;
   cfg.relay_echo = setup.transparent;  // the sandbox relays pings too (IcmpRelay)
+  if (shard > 0) {
+    // One interface in N shards: shard 0's MAC, and shard 0 alone does the interface's duplicate
+    // address detection (waited for by run_with_setup) and router solicitations.
+    cfg.mac = mac;
+    cfg.dad_transmits = 0;
+    cfg.max_rtr_solicitations = 0;
+  }
   stack_ = std::make_unique<Stack>(cfg, dev);
   stack_->set_tracer(tracer);
   for (const auto& a : setup.addrs) stack_->add_address(a);
   for (const auto& gw : setup.gateways) stack_->set_default_gateway(gw);
   TcpLayerConfig tcp_cfg = transports.tcp;
-  tcp_cfg.seed = setup.seed;
+  tcp_cfg.seed = seed;
   tcp_ = std::make_unique<TcpLayer>(tcp_cfg, tracer);
   stack_->register_transport(*tcp_);
   UdpLayerConfig udp_cfg = transports.udp;
-  udp_cfg.seed = setup.seed;  // UdpLayer derives its own keys from it
+  udp_cfg.seed = seed;  // UdpLayer derives its own keys from it
   udp_ = std::make_unique<UdpLayer>(udp_cfg, tracer);
   stack_->register_transport(*udp_);
   ResolverConfig dns_cfg = setup.resolver;
   dns_cfg.force_tcp = dns_cfg.force_tcp || transports.dns_force_tcp;
   // Its own stream of randomness (query IDs), not the transports'.
   resolver_ = std::make_unique<Resolver>(dns_cfg, setup.hosts, *udp_, *tcp_, *stack_,
-                                         setup.seed ^ 0x646e732d73656564ull);  // "dns-seed"
+                                         seed ^ 0x646e732d73656564ull);  // "dns-seed"
   stack_->add_poller(*resolver_);
 }
 
@@ -158,15 +285,18 @@ std::vector<IpVersion> DeviceSession::families() const {
 }
 
 std::string DeviceSession::describe() const {
-  std::string s = device_->mode() == tun::TunMode::kTun ? "tun " : "tap ";
-  s += device_->name();
-  s += device_->created() ? " (created)" : " (attached)";
+  DeviceShard& first = *shards_[0];
+  const tun::TunDevice& dev = first.device();
+  std::string s = dev.mode() == tun::TunMode::kTun ? "tun " : "tap ";
+  s += dev.name();
+  s += dev.created() ? " (created)" : " (attached)";
   if (!setup_.device.netns.empty()) {
     s += " in netns " + setup_.device.netns + (netns_created() ? " (created)" : "");
   }
-  s += ", mtu " + std::to_string(parts_->stack().mtu());
-  s += ", offload " + device_->offload_state().describe();
-  if (device_->mode() == tun::TunMode::kTap) s += ", mac " + parts_->stack().mac().to_string();
+  s += ", mtu " + std::to_string(first.stack().mtu());
+  s += ", offload " + dev.offload_state().describe();
+  if (shards_.size() > 1) s += ", queues " + std::to_string(shards_.size());
+  if (dev.mode() == tun::TunMode::kTap) s += ", mac " + first.stack().mac().to_string();
   s += ", addresses";
   for (const auto& a : setup_.addrs) s += " " + a.to_string();
   for (const auto& gw : setup_.gateways) s += ", gateway " + gw.to_string();
@@ -191,7 +321,7 @@ std::string DeviceSession::describe() const {
   return s;
 }
 
-std::string DeviceSession::counters_text() const {
+std::string DeviceShard::counters_text() const {
   std::string s = parts_->stack().counters().to_string();
   s += services::tcp_counters_text(parts_->tcp().counters(), parts_->tcp().socket_count());
   s += parts_->udp().counters().to_string();
@@ -208,6 +338,7 @@ std::string DeviceSession::counters_text() const {
   line(d.tx_bytes, "tx_bytes");
   line(d.tx_errors, "tx_errors");
   line(d.tx_too_big, "tx_too_big");
+  if (d.tx_flow_primes != 0) line(d.tx_flow_primes, "tx_flow_primes");
   if (impaired_) s += "Impairment:\n" + impaired_->counters_text();
   s += "Reassembly:\n";
   line(parts_->stack().reassembly_datagrams(), "datagrams_pending");
@@ -219,6 +350,26 @@ std::string DeviceSession::counters_text() const {
   line(r.device_wakeups, "device_wakeups");
   line(r.timer_wakeups, "timer_wakeups");
   line(r.stale_deadlines, "stale_deadlines");
+  return s;
+}
+
+std::string DeviceSession::counters_text() {
+  if (shards_.size() == 1) return shards_[0]->counters_text();
+  std::vector<std::string> texts =
+      on_each_shard([](DeviceShard& shard) { return shard.counters_text(); });
+  std::string s = sum_counters_text(texts);
+  // What each shard carried: the kernel picks a queue per flow, so these show how it spread.
+  for (std::size_t k = 0; k < texts.size(); ++k) {
+    s += "Shard " + std::to_string(k) + ":\n";
+    auto line = [&](const char* section, const char* name) {
+      s += "    " + std::to_string(counter_value(texts[k], section, name)) + " " + name + "\n";
+    };
+    line("Device", "rx_packets");
+    line("Device", "tx_packets");
+    line("Tcp", "passive_opens");
+    line("Tcp", "active_opens");
+    line("Tcp", "rsts_no_socket");
+  }
   return s;
 }
 
@@ -240,13 +391,26 @@ const char* exit_reason(int signo) {
 
 int DeviceSession::run_until_stopped(const std::string& command,
                                      std::function<std::string()> extra) {
-  auto extra_text = [&extra] { return extra ? extra() : std::string(); };
-  runtime_->on_signal(
+  return run_until_stopped(command, [&extra](DeviceShard& shard) {
+    return extra && shard.index() == 0 ? extra() : std::string();
+  });
+}
+
+int DeviceSession::run_until_stopped(const std::string& command,
+                                     std::function<std::string(DeviceShard&)> shard_extra) {
+  auto extra_text = [this, &shard_extra] {
+    if (!shard_extra) return std::string();
+    std::vector<std::string> texts = on_each_shard(shard_extra);
+    return texts.size() == 1 ? texts[0] : sum_counters_text(texts);
+  };
+  runtime().on_signal(
       SIGUSR1, [this, command, extra_text] { print_counters(command, "(SIGUSR1)", extra_text()); });
   std::printf("ustack %s: SIGUSR1 prints counters, SIGINT/SIGTERM stops (pid %d)\n",
               command.c_str(), static_cast<int>(::getpid()));
   std::fflush(stdout);
-  int signo = runtime_->run();
+  int signo = runtime().run();
+  // The other shards end here, so the exit counters are their last word.
+  stop_shards();
   print_counters(command, exit_reason(signo), extra_text(), stdout, /*at_exit=*/true);
   return 0;
 }
@@ -259,7 +423,7 @@ DeviceSession::HostAddress DeviceSession::lookup_host(std::string_view host, Add
       return {std::nullopt, "not an IPv" + std::string(numeric->is_v4() ? "6" : "4") + " address"};
     return {numeric, ""};
   }
-  std::optional<LookupResult> r = parts_->resolver().lookup(*runtime_, host, family);
+  std::optional<LookupResult> r = resolver().lookup(runtime(), host, family);
   if (!r) return {std::nullopt, "interrupted"};
   if (r->error) return {std::nullopt, lookup_error_text(*r)};
   if (r->addresses.empty()) return {std::nullopt, "no address"};
@@ -319,12 +483,14 @@ int run_with_setup(const std::string& command, const DeviceSetup& setup,
   sigprocmask(SIG_SETMASK, &previous, nullptr);
   int rc = 0;
   try {
+    session->start_shards();
     session->wait_for_usable_addresses(Duration::seconds(5));
     rc = body(*session);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ustack %s: %s\n", command.c_str(), e.what());
     rc = 1;
   }
+  session->stop_shards();
   int signo = session->runtime().stop_signal();
   if ((signo == SIGINT || signo == SIGTERM) && !session->printed_exit_counters()) {
     session->print_counters(command, exit_reason(signo), "", status, /*at_exit=*/true);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "tun/flow_prime.h"
 #include "tun/link.h"
 #include "tun/netns.h"
 #include "tun/sys_error.h"
@@ -19,6 +20,8 @@ namespace ustack::tun {
 namespace {
 
 constexpr std::size_t kEthernetHeader = 14;
+// Largest SYN or echo request we prime (flow_prime.h): a bigger ping goes unprimed.
+constexpr std::size_t kMaxPrimedSyn = 256;
 // Largest super-packet (IP bytes) we write with TSO: an IPv4 packet's limit, the kernel's
 // default gso_max_size for a TUN (64 KiB) less some room.
 constexpr std::size_t kGsoMaxLen = 65535;
@@ -64,6 +67,8 @@ TunDevice::TunDevice(const TunConfig& config)
     : netns_(config.netns),
       mode_(config.mode),
       persist_(config.persist),
+      extra_queue_(config.extra_queue),
+      multi_queue_(config.multi_queue),
       rx_buf_(kBufferSize),
       tx_buf_(kBufferSize) {
   if (config.name.size() >= IFNAMSIZ) {
@@ -76,7 +81,7 @@ TunDevice::TunDevice(const TunConfig& config)
   }
   NetnsScope in_namespace(config.netns);
   const bool existed = !config.name.empty() && link_index(config.name) != 0;
-  if (config.must_exist && !existed) {
+  if ((config.must_exist || config.extra_queue) && !existed) {
     throw SysError(ENODEV, "device " + config.name + " does not exist" +
                                (config.netns.empty() ? "" : " in namespace " + config.netns));
   }
@@ -96,7 +101,8 @@ TunDevice::TunDevice(const TunConfig& config)
   ifreq ifr;
   std::memset(&ifr, 0, sizeof ifr);
   ifr.ifr_flags = static_cast<short>((mode_ == TunMode::kTun ? IFF_TUN : IFF_TAP) | IFF_NO_PI |
-                                     (config.offload ? IFF_VNET_HDR : 0));
+                                     (config.offload ? IFF_VNET_HDR : 0) |
+                                     (config.multi_queue ? IFF_MULTI_QUEUE : 0));
   std::memcpy(ifr.ifr_name, config.name.data(), config.name.size());
   if (::ioctl(fd_.get(), TUNSETIFF, &ifr) != 0) {
     int err = errno;
@@ -105,6 +111,13 @@ TunDevice::TunDevice(const TunConfig& config)
       case EBUSY:
         throw SysError(err, dev + " is busy (another program has it open)");
       case EINVAL:
+        if (existed && config.multi_queue) {
+          throw SysError(err, dev +
+                                  " cannot take another queue (it was created without "
+                                  "multi_queue, or is not a " +
+                                  (mode_ == TunMode::kTun ? "TUN" : "TAP") +
+                                  " device): ip tuntap add ... multi_queue, or --queues 1");
+        }
         if (existed) {
           const bool tun = mode_ == TunMode::kTun;
           throw SysError(err, dev + " exists but is not a " + (tun ? "TUN" : "TAP") +
@@ -122,12 +135,18 @@ TunDevice::TunDevice(const TunConfig& config)
   if (config.offload) {
     offload_ = negotiate_offload(fd_.get());
     vnet_len_ = kVnetHdrLen;
-  } else if (existed) {
+  } else if (existed && !extra_queue_) {
     // TUNSETIFF without IFF_VNET_HDR cleared the header, but offload bits a previous opener set
     // on a persistent device stay: the kernel would send us partial checksums.
     ::ioctl(fd_.get(), TUNSETOFFLOAD, 0);
   }
 
+  if (extra_queue_) {
+    // The first queue set the link up: only read what it set.
+    mtu_ = link_mtu(name_);
+    if (mode_ == TunMode::kTap) kernel_mac_ = link_mac(name_);
+    return;
+  }
   if (persist_ && ::ioctl(fd_.get(), TUNSETPERSIST, 1) != 0) {
     throw_errno("cannot make " + name_ + " persistent", errno);
   }
@@ -144,7 +163,8 @@ TunDevice::~TunDevice() {
   // A device we created and made persistent stays (the caller asked for it); any other device
   // we created disappears when the fd closes. Offload bits outlive the fd on a device that
   // stays: clear them, so a later opener without IFF_VNET_HDR gets whole checksums.
-  if (offload_.csum && (persist_ || !created_)) ::ioctl(fd_.get(), TUNSETOFFLOAD, 0);
+  if (offload_.csum && !extra_queue_ && (persist_ || !created_))
+    ::ioctl(fd_.get(), TUNSETOFFLOAD, 0);
 }
 
 DeviceCaps TunDevice::caps() const {
@@ -208,18 +228,37 @@ bool TunDevice::transmit_offload(Instant, std::size_t len, const PacketOffload& 
     }
     encode_vnet_hdr(o, MutBytes(tx_buf_.data(), vnet_len_));
   }
-  const std::size_t total = vnet_len_ + len;
+  if (multi_queue_) prime_flow(buf);
+  if (!write_frame(tx_buf_.data(), vnet_len_ + len)) return false;
+  ++stats_.tx_packets;
+  stats_.tx_bytes += len;
+  return true;
+}
+
+bool TunDevice::write_frame(const std::uint8_t* data, std::size_t total) {
   for (;;) {
-    ssize_t n = ::write(fd_.get(), tx_buf_.data(), total);
-    if (n == static_cast<ssize_t>(total)) {
-      ++stats_.tx_packets;
-      stats_.tx_bytes += len;
-      return true;
-    }
+    ssize_t n = ::write(fd_.get(), data, total);
+    if (n == static_cast<ssize_t>(total)) return true;
     if (n < 0 && errno == EINTR) continue;
     ++stats_.tx_errors;
     return false;
   }
+}
+
+void TunDevice::prime_flow(Bytes frame) {
+  const std::size_t link = mode_ == TunMode::kTap ? kEthernetHeader : 0;
+  if (frame.size() <= link || frame.size() > kMaxPrimedSyn) return;
+  if (link != 0) {
+    const std::uint16_t type = load_be16(frame, 12);
+    if (type != 0x0800 && type != 0x86dd) return;
+  }
+  prime_buf_.resize(vnet_len_ + kMaxPrimedSyn);
+  MutBytes out(prime_buf_.data() + vnet_len_, frame.size());
+  if (!make_flow_prime(frame.subspan(link), out.subspan(link))) return;
+  std::copy_n(frame.begin(), link, out.begin());
+  // A plain header: no NEEDS_CSUM, so the kernel checks the (broken) checksum and drops it.
+  if (vnet_len_ != 0) encode_vnet_hdr(PacketOffload{}, MutBytes(prime_buf_.data(), vnet_len_));
+  if (write_frame(prime_buf_.data(), vnet_len_ + frame.size())) ++stats_.tx_flow_primes;
 }
 
 }  // namespace ustack::tun

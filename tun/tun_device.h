@@ -39,6 +39,14 @@ struct TunConfig {
   // TCP super-packets, and takes ours (TSO). Falls back step by step to csum only, then to no
   // offload bits, then to a plain device, when the kernel refuses (offload_state() says which).
   bool offload = false;
+  // IFF_MULTI_QUEUE: this fd is one queue of a multi-queue device (`--queues N` opens the same
+  // name N times, one fd per stack shard). The kernel picks the queue of each packet it sends
+  // us by flow (drivers/net/tun.c tun_automq_select_queue); a device created without the flag
+  // cannot take a second queue (EINVAL), and a multi-queue device cannot be opened without it.
+  bool multi_queue = false;
+  // A further queue of a multi-queue device this process already opened and set up: attach
+  // only (the device must exist), leave MTU, link state and offload bits to the first queue.
+  bool extra_queue = false;
 };
 
 // What the device negotiated with the kernel (TunDevice::offload_state()).
@@ -54,6 +62,7 @@ struct TunStats {
   std::uint64_t rx_packets = 0, rx_bytes = 0, rx_errors = 0;
   std::uint64_t tx_packets = 0, tx_bytes = 0, tx_errors = 0, tx_too_big = 0;
   std::uint64_t rx_bad_vnet_hdr = 0;  // dropped: a virtio_net_hdr we cannot honour
+  std::uint64_t tx_flow_primes = 0;   // multi-queue: SYNs/echo requests primed (flow_prime.h)
 };
 
 class TunDevice : public Device {
@@ -90,6 +99,8 @@ class TunDevice : public Device {
   TunMode mode_;
   bool created_ = false;
   bool persist_ = false;
+  bool extra_queue_ = false;
+  bool multi_queue_ = false;
   std::size_t mtu_ = 1500;
   MacAddr kernel_mac_;
   TunOffload offload_;
@@ -97,7 +108,11 @@ class TunDevice : public Device {
   PacketOffload rx_offload_;
   ByteVec rx_buf_;
   ByteVec tx_buf_;
+  ByteVec prime_buf_;  // multi-queue: the flow prime written before a SYN
   TunStats stats_;
+
+  bool write_frame(const std::uint8_t* data, std::size_t total);
+  void prime_flow(Bytes frame);
 };
 
 }  // namespace ustack::tun

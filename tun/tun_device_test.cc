@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "stack/base/checksum.h"
@@ -321,6 +322,108 @@ TEST_F(TunDeviceTest, UnknownNamespaceIsReported) {
   } catch (const SysError& e) {
     EXPECT_THAT(e.what(), HasSubstr("network namespace ust-no-such-ns does not exist"));
   }
+}
+
+// A TCP SYN from kUs:sport to kKernel:dport (a closed port: the kernel answers with a RST).
+void write_syn(TunDevice& dev, std::uint16_t sport, std::uint16_t dport) {
+  ASSERT_TRUE(dev.transmit(Instant(), 40, [&](MutBytes b) {
+    std::fill(b.begin(), b.end(), 0);
+    b[0] = 0x45;
+    store_be16(b, 2, 40);
+    b[8] = 64;
+    b[9] = 6;  // TCP
+    std::copy_n(kUs.bytes().begin(), 4, b.begin() + 12);
+    std::copy_n(kKernel.bytes().begin(), 4, b.begin() + 16);
+    store_be16(b, 10, internet_checksum(b.first(20)));
+    MutBytes tcp = b.subspan(20);
+    store_be16(tcp, 0, sport);
+    store_be16(tcp, 2, dport);
+    store_be32(tcp, 4, 1000);
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x02;  // SYN
+    store_be16(tcp, 14, 65535);
+    std::uint32_t sum = pseudo_header_sum_v4(kUs, kKernel, 6, 20);
+    store_be16(tcp, 16, checksum_finish(checksum_add(sum, tcp)));
+  }));
+}
+
+bool is_rst_to(Bytes p, std::uint16_t port) {
+  return is_ipv4_to(p, kUs, 6) && p.size() >= 40 && load_be16(p, 22) == port && (p[33] & 0x04);
+}
+
+// --queues: the first queue creates the device with IFF_MULTI_QUEUE, the others attach to it by
+// name; a single-queue open of a multi-queue device is refused, and the device goes away with
+// its last queue.
+TEST_F(TunDeviceTest, MultiQueueDeviceTakesSeveralQueuesAndGoesWithTheLast) {
+  TunConfig c = config(TunMode::kTun);
+  c.multi_queue = true;
+  c.mtu = 1400;
+  auto first = std::make_unique<TunDevice>(c);
+  EXPECT_TRUE(first->created());
+  TunConfig more = c;
+  more.extra_queue = true;
+  more.mtu.reset();
+  auto second = std::make_unique<TunDevice>(more);
+  EXPECT_FALSE(second->created());
+  EXPECT_EQ(second->caps().mtu, 1400u);  // read from the link, which the first queue set
+  TunConfig single = c;
+  single.multi_queue = false;
+  try {
+    TunDevice dev(single);
+    ADD_FAILURE() << "a single-queue open of a multi-queue device succeeded";
+  } catch (const SysError& e) {
+    EXPECT_EQ(e.error_number(), EINVAL);
+  }
+  first.reset();
+  EXPECT_TRUE(link_exists(c.name)) << "the device went away with its first queue";
+  second.reset();
+  EXPECT_FALSE(link_exists(c.name));
+}
+
+TEST_F(TunDeviceTest, AnotherQueueOfASingleQueueDeviceIsRefusedWithTheFix) {
+  TunConfig c = config(TunMode::kTun);
+  TunDevice first(c);
+  TunConfig more = c;
+  more.multi_queue = more.extra_queue = true;
+  try {
+    TunDevice second(more);
+    ADD_FAILURE() << "a second queue on a single-queue device";
+  } catch (const SysError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("multi_queue"));
+  }
+}
+
+// Linux's tun learns a flow's queue from the packets we write (tun_get_user ->
+// tun_flow_update, keyed by the symmetric flow hash) and sends the flow's packets to that queue
+// (tun_select_queue -> tun_automq_select_queue), so a connection ustack opens from shard k gets
+// its answers on queue k. The kernel answers a SYN before it records the flow, so a SYN alone
+// would get its answer by hash (17 of these 32 came back on their queue without the prime);
+// the device writes a prime first (flow_prime.h) and every answer comes back where it belongs.
+TEST_F(TunDeviceTest, TheKernelAnswersAFlowOnTheQueueThatLastWroteIt) {
+  TunConfig c = config(TunMode::kTun);
+  c.multi_queue = true;
+  TunDevice q0(c);
+  TunConfig more = c;
+  more.extra_queue = true;
+  TunDevice q1(more);
+  add_kernel_address(q0.name());
+  TunDevice* queues[2] = {&q0, &q1};
+  int answered = 0;
+  for (std::uint16_t i = 0; i < 32; ++i) {
+    const std::uint16_t sport = static_cast<std::uint16_t>(40000 + i);
+    TunDevice& mine = *queues[i % 2];
+    TunDevice& other = *queues[1 - i % 2];
+    write_syn(mine, sport, 9);
+    auto rst = receive_matching(mine, [&](Bytes p) { return is_rst_to(p, sport); });
+    EXPECT_TRUE(rst) << "no RST for port " << sport << " on queue " << i % 2;
+    if (rst) ++answered;
+    while (auto p = other.receive(Instant())) {
+      EXPECT_FALSE(is_rst_to(*p, sport)) << "port " << sport << "'s RST on the other queue";
+    }
+  }
+  EXPECT_EQ(answered, 32);
+  EXPECT_EQ(q0.stats().tx_flow_primes + q1.stats().tx_flow_primes, 32u);
+  EXPECT_EQ(q0.stats().tx_packets + q1.stats().tx_packets, 32u);
 }
 
 }  // namespace
