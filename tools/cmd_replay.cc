@@ -108,7 +108,10 @@ int run_replay(const ReplayCliOptions& o) {
     }
   }
   try {
-    if (!o.pcap_out.empty()) write_ip_packets(o.pcap_out, run.ustack, pcap_limits);
+    if (!o.pcap_out.empty()) {
+      write_ip_packets(o.pcap_out, run.ustack, pcap_limits, Duration::zero(),
+                       "ustack replay of " + o.file);
+    }
   } catch (const tun::PcapError& e) {
     return fail_input(e.what());
   }

@@ -55,6 +55,7 @@ class Tracer;
 namespace ustack::tun {
 class AsioRuntime;
 class NetnsOwner;
+class TcpSegmentComments;
 }  // namespace ustack::tun
 
 namespace ustack::tools {
@@ -238,6 +239,8 @@ class DeviceSession {
   std::unique_ptr<PacketTap> pcap_;
   std::unique_ptr<PcapTapDevice> tapped_;
   std::unique_ptr<Tracer> events_;  // --events
+  // --pcap FILE.pcapng: the stack's tracer, explaining sent segments (forwards to events_).
+  std::unique_ptr<tun::TcpSegmentComments> comments_;
   std::unique_ptr<StackSession> parts_;
   std::unique_ptr<PollableRef<Stack>> pollable_;
   std::unique_ptr<tun::AsioRuntime> runtime_;

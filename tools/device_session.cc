@@ -16,6 +16,7 @@
 #include "tools/usage_error.h"
 #include "tun/link.h"
 #include "tun/netns.h"
+#include "tun/pcap_comments.h"
 #include "tun/pcap_file.h"
 #include "tun/runtime.h"
 #include "tun/sys_error.h"
@@ -44,20 +45,33 @@ DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& tr
   }
   // The pcap sits on the stack's side of the impairment: it shows what the stack sent and what
   // reached it (a tcpdump in the namespace shows the kernel's side).
-  if (!setup_.pcap.empty()) {
-    // Wall-clock timestamps, so the file lines up with a tcpdump taken at the same time.
-    tun::PcapWriterOptions pcap_options;
-    pcap_options.snaplen = setup_.pcap_snaplen;
-    pcap_ = std::make_unique<tun::PcapTapWriter>(setup_.pcap, device_->caps().medium, pcap_options,
-                                                 tun::steady_clock_epoch_offset(),
-                                                 setup_.pcap_rotate_bytes);
-    tapped_ = std::make_unique<PcapTapDevice>(*dev, *pcap_);
-    dev = tapped_.get();
-  }
   if (!setup_.events.empty()) {
     events_ = std::make_unique<events::JsonLinesTracer>(setup_.events, setup_.events_tool);
   }
-  parts_ = std::make_unique<StackSession>(setup_, *dev, transports, events_.get());
+  Tracer* tracer = events_.get();
+  if (!setup_.pcap.empty()) {
+    // Wall-clock timestamps, so the file lines up with a tcpdump taken at the same time.
+    const Medium medium = device_->caps().medium;
+    tun::PcapWriterOptions pcap_options;
+    pcap_options.snaplen = setup_.pcap_snaplen;
+    // pcapng (a .pcapng name): the interface described, each sent TCP segment explained.
+    pcap_options.if_name = device_->name();
+    pcap_options.if_description =
+        std::string("ustack ") + (medium == Medium::kEthernet ? "tap " : "tun ") + device_->name();
+    for (const IpCidr& a : setup_.addrs) pcap_options.if_description += " " + a.to_string();
+    auto pcap = std::make_unique<tun::PcapTapWriter>(setup_.pcap, medium, pcap_options,
+                                                     tun::steady_clock_epoch_offset(),
+                                                     setup_.pcap_rotate_bytes);
+    if (pcap->writer().format() == tun::CaptureFormat::kPcapng) {
+      comments_ = std::make_unique<tun::TcpSegmentComments>(medium, events_.get());
+      pcap->set_commenter(comments_.get());
+      tracer = comments_.get();
+    }
+    pcap_ = std::move(pcap);
+    tapped_ = std::make_unique<PcapTapDevice>(*dev, *pcap_);
+    dev = tapped_.get();
+  }
+  parts_ = std::make_unique<StackSession>(setup_, *dev, transports, tracer);
   // Held packets have no fd to wake the runtime: as a poller of the Stack, the wrapper's next
   // release is part of Stack::poll_at(), where the runtime arms its timer.
   if (impaired_) parts_->stack().add_poller(*impaired_);
@@ -73,9 +87,10 @@ DeviceSession::~DeviceSession() {
   pollable_.reset();
   if (impaired_) parts_->stack().remove_poller(*impaired_);
   parts_.reset();
-  events_.reset();
   tapped_.reset();
   pcap_.reset();
+  comments_.reset();
+  events_.reset();
   impaired_.reset();
   if (!added_peers_.empty()) {
     try {

@@ -101,6 +101,16 @@ assert j["stopped"] is None
 PY
 "$USTACK" dump "$OUT/ustack.pcap" >"$OUT/dump" 2>&1 || fail "dump of --pcap: $(cat "$OUT/dump")"
 expect_line dump '198\.18\.10\.2\.8080 > 198\.18\.10\.1\.[0-9]+: Flags \[S\.\]'
+# --pcap FILE.pcapng: pcapng (by the name), the interface described, each packet's direction.
+run pcapng 0 "$CAPS/replay/curl_http.pcap" --allow "$CAPS/replay/curl_http.pcap.allow" \
+  --pcap "$OUT/ustack.pcapng"
+capinfos "$OUT/ustack.pcapng" >"$OUT/capinfos" 2>&1 || fail "capinfos: $(cat "$OUT/capinfos")"
+expect_line capinfos 'File type: +Wireshark/\.\.\. - pcapng'
+expect_line capinfos 'Description = ustack replay of .*curl_http\.pcap$'
+tshark -r "$OUT/ustack.pcapng" -T fields -e frame.p2p_dir -e tcp.flags.str >"$OUT/tshark_pcapng" \
+  2>/dev/null || fail "tshark cannot read the pcapng"
+expect_line tshark_pcapng '^0.·······A··S·$'
+expect_line tshark_pcapng '^1.··········S·$'
 # --pcap with --snaplen and --pcap-size, as the device options' --pcap takes them: each record
 # cut to 64 octets with its original length kept, the file's snaplen 64; one file, as it stays
 # under 1 MB.
