@@ -56,7 +56,12 @@ void write_ip_packets(const std::string& path, const Packets& packets, const Pca
   options.if_description = if_description;
   tun::PcapTapWriter w(path, Medium::kIp, options, offset, limits.rotate_bytes);
   for (const auto& p : packets) {
-    w.record(p.at, p.outbound ? PacketDirection::kSent : PacketDirection::kReceived, p.ip);
+    const PacketDirection dir = p.outbound ? PacketDirection::kSent : PacketDirection::kReceived;
+    if constexpr (requires { p.comment; }) {
+      w.record(p.at, dir, p.ip, p.comment);  // pcapng's opt_comment
+    } else {
+      w.record(p.at, dir, p.ip);
+    }
   }
   w.flush();
   if (w.write_errors() != 0) {

@@ -422,6 +422,15 @@ PcapTapWriter::PcapTapWriter(const std::string& path, Medium medium, PcapWriterO
       rotate_bytes_(rotate_bytes) {}
 
 void PcapTapWriter::record(Instant now, PacketDirection dir, Bytes packet) {
+  std::string comment;
+  if (commenter_ != nullptr && writer_.format() == CaptureFormat::kPcapng) {
+    comment = commenter_->comment(now, dir, packet);
+  }
+  record(now, dir, packet, comment);
+}
+
+void PcapTapWriter::record(Instant now, PacketDirection dir, Bytes packet,
+                           std::string_view comment) {
   // Called from the packet path: a failing disk is counted, never thrown into the stack.
   try {
     if (rotate_bytes_ != 0 && writer_.bytes_written() > rotate_bytes_) {
@@ -431,7 +440,6 @@ void PcapTapWriter::record(Instant now, PacketDirection dir, Bytes packet) {
       ++file_index_;
     }
     if (writer_.format() == CaptureFormat::kPcapng) {
-      std::string comment = commenter_ != nullptr ? commenter_->comment(now, dir, packet) : "";
       writer_.write(now + epoch_offset_, packet, std::nullopt, PacketNotes{dir, comment});
     } else {
       writer_.write(now + epoch_offset_, packet);

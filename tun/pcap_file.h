@@ -202,6 +202,8 @@ class PcapTapWriter : public PacketTap {
                 Duration epoch_offset = Duration::zero(), std::uint64_t rotate_bytes = 0);
 
   void record(Instant now, PacketDirection dir, Bytes packet) override;
+  // With this comment instead of the commenter's (pcapng; a pcap ignores it).
+  void record(Instant now, PacketDirection dir, Bytes packet, std::string_view comment);
   // pcapng comments come from `commenter` (may be null; not owned).
   void set_commenter(PacketCommenter* commenter) { commenter_ = commenter; }
 

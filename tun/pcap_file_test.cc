@@ -354,6 +354,23 @@ TEST(PcapngTest, TsharkShowsCommentsAndInterface) {
   EXPECT_NE(info.find("pcapng"), std::string::npos) << info;
 }
 
+// A .pcap stays classic pcap, byte for byte what PcapWriter writes, whatever comments are at hand.
+TEST(PcapngTest, PlainPcapIgnoresCommentsAndDirections) {
+  const std::string tapped = temp_path("tapped.pcap"), plain = temp_path("plain.pcap");
+  {
+    PcapTapWriter tap(tapped, Medium::kIp);
+    FixedCommenter commenter;
+    tap.set_commenter(&commenter);
+    tap.record(Instant::from_millis(1), PacketDirection::kSent, ipv4_packet(40));
+    tap.record(Instant::from_millis(2), PacketDirection::kReceived, ipv4_packet(40), "ignored");
+    PcapWriter w(plain, LinkType::kRaw);
+    w.write(Instant::from_millis(1), ipv4_packet(40));
+    w.write(Instant::from_millis(2), ipv4_packet(40));
+  }
+  EXPECT_EQ(file_bytes(tapped), file_bytes(plain));
+  EXPECT_EQ(file_bytes(plain).size(), 24u + 2 * (16 + 40));
+}
+
 TEST(PcapTapWriterTest, RecordsBothDirectionsWithEpochOffset) {
   const std::string path = temp_path("tap.pcap");
   {
