@@ -56,6 +56,7 @@ struct ScenarioOptions {
   bool strict_segments = false;
   bool show_packets = false;
   std::string pcap_dir;                            // write DIR/<script>.<sut>.pcap
+  bool pcapng = false;                             // ... .pcapng instead
   std::optional<std::int64_t> snaplen, pcap_size;  // of --pcap-dir's files
   std::string kernel_capture;  // compare ustack's run with this recorded kernel run
   std::vector<std::string> allow_files;
@@ -70,10 +71,10 @@ std::string base_name(const std::string& path) {
 }
 
 void write_capture(const std::string& path, const replay::PacketList& capture,
-                   const PcapLimits& limits) {
+                   const PcapLimits& limits, const std::string& description) {
   // Scenario time starts at zero; a capture file wants wall-clock-like times, so the runs
   // are placed at the Unix epoch's second 1 (readers show 00:00:01.000000 for the start).
-  write_ip_packets(path, capture, limits, Duration::seconds(1));
+  write_ip_packets(path, capture, limits, Duration::seconds(1), description);
 }
 
 replay::PacketList read_kernel_capture(const std::string& path) {
@@ -209,9 +210,12 @@ int run_scenario(const ScenarioOptions& o) {
     RunResult r = scenario::run_script(*parsed.script, *sut, opts);
     (which == "kernel" ? kernel_run : ustack_run) = r.capture;
     if (!o.pcap_dir.empty()) {
-      const std::string path = o.pcap_dir + "/" + base_name(o.file) + "." + which + ".pcap";
+      const std::string path =
+          o.pcap_dir + "/" + base_name(o.file) + "." + which + (o.pcapng ? ".pcapng" : ".pcap");
       try {
-        write_capture(path, r.capture, pcap_limits);
+        // pcapng: the interface described as "ustack scenario SCRIPT (kernel|ustack)".
+        write_capture(path, r.capture, pcap_limits,
+                      "ustack scenario " + o.file + " (" + std::string(which) + ")");
       } catch (const tun::PcapError& e) {
         std::fprintf(stderr, "ustack scenario: %s\n", e.what());
         return 2;
@@ -274,6 +278,9 @@ Subcommand scenario_cmd(
                       "write each run's capture to DIR/<script>.<ustack|kernel>.pcap")
           ->type_name("DIR");
       add_pcap_limit_options(*run, opts->snaplen, opts->pcap_size, "--pcap-dir");
+      run->add_flag("--pcapng", opts->pcapng,
+                    "--pcap-dir writes DIR/<script>.<ustack|kernel>.pcapng (pcapng, the "
+                    "interface described, each packet's direction)");
       run->add_option("--kernel-capture", opts->kernel_capture,
                       "compare ustack's run with this kernel run (recorded with --pcap-dir)")
           ->check(CLI::ExistingFile);
