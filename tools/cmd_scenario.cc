@@ -39,6 +39,7 @@
 #include "tools/pcap_options.h"
 #include "tools/subcommand.h"
 #include "tools/usage_error.h"
+#include "tun/pcap_comments.h"
 #include "tun/pcap_file.h"
 
 namespace ustack::tools {
@@ -127,10 +128,19 @@ std::optional<std::string> read_file(const std::string& path) {
 }
 
 // The system under test named `which`, or nullptr after printing why it cannot be had.
-std::unique_ptr<SystemUnderTest> make_sut(const std::string& which, Tracer* tracer) {
+// With `comments`, ustack's run traces into it (it forwards to `tracer`) and the capture's sent
+// segments are explained (`--pcapng`).
+std::unique_ptr<SystemUnderTest> make_sut(const std::string& which, Tracer* tracer,
+                                          tun::TcpSegmentComments* comments) {
   if (which == "ustack") {
     scenario::UstackSutOptions o;
     o.tracer = tracer;
+    if (comments != nullptr) {
+      o.tracer = comments;
+      o.comment = [comments](Instant now, PacketDirection dir, Bytes packet) {
+        return comments->comment(now, dir, packet);
+      };
+    }
     return std::make_unique<scenario::UstackSut>(o);
   }
   try {
@@ -198,7 +208,9 @@ int run_scenario(const ScenarioOptions& o) {
   }
   int rc = 0;
   for (const std::string& which : targets) {
-    std::unique_ptr<SystemUnderTest> sut = make_sut(which, tracer.get());
+    tun::TcpSegmentComments comments(Medium::kIp, tracer.get());
+    std::unique_ptr<SystemUnderTest> sut =
+        make_sut(which, tracer.get(), o.pcapng && !o.pcap_dir.empty() ? &comments : nullptr);
     if (!sut) {
       rc = 1;
       continue;
@@ -280,7 +292,8 @@ Subcommand scenario_cmd(
       add_pcap_limit_options(*run, opts->snaplen, opts->pcap_size, "--pcap-dir");
       run->add_flag("--pcapng", opts->pcapng,
                     "--pcap-dir writes DIR/<script>.<ustack|kernel>.pcapng (pcapng, the "
-                    "interface described, each packet's direction)");
+                    "interface described, each packet's direction, ustack's segments "
+                    "explained)");
       run->add_option("--kernel-capture", opts->kernel_capture,
                       "compare ustack's run with this kernel run (recorded with --pcap-dir)")
           ->check(CLI::ExistingFile);

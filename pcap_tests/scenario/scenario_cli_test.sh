@@ -63,6 +63,10 @@ capinfos "$TMP/ng/tcp_passive_open.ustack.pcapng" >"$TMP/ng_info.txt" 2>&1
 expect_line "pcapng file type" "$TMP/ng_info.txt" 'File type: +Wireshark/\.\.\. - pcapng'
 expect_line "pcapng interface" "$TMP/ng_info.txt" \
   'Description = ustack scenario pcap_tests/scenarios/tcp_passive_open\.pkt \(ustack\)$'
+tshark -r "$TMP/ng/tcp_passive_open.ustack.pcapng" -T fields -e frame.comment \
+  >"$TMP/ng_comments.txt" 2>/dev/null
+expect_line "pcapng SYN-ACK comment" "$TMP/ng_comments.txt" '^SYN-ACK; state SYN_RECEIVED$'
+expect_line "pcapng last ACK comment" "$TMP/ng_comments.txt" '^ACK; state TIME_WAIT; cwnd [0-9]+ '
 
 # --- A mismatch: FAIL, the line, exit 1 -------------------------------------------------------
 cat >"$TMP/bad.pkt" <<'PKT'
