@@ -1,4 +1,4 @@
-// Reading and writing capture files with libpcap: pcap and pcapng in, pcap out.
+// Reading and writing capture files: pcap and pcapng in (libpcap), pcap (libpcap) or pcapng out.
 //
 // This is shell code (it touches files), so it lives in tun/ and not in the core: the core
 // sees packets only as Bytes, and the pcap-writing device (stack/pcap_tap_device.h) reports
