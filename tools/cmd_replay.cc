@@ -23,6 +23,7 @@
 #include "tools/pcap_options.h"
 #include "tools/subcommand.h"
 #include "tools/usage_error.h"
+#include "tun/pcap_comments.h"
 #include "tun/pcap_file.h"
 
 namespace ustack::tools {
@@ -88,6 +89,14 @@ int run_replay(const ReplayCliOptions& o) {
     }
     ropts.tracer = tracer.get();
   }
+  // --pcap OUT.pcapng: each segment ustack sent explained from the events (tun/pcap_comments.h).
+  tun::TcpSegmentComments comments(Medium::kIp, tracer.get());
+  if (tun::capture_format_for(o.pcap_out) == tun::CaptureFormat::kPcapng) {
+    ropts.tracer = &comments;
+    ropts.comment = [&](Instant now, PacketDirection dir, Bytes packet) {
+      return comments.comment(now, dir, packet);
+    };
+  }
   ReplayRun run = replay::replay(conv, ropts);
   Comparison cmp = compare(conv.packets, run.ustack, allow, run.stop);
 
@@ -108,7 +117,10 @@ int run_replay(const ReplayCliOptions& o) {
     }
   }
   try {
-    if (!o.pcap_out.empty()) write_ip_packets(o.pcap_out, run.ustack, pcap_limits);
+    if (!o.pcap_out.empty()) {
+      write_ip_packets(o.pcap_out, run.ustack, pcap_limits, Duration::zero(),
+                       "ustack replay of " + o.file);
+    }
   } catch (const tun::PcapError& e) {
     return fail_input(e.what());
   }

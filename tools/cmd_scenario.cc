@@ -39,6 +39,7 @@
 #include "tools/pcap_options.h"
 #include "tools/subcommand.h"
 #include "tools/usage_error.h"
+#include "tun/pcap_comments.h"
 #include "tun/pcap_file.h"
 
 namespace ustack::tools {
@@ -56,6 +57,7 @@ struct ScenarioOptions {
   bool strict_segments = false;
   bool show_packets = false;
   std::string pcap_dir;                            // write DIR/<script>.<sut>.pcap
+  bool pcapng = false;                             // ... .pcapng instead
   std::optional<std::int64_t> snaplen, pcap_size;  // of --pcap-dir's files
   std::string kernel_capture;  // compare ustack's run with this recorded kernel run
   std::vector<std::string> allow_files;
@@ -70,10 +72,10 @@ std::string base_name(const std::string& path) {
 }
 
 void write_capture(const std::string& path, const replay::PacketList& capture,
-                   const PcapLimits& limits) {
+                   const PcapLimits& limits, const std::string& description) {
   // Scenario time starts at zero; a capture file wants wall-clock-like times, so the runs
   // are placed at the Unix epoch's second 1 (readers show 00:00:01.000000 for the start).
-  write_ip_packets(path, capture, limits, Duration::seconds(1));
+  write_ip_packets(path, capture, limits, Duration::seconds(1), description);
 }
 
 replay::PacketList read_kernel_capture(const std::string& path) {
@@ -126,10 +128,19 @@ std::optional<std::string> read_file(const std::string& path) {
 }
 
 // The system under test named `which`, or nullptr after printing why it cannot be had.
-std::unique_ptr<SystemUnderTest> make_sut(const std::string& which, Tracer* tracer) {
+// With `comments`, ustack's run traces into it (it forwards to `tracer`) and the capture's sent
+// segments are explained (`--pcapng`).
+std::unique_ptr<SystemUnderTest> make_sut(const std::string& which, Tracer* tracer,
+                                          tun::TcpSegmentComments* comments) {
   if (which == "ustack") {
     scenario::UstackSutOptions o;
     o.tracer = tracer;
+    if (comments != nullptr) {
+      o.tracer = comments;
+      o.comment = [comments](Instant now, PacketDirection dir, Bytes packet) {
+        return comments->comment(now, dir, packet);
+      };
+    }
     return std::make_unique<scenario::UstackSut>(o);
   }
   try {
@@ -197,7 +208,9 @@ int run_scenario(const ScenarioOptions& o) {
   }
   int rc = 0;
   for (const std::string& which : targets) {
-    std::unique_ptr<SystemUnderTest> sut = make_sut(which, tracer.get());
+    tun::TcpSegmentComments comments(Medium::kIp, tracer.get());
+    std::unique_ptr<SystemUnderTest> sut =
+        make_sut(which, tracer.get(), o.pcapng && !o.pcap_dir.empty() ? &comments : nullptr);
     if (!sut) {
       rc = 1;
       continue;
@@ -209,9 +222,12 @@ int run_scenario(const ScenarioOptions& o) {
     RunResult r = scenario::run_script(*parsed.script, *sut, opts);
     (which == "kernel" ? kernel_run : ustack_run) = r.capture;
     if (!o.pcap_dir.empty()) {
-      const std::string path = o.pcap_dir + "/" + base_name(o.file) + "." + which + ".pcap";
+      const std::string path =
+          o.pcap_dir + "/" + base_name(o.file) + "." + which + (o.pcapng ? ".pcapng" : ".pcap");
       try {
-        write_capture(path, r.capture, pcap_limits);
+        // pcapng: the interface described as "ustack scenario SCRIPT (kernel|ustack)".
+        write_capture(path, r.capture, pcap_limits,
+                      "ustack scenario " + o.file + " (" + std::string(which) + ")");
       } catch (const tun::PcapError& e) {
         std::fprintf(stderr, "ustack scenario: %s\n", e.what());
         return 2;
@@ -274,6 +290,10 @@ Subcommand scenario_cmd(
                       "write each run's capture to DIR/<script>.<ustack|kernel>.pcap")
           ->type_name("DIR");
       add_pcap_limit_options(*run, opts->snaplen, opts->pcap_size, "--pcap-dir");
+      run->add_flag("--pcapng", opts->pcapng,
+                    "--pcap-dir writes DIR/<script>.<ustack|kernel>.pcapng (pcapng, the "
+                    "interface described, each packet's direction, ustack's segments "
+                    "explained)");
       run->add_option("--kernel-capture", opts->kernel_capture,
                       "compare ustack's run with this kernel run (recorded with --pcap-dir)")
           ->check(CLI::ExistingFile);

@@ -57,6 +57,7 @@ class Tracer;
 namespace ustack::tun {
 class AsioRuntime;
 class NetnsOwner;
+class TcpSegmentComments;
 }  // namespace ustack::tun
 
 namespace ustack::tools {
@@ -215,6 +216,8 @@ class DeviceShard {
   std::unique_ptr<PacketTap> pcap_;
   std::unique_ptr<PcapTapDevice> tapped_;
   std::unique_ptr<Tracer> events_;  // --events
+  // --pcap FILE.pcapng: the stack's tracer, explaining sent segments (forwards to events_).
+  std::unique_ptr<tun::TcpSegmentComments> comments_;
   std::unique_ptr<StackSession> parts_;
   std::unique_ptr<PollableRef<Stack>> pollable_;
   std::unique_ptr<tun::AsioRuntime> runtime_;

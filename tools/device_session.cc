@@ -21,6 +21,7 @@
 #include "tools/usage_error.h"
 #include "tun/link.h"
 #include "tun/netns.h"
+#include "tun/pcap_comments.h"
 #include "tun/pcap_file.h"
 #include "tun/runtime.h"
 #include "tun/sys_error.h"
@@ -55,6 +56,12 @@ void pin_to_core(std::size_t k) {
 
 std::string shard_path(const std::string& path, std::size_t index, std::size_t queues) {
   if (queues <= 1 || path.empty()) return path;
+  // A .pcapng name keeps its suffix (it picks the format): f.pcapng -> f.0.pcapng.
+  constexpr std::string_view kNg = ".pcapng";
+  if (path.size() > kNg.size() && path.ends_with(kNg)) {
+    return path.substr(0, path.size() - kNg.size()) + "." + std::to_string(index) +
+           std::string(kNg);
+  }
   return path + "." + std::to_string(index);
 }
 
@@ -70,22 +77,35 @@ DeviceShard::DeviceShard(const DeviceSetup& setup, std::size_t index,
   }
   // The pcap sits on the stack's side of the impairment: it shows what the stack sent and what
   // reached it (a tcpdump in the namespace shows the kernel's side).
-  if (!setup.pcap.empty()) {
-    // Wall-clock timestamps, so the file lines up with a tcpdump taken at the same time.
-    tun::PcapWriterOptions pcap_options;
-    pcap_options.snaplen = setup.pcap_snaplen;
-    pcap_ = std::make_unique<tun::PcapTapWriter>(
-        shard_path(setup.pcap, index, setup.queues), device_->caps().medium, pcap_options,
-        tun::steady_clock_epoch_offset(), setup.pcap_rotate_bytes);
-    tapped_ = std::make_unique<PcapTapDevice>(*d, *pcap_);
-    d = tapped_.get();
-  }
   if (!setup.events.empty()) {
     events_ = std::make_unique<events::JsonLinesTracer>(
         shard_path(setup.events, index, setup.queues), setup.events_tool);
     if (impaired_) impaired_->set_tracer(events_.get());
   }
-  parts_ = std::make_unique<StackSession>(setup, *d, transports, events_.get(), index, mac);
+  Tracer* tracer = events_.get();
+  if (!setup.pcap.empty()) {
+    // Wall-clock timestamps, so the file lines up with a tcpdump taken at the same time.
+    const Medium medium = device_->caps().medium;
+    tun::PcapWriterOptions pcap_options;
+    pcap_options.snaplen = setup.pcap_snaplen;
+    // pcapng (a .pcapng name): the interface described, each sent TCP segment explained.
+    pcap_options.if_name = device_->name();
+    pcap_options.if_description =
+        std::string("ustack ") + (medium == Medium::kEthernet ? "tap " : "tun ") + device_->name();
+    for (const IpCidr& a : setup.addrs) pcap_options.if_description += " " + a.to_string();
+    auto pcap = std::make_unique<tun::PcapTapWriter>(
+        shard_path(setup.pcap, index, setup.queues), medium, pcap_options,
+        tun::steady_clock_epoch_offset(), setup.pcap_rotate_bytes);
+    if (pcap->writer().format() == tun::CaptureFormat::kPcapng) {
+      comments_ = std::make_unique<tun::TcpSegmentComments>(medium, events_.get());
+      pcap->set_commenter(comments_.get());
+      tracer = comments_.get();
+    }
+    pcap_ = std::move(pcap);
+    tapped_ = std::make_unique<PcapTapDevice>(*d, *pcap_);
+    d = tapped_.get();
+  }
+  parts_ = std::make_unique<StackSession>(setup, *d, transports, tracer, index, mac);
   // Held packets have no fd to wake the runtime: as a poller of the Stack, the wrapper's next
   // release is part of Stack::poll_at(), where the runtime arms its timer.
   if (impaired_) parts_->stack().add_poller(*impaired_);
@@ -100,9 +120,10 @@ DeviceShard::~DeviceShard() {
   pollable_.reset();
   if (impaired_) parts_->stack().remove_poller(*impaired_);
   parts_.reset();
-  events_.reset();
   tapped_.reset();
   pcap_.reset();
+  comments_.reset();
+  events_.reset();
   impaired_.reset();
   device_.reset();
 }

@@ -46,14 +46,22 @@ std::string parse_pcap_limits(const std::string& pcap_flag, bool have_pcap,
 
 // Writes `packets` (each with `at`, time since the Unix epoch less `offset`, `ip`, an IPv4 or
 // IPv6 packet, and `outbound`) as raw IP with nanosecond time stamps, cut and rotated by
-// `limits`. Throws tun::PcapError when a file cannot be created or written.
+// `limits`. A path ending in ".pcapng" writes pcapng, with each packet's direction and
+// `if_description` describing the interface. Throws tun::PcapError when a file cannot be
+// created or written.
 template <typename Packets>
 void write_ip_packets(const std::string& path, const Packets& packets, const PcapLimits& limits,
-                      Duration offset = Duration::zero()) {
-  tun::PcapTapWriter w(path, Medium::kIp, limits.writer_options(tun::TimestampPrecision::kNano),
-                       offset, limits.rotate_bytes);
+                      Duration offset = Duration::zero(), const std::string& if_description = "") {
+  tun::PcapWriterOptions options = limits.writer_options(tun::TimestampPrecision::kNano);
+  options.if_description = if_description;
+  tun::PcapTapWriter w(path, Medium::kIp, options, offset, limits.rotate_bytes);
   for (const auto& p : packets) {
-    w.record(p.at, p.outbound ? PacketDirection::kSent : PacketDirection::kReceived, p.ip);
+    const PacketDirection dir = p.outbound ? PacketDirection::kSent : PacketDirection::kReceived;
+    if constexpr (requires { p.comment; }) {
+      w.record(p.at, dir, p.ip, p.comment);  // pcapng's opt_comment
+    } else {
+      w.record(p.at, dir, p.ip);
+    }
   }
   w.flush();
   if (w.write_errors() != 0) {

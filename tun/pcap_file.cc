@@ -45,6 +45,59 @@ std::string dlt_description(int dlt) {
 
 constexpr const char* kReadableLinkTypes = "ETHERNET, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2";
 
+// pcapng blocks (draft-ietf-opsawg-pcapng), built in host byte order: the Section Header's
+// byte-order magic tells readers which that was.
+constexpr std::uint32_t kShbType = 0x0A0D0D0A;  // §4.1
+constexpr std::uint32_t kIdbType = 0x00000001;  // §4.2
+constexpr std::uint32_t kEpbType = 0x00000006;  // §4.3
+constexpr std::uint16_t kOptEndOfOpt = 0;
+constexpr std::uint16_t kOptComment = 1;     // §3.5 opt_comment
+constexpr std::uint16_t kShbUserAppl = 4;    // §4.1 shb_userappl
+constexpr std::uint16_t kIfName = 2;         // §4.2 if_name
+constexpr std::uint16_t kIfDescription = 3;  // §4.2 if_description
+constexpr std::uint16_t kIfTsresol = 9;      // §4.2 if_tsresol
+constexpr std::uint16_t kEpbFlags = 2;       // §4.3 epb_flags
+
+class BlockBuilder {
+ public:
+  explicit BlockBuilder(std::uint32_t type) {
+    put32(type);
+    put32(0);  // total length, patched by finish()
+  }
+  void put16(std::uint16_t v) { put(&v, 2); }
+  void put32(std::uint32_t v) { put(&v, 4); }
+  void put64(std::uint64_t v) { put(&v, 8); }
+  void put(const void* p, std::size_t n) {
+    const auto* b = static_cast<const std::uint8_t*>(p);
+    out_.insert(out_.end(), b, b + n);
+  }
+  void pad() { out_.resize((out_.size() + 3) & ~std::size_t{3}, 0); }
+  // One option: code, length, value padded to 32 bits (§3.5).
+  void option(std::uint16_t code, const void* value, std::size_t len) {
+    put16(code);
+    put16(static_cast<std::uint16_t>(len));
+    put(value, len);
+    pad();
+  }
+  void option(std::uint16_t code, std::string_view text) {
+    if (!text.empty()) option(code, text.data(), std::min<std::size_t>(text.size(), 0xfff0));
+  }
+  // Ends the options (if any were written), appends the trailing total length.
+  const std::vector<std::uint8_t>& finish(bool had_options) {
+    if (had_options) {
+      put16(kOptEndOfOpt);
+      put16(0);
+    }
+    const auto total = static_cast<std::uint32_t>(out_.size() + 4);
+    put32(total);
+    std::memcpy(out_.data() + 4, &total, 4);
+    return out_;
+  }
+
+ private:
+  std::vector<std::uint8_t> out_;
+};
+
 }  // namespace
 
 std::string to_string(LinkType t) {
@@ -184,19 +237,43 @@ std::vector<PcapRecord> PcapReader::read_all() {
 // ---------------------------------------------------------------------------------------------
 // Writer
 
+CaptureFormat capture_format_for(const std::string& path) {
+  constexpr std::string_view kSuffix = ".pcapng";
+  return path.size() >= kSuffix.size() && path.ends_with(kSuffix) ? CaptureFormat::kPcapng
+                                                                  : CaptureFormat::kPcap;
+}
+
 struct PcapWriter::Handle {
   pcap_t* pcap = nullptr;
   pcap_dumper_t* dumper = nullptr;
+  FILE* ng = nullptr;  // pcapng: written here, not through libpcap
+  bool ng_owned = false;
   std::string path;
-  ~Handle() {
+  bool open() const { return dumper != nullptr || ng != nullptr; }
+  void close() {
     if (dumper != nullptr) pcap_dump_close(dumper);
+    dumper = nullptr;
+    if (ng != nullptr && ng_owned) std::fclose(ng);
+    ng = nullptr;
+  }
+  ~Handle() {
+    close();
     if (pcap != nullptr) pcap_close(pcap);
+  }
+  void put_block(const std::vector<std::uint8_t>& block) {
+    if (std::fwrite(block.data(), 1, block.size(), ng) != block.size()) {
+      throw PcapError("writing " + path + " failed: " + std::strerror(errno));
+    }
   }
 };
 
 PcapWriter::PcapWriter(const std::string& path, LinkType link_type, PcapWriterOptions options)
     : handle_(std::make_unique<Handle>()), link_type_(link_type), options_(options) {
   handle_->path = path;
+  if (options.format == CaptureFormat::kPcapng) {
+    open_pcapng();
+    return;
+  }
   handle_->pcap = pcap_open_dead_with_tstamp_precision(
       dlt_of(link_type), static_cast<int>(options.snaplen),
       options.precision == TimestampPrecision::kNano ? PCAP_TSTAMP_PRECISION_NANO
@@ -212,13 +289,50 @@ PcapWriter::PcapWriter(const std::string& path, LinkType link_type, PcapWriterOp
   flush();
 }
 
+void PcapWriter::open_pcapng() {
+  Handle& h = *handle_;
+  h.ng = h.path == "-" ? stdout : std::fopen(h.path.c_str(), "wb");
+  if (h.ng == nullptr) {
+    throw PcapError("cannot create capture file " + h.path + ": " + std::strerror(errno));
+  }
+  h.ng_owned = h.path != "-";
+  // §4.1 Section Header Block: byte-order magic, version 1.0, section length unknown (-1).
+  BlockBuilder shb(kShbType);
+  shb.put32(0x1A2B3C4D);
+  shb.put16(1);
+  shb.put16(0);
+  shb.put64(~std::uint64_t{0});
+  shb.option(kShbUserAppl, "ustack");
+  const auto& shb_bytes = shb.finish(true);
+  h.put_block(shb_bytes);
+  bytes_written_ = shb_bytes.size();
+  // §4.2 Interface Description Block: interface 0, the only one.
+  BlockBuilder idb(kIdbType);
+  idb.put16(static_cast<std::uint16_t>(link_type_));  // a LINKTYPE_ value, as in the file format
+  idb.put16(0);
+  idb.put32(options_.snaplen);
+  idb.option(kIfName, options_.if_name);
+  idb.option(kIfDescription, options_.if_description);
+  const std::uint8_t nanoseconds = 9;  // if_tsresol: 10^-9 s
+  idb.option(kIfTsresol, &nanoseconds, 1);
+  const auto& idb_bytes = idb.finish(true);
+  h.put_block(idb_bytes);
+  bytes_written_ += idb_bytes.size();
+  flush();
+}
+
 PcapWriter::~PcapWriter() = default;
 PcapWriter::PcapWriter(PcapWriter&&) noexcept = default;
 PcapWriter& PcapWriter::operator=(PcapWriter&&) noexcept = default;
 
-void PcapWriter::write(Instant timestamp, Bytes packet, std::optional<std::uint32_t> original_len) {
-  if (!handle_ || handle_->dumper == nullptr) {
+void PcapWriter::write(Instant timestamp, Bytes packet, std::optional<std::uint32_t> original_len,
+                       const PacketNotes& notes) {
+  if (!handle_ || !handle_->open()) {
     throw PcapError("write to a closed capture file");
+  }
+  if (handle_->ng != nullptr) {
+    write_pcapng(timestamp, packet, original_len, notes);
+    return;
   }
   // Split into whole seconds and the fraction, rounding towards minus infinity so that
   // times before the epoch still get a fraction in [0, 1 s).
@@ -241,32 +355,82 @@ void PcapWriter::write(Instant timestamp, Bytes packet, std::optional<std::uint3
   if (options_.flush_each_packet) flush();
 }
 
+void PcapWriter::write_pcapng(Instant timestamp, Bytes packet,
+                              std::optional<std::uint32_t> original_len, const PacketNotes& notes) {
+  // §4.3 Enhanced Packet Block on interface 0; the timestamp in units of if_tsresol (ns), high
+  // 32 bits first. Times before the epoch have no representation: they are written as 0.
+  const auto ns = static_cast<std::uint64_t>(std::max<std::int64_t>(timestamp.total_nanos(), 0));
+  const auto caplen =
+      static_cast<std::uint32_t>(std::min<std::size_t>(packet.size(), options_.snaplen));
+  BlockBuilder epb(kEpbType);
+  epb.put32(0);
+  epb.put32(static_cast<std::uint32_t>(ns >> 32));
+  epb.put32(static_cast<std::uint32_t>(ns));
+  epb.put32(caplen);
+  epb.put32(original_len.value_or(static_cast<std::uint32_t>(packet.size())));
+  epb.put(packet.data(), caplen);
+  epb.pad();
+  bool options = false;
+  if (!notes.comment.empty()) {
+    epb.option(kOptComment, notes.comment);
+    options = true;
+  }
+  if (notes.direction) {
+    // Bits 0-1: 01 inbound, 10 outbound.
+    const std::uint32_t flags = *notes.direction == PacketDirection::kReceived ? 1 : 2;
+    epb.option(kEpbFlags, &flags, 4);
+    options = true;
+  }
+  const auto& block = epb.finish(options);
+  handle_->put_block(block);
+  ++packets_written_;
+  bytes_written_ += block.size();
+  if (options_.flush_each_packet) flush();
+}
+
 void PcapWriter::flush() {
-  if (!handle_ || handle_->dumper == nullptr) return;
-  if (pcap_dump_flush(handle_->dumper) != 0) {
+  if (!handle_ || !handle_->open()) return;
+  const int rc =
+      handle_->ng != nullptr ? std::fflush(handle_->ng) : pcap_dump_flush(handle_->dumper);
+  if (rc != 0) {
     throw PcapError("writing " + handle_->path + " failed: " + std::strerror(errno));
   }
 }
 
 void PcapWriter::close() {
-  if (!handle_ || handle_->dumper == nullptr) return;
+  if (!handle_ || !handle_->open()) return;
   flush();
-  pcap_dump_close(handle_->dumper);
-  handle_->dumper = nullptr;
+  handle_->close();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Tap
 
+namespace {
+PcapWriterOptions with_format_of(const std::string& path, PcapWriterOptions options) {
+  options.format = capture_format_for(path);
+  return options;
+}
+}  // namespace
+
 PcapTapWriter::PcapTapWriter(const std::string& path, Medium medium, PcapWriterOptions options,
                              Duration epoch_offset, std::uint64_t rotate_bytes)
     : path_(path),
-      options_(options),
-      writer_(path, link_type_for(medium), options),
+      options_(with_format_of(path, options)),
+      writer_(path, link_type_for(medium), options_),
       epoch_offset_(epoch_offset),
       rotate_bytes_(rotate_bytes) {}
 
 void PcapTapWriter::record(Instant now, PacketDirection dir, Bytes packet) {
+  std::string comment;
+  if (commenter_ != nullptr && writer_.format() == CaptureFormat::kPcapng) {
+    comment = commenter_->comment(now, dir, packet);
+  }
+  record(now, dir, packet, comment);
+}
+
+void PcapTapWriter::record(Instant now, PacketDirection dir, Bytes packet,
+                           std::string_view comment) {
   // Called from the packet path: a failing disk is counted, never thrown into the stack.
   try {
     if (rotate_bytes_ != 0 && writer_.bytes_written() > rotate_bytes_) {
@@ -275,7 +439,11 @@ void PcapTapWriter::record(Instant now, PacketDirection dir, Bytes packet) {
       writer_ = std::move(next);
       ++file_index_;
     }
-    writer_.write(now + epoch_offset_, packet);
+    if (writer_.format() == CaptureFormat::kPcapng) {
+      writer_.write(now + epoch_offset_, packet, std::nullopt, PacketNotes{dir, comment});
+    } else {
+      writer_.write(now + epoch_offset_, packet);
+    }
   } catch (const PcapError&) {
     ++write_errors_;
   }

@@ -1,4 +1,4 @@
-// Reading and writing capture files with libpcap: pcap and pcapng in, pcap out.
+// Reading and writing capture files: pcap and pcapng in (libpcap), pcap (libpcap) or pcapng out.
 //
 // This is shell code (it touches files), so it lives in tun/ and not in the core: the core
 // sees packets only as Bytes, and the pcap-writing device (stack/pcap_tap_device.h) reports
@@ -10,6 +10,11 @@
 // so tools decode every capture the same way, from the IP header on.
 // Writer: classic pcap with raw-IP (TUN) or Ethernet (TAP) link type and micro- or nanosecond
 // timestamps; every packet is flushed to the file, so a crash leaves a readable capture.
+// Or pcapng (chosen by a ".pcapng" file name): a Section Header Block, one Interface
+// Description Block (if_name, if_description, if_tsresol = 9: nanoseconds, the snaplen) and an
+// Enhanced Packet Block per packet with its direction (epb_flags) and an optional comment
+// (opt_comment), which Wireshark shows as the frame's comment. libpcap reads pcapng but cannot
+// write it, so those blocks are written here (draft-ietf-opsawg-pcapng §4.1, §4.2, §4.3).
 //
 // Errors (missing file, not a capture, unsupported link type, damaged record, cannot create)
 // are thrown as PcapError with a one-line message naming the file and the problem.
@@ -20,6 +25,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "stack/base/bytes.h"
@@ -51,6 +57,11 @@ int dlt_of(LinkType t);
 LinkType link_type_for(Medium medium);
 
 enum class TimestampPrecision { kMicro, kNano };
+
+enum class CaptureFormat { kPcap, kPcapng };
+
+// kPcapng when `path` ends in ".pcapng", else kPcap.
+CaptureFormat capture_format_for(const std::string& path);
 
 class PcapError : public std::runtime_error {
  public:
@@ -110,9 +121,22 @@ struct PcapWriterOptions {
   std::uint32_t snaplen = 262144;
   // pcap_dump_flush() after every packet, so a crash loses nothing written so far.
   bool flush_each_packet = true;
+  // kPcapng writes pcapng; its timestamps are always nanoseconds (if_tsresol = 9), whatever
+  // `precision` says.
+  CaptureFormat format = CaptureFormat::kPcap;
+  // pcapng only: the interface's if_name ("ust0") and if_description ("ustack tun ust0
+  // 198.18.0.2/24"); empty ones are left out.
+  std::string if_name;
+  std::string if_description;
 };
 
-// Writes a classic pcap file.
+// What pcapng records beside a packet (classic pcap has no room for either).
+struct PacketNotes {
+  std::optional<PacketDirection> direction;  // epb_flags inbound/outbound
+  std::string_view comment;                  // opt_comment; empty: none
+};
+
+// Writes a classic pcap or a pcapng file.
 class PcapWriter {
  public:
   // Creates or truncates `path` ("-" writes standard output). Throws PcapError ("cannot create
@@ -124,17 +148,25 @@ class PcapWriter {
 
   LinkType link_type() const { return link_type_; }
   std::uint64_t packets_written() const { return packets_written_; }
-  // The file's size so far: its 24-octet header and each record's 16-octet header and octets.
+  CaptureFormat format() const { return options_.format; }
+  // The file's size so far: its 24-octet header and each record's 16-octet header and octets
+  // (pcapng: every block).
   std::uint64_t bytes_written() const { return bytes_written_; }
 
   // Appends one record; `timestamp` is time since the Unix epoch. `original_len` defaults to
   // packet.size() (pass the wire length when `packet` is already cut).
-  void write(Instant timestamp, Bytes packet, std::optional<std::uint32_t> original_len = {});
+  // `notes` go into a pcapng file and are ignored in a pcap.
+  void write(Instant timestamp, Bytes packet, std::optional<std::uint32_t> original_len = {},
+             const PacketNotes& notes = {});
   void flush();
   // Flushes and closes; later writes throw. The destructor closes too.
   void close();
 
  private:
+  void open_pcapng();
+  void write_pcapng(Instant timestamp, Bytes packet, std::optional<std::uint32_t> original_len,
+                    const PacketNotes& notes);
+
   struct Handle;
   std::unique_ptr<Handle> handle_;
   LinkType link_type_ = LinkType::kRaw;
@@ -143,8 +175,18 @@ class PcapWriter {
   std::uint64_t bytes_written_ = 0;
 };
 
+// What a PcapTapWriter asks before writing a packet: the comment pcapng gives it ("" for none).
+// tun/pcap_comments.h has the one that explains TCP segments from the tracer's events.
+class PacketCommenter {
+ public:
+  virtual ~PacketCommenter() = default;
+  virtual std::string comment(Instant now, PacketDirection dir, Bytes packet) = 0;
+};
+
 // Records every packet crossing a device into a pcap: the PacketTap behind
 // `ustack up --pcap FILE` (wrap the device in a PcapTapDevice with this as its tap).
+// A path ending in ".pcapng" writes pcapng (options.format is set from the path), with each
+// packet's direction and, given a commenter, its comment.
 //
 // The core's Instants start wherever the shell's clock starts; `epoch_offset` is added to
 // each so the file holds wall-clock times (steady_clock_epoch_offset() gives it for Instants
@@ -160,6 +202,10 @@ class PcapTapWriter : public PacketTap {
                 Duration epoch_offset = Duration::zero(), std::uint64_t rotate_bytes = 0);
 
   void record(Instant now, PacketDirection dir, Bytes packet) override;
+  // With this comment instead of the commenter's (pcapng; a pcap ignores it).
+  void record(Instant now, PacketDirection dir, Bytes packet, std::string_view comment);
+  // pcapng comments come from `commenter` (may be null; not owned).
+  void set_commenter(PacketCommenter* commenter) { commenter_ = commenter; }
 
   // The file being written.
   const PcapWriter& writer() const { return writer_; }
@@ -178,6 +224,7 @@ class PcapTapWriter : public PacketTap {
   std::uint64_t rotate_bytes_;
   std::uint64_t file_index_ = 0;
   std::uint64_t write_errors_ = 0;
+  PacketCommenter* commenter_ = nullptr;
 };
 
 // system_clock::now() - steady_clock::now(): add it to a steady-clock Instant to get time since

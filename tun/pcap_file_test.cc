@@ -9,8 +9,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -196,6 +198,177 @@ TEST(PcapWriterTest, TsharkReadsOurFilesWithTheSameLengthsAndTimes) {
       EXPECT_EQ(frames[1].epoch_nanos, expect_1);
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// pcapng
+
+std::vector<std::uint8_t> file_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+std::uint32_t u32_at(const std::vector<std::uint8_t>& b, std::size_t off) {
+  std::uint32_t v;
+  std::memcpy(&v, b.data() + off, 4);
+  return v;
+}
+
+std::uint16_t u16_at(const std::vector<std::uint8_t>& b, std::size_t off) {
+  std::uint16_t v;
+  std::memcpy(&v, b.data() + off, 2);
+  return v;
+}
+
+std::string text_at(const std::vector<std::uint8_t>& b, std::size_t off, std::size_t n) {
+  return std::string(reinterpret_cast<const char*>(b.data() + off), n);
+}
+
+TEST(PcapngTest, FormatFollowsTheSuffix) {
+  EXPECT_EQ(capture_format_for("a.pcapng"), CaptureFormat::kPcapng);
+  EXPECT_EQ(capture_format_for("/x/y.pcap"), CaptureFormat::kPcap);
+  EXPECT_EQ(capture_format_for("pcapng"), CaptureFormat::kPcap);
+  EXPECT_EQ(capture_format_for("-"), CaptureFormat::kPcap);
+}
+
+// The blocks octet by octet (draft-ietf-opsawg-pcapng §4.1-§4.3, host byte order).
+TEST(PcapngTest, BlockLayout) {
+  const std::string path = temp_path("layout.pcapng");
+  const ByteVec packet = ipv4_packet(21);  // padded to 24 in the block
+  {
+    PcapWriter w(path, LinkType::kRaw,
+                 {.snaplen = 1500,
+                  .format = CaptureFormat::kPcapng,
+                  .if_name = "ust0",
+                  .if_description = "ustack tun ust0 198.18.0.2/24"});
+    w.write(Instant::from_nanos(0x1'0000'0002), packet, std::nullopt,
+            {PacketDirection::kSent, "why"});
+    w.write(Instant::from_nanos(7), packet);  // no options at all
+    EXPECT_EQ(w.bytes_written(), file_bytes(path).size());
+  }
+  const auto b = file_bytes(path);
+  // SHB: type, length 44, BOM, 1.0, section length -1, shb_userappl "ustack" (6 -> 8), end.
+  ASSERT_GE(b.size(), 44u);
+  EXPECT_EQ(u32_at(b, 0), 0x0A0D0D0Au);
+  EXPECT_EQ(u32_at(b, 4), 44u);
+  EXPECT_EQ(u32_at(b, 8), 0x1A2B3C4Du);
+  EXPECT_EQ(u16_at(b, 12), 1u);
+  EXPECT_EQ(u16_at(b, 14), 0u);
+  EXPECT_EQ(u32_at(b, 16), 0xffffffffu);
+  EXPECT_EQ(u16_at(b, 24), 4u);  // shb_userappl
+  EXPECT_EQ(u16_at(b, 26), 6u);
+  EXPECT_EQ(text_at(b, 28, 6), "ustack");
+  EXPECT_EQ(u32_at(b, 36), 0u);   // opt_endofopt
+  EXPECT_EQ(u32_at(b, 40), 44u);  // trailing length
+  // IDB at 44: type 1, linktype 101, snaplen, if_name, if_description, if_tsresol 9, end.
+  std::size_t i = 44;
+  EXPECT_EQ(u32_at(b, i), 1u);
+  const std::uint32_t idb_len = u32_at(b, i + 4);
+  EXPECT_EQ(idb_len, 16u + (4 + 4) + (4 + 32) + (4 + 4) + 4 + 4);
+  EXPECT_EQ(u16_at(b, i + 8), 101u);
+  EXPECT_EQ(u32_at(b, i + 12), 1500u);
+  EXPECT_EQ(u16_at(b, i + 16), 2u);
+  EXPECT_EQ(u16_at(b, i + 18), 4u);
+  EXPECT_EQ(text_at(b, i + 20, 4), "ust0");
+  EXPECT_EQ(u16_at(b, i + 24), 3u);
+  EXPECT_EQ(u16_at(b, i + 26), 29u);
+  EXPECT_EQ(text_at(b, i + 28, 29), "ustack tun ust0 198.18.0.2/24");
+  EXPECT_EQ(u16_at(b, i + 60), 9u);  // if_tsresol
+  EXPECT_EQ(u16_at(b, i + 62), 1u);
+  EXPECT_EQ(b[i + 64], 9u);
+  EXPECT_EQ(u32_at(b, i + 68), 0u);  // opt_endofopt
+  EXPECT_EQ(u32_at(b, i + idb_len - 4), idb_len);
+  // EPB: interface 0, timestamp high/low, caplen 21, len 21, data padded to 24, opt_comment
+  // "why" (3 -> 4), epb_flags outbound (2), end.
+  i += idb_len;
+  EXPECT_EQ(u32_at(b, i), 6u);
+  EXPECT_EQ(u32_at(b, i + 4), 28u + 24 + 8 + 8 + 4 + 4);
+  EXPECT_EQ(u32_at(b, i + 8), 0u);
+  EXPECT_EQ(u32_at(b, i + 12), 1u);
+  EXPECT_EQ(u32_at(b, i + 16), 2u);
+  EXPECT_EQ(u32_at(b, i + 20), 21u);
+  EXPECT_EQ(u32_at(b, i + 24), 21u);
+  EXPECT_EQ(b[i + 28], 0x45);
+  EXPECT_EQ(b[i + 28 + 21], 0u);  // padding
+  EXPECT_EQ(u16_at(b, i + 52), 1u);
+  EXPECT_EQ(u16_at(b, i + 54), 3u);
+  EXPECT_EQ(text_at(b, i + 56, 3), "why");
+  EXPECT_EQ(u16_at(b, i + 60), 2u);
+  EXPECT_EQ(u16_at(b, i + 62), 4u);
+  EXPECT_EQ(u32_at(b, i + 64), 2u);
+  EXPECT_EQ(u32_at(b, i + 68), 0u);
+  i += u32_at(b, i + 4);
+  // The second EPB has no options: 28 + 24 + 4.
+  EXPECT_EQ(u32_at(b, i + 4), 56u);
+  EXPECT_EQ(i + 56, b.size());
+}
+
+TEST(PcapngTest, LibpcapReadsItBack) {
+  const std::string path = temp_path("roundtrip.pcapng");
+  const ByteVec a = ipv4_packet(40), c = ipv4_packet(1500);
+  {
+    PcapWriter w(path, LinkType::kRaw, {.snaplen = 100, .format = CaptureFormat::kPcapng});
+    w.write(Instant::from_nanos(1'700'000'000'123'456'789), a, std::nullopt,
+            {PacketDirection::kReceived, "first"});
+    w.write(Instant::from_nanos(1'700'000'001'000'000'001), c);
+  }
+  PcapReader r(path);
+  EXPECT_EQ(r.link_type(), LinkType::kRaw);
+  EXPECT_EQ(r.snaplen(), 100u);
+  auto records = r.read_all();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].timestamp, Instant::from_nanos(1'700'000'000'123'456'789));
+  EXPECT_EQ(records[0].data, a);
+  EXPECT_EQ(records[1].timestamp, Instant::from_nanos(1'700'000'001'000'000'001));
+  EXPECT_EQ(records[1].original_len, 1500u);
+  EXPECT_EQ(records[1].data.size(), 100u);
+}
+
+class FixedCommenter : public PacketCommenter {
+ public:
+  std::string comment(Instant, PacketDirection dir, Bytes) override {
+    return dir == PacketDirection::kSent ? "sent by ustack" : "";
+  }
+};
+
+// tshark shows the comments, the directions and the interface description.
+TEST(PcapngTest, TsharkShowsCommentsAndInterface) {
+  const std::string path = temp_path("tshark.pcapng");
+  {
+    PcapWriterOptions o;
+    o.if_name = "ust0";
+    o.if_description = "ustack tun ust0 198.18.0.2/24";
+    PcapTapWriter tap(path, Medium::kIp, o);
+    FixedCommenter commenter;
+    tap.set_commenter(&commenter);
+    EXPECT_EQ(tap.writer().format(), CaptureFormat::kPcapng);
+    tap.record(Instant::from_millis(1), PacketDirection::kSent, ipv4_packet(40));
+    tap.record(Instant::from_millis(2), PacketDirection::kReceived, ipv4_packet(40));
+  }
+  // frame.p2p_dir from epb_flags: 0 sent, 1 received (Wireshark's P2P_DIR_SENT/RECV).
+  EXPECT_EQ(run("tshark -r '" + path + "' -T fields -e frame.comment -e frame.p2p_dir"),
+            "sent by ustack\t0\n\t1\n")
+      << "tshark on PATH? (apt-get install tshark)";
+  const std::string info = run("capinfos -T -r '" + path + "' 2>&1; capinfos '" + path + "'");
+  EXPECT_NE(info.find("ustack tun ust0 198.18.0.2/24"), std::string::npos) << info;
+  EXPECT_NE(info.find("pcapng"), std::string::npos) << info;
+}
+
+// A .pcap stays classic pcap, byte for byte what PcapWriter writes, whatever comments are at hand.
+TEST(PcapngTest, PlainPcapIgnoresCommentsAndDirections) {
+  const std::string tapped = temp_path("tapped.pcap"), plain = temp_path("plain.pcap");
+  {
+    PcapTapWriter tap(tapped, Medium::kIp);
+    FixedCommenter commenter;
+    tap.set_commenter(&commenter);
+    tap.record(Instant::from_millis(1), PacketDirection::kSent, ipv4_packet(40));
+    tap.record(Instant::from_millis(2), PacketDirection::kReceived, ipv4_packet(40), "ignored");
+    PcapWriter w(plain, LinkType::kRaw);
+    w.write(Instant::from_millis(1), ipv4_packet(40));
+    w.write(Instant::from_millis(2), ipv4_packet(40));
+  }
+  EXPECT_EQ(file_bytes(tapped), file_bytes(plain));
+  EXPECT_EQ(file_bytes(plain).size(), 24u + 2 * (16 + 40));
 }
 
 TEST(PcapTapWriterTest, RecordsBothDirectionsWithEpochOffset) {

@@ -22,13 +22,15 @@ namespace {
 // Collects both directions of ustack's device into the run.
 class Collector final : public PacketTap {
  public:
-  explicit Collector(PacketList& out) : out_(out) {}
+  Collector(PacketList& out, const ReplayOptions& opts) : out_(out), opts_(opts) {}
   void record(Instant now, PacketDirection dir, Bytes packet) override {
-    out_.push_back({now, dir == PacketDirection::kSent, ByteVec(packet.begin(), packet.end())});
+    out_.push_back({now, dir == PacketDirection::kSent, ByteVec(packet.begin(), packet.end()),
+                    opts_.comment ? opts_.comment(now, dir, packet) : std::string()});
   }
 
  private:
   PacketList& out_;
+  const ReplayOptions& opts_;
 };
 
 // The first SYN the given direction sent in `packets`, its payload view cleared (only its
@@ -132,7 +134,7 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
   // The application's sockets close when this function returns; what that sends is after
   // the comparison's end, so the run is copied out first.
   PacketList collected;
-  Collector collector(collected);
+  Collector collector(collected, opts);
   PcapTapDevice device(link.a(), collector);
 
   tools::DeviceSetup setup;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "pcap_tests/replay/compare.h"
 #include "pcap_tests/replay/conversation.h"
 #include "pcap_tests/replay/timed_packet.h"
+#include "stack/device.h"
 
 namespace ustack {
 class Tracer;
@@ -34,6 +36,9 @@ struct ReplayOptions {
   Duration tail = Duration::millis(10);
   // Gets the stack's events (stack/tracer.h), in the recording's time; may be null.
   Tracer* tracer = nullptr;
+  // Asked for each packet crossing ustack's device as it crosses (may be empty): its answer
+  // becomes the packet's TimedPacket::comment, which `replay --pcap OUT.pcapng` writes.
+  std::function<std::string(Instant, PacketDirection, Bytes)> comment;
 };
 
 struct ReplayRun {

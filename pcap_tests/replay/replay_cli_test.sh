@@ -101,6 +101,22 @@ assert j["stopped"] is None
 PY
 "$USTACK" dump "$OUT/ustack.pcap" >"$OUT/dump" 2>&1 || fail "dump of --pcap: $(cat "$OUT/dump")"
 expect_line dump '198\.18\.10\.2\.8080 > 198\.18\.10\.1\.[0-9]+: Flags \[S\.\]'
+# --pcap FILE.pcapng: pcapng (by the name), the interface described, each packet's direction.
+run pcapng 0 "$CAPS/replay/curl_http.pcap" --allow "$CAPS/replay/curl_http.pcap.allow" \
+  --pcap "$OUT/ustack.pcapng"
+capinfos "$OUT/ustack.pcapng" >"$OUT/capinfos" 2>&1 || fail "capinfos: $(cat "$OUT/capinfos")"
+expect_line capinfos 'File type: +Wireshark/\.\.\. - pcapng'
+expect_line capinfos 'Description = ustack replay of .*curl_http\.pcap$'
+tshark -r "$OUT/ustack.pcapng" -T fields -e frame.p2p_dir -e tcp.flags.str -e frame.comment \
+  >"$OUT/tshark_pcapng" 2>/dev/null || fail "tshark cannot read the pcapng"
+expect_line tshark_pcapng $'^1\t··········S·\t$'
+expect_line tshark_pcapng $'^0\t·······A··S·\tSYN-ACK; state SYN_RECEIVED$'
+# Segments ustack retransmitted say why (the tracer's retransmit reason, tun/pcap_comments.h).
+run pcapng_lossy 1 "$CAPS/replay/nc_lossy_sender_side.pcap" --side client \
+  --pcap "$OUT/lossy.pcapng"
+tshark -r "$OUT/lossy.pcapng" -T fields -e frame.comment >"$OUT/lossy_comments" 2>/dev/null ||
+  fail "tshark cannot read lossy.pcapng"
+expect_line lossy_comments '^retransmit \([a-z]+\): data; state ESTABLISHED; cwnd [0-9]+ ssthresh [0-9]+$'
 # --pcap with --snaplen and --pcap-size, as the device options' --pcap takes them: each record
 # cut to 64 octets with its original length kept, the file's snaplen 64; one file, as it stays
 # under 1 MB.

@@ -3,6 +3,7 @@
 // already stripped), whoever made it: a pcap file, ustack in virtual time, or the kernel on a TUN.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "stack/base/bytes.h"
@@ -16,6 +17,9 @@ struct TimedPacket {
   // peer (recorded or injected).
   bool outbound = false;
   ByteVec ip;  // the IPv4 or IPv6 packet, from the IP header on
+  // What a pcapng written from the list says about the packet ("" for nothing; see
+  // ReplayOptions::comment).
+  std::string comment;
 };
 
 using PacketList = std::vector<TimedPacket>;

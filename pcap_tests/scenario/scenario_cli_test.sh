@@ -54,6 +54,20 @@ PY
 expect_rc "--snaplen without --pcap-dir" 2 $?
 expect_line "--snaplen without --pcap-dir" "$TMP/pd_bad.txt" '^ustack scenario run: --snaplen needs --pcap-dir DIR \(it cuts the packets recorded there\) \(ustack scenario run --help\)$'
 
+# --- --pcap-dir --pcapng: DIR/<script>.ustack.pcapng, the interface described ----------------
+mkdir -p "$TMP/ng"
+"$USTACK" scenario run pcap_tests/scenarios/tcp_passive_open.pkt --pcap-dir "$TMP/ng" \
+  --pcapng >"$TMP/ng.txt" 2>&1
+expect_rc "pcap-dir --pcapng" 0 $?
+capinfos "$TMP/ng/tcp_passive_open.ustack.pcapng" >"$TMP/ng_info.txt" 2>&1
+expect_line "pcapng file type" "$TMP/ng_info.txt" 'File type: +Wireshark/\.\.\. - pcapng'
+expect_line "pcapng interface" "$TMP/ng_info.txt" \
+  'Description = ustack scenario pcap_tests/scenarios/tcp_passive_open\.pkt \(ustack\)$'
+tshark -r "$TMP/ng/tcp_passive_open.ustack.pcapng" -T fields -e frame.comment \
+  >"$TMP/ng_comments.txt" 2>/dev/null
+expect_line "pcapng SYN-ACK comment" "$TMP/ng_comments.txt" '^SYN-ACK; state SYN_RECEIVED$'
+expect_line "pcapng last ACK comment" "$TMP/ng_comments.txt" '^ACK; state TIME_WAIT; cwnd [0-9]+ '
+
 # --- A mismatch: FAIL, the line, exit 1 -------------------------------------------------------
 cat >"$TMP/bad.pkt" <<'PKT'
 0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3

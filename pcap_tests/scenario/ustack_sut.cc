@@ -167,7 +167,9 @@ struct UstackSut::World {
 };
 
 UstackSut::UstackSut(const UstackSutOptions& options)
-    : addresses_(options.addresses), world_(std::make_unique<World>(*this, options)) {}
+    : addresses_(options.addresses),
+      comment_(options.comment),
+      world_(std::make_unique<World>(*this, options)) {}
 
 UstackSut::~UstackSut() {
   // Close every socket first (a FIN or RST may go out, recorded while the capture exists).
@@ -211,6 +213,10 @@ void UstackSut::record(Instant now, bool outbound, Bytes packet) {
   p.at = Instant::zero() + (now - kStart);
   p.outbound = outbound;
   p.ip.assign(packet.begin(), packet.end());
+  if (comment_) {
+    p.comment =
+        comment_(now, outbound ? PacketDirection::kSent : PacketDirection::kReceived, packet);
+  }
   capture_.push_back(p);
   if (outbound) outbound_.push_back(std::move(p));
 }

@@ -17,10 +17,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 
 #include "pcap_tests/scenario/system_under_test.h"
+#include "stack/device.h"
 
 namespace usocket {
 class socket;
@@ -37,6 +39,9 @@ struct UstackSutOptions {
   std::size_t mtu = 1500;
   std::uint64_t seed = 1;    // the stack's, TCP's (ISNs, ports) and UDP's
   Tracer* tracer = nullptr;  // gets the stack's and TCP's events (stack/tracer.h)
+  // Asked for each packet of the capture as it crosses the device (may be empty): its answer
+  // is the packet's TimedPacket::comment (`scenario run --pcapng`).
+  std::function<std::string(Instant, PacketDirection, Bytes)> comment;
 };
 
 class UstackSut final : public SystemUnderTest {
@@ -80,6 +85,7 @@ class UstackSut final : public SystemUnderTest {
   usocket::socket* find(int fd);
 
   ScenarioAddresses addresses_;
+  std::function<std::string(Instant, PacketDirection, Bytes)> comment_;
   replay::PacketList capture_;
   std::deque<replay::TimedPacket> outbound_;
   std::size_t filtered_ = 0;

@@ -9,20 +9,7 @@ setup_ns
 EVENTS="$WORK/events.jsonl"
 start_serve --events "$EVENTS" echo:7
 
-out=$(in_ns /usr/bin/python3 - <<'PY'
-import socket
-s = socket.create_connection(("198.18.0.2", 7), timeout=10)
-s.sendall(b"hello events\n")
-got = b""
-while len(got) < 13:
-    b = s.recv(100)
-    if not b:
-        break
-    got += b
-s.close()
-print(got.decode().strip())
-PY
-)
+out=$(tcp_echo_line "hello events")
 check "the echo came back ($out)" test "$out" = "hello events"
 sleep 0.5  # ustack's FIN and the kernel's last ACK
 stop_ustack

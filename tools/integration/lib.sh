@@ -108,6 +108,25 @@ resolve() {
   sed 's/^/    /' "$out" "$out.err" | head -30
 }
 
+# tcp_echo_line LINE: the kernel connects to ustack's echo service at 198.18.0.2:7, sends LINE
+# and a newline, reads the echo, closes; prints what came back (without the newline).
+tcp_echo_line() {
+  in_ns /usr/bin/python3 - "$1" <<'PY'
+import socket, sys
+line = sys.argv[1].encode() + b"\n"
+s = socket.create_connection(("198.18.0.2", 7), timeout=10)
+s.sendall(line)
+got = b""
+while len(got) < len(line):
+    b = s.recv(100)
+    if not b:
+        break
+    got += b
+s.close()
+print(got.decode().strip())
+PY
+}
+
 # udp_big_echo ADDR: 65000 random bytes to the UDP echo service at ADDR:7 from the kernel side
 # (fragmented both ways); succeeds if the same bytes come back.
 udp_big_echo() {

@@ -1,0 +1,57 @@
+// pcapng per-packet comments for the TCP segments ustack sends, made from the tracer's events.
+//
+// A Tracer and a PacketCommenter in one: installed as the stack's tracer (forwarding every
+// event to `next`, e.g. the --events writer) and as the PcapTapWriter's commenter. The core
+// stays free of I/O: it only emits its events; this shell-side adapter remembers, per
+// connection, what the events said and turns it into text when the connection's next segment
+// crosses the device.
+//
+// A segment reaches the device before its own segment_sent event (TcpLayer emits it, then the
+// connection traces it), so the comment is built from the events that precede it at the same
+// instant: a retransmission's reason ("retransmit (rto)"), a timer that fired ("delack timer",
+// "persist timer", ...), else what the segment itself is ("SYN", "data", "ACK", ...); then the
+// connection's state (after the last state change before the segment: "state ESTABLISHED") and
+// the congestion window the last congestion event gave ("cwnd 14480 ssthresh 2147483647").
+// Example: "retransmit (fast); state ESTABLISHED; cwnd 7240 ssthresh 7240".
+// Received packets and non-TCP packets get no comment (they reach the device before the stack
+// has looked at them).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "stack/base/addr.h"
+#include "stack/device.h"
+#include "stack/tracer.h"
+#include "tun/pcap_file.h"
+
+namespace ustack::tun {
+
+class TcpSegmentComments final : public Tracer, public PacketCommenter {
+ public:
+  // `medium`: how the device's packets start (Ethernet: a 14-octet header first). `next` (may be
+  // null, not owned) receives every event too.
+  explicit TcpSegmentComments(Medium medium, Tracer* next = nullptr)
+      : medium_(medium), next_(next) {}
+
+  void on_event(const TraceEvent& e) override;
+  std::string comment(Instant now, PacketDirection dir, Bytes packet) override;
+
+ private:
+  using FlowKey = std::tuple<IpAddr, std::uint16_t, IpAddr, std::uint16_t>;  // local, remote
+  struct Flow {
+    std::string state;   // after the last state change
+    std::string reason;  // why the next segment goes out, if an event said so
+    Instant reason_at;   // ... valid only for a segment sent at this instant
+    std::int64_t cwnd = -1;
+    std::int64_t ssthresh = -1;
+  };
+
+  Medium medium_;
+  Tracer* next_;
+  std::map<FlowKey, Flow> flows_;
+};
+
+}  // namespace ustack::tun
