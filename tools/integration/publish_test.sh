@@ -5,6 +5,7 @@
 #
 #   netns ustsbp<pid> (the sandbox)              netns ustns<pid> (plays the host)
 #     tap0 198.18.5.100/24, fd00:5::100/64  <->  ustack sandbox --publish ... --api-socket
+#                                                  --enable-seccomp (all of it under the filter)
 #     servers: python http.server :80,           clients on 198.18.9.1, .7 and fd00:9::1 (lo),
 #     a TCP and a UDP server answering            and on 127.0.0.1: curl, nc -U, python
 #     "you are ADDR PORT"
@@ -72,9 +73,12 @@ launch_bg "ustack sandbox" ip netns exec "$NS" "$USTACK" sandbox --netns "$SB" \
   --publish 8080:80 --publish 9000:7000 --publish "[$H6]:9000:7000" --publish 9001:7001/udp \
   --publish 127.0.0.1:9002:7000 --publish "$H:9003:7999" --publish "[$H6]:9001:7001/udp" \
   --publish 9004:7002 \
-  --api-socket "$API" \
+  --api-socket "$API" --enable-seccomp \
   --pcap "$WORK/sandbox.pcap"
 grep "namespace" "$USTACK_LOG"
+# Everything below runs under the relay's syscall allow-list: forwards added and removed at run
+# time (bind, listen, accept4), the API socket, and its file removed at exit.
+check "the sandbox runs under its seccomp filter" grep -q "seccomp filter installed" "$USTACK_LOG"
 in_sb python3 -m http.server --directory "$WORK/www" 80 >"$WORK/http.log" 2>&1 &
 PIDS+=($!)
 in_sb python3 "$WORK/guest.py" >"$WORK/guest.log" 2>&1 &
