@@ -121,7 +121,10 @@ PortForwarder::PortForwarder(TcpLayer& tcp, IpSender& ip, tun::AsioRuntime& runt
 
 PortForwarder::~PortForwarder() {
   udp_relay_.set_guest_filter(nullptr);
-  for (Pending& p : pending_) tcp_.abort(p.guest);
+  for (Pending& p : pending_) {
+    tcp_.abort(p.guest);
+    tcp_relay_.budget().give_back();
+  }
 }
 
 std::optional<int> PortForwarder::add(const ForwardSpec& spec, std::string& error) {
@@ -209,6 +212,14 @@ void PortForwarder::accept_tcp(Instant now, const Forward& f) {
     }
     tun::UniqueFd host(fd);
     ++counters_.tcp_accepted;
+    // A forwarded connection is a flow like the guest's own (--max-flows): it takes its unit
+    // here, carries it while pending and hands it to the TCP relay with the connection, which
+    // gives it back when the flow ends.
+    if (!tcp_relay_.budget().take()) {
+      ++counters_.tcp_refused_max_flows;
+      reset_on_close(fd);
+      continue;
+    }
     Endpoint client = from_sockaddr(ss);
     // The guest's connection from the client's own endpoint; if ustack cannot use that 4-tuple
     // (or the guest could not answer it), from the gateway.
@@ -224,6 +235,7 @@ void PortForwarder::accept_tcp(Instant now, const Forward& f) {
       auto r = tcp_.connect(now, ip_, guest.addr, guest.port, gateway_for(layout_, guest.addr));
       if (!r.ok()) {
         ++counters_.tcp_refused;
+        tcp_relay_.budget().give_back();
         reset_on_close(fd);
         continue;
       }
@@ -245,6 +257,7 @@ void PortForwarder::finish_pending(Instant now) {
     if (!failed && now - p.since <= kConnectTimeout) return false;
     // The guest refused (RST) or never answered: the host client's connection is reset.
     ++counters_.tcp_refused;
+    tcp_relay_.budget().give_back();
     reset_on_close(p.host->fd());
     tcp_.abort(p.guest);
     return true;
@@ -343,6 +356,7 @@ std::string PortForwarder::counters_text() const {
   append_counter(s, c.tcp_accepted, "tcp_accepted");
   append_counter(s, c.tcp_connected, "tcp_connected");
   append_counter(s, c.tcp_refused, "tcp_refused");
+  append_counter(s, c.tcp_refused_max_flows, "tcp_refused_max_flows");
   append_counter(s, c.source_preserved, "source_preserved");
   append_counter(s, c.source_gateway, "source_gateway");
   append_counter(s, c.udp_flows, "udp_flows");

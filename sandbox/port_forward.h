@@ -41,12 +41,13 @@
 namespace ustack::sandbox {
 
 struct PortForwarderCounters {
-  std::uint64_t tcp_accepted = 0;      // host connections accepted
-  std::uint64_t tcp_connected = 0;     // ... whose guest connection opened (relayed)
-  std::uint64_t tcp_refused = 0;       // ... whose guest connection failed: host side reset
-  std::uint64_t source_preserved = 0;  // clients shown to the guest with their own address
-  std::uint64_t source_gateway = 0;    // ... as the gateway
-  std::uint64_t udp_flows = 0;         // UDP clients seen
+  std::uint64_t tcp_accepted = 0;           // host connections accepted
+  std::uint64_t tcp_connected = 0;          // ... whose guest connection opened (relayed)
+  std::uint64_t tcp_refused = 0;            // ... whose guest connection failed: host side reset
+  std::uint64_t tcp_refused_max_flows = 0;  // ... reset at once: --max-flows flows open
+  std::uint64_t source_preserved = 0;       // clients shown to the guest with their own address
+  std::uint64_t source_gateway = 0;         // ... as the gateway
+  std::uint64_t udp_flows = 0;              // UDP clients seen
   std::uint64_t udp_to_guest = 0, udp_to_host = 0;  // datagrams
   std::uint64_t udp_expired = 0;
   std::uint64_t errors = 0;  // host socket errors (accept, send) and datagrams not sent

@@ -72,12 +72,16 @@ class TcpRelay {
   void step();
   // Takes over an established connection ustack opened toward the guest (a port forward,
   // sandbox/port_forward.h) and the host socket it serves: relayed from now on like the
-  // connections the guest opens (copy, half-close and resets both ways).
+  // connections the guest opens (copy, half-close and resets both ways). The caller took the
+  // flow's budget unit; the relay gives it back when the flow ends.
   void adopt(SocketHandle guest, std::unique_ptr<HostWatch> host);
   // Closes the catch-all listeners: the SYNs still held unanswered get a RST at the Stack's
   // next poll (TcpLayer::close); SYNs arriving later are not taken.
   void close_listeners();
   std::size_t flows() const { return flows_.size(); }
+  // The flow budget (--max-flows) shared with the other relays; a connection given to adopt()
+  // must hold a unit of it, which the relay gives back when the flow ends.
+  FlowBudget& budget() { return budget_; }
   const TcpRelayCounters& counters() const { return counters_; }
   std::string counters_text() const;
 

@@ -73,7 +73,7 @@ launch_bg "ustack sandbox" ip netns exec "$NS" "$USTACK" sandbox --netns "$SB" \
   --publish 8080:80 --publish 9000:7000 --publish "[$H6]:9000:7000" --publish 9001:7001/udp \
   --publish 127.0.0.1:9002:7000 --publish "$H:9003:7999" --publish "[$H6]:9001:7001/udp" \
   --publish 9004:7002 \
-  --api-socket "$API" --enable-seccomp \
+  --api-socket "$API" --enable-seccomp --max-flows 7 \
   --pcap "$WORK/sandbox.pcap"
 grep "namespace" "$USTACK_LOG"
 # Everything below runs under the relay's syscall allow-list: forwards added and removed at run
@@ -228,12 +228,27 @@ check "API error: a host port taken" test "$e2" = \
 check "API error: not JSON" test "$e3" = '{"error":{"desc":"bad request: cannot parse JSON"}}'
 check "the API socket is a UNIX socket at $API" test -S "$API"
 
+# --max-flows 7 counts forwarded connections too: of 10 held open at once through 9004, 7 are
+# relayed to the guest and 3 reset at once (counted below); once they are closed the budget
+# is back and a new one goes through.
+check "--max-flows 7: 10 forwarded connections held open at once" \
+  in_ns timeout 30 python3 -c "
+import socket, time
+socks = [socket.create_connection(('$H', 9004), timeout=10) for _ in range(10)]
+time.sleep(1.5)
+for s in socks:
+    s.close()"
+check "... and the budget is given back: a new forwarded connection is relayed" \
+  bash -c "sleep 1; printf x | ip netns exec $NS timeout 10 nc -N $H 9004 | grep -q ."
+
 counters=$(dump_counters)
 echo "$counters" | sed -n '/PortForwarder:/,/end of counters/p'
 check "the forwarder counted preserved sources (at least 5)" \
   test "$(echo "$counters" | counter PortForwarder source_preserved)" -ge 5
 check "... and a client shown as the gateway" \
   test "$(echo "$counters" | counter PortForwarder source_gateway)" -ge 1
+check "... and 3 connections refused for --max-flows" \
+  test "$(echo "$counters" | counter PortForwarder tcp_refused_max_flows)" = 3
 stop_ustack TERM
 check "ustack sandbox exits cleanly on SIGTERM" test "$USTACK_RC" = 0
 check "the API socket file went with it" test ! -e "$API"
