@@ -1,15 +1,12 @@
-// One line of a counters block as `ustack` prints them (netstat -s style, what the integration
-// tests' `counter SECTION NAME` reads): "    N name\n".
+// Counter lines the relays share (each line by stack/counters.h's append_counter).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-namespace ustack::sandbox {
+#include "stack/counters.h"  // append_counter
 
-inline void append_counter(std::string& s, std::uint64_t v, const char* name) {
-  s += "    " + std::to_string(v) + " " + name + "\n";
-}
+namespace ustack::sandbox {
 
 // Flows every relay refuses (layout.h's route_flow, flow_budget.h), by reason.
 struct RefusedCounters {

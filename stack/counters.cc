@@ -1,6 +1,5 @@
 #include "stack/counters.h"
 
-#include <cinttypes>
 #include <cstdio>
 #include <string>
 
@@ -92,15 +91,21 @@ void Counters::for_each(const std::function<void(std::string_view, std::uint64_t
   }
 }
 
+void append_counter(std::string& out, std::uint64_t value, std::string_view name) {
+  out += "    ";
+  out += std::to_string(value);
+  out += ' ';
+  out += name;
+  out += '\n';
+}
+
 std::string Counters::to_string(bool include_zero) const {
   // Drops are printed last in one section; the other groups keep declaration order.
   std::string out, drops, current;
   for_each(
       [&](std::string_view name, std::uint64_t value) {
-        char line[128];
-        std::snprintf(line, sizeof line, "    %" PRIu64 " %.*s\n", value,
-                      static_cast<int>(name.size() - name.find('.') - 1),
-                      name.data() + name.find('.') + 1);
+        std::string line;
+        append_counter(line, value, name.substr(name.find('.') + 1));
         if (name.starts_with("drops.")) {
           drops += line;
           return;

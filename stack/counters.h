@@ -16,6 +16,10 @@
 
 namespace ustack {
 
+// One line of a counters block, the form every section of `ustack`'s counters takes (netstat -s
+// style; what the integration tests' `counter SECTION NAME` reads): "    VALUE NAME\n".
+void append_counter(std::string& out, std::uint64_t value, std::string_view name);
+
 // X(enumerator, "group.name"). The group (text before the first '.') is the netstat section.
 #define USTACK_COUNTERS(X)                                          \
   X(kLinkInFrames, "link.in_frames")                                \

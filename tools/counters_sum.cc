@@ -4,6 +4,8 @@
 #include <map>
 #include <utility>
 
+#include "stack/counters.h"
+
 namespace ustack::tools {
 namespace {
 
@@ -85,7 +87,11 @@ std::string sum_counters_text(const std::vector<std::string>& texts) {
     if (s.entries.empty() && s.title.empty()) continue;
     if (!s.title.empty()) out += s.title + "\n";
     for (const Entry& e : s.entries) {
-      out += e.counter ? "    " + std::to_string(e.value) + " " + e.name + "\n" : e.name + "\n";
+      if (e.counter) {
+        append_counter(out, e.value, e.name);
+      } else {
+        out += e.name + "\n";
+      }
     }
   }
   return out;

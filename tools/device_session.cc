@@ -10,6 +10,7 @@
 #include <future>
 #include <iostream>
 
+#include "stack/counters.h"
 #include "stack/dns/resolver.h"
 #include "stack/impair/impaired_device.h"
 #include "stack/pcap_tap_device.h"
@@ -349,9 +350,7 @@ std::string DeviceShard::counters_text() const {
   s += parts_->resolver().counters().to_string();
   const tun::TunStats& d = device_->stats();
   s += "Device:\n";
-  auto line = [&s](std::uint64_t v, const char* name) {
-    s += "    " + std::to_string(v) + " " + name + "\n";
-  };
+  auto line = [&s](std::uint64_t v, const char* name) { append_counter(s, v, name); };
   line(d.rx_packets, "rx_packets");
   line(d.rx_bytes, "rx_bytes");
   line(d.rx_errors, "rx_errors");
@@ -383,7 +382,7 @@ std::string DeviceSession::counters_text() {
   for (std::size_t k = 0; k < texts.size(); ++k) {
     s += "Shard " + std::to_string(k) + ":\n";
     auto line = [&](const char* section, const char* name) {
-      s += "    " + std::to_string(counter_value(texts[k], section, name)) + " " + name + "\n";
+      append_counter(s, counter_value(texts[k], section, name), name);
     };
     line("Device", "rx_packets");
     line("Device", "tx_packets");

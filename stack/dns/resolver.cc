@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "stack/counters.h"
 #include "stack/dns/address_order.h"
 #include "stack/dns/resolver_internal.h"
 #include "stack/dns/text_util.h"
@@ -120,10 +121,8 @@ std::string ResolverCounters::to_string(bool include_zero) const {
   std::string dns, drops;
   for_each([&](std::string_view name, std::uint64_t value) {
     if (value == 0 && !include_zero) return;
-    std::string line = "    " + std::to_string(value) + " ";
-    line += name.substr(name.find('.') + 1);
-    line += "\n";
-    (name.starts_with("drops.") ? drops : dns) += line;
+    append_counter(name.starts_with("drops.") ? drops : dns, value,
+                   name.substr(name.find('.') + 1));
   });
   std::string out;
   if (!dns.empty()) out = "Dns:\n" + dns;

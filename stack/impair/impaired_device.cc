@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "stack/counters.h"
+
 namespace ustack {
 
 ImpairedDevice::ImpairedDevice(Device& inner, const ImpairSpec& in, const ImpairSpec& out,
@@ -78,8 +80,8 @@ Instant ImpairedDevice::poll_at() const {
 
 std::string ImpairedDevice::counters_text() const {
   std::string s = in_.counters().to_text("impair.in") + out_.counters().to_text("impair.out");
-  s += "    " + std::to_string(rx_overflow_) + " impair.in.dropped_held_limit\n";
-  s += "    " + std::to_string(inner_tx_refused_) + " impair.out.refused_by_device\n";
+  append_counter(s, rx_overflow_, "impair.in.dropped_held_limit");
+  append_counter(s, inner_tx_refused_, "impair.out.refused_by_device");
   return s;
 }
 

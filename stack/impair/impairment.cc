@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "stack/counters.h"
+
 namespace ustack {
 namespace {
 
@@ -19,7 +21,7 @@ constexpr std::size_t kMaxSpare = 256;
 std::string ImpairCounters::to_text(std::string_view name) const {
   std::string s;
   auto line = [&](std::uint64_t v, const char* field) {
-    s += "    " + std::to_string(v) + " " + std::string(name) + "." + field + "\n";
+    append_counter(s, v, std::string(name) + "." + field);
   };
   line(offered, "offered");
   line(released, "released");

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "stack/counters.h"
 #include "stack/wire/udp.h"
 
 namespace ustack {
@@ -80,10 +81,8 @@ std::string UdpLayerCounters::to_string(bool include_zero) const {
     std::uint64_t value = this->*f.field;
     if (value == 0 && !include_zero) continue;
     std::string_view name = f.name;
-    std::string line = "    " + std::to_string(value) + " ";
-    line += name.substr(name.find('.') + 1);
-    line += "\n";
-    (name.starts_with("drops.") ? drops : udp) += line;
+    append_counter(name.starts_with("drops.") ? drops : udp, value,
+                   name.substr(name.find('.') + 1));
   }
   std::string out;
   if (!udp.empty()) out = "Udp:\n" + udp;

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <vector>
 
+#include "stack/counters.h"
+
 namespace ustack::services {
 
 void add_tcp_options(CLI::App& app, TcpCliOptions& o) {
@@ -143,7 +145,7 @@ std::string endpoint_text(const IpAddr& a, std::uint16_t port) {
 std::string tcp_counters_text(const TcpLayerCounters& c, std::size_t sockets) {
   std::string s = "Tcp:\n";
   auto line = [&s](std::uint64_t v, const char* name) {
-    if (v != 0) s += "    " + std::to_string(v) + " " + name + "\n";
+    if (v != 0) append_counter(s, v, name);
   };
   line(sockets, "sockets");
   line(c.segs_in, "segs_in");
