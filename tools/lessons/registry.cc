@@ -1,0 +1,17 @@
+#include "tools/lessons/registry.h"
+
+namespace ustack::lessons {
+
+const std::vector<const Lesson*>& all_lessons() {
+  static const std::vector<const Lesson*> lessons{&kHandshake, &kSlowStart};
+  return lessons;
+}
+
+const Lesson* find_lesson(std::string_view name) {
+  for (const Lesson* l : all_lessons()) {
+    if (l->name == name) return l;
+  }
+  return nullptr;
+}
+
+}  // namespace ustack::lessons
