@@ -3,7 +3,8 @@
 namespace ustack::lessons {
 
 const std::vector<const Lesson*>& all_lessons() {
-  static const std::vector<const Lesson*> lessons{&kHandshake, &kSlowStart};
+  static const std::vector<const Lesson*> lessons{&kHandshake, &kSlowStart, &kFastRetransmit,
+                                                  &kRtoBackoff, &kDelayedAckNagle};
   return lessons;
 }
 

@@ -15,5 +15,8 @@ const Lesson* find_lesson(std::string_view name);
 // Defined next to their scripts (one file per lesson or a small group).
 extern const Lesson kHandshake;
 extern const Lesson kSlowStart;
+extern const Lesson kFastRetransmit;
+extern const Lesson kRtoBackoff;
+extern const Lesson kDelayedAckNagle;
 
 }  // namespace ustack::lessons
