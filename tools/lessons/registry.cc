@@ -3,8 +3,9 @@
 namespace ustack::lessons {
 
 const std::vector<const Lesson*>& all_lessons() {
-  static const std::vector<const Lesson*> lessons{&kHandshake, &kSlowStart, &kFastRetransmit,
-                                                  &kRtoBackoff, &kDelayedAckNagle};
+  static const std::vector<const Lesson*> lessons{&kHandshake,  &kSlowStart,       &kFastRetransmit,
+                                                  &kRtoBackoff, &kDelayedAckNagle, &kZeroWindow,
+                                                  &kClose,      &kSimultaneousOpen};
   return lessons;
 }
 

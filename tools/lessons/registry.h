@@ -18,5 +18,8 @@ extern const Lesson kSlowStart;
 extern const Lesson kFastRetransmit;
 extern const Lesson kRtoBackoff;
 extern const Lesson kDelayedAckNagle;
+extern const Lesson kZeroWindow;
+extern const Lesson kClose;
+extern const Lesson kSimultaneousOpen;
 
 }  // namespace ustack::lessons
