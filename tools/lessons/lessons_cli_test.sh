@@ -37,7 +37,7 @@ for name in $names; do
     fail "lesson $name: ladder of --events: $(head -3 "$OUT/$name.ladder")"
   diff <(rows "$OUT/$name.txt") <(rows "$OUT/$name.ladder") >"$OUT/$name.rows.diff" ||
     fail "lesson $name: the ladder of --events differs from the lesson's: $(head "$OUT/$name.rows.diff")"
-  grep -q "<title>ustack lesson $name" "$OUT/$name.html" || fail "lesson $name: no report"
+  grep -q "\"title\":\"ustack lesson $name\"" "$OUT/$name.html" || fail "lesson $name: no report"
   # pcapng: read by tshark, a comment on every segment the client sent.
   tshark -r "$OUT/$name.pcapng" -T fields -e ip.src -e frame.comment >"$OUT/$name.tshark" \
     2>"$OUT/$name.tshark.err" || fail "lesson $name: tshark: $(cat "$OUT/$name.tshark.err")"
