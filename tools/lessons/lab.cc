@@ -235,6 +235,15 @@ std::size_t Lab::recv(TcpLayer& layer, SocketHandle h, std::size_t max) {
   return got;
 }
 
+Lab::ReadConnection& Lab::connect_to_reader(std::uint16_t port) {
+  ReadConnection& rc = read_connections_.emplace_back();
+  const SocketHandle l = listen(port);
+  rc.client = connect(port);
+  keep_reading(*server_tcp_, &rc.server, &rc.received);
+  rc.server = accept(l);
+  return rc;
+}
+
 void Lab::keep_reading(TcpLayer& layer, const SocketHandle* h, std::size_t* total) {
   add_app([&layer, h, total] {
     if (!h->valid()) return false;

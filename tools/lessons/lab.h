@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -91,6 +92,14 @@ class Lab {
   // directly and returns true when it made one (then the stacks run again at the same instant).
   void add_app(std::function<bool()> app) { apps_.push_back(std::move(app)); }
 
+  // A connection to the server's `port` whose server application reads everything as it
+  // arrives: listen, connect, run until the server accepts. The reference stays valid for the
+  // lab's life.
+  struct ReadConnection {
+    SocketHandle client, server;
+    std::size_t received = 0;  // by the server's application
+  };
+  ReadConnection& connect_to_reader(std::uint16_t port);
   // An application that reads whatever `h` (set now or later, e.g. by accept()) has, adding
   // the count to `*total` when given.
   void keep_reading(TcpLayer& layer, const SocketHandle* h, std::size_t* total = nullptr);
@@ -142,6 +151,7 @@ class Lab {
   std::unique_ptr<TcpLayer> client_tcp_, server_tcp_;
   DropRule drop_;
   std::vector<std::function<bool()>> apps_;
+  std::deque<ReadConnection> read_connections_;
   Instant now_;
   std::vector<nlohmann::ordered_json> events_;
   std::vector<std::string> lines_;

@@ -22,13 +22,9 @@ bool sent_data(const Event& e) { return e["data"]["len"].get<std::int64_t>() > 0
 constexpr std::size_t kSegments = 14;
 
 void fast_retransmit(Lab& lab) {
-  const SocketHandle l = lab.listen(80);
-  const SocketHandle c = lab.connect(80);
-  SocketHandle s;
-  std::size_t received = 0;
-  lab.keep_reading(lab.server(), &s, &received);
-  lab.run_for(Duration::millis(20));
-  s = lab.accept(l);
+  Lab::ReadConnection& rc = lab.connect_to_reader(80);
+  const SocketHandle c = rc.client, s = rc.server;
+  const std::size_t& received = rc.received;
   // The scripted impairment: the 4th data segment's first transmission is lost.
   int data_segments = 0;
   lab.set_drop([&data_segments](Instant, const TcpRepr& seg) {
@@ -112,13 +108,9 @@ void fast_retransmit(Lab& lab) {
 // --- rto-backoff ----------------------------------------------------------------------------
 
 void rto_backoff(Lab& lab) {
-  const SocketHandle l = lab.listen(80);
-  const SocketHandle c = lab.connect(80);
-  SocketHandle s;
-  std::size_t received = 0;
-  lab.keep_reading(lab.server(), &s, &received);
-  lab.run_for(Duration::millis(20));
-  s = lab.accept(l);
+  Lab::ReadConnection& rc = lab.connect_to_reader(80);
+  const SocketHandle c = rc.client, s = rc.server;
+  const std::size_t& received = rc.received;
   lab.say(
       "The client sends a first request of 500 octets and gets its ACK: the round-trip time "
       "measured (20 ms) sets the retransmission timeout, RTO = SRTT + 4 RTTVAR, at least 200 ms "

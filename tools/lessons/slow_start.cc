@@ -27,13 +27,9 @@ std::string round_note(Lab& lab, SocketHandle c, int round) {
 }
 
 void run(Lab& lab) {
-  const SocketHandle l = lab.listen(80);
-  const SocketHandle c = lab.connect(80);
-  SocketHandle s;
-  std::size_t received = 0;
-  lab.keep_reading(lab.server(), &s, &received);
-  lab.run_for(Duration::millis(20));
-  s = lab.accept(l);
+  Lab::ReadConnection& rc = lab.connect_to_reader(80);
+  const SocketHandle c = rc.client, s = rc.server;
+  const std::size_t& received = rc.received;
   lab.say(
       "The connection is up. Slow start begins with the initial window, 10 segments (RFC 6928; "
       "cwnd 14480 = 10 x 1448, the MSS less the 12 octets of the timestamp option), and "
