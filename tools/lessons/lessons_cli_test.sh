@@ -48,6 +48,10 @@ for name in $names; do
 done
 grep -q '	SYN; state SYN_SENT' "$OUT/handshake.tshark" ||
   fail "handshake.pcapng: no 'SYN; state SYN_SENT' comment: $(head -3 "$OUT/handshake.tshark")"
+# --color always paints the ladder and the notes; never (and a pipe) does not.
+"$USTACK" lesson handshake --color always >"$OUT/color.txt" 2>&1
+grep -q $'\033\[36m  | The server calls listen' "$OUT/color.txt" || fail "--color always: no colour"
+grep -q $'\033\[' "$OUT/handshake.txt" && fail "--color never: colour"
 # A classic pcap too.
 "$USTACK" lesson handshake --pcap "$OUT/hs.pcap" >/dev/null 2>&1 || fail "--pcap FILE.pcap"
 [ "$(tshark -r "$OUT/hs.pcap" 2>/dev/null | wc -l)" -ge 5 ] || fail "hs.pcap: tshark reads no packets"
