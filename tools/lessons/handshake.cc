@@ -19,12 +19,13 @@ void run(Lab& lab) {
       "The server calls listen() on port 80: a passive open, LISTEN (RFC 9293 §3.10.1). The "
       "client calls connect(): it takes an ephemeral port (RFC 6056) and an initial sequence "
       "number from a keyed hash of the four addresses and ports and a clock (RFC 6528), and "
-      "sends a SYN: SYN_SENT. The SYN carries every option this stack offers, each of which only "
-      "a SYN may carry: MSS 1460, the largest segment it can receive (MTU 1500 less 40 octets of "
-      "IP and TCP headers, RFC 9293 §3.7.1); sackOK, it can take selective ACKs (RFC 2018 §2); "
-      "TS, timestamps for RTT measurement and PAWS (RFC 7323 §3); wscale 3, the windows it sends "
-      "are to be read shifted left by 3 bits, times 8 (RFC 7323 §2.2), so a 16-bit field can "
-      "offer its 256 KiB receive buffer. The window field of a SYN itself is never scaled.");
+      "sends a SYN: SYN_SENT. The SYN offers every option this stack knows: MSS 1460, the "
+      "largest segment it can receive (MTU 1500 less 40 octets of IP and TCP headers, RFC 9293 "
+      "§3.7.1); sackOK, it can take selective ACKs (RFC 2018 §2); TS, timestamps for RTT "
+      "measurement and PAWS (RFC 7323 §3); wscale 3, the windows it sends are to be read "
+      "shifted left by 3 bits, times 8 (RFC 7323 §2.2), so a 16-bit field can offer its 256 KiB "
+      "receive buffer. All but TS may appear only in a SYN, and the window field of a SYN "
+      "itself is never scaled.");
   const SocketHandle l = lab.listen(80);
   const SocketHandle c = lab.connect(80);
   lab.say(
