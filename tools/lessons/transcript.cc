@@ -48,7 +48,9 @@ std::string transcript(const Lesson& lesson, const LessonRun& run, std::uint64_t
       "local (the client) on the left, remote (the server) on the right, sequence numbers "
       "relative to each side's ISN, cwnd/ssthresh beside each segment the client sends. "
       "The numbers on the left are event numbers: `ustack explain EVENTS --segment N` on the "
-      "file --events writes tells why that segment was sent.",
+      "file --events writes tells why that segment was sent. A state change an application call "
+      "causes (close() entering FIN_WAIT_1) shows the time the connection last saw, as in "
+      "every events file.",
       "", "", kWidth);
   events::LadderOptions lo;
   lo.color = color;
