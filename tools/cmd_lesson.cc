@@ -57,6 +57,12 @@ int run_lesson_cli(const LessonCliOptions& o) {
   if (lesson == nullptr) {
     return usage_error("no lesson '" + o.name + "' (ustack lesson --list names them)");
   }
+  for (const auto& [flag, path] :
+       {std::pair{"--events", o.events}, {"--report", o.report}, {"--pcap", o.pcap}}) {
+    if (path == "-") {
+      return usage_error(std::string(flag) + " wants a file: the lesson itself goes to stdout");
+    }
+  }
   if (!o.pcap.empty() && !o.pcap.ends_with(".pcap") && !o.pcap.ends_with(".pcapng")) {
     return usage_error("--pcap " + o.pcap + ": want FILE.pcap or FILE.pcapng");
   }

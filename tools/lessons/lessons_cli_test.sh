@@ -84,6 +84,7 @@ bad '^ustack lesson: --seed' handshake --seed abc
 bad '^ustack lesson: --color' handshake --color purple
 bad '^ustack lesson: unknown option --bogus' handshake --bogus
 bad '^ustack lesson: --pcap x\.txt: want FILE\.pcap or FILE\.pcapng' handshake --pcap x.txt
+bad '^ustack lesson: --events wants a file: the lesson itself goes to stdout' handshake --events -
 bad '^ustack lesson: cannot write /nonexistent/e\.events' handshake --events /nonexistent/e.events
 bad '^ustack lesson: .*/nonexistent/p\.pcapng' handshake --pcap /nonexistent/p.pcapng
 
