@@ -35,6 +35,14 @@ struct SandboxOptions {
   std::uint64_t max_flows = 0;       // TCP + UDP + ping flows; 0: no limit
   std::uint64_t flow_buffer = sandbox::TcpRelay::kDefaultFlowBuffer;
   bool enable_seccomp = false;  // the relay under a syscall allow-list
+  // Privileges dropped once set up (sandbox/privileges.h): --user USER[:GROUP] becomes that
+  // user with no capabilities; --drop-capabilities keeps the uid and drops every capability;
+  // --enable-sandbox is slirp4netns's: an empty read-only root (/etc and /run read-only) in a
+  // mount namespace of its own and every capability dropped but CAP_NET_BIND_SERVICE (unless
+  // one of the other two drops that too).
+  std::string user;
+  bool drop_capabilities = false;
+  bool enable_sandbox = false;
   std::string pcap;
   std::uint64_t seed = 1;
   // Configure the namespace's side (lo and the TAP up, guest address, default routes, MAC):

@@ -112,6 +112,7 @@ got = os.read(ready_r, 10) if select.select([ready_r], [], [], 10)[0] else b"(no
 print("ready pipe said %r" % got, flush=True)
 if got != b"1":
     p.kill(); p.wait(); sys.exit("no '1' on the ready pipe")
+os.environ["SLIRP_PID"] = str(p.pid)  # for the check command
 rc = subprocess.call(check_cmd, shell=True)
 print("check command: exit %d" % rc, flush=True)
 os.close(exit_w)  # slirp4netns's --exit-fd: the writer closing it ends the process
@@ -134,10 +135,16 @@ inside="nsenter -t $HOLDER -n"
 check_cmd="$inside ip -4 addr show dev tap0 | grep -q 'inet 198.18.7.100/24' &&
   $inside ip link show dev tap0 | grep -q 'link/ether 02:00:5e:10:00:07' &&
   $inside ip link show dev lo | grep -q 'UP' &&
+  grep -Eq '^CapEff:[[:space:]]+0000000000000400\$' /proc/\$SLIRP_PID/status &&
+  grep -Eq '^CapBnd:[[:space:]]+0000000000000400\$' /proc/\$SLIRP_PID/status &&
+  test \"\$(ls /proc/\$SLIRP_PID/root | tr '\\n' ' ')\" = 'etc run ' &&
   test \"\$($inside curl -sS --max-time 20 http://$HOST_ADDR:8080/blob | sha256sum | cut -d' ' -f1)\" = $want"
-check "slirp4netns -c -r -e PID tap0: '1' when configured, curl works, exit 0 when the exit pipe closes" \
+# --enable-sandbox as slirp4netns does it: only CAP_NET_BIND_SERVICE (bit 10) left, the root an
+# empty tmpfs holding /etc and /run.
+check "slirp4netns -c -r -e --enable-sandbox PID tap0: '1' when configured, capabilities but CAP_NET_BIND_SERVICE dropped, root emptied, curl works, exit 0 when the exit pipe closes" \
   in_ns python3 "$WORK/harness.py" "$WORK/bin/slirp4netns" "$check_cmd" \
   -c -r READY -e EXIT --cidr 198.18.7.0/24 --macaddress 02:00:5e:10:00:07 --disable-dns \
+  --enable-sandbox \
   "$HOLDER" tap0
 check "the TAP it created went away with it" bash -c "! $inside ip link show tap0 2>/dev/null"
 
