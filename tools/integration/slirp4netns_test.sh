@@ -78,7 +78,8 @@ in_ns unshare -m sh -c 'mount --bind "$1" /etc/subuid && mount --bind "$1" /etc/
   exec "$@"' sh "$WORK/subid" \
   timeout 20 rootlesskit --debug --state-dir "$RK_STATE" --net=slirp4netns \
   --slirp4netns-binary="$WORK/bin/slirp4netns" --cidr 198.18.6.0/24 --mtu 1500 \
-  --disable-host-loopback --copy-up=/etc sh "$WORK/inside.sh" >"$WORK/rk.log" 2>&1
+  --disable-host-loopback --slirp4netns-sandbox=true --slirp4netns-seccomp=true \
+  --copy-up=/etc sh "$WORK/inside.sh" >"$WORK/rk.log" 2>&1
 rk_rc=$?
 USTACK_LOG="$WORK/rk.log"  # what finish shows on failure: rootlesskit's log, ustack's in it
 sed 's/^/  rootlesskit: /' "$WORK/rk.log" | head -60
@@ -96,6 +97,10 @@ check "it was ustack, on rootlesskit's tap0 in its child's /proc/PID/ns/net, MTU
              '$WORK/rk.log' &&
            grep -q '198.18.6.100/24 gateway 198.18.6.2 dns 198.18.6.3' '$WORK/rk.log' &&
            grep -q 'ustack sandbox: ready' '$WORK/rk.log'"
+check "rootlesskit's --slirp4netns-sandbox=true --slirp4netns-seccomp=true: ustack entered its
+  empty root, dropped capabilities and runs under its filter" \
+  bash -c "grep -q 'privileges dropped (uid 0 gid 0, capabilities: CAP_NET_BIND_SERVICE), root an empty tmpfs' \
+             '$WORK/rk.log' && grep -q 'seccomp filter installed' '$WORK/rk.log'"
 
 # --- Part 2: the readiness protocol and --configure, as a harness ---
 cat >"$WORK/harness.py" <<'PY'
