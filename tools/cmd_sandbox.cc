@@ -26,6 +26,7 @@
 #include "sandbox/port_forward.h"
 #include "sandbox/privileges.h"
 #include "sandbox/publish_spec.h"
+#include "sandbox/router_advert.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/tcp_relay.h"
 #include "sandbox/udp_relay.h"
@@ -117,6 +118,8 @@ int run_sandbox(const SandboxOptions& o) {
   if (!lr.layout) return fail(lr.error);
   sandbox::SandboxLayout layout = *lr.layout;
   if (o.enable_ipv6 && !sandbox::add_ipv6_layout(layout, o.ipv6_cidr, error)) return fail(error);
+  if (o.router_advertisements && !o.enable_ipv6)
+    return fail("--router-advertisements needs --enable-ipv6");
   std::string dns_note;
   if (o.disable_dns) {
     if (!o.dns_upstream.empty()) return fail("--disable-dns and --dns-upstream contradict");
@@ -173,6 +176,11 @@ int run_sandbox(const SandboxOptions& o) {
     for (const sandbox::ForwardSpec& f : publish) {
       if (!forwards.add(f, error)) throw std::runtime_error("--publish: " + error);
     }
+    std::unique_ptr<sandbox::RouterAdvertiser> ra;
+    if (o.router_advertisements) {
+      ra = std::make_unique<sandbox::RouterAdvertiser>(s.stack(), s.stack().mac(), *layout.v6,
+                                                       s.runtime());
+    }
     std::unique_ptr<sandbox::ApiServer> api;
     if (!o.api_socket.empty()) {
       api = std::make_unique<sandbox::ApiServer>(s.runtime(), o.api_socket, forwards, layout);
@@ -196,6 +204,7 @@ int run_sandbox(const SandboxOptions& o) {
       ping.step();
       forwards.step();
       if (api) api->step();
+      if (ra) ra->step();
       if (exit_watch && exit_watch->readable()) s.runtime().stop();
     });
     std::string side = layout.guest_cidr().to_string() + " gateway " + layout.gateway.to_string() +
@@ -247,7 +256,7 @@ int run_sandbox(const SandboxOptions& o) {
     int rc = s.run_until_stopped("sandbox", [&] {
       return tcp.counters_text() + udp.counters_text() + ping.counters_text() +
              forwards.counters_text() + (api ? api->counters_text() : "") +
-             host_addresses.counters_text();
+             host_addresses.counters_text() + (ra ? ra->counters_text() : "");
     });
     // Connections still waiting for their host connect are refused, not left to time out.
     tcp.close_listeners();
@@ -275,6 +284,9 @@ Subcommand sandbox_cmd(
       app.add_option("--ipv6-cidr", o->ipv6_cidr,
                      "the namespace's IPv6 /64: gateway ::2, DNS ::3, the namespace ::100")
           ->capture_default_str();
+      app.add_flag("--router-advertisements", o->router_advertisements,
+                   "send router advertisements (the /64, DNS ::3) for a namespace that takes "
+                   "its IPv6 address by SLAAC");
       app.add_option("--dns-upstream", o->dns_upstream,
                      "ADDR[:PORT] that DNS to the .3 address is forwarded to (default: the "
                      "first nameserver of --resolv-conf)");

@@ -29,6 +29,9 @@ struct SandboxOptions {
   bool disable_dns = false;
   bool enable_ipv6 = false;
   std::string ipv6_cidr = sandbox::kDefaultIpv6Cidr;
+  // Router advertisements on the TAP (sandbox/router_advert.h), for a namespace that takes its
+  // IPv6 address by SLAAC: --router-advertisements; always with `ustack slirp4netns -6`.
+  bool router_advertisements = false;
   double udp_timeout_s = 60;
   // Safety (issue 13 item 3).
   bool allow_host_loopback = false;  // the gateway address leads to the host's loopback

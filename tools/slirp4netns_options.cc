@@ -134,6 +134,8 @@ Slirp4netnsMapping map_slirp4netns(const Slirp4netnsArgs& a, const Slirp4netnsEn
   ignored(!a.outbound_addr.empty(), "--outbound-addr");
   ignored(!a.outbound_addr6.empty(), "--outbound-addr6");
   o.enable_sandbox = a.enable_sandbox;
+  // libslirp advertises the IPv6 prefix; the namespace takes its address by SLAAC.
+  o.router_advertisements = a.enable_ipv6;
   m.options = o;
   return m;
 }

@@ -52,7 +52,8 @@ TEST(Slirp4netnsOptions, RootlesskitPidForm) {
   EXPECT_EQ(o.exit_fd, -1);
   EXPECT_EQ(o.cidr, "198.18.5.0/24");
   EXPECT_TRUE(o.enable_ipv6);
-  EXPECT_FALSE(o.configure);  // rootlesskit configures tap0 itself
+  EXPECT_TRUE(o.router_advertisements);  // as libslirp, for the namespace's SLAAC
+  EXPECT_FALSE(o.configure);             // rootlesskit configures tap0 itself
   EXPECT_FALSE(o.allow_host_loopback);
   EXPECT_EQ(o.api_socket, "/tmp/rk/api.sock");
   EXPECT_TRUE(o.enable_seccomp);
