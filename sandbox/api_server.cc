@@ -85,7 +85,8 @@ std::string add_hostfwd(const json& args, HostfwdTable& table, const SandboxLayo
 }
 
 std::string list_hostfwd(const HostfwdTable& table) {
-  json entries = json::array();
+  // Each entry's keys in slirp4netns's order (its parson objects keep insertion order).
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
   for (const HostfwdTable::Entry& e : table.list()) {
     entries.push_back({{"id", e.id},
                        {"proto", to_string(e.spec.proto)},
@@ -94,7 +95,7 @@ std::string list_hostfwd(const HostfwdTable& table) {
                        {"guest_addr", e.spec.guest_addr.to_string()},
                        {"guest_port", e.spec.guest_port}});
   }
-  return json{{"return", {{"entries", entries}}}, {"entries", entries}}.dump();
+  return nlohmann::ordered_json{{"entries", entries}, {"return", {{"entries", entries}}}}.dump();
 }
 
 std::string remove_hostfwd(const json& args, HostfwdTable& table) {

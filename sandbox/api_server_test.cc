@@ -52,9 +52,8 @@ TEST_F(ApiReply, AddListRemoveAsSlirp4netns) {
   EXPECT_EQ(table_.entries[1],
             (ForwardSpec{Proto::kTcp, ip("0.0.0.0"), 8080, ip("198.18.5.100"), 80}));
   // The manual's envelope ("return") and the released code's top-level "entries", both.
-  const char* entry =
-      R"([{"guest_addr":"198.18.5.100","guest_port":80,"host_addr":"0.0.0.0","host_port":8080,)"
-      R"("id":1,"proto":"tcp"}])";
+  const char* entry = R"([{"id":1,"proto":"tcp","host_addr":"0.0.0.0","host_port":8080,)"
+                      R"("guest_addr":"198.18.5.100","guest_port":80}])";
   EXPECT_EQ(ask(R"({"execute": "list_hostfwd"})"),
             std::string(R"({"entries":)") + entry + R"(,"return":{"entries":)" + entry + "}}");
   EXPECT_EQ(ask(R"({"execute": "remove_hostfwd", "arguments": {"id": 1}})"), R"({"return":{}})");
