@@ -428,6 +428,14 @@ check "--enable-seccomp: dig through the forwarder" \
 check "--enable-seccomp: ping" \
   bash -c "ip netns exec $SB ping -c 2 -i 0.2 -W 2 $HOST_ADDR | grep -q ' 0% packet loss'"
 check "--enable-seccomp: a refused port" refused "http://$HOST_ADDR:9999/"
+# The host's addresses re-read under the filter (getifaddrs' netlink dump) and as nobody.
+in_ns ip addr add 198.18.9.5/32 dev lo
+for _ in $(seq 20); do
+  [ "$(dump_counters | counter HostAddresses refreshes)" -ge 1 ] && break
+  sleep 0.1
+done
+check "--enable-seccomp: the host's addresses re-read under the filter" \
+  test "$(dump_counters | counter HostAddresses refreshes)" -ge 1
 counters=$(dump_counters)
 check "--enable-seccomp: counters on SIGUSR1" \
   test "$(echo "$counters" | counter IcmpRelay replies)" -ge 2
