@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -40,7 +41,8 @@ std::optional<std::uint16_t> arg_port(const json& args, const char* name) {
   return static_cast<std::uint16_t>(*v);
 }
 
-std::string add_hostfwd(const json& args, HostfwdTable& table, const SandboxLayout& l) {
+std::string add_hostfwd(const json& args, HostfwdTable& table, const SandboxLayout& l,
+                        std::string* why) {
   auto bad = [](const char* what) {
     return error_reply(std::string("add_hostfwd: bad arguments.") + what);
   };
@@ -75,12 +77,16 @@ std::string add_hostfwd(const json& args, HostfwdTable& table, const SandboxLayo
   f.guest_port = *gp;
   std::string error;
   std::optional<int> id = table.add(f, error);
-  if (!id) return error_reply("add_hostfwd: " + error);
+  if (!id) {
+    if (why != nullptr) *why = "add_hostfwd: " + error;
+    return error_reply("add_hostfwd: slirp_add_hostfwd failed");
+  }
   return json{{"return", {{"id", *id}}}}.dump();
 }
 
 std::string list_hostfwd(const HostfwdTable& table) {
-  json entries = json::array();
+  // Each entry's keys in slirp4netns's order (its parson objects keep insertion order).
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
   for (const HostfwdTable::Entry& e : table.list()) {
     entries.push_back({{"id", e.id},
                        {"proto", to_string(e.spec.proto)},
@@ -89,7 +95,7 @@ std::string list_hostfwd(const HostfwdTable& table) {
                        {"guest_addr", e.spec.guest_addr.to_string()},
                        {"guest_port", e.spec.guest_port}});
   }
-  return json{{"return", {{"entries", entries}}}, {"entries", entries}}.dump();
+  return nlohmann::ordered_json{{"entries", entries}, {"return", {{"entries", entries}}}}.dump();
 }
 
 std::string remove_hostfwd(const json& args, HostfwdTable& table) {
@@ -102,7 +108,8 @@ std::string remove_hostfwd(const json& args, HostfwdTable& table) {
 
 }  // namespace
 
-std::string api_reply(std::string_view request, HostfwdTable& table, const SandboxLayout& l) {
+std::string api_reply(std::string_view request, HostfwdTable& table, const SandboxLayout& l,
+                      std::string* why) {
   json req = json::parse(request, nullptr, /*allow_exceptions=*/false);
   if (req.is_discarded()) return error_reply("cannot parse JSON");
   if (!req.is_object()) return error_reply("json_object() failed");
@@ -111,7 +118,7 @@ std::string api_reply(std::string_view request, HostfwdTable& table, const Sandb
   auto a = req.find("arguments");
   const json args = a != req.end() && a->is_object() ? *a : json::object();
   const std::string& cmd = execute->get_ref<const std::string&>();
-  if (cmd == "add_hostfwd") return add_hostfwd(args, table, l);
+  if (cmd == "add_hostfwd") return add_hostfwd(args, table, l, why);
   if (cmd == "list_hostfwd") return list_hostfwd(table);
   if (cmd == "remove_hostfwd") return remove_hostfwd(args, table);
   return error_reply("unknown execute");
@@ -215,7 +222,9 @@ void ApiServer::answer(Client& c) {
   if (c.request.size() >= kApiRequestLimit) {
     c.reply = error_reply("too large message");
   } else {
-    c.reply = api_reply(c.request, table_, layout_);
+    std::string why;
+    c.reply = api_reply(c.request, table_, layout_, &why);
+    if (!why.empty()) std::fprintf(stderr, "ustack: api socket: %s\n", why.c_str());
   }
   if (c.reply.starts_with("{\"error\"")) ++counters_.errors;
 }

@@ -47,8 +47,11 @@ class HostfwdTable {
 
 inline constexpr std::size_t kApiRequestLimit = 4096;  // slirp4netns: "less than 4096 bytes"
 
-// The reply to one request (pure: the table does the work).
-std::string api_reply(std::string_view request, HostfwdTable& table, const SandboxLayout& l);
+// The reply to one request (pure: the table does the work). Replies and errors are
+// slirp4netns's (api.c) word for word; a forward the table could not add is slirp4netns's
+// "add_hostfwd: slirp_add_hostfwd failed", and why (the table's error) goes to `why` if given.
+std::string api_reply(std::string_view request, HostfwdTable& table, const SandboxLayout& l,
+                      std::string* why = nullptr);
 
 struct ApiServerCounters {
   std::uint64_t requests = 0;  // answered

@@ -29,22 +29,28 @@ class FlowBudget {
   std::size_t used_ = 0;
 };
 
-// The datagram relays' (UDP, ping) pass over their flows: `serve` each whose host socket is
-// readable, then close those idle for longer than `idle` (counted in `expired`), giving their
-// budget back. `flows` maps keys to unique_ptr<Flow> with `host` and `last_used`.
+// The datagram relays' (UDP, ping) passes over their flows. `flows` maps keys to
+// unique_ptr<Flow> with `host` and `last_used`.
+// Closes the flows idle for longer than `idle` (counted in `expired`), giving their budget
+// back. Every relay expires its flows before any relay takes new ones (expire_idle() first in
+// each loop iteration), so a flow that timed out while the loop slept frees its unit for the
+// flow whose arrival woke the loop.
+template <class Flows>
+void expire_flows(Flows& flows, Instant now, Duration idle, FlowBudget& budget,
+                  std::uint64_t& expired) {
+  std::erase_if(flows, [&](const auto& kv) {
+    if (now - kv.second->last_used <= idle) return false;
+    ++expired;
+    budget.give_back();
+    return true;
+  });
+}
+
+// `serve` each flow whose host socket is readable.
 template <class Flows, class Serve>
-void serve_and_expire(Flows& flows, Instant now, Duration idle, FlowBudget& budget,
-                      std::uint64_t& expired, Serve serve) {
-  for (auto it = flows.begin(); it != flows.end();) {
-    auto& f = *it->second;
-    if (f.host->readable()) serve(f);
-    if (now - f.last_used > idle) {
-      ++expired;
-      budget.give_back();
-      it = flows.erase(it);
-    } else {
-      ++it;
-    }
+void serve_flows(Flows& flows, Serve serve) {
+  for (auto& kv : flows) {
+    if (kv.second->host->readable()) serve(*kv.second);
   }
 }
 

@@ -23,11 +23,14 @@ IcmpRelay::~IcmpRelay() {
   for (std::size_t i = 0; i < flows_.size(); ++i) budget_.give_back();
 }
 
+void IcmpRelay::expire_idle() {
+  expire_flows(flows_, runtime_.now(), idle_timeout_, budget_, counters_.flows_expired);
+}
+
 void IcmpRelay::step() {
   Instant now = runtime_.now();
   while (std::optional<RelayedEcho> e = ip_.pop_relayed_echo()) from_guest(now, *e);
-  serve_and_expire(flows_, now, idle_timeout_, budget_, counters_.flows_expired,
-                   [&](Flow& f) { from_host(now, f); });
+  serve_flows(flows_, [&](Flow& f) { from_host(now, f); });
 }
 
 IcmpRelay::Flow* IcmpRelay::flow_for(Instant now, const RelayedEcho& e) {

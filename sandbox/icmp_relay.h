@@ -40,6 +40,9 @@ class IcmpRelay {
   IcmpRelay(const IcmpRelay&) = delete;
   IcmpRelay& operator=(const IcmpRelay&) = delete;
 
+  // Closes the flows idle for longer than the idle timeout (flow_budget.h's expire_flows):
+  // called before any relay's step().
+  void expire_idle();
   void step();
   std::size_t flows() const { return flows_.size(); }
   const IcmpRelayCounters& counters() const { return counters_; }

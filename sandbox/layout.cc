@@ -91,7 +91,8 @@ bool is_host_address(const SandboxLayout& l, const IpAddr& a) {
   if (a.is_v4() ? a.v4().is_loopback() : a.v6().is_loopback()) return true;
   // An IPv4-mapped loopback (::ffff:127.x.y.z) reaches 127/8 through a dual-stack socket.
   if (a.is_v6() && a.v6().is_v4_mapped() && a.bytes()[12] == 127) return true;
-  return std::find(l.host_addresses.begin(), l.host_addresses.end(), a) != l.host_addresses.end();
+  const std::vector<IpAddr>& host = *l.host_addresses;
+  return std::find(host.begin(), host.end(), a) != host.end();
 }
 
 Route route_flow(const SandboxLayout& l, Proto proto, const Endpoint& dst) {

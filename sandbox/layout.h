@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,8 +46,9 @@ struct SandboxLayout {
   // --allow-host-loopback: the gateway leads to the host's 127.0.0.1 / ::1, and the host's own
   // addresses may be reached. Off: both are refused as a closed port is.
   bool allow_host_loopback = false;
-  // The host's own addresses (getifaddrs when the sandbox starts), refused unless allowed.
-  std::vector<IpAddr> host_addresses;
+  // The host's own addresses, refused unless allowed: shared by every copy of the layout, so
+  // that the relays see it change (host_addresses.h re-reads it when the host's change).
+  std::shared_ptr<std::vector<IpAddr>> host_addresses = std::make_shared<std::vector<IpAddr>>();
 
   IpCidr guest_cidr() const { return IpCidr{guest, network.prefix_len}; }
   IpCidr gateway_cidr() const { return IpCidr{gateway, network.prefix_len}; }

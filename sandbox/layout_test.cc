@@ -85,7 +85,7 @@ TEST(SandboxLayout, HostItselfOnlyWhenAllowed) {
   SandboxLayout l = *layout_for_cidr("198.18.5.0/24").layout;
   std::string error;
   ASSERT_TRUE(add_ipv6_layout(l, "fd00:5::/64", error));
-  l.host_addresses = {ip("198.18.9.2"), ip("fd00:9::2")};
+  *l.host_addresses = {ip("198.18.9.2"), ip("fd00:9::2")};
   for (const char* a : {"198.18.5.2", "fd00:5::2", "127.0.0.1", "127.1.2.3", "::1",
                         "::ffff:127.0.0.1", "198.18.9.2", "fd00:9::2"}) {
     EXPECT_EQ(where(l, Proto::kTcp, {ip(a), 22}), "host") << a;

@@ -125,6 +125,9 @@ PortForwarder::~PortForwarder() {
     tcp_.abort(p.guest);
     tcp_relay_.budget().give_back();
   }
+  for (auto& [id, f] : forwards_) {
+    for (std::size_t i = 0; i < f.clients.size(); ++i) udp_relay_.budget().give_back();
+  }
 }
 
 std::optional<int> PortForwarder::add(const ForwardSpec& spec, std::string& error) {
@@ -174,22 +177,25 @@ std::vector<HostfwdTable::Entry> PortForwarder::list() const {
   return out;
 }
 
+void PortForwarder::expire_idle() {
+  Instant now = runtime_.now();
+  for (auto& [id, f] : forwards_) {
+    std::erase_if(f.clients, [&](const auto& kv) {
+      if (now - kv.second.last_used <= udp_idle_timeout_) return false;
+      ++counters_.udp_expired;
+      forget_udp_client(f, kv.second);
+      return true;
+    });
+  }
+}
+
 void PortForwarder::step() {
   Instant now = runtime_.now();
   for (auto& [id, f] : forwards_) {
     if (f.spec.proto == Proto::kTcp) {
       accept_tcp(now, f);
-      continue;
-    }
-    read_udp(now, id, f);
-    for (auto it = f.clients.begin(); it != f.clients.end();) {
-      if (now - it->second.last_used > udp_idle_timeout_) {
-        ++counters_.udp_expired;
-        forget_udp_client(f, it->second);
-        it = f.clients.erase(it);
-      } else {
-        ++it;
-      }
+    } else {
+      read_udp(now, id, f);
     }
   }
   finish_pending(now);
@@ -284,6 +290,7 @@ Endpoint PortForwarder::udp_source(const Forward& f, const Endpoint& client) {
 }
 
 void PortForwarder::forget_udp_client(const Forward& f, const UdpClient& c) {
+  udp_relay_.budget().give_back();
   udp_replies_.erase(UdpKey{c.source, Endpoint{f.spec.guest_addr, f.spec.guest_port}});
 }
 
@@ -312,6 +319,11 @@ void PortForwarder::read_udp(Instant now, int id, Forward& f) {
     Endpoint client = from_sockaddr(ss);
     auto it = f.clients.find(client);
     if (it == f.clients.end()) {
+      // A new client is a flow (--max-flows) until it is forgotten (forget_udp_client).
+      if (!udp_relay_.budget().take()) {
+        ++counters_.udp_refused_max_flows;
+        continue;
+      }
       ++counters_.udp_flows;
       // A datagram to a broadcast address is answered from the route's choice.
       IpAddr local = pktinfo_destination(msg, client.addr.version());
@@ -363,6 +375,7 @@ std::string PortForwarder::counters_text() const {
   append_counter(s, c.udp_to_guest, "udp_to_guest");
   append_counter(s, c.udp_to_host, "udp_to_host");
   append_counter(s, c.udp_expired, "udp_expired");
+  append_counter(s, c.udp_refused_max_flows, "udp_refused_max_flows");
   append_counter(s, c.errors, "errors");
   return s;
 }

@@ -15,8 +15,9 @@
 // endpoint from GUESTADDR:GUESTPORT (UdpRelay's guest filter) go back to the client from the
 // forward's socket, from the address the client wrote to (IP_PKTINFO / IPV6_PKTINFO: a
 // forward on 0.0.0.0 answers from the client's destination, not from the route's choice). A
-// flow idle for the UDP timeout is forgotten. Clients shown as the gateway
-// (loopback, other family) get a port of the gateway of their own.
+// flow idle for the UDP timeout is forgotten. Each client is a flow of --max-flows from its
+// first datagram until it is forgotten; a new client's datagrams beyond the cap are dropped.
+// Clients shown as the gateway (loopback, other family) get a port of the gateway of their own.
 //
 // Removing a forward closes its host socket: connections already relayed go on (as with
 // slirp4netns), its UDP flows end.
@@ -50,6 +51,7 @@ struct PortForwarderCounters {
   std::uint64_t udp_flows = 0;              // UDP clients seen
   std::uint64_t udp_to_guest = 0, udp_to_host = 0;  // datagrams
   std::uint64_t udp_expired = 0;
+  std::uint64_t udp_refused_max_flows = 0;  // datagrams of new clients dropped: --max-flows
   std::uint64_t errors = 0;  // host socket errors (accept, send) and datagrams not sent
 };
 
@@ -69,6 +71,8 @@ class PortForwarder final : public HostfwdTable {
   bool remove(int id) override;
   std::vector<Entry> list() const override;
 
+  // Forgets the UDP clients idle for longer than the UDP timeout: before any relay's step().
+  void expire_idle();
   void step();
   const PortForwarderCounters& counters() const { return counters_; }
   std::string counters_text() const;

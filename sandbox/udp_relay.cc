@@ -41,13 +41,16 @@ UdpRelay::~UdpRelay() {
   }
 }
 
+void UdpRelay::expire_idle() {
+  expire_flows(flows_, runtime_.now(), idle_timeout_, budget_, counters_.flows_expired);
+}
+
 void UdpRelay::step() {
   Instant now = runtime_.now();
   for (SocketHandle h : socks_) {
     if (h.valid()) from_guest(now, h);
   }
-  serve_and_expire(flows_, now, idle_timeout_, budget_, counters_.flows_expired,
-                   [&](Flow& f) { from_host(now, f); });
+  serve_flows(flows_, [&](Flow& f) { from_host(now, f); });
 }
 
 void UdpRelay::from_guest(Instant now, SocketHandle sock) {

@@ -48,6 +48,9 @@ class UdpRelay {
   UdpRelay(const UdpRelay&) = delete;
   UdpRelay& operator=(const UdpRelay&) = delete;
 
+  // Closes the flows idle for longer than the idle timeout (flow_budget.h's expire_flows):
+  // called before any relay's step().
+  void expire_idle();
   void step();
   // Datagrams of the guest that belong to someone else (replies to a port forward's clients,
   // sandbox/port_forward.h): `filter` sees each one first and returns true if it took it.
@@ -58,6 +61,9 @@ class UdpRelay {
   // socket's send_as). False if the stack could not send it.
   bool send_to_guest(Instant now, const Endpoint& from, const Endpoint& to, Bytes payload);
   std::size_t flows() const { return flows_.size(); }
+  // The flow budget (--max-flows) shared with the other relays: a published port's UDP client
+  // (port_forward.h) takes a unit of it too.
+  FlowBudget& budget() { return budget_; }
   const UdpRelayCounters& counters() const { return counters_; }
   std::string counters_text() const;
 

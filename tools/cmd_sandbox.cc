@@ -18,12 +18,15 @@
 #include <sstream>
 
 #include "sandbox/api_server.h"
+#include "sandbox/host_addresses.h"
 #include "sandbox/host_socket.h"
 #include "sandbox/host_watch.h"
 #include "sandbox/icmp_relay.h"
 #include "sandbox/layout.h"
 #include "sandbox/port_forward.h"
+#include "sandbox/privileges.h"
 #include "sandbox/publish_spec.h"
+#include "sandbox/router_advert.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/tcp_relay.h"
 #include "sandbox/udp_relay.h"
@@ -115,6 +118,8 @@ int run_sandbox(const SandboxOptions& o) {
   if (!lr.layout) return fail(lr.error);
   sandbox::SandboxLayout layout = *lr.layout;
   if (o.enable_ipv6 && !sandbox::add_ipv6_layout(layout, o.ipv6_cidr, error)) return fail(error);
+  if (o.router_advertisements && !o.enable_ipv6)
+    return fail("--router-advertisements needs --enable-ipv6");
   std::string dns_note;
   if (o.disable_dns) {
     if (!o.dns_upstream.empty()) return fail("--disable-dns and --dns-upstream contradict");
@@ -132,6 +137,8 @@ int run_sandbox(const SandboxOptions& o) {
     return fail("--mtu " + std::to_string(o.mtu) + " out of range (1280..65520)");
   std::vector<sandbox::ForwardSpec> publish;
   if (error = parse_publish_specs(o.publish, layout, publish); !error.empty()) return fail(error);
+  std::optional<sandbox::UserSpec> user;
+  if (!o.user.empty() && !(user = sandbox::parse_user(o.user, error))) return fail(error);
 
   DeviceSetup setup;
   setup.device.name = o.tap;
@@ -158,8 +165,8 @@ int run_sandbox(const SandboxOptions& o) {
       tun::add_route(o.tap, IpCidr{Ipv4Addr(), 0}, layout.gateway);
       if (layout.v6) tun::add_route(o.tap, IpCidr{Ipv6Addr::any(), 0}, layout.v6->gateway);
     }
-    // The host's own addresses, as they are now (refused unless --allow-host-loopback).
-    layout.host_addresses = sandbox::local_addresses();
+    // The host's own addresses (refused unless --allow-host-loopback), kept current.
+    sandbox::HostAddresses host_addresses(s.runtime(), layout.host_addresses);
     Duration idle = Duration::millis(static_cast<std::int64_t>(o.udp_timeout_s * 1000));
     sandbox::FlowBudget budget(o.max_flows);
     sandbox::TcpRelay tcp(s.tcp(), s.stack(), s.runtime(), layout, budget, o.flow_buffer);
@@ -168,6 +175,11 @@ int run_sandbox(const SandboxOptions& o) {
     sandbox::PortForwarder forwards(s.tcp(), s.stack(), s.runtime(), layout, tcp, udp, idle);
     for (const sandbox::ForwardSpec& f : publish) {
       if (!forwards.add(f, error)) throw std::runtime_error("--publish: " + error);
+    }
+    std::unique_ptr<sandbox::RouterAdvertiser> ra;
+    if (o.router_advertisements) {
+      ra = std::make_unique<sandbox::RouterAdvertiser>(s.stack(), s.stack().mac(), *layout.v6,
+                                                       s.runtime());
     }
     std::unique_ptr<sandbox::ApiServer> api;
     if (!o.api_socket.empty()) {
@@ -182,11 +194,17 @@ int run_sandbox(const SandboxOptions& o) {
       exit_watch->want_read();
     }
     s.runtime().on_iteration([&](Instant) {
+      host_addresses.step();
+      // Flows that timed out give their --max-flows units back before new flows take them.
+      udp.expire_idle();
+      ping.expire_idle();
+      forwards.expire_idle();
       tcp.step();
       udp.step();
       ping.step();
       forwards.step();
       if (api) api->step();
+      if (ra) ra->step();
       if (exit_watch && exit_watch->readable()) s.runtime().stop();
     });
     std::string side = layout.guest_cidr().to_string() + " gateway " + layout.gateway.to_string() +
@@ -205,6 +223,24 @@ int run_sandbox(const SandboxOptions& o) {
     if (!dns_note.empty()) std::printf("ustack sandbox: %s\n", dns_note.c_str());
     std::printf("ustack sandbox: %s\nustack sandbox: namespace %s: %s\n", s.describe().c_str(),
                 ns.c_str(), side.c_str());
+    // Privileges go once everything that needs them (namespaces, the TAP, routes, the
+    // forwards' and the API's sockets) is done; then the filter (which forbids the calls).
+    if (o.enable_sandbox) {
+      if (std::string err = sandbox::enter_empty_root(); !err.empty()) {
+        std::fprintf(stderr, "ustack sandbox: --enable-sandbox: %s\n", err.c_str());
+        return 1;
+      }
+    }
+    if (user || o.drop_capabilities || o.enable_sandbox) {
+      bool keep_bind = o.enable_sandbox && !user && !o.drop_capabilities;
+      if (std::string err = sandbox::drop_privileges(user, keep_bind); !err.empty()) {
+        std::fprintf(stderr, "ustack sandbox: dropping privileges: %s\n", err.c_str());
+        return 1;
+      }
+      std::printf("ustack sandbox: privileges dropped (uid %u gid %u, capabilities: %s)%s\n",
+                  ::getuid(), ::getgid(), keep_bind ? "CAP_NET_BIND_SERVICE" : "none",
+                  o.enable_sandbox ? ", root an empty tmpfs" : "");
+    }
     if (o.enable_seccomp) {
       // Everything that needs more than the relay loop (namespaces, the TAP, routes,
       // getifaddrs, resolv.conf) is done by now.
@@ -219,7 +255,8 @@ int run_sandbox(const SandboxOptions& o) {
     signal_ready(o.ready_fd);
     int rc = s.run_until_stopped("sandbox", [&] {
       return tcp.counters_text() + udp.counters_text() + ping.counters_text() +
-             forwards.counters_text() + (api ? api->counters_text() : "");
+             forwards.counters_text() + (api ? api->counters_text() : "") +
+             host_addresses.counters_text() + (ra ? ra->counters_text() : "");
     });
     // Connections still waiting for their host connect are refused, not left to time out.
     tcp.close_listeners();
@@ -247,6 +284,9 @@ Subcommand sandbox_cmd(
       app.add_option("--ipv6-cidr", o->ipv6_cidr,
                      "the namespace's IPv6 /64: gateway ::2, DNS ::3, the namespace ::100")
           ->capture_default_str();
+      app.add_flag("--router-advertisements", o->router_advertisements,
+                   "send router advertisements (the /64, DNS ::3) for a namespace that takes "
+                   "its IPv6 address by SLAAC");
       app.add_option("--dns-upstream", o->dns_upstream,
                      "ADDR[:PORT] that DNS to the .3 address is forwarded to (default: the "
                      "first nameserver of --resolv-conf)");
@@ -276,6 +316,16 @@ Subcommand sandbox_cmd(
           ->type_name("PATH");
       app.add_flag("--enable-seccomp", o->enable_seccomp,
                    "after setup, allow only the system calls the relay loop needs (libseccomp)");
+      app.add_option("--user", o->user,
+                     "after setup, become USER[:GROUP] with no capabilities (forwards to ports "
+                     "below 1024 added at run time then fail)")
+          ->type_name("USER[:GROUP]");
+      app.add_flag("--drop-capabilities", o->drop_capabilities,
+                   "after setup, drop every capability (the uid stays)");
+      app.add_flag("--enable-sandbox", o->enable_sandbox,
+                   "after setup, as slirp4netns: a mount namespace whose root is an empty "
+                   "tmpfs with /etc and /run read-only; capabilities but "
+                   "CAP_NET_BIND_SERVICE dropped");
       app.add_option("--pcap", o->pcap, "record the TAP's packets (ustack's side) to FILE");
       app.add_option("--seed", o->seed, "seed of every random choice")->capture_default_str();
       return [o] { return run_sandbox(*o); };

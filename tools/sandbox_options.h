@@ -29,12 +29,23 @@ struct SandboxOptions {
   bool disable_dns = false;
   bool enable_ipv6 = false;
   std::string ipv6_cidr = sandbox::kDefaultIpv6Cidr;
+  // Router advertisements on the TAP (sandbox/router_advert.h), for a namespace that takes its
+  // IPv6 address by SLAAC: --router-advertisements; always with `ustack slirp4netns -6`.
+  bool router_advertisements = false;
   double udp_timeout_s = 60;
   // Safety (issue 13 item 3).
   bool allow_host_loopback = false;  // the gateway address leads to the host's loopback
   std::uint64_t max_flows = 0;       // TCP + UDP + ping flows; 0: no limit
   std::uint64_t flow_buffer = sandbox::TcpRelay::kDefaultFlowBuffer;
   bool enable_seccomp = false;  // the relay under a syscall allow-list
+  // Privileges dropped once set up (sandbox/privileges.h): --user USER[:GROUP] becomes that
+  // user with no capabilities; --drop-capabilities keeps the uid and drops every capability;
+  // --enable-sandbox is slirp4netns's: an empty read-only root (/etc and /run read-only) in a
+  // mount namespace of its own and every capability dropped but CAP_NET_BIND_SERVICE (unless
+  // one of the other two drops that too).
+  std::string user;
+  bool drop_capabilities = false;
+  bool enable_sandbox = false;
   std::string pcap;
   std::uint64_t seed = 1;
   // Configure the namespace's side (lo and the TAP up, guest address, default routes, MAC):

@@ -53,7 +53,9 @@ void add_slirp4netns_options(CLI::App& app, Slirp4netnsArgs& a) {
   app.add_option("--netns-type", a.netns_type,
                  "what PID|PATH names: pid (default: the process's /proc/PID/ns/net) or path");
   app.add_option("--userns-path", a.userns_path, "user namespace path (must exist; ignored)");
-  app.add_flag("--enable-sandbox", a.enable_sandbox, "accepted and ignored");
+  app.add_flag("--enable-sandbox", a.enable_sandbox,
+               "once set up: an empty read-only root with /etc and /run, in a mount namespace "
+               "of its own; capabilities but CAP_NET_BIND_SERVICE dropped");
   app.add_flag("--enable-seccomp", a.enable_seccomp, "limit the relay's syscalls");
   app.add_option("--macaddress", a.macaddress, "MAC of TAPNAME in the namespace (needs -c)");
   app.add_flag("--disable-dns", a.disable_dns,
@@ -128,10 +130,12 @@ Slirp4netnsMapping map_slirp4netns(const Slirp4netnsArgs& a, const Slirp4netnsEn
   auto ignored = [&m](bool given, const std::string& what) {
     if (given) m.notes.push_back(what + " is accepted and ignored");
   };
-  ignored(a.enable_sandbox, "--enable-sandbox");
   ignored(!a.userns_path.empty(), "--userns-path");
   ignored(!a.outbound_addr.empty(), "--outbound-addr");
   ignored(!a.outbound_addr6.empty(), "--outbound-addr6");
+  o.enable_sandbox = a.enable_sandbox;
+  // libslirp advertises the IPv6 prefix; the namespace takes its address by SLAAC.
+  o.router_advertisements = a.enable_ipv6;
   m.options = o;
   return m;
 }

@@ -52,13 +52,15 @@ TEST(Slirp4netnsOptions, RootlesskitPidForm) {
   EXPECT_EQ(o.exit_fd, -1);
   EXPECT_EQ(o.cidr, "198.18.5.0/24");
   EXPECT_TRUE(o.enable_ipv6);
-  EXPECT_FALSE(o.configure);  // rootlesskit configures tap0 itself
+  EXPECT_TRUE(o.router_advertisements);  // as libslirp, for the namespace's SLAAC
+  EXPECT_FALSE(o.configure);             // rootlesskit configures tap0 itself
   EXPECT_FALSE(o.allow_host_loopback);
   EXPECT_EQ(o.api_socket, "/tmp/rk/api.sock");
   EXPECT_TRUE(o.enable_seccomp);
   EXPECT_FALSE(o.disable_dns);
   EXPECT_EQ(o.dns_upstream, "198.18.9.1");
-  EXPECT_EQ(m.notes, (std::vector<std::string>{"--enable-sandbox is accepted and ignored"}));
+  EXPECT_TRUE(o.enable_sandbox);
+  EXPECT_TRUE(m.notes.empty());
 }
 
 // rootlesskit with a detached netns: --userns-path=/proc/PID/ns/user --netns-type=path PATH tap0.

@@ -142,3 +142,24 @@ print("  65000 bytes to %s: %d back, %s" % (addr, len(got), "equal" if got == da
 sys.exit(0 if got == data else 1)
 PY
 }
+
+# udp_answered NETNS ADDR PORT N: of N UDP sockets in NETNS each sending one datagram to
+# ADDR:PORT at once, how many got an answer within 1.5 s (flow caps).
+udp_answered() {
+  ip netns exec "$1" timeout 20 python3 - "$2" "$3" "$4" <<'PY'
+import socket, sys, time
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+socks = []
+for i in range(int(sys.argv[3])):
+    u = socket.socket(fam, socket.SOCK_DGRAM); u.setblocking(False)
+    u.sendto(b"flow %d" % i, (sys.argv[1], int(sys.argv[2]))); socks.append(u)
+time.sleep(1.5)
+answered = 0
+for u in socks:
+    try:
+        u.recv(100); answered += 1
+    except BlockingIOError:
+        pass
+print(answered)
+PY
+}

@@ -73,7 +73,7 @@ launch_bg "ustack sandbox" ip netns exec "$NS" "$USTACK" sandbox --netns "$SB" \
   --publish 8080:80 --publish 9000:7000 --publish "[$H6]:9000:7000" --publish 9001:7001/udp \
   --publish 127.0.0.1:9002:7000 --publish "$H:9003:7999" --publish "[$H6]:9001:7001/udp" \
   --publish 9004:7002 \
-  --api-socket "$API" --enable-seccomp --max-flows 7 \
+  --api-socket "$API" --enable-seccomp --max-flows 7 --udp-timeout 2 \
   --pcap "$WORK/sandbox.pcap"
 grep "namespace" "$USTACK_LOG"
 # Everything below runs under the relay's syscall allow-list: forwards added and removed at run
@@ -224,22 +224,45 @@ printf '  %s\n' "$e1" "$e2" "$e3"
 check "API error: the removed id" \
   test "$e1" = '{"error":{"desc":"bad request: remove_hostfwd: bad arguments.id"}}'
 check "API error: a host port taken" test "$e2" = \
-  '{"error":{"desc":"bad request: add_hostfwd: cannot listen on 0.0.0.0:8080/tcp: Address already in use"}}'
+  '{"error":{"desc":"bad request: add_hostfwd: slirp_add_hostfwd failed"}}'
+check "... and why, in ustack's log" \
+  grep -q "add_hostfwd: cannot listen on 0.0.0.0:8080/tcp: Address already in use" "$USTACK_LOG"
 check "API error: not JSON" test "$e3" = '{"error":{"desc":"bad request: cannot parse JSON"}}'
 check "the API socket is a UNIX socket at $API" test -S "$API"
 
 # --max-flows 7 counts forwarded connections too: of 10 held open at once through 9004, 7 are
 # relayed to the guest and 3 reset at once (counted below); once they are closed the budget
-# is back and a new one goes through.
+# is back and a new one goes through. (The UDP clients above hold a unit each until their
+# --udp-timeout of 2 s: gone by now.)
+sleep 2.5
 check "--max-flows 7: 10 forwarded connections held open at once" \
   in_ns timeout 30 python3 -c "
 import socket, time
-socks = [socket.create_connection(('$H', 9004), timeout=10) for _ in range(10)]
+socks = []
+for _ in range(10):
+    try:
+        socks.append(socket.create_connection(('$H', 9004), timeout=10))
+    except ConnectionResetError:  # reset at once, before a slow connect() returned
+        pass
 time.sleep(1.5)
 for s in socks:
     s.close()"
+for _ in $(seq 20); do  # the relayed flows end once the guest has answered and closed
+  [ "$(dump_counters | counter TcpRelay flows)" = 0 ] && break
+  sleep 0.5
+done
 check "... and the budget is given back: a new forwarded connection is relayed" \
-  bash -c "sleep 1; printf x | ip netns exec $NS timeout 10 nc -N $H 9004 | grep -q ."
+  bash -c "printf x | ip netns exec $NS timeout 10 nc -N $H 9004 | grep -q ."
+
+# --max-flows 7 counts a published UDP port's clients too, each from its first datagram until
+# its --udp-timeout: of 10 clients of 9001 at once, 7 are answered, the 3 others' datagrams
+# dropped (counted below); once the 7 have expired a new client is answered again.
+sleep 1
+n=$(udp_answered "$NS" "$H" 9001 10)
+check "--max-flows 7: 7 of 10 UDP clients of a published port answered (got $n)" test "$n" = 7
+sleep 2.5
+n=$(udp_answered "$NS" "$H" 9001 1)
+check "... and once they expired, a new UDP client is answered" test "$n" = 1
 
 counters=$(dump_counters)
 echo "$counters" | sed -n '/PortForwarder:/,/end of counters/p'
@@ -249,6 +272,8 @@ check "... and a client shown as the gateway" \
   test "$(echo "$counters" | counter PortForwarder source_gateway)" -ge 1
 check "... and 3 connections refused for --max-flows" \
   test "$(echo "$counters" | counter PortForwarder tcp_refused_max_flows)" = 3
+check "... and 3 UDP clients' datagrams dropped for --max-flows" \
+  test "$(echo "$counters" | counter PortForwarder udp_refused_max_flows)" = 3
 stop_ustack TERM
 check "ustack sandbox exits cleanly on SIGTERM" test "$USTACK_RC" = 0
 check "the API socket file went with it" test ! -e "$API"

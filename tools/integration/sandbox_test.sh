@@ -298,6 +298,19 @@ check "IPv6: the host's loopback via the gateway: 'Connection refused'" \
 check "ping to the host's own address gets no reply" \
   bash -c "! ip netns exec $SB ping -c 1 -W 1 $SELF_ADDR >/dev/null"
 
+# 9b. An address the host gains after ustack started is the host's own too (the relay re-reads
+# them when netlink announces a change): with a service on it, it is refused all the same.
+in_ns ip addr add 198.18.9.4/32 dev lo
+in_ns ip addr add fd00:9::4/128 dev lo nodad
+bg_ns python3 "$WORK/hello.py" 198.18.9.4 fd00:9::4 >"$WORK/hello2.log" 2>&1
+for _ in $(seq 50); do grep -q "hello ready" "$WORK/hello2.log" && break; sleep 0.1; done
+check "an address the host gained after the start: 'Connection refused'" \
+  refused "http://198.18.9.4:9100/"
+check "IPv6: an address the host gained after the start: 'Connection refused'" \
+  refused "http://[fd00:9::4]:9100/"
+check "... the relay re-read the host's addresses on netlink's word" \
+  test "$(dump_counters | counter HostAddresses refreshes)" -ge 1
+
 # 10. The relay survived the resets and refusals above: a fresh download still works.
 in_sb timeout 30 curl -sS -o "$WORK/got_again" "http://$HOST_ADDR:8080/blob"
 check "after resets and refusals the relay still carries a download (SHA-256)" \
@@ -318,10 +331,24 @@ stop_ustack TERM
 check "ustack sandbox exits cleanly on SIGTERM" test "$USTACK_RC" = 0
 check "the TAP device went with it" bash -c "! ip netns exec $SB ip link show tap0 2>/dev/null"
 
-# --- a second run: --allow-host-loopback, --max-flows 20, --disable-dns; no ICMP sockets ---
+# dropped PID: the relay process's credentials say it dropped its privileges: uid and gid
+# 65534, no capability in any set, no_new_privs.
+dropped() {
+  local st="/proc/$1/status"
+  grep -E "^(Uid|Gid|Groups|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp|Threads):" "$st" >&2
+  grep -Eq "^Uid:[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534$" "$st" &&
+    grep -Eq "^Gid:[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534$" "$st" &&
+    [ "$(grep -Ec "^Cap(Prm|Eff|Bnd|Amb):[[:space:]]+0+$" "$st")" = 4 ] &&
+    grep -Eq "^NoNewPrivs:[[:space:]]+1$" "$st"
+}
+
+# --- a second run: --allow-host-loopback, --max-flows 20, --disable-dns; no ICMP sockets;
+# privileges dropped (--user nobody) ---
 in_ns sysctl -qw net.ipv4.ping_group_range="1 0"
 launch_bg "ustack sandbox" ip netns exec "$NS" "${SANDBOX[@]}" --allow-host-loopback \
-  --max-flows 20 --disable-dns
+  --max-flows 20 --disable-dns --udp-timeout 2 --user nobody
+check "--user nobody: uid and gid 65534, no capabilities, no_new_privs" \
+  dropped "$USTACK_PID"
 hello() {  # hello URL-HOST WANTED: the host's hello server answers through the sandbox
   local got
   got=$(in_sb timeout 5 nc -w 3 "$1" 9100 </dev/null 2>&1)
@@ -367,12 +394,30 @@ sleep 1
 in_sb timeout 30 curl -sS -o "$WORK/got_after" "http://$HOST_ADDR:8080/blob"
 check "after the flood ended, flows are taken again (curl, SHA-256)" \
   test "$(sha256sum <"$WORK/got_after" 2>/dev/null | cut -d' ' -f1)" = "$want"
+# UDP flows count too, each from its first datagram until --udp-timeout (2 s here): of 30
+# sockets writing to the echo server at once, at most 20 are answered; the others' datagrams
+# are dropped and counted; once the flows expired a new one is answered.
+n=$(udp_answered "$SB" "$HOST_ADDR" 9005 30)
+check "--max-flows 20: of 30 UDP flows at once, 1..20 answered (got $n)" \
+  test "${n:-0}" -ge 1 -a "${n:-99}" -le 20
+check "... the others' datagrams dropped and counted" \
+  test "$(dump_counters | counter UdpRelay refused_max_flows)" -ge 10
+sleep 2.5
+n=$(udp_answered "$SB" "$HOST_ADDR" 9005 1)
+check "... and once the flows expired, a new UDP flow is answered" test "$n" = 1
 stop_ustack TERM
 check "second run exits cleanly" test "$USTACK_RC" = 0
 
-# --- a third run under the seccomp filter: curl, dig, ping, UDP must all still work ---
-launch_bg "ustack sandbox" ip netns exec "$NS" "${SANDBOX[@]}" --enable-seccomp
+# --- a third run under the seccomp filter, privileges dropped and the root an empty tmpfs
+# (slirp4netns's --enable-sandbox): curl, dig, ping, UDP must all still work ---
+launch_bg "ustack sandbox" ip netns exec "$NS" "${SANDBOX[@]}" --enable-seccomp \
+  --user 65534:65534 --enable-sandbox
 check "--enable-seccomp: the filter is installed" grep -q "seccomp filter installed" "$USTACK_LOG"
+check "--user 65534:65534 under seccomp: uid and gid 65534, no capabilities, no_new_privs" \
+  dropped "$USTACK_PID"
+check "--enable-sandbox: a mount namespace of its own whose root holds only etc and run" \
+  bash -c "[ \"\$(readlink /proc/$USTACK_PID/ns/mnt)\" != \"\$(readlink /proc/self/ns/mnt)\" ] &&
+           [ \"\$(ls /proc/$USTACK_PID/root/ | tr '\n' ' ')\" = 'etc run ' ]"
 check "--enable-seccomp: the kernel says the process is filtered (Seccomp: 2)" \
   grep -Eq "^Seccomp:[[:space:]]+2" "/proc/$USTACK_PID/status"
 in_sb timeout 30 curl -sS -o "$WORK/got_seccomp" "http://$HOST_ADDR:8080/blob"
@@ -383,6 +428,14 @@ check "--enable-seccomp: dig through the forwarder" \
 check "--enable-seccomp: ping" \
   bash -c "ip netns exec $SB ping -c 2 -i 0.2 -W 2 $HOST_ADDR | grep -q ' 0% packet loss'"
 check "--enable-seccomp: a refused port" refused "http://$HOST_ADDR:9999/"
+# The host's addresses re-read under the filter (getifaddrs' netlink dump) and as nobody.
+in_ns ip addr add 198.18.9.5/32 dev lo
+for _ in $(seq 20); do
+  [ "$(dump_counters | counter HostAddresses refreshes)" -ge 1 ] && break
+  sleep 0.1
+done
+check "--enable-seccomp: the host's addresses re-read under the filter" \
+  test "$(dump_counters | counter HostAddresses refreshes)" -ge 1
 counters=$(dump_counters)
 check "--enable-seccomp: counters on SIGUSR1" \
   test "$(echo "$counters" | counter IcmpRelay replies)" -ge 2

@@ -24,6 +24,7 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
 HOST_ADDR=198.18.9.1
+HOST_ADDR6=fd00:9::1
 require_root
 command -v rootlesskit >/dev/null || die "rootlesskit not installed (apt-get install rootlesskit)"
 SRV="ustsrv${ID}"
@@ -40,6 +41,8 @@ ip -n "$SRV" link set lo up
 ip link add "ush${ID}" netns "$NS" type veth peer name "uss${ID}" netns "$SRV" ||
   die "cannot create the veth pair"
 in_ns ip addr add 198.18.9.2/24 dev "ush${ID}"
+in_ns ip addr add fd00:9::2/64 dev "ush${ID}" nodad
+ip -n "$SRV" addr add "$HOST_ADDR6/64" dev "uss${ID}" nodad
 in_ns ip link set "ush${ID}" up
 ip -n "$SRV" addr add "$HOST_ADDR/24" dev "uss${ID}"
 ip -n "$SRV" link set "uss${ID}" up
@@ -48,9 +51,13 @@ mkdir -p "$WORK/www" "$WORK/bin"
 head -c $((1024 * 1024)) /dev/urandom >"$WORK/www/blob"
 want=$(sha256sum <"$WORK/www/blob" | cut -d' ' -f1)
 bg_srv python3 -m http.server --bind "$HOST_ADDR" --directory "$WORK/www" 8080 >/dev/null 2>&1
+bg_srv python3 -m http.server --bind "$HOST_ADDR6" --directory "$WORK/www" 8080 >/dev/null 2>&1
 bg_srv dnsmasq --no-daemon --no-resolv --no-hosts --port 53 --listen-address="$HOST_ADDR" \
   --bind-interfaces --host-record=rk.test,198.18.9.77 >"$WORK/dnsmasq.log" 2>&1
-for _ in $(seq 50); do ip netns exec "$SRV" ss -Hltn | grep -q ":8080" && break; sleep 0.1; done
+for _ in $(seq 50); do
+  [ "$(ip netns exec "$SRV" ss -Hltn | grep -c ":8080")" = 2 ] && break
+  sleep 0.1
+done
 # The host's resolver, as `ip netns exec $NS` shows /etc/resolv.conf to ustack.
 mkdir -p "/etc/netns/$NS"
 # rootlesskit's state dir holds a UNIX socket: a short path (Bazel's TEST_TMPDIR is too long).
@@ -70,15 +77,23 @@ ip -4 route show default
 curl -sS --max-time 20 http://$HOST_ADDR:8080/blob | sha256sum | cut -d' ' -f1 >$WORK/rk_sha
 dig +short +tries=2 +time=2 @198.18.6.3 rk.test >$WORK/rk_dig
 ip -4 route show default >$WORK/rk_route
+# IPv6 (--ipv6): rootlesskit configures none; the kernel takes it from ustack's advertisements.
+for i in \$(seq 100); do
+  ip -6 addr show dev tap0 scope global | grep -v tentative | grep -q 'inet6 fd00::' && break
+  sleep 0.1
+done
+ip -6 addr show dev tap0; ip -6 route show default
+curl -sS -g --max-time 20 'http://[$HOST_ADDR6]:8080/blob' | sha256sum | cut -d' ' -f1 >$WORK/rk_sha6
 EOF2
 # rootlesskit maps the user namespace with newuidmap from root's /etc/subuid range, which this
 # machine does not have: a private mount namespace shows it one (the machine's file untouched).
 echo "root:1000000:65536" >"$WORK/subid"
 in_ns unshare -m sh -c 'mount --bind "$1" /etc/subuid && mount --bind "$1" /etc/subgid && shift &&
   exec "$@"' sh "$WORK/subid" \
-  timeout 20 rootlesskit --debug --state-dir "$RK_STATE" --net=slirp4netns \
+  timeout 40 rootlesskit --debug --state-dir "$RK_STATE" --net=slirp4netns \
   --slirp4netns-binary="$WORK/bin/slirp4netns" --cidr 198.18.6.0/24 --mtu 1500 \
-  --disable-host-loopback --copy-up=/etc sh "$WORK/inside.sh" >"$WORK/rk.log" 2>&1
+  --disable-host-loopback --slirp4netns-sandbox=true --slirp4netns-seccomp=true --ipv6 \
+  --copy-up=/etc sh "$WORK/inside.sh" >"$WORK/rk.log" 2>&1
 rk_rc=$?
 USTACK_LOG="$WORK/rk.log"  # what finish shows on failure: rootlesskit's log, ustack's in it
 sed 's/^/  rootlesskit: /' "$WORK/rk.log" | head -60
@@ -88,6 +103,8 @@ check "inside rootlesskit: default route via 198.18.6.2 on tap0" \
   grep -q "default via 198.18.6.2 dev tap0" "$WORK/rk_route"
 check "inside rootlesskit: curl 1 MiB from the host (SHA-256)" \
   test "$(cat "$WORK/rk_sha" 2>/dev/null)" = "$want"
+check "inside rootlesskit --ipv6: SLAAC from ustack's advertisements, curl -6 1 MiB (SHA-256)" \
+  test "$(cat "$WORK/rk_sha6" 2>/dev/null)" = "$want"
 check "inside rootlesskit: DNS at 198.18.6.3 forwarded to the host's resolv.conf nameserver" \
   test "$(cat "$WORK/rk_dig" 2>/dev/null)" = 198.18.9.77
 # rootlesskit --debug logs its slirp4netns's output: ustack, on the tap0 rootlesskit made.
@@ -96,6 +113,10 @@ check "it was ustack, on rootlesskit's tap0 in its child's /proc/PID/ns/net, MTU
              '$WORK/rk.log' &&
            grep -q '198.18.6.100/24 gateway 198.18.6.2 dns 198.18.6.3' '$WORK/rk.log' &&
            grep -q 'ustack sandbox: ready' '$WORK/rk.log'"
+check "rootlesskit's --slirp4netns-sandbox=true --slirp4netns-seccomp=true: ustack entered its
+  empty root, dropped capabilities and runs under its filter" \
+  bash -c "grep -q 'privileges dropped (uid 0 gid 0, capabilities: CAP_NET_BIND_SERVICE), root an empty tmpfs' \
+             '$WORK/rk.log' && grep -q 'seccomp filter installed' '$WORK/rk.log'"
 
 # --- Part 2: the readiness protocol and --configure, as a harness ---
 cat >"$WORK/harness.py" <<'PY'
@@ -112,6 +133,7 @@ got = os.read(ready_r, 10) if select.select([ready_r], [], [], 10)[0] else b"(no
 print("ready pipe said %r" % got, flush=True)
 if got != b"1":
     p.kill(); p.wait(); sys.exit("no '1' on the ready pipe")
+os.environ["SLIRP_PID"] = str(p.pid)  # for the check command
 rc = subprocess.call(check_cmd, shell=True)
 print("check command: exit %d" % rc, flush=True)
 os.close(exit_w)  # slirp4netns's --exit-fd: the writer closing it ends the process
@@ -134,12 +156,31 @@ inside="nsenter -t $HOLDER -n"
 check_cmd="$inside ip -4 addr show dev tap0 | grep -q 'inet 198.18.7.100/24' &&
   $inside ip link show dev tap0 | grep -q 'link/ether 02:00:5e:10:00:07' &&
   $inside ip link show dev lo | grep -q 'UP' &&
+  grep -Eq '^CapEff:[[:space:]]+0000000000000400\$' /proc/\$SLIRP_PID/status &&
+  grep -Eq '^CapBnd:[[:space:]]+0000000000000400\$' /proc/\$SLIRP_PID/status &&
+  test \"\$(ls /proc/\$SLIRP_PID/root | tr '\\n' ' ')\" = 'etc run ' &&
   test \"\$($inside curl -sS --max-time 20 http://$HOST_ADDR:8080/blob | sha256sum | cut -d' ' -f1)\" = $want"
-check "slirp4netns -c -r -e PID tap0: '1' when configured, curl works, exit 0 when the exit pipe closes" \
+# --enable-sandbox as slirp4netns does it: only CAP_NET_BIND_SERVICE (bit 10) left, the root an
+# empty tmpfs holding /etc and /run.
+check "slirp4netns -c -r -e --enable-sandbox PID tap0: '1' when configured, capabilities but CAP_NET_BIND_SERVICE dropped, root emptied, curl works, exit 0 when the exit pipe closes" \
   in_ns python3 "$WORK/harness.py" "$WORK/bin/slirp4netns" "$check_cmd" \
   -c -r READY -e EXIT --cidr 198.18.7.0/24 --macaddress 02:00:5e:10:00:07 --disable-dns \
+  --enable-sandbox \
   "$HOLDER" tap0
 check "the TAP it created went away with it" bash -c "! $inside ip link show tap0 2>/dev/null"
+
+# -6 without -c, as rootlesskit's child takes IPv6: the namespace brings tap0 up and takes its
+# address and default route from ustack's router advertisements (SLAAC in fd00::/64, the
+# router ustack's link-local address), then downloads from the host's IPv6 server.
+check_cmd="$inside ip link set tap0 up &&
+  for i in \$(seq 100); do
+    $inside ip -6 addr show dev tap0 scope global | grep -v tentative | grep -q 'inet6 fd00::' &&
+      $inside ip -6 route show default | grep -q 'via fe80::' && break; sleep 0.1; done;
+  $inside ip -6 addr show dev tap0; $inside ip -6 route show default;
+  test \"\$($inside curl -sS -g --max-time 20 'http://[$HOST_ADDR6]:8080/blob' | sha256sum | cut -d' ' -f1)\" = $want"
+check "slirp4netns -6 (no -c) PID tap0: SLAAC from ustack's router advertisements, curl -6 works" \
+  in_ns python3 "$WORK/harness.py" "$WORK/bin/slirp4netns" "$check_cmd" \
+  -r READY -e EXIT --enable-ipv6 --cidr 198.18.7.0/24 --disable-dns "$HOLDER" tap0
 
 # --netns-type=path with a relative path: the holder's namespace as /run/netns/NAME, from /run/netns.
 PATHNS="ustsp${ID}"
