@@ -196,6 +196,8 @@ head -c 300 "$OUT/dig_tcp.events" >"$OUT/truncated.events"
 bad truncated.events '^ustack ladder: .*truncated\.events: line [0-9]+: not JSON \(a truncated or foreign file\?\)$'
 cp "$CAPS/replay/dig_tcp.pcap" "$OUT/foreign.events"
 bad foreign.events '^ustack ladder: .*foreign\.events: line 1: not JSON'
+echo '{"qlog_version":"0.3","traces":[]}' >"$OUT/qlog.events"  # JSON, but another format
+bad qlog.events 'qlog\.events: line 1: not a ustack events file \(no \{"format":"ustack-events"\} first line\)$'
 echo '{"format":"ustack-events","version":9}' >"$OUT/newer.events"
 bad newer.events 'line 1: events format version 9, this ustack reads version 1$'
 : >"$OUT/empty.events"
@@ -215,6 +217,7 @@ bad_explain() {  # bad_explain WANT_PATTERN ARGS...
 }
 bad_explain '^ustack explain: .*truncated\.events: line [0-9]+: not JSON' "$OUT/truncated.events" --segment 1
 bad_explain '^ustack explain: .*foreign\.events: line 1: not JSON' "$OUT/foreign.events" --segment 1
+bad_explain 'qlog\.events: line 1: not a ustack events file' "$OUT/qlog.events" --segment 1
 bad_explain 'line 1: events format version 9, this ustack reads version 1$' "$OUT/newer.events" --segment 1
 bad_explain 'dig_tcp\.events: no event 99999: the file has [0-9]+ events' "$OUT/dig_tcp.events" --segment 99999
 bad_explain "is a 'state' event; explain takes a segment_sent, segment_received or drop" \
