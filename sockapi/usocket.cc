@@ -191,7 +191,7 @@ void socket::close() {
   open_ = false;
   const NetworkParts& p = net_.parts();
   if (is_tcp()) {
-    (void)p.tcp.close(handle_);
+    (void)p.tcp.close(net_.now(), handle_);
   } else {
     (void)p.udp.close(net_.now(), handle_, p.stack);
   }
@@ -327,7 +327,8 @@ void socket::shutdown(int how) {
   }
   if (how != SHUT_WR) read_shut_ = true;
   if (how != SHUT_RD) {
-    if (auto e = net_.parts().tcp.shutdown(handle_); e && *e != TcpError::kPipe) raise_tcp(*e);
+    if (auto e = net_.parts().tcp.shutdown(net_.now(), handle_); e && *e != TcpError::kPipe)
+      raise_tcp(*e);
     pump();
   }
 }
@@ -346,7 +347,9 @@ std::size_t socket::send_bytes(std::span<const std::byte> data, bool urgent) {
   }
   ustack::TcpLayer& tcp = p.tcp;
   for (;;) {
-    auto r = urgent ? tcp.send_urgent(handle_, to_core(data)) : tcp.send(handle_, to_core(data));
+    const ustack::Instant now = net_.now();
+    auto r = urgent ? tcp.send_urgent(now, handle_, to_core(data))
+                    : tcp.send(now, handle_, to_core(data));
     if (r.ok()) {
       pump();
       return *r;
@@ -413,7 +416,7 @@ std::size_t socket::try_recv(std::span<std::byte> out, bool& would_block) {
   }
   if (read_shut_) return 0;
   ustack::TcpLayer& tcp = net_.parts().tcp;
-  auto r = tcp.recv(handle_, to_core(out));
+  auto r = tcp.recv(net_.now(), handle_, to_core(out));
   if (r.ok()) {
     if (*r > 0) pump();  // a window update may be due
     return *r;

@@ -89,7 +89,7 @@ int accept_and_copy(DeviceSession& s, const ConnectOptions& opts,
         return false;
       },
       deadline_after(rt, opts.wait_s));
-  for (SocketHandle l : listeners) (void)tcp.close(l);
+  for (SocketHandle l : listeners) (void)tcp.close(rt.now(), l);
   if (rt.stopped()) return rt.stopped_exit_code();
   if (!conn) return connect_fail("port " + std::to_string(port), "nobody connected within -w");
   auto t = tcp.tuple(*conn);
@@ -121,15 +121,15 @@ int connect_and_copy(DeviceSession& s, const ConnectOptions& opts, const IpAddr&
                              },
                              deadline) == Runtime::RunResult::kReady;
   if (auto e = tcp.error(*h)) {
-    (void)tcp.close(*h);
+    (void)tcp.close(rt.now(), *h);
     return connect_fail(target, services::tcp_error_text(*e));
   }
   if (auto e = tcp.soft_error(*h); e && !tcp.readiness(*h).connected) {
-    (void)tcp.abort(*h);
+    (void)tcp.abort(rt.now(), *h);
     return connect_fail(target, services::tcp_error_text(*e));
   }
   if (!connected) {
-    (void)tcp.abort(*h);
+    (void)tcp.abort(rt.now(), *h);
     rt.wake();
     rt.run_until([] { return false; }, rt.now() + Duration::millis(20));  // let the RST go
     if (rt.stopped()) return rt.stopped_exit_code();
@@ -150,7 +150,7 @@ int copy_stream(DeviceSession& s, const ConnectOptions& opts, SocketHandle conn,
   TcpLayer& tcp = s.tcp();
   tun::AsioRuntime& rt = s.runtime();
   if (opts.zero_io) {  // -z: the connection is the answer
-    (void)tcp.close(conn);
+    (void)tcp.close(rt.now(), conn);
     rt.wake();
     rt.run_until([&] { return all_closed(tcp); }, rt.now() + Duration::seconds(2));
     return 0;
@@ -166,7 +166,7 @@ int copy_stream(DeviceSession& s, const ConnectOptions& opts, SocketHandle conn,
   rt.on_iteration([&](Instant) {
     if (peer_done || error) return;
     for (;;) {
-      auto r = tcp.recv(conn, buf);
+      auto r = tcp.recv(rt.now(), conn, buf);
       if (!r.ok()) {
         if (r.error() != TcpError::kWouldBlock) error = r.error();
         break;
@@ -187,7 +187,7 @@ int copy_stream(DeviceSession& s, const ConnectOptions& opts, SocketHandle conn,
     }
     if (!stdin_done) stdin_done = in.take(to_send);
     while (sent < to_send.size()) {
-      auto w = tcp.send(conn, Bytes(to_send).subspan(sent));
+      auto w = tcp.send(rt.now(), conn, Bytes(to_send).subspan(sent));
       if (!w.ok()) {
         if (w.error() != TcpError::kWouldBlock) error = w.error();
         break;
@@ -195,7 +195,7 @@ int copy_stream(DeviceSession& s, const ConnectOptions& opts, SocketHandle conn,
       sent += *w;
     }
     if (stdin_done && sent == to_send.size() && !shut && !error) {
-      (void)tcp.shutdown(conn);
+      (void)tcp.shutdown(rt.now(), conn);
       shut = true;
       // -q SECONDS: quit that long after EOF on stdin even if the peer goes on (nc -q).
       if (opts.quit_s && *opts.quit_s >= 0) quit_at = deadline_after(rt, opts.quit_s);
@@ -207,15 +207,15 @@ int copy_stream(DeviceSession& s, const ConnectOptions& opts, SocketHandle conn,
   if (!done() && !quit_at.is_never()) rt.run_until(done, quit_at);  // -q: until it expires
   if (!error) error = tcp.error(conn);
   if (error) {
-    (void)tcp.close(conn);
+    (void)tcp.close(rt.now(), conn);
     return connect_fail(target, services::tcp_error_text(*error));
   }
   if (rt.stopped()) {
-    (void)tcp.abort(conn);
+    (void)tcp.abort(rt.now(), conn);
     return rt.stopped_exit_code();
   }
   // Graceful close; wait (briefly) for the FIN exchange so the peer is not left half-open.
-  (void)tcp.close(conn);
+  (void)tcp.close(rt.now(), conn);
   rt.wake();
   rt.run_until([&] { return all_closed(tcp); }, rt.now() + Duration::seconds(2));
   if (stdout_broken) return connect_fail("stdout", std::strerror(errno));

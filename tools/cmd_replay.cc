@@ -89,13 +89,15 @@ int run_replay(const ReplayCliOptions& o) {
     }
     ropts.tracer = tracer.get();
   }
-  // --pcap OUT.pcapng: each segment ustack sent explained from the events (tun/pcap_comments.h).
+  // --pcap OUT.pcapng: each segment ustack sent or received explained from the events
+  // (tun/pcap_comments.h).
   tun::TcpSegmentComments comments(Medium::kIp, tracer.get());
   if (tun::capture_format_for(o.pcap_out) == tun::CaptureFormat::kPcapng) {
     ropts.tracer = &comments;
     ropts.comment = [&](Instant now, PacketDirection dir, Bytes packet) {
       return comments.comment(now, dir, packet);
     };
+    ropts.arrived = [&](Instant now, Bytes packet) { comments.arrived(now, packet); };
   }
   ReplayRun run = replay::replay(conv, ropts);
   Comparison cmp = compare(conv.packets, run.ustack, allow, run.stop);

@@ -140,6 +140,7 @@ std::unique_ptr<SystemUnderTest> make_sut(const std::string& which, Tracer* trac
       o.comment = [comments](Instant now, PacketDirection dir, Bytes packet) {
         return comments->comment(now, dir, packet);
       };
+      o.arrived = [comments](Instant now, Bytes packet) { comments->arrived(now, packet); };
     }
     return std::make_unique<scenario::UstackSut>(o);
   }

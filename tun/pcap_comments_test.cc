@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 namespace ustack::tun {
@@ -88,9 +89,86 @@ TEST(TcpSegmentCommentsTest, FiredTimerExplainsASegmentAtThatInstant) {
   EXPECT_EQ(c.comment(t2, PacketDirection::kSent, segment(0x10)), "ACK");
 }
 
-TEST(TcpSegmentCommentsTest, ReceivedAndForeignPacketsGetNone) {
+// A segment event of the flow (the stack's side is local), as the connection traces it.
+TraceEvent seg_event(TraceKind kind, Instant at, std::uint8_t flags, std::uint32_t seq,
+                     std::uint32_t ack, std::uint32_t len, std::uint32_t wnd = 512) {
+  TraceEvent e = event(kind, at, "");
+  e.flags = flags;
+  e.seq = seq;
+  e.ack = ack;
+  e.len = len;
+  e.wnd = wnd;
+  return e;
+}
+
+TraceEvent cwnd_event(Instant at, std::int64_t cwnd) {
+  TraceEvent e = event(TraceKind::kTcpCongestion, at, "ack");
+  e.value = cwnd;
+  e.value2 = 0x7fffffff;
+  return e;
+}
+
+// What a received segment did, told once the stack handled it (the writer holds the packet):
+// the ACK of our SYN, of data with the window's growth, duplicate ACKs, and the state after.
+TEST(TcpSegmentCommentsTest, ReceivedSegmentSaysWhatItDid) {
+  TcpSegmentComments c(Medium::kIp);
+  EXPECT_TRUE(c.comments_after_handling());
+  const ByteVec in = segment(0x10, 0, true);
+  c.on_event(seg_event(TraceKind::kTcpSegmentIn, t1, 0x02, 5000, 0, 0));  // the peer's SYN
+  c.on_event(seg_event(TraceKind::kTcpSegmentOut, t1, 0x12, 1000, 5001, 0));
+  c.arrived(t1, in);
+  c.on_event(seg_event(TraceKind::kTcpSegmentIn, t1, 0x10, 5001, 1001, 0));
+  c.on_event(event(TraceKind::kTcpState, t1, "SYN_RECEIVED->ESTABLISHED"));
+  c.on_event(cwnd_event(t1, 14480));
+  EXPECT_EQ(c.comment(t1, PacketDirection::kReceived, in),
+            "ACKs our SYN; cwnd 14480; state ESTABLISHED");
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    c.on_event(seg_event(TraceKind::kTcpSegmentOut, t1, 0x10, 1001 + 1448 * i, 5001, 1448));
+  }
+  c.arrived(t2, in);
+  c.on_event(seg_event(TraceKind::kTcpSegmentIn, t2, 0x10, 5001, 2449, 0));
+  c.on_event(cwnd_event(t2, 15928));
+  EXPECT_EQ(c.comment(t2, PacketDirection::kReceived, in),
+            "ACKs 1448 bytes; cwnd 14480→15928; state ESTABLISHED");
+  for (int n = 1; n <= 2; ++n) {
+    c.arrived(t2, in);
+    c.on_event(seg_event(TraceKind::kTcpSegmentIn, t2, 0x10, 5001, 2449, 0));
+    EXPECT_EQ(c.comment(t2, PacketDirection::kReceived, in),
+              "dup ACK #" + std::to_string(n) + "; state ESTABLISHED");
+  }
+  // Data: in order, then out of order (no SACK negotiated here), then the gap filled.
+  c.arrived(t2, in);
+  c.on_event(seg_event(TraceKind::kTcpSegmentIn, t2, 0x18, 5001, 2449, 100));
+  EXPECT_EQ(c.comment(t2, PacketDirection::kReceived, in),
+            "data 100 bytes, in order; state ESTABLISHED");
+  c.arrived(t2, in);
+  c.on_event(seg_event(TraceKind::kTcpSegmentIn, t2, 0x18, 5201, 4345, 100));
+  EXPECT_EQ(c.comment(t2, PacketDirection::kReceived, in),
+            "ACKs 1896 bytes; data 100 bytes, out of order; state ESTABLISHED");
+  c.arrived(t2, in);
+  c.on_event(seg_event(TraceKind::kTcpSegmentIn, t2, 0x18, 5101, 4345, 100));
+  EXPECT_EQ(c.comment(t2, PacketDirection::kReceived, in),
+            "data 100 bytes, fills a gap; state ESTABLISHED");
+}
+
+// A packet dropped before any connection saw it says so, with the counter.
+TEST(TcpSegmentCommentsTest, ReceivedDropNamesTheCounter) {
+  TcpSegmentComments c(Medium::kIp);
+  const ByteVec in = segment(0x10, 0, true);
+  c.arrived(t1, in);
+  TraceEvent drop;
+  drop.kind = TraceKind::kDrop;
+  drop.at = t1;
+  drop.what = "drops.tcp_bad_checksum";
+  c.on_event(drop);
+  EXPECT_EQ(c.comment(t1, PacketDirection::kReceived, in),
+            "dropped: tcp bad checksum (drops.tcp_bad_checksum)");
+}
+
+TEST(TcpSegmentCommentsTest, ForeignPacketsGetNone) {
   TcpSegmentComments c(Medium::kIp);
   c.on_event(event(TraceKind::kTcpState, t1, "SYN_SENT->ESTABLISHED"));
+  // Not announced by arrived(): nothing known about it.
   EXPECT_EQ(c.comment(t1, PacketDirection::kReceived, segment(0x10, 0, true)), "");
   ByteVec udp = segment(0x10);
   udp[9] = 17;

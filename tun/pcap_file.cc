@@ -421,16 +421,36 @@ PcapTapWriter::PcapTapWriter(const std::string& path, Medium medium, PcapWriterO
       epoch_offset_(epoch_offset),
       rotate_bytes_(rotate_bytes) {}
 
+PcapTapWriter::~PcapTapWriter() { write_held(); }
+
 void PcapTapWriter::record(Instant now, PacketDirection dir, Bytes packet) {
   std::string comment;
   if (commenter_ != nullptr && writer_.format() == CaptureFormat::kPcapng) {
+    // The packet before this one has been handled by now: its comment can say what it did.
+    write_held();
+    if (dir == PacketDirection::kReceived && commenter_->comments_after_handling()) {
+      commenter_->arrived(now, packet);
+      held_ = true;
+      held_at_ = now;
+      held_packet_.assign(packet.begin(), packet.end());
+      return;
+    }
     comment = commenter_->comment(now, dir, packet);
   }
   record(now, dir, packet, comment);
 }
 
+void PcapTapWriter::write_held() {
+  if (!held_) return;
+  held_ = false;
+  const std::string comment =
+      commenter_->comment(held_at_, PacketDirection::kReceived, Bytes(held_packet_));
+  record(held_at_, PacketDirection::kReceived, Bytes(held_packet_), comment);
+}
+
 void PcapTapWriter::record(Instant now, PacketDirection dir, Bytes packet,
                            std::string_view comment) {
+  write_held();  // keeps the file in the order the packets crossed the device
   // Called from the packet path: a failing disk is counted, never thrown into the stack.
   try {
     if (rotate_bytes_ != 0 && writer_.bytes_written() > rotate_bytes_) {

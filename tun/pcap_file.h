@@ -181,6 +181,11 @@ class PacketCommenter {
  public:
   virtual ~PacketCommenter() = default;
   virtual std::string comment(Instant now, PacketDirection dir, Bytes packet) = 0;
+  // True: a received packet is only written, and its comment asked for, once the stack has
+  // handled it (when the next packet crosses the device, or at flush()), so the comment can
+  // say what the packet did; arrived() is told of it at once.
+  virtual bool comments_after_handling() const { return false; }
+  virtual void arrived(Instant /*now*/, Bytes /*packet*/) {}
 };
 
 // Records every packet crossing a device into a pcap: the PacketTap behind
@@ -201,6 +206,10 @@ class PcapTapWriter : public PacketTap {
   PcapTapWriter(const std::string& path, Medium medium, PcapWriterOptions options = {},
                 Duration epoch_offset = Duration::zero(), std::uint64_t rotate_bytes = 0);
 
+  ~PcapTapWriter() override;
+  PcapTapWriter(const PcapTapWriter&) = delete;
+  PcapTapWriter& operator=(const PcapTapWriter&) = delete;
+
   void record(Instant now, PacketDirection dir, Bytes packet) override;
   // With this comment instead of the commenter's (pcapng; a pcap ignores it).
   void record(Instant now, PacketDirection dir, Bytes packet, std::string_view comment);
@@ -214,9 +223,16 @@ class PcapTapWriter : public PacketTap {
   // Packets that could not be written (disk full, the next file cannot be created, ...):
   // counted, never thrown into the stack.
   std::uint64_t write_errors() const { return write_errors_; }
-  void flush() { writer_.flush(); }
+  // Writes a received packet held for its comment (PacketCommenter::comments_after_handling)
+  // and flushes the file.
+  void flush() {
+    write_held();
+    writer_.flush();
+  }
 
  private:
+  void write_held();
+
   std::string path_;
   PcapWriterOptions options_;
   PcapWriter writer_;
@@ -225,6 +241,10 @@ class PcapTapWriter : public PacketTap {
   std::uint64_t file_index_ = 0;
   std::uint64_t write_errors_ = 0;
   PacketCommenter* commenter_ = nullptr;
+  // A received packet waiting for the stack to handle it before it is written with its comment.
+  bool held_ = false;
+  Instant held_at_;
+  ByteVec held_packet_;
 };
 
 // system_clock::now() - steady_clock::now(): add it to a steady-clock Instant to get time since

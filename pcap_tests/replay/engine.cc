@@ -24,13 +24,25 @@ class Collector final : public PacketTap {
  public:
   Collector(PacketList& out, const ReplayOptions& opts) : out_(out), opts_(opts) {}
   void record(Instant now, PacketDirection dir, Bytes packet) override {
+    comment_held();
+    const bool hold = dir == PacketDirection::kReceived && opts_.arrived && opts_.comment;
+    if (hold) opts_.arrived(now, packet);
     out_.push_back({now, dir == PacketDirection::kSent, ByteVec(packet.begin(), packet.end()),
-                    opts_.comment ? opts_.comment(now, dir, packet) : std::string()});
+                    opts_.comment && !hold ? opts_.comment(now, dir, packet) : std::string()});
+    if (hold) held_ = out_.size() - 1;
+  }
+  // The received packet whose comment waited for the stack to handle it (ReplayOptions::arrived).
+  void comment_held() {
+    if (!held_) return;
+    TimedPacket& p = out_[*held_];
+    held_.reset();
+    p.comment = opts_.comment(p.at, PacketDirection::kReceived, p.ip);
   }
 
  private:
   PacketList& out_;
   const ReplayOptions& opts_;
+  std::optional<std::size_t> held_;
 };
 
 // The first SYN the given direction sent in `packets`, its payload view cleared (only its
@@ -241,6 +253,7 @@ ReplayRun replay(const Conversation& c, const ReplayOptions& opts) {
       run.stop ? run.stop->at : (c.packets.empty() ? start : c.packets.back().at) + opts.tail;
   if (end > runtime.now()) runtime.advance(end - runtime.now());
   app.service();
+  collector.comment_held();
   run.ustack = collected;
   return run;
 }

@@ -39,6 +39,10 @@ struct ReplayOptions {
   // Asked for each packet crossing ustack's device as it crosses (may be empty): its answer
   // becomes the packet's TimedPacket::comment, which `replay --pcap OUT.pcapng` writes.
   std::function<std::string(Instant, PacketDirection, Bytes)> comment;
+  // When set, a packet ustack received is told here as it arrives and its comment is asked for
+  // only once the stack has handled it (at the next packet, or at the end of the run), so it
+  // can say what the packet did (tun::TcpSegmentComments::arrived).
+  std::function<void(Instant, Bytes)> arrived;
 };
 
 struct ReplayRun {

@@ -109,7 +109,9 @@ expect_line capinfos 'File type: +Wireshark/\.\.\. - pcapng'
 expect_line capinfos 'Description = ustack replay of .*curl_http\.pcap$'
 tshark -r "$OUT/ustack.pcapng" -T fields -e frame.p2p_dir -e tcp.flags.str -e frame.comment \
   >"$OUT/tshark_pcapng" 2>/dev/null || fail "tshark cannot read the pcapng"
-expect_line tshark_pcapng $'^1\t··········S·\t$'
+# A received segment's comment says what it did (written once the stack handled it).
+expect_line tshark_pcapng $'^1\t··········S·\tSYN; state SYN_RECEIVED$'
+expect_line tshark_pcapng $'^1\t·······A····\tACKs our SYN; cwnd [0-9]+; state ESTABLISHED$'
 expect_line tshark_pcapng $'^0\t·······A··S·\tSYN-ACK; state SYN_RECEIVED$'
 # Segments ustack retransmitted say why (the tracer's retransmit reason, tun/pcap_comments.h).
 run pcapng_lossy 1 "$CAPS/replay/nc_lossy_sender_side.pcap" --side client \
@@ -117,6 +119,9 @@ run pcapng_lossy 1 "$CAPS/replay/nc_lossy_sender_side.pcap" --side client \
 tshark -r "$OUT/lossy.pcapng" -T fields -e frame.comment >"$OUT/lossy_comments" 2>/dev/null ||
   fail "tshark cannot read lossy.pcapng"
 expect_line lossy_comments '^retransmit \([a-z]+\): data; state ESTABLISHED; cwnd [0-9]+ ssthresh [0-9]+$'
+# The ACKs ustack received: new data acknowledged with the window's growth, duplicate ACKs.
+expect_line lossy_comments '^ACKs [0-9]+ bytes; cwnd [0-9]+→[0-9]+; state ESTABLISHED$'
+expect_line lossy_comments '^dup ACK #2; state ESTABLISHED$'
 # --pcap with --snaplen and --pcap-size, as the device options' --pcap takes them: each record
 # cut to 64 octets with its original length kept, the file's snaplen 64; one file, as it stays
 # under 1 MB.

@@ -169,7 +169,15 @@ struct UstackSut::World {
 UstackSut::UstackSut(const UstackSutOptions& options)
     : addresses_(options.addresses),
       comment_(options.comment),
+      arrived_(options.arrived),
       world_(std::make_unique<World>(*this, options)) {}
+
+void UstackSut::comment_held() const {
+  if (!held_) return;
+  replay::TimedPacket& p = capture_[*held_];
+  held_.reset();
+  p.comment = comment_(held_now_, PacketDirection::kReceived, p.ip);
+}
 
 UstackSut::~UstackSut() {
   // Close every socket first (a FIN or RST may go out, recorded while the capture exists).
@@ -209,11 +217,17 @@ void UstackSut::record(Instant now, bool outbound, Bytes packet) {
     ++filtered_;
     return;
   }
+  comment_held();
   replay::TimedPacket p;
   p.at = Instant::zero() + (now - kStart);
   p.outbound = outbound;
   p.ip.assign(packet.begin(), packet.end());
-  if (comment_) {
+  const bool hold = !outbound && comment_ && arrived_;
+  if (hold) {
+    arrived_(now, packet);
+    held_ = capture_.size();
+    held_now_ = now;
+  } else if (comment_) {
     p.comment =
         comment_(now, outbound ? PacketDirection::kSent : PacketDirection::kReceived, packet);
   }

@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "pcap_tests/scenario/system_under_test.h"
 #include "stack/device.h"
@@ -42,6 +43,9 @@ struct UstackSutOptions {
   // Asked for each packet of the capture as it crosses the device (may be empty): its answer
   // is the packet's TimedPacket::comment (`scenario run --pcapng`).
   std::function<std::string(Instant, PacketDirection, Bytes)> comment;
+  // When set, a received packet is told here as it arrives and its comment is asked for once
+  // the stack has handled it (at the next packet, or when the capture is read).
+  std::function<void(Instant, Bytes)> arrived;
 };
 
 class UstackSut final : public SystemUnderTest {
@@ -72,7 +76,10 @@ class UstackSut final : public SystemUnderTest {
   SysResult getsockopt(int fd, int level, int name, int* value) override;
   SysResult set_nonblocking(int fd, bool on) override;
 
-  const replay::PacketList& capture() const override { return capture_; }
+  const replay::PacketList& capture() const override {
+    comment_held();
+    return capture_;
+  }
   // Packets the stack sent or received that were not between the scenario's addresses.
   std::size_t filtered_packets() const { return filtered_; }
 
@@ -85,8 +92,14 @@ class UstackSut final : public SystemUnderTest {
   usocket::socket* find(int fd);
 
   ScenarioAddresses addresses_;
+  void comment_held() const;
+
   std::function<std::string(Instant, PacketDirection, Bytes)> comment_;
-  replay::PacketList capture_;
+  std::function<void(Instant, Bytes)> arrived_;
+  // mutable: a received packet's comment is filled in when the capture is first read after it.
+  mutable replay::PacketList capture_;
+  mutable std::optional<std::size_t> held_;
+  mutable Instant held_now_;
   std::deque<replay::TimedPacket> outbound_;
   std::size_t filtered_ = 0;
   std::unique_ptr<World> world_;

@@ -613,7 +613,11 @@ void TcpConnection::on_duplicate_ack(Instant now, const TcpRepr& seg) {
     reno_sacked_ = std::min(reno_sacked_ + snd_mss_, flight > snd_mss_ ? flight - snd_mss_ : 0);
   }
   if (in_fast_recovery()) {
-    if (!cfg_.prr) cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
+    if (!cfg_.prr) {
+      std::uint32_t cwnd_before = cc_->cwnd();
+      cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
+      if (cc_->cwnd() != cwnd_before) trace_cwnd(now, "dup-ack", cwnd_before);
+    }
     // With SACK the inflated window goes to the next hole first (RFC 6675 §5 NextSeg
     // rule 1), not to new data. With RACK, to what RACK deemed lost (rack_on_ack).
     if (sack_ok_ && !rack_active()) plan_.next_hole = true;

@@ -87,6 +87,10 @@ class TcpConnection {
   void trace_timers();
 
   // --- User side (RFC 9293 §3.10) --------------------------------------------------------
+  // The time of the user call that follows (the shell's clock when the application called),
+  // so the events it causes (a close entering FIN_WAIT_1, a window update) carry it rather
+  // than the time the connection was last polled. The clock never moves back.
+  void user_call_at(Instant now) { clock_ = std::max(clock_, now); }
   // Queues data (SEND); returns the number of bytes taken (0 when the buffer is full).
   std::size_t send(Bytes data);
   // send(MSG_OOB) (RFC 9293 §3.8.5, MUST-30/31): queues data like send() and makes its end the

@@ -1225,6 +1225,7 @@ Result<std::size_t, TcpError> TcpLayer::send_urgent(SocketHandle h, Bytes data) 
 }
 
 Result<std::size_t, TcpError> TcpLayer::send_data(SocketHandle h, Bytes data, bool urgent) {
+  user_call_at(h, clock_);
   Socket* s = table_.get(h);
   if (s == nullptr) return Err(TcpError::kBadHandle);
   if (!s->conn) return Err(TcpError::kNotConnected);
@@ -1259,6 +1260,7 @@ Result<std::size_t, TcpError> TcpLayer::send_data(SocketHandle h, Bytes data, bo
 }
 
 Result<std::size_t, TcpError> TcpLayer::recv(SocketHandle h, MutBytes out) {
+  user_call_at(h, clock_);
   Socket* s = table_.get(h);
   if (s == nullptr) return Err(TcpError::kBadHandle);
   if (!s->conn) return Err(TcpError::kNotConnected);
@@ -1311,6 +1313,7 @@ Result<bool, TcpError> TcpLayer::at_mark(SocketHandle h) const {
 }
 
 std::optional<TcpError> TcpLayer::shutdown(SocketHandle h) {
+  user_call_at(h, clock_);
   Socket* s = table_.get(h);
   if (s == nullptr) return TcpError::kBadHandle;
   if (!s->conn) return TcpError::kNotConnected;
@@ -1323,6 +1326,7 @@ std::optional<TcpError> TcpLayer::shutdown(SocketHandle h) {
 }
 
 std::optional<TcpError> TcpLayer::close(SocketHandle h) {
+  user_call_at(h, clock_);
   Socket* s = table_.get(h);
   if (s == nullptr) return TcpError::kBadHandle;
   TcpReadiness before = readiness(h);
@@ -1338,6 +1342,7 @@ std::optional<TcpError> TcpLayer::close(SocketHandle h) {
       cs->in_accept_queue = false;
       cs->in_syn_queue = false;  // the list goes with the listener
       cs->user_owned = false;
+      cs->conn->user_call_at(clock_);
       cs->conn->abort();
       schedule_output(ch);
     }
@@ -1361,6 +1366,7 @@ std::optional<TcpError> TcpLayer::close(SocketHandle h) {
 }
 
 std::optional<TcpError> TcpLayer::abort(SocketHandle h) {
+  user_call_at(h, clock_);
   Socket* s = table_.get(h);
   if (s == nullptr) return TcpError::kBadHandle;
   if (s->listener || !s->conn) return close(h);
@@ -1370,6 +1376,43 @@ std::optional<TcpError> TcpLayer::abort(SocketHandle h) {
   schedule_output(h);
   notify_if_changed(h, before);
   return std::nullopt;
+}
+
+// The user calls with their time (tcp_layer.h): the layer's clock and the connection's move
+// to it, then the call proceeds as before.
+void TcpLayer::user_call_at(SocketHandle h, Instant now) {
+  clock_ = std::max(clock_, now);
+  if (Socket* s = table_.get(h); s != nullptr && s->conn) s->conn->user_call_at(clock_);
+}
+
+Result<std::size_t, TcpError> TcpLayer::send(Instant now, SocketHandle h, Bytes data) {
+  user_call_at(h, now);
+  return send(h, data);
+}
+
+Result<std::size_t, TcpError> TcpLayer::send_urgent(Instant now, SocketHandle h, Bytes data) {
+  user_call_at(h, now);
+  return send_urgent(h, data);
+}
+
+Result<std::size_t, TcpError> TcpLayer::recv(Instant now, SocketHandle h, MutBytes out) {
+  user_call_at(h, now);
+  return recv(h, out);
+}
+
+std::optional<TcpError> TcpLayer::shutdown(Instant now, SocketHandle h) {
+  user_call_at(h, now);
+  return shutdown(h);
+}
+
+std::optional<TcpError> TcpLayer::close(Instant now, SocketHandle h) {
+  user_call_at(h, now);
+  return close(h);
+}
+
+std::optional<TcpError> TcpLayer::abort(Instant now, SocketHandle h) {
+  user_call_at(h, now);
+  return abort(h);
 }
 
 Result<TcpState, TcpError> TcpLayer::state(SocketHandle h) const {

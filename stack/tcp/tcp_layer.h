@@ -171,6 +171,11 @@ class TcpLayer final : public Transport {
   Instant poll_at() const override;
 
   // --- User API ------------------------------------------------------------------------------
+  // send, send_urgent, recv, shutdown, close and abort take the time of the call first (the
+  // shell's clock, as connect() does), which the events they cause carry (a close entering
+  // FIN_WAIT_1, a window update after a read). Without it they happen at the latest time the
+  // layer was given (its last poll or packet): right in a loop that polls before each call, a
+  // stale time in one that calls between wakeups.
   // socket(AF_INET or AF_INET6, SOCK_STREAM): neither bound, listening nor connected
   // (TcpState::kClosed). IPv6 sockets are IPV6_V6ONLY (no v4-mapped addresses).
   SocketHandle open(IpVersion family, const TcpSocketOptions& opts = {});
@@ -256,13 +261,16 @@ class TcpLayer final : public Transport {
   // Linux (tcp_sendmsg_locked -> sk_stream_error -> sock_error) the error is reported once,
   // by whichever of send(), recv() or take_error() sees it first; later sends get kPipe.
   Result<std::size_t, TcpError> send(SocketHandle h, Bytes data);
+  Result<std::size_t, TcpError> send(Instant now, SocketHandle h, Bytes data);
   // send(MSG_OOB): as send(), and the end of what was taken becomes the urgent pointer (RFC
   // 9293 §3.8.5; the peer's Linux reads its last octet out of band). Urgent data of any length
   // (MUST-31); a later urgent send moves the pointer on.
   Result<std::size_t, TcpError> send_urgent(SocketHandle h, Bytes data);
+  Result<std::size_t, TcpError> send_urgent(Instant now, SocketHandle h, Bytes data);
   // Bytes read (> 0), 0 at end of stream, or kWouldBlock / the connection's error (reported
   // once, as for send(); then 0: the stream has ended).
   Result<std::size_t, TcpError> recv(SocketHandle h, MutBytes out);
+  Result<std::size_t, TcpError> recv(Instant now, SocketHandle h, MutBytes out);
   // recv(MSG_OOB), Linux tcp_recv_urg (TcpConnection::recv_urgent): the urgent octet, once;
   // never blocks. kInvalid with SO_OOBINLINE, with no urgent data or after it was read;
   // kWouldBlock while the mark is known but its octet has not arrived; 0 when the stream ended
@@ -274,12 +282,15 @@ class TcpLayer final : public Transport {
   Result<bool, TcpError> at_mark(SocketHandle h) const;
   // shutdown(SHUT_WR): FIN after the queued data. nullopt on success.
   std::optional<TcpError> shutdown(SocketHandle h);
+  std::optional<TcpError> shutdown(Instant now, SocketHandle h);
   // Gives the handle back. A connection closes gracefully (FIN, or RST if unread data) and
   // lives on without a handle through FIN_WAIT/TIME_WAIT; a listener stops and resets the
   // connections not yet accepted; an open or bound-only socket is freed with its port at once.
   std::optional<TcpError> close(SocketHandle h);
+  std::optional<TcpError> close(Instant now, SocketHandle h);
   // Gives the handle back and resets the connection (RST).
   std::optional<TcpError> abort(SocketHandle h);
+  std::optional<TcpError> abort(Instant now, SocketHandle h);
 
   Result<TcpState, TcpError> state(SocketHandle h) const;
   // The connection's error, if it failed, whether reported yet or not.
@@ -482,6 +493,7 @@ class TcpLayer final : public Transport {
   Result<std::size_t, TcpError> send_data(SocketHandle h, Bytes data, bool urgent);
   // Notifies if readiness(h) differs from `before` (after a user call).
   void notify_if_changed(SocketHandle h, const TcpReadiness& before);
+  void user_call_at(SocketHandle h, Instant now);
 
   TcpLayerConfig cfg_;
   Tracer* tracer_;

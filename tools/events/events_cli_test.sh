@@ -6,8 +6,10 @@
 # with a tail-loss probe and RTO backoff (`scenario run --events`), pinned too. Also the bad
 # inputs of `ustack ladder`: one line, exit status 2.
 # `ustack explain` on segments of those runs, of packetdrill scenarios (pure ACKs, probes,
-# resets, fast retransmit) and of a lossy in-memory lab run (an impairment's drop with its
-# rule, seed and draw) is pinned in testdata/explain.txt; its bad inputs too.
+# resets, fast retransmit) and of in-memory lab runs (an impairment's drop with its rule, seed
+# and draw; fast retransmit by duplicate ACKs and a NewReno partial ACK without SACK; a delayed
+# ACK) is pinned in testdata/explain.txt; its bad inputs too.
+# Every events file the runs wrote is checked against docs/events.md (events_schema_check.py).
 # Regenerate the golden files after an intended change with
 #   UPDATE=1 bazel run //tools/events:events_cli_test   (then review the diff)
 set -uo pipefail
@@ -16,6 +18,8 @@ CAPS="$2"     # pcap_tests/captures
 GOLDEN="$3"   # tools/events/testdata
 SCENARIOS="$4"  # pcap_tests/scenarios
 LOSSY_LAB="$5"  # tools/events:lossy_lab
+SCHEMA_CHECK="$6"  # tools/events/events_schema_check.py
+EVENTS_DOC="$7"    # docs/events.md
 OUT="${TEST_TMPDIR:-/tmp}/events_cli.$$"
 mkdir -p "$OUT"
 trap 'rm -rf "$OUT"' EXIT
@@ -51,15 +55,15 @@ grep -q 'RTX(rack) \. 40545:41993(1448)' "$OUT/nc_lossy_sender.ladder" ||
 # --- ustack explain ----------------------------------------------------------------------
 # Event numbers are found in the files (line N + 1 holds event N), so the cases survive new
 # events. evno FILE PATTERN [K]: the event on the K-th line matching PATTERN (default 1st);
-# sent_after FILE PATTERN [K]: the first segment_sent after it; received_before FILE PATTERN:
-# the last segment_received before the first match.
+# sent_after FILE PATTERN [K]: the first segment_sent after it; received_before FILE PATTERN [K]:
+# the last segment_received before the K-th match.
 evno() { grep -n -- "$2" "$1" | sed -n "${3:-1}p" | cut -d: -f1 | awk '{print $1 - 1}'; }
 sent_after() {
   awk -v from="$(($(evno "$1" "$2" "${3:-1}") + 1))" \
     'NR > from && /"event":"segment_sent"/ {print NR - 1; exit}' "$1"
 }
 received_before() {
-  awk -v to="$(($(evno "$1" "$2") + 1))" \
+  awk -v to="$(($(evno "$1" "$2" "${3:-1}") + 1))" \
     'NR < to && /"event":"segment_received"/ {n = NR - 1} END {print n}' "$1"
 }
 : >"$OUT/explain.txt"
@@ -133,6 +137,29 @@ lab_conn=$(grep -om1 '"conn":"[^"]*"' "$F" | cut -d'"' -f4)
 ex "$F" --conn "$lab_conn" --seq 18825
 grep -q 'dropped by the impairment rule loss=5% (seed 7, draw 0\.0' "$OUT/explain.txt" ||
   fail "explain: no impairment drop with its rule, seed and draw"
+# The lab with a peer without SACK and NewReno without PRR (--reno): a fast retransmit after
+# three duplicate ACKs (no RACK), the window it sets, a duplicate ACK, and the partial ACK with
+# the retransmission it triggers (RFC 6582).
+"$LOSSY_LAB" --reno "$OUT/reno.events" || fail "lossy_lab --reno: exit $?"
+F="$OUT/reno.events"
+ex "$F" --segment "$(sent_after "$F" '"reason":"fast-retransmit"')"
+ex "$F" --segment "$(received_before "$F" '"reason":"fast-retransmit"')"
+ex "$F" --segment "$(sent_after "$F" '"retransmit","data":{"reason":"fast"' 2)"
+ex "$F" --segment "$(received_before "$F" '"retransmit","data":{"reason":"fast"' 2)"
+grep -q 'RFC 6582 §3.2 step 5' "$OUT/explain.txt" || fail "explain: no partial ACK"
+# The first RTO, backoff 1.
+ex "$OUT/backoff.events" --segment \
+  "$(sent_after "$OUT/backoff.events" '"retransmit","data":{"reason":"rto"' 1)"
+# A delayed ACK: the receiver's events of the lab with small lone segments (--delack).
+"$LOSSY_LAB" --delack "$OUT/delack_a.events" "$OUT/delack.events" || fail "lossy_lab --delack"
+why delack delack
+
+# Every events file of these runs (replay, scenarios, the labs: sender and receiver) holds only
+# the events, fields and values docs/events.md documents.
+python3 "$SCHEMA_CHECK" "$EVENTS_DOC" "$OUT"/*.events >"$OUT/schema.txt" 2>&1 ||
+  fail "events not as docs/events.md documents them:
+$(head -20 "$OUT/schema.txt")"
+[ "$(ls "$OUT"/*.events | wc -l)" -ge 17 ] || fail "schema: too few events files checked"
 
 if [ -n "${UPDATE:-}" ]; then
   cp "$OUT/dig_tcp.events" "$OUT/dig_tcp.ladder" "$OUT/nc_lossy_sender.ladder" \
@@ -169,6 +196,8 @@ head -c 300 "$OUT/dig_tcp.events" >"$OUT/truncated.events"
 bad truncated.events '^ustack ladder: .*truncated\.events: line [0-9]+: not JSON \(a truncated or foreign file\?\)$'
 cp "$CAPS/replay/dig_tcp.pcap" "$OUT/foreign.events"
 bad foreign.events '^ustack ladder: .*foreign\.events: line 1: not JSON'
+echo '{"qlog_version":"0.3","traces":[]}' >"$OUT/qlog.events"  # JSON, but another format
+bad qlog.events 'qlog\.events: line 1: not a ustack events file \(no \{"format":"ustack-events"\} first line\)$'
 echo '{"format":"ustack-events","version":9}' >"$OUT/newer.events"
 bad newer.events 'line 1: events format version 9, this ustack reads version 1$'
 : >"$OUT/empty.events"
@@ -188,6 +217,7 @@ bad_explain() {  # bad_explain WANT_PATTERN ARGS...
 }
 bad_explain '^ustack explain: .*truncated\.events: line [0-9]+: not JSON' "$OUT/truncated.events" --segment 1
 bad_explain '^ustack explain: .*foreign\.events: line 1: not JSON' "$OUT/foreign.events" --segment 1
+bad_explain 'qlog\.events: line 1: not a ustack events file' "$OUT/qlog.events" --segment 1
 bad_explain 'line 1: events format version 9, this ustack reads version 1$' "$OUT/newer.events" --segment 1
 bad_explain 'dig_tcp\.events: no event 99999: the file has [0-9]+ events' "$OUT/dig_tcp.events" --segment 99999
 bad_explain "is a 'state' event; explain takes a segment_sent, segment_received or drop" \

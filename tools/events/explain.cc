@@ -159,7 +159,11 @@ class Explainer {
     std::vector<std::uint64_t> rto_fires;  // since SND.UNA last advanced
     std::optional<std::size_t> last_rx, last_data_rx, last_tx_data, recovery_at;
     std::int64_t cwnd = -1;
-    std::optional<SeqNum> rcv_nxt;                          // the peer's next in-order octet
+    bool sack_ok = false;  // both SYNs carried SACK-permitted (RFC 2018 §2)
+    bool syn_sack_sent = false, syn_sack_received = false;
+    std::optional<SeqNum> recover;       // SND.MAX when recovery began (RFC 6582 §3.2 step 2)
+    std::optional<std::size_t> last_tx;  // the last segment sent
+    std::optional<SeqNum> rcv_nxt;       // the peer's next in-order octet
     std::set<std::pair<std::uint32_t, std::uint32_t>> ooo;  // out-of-order ranges received
   };
 
@@ -186,7 +190,14 @@ class Explainer {
   // Updates `b` with event j (of the connection).
   void step(Before& b, std::size_t j) const {
     const Ev& ev = evs_[j];
+    if (ev.is("segment_sent") || ev.is("segment_received")) {
+      if (ev.syn() && ev.e.data.value("options", json::object()).contains("sack_permitted")) {
+        (ev.is("segment_sent") ? b.syn_sack_sent : b.syn_sack_received) = true;
+        b.sack_ok = b.syn_sack_sent && b.syn_sack_received;
+      }
+    }
     if (ev.is("segment_sent")) {
+      b.last_tx = j;
       SeqNum end = ev.seq() + ev.seg_len();
       if (!b.snd_max || *b.snd_max < end) b.snd_max = end;
       if (ev.syn() && !b.snd_una) b.snd_una = ev.seq();
@@ -230,7 +241,10 @@ class Explainer {
       b.rto_fires.push_back(ev.e.number);
     } else if (ev.is("cwnd")) {
       b.cwnd = ev.i64("cwnd");
-      if (ev.str("reason") == "fast-retransmit") b.recovery_at = j;
+      if (ev.str("reason") == "fast-retransmit") {
+        b.recovery_at = j;
+        b.recover = b.snd_max;
+      }
     }
   }
 
@@ -343,12 +357,26 @@ class Explainer {
       if (cut && evs_[*cut].str("reason") == "fast-retransmit") {
         out.push_back("why: retransmitted because " + std::to_string(b.dupacks.size()) +
                       " duplicate ACKs (" + event_list(b.dupacks) +
-                      ") entered fast retransmit (RFC 5681 §3.2)" + cut_text());
+                      ") entered fast retransmit and fast recovery (RFC 5681 §3.2 steps 2-3; " +
+                      (b.sack_ok ? "RFC 6675 §5 with SACK" : "RFC 6582 §3.2 step 2 without SACK") +
+                      ")" + cut_text());
+        out.push_back(recovery_window(*cut, cwnd_before, ev.len()));
       } else {
-        out.push_back("why: a partial ACK" +
-                      (b.last_rx ? " (event " + number(*b.last_rx) + ")" : std::string()) +
-                      " during fast recovery: the next unacknowledged segment is resent at once "
-                      "(RFC 6582 §3.2 step 3)");
+        out.push_back(partial_ack(b));
+        // The deflation the same ACK made (reason ack, phase recovery), if any.
+        for (std::optional<std::size_t> j = prev(r); j && b.last_rx && *j > *b.last_rx;
+             j = prev(*j)) {
+          const Ev& c = evs_[*j];
+          if (!c.is("cwnd") || c.str("reason") != "ack") continue;
+          const std::int64_t was = before(*j).cwnd, acked = c.i64("acked");
+          std::string s = "the window: " + cwnd_change(was, c) + " (event " + number(*j) + ")";
+          if (c.i64("cwnd") == was - acked + ev.len()) {
+            s += ": deflated by the " + octets(acked) +
+                 " acknowledged, plus one SMSS back (RFC 6582 §3.2 step 5)";
+          }
+          out.push_back(s);
+          break;
+        }
       }
     } else if (reason == "rto") {
       std::optional<std::size_t> fired, set;
@@ -368,7 +396,10 @@ class Explainer {
           s +=
               ", " + ms(evs_[*set].i64("in_ns")) + " after it was set (event " + number(*set) + ")";
         out.push_back(s + ": the earliest unacknowledged segment is resent (RFC 6298 §5.4)" +
-                      cut_text());
+                      cut_text() +
+                      (cut && evs_[*cut].str("reason") == "rto"
+                           ? ": cwnd falls to the loss window, one segment (RFC 5681 §3.1)"
+                           : ""));
         const std::size_t n = b.rto_fires.size();
         std::string bo = "backoff " + std::to_string(n) + ": the timer is doubled";
         for (std::size_t j = i + 1; j < evs_.size(); ++j) {
@@ -419,6 +450,47 @@ class Explainer {
       out.push_back("why: retransmitted (" + reason + ")" + cut_text());
     }
     return out;
+  }
+
+  // The window on entering fast recovery (the cwnd event `c`): where ssthresh and cwnd come from.
+  std::string recovery_window(std::size_t c, std::int64_t cwnd_before, std::uint32_t smss) const {
+    const Ev& e = evs_[c];
+    const std::int64_t flight = e.i64("inflight"), ssthresh = e.i64("ssthresh");
+    const std::int64_t cwnd = e.i64("cwnd");
+    std::string s = "the window: ssthresh " + num(ssthresh);
+    if (ssthresh == std::max<std::int64_t>(flight / 2, 2 * smss)) {
+      s += " = max(FlightSize " + std::to_string(flight) + " / 2, 2·SMSS) (RFC 5681 §3.2 eq. 4)";
+    } else if (cwnd_before > 0 && ssthresh == cwnd_before * 7 / 10) {
+      s += " = 0.7 × cwnd " + num(cwnd_before) + " (CUBIC's β, RFC 9438 §4.6)";
+    } else {
+      s += " (FlightSize " + std::to_string(flight) + ")";
+    }
+    if (cwnd == ssthresh + 3 * static_cast<std::int64_t>(smss)) {
+      s += "; cwnd = ssthresh + 3·SMSS " + num(cwnd) +
+           ", for the three segments the duplicate ACKs say have left the network (RFC 5681 §3.2 "
+           "step 3)";
+    } else {
+      s += "; cwnd " + num(cwnd) +
+           (e.i64("pipe") > 0 ? " (pipe " + std::to_string(e.i64("pipe")) + ")" : std::string());
+    }
+    return s;
+  }
+
+  // A retransmission "fast" without a fast-retransmit cut: RFC 6582 §3.2 step 5's partial ACK.
+  std::string partial_ack(const Before& b) const {
+    std::string s = "why: a partial ACK";
+    if (b.last_rx) {
+      const Ev& a = evs_[*b.last_rx];
+      s += " (event " + number(*b.last_rx) + ", ack " + rel(a, true, a.ack());
+      if (b.recover) s += " < recover " + rel(a, true, *b.recover);
+      s += ")";
+    }
+    s += " during fast recovery";
+    if (b.recovery_at) s += " (entered at event " + number(*b.recovery_at) + ")";
+    return s +
+           ": it acknowledges new data but not all that was outstanding when the loss was "
+           "detected, so the next unacknowledged segment was lost too and is resent at once, "
+           "without waiting for three more duplicate ACKs (RFC 6582 §3.2 step 5)";
   }
 
   std::string rack_reason(std::size_t i, std::size_t r, std::optional<std::size_t> last) const {
@@ -506,6 +578,45 @@ class Explainer {
     return "a reset (reason not recorded)";
   }
 
+  // A pure ACK the delayed-ACK timer sent: what it acknowledges, why that waited, the timer.
+  std::string delack_reason(std::size_t i, const Before& b) const {
+    std::optional<std::size_t> fired, set;
+    for (std::optional<std::size_t> j = prev(i); j; j = prev(*j)) {
+      const Ev& t = evs_[*j];
+      if (!t.is("timer") || t.str("timer") != "delack") continue;
+      if (!fired && t.str("action") == "fired") {
+        fired = *j;
+      } else if (fired && t.str("action") == "set") {
+        set = *j;
+        break;
+      }
+    }
+    // The data received since the last segment we sent (which carried the last ACK).
+    std::vector<std::uint64_t> data;
+    std::int64_t unacked = 0;
+    for (std::optional<std::size_t> j = prev(i); j && (!b.last_tx || *j > *b.last_tx);
+         j = prev(*j)) {
+      if (evs_[*j].is("segment_received") && evs_[*j].len() > 0) {
+        data.insert(data.begin(), evs_[*j].e.number);
+        unacked += evs_[*j].len();
+      }
+    }
+    std::string s = "the delayed-ACK timer fired";
+    if (fired) s += " (event " + number(*fired) + ")";
+    if (set) {
+      s += ", " + ms(evs_[*set].i64("in_ns")) + " after it was set (event " + number(*set) + ")";
+    }
+    if (!data.empty()) {
+      s += ": " + octets(unacked) + " (" + event_list(data) +
+           ") arrived since our last ACK, not more than one full-sized segment, in order, and with "
+           "no quick ACK left (the first segments of a connection are ACKed at once) nor data of "
+           "ours to carry the ACK, so the ACK waited";
+    }
+    return s +
+           " (RFC 9293 §3.8.6.3, RFC 5681 §4.2: an ACK may be delayed, by at most 500 ms, and at "
+           "least every second full-sized segment is ACKed; Linux waits 40 ms, TCP_DELACK_MIN)";
+  }
+
   std::string pure_ack_reason(std::size_t i, const Before& b) const {
     const Ev& ev = evs_[i];
     const std::string w = ev.str("why");
@@ -528,21 +639,7 @@ class Explainer {
       sack += dsack ? ", below the ACK, reports the duplicate (D-SACK, RFC 2883 §4)"
                     : " report what arrived out of order (RFC 2018 §4)";
     }
-    if (w == "delack") {
-      std::optional<std::size_t> fired;
-      for (std::optional<std::size_t> j = prev(i); j; j = prev(*j)) {
-        if (evs_[*j].is("timer") && evs_[*j].str("timer") == "delack") {
-          fired = *j;
-          break;
-        }
-      }
-      std::string s = "the delayed-ACK timer fired" + rx(fired);
-      if (b.last_data_rx && fired) {
-        s += ", " + ms(evs_[*fired].e.time - evs_[*b.last_data_rx].e.time) +
-             " after data arrived unacknowledged" + rx(b.last_data_rx);
-      }
-      return s + " (RFC 9293 §3.8.6.3, RFC 5681 §4.2: within 500 ms; Linux waits 40 ms)" + sack;
-    }
+    if (w == "delack") return delack_reason(i, b) + sack;
     if (w == "quickack") {
       return "quick-ACK mode: data" + rx(b.last_data_rx) +
              " acknowledged at once, as Linux does for the first segments of a connection and "
@@ -715,8 +812,8 @@ class Explainer {
     }
     out.push_back("why: the application wrote data, and the windows had room" +
                   (b.cwnd >= 0 ? " (cwnd " + num(b.cwnd) + ")" : std::string()) +
-                  " (no ACK of data in flight and no timer let it go; a write carries the time the "
-                  "connection last saw)");
+                  " (no ACK of data in flight and no timer let it go: the write itself, at this "
+                  "instant)");
     return out;
   }
 
@@ -801,6 +898,11 @@ class Explainer {
         }
         if (!acked.empty() && acked.size() <= 8) s += " (sent in " + event_list(acked) + ")";
         out.push_back(s + " (RFC 9293 §3.10.7.4 fifth)");
+        if (b.recover && *b.snd_una < *b.recover && ev.ack() < *b.recover) {
+          out.push_back("did: a partial ACK: below recover " + rel(ev, true, *b.recover) +
+                        ", the highest octet sent when fast recovery began (event " +
+                        number(*b.recovery_at) + "), so recovery goes on (RFC 6582 §3.2 step 5)");
+        }
       } else if (is_dupack(b, ev)) {
         out.push_back("did: duplicate ACK #" + std::to_string(b.dupacks.size() + 1) + " (ack " +
                       rel(ev, true, ev.ack()) +

@@ -189,7 +189,8 @@ std::string Ladder::feed(std::string_view text) {
       c.cwnd = d.at("cwnd").get<std::int64_t>();
       c.ssthresh = d.at("ssthresh").get<std::int64_t>();
       const std::string reason = d.at("reason").get<std::string>();
-      if (reason == "ack") return "";
+      // Growth is drawn in the cwnd column beside the next segment sent, not as a row.
+      if (reason == "ack" || reason == "dup-ack") return "";
       // "!!" marks a response to loss or congestion (rto, fast-retransmit, tlp-recovery,
       // ecn-echo), even when the window was already at its floor; ".." the initial window and
       // an undo.

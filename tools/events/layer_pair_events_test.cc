@@ -61,13 +61,14 @@ TEST(LayerPairEvents, HandshakeWriteCloseTimeWait) {
   p.run_for(10_ms);
   std::uint8_t buf[200];
   ASSERT_EQ(*p.server().recv(a, MutBytes(buf, 200)), 100u);
-  EXPECT_FALSE(p.client().close(c));
+  EXPECT_FALSE(p.client().close(p.now(), c));
   p.run_for(10_ms);
   EXPECT_FALSE(p.server().close(a));
   p.run_for(61_s);
 
-  // The close is a user call, which carries no time: its state change has the time the
-  // connection last saw (12 ms, the ACK of the data), its FIN goes out at the next poll (20 ms).
+  // The close is a user call made at 20 ms, which it carries: its state change has that time
+  // (not 12 ms, when the connection last saw a segment, the ACK of the data); its FIN goes out
+  // at the next poll, the same instant.
   std::string all;
   for (const std::string& s : client.lines) all += s + "\n";
   EXPECT_EQ(all,
@@ -89,7 +90,7 @@ TEST(LayerPairEvents, HandshakeWriteCloseTimeWait) {
             "12000us window snd_wnd 262040\n"
             "12000us timer rto cancelled\n"
             "12000us timer tlp cancelled\n"
-            "12000us state ESTABLISHED->FIN_WAIT_1 §3.10.4\n"
+            "20000us state ESTABLISHED->FIN_WAIT_1 §3.10.4\n"
             "20000us segment_sent F. len 0\n"
             "20000us timer rto set +202000us\n"
             "20000us timer tlp set +202000us\n"

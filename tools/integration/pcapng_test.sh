@@ -2,7 +2,8 @@
 # `ustack serve --pcap FILE.pcapng --events FILE` over TUN with the kernel as the client: the
 # capture is pcapng (by its name), tshark reads it, capinfos shows the interface description,
 # every packet ustack sent carries a comment saying what it was and the connection's state
-# (tun/pcap_comments.h), received packets none, and the events file is still complete.
+# (tun/pcap_comments.h), every packet it received one saying what it did (written once the
+# stack handled it), and the events file is still complete.
 source "$(dirname "$0")/lib.sh"
 setup_ns
 PCAP="$WORK/serve.pcapng"
@@ -31,7 +32,11 @@ cat "$WORK/frames"
 check "the SYN-ACK explained" grep -qE '^0\|.*\|SYN-ACK; state SYN_RECEIVED' "$WORK/frames"
 check "the echoed data explained" grep -qE '^0\|.*\|data; state ESTABLISHED' "$WORK/frames"
 check "ustack's FIN in LAST_ACK" grep -qE '^0\|.*\|FIN; state LAST_ACK' "$WORK/frames"
-check "received packets carry no comment" test -z "$(grep -E '^1\|' "$WORK/frames" | cut -d'|' -f3 | tr -d '\n')"
-check "every sent packet has a comment" test -z "$(grep -E '^0\|.*\|$' "$WORK/frames")"
+check "the kernel's SYN: a new connection" grep -qE '^1\|.*\|SYN; state SYN_RECEIVED$' "$WORK/frames"
+check "the handshake's ACK acknowledges our SYN" \
+  grep -qE '^1\|.*\|ACKs our SYN; cwnd [0-9]+; state ESTABLISHED$' "$WORK/frames"
+check "the data received, in order" grep -qE '^1\|.*\|(.*; )?data 13 bytes, in order; ' "$WORK/frames"
+check "the kernel's last ACK closes" grep -qE '^1\|.*\|ACKs .*state CLOSED$' "$WORK/frames"
+check "every packet has a comment" test -z "$(grep -E '\|$' "$WORK/frames")"
 check "the events file is still written" grep -q '"event":"segment_sent"' "$EVENTS"
 finish

@@ -88,6 +88,8 @@ head -c 300 "$OUT/lossy.events" >"$OUT/truncated.events"
 bad truncated.events '^ustack report: .*truncated\.events: line [0-9]+: not JSON \(a truncated or foreign file\?\)$'
 cp "$CAPS/replay/nc_lossy_sender_side.pcap" "$OUT/foreign.events"
 bad foreign.events '^ustack report: .*foreign\.events: line 1: not JSON'
+echo '{"qlog_version":"0.3","traces":[]}' >"$OUT/qlog.events"  # JSON, but another format
+bad qlog.events 'qlog\.events: line 1: not a ustack events file \(no \{"format":"ustack-events"\} first line\)$'
 echo '{"format":"ustack-events","version":9}' >"$OUT/newer.events"
 bad newer.events 'line 1: events format version 9, this ustack reads version 1$'
 : >"$OUT/empty.events"
