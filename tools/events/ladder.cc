@@ -167,6 +167,14 @@ std::string Ladder::feed(std::string_view text) {
       if (d.contains("rfc9293")) t += " (RFC 9293 §" + d["rfc9293"].get<std::string>() + ")";
       return row(time, conn, paint("\033[33m", t));
     }
+    if (event == "ca_state") {
+      // The sender's congestion-avoidance state (Linux tcp_ca_state), inline like the
+      // connection's state: "~~" tells it from an RFC 9293 state change.
+      std::string t = "~~ " + d.at("from").get<std::string>() + " -> " +
+                      d.at("to").get<std::string>() + " (" + d.at("reason").get<std::string>() +
+                      ")";
+      return row(time, conn, paint("\033[33m", t));
+    }
     if (event == "timer") {
       const std::string action = d.at("action").get<std::string>();
       const std::string timer = d.at("timer").get<std::string>();
