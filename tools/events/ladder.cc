@@ -199,9 +199,9 @@ std::string Ladder::feed(std::string_view text) {
       const std::string reason = d.at("reason").get<std::string>();
       if (reason == "ack") return "";
       // "!!" marks a response to loss or congestion (rto, fast-retransmit, tlp-recovery,
-      // ecn-echo), even when the window was already at its floor; ".." the initial window and
-      // an undo.
-      const bool cut = reason != "init" && reason != "undo";
+      // ecn-echo), even when the window was already at its floor; ".." the initial window, an
+      // undo and the decay of a window the application left unused (app-limited).
+      const bool cut = reason != "init" && reason != "undo" && reason != "app-limited";
       return row(time, conn,
                  paint(cut ? "\033[31m" : "\033[2m",
                        std::string(cut ? "!! cwnd " : ".. cwnd ") +
