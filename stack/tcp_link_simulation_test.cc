@@ -259,5 +259,43 @@ TEST(TcpOverLink, TwoStacksOverImpairedLinkDeliverEveryByteExactlyOnce) {
   EXPECT_GE(totals.retrans_segs, totals.lost / 2) << totals.lost << " packets lost";
 }
 
+// Issue 11's impaired runs: loss from 0.1 % to 10 %, Gilbert-Elliott bursts (mean length 1.25
+// to 5 packets), reordering and a rate limit behind a small drop-tail queue (the losses a
+// congestion window that grows too far causes), different each way, 200 seeds: every byte
+// exactly once and in order, both ways.
+TEST(TcpOverLink, TwoStacksThroughBurstLossAndARateLimitDeliverEveryByteExactlyOnce) {
+  const char* env = std::getenv("SIM_SEEDS");
+  std::uint64_t seeds = env ? std::strtoull(env, nullptr, 10) : 200;
+  int failures = 0;
+  CorruptionTotals totals;
+  auto bursty = [](Rng& r) {
+    LinkImpairments i;
+    i.loss = 0.001 + r.unit() * 0.099;
+    i.burst.p = r.unit() * 0.02;
+    i.burst.r = 0.2 + r.unit() * 0.6;
+    i.reorder = r.unit() * 0.05;
+    i.delay = Duration::millis(1 + static_cast<std::int64_t>(r.uniform(30)));
+    i.rate_bps = 1'000'000 * (1 + r.uniform(50));
+    i.queue_bytes = 8192 * (2 + r.uniform(7));
+    return i;
+  };
+  for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
+    Rng r(seed * 15485863 + 11);
+    LinkConfig lc;
+    lc.seed = seed;
+    lc.a_to_b = bursty(r);
+    lc.b_to_a = bursty(r);
+    Link link(lc);
+    std::string why = run_seed_on(link, r, seed, 60000, totals);
+    if (!why.empty()) {
+      ADD_FAILURE() << "seed " << seed << ": " << why << " (" << lc.a_to_b.to_string() << " / "
+                    << lc.b_to_a.to_string() << ")";
+      if (++failures >= 5) break;
+    }
+  }
+  EXPECT_GT(totals.lost, 0u);
+  EXPECT_GE(totals.retrans_segs, totals.lost / 2) << totals.lost << " packets lost";
+}
+
 }  // namespace
 }  // namespace ustack

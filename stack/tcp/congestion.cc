@@ -58,8 +58,8 @@ void NewReno::on_exit_recovery(std::uint32_t, std::uint32_t) {
   cwnd_ = ssthresh_;
 }
 
-void NewReno::on_rto(Instant, std::uint32_t flight_size, std::uint32_t mss) {
-  ssthresh_ = std::max(flight_size / 2, 2 * mss);
+void NewReno::on_rto(Instant, std::uint32_t flight_size, std::uint32_t mss, bool reduce) {
+  if (reduce) ssthresh_ = std::max(flight_size / 2, 2 * mss);
   cwnd_ = mss;  // loss window (RFC 5681 §3.1)
   bytes_acked_ca_ = 0;
 }
@@ -70,6 +70,13 @@ void CongestionControl::restart_after_idle(Duration idle, Duration rto, std::uin
   std::uint32_t cwnd = cwnd_;
   for (idle -= rto; idle > Duration::zero() && cwnd > restart; idle -= rto) cwnd >>= 1;
   set_cwnd_after_idle(std::max(cwnd, restart));
+}
+
+void CongestionControl::application_limited(std::uint32_t used, std::uint32_t mss) {
+  std::uint32_t win_used = std::max(used, initial_window(mss));
+  if (win_used >= cwnd_) return;
+  ssthresh_ = std::max(ssthresh_, cwnd_ / 2 + cwnd_ / 4);  // Linux tcp_current_ssthresh
+  set_cwnd_after_idle((cwnd_ + win_used) / 2);
 }
 
 void NewReno::set_cwnd_after_idle(std::uint32_t cwnd) {

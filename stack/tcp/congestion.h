@@ -52,14 +52,21 @@ class CongestionControl {
   // Proportional Rate Reduction (RFC 6937) sets cwnd on each ACK during recovery (pipe +
   // sndcnt, Linux tcp_cwnd_reduction) instead of on_dupack_in_recovery/on_partial_ack.
   virtual void set_cwnd_in_recovery(std::uint32_t cwnd) { cwnd_ = cwnd; }
-  // Retransmission timeout (RFC 5681 §3.1 eq. 4, loss window of one segment).
-  virtual void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss) = 0;
+  // Retransmission timeout (RFC 5681 §3.1 eq. 4, loss window of one segment). `reduce` false:
+  // the window was reduced for this window of data already (an ECE's CWR window, RFC 3168
+  // §6.1.2; Linux tcp_enter_loss "Reduce ssthresh if it has not yet been made inside this
+  // window"), so ssthresh stays.
+  virtual void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss, bool reduce) = 0;
   // The sender starts again after `idle` without sending, longer than `rto` (RFC 5681 §4.1,
   // Linux tcp_cwnd_restart after RFC 2861 §3): the window falls to the restart window
   // min(IW, cwnd), but only as far as halving it once per further RTO of idleness takes it, so
   // a short pause costs less than a long one; ssthresh keeps 3/4 of the old window so slow
   // start brings it back within a few round trips.
   void restart_after_idle(Duration idle, Duration rto, std::uint32_t mss);
+  // The sender used at most `used` bytes of cwnd for an RTO without being limited by it (Linux
+  // tcp_cwnd_application_limited, RFC 2861 §3 "slow part"): cwnd falls halfway to
+  // max(used, IW), and ssthresh keeps 3/4 of the old window, as after idle.
+  void application_limited(std::uint32_t used, std::uint32_t mss);
   // The last reduction (recovery or RTO) was spurious (undo.h): take it back. `prior_cwnd` and
   // `prior_ssthresh` are from before it. Linux tcp_undo_cwnd_reduction: cwnd = undo_cwnd() -
   // max(cwnd, prior_cwnd) for Reno and CUBIC (tcp_reno_undo_cwnd) - and ssthresh =
@@ -70,7 +77,8 @@ class CongestionControl {
   std::uint32_t ssthresh() const { return ssthresh_; }
 
  protected:
-  // The algorithm's part of restart_after_idle(): take `cwnd` (its own state follows).
+  // The algorithm's part of restart_after_idle() and application_limited(): take `cwnd` (its
+  // own state follows).
   virtual void set_cwnd_after_idle(std::uint32_t cwnd) = 0;
 
   std::uint32_t cwnd_ = 0;
@@ -94,7 +102,7 @@ class NewReno final : public CongestionControl {
   void on_dupack_in_recovery(std::uint32_t mss) override;
   void on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) override;
   void on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) override;
-  void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss) override;
+  void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss, bool reduce) override;
   void on_undo(std::uint32_t prior_cwnd, std::uint32_t prior_ssthresh) override;
 
  private:

@@ -183,13 +183,11 @@ TEST(TcpCongestion, IdleRestartHalvesTheWindowPerRtoDownToTheRestartWindow) {
 
 // On the wire: a sender whose window grew in slow start pauses 2.5 RTOs, then sends a flight of
 // a quarter of that window (halved twice), not all of it and not the initial window of 10.
-TEST(TcpCongestion, FirstFlightAfterAnIdlePeriodIsTheDecayedWindow) {
-  TcpTestbed t =
-      TcpTestbed::established(TcpTestbed::default_config(), with(CongestionAlgorithm::kNewReno));
+// Slow start on the wire: each round fills the window and its ACKs (one per two segments, 1 ms
+// later) grow it. Returns SND.UNA (relative), everything acknowledged.
+std::uint32_t fill_rounds(TcpTestbed& t, int rounds, std::uint32_t una = 1) {
   constexpr std::uint32_t kMss = 1448;
-  std::uint32_t una = 1;
-  // Slow start: each round fills the window and its ACKs (one per two segments) grow it.
-  for (int round = 0; round < 4; ++round) {
+  for (int round = 0; round < rounds; ++round) {
     std::uint32_t flight = t.layer().stats(t.conn())->cwnd / kMss;
     t.send(std::string(flight * kMss, 'x'));
     for (std::uint32_t i = 0; i < flight; ++i) {
@@ -203,6 +201,14 @@ TEST(TcpCongestion, FirstFlightAfterAnIdlePeriodIsTheDecayedWindow) {
     una += flight * kMss;
     t.inject(seg().seq(1001).ack(una).ts(110, _));
   }
+  return una;
+}
+
+TEST(TcpCongestion, FirstFlightAfterAnIdlePeriodIsTheDecayedWindow) {
+  TcpTestbed t =
+      TcpTestbed::established(TcpTestbed::default_config(), with(CongestionAlgorithm::kNewReno));
+  constexpr std::uint32_t kMss = 1448;
+  std::uint32_t una = fill_rounds(t, 4);
   TcpStats st = *t.layer().stats(t.conn());
   ASSERT_GE(st.cwnd, 60 * kMss);
   std::uint32_t decayed = st.cwnd / 4 / kMss;
@@ -213,6 +219,74 @@ TEST(TcpCongestion, FirstFlightAfterAnIdlePeriodIsTheDecayedWindow) {
   }
   t.expect_nothing();
   EXPECT_EQ(t.layer().stats(t.conn())->ssthresh, std::max(st.ssthresh, st.cwnd / 2 + st.cwnd / 4));
+}
+
+// RFC 5681 §4.1 ("the restart window"): after an idle period of many RTOs the window is back to
+// the initial window, whatever it was: a burst of 200 segments goes out as IW10 and waits.
+TEST(TcpCongestion, BurstAfterLongIdleSendsOnlyTheRestartWindow) {
+  for (CongestionAlgorithm a : {CongestionAlgorithm::kCubic, CongestionAlgorithm::kNewReno}) {
+    TcpTestbed t = TcpTestbed::established(TcpTestbed::default_config(), with(a));
+    constexpr std::uint32_t kMss = 1448;
+    std::uint32_t una = fill_rounds(t, 3);
+    TcpStats st = *t.layer().stats(t.conn());
+    ASSERT_GE(st.cwnd, 40 * kMss) << to_string(a);
+    t.at(t.now() + 30_s);
+    t.send(std::string(200 * kMss, 'y'));
+    for (std::uint32_t i = 0; i < 10; ++i) {
+      t.expect(seg().seq(una + i * kMss).len(kMss).ack(1001));
+    }
+    t.expect_nothing();
+    EXPECT_EQ(t.layer().stats(t.conn())->cwnd, 10 * kMss) << to_string(a);
+  }
+}
+
+// RFC 2861 §3 / Linux tcp_cwnd_application_limited: a sender that grew cwnd in slow start and
+// then sends one segment per 10 ms (acknowledged 5 ms later) never uses the window. cwnd does
+// not grow, and after each RTO of this it falls halfway to max(largest flight, IW) = IW: the
+// first decay exactly one RTO after the window was last used, then one per RTO, down to IW10
+// and never below. Once the application fills the window again, slow start grows it again.
+TEST(TcpCongestion, ApplicationLimitedWindowDecaysPerRtoAndGrowsWhenFilledAgain) {
+  TcpTestbed t =
+      TcpTestbed::established(TcpTestbed::default_config(), with(CongestionAlgorithm::kNewReno));
+  constexpr std::uint32_t kMss = 1448;
+  constexpr std::uint32_t kIw = 10 * kMss;
+  std::uint32_t una = fill_rounds(t, 4);
+  TcpStats st = *t.layer().stats(t.conn());
+  ASSERT_GE(st.cwnd, 40 * kMss);
+  ASSERT_GE(st.rto, 200_ms);  // RFC 6298 §2.4 floor (Linux TCP_RTO_MIN): 1 ms RTT
+  ASSERT_LT(st.rto, 210_ms);
+  // The decays expected, in bytes.
+  std::vector<std::uint32_t> expected{st.cwnd};
+  while (expected.back() > kIw) expected.push_back((expected.back() + kIw) / 2);
+  Duration filled = t.now();  // the last ACK that grew the window
+  std::vector<std::uint32_t> cwnds{st.cwnd};
+  std::vector<Duration> when;
+  for (int i = 0; i < 500; ++i) {  // 5 s
+    t.at(t.now() + 5_ms);
+    t.send(std::string(kMss, 'a'));
+    t.expect(seg().seq(una).len(kMss).ack(1001));
+    std::uint32_t cwnd = t.layer().stats(t.conn())->cwnd;
+    if (cwnds.back() != cwnd) {
+      cwnds.push_back(cwnd);
+      when.push_back(t.now() - filled);
+    }
+    una += kMss;
+    t.at(t.now() + 5_ms).inject(seg().seq(1001).ack(una).ts(110, _));
+  }
+  EXPECT_EQ(cwnds, expected);
+  // At the first send (one every 10 ms) at least one RTO (200-210 ms here) after the window
+  // was last used, then one RTO after each decay.
+  ASSERT_FALSE(when.empty());
+  EXPECT_GE(when[0], st.rto);
+  EXPECT_LT(when[0], st.rto + 10_ms);
+  for (std::size_t i = 1; i < when.size(); ++i) {
+    EXPECT_GE(when[i] - when[i - 1], 200_ms) << i;
+    EXPECT_LE(when[i] - when[i - 1], 220_ms) << i;
+  }
+  EXPECT_EQ(t.layer().stats(t.conn())->ssthresh, 0x7fffffffu);  // slow start stays
+  // The application fills the window: slow start again.
+  fill_rounds(t, 2, una);
+  EXPECT_GE(t.layer().stats(t.conn())->cwnd, 2 * kIw);
 }
 
 // The names setsockopt(TCP_CONGESTION) takes, as Linux registers them.

@@ -474,18 +474,27 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
   ack.prior_lost_end = sack_scoreboard().lost_end();
   if (sack_ok_ && seg.options.sack_count > 0) ack.dsack = record_sack_blocks(now, seg);
   ack.dup = is_duplicate_ack(seg);
-  on_ecn_echo(now, seg);
+  // RFC 3168 §6.1.2: the CWR window ends before the state is looked at (Linux step D), and
+  // the ECN-Echo is taken as Linux's FLAG_ECE; on_ecn_echo() acts on it once the state is
+  // known. Not from the handshake's ACKs: cwnd starts when the connection is established.
+  ecn_.on_ack(seg.ack);
+  ack.ece = synchronized() && state_ != TcpState::kSynReceived && ecn_.echo(seg.flags);
+  ack.prior_flight = flight_size();
   ack.advanced = seg.ack > snd_una_;
   if (ack.advanced) {
     std::uint32_t acked = clean_rtx_queue(now, seg);
     ack_update_rtt(now, seg);
-    cong_control(now, seg, acked);
+    cong_control(now, seg, acked, ack.ece);
     rearm_rto(now);
   } else if (ack.dup) {
     on_duplicate_ack(now, seg);
   }
   update_send_window(now, seg);
   fastretrans_alert(now, seg, ack);
+  // Linux tcp_fastretrans_alert takes the ECE after the state's exit and loss detection: an
+  // ECE on the ACK that ends Recovery or Loss, or that finds no loss, enters CWR
+  // (tcp_try_to_open); one on an ACK that starts recovery is that recovery's reduction.
+  if (ack.ece) on_ecn_echo(now, ack.prior_flight);
 }
 
 bool TcpConnection::is_duplicate_ack(const TcpRepr& seg) const {
@@ -557,7 +566,7 @@ void TcpConnection::ack_update_rtt(Instant now, const TcpRepr& seg) {
   if (sampled) backoff_ = 0;
 }
 
-void TcpConnection::cong_control(Instant now, const TcpRepr& seg, std::uint32_t acked) {
+void TcpConnection::cong_control(Instant now, const TcpRepr& seg, std::uint32_t acked, bool ece) {
   retransmits_ = 0;
   dup_acks_ = 0;
   std::uint32_t cwnd_before = cc_->cwnd();
@@ -569,6 +578,7 @@ void TcpConnection::cong_control(Instant now, const TcpRepr& seg, std::uint32_t 
         reno_sacked_ = 0;
         // With PRR too (RFC 6937 §3, Linux tcp_end_cwnd_reduction): cwnd = ssthresh.
         cc_->on_exit_recovery(flight_size(), snd_mss_);
+        cwnd_stamp_ = now;         // Linux tcp_end_cwnd_reduction
         rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting Fast ... recovery"
       } else {
         // Step 5: partial acknowledgment, retransmit the next hole. With RACK the scoreboard
@@ -578,9 +588,13 @@ void TcpConnection::cong_control(Instant now, const TcpRepr& seg, std::uint32_t 
         if (!cfg_.prr) cc_->on_partial_ack(acked, snd_mss_);
         if (!rack_active() && retransmit_head_on_partial_ack()) plan_.head = true;
       }
-    } else if (cwnd_limited() && !ecn_.in_cwr()) {
-      // Linux tcp_cong_avoid (tcp_may_raise_cwnd: not while ECN's reduction window lasts).
+    } else if (cwnd_limited() && !in_ecn_cwr() && !(ece && ca_state_ <= CaState::kDisorder)) {
+      // Linux tcp_cong_control: growth (tcp_cong_avoid) unless in a reduction
+      // (tcp_in_cwnd_reduction: CWR or Recovery), nor on the ACK whose ECE starts one
+      // (on_ecn_echo; Linux enters CWR before tcp_cong_control). In Loss cwnd slow-starts,
+      // ECN or not.
       cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
+      cwnd_stamp_ = now;  // Linux tcp_cong_avoid: the window was in use
     }
     if (!in_fast_recovery()) reno_sacked_ = 0;
   }
@@ -634,6 +648,9 @@ void TcpConnection::on_duplicate_ack(Instant now, const TcpRepr& seg) {
 }
 
 void TcpConnection::fastretrans_alert(Instant now, const TcpRepr& seg, const AckInfo& ack) {
+  // Linux step A, "ECE, hence prohibit cwnd undoing, the reduction is required": in any
+  // state the reduction in progress answered congestion, not a spurious retransmission.
+  if (ack.ece) undo_.forbid_undo();
   if (synchronized() && state_ != TcpState::kSynReceived) {
     // Undo before RACK looks for losses, as Linux tcp_fastretrans_alert does.
     undo_on_ack(now, seg, ack.advanced, ack.dsack);
@@ -668,7 +685,7 @@ void TcpConnection::try_to_open(Instant now) {
   if (rack_in_recovery()) return;
   // CWR lasts until an ACK passes the highest sequence sent at the reduction (RFC 3168 §6.1.2,
   // TcpEcn::on_ack).
-  if (ca_state_ == CaState::kCwr && ecn_.in_cwr()) return;
+  if (in_ecn_cwr()) return;
   const char* reason = ca_state_ == CaState::kCwr ? "cwr-end" : "ack";
   CaState to = CaState::kOpen;
   if (dup_acks_ > 0 || !sacked_.empty()) {
@@ -723,6 +740,7 @@ SackScoreboard TcpConnection::sack_scoreboard() const {
 }
 
 void TcpConnection::enter_fast_recovery(Instant now, const char* reason) {
+  bool reduced_already = in_ecn_cwr();
   set_ca_state(now, CaState::kRecovery, reason);
   recover_ = snd_max_;
   high_rxt_ = snd_una_;
@@ -732,9 +750,9 @@ void TcpConnection::enter_fast_recovery(Instant now, const char* reason) {
   // RFC 3168 §6.1.2: one reduction per window for "dropped and/or CE packets". A loss inside
   // the window an ECE already reduced is the same congestion: ssthresh stays, and no second
   // CWR goes out (Linux tcp_enter_recovery skips tcp_init_cwnd_reduction in TCP_CA_CWR).
-  if (!ecn_.in_cwr()) {
+  if (!reduced_already) {
     cc_->on_enter_recovery(now, flight_size(), snd_mss_);
-    ecn_.on_window_reduced(snd_max_);  // RFC 3168 §6.1.2: CWR on the next new data
+    ecn_.queue_cwr();  // RFC 3168 §6.1.2: CWR on the next new data
   }
   // RFC 6937 §3 "on entering recovery": RecoverFS = snd.nxt - snd.una.
   if (cfg_.prr) prr_.on_enter(flight_size(), cc_->ssthresh(), snd_mss_);
@@ -762,6 +780,7 @@ void TcpConnection::rack_on_ack(Instant now, const TcpRepr& seg, bool advanced,
       // tcp_process_tlp_ack: tcp_init_cwnd_reduction, CWR, tcp_end_cwnd_reduction).
       cc_->on_enter_recovery(now, tlp_flight_, snd_mss_);
       cc_->on_exit_recovery(flight_size(), snd_mss_);
+      ecn_.queue_cwr();  // tcp_init_cwnd_reduction queues CWR (RFC 3168 §6.1.2)
       trace_cwnd(now, "tlp-recovery");
     }
   }
@@ -916,6 +935,7 @@ void TcpConnection::undo_reduction(Instant now, UndoTracker::Decision d) {
   // connection back to the Open state.
   UndoTracker::Prior prior = undo_.prior();
   cc_->on_undo(prior.cwnd, prior.ssthresh);
+  cwnd_stamp_ = now;  // Linux tcp_undo_cwnd_reduction
   trace_cwnd(now, "undo");
   // A D-SACK undo may come after the episode ended: then the state stays what it is.
   if (rack_in_recovery()) set_ca_state(now, CaState::kOpen, "undo");
@@ -959,6 +979,37 @@ bool TcpConnection::cwnd_limited() const {
   std::uint32_t cwnd = cc_->cwnd();
   if (cwnd < cc_->ssthresh()) return cwnd < 2 * max_flight_;
   return max_flight_ + snd_mss_ > cwnd;
+}
+
+void TcpConnection::cwnd_validate(Instant now) {
+  // Congestion window validation as Linux does it (tcp_cwnd_validate,
+  // tcp_cwnd_application_limited), which follows RFC 2861 §3 rather than its successor RFC
+  // 7661: Linux is the reference, and RFC 7661's pipeACK measurement and non-validated phase
+  // (§4.3-§5) exist in no widely deployed stack. Both agree on the two halves:
+  // - cwnd does not grow while the sender does not use it (cwnd_limited(), RFC 7661 §4.1's
+  //   "validated" test: in slow start a flight of half of cwnd counts as using it);
+  // - a window left unused for an RTO decays (RFC 2861 §3: "for every RTO the sender has been
+  //   application-limited"; RFC 7661 §4.4 instead reduces to max(pipeACK, IW) once after the
+  //   non-validated period): cwnd = (cwnd + max(largest flight, IW)) / 2 and ssthresh keeps
+  //   3/4 of the old window - in the Open state only, and not while the application is
+  //   blocked on a full send buffer (Linux SOCK_NOSPACE: then the network, not the
+  //   application, set the pace).
+  // The idle half, after nothing was in flight for an RTO, is restart_after_idle() in
+  // transmit() (RFC 5681 §4.1).
+  if (cwnd_limited()) {
+    cwnd_used_ = 0;
+    cwnd_stamp_ = now;
+    return;
+  }
+  cwnd_used_ = std::max(cwnd_used_, flight_size());
+  if (now - cwnd_stamp_ < rtt_.rto()) return;
+  if (ca_state_ == CaState::kOpen && snd_buf_.free() > 0) {
+    std::uint32_t before = cc_->cwnd();
+    cc_->application_limited(cwnd_used_, snd_mss_);
+    if (cc_->cwnd() != before) trace_cwnd(now, "app-limited", before);
+    cwnd_used_ = 0;
+  }
+  cwnd_stamp_ = now;
 }
 
 void TcpConnection::update_send_window(Instant now, const TcpRepr& seg) {
@@ -1009,18 +1060,18 @@ void TcpConnection::on_ecn_marks(const TcpRepr& seg, std::uint8_t ip_ecn) {
   quick_acks_ = std::max(quick_acks_, 2u);
 }
 
-void TcpConnection::on_ecn_echo(Instant now, const TcpRepr& seg) {
+void TcpConnection::on_ecn_echo(Instant now, std::uint32_t flight) {
   // RFC 3168 §6.1.2 (Linux tcp_ack FLAG_ECE -> tcp_enter_cwr): "the TCP source halves the
   // congestion window cwnd and reduces the slow start threshold ssthresh", retransmits
-  // nothing, and sets CWR on the next new data. Not from the handshake's ACKs: cwnd starts
-  // when the connection is established.
-  if (!synchronized() || state_ == TcpState::kSynReceived) return;
-  if (!ecn_.on_ack(seg.flags, seg.ack, rack_in_recovery())) return;
-  // Linux tcp_enter_cwr, from Open or Disorder (never in Recovery or Loss: see ecn_.on_ack).
+  // nothing, and sets CWR on the next new data.
+  // §6.1.2: "the congestion window should be reduced only once in response to a series of
+  // dropped and/or CE packets from a single window of data". Linux tcp_enter_cwr acts only
+  // below TCP_CA_CWR: in CWR the same window is being reduced, and Recovery and Loss reduced
+  // for it already (tcp_fastretrans_alert does not look at FLAG_ECE in those states).
+  if (ca_state_ != CaState::kOpen && ca_state_ != CaState::kDisorder) return;
   set_ca_state(now, CaState::kCwr, "ecn-echo");
-  cc_->on_ecn_echo(now, flight_size(), snd_mss_);
-  undo_.forbid_undo();  // Linux tcp_enter_cwr: undo_marker = 0, an ECN reduction stays
-  ecn_.on_window_reduced(snd_max_);
+  cc_->on_ecn_echo(now, flight, snd_mss_);
+  ecn_.on_cwr(snd_max_);
   trace_cwnd(now, "ecn-echo");
 }
 
@@ -1215,6 +1266,7 @@ void TcpConnection::enter_closed(Instant now, std::optional<TcpError> err) {
 void TcpConnection::enter_established(Instant now) {
   set_state(now, TcpState::kEstablished);
   cc_->init(snd_mss_);
+  cwnd_stamp_ = now;
   trace_cwnd(now, "init");
   quick_acks_ = std::clamp<unsigned>(static_cast<unsigned>(rcv_buf_.capacity() / (2 * rcv_mss_)), 2,
                                      kMaxQuickAcks);
@@ -1579,8 +1631,12 @@ void TcpConnection::on_rto(Instant now) {
   // (go-back-N: what the peer already holds is acknowledged by its next ACK).
   undo_.on_enter_recovery(UndoTracker::Episode::kLoss, cc_->cwnd(), cc_->ssthresh(), snd_una_,
                           snd_max_);
-  cc_->on_rto(now, flight_size(), snd_mss_);
-  ecn_.on_window_reduced(snd_max_);  // RFC 3168 §6.1.2: CWR on the next new data
+  // An ECE reduced this window already (CWR until SND.UNA passes its end): ssthresh stays
+  // (RFC 3168 §6.1.2 once per window; Linux tcp_enter_loss only reduces "if it has not yet
+  // been made inside this window").
+  cc_->on_rto(now, flight_size(), snd_mss_, /*reduce=*/!in_ecn_cwr());
+  cwnd_stamp_ = now;  // Linux tcp_enter_loss
+  ecn_.queue_cwr();   // RFC 3168 §6.1.2: CWR on the next new data (Linux tcp_enter_loss)
   trace_cwnd(now, "rto");
   set_ca_state(now, CaState::kLoss, "rto");
   enter_loss_recovery();
@@ -1791,6 +1847,8 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
     // window (decayed as Linux does, see restart_after_idle).
     if (snd_max_ == snd_una_ && now - last_send_ > rtt_.rto()) {
       cc_->restart_after_idle(now - last_send_, rtt_.rto(), snd_mss_);
+      cwnd_stamp_ = now;
+      cwnd_used_ = 0;
     }
     if (plan_.head) {
       retransmit_head(now, sink);
@@ -1832,6 +1890,7 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
       sent = true;
     }
     plan_.force = false;
+    if (snd_max_ != snd_max_before) cwnd_validate(now);
     // RFC 8985 §7.2: new data restarts the PTO (a probe does not: one per flight).
     if (snd_max_ != snd_max_before && !probe_sent) schedule_loss_probe(now);
     // Data waits and nothing is in flight to bring an ACK: the persist timer makes sure the

@@ -188,23 +188,28 @@ class TcpConnection {
   void on_text(Instant now, const TcpRepr& seg);  // seventh
   // RFC 3168 §6.1.3: CE and CWR of a data segment, before its text (ecn.h).
   void on_ecn_marks(const TcpRepr& seg, std::uint8_t ip_ecn);
-  // RFC 3168 §6.1.2: an ACK's ECN-Echo reduces the window once per window of data.
-  void on_ecn_echo(Instant now, const TcpRepr& seg);
+  // RFC 3168 §6.1.2: an ACK's ECN-Echo reduces the window once per window of data (Open and
+  // Disorder only) and forbids undoing the reduction in progress.
+  // `flight` is the FlightSize the ECE answers (before the ACK).
+  void on_ecn_echo(Instant now, std::uint32_t flight);
   void on_fin(Instant now);  // eighth
 
   void set_state(Instant now, TcpState s);
   void enter_closed(Instant now, std::optional<TcpError> err);
   void enter_established(Instant now);
   bool cwnd_limited() const;
+  // After new data went out: congestion window validation (Linux tcp_cwnd_validate).
+  void cwnd_validate(Instant now);
   void drag_marks_along();  // recover_, snd_sml_, high_rxt_ follow SND.UNA
   void enter_time_wait(Instant now);
   void negotiate(Instant now, const TcpRepr& syn);
   bool segment_acceptable(const TcpRepr& seg) const;
   // An acceptable ACK (fifth step), in the steps of Linux's tcp_ack: tag the SACK blocks
-  // (record_sack_blocks, tcp_sacktag_write_queue), the ECN-Echo (on_ecn_echo, tcp_enter_cwr),
-  // then for an ACK of new data clean_rtx_queue, ack_update_rtt, cong_control and rearm_rto, or
-  // for a duplicate ACK on_duplicate_ack; then update_send_window (tcp_ack_update_window) and
-  // fastretrans_alert (undo, RACK, PRR, the state's way back to Open).
+  // (record_sack_blocks, tcp_sacktag_write_queue), then for an ACK of new data
+  // clean_rtx_queue, ack_update_rtt, cong_control and rearm_rto, or for a duplicate ACK
+  // on_duplicate_ack; then update_send_window (tcp_ack_update_window), fastretrans_alert
+  // (undo, RACK, PRR, the state's way back to Open) and last the ECN-Echo (on_ecn_echo,
+  // tcp_try_to_open -> tcp_enter_cwr).
   void process_ack_of_data(Instant now, const TcpRepr& seg);
   // What process_ack_of_data() measures an ACK against (Linux tcp_ack's prior_* and flags).
   struct AckInfo {
@@ -215,6 +220,8 @@ class TcpConnection {
     std::optional<TcpSackBlock> dsack;  // its D-SACK block
     bool advanced = false;              // it acknowledged new data
     bool dup = false;                   // a duplicate ACK (RFC 5681 §2)
+    bool ece = false;                   // ECN-Echo, ECN on (Linux FLAG_ECE)
+    std::uint32_t prior_flight = 0;     // FlightSize before it
   };
   bool is_duplicate_ack(const TcpRepr& seg) const;
   // Linux tcp_clean_rtx_queue: releases the acknowledged data, moves SND.UNA (RACK's delivery
@@ -225,7 +232,7 @@ class TcpConnection {
   void ack_update_rtt(Instant now, const TcpRepr& seg);
   // Linux tcp_cong_control for an ACK of new data: the end of fast recovery or a partial ACK
   // (RFC 6582 §3.2), otherwise growth (RFC 5681 §3.1) when the window was used (RFC 7661).
-  void cong_control(Instant now, const TcpRepr& seg, std::uint32_t acked);
+  void cong_control(Instant now, const TcpRepr& seg, std::uint32_t acked, bool ece);
   // Linux tcp_rearm_rto (RFC 6298 §5.2/5.3).
   void rearm_rto(Instant now);
   // A duplicate ACK: Limited Transmit's count, NewReno's window (RFC 6582 §3.2 step 3), the
@@ -329,6 +336,9 @@ class TcpConnection {
   // Linux tcp_try_to_open: outside a reduction, Disorder while duplicate ACKs or SACKed data
   // say the peer holds segments above a hole, Open otherwise; CWR ends with the ECN window.
   void try_to_open(Instant now);
+  // The ECE reduction of the current window is in progress (Linux TCP_CA_CWR before the ACK
+  // beyond its high_seq): cwnd does not grow and a loss does not reduce again.
+  bool in_ecn_cwr() const { return ca_state_ == CaState::kCwr && ecn_.in_cwr(); }
 
   // RACK-TLP (RFC 8985), used when the peer SACKs and the config enables it (rack.h).
   bool rack_active() const { return cfg_.rack && sack_ok_; }
@@ -467,6 +477,10 @@ class TcpConnection {
   // passes cwnd_usage_seq_ (cwnd grows only if the flight used it, see cwnd_limited()).
   SeqNum cwnd_usage_seq_;
   std::uint32_t max_flight_ = 0;
+  // Linux snd_cwnd_used / snd_cwnd_stamp (cwnd_validate): the largest flight since cwnd was
+  // last used in full or changed, and when that was.
+  std::uint32_t cwnd_used_ = 0;
+  Instant cwnd_stamp_;
   // SACK scoreboard (RFC 2018, RFC 6675): what the peer reported holding above SND.UNA.
   Assembler sacked_;
   SeqNum high_rxt_;  // RFC 6675 HighRxt: end of the last hole retransmitted

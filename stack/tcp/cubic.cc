@@ -148,12 +148,12 @@ void Cubic::on_exit_recovery(std::uint32_t, std::uint32_t) {
   in_recovery_ = false;
 }
 
-void Cubic::on_rto(Instant, std::uint32_t, std::uint32_t mss) {
+void Cubic::on_rto(Instant, std::uint32_t, std::uint32_t mss, bool reduce) {
   // RFC 9438 §4.8: ssthresh from β_cubic as on a loss (§4.6), cwnd to the loss window of one
   // segment (RFC 5681 §3.1). Not again for a timeout during recovery (ssthresh was set on
   // entering it, Linux tcp_enter_loss) nor for a backed-off timeout of the same segment (RFC
   // 5681 eq. 4's note: ssthresh is held when a retransmission is lost).
-  if (!in_recovery_ && !rto_backoff_) reduce_on_congestion(mss);
+  if (reduce && !in_recovery_ && !rto_backoff_) reduce_on_congestion(mss);
   hystart_.on_congestion();
   epoch_start_.reset();
   // §4.8: the first congestion avoidance stage after it starts with W_max = cwnd, K = 0, and

@@ -40,7 +40,7 @@ class Cubic final : public CongestionControl {
   void on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) override;
   void on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) override;
   void set_cwnd_in_recovery(std::uint32_t cwnd) override { set_cwnd(cwnd); }
-  void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss) override;
+  void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss, bool reduce) override;
   // RFC 9438 §4.9 (spurious congestion events): the curve from before the reduction (W_max,
   // K, W_est, cwnd_prior, the epoch) comes back with the window, as Linux's cubic takes back
   // cwnd with tcp_reno_undo_cwnd: max(cwnd, prior_cwnd).

@@ -176,10 +176,10 @@ TEST(Cubic, FastConvergenceLowersWmax) {
 TEST(Cubic, RtoCollapsesWindowAndRestartsCurveAtCwnd) {
   Cubic c;
   c.resume(50 * kMss, kNoSsthresh - 1, kMss);
-  c.on_rto(kT0, 50 * kMss, kMss);
+  c.on_rto(kT0, 50 * kMss, kMss, /*reduce=*/true);
   EXPECT_EQ(c.cwnd(), kMss);
   EXPECT_EQ(c.ssthresh(), 35 * kMss);
-  c.on_rto(kT0 + 1_s, kMss, kMss);
+  c.on_rto(kT0 + 1_s, kMss, kMss, /*reduce=*/true);
   EXPECT_EQ(c.ssthresh(), 35 * kMss);
   // Slow start back to ssthresh.
   Instant now = kT0 + 2_s;
@@ -198,7 +198,8 @@ TEST(Cubic, SlowStartAfterRtoCountsEveryByteOfAStretchAck) {
   for (CongestionAlgorithm a : {CongestionAlgorithm::kCubic, CongestionAlgorithm::kNewReno}) {
     auto c = make_congestion_control(a);
     c->resume(40 * kMss, kNoSsthresh - 1, kMss);
-    c->on_rto(kT0, 40 * kMss, kMss);  // ssthresh 28 (CUBIC) or 20 (NewReno) segments
+    c->on_rto(kT0, 40 * kMss, kMss,
+              /*reduce=*/true);  // ssthresh 28 (CUBIC) or 20 (NewReno) segments
     EXPECT_EQ(c->cwnd(), kMss);
     c->on_ack(kT0 + 1_s, 16 * kMss, kMss, 100_ms);
     EXPECT_EQ(c->cwnd(), 17 * kMss) << to_string(a);
@@ -260,7 +261,7 @@ TEST(Cubic, UndoNeverLowersTheWindow) {
   EXPECT_EQ(c.ssthresh(), 20 * kMss);
   NewReno r;
   r.resume(10 * kMss, 20 * kMss, kMss);
-  r.on_rto(kT0, 10 * kMss, kMss);
+  r.on_rto(kT0, 10 * kMss, kMss, /*reduce=*/true);
   r.on_undo(10 * kMss, 0x7fffffff);
   EXPECT_EQ(r.cwnd(), 10 * kMss);
   EXPECT_EQ(r.ssthresh(), 0x7fffffffu);

@@ -56,25 +56,26 @@ bool TcpEcn::on_data(std::uint8_t flags, std::uint8_t ip_ecn) {
   }
 }
 
-bool TcpEcn::on_ack(std::uint8_t flags, SeqNum ack, bool in_loss_recovery) {
-  if (!ok_ || (flags & kSyn)) return false;
-  // Linux tcp_fastretrans_alert: CWR ends once "something *above* high_seq is ACKed", so the
-  // CWR bit had a chance to reach the receiver.
+void TcpEcn::on_ack(SeqNum ack) {
   if (in_cwr_ && ack > cwr_high_) in_cwr_ = false;
-  if (!(flags & kEce)) return false;
+}
+
+bool TcpEcn::echo(std::uint8_t flags) {
+  if (!ok_ || (flags & kSyn) || !(flags & kEce)) return false;
   count(&TcpEcnCounters::ece_received);
-  // §6.1.2: "the congestion window should be reduced only once in response to a series of
-  // dropped and/or CE packets from a single window of data".
-  if (in_cwr_ || in_loss_recovery) return false;
-  count(&TcpEcnCounters::cwnd_reductions);
   return true;
 }
 
-void TcpEcn::on_window_reduced(SeqNum snd_max) {
+void TcpEcn::on_cwr(SeqNum snd_max) {
   if (!ok_) return;
+  count(&TcpEcnCounters::cwnd_reductions);
   queue_cwr_ = true;
   in_cwr_ = true;
   cwr_high_ = snd_max;
+}
+
+void TcpEcn::queue_cwr() {
+  if (ok_) queue_cwr_ = true;
 }
 
 TcpEcn::Marks TcpEcn::on_send(bool new_data) {

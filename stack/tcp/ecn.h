@@ -8,7 +8,8 @@
 //   until a data segment with CWR arrives (tcp_ecn_check_ce, tcp_ecn_accept_cwr);
 // - the sender (§6.1.2): an ACK with ECE asks for one window reduction per window of data
 //   (Linux's CWR state, tcp_enter_cwr: until an ACK beyond the highest sequence sent at the
-//   reduction), and the first new data segment after any reduction carries CWR;
+//   reduction; the connection ignores ECE in Recovery and Loss, which reduced already), and
+//   the first new data segment after any reduction carries CWR;
 // - the IP header (§6.1.4, §6.1.5, §6.1.6): new data segments are ECT(0); SYNs, pure ACKs,
 //   retransmissions and window probes are Not-ECT (tcp_ecn_send).
 // The connection applies the reduction (CongestionControl::on_ecn_echo) and the ACK timing.
@@ -60,15 +61,22 @@ class TcpEcn {
   bool echoing() const { return demand_cwr_; }
 
   // --- Sender (§6.1.2) ----------------------------------------------------------------------
-  // An acceptable ACK (not a SYN). Ends the CWR window once it acknowledges beyond its end;
-  // true if the ACK has ECE and asks for a reduction now: not while one from the same window
-  // of data holds (CWR) nor during loss recovery (`in_loss_recovery`, which already reduced).
-  bool on_ack(std::uint8_t flags, SeqNum ack, bool in_loss_recovery);
-  // The window was reduced (ECE, fast retransmit or timeout) with `snd_max` the highest
-  // sequence sent: "the first new data packet sent after the window reduction" carries CWR
-  // (§6.1.2), and a further ECE before an ACK beyond `snd_max` is the same congestion.
-  void on_window_reduced(SeqNum snd_max);
-  // In a window reduction caused by ECE or loss: cwnd does not grow (Linux TCP_CA_CWR).
+  // An acceptable ACK (not a SYN): ends the CWR window once it acknowledges beyond its end
+  // (Linux tcp_fastretrans_alert: "CWR is to be held something *above* high_seq is ACKed for
+  // CWR bit to reach receiver").
+  void on_ack(SeqNum ack);
+  // Whether an acceptable ACK carries ECN-Echo (counted; Linux tcp_ecn_rcv_ecn_echo). What it
+  // does depends on the congestion state, which the connection knows (on_ecn_echo).
+  bool echo(std::uint8_t flags);
+  // An ECE reduced the window (Linux tcp_enter_cwr): the CWR window lasts until an ACK beyond
+  // `snd_max`, and the next new data carries CWR.
+  void on_cwr(SeqNum snd_max);
+  // A loss reduced the window (fast retransmit, timeout, a repaired tail loss): "the first new
+  // data packet sent after the window reduction" carries CWR (§6.1.2; Linux tcp_ecn_queue_cwr
+  // in tcp_init_cwnd_reduction and tcp_enter_loss).
+  void queue_cwr();
+  // The window of the last ECE reduction is not acknowledged yet (Linux's TCP_CA_CWR lasts as
+  // long; the connection's state says whether it is still the current reduction).
   bool in_cwr() const { return in_cwr_; }
 
   // --- Output (§6.1.2, §6.1.4-§6.1.6) -------------------------------------------------------

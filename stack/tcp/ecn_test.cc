@@ -323,6 +323,27 @@ TEST(TcpEcn, LossInTheWindowAnEceReducedDoesNotReduceAgain) {
   EXPECT_EQ(st.ecn_events.cwr_sent, 0u);
 }
 
+// ...nor does a timeout inside that window (Linux tcp_enter_loss reduces ssthresh only "if it
+// has not yet been made inside this window"): cwnd falls to one segment, ssthresh stays.
+TEST(TcpEcn, TimeoutInTheWindowAnEceReducedKeepsSsthresh) {
+  for (CongestionAlgorithm a : {CongestionAlgorithm::kCubic, CongestionAlgorithm::kNewReno}) {
+    TcpLayerConfig c = TcpTestbed::default_config();
+    c.tcp.congestion = a;
+    TcpTestbed t = ecn_established(c);
+    t.send(std::string(14600, 'x'));
+    for (std::uint32_t i = 0; i < 10; ++i) t.expect(seg().seq(1 + i * 1460).ack(1001).len(1460));
+    t.at(10_ms).inject(seg().ece().seq(1001).ack(1461).win(502));
+    std::uint32_t ssthresh = stats(t).ssthresh;
+    ASSERT_EQ(stats(t).ca_state, CaState::kCwr);
+    t.expect_next(seg().seq(1461).ack(1001).len(1460).ip_ecn(kNotEct));  // the timeout
+    TcpStats st = stats(t);
+    EXPECT_EQ(st.ca_state, CaState::kLoss) << to_string(a);
+    EXPECT_EQ(st.cwnd, 1460u) << to_string(a);
+    EXPECT_EQ(st.ssthresh, ssthresh) << to_string(a);
+    EXPECT_EQ(st.ecn_events.cwnd_reductions, 1u) << to_string(a);
+  }
+}
+
 // Linux tcp_enter_cwr clears undo_marker: once an ECE has reduced the window, a late D-SACK
 // for the last recovery's retransmission no longer undoes (it would take back the ECN
 // reduction too).
@@ -340,6 +361,91 @@ TEST(TcpEcn, LateDsackDoesNotUndoAnEceReduction) {
   t.inject(seg().seq(1001).ack(16061).win(502).sack(1, 1461));  // the original was only late
   EXPECT_EQ(stats(t).cwnd, st.cwnd);
   EXPECT_EQ(stats(t).rack.undo_dsack, 0u);
+}
+
+// --- ECN in the Loss state (Linux tcp_enter_loss, tcp_process_loss, tcp_try_to_open) --------
+
+// After a timeout the Loss state has reduced for this window already: ECEs change nothing, and
+// cwnd slow-starts as without ECN (Linux tcp_cong_control: only CWR and Recovery hold cwnd).
+// The go-back-N resends are Not-ECT without CWR; the first new data carries the CWR the timeout
+// queued. The ACK that ends Loss is in the Open state again, so its ECE is new congestion:
+// CWR, one reduction (tcp_fastretrans_alert falls through to tcp_try_to_open).
+TEST(TcpEcn, EceDuringLossNeitherReducesNorStopsSlowStart) {
+  TcpTestbed t = ecn_established();
+  t.send(std::string(30000, 'x'));
+  for (std::uint32_t i = 0; i < 10; ++i) t.expect(seg().seq(1 + i * 1460).ack(1001).len(1460));
+  t.expect_nothing();
+  Duration rto = t.expect_next(seg().seq(1).ack(1001).len(1460).ip_ecn(kNotEct));
+  ASSERT_EQ(stats(t).ca_state, CaState::kLoss);
+  ASSERT_EQ(stats(t).cwnd, 1460u);
+  std::uint32_t ssthresh = stats(t).ssthresh;
+  t.at(rto + 10_ms).inject(seg().ece().seq(1001).ack(1461).win(502));
+  EXPECT_EQ(stats(t).ca_state, CaState::kLoss);
+  EXPECT_EQ(stats(t).cwnd, 2920u);  // slow start: one segment acknowledged, one more
+  EXPECT_EQ(stats(t).ssthresh, ssthresh);
+  t.expect(seg().seq(1461).ack(1001).len(1460).ip_ecn(kNotEct));
+  t.expect(seg().seq(2921).ack(1001).len(1460).ip_ecn(kNotEct));
+  t.expect_nothing();
+  t.inject(seg().ece().seq(1001).ack(4381).win(502));
+  EXPECT_EQ(stats(t).cwnd, 5840u);
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    t.expect(seg().seq(4381 + i * 1460).ack(1001).len(1460).ip_ecn(kNotEct));
+  }
+  t.expect_nothing();
+  t.inject(seg().ece().seq(1001).ack(10221).win(502));
+  EXPECT_EQ(stats(t).cwnd, ssthresh);  // slow start up to ssthresh (0.7 * 14600)
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    t.expect(seg().seq(10221 + i * 1460).ack(1001).len(1460).ip_ecn(kNotEct));
+  }
+  t.expect(seg().cwr().seq(14601).ack(1001).len(1460).ip_ecn(kEct0));  // new data: CWR
+  for (std::uint32_t i = 1; i < 4; ++i) {
+    t.expect(seg().seq(14601 + i * 1460).ack(1001).len(1460).ip_ecn(kEct0));
+  }
+  t.expect_nothing();
+  TcpStats st = stats(t);
+  EXPECT_EQ(st.ecn_events.ece_received, 3u);
+  EXPECT_EQ(st.ecn_events.cwnd_reductions, 0u);
+  EXPECT_EQ(st.ecn_events.cwr_sent, 1u);
+  EXPECT_EQ(st.retrans_rto, 1u);
+  // SND.UNA reaches the end of the window of the timeout: Open, and this ECE reduces.
+  t.inject(seg().ece().seq(1001).ack(14601).win(502));
+  st = stats(t);
+  EXPECT_EQ(st.ca_state, CaState::kCwr);
+  EXPECT_EQ(st.ecn_events.cwnd_reductions, 1u);
+  EXPECT_EQ(st.ssthresh, ssthresh * 7 / 10);  // CUBIC β from cwnd, which did not grow
+  EXPECT_EQ(st.cwnd, st.ssthresh);
+}
+
+// Linux tcp_fastretrans_alert step A: an ECE forbids undoing the reduction in progress, also in
+// the Loss state where it reduces nothing. A timeout whose originals arrive (the ACK echoes
+// their TSval, RFC 3522) is undone, unless that ACK carries ECE: then the congestion was real.
+TEST(TcpEcn, EceInLossForbidsTheUndoOfASpuriousTimeout) {
+  for (bool ece : {false, true}) {
+    TcpTestbed t = TcpTestbed::listening(80);
+    t.inject(
+        seg().syn().ece().cwr().seq(1000).win(64240).mss(1460).sack_perm().ts(100, 0).wscale(7));
+    t.expect(seg().syn().ece().ack(1001).ts(_, 100));
+    t.inject(seg().seq(1001).ack(1).win(502).ts(101, _));
+    t.accept();
+    t.send(std::string(4 * 1448, 'x'));
+    for (std::uint32_t i = 0; i < 4; ++i) t.expect(seg().seq(1 + i * 1448).ack(1001).len(1448));
+    std::uint32_t original = t.last_tsval();
+    std::uint32_t cwnd = stats(t).cwnd;
+    Duration rto = t.expect_next(seg().seq(1).ack(1001).len(1448));
+    ASSERT_EQ(stats(t).cwnd, 1448u);
+    SegSpec a = seg().seq(1001).ack(1 + 1448).win(502).ts(102, original);
+    if (ece) a.ece();
+    t.at(rto + 10_ms).inject(a);
+    TcpStats st = stats(t);
+    EXPECT_EQ(st.rack.undo_rto, ece ? 0u : 1u) << "ece " << ece;
+    EXPECT_EQ(st.ca_state, ece ? CaState::kLoss : CaState::kOpen) << "ece " << ece;
+    if (ece) {
+      EXPECT_EQ(st.cwnd, 2 * 1448u);  // slow start from the loss window
+    } else {
+      EXPECT_EQ(st.cwnd, cwnd);  // the window from before the timeout
+    }
+    EXPECT_EQ(st.ecn_events.cwnd_reductions, 0u);
+  }
 }
 
 // The tracer's text (TraceEvent::to_string) names ECE and CWR with tcpdump's letters.

@@ -167,6 +167,14 @@ std::string Ladder::feed(std::string_view text) {
       if (d.contains("rfc9293")) t += " (RFC 9293 §" + d["rfc9293"].get<std::string>() + ")";
       return row(time, conn, paint("\033[33m", t));
     }
+    if (event == "ca_state") {
+      // The sender's congestion-avoidance state (Linux tcp_ca_state), inline like the
+      // connection's state: "~~" tells it from an RFC 9293 state change.
+      std::string t = "~~ " + d.at("from").get<std::string>() + " -> " +
+                      d.at("to").get<std::string>() + " (" + d.at("reason").get<std::string>() +
+                      ")";
+      return row(time, conn, paint("\033[33m", t));
+    }
     if (event == "timer") {
       const std::string action = d.at("action").get<std::string>();
       const std::string timer = d.at("timer").get<std::string>();
@@ -192,9 +200,9 @@ std::string Ladder::feed(std::string_view text) {
       // Growth is drawn in the cwnd column beside the next segment sent, not as a row.
       if (reason == "ack" || reason == "dup-ack") return "";
       // "!!" marks a response to loss or congestion (rto, fast-retransmit, tlp-recovery,
-      // ecn-echo), even when the window was already at its floor; ".." the initial window and
-      // an undo.
-      const bool cut = reason != "init" && reason != "undo";
+      // ecn-echo), even when the window was already at its floor; ".." the initial window, an
+      // undo and the decay of a window the application left unused (app-limited).
+      const bool cut = reason != "init" && reason != "undo" && reason != "app-limited";
       return row(time, conn,
                  paint(cut ? "\033[31m" : "\033[2m",
                        std::string(cut ? "!! cwnd " : ".. cwnd ") +

@@ -1,6 +1,7 @@
 // `ustack ladder`: an events file (docs/events.md) as a two-column ladder diagram, local on
 // the left and remote on the right, one row per segment, with relative sequence numbers,
-// state changes, timer firings, retransmissions, congestion-window reductions and drops
+// state changes (the connection's, and the sender's congestion-avoidance state "~~ Open ->
+// Recovery (rack)"), timer firings, retransmissions, congestion-window reductions and drops
 // inline, and cwnd/ssthresh beside each segment sent. Segments are rendered as `ustack
 // replay`'s ladder renders them (pcap_tests/replay/segment.h: "S. 0:0(0) ack 1 win 65160
 // <mss 1460,sackOK,TS,wscale 7>").
