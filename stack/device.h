@@ -60,6 +60,10 @@ struct DeviceCaps {
   bool tx_tso4 = false;
   bool tx_tso6 = false;
   std::size_t gso_max_len = 0;
+  // UDP segmentation offload on send (USO, VIRTIO_NET_HDR_GSO_UDP_L4, Linux 6.2+ TUN): the
+  // device takes UDP super-packets (Gso::kUdpL4) and cuts them into gso_size-byte datagrams.
+  // Medium kIp only; needs tx_checksum_offload.
+  bool tx_uso = false;
   // Receive: the device may hand over super-packets larger than the MTU (GSO from the kernel,
   // TUNSETOFFLOAD TSO4/TSO6), each with its PacketOffload.
   bool rx_gso = false;

@@ -23,6 +23,15 @@ void complete_checksum(MutBytes p, std::size_t l4, std::size_t field, std::uint8
   store_be16(p, l4 + field, c);
 }
 
+// The partial checksum a sender leaves for a device to complete: the folded pseudo-header sum
+// (addresses, protocol, the transport length the packet has), uncomplemented.
+std::uint16_t partial_checksum(Bytes p, std::size_t l4, std::uint8_t proto) {
+  bool v4 = p[0] >> 4 == 4;
+  Bytes addrs = v4 ? p.subspan(12, 8) : p.subspan(8, 32);
+  std::uint32_t sum = checksum_add(0, addrs) + proto + static_cast<std::uint32_t>(p.size() - l4);
+  return static_cast<std::uint16_t>(~checksum_finish(sum));
+}
+
 }  // namespace
 
 DeviceCaps SoftGsoDevice::caps() const {
@@ -31,6 +40,7 @@ DeviceCaps SoftGsoDevice::caps() const {
   c.tx_checksum_offload = true;
   c.tx_tso4 = c.tx_tso6 = true;
   c.gso_max_len = 65535;
+  c.tx_uso = uso_;
   return c;
 }
 
@@ -68,12 +78,19 @@ bool SoftGsoDevice::transmit_offload(Instant now, std::size_t len, const PacketO
     return send_copy(now, p);
   }
   ++stats_.super_packets;
-  const std::size_t thlen = std::size_t{p[l4 + 12]} >> 4 << 2;
+  const bool udp = o.gso == PacketOffload::Gso::kUdpL4;
+  const std::size_t thlen = udp ? 8 : std::size_t{p[l4 + 12]} >> 4 << 2;
   const std::size_t hdr = l4 + thlen;
   const std::size_t payload = len - hdr;
   const std::size_t mss = o.gso_size;
-  bool gso_ok = proto == 6 && mss > 0 && payload > mss && hdr + mss <= mtu_ &&
-                o.gso == (v4 ? PacketOffload::Gso::kTcpV4 : PacketOffload::Gso::kTcpV6);
+  // A UDP super-packet must say the whole's UDP length (the kernel subtracts it from the
+  // partial checksum) and hold at most 64 datagrams (virtio_net_hdr_to_skb, UDP_MAX_SEGMENTS).
+  bool gso_ok = udp ? uso_ && proto == 17 && mss > 0 && payload > mss && hdr + mss <= mtu_ &&
+                          load_be16(p, l4 + 4) == len - l4 && payload <= mss * 64 &&
+                          o.hdr_len == hdr &&
+                          load_be16(p, l4 + o.csum_offset) == partial_checksum(p, l4, proto)
+                    : proto == 6 && mss > 0 && payload > mss && hdr + mss <= mtu_ &&
+                          o.gso == (v4 ? PacketOffload::Gso::kTcpV4 : PacketOffload::Gso::kTcpV6);
   if (!gso_ok) {
     ++stats_.violations;
     return false;
@@ -102,11 +119,15 @@ bool SoftGsoDevice::transmit_offload(Instant now, std::size_t len, const PacketO
     } else {
       store_be16(s, 4, static_cast<std::uint16_t>(thlen + n));
     }
-    store_be32(s, l4 + 4, seq0 + static_cast<std::uint32_t>(off));
-    std::uint8_t flags = flags0;
-    if (!last) flags &= static_cast<std::uint8_t>(~(kFin | kPsh));
-    if (i > 0) flags &= static_cast<std::uint8_t>(~kCwr);
-    s[l4 + 13] = flags;
+    if (udp) {
+      store_be16(s, l4 + 4, static_cast<std::uint16_t>(thlen + n));
+    } else {
+      store_be32(s, l4 + 4, seq0 + static_cast<std::uint32_t>(off));
+      std::uint8_t flags = flags0;
+      if (!last) flags &= static_cast<std::uint8_t>(~(kFin | kPsh));
+      if (i > 0) flags &= static_cast<std::uint8_t>(~kCwr);
+      s[l4 + 13] = flags;
+    }
     complete_checksum(s, l4, o.csum_offset, proto);
     ++stats_.segments;
     ok &= send_copy(now, s);

@@ -1,5 +1,6 @@
 // SoftGsoDevice: a Device wrapper (IP medium) that offers checksum and TCP segmentation
-// offload to the stack, as a TUN with IFF_VNET_HDR does, and does the kernel's side of it in
+// offload (and, with offer_uso, UDP segmentation offload) to the stack, as a TUN with
+// IFF_VNET_HDR does, and does the kernel's side of it in
 // software, so that core tests can drive the offloaded send path without a kernel.
 //
 // kSegment cuts every super-packet the way Linux's tcp_gso_segment does (each segment gets a
@@ -42,6 +43,11 @@ class SoftGsoDevice final : public Device {
                         FunctionRef<void(MutBytes)> fill) override;
 
   const Stats& stats() const { return stats_; }
+  // Offer USO too (caps().tx_uso): UDP super-packets are cut into datagrams the way Linux's
+  // __udp_gso_segment does (every datagram gets the headers, gso_size bytes of payload but the
+  // last, its own UDP and IP lengths, IPv4 identifications counting up from the first's, the
+  // checksums completed).
+  void offer_uso(bool on) { uso_ = on; }
 
  private:
   bool send_copy(Instant now, Bytes packet);
@@ -49,6 +55,7 @@ class SoftGsoDevice final : public Device {
   Device& inner_;
   Mode mode_;
   std::size_t mtu_;
+  bool uso_ = false;
   Stats stats_;
   ByteVec packet_;
   ByteVec segment_;

@@ -273,7 +273,9 @@ void Stack::drop_parse(Instant now, ParseLayer layer, ParseError e) {
 
 bool Stack::poll(Instant now) {
   last_poll_ = now;
-  bool did = false;
+  // Datagrams batched since the last poll (sent from outside it: a user call) go first.
+  bool did = !uso_.empty();
+  flush_uso(now);
   if (!loopback_.empty()) {
     // Packets looped back while these are processed wait for the next poll().
     std::deque<ByteVec> batch = std::exchange(loopback_, {});
@@ -311,11 +313,13 @@ bool Stack::poll(Instant now) {
   for (std::size_t i = 0; i < pollers_.size(); ++i) {
     if (pollers_[i]->poll_at() <= now || did) did |= pollers_[i]->poll(now);
   }
+  flush_uso(now);  // one super-packet per flow and poll at most
   return did;
 }
 
 Instant Stack::poll_at() const {
   if (!loopback_.empty()) return Instant::zero();  // looped-back packets are due at once
+  if (!uso_.empty()) return Instant::zero();       // so are batched datagrams
   Instant t = std::min({arp_.next_deadline(), ndp_.next_deadline(), reasm_v4_.next_deadline(),
                         reasm_v6_.next_deadline(), routes_.next_expiry(), pmtu_sweep_at_,
                         rs_deadline_, groups_.next_deadline()});
@@ -776,15 +780,12 @@ void Stack::count_gso_out(const PacketOffload& offload, std::size_t tcp_payload)
 bool Stack::link_output(Instant now, const LinkDest& dest, std::size_t ip_len,
                         FunctionRef<void(MutBytes)> fill_ip, const PacketOffload& offload) {
   if (caps_.medium == Medium::kIp) {
-    bool ok = offload.is_plain() ? dev_.transmit(now, ip_len, fill_ip)
-                                 : dev_.transmit_offload(now, ip_len, offload, fill_ip);
-    if (!ok) {
-      drop(now, Ctr::kDropLinkTxFailed);
-      return false;
+    if (caps_.tx_uso && offload.needs_csum && offload.csum_offset == 6 &&
+        offload.gso == PacketOffload::Gso::kNone) {
+      return uso_output(now, ip_len, fill_ip, offload);
     }
-    counters_.inc(Ctr::kLinkOutFrames);
-    trace(now, TraceKind::kPacketOut, "tx", ip_len);
-    return true;
+    if (!flush_uso(now)) return false;
+    return transmit_ip(now, ip_len, fill_ip, offload);
   }
   bool v4 = dest.next_hop.is_v4();
   EtherType type = v4 ? EtherType::kIpv4 : EtherType::kIpv6;
@@ -814,6 +815,49 @@ bool Stack::link_output(Instant now, const LinkDest& dest, std::size_t ip_len,
     }
   }
   return transmit_ethernet(now, *mac, type, ip_len, fill_ip, offload);
+}
+
+bool Stack::transmit_ip(Instant now, std::size_t ip_len, FunctionRef<void(MutBytes)> fill_ip,
+                        const PacketOffload& offload) {
+  bool ok = offload.is_plain() ? dev_.transmit(now, ip_len, fill_ip)
+                               : dev_.transmit_offload(now, ip_len, offload, fill_ip);
+  if (!ok) {
+    drop(now, Ctr::kDropLinkTxFailed);
+    return false;
+  }
+  counters_.inc(Ctr::kLinkOutFrames);
+  trace(now, TraceKind::kPacketOut, "tx", ip_len);
+  return true;
+}
+
+bool Stack::uso_output(Instant now, std::size_t ip_len, FunctionRef<void(MutBytes)> fill_ip,
+                       const PacketOffload& offload) {
+  uso_packet_.resize(ip_len);
+  fill_ip(uso_packet_);
+  if (uso_.add(uso_packet_, offload)) return true;
+  bool ok = flush_uso(now);
+  if (uso_.add(uso_packet_, offload)) return ok;
+  // Not a datagram USO can carry (an IPv6 extension header): alone, as it is.
+  return transmit_ip(
+             now, ip_len,
+             [&](MutBytes out) { std::memcpy(out.data(), uso_packet_.data(), ip_len); }, offload) &&
+         ok;
+}
+
+bool Stack::flush_uso(Instant now) {
+  if (uso_.empty()) return true;
+  const std::size_t n = uso_.count();
+  Bytes p = uso_.packet();
+  const PacketOffload o = uso_.offload();
+  bool ok = transmit_ip(
+      now, p.size(), [&](MutBytes out) { std::memcpy(out.data(), p.data(), p.size()); }, o);
+  if (ok) {
+    count_gso_out(o, p.size() - o.hdr_len);
+  } else {
+    counters_.inc(Ctr::kDropLinkTxFailed, n - 1);  // every datagram (transmit_ip counted one)
+  }
+  uso_.clear();
+  return ok;
 }
 
 bool Stack::transmit_ethernet(Instant now, const MacAddr& dst, EtherType type, std::size_t len,

@@ -45,6 +45,7 @@
 #include "stack/pollable.h"
 #include "stack/tracer.h"
 #include "stack/transport.h"
+#include "stack/udp_gso.h"
 #include "stack/wire/common.h"
 
 namespace ustack {
@@ -279,6 +280,13 @@ class Stack final : public IpSender {
                     const PacketOffload& offload);
   // link.out_gso_packets / link.out_gso_segments for a sent TCP super-packet.
   void count_gso_out(const PacketOffload& offload, std::size_t tcp_payload);
+  // USO (caps().tx_uso): a UDP packet with a partial checksum joins uso_ instead of going out
+  // (true: taken); any other packet sends the batch first, and so does every poll().
+  bool uso_output(Instant now, std::size_t ip_len, FunctionRef<void(MutBytes)> fill_ip,
+                  const PacketOffload& offload);
+  bool flush_uso(Instant now);
+  bool transmit_ip(Instant now, std::size_t ip_len, FunctionRef<void(MutBytes)> fill_ip,
+                   const PacketOffload& offload);
   std::optional<LinkDest> route_for(const IpAddr& dst) const;
   bool send_loopback(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
                      std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
@@ -411,6 +419,8 @@ class Stack final : public IpSender {
   // device's word that the transport checksum of a received packet need not be verified.
   PacketOffload rx_offload_;
   ByteVec tx_payload_;  // scratch: a fragmented datagram's payload before it is cut
+  UdpGsoBatch uso_;     // UDP datagrams of one flow waiting to go as one USO super-packet
+  ByteVec uso_packet_;  // scratch: the UDP packet offered to uso_
   ByteVec rebuilt_;     // scratch: a reassembled datagram rebuilt as one packet
   ByteVec unfrag_;      // scratch: an IPv6 fragment's unfragmentable part, Next Header fixed
 };

@@ -76,6 +76,8 @@ struct DeviceOptions {
   // default, off under --impair).
   bool offload = false;
   bool no_offload = false;
+  bool no_uso = false;             // --no-uso: no UDP super-packets even where the kernel has USO
+  bool no_ack_coalescing = false;  // --no-ack-coalescing: TcpLayerConfig::coalesce_acks off
   // --queues N: IFF_MULTI_QUEUE, N queues of the device, one stack shard per queue and thread.
   std::optional<std::int64_t> queues;
   std::string pcap;
@@ -95,8 +97,8 @@ struct DeviceOptions {
   std::string hosts;
 };
 
-// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --offload --no-offload --queues
-// --pcap
+// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --offload --no-offload --no-uso
+// --no-ack-coalescing --queues --pcap
 // --snaplen --pcap-size --events --seed --impair --impair-in --impair-out to `app`.
 void add_device_options(CLI::App& app, DeviceOptions& opts);
 // Adds the resolver's --nameserver --resolv-conf --hosts: only commands that look names up
@@ -127,6 +129,7 @@ struct DeviceSetup {
   ImpairSpec impair_out;
   // StackConfig::transparent: TCP/UDP to any address are ours (`ustack sandbox`'s gateway).
   bool transparent = false;
+  bool coalesce_acks = true;  // TcpLayerConfig::coalesce_acks (--no-ack-coalescing)
   bool impaired() const { return !impair_in.is_none() || !impair_out.is_none(); }
   // The resolver: --resolv-conf's settings, its nameservers replaced by --nameserver's; with
   // neither, the --gw addresses, else the --peer addresses, else the first address of each

@@ -242,6 +242,12 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
   app.add_flag("--no-offload", o.no_offload,
                "plain TUN/TAP: one MTU-sized packet per read and write, every checksum computed")
       ->excludes(offload);
+  app.add_flag("--no-uso", o.no_uso,
+               "with offloads, send every UDP datagram alone even where the kernel takes UDP "
+               "super-packets (USO)");
+  app.add_flag("--no-ack-coalescing", o.no_ack_coalescing,
+               "answer every TCP segment at once instead of once per batch of received "
+               "packets (for comparison)");
   app.add_option("--queues", o.queues,
                  "open the device N times with IFF_MULTI_QUEUE and run N stack shards, one per "
                  "thread and core, each with the same addresses and listeners; the kernel "
@@ -387,6 +393,8 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
   // The impairment holds packets without their per-packet offload metadata (ImpairedDevice).
   if (o.offload && s.impaired()) return fail("--offload cannot be used with --impair");
   s.device.offload = !o.no_offload && !s.impaired();
+  s.device.uso = !o.no_uso;
+  s.coalesce_acks = !o.no_ack_coalescing;
   if (std::string e = resolver_setup(o, s); !e.empty()) return fail(e);
   if (o.seed) {
     if (!o.seed_text.empty() && o.seed_text[0] == '-') {

@@ -272,6 +272,7 @@ StackSession::StackSession(const DeviceSetup& setup, Device& dev, const Transpor
   for (const auto& gw : setup.gateways) stack_->set_default_gateway(gw);
   TcpLayerConfig tcp_cfg = transports.tcp;
   tcp_cfg.seed = seed;
+  tcp_cfg.coalesce_acks = setup.coalesce_acks;
   tcp_ = std::make_unique<TcpLayer>(tcp_cfg, tracer);
   stack_->register_transport(*tcp_);
   UdpLayerConfig udp_cfg = transports.udp;

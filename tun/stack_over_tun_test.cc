@@ -1,13 +1,21 @@
 // The whole shell against the real kernel: Stack on a TunDevice, driven by AsioRuntime's
 // run_until() the way sockapi's blocking calls will be. ustack pings the kernel (the reverse of
 // the integration tests' direction): over TAP this needs our own ARP/NDP resolution of the
-// kernel side. Needs root and /dev/net/tun; fails (does not skip) without them.
+// kernel side. With offloads, a run of UDP datagrams leaves as one USO super-packet that the
+// kernel cuts back into the same datagrams (and, USO refused, as single datagrams). Needs root and
+// /dev/net/tun; fails (does not skip) without them.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "stack/stack.h"
+#include "stack/udp/udp_layer.h"
 #include "tun/link.h"
 #include "tun/netns.h"
 #include "tun/runtime.h"
@@ -91,6 +99,114 @@ INSTANTIATE_TEST_SUITE_P(TunAndTap, StackOverTunTest,
                          ::testing::Values(Param{TunMode::kTun, "t"}, Param{TunMode::kTap, "a"}),
                          [](const auto& info) {
                            return std::string(info.param.mode == TunMode::kTun ? "Tun" : "Tap");
+                         });
+
+struct UsoParam {
+  bool uso;  // ask for USO (false: as a kernel that refuses TUN_F_USO4/6)
+  bool v6;
+};
+
+class UsoOverTunTest : public ::testing::TestWithParam<UsoParam> {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(::geteuid(), 0u) << "this test needs root (it creates namespaces and TUN devices)";
+    netns_ = "ustsu" + std::to_string(::getpid());
+    netns_create(netns_);
+  }
+  void TearDown() override { netns_delete(netns_); }
+
+  std::string netns_;
+};
+
+// 40 datagrams of 1200 bytes and one of 77, sent in one go from one socket, reach a kernel UDP
+// socket as 41 datagrams, in order, byte for byte: with USO as one super-packet (the kernel
+// cuts it, __udp_gso_segment), refused as 41 packets.
+TEST_P(UsoOverTunTest, ARunOfDatagramsReachesAKernelSocketWhole) {
+  const bool v6 = GetParam().v6;
+  TunConfig c;
+  c.name = std::string("ust") + std::to_string(::getpid()) + "u";
+  c.netns = netns_;
+  c.mtu = 1500;
+  c.offload = true;
+  c.uso = GetParam().uso;
+  TunDevice dev(c);
+  EXPECT_EQ(dev.offload_state().uso, GetParam().uso) << "this kernel (6.2+) takes TUN_F_USO4/6";
+  EXPECT_EQ(dev.caps().tx_uso, GetParam().uso);
+  const IpAddr kernel = *IpAddr::parse(v6 ? "fd00:1::1" : "198.18.0.1");
+  int rx = -1;
+  {
+    NetnsScope in(netns_);
+    add_link_address(dev.name(), *IpCidr::parse("198.18.0.1/24"));
+    add_link_address(dev.name(), *IpCidr::parse("fd00:1::1/64"));
+    rx = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(rx, 0);
+    int big = 4 << 20;
+    ::setsockopt(rx, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+    sockaddr_storage ss{};
+    socklen_t sl;
+    if (v6) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+      a->sin6_family = AF_INET6;
+      a->sin6_port = htons(9000);
+      std::memcpy(&a->sin6_addr, kernel.v6().bytes().data(), 16);
+      sl = sizeof *a;
+    } else {
+      auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+      a->sin_family = AF_INET;
+      a->sin_port = htons(9000);
+      std::memcpy(&a->sin_addr, kernel.v4().bytes().data(), 4);
+      sl = sizeof *a;
+    }
+    ASSERT_EQ(::bind(rx, reinterpret_cast<sockaddr*>(&ss), sl), 0) << std::strerror(errno);
+  }
+  StackConfig cfg;
+  cfg.seed = 42;
+  cfg.dad_transmits = 0;
+  Stack stack(cfg, dev);
+  stack.add_address(*IpCidr::parse("198.18.0.2/24"));
+  stack.add_address(*IpCidr::parse("fd00:1::2/64"));
+  UdpLayer udp(UdpLayerConfig{});
+  stack.register_transport(udp);
+  PollableRef<Stack> pollable(stack);
+  AsioRuntime rt(pollable, dev.fd());
+  rt.run_until([] { return false; }, rt.now() + 50_ms);
+
+  SocketHandle h = udp.open(v6 ? IpVersion::kV6 : IpVersion::kV4);
+  std::vector<ByteVec> sent;
+  for (std::size_t k = 0; k < 41; ++k) {
+    ByteVec d(k == 40 ? 77 : 1200);
+    for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<std::uint8_t>(i * 5 + k);
+    ASSERT_TRUE(udp.send_to(rt.now(), h, d, UdpEndpoint{kernel, 9000}, stack).ok());
+    sent.push_back(std::move(d));
+  }
+  rt.wake();
+  rt.run_until([] { return false; }, rt.now() + 50_ms);
+
+  std::vector<ByteVec> got;
+  ByteVec buf(65536);
+  for (int i = 0; i < 200 && got.size() < sent.size(); ++i) {
+    ssize_t n = ::recv(rx, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n >= 0) {
+      got.emplace_back(buf.begin(), buf.begin() + n);
+      continue;
+    }
+    pollfd pfd{rx, POLLIN, 0};
+    ::poll(&pfd, 1, 10);
+  }
+  ::close(rx);
+  ASSERT_EQ(got.size(), sent.size());
+  for (std::size_t k = 0; k < sent.size(); ++k) EXPECT_EQ(got[k], sent[k]) << "datagram " << k;
+  EXPECT_EQ(stack.counters().get("link.out_gso_packets"), GetParam().uso ? 1u : 0u);
+  EXPECT_EQ(stack.counters().get("link.out_gso_segments"), GetParam().uso ? 41u : 0u);
+  EXPECT_EQ(dev.stats().tx_errors, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(UsoOnAndRefused, UsoOverTunTest,
+                         ::testing::Values(UsoParam{true, false}, UsoParam{true, true},
+                                           UsoParam{false, false}, UsoParam{false, true}),
+                         [](const auto& info) {
+                           return std::string(info.param.uso ? "Uso" : "Refused") +
+                                  (info.param.v6 ? "Ipv6" : "Ipv4");
                          });
 
 }  // namespace

@@ -35,10 +35,17 @@ constexpr std::chrono::milliseconds kRunningWait{1000};
 
 const char* other_flag(TunMode m) { return m == TunMode::kTun ? "--tap" : "--tun"; }
 
+// Linux 6.2 include/uapi/linux/if_tun.h, newer than Debian 12's headers.
+constexpr unsigned kTunFUso4 = 0x20;
+constexpr unsigned kTunFUso6 = 0x40;
+
 // TUNSETOFFLOAD with the richest set the kernel takes: csum+tso4+tso6, else csum alone, else
-// none (a kernel without them refuses with EINVAL). USO (Linux 6.2 TUN_F_USO4/6) is not asked
-// for: UDP super-packets would need splitting into datagrams before the UDP layer.
-TunOffload negotiate_offload(int fd) {
+// none (a kernel without them refuses with EINVAL). USO (Linux 6.2 TUN_F_USO4/6) is asked for
+// first when `uso`, only to learn whether the kernel knows UDP super-packets (tun_get_user's
+// virtio_net_hdr_to_skb takes VIRTIO_NET_HDR_GSO_UDP_L4 from 6.2 on, whatever the bits say);
+// then the bits are set without it, so the kernel does not send us UDP super-packets, which
+// the stack would have to cut into datagrams before its UDP layer.
+TunOffload negotiate_offload(int fd, bool uso) {
   TunOffload o;
   o.vnet_hdr = true;
   int hdr_len = static_cast<int>(kVnetHdrLen);
@@ -47,11 +54,14 @@ TunOffload negotiate_offload(int fd) {
   ::ioctl(fd, TUNSETVNETHDRSZ, &hdr_len);
   int le = 1;
   ::ioctl(fd, TUNSETVNETLE, &le);
+  o.uso = uso && ::ioctl(fd, TUNSETOFFLOAD,
+                         TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | kTunFUso4 | kTunFUso6) == 0;
   if (::ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0) {
     o.csum = o.tso = true;
   } else if (::ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM) == 0) {
     o.csum = true;
   }
+  o.uso = o.uso && o.csum;
   return o;
 }
 
@@ -60,7 +70,8 @@ TunOffload negotiate_offload(int fd) {
 std::string TunOffload::describe() const {
   if (!vnet_hdr) return "off";
   if (!csum) return "none";
-  return tso ? "csum,tso4,tso6" : "csum";
+  std::string s = tso ? "csum,tso4,tso6" : "csum";
+  return uso ? s + ",uso4,uso6" : s;
 }
 
 TunDevice::TunDevice(const TunConfig& config)
@@ -133,7 +144,7 @@ TunDevice::TunDevice(const TunConfig& config)
   name_ = ifr.ifr_name;
   created_ = !existed;
   if (config.offload) {
-    offload_ = negotiate_offload(fd_.get());
+    offload_ = negotiate_offload(fd_.get(), config.uso);
     vnet_len_ = kVnetHdrLen;
   } else if (existed && !extra_queue_) {
     // TUNSETIFF without IFF_VNET_HDR cleared the header, but offload bits a previous opener set
@@ -177,6 +188,7 @@ DeviceCaps TunDevice::caps() const {
   c.tx_tso4 = c.tx_tso6 = offload_.csum;
   c.gso_max_len = offload_.csum ? kGsoMaxLen : 0;
   c.rx_gso = offload_.tso;
+  c.tx_uso = offload_.uso && mode_ == TunMode::kTun;
   return c;
 }
 
@@ -221,10 +233,11 @@ bool TunDevice::transmit_offload(Instant, std::size_t len, const PacketOffload& 
   if (vnet_len_ != 0) {
     PacketOffload o = offload;
     if (gso) {
-      // hdr_len: everything up to the TCP payload (the kernel's linear part), from the TCP
-      // header's Data Offset.
-      std::size_t doff = std::size_t{buf[o.csum_start + 12]} >> 4;
-      o.hdr_len = static_cast<std::uint16_t>(o.csum_start + doff * 4);
+      // hdr_len: everything up to the TCP (UDP) payload (the kernel's linear part), from the
+      // TCP header's Data Offset.
+      std::size_t l4 =
+          o.gso == PacketOffload::Gso::kUdpL4 ? 8 : (std::size_t{buf[o.csum_start + 12]} >> 4) * 4;
+      o.hdr_len = static_cast<std::uint16_t>(o.csum_start + l4);
     }
     encode_vnet_hdr(o, MutBytes(tx_buf_.data(), vnet_len_));
   }

@@ -25,7 +25,7 @@ DeviceCaps ImpairedDevice::caps() const {
   if (out_.spec().corrupt > 0) c.tx_checksum_offload = false;
   // Held packets lose their per-packet offload metadata (rx_offload(), transmit_offload() are
   // not forwarded), so no super-packets either way: run the inner device without them.
-  c.tx_tso4 = c.tx_tso6 = c.rx_gso = false;
+  c.tx_tso4 = c.tx_tso6 = c.rx_gso = c.tx_uso = false;
   return c;
 }
 

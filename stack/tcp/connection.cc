@@ -1507,6 +1507,16 @@ Instant TcpConnection::poll_at() const {
       {rto_at_, delack_at_, persist_at_, keepalive_at_, close_at_, rack_reo_at_, tlp_at_});
 }
 
+bool TcpConnection::output_may_wait() const {
+  if (state_ != TcpState::kEstablished || plan_.rst || plan_.syn || plan_.window_probe) {
+    return false;
+  }
+  if (!plan_.ack) return true;
+  const std::string_view why = plan_.ack_why;
+  return why == "second-segment" || why == "quickack" || why == "gap-filled" ||
+         why == "window-update";
+}
+
 void TcpConnection::poll(Instant now, TcpSink sink) {
   clock_ = now;
   fire_timers(now);

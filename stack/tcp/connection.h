@@ -81,6 +81,12 @@ class TcpConnection {
   void poll(Instant now, TcpSink sink);
   // When poll() next has something to do; <= now while output is waiting; never() if idle.
   Instant poll_at() const;
+  // What the last on_segment() asked to send may wait for the end of the input burst (the
+  // layer then emits one ACK for the whole burst, as Linux's GRO receiver does): an
+  // established connection whose pending ACK, if any, is a cumulative one. Immediate duplicate
+  // ACKs (out-of-order, duplicate or out-of-window data: RFC 5681 §4.2, the sender counts
+  // them), challenge ACKs, FINs and RSTs go at once.
+  bool output_may_wait() const;
   // With a tracer: one kTcpTimer event ("set"/"cancelled") per timer whose deadline changed
   // since the last call (connection_trace.cc). The layer calls it after every change
   // (reschedule); without a tracer it returns at once.

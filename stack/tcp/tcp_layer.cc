@@ -630,7 +630,17 @@ RxVerdict TcpLayer::on_packet(Instant now, const IpRxMeta& meta, Bytes payload, 
         }
       }
       c.on_segment(now, seg, meta.tos & kIpEcnMask);
-      service(now, h, out);
+      if (cfg_.coalesce_acks && c.output_may_wait() && c.poll_at() <= now) {
+        // ACK coalescing: the connection has output due, which the Stack's poll of this layer
+        // after the device's input burst sends: one cumulative ACK (and one larger TSO
+        // segment of what the ACKs opened) for all the burst's segments. Without output due
+        // (a handshake's last ACK) it is serviced at once, as before.
+        ++counters_.output_deferred;
+        notify(h);
+        reschedule(h, *s);
+      } else {
+        service(now, h, out);
+      }
       return RxVerdict::kDelivered;
     }
   }

@@ -75,6 +75,12 @@ struct TcpLayerConfig {
   // closes without TIME-WAIT (counted in time_wait_overflow).
   std::size_t max_time_wait = 262144;
   SynCookieMode syn_cookies = SynCookieMode::kOnOverflow;
+  // ACK coalescing: a segment of an established connection that asks for no immediate reply
+  // (TcpConnection::output_may_wait) leaves its output to the layer's next poll(), which the
+  // Stack runs after the device's input burst: one cumulative ACK per burst instead of one per
+  // second segment, like Linux's GRO receiver; on the sending side, one TSO segment of
+  // everything the burst's ACKs opened. Off: every segment is answered from on_packet().
+  bool coalesce_acks = true;
 };
 
 // Per-socket settings given to listen()/connect() or set_options() (setsockopt); unset fields
@@ -154,6 +160,8 @@ struct TcpLayerCounters {
   // Work done, to prove it does not grow with idle connections (a count, not a time):
   // connections serviced (output/timers run) and timers that fired (heap entries popped).
   std::uint64_t sockets_serviced = 0, timer_entries_visited = 0;
+  // Segments whose output waited for the end of the input burst (coalesce_acks).
+  std::uint64_t output_deferred = 0;
 };
 
 class TcpLayer final : public Transport {

@@ -5,6 +5,7 @@
 #
 #   tools/bench/udp_rate.sh                 # DUR=5 REPS=3 SIZES="64 1472"
 #   USTACK=/usr/local/bin/ustack DUR=8 REPS=5 tools/bench/udp_rate.sh
+#   USTACK_ARGS=--no-uso SIZES=1472 tools/bench/udp_rate.sh   # without UDP super-packets
 #
 # Topology (names carry the pid; only 198.18.0.0/15; removed at exit, also on Ctrl-C):
 #   netns ustbu<pid>:  TUN ubu<pid>  kernel 198.18.6.1/24  <->  ustack 198.18.6.2
@@ -157,6 +158,9 @@ ip netns exec "$NS" ip tuntap add dev "$DEV" mode tun || die "cannot create $DEV
 ip -n "$NS" addr add 198.18.6.1/24 dev "$DEV"
 ip -n "$NS" link set "$DEV" up
 DEVOPTS=(--tun "$DEV" --netns "$NS" --no-create --addr 198.18.6.2/24 --mtu 1500)
+# USTACK_ARGS: extra flags for both ustack commands (e.g. --no-uso, --no-offload).
+read -r -a extra <<<"${USTACK_ARGS:-}"
+DEVOPTS+=("${extra[@]}")
 
 # ustack_listen: `ustack udp listen` on port 9 in the background (USTACK_PID). It prints a line
 # per datagram: those go through grep to nowhere, the rest (ready line, counters) to listen.log.

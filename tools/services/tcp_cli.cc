@@ -191,6 +191,7 @@ std::string tcp_counters_text(const TcpLayerCounters& c, std::size_t sockets) {
   line(c.send_failed, "send_failed");
   line(c.sockets_serviced, "sockets_serviced");
   line(c.timer_entries_visited, "timer_entries_visited");
+  line(c.output_deferred, "output_deferred");
   return s;
 }
 

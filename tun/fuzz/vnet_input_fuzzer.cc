@@ -42,7 +42,7 @@ class VnetFuzzDevice final : public Device {
     c.mtu = 1500;
     c.rx_checksum_verified = verified_;
     c.tx_checksum_offload = true;
-    c.tx_tso4 = c.tx_tso6 = true;
+    c.tx_tso4 = c.tx_tso6 = c.tx_uso = true;
     c.gso_max_len = 65535;
     c.rx_gso = true;
     return c;
