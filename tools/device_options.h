@@ -129,7 +129,10 @@ struct DeviceSetup {
   ImpairSpec impair_out;
   // StackConfig::transparent: TCP/UDP to any address are ours (`ustack sandbox`'s gateway).
   bool transparent = false;
-  bool coalesce_acks = true;  // TcpLayerConfig::coalesce_acks (--no-ack-coalescing)
+  // TcpLayerConfig::coalesce_acks: the device commands set it from --no-ack-coalescing (on by
+  // default); sessions built in memory (tests, replay's own recordings) keep the core's
+  // per-segment answers.
+  bool coalesce_acks = false;
   bool impaired() const { return !impair_in.is_none() || !impair_out.is_none(); }
   // The resolver: --resolv-conf's settings, its nameservers replaced by --nameserver's; with
   // neither, the --gw addresses, else the --peer addresses, else the first address of each
