@@ -178,6 +178,7 @@ DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& tr
       if (tun::add_link_address(dev.name(), peer) && !dev.created()) added_peers_.push_back(peer);
     }
   }
+  static_assert(kMaxQueues <= tun::FlowOwners::kMaxShards, "a bit per shard in FlowOwners");
   ShardRouting routing;
   if (setup_.queues > 1) {
     owners_ = std::make_unique<tun::FlowOwners>(setup_.seed);
