@@ -138,4 +138,26 @@ class Transport {
   virtual Instant poll_at() const = 0;
 };
 
+// A flow a transport holds: a TCP connection's 4-tuple (a live connection or its TIME-WAIT
+// record), or a UDP local port that has a socket (local and remote unspecified, remote_port 0).
+struct FlowKey {
+  IpProto proto = IpProto::kTcp;
+  IpAddr local;
+  IpAddr remote;
+  std::uint16_t local_port = 0;
+  std::uint16_t remote_port = 0;
+  bool operator==(const FlowKey&) const = default;
+};
+
+// Told when a transport starts and stops holding a flow, on the thread that drives it. For a
+// shell that runs several stacks on one multi-queue device (tools/ --queues) and must steer a
+// packet the kernel put on the wrong queue to the stack that holds its flow. Each call is made
+// once per change: opened when the flow enters the transport's tables, closed when it leaves.
+class FlowObserver {
+ public:
+  virtual ~FlowObserver() = default;
+  virtual void flow_opened(const FlowKey& flow) = 0;
+  virtual void flow_closed(const FlowKey& flow) = 0;
+};
+
 }  // namespace ustack

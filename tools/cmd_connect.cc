@@ -140,7 +140,13 @@ int connect_and_copy(DeviceSession& s, const ConnectOptions& opts, const IpAddr&
     std::fprintf(stderr, "ustack connect: connected to %s from %s\n", target.c_str(),
                  t.ok() ? services::endpoint_text(t->local, t->local_port).c_str() : "?");
   }
-  return copy_stream(s, opts, *h, target);
+  int rc = copy_stream(s, opts, *h, target);
+  if (opts.verbose && s.shard_count() > 1) {
+    // --queues: how many of the connection's packets the kernel put on another shard's queue.
+    std::fprintf(stderr, "ustack connect: %llu packets handed to the connection's shard\n",
+                 static_cast<unsigned long long>(s.shard_handoffs()));
+  }
+  return rc;
 }
 
 // Copies stdin to the connection and the connection to stdout until the peer is done (or -q

@@ -39,12 +39,8 @@ struct UdpEchoOptions {
 int run_udp_echo(const UdpEchoOptions& opts) {
   if (int rc = check_port("port", opts.port)) return rc;
   const auto port = static_cast<std::uint16_t>(opts.port);
-  // Its socket lives on shard 0 alone: a datagram the kernel steered to another queue would be
-  // refused there. `ustack serve udp-echo:PORT` listens on every shard.
-  if (opts.device.queues && *opts.device.queues > 1) {
-    return usage_error(
-        "--queues: udp echo runs on one queue (ustack serve udp-echo:PORT runs on every shard)");
-  }
+  // With --queues N its socket lives on shard 0 alone: a datagram the kernel steers to another
+  // queue is handed to shard 0 (tun/shard_router.h, the port is held there).
   return run_with_device("udp", opts.device, [&](DeviceSession& s) {
     services::UdpEchoService echo(s.udp(), s.stack());
     for (IpVersion family : s.families()) {

@@ -137,12 +137,8 @@ int run_udp_listen(const UdpListenOptions& opts) {
   }
   services::UdpSetupResult sock = services::parse_udp_options(opts.udp);
   if (!sock.options) return usage_error(sock.error);
-  // Its socket lives on shard 0 alone: a datagram the kernel steered to another queue would be
-  // refused there. `ustack serve udp-echo:PORT` listens on every shard.
-  if (opts.device.queues && *opts.device.queues > 1) {
-    return usage_error(
-        "--queues: udp listen runs on one queue (ustack serve udp-echo:PORT runs on every shard)");
-  }
+  // With --queues N its socket lives on shard 0 alone: a datagram the kernel steers to another
+  // queue is handed to shard 0 (tun/shard_router.h, the port is held there).
   return run_with_device("udp", opts.device,
                          [&](DeviceSession& s) { return listen(s, opts, *sock.options, groups); });
 }

@@ -56,7 +56,11 @@ class Tracer;
 
 namespace ustack::tun {
 class AsioRuntime;
+class FlowOwners;
+class FlowRegistrar;
 class NetnsOwner;
+class ShardInbox;
+class ShardRouterDevice;
 class TcpSegmentComments;
 }  // namespace ustack::tun
 
@@ -187,6 +191,13 @@ class StackSession {
   std::unique_ptr<Resolver> resolver_;
 };
 
+// What the shards of a --queues session share to steer each packet to the shard holding its
+// flow (tun/shard_router.h): the flow owners and every shard's inbox.
+struct ShardRouting {
+  tun::FlowOwners* owners = nullptr;
+  std::vector<tun::ShardInbox*> inboxes;
+};
+
 // One queue of the device and the stack that serves it: the queue's TunDevice, impairments
 // (--impair: an ImpairedDevice around it, polled by the Stack so its held packets wake the
 // runtime), pcap recording (on the stack's side of the impairment), the --events tracer, the
@@ -199,8 +210,11 @@ class DeviceShard {
   // `index` > 0: seeded apart from shard 0 (setup.seed mixed with the index), `mac` for its
   // Stack (shard 0's: one interface), no duplicate address detection or router solicitations of
   // its own (shard 0 does them for the interface), and --pcap/--events files FILE.index.
+  // `routing` (--queues N > 1): the queue is read through a ShardRouterDevice, the transports
+  // report their flows to the shared owners and the runtime wakes for the shard's inbox.
   DeviceShard(const DeviceSetup& setup, std::size_t index, std::unique_ptr<tun::TunDevice> dev,
-              const TransportConfig& transports, MacAddr mac = {});
+              const TransportConfig& transports, MacAddr mac = {},
+              const ShardRouting* routing = nullptr);
   ~DeviceShard();
   DeviceShard(const DeviceShard&) = delete;
   DeviceShard& operator=(const DeviceShard&) = delete;
@@ -216,8 +230,13 @@ class DeviceShard {
   std::string counters_text() const;
 
  private:
+  class TransportFlows;  // tun::LocalFlows over parts_'s transports
+
   std::size_t index_;
   std::unique_ptr<tun::TunDevice> device_;
+  std::unique_ptr<TransportFlows> local_flows_;
+  std::unique_ptr<tun::ShardRouterDevice> router_;
+  std::unique_ptr<tun::FlowRegistrar> registrar_;
   std::unique_ptr<ImpairedDevice> impaired_;
   std::unique_ptr<PacketTap> pcap_;
   std::unique_ptr<PcapTapDevice> tapped_;
@@ -271,6 +290,9 @@ class DeviceSession {
   // Runs `f` on every shard, each on its own thread (shard 0 here), and returns the results in
   // shard order: the way to touch a running shard (set up services, read counters).
   std::vector<std::string> on_each_shard(const std::function<std::string(DeviceShard&)>& f);
+  // --queues: packets the shards received for a flow another shard held and handed over
+  // (the Device counter shard_handoffs, summed).
+  std::uint64_t shard_handoffs();
 
   // "tun ust0 in netns foo (created), mtu 1500, addresses 198.18.0.2/24 fd00:1::2/64, seed 7"
   std::string describe() const;
@@ -311,6 +333,9 @@ class DeviceSession {
   DeviceSetup setup_;
   MacAddr mac_;
   std::unique_ptr<tun::NetnsOwner> netns_;
+  // --queues N > 1: who holds which flow, and each shard's inbox (they outlive the shards).
+  std::unique_ptr<tun::FlowOwners> owners_;
+  std::vector<std::unique_ptr<tun::ShardInbox>> inboxes_;
   std::vector<std::unique_ptr<DeviceShard>> shards_;
   std::vector<std::thread> threads_;  // shards 1..N-1 while started
   std::atomic<bool> quit_shards_{false};

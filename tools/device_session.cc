@@ -25,6 +25,7 @@
 #include "tun/pcap_comments.h"
 #include "tun/pcap_file.h"
 #include "tun/runtime.h"
+#include "tun/shard_router.h"
 #include "tun/sys_error.h"
 
 namespace ustack::tools {
@@ -66,13 +67,32 @@ std::string shard_path(const std::string& path, std::size_t index, std::size_t q
   return path + "." + std::to_string(index);
 }
 
+// What this shard's own transports hold: a TCP connection or TIME-WAIT record of the 4-tuple,
+// a UDP socket on the port.
+class DeviceShard::TransportFlows final : public tun::LocalFlows {
+ public:
+  StackSession* parts = nullptr;
+  bool holds(const FlowKey& k) const override {
+    if (k.proto == IpProto::kUdp) return parts->udp().holds_port(k.local_port);
+    return parts->tcp().holds_flow(TcpTuple{k.local, k.remote, k.local_port, k.remote_port});
+  }
+};
+
 DeviceShard::DeviceShard(const DeviceSetup& setup, std::size_t index,
                          std::unique_ptr<tun::TunDevice> dev, const TransportConfig& transports,
-                         MacAddr mac)
+                         MacAddr mac, const ShardRouting* routing)
     : index_(index), device_(std::move(dev)) {
   Device* d = device_.get();
+  if (routing != nullptr) {
+    // Below the impairment and the pcap: a packet handed over is impaired and recorded by the
+    // shard that handles it.
+    local_flows_ = std::make_unique<TransportFlows>();
+    router_ = std::make_unique<tun::ShardRouterDevice>(*device_, index, *routing->owners,
+                                                       routing->inboxes, *local_flows_);
+    d = router_.get();
+  }
   if (setup.impaired()) {
-    impaired_ = std::make_unique<ImpairedDevice>(*device_, setup.impair_in, setup.impair_out,
+    impaired_ = std::make_unique<ImpairedDevice>(*d, setup.impair_in, setup.impair_out,
                                                  shard_seed(setup.seed, index));
     d = impaired_.get();
   }
@@ -107,11 +127,21 @@ DeviceShard::DeviceShard(const DeviceSetup& setup, std::size_t index,
     d = tapped_.get();
   }
   parts_ = std::make_unique<StackSession>(setup, *d, transports, tracer, index, mac);
+  if (routing != nullptr) {
+    local_flows_->parts = parts_.get();
+    registrar_ = std::make_unique<tun::FlowRegistrar>(*routing->owners, index);
+    parts_->tcp().set_flow_observer(registrar_.get());
+    parts_->udp().set_flow_observer(registrar_.get());
+  }
   // Held packets have no fd to wake the runtime: as a poller of the Stack, the wrapper's next
   // release is part of Stack::poll_at(), where the runtime arms its timer.
   if (impaired_) parts_->stack().add_poller(*impaired_);
   pollable_ = std::make_unique<PollableRef<Stack>>(parts_->stack());
   runtime_ = std::make_unique<tun::AsioRuntime>(*pollable_, device_->fd());
+  if (routing != nullptr) {
+    tun::ShardInbox* inbox = routing->inboxes[index];
+    runtime_->watch(inbox->fd(), [inbox] { inbox->clear_wakeup(); });
+  }
 }
 
 DeviceShard::~DeviceShard() {
@@ -120,12 +150,18 @@ DeviceShard::~DeviceShard() {
   runtime_.reset();
   pollable_.reset();
   if (impaired_) parts_->stack().remove_poller(*impaired_);
+  if (registrar_) {
+    // The other shards have stopped (stop_shards): what this one held no longer matters.
+    parts_->tcp().set_flow_observer(nullptr);
+    parts_->udp().set_flow_observer(nullptr);
+  }
   parts_.reset();
   tapped_.reset();
   pcap_.reset();
   comments_.reset();
   events_.reset();
   impaired_.reset();
+  router_.reset();
   device_.reset();
 }
 
@@ -142,7 +178,19 @@ DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& tr
       if (tun::add_link_address(dev.name(), peer) && !dev.created()) added_peers_.push_back(peer);
     }
   }
-  shards_.push_back(std::make_unique<DeviceShard>(setup_, 0, std::move(first), transports));
+  static_assert(kMaxQueues <= tun::FlowOwners::kMaxShards, "a bit per shard in FlowOwners");
+  ShardRouting routing;
+  if (setup_.queues > 1) {
+    owners_ = std::make_unique<tun::FlowOwners>(setup_.seed);
+    routing.owners = owners_.get();
+    for (std::size_t k = 0; k < setup_.queues; ++k) {
+      inboxes_.push_back(std::make_unique<tun::ShardInbox>());
+      routing.inboxes.push_back(inboxes_.back().get());
+    }
+  }
+  const ShardRouting* routed = setup_.queues > 1 ? &routing : nullptr;
+  shards_.push_back(
+      std::make_unique<DeviceShard>(setup_, 0, std::move(first), transports, MacAddr{}, routed));
   // Further queues attach to the device the first one made or found (by its name: the kernel
   // may have picked it).
   tun::TunConfig more = setup_.device;
@@ -150,7 +198,7 @@ DeviceSession::DeviceSession(const DeviceSetup& setup, const TransportConfig& tr
   more.extra_queue = true;
   for (std::size_t k = 1; k < setup_.queues; ++k) {
     shards_.push_back(std::make_unique<DeviceShard>(
-        setup_, k, std::make_unique<tun::TunDevice>(more), transports, stack().mac()));
+        setup_, k, std::make_unique<tun::TunDevice>(more), transports, stack().mac(), routed));
   }
 }
 
@@ -228,6 +276,16 @@ std::vector<std::string> DeviceSession::on_each_shard(
   out[0] = f(*shards_[0]);
   for (std::size_t k = 1; k < shards_.size(); ++k) out[k] = answers[k - 1].get();
   return out;
+}
+
+std::uint64_t DeviceSession::shard_handoffs() {
+  std::uint64_t sum = 0;
+  for (const std::string& n : on_each_shard([](DeviceShard& shard) {
+         return std::to_string(counter_value(shard.counters_text(), "Device", "shard_handoffs"));
+       })) {
+    sum += std::stoull(n);
+  }
+  return sum;
 }
 
 void DeviceSession::wait_for_usable_addresses(Duration limit) {
@@ -360,6 +418,12 @@ std::string DeviceShard::counters_text() const {
   line(d.tx_errors, "tx_errors");
   line(d.tx_too_big, "tx_too_big");
   if (d.tx_flow_primes != 0) line(d.tx_flow_primes, "tx_flow_primes");
+  if (router_) {
+    const tun::ShardRouterCounters& h = router_->counters();
+    line(h.handoffs, "shard_handoffs");
+    line(h.handoffs_in, "shard_handoffs_in");
+    line(h.handoff_drops, "shard_handoff_drops");
+  }
   if (impaired_) s += "Impairment:\n" + impaired_->counters_text();
   s += "Reassembly:\n";
   line(parts_->stack().reassembly_datagrams(), "datagrams_pending");
@@ -390,6 +454,8 @@ std::string DeviceSession::counters_text() {
     line("Tcp", "passive_opens");
     line("Tcp", "active_opens");
     line("Tcp", "rsts_no_socket");
+    line("Device", "shard_handoffs");
+    line("Device", "shard_handoffs_in");
   }
   return s;
 }

@@ -17,8 +17,9 @@ AsioRuntime::AsioRuntime(Pollable& core, int device_fd)
 }
 
 AsioRuntime::~AsioRuntime() {
-  // The device owns the fd.
+  // The device owns the fd, and the watchers' owners theirs.
   device_.release();
+  for (auto& w : watched_) w->fd.release();
 }
 
 Instant AsioRuntime::to_instant(std::chrono::steady_clock::time_point t) {
@@ -85,6 +86,22 @@ void AsioRuntime::wake() {
 
 void AsioRuntime::on_iteration(std::function<void(Instant)> f) {
   iteration_hooks_.push_back(std::move(f));
+}
+
+void AsioRuntime::watch(int fd, std::function<void()> on_readable) {
+  watched_.push_back(std::make_unique<Watched>(
+      Watched{asio::posix::stream_descriptor(io_, fd), std::move(on_readable)}));
+  arm_watch(*watched_.back());
+}
+
+void AsioRuntime::arm_watch(Watched& w) {
+  w.fd.async_wait(asio::posix::stream_descriptor::wait_read,
+                  [this, &w](const boost::system::error_code& ec) {
+                    if (ec) return;  // cancelled: the runtime is going away
+                    w.on_readable();
+                    service();
+                    arm_watch(w);
+                  });
 }
 
 void AsioRuntime::on_signal(int signo, std::function<void()> f) {

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "stack/base/function_ref.h"
@@ -85,6 +86,10 @@ class AsioRuntime final : public Runtime {
   void wake() override;
   // `f(now)` runs after every batch, in registration order.
   void on_iteration(std::function<void(Instant)> f);
+  // Another fd that wakes the loop (an eventfd another thread writes: a --queues shard's
+  // inbox): each time it is readable, `on_readable()` runs (it must make it unreadable, e.g.
+  // read the eventfd), then the core is serviced. The fd stays owned by the caller.
+  void watch(int fd, std::function<void()> on_readable);
   // `f()` runs on each delivery of `signo` (e.g. SIGUSR1 to print counters). SIGINT and
   // SIGTERM stop the loop after their handler (if any) ran.
   void on_signal(int signo, std::function<void()> f);
@@ -101,6 +106,11 @@ class AsioRuntime final : public Runtime {
   void arm_device_wait();
   void arm_timer(Instant at);
   void arm_signals();
+  struct Watched {
+    boost::asio::posix::stream_descriptor fd;
+    std::function<void()> on_readable;
+  };
+  void arm_watch(Watched& w);
 
   Pollable& core_;
   boost::asio::io_context io_{1};
@@ -113,6 +123,7 @@ class AsioRuntime final : public Runtime {
   int stop_signal_ = 0;
   std::vector<std::function<void(Instant)>> iteration_hooks_;
   std::map<int, std::function<void()>> signal_hooks_;
+  std::vector<std::unique_ptr<Watched>> watched_;
   RuntimeStats stats_;
 };
 

@@ -152,8 +152,7 @@ std::optional<TcpError> TcpLayer::bind_to(SocketHandle h, Socket& s, const IpAdd
 
 void TcpLayer::reopen(SocketHandle h, Socket& s) {
   // maybe_free() already unhashed the closed connection; do it again in case it has not run.
-  auto it = conns_.find(s.conn->tuple());
-  if (it != conns_.end() && it->second == h) conns_.erase(it);
+  unhash_conn(s.conn->tuple(), h);
   s.conn.reset();
   s.error_reported = false;
   disarm({h});
@@ -316,8 +315,7 @@ void TcpLayer::free_socket(SocketHandle h) {
     ls.erase(std::remove(ls.begin(), ls.end(), h), ls.end());
     if (ls.empty()) listeners_.erase(s->port);
   } else if (s->conn) {
-    auto it = conns_.find(s->conn->tuple());
-    if (it != conns_.end() && it->second == h) conns_.erase(it);
+    unhash_conn(s->conn->tuple(), h);
   }
   ready_.forget(h);
   table_.erase(h);
@@ -385,8 +383,7 @@ void TcpLayer::maybe_free(SocketHandle h, Socket& s) {
   // even while the user still holds the handle to read the error.
   // A port bind() named stays held until the handle is given back (Linux
   // SOCK_BINDPORT_LOCK), so the socket can connect again from it.
-  auto it = conns_.find(c.tuple());
-  if (it != conns_.end() && it->second == h) conns_.erase(it);
+  unhash_conn(c.tuple(), h);
   if (!s.bound) release_port(h, s);
   if (c.poll_at() <= clock_) return;
   if (s.parent.valid()) {
@@ -473,7 +470,34 @@ void TcpLayer::drop_time_wait(TimeWaitTable::iterator tw) {
   if (auto p = tw_ports_.find(tw->first.local_port); p != tw_ports_.end() && --p->second == 0) {
     tw_ports_.erase(p);
   }
+  const TcpTuple t = tw->first;
   tw_.erase(tw);
+  if (!conns_.contains(t)) flow_changed(t, /*opened=*/false);
+}
+
+void TcpLayer::hash_conn(const TcpTuple& t, SocketHandle h) {
+  const bool held = holds_flow(t);
+  conns_[t] = h;
+  if (!held) flow_changed(t, /*opened=*/true);
+}
+
+void TcpLayer::unhash_conn(const TcpTuple& t, SocketHandle h) {
+  auto it = conns_.find(t);
+  if (it == conns_.end() || it->second != h) return;
+  conns_.erase(it);
+  // A connection that became a TIME-WAIT record still holds its tuple (the record is made
+  // before the connection is freed).
+  if (!tw_.contains(t)) flow_changed(t, /*opened=*/false);
+}
+
+void TcpLayer::flow_changed(const TcpTuple& t, bool opened) const {
+  if (flow_observer_ == nullptr) return;
+  const FlowKey k{IpProto::kTcp, t.local, t.remote, t.local_port, t.remote_port};
+  if (opened) {
+    flow_observer_->flow_opened(k);
+  } else {
+    flow_observer_->flow_closed(k);
+  }
 }
 
 bool TcpLayer::time_wait_on(const IpAddr& local, std::uint16_t port) const {
@@ -740,7 +764,7 @@ SocketHandle TcpLayer::add_child(SocketHandle lh, const Socket& l, const TcpTupl
   sock->parent = lh;
   sock->conn = std::move(conn);
   SocketHandle h = table_.insert(std::move(sock));
-  conns_[t] = h;
+  hash_conn(t, h);
   hold_port(h, *table_.get(h), t.local_port);
   return h;
 }
@@ -1117,7 +1141,7 @@ std::optional<TcpError> TcpLayer::connect_impl(Instant now, const IpSender& ip, 
   }
   s.conn = make_connection(now, s.config, t, ip, iss);
   s.conn->open_active(now);
-  conns_[t] = h;
+  hash_conn(t, h);
   if (s.held_port == 0) hold_port(h, s, local_port);
   ++counters_.active_opens;
   schedule_output(h);

@@ -336,6 +336,13 @@ class TcpLayer final : public Transport {
   void unsubscribe_ready(ReadyList& l) { ready_.unsubscribe(l); }
 
   const TcpLayerCounters& counters() const { return counters_; }
+  // Whether a connection or a TIME-WAIT record holds 4-tuple `t` (what a segment of that flow
+  // is demultiplexed to, ahead of any listener).
+  bool holds_flow(const TcpTuple& t) const { return conns_.contains(t) || tw_.contains(t); }
+  // `o` (may be null) is told of every 4-tuple that starts or stops being held (holds_flow):
+  // at connect(), at a SYN a listener answers (or a cookie it takes), and when the connection
+  // and its TIME-WAIT record are gone.
+  void set_flow_observer(FlowObserver* o) { flow_observer_ = o; }
   // Sockets and TIME-WAIT records (what `ss -a` would list).
   std::size_t socket_count() const { return table_.size() + tw_.size(); }
   std::size_t time_wait_count() const { return tw_.size(); }
@@ -413,6 +420,11 @@ class TcpLayer final : public Transport {
   };
 
   Socket* conn_socket(SocketHandle h) const;
+  // The 4-tuple map's insert and erase (erase only if it maps to `h`), telling the flow
+  // observer when the tuple starts or stops being held.
+  void hash_conn(const TcpTuple& t, SocketHandle h);
+  void unhash_conn(const TcpTuple& t, SocketHandle h);
+  void flow_changed(const TcpTuple& t, bool opened) const;
   std::optional<TcpError> bind_to(SocketHandle h, Socket& s, const IpAddr& local,
                                   std::uint16_t port);
   void hold_port(SocketHandle h, Socket& s, std::uint16_t port);
@@ -536,6 +548,7 @@ class TcpLayer final : public Transport {
   ReadyFeed ready_;
   TcpLayerCounters counters_;
   Instant clock_;
+  FlowObserver* flow_observer_ = nullptr;
 };
 
 template <typename F>

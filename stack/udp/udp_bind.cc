@@ -65,7 +65,11 @@ std::optional<UdpError> UdpLayer::bind_to(SocketHandle h, Socket& s, const IpAdd
   s.port = port;
   s.bind_order = ++next_bind_order_;
   // Appended, so each port's list stays in bind order (the SO_REUSEPORT group order).
-  by_port_[port].push_back(h);
+  std::vector<SocketHandle>& users = by_port_[port];
+  users.push_back(h);
+  if (users.size() == 1 && flow_observer_ != nullptr) {
+    flow_observer_->flow_opened(FlowKey{.proto = IpProto::kUdp, .local_port = port});
+  }
   return std::nullopt;
 }
 
@@ -84,7 +88,12 @@ void UdpLayer::set_remote(SocketHandle h, Socket& s, std::optional<UdpEndpoint> 
 
 void UdpLayer::unhash(SocketHandle h, Socket& s) {
   set_remote(h, s, std::nullopt);
-  if (s.port != 0) remove_from(by_port_, s.port, h);
+  if (s.port != 0) {
+    remove_from(by_port_, s.port, h);
+    if (!by_port_.contains(s.port) && flow_observer_ != nullptr) {
+      flow_observer_->flow_closed(FlowKey{.proto = IpProto::kUdp, .local_port = s.port});
+    }
+  }
   s.port = 0;
 }
 

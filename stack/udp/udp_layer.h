@@ -225,6 +225,11 @@ class UdpLayer final : public Transport {
   void unsubscribe_ready(ReadyList& l) { ready_.unsubscribe(l); }
 
   const UdpLayerCounters& counters() const { return counters_; }
+  // Whether a socket is bound to local `port` (on any address).
+  bool holds_port(std::uint16_t port) const { return by_port_.contains(port); }
+  // `o` (may be null) is told when a local port gets its first bound socket and loses its
+  // last (FlowKey with proto kUdp and only local_port set).
+  void set_flow_observer(FlowObserver* o) { flow_observer_ = o; }
   std::size_t socket_count() const { return table_.size(); }
 
  private:
@@ -298,6 +303,7 @@ class UdpLayer final : public Transport {
   SlotTable<Socket> table_;
   // Sockets by local port (every bound socket), for demux and bind rules.
   std::unordered_map<std::uint16_t, std::vector<SocketHandle>> by_port_;
+  FlowObserver* flow_observer_ = nullptr;
   // Connected sockets by 4-tuple (several only with SO_REUSEADDR/SO_REUSEPORT).
   std::unordered_map<Tuple, std::vector<SocketHandle>, TupleHash> connected_;
   ReadyFeed ready_;
