@@ -138,6 +138,8 @@ int run_sandbox(const SandboxOptions& o) {
   setup.device.mode = tun::TunMode::kTap;
   setup.device.netns = ns;
   setup.device.mtu = static_cast<std::size_t>(o.mtu);
+  // IFF_VNET_HDR offloads on the TAP, as `ustack up` has them (README "Offloads").
+  setup.device.offload = !o.no_offload;
   setup.create_netns = false;
   setup.addrs = {layout.gateway_cidr(), layout.dns_cidr()};
   if (o.configure) setup.peers = {layout.guest_cidr()};
@@ -276,6 +278,8 @@ Subcommand sandbox_cmd(
           ->type_name("PATH");
       app.add_flag("--enable-seccomp", o->enable_seccomp,
                    "after setup, allow only the system calls the relay loop needs (libseccomp)");
+      app.add_flag("--no-offload", o->no_offload,
+                   "no IFF_VNET_HDR offloads (checksums, TCP segmentation) on the TAP");
       app.add_option("--pcap", o->pcap, "record the TAP's packets (ustack's side) to FILE");
       app.add_option("--seed", o->seed, "seed of every random choice")->capture_default_str();
       return [o] { return run_sandbox(*o); };

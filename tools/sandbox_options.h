@@ -35,6 +35,8 @@ struct SandboxOptions {
   std::uint64_t max_flows = 0;       // TCP + UDP + ping flows; 0: no limit
   std::uint64_t flow_buffer = sandbox::TcpRelay::kDefaultFlowBuffer;
   bool enable_seccomp = false;  // the relay under a syscall allow-list
+  // --no-offload: the TAP without IFF_VNET_HDR (checksums and TCP segmentation by ustack).
+  bool no_offload = false;
   std::string pcap;
   std::uint64_t seed = 1;
   // Configure the namespace's side (lo and the TAP up, guest address, default routes, MAC):
