@@ -87,6 +87,9 @@ for ns in "$G" "$H"; do
   # timestamps, so tw_reuse cannot recycle ports; the rig's slirp_pasta.sh does the same).
   ip netns exec "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="1024 65535" \
     net.ipv4.tcp_max_tw_buckets=0
+  # Each connection starts from scratch: no ssthresh or RTT saved from an earlier run (or tool)
+  # to the same address, which made every bulk run after the first slow.
+  ip netns exec "$ns" sysctl -qw net.ipv4.tcp_no_metrics_save=1
 done
 in_h ip addr add "$HOSTIP/32" dev lo
 # ustack sandbox relays ping through unprivileged ICMP sockets; not measured here.
