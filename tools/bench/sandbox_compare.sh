@@ -20,7 +20,8 @@
 #                                                    pasta -a 198.18.61.100 -g 198.18.61.2
 #                                                    ustack sandbox --cidr 198.18.61.0/24
 #                                                  lo 127.0.0.1: iperf3 -s :5201, tcprr :5002
-#                                                  lo 198.18.60.1/32: host-side clients' target
+#                                                  veth sbv0 198.18.60.1/24 (default route
+#                                                  via .254, for pasta): clients' target
 #
 # ns -> host: clients in sbg to the gateway 198.18.61.2, which each tool maps to the host's
 # loopback (slirp4netns by default, pasta by default, ustack with --allow-host-loopback).
@@ -67,6 +68,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# Background processes are started as `ip netns exec ... &` (it execs the program), never through
+# these functions, so that $! is the program's own PID, which cleanup stops.
 in_g() { ip netns exec "$G" "$@"; }
 in_h() { ip netns exec "$H" "$@"; }
 
@@ -91,15 +94,21 @@ for ns in "$G" "$H"; do
   # to the same address, which made every bulk run after the first slow.
   ip netns exec "$ns" sysctl -qw net.ipv4.tcp_no_metrics_save=1
 done
-in_h ip addr add "$HOSTIP/32" dev lo
+# pasta needs a routable interface with a default route on the host side (it copies them): a
+# veth pair inside sbh, 198.18.60.1/24 on one end, the default route via .254 (never used).
+in_h ip link add sbv0 type veth peer name sbv1
+in_h ip addr add "$HOSTIP/24" dev sbv0
+in_h ip link set sbv1 up
+in_h ip link set sbv0 up
+in_h ip route add default via 198.18.60.254 dev sbv0
 # ustack sandbox relays ping through unprivileged ICMP sockets; not measured here.
-in_h iperf3 -s -B 127.0.0.1 -p 5201 >"$WORK/iperf3h.log" 2>&1 &
+ip netns exec "$H" iperf3 -s -B 127.0.0.1 -p 5201 >"$WORK/iperf3h.log" 2>&1 &
 PIDS+=($!)
-in_h "$WORK/tcprr" server -b 127.0.0.1 -p 5002 >"$WORK/tcprrh.log" 2>&1 &
+ip netns exec "$H" "$WORK/tcprr" server -b 127.0.0.1 -p 5002 >"$WORK/tcprrh.log" 2>&1 &
 PIDS+=($!)
-in_g iperf3 -s -p 5201 >"$WORK/iperf3g.log" 2>&1 &
+ip netns exec "$G" iperf3 -s -p 5201 >"$WORK/iperf3g.log" 2>&1 &
 PIDS+=($!)
-in_g "$WORK/tcprr" server -b 0.0.0.0 -p 5002 >"$WORK/tcprrg.log" 2>&1 &
+ip netns exec "$G" "$WORK/tcprr" server -b 0.0.0.0 -p 5002 >"$WORK/tcprrg.log" 2>&1 &
 PIDS+=($!)
 
 # start_tool TOOL MTU: the tool as sbg's network, its forwards in place; waits until it works.
@@ -110,7 +119,7 @@ start_tool() {
   case $tool in
     slirp4netns)
       rm -f "$api"
-      in_h slirp4netns --configure --mtu="$mtu" --cidr=$NET.0/24 --disable-dns \
+      ip netns exec "$H" slirp4netns --configure --mtu="$mtu" --cidr=$NET.0/24 --disable-dns \
         --api-socket "$api" --netns-type=path "/run/netns/$G" tap0 >"$WORK/tool.log" 2>&1 &
       TOOL_PID=$!
       for _ in $(seq 50); do [ -S "$api" ] && break; sleep 0.1; done
@@ -128,14 +137,14 @@ EOF
       ;;
     pasta)
       # --runas 0: as root pasta otherwise drops to nobody and cannot join an `ip netns` namespace.
-      in_h pasta -f -q -4 --runas 0 --config-net -I tap0 -a $NET.100 -n 24 -g $NET.2 -m "$mtu" \
+      ip netns exec "$H" pasta -f -q -4 --runas 0 --config-net -I tap0 -a $NET.100 -n 24 -g $NET.2 -m "$mtu" \
         -t 15201:5201,15002:5002 -u none -T none -U none --netns "$G" >"$WORK/tool.log" 2>&1 &
       TOOL_PID=$!
       ;;
     ustack | ustack_base)
       local bin=$USTACK args=${USTACK_ARGS:-}
       if [ "$tool" = ustack_base ]; then bin=${USTACK_BASE:-$USTACK} args=${USTACK_BASE_ARGS:-}; fi
-      in_h "$bin" sandbox --netns "$G" --cidr $NET.0/24 --mtu "$mtu" --disable-dns \
+      ip netns exec "$H" "$bin" sandbox --netns "$G" --cidr $NET.0/24 --mtu "$mtu" --disable-dns \
         --allow-host-loopback --publish 15201:5201 --publish 15002:5002 $args \
         >"$WORK/tool.log" 2>&1 &
       TOOL_PID=$!
