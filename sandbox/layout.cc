@@ -8,7 +8,10 @@ namespace ustack::sandbox {
 namespace {
 
 IpAddr host_number(const IpCidr& net, std::uint8_t n) {
-  auto b = net.network().v4().bytes();
+  // The address must outlive the span bytes() returns into it: a temporary from v4() did not,
+  // and -c opt builds read its dead bytes (gateway 0.0.0.2 whatever --cidr said).
+  const Ipv4Addr addr = net.network().v4();
+  Bytes b = addr.bytes();
   std::uint32_t v =
       (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | b[3];
   v += n;

@@ -180,19 +180,11 @@ void TcpRelay::pump(Flow& f) {
 bool TcpRelay::guest_to_host(Flow& f) {
   for (;;) {
     if (f.to_host_off < f.to_host.size()) {
-      if (!f.host->writable()) return true;
-      ssize_t n = ::send(f.host->fd(), f.to_host.data() + f.to_host_off,
-                         f.to_host.size() - f.to_host_off, MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          f.host->want_write();
-          return true;
-        }
-        reset(f, /*by_guest=*/false);
-        return false;
-      }
-      f.to_host_off += static_cast<std::size_t>(n);
-      counters_.bytes_to_host += static_cast<std::uint64_t>(n);
+      Bytes rest = Bytes(f.to_host).subspan(f.to_host_off);
+      std::optional<std::size_t> n = send_host(f, rest);
+      if (!n) return false;
+      f.to_host_off += *n;
+      if (*n < rest.size()) return true;  // the host socket is full: wait until it is writable
       continue;
     }
     if (f.guest_eof) break;
@@ -206,7 +198,12 @@ bool TcpRelay::guest_to_host(Flow& f) {
       f.guest_eof = true;
       break;
     }
-    f.to_host.assign(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(*n));
+    // Straight from the scratch buffer to the host socket: only what it does not take now is
+    // copied into the flow's buffer.
+    Bytes got(scratch_.data(), *n);
+    std::optional<std::size_t> sent = send_host(f, got);
+    if (!sent) return false;
+    f.to_host.assign(got.begin() + static_cast<std::ptrdiff_t>(*sent), got.end());
     f.to_host_off = 0;
   }
   // The guest's FIN, after everything before it: half-close toward the host.
@@ -217,18 +214,32 @@ bool TcpRelay::guest_to_host(Flow& f) {
   return true;
 }
 
+std::optional<std::size_t> TcpRelay::send_host(Flow& f, Bytes data) {
+  std::size_t done = 0;
+  while (done < data.size() && f.host->writable()) {
+    ssize_t n = ::send(f.host->fd(), data.data() + done, data.size() - done, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        f.host->want_write();
+        break;
+      }
+      reset(f, /*by_guest=*/false);
+      return std::nullopt;
+    }
+    done += static_cast<std::size_t>(n);
+    counters_.bytes_to_host += static_cast<std::uint64_t>(n);
+  }
+  return done;
+}
+
 bool TcpRelay::host_to_guest(Flow& f) {
   for (;;) {
     if (f.to_guest_off < f.to_guest.size()) {
       Bytes rest = Bytes(f.to_guest).subspan(f.to_guest_off);
-      auto n = tcp_.send(f.sock, rest);
-      if (!n.ok()) {
-        if (n.error() == TcpError::kWouldBlock) return true;  // room comes with the guest's ACKs
-        reset(f, /*by_guest=*/true);
-        return false;
-      }
+      std::optional<std::size_t> n = send_guest(f, rest);
+      if (!n) return false;
       f.to_guest_off += *n;
-      counters_.bytes_to_guest += *n;
+      if (*n < rest.size()) return true;  // room comes with the guest's ACKs
       continue;
     }
     if (f.host_eof) break;
@@ -246,7 +257,12 @@ bool TcpRelay::host_to_guest(Flow& f) {
       f.host_eof = true;
       break;
     }
-    f.to_guest.assign(scratch_.begin(), scratch_.begin() + n);
+    // As toward the host: ustack's send buffer takes what it can from the scratch buffer, the
+    // rest waits in the flow's.
+    Bytes got(scratch_.data(), static_cast<std::size_t>(n));
+    std::optional<std::size_t> sent = send_guest(f, got);
+    if (!sent) return false;
+    f.to_guest.assign(got.begin() + static_cast<std::ptrdiff_t>(*sent), got.end());
     f.to_guest_off = 0;
   }
   // The host's EOF, after everything before it: a FIN to the guest.
@@ -255,6 +271,18 @@ bool TcpRelay::host_to_guest(Flow& f) {
     f.guest_shut = true;
   }
   return true;
+}
+
+std::optional<std::size_t> TcpRelay::send_guest(Flow& f, Bytes data) {
+  if (data.empty()) return 0;
+  auto n = tcp_.send(f.sock, data);
+  if (!n.ok()) {
+    if (n.error() == TcpError::kWouldBlock) return 0;
+    reset(f, /*by_guest=*/true);
+    return std::nullopt;
+  }
+  counters_.bytes_to_guest += *n;
+  return *n;
 }
 
 void TcpRelay::reset(Flow& f, bool by_guest) {

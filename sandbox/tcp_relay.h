@@ -30,6 +30,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "sandbox/counter_text.h"
@@ -109,6 +110,10 @@ class TcpRelay {
   // Each returns false when the flow ended in a reset.
   bool guest_to_host(Flow& f);
   bool host_to_guest(Flow& f);
+  // Writes as much of `data` as the host socket (ustack's send buffer) takes now: the count,
+  // or nullopt when the flow ended in a reset.
+  std::optional<std::size_t> send_host(Flow& f, Bytes data);
+  std::optional<std::size_t> send_guest(Flow& f, Bytes data);
   void reset(Flow& f, bool by_guest);
   // The host connect for `t` failed with `err`: a RST for ECONNREFUSED, else ICMP.
   void connect_failed(const TcpTuple& t, int err);

@@ -145,6 +145,8 @@ int run_sandbox(const SandboxOptions& o) {
   setup.device.mode = tun::TunMode::kTap;
   setup.device.netns = ns;
   setup.device.mtu = static_cast<std::size_t>(o.mtu);
+  // IFF_VNET_HDR offloads on the TAP, as `ustack up` has them (README "Offloads").
+  setup.device.offload = !o.no_offload;
   setup.create_netns = false;
   setup.addrs = {layout.gateway_cidr(), layout.dns_cidr()};
   if (o.configure) setup.peers = {layout.guest_cidr()};
@@ -326,6 +328,8 @@ Subcommand sandbox_cmd(
                    "after setup, as slirp4netns: a mount namespace whose root is an empty "
                    "tmpfs with /etc and /run read-only; capabilities but "
                    "CAP_NET_BIND_SERVICE dropped");
+      app.add_flag("--no-offload", o->no_offload,
+                   "no IFF_VNET_HDR offloads (checksums, TCP segmentation) on the TAP");
       app.add_option("--pcap", o->pcap, "record the TAP's packets (ustack's side) to FILE");
       app.add_option("--seed", o->seed, "seed of every random choice")->capture_default_str();
       return [o] { return run_sandbox(*o); };

@@ -46,6 +46,8 @@ struct SandboxOptions {
   std::string user;
   bool drop_capabilities = false;
   bool enable_sandbox = false;
+  // --no-offload: the TAP without IFF_VNET_HDR (checksums and TCP segmentation by ustack).
+  bool no_offload = false;
   std::string pcap;
   std::uint64_t seed = 1;
   // Configure the namespace's side (lo and the TAP up, guest address, default routes, MAC):
