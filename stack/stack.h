@@ -241,6 +241,10 @@ class Stack final : public IpSender {
   bool join_group(Instant now, const IpAddr& group) override;
   void leave_group(Instant now, const IpAddr& group) override;
 
+  // Sends what poll() would send first (datagrams batched for USO) without running anything
+  // else: for a session that ends between two polls (a `udp send` that exits at once).
+  bool flush_batched(Instant now) { return flush_uso(now); }
+
  private:
   struct Address {
     IpCidr cidr;

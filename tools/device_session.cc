@@ -147,6 +147,8 @@ DeviceShard::DeviceShard(const DeviceSetup& setup, std::size_t index,
 DeviceShard::~DeviceShard() {
   // Reverse order of construction: stop driving, drop the stack and its transports, close the
   // pcap, then the device (a device we created disappears with its last queue's fd).
+  // Datagrams still batched for USO leave first (a command may exit right after its send).
+  if (parts_ && runtime_) parts_->stack().flush_batched(runtime_->now());
   runtime_.reset();
   pollable_.reset();
   if (impaired_) parts_->stack().remove_poller(*impaired_);

@@ -268,5 +268,48 @@ TEST(TcpSend, FullSizedSegmentsLeaveRoomForSackBlocks) {
   t.expect(seg().seq(2873).ack(1021).len(1128).no_sack());
 }
 
+// ACK coalescing (TcpLayerConfig::coalesce_acks, on in the device commands): segments handed
+// over in one read batch are answered after the batch, by one cumulative ACK, as Linux's GRO
+// receiver would answer the one super-segment it built of them. Without it each segment of the
+// quick-ACK phase gets its own ACK.
+TcpLayerConfig coalescing(bool on) {
+  TcpLayerConfig cfg = TcpTestbed::default_config();
+  cfg.coalesce_acks = on;
+  return cfg;
+}
+
+TEST(TcpAckCoalescing, ABurstIsAnsweredByOneCumulativeAck) {
+  const std::string full(1448, 'f');
+  for (bool on : {false, true}) {
+    SCOPED_TRACE(on ? "coalescing" : "per segment");
+    TcpTestbed t = TcpTestbed::established(coalescing(on));
+    t.inject_burst({seg().ack(1).seq(1001).data(full).ts(102, _),
+                    seg().ack(1).seq(1001 + 1448).data(full).ts(102, _),
+                    seg().ack(1).seq(1001 + 2 * 1448).data(full).ts(102, _),
+                    seg().ack(1).seq(1001 + 3 * 1448).data(full).ts(102, _)});
+    if (on) {
+      t.expect(seg().ack(1001 + 4 * 1448));
+      EXPECT_EQ(t.layer().counters().output_deferred, 4u);
+    } else {
+      for (int i = 1; i <= 4; ++i) t.expect(seg().ack(1001 + i * 1448));
+      EXPECT_EQ(t.layer().counters().output_deferred, 0u);
+    }
+    t.expect_nothing();
+    EXPECT_EQ(t.recv().size(), 4 * full.size());
+  }
+}
+
+// What must not wait does not: an out-of-order segment in the burst is answered at once by its
+// duplicate ACK with the SACK block (RFC 5681 §4.2 "SHOULD be generated immediately"), before
+// the in-order segment after it, whose ACK then covers the gap it filled.
+TEST(TcpAckCoalescing, AnOutOfOrderSegmentInTheBurstGetsItsDupAckAtOnce) {
+  TcpTestbed t = TcpTestbed::established(coalescing(true));
+  t.inject_burst({seg().ack(1).seq(1011).data("0123456789").ts(102, _),
+                  seg().ack(1).seq(1001).data("0123456789").ts(102, _)});
+  t.expect(seg().ack(1001).sack(1011, 1021));
+  t.expect(seg().ack(1021).no_sack());
+  t.expect_nothing();
+}
+
 }  // namespace
 }  // namespace ustack::testing

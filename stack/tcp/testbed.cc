@@ -151,7 +151,21 @@ TcpTestbed& TcpTestbed::at(Duration t) {
   return *this;
 }
 
-TcpTestbed& TcpTestbed::inject(const SegSpec& s) {
+namespace {
+std::uint8_t ecn_of(const SegSpec& s) {
+  return static_cast<std::uint8_t>(s.ip_ecn_ ? s.ip_ecn_->v.value_or(0) : 0);
+}
+}  // namespace
+
+TcpTestbed& TcpTestbed::inject(const SegSpec& s) { return inject_bytes(build(s), ecn_of(s)); }
+
+TcpTestbed& TcpTestbed::inject_burst(std::initializer_list<SegSpec> burst) {
+  for (const SegSpec& s : burst) deliver(build(s), ecn_of(s));
+  run_until(now_);
+  return *this;
+}
+
+ByteVec TcpTestbed::build(const SegSpec& s) const {
   TcpRepr r;
   r.src_port = peer_port_;
   r.dst_port = local_port_;
@@ -174,18 +188,22 @@ TcpTestbed& TcpTestbed::inject(const SegSpec& s) {
   r.payload = as_bytes(payload);
   ByteVec bytes(r.buffer_len());
   r.emit(bytes, peer_, ip_.local, ChecksumMode::kCompute);
-  return inject_bytes(bytes, static_cast<std::uint8_t>(s.ip_ecn_ ? s.ip_ecn_->v.value_or(0) : 0));
+  return bytes;
 }
 
 TcpTestbed& TcpTestbed::inject_bytes(Bytes tcp, std::uint8_t tos) {
+  deliver(tcp, tos);
+  run_until(now_);
+  return *this;
+}
+
+void TcpTestbed::deliver(Bytes tcp, std::uint8_t tos) {
   IpRxMeta meta;
   meta.tos = tos;
   meta.src = peer_;
   meta.dst = ip_.local;
   meta.proto = IpProto::kTcp;
   layer_.on_packet(now_, meta, tcp, ip_);
-  run_until(now_);
-  return *this;
 }
 
 std::optional<TcpTestbed::Seg> TcpTestbed::pop() {

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <deque>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -195,6 +196,9 @@ class TcpTestbed {
   // Advances virtual time to `t` since the start, running the stack's timers.
   TcpTestbed& at(Duration t);
   TcpTestbed& inject(const SegSpec& s);
+  // Hands every segment to the layer at the current time before polling it once, as the
+  // Stack does with a device's read batch (what TcpLayerConfig::coalesce_acks works on).
+  TcpTestbed& inject_burst(std::initializer_list<SegSpec> burst);
   // Injects raw TCP bytes (e.g. a corrupted segment), with `tos` in the IP header.
   TcpTestbed& inject_bytes(Bytes tcp, std::uint8_t tos = 0);
   // The next segment sent up to now must match.
@@ -239,6 +243,8 @@ class TcpTestbed {
 
  private:
   void run_until(Instant t);
+  ByteVec build(const SegSpec& s) const;
+  void deliver(Bytes tcp, std::uint8_t tos);
   std::string describe(const TcpRepr& r) const;
   bool matches(const SegSpec& s, const Seg& got, std::string& why) const;
 
