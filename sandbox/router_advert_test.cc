@@ -50,5 +50,59 @@ TEST(RouterAdvert, PrefixRouterAndDnsAsSlaacNeedsThem) {
   EXPECT_EQ(l.v6->dns, IpAddr(*Ipv6Addr::parse("fd00:5::3")));
 }
 
+// RFC 4861 §6.2.6 on a virtual clock (t in ms from the advertiser's start).
+Instant at_ms(std::int64_t ms) { return Instant::from_millis(ms); }
+
+TEST(RaSchedule, UnsolicitedEveryIntervalAfterTheFirstDelay) {
+  RaSchedule s(at_ms(0));
+  EXPECT_EQ(s.next(), at_ms(2000));
+  EXPECT_FALSE(s.answers_solicitation());
+  s.sent(at_ms(2000));
+  EXPECT_EQ(s.next(), at_ms(6000));
+}
+
+// Long after the last RA: the answer goes after the random delay alone.
+TEST(RaSchedule, SolicitationAnsweredAfterItsRandomDelay) {
+  RaSchedule s(at_ms(0));
+  s.sent(at_ms(2000));
+  s.solicited(at_ms(5500), Duration::millis(300));
+  EXPECT_EQ(s.next(), at_ms(5800));
+  EXPECT_TRUE(s.answers_solicitation());
+  s.sent(at_ms(5800));
+  EXPECT_FALSE(s.answers_solicitation());
+  EXPECT_EQ(s.next(), at_ms(9800));  // the unsolicited ones go on from the answer
+}
+
+// An RA went less than MIN_DELAY_BETWEEN_RAS (3 s) ago: last + 3 s + the delay.
+TEST(RaSchedule, AtMostOneMulticastAdvertisementPerThreeSeconds) {
+  RaSchedule s(at_ms(0));
+  s.sent(at_ms(2000));
+  s.solicited(at_ms(2100), Duration::millis(200));
+  EXPECT_EQ(s.next(), at_ms(5200));
+  // A second solicitation before then is answered by the same RA (the delay counts from the
+  // first, §6.2.6).
+  s.solicited(at_ms(3000), Duration::millis(0));
+  EXPECT_EQ(s.next(), at_ms(5000));
+  s.solicited(at_ms(4000), Duration::millis(500));
+  EXPECT_EQ(s.next(), at_ms(5000));
+}
+
+// "If the computed value corresponds to a time later than the time the next multicast Router
+// Advertisement is scheduled to be sent, ignore the random delay".
+TEST(RaSchedule, NeverLaterThanTheAdvertisementAlreadyDue) {
+  RaSchedule s(at_ms(0));
+  s.sent(at_ms(2000));
+  s.solicited(at_ms(5900), Duration::millis(500));
+  EXPECT_EQ(s.next(), at_ms(6000));
+  EXPECT_TRUE(s.answers_solicitation());
+}
+
+// Before the first RA (our link-local address still in DAD) the answer waits for it.
+TEST(RaSchedule, SolicitationAtStartWaitsForTheFirstAdvertisement) {
+  RaSchedule s(at_ms(0));
+  s.solicited(at_ms(100), Duration::millis(100));
+  EXPECT_EQ(s.next(), at_ms(2000));
+}
+
 }  // namespace
 }  // namespace ustack::sandbox

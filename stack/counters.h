@@ -44,6 +44,7 @@ void append_counter(std::string& out, std::uint64_t value, std::string_view name
   X(kNdpInNs, "ndp.in_neighbor_solicits")                           \
   X(kNdpInNa, "ndp.in_neighbor_adverts")                            \
   X(kNdpInRa, "ndp.in_router_adverts")                              \
+  X(kNdpInRs, "ndp.in_router_solicits")                             \
   X(kNdpOutNs, "ndp.out_neighbor_solicits")                         \
   X(kNdpOutNa, "ndp.out_neighbor_adverts")                          \
   X(kNdpOutRs, "ndp.out_router_solicits")                           \
@@ -129,6 +130,7 @@ void append_counter(std::string& out, std::uint64_t value, std::string_view name
   X(kDropIcmp6UnmatchedError, "drops.icmpv6_unmatched_error")       \
   X(kDropEchoReplyQueueFull, "drops.echo_reply_queue_full")         \
   X(kDropRelayedEchoQueueFull, "drops.relayed_echo_queue_full")     \
+  X(kDropRouterSolicitQueueFull, "drops.router_solicit_queue_full") \
   X(kDropUdpNoPort, "drops.udp_no_port")                            \
   X(kDropIpv6NoNextHeader, "drops.ipv6_no_next_header")             \
   X(kDropIpv6RoutingHeader, "drops.ipv6_routing_header")            \

@@ -1065,6 +1065,13 @@ std::optional<RelayedEcho> Stack::pop_relayed_echo() {
   return r;
 }
 
+std::optional<RouterSolicit> Stack::pop_router_solicit() {
+  if (router_solicits_.empty()) return std::nullopt;
+  RouterSolicit r = router_solicits_.front();
+  router_solicits_.pop_front();
+  return r;
+}
+
 bool Stack::send_echo_reply(Instant now, const IpAddr& from, const IpAddr& to, std::uint16_t ident,
                             std::uint16_t seq, Bytes payload) {
   std::size_t len = 8 + payload.size();

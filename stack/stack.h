@@ -106,6 +106,11 @@ struct StackConfig {
   // pop_relayed_echo() (a gateway relaying pings, `ustack sandbox`) instead of dropped; other
   // ICMP to such addresses is still dropped.
   bool relay_echo = false;
+  // A router on the link (`ustack sandbox --router-advertisements`): valid router
+  // solicitations (RFC 4861 §6.1.1) are queued for pop_router_solicit() instead of dropped, at
+  // most router_solicit_queue_limit of them (further ones: drops.router_solicit_queue_full).
+  bool queue_router_solicits = false;
+  std::size_t router_solicit_queue_limit = 64;
   // Echo replies kept for pop_echo_reply() (and relayed requests for pop_relayed_echo());
   // further ones are dropped and counted.
   std::size_t echo_reply_queue_limit = 1024;
@@ -119,6 +124,13 @@ struct RelayedEcho {
   std::uint16_t seq = 0;
   std::uint8_t ttl = 0;
   ByteVec payload;
+};
+
+// A router solicitation taken by StackConfig::queue_router_solicits. Its source link-layer
+// address, if any, is already in the neighbour cache (RFC 4861 §6.2.6).
+struct RouterSolicit {
+  Instant at;
+  Ipv6Addr from;  // the unspecified address from a host that has no address yet
 };
 
 // An ICMP/ICMPv6 echo reply received for a send_echo_request().
@@ -208,6 +220,8 @@ class Stack final : public IpSender {
   // --- A gateway's side (`ustack sandbox`) ---
   // Echo requests to far addresses (StackConfig::relay_echo), oldest first.
   std::optional<RelayedEcho> pop_relayed_echo();
+  // Router solicitations (StackConfig::queue_router_solicits), oldest first.
+  std::optional<RouterSolicit> pop_router_solicit();
   // Sends an echo reply from `from` (any address: the far host a relayed request went to) to
   // `to`.
   bool send_echo_reply(Instant now, const IpAddr& from, const IpAddr& to, std::uint16_t ident,
@@ -418,6 +432,7 @@ class Stack final : public IpSender {
 
   std::deque<EchoReply> echo_replies_;
   std::deque<RelayedEcho> relayed_echoes_;
+  std::deque<RouterSolicit> router_solicits_;
   std::deque<ByteVec> loopback_;  // packets to our own addresses, received at the next poll
   // Offload metadata of the frame being processed (set by poll() around receive_frame()): the
   // device's word that the transport checksum of a received packet need not be verified.

@@ -405,6 +405,88 @@ TEST(StackNdp, SendsRouterSolicitations) {
   EXPECT_EQ(rs, 3);
 }
 
+// A router's side (`ustack sandbox --router-advertisements`): router solicitations to
+// ff02::2 (joined, as a Linux router does) are queued for the advertiser; the source
+// link-layer option is learnt (RFC 4861 §6.2.6: STALE).
+StackConfig router_config() {
+  StackConfig c = test_config();
+  c.queue_router_solicits = true;
+  return c;
+}
+
+void inject_rs(EthRig& rig, const NdpRepr& rs, const Ipv6Addr& src, std::uint8_t hop_limit = 255) {
+  Ipv6Addr dst = Ipv6Addr::all_routers();
+  rig.inject_ndp(rs, src, dst, hop_limit, dst.multicast_mac());
+}
+
+TEST(StackNdp, RouterSolicitationIsQueuedForTheRouter) {
+  EthRig rig(router_config());
+  rig.stack.join_group(rig.now, IpAddr(Ipv6Addr::all_routers()));
+  frames(rig);
+  Ipv6Addr host = ip6("fe80::1");
+  inject_rs(rig, NdpRepr::router_solicit(kPeerMac), host);
+  inject_rs(rig, NdpRepr::router_solicit(std::nullopt), Ipv6Addr::any());
+  EXPECT_TRUE(frames(rig).empty());  // answered by the advertiser, not the Stack
+  EXPECT_EQ(rig.counter("ndp.in_router_solicits"), 2u);
+  auto a = rig.stack.pop_router_solicit();
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->from, host);
+  EXPECT_EQ(a->at, rig.now);
+  auto b = rig.stack.pop_router_solicit();
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(b->from.is_unspecified());
+  EXPECT_FALSE(rig.stack.pop_router_solicit());
+  EXPECT_EQ(rig.stack.neighbor_state(IpAddr(host)), NeighborState::kStale);
+  EXPECT_EQ(rig.stack.neighbor_mac(IpAddr(host)), kPeerMac);
+}
+
+// RFC 4861 §6.1.1: hop limit not 255, code not 0, fewer than 8 octets, a source link-layer
+// option from :: — each silently discarded, nothing queued.
+TEST(StackNdp, InvalidRouterSolicitationsAreDropped) {
+  EthRig rig(router_config());
+  rig.stack.join_group(rig.now, IpAddr(Ipv6Addr::all_routers()));
+  frames(rig);
+  Ipv6Addr host = ip6("fe80::1"), dst = Ipv6Addr::all_routers();
+  inject_rs(rig, NdpRepr::router_solicit(kPeerMac), host, 254);
+  inject_rs(rig, NdpRepr::router_solicit(kPeerMac), Ipv6Addr::any());
+  // Raw ICMPv6 bodies with a correct checksum: code 1; then only 4 octets.
+  auto raw = [&](ByteVec icmp) {
+    std::uint32_t sum = pseudo_header_sum_v6(host, dst, 58, icmp.size());
+    std::uint16_t c = checksum_finish(checksum_add(sum, icmp));
+    icmp[2] = static_cast<std::uint8_t>(c >> 8);
+    icmp[3] = static_cast<std::uint8_t>(c);
+    rig.inject_v6(v6_packet(host, dst, IpProto::kIcmpv6, icmp, 255), dst.multicast_mac());
+  };
+  raw({133, 1, 0, 0, 0, 0, 0, 0});
+  raw({133, 0, 0, 0});
+  EXPECT_FALSE(rig.stack.pop_router_solicit());
+  EXPECT_EQ(rig.counter("ndp.in_router_solicits"), 0u);
+  EXPECT_EQ(rig.counter("drops.ndp_bad_hop_limit"), 1u);
+  EXPECT_TRUE(frames(rig).empty());
+}
+
+// A host (no queue_router_solicits) drops them, as before.
+TEST(StackNdp, HostDropsRouterSolicitations) {
+  EthRig rig;
+  rig.stack.join_group(rig.now, IpAddr(Ipv6Addr::all_routers()));
+  inject_rs(rig, NdpRepr::router_solicit(kPeerMac), ip6("fe80::1"));
+  EXPECT_FALSE(rig.stack.pop_router_solicit());
+  EXPECT_EQ(rig.counter("drops.icmpv6_unhandled_type"), 1u);
+}
+
+// A bounded queue: further solicitations are counted and dropped.
+TEST(StackNdp, RouterSolicitQueueIsBounded) {
+  StackConfig c = router_config();
+  c.router_solicit_queue_limit = 2;
+  EthRig rig(c);
+  rig.stack.join_group(rig.now, IpAddr(Ipv6Addr::all_routers()));
+  for (int i = 0; i < 3; ++i) inject_rs(rig, NdpRepr::router_solicit(kPeerMac), ip6("fe80::1"));
+  EXPECT_EQ(rig.counter("drops.router_solicit_queue_full"), 1u);
+  EXPECT_TRUE(rig.stack.pop_router_solicit());
+  EXPECT_TRUE(rig.stack.pop_router_solicit());
+  EXPECT_FALSE(rig.stack.pop_router_solicit());
+}
+
 // RFC 4861 §6.3.4 / RFC 4862 §5.5.3: a router advertisement gives a default router, an
 // on-link prefix, an MTU and (A flag) a SLAAC address that goes through DAD.
 TEST(StackNdp, RouterAdvertisementConfiguresHost) {

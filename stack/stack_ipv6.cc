@@ -547,8 +547,28 @@ void Stack::ndp_input(Instant now, const IpRxMeta& meta, Bytes message) {
       }
       return;
     }
+    case Icmpv6Type::kRouterSolicit: {
+      // Hop limit 255, code 0, at least 8 octets, options of non-zero length and no source
+      // link-layer option from :: were checked above (RFC 4861 §6.1.1).
+      if (!cfg_.queue_router_solicits) {
+        drop(now, Ctr::kDropIcmp6UnhandledType);  // router solicitations are for routers
+        return;
+      }
+      counters_.inc(Ctr::kNdpInRs);
+      // RFC 4861 §6.2.6: a source link-layer option updates (or creates, STALE) the entry.
+      if (!src.is_unspecified() && opt.source_link_addr) {
+        ndp_.on_lladdr(now, src, *opt.source_link_addr, true);
+        flush_neighbor_queue(now, ndp_, src);
+      }
+      if (router_solicits_.size() >= cfg_.router_solicit_queue_limit) {
+        drop(now, Ctr::kDropRouterSolicitQueueFull);
+        return;
+      }
+      router_solicits_.push_back(RouterSolicit{now, src});
+      return;
+    }
     default:
-      // Router solicitations are for routers; redirects are not followed.
+      // Redirects are not followed.
       drop(now, Ctr::kDropIcmp6UnhandledType);
       return;
   }

@@ -158,6 +158,7 @@ int run_sandbox(const SandboxOptions& o) {
   setup.pcap = o.pcap;
   setup.seed = o.seed;
   setup.transparent = true;
+  setup.router_solicits = o.router_advertisements;
   return run_with_setup("sandbox", setup, TransportConfig{}, [&](DeviceSession& s) {
     if (o.configure) {
       // The namespace's side: loopback up, default route via us (the address is a --peer).
@@ -180,8 +181,7 @@ int run_sandbox(const SandboxOptions& o) {
     }
     std::unique_ptr<sandbox::RouterAdvertiser> ra;
     if (o.router_advertisements) {
-      ra = std::make_unique<sandbox::RouterAdvertiser>(s.stack(), s.stack().mac(), *layout.v6,
-                                                       s.runtime());
+      ra = std::make_unique<sandbox::RouterAdvertiser>(s.stack(), *layout.v6, s.runtime(), o.seed);
     }
     std::unique_ptr<sandbox::ApiServer> api;
     if (!o.api_socket.empty()) {

@@ -133,6 +133,9 @@ struct DeviceSetup {
   ImpairSpec impair_out;
   // StackConfig::transparent: TCP/UDP to any address are ours (`ustack sandbox`'s gateway).
   bool transparent = false;
+  // StackConfig::queue_router_solicits: a router's side of NDP (`ustack sandbox
+  // --router-advertisements` answers the solicitations).
+  bool router_solicits = false;
   // TcpLayerConfig::coalesce_acks: the device commands set it from --no-ack-coalescing (on by
   // default); sessions built in memory (tests, replay's own recordings) keep the core's
   // per-segment answers.

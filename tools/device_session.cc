@@ -319,6 +319,7 @@ StackSession::StackSession(const DeviceSetup& setup, Device& dev, const Transpor
   cfg.seed = seed;
   cfg.transparent = setup.transparent;
   cfg.relay_echo = setup.transparent;  // the sandbox relays pings too (IcmpRelay)
+  cfg.queue_router_solicits = setup.router_solicits;
   if (shard > 0) {
     // One interface in N shards: shard 0's MAC, and shard 0 alone does the interface's duplicate
     // address detection (waited for by run_with_setup) and router solicitations.

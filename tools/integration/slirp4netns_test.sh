@@ -179,8 +179,13 @@ check_cmd="$inside ip link set tap0 up &&
   $inside ip -6 addr show dev tap0; $inside ip -6 route show default;
   test \"\$($inside curl -sS -g --max-time 20 'http://[$HOST_ADDR6]:8080/blob' | sha256sum | cut -d' ' -f1)\" = $want"
 check "slirp4netns -6 (no -c) PID tap0: SLAAC from ustack's router advertisements, curl -6 works" \
-  in_ns python3 "$WORK/harness.py" "$WORK/bin/slirp4netns" "$check_cmd" \
-  -r READY -e EXIT --enable-ipv6 --cidr 198.18.7.0/24 --disable-dns "$HOLDER" tap0
+  bash -c "ip netns exec $NS python3 '$WORK/harness.py' '$WORK/bin/slirp4netns' \"\$0\" \
+    -r READY -e EXIT --enable-ipv6 --cidr 198.18.7.0/24 --disable-dns $HOLDER tap0 \
+    >'$WORK/ra.log' 2>&1; rc=\$?; cat '$WORK/ra.log'; exit \$rc" "$check_cmd"
+# The kernel solicits a router when tap0 comes up (after its link-local address's DAD): ustack
+# answered that solicitation (RFC 4861 §6.2.6) rather than leaving it to the next periodic RA.
+check "the kernel's router solicitation at link-up was answered (solicited_sent >= 1)" \
+  grep -Eq '^ +[1-9][0-9]* solicited_sent$' "$WORK/ra.log"
 
 # --netns-type=path with a relative path: the holder's namespace as /run/netns/NAME, from /run/netns.
 PATHNS="ustsp${ID}"
