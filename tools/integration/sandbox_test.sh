@@ -450,4 +450,25 @@ cat "$WORK/held_at_exit" >&2
 check "a connect still held when ustack stops is refused ('Connection refused')" \
   grep -q "Connection refused" "$WORK/held_at_exit"
 check "--enable-seccomp: exits cleanly on SIGTERM" test "$USTACK_RC" = 0
+
+# --- a fourth run with --drop-capabilities alone: still root, but every capability set empty
+# (bounding and ambient too, so nothing can regain one) and no_new_privs; traffic still flows ---
+launch_bg "ustack sandbox" ip netns exec "$NS" "${SANDBOX[@]}" --drop-capabilities
+check "--drop-capabilities: says so" \
+  grep -q "privileges dropped (uid 0 gid 0, capabilities: none)" "$USTACK_LOG"
+st="/proc/$USTACK_PID/status"
+grep -E "^(Uid|Gid|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):" "$st" >&2
+check "--drop-capabilities: uid 0 kept; CapPrm, CapEff, CapBnd, CapAmb all 0; no_new_privs" \
+  bash -c "grep -Eq '^Uid:[[:space:]]+0[[:space:]]+0[[:space:]]+0[[:space:]]+0\$' $st &&
+           [ \"\$(grep -Ec '^Cap(Prm|Eff|Bnd|Amb):[[:space:]]+0+\$' $st)\" = 4 ] &&
+           grep -Eq '^NoNewPrivs:[[:space:]]+1\$' $st"
+in_sb timeout 30 curl -sS -o "$WORK/got_nocaps" "http://$HOST_ADDR:8080/blob"
+check "--drop-capabilities: curl 4 MiB (SHA-256)" \
+  test "$(sha256sum <"$WORK/got_nocaps" 2>/dev/null | cut -d' ' -f1)" = "$want"
+check "--drop-capabilities: nc -N upload answered" \
+  test "$(in_sb timeout 20 nc -N "$HOST_ADDR" 9001 <"$WORK/www/blob")" = "$want"
+check "--drop-capabilities: a UDP flow answered" test "$(udp_answered "$SB" "$HOST_ADDR" 9005 1)" = 1
+check "--drop-capabilities: still running" kill -0 "$USTACK_PID"
+stop_ustack TERM
+check "--drop-capabilities: exits cleanly on SIGTERM" test "$USTACK_RC" = 0
 finish
