@@ -95,7 +95,9 @@ std::string list_hostfwd(const HostfwdTable& table) {
                        {"guest_addr", e.spec.guest_addr.to_string()},
                        {"guest_port", e.spec.guest_port}});
   }
-  return nlohmann::ordered_json{{"entries", entries}, {"return", {{"entries", entries}}}}.dump();
+  // slirp4netns 1.3.2 (api.c api_handle_req_list_hostfwd) writes {"entries":[...]} with no
+  // "return" envelope, though its manual shows one: what it writes is what clients read.
+  return nlohmann::ordered_json{{"entries", entries}}.dump();
 }
 
 std::string remove_hostfwd(const json& args, HostfwdTable& table) {

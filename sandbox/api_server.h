@@ -5,17 +5,17 @@
 //
 //   {"execute": "add_hostfwd", "arguments": {"proto": "tcp", "host_addr": "0.0.0.0",
 //    "host_port": 8080, "guest_addr": "10.0.2.100", "guest_port": 80}}  -> {"return":{"id":1}}
-//   {"execute": "list_hostfwd"} -> {"return":{"entries":[{"id":1,"proto":"tcp",...}]},
-//                                   "entries":[...]}
+//   {"execute": "list_hostfwd"} -> {"entries":[{"id":1,"proto":"tcp",...}]}
 //   {"execute": "remove_hostfwd", "arguments": {"id": 1}}                -> {"return":{}}
 //   errors: {"error":{"desc":"bad request: add_hostfwd: bad arguments.host_port"}}
 //
-// list_hostfwd: slirp4netns's manual documents the entries inside "return", while its code (up
-// to 1.3) writes them at the top level; the reply carries both, so clients written against
-// either read it. One request per connection, as slirp4netns: the request ends when it parses
-// as a whole JSON value, at the client's EOF (shutdown(SHUT_WR)), or at 4096 bytes (too large);
-// the reply is written and the connection closed. Everything is non-blocking in the sandbox's
-// one event loop: a slow client never stops the relay.
+// list_hostfwd: slirp4netns's manual documents the entries inside "return", while its code
+// (1.3.2's api.c) writes {"entries":[...]} alone; ustack writes what the code writes, byte for
+// byte (keys in its order, numbers as integers, no spaces). One request per connection, as
+// slirp4netns: the request ends when it parses as a whole JSON value, at the client's EOF
+// (shutdown(SHUT_WR)), or at 4096 bytes (too large); the reply is written and the connection
+// closed. Everything is non-blocking in the sandbox's one event loop: a slow client never stops the
+// relay.
 #pragma once
 
 #include <cstdint>
