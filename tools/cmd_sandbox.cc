@@ -79,6 +79,20 @@ std::string target_namespace(const SandboxOptions& o, std::string& error) {
   return "/proc/" + std::to_string(o.pid) + "/ns/net";
 }
 
+// --ready-fd / --exit-fd checked before anything is set up: open, and open for writing (ready)
+// or reading (exit). "" or the usage error. (slirp4netns does not check: a closed exit fd polls
+// as POLLNVAL and ends it at once, a bad ready fd is written to in vain.)
+std::string check_pipe_fd(int fd, const char* option, bool for_writing) {
+  if (fd < 0) return "";
+  std::string what = std::string(option) + " " + std::to_string(fd);
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return what + ": not an open file descriptor";
+  int mode = flags & O_ACCMODE;
+  if (for_writing && mode == O_RDONLY) return what + ": open for reading only, not writing";
+  if (!for_writing && mode == O_WRONLY) return what + ": open for writing only, not reading";
+  return "";
+}
+
 // slirp4netns's readiness: "1" to the fd, then closed (a failed write is not an error there).
 void signal_ready(int fd) {
   if (fd < 0) return;
@@ -137,6 +151,8 @@ int run_sandbox(const SandboxOptions& o) {
     return fail("--mtu " + std::to_string(o.mtu) + " out of range (1280..65520)");
   std::vector<sandbox::ForwardSpec> publish;
   if (error = parse_publish_specs(o.publish, layout, publish); !error.empty()) return fail(error);
+  if (error = check_pipe_fd(o.ready_fd, "--ready-fd", true); !error.empty()) return fail(error);
+  if (error = check_pipe_fd(o.exit_fd, "--exit-fd", false); !error.empty()) return fail(error);
   std::optional<sandbox::UserSpec> user;
   if (!o.user.empty() && !(user = sandbox::parse_user(o.user, error))) return fail(error);
 

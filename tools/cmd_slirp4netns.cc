@@ -26,6 +26,10 @@ std::string read_text(const char* path) {
 }
 
 int run_slirp4netns(const Slirp4netnsArgs& a) {
+  if (a.version) {
+    std::fputs(slirp4netns_version_text().c_str(), stdout);
+    return 0;
+  }
   Slirp4netnsEnv env;
   env.resolv_conf = read_text("/etc/resolv.conf");
   std::error_code ec;

@@ -63,6 +63,13 @@ void add_slirp4netns_options(CLI::App& app, Slirp4netnsArgs& a) {
   app.add_option("--outbound-addr", a.outbound_addr, "accepted and ignored");
   app.add_option("--outbound-addr6", a.outbound_addr6, "accepted and ignored");
   app.add_option("args", a.args, "PID|PATH TAPNAME");
+  app.add_flag("-v,--version", a.version, "show slirp4netns's version lines (ustack's) and exit");
+}
+
+std::string slirp4netns_version_text() {
+  return "slirp4netns version 1.3.2+ustack\n"
+         "libslirp: none (ustack's own TCP/IP stack)\n"
+         "SLIRP_CONFIG_VERSION_MAX: 3\n";
 }
 
 Slirp4netnsMapping map_slirp4netns(const Slirp4netnsArgs& a, const Slirp4netnsEnv& env) {

@@ -41,7 +41,13 @@ struct Slirp4netnsArgs {
   std::string outbound_addr;             // --outbound-addr
   std::string outbound_addr6;            // --outbound-addr6
   std::vector<std::string> args;         // PID|PATH TAPNAME
+  bool version = false;                  // -v, --version
 };
+
+// What `slirp4netns --version` prints, in its runc-like, machine-read shape ("slirp4netns version
+// X" first; callers such as podman info show it, slirp4netns's own tests read
+// SLIRP_CONFIG_VERSION_MAX, 3 being the level that has --disable-dns).
+std::string slirp4netns_version_text();
 
 void add_slirp4netns_options(CLI::App& app, Slirp4netnsArgs& a);
 

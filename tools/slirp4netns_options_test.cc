@@ -162,5 +162,20 @@ TEST(Slirp4netnsOptions, BadOptionsAreOneUsageError) {
   }
 }
 
+// slirp4netns -v / --version (its main.c version()): exit 0 with the "slirp4netns version X"
+// first line podman info shows and the SLIRP_CONFIG_VERSION_MAX line scripts read.
+TEST(Slirp4netnsOptions, VersionFlag) {
+  for (const char* flag : {"-v", "--version"}) {
+    CLI::App app{"test", "slirp4netns"};
+    Slirp4netnsArgs a;
+    add_slirp4netns_options(app, a);
+    app.parse(std::vector<std::string>{flag});
+    EXPECT_TRUE(a.version) << flag;
+  }
+  std::string text = slirp4netns_version_text();
+  EXPECT_EQ(text.substr(0, text.find('\n')), "slirp4netns version 1.3.2+ustack");
+  EXPECT_NE(text.find("\nSLIRP_CONFIG_VERSION_MAX: 3\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ustack::tools

@@ -70,6 +70,20 @@ check "'slirp4netns --help' (the symlink) lists the options rootlesskit looks fo
   bash -c "'$WORK/bin/slirp4netns' --help | grep -q -- --netns-type &&
            '$WORK/bin/slirp4netns' --help | grep -q -- --disable-host-loopback"
 
+check "'slirp4netns --version' and '-v' exit 0, first line 'slirp4netns version ...' (podman info)" \
+  bash -c "'$WORK/bin/slirp4netns' --version | head -1 | grep -q '^slirp4netns version ' &&
+           '$WORK/bin/slirp4netns' -v | grep -q '^SLIRP_CONFIG_VERSION_MAX: '"
+# A closed --exit-fd / a --ready-fd open only for reading: one clear line and exit 2, before any
+# device is made (slirp4netns would exit at once on the closed fd, or write to nothing).
+"$WORK/bin/slirp4netns" -e 77 1 tapx >"$WORK/badfd.out" 2>&1
+badfd_rc=$?
+check "slirp4netns -e 77 (not open): exit 2, '--exit-fd 77: not an open file descriptor'" \
+  bash -c "[ $badfd_rc = 2 ] && grep -q -- '--exit-fd 77: not an open file descriptor' '$WORK/badfd.out'"
+"$WORK/bin/slirp4netns" -r 5 1 tapx 5</dev/null >"$WORK/badfd.out" 2>&1
+badfd_rc=$?
+check "slirp4netns -r 5 (open for reading): exit 2, '--ready-fd 5: open for reading only'" \
+  bash -c "[ $badfd_rc = 2 ] && grep -q -- '--ready-fd 5: open for reading only' '$WORK/badfd.out'"
+
 # --- Part 1: rootlesskit ---
 cat >"$WORK/inside.sh" <<EOF2
 ip -4 addr show dev tap0
