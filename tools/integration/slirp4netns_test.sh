@@ -66,9 +66,13 @@ trap 'rm -rf "/etc/netns/$NS" "$RK_STATE"; rmdir /etc/netns 2>/dev/null; cleanup
 echo "nameserver $HOST_ADDR" >"/etc/netns/$NS/resolv.conf"
 
 ln -s "$USTACK" "$WORK/bin/slirp4netns"
-check "'slirp4netns --help' (the symlink) lists the options rootlesskit looks for" \
-  bash -c "'$WORK/bin/slirp4netns' --help | grep -q -- --netns-type &&
-           '$WORK/bin/slirp4netns' --help | grep -q -- --disable-host-loopback"
+# rootlesskit's DetectFeatures and podman read `slirp4netns --help` (exit 0) for these names.
+"$WORK/bin/slirp4netns" --help >"$WORK/help.out" 2>&1
+help_rc=$?
+check "'slirp4netns --help' (the symlink), exit 0, lists every option rootlesskit and podman look for" \
+  bash -c "[ $help_rc = 0 ] && for o in --netns-type --cidr --disable-host-loopback --api-socket \
+             --enable-sandbox --enable-seccomp --mtu --enable-ipv6 --disable-dns --macaddress; do
+             grep -q -- \"\$o\" '$WORK/help.out' || { echo \"--help lacks \$o\"; exit 1; }; done"
 
 check "'slirp4netns --version' and '-v' exit 0, first line 'slirp4netns version ...' (podman info)" \
   bash -c "'$WORK/bin/slirp4netns' --version | head -1 | grep -q '^slirp4netns version ' &&
