@@ -320,6 +320,12 @@ StackSession::StackSession(const DeviceSetup& setup, Device& dev, const Transpor
   cfg.transparent = setup.transparent;
   cfg.relay_echo = setup.transparent;  // the sandbox relays pings too (IcmpRelay)
   cfg.queue_router_solicits = setup.router_solicits;
+  if (setup.transparent) {
+    // The sandbox is the namespace's router (Linux with forwarding=1): it solicits no router
+    // (RFC 4861 §6.3.7 is a host's) and takes no address from a guest's advertisements.
+    cfg.max_rtr_solicitations = 0;
+    cfg.slaac = false;
+  }
   if (shard > 0) {
     // One interface in N shards: shard 0's MAC, and shard 0 alone does the interface's duplicate
     // address detection (waited for by run_with_setup) and router solicitations.

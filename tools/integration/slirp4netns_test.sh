@@ -204,6 +204,9 @@ check "slirp4netns -6 (no -c) PID tap0: SLAAC from ustack's router advertisement
 # answered that solicitation (RFC 4861 §6.2.6) rather than leaving it to the next periodic RA.
 check "the kernel's router solicitation at link-up was answered (solicited_sent >= 1)" \
   grep -Eq '^ +[1-9][0-9]* solicited_sent$' "$WORK/ra.log"
+check "... and ustack, the router there, sent no router solicitation of its own" \
+  bash -c "grep -Eq '^ +[0-9]+ in_router_solicits$' '$WORK/ra.log' &&
+           ! grep -Eq '^ +[1-9][0-9]* out_router_solicits$' '$WORK/ra.log'"
 
 # --netns-type=path with a relative path: the holder's namespace as /run/netns/NAME, from /run/netns.
 PATHNS="ustsp${ID}"
