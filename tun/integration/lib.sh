@@ -85,6 +85,9 @@ bg_ns() {
 launch_bg() {
   local name=$1
   shift
+  # Emptied here, not only by the child's redirection: the loop below could otherwise read the
+  # previous run's "ready" before the child has truncated the file.
+  : >"$USTACK_LOG"
   "$@" >"$USTACK_LOG" 2>&1 &
   USTACK_PID=$!
   PIDS+=("$USTACK_PID")
