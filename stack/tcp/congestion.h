@@ -53,9 +53,10 @@ class CongestionControl {
   // sndcnt, Linux tcp_cwnd_reduction) instead of on_dupack_in_recovery/on_partial_ack.
   virtual void set_cwnd_in_recovery(std::uint32_t cwnd) { cwnd_ = cwnd; }
   // Retransmission timeout (RFC 5681 §3.1 eq. 4, loss window of one segment). `reduce` false:
-  // the window was reduced for this window of data already (an ECE's CWR window, RFC 3168
-  // §6.1.2; Linux tcp_enter_loss "Reduce ssthresh if it has not yet been made inside this
-  // window"), so ssthresh stays.
+  // the window was reduced for this window of data already (fast recovery, an ECE's CWR window
+  // (RFC 3168 §6.1.2), or a timeout of the same head; Linux tcp_enter_loss "Reduce ssthresh if
+  // it has not yet been made inside this window", TcpConnection::rto_reduces_ssthresh), so
+  // ssthresh stays.
   virtual void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss, bool reduce) = 0;
   // The sender starts again after `idle` without sending, longer than `rto` (RFC 5681 §4.1,
   // Linux tcp_cwnd_restart after RFC 2861 §3): the window falls to the restart window

@@ -1639,19 +1639,17 @@ void TcpConnection::on_rto(Instant now) {
   }
   // RFC 6298 §5.4-5.6 and RFC 5681 §3.1: back off, collapse cwnd, resend from SND.UNA
   // (go-back-N: what the peer already holds is acknowledged by its next ACK).
+  bool reduce = rto_reduces_ssthresh();
   undo_.on_enter_recovery(UndoTracker::Episode::kLoss, cc_->cwnd(), cc_->ssthresh(), snd_una_,
-                          snd_max_);
-  // An ECE reduced this window already (CWR until SND.UNA passes its end): ssthresh stays
-  // (RFC 3168 §6.1.2 once per window; Linux tcp_enter_loss only reduces "if it has not yet
-  // been made inside this window").
-  cc_->on_rto(now, flight_size(), snd_mss_, /*reduce=*/!in_ecn_cwr());
+                          snd_max_, /*new_reduction=*/reduce);
+  cc_->on_rto(now, flight_size(), snd_mss_, reduce);
   cwnd_stamp_ = now;  // Linux tcp_enter_loss
   ecn_.queue_cwr();   // RFC 3168 §6.1.2: CWR on the next new data (Linux tcp_enter_loss)
   trace_cwnd(now, "rto");
   set_ca_state(now, CaState::kLoss, "rto");
   enter_loss_recovery();
   dup_acks_ = 0;
-  recover_ = snd_max_;  // RFC 6582 §3.2 step 1 after a timeout
+  recover_ = snd_max_;  // RFC 6582 §3.2 step 4 (retransmit timeouts)
   snd_nxt_ = snd_una_;
   high_rxt_ = snd_una_;
   // RFC 2018 §8: a receiver may renege on SACKed data. Go-back-N skips SACKed ranges after
@@ -1672,6 +1670,27 @@ void TcpConnection::on_rto(Instant now) {
   plan_.head = window_probe;
   plan_.force = !window_probe;
   rto_at_ = now + rtt_.backed_off_rto(backoff_);
+}
+
+bool TcpConnection::rto_reduces_ssthresh() const {
+  // Linux tcp_enter_loss: "Reduce ssthresh if it has not yet been made inside this window" -
+  // icsk_ca_state <= TCP_CA_Disorder || !after(high_seq, snd_una) || (icsk_ca_state ==
+  // TCP_CA_Loss && !icsk_retransmits). A timeout inside the window that fast recovery or an
+  // ECE (RFC 3168 §6.1.2, once per window) reduced keeps that ssthresh; so does a backed-off
+  // timeout of the same head (retransmits_ is cleared by an ACK that advances SND.UNA, as
+  // icsk_retransmits is).
+  switch (ca_state_) {
+    case CaState::kOpen:
+    case CaState::kDisorder:
+      return true;
+    case CaState::kCwr:
+      return !ecn_.in_cwr();
+    case CaState::kRecovery:
+      return snd_una_ >= recover_;
+    case CaState::kLoss:
+      return snd_una_ >= recover_ || retransmits_ == 0;
+  }
+  return true;
 }
 
 void TcpConnection::set_congestion(CongestionAlgorithm a) {

@@ -345,6 +345,9 @@ class TcpConnection {
   // The ECE reduction of the current window is in progress (Linux TCP_CA_CWR before the ACK
   // beyond its high_seq): cwnd does not grow and a loss does not reduce again.
   bool in_ecn_cwr() const { return ca_state_ == CaState::kCwr && ecn_.in_cwr(); }
+  // A retransmission timeout now sets ssthresh (and opens a new undo episode): not inside a
+  // window that a reduction already answered (Linux tcp_enter_loss).
+  bool rto_reduces_ssthresh() const;
 
   // RACK-TLP (RFC 8985), used when the peer SACKs and the config enables it (rack.h).
   bool rack_active() const { return cfg_.rack && sack_ok_; }
