@@ -41,16 +41,18 @@ class CongestionControl {
   virtual void on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) = 0;
   // A full ACK ends recovery (step 6: deflate).
   virtual void on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) = 0;
-  // An ACK with ECN-Echo (RFC 3168 §6.1.2): the same reduction as for a loss (ssthresh from
-  // the algorithm's β, RFC 9438 §4.6 for CUBIC, which also ends HyStart++, RFC 9406 §4.2),
-  // with cwnd = ssthresh at once and nothing to retransmit: entering and leaving recovery in
-  // one step, as Linux's tcp_enter_cwr ends at ssthresh.
+  // An ACK with ECN-Echo (RFC 3168 §6.1.2) when PRR is off (TcpConfig::prr): the same
+  // reduction as for a loss (ssthresh from the algorithm's β, RFC 9438 §4.6 for CUBIC, which
+  // also ends HyStart++, RFC 9406 §4.2), with cwnd = ssthresh at once and nothing to
+  // retransmit: entering and leaving recovery in one step. With PRR the connection calls
+  // on_enter_recovery, set_cwnd_in_recovery per ACK and on_exit_recovery at the end of CWR,
+  // as Linux's tcp_enter_cwr / tcp_cwnd_reduction / tcp_end_cwnd_reduction.
   virtual void on_ecn_echo(Instant now, std::uint32_t flight_size, std::uint32_t mss) {
     on_enter_recovery(now, flight_size, mss);
     on_exit_recovery(flight_size, mss);
   }
-  // Proportional Rate Reduction (RFC 6937) sets cwnd on each ACK during recovery (pipe +
-  // sndcnt, Linux tcp_cwnd_reduction) instead of on_dupack_in_recovery/on_partial_ack.
+  // Proportional Rate Reduction (RFC 6937) sets cwnd on each ACK during recovery or CWR (pipe
+  // + sndcnt, Linux tcp_cwnd_reduction) instead of on_dupack_in_recovery/on_partial_ack.
   virtual void set_cwnd_in_recovery(std::uint32_t cwnd) { cwnd_ = cwnd; }
   // Retransmission timeout (RFC 5681 §3.1 eq. 4, loss window of one segment). `reduce` false:
   // the window was reduced for this window of data already (fast recovery, an ECE's CWR window

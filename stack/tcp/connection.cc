@@ -494,7 +494,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
   // Linux tcp_fastretrans_alert takes the ECE after the state's exit and loss detection: an
   // ECE on the ACK that ends Recovery or Loss, or that finds no loss, enters CWR
   // (tcp_try_to_open); one on an ACK that starts recovery is that recovery's reduction.
-  if (ack.ece) on_ecn_echo(now, ack.prior_flight);
+  if (ack.ece) on_ecn_echo(now, ack);
 }
 
 bool TcpConnection::is_duplicate_ack(const TcpRepr& seg) const {
@@ -588,13 +588,22 @@ void TcpConnection::cong_control(Instant now, const TcpRepr& seg, std::uint32_t 
         if (!cfg_.prr) cc_->on_partial_ack(acked, snd_mss_);
         if (!rack_active() && retransmit_head_on_partial_ack()) plan_.head = true;
       }
-    } else if (cwnd_limited() && !in_ecn_cwr() && !(ece && ca_state_ <= CaState::kDisorder)) {
-      // Linux tcp_cong_control: growth (tcp_cong_avoid) unless in a reduction
-      // (tcp_in_cwnd_reduction: CWR or Recovery), nor on the ACK whose ECE starts one
-      // (on_ecn_echo; Linux enters CWR before tcp_cong_control). In Loss cwnd slow-starts,
-      // ECN or not.
-      cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
-      cwnd_stamp_ = now;  // Linux tcp_cong_avoid: the window was in use
+    } else {
+      if (ca_state_ == CaState::kCwr && !ecn_.in_cwr()) {
+        // The ACK beyond the reduced window ends CWR (try_to_open changes the state) with cwnd
+        // = ssthresh, before the growth below, as Linux tcp_fastretrans_alert's
+        // tcp_end_cwnd_reduction runs before tcp_cong_control.
+        cc_->on_exit_recovery(flight_size(), snd_mss_);
+        cwnd_stamp_ = now;
+      }
+      if (cwnd_limited() && !in_ecn_cwr() && !(ece && ca_state_ <= CaState::kDisorder)) {
+        // Linux tcp_cong_control: growth (tcp_cong_avoid) unless in a reduction
+        // (tcp_in_cwnd_reduction: CWR or Recovery), nor on the ACK whose ECE starts one
+        // (on_ecn_echo; Linux enters CWR before tcp_cong_control). In Loss cwnd slow-starts,
+        // ECN or not.
+        cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
+        cwnd_stamp_ = now;  // Linux tcp_cong_avoid: the window was in use
+      }
     }
     if (!in_fast_recovery()) reno_sacked_ = 0;
   }
@@ -656,23 +665,26 @@ void TcpConnection::fastretrans_alert(Instant now, const TcpRepr& seg, const Ack
     undo_on_ack(now, seg, ack.advanced, ack.dsack);
     if (rack_active()) rack_on_ack(now, seg, ack.advanced, ack.dsack);
   }
-  if (prr_active()) {
-    // RFC 6937 §3: DeliveredData is the change in SND.UNA plus the change in SACKed bytes.
-    std::int64_t delivered = static_cast<std::int64_t>(snd_una_ - ack.prior_una) +
-                             static_cast<std::int64_t>(sacked_bytes()) - ack.prior_sacked;
-    // Linux tcp_cwnd_reduction: the SSRB's extra segment only on an ACK that advanced
-    // SND.UNA and marked nothing newly lost (without SACK a partial ACK marks the new head
-    // lost, tcp_newreno_mark_lost).
-    bool newly_lost = rack_active() ? stats_.rack.lost != ack.prior_rack_lost
-                      : sack_ok_
-                          ? sack_scoreboard().lost_end() > seq_max(ack.prior_lost_end, snd_una_)
-                          : true;
-    // Linux tcp_cwnd_reduction: an ACK that delivered nothing changes nothing.
-    if (delivered > 0) {
-      prr_on_ack(now, static_cast<std::uint32_t>(delivered), ack.advanced && !newly_lost);
-    }
-  }
+  if (prr_active()) prr_on_ack(now, ack);
   try_to_open(now);
+}
+
+void TcpConnection::prr_on_ack(Instant now, const AckInfo& ack) {
+  // RFC 6937 §3: DeliveredData is the change in SND.UNA plus the change in SACKed bytes.
+  std::int64_t delivered = static_cast<std::int64_t>(snd_una_ - ack.prior_una) +
+                           static_cast<std::int64_t>(sacked_bytes()) - ack.prior_sacked;
+  // Linux tcp_cwnd_reduction: the SSRB's extra segment only on an ACK that advanced
+  // SND.UNA and marked nothing newly lost (without SACK a partial ACK marks the new head
+  // lost, tcp_newreno_mark_lost; outside recovery nothing is).
+  bool newly_lost = !in_fast_recovery() ? false
+                    : rack_active()     ? stats_.rack.lost != ack.prior_rack_lost
+                    : sack_ok_
+                        ? sack_scoreboard().lost_end() > seq_max(ack.prior_lost_end, snd_una_)
+                        : true;
+  // Linux tcp_cwnd_reduction: an ACK that delivered nothing changes nothing.
+  if (delivered > 0) {
+    prr_on_ack(now, static_cast<std::uint32_t>(delivered), ack.advanced && !newly_lost);
+  }
 }
 
 void TcpConnection::set_ca_state(Instant now, CaState to, const char* reason) {
@@ -702,8 +714,9 @@ void TcpConnection::prr_on_ack(Instant now, std::uint32_t delivered, bool safe_a
   std::uint32_t sndcnt = prr_.on_ack(delivered, p, safe_ack);
   std::uint32_t cwnd_before = cc_->cwnd();
   cc_->set_cwnd_in_recovery(p + sndcnt);
-  // Without RACK the next hole goes first (RFC 6675 §5 step C, NextSeg).
-  if (sack_ok_ && !rack_active()) plan_.next_hole = true;
+  // Without RACK the next hole goes first (RFC 6675 §5 step C, NextSeg); in CWR nothing is
+  // lost.
+  if (sack_ok_ && !rack_active() && in_fast_recovery()) plan_.next_hole = true;
   if (cc_->cwnd() != cwnd_before) trace_cwnd(now, "prr", cwnd_before);
 }
 
@@ -736,7 +749,11 @@ std::uint32_t TcpConnection::pipe() const {
 }
 
 SackScoreboard TcpConnection::sack_scoreboard() const {
-  return SackScoreboard{sacked_, snd_una_, snd_max_, high_rxt_, snd_mss_};
+  // HighRxt is set when fast recovery starts; before the first one it may still hold its
+  // initial value, which is no sequence number of this connection (outside [SND.UNA,
+  // SND.MAX]): nothing was retransmitted.
+  SeqNum high_rxt = high_rxt_ < snd_una_ || high_rxt_ > snd_max_ ? snd_una_ : high_rxt_;
+  return SackScoreboard{sacked_, snd_una_, snd_max_, high_rxt, snd_mss_};
 }
 
 void TcpConnection::enter_fast_recovery(Instant now, const char* reason) {
@@ -754,8 +771,9 @@ void TcpConnection::enter_fast_recovery(Instant now, const char* reason) {
     cc_->on_enter_recovery(now, flight_size(), snd_mss_);
     ecn_.queue_cwr();  // RFC 3168 §6.1.2: CWR on the next new data
   }
-  // RFC 6937 §3 "on entering recovery": RecoverFS = snd.nxt - snd.una.
-  if (cfg_.prr) prr_.on_enter(flight_size(), cc_->ssthresh(), snd_mss_);
+  // RFC 6937 §3 "on entering recovery": RecoverFS = snd.nxt - snd.una. From CWR, PRR goes on
+  // with the reduction in progress (Linux tcp_enter_recovery skips tcp_init_cwnd_reduction).
+  if (cfg_.prr && !reduced_already) prr_.on_enter(flight_size(), cc_->ssthresh(), snd_mss_);
   stats_.retrans_fast++;
   // Linux tcp_enter_recovery ends a TLP episode: recovery takes over from the probe.
   end_tlp_episode();
@@ -1060,7 +1078,7 @@ void TcpConnection::on_ecn_marks(const TcpRepr& seg, std::uint8_t ip_ecn) {
   quick_acks_ = std::max(quick_acks_, 2u);
 }
 
-void TcpConnection::on_ecn_echo(Instant now, std::uint32_t flight) {
+void TcpConnection::on_ecn_echo(Instant now, const AckInfo& ack) {
   // RFC 3168 §6.1.2 (Linux tcp_ack FLAG_ECE -> tcp_enter_cwr): "the TCP source halves the
   // congestion window cwnd and reduces the slow start threshold ssthresh", retransmits
   // nothing, and sets CWR on the next new data.
@@ -1070,9 +1088,23 @@ void TcpConnection::on_ecn_echo(Instant now, std::uint32_t flight) {
   // for it already (tcp_fastretrans_alert does not look at FLAG_ECE in those states).
   if (ca_state_ != CaState::kOpen && ca_state_ != CaState::kDisorder) return;
   set_ca_state(now, CaState::kCwr, "ecn-echo");
-  cc_->on_ecn_echo(now, flight, snd_mss_);
   ecn_.on_cwr(snd_max_);
+  if (!cfg_.prr) {
+    // Without PRR: cwnd = ssthresh at once.
+    cc_->on_ecn_echo(now, ack.prior_flight, snd_mss_);
+    trace_cwnd(now, "ecn-echo");
+    return;
+  }
+  // Linux tcp_enter_cwr -> tcp_init_cwnd_reduction: ssthresh now, cwnd as it was; then, as
+  // in fast recovery, PRR (RFC 6937 §3) spreads the reduction over the ACKs of the next round
+  // trip (tcp_cwnd_reduction, from this ACK on) with RecoverFS = the cwnd before it (Linux
+  // prior_cwnd), until the ACK beyond the window ends CWR with cwnd = ssthresh (cong_control).
+  std::uint32_t prior_cwnd = cc_->cwnd();
+  cc_->on_enter_recovery(now, ack.prior_flight, snd_mss_);
+  cc_->set_cwnd_in_recovery(prior_cwnd);
+  prr_.on_enter(prior_cwnd, cc_->ssthresh(), snd_mss_);
   trace_cwnd(now, "ecn-echo");
+  prr_on_ack(now, ack);
 }
 
 void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
@@ -1550,7 +1582,7 @@ void TcpConnection::fire_timers(Instant now) {
       rack_detect_loss_and_arm_timer(now);
       // Linux tcp_rack_reo_timeout: recovery entered from the timer reduces as if one
       // segment had been delivered.
-      if (!was_in_recovery && prr_active()) prr_on_ack(now, snd_mss_, false);
+      if (!was_in_recovery && in_fast_recovery() && prr_active()) prr_on_ack(now, snd_mss_, false);
     }
   }
   if (delack_at_ <= now) {

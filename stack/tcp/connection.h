@@ -196,8 +196,9 @@ class TcpConnection {
   void on_ecn_marks(const TcpRepr& seg, std::uint8_t ip_ecn);
   // RFC 3168 §6.1.2: an ACK's ECN-Echo reduces the window once per window of data (Open and
   // Disorder only) and forbids undoing the reduction in progress.
-  // `flight` is the FlightSize the ECE answers (before the ACK).
-  void on_ecn_echo(Instant now, std::uint32_t flight);
+  // With PRR the reduction is spread over the next round trip (Linux tcp_enter_cwr).
+  struct AckInfo;
+  void on_ecn_echo(Instant now, const AckInfo& ack);
   void on_fin(Instant now);  // eighth
 
   void set_state(Instant now, TcpState s);
@@ -332,8 +333,13 @@ class TcpConnection {
   // RFC 6937 §3 on an ACK during fast recovery that delivered `delivered` bytes: cwnd = pipe +
   // sndcnt.
   void prr_on_ack(Instant now, std::uint32_t delivered, bool safe_ack);
+  // The same for an ACK: what it delivered, and whether it was "safe" (Linux
+  // tcp_cwnd_reduction's FLAG_SND_UNA_ADVANCED without newly lost).
+  void prr_on_ack(Instant now, const AckInfo& ack);
   SackScoreboard sack_scoreboard() const;
-  bool prr_active() const { return cfg_.prr && in_fast_recovery(); }
+  // PRR sets cwnd in the reductions: fast recovery and an ECE's CWR (Linux
+  // tcp_in_cwnd_reduction).
+  bool prr_active() const { return cfg_.prr && (in_fast_recovery() || ca_state_ == CaState::kCwr); }
 
   // The congestion-avoidance state machine (ca_state.h, Linux tcp_fastretrans_alert).
   // Every change of ca_state_ goes through here and is traced (kTcpCaState).
