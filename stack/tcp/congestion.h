@@ -33,13 +33,15 @@ class CongestionControl {
                              SeqNum /*snd_max*/) {}
   // An ACK acknowledged `bytes_acked` new bytes outside of fast recovery.
   virtual void on_ack(Instant now, std::uint32_t bytes_acked, std::uint32_t mss, Duration srtt) = 0;
-  // Three duplicate ACKs: fast retransmit, enter fast recovery (RFC 6582 §3.2 step 2).
+  // Three duplicate ACKs: fast retransmit, enter fast recovery (RFC 6582 §3.2 step 2, RFC 5681
+  // §3.2 steps 2-3).
   virtual void on_enter_recovery(Instant now, std::uint32_t flight_size, std::uint32_t mss) = 0;
-  // Another duplicate ACK during recovery (step 3: inflate).
+  // Another duplicate ACK during recovery (RFC 5681 §3.2 step 4: inflate).
   virtual void on_dupack_in_recovery(std::uint32_t mss) = 0;
-  // A partial ACK during recovery (step 5: deflate by the amount acked, add back one MSS).
+  // A partial ACK during recovery (RFC 6582 §3.2 step 3 "Partial acknowledgments": deflate by
+  // the amount acked, add back one MSS).
   virtual void on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) = 0;
-  // A full ACK ends recovery (step 6: deflate).
+  // A full ACK ends recovery (RFC 6582 §3.2 step 3 "Full acknowledgments": deflate).
   virtual void on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) = 0;
   // An ACK with ECN-Echo (RFC 3168 §6.1.2) when PRR is off (TcpConfig::prr): the same
   // reduction as for a loss (ssthresh from the algorithm's β, RFC 9438 §4.6 for CUBIC, which

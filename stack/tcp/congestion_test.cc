@@ -48,7 +48,7 @@ TEST(TcpCongestion, FirstFlightWithoutTimestampsIs14600Bytes) {
 }
 
 // Linux's default: CUBIC. On a fast retransmit ssthresh = 0.7 * cwnd (RFC 9438 §4.6), then
-// cwnd = ssthresh + 3 MSS for the three duplicate ACKs (RFC 6582 §3.2 step 2).
+// cwnd = ssthresh + 3 MSS for the three duplicate ACKs (RFC 5681 §3.2 step 3).
 TEST(TcpCongestion, CubicIsDefaultAndReducesByBetaOnFastRetransmit) {
   TcpTestbed t = TcpTestbed::established(TcpTestbed::default_config(), {}, false);
   EXPECT_STREQ(t.layer().stats(t.conn())->congestion, "cubic");

@@ -573,7 +573,7 @@ void TcpConnection::cong_control(Instant now, const TcpRepr& seg, std::uint32_t 
   if (synchronized() && state_ != TcpState::kSynReceived) {
     if (in_fast_recovery()) {
       if (seg.ack >= recover_) {
-        // RFC 6582 §3.2 step 6: full acknowledgment ends fast recovery.
+        // RFC 6582 §3.2 step 3 "Full acknowledgments" ends fast recovery.
         set_ca_state(now, CaState::kOpen, "recovered");
         reno_sacked_ = 0;
         // With PRR too (RFC 6937 §3, Linux tcp_end_cwnd_reduction): cwnd = ssthresh.
@@ -581,7 +581,7 @@ void TcpConnection::cong_control(Instant now, const TcpRepr& seg, std::uint32_t 
         cwnd_stamp_ = now;         // Linux tcp_end_cwnd_reduction
         rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting Fast ... recovery"
       } else {
-        // Step 5: partial acknowledgment, retransmit the next hole. With RACK the scoreboard
+        // Step 3 "Partial acknowledgments": retransmit the next hole. With RACK the scoreboard
         // says what is lost: the head may be a retransmission still in flight.
         // With PRR the window comes from prr_on_ack() below, and a head that was
         // retransmitted already (HighRxt above it) is not sent again (RFC 6675 §4 NextSeg).
@@ -638,7 +638,7 @@ void TcpConnection::on_duplicate_ack(Instant now, const TcpRepr& seg) {
   if (in_fast_recovery()) {
     if (!cfg_.prr) {
       std::uint32_t cwnd_before = cc_->cwnd();
-      cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
+      cc_->on_dupack_in_recovery(snd_mss_);  // RFC 5681 §3.2 step 4
       if (cc_->cwnd() != cwnd_before) trace_cwnd(now, "dup-ack", cwnd_before);
     }
     // With SACK the inflated window goes to the next hole first (RFC 6675 §5 NextSeg
@@ -646,7 +646,7 @@ void TcpConnection::on_duplicate_ack(Instant now, const TcpRepr& seg) {
     if (sack_ok_ && !rack_active()) plan_.next_hole = true;
   } else if (lost_by_dupthresh() && seg.ack - 1 >= recover_ &&
              (!rack_active() || sent_.segs_sacked() == 0)) {
-    // RFC 5681 §3.2 / RFC 6582 §3.2 steps 1-2: fast retransmit, enter fast recovery. With
+    // RFC 5681 §3.2 / RFC 6582 §3.2 step 2: fast retransmit, enter fast recovery. With
     // RACK and SACK blocks flowing, time decides instead, as in Linux (tcp_time_to_recover
     // ignores the duplicate ACK count when RACK is on); RACK's window is zero once DupThresh
     // segments are SACKed, so it is never slower than this rule. A peer that negotiated SACK
@@ -721,10 +721,10 @@ void TcpConnection::prr_on_ack(Instant now, std::uint32_t delivered, bool safe_a
 }
 
 bool TcpConnection::retransmit_head_on_partial_ack() const {
-  // RFC 6582 §3.2 step 5, as before without PRR. With PRR and SACK the scoreboard decides
-  // (RFC 6675 NextSeg: the head goes when IsLost says so, a tail by the rescue); only a peer
-  // that SACKs nothing still gets NewReno's rule, unless the rescue already went. A head that
-  // was retransmitted already (HighRxt above it) is not sent again.
+  // RFC 6582 §3.2 step 3 (partial acknowledgments), as before without PRR. With PRR and SACK the
+  // scoreboard decides (RFC 6675 NextSeg: the head goes when IsLost says so, a tail by the rescue);
+  // only a peer that SACKs nothing still gets NewReno's rule, unless the rescue already went. A
+  // head that was retransmitted already (HighRxt above it) is not sent again.
   if (!cfg_.prr) return true;
   if (sack_ok_ && (!sacked_.empty() || rescue_rxt_)) return false;
   return high_rxt_ <= snd_una_;
@@ -980,7 +980,7 @@ void TcpConnection::undo_reduction(Instant now, UndoTracker::Decision d) {
 void TcpConnection::drag_marks_along() {
   // Marks compared with SND.UNA mod 2^32 (RFC 9293 §3.4) give the wrong answer once they are
   // 2^31 behind it: left alone over a long transfer without loss or small segments, recover_
-  // would look ahead of SND.UNA (no more fast retransmits, RFC 6582 §3.2 step 1), snd_sml_
+  // would look ahead of SND.UNA (no more fast retransmits, RFC 6582 §3.2 step 2), snd_sml_
   // would hold every small segment (Nagle) and high_rxt_ would skip holes. A mark SND.UNA has
   // passed means nothing any more: keep it just behind SND.UNA (as Linux's high_seq and
   // snd_sml are only ever compared while they are recent).

@@ -242,7 +242,7 @@ class TcpConnection {
   void cong_control(Instant now, const TcpRepr& seg, std::uint32_t acked, bool ece);
   // Linux tcp_rearm_rto (RFC 6298 §5.2/5.3).
   void rearm_rto(Instant now);
-  // A duplicate ACK: Limited Transmit's count, NewReno's window (RFC 6582 §3.2 step 3), the
+  // A duplicate ACK: Limited Transmit's count, NewReno's window (RFC 5681 §3.2 step 4), the
   // next SACK hole, or the third one's fast retransmit (RFC 5681 §3.2).
   void on_duplicate_ack(Instant now, const TcpRepr& seg);
   // Linux tcp_fastretrans_alert after the window update: undo, RACK's loss detection and TLP,
@@ -323,7 +323,7 @@ class TcpConnection {
   // Does a partial ACK during recovery resend the segment at SND.UNA at once?
   bool retransmit_head_on_partial_ack() const;
   // Three duplicate ACKs or RACK found a loss: fast retransmit / fast recovery (RFC 6582 §3.2
-  // steps 1-2, RFC 8985 §6.2 step 5 "enter recovery").
+  // step 2, RFC 8985 §6.2 step 5 "enter recovery").
   void enter_fast_recovery(Instant now, const char* reason);
   // RFC 6675 §4 pipe: the bytes in flight neither SACKed nor deemed lost, retransmissions
   // counted (RACK's scoreboard, the SACK scoreboard, or the duplicate-ACK estimate).
