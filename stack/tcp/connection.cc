@@ -1907,9 +1907,13 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
     // RFC 5681 §4.1: after an idle period longer than the RTO, restart from the initial
     // window (decayed as Linux does, see restart_after_idle).
     if (snd_max_ == snd_una_ && now - last_send_ > rtt_.rto()) {
+      std::uint32_t before = cc_->cwnd(), ssthresh_before = cc_->ssthresh();
       cc_->restart_after_idle(now - last_send_, rtt_.rto(), snd_mss_);
       cwnd_stamp_ = now;
       cwnd_used_ = 0;
+      if (cc_->cwnd() != before || cc_->ssthresh() != ssthresh_before) {
+        trace_cwnd(now, "idle-restart", before);
+      }
     }
     if (plan_.head) {
       retransmit_head(now, sink);
