@@ -1543,6 +1543,11 @@ bool TcpConnection::output_may_wait() const {
   if (state_ != TcpState::kEstablished || plan_.rst || plan_.syn || plan_.window_probe) {
     return false;
   }
+  // A duplicate ACK's output goes at once (Limited Transmit, the fast retransmit "on the
+  // third", PRR's share of each later one): Linux's GRO merges no pure ACKs, so tcp_ack acts
+  // on each; waiting for the burst would lose Limited Transmit's segments (the third ACK ends
+  // it) and PRR's per-ACK shares. So does a retransmission a partial ACK or RACK planned.
+  if (dup_acks_ > 0 || plan_.head || plan_.lost_ignore_cwnd) return false;
   if (!plan_.ack) return true;
   const std::string_view why = plan_.ack_why;
   return why == "second-segment" || why == "quickack" || why == "gap-filled" ||
