@@ -6,8 +6,9 @@
 //   kOpen      nothing unusual: no duplicate ACKs, nothing SACKed, no reduction in progress.
 //   kDisorder  duplicate ACKs or SACKed data seen, no loss decided yet (RFC 5681 §3.2's
 //              count, RACK's reordering window, Limited Transmit RFC 3042).
-//   kCwr       an ECN-Echo reduced the window (RFC 3168 §6.1.2): nothing is resent and cwnd does
-//              not grow until an ACK passes the highest sequence sent at the reduction.
+//   kCwr       an ECN-Echo reduced the window (RFC 3168 §6.1.2): nothing is resent, PRR (RFC
+//              6937) brings cwnd down to ssthresh over the next round trip, and cwnd does not
+//              grow until an ACK passes the highest sequence sent at the reduction.
 //   kRecovery  fast recovery (RFC 5681 §3.2, RFC 6582, RFC 6675, RFC 8985 §6.2 step 5, PRR
 //              RFC 6937) until SND.UNA reaches `recover`.
 //   kLoss      after a retransmission timeout (RFC 6298 §5, RFC 8985 §6.3) or a path MTU drop's

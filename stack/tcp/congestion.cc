@@ -39,7 +39,7 @@ void NewReno::on_ack(Instant, std::uint32_t bytes_acked, std::uint32_t mss, Dura
 }
 
 void NewReno::on_enter_recovery(Instant, std::uint32_t flight_size, std::uint32_t mss) {
-  // RFC 5681 eq. 4 and RFC 6582 §3.2 step 2.
+  // RFC 5681 eq. 4 and §3.2 steps 2-3 (entered by RFC 6582 §3.2 step 2).
   ssthresh_ = std::max(flight_size / 2, 2 * mss);
   cwnd_ = ssthresh_ + 3 * mss;
   bytes_acked_ca_ = 0;
@@ -53,8 +53,9 @@ void NewReno::on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) {
 }
 
 void NewReno::on_exit_recovery(std::uint32_t, std::uint32_t) {
-  // RFC 6582 §3.2 step 6 option 1 (Linux tcp_end_cwnd_reduction): cwnd = ssthresh. Option 2
-  // drops to one segment when a stretch ACK empties the flight.
+  // RFC 6582 §3.2 step 3 "Full acknowledgments", option (2) (Linux tcp_end_cwnd_reduction):
+  // cwnd = ssthresh. Option (1), min(ssthresh, max(FlightSize, SMSS) + SMSS), drops to one
+  // segment when a stretch ACK empties the flight.
   cwnd_ = ssthresh_;
 }
 

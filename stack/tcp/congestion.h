@@ -33,29 +33,34 @@ class CongestionControl {
                              SeqNum /*snd_max*/) {}
   // An ACK acknowledged `bytes_acked` new bytes outside of fast recovery.
   virtual void on_ack(Instant now, std::uint32_t bytes_acked, std::uint32_t mss, Duration srtt) = 0;
-  // Three duplicate ACKs: fast retransmit, enter fast recovery (RFC 6582 §3.2 step 2).
+  // Three duplicate ACKs: fast retransmit, enter fast recovery (RFC 6582 §3.2 step 2, RFC 5681
+  // §3.2 steps 2-3).
   virtual void on_enter_recovery(Instant now, std::uint32_t flight_size, std::uint32_t mss) = 0;
-  // Another duplicate ACK during recovery (step 3: inflate).
+  // Another duplicate ACK during recovery (RFC 5681 §3.2 step 4: inflate).
   virtual void on_dupack_in_recovery(std::uint32_t mss) = 0;
-  // A partial ACK during recovery (step 5: deflate by the amount acked, add back one MSS).
+  // A partial ACK during recovery (RFC 6582 §3.2 step 3 "Partial acknowledgments": deflate by
+  // the amount acked, add back one MSS).
   virtual void on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) = 0;
-  // A full ACK ends recovery (step 6: deflate).
+  // A full ACK ends recovery (RFC 6582 §3.2 step 3 "Full acknowledgments": deflate).
   virtual void on_exit_recovery(std::uint32_t flight_size, std::uint32_t mss) = 0;
-  // An ACK with ECN-Echo (RFC 3168 §6.1.2): the same reduction as for a loss (ssthresh from
-  // the algorithm's β, RFC 9438 §4.6 for CUBIC, which also ends HyStart++, RFC 9406 §4.2),
-  // with cwnd = ssthresh at once and nothing to retransmit: entering and leaving recovery in
-  // one step, as Linux's tcp_enter_cwr ends at ssthresh.
+  // An ACK with ECN-Echo (RFC 3168 §6.1.2) when PRR is off (TcpConfig::prr): the same
+  // reduction as for a loss (ssthresh from the algorithm's β, RFC 9438 §4.6 for CUBIC, which
+  // also ends HyStart++, RFC 9406 §4.2), with cwnd = ssthresh at once and nothing to
+  // retransmit: entering and leaving recovery in one step. With PRR the connection calls
+  // on_enter_recovery, set_cwnd_in_recovery per ACK and on_exit_recovery at the end of CWR,
+  // as Linux's tcp_enter_cwr / tcp_cwnd_reduction / tcp_end_cwnd_reduction.
   virtual void on_ecn_echo(Instant now, std::uint32_t flight_size, std::uint32_t mss) {
     on_enter_recovery(now, flight_size, mss);
     on_exit_recovery(flight_size, mss);
   }
-  // Proportional Rate Reduction (RFC 6937) sets cwnd on each ACK during recovery (pipe +
-  // sndcnt, Linux tcp_cwnd_reduction) instead of on_dupack_in_recovery/on_partial_ack.
+  // Proportional Rate Reduction (RFC 6937) sets cwnd on each ACK during recovery or CWR (pipe
+  // + sndcnt, Linux tcp_cwnd_reduction) instead of on_dupack_in_recovery/on_partial_ack.
   virtual void set_cwnd_in_recovery(std::uint32_t cwnd) { cwnd_ = cwnd; }
   // Retransmission timeout (RFC 5681 §3.1 eq. 4, loss window of one segment). `reduce` false:
-  // the window was reduced for this window of data already (an ECE's CWR window, RFC 3168
-  // §6.1.2; Linux tcp_enter_loss "Reduce ssthresh if it has not yet been made inside this
-  // window"), so ssthresh stays.
+  // the window was reduced for this window of data already (fast recovery, an ECE's CWR window
+  // (RFC 3168 §6.1.2), or a timeout of the same head; Linux tcp_enter_loss "Reduce ssthresh if
+  // it has not yet been made inside this window", TcpConnection::rto_reduces_ssthresh), so
+  // ssthresh stays.
   virtual void on_rto(Instant now, std::uint32_t flight_size, std::uint32_t mss, bool reduce) = 0;
   // The sender starts again after `idle` without sending, longer than `rto` (RFC 5681 §4.1,
   // Linux tcp_cwnd_restart after RFC 2861 §3): the window falls to the restart window

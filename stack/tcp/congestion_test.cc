@@ -48,7 +48,7 @@ TEST(TcpCongestion, FirstFlightWithoutTimestampsIs14600Bytes) {
 }
 
 // Linux's default: CUBIC. On a fast retransmit ssthresh = 0.7 * cwnd (RFC 9438 §4.6), then
-// cwnd = ssthresh + 3 MSS for the three duplicate ACKs (RFC 6582 §3.2 step 2).
+// cwnd = ssthresh + 3 MSS for the three duplicate ACKs (RFC 5681 §3.2 step 3).
 TEST(TcpCongestion, CubicIsDefaultAndReducesByBetaOnFastRetransmit) {
   TcpTestbed t = TcpTestbed::established(TcpTestbed::default_config(), {}, false);
   EXPECT_STREQ(t.layer().stats(t.conn())->congestion, "cubic");
@@ -204,21 +204,45 @@ std::uint32_t fill_rounds(TcpTestbed& t, int rounds, std::uint32_t una = 1) {
   return una;
 }
 
+// The restart is traced (`cwnd` reason `idle-restart`, docs/events.md) before the flight goes
+// out, so a ladder shows why the window fell.
+struct CwndRecorder : Tracer {
+  std::vector<TraceEvent> events;
+  void on_event(const TraceEvent& e) override {
+    if (e.kind == TraceKind::kTcpCongestion || e.kind == TraceKind::kTcpSegmentOut) {
+      events.push_back(e);
+    }
+  }
+};
+
 TEST(TcpCongestion, FirstFlightAfterAnIdlePeriodIsTheDecayedWindow) {
+  CwndRecorder rec;
   TcpTestbed t =
-      TcpTestbed::established(TcpTestbed::default_config(), with(CongestionAlgorithm::kNewReno));
+      TcpTestbed::established(TcpTestbed::default_config(), with(CongestionAlgorithm::kNewReno),
+                              true, true, 7, Duration::zero(), &rec);
   constexpr std::uint32_t kMss = 1448;
   std::uint32_t una = fill_rounds(t, 4);
   TcpStats st = *t.layer().stats(t.conn());
   ASSERT_GE(st.cwnd, 60 * kMss);
   std::uint32_t decayed = st.cwnd / 4 / kMss;
   t.at(t.now() + st.rto * 5 / 2);
+  rec.events.clear();
   t.send(std::string(200 * kMss, 'y'));
   for (std::uint32_t i = 0; i < decayed; ++i) {
     t.expect(seg().seq(una + i * kMss).len(kMss).ack(1001));
   }
   t.expect_nothing();
-  EXPECT_EQ(t.layer().stats(t.conn())->ssthresh, std::max(st.ssthresh, st.cwnd / 2 + st.cwnd / 4));
+  std::uint32_t ssthresh = std::max(st.ssthresh, st.cwnd / 2 + st.cwnd / 4);
+  EXPECT_EQ(t.layer().stats(t.conn())->ssthresh, ssthresh);
+  ASSERT_FALSE(rec.events.empty());
+  const TraceEvent& e = rec.events.front();
+  EXPECT_EQ(e.kind, TraceKind::kTcpCongestion);
+  EXPECT_STREQ(e.what, "idle-restart");
+  EXPECT_EQ(e.value, decayed * kMss);  // cwnd after
+  EXPECT_EQ(e.value2, ssthresh);
+  EXPECT_EQ(std::count_if(rec.events.begin(), rec.events.end(),
+                          [](const TraceEvent& x) { return x.kind == TraceKind::kTcpCongestion; }),
+            1);
 }
 
 // RFC 5681 §4.1 ("the restart window"): after an idle period of many RTOs the window is back to

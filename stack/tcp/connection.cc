@@ -494,7 +494,7 @@ void TcpConnection::process_ack_of_data(Instant now, const TcpRepr& seg) {
   // Linux tcp_fastretrans_alert takes the ECE after the state's exit and loss detection: an
   // ECE on the ACK that ends Recovery or Loss, or that finds no loss, enters CWR
   // (tcp_try_to_open); one on an ACK that starts recovery is that recovery's reduction.
-  if (ack.ece) on_ecn_echo(now, ack.prior_flight);
+  if (ack.ece) on_ecn_echo(now, ack);
 }
 
 bool TcpConnection::is_duplicate_ack(const TcpRepr& seg) const {
@@ -573,7 +573,7 @@ void TcpConnection::cong_control(Instant now, const TcpRepr& seg, std::uint32_t 
   if (synchronized() && state_ != TcpState::kSynReceived) {
     if (in_fast_recovery()) {
       if (seg.ack >= recover_) {
-        // RFC 6582 §3.2 step 6: full acknowledgment ends fast recovery.
+        // RFC 6582 §3.2 step 3 "Full acknowledgments" ends fast recovery.
         set_ca_state(now, CaState::kOpen, "recovered");
         reno_sacked_ = 0;
         // With PRR too (RFC 6937 §3, Linux tcp_end_cwnd_reduction): cwnd = ssthresh.
@@ -581,20 +581,29 @@ void TcpConnection::cong_control(Instant now, const TcpRepr& seg, std::uint32_t 
         cwnd_stamp_ = now;         // Linux tcp_end_cwnd_reduction
         rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting Fast ... recovery"
       } else {
-        // Step 5: partial acknowledgment, retransmit the next hole. With RACK the scoreboard
+        // Step 3 "Partial acknowledgments": retransmit the next hole. With RACK the scoreboard
         // says what is lost: the head may be a retransmission still in flight.
         // With PRR the window comes from prr_on_ack() below, and a head that was
         // retransmitted already (HighRxt above it) is not sent again (RFC 6675 §4 NextSeg).
         if (!cfg_.prr) cc_->on_partial_ack(acked, snd_mss_);
         if (!rack_active() && retransmit_head_on_partial_ack()) plan_.head = true;
       }
-    } else if (cwnd_limited() && !in_ecn_cwr() && !(ece && ca_state_ <= CaState::kDisorder)) {
-      // Linux tcp_cong_control: growth (tcp_cong_avoid) unless in a reduction
-      // (tcp_in_cwnd_reduction: CWR or Recovery), nor on the ACK whose ECE starts one
-      // (on_ecn_echo; Linux enters CWR before tcp_cong_control). In Loss cwnd slow-starts,
-      // ECN or not.
-      cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
-      cwnd_stamp_ = now;  // Linux tcp_cong_avoid: the window was in use
+    } else {
+      if (ca_state_ == CaState::kCwr && !ecn_.in_cwr()) {
+        // The ACK beyond the reduced window ends CWR (try_to_open changes the state) with cwnd
+        // = ssthresh, before the growth below, as Linux tcp_fastretrans_alert's
+        // tcp_end_cwnd_reduction runs before tcp_cong_control.
+        cc_->on_exit_recovery(flight_size(), snd_mss_);
+        cwnd_stamp_ = now;
+      }
+      if (cwnd_limited() && !in_ecn_cwr() && !(ece && ca_state_ <= CaState::kDisorder)) {
+        // Linux tcp_cong_control: growth (tcp_cong_avoid) unless in a reduction
+        // (tcp_in_cwnd_reduction: CWR or Recovery), nor on the ACK whose ECE starts one
+        // (on_ecn_echo; Linux enters CWR before tcp_cong_control). In Loss cwnd slow-starts,
+        // ECN or not.
+        cc_->on_ack(now, acked, snd_mss_, rtt_.srtt().value_or(Duration::zero()));
+        cwnd_stamp_ = now;  // Linux tcp_cong_avoid: the window was in use
+      }
     }
     if (!in_fast_recovery()) reno_sacked_ = 0;
   }
@@ -629,7 +638,7 @@ void TcpConnection::on_duplicate_ack(Instant now, const TcpRepr& seg) {
   if (in_fast_recovery()) {
     if (!cfg_.prr) {
       std::uint32_t cwnd_before = cc_->cwnd();
-      cc_->on_dupack_in_recovery(snd_mss_);  // RFC 6582 §3.2 step 3
+      cc_->on_dupack_in_recovery(snd_mss_);  // RFC 5681 §3.2 step 4
       if (cc_->cwnd() != cwnd_before) trace_cwnd(now, "dup-ack", cwnd_before);
     }
     // With SACK the inflated window goes to the next hole first (RFC 6675 §5 NextSeg
@@ -637,7 +646,7 @@ void TcpConnection::on_duplicate_ack(Instant now, const TcpRepr& seg) {
     if (sack_ok_ && !rack_active()) plan_.next_hole = true;
   } else if (lost_by_dupthresh() && seg.ack - 1 >= recover_ &&
              (!rack_active() || sent_.segs_sacked() == 0)) {
-    // RFC 5681 §3.2 / RFC 6582 §3.2 steps 1-2: fast retransmit, enter fast recovery. With
+    // RFC 5681 §3.2 / RFC 6582 §3.2 step 2: fast retransmit, enter fast recovery. With
     // RACK and SACK blocks flowing, time decides instead, as in Linux (tcp_time_to_recover
     // ignores the duplicate ACK count when RACK is on); RACK's window is zero once DupThresh
     // segments are SACKed, so it is never slower than this rule. A peer that negotiated SACK
@@ -656,23 +665,26 @@ void TcpConnection::fastretrans_alert(Instant now, const TcpRepr& seg, const Ack
     undo_on_ack(now, seg, ack.advanced, ack.dsack);
     if (rack_active()) rack_on_ack(now, seg, ack.advanced, ack.dsack);
   }
-  if (prr_active()) {
-    // RFC 6937 §3: DeliveredData is the change in SND.UNA plus the change in SACKed bytes.
-    std::int64_t delivered = static_cast<std::int64_t>(snd_una_ - ack.prior_una) +
-                             static_cast<std::int64_t>(sacked_bytes()) - ack.prior_sacked;
-    // Linux tcp_cwnd_reduction: the SSRB's extra segment only on an ACK that advanced
-    // SND.UNA and marked nothing newly lost (without SACK a partial ACK marks the new head
-    // lost, tcp_newreno_mark_lost).
-    bool newly_lost = rack_active() ? stats_.rack.lost != ack.prior_rack_lost
-                      : sack_ok_
-                          ? sack_scoreboard().lost_end() > seq_max(ack.prior_lost_end, snd_una_)
-                          : true;
-    // Linux tcp_cwnd_reduction: an ACK that delivered nothing changes nothing.
-    if (delivered > 0) {
-      prr_on_ack(now, static_cast<std::uint32_t>(delivered), ack.advanced && !newly_lost);
-    }
-  }
+  if (prr_active()) prr_on_ack(now, ack);
   try_to_open(now);
+}
+
+void TcpConnection::prr_on_ack(Instant now, const AckInfo& ack) {
+  // RFC 6937 §3: DeliveredData is the change in SND.UNA plus the change in SACKed bytes.
+  std::int64_t delivered = static_cast<std::int64_t>(snd_una_ - ack.prior_una) +
+                           static_cast<std::int64_t>(sacked_bytes()) - ack.prior_sacked;
+  // Linux tcp_cwnd_reduction: the SSRB's extra segment only on an ACK that advanced
+  // SND.UNA and marked nothing newly lost (without SACK a partial ACK marks the new head
+  // lost, tcp_newreno_mark_lost; outside recovery nothing is).
+  bool newly_lost = !in_fast_recovery() ? false
+                    : rack_active()     ? stats_.rack.lost != ack.prior_rack_lost
+                    : sack_ok_
+                        ? sack_scoreboard().lost_end() > seq_max(ack.prior_lost_end, snd_una_)
+                        : true;
+  // Linux tcp_cwnd_reduction: an ACK that delivered nothing changes nothing.
+  if (delivered > 0) {
+    prr_on_ack(now, static_cast<std::uint32_t>(delivered), ack.advanced && !newly_lost);
+  }
 }
 
 void TcpConnection::set_ca_state(Instant now, CaState to, const char* reason) {
@@ -702,16 +714,17 @@ void TcpConnection::prr_on_ack(Instant now, std::uint32_t delivered, bool safe_a
   std::uint32_t sndcnt = prr_.on_ack(delivered, p, safe_ack);
   std::uint32_t cwnd_before = cc_->cwnd();
   cc_->set_cwnd_in_recovery(p + sndcnt);
-  // Without RACK the next hole goes first (RFC 6675 §5 step C, NextSeg).
-  if (sack_ok_ && !rack_active()) plan_.next_hole = true;
+  // Without RACK the next hole goes first (RFC 6675 §5 step C, NextSeg); in CWR nothing is
+  // lost.
+  if (sack_ok_ && !rack_active() && in_fast_recovery()) plan_.next_hole = true;
   if (cc_->cwnd() != cwnd_before) trace_cwnd(now, "prr", cwnd_before);
 }
 
 bool TcpConnection::retransmit_head_on_partial_ack() const {
-  // RFC 6582 §3.2 step 5, as before without PRR. With PRR and SACK the scoreboard decides
-  // (RFC 6675 NextSeg: the head goes when IsLost says so, a tail by the rescue); only a peer
-  // that SACKs nothing still gets NewReno's rule, unless the rescue already went. A head that
-  // was retransmitted already (HighRxt above it) is not sent again.
+  // RFC 6582 §3.2 step 3 (partial acknowledgments), as before without PRR. With PRR and SACK the
+  // scoreboard decides (RFC 6675 NextSeg: the head goes when IsLost says so, a tail by the rescue);
+  // only a peer that SACKs nothing still gets NewReno's rule, unless the rescue already went. A
+  // head that was retransmitted already (HighRxt above it) is not sent again.
   if (!cfg_.prr) return true;
   if (sack_ok_ && (!sacked_.empty() || rescue_rxt_)) return false;
   return high_rxt_ <= snd_una_;
@@ -736,7 +749,11 @@ std::uint32_t TcpConnection::pipe() const {
 }
 
 SackScoreboard TcpConnection::sack_scoreboard() const {
-  return SackScoreboard{sacked_, snd_una_, snd_max_, high_rxt_, snd_mss_};
+  // HighRxt is set when fast recovery starts; before the first one it may still hold its
+  // initial value, which is no sequence number of this connection (outside [SND.UNA,
+  // SND.MAX]): nothing was retransmitted.
+  SeqNum high_rxt = high_rxt_ < snd_una_ || high_rxt_ > snd_max_ ? snd_una_ : high_rxt_;
+  return SackScoreboard{sacked_, snd_una_, snd_max_, high_rxt, snd_mss_};
 }
 
 void TcpConnection::enter_fast_recovery(Instant now, const char* reason) {
@@ -754,8 +771,9 @@ void TcpConnection::enter_fast_recovery(Instant now, const char* reason) {
     cc_->on_enter_recovery(now, flight_size(), snd_mss_);
     ecn_.queue_cwr();  // RFC 3168 §6.1.2: CWR on the next new data
   }
-  // RFC 6937 §3 "on entering recovery": RecoverFS = snd.nxt - snd.una.
-  if (cfg_.prr) prr_.on_enter(flight_size(), cc_->ssthresh(), snd_mss_);
+  // RFC 6937 §3 "on entering recovery": RecoverFS = snd.nxt - snd.una. From CWR, PRR goes on
+  // with the reduction in progress (Linux tcp_enter_recovery skips tcp_init_cwnd_reduction).
+  if (cfg_.prr && !reduced_already) prr_.on_enter(flight_size(), cc_->ssthresh(), snd_mss_);
   stats_.retrans_fast++;
   // Linux tcp_enter_recovery ends a TLP episode: recovery takes over from the probe.
   end_tlp_episode();
@@ -962,7 +980,7 @@ void TcpConnection::undo_reduction(Instant now, UndoTracker::Decision d) {
 void TcpConnection::drag_marks_along() {
   // Marks compared with SND.UNA mod 2^32 (RFC 9293 §3.4) give the wrong answer once they are
   // 2^31 behind it: left alone over a long transfer without loss or small segments, recover_
-  // would look ahead of SND.UNA (no more fast retransmits, RFC 6582 §3.2 step 1), snd_sml_
+  // would look ahead of SND.UNA (no more fast retransmits, RFC 6582 §3.2 step 2), snd_sml_
   // would hold every small segment (Nagle) and high_rxt_ would skip holes. A mark SND.UNA has
   // passed means nothing any more: keep it just behind SND.UNA (as Linux's high_seq and
   // snd_sml are only ever compared while they are recent).
@@ -1060,7 +1078,7 @@ void TcpConnection::on_ecn_marks(const TcpRepr& seg, std::uint8_t ip_ecn) {
   quick_acks_ = std::max(quick_acks_, 2u);
 }
 
-void TcpConnection::on_ecn_echo(Instant now, std::uint32_t flight) {
+void TcpConnection::on_ecn_echo(Instant now, const AckInfo& ack) {
   // RFC 3168 §6.1.2 (Linux tcp_ack FLAG_ECE -> tcp_enter_cwr): "the TCP source halves the
   // congestion window cwnd and reduces the slow start threshold ssthresh", retransmits
   // nothing, and sets CWR on the next new data.
@@ -1070,9 +1088,23 @@ void TcpConnection::on_ecn_echo(Instant now, std::uint32_t flight) {
   // for it already (tcp_fastretrans_alert does not look at FLAG_ECE in those states).
   if (ca_state_ != CaState::kOpen && ca_state_ != CaState::kDisorder) return;
   set_ca_state(now, CaState::kCwr, "ecn-echo");
-  cc_->on_ecn_echo(now, flight, snd_mss_);
   ecn_.on_cwr(snd_max_);
+  if (!cfg_.prr) {
+    // Without PRR: cwnd = ssthresh at once.
+    cc_->on_ecn_echo(now, ack.prior_flight, snd_mss_);
+    trace_cwnd(now, "ecn-echo");
+    return;
+  }
+  // Linux tcp_enter_cwr -> tcp_init_cwnd_reduction: ssthresh now, cwnd as it was; then, as
+  // in fast recovery, PRR (RFC 6937 §3) spreads the reduction over the ACKs of the next round
+  // trip (tcp_cwnd_reduction, from this ACK on) with RecoverFS = the cwnd before it (Linux
+  // prior_cwnd), until the ACK beyond the window ends CWR with cwnd = ssthresh (cong_control).
+  std::uint32_t prior_cwnd = cc_->cwnd();
+  cc_->on_enter_recovery(now, ack.prior_flight, snd_mss_);
+  cc_->set_cwnd_in_recovery(prior_cwnd);
+  prr_.on_enter(prior_cwnd, cc_->ssthresh(), snd_mss_);
   trace_cwnd(now, "ecn-echo");
+  prr_on_ack(now, ack);
 }
 
 void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
@@ -1511,6 +1543,11 @@ bool TcpConnection::output_may_wait() const {
   if (state_ != TcpState::kEstablished || plan_.rst || plan_.syn || plan_.window_probe) {
     return false;
   }
+  // A duplicate ACK's output goes at once (Limited Transmit, the fast retransmit "on the
+  // third", PRR's share of each later one): Linux's GRO merges no pure ACKs, so tcp_ack acts
+  // on each; waiting for the burst would lose Limited Transmit's segments (the third ACK ends
+  // it) and PRR's per-ACK shares. So does a retransmission a partial ACK or RACK planned.
+  if (dup_acks_ > 0 || plan_.head || plan_.lost_ignore_cwnd) return false;
   if (!plan_.ack) return true;
   const std::string_view why = plan_.ack_why;
   return why == "second-segment" || why == "quickack" || why == "gap-filled" ||
@@ -1550,7 +1587,7 @@ void TcpConnection::fire_timers(Instant now) {
       rack_detect_loss_and_arm_timer(now);
       // Linux tcp_rack_reo_timeout: recovery entered from the timer reduces as if one
       // segment had been delivered.
-      if (!was_in_recovery && prr_active()) prr_on_ack(now, snd_mss_, false);
+      if (!was_in_recovery && in_fast_recovery() && prr_active()) prr_on_ack(now, snd_mss_, false);
     }
   }
   if (delack_at_ <= now) {
@@ -1639,19 +1676,17 @@ void TcpConnection::on_rto(Instant now) {
   }
   // RFC 6298 §5.4-5.6 and RFC 5681 §3.1: back off, collapse cwnd, resend from SND.UNA
   // (go-back-N: what the peer already holds is acknowledged by its next ACK).
+  bool reduce = rto_reduces_ssthresh();
   undo_.on_enter_recovery(UndoTracker::Episode::kLoss, cc_->cwnd(), cc_->ssthresh(), snd_una_,
-                          snd_max_);
-  // An ECE reduced this window already (CWR until SND.UNA passes its end): ssthresh stays
-  // (RFC 3168 §6.1.2 once per window; Linux tcp_enter_loss only reduces "if it has not yet
-  // been made inside this window").
-  cc_->on_rto(now, flight_size(), snd_mss_, /*reduce=*/!in_ecn_cwr());
+                          snd_max_, /*new_reduction=*/reduce);
+  cc_->on_rto(now, flight_size(), snd_mss_, reduce);
   cwnd_stamp_ = now;  // Linux tcp_enter_loss
   ecn_.queue_cwr();   // RFC 3168 §6.1.2: CWR on the next new data (Linux tcp_enter_loss)
   trace_cwnd(now, "rto");
   set_ca_state(now, CaState::kLoss, "rto");
   enter_loss_recovery();
   dup_acks_ = 0;
-  recover_ = snd_max_;  // RFC 6582 §3.2 step 1 after a timeout
+  recover_ = snd_max_;  // RFC 6582 §3.2 step 4 (retransmit timeouts)
   snd_nxt_ = snd_una_;
   high_rxt_ = snd_una_;
   // RFC 2018 §8: a receiver may renege on SACKed data. Go-back-N skips SACKed ranges after
@@ -1672,6 +1707,27 @@ void TcpConnection::on_rto(Instant now) {
   plan_.head = window_probe;
   plan_.force = !window_probe;
   rto_at_ = now + rtt_.backed_off_rto(backoff_);
+}
+
+bool TcpConnection::rto_reduces_ssthresh() const {
+  // Linux tcp_enter_loss: "Reduce ssthresh if it has not yet been made inside this window" -
+  // icsk_ca_state <= TCP_CA_Disorder || !after(high_seq, snd_una) || (icsk_ca_state ==
+  // TCP_CA_Loss && !icsk_retransmits). A timeout inside the window that fast recovery or an
+  // ECE (RFC 3168 §6.1.2, once per window) reduced keeps that ssthresh; so does a backed-off
+  // timeout of the same head (retransmits_ is cleared by an ACK that advances SND.UNA, as
+  // icsk_retransmits is).
+  switch (ca_state_) {
+    case CaState::kOpen:
+    case CaState::kDisorder:
+      return true;
+    case CaState::kCwr:
+      return !ecn_.in_cwr();
+    case CaState::kRecovery:
+      return snd_una_ >= recover_;
+    case CaState::kLoss:
+      return snd_una_ >= recover_ || retransmits_ == 0;
+  }
+  return true;
 }
 
 void TcpConnection::set_congestion(CongestionAlgorithm a) {
@@ -1856,9 +1912,13 @@ void TcpConnection::transmit(Instant now, TcpSink sink) {
     // RFC 5681 §4.1: after an idle period longer than the RTO, restart from the initial
     // window (decayed as Linux does, see restart_after_idle).
     if (snd_max_ == snd_una_ && now - last_send_ > rtt_.rto()) {
+      std::uint32_t before = cc_->cwnd(), ssthresh_before = cc_->ssthresh();
       cc_->restart_after_idle(now - last_send_, rtt_.rto(), snd_mss_);
       cwnd_stamp_ = now;
       cwnd_used_ = 0;
+      if (cc_->cwnd() != before || cc_->ssthresh() != ssthresh_before) {
+        trace_cwnd(now, "idle-restart", before);
+      }
     }
     if (plan_.head) {
       retransmit_head(now, sink);

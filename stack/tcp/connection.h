@@ -196,8 +196,9 @@ class TcpConnection {
   void on_ecn_marks(const TcpRepr& seg, std::uint8_t ip_ecn);
   // RFC 3168 §6.1.2: an ACK's ECN-Echo reduces the window once per window of data (Open and
   // Disorder only) and forbids undoing the reduction in progress.
-  // `flight` is the FlightSize the ECE answers (before the ACK).
-  void on_ecn_echo(Instant now, std::uint32_t flight);
+  // With PRR the reduction is spread over the next round trip (Linux tcp_enter_cwr).
+  struct AckInfo;
+  void on_ecn_echo(Instant now, const AckInfo& ack);
   void on_fin(Instant now);  // eighth
 
   void set_state(Instant now, TcpState s);
@@ -241,7 +242,7 @@ class TcpConnection {
   void cong_control(Instant now, const TcpRepr& seg, std::uint32_t acked, bool ece);
   // Linux tcp_rearm_rto (RFC 6298 §5.2/5.3).
   void rearm_rto(Instant now);
-  // A duplicate ACK: Limited Transmit's count, NewReno's window (RFC 6582 §3.2 step 3), the
+  // A duplicate ACK: Limited Transmit's count, NewReno's window (RFC 5681 §3.2 step 4), the
   // next SACK hole, or the third one's fast retransmit (RFC 5681 §3.2).
   void on_duplicate_ack(Instant now, const TcpRepr& seg);
   // Linux tcp_fastretrans_alert after the window update: undo, RACK's loss detection and TLP,
@@ -322,7 +323,7 @@ class TcpConnection {
   // Does a partial ACK during recovery resend the segment at SND.UNA at once?
   bool retransmit_head_on_partial_ack() const;
   // Three duplicate ACKs or RACK found a loss: fast retransmit / fast recovery (RFC 6582 §3.2
-  // steps 1-2, RFC 8985 §6.2 step 5 "enter recovery").
+  // step 2, RFC 8985 §6.2 step 5 "enter recovery").
   void enter_fast_recovery(Instant now, const char* reason);
   // RFC 6675 §4 pipe: the bytes in flight neither SACKed nor deemed lost, retransmissions
   // counted (RACK's scoreboard, the SACK scoreboard, or the duplicate-ACK estimate).
@@ -332,8 +333,13 @@ class TcpConnection {
   // RFC 6937 §3 on an ACK during fast recovery that delivered `delivered` bytes: cwnd = pipe +
   // sndcnt.
   void prr_on_ack(Instant now, std::uint32_t delivered, bool safe_ack);
+  // The same for an ACK: what it delivered, and whether it was "safe" (Linux
+  // tcp_cwnd_reduction's FLAG_SND_UNA_ADVANCED without newly lost).
+  void prr_on_ack(Instant now, const AckInfo& ack);
   SackScoreboard sack_scoreboard() const;
-  bool prr_active() const { return cfg_.prr && in_fast_recovery(); }
+  // PRR sets cwnd in the reductions: fast recovery and an ECE's CWR (Linux
+  // tcp_in_cwnd_reduction).
+  bool prr_active() const { return cfg_.prr && (in_fast_recovery() || ca_state_ == CaState::kCwr); }
 
   // The congestion-avoidance state machine (ca_state.h, Linux tcp_fastretrans_alert).
   // Every change of ca_state_ goes through here and is traced (kTcpCaState).
@@ -345,6 +351,9 @@ class TcpConnection {
   // The ECE reduction of the current window is in progress (Linux TCP_CA_CWR before the ACK
   // beyond its high_seq): cwnd does not grow and a loss does not reduce again.
   bool in_ecn_cwr() const { return ca_state_ == CaState::kCwr && ecn_.in_cwr(); }
+  // A retransmission timeout now sets ssthresh (and opens a new undo episode): not inside a
+  // window that a reduction already answered (Linux tcp_enter_loss).
+  bool rto_reduces_ssthresh() const;
 
   // RACK-TLP (RFC 8985), used when the peer SACKs and the config enables it (rack.h).
   bool rack_active() const { return cfg_.rack && sack_ok_; }

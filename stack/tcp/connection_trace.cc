@@ -110,7 +110,8 @@ void TcpConnection::trace_cwnd(Instant now, const char* reason, std::uint32_t cw
   e.wnd = snd_wnd_;
   if (acked != 0) {
     // RFC 5681 §3.1: slow start while cwnd < ssthresh, congestion avoidance after; a window
-    // that shrank on an ACK is recovery ending (RFC 6582 §3.2 step 6) or a partial ACK.
+    // that shrank on an ACK is recovery ending (RFC 6582 §3.2 step 3, full acknowledgments) or a
+    // partial ACK.
     e.detail = e.value < cwnd_before           ? "recovery"
                : cwnd_before < cc_->ssthresh() ? "slow-start"
                                                : "congestion-avoidance";

@@ -127,8 +127,8 @@ void Cubic::reduce_on_congestion(std::uint32_t mss) {
 
 void Cubic::on_enter_recovery(Instant, std::uint32_t, std::uint32_t mss) {
   reduce_on_congestion(mss);
-  // RFC 9438 §4.6: cwnd = ssthresh; plus the three segments that left the network (RFC 6582
-  // §3.2 step 2), since the connection's fast recovery inflates and deflates from there.
+  // RFC 9438 §4.6: cwnd = ssthresh; plus the three segments that left the network (RFC 5681
+  // §3.2 step 3), since the connection's fast recovery inflates and deflates from there.
   set_cwnd(ssthresh_ + 3.0 * mss);
   in_recovery_ = true;
 }
@@ -136,13 +136,15 @@ void Cubic::on_enter_recovery(Instant, std::uint32_t, std::uint32_t mss) {
 void Cubic::on_dupack_in_recovery(std::uint32_t mss) { set_cwnd(cwnd_d_ + mss); }
 
 void Cubic::on_partial_ack(std::uint32_t bytes_acked, std::uint32_t mss) {
-  // RFC 6582 §3.2 step 5: deflate by the amount acknowledged, add back one SMSS.
+  // RFC 6582 §3.2 step 3 "Partial acknowledgments": deflate by the amount acknowledged, add
+  // back one SMSS.
   set_cwnd(std::max(cwnd_d_ - bytes_acked, 0.0) + mss);
 }
 
 void Cubic::on_exit_recovery(std::uint32_t, std::uint32_t) {
-  // RFC 6582 §3.2 step 6 option 1, RFC 6937 §3 (PRR ends at ssthresh), Linux
-  // tcp_end_cwnd_reduction: cwnd = ssthresh. Option 2 (min(ssthresh, FlightSize + SMSS)) drops
+  // RFC 6582 §3.2 step 3 "Full acknowledgments" option (2), RFC 6937 §3 (PRR ends at
+  // ssthresh), Linux tcp_end_cwnd_reduction: cwnd = ssthresh. Option (1) (min(ssthresh,
+  // max(FlightSize, SMSS) + SMSS)) drops
   // to one segment when a stretch ACK empties the flight, and slow start must climb back.
   set_cwnd(ssthresh_);
   in_recovery_ = false;

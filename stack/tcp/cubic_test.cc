@@ -65,7 +65,7 @@ TEST(Cubic, LossReducesWindowByBeta) {
   c.resume(100 * kMss, kNoSsthresh - 1, kMss);
   c.on_enter_recovery(kT0, 100 * kMss, kMss);
   EXPECT_EQ(c.ssthresh(), 70 * kMss);
-  EXPECT_EQ(c.cwnd(), 73 * kMss);  // + 3 duplicate ACKs (RFC 6582 §3.2 step 2)
+  EXPECT_EQ(c.cwnd(), 73 * kMss);  // + 3 duplicate ACKs (RFC 5681 §3.2 step 3)
   EXPECT_DOUBLE_EQ(c.w_max(), 100.0 * kMss);
   EXPECT_DOUBLE_EQ(c.cwnd_prior(), 100.0 * kMss);
   c.on_dupack_in_recovery(kMss);
@@ -208,7 +208,7 @@ TEST(Cubic, SlowStartAfterRtoCountsEveryByteOfAStretchAck) {
   }
 }
 
-// Recovery ends at ssthresh (RFC 6582 §3.2 step 6 option 1, Linux tcp_end_cwnd_reduction), also
+// Recovery ends at ssthresh (RFC 6582 §3.2 step 3 option (2), Linux tcp_end_cwnd_reduction), also
 // when the full ACK is a stretch ACK that leaves nothing in flight: the sender does not drop to
 // one segment and slow-start back.
 TEST(Cubic, RecoveryExitsAtSsthreshWhenTheFullAckEmptiesTheFlight) {

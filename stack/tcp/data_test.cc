@@ -3,6 +3,9 @@
 // sending with Nagle and segmentation (RFC 9293 §3.7.4), IW10 (RFC 6928).
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "stack/tcp/testbed.h"
 
 namespace ustack::testing {
@@ -309,6 +312,38 @@ TEST(TcpAckCoalescing, AnOutOfOrderSegmentInTheBurstGetsItsDupAckAtOnce) {
   t.expect(seg().ack(1001).sack(1011, 1021));
   t.expect(seg().ack(1021).no_sack());
   t.expect_nothing();
+}
+
+// Duplicate ACKs do not wait for the end of the burst: Linux's GRO merges no pure ACKs and
+// tcp_ack acts on each one - Limited Transmit (RFC 3042), the fast retransmit on the third
+// (RFC 5681 §3.2), PRR's share on the next ones (RFC 6937). A burst of SACKed duplicate ACKs
+// therefore puts the same segments on the wire, in the same order, as when each arrives alone;
+// before, only the fast retransmit went, after the whole burst.
+TEST(TcpAckCoalescing, DuplicateAcksInABurstActAsEachArrives) {
+  constexpr std::uint32_t kSeg = 1448;
+  std::vector<std::string> wire[2];
+  for (bool on : {false, true}) {
+    SCOPED_TRACE(on ? "coalescing" : "per segment");
+    TcpLayerConfig cfg = coalescing(on);
+    cfg.tcp.congestion = CongestionAlgorithm::kNewReno;
+    TcpTestbed t = TcpTestbed::established(cfg);
+    t.send(std::string(20 * kSeg, 'x'));
+    for (std::uint32_t i = 0; i < 10; ++i) t.expect(seg().seq(1 + i * kSeg).len(kSeg).ack(1001));
+    auto dup = [&](std::uint32_t n) {
+      return seg().ack(1).seq(1001).ts(102, _).sack(1 + kSeg, 1 + (n + 1) * kSeg);
+    };
+    t.at(10_ms).inject_burst({dup(1), dup(2), dup(3), dup(4), dup(5)});
+    while (auto s = t.pop()) {
+      wire[on].push_back(std::to_string(s->repr.seq.raw() - t.iss()) + ":" +
+                         std::to_string(s->repr.payload.size()));
+    }
+    EXPECT_EQ(t.layer().stats(t.conn())->retrans_fast, 1u);
+  }
+  // Limited Transmit's segment (the second duplicate ACK SACKs a second segment: RFC 6675's
+  // DupThresh counts it as the first's, nothing more may go), the fast retransmit on the third,
+  // then PRR's share of the fourth and fifth.
+  EXPECT_EQ(wire[0], (std::vector<std::string>{"14481:1448", "1:1448", "15929:1448"}));
+  EXPECT_EQ(wire[1], wire[0]);
 }
 
 }  // namespace

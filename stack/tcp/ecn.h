@@ -12,7 +12,8 @@
 //   the first new data segment after any reduction carries CWR;
 // - the IP header (§6.1.4, §6.1.5, §6.1.6): new data segments are ECT(0); SYNs, pure ACKs,
 //   retransmissions and window probes are Not-ECT (tcp_ecn_send).
-// The connection applies the reduction (CongestionControl::on_ecn_echo) and the ACK timing.
+// The connection applies the reduction (ssthresh at once, cwnd by PRR over the next round trip
+// as Linux's tcp_enter_cwr, TcpConnection::on_ecn_echo) and the ACK timing.
 //
 // Pure: flags and sequence numbers in, decisions out.
 #pragma once

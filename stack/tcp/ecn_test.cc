@@ -209,6 +209,10 @@ TEST(TcpEcn, CeWithoutNegotiationIsIgnored) {
 
 // --- The sender: ECE -> one reduction per window, CWR once (§6.1.2) ------------------------
 
+// Linux tcp_enter_cwr: ssthresh at once (CUBIC 0.7 cwnd), cwnd brought down by PRR (RFC 6937
+// §3, tcp_cwnd_reduction) over the ACKs of the next round trip - 7 segments sent for each 10
+// delivered (RecoverFS is the cwnd before the reduction, 10 segments) - instead of at once, and
+// to ssthresh when the ACK beyond the reduced window ends CWR. Nothing is resent.
 TEST(TcpEcn, EceReducesOncePerWindowWithoutRetransmitting) {
   TcpTestbed t = ecn_established();
   t.send(std::string(30000, 'x'));
@@ -218,40 +222,48 @@ TEST(TcpEcn, EceReducesOncePerWindowWithoutRetransmitting) {
   t.expect_nothing();
   std::uint32_t cwnd_before = stats(t).cwnd;
   EXPECT_EQ(cwnd_before, 14600u);
-  // CUBIC: ssthresh = 0.7 cwnd, cwnd = ssthresh at once (RFC 9438 §4.6), nothing resent.
+  // The ECE's ACK delivered one segment: PRR lets CEIL(1 * 7/10) = 1 out, with CWR.
   t.at(10_ms).inject(seg().ece().seq(1001).ack(1461).win(502));
   TcpStats st = stats(t);
+  EXPECT_EQ(st.ca_state, CaState::kCwr);
   EXPECT_EQ(st.ssthresh, 10220u);
-  EXPECT_EQ(st.cwnd, 10220u);
-  t.expect_nothing();  // 13140 bytes in flight > cwnd
-  // The receiver goes on echoing until it sees CWR: the same window, no second reduction,
-  // and cwnd does not grow meanwhile (Linux's CWR state).
-  t.inject(seg().ece().seq(1001).ack(2921).win(502));
-  t.inject(seg().ece().seq(1001).ack(4381).win(502));
-  t.expect_nothing();  // 10220 in flight
-  t.inject(seg().ece().seq(1001).ack(5841).win(502));
-  t.expect(seg().cwr().seq(14601).ack(1001).len(1460).ip_ecn(kEct0));  // new data: CWR
+  EXPECT_EQ(st.cwnd, 14600u);  // pipe 13140 + sndcnt 1460
+  t.expect(seg().cwr().seq(14601).ack(1001).len(1460).ip_ecn(kEct0));
   t.expect_nothing();
-  t.inject(seg().ece().seq(1001).ack(7301).win(502));
+  // The receiver goes on echoing until it sees CWR: the same window, no second reduction.
+  // Delivered 2, 3, 4, 5 segments: CEIL(0.7 * n) = 2, 3, 3, 4 sent in all.
+  t.inject(seg().ece().seq(1001).ack(2921).win(502));
   t.expect(seg().seq(16061).ack(1001).len(1460).ip_ecn(kEct0));  // CWR only once
+  t.inject(seg().ece().seq(1001).ack(4381).win(502));
+  t.expect(seg().seq(17521).ack(1001).len(1460));
+  t.inject(seg().ece().seq(1001).ack(5841).win(502));
+  t.expect_nothing();
+  EXPECT_EQ(stats(t).cwnd, 13140u);
+  t.inject(seg().ece().seq(1001).ack(7301).win(502));
+  t.expect(seg().seq(18981).ack(1001).len(1460));
+  t.expect_nothing();
   st = stats(t);
-  EXPECT_EQ(st.cwnd, 10220u);
+  EXPECT_EQ(st.cwnd, 13140u);
+  EXPECT_EQ(st.ca_state, CaState::kCwr);
   EXPECT_EQ(st.ecn_events.cwnd_reductions, 1u);
   EXPECT_EQ(st.ecn_events.cwr_sent, 1u);
   EXPECT_EQ(st.ecn_events.ece_received, 5u);
   EXPECT_EQ(st.retrans_fast + st.retrans_rto, 0u);
   EXPECT_EQ(st.bytes_retrans, 0u);
-  // Past the window that was in flight at the reduction (SND.MAX 14601): a new ECE is new
-  // congestion, reduced again, and the next new data carries CWR again.
+  // An ACK of exactly the window's end (SND.MAX 14601 at the reduction) is not beyond it: still
+  // CWR (Linux "CWR is to be held something *above* high_seq is ACKed"). The one beyond ends
+  // CWR with cwnd = ssthresh (tcp_end_cwnd_reduction).
   t.inject(seg().seq(1001).ack(14601).win(502));
-  std::uint32_t cwnd_open = stats(t).cwnd;
-  t.inject(seg().ece().seq(1001).ack(16061).win(502));
+  EXPECT_EQ(stats(t).ca_state, CaState::kCwr);
+  t.inject(seg().seq(1001).ack(16061).win(502));
   st = stats(t);
-  EXPECT_EQ(st.ecn_events.cwnd_reductions, 2u);
-  EXPECT_LT(st.cwnd, cwnd_open);
+  EXPECT_EQ(st.ca_state, CaState::kOpen);
+  EXPECT_GE(st.cwnd, 10220u);
+  EXPECT_LT(st.cwnd, 10220u + 1460);  // CUBIC's growth on that ACK
+  std::uint32_t cwnd_open = st.cwnd;
   // Every segment from here on is new data (nothing resent); the first one sent after the
   // second reduction carries CWR.
-  std::uint32_t next = 17521;
+  std::uint32_t next = 20441;
   std::vector<bool> cwr;
   auto drain = [&] {
     while (auto s = t.pop()) {
@@ -262,6 +274,11 @@ TEST(TcpEcn, EceReducesOncePerWindowWithoutRetransmitting) {
   };
   drain();  // sent before the second ECE
   std::size_t before = cwr.size();
+  // A new ECE is new congestion, reduced again, and the next new data carries CWR again.
+  t.inject(seg().ece().seq(1001).ack(17521).win(502));
+  st = stats(t);
+  EXPECT_EQ(st.ecn_events.cwnd_reductions, 2u);
+  EXPECT_LT(st.ssthresh, cwnd_open);
   t.inject(seg().seq(1001).ack(next).win(502));
   drain();
   ASSERT_GT(cwr.size(), before + 1);
@@ -280,7 +297,8 @@ TEST(TcpEcn, NewRenoHalvesOnEce) {
   t.inject(seg().ece().seq(1001).ack(1461).win(502));
   TcpStats st = stats(t);
   EXPECT_EQ(st.ssthresh, 7300u);  // FlightSize before the ACK: 14600
-  EXPECT_EQ(st.cwnd, 7300u);
+  EXPECT_EQ(st.cwnd, 14600u);     // PRR: 13140 in the pipe, one segment (CEIL(1 * 5/10)) out
+  t.expect_nothing();             // no data left to send
 }
 
 // IW10 goes out, the first segment is missing: three SACKs, fast retransmit.
@@ -413,7 +431,8 @@ TEST(TcpEcn, EceDuringLossNeitherReducesNorStopsSlowStart) {
   EXPECT_EQ(st.ca_state, CaState::kCwr);
   EXPECT_EQ(st.ecn_events.cwnd_reductions, 1u);
   EXPECT_EQ(st.ssthresh, ssthresh * 7 / 10);  // CUBIC β from cwnd, which did not grow
-  EXPECT_EQ(st.cwnd, st.ssthresh);
+  // PRR: the pipe (5840) is below ssthresh already; the first ACK lets one segment out.
+  EXPECT_EQ(st.cwnd, 5840u + 1460);
 }
 
 // Linux tcp_fastretrans_alert step A: an ECE forbids undoing the reduction in progress, also in

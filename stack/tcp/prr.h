@@ -1,6 +1,8 @@
 // Proportional Rate Reduction (RFC 6937 §3): how much a sender in loss recovery may send per
 // ACK, so the flight falls smoothly from RecoverFS to ssthresh over one round trip instead of
-// going quiet for half of it (RFC 6675) or bursting (RFC 5681 inflation).
+// going quiet for half of it (RFC 6675) or bursting (RFC 5681 inflation). Linux runs it for an
+// ECN-Echo's reduction too (the CWR state, RecoverFS = the cwnd before it), and so does the
+// connection.
 //
 // Pure arithmetic in bytes, with the RFC's names: the connection tells it when recovery starts
 // (on_enter), what each ACK delivered and what is in the pipe then (on_ack, which answers

@@ -231,7 +231,8 @@ TEST(TcpFlow, CwndGrowsWhenTheFlightFillsIt) {
   EXPECT_GT(t.layer().stats(t.conn())->cwnd, cwnd);
 }
 
-// RFC 6582 §3.2 step 5: a partial ACK during recovery retransmits the next hole at once.
+// RFC 6582 §3.2 step 3 (partial acknowledgments): a partial ACK during recovery retransmits the
+// next hole at once.
 TEST(TcpRetransmit, NewRenoPartialAckRetransmitsNextHole) {
   TcpTestbed t = plain();
   t.send(std::string(6 * 1460, 'x'));

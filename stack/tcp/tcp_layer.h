@@ -79,7 +79,8 @@ struct TcpLayerConfig {
   // (TcpConnection::output_may_wait) leaves its output to the layer's next poll(), which the
   // Stack runs after the device's input burst: one cumulative ACK per burst instead of one per
   // second segment, like Linux's GRO receiver; on the sending side, one TSO segment of
-  // everything the burst's ACKs opened. Off: every segment is answered from on_packet(), as
+  // everything the burst's ACKs opened (duplicate ACKs and planned retransmissions are acted on
+  // at once, as Linux does for pure ACKs). Off: every segment is answered from on_packet(), as
   // Linux answers each segment it is handed. Off by default so that virtual-time runs (replay
   // against the kernel's captures, lessons, goldens) see Linux's per-segment behaviour; the
   // device commands turn it on (--no-ack-coalescing turns it off), where a read batch is a

@@ -88,8 +88,9 @@ TcpTestbed TcpTestbed::connecting(std::uint16_t port, TcpLayerConfig cfg, TcpSoc
 }
 
 TcpTestbed TcpTestbed::established(TcpLayerConfig cfg, TcpSocketOptions opts, bool peer_ts,
-                                   bool peer_sack, std::uint8_t peer_wscale, Duration rtt) {
-  TcpTestbed t = listening(80, cfg, 16, opts);
+                                   bool peer_sack, std::uint8_t peer_wscale, Duration rtt,
+                                   Tracer* tracer) {
+  TcpTestbed t = listening(80, cfg, 16, opts, tracer);
   SegSpec syn = seg().syn().seq(1000).win(64240).mss(1460);
   if (peer_sack) syn.sack_perm();
   if (peer_ts) syn.ts(100, 0);

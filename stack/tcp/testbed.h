@@ -188,10 +188,11 @@ class TcpTestbed {
   // Listening on port 80 and through a handshake with the given peer options; the
   // connection is accepted into conn(). Peer ISN 1000; the stack's seq is then 1 (relative)
   // and the peer's next seq 1001. The final ACK comes `rtt` after the SYN (the first RTT
-  // sample, with timestamps: SRTT = rtt, RTTVAR = rtt/2).
+  // sample, with timestamps: SRTT = rtt, RTTVAR = rtt/2). `tracer` as in the constructor.
   static TcpTestbed established(TcpLayerConfig cfg = default_config(), TcpSocketOptions opts = {},
                                 bool peer_ts = true, bool peer_sack = true,
-                                std::uint8_t peer_wscale = 7, Duration rtt = Duration::zero());
+                                std::uint8_t peer_wscale = 7, Duration rtt = Duration::zero(),
+                                Tracer* tracer = nullptr);
 
   // Advances virtual time to `t` since the start, running the stack's timers.
   TcpTestbed& at(Duration t);

@@ -5,9 +5,8 @@
 namespace ustack {
 
 void UndoTracker::on_enter_recovery(Episode kind, std::uint32_t cwnd, std::uint32_t ssthresh,
-                                    SeqNum snd_una, SeqNum snd_max) {
-  bool continuing = in_episode_ && snd_una < high_seq_;
-  if (!continuing) {
+                                    SeqNum snd_una, SeqNum snd_max, bool new_reduction) {
+  if (new_reduction) {
     // tcp_init_undo: the undo window opens at SND.UNA, nothing resent yet. prior_ssthresh is
     // Linux's tcp_current_ssthresh outside a reduction: max(ssthresh, 3/4 cwnd).
     armed_ = true;
@@ -18,7 +17,7 @@ void UndoTracker::on_enter_recovery(Episode kind, std::uint32_t cwnd, std::uint3
     undo_retrans_.reset();
   }
   // tcp_enter_loss sets high_seq on every timeout; a timeout turns the episode into Loss.
-  if (!continuing || kind == Episode::kLoss) kind_ = kind;
+  if (new_reduction || kind == Episode::kLoss) kind_ = kind;
   high_seq_ = snd_max;
   in_episode_ = true;
 }

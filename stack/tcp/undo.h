@@ -45,13 +45,15 @@ class UndoTracker {
   };
 
   // A reduction starts (tcp_enter_recovery, tcp_enter_loss) with `cwnd` and `ssthresh` still
-  // the ones before it; `snd_una`, `snd_max` the current edges. A new episode records them and
-  // opens the undo window at SND.UNA (tcp_init_undo); a timeout during an episode that is not
-  // over (SND.UNA below its end) keeps them, so the undo restores the window from before the
-  // first reduction and the first retransmission's timestamp still counts (Linux
-  // tcp_enter_loss, "Reduce ssthresh if it has not yet been made inside this window").
+  // the ones before it; `snd_una`, `snd_max` the current edges. A new reduction records them
+  // and opens the undo window at SND.UNA (tcp_init_undo); a timeout that does not reduce again
+  // (`new_reduction` false: inside the window a fast recovery, an ECE or an earlier timeout of
+  // the same head reduced, Linux tcp_enter_loss "Reduce ssthresh if it has not yet been made
+  // inside this window") keeps them, so the undo restores the window from before the first
+  // reduction and the first retransmission's timestamp still counts; after an ECE the episode
+  // stays not undoable (forbid_undo).
   void on_enter_recovery(Episode kind, std::uint32_t cwnd, std::uint32_t ssthresh, SeqNum snd_una,
-                         SeqNum snd_max);
+                         SeqNum snd_max, bool new_reduction = true);
   // Data [start, end) was resent with TSval `tsval` (tcp_retransmit_skb: retrans_stamp is the
   // first one's, undo_retrans counts what is outstanding).
   void on_retransmit(std::uint32_t tsval, SeqNum start, SeqNum end);

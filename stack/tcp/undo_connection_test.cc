@@ -181,5 +181,68 @@ TEST(TcpUndo, GenuineLossKeepsTheReduction) {
   EXPECT_EQ(st.rack.undo_recovery + st.rack.undo_dsack + st.rack.undo_rto, 0u);
 }
 
+// NewReno (Reno halves the flight: easy numbers), SACK, no RACK; ten segments out at 1 s.
+TcpTestbed reno_sends_ten() {
+  TcpLayerConfig cfg = TcpTestbed::default_config();
+  cfg.tcp.congestion = CongestionAlgorithm::kNewReno;
+  TcpTestbed t = TcpTestbed::established(cfg, {}, /*peer_ts=*/true, /*peer_sack=*/true, 7, 100_ms);
+  t.at(1_s);
+  t.send(std::string(10 * kSeg, 'x'));
+  for (int i = 0; i < 10; ++i) t.expect(out(seq_of(i)));
+  return t;
+}
+
+// Linux tcp_enter_loss: a timeout inside the window fast recovery reduced keeps that ssthresh
+// ("Reduce ssthresh if it has not yet been made inside this window") and keeps the undo
+// episode; a backed-off timeout of the same head keeps it too. NewReno with SACK: ten segments,
+// SACKs for 1-3 resend segment 0 (RFC 6675 §5, ssthresh = FlightSize/2 = 5 segments), a
+// partial ACK to 4 leaves 4-9 outstanding, then the timeout. Before, the timeout recomputed
+// FlightSize/2 = 3 segments.
+TEST(TcpUndo, TimeoutDuringRecoveryKeepsTheRecoverySsthresh) {
+  TcpTestbed t = reno_sends_ten();
+  std::uint32_t original = t.last_tsval();
+  for (int i = 1; i <= 3; ++i) {
+    t.at(1100_ms + Duration::millis(i))
+        .inject(ack(0, 102, original).sack(seq_of(1), seq_of(i + 1)));
+  }
+  t.expect(out(seq_of(0)));
+  std::uint32_t resend = t.last_tsval();
+  EXPECT_EQ(stats(t).ca_state, CaState::kRecovery);
+  EXPECT_EQ(stats(t).ssthresh, 5 * kSeg);
+  t.at(1200_ms).inject(ack(4, 103, resend));
+  EXPECT_EQ(stats(t).ca_state, CaState::kRecovery);
+  while (t.pop()) {
+  }
+  Duration rto = t.expect_next(out(seq_of(4)));
+  EXPECT_EQ(stats(t).ca_state, CaState::kLoss);
+  EXPECT_EQ(stats(t).cwnd, kSeg);
+  EXPECT_EQ(stats(t).ssthresh, 5 * kSeg);
+  // The backed-off timeout of the same head: still the same window.
+  t.expect_next(out(seq_of(4)));
+  EXPECT_EQ(stats(t).ssthresh, 5 * kSeg);
+  t.at(t.now() + 100_ms).inject(ack(10, 104, t.last_tsval()));
+  TcpStats st = stats(t);
+  EXPECT_EQ(st.ca_state, CaState::kOpen);
+  EXPECT_EQ(st.ssthresh, 5 * kSeg);
+  EXPECT_EQ(st.retrans_rto, 2u);
+  EXPECT_EQ(st.rack.undo_recovery + st.rack.undo_dsack + st.rack.undo_rto, 0u);
+  EXPECT_GT(rto, 1200_ms);
+}
+
+// A timeout after the timed-out head was acknowledged (Linux: Loss with icsk_retransmits
+// cleared by the ACK) is a new loss in the rest of the window: ssthresh is set again, from
+// what is in flight then.
+TEST(TcpUndo, TimeoutAfterAPartialAckInLossReducesAgain) {
+  TcpTestbed t = reno_sends_ten();
+  Duration rto = t.expect_next(out(seq_of(0)));
+  EXPECT_EQ(stats(t).ssthresh, 5 * kSeg);
+  t.at(rto + 100_ms).inject(ack(1, 102, t.last_tsval()));
+  t.expect(out(seq_of(1)));
+  t.expect(out(seq_of(2)));
+  t.expect_next(out(seq_of(1)));
+  EXPECT_EQ(stats(t).ca_state, CaState::kLoss);
+  EXPECT_EQ(stats(t).ssthresh, 4 * kSeg + kSeg / 2);  // FlightSize/2: 9 segments out
+}
+
 }  // namespace
 }  // namespace ustack::testing

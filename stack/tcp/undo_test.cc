@@ -104,17 +104,24 @@ TEST(UndoTracker, GenuineRtoIsNotUndone) {
   EXPECT_EQ(u.on_ack(ack(10 * kMss, 520)), Decision::kNone);
 }
 
-// A backed-off timeout (or one during fast recovery) continues the episode: the window to
-// restore is the one before the first reduction, and the first resend's TSval still counts.
+// A timeout that does not reduce again (a backed-off one, or one during fast recovery: the
+// connection decides, as Linux tcp_enter_loss) continues the episode: the window to restore is
+// the one before the first reduction, and the first resend's TSval still counts.
 TEST(UndoTracker, SecondTimeoutKeepsTheFirstPriorAndStamp) {
   UndoTracker u = fast_retransmit();
-  u.on_enter_recovery(Episode::kLoss, 3 * kMss, 7 * kMss, SeqNum(0), SeqNum(10 * kMss));
+  u.on_enter_recovery(Episode::kLoss, 3 * kMss, 7 * kMss, SeqNum(0), SeqNum(10 * kMss),
+                      /*new_reduction=*/false);
   u.on_retransmit(900, SeqNum(0), SeqNum(kMss));
   EXPECT_EQ(u.prior().cwnd, 10 * kMss);
   EXPECT_EQ(u.on_ack(ack(kMss, 600)), Decision::kNone);  // after the first resend's 500
   UndoTracker v = fast_retransmit();
-  v.on_enter_recovery(Episode::kLoss, 3 * kMss, 7 * kMss, SeqNum(0), SeqNum(10 * kMss));
+  v.on_enter_recovery(Episode::kLoss, 3 * kMss, 7 * kMss, SeqNum(0), SeqNum(10 * kMss),
+                      /*new_reduction=*/false);
   EXPECT_EQ(v.on_ack(ack(kMss, 400)), Decision::kUndoLoss);
+  // A timeout that reduces anew (after SND.UNA moved, Linux tcp_init_undo) starts afresh.
+  UndoTracker w = fast_retransmit();
+  w.on_enter_recovery(Episode::kLoss, 3 * kMss, 7 * kMss, SeqNum(kMss), SeqNum(10 * kMss));
+  EXPECT_EQ(w.prior().cwnd, 3 * kMss);
 }
 
 // After an episode ended, the next one starts afresh.

@@ -65,7 +65,7 @@ TEST(TcpWrap, NagleIsNotFooledByAStaleSmallSegmentMarkAfter2To31Bytes) {
   t.expect(seg().seq(una).data("x").ack(1001));
 }
 
-// RFC 6582 §3.2 step 1 compares the duplicate ACK with "recover": a recovery point left
+// RFC 6582 §3.2 step 2 compares the duplicate ACK with "recover": a recovery point left
 // 2^31 octets behind looks ahead of SND.UNA and three duplicate ACKs no longer trigger a
 // fast retransmit (RFC 5681 §3.2).
 TEST(TcpWrap, FastRetransmitAfter2To31BytesWithoutLoss) {

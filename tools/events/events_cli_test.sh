@@ -146,7 +146,7 @@ ex "$F" --segment "$(sent_after "$F" '"reason":"fast-retransmit"')"
 ex "$F" --segment "$(received_before "$F" '"reason":"fast-retransmit"')"
 ex "$F" --segment "$(sent_after "$F" '"retransmit","data":{"reason":"fast"' 2)"
 ex "$F" --segment "$(received_before "$F" '"retransmit","data":{"reason":"fast"' 2)"
-grep -q 'RFC 6582 §3.2 step 5' "$OUT/explain.txt" || fail "explain: no partial ACK"
+grep -q 'RFC 6582 §3.2 step 3' "$OUT/explain.txt" || fail "explain: no partial ACK"
 # The first RTO, backoff 1.
 ex "$OUT/backoff.events" --segment \
   "$(sent_after "$OUT/backoff.events" '"retransmit","data":{"reason":"rto"' 1)"

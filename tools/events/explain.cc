@@ -371,8 +371,9 @@ class Explainer {
           const std::int64_t was = before(*j).cwnd, acked = c.i64("acked");
           std::string s = "the window: " + cwnd_change(was, c) + " (event " + number(*j) + ")";
           if (c.i64("cwnd") == was - acked + ev.len()) {
-            s += ": deflated by the " + octets(acked) +
-                 " acknowledged, plus one SMSS back (RFC 6582 §3.2 step 5)";
+            s +=
+                ": deflated by the " + octets(acked) +
+                " acknowledged, plus one SMSS back (RFC 6582 §3.2 step 3, partial acknowledgments)";
           }
           out.push_back(s);
           break;
@@ -476,7 +477,7 @@ class Explainer {
     return s;
   }
 
-  // A retransmission "fast" without a fast-retransmit cut: RFC 6582 §3.2 step 5's partial ACK.
+  // A retransmission "fast" without a fast-retransmit cut: RFC 6582 §3.2 step 3's partial ACK.
   std::string partial_ack(const Before& b) const {
     std::string s = "why: a partial ACK";
     if (b.last_rx) {
@@ -490,7 +491,8 @@ class Explainer {
     return s +
            ": it acknowledges new data but not all that was outstanding when the loss was "
            "detected, so the next unacknowledged segment was lost too and is resent at once, "
-           "without waiting for three more duplicate ACKs (RFC 6582 §3.2 step 5)";
+           "without waiting for three more duplicate ACKs (RFC 6582 §3.2 step 3, partial "
+           "acknowledgments)";
   }
 
   std::string rack_reason(std::size_t i, std::size_t r, std::optional<std::size_t> last) const {
@@ -901,7 +903,7 @@ class Explainer {
         if (b.recover && *b.snd_una < *b.recover && ev.ack() < *b.recover) {
           out.push_back("did: a partial ACK: below recover " + rel(ev, true, *b.recover) +
                         ", the highest octet sent when fast recovery began (event " +
-                        number(*b.recovery_at) + "), so recovery goes on (RFC 6582 §3.2 step 5)");
+                        number(*b.recovery_at) + "), so recovery goes on (RFC 6582 §3.2 step 3)");
         }
       } else if (is_dupack(b, ev)) {
         out.push_back("did: duplicate ACK #" + std::to_string(b.dupacks.size() + 1) + " (ack " +

@@ -201,8 +201,10 @@ std::string Ladder::feed(std::string_view text) {
       if (reason == "ack" || reason == "dup-ack") return "";
       // "!!" marks a response to loss or congestion (rto, fast-retransmit, tlp-recovery,
       // ecn-echo), even when the window was already at its floor; ".." the initial window, an
-      // undo and the decay of a window the application left unused (app-limited).
-      const bool cut = reason != "init" && reason != "undo" && reason != "app-limited";
+      // undo, the decay of a window the application left unused (app-limited) and the restart
+      // after an idle period (idle-restart).
+      const bool cut = reason != "init" && reason != "undo" && reason != "app-limited" &&
+                       reason != "idle-restart";
       return row(time, conn,
                  paint(cut ? "\033[31m" : "\033[2m",
                        std::string(cut ? "!! cwnd " : ".. cwnd ") +
