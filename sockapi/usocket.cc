@@ -120,6 +120,19 @@ void check_socket_args(int af, int type, int proto) {
   if (proto != 0 && proto != own) throw OSError(EPROTONOSUPPORT);
 }
 
+// The socket's options as a base for setsockopt to change one of them. The buffer sizes are
+// left out: passed back they would count as SO_SNDBUF / SO_RCVBUF set, which stops
+// auto-tuning.
+ustack::TcpSocketOptions tcp_options_to_change(const ustack::TcpLayer& tcp,
+                                               ustack::SocketHandle h) {
+  auto o = tcp.options(h);
+  if (!o.ok()) throw OSError(tcp_errno(o.error()));
+  ustack::TcpSocketOptions opts = *o;
+  opts.send_buffer.reset();
+  opts.recv_buffer.reset();
+  return opts;
+}
+
 }  // namespace
 
 // --- lifecycle -------------------------------------------------------------------------------
@@ -641,9 +654,7 @@ void socket::setsockopt(int level, int optname, int value) {
     if (auto e = p.udp.set_options(handle_, opts)) raise_udp(*e);
     return;
   }
-  auto o = p.tcp.options(handle_);
-  if (!o.ok()) raise_tcp(o.error());
-  ustack::TcpSocketOptions opts = *o;
+  ustack::TcpSocketOptions opts = tcp_options_to_change(p.tcp, handle_);
   auto positive = [&] {
     if (value < 1) throw OSError(EINVAL);
     return value;
@@ -718,9 +729,7 @@ void socket::set_congestion(std::string_view value) {
   std::optional<ustack::CongestionAlgorithm> a = ustack::congestion_algorithm_from_name(name);
   if (!a) throw OSError(ENOENT);
   const NetworkParts& p = net_.parts();
-  auto o = p.tcp.options(handle_);
-  if (!o.ok()) raise_tcp(o.error());
-  ustack::TcpSocketOptions opts = *o;
+  ustack::TcpSocketOptions opts = tcp_options_to_change(p.tcp, handle_);
   opts.congestion = *a;
   if (auto e = p.tcp.set_options(handle_, opts)) raise_tcp(*e);
   pump();

@@ -30,6 +30,7 @@ enum class TraceKind : std::uint8_t {
   kTcpRttSample,   // RTT measured                                (value = rtt ns, value2 = rto ns,
                    //                                  value3 = srtt ns, value4 = rttvar ns)
   kTcpWindow,      // send or receive window changed              (what = "snd_wnd"/"rcv_wnd", wnd)
+                   // or auto-tuning grew a buffer          (what = "rcvbuf"/"sndbuf", wnd = bytes)
   kTcpCongestion,  // cwnd/ssthresh changed                       (value = cwnd, value2 = ssthresh,
                    //   what = reason, value3 = bytes in flight, value4 = pipe, wnd = peer's window)
   kTcpTimer,       // timer set/fired/cancelled                   (what = "rto"/"persist"/...,

@@ -82,6 +82,9 @@ struct DeviceOptions {
   bool no_offload = false;
   bool no_uso = false;             // --no-uso: no UDP super-packets even where the kernel has USO
   bool no_ack_coalescing = false;  // --no-ack-coalescing: TcpLayerConfig::coalesce_acks off
+  // --tcp-rmem / --tcp-wmem MIN,DEF,MAX: as typed (net.ipv4.tcp_rmem / tcp_wmem).
+  std::string tcp_rmem;
+  std::string tcp_wmem;
   // --queues N: IFF_MULTI_QUEUE, N queues of the device, one stack shard per queue and thread.
   std::optional<std::int64_t> queues;
   std::string pcap;
@@ -102,7 +105,7 @@ struct DeviceOptions {
 };
 
 // Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --offload --no-offload --no-uso
-// --no-ack-coalescing --queues --pcap
+// --no-ack-coalescing --tcp-rmem --tcp-wmem --queues --pcap
 // --snaplen --pcap-size --events --seed --impair --impair-in --impair-out to `app`.
 void add_device_options(CLI::App& app, DeviceOptions& opts);
 // Adds the resolver's --nameserver --resolv-conf --hosts: only commands that look names up
@@ -140,6 +143,11 @@ struct DeviceSetup {
   // default); sessions built in memory (tests, replay's own recordings) keep the core's
   // per-segment answers.
   bool coalesce_acks = false;
+  // TcpLayerConfig::rmem / wmem: the device commands auto-tune socket buffers with Linux's
+  // sizes unless --tcp-rmem / --tcp-wmem say otherwise; in-memory sessions keep the core's fixed
+  // buffers.
+  std::optional<TcpBufferSysctl> tcp_rmem;
+  std::optional<TcpBufferSysctl> tcp_wmem;
   bool impaired() const { return !impair_in.is_none() || !impair_out.is_none(); }
   // The resolver: --resolv-conf's settings, its nameservers replaced by --nameserver's; with
   // neither, the --gw addresses, else the --peer addresses, else the first address of each

@@ -1,5 +1,6 @@
 // Parsing and checking of the shared device options (no system calls but reading the
 // resolver's files: unit-tested).
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -7,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <string_view>
 
 #include "tools/device_options.h"
 
@@ -208,6 +210,41 @@ std::string impair_setup(const DeviceOptions& o, DeviceSetup& s) {
   return parse("--impair-out", o.impair_out, s.impair_out);
 }
 
+// --tcp-rmem / --tcp-wmem "MIN,DEF,MAX" (commas or spaces, as sysctl prints them), in bytes:
+// 2048 (the SO_RCVBUF floor) up to 1 GiB (the largest window scale 14 advertises), in order.
+std::string buffer_sysctl_setup(const char* flag, const std::string& text,
+                                std::optional<TcpBufferSysctl>& out, TcpBufferSysctl linux) {
+  out = linux;
+  if (text.empty()) return "";
+  std::string what = std::string(flag) + " " + text;
+  std::vector<std::size_t> v;
+  bool numbers = true;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    std::size_t cut = std::min(rest.find(','), rest.find(' '));
+    std::string_view token = rest.substr(0, cut);
+    rest = cut == std::string_view::npos ? std::string_view() : rest.substr(cut + 1);
+    if (token.empty()) continue;
+    std::size_t n = 0;
+    auto [next, ec] = std::from_chars(token.data(), token.data() + token.size(), n);
+    numbers = numbers && ec == std::errc() && next == token.data() + token.size();
+    v.push_back(n);
+  }
+  if (!numbers || v.size() != 3) {
+    return what +
+           ": give three sizes in bytes, MIN,DEF,MAX (Linux's: " + std::to_string(linux.min) + "," +
+           std::to_string(linux.def) + "," + std::to_string(linux.max) + ")";
+  }
+  constexpr std::size_t kMin = 2048, kMax = std::size_t{1} << 30;
+  if (v[0] < kMin || v[2] > kMax) {
+    return what + ": sizes out of range (" + std::to_string(kMin) + ".." + std::to_string(kMax) +
+           " bytes)";
+  }
+  if (v[0] > v[1] || v[1] > v[2]) return what + ": needs MIN <= DEF <= MAX";
+  out = TcpBufferSysctl{v[0], v[1], v[2]};
+  return "";
+}
+
 }  // namespace
 
 void add_device_options(CLI::App& app, DeviceOptions& o) {
@@ -248,6 +285,16 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
   app.add_flag("--no-ack-coalescing", o.no_ack_coalescing,
                "answer every TCP segment at once instead of once per batch of received "
                "packets (for comparison)");
+  app.add_option("--tcp-rmem", o.tcp_rmem,
+                 "TCP receive buffers like net.ipv4.tcp_rmem: each starts at DEF bytes and grows "
+                 "with what the application reads per round trip up to MAX (default "
+                 "4096,131072,6291456; DEF = MAX: fixed; SO_RCVBUF fixes a socket's)")
+      ->type_name("MIN,DEF,MAX");
+  app.add_option("--tcp-wmem", o.tcp_wmem,
+                 "TCP send buffers like net.ipv4.tcp_wmem: each starts at DEF bytes and grows "
+                 "with the congestion window up to MAX (default 4096,16384,4194304; DEF = MAX: "
+                 "fixed; SO_SNDBUF fixes a socket's)")
+      ->type_name("MIN,DEF,MAX");
   app.add_option("--queues", o.queues,
                  "open the device N times with IFF_MULTI_QUEUE and run N stack shards, one per "
                  "thread and core, each with the same addresses and listeners; the kernel "
@@ -395,6 +442,14 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
   s.device.offload = !o.no_offload && !s.impaired();
   s.device.uso = !o.no_uso;
   s.coalesce_acks = !o.no_ack_coalescing;
+  if (std::string e = buffer_sysctl_setup("--tcp-rmem", o.tcp_rmem, s.tcp_rmem, kLinuxTcpRmem);
+      !e.empty()) {
+    return fail(e);
+  }
+  if (std::string e = buffer_sysctl_setup("--tcp-wmem", o.tcp_wmem, s.tcp_wmem, kLinuxTcpWmem);
+      !e.empty()) {
+    return fail(e);
+  }
   if (std::string e = resolver_setup(o, s); !e.empty()) return fail(e);
   if (o.seed) {
     if (!o.seed_text.empty() && o.seed_text[0] == '-') {

@@ -340,6 +340,8 @@ StackSession::StackSession(const DeviceSetup& setup, Device& dev, const Transpor
   TcpLayerConfig tcp_cfg = transports.tcp;
   tcp_cfg.seed = seed;
   tcp_cfg.coalesce_acks = setup.coalesce_acks;
+  if (setup.tcp_rmem) tcp_cfg.rmem = setup.tcp_rmem;
+  if (setup.tcp_wmem) tcp_cfg.wmem = setup.tcp_wmem;
   tcp_ = std::make_unique<TcpLayer>(tcp_cfg, tracer);
   stack_->register_transport(*tcp_);
   UdpLayerConfig udp_cfg = transports.udp;

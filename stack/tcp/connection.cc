@@ -68,8 +68,10 @@ TcpConnection::TcpConnection(const TcpConfig& config, const TcpTuple& tuple, Seq
   // user_mss.
   if (config.max_segment != 0) route_mss = std::min<std::size_t>(route_mss, config.max_segment);
   adv_mss_ = static_cast<std::uint16_t>(route_mss);
-  // RFC 7323 §2.3: the smallest shift that lets the whole receive buffer be advertised.
-  while (our_wscale_ < kMaxWindowShift && (cfg_.recv_buffer >> our_wscale_) > 65535) {
+  // RFC 7323 §2.3: the smallest shift that lets the whole receive buffer be advertised, at the
+  // largest size auto-tuning may grow it to (Linux tcp_select_initial_window takes tcp_rmem[2]).
+  std::size_t max_rcv_buffer = std::max(cfg_.recv_buffer, cfg_.recv_buffer_max);
+  while (our_wscale_ < kMaxWindowShift && (max_rcv_buffer >> our_wscale_) > 65535) {
     ++our_wscale_;
   }
   snd_mss_ = peer_mss_ = tuple.remote.is_v4() ? 536 : 1220;
@@ -536,6 +538,12 @@ std::uint32_t TcpConnection::clean_rtx_queue(Instant now, const TcpRepr& seg) {
     rack_.on_recovery_exit();  // RFC 8985 §6.2 step 4 "exiting ... RTO recovery"
   }
   drag_marks_along();
+  // Linux tcp_check_space / tcp_new_space: an ACK that frees room for a writer that found the
+  // ring full grows it, unless cwnd is what limits the sender (tcp_should_expand_sndbuf).
+  if (snd_nospace_ && acked > 0) {
+    snd_nospace_ = false;
+    if (cfg_.send_buffer_tuned() && flight_size() < cc_->cwnd()) sndbuf_expand();
+  }
   return acked;
 }
 
@@ -1121,6 +1129,7 @@ void TcpConnection::on_text(Instant now, const TcpRepr& seg) {
     enter_closed(now, TcpError::kAborted);
     return;
   }
+  if (cfg_.recv_buffer_tuned()) rcv_space_measure(now, seg);
   SeqNum seq = seg.seq;
   Bytes data = seg.payload;
   if (seq < rcv_nxt_) {
@@ -1311,6 +1320,10 @@ void TcpConnection::enter_established(Instant now) {
     backoff_ = 0;
   }
   if (fin_queued_) set_state(now, TcpState::kFinWait1);
+  // Linux tcp_init_buffer_space: the send buffer starts at two initial windows, and the
+  // receiver's first measurement expects 10 segments.
+  if (cfg_.send_buffer_tuned()) sndbuf_expand();
+  if (cfg_.recv_buffer_tuned()) rcv_tuner_.init(now, copied_seq(), rcv_wnd(), adv_mss_);
 }
 
 void TcpConnection::enter_time_wait(Instant now) {
@@ -1331,7 +1344,9 @@ std::size_t TcpConnection::send(Bytes data) {
     return 0;
   }
   plan_.poked = true;  // transmit() decides: send, wait for the window (persist), or Nagle
-  return snd_buf_.write(data);
+  std::size_t n = snd_buf_.write(data);
+  if (n < data.size()) snd_nospace_ = true;
+  return n;
 }
 
 std::size_t TcpConnection::send_urgent(Bytes data) {
@@ -1393,6 +1408,7 @@ std::size_t TcpConnection::recv(MutBytes out) {
   std::uint32_t before = rcv_wnd();
   std::size_t buffered = rcv_buf_.size();
   std::size_t n = read_stream(out);
+  if (n > 0 && cfg_.recv_buffer_tuned() && synchronized()) rcv_space_adjust();
   // All read and nothing held out of order: the storage goes back until more data comes.
   if (ooo_.empty()) rcv_buf_.release_if_empty();
   // A skipped urgent octet frees room too.
@@ -1510,6 +1526,8 @@ TcpStats TcpConnection::stats() const {
   s.rttvar = rtt_.rttvar();
   s.snd_mss = snd_mss_;
   s.rcv_mss = rcv_mss_;
+  s.rcvbuf = static_cast<std::uint32_t>(rcv_buf_.capacity());
+  s.sndbuf = static_cast<std::uint32_t>(snd_buf_.capacity());
   s.adv_mss = adv_mss_;
   s.congestion = cc_->name();
   s.cwnd = cc_->cwnd();
@@ -1767,6 +1785,46 @@ void TcpConnection::schedule_ack(Instant now, bool immediate) {
   } else if (delack_at_.is_never()) {
     delack_at_ = now + cfg_.delayed_ack;
   }
+}
+
+// --- Buffer auto-tuning (buffer_tuning.h) ---------------------------------------------------
+
+void TcpConnection::rcv_space_measure(Instant now, const TcpRepr& seg) {
+  // Linux tcp_rcv_rtt_measure_ts: a full-sized segment echoing a new TSval of ours measures
+  // the receiver's RTT; without timestamps, tcp_rcv_rtt_measure times a window's worth of data.
+  if (ts_ok_) {
+    if (seg.options.timestamps && seg.options.timestamps->ecr != 0 &&
+        seg.payload.size() >= rcv_mss_) {
+      std::uint32_t ms = ts_now(now) - seg.options.timestamps->ecr;
+      if (ms < 0x7fffffff) {
+        rcv_tuner_.on_timestamp_sample(seg.options.timestamps->ecr, Duration::millis(ms));
+      }
+    }
+  } else {
+    rcv_tuner_.on_data(now, rcv_nxt_, rcv_wnd());
+  }
+}
+
+void TcpConnection::rcv_space_adjust() {
+  std::size_t want =
+      rcv_tuner_.adjust(clock_, copied_seq(), static_cast<std::uint32_t>(rcv_buf_.size()), adv_mss_,
+                        rcv_buf_.capacity(), cfg_.recv_buffer_max);
+  if (want == 0) return;
+  std::size_t before = rcv_buf_.capacity();
+  rcv_buf_.grow(ring_size_for(want, cfg_.recv_buffer_max));
+  if (rcv_buf_.capacity() == before) return;
+  stats_.rcvbuf_grows++;
+  trace(clock_, TraceKind::kTcpWindow, "rcvbuf", 0, 0,
+        static_cast<std::uint32_t>(rcv_buf_.capacity()));
+}
+
+void TcpConnection::sndbuf_expand() {
+  std::size_t want = sndbuf_for_cwnd(snd_mss_, cc_->cwnd(), cfg_.send_buffer_max);
+  if (want <= snd_buf_.capacity()) return;
+  snd_buf_.grow(ring_size_for(want, cfg_.send_buffer_max));
+  stats_.sndbuf_grows++;
+  trace(clock_, TraceKind::kTcpWindow, "sndbuf", 0, 0,
+        static_cast<std::uint32_t>(snd_buf_.capacity()));
 }
 
 // --- Output ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@
 #include "stack/base/result.h"
 #include "stack/base/seqnum.h"
 #include "stack/tcp/assembler.h"
+#include "stack/tcp/buffer_tuning.h"
 #include "stack/tcp/ca_state.h"
 #include "stack/tcp/congestion.h"
 #include "stack/tcp/ecn.h"
@@ -133,6 +134,13 @@ class TcpConnection {
   bool at_eof() const { return fin_received_ && rcv_buf_.empty(); }
   // Received octets not yet read, an urgent octet still in the stream included.
   std::size_t unread_bytes() const { return rcv_buf_.size(); }
+  // The rings' sizes now (getsockopt SO_RCVBUF / SO_SNDBUF), grown by auto-tuning or not.
+  std::size_t recv_buffer_size() const { return rcv_buf_.capacity(); }
+  std::size_t send_buffer_size() const { return snd_buf_.capacity(); }
+  // setsockopt SO_RCVBUF / SO_SNDBUF on a live connection: the ring keeps its size and
+  // auto-tuning stops (Linux SOCK_RCVBUF_LOCK / SOCK_SNDBUF_LOCK).
+  void lock_recv_buffer() { cfg_.recv_buffer_max = 0; }
+  void lock_send_buffer() { cfg_.send_buffer_max = 0; }
   // SIOCATMARK / sockatmark() (MUST-33): the next octet to read is the urgent mark.
   bool at_mark() const { return urg_.marked() && urg_.mark() == copied_seq(); }
   // POLLPRI (MUST-32, Linux tcp_poll: TCP_URG_VALID): an urgent octet arrived and, without
@@ -426,6 +434,11 @@ class TcpConnection {
   // (Linux tcp_poll raises its target by one at the mark without SO_OOBINLINE).
   std::size_t stream_bytes() const;
   std::size_t read_stream(MutBytes out);  // recv() without the window update
+  // Auto-tuning (buffer_tuning.h): the receiver's RTT measurements on each data segment, the
+  // receive ring's growth after a read, the send ring's growth with cwnd.
+  void rcv_space_measure(Instant now, const TcpRepr& seg);
+  void rcv_space_adjust();
+  void sndbuf_expand();
   // RFC 9293 §3.8.5 urgent mode: an urgent pointer not yet acknowledged (Linux tcp_urg_mode).
   bool urgent_mode() const { return snd_up_ != snd_una_; }
 
@@ -446,7 +459,9 @@ class TcpConnection {
   SeqNum snd_buf_seq_;  // sequence number of snd_buf_'s first byte
   RingBuffer snd_buf_;
   bool fin_queued_ = false;  // shutdown/close: FIN follows the data
-  SeqNum snd_up_;            // SND.UP: just after the last urgent octet (MUST-62)
+  // A send() found the ring full (Linux SOCK_NOSPACE): the next ACK may grow it.
+  bool snd_nospace_ = false;
+  SeqNum snd_up_;  // SND.UP: just after the last urgent octet (MUST-62)
 
   // Receive sequence space.
   SeqNum irs_, rcv_nxt_;
@@ -458,6 +473,7 @@ class TcpConnection {
   bool fin_received_ = false;
   std::optional<TcpSackBlock> dsack_;  // RFC 2883: duplicate to report in the next ACK
   UrgentReceiver urg_;                 // RCV.UP and the urgent octet (urgent.h)
+  RcvBufTuner rcv_tuner_;              // receive-buffer auto-tuning (buffer_tuning.h)
 
   // Negotiated options.
   std::uint16_t adv_mss_ = 536;   // the MSS we advertise (route MTU - headers)

@@ -7,7 +7,8 @@
 // connection reuses a buffer that is still hot, and the pool keeps only a few spares. Bytes are
 // addressed by offset from the read head; reads return up to two spans because the data may wrap
 // around the end of the storage. The receive side also writes out-of-order data at offsets past the
-// readable part (write_at) and later makes it readable (commit).
+// readable part (write_at) and later makes it readable (commit). Auto-tuning (buffer_tuning.h)
+// makes a ring bigger with grow(), which keeps every byte, readable or written ahead.
 #pragma once
 
 #include <algorithm>
@@ -20,16 +21,20 @@
 
 namespace ustack {
 
-// Spare ring storage, by size. Bounded: beyond kMaxSpares per size a given-back buffer is
-// freed, so the pool holds at most a few MiB however many connections come and go.
+// Spare ring storage, by size. Bounded: beyond kMaxSpares per size, kMaxSizes sizes or
+// kMaxSpareBytes in all a given-back buffer is freed, so the pool holds at most a few MiB however
+// many connections come and go and however far their buffers grew.
 class BufferPool {
  public:
   static constexpr std::size_t kMaxSpares = 16;
+  static constexpr std::size_t kMaxSizes = 4;
+  static constexpr std::size_t kMaxSpareBytes = 8u << 20;
   std::unique_ptr<std::uint8_t[]> take(std::size_t size) {
     for (Spare& s : spares_) {
       if (s.size == size && !s.buffers.empty()) {
         std::unique_ptr<std::uint8_t[]> b = std::move(s.buffers.back());
         s.buffers.pop_back();
+        spare_bytes_ -= size;
         return b;
       }
     }
@@ -38,17 +43,23 @@ class BufferPool {
     return std::make_unique_for_overwrite<std::uint8_t[]>(size);
   }
   void give(std::size_t size, std::unique_ptr<std::uint8_t[]> b) {
+    if (spare_bytes_ + size > kMaxSpareBytes) return;  // freed
+    Spare* slot = nullptr;
     for (Spare& s : spares_) {
       if (s.size == size) {
-        if (s.buffers.size() < kMaxSpares) s.buffers.push_back(std::move(b));
-        return;
+        slot = &s;
+        break;
       }
+      if (s.buffers.empty() && !slot) slot = &s;  // an unused size's place
     }
-    if (spares_.size() < 4) {
-      spares_.push_back(Spare{size, {}});
-      spares_.back().buffers.push_back(std::move(b));
-    }
+    if (!slot && spares_.size() < kMaxSizes) slot = &spares_.emplace_back(Spare{size, {}});
+    if (!slot || (slot->size != size && !slot->buffers.empty())) return;  // freed
+    slot->size = size;
+    if (slot->buffers.size() >= kMaxSpares) return;  // freed
+    slot->buffers.push_back(std::move(b));
+    spare_bytes_ += size;
   }
+  std::size_t spare_bytes() const { return spare_bytes_; }
   std::size_t spares() const {
     std::size_t n = 0;
     for (const Spare& s : spares_) n += s.buffers.size();
@@ -61,6 +72,7 @@ class BufferPool {
     std::vector<std::unique_ptr<std::uint8_t[]>> buffers;
   };
   std::vector<Spare> spares_;  // a few distinct sizes (the layer's defaults, SO_*BUF values)
+  std::size_t spare_bytes_ = 0;
 };
 
 class RingBuffer {
@@ -98,6 +110,25 @@ class RingBuffer {
     std::size_t first = std::min(b.size(), capacity_ - pos);
     std::copy_n(b.begin(), first, data_.get() + pos);
     std::copy(b.begin() + static_cast<std::ptrdiff_t>(first), b.end(), data_.get());
+  }
+
+  // Makes the ring hold `capacity` bytes (no-op if it holds that many already), keeping every
+  // byte in place relative to the read head: readable ones and ones written ahead (write_at).
+  // Storage that exists moves to a block of the new size (from the pool), the old one goes back.
+  void grow(std::size_t capacity) {
+    if (capacity <= capacity_) return;
+    if (data_) {
+      std::unique_ptr<std::uint8_t[]> bigger =
+          pool_ ? pool_->take(capacity) : std::make_unique_for_overwrite<std::uint8_t[]>(capacity);
+      std::copy_n(data_.get() + head_, capacity_ - head_, bigger.get());
+      std::copy_n(data_.get(), head_, bigger.get() + (capacity_ - head_));
+      if (pool_) {
+        pool_->give(capacity_, std::move(data_));
+      }
+      data_ = std::move(bigger);
+    }
+    head_ = 0;
+    capacity_ = capacity;
   }
 
   // Makes `n` more bytes (already written with write_at) readable.

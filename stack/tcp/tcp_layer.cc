@@ -22,6 +22,14 @@ bool addr_overlaps(const IpAddr& a, const IpAddr& b) {
 }  // namespace
 
 TcpLayer::TcpLayer(const TcpLayerConfig& config, Tracer* tracer) : cfg_(config), tracer_(tracer) {
+  if (cfg_.rmem) {
+    cfg_.tcp.recv_buffer = cfg_.rmem->def;
+    cfg_.tcp.recv_buffer_max = cfg_.rmem->max;
+  }
+  if (cfg_.wmem) {
+    cfg_.tcp.send_buffer = cfg_.wmem->def;
+    cfg_.tcp.send_buffer_max = cfg_.wmem->max;
+  }
   Rng rng(config.seed ^ 0x7463702d6b657973ull);  // "tcp-keys"
   isn_key_ = {rng.next_u64(), rng.next_u64()};
   SipKey port_key{rng.next_u64(), rng.next_u64()};
@@ -223,8 +231,16 @@ TcpConfig TcpLayer::config_for(const TcpSocketOptions& o) const {
 }
 
 void TcpLayer::apply_options(TcpConfig& c, const TcpSocketOptions& o) {
-  if (o.send_buffer) c.send_buffer = std::max<std::size_t>(*o.send_buffer, 2048);
-  if (o.recv_buffer) c.recv_buffer = std::max<std::size_t>(*o.recv_buffer, 2048);
+  // SO_SNDBUF / SO_RCVBUF fix the size: no auto-tuning (Linux SOCK_SNDBUF_LOCK /
+  // SOCK_RCVBUF_LOCK), and the window scale follows the fixed size.
+  if (o.send_buffer) {
+    c.send_buffer = std::max<std::size_t>(*o.send_buffer, 2048);
+    c.send_buffer_max = 0;
+  }
+  if (o.recv_buffer) {
+    c.recv_buffer = std::max<std::size_t>(*o.recv_buffer, 2048);
+    c.recv_buffer_max = 0;
+  }
   if (o.nodelay) c.nodelay = *o.nodelay;
   if (o.keepalive) c.keepalive = *o.keepalive;
   if (o.keepalive_idle) c.keepalive_idle = *o.keepalive_idle;
@@ -988,7 +1004,10 @@ std::optional<TcpError> TcpLayer::set_options(SocketHandle h, const TcpSocketOpt
   // SO_REUSEADDR may change after bind(), as in Linux: later bind checks see the new value.
   s->reuse_addr = opts.reuse_addr;
   if (s->conn) {
-    // A live connection takes the options it can change; its buffers stay as allocated.
+    // A live connection takes the options it can change; its buffers keep their size and stop
+    // growing.
+    if (opts.send_buffer) s->conn->lock_send_buffer();
+    if (opts.recv_buffer) s->conn->lock_recv_buffer();
     if (opts.nodelay) s->conn->set_nodelay(s->config.nodelay);
     if (opts.congestion) s->conn->set_congestion(*opts.congestion);
     if (opts.oob_inline) s->conn->set_oob_inline(s->config.oob_inline);
@@ -1006,8 +1025,9 @@ Result<TcpSocketOptions, TcpError> TcpLayer::options(SocketHandle h) const {
   if (s == nullptr) return Err(TcpError::kBadHandle);
   const TcpConfig& c = s->config;
   TcpSocketOptions o;
-  o.send_buffer = c.send_buffer;
-  o.recv_buffer = c.recv_buffer;
+  // The sizes now: a connection's rings may have grown (Linux getsockopt reads sk_sndbuf).
+  o.send_buffer = s->conn ? s->conn->send_buffer_size() : c.send_buffer;
+  o.recv_buffer = s->conn ? s->conn->recv_buffer_size() : c.recv_buffer;
   o.nodelay = c.nodelay;
   o.keepalive = c.keepalive;
   o.keepalive_idle = c.keepalive_idle;

@@ -86,6 +86,11 @@ struct TcpLayerConfig {
   // device commands turn it on (--no-ack-coalescing turns it off), where a read batch is a
   // burst the kernel would have coalesced by GRO.
   bool coalesce_acks = false;
+  // Socket buffer auto-tuning (buffer_tuning.h): set, they replace tcp.recv_buffer /
+  // recv_buffer_max (rmem) and tcp.send_buffer / send_buffer_max (wmem). Unset by default, so
+  // virtual-time runs keep fixed 256 KiB buffers and their windows; the device commands set
+  // Linux's (kLinuxTcpRmem / kLinuxTcpWmem, --tcp-rmem / --tcp-wmem).
+  std::optional<TcpBufferSysctl> rmem, wmem;
 };
 
 // Per-socket settings given to listen()/connect() or set_options() (setsockopt); unset fields

@@ -67,9 +67,19 @@ enum class TcpEcnMode : std::uint8_t {
 };
 
 struct TcpConfig {
-  // SO_SNDBUF / SO_RCVBUF: the rings allocated for each connection.
+  // The rings of each connection: their starting sizes (tcp_wmem[1] / tcp_rmem[1], or what
+  // SO_SNDBUF / SO_RCVBUF set), and how far auto-tuning may grow them (tcp_wmem[2] /
+  // tcp_rmem[2], buffer_tuning.h). A maximum not above the starting size means a fixed buffer,
+  // as SO_SNDBUF / SO_RCVBUF lock it in Linux (SOCK_SNDBUF_LOCK / SOCK_RCVBUF_LOCK). The window
+  // scale we offer is chosen so that the maximum can be advertised. The core's default is fixed
+  // (no auto-tuning) so that virtual-time runs keep their windows; the device commands turn it on
+  // (--tcp-rmem / --tcp-wmem).
   std::size_t send_buffer = 256 * 1024;
   std::size_t recv_buffer = 256 * 1024;
+  std::size_t send_buffer_max = 0;
+  std::size_t recv_buffer_max = 0;
+  bool send_buffer_tuned() const { return send_buffer_max > send_buffer; }
+  bool recv_buffer_tuned() const { return recv_buffer_max > recv_buffer; }
   bool nodelay = false;  // TCP_NODELAY: no Nagle
   // SO_OOBINLINE: the urgent octet stays in the stream instead of being read with MSG_OOB.
   bool oob_inline = false;
@@ -116,6 +126,18 @@ struct TcpConfig {
   // ECN (RFC 3168): accept when asked, don't ask, like Linux's tcp_ecn=2.
   TcpEcnMode ecn = TcpEcnMode::kAccept;
 };
+
+// net.ipv4.tcp_rmem / tcp_wmem, "min default max" in bytes: a new connection's buffer starts at
+// `def` and auto-tuning grows it up to `max` (TcpConfig::recv_buffer / recv_buffer_max and the
+// send pair). `min` is what Linux falls back to under global memory pressure; ustack has no such
+// state, so it is only checked (min <= def <= max).
+struct TcpBufferSysctl {
+  std::size_t min = 0, def = 0, max = 0;
+  bool operator==(const TcpBufferSysctl&) const = default;
+};
+// Linux's defaults (net/ipv4/tcp.c tcp_init with enough memory).
+constexpr TcpBufferSysctl kLinuxTcpRmem{4096, 131072, 6291456};
+constexpr TcpBufferSysctl kLinuxTcpWmem{4096, 16384, 4194304};
 
 // ECN events (RFC 3168, ecn.h), per connection (TcpStats) and summed per layer. Linux counts
 // CE-marked packets in IpExtInCEPkts and the ACKs' ECE in TcpExtTCPDeliveredCE's neighbourhood;
@@ -194,6 +216,9 @@ struct TcpStats {
   std::uint64_t dsacks_out = 0, challenge_acks = 0, zero_window_probes = 0, keepalives = 0;
   std::uint64_t drops_paws = 0, drops_unacceptable = 0, drops_ooo_full = 0;
   std::uint64_t oow_acks_limited = 0;  // duplicate ACKs not sent (tcp_oow_rate_limited)
+  // The rings' sizes now (Linux skmem rb/tb) and how often auto-tuning grew them.
+  std::uint32_t rcvbuf = 0, sndbuf = 0;
+  std::uint64_t rcvbuf_grows = 0, sndbuf_grows = 0;
   // New urgent pointers received: each one is what Linux signals with SIGURG (MUST-32).
   std::uint64_t urgent_in = 0;
   TcpRackCounters rack;
