@@ -830,6 +830,12 @@ bool Stack::transmit_ip(Instant now, std::size_t ip_len, FunctionRef<void(MutByt
   return true;
 }
 
+bool Stack::transmit_copy(Instant now, Bytes ip_packet, const PacketOffload& offload) {
+  return transmit_ip(
+      now, ip_packet.size(),
+      [&](MutBytes out) { std::memcpy(out.data(), ip_packet.data(), ip_packet.size()); }, offload);
+}
+
 bool Stack::uso_output(Instant now, std::size_t ip_len, FunctionRef<void(MutBytes)> fill_ip,
                        const PacketOffload& offload) {
   uso_packet_.resize(ip_len);
@@ -838,10 +844,7 @@ bool Stack::uso_output(Instant now, std::size_t ip_len, FunctionRef<void(MutByte
   bool ok = flush_uso(now);
   if (uso_.add(uso_packet_, offload)) return ok;
   // Not a datagram USO can carry (an IPv6 extension header): alone, as it is.
-  return transmit_ip(
-             now, ip_len,
-             [&](MutBytes out) { std::memcpy(out.data(), uso_packet_.data(), ip_len); }, offload) &&
-         ok;
+  return transmit_copy(now, uso_packet_, offload) && ok;
 }
 
 bool Stack::flush_uso(Instant now) {
@@ -849,8 +852,7 @@ bool Stack::flush_uso(Instant now) {
   const std::size_t n = uso_.count();
   Bytes p = uso_.packet();
   const PacketOffload o = uso_.offload();
-  bool ok = transmit_ip(
-      now, p.size(), [&](MutBytes out) { std::memcpy(out.data(), p.data(), p.size()); }, o);
+  bool ok = transmit_copy(now, p, o);
   if (ok) {
     count_gso_out(o, p.size() - o.hdr_len);
   } else {

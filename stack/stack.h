@@ -291,6 +291,9 @@ class Stack final : public IpSender {
   bool flush_uso(Instant now);
   bool transmit_ip(Instant now, std::size_t ip_len, FunctionRef<void(MutBytes)> fill_ip,
                    const PacketOffload& offload);
+  // transmit_ip of a packet already built in a buffer of ours (a USO batch, a datagram it
+  // refused).
+  bool transmit_copy(Instant now, Bytes ip_packet, const PacketOffload& offload);
   std::optional<LinkDest> route_for(const IpAddr& dst) const;
   bool send_loopback(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
                      std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
