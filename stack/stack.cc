@@ -375,6 +375,21 @@ void Stack::receive_frame(Instant now, Bytes frame) {
   }
 }
 
+void Stack::uso_input(Instant now, Bytes packet, bool link_group) {
+  const PacketOffload whole = rx_offload_;
+  auto error = split_udp_gso(packet, whole, uso_rx_, [&](Bytes datagram, const PacketOffload& o) {
+    counters_.inc(Ctr::kLinkInUsoDatagrams);
+    rx_offload_ = o;
+    if (datagram[0] >> 4 == 6) {
+      ipv6_input(now, datagram, link_group, false);
+    } else {
+      ipv4_input(now, datagram, link_group, false);
+    }
+  });
+  rx_offload_ = whole;
+  if (error) drop(now, Ctr::kDropUsoMalformed);
+}
+
 bool Stack::run_timers(Instant now) {
   bool did = false;
   did |= run_address_timers(now);

@@ -289,6 +289,9 @@ class Stack final : public IpSender {
   bool uso_output(Instant now, std::size_t ip_len, FunctionRef<void(MutBytes)> fill_ip,
                   const PacketOffload& offload);
   bool flush_uso(Instant now);
+  // USO on receive: a UDP super-packet (rx_offload_ kUdpL4) goes through ipv4_input /
+  // ipv6_input datagram by datagram, cut by split_udp_gso; one it cannot cut is dropped.
+  void uso_input(Instant now, Bytes packet, bool link_group);
   bool transmit_ip(Instant now, std::size_t ip_len, FunctionRef<void(MutBytes)> fill_ip,
                    const PacketOffload& offload);
   // transmit_ip of a packet already built in a buffer of ours (a USO batch, a datagram it
@@ -428,6 +431,7 @@ class Stack final : public IpSender {
   ByteVec tx_payload_;  // scratch: a fragmented datagram's payload before it is cut
   UdpGsoBatch uso_;     // UDP datagrams of one flow waiting to go as one USO super-packet
   ByteVec uso_packet_;  // scratch: the UDP packet offered to uso_
+  ByteVec uso_rx_;      // scratch: one datagram cut from a received UDP super-packet
   ByteVec rebuilt_;     // scratch: a reassembled datagram rebuilt as one packet
   ByteVec unfrag_;      // scratch: an IPv6 fragment's unfragmentable part, Next Header fixed
 };

@@ -59,6 +59,10 @@ IcmpError::Kind unreach_kind(std::uint8_t code, bool* hard) {
 }  // namespace
 
 void Stack::ipv4_input(Instant now, Bytes packet, bool link_broadcast, bool reassembled) {
+  if (rx_offload_.gso == PacketOffload::Gso::kUdpL4) {
+    uso_input(now, packet, link_broadcast);
+    return;
+  }
   if (!reassembled) counters_.inc(Ctr::kIpInReceives);
   ChecksumCheck check =
       reassembled || caps_.rx_checksum_verified ? ChecksumCheck::kSkip : ChecksumCheck::kVerify;

@@ -67,6 +67,10 @@ std::optional<Ipv6Addr> Stack::link_local_address() const {
 }
 
 void Stack::ipv6_input(Instant now, Bytes packet, bool link_multicast, bool reassembled) {
+  if (rx_offload_.gso == PacketOffload::Gso::kUdpL4) {
+    uso_input(now, packet, link_multicast);
+    return;
+  }
   if (!reassembled) counters_.inc(Ctr::kIp6InReceives);
   auto ip = Ipv6Repr::parse(packet);
   if (!ip) {
