@@ -399,7 +399,7 @@ TEST_P(UsoReceive, ASuperPacketIsDeliveredAsItsDatagrams) {
   cfg.seed = 7;
   cfg.dad_transmits = 0;
   Stack a(cfg, a_link);
-  a.add_address(IpCidr{us, v6 ? 64u : 24u});
+  a.add_address(IpCidr{us, static_cast<std::uint8_t>(v6 ? 64 : 24)});
   UdpLayer a_udp(UdpLayerConfig{});
   a.register_transport(a_udp);
   a.poll(now);
@@ -422,7 +422,7 @@ TEST_P(UsoReceive, ASuperPacketIsDeliveredAsItsDatagrams) {
 
   OffloadLink b_link;
   Stack b(cfg, b_link);
-  b.add_address(IpCidr{peer, v6 ? 64u : 24u});
+  b.add_address(IpCidr{peer, static_cast<std::uint8_t>(v6 ? 64 : 24)});
   UdpLayer b_udp(UdpLayerConfig{});
   b.register_transport(b_udp);
   SocketHandle rx = b_udp.open(peer.version());
