@@ -375,6 +375,18 @@ void Stack::receive_frame(Instant now, Bytes frame) {
   }
 }
 
+bool Stack::offer_reassembled(Instant now, Bytes datagram, bool link_group) {
+  if (caps_.medium == Medium::kIp) return dev_.take_reassembled(now, datagram);
+  // A frame as the device would have handed it over: to our MAC (or broadcast), from none.
+  EthernetRepr eth;
+  eth.dst = link_group ? MacAddr::broadcast() : mac_;
+  eth.ethertype = datagram[0] >> 4 == 6 ? EtherType::kIpv6 : EtherType::kIpv4;
+  reassembled_frame_.resize(eth.header_len() + datagram.size());
+  eth.emit_header(reassembled_frame_);
+  std::copy(datagram.begin(), datagram.end(), reassembled_frame_.begin() + eth.header_len());
+  return dev_.take_reassembled(now, reassembled_frame_);
+}
+
 void Stack::uso_input(Instant now, Bytes packet, bool link_group) {
   const PacketOffload whole = rx_offload_;
   auto error = split_udp_gso(packet, whole, uso_rx_, [&](Bytes datagram, const PacketOffload& o) {

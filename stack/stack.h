@@ -289,6 +289,9 @@ class Stack final : public IpSender {
   bool uso_output(Instant now, std::size_t ip_len, FunctionRef<void(MutBytes)> fill_ip,
                   const PacketOffload& offload);
   bool flush_uso(Instant now);
+  // A datagram reassembled here offered to the device first (Device::take_reassembled); true:
+  // taken, go no further.
+  bool offer_reassembled(Instant now, Bytes datagram, bool link_group);
   // USO on receive: a UDP super-packet (rx_offload_ kUdpL4) goes through ipv4_input /
   // ipv6_input datagram by datagram, cut by split_udp_gso; one it cannot cut is dropped.
   void uso_input(Instant now, Bytes packet, bool link_group);
@@ -428,12 +431,13 @@ class Stack final : public IpSender {
   // Offload metadata of the frame being processed (set by poll() around receive_frame()): the
   // device's word that the transport checksum of a received packet need not be verified.
   PacketOffload rx_offload_;
-  ByteVec tx_payload_;  // scratch: a fragmented datagram's payload before it is cut
-  UdpGsoBatch uso_;     // UDP datagrams of one flow waiting to go as one USO super-packet
-  ByteVec uso_packet_;  // scratch: the UDP packet offered to uso_
-  ByteVec uso_rx_;      // scratch: one datagram cut from a received UDP super-packet
-  ByteVec rebuilt_;     // scratch: a reassembled datagram rebuilt as one packet
-  ByteVec unfrag_;      // scratch: an IPv6 fragment's unfragmentable part, Next Header fixed
+  ByteVec tx_payload_;         // scratch: a fragmented datagram's payload before it is cut
+  UdpGsoBatch uso_;            // UDP datagrams of one flow waiting to go as one USO super-packet
+  ByteVec uso_packet_;         // scratch: the UDP packet offered to uso_
+  ByteVec uso_rx_;             // scratch: one datagram cut from a received UDP super-packet
+  ByteVec reassembled_frame_;  // scratch: a reassembled datagram as an Ethernet frame
+  ByteVec rebuilt_;            // scratch: a reassembled datagram rebuilt as one packet
+  ByteVec unfrag_;             // scratch: an IPv6 fragment's unfragmentable part, Next Header fixed
 };
 
 }  // namespace ustack

@@ -153,6 +153,7 @@ void Stack::ipv4_input(Instant now, Bytes packet, bool link_broadcast, bool reas
     store_be16(rebuilt_, 6, 0);  // flags and fragment offset
     store_be16(rebuilt_, 10, 0);
     store_be16(rebuilt_, 10, internet_checksum(Bytes(rebuilt_).first(r.first_header.size())));
+    if (offer_reassembled(now, rebuilt_, link_broadcast)) return;
     ipv4_input(now, rebuilt_, link_broadcast, true);
     return;
   }

@@ -220,6 +220,7 @@ void Stack::ipv6_input(Instant now, Bytes packet, bool link_multicast, bool reas
     rebuilt_.assign(unfrag_.begin(), unfrag_.end());
     rebuilt_.insert(rebuilt_.end(), payload.begin(), payload.end());
     store_be16(rebuilt_, 4, static_cast<std::uint16_t>(payload_len));
+    if (offer_reassembled(now, rebuilt_, link_multicast)) return;
     ipv6_input(now, rebuilt_, link_multicast, true);
     return;
   }
