@@ -27,10 +27,12 @@ void append_counter(std::string& out, std::uint64_t value, std::string_view name
   X(kLinkLoopback, "link.loopback")                                 \
   X(kLinkInGsoPackets, "link.in_gso_packets")                       \
   X(kLinkInChecksumTrusted, "link.in_checksum_trusted")             \
+  X(kLinkInUsoDatagrams, "link.in_uso_datagrams")                   \
   X(kLinkOutGsoPackets, "link.out_gso_packets")                     \
   X(kLinkOutGsoSegments, "link.out_gso_segments")                   \
   X(kDropLoopbackFull, "drops.loopback_full")                       \
   X(kDropLinkTxFailed, "drops.link_tx_failed")                      \
+  X(kDropUsoMalformed, "drops.uso_malformed")                       \
   X(kDropEthNotForUs, "drops.eth_not_for_us")                       \
   X(kDropEthUnknownType, "drops.eth_unknown_ethertype")             \
   X(kArpInRequests, "arp.in_requests")                              \

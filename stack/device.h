@@ -98,6 +98,13 @@ class Device {
                                 FunctionRef<void(MutBytes)> fill) {
     return offload.gso == PacketOffload::Gso::kNone && transmit(now, len, fill);
   }
+
+  // The stack reassembled a datagram from fragments this device handed over; `frame` is the
+  // whole datagram as receive() would have returned it (an Ethernet frame for kEthernet). True:
+  // the device took it, the stack goes no further with it. A multi-queue shard
+  // (tun/shard_router.h) takes the datagrams whose flow another shard holds: fragments meet on
+  // one shard to be reassembled, the whole goes to the flow's owner. By default: false.
+  virtual bool take_reassembled(Instant now, Bytes frame) { return false; }
 };
 
 enum class PacketDirection { kReceived, kSent };

@@ -26,6 +26,10 @@ class PcapTapDevice final : public Device {
   PacketOffload rx_offload() const override { return inner_.rx_offload(); }
   bool transmit_offload(Instant now, std::size_t len, const PacketOffload& offload,
                         FunctionRef<void(MutBytes)> fill) override;
+  // Not recorded: the fragments it was made of were.
+  bool take_reassembled(Instant now, Bytes frame) override {
+    return inner_.take_reassembled(now, frame);
+  }
 
  private:
   void record(Instant now, PacketDirection dir, Bytes packet, const PacketOffload& offload);

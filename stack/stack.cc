@@ -375,6 +375,33 @@ void Stack::receive_frame(Instant now, Bytes frame) {
   }
 }
 
+bool Stack::offer_reassembled(Instant now, Bytes datagram, bool link_group) {
+  if (caps_.medium == Medium::kIp) return dev_.take_reassembled(now, datagram);
+  // A frame as the device would have handed it over: to our MAC (or broadcast), from none.
+  EthernetRepr eth;
+  eth.dst = link_group ? MacAddr::broadcast() : mac_;
+  eth.ethertype = datagram[0] >> 4 == 6 ? EtherType::kIpv6 : EtherType::kIpv4;
+  reassembled_frame_.resize(eth.header_len() + datagram.size());
+  eth.emit_header(reassembled_frame_);
+  std::copy(datagram.begin(), datagram.end(), reassembled_frame_.begin() + eth.header_len());
+  return dev_.take_reassembled(now, reassembled_frame_);
+}
+
+void Stack::uso_input(Instant now, Bytes packet, bool link_group) {
+  const PacketOffload whole = rx_offload_;
+  auto error = split_udp_gso(packet, whole, uso_rx_, [&](Bytes datagram, const PacketOffload& o) {
+    counters_.inc(Ctr::kLinkInUsoDatagrams);
+    rx_offload_ = o;
+    if (datagram[0] >> 4 == 6) {
+      ipv6_input(now, datagram, link_group, false);
+    } else {
+      ipv4_input(now, datagram, link_group, false);
+    }
+  });
+  rx_offload_ = whole;
+  if (error) drop(now, Ctr::kDropUsoMalformed);
+}
+
 bool Stack::run_timers(Instant now) {
   bool did = false;
   did |= run_address_timers(now);
@@ -830,6 +857,12 @@ bool Stack::transmit_ip(Instant now, std::size_t ip_len, FunctionRef<void(MutByt
   return true;
 }
 
+bool Stack::transmit_copy(Instant now, Bytes ip_packet, const PacketOffload& offload) {
+  return transmit_ip(
+      now, ip_packet.size(),
+      [&](MutBytes out) { std::memcpy(out.data(), ip_packet.data(), ip_packet.size()); }, offload);
+}
+
 bool Stack::uso_output(Instant now, std::size_t ip_len, FunctionRef<void(MutBytes)> fill_ip,
                        const PacketOffload& offload) {
   uso_packet_.resize(ip_len);
@@ -838,10 +871,7 @@ bool Stack::uso_output(Instant now, std::size_t ip_len, FunctionRef<void(MutByte
   bool ok = flush_uso(now);
   if (uso_.add(uso_packet_, offload)) return ok;
   // Not a datagram USO can carry (an IPv6 extension header): alone, as it is.
-  return transmit_ip(
-             now, ip_len,
-             [&](MutBytes out) { std::memcpy(out.data(), uso_packet_.data(), ip_len); }, offload) &&
-         ok;
+  return transmit_copy(now, uso_packet_, offload) && ok;
 }
 
 bool Stack::flush_uso(Instant now) {
@@ -849,8 +879,7 @@ bool Stack::flush_uso(Instant now) {
   const std::size_t n = uso_.count();
   Bytes p = uso_.packet();
   const PacketOffload o = uso_.offload();
-  bool ok = transmit_ip(
-      now, p.size(), [&](MutBytes out) { std::memcpy(out.data(), p.data(), p.size()); }, o);
+  bool ok = transmit_copy(now, p, o);
   if (ok) {
     count_gso_out(o, p.size() - o.hdr_len);
   } else {

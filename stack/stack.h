@@ -303,8 +303,17 @@ class Stack final : public IpSender {
   bool uso_output(Instant now, std::size_t ip_len, FunctionRef<void(MutBytes)> fill_ip,
                   const PacketOffload& offload);
   bool flush_uso(Instant now);
+  // A datagram reassembled here offered to the device first (Device::take_reassembled); true:
+  // taken, go no further.
+  bool offer_reassembled(Instant now, Bytes datagram, bool link_group);
+  // USO on receive: a UDP super-packet (rx_offload_ kUdpL4) goes through ipv4_input /
+  // ipv6_input datagram by datagram, cut by split_udp_gso; one it cannot cut is dropped.
+  void uso_input(Instant now, Bytes packet, bool link_group);
   bool transmit_ip(Instant now, std::size_t ip_len, FunctionRef<void(MutBytes)> fill_ip,
                    const PacketOffload& offload);
+  // transmit_ip of a packet already built in a buffer of ours (a USO batch, a datagram it
+  // refused).
+  bool transmit_copy(Instant now, Bytes ip_packet, const PacketOffload& offload);
   std::optional<LinkDest> route_for(const IpAddr& dst) const;
   bool send_loopback(Instant now, const IpAddr& src, const IpAddr& dst, IpProto proto,
                      std::size_t payload_len, FunctionRef<void(MutBytes)> fill,
@@ -437,11 +446,13 @@ class Stack final : public IpSender {
   // Offload metadata of the frame being processed (set by poll() around receive_frame()): the
   // device's word that the transport checksum of a received packet need not be verified.
   PacketOffload rx_offload_;
-  ByteVec tx_payload_;  // scratch: a fragmented datagram's payload before it is cut
-  UdpGsoBatch uso_;     // UDP datagrams of one flow waiting to go as one USO super-packet
-  ByteVec uso_packet_;  // scratch: the UDP packet offered to uso_
-  ByteVec rebuilt_;     // scratch: a reassembled datagram rebuilt as one packet
-  ByteVec unfrag_;      // scratch: an IPv6 fragment's unfragmentable part, Next Header fixed
+  ByteVec tx_payload_;         // scratch: a fragmented datagram's payload before it is cut
+  UdpGsoBatch uso_;            // UDP datagrams of one flow waiting to go as one USO super-packet
+  ByteVec uso_packet_;         // scratch: the UDP packet offered to uso_
+  ByteVec uso_rx_;             // scratch: one datagram cut from a received UDP super-packet
+  ByteVec reassembled_frame_;  // scratch: a reassembled datagram as an Ethernet frame
+  ByteVec rebuilt_;            // scratch: a reassembled datagram rebuilt as one packet
+  ByteVec unfrag_;             // scratch: an IPv6 fragment's unfragmentable part, Next Header fixed
 };
 
 }  // namespace ustack

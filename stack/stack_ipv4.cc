@@ -59,6 +59,10 @@ IcmpError::Kind unreach_kind(std::uint8_t code, bool* hard) {
 }  // namespace
 
 void Stack::ipv4_input(Instant now, Bytes packet, bool link_broadcast, bool reassembled) {
+  if (rx_offload_.gso == PacketOffload::Gso::kUdpL4) {
+    uso_input(now, packet, link_broadcast);
+    return;
+  }
   if (!reassembled) counters_.inc(Ctr::kIpInReceives);
   ChecksumCheck check =
       reassembled || caps_.rx_checksum_verified ? ChecksumCheck::kSkip : ChecksumCheck::kVerify;
@@ -149,6 +153,7 @@ void Stack::ipv4_input(Instant now, Bytes packet, bool link_broadcast, bool reas
     store_be16(rebuilt_, 6, 0);  // flags and fragment offset
     store_be16(rebuilt_, 10, 0);
     store_be16(rebuilt_, 10, internet_checksum(Bytes(rebuilt_).first(r.first_header.size())));
+    if (offer_reassembled(now, rebuilt_, link_broadcast)) return;
     ipv4_input(now, rebuilt_, link_broadcast, true);
     return;
   }

@@ -67,6 +67,10 @@ std::optional<Ipv6Addr> Stack::link_local_address() const {
 }
 
 void Stack::ipv6_input(Instant now, Bytes packet, bool link_multicast, bool reassembled) {
+  if (rx_offload_.gso == PacketOffload::Gso::kUdpL4) {
+    uso_input(now, packet, link_multicast);
+    return;
+  }
   if (!reassembled) counters_.inc(Ctr::kIp6InReceives);
   auto ip = Ipv6Repr::parse(packet);
   if (!ip) {
@@ -216,6 +220,7 @@ void Stack::ipv6_input(Instant now, Bytes packet, bool link_multicast, bool reas
     rebuilt_.assign(unfrag_.begin(), unfrag_.end());
     rebuilt_.insert(rebuilt_.end(), payload.begin(), payload.end());
     store_be16(rebuilt_, 4, static_cast<std::uint16_t>(payload_len));
+    if (offer_reassembled(now, rebuilt_, link_multicast)) return;
     ipv6_input(now, rebuilt_, link_multicast, true);
     return;
   }

@@ -10,6 +10,9 @@ namespace {
 
 constexpr std::uint8_t kProtoUdp = 17;
 constexpr std::size_t kUdpHeader = 8;
+// The most datagrams a received super-packet may hold: Linux's UDP_MAX_SEGMENTS, 128 since 6.9
+// (include/linux/udp.h; 64 before), which the kernel sending to us enforces itself.
+constexpr std::size_t kMaxRxSegments = 128;
 
 // The IP header length of a packet USO can carry: IPv4 without options and not a fragment,
 // or IPv6 whose next header is UDP (no extension headers); 0 otherwise.
@@ -86,6 +89,58 @@ Bytes UdpGsoBatch::packet() {
   offload_.gso_size = static_cast<std::uint16_t>(seg_);
   offload_.hdr_len = static_cast<std::uint16_t>(hdr_len_);
   return Bytes(buf_);
+}
+
+std::optional<UdpGsoSplitError> split_udp_gso(
+    Bytes p, const PacketOffload& o, ByteVec& scratch,
+    FunctionRef<void(Bytes datagram, const PacketOffload& offload)> each) {
+  if (!o.needs_csum && !o.data_valid) return UdpGsoSplitError::kChecksumUnknown;
+  // The IP header (IPv4 options allowed), and the packet's length as its header says.
+  std::size_t ip = 0, len = 0;
+  if (p.size() >= 20 && p[0] >> 4 == 4 && p[9] == kProtoUdp) {
+    ip = std::size_t{p[0] & 0x0fu} * 4;
+    len = load_be16(p, 2);
+    if (ip < 20 || (load_be16(p, 6) & 0x3fff) != 0) return UdpGsoSplitError::kNotUdp;
+  } else if (p.size() >= 40 && p[0] >> 4 == 6 && p[6] == kProtoUdp) {
+    ip = 40;
+    len = 40 + std::size_t{load_be16(p, 4)};
+  } else {
+    return UdpGsoSplitError::kNotUdp;
+  }
+  const std::size_t hdr = ip + kUdpHeader;
+  if (len > p.size() || len <= hdr) return UdpGsoSplitError::kNotUdp;
+  p = p.first(len);
+  const std::size_t payload = len - hdr, seg = o.gso_size;
+  if (seg == 0 || (payload + seg - 1) / seg > kMaxRxSegments) {
+    return UdpGsoSplitError::kBadSegmentSize;
+  }
+  PacketOffload one = o;
+  one.gso = PacketOffload::Gso::kNone;
+  one.gso_size = 0;
+  one.hdr_len = 0;
+  const std::uint16_t id0 = ip == 40 ? 0 : load_be16(p, 4);
+  const std::uint16_t whole_udp_len = load_be16(p, ip + 4);
+  for (std::size_t off = 0, i = 0; off < payload; off += seg, ++i) {
+    const std::size_t n = std::min(seg, payload - off);
+    scratch.assign(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(hdr));
+    scratch.insert(scratch.end(), p.begin() + static_cast<std::ptrdiff_t>(hdr + off),
+                   p.begin() + static_cast<std::ptrdiff_t>(hdr + off + n));
+    MutBytes d(scratch);
+    const auto udp_len = static_cast<std::uint16_t>(kUdpHeader + n);
+    if (ip == 40) {
+      store_be16(d, 4, udp_len);
+    } else {
+      store_be16(d, 2, static_cast<std::uint16_t>(hdr + n));
+      store_be16(d, 4, static_cast<std::uint16_t>(id0 + i));
+      store_be16(d, 10, 0);
+      store_be16(d, 10, internet_checksum(Bytes(d).first(ip)));
+    }
+    store_be16(d, ip + 4, udp_len);
+    // __udp_gso_segment: csum16_add(csum16_sub(check, uh->len), newlen) on a partial sum.
+    if (o.needs_csum) store_be16(d, ip + 6, adjust(load_be16(d, ip + 6), whole_udp_len, udp_len));
+    each(Bytes(scratch), one);
+  }
+  return std::nullopt;
 }
 
 void UdpGsoBatch::clear() {

@@ -13,8 +13,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "stack/base/bytes.h"
+#include "stack/base/function_ref.h"
 #include "stack/device.h"
 
 namespace ustack {
@@ -48,5 +50,23 @@ class UdpGsoBatch {
   bool closed_ = false;  // a shorter datagram ended the batch
   PacketOffload offload_;
 };
+
+// USO on receive: a UDP super-packet the kernel handed over (VIRTIO_NET_HDR_GSO_UDP_L4 with
+// TUN_F_USO4/USO6 set) cut into its datagrams the way Linux's __udp_gso_segment would before
+// the UDP layer: gso_size payload bytes each but a shorter last one, the super-packet's IP and
+// UDP headers with each datagram's own IPv4 total length, identification (counting up from the
+// first's) and header checksum, IPv6 payload length and UDP length. The UDP checksum: under
+// NEEDS_CSUM the field holds the pseudo-header sum, adjusted to each datagram's length (the
+// datagram stays partial); under DATA_VALID it is left as it was (the kernel verified the data,
+// nobody reads the field again). `each` gets every datagram (in `scratch`, valid during the
+// call) and its offload: the super-packet's without the GSO type.
+enum class UdpGsoSplitError {
+  kNotUdp,           // not IPv4 or IPv6-without-extension-headers carrying UDP, or truncated
+  kBadSegmentSize,   // gso_size 0, or more than 128 datagrams (Linux UDP_MAX_SEGMENTS)
+  kChecksumUnknown,  // neither NEEDS_CSUM nor DATA_VALID: nothing vouches for the datagrams
+};
+std::optional<UdpGsoSplitError> split_udp_gso(
+    Bytes packet, const PacketOffload& o, ByteVec& scratch,
+    FunctionRef<void(Bytes datagram, const PacketOffload& offload)> each);
 
 }  // namespace ustack

@@ -434,6 +434,8 @@ std::string DeviceShard::counters_text() const {
     line(h.handoffs, "shard_handoffs");
     line(h.handoffs_in, "shard_handoffs_in");
     line(h.handoff_drops, "shard_handoff_drops");
+    line(h.fragment_handoffs, "shard_fragment_handoffs");
+    line(h.reassembled_handoffs, "shard_reassembled_handoffs");
   }
   if (impaired_) s += "Impairment:\n" + impaired_->counters_text();
   s += "Reassembly:\n";

@@ -20,6 +20,14 @@
 //     holds is copied into that shard's inbox and counted (shard_handoffs). The owner then
 //     answers on its own queue, and that write teaches the kernel the flow's queue again.
 //
+// Fragments: the kernel hashes a fragment by its addresses alone (no ports), so the fragments of
+// one datagram may come up on different queues, from each other and from the flow's owner. Every
+// fragment (IPv4, or IPv6 with a Fragment header; the first too) goes to its reassembly shard,
+// chosen by a keyed hash of (source, destination, identification, protocol) (FlowOwners::
+// reassembly_shard); that shard's stack reassembles it, and offers the whole datagram back
+// (Device::take_reassembled), which goes on to the shard that holds its flow, if another does.
+// IPv6 extension headers (hop-by-hop, routing, destination options) are walked to the ports.
+//
 // The per-packet cost on a shard that owns the packet's flow is a header parse and a lookup in
 // its own connection table; the shared table's lock is taken only for flows the shard does not
 // hold (new SYNs, handoffs) and when connections are made or go. UDP sockets every shard has
@@ -42,11 +50,28 @@
 
 namespace ustack::tun {
 
-// The flow a received packet belongs to, from ustack's side (local = the packet's destination):
-// a TCP segment's 4-tuple, a UDP datagram's destination port (FlowKey's UDP form), or for an
-// ICMP/ICMPv6 error (RFC 792, RFC 4443 §2.4) the flow of the packet of ours it quotes. nullopt
-// for anything else (ARP, NDP, echo, fragments after the first, IPv6 extension headers).
+// What names the datagram a fragment belongs to (RFC 791 §3.2: source, destination,
+// identification and protocol; RFC 8200 §4.5: source, destination and identification; proto 0).
+struct FragmentKey {
+  IpAddr src, dst;
+  std::uint32_t id = 0;
+  std::uint8_t proto = 0;
+  bool operator==(const FragmentKey&) const = default;
+};
+
+// What routes a received packet: for an IPv4 fragment or an IPv6 packet with a Fragment header
+// (any fragment, the first too), its datagram; otherwise the flow it belongs to, from ustack's
+// side (local = the packet's destination): a TCP segment's 4-tuple, a UDP datagram's
+// destination port (FlowKey's UDP form), or for an ICMP/ICMPv6 error (RFC 792, RFC 4443 §2.4)
+// the flow of the packet of ours it quotes; neither for anything else (ARP, NDP, echo). IPv6
+// hop-by-hop, routing and destination options headers are walked to the transport header.
 // `medium` kEthernet: `packet` is a frame (TAP).
+struct ReceivedKey {
+  std::optional<FlowKey> flow;
+  std::optional<FragmentKey> fragment;
+};
+ReceivedKey key_of_received(Bytes packet, Medium medium);
+// key_of_received(...).flow: nullopt for fragments too.
 std::optional<FlowKey> flow_of_received(Bytes packet, Medium medium);
 
 // Which shards hold which flows; every method may be called from any thread.
@@ -59,6 +84,9 @@ class FlowOwners {
   // The lowest-numbered shard other than `self` that holds `k`, if any.
   std::optional<std::size_t> other_holder(const FlowKey& k, std::size_t self) const;
   std::size_t size() const;
+  // The shard (of `shards`) where the fragments of datagram `f` meet to be reassembled: a keyed
+  // hash, the same on every shard, that a peer cannot aim at one shard.
+  std::size_t reassembly_shard(const FragmentKey& f, std::size_t shards) const;
 
  private:
   // Keyed (SipHash) so a peer cannot choose flows that collide.
@@ -66,6 +94,7 @@ class FlowOwners {
     SipKey key;
     std::size_t operator()(const FlowKey& k) const;
   };
+  SipKey key_;
   mutable std::mutex mu_;
   std::unordered_map<FlowKey, std::uint64_t, Hash> holders_;  // bit k: shard k holds it
 };
@@ -121,9 +150,11 @@ class LocalFlows {
 };
 
 struct ShardRouterCounters {
-  std::uint64_t handoffs = 0;       // received here, handed to the shard holding the flow
-  std::uint64_t handoffs_in = 0;    // handed here by another shard
-  std::uint64_t handoff_drops = 0;  // the holder's inbox was full
+  std::uint64_t handoffs = 0;              // received here, handed to the shard holding the flow
+  std::uint64_t handoffs_in = 0;           // handed here by another shard
+  std::uint64_t handoff_drops = 0;         // the holder's inbox was full
+  std::uint64_t fragment_handoffs = 0;     // fragments handed to their reassembly shard
+  std::uint64_t reassembled_handoffs = 0;  // datagrams reassembled here, handed to their owner
 };
 
 // The Device a shard's stack reads its queue through (see the top of this file). transmit and
@@ -145,11 +176,15 @@ class ShardRouterDevice final : public Device {
     return queue_.transmit_offload(now, len, offload, fill);
   }
 
+  // A datagram this shard's stack reassembled: handed to the shard that holds its flow, if
+  // another does (then true).
+  bool take_reassembled(Instant now, Bytes frame) override;
+
   const ShardRouterCounters& counters() const { return counters_; }
 
  private:
-  // The shard other than this one that holds `packet`'s flow, if any.
-  std::optional<std::size_t> holder_elsewhere(Bytes packet) const;
+  // The shard other than this one that holds flow `k`, if any.
+  std::optional<std::size_t> holder_elsewhere(const std::optional<FlowKey>& k) const;
 
   Device& queue_;
   std::size_t self_;

@@ -97,6 +97,113 @@ TEST(FlowOfReceived, NoFlowForEchoArpAndLaterFragments) {
   EXPECT_EQ(flow_of_received(frame, Medium::kEthernet), tcp_flow(40000));
 }
 
+const Ipv6Addr kKernel6 = *Ipv6Addr::parse("fd00:1::1");
+const Ipv6Addr kUs6 = *Ipv6Addr::parse("fd00:1::2");
+
+// An IPv6 packet kernel -> us: `chain` is the extension headers (each [next header, ...]) and
+// `first` the Next Header of the fixed header; then `l4`.
+ByteVec ip6(std::uint8_t first, const ByteVec& chain, const ByteVec& l4) {
+  ByteVec p(40);
+  p[0] = 0x60;
+  store_be16(MutBytes(p), 4, static_cast<std::uint16_t>(chain.size() + l4.size()));
+  p[6] = first;
+  p[7] = 64;
+  std::copy_n(kKernel6.bytes().begin(), 16, p.begin() + 8);
+  std::copy_n(kUs6.bytes().begin(), 16, p.begin() + 24);
+  p.insert(p.end(), chain.begin(), chain.end());
+  p.insert(p.end(), l4.begin(), l4.end());
+  return p;
+}
+
+// An 8-byte extension header (hop-by-hop, routing, destination options: length 0 = 8 bytes)
+// followed by `next`; with `len8` > 0 it is (len8 + 1) * 8 bytes long.
+ByteVec ext(std::uint8_t next, std::uint8_t len8 = 0) {
+  ByteVec h((std::size_t{len8} + 1) * 8);
+  h[0] = next;
+  h[1] = len8;
+  return h;
+}
+
+// A Fragment header (RFC 8200 §4.5) followed by `next`: `offset` in 8-byte units, M, `id`.
+ByteVec frag6(std::uint8_t next, std::uint16_t offset, bool more, std::uint32_t id) {
+  ByteVec h(8);
+  h[0] = next;
+  store_be16(MutBytes(h), 2, static_cast<std::uint16_t>(offset << 3 | (more ? 1 : 0)));
+  store_be32(MutBytes(h), 4, id);
+  return h;
+}
+
+ByteVec cat(std::initializer_list<ByteVec> parts) {
+  ByteVec out;
+  for (const ByteVec& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+// The kernel hashes a fragment by addresses alone: every fragment of a datagram, the first
+// (which has the ports) too, is named by its datagram so that all of them meet on one shard.
+TEST(KeyOfReceived, EveryIpv4FragmentIsNamedByItsDatagram) {
+  ByteVec first = ip4(kKernel, kUs, 17, ports(40000, 7, 1480), 0x2000);  // MF, offset 0
+  store_be16(MutBytes(first), 4, 0x1234);
+  ByteVec later = ip4(kKernel, kUs, 17, ByteVec(100), 185);  // offset 185 * 8, last
+  store_be16(MutBytes(later), 4, 0x1234);
+  const FragmentKey want{kKernel, kUs, 0x1234, 17};
+  for (const ByteVec& f : {first, later}) {
+    ReceivedKey k = key_of_received(f, Medium::kIp);
+    EXPECT_EQ(k.fragment, want);
+    EXPECT_EQ(k.flow, std::nullopt);
+  }
+  // Not a fragment: DF alone.
+  ByteVec whole = ip4(kKernel, kUs, 17, ports(40000, 7, 8), 0x4000);
+  EXPECT_EQ(key_of_received(whole, Medium::kIp).fragment, std::nullopt);
+  EXPECT_EQ(key_of_received(whole, Medium::kIp).flow,
+            (FlowKey{.proto = IpProto::kUdp, .local_port = 7}));
+}
+
+// RFC 8200 §4: hop-by-hop, routing and destination options headers are walked to the ports;
+// a Fragment header names the datagram (source, destination, identification); an atomic
+// fragment (offset 0, M clear: RFC 6946) is no fragment.
+TEST(KeyOfReceived, Ipv6ExtensionHeadersAreWalkedToThePorts) {
+  const FlowKey tcp6{IpProto::kTcp, kUs6, kKernel6, 443, 40001};
+  ByteVec seg = ports(40001, 443, 20);
+  EXPECT_EQ(flow_of_received(ip6(0, cat({ext(60), ext(43, 2), ext(6)}), seg), Medium::kIp), tcp6);
+  EXPECT_EQ(flow_of_received(ip6(44, frag6(6, 0, false, 9), seg), Medium::kIp), tcp6);
+  const FragmentKey want{kKernel6, kUs6, 0xabcdef01, 0};
+  ReceivedKey first = key_of_received(
+      ip6(0, cat({ext(44), frag6(17, 0, true, 0xabcdef01)}), ports(5, 7, 8)), Medium::kIp);
+  EXPECT_EQ(first.fragment, want);
+  EXPECT_EQ(first.flow, std::nullopt);
+  ReceivedKey later =
+      key_of_received(ip6(44, frag6(17, 181, false, 0xabcdef01), ByteVec(64)), Medium::kIp);
+  EXPECT_EQ(later.fragment, want);
+  // Truncated inside the chain: nothing.
+  ByteVec cut = ip6(0, ext(60), {});
+  ReceivedKey none = key_of_received(cut, Medium::kIp);
+  EXPECT_EQ(none.flow, std::nullopt);
+  EXPECT_EQ(none.fragment, std::nullopt);
+}
+
+// An ICMP error about a datagram we fragmented quotes its first fragment, which has the ports.
+TEST(KeyOfReceived, IcmpErrorQuotingOurFirstFragmentBelongsToItsFlow) {
+  ByteVec quoted = ip4(kUs, kKernel, 17, ports(5353, 53, 8), 0x2000);
+  ByteVec icmp = {3, 3, 0, 0, 0, 0, 0, 0};
+  icmp.insert(icmp.end(), quoted.begin(), quoted.end());
+  EXPECT_EQ(flow_of_received(ip4(kKernel, kUs, 1, icmp), Medium::kIp),
+            (FlowKey{.proto = IpProto::kUdp, .local_port = 5353}));
+}
+
+TEST(FlowOwners, ReassemblyShardIsTheSameForEveryFragmentAndSpreads) {
+  FlowOwners a(7), b(7);
+  std::size_t on[4] = {};
+  for (std::uint32_t id = 0; id < 400; ++id) {
+    FragmentKey k{kKernel, kUs, id, 17};
+    const std::size_t s = a.reassembly_shard(k, 4);
+    ASSERT_LT(s, 4u);
+    EXPECT_EQ(b.reassembly_shard(k, 4), s);  // every shard computes the same
+    ++on[s];
+  }
+  for (std::size_t n : on) EXPECT_GT(n, 50u);
+}
+
 TEST(FlowOwners, EachShardsHoldIsItsOwn) {
   FlowOwners owners(7);
   owners.add(tcp_flow(1), 1);
@@ -226,6 +333,64 @@ TEST(ShardRouterDevice, UdpPortOfOneShardIsHandedThereAndAReplicatedOneStays) {
   p = s.router[0].receive(Instant());
   ASSERT_TRUE(p);
   EXPECT_EQ(flow_of_received(*p, Medium::kIp), listen);
+}
+
+// The fragments of one datagram come up on both queues (the kernel hashes them by addresses);
+// both meet on the datagram's reassembly shard, the other shard hands its over.
+TEST(ShardRouterDevice, FragmentsOfOneDatagramMeetOnItsReassemblyShard) {
+  TwoShards s;
+  s.hold(0, FlowKey{.proto = IpProto::kUdp, .local_port = 7});
+  // A datagram identification whose reassembly shard is 1, and one whose is 0.
+  std::uint16_t id_on[2] = {0, 0};
+  bool found[2] = {false, false};
+  for (std::uint16_t id = 1; !(found[0] && found[1]); ++id) {
+    const std::size_t shard = s.owners.reassembly_shard(FragmentKey{kKernel, kUs, id, 17}, 2);
+    if (!found[shard]) id_on[shard] = id;
+    found[shard] = true;
+  }
+  auto fragment = [&](std::uint16_t id, std::uint16_t frag) {
+    ByteVec f = ip4(kKernel, kUs, 17, frag & 0x1fff ? ByteVec(80) : ports(40000, 7, 80), frag);
+    store_be16(MutBytes(f), 4, id);
+    return f;
+  };
+  for (std::size_t target : {0u, 1u}) {
+    SCOPED_TRACE(target);
+    const std::size_t other = 1 - target;
+    const std::uint16_t id = id_on[target];
+    // The first fragment on the other shard's queue (where the flow's owner may be), the last
+    // on the target's.
+    s.queue[other].in.push_back({fragment(id, 0x2000), {}});
+    s.queue[target].in.push_back({fragment(id, 10), {}});
+    const std::uint64_t handed = s.router[other].counters().fragment_handoffs;
+    EXPECT_FALSE(s.router[other].receive(Instant()));
+    EXPECT_EQ(s.router[other].counters().fragment_handoffs, handed + 1);
+    std::vector<ByteVec> got;
+    while (auto p = s.router[target].receive(Instant())) got.emplace_back(p->begin(), p->end());
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0], fragment(id, 0x2000));  // its inbox first, then its own queue
+    EXPECT_EQ(got[1], fragment(id, 10));
+  }
+  EXPECT_EQ(s.router[0].counters().handoffs + s.router[1].counters().handoffs, 0u);
+}
+
+// The reassembly shard's stack offers the whole datagram back: it goes to the shard that holds
+// its flow; one this shard holds, or nobody does, stays (false: the stack goes on with it).
+TEST(ShardRouterDevice, ReassembledDatagramGoesToTheFlowsOwner) {
+  TwoShards s;
+  s.hold(1, FlowKey{.proto = IpProto::kUdp, .local_port = 5000});
+  s.hold(0, FlowKey{.proto = IpProto::kUdp, .local_port = 7});
+  const ByteVec whole = ip4(kKernel, kUs, 17, ports(40000, 5000, 3000));
+  EXPECT_TRUE(s.router[0].take_reassembled(Instant(), whole));
+  EXPECT_EQ(s.router[0].counters().reassembled_handoffs, 1u);
+  EXPECT_FALSE(s.router[0].take_reassembled(Instant(), ip4(kKernel, kUs, 17, ports(1, 7, 3000))));
+  EXPECT_FALSE(s.router[0].take_reassembled(Instant(), ip4(kKernel, kUs, 17, ports(1, 9, 3000))));
+  EXPECT_FALSE(s.router[1].take_reassembled(Instant(), whole));  // its own
+  EXPECT_EQ(s.router[0].counters().reassembled_handoffs, 1u);
+  std::optional<Bytes> p = s.router[1].receive(Instant());
+  ASSERT_TRUE(p);
+  EXPECT_EQ(ByteVec(p->begin(), p->end()), whole);
+  EXPECT_TRUE(s.router[1].rx_offload().is_plain());
+  EXPECT_EQ(s.router[1].counters().handoffs_in, 1u);
 }
 
 TEST(ShardInbox, FullInboxDropsAndCounts) {

@@ -106,6 +106,39 @@ struct UsoParam {
   bool v6;
 };
 
+// ustack at 198.18.0.2 and fd00:1::2 on `dev`, with a UDP layer.
+struct UdpStack {
+  static StackConfig config() {
+    StackConfig cfg;
+    cfg.seed = 42;
+    cfg.dad_transmits = 0;
+    return cfg;
+  }
+  explicit UdpStack(Device& dev) : stack(config(), dev) {
+    stack.add_address(*IpCidr::parse("198.18.0.2/24"));
+    stack.add_address(*IpCidr::parse("fd00:1::2/64"));
+    stack.register_transport(udp);
+  }
+  Stack stack;
+  UdpLayer udp{UdpLayerConfig{}};
+};
+
+// `a`:`port` as a kernel socket address.
+socklen_t to_sockaddr(const IpAddr& a, std::uint16_t port, sockaddr_storage& ss) {
+  if (a.is_v6()) {
+    auto* s6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons(port);
+    std::memcpy(&s6->sin6_addr, a.v6().bytes().data(), 16);
+    return sizeof *s6;
+  }
+  auto* s4 = reinterpret_cast<sockaddr_in*>(&ss);
+  s4->sin_family = AF_INET;
+  s4->sin_port = htons(port);
+  std::memcpy(&s4->sin_addr, a.v4().bytes().data(), 4);
+  return sizeof *s4;
+}
+
 class UsoOverTunTest : public ::testing::TestWithParam<UsoParam> {
  protected:
   void SetUp() override {
@@ -114,6 +147,16 @@ class UsoOverTunTest : public ::testing::TestWithParam<UsoParam> {
     netns_create(netns_);
   }
   void TearDown() override { netns_delete(netns_); }
+  // A TUN in the test's namespace at MTU 1500, offloads on, USO as the parameter says.
+  TunConfig config(const char* suffix) const {
+    TunConfig c;
+    c.name = std::string("ust") + std::to_string(::getpid()) + suffix;
+    c.netns = netns_;
+    c.mtu = 1500;
+    c.offload = true;
+    c.uso = GetParam().uso;
+    return c;
+  }
 
   std::string netns_;
 };
@@ -123,13 +166,7 @@ class UsoOverTunTest : public ::testing::TestWithParam<UsoParam> {
 // cuts it, __udp_gso_segment), refused as 41 packets.
 TEST_P(UsoOverTunTest, ARunOfDatagramsReachesAKernelSocketWhole) {
   const bool v6 = GetParam().v6;
-  TunConfig c;
-  c.name = std::string("ust") + std::to_string(::getpid()) + "u";
-  c.netns = netns_;
-  c.mtu = 1500;
-  c.offload = true;
-  c.uso = GetParam().uso;
-  TunDevice dev(c);
+  TunDevice dev(config("u"));
   EXPECT_EQ(dev.offload_state().uso, GetParam().uso) << "this kernel (6.2+) takes TUN_F_USO4/6";
   EXPECT_EQ(dev.caps().tx_uso, GetParam().uso);
   const IpAddr kernel = *IpAddr::parse(v6 ? "fd00:1::1" : "198.18.0.1");
@@ -143,30 +180,12 @@ TEST_P(UsoOverTunTest, ARunOfDatagramsReachesAKernelSocketWhole) {
     int big = 4 << 20;
     ::setsockopt(rx, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
     sockaddr_storage ss{};
-    socklen_t sl;
-    if (v6) {
-      auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-      a->sin6_family = AF_INET6;
-      a->sin6_port = htons(9000);
-      std::memcpy(&a->sin6_addr, kernel.v6().bytes().data(), 16);
-      sl = sizeof *a;
-    } else {
-      auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-      a->sin_family = AF_INET;
-      a->sin_port = htons(9000);
-      std::memcpy(&a->sin_addr, kernel.v4().bytes().data(), 4);
-      sl = sizeof *a;
-    }
+    socklen_t sl = to_sockaddr(kernel, 9000, ss);
     ASSERT_EQ(::bind(rx, reinterpret_cast<sockaddr*>(&ss), sl), 0) << std::strerror(errno);
   }
-  StackConfig cfg;
-  cfg.seed = 42;
-  cfg.dad_transmits = 0;
-  Stack stack(cfg, dev);
-  stack.add_address(*IpCidr::parse("198.18.0.2/24"));
-  stack.add_address(*IpCidr::parse("fd00:1::2/64"));
-  UdpLayer udp(UdpLayerConfig{});
-  stack.register_transport(udp);
+  UdpStack ustack(dev);
+  Stack& stack = ustack.stack;
+  UdpLayer& udp = ustack.udp;
   PollableRef<Stack> pollable(stack);
   AsioRuntime rt(pollable, dev.fd());
   rt.run_until([] { return false; }, rt.now() + 50_ms);
@@ -199,6 +218,69 @@ TEST_P(UsoOverTunTest, ARunOfDatagramsReachesAKernelSocketWhole) {
   EXPECT_EQ(stack.counters().get("link.out_gso_packets"), GetParam().uso ? 1u : 0u);
   EXPECT_EQ(stack.counters().get("link.out_gso_segments"), GetParam().uso ? 41u : 0u);
   EXPECT_EQ(dev.stats().tx_errors, 0u);
+}
+
+// The other way: a kernel socket sends 40 datagrams of 1200 bytes and one of 77 with one
+// sendmsg (UDP_SEGMENT, Linux udp_send_skb). With USO the TUN hands them over as one
+// super-packet (VIRTIO_NET_HDR_GSO_UDP_L4, NEEDS_CSUM) that the stack cuts back into 41
+// datagrams (Stack::uso_input); refused, the kernel cuts them itself. Either way ustack's
+// socket receives the 41 datagrams in order, byte for byte.
+TEST_P(UsoOverTunTest, AKernelUdpSegmentSendReachesAUstackSocketAsItsDatagrams) {
+  const bool v6 = GetParam().v6;
+  TunDevice dev(config("r"));
+  const IpAddr us = *IpAddr::parse(v6 ? "fd00:1::2" : "198.18.0.2");
+  UdpStack ustack(dev);
+  Stack& stack = ustack.stack;
+  UdpLayer& udp = ustack.udp;
+  SocketHandle h = udp.open(v6 ? IpVersion::kV6 : IpVersion::kV4);
+  ASSERT_FALSE(udp.bind(h, us, 9000, stack));
+  PollableRef<Stack> pollable(stack);
+  AsioRuntime rt(pollable, dev.fd());
+
+  ByteVec all;
+  std::vector<ByteVec> sent;
+  for (std::size_t k = 0; k < 41; ++k) {
+    ByteVec d(k == 40 ? 77 : 1200);
+    for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<std::uint8_t>(i * 3 + k);
+    all.insert(all.end(), d.begin(), d.end());
+    sent.push_back(std::move(d));
+  }
+  {
+    NetnsScope in(netns_);
+    add_link_address(dev.name(), *IpCidr::parse("198.18.0.1/24"));
+    add_link_address(dev.name(), *IpCidr::parse("fd00:1::1/64"));
+    // IPv6 may refuse to send while its address is tentative (DAD): retry a few times.
+    int tx = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(tx, 0);
+    int gso = 1200;
+    ASSERT_EQ(::setsockopt(tx, IPPROTO_UDP, 103 /* UDP_SEGMENT */, &gso, sizeof gso), 0)
+        << std::strerror(errno);
+    sockaddr_storage ss{};
+    socklen_t sl = to_sockaddr(us, 9000, ss);
+    ssize_t n = -1;
+    for (int attempt = 0; attempt < 50 && n < 0; ++attempt) {
+      n = ::sendto(tx, all.data(), all.size(), 0, reinterpret_cast<sockaddr*>(&ss), sl);
+      if (n < 0) ::usleep(50000);
+    }
+    ::close(tx);
+    ASSERT_EQ(n, static_cast<ssize_t>(all.size())) << std::strerror(errno);
+  }
+  std::vector<ByteVec> got;
+  ByteVec buf(65536);
+  rt.run_until(
+      [&] {
+        while (auto r = udp.recv_from(h, MutBytes(buf))) {
+          got.emplace_back(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(r->size));
+        }
+        return got.size() >= sent.size();
+      },
+      rt.now() + 2_s);
+  ASSERT_EQ(got.size(), sent.size());
+  for (std::size_t k = 0; k < sent.size(); ++k) EXPECT_EQ(got[k], sent[k]) << "datagram " << k;
+  EXPECT_EQ(stack.counters().get("link.in_uso_datagrams"), GetParam().uso ? 41u : 0u);
+  EXPECT_EQ(stack.counters().get("drops.uso_malformed"), 0u);
+  EXPECT_EQ(udp.counters().drops_bad_checksum, 0u);
+  EXPECT_EQ(udp.counters().in_datagrams, 41u);
 }
 
 INSTANTIATE_TEST_SUITE_P(UsoOnAndRefused, UsoOverTunTest,

@@ -39,12 +39,12 @@ const char* other_flag(TunMode m) { return m == TunMode::kTun ? "--tap" : "--tun
 constexpr unsigned kTunFUso4 = 0x20;
 constexpr unsigned kTunFUso6 = 0x40;
 
-// TUNSETOFFLOAD with the richest set the kernel takes: csum+tso4+tso6, else csum alone, else
-// none (a kernel without them refuses with EINVAL). USO (Linux 6.2 TUN_F_USO4/6) is asked for
-// first when `uso`, only to learn whether the kernel knows UDP super-packets (tun_get_user's
-// virtio_net_hdr_to_skb takes VIRTIO_NET_HDR_GSO_UDP_L4 from 6.2 on, whatever the bits say);
-// then the bits are set without it, so the kernel does not send us UDP super-packets, which
-// the stack would have to cut into datagrams before its UDP layer.
+// TUNSETOFFLOAD with the richest set the kernel takes: csum+tso4+tso6 (+uso4+uso6 when `uso`:
+// Linux 6.2's TUN_F_USO4/6), else csum+tso4+tso6, else csum alone, else none (a kernel without
+// them refuses with EINVAL). With the USO bits the kernel sends us UDP super-packets
+// (VIRTIO_NET_HDR_GSO_UDP_L4, e.g. from a UDP_SEGMENT sender), which the stack cuts into
+// datagrams before its UDP layer (Stack::uso_input), and it knows ours (tun_get_user's
+// virtio_net_hdr_to_skb takes UDP_L4 from 6.2 on).
 TunOffload negotiate_offload(int fd, bool uso) {
   TunOffload o;
   o.vnet_hdr = true;
@@ -54,14 +54,14 @@ TunOffload negotiate_offload(int fd, bool uso) {
   ::ioctl(fd, TUNSETVNETHDRSZ, &hdr_len);
   int le = 1;
   ::ioctl(fd, TUNSETVNETLE, &le);
-  o.uso = uso && ::ioctl(fd, TUNSETOFFLOAD,
-                         TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | kTunFUso4 | kTunFUso6) == 0;
-  if (::ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0) {
+  constexpr unsigned kTso = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+  if (uso && ::ioctl(fd, TUNSETOFFLOAD, kTso | kTunFUso4 | kTunFUso6) == 0) {
+    o.csum = o.tso = o.uso = true;
+  } else if (::ioctl(fd, TUNSETOFFLOAD, kTso) == 0) {
     o.csum = o.tso = true;
   } else if (::ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM) == 0) {
     o.csum = true;
   }
-  o.uso = o.uso && o.csum;
   return o;
 }
 

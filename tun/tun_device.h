@@ -39,8 +39,8 @@ struct TunConfig {
   // TCP super-packets, and takes ours (TSO). Falls back step by step to csum only, then to no
   // offload bits, then to a plain device, when the kernel refuses (offload_state() says which).
   bool offload = false;
-  // With offload: send UDP super-packets (USO, VIRTIO_NET_HDR_GSO_UDP_L4) when the kernel knows
-  // them (it takes TUN_F_USO4|TUN_F_USO6, Linux 6.2+). Off: as if the kernel refused them.
+  // With offload: TUN_F_USO4|TUN_F_USO6 too (Linux 6.2+) when the kernel takes them: UDP
+  // super-packets (VIRTIO_NET_HDR_GSO_UDP_L4) both ways. Off: as if the kernel refused them.
   bool uso = true;
   // IFF_MULTI_QUEUE: this fd is one queue of a multi-queue device (`--queues N` opens the same
   // name N times, one fd per stack shard). The kernel picks the queue of each packet it sends
@@ -57,11 +57,10 @@ struct TunOffload {
   bool vnet_hdr = false;  // IFF_VNET_HDR: every packet has a virtio_net_hdr
   bool csum = false;      // TUN_F_CSUM: the kernel may leave checksums partial (and so may we)
   bool tso = false;       // TUN_F_TSO4|TUN_F_TSO6: the kernel may send TCP super-packets
-  // The kernel took TUN_F_USO4|TUN_F_USO6, so it knows UDP super-packets: we send them. The
-  // bits are then taken back (we do not cut received UDP super-packets into datagrams), so the
-  // kernel keeps sending us whole datagrams.
+  // The kernel took TUN_F_USO4|TUN_F_USO6: it may send us UDP super-packets (the stack cuts
+  // them into datagrams), and we send it ours (TUN only).
   bool uso = false;
-  // "csum,tso4,tso6" (",uso4,uso6" when we send USO), "csum", "none" (vnet_hdr, no offload
+  // "csum,tso4,tso6" (",uso4,uso6" with USO), "csum", "none" (vnet_hdr, no offload
   // bits) or "off".
   std::string describe() const;
 };

@@ -32,6 +32,10 @@ class ImpairedDevice final : public Device, public Pollable {
   DeviceCaps caps() const override;
   std::optional<Bytes> receive(Instant now) override;
   bool transmit(Instant now, std::size_t len, FunctionRef<void(MutBytes)> fill) override;
+  // Not impaired again: its fragments were.
+  bool take_reassembled(Instant now, Bytes frame) override {
+    return inner_.take_reassembled(now, frame);
+  }
 
   // Hands the inner device every outbound packet due at `now`.
   bool poll(Instant now) override;

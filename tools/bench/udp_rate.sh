@@ -6,6 +6,7 @@
 #   tools/bench/udp_rate.sh                 # DUR=5 REPS=3 SIZES="64 1472"
 #   USTACK=/usr/local/bin/ustack DUR=8 REPS=5 tools/bench/udp_rate.sh
 #   USTACK_ARGS=--no-uso SIZES=1472 tools/bench/udp_rate.sh   # without UDP super-packets
+#   UDP_SEGS=64 SIZES=1472 tools/bench/udp_rate.sh   # the kernel senders use UDP_SEGMENT
 #
 # Topology (names carry the pid; only 198.18.0.0/15; removed at exit, also on Ctrl-C):
 #   netns ustbu<pid>:  TUN ubu<pid>  kernel 198.18.6.1/24  <->  ustack 198.18.6.2
@@ -16,7 +17,9 @@
 #                      `ustack udp listen`; the rate is the datagrams ustack's UDP layer
 #                      delivered (its counters, read before and after) over the blast's duration.
 #                      The sender's own rate is shown too: the difference is what the TUN queue
-#                      or ustack dropped.
+#                      or ustack dropped. UDP_SEGS=N: each send is N datagrams in one buffer
+#                      (udpblast -g, UDP_SEGMENT), which a TUN with USO (TUN_F_USO4) hands
+#                      ustack as one super-packet; the veth reference sends the same way.
 #   ustack -> kernel   `ustack udp send` sends COUNT datagrams as fast as it can to a kernel
 #                      receiver (`udpsink`, recvmmsg) that counts them; the rate is the
 #                      receiver's count over the time between its first and last datagram.
@@ -31,6 +34,7 @@ BENCH_SRC=${BENCH_SRC:-/work/shared/bench/src}
 DUR=${DUR:-5}
 REPS=${REPS:-3}
 SIZES=${SIZES:-"64 1472"}
+UDP_SEGS=${UDP_SEGS:-0}
 ID=$$
 NS="ustbu$ID"
 DEV="ubu$ID"
@@ -130,6 +134,10 @@ int main(int argc, char **argv) {
 C
 gcc -O2 -o "$WORK/udpsink" "$WORK/udpsink.c" || die "cannot build udpsink"
 
+# blast_len SIZE: udpblast's length options: SIZE-byte datagrams, UDP_SEGS of them per send.
+blast_len() {
+  if [ "$UDP_SEGS" -gt 0 ]; then echo "-g $1 -l $(($1 * UDP_SEGS))"; else echo "-l $1"; fi
+}
 field() { grep -o "\b$1=[^ ]*" | tail -1 | cut -d= -f2; }
 # stats LABEL SIZE V...: "LABEL  median datagrams/s (min-max, n)  Gbit/s of payload at the median"
 stats() {
@@ -197,7 +205,7 @@ ustack_received() {
 
 echo "udp_rate: $(date -u '+%F %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD)," \
   "kernel $(uname -r), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))," \
-  "DUR=$DUR REPS=$REPS"
+  "DUR=$DUR REPS=$REPS UDP_SEGS=$UDP_SEGS USTACK_ARGS=${USTACK_ARGS:-}"
 for size in $SIZES; do
   # kernel -> kernel (veth)
   kk=()
@@ -208,7 +216,7 @@ for size in $SIZES; do
     sink=$!
     PIDS+=("$sink")
     for _ in $(seq 50); do grep -q ready "$WORK/sink.log" && break; sleep 0.05; done
-    out=$(ip netns exec "$KNS_A" "$WORK/udpblast" -H 198.18.7.2 -p 9 -l "$size" -t "$DUR")
+    out=$(ip netns exec "$KNS_A" "$WORK/udpblast" -H 198.18.7.2 -p 9 $(blast_len "$size") -t "$DUR")
     wait "$sink"
     kk+=("$(field pps <"$WORK/sink.log")")
     sent+=("$(echo "$out" | field pps)")
@@ -224,7 +232,7 @@ for size in $SIZES; do
   for i in $(seq "$REPS"); do
     before=$(ustack_received)
     drops_before=$(tun_tx_dropped)
-    out=$(ip netns exec "$NS" "$WORK/udpblast" -H 198.18.6.2 -p 9 -l "$size" -t "$DUR")
+    out=$(ip netns exec "$NS" "$WORK/udpblast" -H 198.18.6.2 -p 9 $(blast_len "$size") -t "$DUR")
     sleep 0.5  # the TUN queue drains
     after=$(ustack_received)
     secs=$(echo "$out" | field secs)

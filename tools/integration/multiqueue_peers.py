@@ -10,6 +10,12 @@
                                   per connection.
   udp-flows HOST PORT FLOWS ECHO  FLOWS sockets (source ports) each send one datagram; with
                                   ECHO=1 prints the number answered with the same bytes.
+  udp-frag HOST PORT SOURCES COUNT SIZE
+                                  from each source address (comma-separated) 2 sockets each
+                                  send COUNT datagrams of about SIZE bytes (the kernel fragments
+                                  them) to an echo service; prints "ok N dup D bad B of T": N
+                                  answered exactly once byte-exact, D answered more than once,
+                                  B answers matching no datagram, T sent.
 """
 import hashlib
 import os
@@ -125,6 +131,52 @@ def udp_flows(host, port, flows, echo):
         print(answered, flush=True)
 
 
+def udp_frag(host, port, sources, count, size):
+    sel = selectors.DefaultSelector()
+    sent = {}  # (flow, seq) -> payload
+    answers = {}
+    bad = 0
+    socks = []
+    for src in sources:
+        for _ in range(2):
+            s = socket.socket(family(host), socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+            s.bind((src, 0))
+            s.setblocking(False)
+            sel.register(s, selectors.EVENT_READ, len(socks))
+            socks.append(s)
+
+    def drain(wait):
+        nonlocal bad
+        for key, _ in sel.select(wait):
+            while True:
+                try:
+                    data = key.fileobj.recv(65536)
+                except BlockingIOError:
+                    break
+                k = (int.from_bytes(data[:4], "big"), int.from_bytes(data[4:8], "big"))
+                if sent.get(k) == data and key.data == k[0]:
+                    answers[k] = answers.get(k, 0) + 1
+                else:
+                    bad += 1
+
+    for seq in range(count):
+        for flow, s in enumerate(socks):
+            n = size - (seq % 3) * 700
+            data = flow.to_bytes(4, "big") + seq.to_bytes(4, "big") + os.urandom(n - 8)
+            sent[(flow, seq)] = data
+            s.sendto(data, (host, port))
+            drain(0)
+        time.sleep(0.02)
+    deadline = time.time() + 10
+    while time.time() < deadline and len(answers) < len(sent):
+        drain(0.2)
+    drain(0.5)  # late duplicates
+    once = sum(1 for v in answers.values() if v == 1)
+    dup = sum(1 for v in answers.values() if v > 1)
+    print("ok %d dup %d bad %d of %d" % (once, dup, bad, len(sent)), flush=True)
+
+
 def main():
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "echo-idle":
@@ -133,6 +185,8 @@ def main():
         idle_server(int(args[0]), args[1], float(args[2]))
     elif mode == "udp-flows":
         udp_flows(args[0], int(args[1]), int(args[2]), args[3] == "1")
+    elif mode == "udp-frag":
+        udp_frag(args[0], int(args[1]), args[2].split(","), int(args[3]), int(args[4]))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,11 @@
 # the shards 1..3 captures hold no segment (handoffs happen below the capture).
 # UdpListenAndEchoWithTwoQueues: `udp echo` and `udp listen` (one socket, on shard 0) answer 16
 # kernel flows each. `ustack ping --queues 2` gets every reply.
+# FragmentedDatagramsWithTwoQueues: `udp echo --queues 2` (one socket, on shard 0) answers 16
+# flows per family (2 sockets from each of 8 kernel addresses) of datagrams of 2.6-4 KB,
+# which the kernel fragments at MTU 1500 and hashes by addresses alone to either queue: every
+# datagram answered exactly once, byte-exact; fragments met on their reassembly shard and
+# reassembled datagrams went on to shard 0 (tun/shard_router.h).
 source "$(dirname "$0")/lib.sh"
 setup_ns
 start_serve --queues 2 http:8080 bulk:5001 discard:9 echo:7
@@ -148,4 +153,30 @@ check "udp listen --queues 2 printed 16 flows' datagrams ($(grep -c '^from ' "$U
   test "$(grep -c '^from ' "$USTACK_LOG")" = 16
 wait "$USTACK_PID"
 check "udp listen --count 16 exits 0" test $? = 0
+
+# FragmentedDatagramsWithTwoQueues: 8 more kernel addresses per family spread the fragments'
+# address hash over both queues.
+launch_sv udp echo -- --queues 2 7
+src4=198.18.0.1 src6=fd00:1::1
+for i in $(seq 11 17); do
+  in_ns ip addr add "198.18.0.$i/24" dev "$SV_DEV"
+  in_ns ip addr add "fd00:1::$i/64" dev "$SV_DEV" nodad
+  src4="$src4,198.18.0.$i"
+  src6="$src6,fd00:1::$i"
+done
+frag4=$(in_ns "${PEERS[@]}" udp-frag 198.18.0.2 7 "$src4" 4 4000)
+check "udp echo --queues 2: fragmented IPv4 datagrams each answered once ($frag4)" \
+  test "$frag4" = "ok 64 dup 0 bad 0 of 64"
+frag6=$(in_ns "${PEERS[@]}" udp-frag fd00:1::2 7 "$src6" 4 4000)
+check "udp echo --queues 2: fragmented IPv6 datagrams each answered once ($frag6)" \
+  test "$frag6" = "ok 64 dup 0 bad 0 of 64"
+c=$(dump_counters)
+echo "$c" | grep -E "shard_|reasm"
+fh=$(echo "$c" | counter Device shard_fragment_handoffs)
+rh=$(echo "$c" | counter Device shard_reassembled_handoffs)
+check "fragments handed to their reassembly shard ($fh)" test "$fh" -gt 0
+check "reassembled datagrams handed to the socket's shard ($rh)" test "$rh" -gt 0
+check "udp echo: no port unreachable ($(echo "$c" | counter Udp no_ports))" \
+  test "$(echo "$c" | counter Udp no_ports)" = 0
+stop_ustack INT
 finish

@@ -40,6 +40,35 @@ def tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", options=b"", parti
     return ip + seg
 
 
+def udp(src, dst, sport, dport, payload, partial=False, ident=1):
+    """A UDP datagram (or USO super-packet: the UDP length is the whole's, as Linux sends it)."""
+    ulen = 8 + len(payload)
+    if len(src) == 4:
+        pseudo = src + dst + struct.pack("!BBH", 0, 17, ulen)
+    else:
+        pseudo = src + dst + struct.pack("!IxxxB", ulen, 17)
+    seg = struct.pack("!HHHH", sport, dport, ulen, 0) + payload
+    c = csum(pseudo) if partial else (~csum(pseudo + seg) & 0xFFFF)
+    seg = seg[:6] + struct.pack("!H", c) + seg[8:]
+    if len(src) == 4:
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, ident, 0, 64, 17, 0, src, dst)
+        ip = ip[:10] + struct.pack("!H", ~csum(ip) & 0xFFFF) + ip[12:]
+    else:
+        ip = struct.pack("!IHBB16s16s", 6 << 28, ulen, 17, 64, src, dst)
+    return ip + seg
+
+
+def uso(addrs, flags, gso_size=700, count=6, last=123):
+    """USO on receive: a UDP super-packet (VIRTIO_NET_HDR_GSO_UDP_L4) to the fuzzer's socket on
+    port 53, `count` datagrams of gso_size and a short last one."""
+    src, dst = addrs
+    ihl = 20 if len(src) == 4 else 40
+    data = bytes(range(256)) * ((gso_size * count + last) // 256 + 1)
+    data = data[:gso_size * count + last]
+    return rec(0, vnet(flags, 5, ihl + 8, gso_size, ihl, 6) +
+               udp(src, dst, 5555, 53, data, partial=flags & 1))
+
+
 def vnet(flags=0, gso=0, hdr_len=0, gso_size=0, start=0, offset=0):
     return struct.pack("<BBHHHH", flags, gso, hdr_len, gso_size, start, offset)
 
@@ -86,6 +115,12 @@ def main():
                                             tcp(*V4, 5555, 80, 1, 0, 0x02)),
         "v4_offsets_past_end": bytes([0]) + rec(0, vnet(1, 1, 40, 100, 60, 16) +
                                                 tcp(*V4, 5555, 80, 1, 0, 0x02)),
+        # USO on receive: partial checksum, verified, neither (dropped), a 1-byte gso_size.
+        "v4_uso_needs_csum": bytes([0]) + uso(V4, 1),
+        "v6_uso_needs_csum": bytes([0]) + uso(V6, 1),
+        "v4_uso_data_valid": bytes([0]) + uso(V4, 2, gso_size=1000, count=3, last=1),
+        "v6_uso_unvouched": bytes([0]) + uso(V6, 0),
+        "v4_uso_tiny_segments": bytes([0]) + uso(V4, 1, gso_size=1, count=100, last=0),
     }
     for name, data in seeds.items():
         with open(os.path.join(OUT, name), "wb") as f:

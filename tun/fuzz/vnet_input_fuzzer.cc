@@ -1,8 +1,9 @@
 // Fuzzes what a TUN opened with IFF_VNET_HDR hands the stack: each packet comes with a
 // virtio-net header (tun/vnet_hdr.h) that may claim a partial checksum, a verified one, or a
-// GSO super-packet of any size, true or not. The stack (IP, ICMP, UDP and a TCP layer with a
-// listener and an active connection) must survive every combination; and whatever it sends
-// with offload metadata must encode to a header that decodes back to the same metadata and
+// GSO super-packet of any size, true or not: TCP (TSO) or UDP (USO, gso_type UDP_L4, which the
+// stack cuts into datagrams). The stack (IP, ICMP, a UDP layer with sockets on port 53 and a
+// TCP layer with a listener and an active connection) must survive every combination; and whatever
+// it sends with offload metadata must encode to a header that decodes back to the same metadata and
 // points inside the packet — what the kernel would otherwise refuse (tun_get_user -EINVAL)
 // or, worse, checksum at the wrong place.
 //
@@ -27,6 +28,7 @@
 #include "stack/base/checksum.h"
 #include "stack/stack.h"
 #include "stack/tcp/tcp_layer.h"
+#include "stack/udp/udp_layer.h"
 #include "tun/vnet_hdr.h"
 
 namespace {
@@ -174,6 +176,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   TcpLayerConfig tc;
   TcpLayer tcp(tc);
   stack.register_transport(tcp);
+  UdpLayer udp(UdpLayerConfig{});
+  stack.register_transport(udp);
   stack.add_address(*IpCidr::parse("198.18.0.2/24"));
   stack.add_address(*IpCidr::parse("fd00:1::2/64"));
   stack.set_default_gateway(*IpAddr::parse("198.18.0.1"));
@@ -184,6 +188,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto listen6 = tcp.listen(IpAddr(Ipv6Addr::any()), 80, 8);
   if (!listen4 || !listen6) std::abort();
   std::vector<SocketHandle> conns;
+  // UDP sockets on port 53 of each family: what a USO super-packet (gso_type UDP_L4) is cut
+  // into (Stack::uso_input) is delivered and read back.
+  std::vector<SocketHandle> udp_sockets;
+  for (IpVersion v : {IpVersion::kV4, IpVersion::kV6}) {
+    SocketHandle u = udp.open(v);
+    const IpAddr any = v == IpVersion::kV4 ? IpAddr(Ipv4Addr::any()) : IpAddr(Ipv6Addr::any());
+    if (udp.bind(u, any, 53, stack)) std::abort();
+    udp_sockets.push_back(u);
+  }
   if (auto c = tcp.connect(now, stack, *IpAddr::parse("198.18.0.1"), 8080)) conns.push_back(*c);
   if (auto c = tcp.connect(now, stack, *IpAddr::parse("fd00:1::1"), 8080)) conns.push_back(*c);
 
@@ -198,6 +211,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!n || *n == 0) break;
       }
       if (flags & 1) (void)tcp.send(h, Bytes(kBulk));
+    }
+    for (SocketHandle u : udp_sockets) {
+      while (auto r = udp.recv_from(u, MutBytes(sink, sizeof sink))) {
+        // A datagram cut from a super-packet is never larger than the device's MTU allows.
+        if (r->full_size > 65535) std::abort();
+      }
     }
   };
 
