@@ -248,6 +248,11 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
   app.add_flag("--no-ack-coalescing", o.no_ack_coalescing,
                "answer every TCP segment at once instead of once per batch of received "
                "packets (for comparison)");
+  app.add_option("--busy-poll", o.busy_poll_us,
+                 "after work, poll the device and sockets without sleeping for up to USEC "
+                 "microseconds before waiting (like net.core.busy_poll: lower latency for "
+                 "request/response, a core busy while traffic flows; 0: off, the default)")
+      ->type_name("USEC");
   app.add_option("--queues", o.queues,
                  "open the device N times with IFF_MULTI_QUEUE and run N stack shards, one per "
                  "thread and core, each with the same addresses and listeners; the kernel "
@@ -395,6 +400,10 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
   s.device.offload = !o.no_offload && !s.impaired();
   s.device.uso = !o.no_uso;
   s.coalesce_acks = !o.no_ack_coalescing;
+  if (o.busy_poll_us) {
+    if (std::string e = check_busy_poll(*o.busy_poll_us); !e.empty()) return fail(e);
+    s.busy_poll = Duration::micros(*o.busy_poll_us);
+  }
   if (std::string e = resolver_setup(o, s); !e.empty()) return fail(e);
   if (o.seed) {
     if (!o.seed_text.empty() && o.seed_text[0] == '-') {
@@ -409,6 +418,14 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
     s.seed = (std::uint64_t{rd()} << 32) | rd();
   }
   return {s, ""};
+}
+
+std::string check_busy_poll(std::int64_t us) {
+  if (us < 0 || us > kMaxBusyPollUs) {
+    return "--busy-poll " + std::to_string(us) + " out of range (0.." +
+           std::to_string(kMaxBusyPollUs) + " microseconds)";
+  }
+  return "";
 }
 
 }  // namespace ustack::tools

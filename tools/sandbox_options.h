@@ -48,6 +48,8 @@ struct SandboxOptions {
   bool enable_sandbox = false;
   // --no-offload: the TAP without IFF_VNET_HDR (checksums and TCP segmentation by ustack).
   bool no_offload = false;
+  // --busy-poll USEC: AsioRuntime::set_busy_poll (0: off).
+  std::int64_t busy_poll_us = 0;
   std::string pcap;
   std::uint64_t seed = 1;
   // Configure the namespace's side (lo and the TAP up, guest address, default routes, MAC):
