@@ -48,6 +48,9 @@ struct SandboxOptions {
   bool enable_sandbox = false;
   // --no-offload: the TAP without IFF_VNET_HDR (checksums and TCP segmentation by ustack).
   bool no_offload = false;
+  // --no-ack-coalescing: TcpLayerConfig::coalesce_acks off (one ACK per segment toward the
+  // guest instead of one per batch of received packets), as the device commands have it.
+  bool no_ack_coalescing = false;
   // --busy-poll USEC: AsioRuntime::set_busy_poll (0: off).
   std::int64_t busy_poll_us = 0;
   std::string pcap;

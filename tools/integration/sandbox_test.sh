@@ -318,6 +318,8 @@ check "after resets and refusals the relay still carries a download (SHA-256)" \
 
 counters=$(dump_counters)
 echo "$counters" | sed -n '/TcpRelay:/,/end of counters/p'
+check "ACKs toward the guest coalesced per batch of received segments (the default)" \
+  test "$(echo "$counters" | counter Tcp output_deferred)" -ge 1
 check "the relay counted the refusals" \
   test "$(echo "$counters" | counter TcpRelay refused_host)" -ge 1
 check "the relay counted the unreachables (4 SYNs answered with ICMP)" \
@@ -346,7 +348,7 @@ dropped() {
 # privileges dropped (--user nobody) ---
 in_ns sysctl -qw net.ipv4.ping_group_range="1 0"
 launch_bg "ustack sandbox" ip netns exec "$NS" "${SANDBOX[@]}" --allow-host-loopback \
-  --max-flows 20 --disable-dns --udp-timeout 2 --user nobody
+  --max-flows 20 --disable-dns --udp-timeout 2 --user nobody --no-ack-coalescing
 check "--user nobody: uid and gid 65534, no capabilities, no_new_privs" \
   dropped "$USTACK_PID"
 hello() {  # hello URL-HOST WANTED: the host's hello server answers through the sandbox
@@ -394,6 +396,8 @@ sleep 1
 in_sb timeout 30 curl -sS -o "$WORK/got_after" "http://$HOST_ADDR:8080/blob"
 check "after the flood ended, flows are taken again (curl, SHA-256)" \
   test "$(sha256sum <"$WORK/got_after" 2>/dev/null | cut -d' ' -f1)" = "$want"
+check "--no-ack-coalescing: every segment answered at once (nothing deferred)" \
+  test "$(dump_counters | counter Tcp output_deferred)" = 0
 # UDP flows count too, each from its first datagram until --udp-timeout (2 s here): of 30
 # sockets writing to the echo server at once, at most 20 are answered; the others' datagrams
 # are dropped and counted; once the flows expired a new one is answered.
