@@ -2,6 +2,7 @@
 
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <cerrno>
 #include <cstring>
@@ -14,6 +15,7 @@ tun::UniqueFd open_host_socket(Proto proto, IpVersion family) {
   int type = (proto == Proto::kTcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC;
   int fd = ::socket(family == IpVersion::kV6 ? AF_INET6 : AF_INET, type, 0);
   if (fd < 0) tun::throw_errno("cannot open a host socket", errno);
+  if (proto == Proto::kTcp) set_nodelay(fd);
   return tun::UniqueFd(fd);
 }
 
@@ -68,6 +70,11 @@ std::vector<IpAddr> local_addresses() {
   }
   ::freeifaddrs(list);
   return out;
+}
+
+void set_nodelay(int fd) {
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 void reset_on_close(int fd) {

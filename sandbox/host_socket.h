@@ -11,7 +11,8 @@
 
 namespace ustack::sandbox {
 
-// A non-blocking, close-on-exec TCP or UDP socket of `family`; throws tun::SysError.
+// A non-blocking, close-on-exec TCP or UDP socket of `family`; throws tun::SysError. A TCP
+// socket has TCP_NODELAY (set_nodelay).
 tun::UniqueFd open_host_socket(Proto proto, IpVersion family);
 
 sockaddr_storage to_sockaddr(const Endpoint& e, socklen_t* len);
@@ -25,6 +26,12 @@ int socket_error(int fd);
 
 // The addresses of this namespace's interfaces (getifaddrs), loopback's included.
 std::vector<IpAddr> local_addresses();
+
+// TCP_NODELAY: the relay writes what the other side gave it at once. The guest's (or the
+// client's) own TCP already decides when to send small segments (Nagle); waiting again here
+// only adds a round trip to every small write that follows unacknowledged data. libslirp does
+// the same on its host sockets.
+void set_nodelay(int fd);
 
 // SO_LINGER 0: the close() that follows sends a RST instead of a FIN (the guest reset us).
 void reset_on_close(int fd);

@@ -217,6 +217,7 @@ void PortForwarder::accept_tcp(Instant now, const Forward& f) {
       return;
     }
     tun::UniqueFd host(fd);
+    set_nodelay(fd);  // Linux copies it from the listener; said again for clarity
     ++counters_.tcp_accepted;
     // A forwarded connection is a flow like the guest's own (--max-flows): it takes its unit
     // here, carries it while pending and hands it to the TCP relay with the connection, which

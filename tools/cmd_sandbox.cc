@@ -147,6 +147,7 @@ int run_sandbox(const SandboxOptions& o) {
   if (o.flow_buffer < 4096 || o.flow_buffer > (64u << 20)) {
     return fail("--flow-buffer " + std::to_string(o.flow_buffer) + " out of range (4096..64M)");
   }
+  if (std::string e = check_busy_poll(o.busy_poll_us); !e.empty()) return fail(e);
   if (o.mtu < 1280 || o.mtu > 65520)
     return fail("--mtu " + std::to_string(o.mtu) + " out of range (1280..65520)");
   std::vector<sandbox::ForwardSpec> publish;
@@ -163,6 +164,9 @@ int run_sandbox(const SandboxOptions& o) {
   setup.device.mtu = static_cast<std::size_t>(o.mtu);
   // IFF_VNET_HDR offloads on the TAP, as `ustack up` has them (README "Offloads").
   setup.device.offload = !o.no_offload;
+  // One ACK per batch of segments read from the TAP only when asked (README "Sandbox").
+  setup.coalesce_acks = o.ack_coalescing;
+  setup.busy_poll = Duration::micros(o.busy_poll_us);
   setup.create_netns = false;
   setup.addrs = {layout.gateway_cidr(), layout.dns_cidr()};
   if (o.configure) setup.peers = {layout.guest_cidr()};
@@ -346,6 +350,15 @@ Subcommand sandbox_cmd(
                    "CAP_NET_BIND_SERVICE dropped");
       app.add_flag("--no-offload", o->no_offload,
                    "no IFF_VNET_HDR offloads (checksums, TCP segmentation) on the TAP");
+      app.add_flag("--ack-coalescing", o->ack_coalescing,
+                   "answer the namespace's TCP segments once per batch of packets read from the "
+                   "TAP, as `ustack up` does (off by default here: slower RR in A/B runs)");
+      app.add_option("--busy-poll", o->busy_poll_us,
+                     "after work, poll the TAP and the host sockets without sleeping for up to "
+                     "USEC microseconds before waiting (like net.core.busy_poll: lower latency "
+                     "for request/response, a core busy while traffic flows; 0: off)")
+          ->type_name("USEC")
+          ->capture_default_str();
       app.add_option("--pcap", o->pcap, "record the TAP's packets (ustack's side) to FILE");
       app.add_option("--seed", o->seed, "seed of every random choice")->capture_default_str();
       return [o] { return run_sandbox(*o); };

@@ -85,6 +85,8 @@ struct DeviceOptions {
   // --tcp-rmem / --tcp-wmem MIN,DEF,MAX: as typed (net.ipv4.tcp_rmem / tcp_wmem).
   std::string tcp_rmem;
   std::string tcp_wmem;
+  // --busy-poll USEC: the runtime polls without sleeping for USEC after work (0: off).
+  std::optional<std::int64_t> busy_poll_us;
   // --queues N: IFF_MULTI_QUEUE, N queues of the device, one stack shard per queue and thread.
   std::optional<std::int64_t> queues;
   std::string pcap;
@@ -105,7 +107,7 @@ struct DeviceOptions {
 };
 
 // Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --offload --no-offload --no-uso
-// --no-ack-coalescing --tcp-rmem --tcp-wmem --queues --pcap
+// --no-ack-coalescing --tcp-rmem --tcp-wmem --busy-poll --queues --pcap
 // --snaplen --pcap-size --events --seed --impair --impair-in --impair-out to `app`.
 void add_device_options(CLI::App& app, DeviceOptions& opts);
 // Adds the resolver's --nameserver --resolv-conf --hosts: only commands that look names up
@@ -114,6 +116,10 @@ void add_resolver_options(CLI::App& app, DeviceOptions& opts);
 
 // --queues' upper bound (the kernel allows 256 queues; a shard per core is the point).
 inline constexpr std::size_t kMaxQueues = 64;
+// --busy-poll's upper bound in microseconds (Linux's net.core.busy_poll is usually 50).
+inline constexpr std::int64_t kMaxBusyPollUs = 100'000;
+// "" or the usage error for --busy-poll `us`.
+std::string check_busy_poll(std::int64_t us);
 
 // Checked and parsed.
 struct DeviceSetup {
@@ -148,6 +154,8 @@ struct DeviceSetup {
   // buffers.
   std::optional<TcpBufferSysctl> tcp_rmem;
   std::optional<TcpBufferSysctl> tcp_wmem;
+  // AsioRuntime::set_busy_poll for every shard's runtime (--busy-poll; zero: off).
+  Duration busy_poll = Duration::zero();
   bool impaired() const { return !impair_in.is_none() || !impair_out.is_none(); }
   // The resolver: --resolv-conf's settings, its nameservers replaced by --nameserver's; with
   // neither, the --gw addresses, else the --peer addresses, else the first address of each

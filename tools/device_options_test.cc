@@ -196,6 +196,21 @@ TEST(DeviceOptions, QueuesMakeAMultiQueueDeviceAndAreBounded) {
       "--events - cannot be used with --queues 2 (each shard writes FILE.K: give a FILE)");
 }
 
+TEST(DeviceOptions, BusyPollIsOffByDefaultAndBounded) {
+  ValidationResult off =
+      validate_device_options(parse({"--tun", "ust0", "--addr", "198.18.0.2/24"}));
+  ASSERT_TRUE(off.setup);
+  EXPECT_EQ(off.setup->busy_poll, Duration::zero());
+  ValidationResult on = validate_device_options(
+      parse({"--tun", "ust0", "--addr", "198.18.0.2/24", "--busy-poll", "50"}));
+  ASSERT_TRUE(on.setup) << on.error;
+  EXPECT_EQ(on.setup->busy_poll, Duration::micros(50));
+  EXPECT_EQ(error_of({"--tun", "ust0", "--addr", "198.18.0.2/24", "--busy-poll", "-1"}),
+            "--busy-poll -1 out of range (0..100000 microseconds)");
+  EXPECT_EQ(error_of({"--tun", "ust0", "--addr", "198.18.0.2/24", "--busy-poll", "100001"}),
+            "--busy-poll 100001 out of range (0..100000 microseconds)");
+}
+
 TEST(DeviceOptions, EachShardWritesItsOwnFile) {
   EXPECT_EQ(shard_path("ev.jsonl", 0, 1), "ev.jsonl");
   EXPECT_EQ(shard_path("ev.jsonl", 0, 2), "ev.jsonl.0");

@@ -295,6 +295,11 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
                  "with the congestion window up to MAX (default 4096,16384,4194304; DEF = MAX: "
                  "fixed; SO_SNDBUF fixes a socket's)")
       ->type_name("MIN,DEF,MAX");
+  app.add_option("--busy-poll", o.busy_poll_us,
+                 "after work, poll the device and sockets without sleeping for up to USEC "
+                 "microseconds before waiting (like net.core.busy_poll: lower latency for "
+                 "request/response, a core busy while traffic flows; 0: off, the default)")
+      ->type_name("USEC");
   app.add_option("--queues", o.queues,
                  "open the device N times with IFF_MULTI_QUEUE and run N stack shards, one per "
                  "thread and core, each with the same addresses and listeners; the kernel "
@@ -450,6 +455,10 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
       !e.empty()) {
     return fail(e);
   }
+  if (o.busy_poll_us) {
+    if (std::string e = check_busy_poll(*o.busy_poll_us); !e.empty()) return fail(e);
+    s.busy_poll = Duration::micros(*o.busy_poll_us);
+  }
   if (std::string e = resolver_setup(o, s); !e.empty()) return fail(e);
   if (o.seed) {
     if (!o.seed_text.empty() && o.seed_text[0] == '-') {
@@ -464,6 +473,14 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
     s.seed = (std::uint64_t{rd()} << 32) | rd();
   }
   return {s, ""};
+}
+
+std::string check_busy_poll(std::int64_t us) {
+  if (us < 0 || us > kMaxBusyPollUs) {
+    return "--busy-poll " + std::to_string(us) + " out of range (0.." +
+           std::to_string(kMaxBusyPollUs) + " microseconds)";
+  }
+  return "";
 }
 
 }  // namespace ustack::tools

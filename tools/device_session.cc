@@ -138,6 +138,7 @@ DeviceShard::DeviceShard(const DeviceSetup& setup, std::size_t index,
   if (impaired_) parts_->stack().add_poller(*impaired_);
   pollable_ = std::make_unique<PollableRef<Stack>>(parts_->stack());
   runtime_ = std::make_unique<tun::AsioRuntime>(*pollable_, device_->fd());
+  runtime_->set_busy_poll(setup.busy_poll);
   if (routing != nullptr) {
     tun::ShardInbox* inbox = routing->inboxes[index];
     runtime_->watch(inbox->fd(), [inbox] { inbox->clear_wakeup(); });
@@ -448,6 +449,10 @@ std::string DeviceShard::counters_text() const {
   line(r.device_wakeups, "device_wakeups");
   line(r.timer_wakeups, "timer_wakeups");
   line(r.stale_deadlines, "stale_deadlines");
+  if (runtime_->busy_poll() != Duration::zero()) {
+    line(r.sleeps, "sleeps");
+    line(r.busy_poll_hits, "busy_poll_hits");
+  }
   return s;
 }
 

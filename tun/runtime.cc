@@ -37,9 +37,33 @@ Instant AsioRuntime::now() const { return to_instant(std::chrono::steady_clock::
 int AsioRuntime::run() {
   while (!stopped_) {
     if (io_.stopped()) io_.restart();
-    io_.run();
+    if (busy_poll_ == Duration::zero()) {
+      io_.run();
+    } else {
+      run_some(Instant::never());
+    }
   }
   return stop_signal_;
+}
+
+void AsioRuntime::run_some(Instant deadline) {
+  if (busy_poll_ != Duration::zero() && !spin_until_.is_never()) {
+    Instant t = now();
+    if (t < spin_until_) {
+      if (io_.poll() > 0) {
+        ++stats_.busy_poll_hits;
+        spin_until_ = now() + busy_poll_;
+      }
+      return;
+    }
+  }
+  if (busy_poll_ != Duration::zero()) ++stats_.sleeps;
+  std::size_t n = deadline.is_never() ? io_.run_one() : io_.run_one_until(to_time_point(deadline));
+  if (busy_poll_ != Duration::zero()) {
+    // Whatever is ready now runs before the spin starts.
+    if (n > 0 && !io_.stopped()) io_.poll();
+    spin_until_ = n > 0 ? now() + busy_poll_ : Instant::never();
+  }
 }
 
 Runtime::RunResult AsioRuntime::run_until(FunctionRef<bool()> ready, Instant deadline) {
@@ -48,11 +72,7 @@ Runtime::RunResult AsioRuntime::run_until(FunctionRef<bool()> ready, Instant dea
     if (stopped_) return RunResult::kStopped;
     if (now() >= deadline) return RunResult::kTimedOut;
     if (io_.stopped()) io_.restart();
-    if (deadline.is_never()) {
-      io_.run_one();
-    } else {
-      io_.run_one_until(to_time_point(deadline));
-    }
+    run_some(deadline);
   }
 }
 

@@ -5,7 +5,11 @@
 //     until it reports no progress (the device said EAGAIN and nothing else is due), so one
 //     wakeup drains a burst instead of taking one packet;
 //   - one steady_timer, re-armed after every batch at the core's poll_at();
-//   - a signal_set: SIGINT/SIGTERM stop the loop, SIGUSR1 (and others) call a handler.
+//   - a signal_set: SIGINT/SIGTERM stop the loop, SIGUSR1 (and others) call a handler;
+//   - busy polling (set_busy_poll, off by default), like Linux's net.core.busy_poll: for a
+//     while after a handler ran, the loop polls every fd without sleeping (epoll_wait with a
+//     zero timeout) instead of blocking, so a request/response exchange does not pay a
+//     wakeup (the scheduler's latency) for each packet. An idle loop sleeps as without it.
 //
 // Time is CLOCK_MONOTONIC in nanoseconds as an ustack::Instant: tun/ is the only place that
 // reads a clock. Single-threaded: every method is called from the thread that runs the loop.
@@ -47,6 +51,8 @@ struct RuntimeStats {
   // poll_at() was already due right after poll() reported no progress (a core bug; the
   // runtime retries after kStaleDeadlineRetry instead of spinning).
   std::uint64_t stale_deadlines = 0;
+  std::uint64_t sleeps = 0;          // the loop blocked waiting (busy polling only)
+  std::uint64_t busy_poll_hits = 0;  // a busy poll found work without sleeping
 };
 
 class AsioRuntime final : public Runtime {
@@ -94,6 +100,12 @@ class AsioRuntime final : public Runtime {
   // SIGTERM stop the loop after their handler (if any) ran.
   void on_signal(int signo, std::function<void()> f);
 
+  // Busy polling: after any handler ran, poll every fd without sleeping for up to `d` before
+  // blocking again; Duration::zero() (the default) turns it off. Each non-blocking poll is one
+  // epoll_wait; the loop never spins longer than `d` after the last work it found.
+  void set_busy_poll(Duration d) { busy_poll_ = d; }
+  Duration busy_poll() const { return busy_poll_; }
+
   const RuntimeStats& stats() const { return stats_; }
   boost::asio::io_context& io_context() { return io_; }
 
@@ -103,6 +115,9 @@ class AsioRuntime final : public Runtime {
 
  private:
   void service();
+  // Runs handlers once: without sleeping while busy polling (then returns, maybe having run
+  // none), else waiting until one ran or `deadline` passed.
+  void run_some(Instant deadline);
   void arm_device_wait();
   void arm_timer(Instant at);
   void arm_signals();
@@ -118,6 +133,8 @@ class AsioRuntime final : public Runtime {
   boost::asio::steady_timer timer_;
   boost::asio::signal_set signals_;
   Instant timer_at_ = Instant::never();
+  Duration busy_poll_ = Duration::zero();
+  Instant spin_until_ = Instant::never();  // busy polling goes on until then
   bool wake_pending_ = false;
   bool stopped_ = false;
   int stop_signal_ = 0;

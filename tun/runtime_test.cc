@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <ctime>
+#include <thread>
 #include <vector>
 
 namespace ustack::tun {
@@ -266,6 +268,47 @@ TEST_F(RuntimeTest, BusyCoreIsServicedInBoundedBatches) {
   ASSERT_EQ(rt_->run_until([&] { return core_->queued_output == 0; }, in(5_s)), kReady);
   EXPECT_GE(rt_->stats().batches, 3u);
   EXPECT_EQ(calls, 1);
+}
+
+// Busy polling: a packet that arrives while the loop is still polling after earlier work is
+// taken without the loop going to sleep.
+TEST_F(RuntimeTest, BusyPollTakesAPacketWithoutSleeping) {
+  rt_->set_busy_poll(Duration::millis(500));
+  ASSERT_EQ(rt_->run_until([&] { return core_->polls > 0; }, in(2_s)), kReady);  // the first batch
+  const auto sleeps = rt_->stats().sleeps;
+  std::thread writer([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    send_packets(1);
+  });
+  ASSERT_EQ(rt_->run_until([&] { return core_->received == 1; }, in(2_s)), kReady);
+  writer.join();
+  EXPECT_EQ(rt_->stats().sleeps, sleeps);
+  EXPECT_GE(rt_->stats().busy_poll_hits, 1u);
+}
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// An idle loop stops polling `busy_poll` after the last work and sleeps: it does not burn the
+// CPU while nothing happens.
+TEST_F(RuntimeTest, BusyPollSleepsWhenIdle) {
+  rt_->set_busy_poll(Duration::millis(5));
+  double cpu = thread_cpu_seconds();
+  EXPECT_EQ(rt_->run_until([] { return false; }, in(300_ms)), kTimedOut);
+  cpu = thread_cpu_seconds() - cpu;
+  EXPECT_GE(rt_->stats().sleeps, 2u);  // the first wait, and the one after the spin
+  EXPECT_LT(cpu, 0.1);                 // a loop that never slept would use ~0.3 s
+}
+
+// Off (the default): the loop never polls without sleeping.
+TEST_F(RuntimeTest, BusyPollOffByDefault) {
+  EXPECT_EQ(rt_->busy_poll(), Duration::zero());
+  send_packets(1);
+  ASSERT_EQ(rt_->run_until([&] { return core_->received == 1; }, in(2_s)), kReady);
+  EXPECT_EQ(rt_->stats().busy_poll_hits, 0u);
 }
 
 }  // namespace

@@ -318,6 +318,8 @@ check "after resets and refusals the relay still carries a download (SHA-256)" \
 
 counters=$(dump_counters)
 echo "$counters" | sed -n '/TcpRelay:/,/end of counters/p'
+check "ACKs toward the guest not coalesced by default: every segment answered at once" \
+  test "$(echo "$counters" | counter Tcp output_deferred)" = 0
 check "the relay counted the refusals" \
   test "$(echo "$counters" | counter TcpRelay refused_host)" -ge 1
 check "the relay counted the unreachables (4 SYNs answered with ICMP)" \
@@ -346,7 +348,7 @@ dropped() {
 # privileges dropped (--user nobody) ---
 in_ns sysctl -qw net.ipv4.ping_group_range="1 0"
 launch_bg "ustack sandbox" ip netns exec "$NS" "${SANDBOX[@]}" --allow-host-loopback \
-  --max-flows 20 --disable-dns --udp-timeout 2 --user nobody
+  --max-flows 20 --disable-dns --udp-timeout 2 --user nobody --ack-coalescing
 check "--user nobody: uid and gid 65534, no capabilities, no_new_privs" \
   dropped "$USTACK_PID"
 hello() {  # hello URL-HOST WANTED: the host's hello server answers through the sandbox
@@ -394,6 +396,8 @@ sleep 1
 in_sb timeout 30 curl -sS -o "$WORK/got_after" "http://$HOST_ADDR:8080/blob"
 check "after the flood ended, flows are taken again (curl, SHA-256)" \
   test "$(sha256sum <"$WORK/got_after" 2>/dev/null | cut -d' ' -f1)" = "$want"
+check "--ack-coalescing: output deferred to the end of the TAP read batch" \
+  test "$(dump_counters | counter Tcp output_deferred)" -ge 1
 # UDP flows count too, each from its first datagram until --udp-timeout (2 s here): of 30
 # sockets writing to the echo server at once, at most 20 are answered; the others' datagrams
 # are dropped and counted; once the flows expired a new one is answered.
@@ -408,10 +412,17 @@ check "... and once the flows expired, a new UDP flow is answered" test "$n" = 1
 stop_ustack TERM
 check "second run exits cleanly" test "$USTACK_RC" = 0
 
+# --busy-poll's bounds: a usage error (exit 2) before anything is set up.
+"$USTACK" sandbox --netns "$SB" --busy-poll 100001 >"$WORK/busy_usage" 2>&1
+busy_rc=$?
+check "--busy-poll 100001: a usage error (exit 2, the range named)" \
+  bash -c "[ $busy_rc = 2 ] && grep -q 'busy-poll 100001 out of range (0..100000' $WORK/busy_usage"
+
 # --- a third run under the seccomp filter, privileges dropped and the root an empty tmpfs
-# (slirp4netns's --enable-sandbox): curl, dig, ping, UDP must all still work ---
+# (slirp4netns's --enable-sandbox), busy polling on: curl, nc, dig, ping, UDP must all still
+# work ---
 launch_bg "ustack sandbox" ip netns exec "$NS" "${SANDBOX[@]}" --enable-seccomp \
-  --user 65534:65534 --enable-sandbox
+  --user 65534:65534 --enable-sandbox --busy-poll 10000
 check "--enable-seccomp: the filter is installed" grep -q "seccomp filter installed" "$USTACK_LOG"
 check "--user 65534:65534 under seccomp: uid and gid 65534, no capabilities, no_new_privs" \
   dropped "$USTACK_PID"
@@ -423,6 +434,11 @@ check "--enable-seccomp: the kernel says the process is filtered (Seccomp: 2)" \
 in_sb timeout 30 curl -sS -o "$WORK/got_seccomp" "http://$HOST_ADDR:8080/blob"
 check "--enable-seccomp: curl 4 MiB (SHA-256)" \
   test "$(sha256sum <"$WORK/got_seccomp" 2>/dev/null | cut -d' ' -f1)" = "$want"
+reply=$(in_sb timeout 20 nc -N "$HOST_ADDR" 9001 <"$WORK/www/blob")
+check "--busy-poll 10000: nc -N upload answered after EOF, byte-exact (SHA-256)" \
+  test "$reply" = "$want"
+check "--busy-poll 10000: the runtime found work while polling without sleeping" \
+  test "$(dump_counters | counter Runtime busy_poll_hits)" -ge 1
 check "--enable-seccomp: dig through the forwarder" \
   test "$(in_sb timeout 10 dig +short +tries=2 +time=2 @198.18.5.3 sandbox.test)" = 198.18.9.77
 check "--enable-seccomp: ping" \
