@@ -145,11 +145,12 @@ TEST(DeviceOptions, MtuOutOfRangeIsNamed) {
             "--mtu 67 out of range (68..65535)");
 }
 
-// The device commands auto-tune TCP buffers with Linux's tcp_rmem / tcp_wmem unless told.
+// The device commands auto-tune TCP buffers with Linux's tcp_rmem (a 2 MiB ceiling) / tcp_wmem
+// unless told.
 TEST(DeviceOptions, TcpBuffersAutoTuneWithLinuxsSizesByDefault) {
   auto r = validate_device_options(parse({"--tun", "ust0", "--addr", "198.18.0.2/24"}));
   ASSERT_TRUE(r.setup) << r.error;
-  EXPECT_EQ(r.setup->tcp_rmem, kLinuxTcpRmem);
+  EXPECT_EQ(r.setup->tcp_rmem, kUstackTcpRmem);
   EXPECT_EQ(r.setup->tcp_wmem, kLinuxTcpWmem);
   r = validate_device_options(parse({"--tun", "ust0", "--addr", "198.18.0.2/24", "--tcp-rmem",
                                      "4096,262144,262144", "--tcp-wmem", "4096 65536 1048576"}));
@@ -163,10 +164,10 @@ TEST(DeviceOptions, BadTcpBufferSizesAreNamed) {
     return error_of({"--tun", "ust0", "--addr", "198.18.0.2/24", flag, v});
   };
   EXPECT_EQ(err("--tcp-rmem", "4096,131072"),
-            "--tcp-rmem 4096,131072: give three sizes in bytes, MIN,DEF,MAX (Linux's: "
-            "4096,131072,6291456)");
+            "--tcp-rmem 4096,131072: give three sizes in bytes, MIN,DEF,MAX (default: "
+            "4096,131072,2097152)");
   EXPECT_EQ(err("--tcp-wmem", "4k,16k,4m"),
-            "--tcp-wmem 4k,16k,4m: give three sizes in bytes, MIN,DEF,MAX (Linux's: "
+            "--tcp-wmem 4k,16k,4m: give three sizes in bytes, MIN,DEF,MAX (default: "
             "4096,16384,4194304)");
   EXPECT_EQ(err("--tcp-rmem", "4096,131072,65536"),
             "--tcp-rmem 4096,131072,65536: needs MIN <= DEF <= MAX");

@@ -213,8 +213,8 @@ std::string impair_setup(const DeviceOptions& o, DeviceSetup& s) {
 // --tcp-rmem / --tcp-wmem "MIN,DEF,MAX" (commas or spaces, as sysctl prints them), in bytes:
 // 2048 (the SO_RCVBUF floor) up to 1 GiB (the largest window scale 14 advertises), in order.
 std::string buffer_sysctl_setup(const char* flag, const std::string& text,
-                                std::optional<TcpBufferSysctl>& out, TcpBufferSysctl linux) {
-  out = linux;
+                                std::optional<TcpBufferSysctl>& out, TcpBufferSysctl def) {
+  out = def;
   if (text.empty()) return "";
   std::string what = std::string(flag) + " " + text;
   std::vector<std::size_t> v;
@@ -231,9 +231,8 @@ std::string buffer_sysctl_setup(const char* flag, const std::string& text,
     v.push_back(n);
   }
   if (!numbers || v.size() != 3) {
-    return what +
-           ": give three sizes in bytes, MIN,DEF,MAX (Linux's: " + std::to_string(linux.min) + "," +
-           std::to_string(linux.def) + "," + std::to_string(linux.max) + ")";
+    return what + ": give three sizes in bytes, MIN,DEF,MAX (default: " + std::to_string(def.min) +
+           "," + std::to_string(def.def) + "," + std::to_string(def.max) + ")";
   }
   constexpr std::size_t kMin = 2048, kMax = std::size_t{1} << 30;
   if (v[0] < kMin || v[2] > kMax) {
@@ -288,7 +287,8 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
   app.add_option("--tcp-rmem", o.tcp_rmem,
                  "TCP receive buffers like net.ipv4.tcp_rmem: each starts at DEF bytes and grows "
                  "with what the application reads per round trip up to MAX (default "
-                 "4096,131072,6291456; DEF = MAX: fixed; SO_RCVBUF fixes a socket's)")
+                 "4096,131072,2097152: Linux's with a 2 MiB ceiling; DEF = MAX: fixed; "
+                 "SO_RCVBUF fixes a socket's)")
       ->type_name("MIN,DEF,MAX");
   app.add_option("--tcp-wmem", o.tcp_wmem,
                  "TCP send buffers like net.ipv4.tcp_wmem: each starts at DEF bytes and grows "
@@ -447,7 +447,7 @@ ValidationResult validate_device_options(const DeviceOptions& o) {
   s.device.offload = !o.no_offload && !s.impaired();
   s.device.uso = !o.no_uso;
   s.coalesce_acks = !o.no_ack_coalescing;
-  if (std::string e = buffer_sysctl_setup("--tcp-rmem", o.tcp_rmem, s.tcp_rmem, kLinuxTcpRmem);
+  if (std::string e = buffer_sysctl_setup("--tcp-rmem", o.tcp_rmem, s.tcp_rmem, kUstackTcpRmem);
       !e.empty()) {
     return fail(e);
   }

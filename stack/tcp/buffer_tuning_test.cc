@@ -176,6 +176,36 @@ TEST(BufferTuning, LongFatPathGrowsBothBuffersPastAFixedWindow) {
   EXPECT_EQ(t.server_stats().unread, 0u);
 }
 
+// A round trip below the 1 ms timestamp tick (a TUN's peer is the local kernel): the echoed
+// TSval comes back in the same millisecond, a 0 ms sample that says only "below 1 ms". Linux
+// takes 1 ms then; ustack times a window's worth of data on its µs clock instead, so the
+// estimate is the path's (200 µs here, plus the time the window takes to fill), not 1 ms (the
+// buffer would grow to what is read per millisecond) and not zero (it would be re-measured on
+// every read).
+TEST(BufferTuning, SubMillisecondRoundTripIsTimedByTheWindow) {
+  TcpLayerPair pair(tuned(), tuned(), 100_us);
+  auto l = pair.server().listen(pair.server_addr(), 80, 16);
+  ASSERT_TRUE(l.ok());
+  auto c = pair.client().connect(pair.now(), pair.client_ip(), pair.server_addr(), 80);
+  ASSERT_TRUE(c.ok());
+  pair.run_for(1_ms);
+  auto a = pair.server().accept(*l);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(pair.server().stats(*a)->timestamps);
+  std::vector<std::uint8_t> chunk(64 * 1024, 0x5a);
+  for (int step = 0; step < 2000; ++step) {  // 100 ms in 50 µs steps
+    (void)pair.client().send(pair.now(), *c, chunk);
+    while (true) {
+      auto r = pair.server().recv(pair.now(), *a, chunk);
+      if (!r.ok() || *r == 0) break;
+    }
+    pair.run_for(50_us);
+  }
+  TcpStats s = *pair.server().stats(*a);
+  EXPECT_GE(s.rcv_rtt, 200_us) << s.to_string();
+  EXPECT_LT(s.rcv_rtt, 1_ms) << s.to_string();
+}
+
 // A reader that does not read: the window closes and the buffer stays at tcp_rmem[1].
 TEST(BufferTuning, ReaderThatDoesNotReadDoesNotGrowTheBuffer) {
   BulkTransfer t(tuned(), tuned());

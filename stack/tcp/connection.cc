@@ -1524,6 +1524,7 @@ TcpStats TcpConnection::stats() const {
   s.rto = rtt_.backed_off_rto(backoff_);
   s.srtt = rtt_.srtt().value_or(Duration::zero());
   s.rttvar = rtt_.rttvar();
+  s.rcv_rtt = rcv_tuner_.rtt();
   s.snd_mss = snd_mss_;
   s.rcv_mss = rcv_mss_;
   s.rcvbuf = static_cast<std::uint32_t>(rcv_buf_.capacity());
@@ -1792,17 +1793,20 @@ void TcpConnection::schedule_ack(Instant now, bool immediate) {
 void TcpConnection::rcv_space_measure(Instant now, const TcpRepr& seg) {
   // Linux tcp_rcv_rtt_measure_ts: a full-sized segment echoing a new TSval of ours measures
   // the receiver's RTT; without timestamps, tcp_rcv_rtt_measure times a window's worth of data.
-  if (ts_ok_) {
-    if (seg.options.timestamps && seg.options.timestamps->ecr != 0 &&
-        seg.payload.size() >= rcv_mss_) {
-      std::uint32_t ms = ts_now(now) - seg.options.timestamps->ecr;
-      if (ms < 0x7fffffff) {
+  // A 0 ms timestamp sample only says the RTT is below the timestamp clock's 1 ms tick: Linux
+  // then takes 1 ms, which on a TUN or a LAN (tens of µs) makes the buffer grow to what the
+  // application reads in 1 ms (megabytes at 10 Gbit/s) and the data go cold in it before it is
+  // read. ustack times the window instead, with its µs clock.
+  if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->ecr != 0) {
+    std::uint32_t ms = ts_now(now) - seg.options.timestamps->ecr;
+    if (ms > 0 && ms < 0x7fffffff) {
+      if (seg.payload.size() >= rcv_mss_) {
         rcv_tuner_.on_timestamp_sample(seg.options.timestamps->ecr, Duration::millis(ms));
       }
+      return;
     }
-  } else {
-    rcv_tuner_.on_data(now, rcv_nxt_, rcv_wnd());
   }
+  rcv_tuner_.on_data(now, rcv_nxt_, rcv_wnd());
 }
 
 void TcpConnection::rcv_space_adjust() {

@@ -100,7 +100,8 @@ std::string TcpStats::to_string() const {
       "ssthresh:%u snd_wnd:%u rcv_wnd:%u bytes_sent:%llu bytes_retrans:%llu bytes_acked:%llu "
       "bytes_received:%llu segs_out:%llu segs_in:%llu data_segs_out:%llu data_segs_in:%llu "
       "unacked:%u unsent:%u unread:%u retrans:%llu/%llu dupacks:%llu ooo:%llu backoff:%u "
-      "rack_lost:%llu tlp:%llu/%llu undo:%llu/%llu/%llu rcvbuf:%u sndbuf:%u grow:%llu/%llu",
+      "rack_lost:%llu tlp:%llu/%llu undo:%llu/%llu/%llu rcvbuf:%u sndbuf:%u grow:%llu/%llu "
+      "rcv_rtt:%.3f",
       ustack::to_string(state), sack ? " sack" : "", timestamps ? " ts" : "", ecn ? " ecn" : "",
       snd_wscale, rcv_wscale, static_cast<long long>(rto.total_millis()),
       srtt.total_micros() / 1000.0, rttvar.total_micros() / 1000.0, snd_mss, adv_mss, rcv_mss,
@@ -119,7 +120,8 @@ std::string TcpStats::to_string() const {
       static_cast<unsigned long long>(rack.undo_rto),
       static_cast<unsigned long long>(rack.undo_recovery),
       static_cast<unsigned long long>(rack.undo_dsack), rcvbuf, sndbuf,
-      static_cast<unsigned long long>(rcvbuf_grows), static_cast<unsigned long long>(sndbuf_grows));
+      static_cast<unsigned long long>(rcvbuf_grows), static_cast<unsigned long long>(sndbuf_grows),
+      rcv_rtt.total_micros() / 1000.0);
   return buf;
 }
 

@@ -138,6 +138,12 @@ struct TcpBufferSysctl {
 // Linux's defaults (net/ipv4/tcp.c tcp_init with enough memory).
 constexpr TcpBufferSysctl kLinuxTcpRmem{4096, 131072, 6291456};
 constexpr TcpBufferSysctl kLinuxTcpWmem{4096, 16384, 4194304};
+// The device commands' receive default: Linux's, with a 2 MiB ceiling instead of 6 MiB. Over a
+// TUN the peer is the local kernel (round trips of tens of µs), where the last megabytes only
+// hold data until it goes cold in the cache: 4 streams into one ustack thread moved 6–10
+// Gbit/s with 6 MiB buffers against 14–16 with 2 MiB (tools/bench, 2026-12-07). Paths with a
+// larger bandwidth-delay product set --tcp-rmem.
+constexpr TcpBufferSysctl kUstackTcpRmem{4096, 131072, 2097152};
 
 // ECN events (RFC 3168, ecn.h), per connection (TcpStats) and summed per layer. Linux counts
 // CE-marked packets in IpExtInCEPkts and the ACKs' ECE in TcpExtTCPDeliveredCE's neighbourhood;
@@ -200,6 +206,9 @@ struct TcpStats {
   TcpState state = TcpState::kClosed;
   CaState ca_state = CaState::kOpen;  // the sender's congestion-avoidance state (ca_state.h)
   Duration rto, srtt, rttvar;
+  // The receiver's RTT estimate that drives receive-buffer auto-tuning (Linux tcpi_rcv_rtt);
+  // zero until measured, and always without auto-tuning.
+  Duration rcv_rtt;
   std::uint32_t snd_mss = 0, rcv_mss = 0, adv_mss = 0;
   const char* congestion = "";           // the algorithm's name, "cubic" or "reno"
   std::uint32_t cwnd = 0, ssthresh = 0;  // bytes
