@@ -162,6 +162,9 @@ int run_sandbox(const SandboxOptions& o) {
   setup.device.mode = tun::TunMode::kTap;
   setup.device.netns = ns;
   setup.device.mtu = static_cast<std::size_t>(o.mtu);
+  // The TAP's queue toward ustack: 4096 packets when ustack creates it, as the device commands
+  // (the kernel's 500 drops the windows of a few guest streams); rootlesskit's TAP keeps its own.
+  setup.device.created_txqueuelen = kCreatedTxQueueLen;
   // IFF_VNET_HDR offloads on the TAP, as `ustack up` has them (README "Offloads").
   setup.device.offload = !o.no_offload;
   // One ACK per batch of segments read from the TAP only when asked (README "Sandbox").

@@ -76,6 +76,7 @@ struct DeviceOptions {
   std::vector<std::string> peers;
   std::vector<std::string> gateways;
   std::optional<std::int64_t> mtu;
+  std::optional<std::int64_t> txqueuelen;
   // --offload / --no-offload: IFF_VNET_HDR with checksum and TCP segmentation offload (on by
   // default, off under --impair).
   bool offload = false;
@@ -106,7 +107,8 @@ struct DeviceOptions {
   std::string hosts;
 };
 
-// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --offload --no-offload --no-uso
+// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --txqueuelen --offload --no-offload
+// --no-uso
 // --no-ack-coalescing --tcp-rmem --tcp-wmem --busy-poll --queues --pcap
 // --snaplen --pcap-size --events --seed --impair --impair-in --impair-out to `app`.
 void add_device_options(CLI::App& app, DeviceOptions& opts);
@@ -116,6 +118,9 @@ void add_resolver_options(CLI::App& app, DeviceOptions& opts);
 
 // --queues' upper bound (the kernel allows 256 queues; a shard per core is the point).
 inline constexpr std::size_t kMaxQueues = 64;
+// --txqueuelen: the default for a device ustack creates, and the largest accepted.
+inline constexpr std::size_t kCreatedTxQueueLen = 4096;
+inline constexpr std::int64_t kMaxTxQueueLen = 1000000;
 // --busy-poll's upper bound in microseconds (Linux's net.core.busy_poll is usually 50).
 inline constexpr std::int64_t kMaxBusyPollUs = 100'000;
 // "" or the usage error for --busy-poll `us`.

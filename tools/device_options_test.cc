@@ -145,13 +145,13 @@ TEST(DeviceOptions, MtuOutOfRangeIsNamed) {
             "--mtu 67 out of range (68..65535)");
 }
 
-// The device commands auto-tune TCP buffers with Linux's tcp_rmem (a 2 MiB ceiling) / tcp_wmem
-// unless told.
+// The device commands auto-tune TCP buffers from Linux's tcp_rmem / tcp_wmem starting sizes, to
+// lower ceilings (2 MiB / 512 KiB), unless told.
 TEST(DeviceOptions, TcpBuffersAutoTuneWithLinuxsSizesByDefault) {
   auto r = validate_device_options(parse({"--tun", "ust0", "--addr", "198.18.0.2/24"}));
   ASSERT_TRUE(r.setup) << r.error;
   EXPECT_EQ(r.setup->tcp_rmem, kUstackTcpRmem);
-  EXPECT_EQ(r.setup->tcp_wmem, kLinuxTcpWmem);
+  EXPECT_EQ(r.setup->tcp_wmem, kUstackTcpWmem);
   r = validate_device_options(parse({"--tun", "ust0", "--addr", "198.18.0.2/24", "--tcp-rmem",
                                      "4096,262144,262144", "--tcp-wmem", "4096 65536 1048576"}));
   ASSERT_TRUE(r.setup) << r.error;
@@ -168,13 +168,30 @@ TEST(DeviceOptions, BadTcpBufferSizesAreNamed) {
             "4096,131072,2097152)");
   EXPECT_EQ(err("--tcp-wmem", "4k,16k,4m"),
             "--tcp-wmem 4k,16k,4m: give three sizes in bytes, MIN,DEF,MAX (default: "
-            "4096,16384,4194304)");
+            "4096,16384,524288)");
   EXPECT_EQ(err("--tcp-rmem", "4096,131072,65536"),
             "--tcp-rmem 4096,131072,65536: needs MIN <= DEF <= MAX");
   EXPECT_EQ(err("--tcp-rmem", "1024,131072,6291456"),
             "--tcp-rmem 1024,131072,6291456: sizes out of range (2048..1073741824 bytes)");
   EXPECT_EQ(err("--tcp-wmem", "4096,16384,2147483648"),
             "--tcp-wmem 4096,16384,2147483648: sizes out of range (2048..1073741824 bytes)");
+}
+
+// A device ustack creates gets a 4096-packet transmit queue (the kernel's 500 drops the windows
+// of a few streams); --txqueuelen sets any device's, in range.
+TEST(DeviceOptions, TxQueueLenDefaultsForCreatedDevicesAndIsBounded) {
+  auto r = validate_device_options(parse({"--tun", "ust0", "--addr", "198.18.0.2/24"}));
+  ASSERT_TRUE(r.setup) << r.error;
+  EXPECT_EQ(r.setup->device.txqueuelen, std::nullopt);
+  EXPECT_EQ(r.setup->device.created_txqueuelen, kCreatedTxQueueLen);
+  r = validate_device_options(
+      parse({"--tun", "ust0", "--addr", "198.18.0.2/24", "--txqueuelen", "1000"}));
+  ASSERT_TRUE(r.setup) << r.error;
+  EXPECT_EQ(r.setup->device.txqueuelen, 1000u);
+  EXPECT_EQ(error_of({"--tun", "ust0", "--addr", "198.18.0.2/24", "--txqueuelen", "0"}),
+            "--txqueuelen 0 out of range (1..1000000)");
+  EXPECT_EQ(error_of({"--tun", "ust0", "--addr", "198.18.0.2/24", "--txqueuelen", "1000001"}),
+            "--txqueuelen 1000001 out of range (1..1000000)");
 }
 
 TEST(DeviceOptions, QueuesMakeAMultiQueueDeviceAndAreBounded) {

@@ -130,6 +130,21 @@ std::size_t link_mtu(const std::string& name) {
   return static_cast<std::size_t>(ifr.ifr_mtu);
 }
 
+void set_link_txqueuelen(const std::string& name, std::size_t qlen) {
+  UniqueFd fd = ioctl_socket();
+  ifreq ifr = make_ifreq(name);
+  ifr.ifr_qlen = static_cast<int>(qlen);
+  do_ioctl(fd.get(), SIOCSIFTXQLEN, ifr,
+           "cannot set the transmit queue length of " + name + " to " + std::to_string(qlen));
+}
+
+std::size_t link_txqueuelen(const std::string& name) {
+  UniqueFd fd = ioctl_socket();
+  ifreq ifr = make_ifreq(name);
+  do_ioctl(fd.get(), SIOCGIFTXQLEN, ifr, "cannot read the transmit queue length of " + name);
+  return static_cast<std::size_t>(ifr.ifr_qlen);
+}
+
 MacAddr link_mac(const std::string& name) {
   UniqueFd fd = ioctl_socket();
   ifreq ifr = make_ifreq(name);

@@ -28,6 +28,9 @@ unsigned link_flags(const std::string& name);
 bool wait_link_running(const std::string& name, std::chrono::milliseconds timeout);
 void set_link_mtu(const std::string& name, std::size_t mtu);
 std::size_t link_mtu(const std::string& name);
+// SIOCSIFTXQLEN / SIOCGIFTXQLEN, as `ip link set NAME txqueuelen N`.
+void set_link_txqueuelen(const std::string& name, std::size_t qlen);
+std::size_t link_txqueuelen(const std::string& name);
 MacAddr link_mac(const std::string& name);
 // SIOCSIFHWADDR, as `ip link set NAME address MAC` (a TAP takes it while up).
 void set_link_mac(const std::string& name, const MacAddr& mac);

@@ -162,6 +162,11 @@ TunDevice::TunDevice(const TunConfig& config)
     throw_errno("cannot make " + name_ + " persistent", errno);
   }
   if (config.mtu) set_link_mtu(name_, *config.mtu);
+  if (config.txqueuelen) {
+    set_link_txqueuelen(name_, *config.txqueuelen);
+  } else if (created_ && config.created_txqueuelen) {
+    set_link_txqueuelen(name_, *config.created_txqueuelen);
+  }
   mtu_ = link_mtu(name_);
   if (config.bring_up) set_link_up(name_);
   // Not running yet after a bounded wait (e.g. the link is administratively down): carry on;

@@ -32,9 +32,15 @@ struct TunConfig {
   TunMode mode = TunMode::kTun;
   std::string netns;               // open the device inside this namespace ("" = current)
   std::optional<std::size_t> mtu;  // set this MTU; nullopt keeps the device's
-  bool must_exist = false;         // attach only: fail if there is no such device
-  bool persist = false;            // a device we create survives our exit (TUNSETPERSIST)
-  bool bring_up = true;            // set IFF_UP on the kernel side
+  // The kernel-side transmit queue (`ip link set NAME txqueuelen N`), which for a TUN/TAP is the
+  // backlog of packets waiting for us to read them: the kernel drops what does not fit, with no
+  // backpressure. Set when given; otherwise a device we create gets `created_txqueuelen` (if
+  // set) and one that existed keeps its own.
+  std::optional<std::size_t> txqueuelen;
+  std::optional<std::size_t> created_txqueuelen;
+  bool must_exist = false;  // attach only: fail if there is no such device
+  bool persist = false;     // a device we create survives our exit (TUNSETPERSIST)
+  bool bring_up = true;     // set IFF_UP on the kernel side
   // IFF_VNET_HDR with TUNSETOFFLOAD csum,tso4,tso6: the kernel hands us partial checksums and
   // TCP super-packets, and takes ours (TSO). Falls back step by step to csum only, then to no
   // offload bits, then to a plain device, when the kernel refuses (offload_state() says which).

@@ -203,6 +203,34 @@ TEST_F(TunDeviceTest, MtuIsSetOnTheKernelSide) {
   EXPECT_EQ(link_mtu(dev.name()), 65535u);
 }
 
+// The kernel's transmit queue toward us: a created device takes created_txqueuelen, an existing
+// one keeps its own unless txqueuelen is given.
+TEST_F(TunDeviceTest, TxQueueLenIsSetOnCreatedDevicesAndWhenGiven) {
+  TunConfig c = config(TunMode::kTun);
+  c.persist = true;
+  c.created_txqueuelen = 4096;
+  { TunDevice maker(c); }
+  {
+    NetnsScope in(netns_);
+    EXPECT_EQ(link_txqueuelen(c.name), 4096u);
+    set_link_txqueuelen(c.name, 700);
+  }
+  TunConfig attach = config(TunMode::kTun);
+  attach.name = c.name;
+  attach.must_exist = true;
+  attach.created_txqueuelen = 4096;
+  { TunDevice dev(attach); }
+  {
+    NetnsScope in(netns_);
+    EXPECT_EQ(link_txqueuelen(c.name), 700u) << "an existing device keeps its queue length";
+  }
+  attach.txqueuelen = 2000;
+  { TunDevice dev(attach); }
+  NetnsScope in(netns_);
+  EXPECT_EQ(link_txqueuelen(c.name), 2000u);
+  EXPECT_TRUE(delete_link(c.name));
+}
+
 TEST_F(TunDeviceTest, MtuOutOfRangeIsRejectedBeforeOpening) {
   TunConfig c = config(TunMode::kTun);
   c.mtu = 70000;

@@ -89,7 +89,7 @@ struct TcpLayerConfig {
   // Socket buffer auto-tuning (buffer_tuning.h): set, they replace tcp.recv_buffer /
   // recv_buffer_max (rmem) and tcp.send_buffer / send_buffer_max (wmem). Unset by default, so
   // virtual-time runs keep fixed 256 KiB buffers and their windows; the device commands set
-  // Linux's (kUstackTcpRmem, Linux's but a 2 MiB ceiling, and kLinuxTcpWmem; --tcp-rmem /
+  // Linux's starting sizes with lower ceilings (kUstackTcpRmem / kUstackTcpWmem; --tcp-rmem /
   // --tcp-wmem).
   std::optional<TcpBufferSysctl> rmem, wmem;
 };

@@ -138,12 +138,15 @@ struct TcpBufferSysctl {
 // Linux's defaults (net/ipv4/tcp.c tcp_init with enough memory).
 constexpr TcpBufferSysctl kLinuxTcpRmem{4096, 131072, 6291456};
 constexpr TcpBufferSysctl kLinuxTcpWmem{4096, 16384, 4194304};
-// The device commands' receive default: Linux's, with a 2 MiB ceiling instead of 6 MiB. Over a
-// TUN the peer is the local kernel (round trips of tens of µs), where the last megabytes only
-// hold data until it goes cold in the cache: 4 streams into one ustack thread moved 6–10
-// Gbit/s with 6 MiB buffers against 14–16 with 2 MiB (tools/bench, 2026-12-07). Paths with a
-// larger bandwidth-delay product set --tcp-rmem.
+// The device commands' defaults: Linux's starting sizes, with ceilings of 2 MiB (receive) and
+// 512 KiB (send) instead of 6 and 4 MiB. Over a TUN the peer is the local kernel (round trips of
+// tens of µs), where the last megabytes only hold data until it goes cold in the cache: 4
+// streams into one ustack thread moved 6–10 Gbit/s with 6 MiB receive buffers against 14–16
+// with 2 MiB; one stream out without offloads 1.2–1.5 Gbit/s with 4 MiB send buffers against
+// 1.6–2.1 with 512 KiB (and 27–28 with offloads, against 19 with a fixed 256 KiB; tools/bench,
+// 2026-12-07). Paths with a larger bandwidth-delay product set --tcp-rmem / --tcp-wmem.
 constexpr TcpBufferSysctl kUstackTcpRmem{4096, 131072, 2097152};
+constexpr TcpBufferSysctl kUstackTcpWmem{4096, 16384, 524288};
 
 // ECN events (RFC 3168, ecn.h), per connection (TcpStats) and summed per layer. Linux counts
 // CE-marked packets in IpExtInCEPkts and the ACKs' ECE in TcpExtTCPDeliveredCE's neighbourhood;

@@ -13,7 +13,8 @@
 #      clients, their Gbit/s summed), MODES ("offload plain": offload = gvtun -vnet against
 #      ustack --offload; plain = gvtun without it against ustack --no-offload), USTACK_ARGS
 #      (extra ustack flags, both modes), GVFLAGS (extra gvtun flags, both modes), BENCH (the
-#      rig's directory, /work/shared/bench).
+#      rig's directory, /work/shared/bench), TXQLEN (the TUN's txqueuelen for both peers; unset:
+#      the kernel's 500, as the rig; ustack sets 4096 only on devices it creates itself).
 #      USTACK_B / USTACK_B_ARGS: a second ustack (another binary, or the same with other flags,
 #      e.g. USTACK_B_ARGS="--no-ack-coalescing --no-uso") takes its turn after the first in
 #      every rep, and the table gets a column for it and the ratio ustack / ustack B: a
@@ -54,6 +55,7 @@ set_crr_sysctls "$NS"
 ip -n "$NS" tuntap add dev "$DEV" mode tun
 ip -n "$NS" addr add 198.18.4.1/24 dev "$DEV"
 ip -n "$NS" link set "$DEV" mtu "$MTU"
+[ -n "${TXQLEN:-}" ] && ip -n "$NS" link set "$DEV" txqueuelen "$TXQLEN"
 ip -n "$NS" link set "$DEV" up
 
 wait_tcp() {  # wait until 198.18.4.2:5002 accepts (max 10 s)
@@ -158,7 +160,7 @@ cyc() {  # cycles per byte at the nominal clock, from a CPU-s/GB median
   awk -v s="$1" -v mhz="$MHZ" 'BEGIN {if (s != "nan") printf "%.2f", s * mhz * 1e6 / 1e9; else print "nan"}'
 }
 echo "# $(date -u '+%F %H:%M UTC') commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)" \
-  "MTU $MTU REPS=$REPS DUR=$DUR RRDUR=$RRDUR load $(cut -d' ' -f1-3 /proc/loadavg)" \
+  "MTU $MTU TXQLEN=${TXQLEN:-500} REPS=$REPS DUR=$DUR RRDUR=$RRDUR load $(cut -d' ' -f1-3 /proc/loadavg)" \
   "cpu ${MHZ} MHz x $(nproc) USTACK_ARGS='${USTACK_ARGS:-}' GVFLAGS='${GVFLAGS:-}'" \
   "${USTACK_B:+USTACK_B=$USTACK_B USTACK_B_ARGS='${USTACK_B_ARGS:-}'}" | tee -a "$RESULTS"
 for mode in $MODES; do
