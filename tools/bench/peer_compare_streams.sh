@@ -3,7 +3,8 @@
 # without offloads, with 1 and N parallel bulk streams, and what each figure costs the peer in
 # CPU. The shared rig's peer_compare.sh (../shared/bench) with a multi-stream mode and a CPU
 # column: same tools (its bin/, built by its build.sh), same topology, same interleaving
-# (rep by rep, mode by mode, peer by peer, so machine noise hits both alike).
+# (rep by rep, mode by mode, peer by peer, so machine noise hits both alike), with the peer
+# order rotating from rep to rep.
 # A benchmark, not a test: it asserts nothing and is in no BUILD file's tests.
 #
 #   bazel build -c opt //tools:ustack && tools/bench/peer_compare_streams.sh
@@ -117,10 +118,19 @@ rr_run() {
 
 per_gb() { awk -v c="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f", c / (b / 1e9); else print "nan"}'; }
 
+# rotated PEERS K: the peers starting at the K-th (0-based, wrapping). Each rep starts with
+# another peer: a peer's turn right after another's ran measurably slower (an A/A run of two
+# identical ustacks gave the second 1.1-1.2x the first), so a fixed order biases the ratios.
+rotated() {
+  local -a p=($PEERS)
+  local n=${#p[@]} k
+  for k in $(seq 0 $((n - 1))); do echo -n "${p[$(((k + $1) % n))]} "; done
+}
+
 declare -A V
 for i in $(seq "$REPS"); do
   for mode in $MODES; do
-    for peer in $PEERS; do
+    for peer in $(rotated $((i - 1))); do
       start_peer "$peer" "$mode"
       for s in $STREAMS; do
         for dir in in out; do
