@@ -107,9 +107,8 @@ struct DeviceOptions {
   std::string hosts;
 };
 
-// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --txqueuelen --offload --no-offload
-// --no-uso
-// --no-ack-coalescing --tcp-rmem --tcp-wmem --busy-poll --queues --pcap
+// Adds --tun --tap --netns --no-create --addr --peer --gw --mtu --txqueuelen --offload
+// --no-offload --no-uso --no-ack-coalescing --tcp-rmem --tcp-wmem --busy-poll --queues --pcap
 // --snaplen --pcap-size --events --seed --impair --impair-in --impair-out to `app`.
 void add_device_options(CLI::App& app, DeviceOptions& opts);
 // Adds the resolver's --nameserver --resolv-conf --hosts: only commands that look names up
@@ -154,9 +153,9 @@ struct DeviceSetup {
   // default); sessions built in memory (tests, replay's own recordings) keep the core's
   // per-segment answers.
   bool coalesce_acks = false;
-  // TcpLayerConfig::rmem / wmem: the device commands auto-tune socket buffers with Linux's
-  // sizes unless --tcp-rmem / --tcp-wmem say otherwise; in-memory sessions keep the core's fixed
-  // buffers.
+  // TcpLayerConfig::rmem / wmem: the device commands auto-tune socket buffers from Linux's
+  // starting sizes to lower ceilings (kUstackTcpRmem / kUstackTcpWmem) unless --tcp-rmem /
+  // --tcp-wmem say otherwise; in-memory sessions keep the core's fixed buffers.
   std::optional<TcpBufferSysctl> tcp_rmem;
   std::optional<TcpBufferSysctl> tcp_wmem;
   // AsioRuntime::set_busy_poll for every shard's runtime (--busy-poll; zero: off).

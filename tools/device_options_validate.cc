@@ -298,8 +298,7 @@ void add_device_options(CLI::App& app, DeviceOptions& o) {
   app.add_option("--tcp-wmem", o.tcp_wmem,
                  "TCP send buffers like net.ipv4.tcp_wmem: each starts at DEF bytes and grows "
                  "with the congestion window up to MAX (default 4096,16384,524288: Linux's with a "
-                 "512 KiB ceiling; DEF = MAX: "
-                 "fixed; SO_SNDBUF fixes a socket's)")
+                 "512 KiB ceiling; DEF = MAX: fixed; SO_SNDBUF fixes a socket's)")
       ->type_name("MIN,DEF,MAX");
   app.add_option("--busy-poll", o.busy_poll_us,
                  "after work, poll the device and sockets without sleeping for up to USEC "

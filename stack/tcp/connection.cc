@@ -1606,7 +1606,7 @@ void TcpConnection::fire_timers(Instant now) {
       rack_detect_loss_and_arm_timer(now);
       // Linux tcp_rack_reo_timeout: recovery entered from the timer reduces as if one
       // segment had been delivered.
-      if (!was_in_recovery && in_fast_recovery() && prr_active()) prr_on_ack(now, snd_mss_, false);
+      if (!was_in_recovery && cfg_.prr && in_fast_recovery()) prr_on_ack(now, snd_mss_, false);
     }
   }
   if (delack_at_ <= now) {
