@@ -156,6 +156,9 @@ check "sandbox side configured (addresses, default routes via 198.18.5.2 and fd0
            ip netns exec $SB ip addr show dev tap0 | grep -q fd00:5::100/64 &&
            ip netns exec $SB ip route show default | grep -q 'via 198.18.5.2 dev tap0' &&
            ip netns exec $SB ip -6 route show default | grep -q 'via fd00:5::2 dev tap0'"
+# The TAP ustack created queues 4096 packets toward it (the kernel's 500 drops several streams).
+check "the TAP's txqueuelen is 4096" \
+  bash -c "ip netns exec $SB ip link show dev tap0 | grep -q 'qlen 4096'"
 
 # 1. curl 4 MiB out of the sandbox, checked by SHA-256.
 want=$(sha256sum <"$WORK/www/blob" | cut -d' ' -f1)
